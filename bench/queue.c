@@ -1,0 +1,129 @@
+/*
+ * bench/queue.c — drives the store directly, with no workers and no child
+ * processes: insert N scans in batches, then claim and complete them in
+ * batches (grouped completions: one transaction per batch), and report
+ * scans/s for each phase, the claim+complete cycle, and the database file
+ * size per scan.  Durability is the default (synchronous=FULL) unless
+ * SCANQ_SQLITE_SYNCHRONOUS says otherwise.
+ *
+ *   build/bench/queue [N [BATCH [DB_PATH]]]     (defaults 100000 100 a temp file)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "store.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 100000;
+	long batch = argc > 2 ? strtol(argv[2], NULL, 10) : 100;
+	char path[512], url[600], err[256], wal[600];
+	struct scan_request *reqs;
+	struct store_completion *done;
+	int64_t *ids;
+	struct store *s;
+	double t0, t_ins, t_claim = 0, t_comp = 0;
+	long claimed = 0, completed = 0;
+	const char *sync = getenv("SCANQ_SQLITE_SYNCHRONOUS");
+
+	if (n < 1 || batch < 1 || batch > STORE_CLAIM_MAX) {
+		fprintf(stderr, "usage: queue [N [BATCH(1..%d) [DB_PATH]]]\n", STORE_CLAIM_MAX);
+		return 2;
+	}
+	if (argc > 3)
+		snprintf(path, sizeof path, "%s", argv[3]);
+	else
+		snprintf(path, sizeof path, "/tmp/scanq-bench-queue-%d.db", (int)getpid());
+	unlink(path);
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	snprintf(url, sizeof url, "sqlite://%s", path);
+	if (!(s = store_open(url, err, sizeof err))) {
+		fprintf(stderr, "error: %s\n", err);
+		return 1;
+	}
+	reqs = calloc((size_t)batch, sizeof *reqs);
+	ids = calloc((size_t)batch, sizeof *ids);
+	done = calloc((size_t)batch, sizeof *done);
+	for (long i = 0; i < batch; i++)
+		reqs[i] = (struct scan_request){ .type = "portscan",
+			.targets = "[\"127.0.0.1\"]", .options = "{\"ports\":\"1-1024\"}",
+			.max_attempts = 3, .time_limit_s = 1800 };
+
+	printf("scans %ld, batch %ld, sqlite synchronous=%s, db %s\n", n, batch,
+	       sync ? sync : "FULL", path);
+	t0 = now_s();
+	for (long left = n; left > 0; left -= batch) {
+		size_t k = (size_t)(left < batch ? left : batch);
+		if (store_submit_many(s, reqs, k, ids, NULL) != STORE_OK) {
+			fprintf(stderr, "error: submit: %s\n", store_error(s));
+			return 1;
+		}
+	}
+	t_ins = now_s() - t0;
+
+	for (;;) {
+		struct scan *c = NULL;
+		size_t k = 0;
+		double t1 = now_s();
+
+		if (store_claim(s, "bench", (int)batch, 30000, &c, &k) != STORE_OK) {
+			fprintf(stderr, "error: claim: %s\n", store_error(s));
+			return 1;
+		}
+		t_claim += now_s() - t1;
+		if (k == 0)
+			break;
+		claimed += (long)k;
+		for (size_t i = 0; i < k; i++)
+			done[i] = (struct store_completion){ .id = c[i].id, .attempt = c[i].attempt,
+							     .summary = "{\"findings\":0}" };
+		t1 = now_s();
+		if (store_complete_many(s, done, k) != STORE_OK) {
+			fprintf(stderr, "error: complete: %s\n", store_error(s));
+			return 1;
+		}
+		t_comp += now_s() - t1;
+		for (size_t i = 0; i < k; i++)
+			completed += done[i].rc == STORE_OK;
+		scan_array_free(c, k);
+	}
+	store_close(s);	/* checkpoints the WAL into the main file */
+
+	printf("insert:          %8.0f scans/s  (%.2f s)\n", n / t_ins, t_ins);
+	printf("claim:           %8.0f scans/s  (%.2f s)\n", claimed / t_claim, t_claim);
+	printf("complete:        %8.0f scans/s  (%.2f s)\n", completed / t_comp, t_comp);
+	printf("claim+complete:  %8.0f scans/s  (%.2f s)\n", completed / (t_claim + t_comp),
+	       t_claim + t_comp);
+	printf("database:        %8.0f bytes/scan (%lld bytes, wal %lld)\n",
+	       (double)file_size(path) / n, file_size(path), file_size(wal));
+	if (completed != n) {
+		fprintf(stderr, "error: completed %ld of %ld\n", completed, n);
+		return 1;
+	}
+	if (argc <= 3) {
+		unlink(path);
+		unlink(wal);
+	}
+	free(reqs);
+	free(ids);
+	free(done);
+	return 0;
+}

@@ -1,0 +1,111 @@
+/*
+ * cli.c — helpers shared by the subcommands: help generated from the
+ * command table, error lines, number parsing and opening the store.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "store.h"
+
+const struct cli_command *cli_find(const char *name)
+{
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+void cli_print_help(const struct cli_command *cmd)
+{
+	if (cmd) {
+		printf("usage: scanq %s\n\n%s\n", cmd->usage, cmd->summary);
+		if (cmd->help && *cmd->help)
+			printf("\n%s", cmd->help);
+		return;
+	}
+	printf("usage: scanq [--db URL] [--config PATH] COMMAND [ARGS]\n\n"
+	       "scanq queues security scans in a database and runs them in supervised\n"
+	       "child processes.  The database (--db, else $DATABASE_URL, else\n"
+	       "%s) is the single source of truth.  Settings come from --config PATH,\n"
+	       "else $SCANQ_CONFIG, else ./scanq.ini, and SCANQ_<SECTION>_<KEY> variables.\n"
+	       "\ncommands:\n", CLI_DEFAULT_DB);
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		printf("  %-10s %s\n", c->name, c->summary);
+	printf("\nRun 'scanq COMMAND --help' for one command's options.\n"
+	       "Exit codes: 0 ok, 1 failure, 2 usage error.\n");
+}
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_FAIL;
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+	const struct cli_command *c = cli_find(cmd);
+	va_list ap;
+
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (c)
+		fprintf(stderr, "usage: scanq %s\n", c->usage);
+	return CLI_USAGE;
+}
+
+int cli_bad_option(const char *cmd, char **argv, int c)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (c == ':')
+		return cli_usage(cmd, "option '%s' needs a value", arg);
+	return cli_usage(cmd, "unknown option '%s'", arg);
+}
+
+struct store *cli_open_store(struct cli *cli)
+{
+	char err[256];
+	struct store *s = store_open(cli->db_url, err, sizeof err);
+
+	if (!s)
+		cli_error("%s", err);
+	return s;
+}
+
+int cli_parse_int(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cli_parse_id(const char *s, int64_t *id)
+{
+	long long v;
+
+	if (cli_parse_int(s, 1, INT64_MAX, &v) < 0)
+		return -1;
+	*id = (int64_t)v;
+	return 0;
+}

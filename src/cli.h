@@ -1,0 +1,68 @@
+/*
+ * cli.h — what every `scanq` subcommand shares: the dispatch table entry,
+ * the global options, the exit codes and the one-line error helpers.
+ *
+ * Each subcommand lives in src/cmd/NAME.c and exports cmd_NAME(); the table
+ * in commands.c lists them with their usage and help text, from which both
+ * `scanq help` and `scanq CMD --help` are generated.
+ */
+#ifndef SCANQ_CLI_H
+#define SCANQ_CLI_H
+
+#include <stdint.h>
+
+#define CLI_OK     0	/* success */
+#define CLI_FAIL   1	/* the command ran and failed */
+#define CLI_USAGE  2	/* the command line was wrong */
+
+struct store;
+
+struct cli {
+	const char *db_url;	/* --db, else $DATABASE_URL, else the default */
+	const char *self;	/* absolute path of this executable */
+};
+
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv, struct cli *cli);
+	const char *usage;	/* "submit TYPE TARGET... [--ports SPEC]" */
+	const char *summary;	/* one line for `scanq help` */
+	const char *help;	/* options and details for `scanq CMD --help` */
+};
+
+#define CLI_DEFAULT_DB "sqlite://./scanq.db"
+
+/* The table, terminated by an entry with name NULL. */
+extern const struct cli_command cli_commands[];
+
+/* Finds a command by name, or NULL. */
+const struct cli_command *cli_find(const char *name);
+
+/* Prints `scanq help` (all commands) or one command's help to stdout. */
+void cli_print_help(const struct cli_command *cmd);
+
+/* Prints "error: MESSAGE" on stderr.  Returns CLI_FAIL. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "error: MESSAGE" and the command's usage line on stderr.
+ * Returns CLI_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* After getopt_long() (optstring starting with ':') returned c, '?' or ':':
+ * prints "unknown option 'X'" or "option 'X' needs a value" with the usage
+ * line.  Returns CLI_USAGE. */
+int cli_bad_option(const char *cmd, char **argv, int c);
+
+/* Opens (and migrates) the store named by cli->db_url.  Returns the handle
+ * or NULL after printing the reason.  Free with store_close(). */
+struct store *cli_open_store(struct cli *cli);
+
+/* Parses a whole decimal integer in [min, max].  Returns 0, or -1 for
+ * anything else (empty, junk, overflow). */
+int cli_parse_int(const char *s, long long min, long long max, long long *out);
+
+/* Parses a scan id (a positive integer).  Returns 0 or -1. */
+int cli_parse_id(const char *s, int64_t *id);
+
+#endif

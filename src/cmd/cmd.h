@@ -1,0 +1,21 @@
+/*
+ * cmd.h — the entry points of the subcommands in src/cmd/, one file each.
+ * Each takes the command's own argv (argv[0] is the command name) and
+ * returns an exit code (CLI_OK, CLI_FAIL, CLI_USAGE).
+ */
+#ifndef SCANQ_CMD_H
+#define SCANQ_CMD_H
+
+struct cli;
+
+int cmd_submit(int argc, char **argv, struct cli *cli);
+int cmd_show(int argc, char **argv, struct cli *cli);
+int cmd_list(int argc, char **argv, struct cli *cli);
+int cmd_retry(int argc, char **argv, struct cli *cli);
+int cmd_cancel(int argc, char **argv, struct cli *cli);
+int cmd_queue(int argc, char **argv, struct cli *cli);
+int cmd_migrate(int argc, char **argv, struct cli *cli);
+int cmd_serve(int argc, char **argv, struct cli *cli);
+int cmd_scan(int argc, char **argv, struct cli *cli);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * list.c — `scanq list [--status S] [--type T] [--limit N] [--before ID]
+ * [--json]`: scans newest first, one page at a time.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "cmd/cmd.h"
+#include "store.h"
+
+int cmd_list(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "status", required_argument, NULL, 's' },
+		{ "type", required_argument, NULL, 't' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "before", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct scan_filter f = { .status = -1, .limit = 50 };
+	struct scan *arr = NULL;
+	struct store *s;
+	enum scan_status st;
+	size_t n = 0;
+	long long v;
+	int c, json = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (scan_status_parse(optarg, &st) < 0)
+				return cli_usage("list", "unknown status '%s' (pending, running, "
+						 "completed, failed, cancelled)", optarg);
+			f.status = (int)st;
+			break;
+		case 't':
+			if (!*optarg || strlen(optarg) >= SCAN_TYPE_MAX)
+				return cli_usage("list", "invalid type '%s'", optarg);
+			f.type = optarg;
+			break;
+		case 'l':
+			if (cli_parse_int(optarg, 1, STORE_LIST_MAX, &v))
+				return cli_usage("list", "--limit must be from 1 to %d", STORE_LIST_MAX);
+			f.limit = (int)v;
+			break;
+		case 'b':
+			if (cli_parse_int(optarg, 1, INT64_MAX, &v))
+				return cli_usage("list", "--before must be a scan id");
+			f.before_id = v;
+			break;
+		case 'j': json = 1; break;
+		default: return cli_bad_option("list", argv, c);
+		}
+	}
+	if (optind != argc)
+		return cli_usage("list", "unexpected argument '%s'", argv[optind]);
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_list(s, &f, &arr, &n) != STORE_OK) {
+		cli_error("%s", store_error(s));
+		store_close(s);
+		return CLI_FAIL;
+	}
+	if (json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, scan_to_json(&arr[i], 1));
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(a);
+	} else {
+		char t[40];
+		printf("%-8s %-12s %-10s %-8s %-9s %-24s %s\n", "ID", "TYPE", "STATUS", "ATTEMPT",
+		       "PROGRESS", "CREATED", "ERROR");
+		for (size_t i = 0; i < n; i++) {
+			char att[16];
+			snprintf(att, sizeof att, "%d/%d", arr[i].attempt, arr[i].max_attempts);
+			printf("%-8lld %-12s %-10s %-8s %7.0f%%  %-24s %s\n", (long long)arr[i].id,
+			       arr[i].type, scan_status_name(arr[i].status), att,
+			       arr[i].progress * 100, scan_format_time(arr[i].created_at, t, sizeof t),
+			       arr[i].error_code);
+		}
+	}
+	scan_array_free(arr, n);
+	store_close(s);
+	return CLI_OK;
+}

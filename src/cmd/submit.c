@@ -1,0 +1,104 @@
+/*
+ * submit.c — `scanq submit TYPE TARGET... [options]`: queue one scan and
+ * print its id.  Validation is submit.c's, shared with the HTTP API.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "cli.h"
+#include "cmd/cmd.h"
+#include "store.h"
+#include "submit.h"
+
+int cmd_submit(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "ports", required_argument, NULL, 'p' },
+		{ "priority", required_argument, NULL, 'P' },
+		{ "max-attempts", required_argument, NULL, 'm' },
+		{ "time-limit", required_argument, NULL, 't' },
+		{ "idempotency-key", required_argument, NULL, 'k' },
+		{ "options", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct submit_input in;
+	struct submit_error err;
+	struct store *s = NULL;
+	json_t *targets = NULL, *options = NULL;
+	int64_t id;
+	int c, json = 0, existed = 0, rc = CLI_USAGE;
+
+	submit_input_init(&in);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': in.ports = optarg; break;
+		case 'P':
+			if (cli_parse_int(optarg, SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX, &in.priority))
+				return cli_usage("submit", "--priority must be an integer from %d to %d",
+						 SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX);
+			break;
+		case 'm':
+			if (cli_parse_int(optarg, 1, SCAN_ATTEMPTS_MAX, &in.max_attempts))
+				return cli_usage("submit", "--max-attempts must be an integer from 1 to %d",
+						 SCAN_ATTEMPTS_MAX);
+			break;
+		case 't':
+			if (cli_parse_int(optarg, 1, SCAN_TIME_LIMIT_MAX, &in.time_limit_s))
+				return cli_usage("submit", "--time-limit must be seconds from 1 to %d",
+						 SCAN_TIME_LIMIT_MAX);
+			break;
+		case 'k': in.idempotency_key = optarg; break;
+		case 'o': {
+			json_error_t jerr;
+			json_decref(options);
+			options = json_loads(optarg, 0, &jerr);
+			if (!json_is_object(options)) {
+				json_decref(options);
+				return cli_usage("submit", "--options must be a JSON object");
+			}
+			in.options = options;
+			break;
+		}
+		case 'j': json = 1; break;
+		default:
+			rc = cli_bad_option("submit", argv, c);
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		rc = cli_usage("submit", "missing scan type");
+		goto out;
+	}
+	in.type = argv[optind++];
+	if (optind >= argc) {
+		rc = cli_usage("submit", "no targets given (no_targets)");
+		goto out;
+	}
+	targets = json_array();
+	for (int i = optind; i < argc; i++)
+		json_array_append_new(targets, json_string(argv[i]));
+	in.targets = targets;
+	rc = CLI_FAIL;
+	if (!(s = cli_open_store(cli)))
+		goto out;
+	if (submit_scan(s, &in, &id, &existed, &err) < 0) {
+		cli_error("%s (%s)", err.message, err.code);
+		goto out;
+	}
+	if (json)
+		printf("{\"id\":%lld,\"status\":\"pending\",\"existed\":%s}\n", (long long)id,
+		       existed ? "true" : "false");
+	else
+		printf("%lld\n", (long long)id);
+	if (existed)
+		fprintf(stderr, "note: idempotency key already used; scan %lld was not queued again\n",
+			(long long)id);
+	rc = CLI_OK;
+out:
+	json_decref(targets);
+	json_decref(options);
+	store_close(s);
+	return rc;
+}

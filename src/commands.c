@@ -1,0 +1,52 @@
+/*
+ * commands.c — the dispatch table of `scanq`: every subcommand, its usage
+ * line, its one-line summary and its help text.  `scanq help` and
+ * `scanq CMD --help` print from here, so the two can never disagree.
+ */
+#include <stddef.h>
+#include "cli.h"
+#include "cmd/cmd.h"
+
+const struct cli_command cli_commands[] = {
+	{ "submit", cmd_submit,
+	  "submit TYPE TARGET... [--ports SPEC] [--priority N] [--max-attempts N]"
+	  " [--time-limit SECONDS] [--idempotency-key KEY] [--options JSON] [--json]",
+	  "queue a scan and print its id",
+	  "  --ports SPEC            ports: 22,80,443 or 1-1024 or - (all)\n"
+	  "  --priority N            -1000..1000, higher runs first (default 0)\n"
+	  "  --max-attempts N        attempts before the scan fails (default 3)\n"
+	  "  --time-limit SECONDS    hard time limit of one attempt (default 1800)\n"
+	  "  --idempotency-key KEY   a repeat with the same key returns the first scan\n"
+	  "  --options JSON          scanner options as a JSON object\n"
+	  "  --json                  print {\"id\":N,...} instead of the bare id\n" },
+	{ "show", cmd_show, "show ID [--json]",
+	  "show one scan, its error and its timeline",
+	  "  --json   the scan as JSON (column names as keys) with \"events\"\n" },
+	{ "list", cmd_list,
+	  "list [--status S] [--type T] [--limit N] [--before ID] [--json]",
+	  "list scans, newest first",
+	  "  --status S    pending, running, completed, failed or cancelled\n"
+	  "  --type T      only scans of this type\n"
+	  "  --limit N     at most N scans (default 50, at most 1000)\n"
+	  "  --before ID   the page after the one that ended at ID\n"
+	  "  --json        a JSON array\n" },
+	{ "retry", cmd_retry, "retry ID",
+	  "send a failed or cancelled scan back to pending with a fresh attempt budget", "" },
+	{ "cancel", cmd_cancel, "cancel ID",
+	  "cancel a pending scan, or ask the worker of a running one to stop it", "" },
+	{ "queue", cmd_queue, "queue status [--json]",
+	  "counts by status and type, oldest pending age, throughput, workers", "" },
+	{ "migrate", cmd_migrate, "migrate [--to VERSION] [--status]",
+	  "bring the database schema up to date (every command also does this)",
+	  "  --to VERSION   stop at this schema version\n"
+	  "  --status       print the schema version and change nothing\n" },
+	{ "serve", cmd_serve, "serve",
+	  "run scanq: lease recovery (workers, HTTP API and UI: see README)", "" },
+	{ "scan", cmd_scan, "scan TYPE TARGET... [--ports SPEC] [--options JSON] [--json]",
+	  "run one scanner in the foreground, without the queue",
+	  "  --ports SPEC     ports to scan: 22,80,443 or 1-1024 or - (all)\n"
+	  "  --options JSON   scanner options as a JSON object\n"
+	  "  --json           print the child protocol (JSON lines) instead of text\n"
+	  "Types named test-* exist only to test the worker.\n" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};

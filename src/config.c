@@ -1,0 +1,460 @@
+/*
+ * config.c — loads `struct config` from the defaults, the INI file and the
+ * environment (see config.h).  A load is all or nothing: the new settings
+ * are built in a scratch struct and replace the current ones only when every
+ * line of the file and every variable checked out, so a bad file leaves the
+ * process on its previous settings.  Unknown sections and keys are errors
+ * naming file and line; every number has a range.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <ini.h>
+#include "config.h"
+#include "scanner.h"
+#include "scope.h"
+
+struct config config;
+
+/* A numeric setting: where it lives, its default and its range. */
+struct intkey {
+	const char *section;
+	const char *key;
+	size_t off;
+	int dflt, min, max;
+};
+
+#define K(sec, key, field, d, lo, hi) { sec, key, offsetof(struct config, field), d, lo, hi }
+
+static const struct intkey intkeys[] = {
+	K("worker", "lease", lease_s, 30, 2, 3600),
+	K("worker", "heartbeat", heartbeat_s, 10, 1, 1800),
+	K("worker", "max_attempts", max_attempts, 3, 1, 100),
+	K("worker", "backoff_base", backoff_base_s, 5, 0, 3600),
+	K("worker", "soft_time_limit", soft_time_limit_s, 1500, 1, 7 * 24 * 3600),
+	K("worker", "hard_time_limit", hard_time_limit_s, 1800, 1, 7 * 24 * 3600),
+	K("worker", "poll_ms", poll_ms, 1000, 10, 60000),
+	K("worker", "memory_limit_mb", memory_limit_mb, 1024, 16, 1024 * 1024),
+	K("worker", "output_limit_kb", output_limit_kb, 16384, 1, 1024 * 1024),
+	K("worker", "grace", grace_s, 30, 0, 3600),
+	K("serve", "workers", workers, 2, 1, 256),
+	K("serve", "concurrency", concurrency, 4, 1, 1024),
+	K("http", "max_body_kb", max_body_kb, 1024, 1, 1024 * 1024),
+	K("http", "max_connections", max_connections, 256, 1, 65536),
+	K("maintenance", "prune_days", prune_days, 30, 1, 36500),
+	K("maintenance", "prune_batch", prune_batch, 1000, 1, 100000),
+	K("maintenance", "stuck_hours", stuck_hours, 2, 1, 8760),
+	K("maintenance", "backlog_warn", backlog_warn, 100, 1, 1000000000),
+	K("maintenance", "backlog_fail", backlog_fail, 500, 1, 1000000000),
+	K("scope", "max_targets", max_targets, 65536, 1, 16777216),
+};
+
+#undef K
+
+/* The profiles a fresh install knows; a [profile.TYPE] section replaces one. */
+static const struct {
+	const char *type, *parser, *argv;
+} default_profiles[] = {
+	{ "vuln", "nuclei-jsonl", "nuclei -jsonl -silent -disable-update-check -u {targets}" },
+	{ "nmap", "nmap-xml", "nmap -sV -Pn -n -oX - -p {ports} {targets}" },
+};
+
+static const char *const parsers[] = { "nmap-xml", "nuclei-jsonl", "lines", NULL };
+
+/* Whether the load in progress set worker.heartbeat itself; if not, the
+ * heartbeat follows a short lease down (a third of it). */
+static int heartbeat_given;
+
+/* What the INI handler needs: the config being built and the first error. */
+struct loadstate {
+	struct config *c;
+	FILE *f;
+	int line;		/* lines read so far (the reader counts) */
+	int errline;		/* line of the first error the handler found */
+	char err[256];
+	char last_section[64], last_key[64];
+};
+
+static void release(struct config *c)
+{
+	for (int i = 0; i < c->nallow; i++)
+		free(c->scope_allow[i]);
+	for (int i = 0; i < c->ndeny; i++)
+		free(c->scope_deny[i]);
+	for (int p = 0; p < c->nprofiles; p++)
+		for (int i = 0; i < c->profiles[p].argc; i++)
+			free(c->profiles[p].argv[i]);
+	memset(c, 0, sizeof *c);
+}
+
+static int *field(struct config *c, const struct intkey *k)
+{
+	return (int *)(void *)((char *)c + k->off);
+}
+
+static int copy_str(char *dst, size_t len, const char *src, char *err, size_t errlen,
+		    const char *name)
+{
+	if (strlen(src) >= len) {
+		snprintf(err, errlen, "%s is longer than %zu bytes", name, len - 1);
+		return -1;
+	}
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+static int parse_int(const char *s, const struct intkey *k, int *out, char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < k->min || v > k->max) {
+		snprintf(err, errlen, "%s.%s must be an integer in %d..%d, not '%.40s'",
+			 k->section, k->key, k->min, k->max, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* Splits a list ("127.0.0.0/8, ::1" or one item a line) into list[], after
+ * checking each entry.  `replace` empties the list first. */
+static int set_list(char **list, int *n, const char *value, int replace, const char *name,
+		    char *err, size_t errlen)
+{
+	char buf[1024], *save = NULL, *tok;
+
+	if (copy_str(buf, sizeof buf, value, err, errlen, name) < 0)
+		return -1;
+	if (replace) {
+		for (int i = 0; i < *n; i++)
+			free(list[i]);
+		*n = 0;
+	}
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (*n >= CONFIG_LIST_MAX) {
+			snprintf(err, errlen, "%s has more than %d entries", name, CONFIG_LIST_MAX);
+			return -1;
+		}
+		if (scope_entry_valid(tok, err, errlen) < 0)
+			return -1;
+		list[*n] = strdup(tok);
+		if (!list[*n]) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+static struct config_profile *profile_slot(struct config *c, const char *type, char *err,
+					   size_t errlen)
+{
+	struct config_profile *p;
+	size_t len = strlen(type);
+
+	for (int i = 0; i < c->nprofiles; i++)
+		if (strcmp(c->profiles[i].type, type) == 0)
+			return &c->profiles[i];
+	if (len == 0 || len >= sizeof p->type || strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789-_") != len) {
+		snprintf(err, errlen, "bad profile name '%.40s' (lower-case letters, digits, - and _)", type);
+		return NULL;
+	}
+	if (scanner_find(type)) {
+		snprintf(err, errlen, "profile '%s' would hide the built-in scan type", type);
+		return NULL;
+	}
+	if (c->nprofiles >= CONFIG_PROFILES_MAX) {
+		snprintf(err, errlen, "more than %d profiles", CONFIG_PROFILES_MAX);
+		return NULL;
+	}
+	p = &c->profiles[c->nprofiles++];
+	memset(p, 0, sizeof *p);
+	memcpy(p->type, type, len + 1);
+	return p;
+}
+
+static int set_argv(struct config_profile *p, const char *value, char *err, size_t errlen)
+{
+	char buf[1024], *save = NULL, *tok;
+	int has_targets = 0;
+
+	if (copy_str(buf, sizeof buf, value, err, errlen, "argv") < 0)
+		return -1;
+	for (int i = 0; i < p->argc; i++)
+		free(p->argv[i]);
+	p->argc = 0;
+	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (p->argc >= CONFIG_ARGV_MAX - 1) {
+			snprintf(err, errlen, "argv of profile '%s' has more than %d words",
+				 p->type, CONFIG_ARGV_MAX - 1);
+			return -1;
+		}
+		if (strcmp(tok, "{targets}") == 0)
+			has_targets = 1;
+		p->argv[p->argc] = strdup(tok);
+		if (!p->argv[p->argc]) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		p->argc++;
+	}
+	if (p->argc == 0 || !has_targets) {
+		snprintf(err, errlen, "argv of profile '%s' must name a program and contain {targets}",
+			 p->type);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_parser(struct config_profile *p, const char *value, char *err, size_t errlen)
+{
+	for (int i = 0; parsers[i]; i++) {
+		if (strcmp(parsers[i], value) == 0) {
+			memcpy(p->parser, value, strlen(value) + 1);
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "unknown parser '%.40s' (nmap-xml, nuclei-jsonl, lines)", value);
+	return -1;
+}
+
+/* Applies one setting.  `first` is 1 for the first line of a key in this
+ * source (a list's continuation lines append).  Returns 0 or -1 with err. */
+static int apply(struct config *c, const char *section, const char *key, const char *value,
+		 int first, char *err, size_t errlen)
+{
+	if (strncmp(section, "profile.", 8) == 0) {
+		struct config_profile *p = profile_slot(c, section + 8, err, errlen);
+
+		if (!p)
+			return -1;
+		if (strcmp(key, "argv") == 0)
+			return set_argv(p, value, err, errlen);
+		if (strcmp(key, "parser") == 0)
+			return set_parser(p, value, err, errlen);
+		snprintf(err, errlen, "unknown key '%.40s' in [%.40s] (argv, parser)", key, section);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof intkeys / sizeof intkeys[0]; i++) {
+		if (strcmp(intkeys[i].section, section) == 0 && strcmp(intkeys[i].key, key) == 0) {
+			if (field(c, &intkeys[i]) == &c->heartbeat_s)
+				heartbeat_given = 1;
+			return parse_int(value, &intkeys[i], field(c, &intkeys[i]), err, errlen);
+		}
+	}
+	if (strcmp(section, "database") == 0 && strcmp(key, "url") == 0)
+		return copy_str(c->database_url, sizeof c->database_url, value, err, errlen,
+				"database.url");
+	if (strcmp(section, "http") == 0 && strcmp(key, "listen") == 0)
+		return copy_str(c->listen, sizeof c->listen, value, err, errlen, "http.listen");
+	if (strcmp(section, "scope") == 0 && strcmp(key, "allow") == 0)
+		return set_list(c->scope_allow, &c->nallow, value, first, "scope.allow", err, errlen);
+	if (strcmp(section, "scope") == 0 && strcmp(key, "deny") == 0)
+		return set_list(c->scope_deny, &c->ndeny, value, first, "scope.deny", err, errlen);
+	for (size_t i = 0; i < sizeof intkeys / sizeof intkeys[0]; i++)
+		if (strcmp(intkeys[i].section, section) == 0) {
+			snprintf(err, errlen, "unknown key '%.40s' in [%.40s]", key, section);
+			return -1;
+		}
+	if (strcmp(section, "database") == 0 || strcmp(section, "http") == 0)
+		snprintf(err, errlen, "unknown key '%.40s' in [%.40s]", key, section);
+	else
+		snprintf(err, errlen, "unknown section [%.40s]", section);
+	return -1;
+}
+
+static int defaults(struct config *c, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof *c);
+	for (size_t i = 0; i < sizeof intkeys / sizeof intkeys[0]; i++)
+		*field(c, &intkeys[i]) = intkeys[i].dflt;
+	snprintf(c->database_url, sizeof c->database_url, "sqlite://./scanq.db");
+	snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
+	if (set_list(c->scope_allow, &c->nallow, "127.0.0.0/8, ::1", 1, "scope.allow", err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof default_profiles / sizeof default_profiles[0]; i++) {
+		struct config_profile *p = profile_slot(c, default_profiles[i].type, err, errlen);
+
+		if (!p || set_argv(p, default_profiles[i].argv, err, errlen) < 0
+		    || set_parser(p, default_profiles[i].parser, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int on_ini(void *user, const char *section, const char *key, const char *value)
+{
+	struct loadstate *st = user;
+	int first;
+
+	if (st->err[0])
+		return 0;	/* report only the first error */
+	first = strcmp(st->last_section, section) != 0 || strcmp(st->last_key, key) != 0;
+	snprintf(st->last_section, sizeof st->last_section, "%s", section);
+	snprintf(st->last_key, sizeof st->last_key, "%s", key);
+	st->errline = st->line;
+	if (!*section) {
+		snprintf(st->err, sizeof st->err, "setting '%.40s' outside a [section]", key);
+		return 0;
+	}
+	return apply(st->c, section, key, value, first, st->err, sizeof st->err) == 0;
+}
+
+/* fgets() for inih that counts lines, so a handler error can name its line. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct loadstate *st = stream;
+	char *r = fgets(str, num, st->f);
+
+	if (r && strchr(r, '\n'))
+		st->line++;
+	else if (r && feof(st->f))
+		st->line++;
+	return r;
+}
+
+/* Environment overrides: SCANQ_<SECTION>_<KEY>, upper case, and DATABASE_URL. */
+static int from_env(struct config *c, char *err, size_t errlen)
+{
+	static const char *const strkeys[][2] = {
+		{ "database", "url" }, { "http", "listen" }, { "scope", "allow" }, { "scope", "deny" },
+	};
+	char name[96], msg[256];
+	const char *v;
+
+	for (size_t i = 0; i < sizeof intkeys / sizeof intkeys[0] + 4; i++) {
+		const char *sec, *key;
+
+		if (i < sizeof intkeys / sizeof intkeys[0]) {
+			sec = intkeys[i].section;
+			key = intkeys[i].key;
+		} else {
+			sec = strkeys[i - sizeof intkeys / sizeof intkeys[0]][0];
+			key = strkeys[i - sizeof intkeys / sizeof intkeys[0]][1];
+		}
+		snprintf(name, sizeof name, "SCANQ_%s_%s", sec, key);
+		for (char *p = name; *p; p++)
+			if (*p >= 'a' && *p <= 'z')
+				*p = (char)(*p - 'a' + 'A');
+		v = getenv(name);
+		if (!v)
+			continue;
+		if (apply(c, sec, key, v, 1, msg, sizeof msg) < 0) {
+			snprintf(err, errlen, "environment %s: %s", name, msg);
+			return -1;
+		}
+	}
+	v = getenv("DATABASE_URL");
+	if (v && *v && copy_str(c->database_url, sizeof c->database_url, v, msg, sizeof msg,
+				"DATABASE_URL") < 0) {
+		snprintf(err, errlen, "environment %s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int cross_check(struct config *c, char *err, size_t errlen)
+{
+	if (!heartbeat_given && c->heartbeat_s >= c->lease_s)
+		c->heartbeat_s = c->lease_s / 3 > 0 ? c->lease_s / 3 : 1;
+	if (c->heartbeat_s >= c->lease_s) {
+		snprintf(err, errlen, "worker.heartbeat (%d) must be shorter than worker.lease (%d)",
+			 c->heartbeat_s, c->lease_s);
+		return -1;
+	}
+	if (c->soft_time_limit_s > c->hard_time_limit_s) {
+		snprintf(err, errlen, "worker.soft_time_limit (%d) exceeds worker.hard_time_limit (%d)",
+			 c->soft_time_limit_s, c->hard_time_limit_s);
+		return -1;
+	}
+	if (c->backlog_warn > c->backlog_fail) {
+		snprintf(err, errlen, "maintenance.backlog_warn (%d) exceeds maintenance.backlog_fail (%d)",
+			 c->backlog_warn, c->backlog_fail);
+		return -1;
+	}
+	for (int i = 0; i < c->nprofiles; i++) {
+		if (c->profiles[i].argc == 0 || !c->profiles[i].parser[0]) {
+			snprintf(err, errlen, "profile '%s' needs both argv and parser",
+				 c->profiles[i].type);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_load(const char *path, char *err, size_t errlen)
+{
+	static struct config next;
+	struct loadstate st = { .c = &next };
+	int rc = -1, line;
+	FILE *f = NULL;
+
+	heartbeat_given = 0;
+	if (defaults(&next, err, errlen) < 0)
+		goto out;
+	if (!path || !*path) {
+		path = getenv("SCANQ_CONFIG");
+		if (!path || !*path)
+			path = access("scanq.ini", F_OK) == 0 ? "scanq.ini" : NULL;
+	}
+	if (path) {
+		f = fopen(path, "r");
+		if (!f) {
+			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+			goto out;
+		}
+		st.f = f;
+		line = ini_parse_stream(reader, &st, on_ini, &st);
+		if (line < 0) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			goto out;
+		}
+		if (line > 0) {
+			/* inih reports the first bad line; it is ours if no syntax
+			 * error came before it. */
+			if (st.err[0] && st.errline <= line)
+				snprintf(err, errlen, "%s:%d: %s", path, st.errline, st.err);
+			else
+				snprintf(err, errlen, "%s:%d: syntax error", path, line);
+			goto out;
+		}
+	}
+	if (from_env(&next, err, errlen) < 0 || cross_check(&next, err, errlen) < 0)
+		goto out;
+	release(&config);
+	config = next;
+	memset(&next, 0, sizeof next);
+	rc = 0;
+out:
+	if (f)
+		fclose(f);
+	if (rc < 0)
+		release(&next);
+	return rc;
+}
+
+/* The header promises defaults before config_load() ran: fill them in
+ * before main().  Defaults cannot fail short of memory. */
+__attribute__((constructor)) static void load_defaults_early(void)
+{
+	char err[256];
+
+	if (defaults(&config, err, sizeof err) < 0)
+		release(&config);
+}
+
+const struct config_profile *config_profile(const char *type)
+{
+	for (int i = 0; i < config.nprofiles; i++)
+		if (strcmp(config.profiles[i].type, type) == 0)
+			return &config.profiles[i];
+	return NULL;
+}

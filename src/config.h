@@ -1,0 +1,69 @@
+/*
+ * config.h — every tunable of scanq, with the defaults of DESIGN.md.
+ *
+ * Sources, later ones winning: built-in defaults, the INI file (--config
+ * PATH, else $SCANQ_CONFIG, else ./scanq.ini when it exists), then
+ * environment variables (SCANQ_<SECTION>_<KEY>, upper case, plus
+ * DATABASE_URL).  Loaded once per process by config_load(); read-only after.
+ */
+#ifndef SCANQ_CONFIG_H
+#define SCANQ_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_LIST_MAX   64	/* entries of one allow/deny list */
+#define CONFIG_PROFILES_MAX 16	/* external tool profiles */
+#define CONFIG_ARGV_MAX   48	/* argv elements of one profile template */
+
+struct config_profile {
+	char type[32];			/* scan type name, e.g. "vuln" */
+	char parser[16];		/* "nmap-xml", "nuclei-jsonl", "lines" */
+	char *argv[CONFIG_ARGV_MAX];	/* template: {targets} {ports} are placeholders */
+	int argc;
+};
+
+struct config {
+	char database_url[512];		/* [database] url / DATABASE_URL */
+	int lease_s;			/* [worker] lease = 30 */
+	int heartbeat_s;		/* [worker] heartbeat = 10 */
+	int max_attempts;		/* [worker] max_attempts = 3 */
+	int backoff_base_s;		/* [worker] backoff_base = 5 (doubles per attempt, jittered) */
+	int soft_time_limit_s;		/* [worker] soft_time_limit = 1500 (25 min) */
+	int hard_time_limit_s;		/* [worker] hard_time_limit = 1800 (30 min) */
+	int poll_ms;			/* [worker] poll_ms = 1000 (fallback wake-up) */
+	int memory_limit_mb;		/* [worker] memory_limit_mb = 1024 (RLIMIT_AS of a child) */
+	int output_limit_kb;		/* [worker] output_limit_kb = 16384 (child stdout cap) */
+	int grace_s;			/* [worker] grace = 30 (shutdown and cancel grace) */
+	int workers;			/* [serve] workers = 2 */
+	int concurrency;		/* [serve] concurrency = 4 (scans per worker) */
+	char listen[128];		/* [http] listen = 127.0.0.1:8080 */
+	int max_body_kb;		/* [http] max_body_kb = 1024 */
+	int max_connections;		/* [http] max_connections = 256 */
+	int prune_days;			/* [maintenance] prune_days = 30 */
+	int prune_batch;		/* [maintenance] prune_batch = 1000 */
+	int stuck_hours;		/* [maintenance] stuck_hours = 2 */
+	int backlog_warn;		/* [maintenance] backlog_warn = 100 */
+	int backlog_fail;		/* [maintenance] backlog_fail = 500 */
+	int max_targets;		/* [scope] max_targets = 65536 addresses per scan */
+	char *scope_allow[CONFIG_LIST_MAX];	/* [scope] allow = 127.0.0.0/8, ::1 */
+	int nallow;
+	char *scope_deny[CONFIG_LIST_MAX];	/* [scope] deny = (none) */
+	int ndeny;
+	struct config_profile profiles[CONFIG_PROFILES_MAX];	/* [profile.TYPE] */
+	int nprofiles;
+};
+
+/* The process-wide configuration (defaults until config_load() ran). */
+extern struct config config;
+
+/*
+ * Loads defaults, then `path` (NULL: $SCANQ_CONFIG or ./scanq.ini if it
+ * exists), then the environment.  Returns 0, or -1 with a one-line reason
+ * ("scanq.ini:12: unknown key 'leese'") in err.  Safe to call again.
+ */
+int config_load(const char *path, char *err, size_t errlen);
+
+/* Finds the profile of a scan type, or NULL. */
+const struct config_profile *config_profile(const char *type);
+
+#endif

@@ -1,0 +1,357 @@
+/*
+ * discovery.c — target lists to host lists with the scope enforced after
+ * resolution, the c-ares resolver loop, and the "discovery" scan type (see
+ * discovery.h).  The resolver runs every query on one channel under one
+ * deadline, so a thousand names cost one timeout, not a thousand.
+ */
+#include <ares.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "config.h"
+#include "discovery.h"
+#include "ports.h"
+#include "portscan.h"
+#include "scanner.h"
+#include "scope.h"
+
+/* Ports a host is asked on: the services most often reachable, so that a
+ * live host answers on one (a reset counts as an answer). */
+static const int discovery_ports[] = { 22, 80, 443, 3389, 8080, 21, 23, 25, 53, 135, 139, 445 };
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+	struct discovery_name *dn = arg;
+
+	if (status != ARES_SUCCESS || !res) {
+		snprintf(dn->error, sizeof dn->error, "%s", ares_strerror(status));
+		ares_freeaddrinfo(res);
+		return;
+	}
+	for (struct ares_addrinfo_node *n = res->nodes; n && dn->naddrs < DISCOVERY_ADDRS_MAX; n = n->ai_next) {
+		struct target_addr a = { 0 };
+		int dup = 0;
+
+		if (n->ai_family == AF_INET) {
+			a.family = AF_INET;
+			memcpy(a.a, &((struct sockaddr_in *)(void *)n->ai_addr)->sin_addr, 4);
+		} else if (n->ai_family == AF_INET6) {
+			a.family = AF_INET6;
+			memcpy(a.a, &((struct sockaddr_in6 *)(void *)n->ai_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		for (int i = 0; i < dn->naddrs; i++)
+			if (memcmp(&dn->addrs[i], &a, sizeof a) == 0)
+				dup = 1;
+		if (!dup)
+			dn->addrs[dn->naddrs++] = a;
+	}
+	if (dn->naddrs == 0)
+		snprintf(dn->error, sizeof dn->error, "no address");
+	ares_freeaddrinfo(res);
+}
+
+int discovery_resolve(struct discovery_name *names, size_t n, int timeout_ms,
+		      char *err, size_t errlen)
+{
+	struct ares_options opts = { .timeout = timeout_ms, .tries = 2 };
+	struct ares_addrinfo_hints hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	ares_channel ch;
+	double deadline = now_ms() + timeout_ms;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		names[i].naddrs = 0;
+		snprintf(names[i].error, sizeof names[i].error, "timed out");
+	}
+	if (n == 0)
+		return 0;
+	rc = ares_library_init(ARES_LIB_INIT_ALL);
+	if (rc == ARES_SUCCESS)
+		rc = ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+	if (rc != ARES_SUCCESS) {
+		snprintf(err, errlen, "resolver: %s", ares_strerror(rc));
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		names[i].error[0] = '\0';
+		ares_getaddrinfo(ch, names[i].name, NULL, &hints, on_addrinfo, &names[i]);
+	}
+	for (;;) {
+		fd_set r, w;
+		struct timeval maxtv, tv, *tvp;
+		double left = deadline - now_ms();
+		int nfds;
+
+		FD_ZERO(&r);
+		FD_ZERO(&w);
+		nfds = ares_fds(ch, &r, &w);
+		if (nfds == 0)
+			break;
+		if (left <= 0) {
+			/* Calls back every open query with ARES_ECANCELLED. */
+			ares_cancel(ch);
+			break;
+		}
+		maxtv.tv_sec = (time_t)(left / 1000);
+		maxtv.tv_usec = (suseconds_t)((left - (double)maxtv.tv_sec * 1000) * 1000);
+		tvp = ares_timeout(ch, &maxtv, &tv);
+		if (select(nfds, &r, &w, NULL, tvp) < 0 && errno != EINTR)
+			break;
+		ares_process(ch, &r, &w);
+	}
+	ares_destroy(ch);
+	for (size_t i = 0; i < n; i++)
+		if (names[i].naddrs == 0 && !names[i].error[0])
+			snprintf(names[i].error, sizeof names[i].error, "timed out");
+	return 0;
+}
+
+void discovery_hostset_release(struct discovery_hostset *hs)
+{
+	free(hs->hosts);
+	free(hs->name_state);
+	targets_free(hs->list);
+	memset(hs, 0, sizeof *hs);
+}
+
+static void report_skip(struct scanctx *ctx, const char *name, const char *addr, const char *reason,
+			const char *why)
+{
+	char title[256];
+	json_t *f;
+
+	if (addr)
+		snprintf(title, sizeof title, "%s resolves to %s, %s; skipped", name, addr, why);
+	else
+		snprintf(title, sizeof title, "%s: %s; skipped", name, why);
+	f = json_pack("{sssssiss ss s{ss}}", "kind", "skipped", "target", name, "port", 0,
+		      "severity", "info", "title", title, "detail", "reason", reason);
+	if (!f)
+		return;
+	if (addr)
+		json_object_set_new(json_object_get(f, "detail"), "address", json_string(addr));
+	scanner_finding(ctx, f);
+	json_decref(f);
+}
+
+/* Adds resolved addresses in scope to the host list; the rest are skipped. */
+static int add_resolved(struct scanctx *ctx, struct discovery_hostset *hs, const struct scope *sc,
+			struct discovery_name *names, size_t nn, size_t cap)
+{
+	for (size_t i = 0; i < nn; i++) {
+		int kept = 0;
+
+		if (names[i].naddrs == 0) {
+			hs->name_state[i] = DISCOVERY_NAME_NONE;
+			hs->unresolved++;
+			report_skip(ctx, names[i].name, NULL, "unresolved", names[i].error);
+			continue;
+		}
+		for (int k = 0; k < names[i].naddrs; k++) {
+			const struct target_addr *a = &names[i].addrs[k];
+			char text[64];
+			int dup = 0;
+
+			targets_addr_str(a, text, sizeof text);
+			if (!scope_check_addr(sc, a)) {
+				hs->name_state[i] = DISCOVERY_NAME_PARTIAL;
+				hs->skipped++;
+				report_skip(ctx, names[i].name, text, "out_of_scope", "out of scope");
+				continue;
+			}
+			kept++;
+			if (targets_contains(hs->list, targets_from_addr(a)))
+				continue;	/* also a literal target */
+			for (size_t h = 0; h < hs->n && !dup; h++)
+				dup = memcmp(&hs->hosts[h].addr, a, sizeof *a) == 0;
+			if (dup)
+				continue;
+			if (hs->n >= cap)
+				return -1;
+			hs->hosts[hs->n].addr = *a;
+			hs->hosts[hs->n].name = names[i].name;
+			hs->n++;
+		}
+		if (kept == 0)
+			hs->name_state[i] = DISCOVERY_NAME_NONE;
+	}
+	return 0;
+}
+
+int discovery_hosts(struct scanctx *ctx, struct discovery_hostset *hs)
+{
+	struct discovery_name *names = NULL;
+	struct scope *sc = NULL;
+	struct target_iter it;
+	struct target_addr a;
+	char code[32], msg[320];
+	size_t nn, cap;
+	json_t *v = json_object_get(ctx->options, "resolve_ms");
+	int timeout = json_is_integer(v) && json_integer_value(v) >= 10 && json_integer_value(v) <= 60000
+		      ? (int)json_integer_value(v) : DISCOVERY_RESOLVE_MS;
+	int rc = 1;
+
+	memset(hs, 0, sizeof *hs);
+	hs->list = targets_new();
+	if (!hs->list)
+		return scanner_error(ctx, "internal", "out of memory");
+	if (targets_parse(hs->list, (const char *const *)ctx->targets, ctx->ntargets, config.max_targets,
+			  code, sizeof code, msg, sizeof msg) < 0)
+		return scanner_error(ctx, code, "%s", msg);
+	sc = scope_from_config(&config, msg, sizeof msg);
+	if (!sc)
+		return scanner_error(ctx, "internal", "scope: %s", msg);
+	for (int i = 0; i < ctx->ntargets; i++) {
+		targets_u128 lo, hi, bad;
+		int kind = targets_classify(ctx->targets[i], &lo, &hi);
+
+		if ((kind == 1 && !scope_check_range(sc, lo, hi, &bad))
+		    || (kind == 2 && !scope_check_name(sc, ctx->targets[i]))) {
+			rc = scanner_error(ctx, "out_of_scope", "target '%.80s' is out of scope "
+					   "(see [scope] allow in the configuration)", ctx->targets[i]);
+			goto out;
+		}
+	}
+	nn = targets_nnames(hs->list);
+	cap = (size_t)config.max_targets;
+	hs->hosts = calloc(cap, sizeof *hs->hosts);
+	names = calloc(nn ? nn : 1, sizeof *names);
+	hs->name_state = calloc(nn ? nn : 1, 1);
+	if (!hs->hosts || !names || !hs->name_state) {
+		rc = scanner_error(ctx, "internal", "out of memory");
+		goto out;
+	}
+	targets_iter_init(&it, hs->list);
+	while (targets_iter_next(&it, &a)) {
+		hs->hosts[hs->n].addr = a;
+		hs->hosts[hs->n].name = NULL;
+		hs->n++;
+	}
+	for (size_t i = 0; i < nn; i++)
+		names[i].name = targets_name(hs->list, i);
+	if (discovery_resolve(names, nn, timeout, msg, sizeof msg) < 0) {
+		rc = scanner_error(ctx, "scanner_error", "%s", msg);
+		goto out;
+	}
+	if (add_resolved(ctx, hs, sc, names, nn, cap) < 0) {
+		rc = scanner_error(ctx, "too_many_targets", "the targets resolve to more than %d addresses",
+				   config.max_targets);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(names);
+	scope_free(sc);
+	return rc;
+}
+
+/* ---- the "discovery" scan type ----------------------------------------- */
+
+struct live {
+	unsigned char up;
+	unsigned char nopen;
+	unsigned short open[12];
+};
+
+struct disc {
+	struct scanctx *ctx;
+	struct live *live;
+	size_t done, total;
+};
+
+static void on_answer(void *arg, const struct portscan_hit *h)
+{
+	struct disc *d = arg;
+	struct live *l = &d->live[h->host];
+
+	d->done++;
+	scanner_progress(d->ctx, (double)d->done / (double)d->total);
+	if (h->state == PORTSCAN_FILTERED)
+		return;
+	l->up = 1;
+	if (h->state == PORTSCAN_OPEN && l->nopen < sizeof l->open / sizeof l->open[0])
+		l->open[l->nopen++] = (unsigned short)h->port;
+}
+
+int discovery_run(struct scanctx *ctx)
+{
+	struct discovery_hostset hs;
+	struct portscan_opts o;
+	struct portscan_stats st;
+	struct disc d = { .ctx = ctx };
+	struct target_addr *addrs = NULL;
+	long up = 0;
+	char err[256];
+	int rc;
+
+	portscan_opts_default(&o);
+	o.retries = 0;
+	if (portscan_opts_from_json(&o, ctx->options, err, sizeof err) < 0)
+		return scanner_error(ctx, "invalid_options", "%s", err);
+	rc = discovery_hosts(ctx, &hs);
+	if (rc != 0)
+		goto out;
+	addrs = malloc((hs.n ? hs.n : 1) * sizeof *addrs);
+	d.live = calloc(hs.n ? hs.n : 1, sizeof *d.live);
+	if (!addrs || !d.live) {
+		rc = scanner_error(ctx, "internal", "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < hs.n; i++)
+		addrs[i] = hs.hosts[i].addr;
+	d.total = hs.n * (sizeof discovery_ports / sizeof discovery_ports[0]);
+	if (portscan_probe(addrs, hs.n, discovery_ports, sizeof discovery_ports / sizeof discovery_ports[0],
+			   &o, on_answer, &d, &st, err, sizeof err) < 0) {
+		rc = scanner_error(ctx, "scanner_error", "discovery failed: %s", err);
+		goto out;
+	}
+	for (size_t i = 0; i < hs.n; i++) {
+		char text[64], title[160];
+		json_t *f, *ports;
+
+		if (!d.live[i].up)
+			continue;
+		up++;
+		targets_addr_str(&hs.hosts[i].addr, text, sizeof text);
+		snprintf(title, sizeof title, "host %s is up", text);
+		ports = json_array();
+		for (int k = 0; k < d.live[i].nopen; k++)
+			json_array_append_new(ports, json_integer(d.live[i].open[k]));
+		f = json_pack("{sssssiss ss s{sss[s*]so}}", "kind", "host",
+			      "target", hs.hosts[i].name ? hs.hosts[i].name : text, "port", 0,
+			      "severity", "info", "title", title, "detail", "address", text,
+			      "names", hs.hosts[i].name, "open_ports", ports);
+		if (f)
+			scanner_finding(ctx, f);
+		json_decref(f);
+	}
+	scanner_progress(ctx, 1);
+	{
+		json_t *s = json_pack("{sIsIsIsIsIsf}", "hosts", (json_int_t)hs.n, "up", (json_int_t)up,
+				      "down", (json_int_t)(hs.n - (size_t)up), "skipped", (json_int_t)hs.skipped,
+				      "unresolved", (json_int_t)hs.unresolved, "elapsed_s", st.elapsed_s);
+		scanner_summary(ctx, s);
+		json_decref(s);
+	}
+	rc = 0;
+out:
+	free(d.live);
+	free(addrs);
+	discovery_hostset_release(&hs);
+	return rc;
+}

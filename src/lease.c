@@ -1,0 +1,22 @@
+/*
+ * lease.c — one round of lease recovery (see lease.h), with its log lines.
+ * The decisions (back to pending, cancelled or failed with worker_lost) are
+ * the store's, made in one transaction with the timeline events.
+ */
+#include "lease.h"
+#include "log.h"
+#include "store.h"
+
+int lease_recover(struct store *s)
+{
+	int recovered = 0, failed = 0, rc;
+
+	rc = store_recover_leases(s, &recovered, &failed);
+	if (rc != STORE_OK) {
+		log_warn("lease recovery failed", "error=\"%s\"", store_error(s));
+		return -1;
+	}
+	if (recovered || failed)
+		log_info("expired leases recovered", "pending=%d failed=%d", recovered, failed);
+	return recovered + failed;
+}

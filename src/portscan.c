@@ -1,0 +1,589 @@
+/*
+ * portscan.c — the TCP connect scanner of portscan.h.
+ *
+ * The engine keeps a fixed table of slots, one per attempt in flight.  Jobs
+ * are (port, host) pairs numbered port-major, so consecutive attempts go to
+ * different hosts; a timed-out job goes to a retry queue that is drained
+ * before new jobs.  Deadlines are checked by a walk over the slots at most
+ * every few milliseconds, which costs less than a timer heap at these
+ * sizes.  When the system runs out of sockets or ephemeral ports the job is
+ * put back and the engine waits for attempts in flight to finish, instead
+ * of calling the port filtered.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "config.h"
+#include "discovery.h"
+#include "ports.h"
+#include "portscan.h"
+#include "scanner.h"
+
+enum phase { FREE = 0, CONNECTING, BANNER };
+
+struct slot {
+	int fd;
+	enum phase phase;
+	size_t job;
+	int tries;			/* attempts made for this job, this one included */
+	double deadline;
+	size_t blen;
+	char banner[PORTSCAN_BANNER_MAX];
+};
+
+struct engine {
+	const struct target_addr *hosts;
+	size_t nhosts;
+	const int *ports;
+	const struct portscan_opts *o;
+	portscan_cb cb;
+	void *arg;
+	struct portscan_stats *st;
+	int ep;
+	struct slot *slots;
+	int nslots, active, limit;	/* limit: slots usable now (lowered on EMFILE) */
+	int *freelist, nfree;
+	size_t next, total;
+	size_t *retry;			/* ring of job numbers waiting for another try */
+	int *retry_tries;
+	size_t rhead, rcount, rcap;
+	double tokens, last_refill;
+	int stalled;			/* rounds with nothing in flight and no socket to be had */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void portscan_opts_default(struct portscan_opts *o)
+{
+	o->concurrency = 512;
+	o->timeout_ms = 1000;
+	o->retries = 1;
+	o->rate = 0;
+	o->banner = 0;
+	o->banner_ms = 500;
+}
+
+static int opt_int(json_t *options, const char *key, int min, int max, int *out,
+		   char *err, size_t errlen)
+{
+	json_t *v = json_object_get(options, key);
+
+	if (!v)
+		return 0;
+	if (json_is_boolean(v) && max == 1) {
+		*out = json_is_true(v);
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(err, errlen, "option %s must be an integer in %d..%d", key, min, max);
+		return -1;
+	}
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
+int portscan_opts_from_json(struct portscan_opts *o, json_t *options, char *err, size_t errlen)
+{
+	if (!options)
+		return 0;
+	if (opt_int(options, "concurrency", 1, PORTSCAN_CONCURRENCY_MAX, &o->concurrency, err, errlen) < 0
+	    || opt_int(options, "timeout_ms", 10, 60000, &o->timeout_ms, err, errlen) < 0
+	    || opt_int(options, "retries", 0, 10, &o->retries, err, errlen) < 0
+	    || opt_int(options, "rate", 0, 1000000, &o->rate, err, errlen) < 0
+	    || opt_int(options, "banner", 0, 1, &o->banner, err, errlen) < 0
+	    || opt_int(options, "banner_ms", 10, 10000, &o->banner_ms, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* Raises the soft descriptor limit to the hard one; returns how many
+ * attempts may be in flight, leaving room for the process's other files. */
+static int fd_budget(int want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)want + 64 > rl.rlim_cur)
+			want = rl.rlim_cur > 80 ? (int)(rl.rlim_cur - 64) : 16;
+	}
+	return want;
+}
+
+static socklen_t make_sockaddr(const struct target_addr *a, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((unsigned short)port);
+		memcpy(&sin->sin_addr, a->a, 4);
+		return sizeof *sin;
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons((unsigned short)port);
+	memcpy(&sin6->sin6_addr, a->a, 16);
+	return sizeof *sin6;
+}
+
+static void report(struct engine *e, size_t job, enum portscan_state state, const char *banner,
+		   size_t blen)
+{
+	struct portscan_hit h = {
+		.host = job % e->nhosts,
+		.port = e->ports[job / e->nhosts],
+		.state = state,
+		.banner = blen ? banner : NULL,
+		.banner_len = blen,
+	};
+
+	if (state == PORTSCAN_OPEN)
+		e->st->open++;
+	else if (state == PORTSCAN_CLOSED)
+		e->st->closed++;
+	else
+		e->st->filtered++;
+	e->cb(e->arg, &h);
+}
+
+static void release_slot(struct engine *e, int i)
+{
+	struct slot *s = &e->slots[i];
+
+	if (s->fd >= 0) {
+		/* A reset instead of a FIN: no TIME_WAIT left for each open port. */
+		struct linger lg = { 1, 0 };
+
+		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		close(s->fd);
+	}
+	s->fd = -1;
+	s->phase = FREE;
+	e->freelist[e->nfree++] = i;
+	e->active--;
+}
+
+static void push_retry(struct engine *e, size_t job, int tries)
+{
+	size_t at = (e->rhead + e->rcount) % e->rcap;
+
+	e->retry[at] = job;
+	e->retry_tries[at] = tries;
+	e->rcount++;
+}
+
+/* A try ended without an answer: retry it or call it filtered. */
+static void timed_out(struct engine *e, int i)
+{
+	struct slot *s = &e->slots[i];
+	size_t job = s->job;
+	int tries = s->tries;
+
+	release_slot(e, i);
+	if (tries <= e->o->retries)
+		push_retry(e, job, tries);
+	else
+		report(e, job, PORTSCAN_FILTERED, NULL, 0);
+}
+
+/* 1 if the socket connected to itself (source port == destination port on
+ * loopback, a TCP simultaneous open): that port is not open. */
+static int self_connected(int fd)
+{
+	struct sockaddr_storage a, b;
+	socklen_t la = sizeof a, lb = sizeof b;
+
+	if (getsockname(fd, (struct sockaddr *)&a, &la) < 0 || getpeername(fd, (struct sockaddr *)&b, &lb) < 0)
+		return 0;
+	return la == lb && memcmp(&a, &b, la) == 0;
+}
+
+static void connected(struct engine *e, int i, double now)
+{
+	struct slot *s = &e->slots[i];
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u32 = (uint32_t)i };
+
+	if (self_connected(s->fd)) {
+		size_t job = s->job;
+
+		release_slot(e, i);
+		report(e, job, PORTSCAN_CLOSED, NULL, 0);
+		return;
+	}
+	if (e->o->banner && epoll_ctl(e->ep, EPOLL_CTL_MOD, s->fd, &ev) == 0) {
+		s->phase = BANNER;
+		s->blen = 0;
+		s->deadline = now + e->o->banner_ms / 1000.0;
+		return;
+	}
+	size_t job = s->job;
+
+	release_slot(e, i);
+	report(e, job, PORTSCAN_OPEN, NULL, 0);
+}
+
+static void banner_done(struct engine *e, int i)
+{
+	struct slot *s = &e->slots[i];
+	size_t job = s->job, blen = s->blen;
+	char copy[PORTSCAN_BANNER_MAX];
+
+	memcpy(copy, s->banner, blen);
+	release_slot(e, i);
+	report(e, job, PORTSCAN_OPEN, copy, blen);
+}
+
+static void on_event(struct engine *e, int i, uint32_t events, double now)
+{
+	struct slot *s = &e->slots[i];
+	int soerr = 0;
+	socklen_t len = sizeof soerr;
+
+	if (s->phase == CONNECTING) {
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+			soerr = errno;
+		if (soerr == 0 && (events & EPOLLOUT)) {
+			connected(e, i, now);
+		} else if (soerr == ECONNREFUSED || soerr == ECONNRESET) {
+			size_t job = s->job;
+
+			release_slot(e, i);
+			report(e, job, PORTSCAN_CLOSED, NULL, 0);
+		} else {
+			/* Unreachable and friends: nothing answered for the port. */
+			timed_out(e, i);
+		}
+		return;
+	}
+	if (s->phase == BANNER) {
+		ssize_t n = read(s->fd, s->banner + s->blen, sizeof s->banner - s->blen);
+
+		if (n > 0)
+			s->blen += (size_t)n;
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || s->blen == sizeof s->banner)
+			banner_done(e, i);
+	}
+}
+
+/* Takes the next job (retries first).  Returns 0 when there is none. */
+static int take_job(struct engine *e, size_t *job, int *tries)
+{
+	if (e->rcount) {
+		*job = e->retry[e->rhead];
+		*tries = e->retry_tries[e->rhead];
+		e->rhead = (e->rhead + 1) % e->rcap;
+		e->rcount--;
+		return 1;
+	}
+	if (e->next < e->total) {
+		*job = e->next++;
+		*tries = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Starts one attempt.  Returns 1 if started or settled at once, 0 if the
+ * system is out of sockets or ports (the job was put back). */
+static int start(struct engine *e, size_t job, int tries, double now)
+{
+	const struct target_addr *a = &e->hosts[job % e->nhosts];
+	struct sockaddr_storage ss;
+	socklen_t sl = make_sockaddr(a, e->ports[job / e->nhosts], &ss);
+	int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int i;
+
+	if (fd < 0)
+		goto busy;
+	e->st->attempts++;
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
+		int err = errno;
+
+		close(fd);
+		if (err == EAGAIN || err == EADDRNOTAVAIL || err == ENOBUFS || err == ENOMEM)
+			goto busy;
+		if (err == ECONNREFUSED)
+			report(e, job, PORTSCAN_CLOSED, NULL, 0);
+		else if (tries + 1 <= e->o->retries && err != ENETUNREACH && err != EACCES && err != EPERM)
+			push_retry(e, job, tries + 1);
+		else
+			report(e, job, PORTSCAN_FILTERED, NULL, 0);
+		return 1;
+	}
+	i = e->freelist[--e->nfree];
+	e->slots[i] = (struct slot){ .fd = fd, .phase = CONNECTING, .job = job, .tries = tries + 1,
+				     .deadline = now + e->o->timeout_ms / 1000.0 };
+	e->active++;
+	struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = (uint32_t)i };
+	if (epoll_ctl(e->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		e->st->attempts--;
+		release_slot(e, i);
+		fd = -1;
+		goto busy;
+	}
+	return 1;
+busy:
+	if (fd >= 0)
+		close(fd);
+	/* Put it back at the front of the line: it was never tried. */
+	e->rhead = (e->rhead + e->rcap - 1) % e->rcap;
+	e->retry[e->rhead] = job;
+	e->retry_tries[e->rhead] = tries;
+	e->rcount++;
+	return 0;
+}
+
+static void fill(struct engine *e, double now)
+{
+	size_t job;
+	int tries;
+
+	if (e->o->rate > 0) {
+		e->tokens += (now - e->last_refill) * e->o->rate;
+		if (e->tokens > e->o->rate / 10.0 + 1)
+			e->tokens = e->o->rate / 10.0 + 1;	/* bursts of at most 100 ms */
+		e->last_refill = now;
+	}
+	while (e->active < e->limit && (e->o->rate == 0 || e->tokens >= 1)) {
+		if (!take_job(e, &job, &tries))
+			return;
+		if (!start(e, job, tries, now)) {
+			/* Out of sockets or ports: wait for attempts in flight. */
+			if (e->active > 0)
+				e->limit = e->active;
+			else
+				e->stalled++;
+			return;
+		}
+		e->stalled = 0;
+		if (e->o->rate > 0)
+			e->tokens -= 1;
+	}
+}
+
+int portscan_probe(const struct target_addr *hosts, size_t nhosts, const int *ports,
+		   size_t nports, const struct portscan_opts *o, portscan_cb cb, void *arg,
+		   struct portscan_stats *stats, char *err, size_t errlen)
+{
+	struct portscan_stats local = { 0 };
+	struct engine e = { .hosts = hosts, .nhosts = nhosts, .ports = ports, .o = o, .cb = cb,
+			    .arg = arg, .st = stats ? stats : &local, .ep = -1 };
+	struct epoll_event evs[256];
+	double start_s = now_s(), last_sweep = 0;
+	int rc = -1;
+
+	memset(e.st, 0, sizeof *e.st);
+	e.total = nhosts * nports;
+	if (e.total == 0)
+		return 0;
+	e.nslots = fd_budget(o->concurrency < 1 ? 1 : o->concurrency);
+	if ((size_t)e.nslots > e.total)
+		e.nslots = (int)e.total;
+	e.limit = e.nslots;
+	/* Every job can sit in the retry ring at most once at a time, and at
+	 * most one per slot plus one put back. */
+	e.rcap = (size_t)e.nslots * 2 + 2;
+	e.slots = calloc((size_t)e.nslots, sizeof *e.slots);
+	e.freelist = calloc((size_t)e.nslots, sizeof *e.freelist);
+	e.retry = calloc(e.rcap, sizeof *e.retry);
+	e.retry_tries = calloc(e.rcap, sizeof *e.retry_tries);
+	if (!e.slots || !e.freelist || !e.retry || !e.retry_tries) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (int i = e.nslots - 1; i >= 0; i--) {
+		e.slots[i].fd = -1;
+		e.freelist[e.nfree++] = i;
+	}
+	e.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (e.ep < 0) {
+		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+		goto out;
+	}
+	e.last_refill = start_s;
+	e.tokens = 1;
+	for (;;) {
+		double now = now_s(), next_deadline = now + 1;
+		int n, wait_ms;
+
+		fill(&e, now);
+		if (e.active == 0 && e.rcount == 0 && e.next >= e.total)
+			break;
+		if (e.stalled > 1000) {	/* about ten seconds without a socket */
+			snprintf(err, errlen, "cannot open sockets: %s", strerror(errno));
+			goto out;
+		}
+		if (e.active == 0 && e.limit < e.nslots)
+			e.limit = e.nslots;	/* nothing in flight: try the full width again */
+		for (int i = 0; i < e.nslots; i++)
+			if (e.slots[i].phase != FREE && e.slots[i].deadline < next_deadline)
+				next_deadline = e.slots[i].deadline;
+		wait_ms = (int)((next_deadline - now) * 1000) + 1;
+		if (e.o->rate > 0 && wait_ms > 5)
+			wait_ms = 5;
+		if (e.active == 0)
+			wait_ms = e.stalled ? 10 : 1;
+		n = epoll_wait(e.ep, evs, (int)(sizeof evs / sizeof evs[0]), wait_ms < 0 ? 0 : wait_ms);
+		if (n < 0 && errno != EINTR) {
+			snprintf(err, errlen, "epoll_wait: %s", strerror(errno));
+			goto out;
+		}
+		now = now_s();
+		for (int k = 0; k < n; k++)
+			on_event(&e, (int)evs[k].data.u32, evs[k].events, now);
+		if (n <= 0 || now - last_sweep > 0.005) {
+			last_sweep = now;
+			for (int i = 0; i < e.nslots; i++) {
+				if (e.slots[i].phase == CONNECTING && e.slots[i].deadline <= now)
+					timed_out(&e, i);
+				else if (e.slots[i].phase == BANNER && e.slots[i].deadline <= now)
+					banner_done(&e, i);
+			}
+		}
+		/* When the system ran out of sockets, widen again step by step. */
+		if (e.limit < e.nslots)
+			e.limit += (e.nslots - e.limit + 7) / 8;
+	}
+	rc = 0;
+out:
+	if (e.slots)
+		for (int i = 0; i < e.nslots; i++)
+			if (e.slots[i].phase != FREE)
+				close(e.slots[i].fd);
+	if (e.ep >= 0)
+		close(e.ep);
+	free(e.slots);
+	free(e.freelist);
+	free(e.retry);
+	free(e.retry_tries);
+	e.st->elapsed_s = now_s() - start_s;
+	return rc;
+}
+
+/* ---- the "portscan" scan type ---------------------------------------- */
+
+struct run {
+	struct scanctx *ctx;
+	const struct discovery_hostset *hs;
+	size_t total, done;
+};
+
+/* Banners are shown to people and stored as JSON text: keep printable
+ * ASCII, tabs and line ends; show every other byte as '.'. */
+static json_t *clean_banner(const char *b, size_t n)
+{
+	char out[PORTSCAN_BANNER_MAX + 1];
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = (b[i] >= 0x20 && b[i] < 0x7f) || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'
+			 ? b[i] : '.';
+	out[n] = '\0';
+	return json_string(out);
+}
+
+static void on_hit(void *arg, const struct portscan_hit *h)
+{
+	struct run *r = arg;
+	const struct discovery_host *host = &r->hs->hosts[h->host];
+	char addr[64], title[128];
+	struct servent *se;
+	json_t *f;
+
+	r->done++;
+	scanner_progress(r->ctx, (double)r->done / (double)r->total);
+	if (h->state != PORTSCAN_OPEN)
+		return;
+	targets_addr_str(&host->addr, addr, sizeof addr);
+	se = getservbyport(htons((unsigned short)h->port), "tcp");
+	snprintf(title, sizeof title, "open port %d/tcp%s%s", h->port, se ? " " : "", se ? se->s_name : "");
+	f = json_pack("{sssssiss ss ss s{ssss}}", "kind", "open_port",
+		      "target", host->name ? host->name : addr, "port", h->port, "proto", "tcp",
+		      "severity", "info", "title", title,
+		      "detail", "state", "open", "address", addr);
+	if (!f)
+		return;
+	json_object_set_new(f, "service", se ? json_string(se->s_name) : json_null());
+	if (h->banner)
+		json_object_set_new(f, "banner", clean_banner(h->banner, h->banner_len));
+	scanner_finding(r->ctx, f);
+	json_decref(f);
+}
+
+int portscan_run(struct scanctx *ctx)
+{
+	struct discovery_hostset hs = { 0 };
+	struct portscan_opts o;
+	struct portscan_stats st = { 0 };
+	struct port_set *ps = NULL;
+	struct target_addr *addrs = NULL;
+	int *ports = NULL, nports = 0, rc;
+	const char *spec = json_string_value(json_object_get(ctx->options, "ports"));
+	char err[256];
+	json_t *summary;
+	struct run r = { .ctx = ctx, .hs = &hs };
+
+	portscan_opts_default(&o);
+	if (portscan_opts_from_json(&o, ctx->options, err, sizeof err) < 0)
+		return scanner_error(ctx, "invalid_options", "%s", err);
+	ps = malloc(sizeof *ps);
+	if (!ps)
+		return scanner_error(ctx, "internal", "out of memory");
+	if (ports_parse(spec ? spec : PORTS_DEFAULT, ps, err, sizeof err) < 0) {
+		rc = scanner_error(ctx, "invalid_ports", "%s", err);
+		goto out;
+	}
+	rc = discovery_hosts(ctx, &hs);
+	if (rc != 0)
+		goto out;
+	ports = malloc((size_t)ps->count * sizeof *ports);
+	addrs = malloc((hs.n ? hs.n : 1) * sizeof *addrs);
+	if (!ports || !addrs) {
+		rc = scanner_error(ctx, "internal", "out of memory");
+		goto out;
+	}
+	for (int p = ports_next(ps, 0); p; p = ports_next(ps, p))
+		ports[nports++] = p;
+	for (size_t i = 0; i < hs.n; i++)
+		addrs[i] = hs.hosts[i].addr;
+	r.total = hs.n * (size_t)nports;
+	if (portscan_probe(addrs, hs.n, ports, (size_t)nports, &o, on_hit, &r, &st, err, sizeof err) < 0) {
+		rc = scanner_error(ctx, "scanner_error", "port scan failed: %s", err);
+		goto out;
+	}
+	scanner_progress(ctx, 1);
+	summary = json_pack("{sIsisIsIsIsIsIsf}", "hosts", (json_int_t)hs.n, "ports", nports,
+			    "open", (json_int_t)st.open, "closed", (json_int_t)st.closed,
+			    "filtered", (json_int_t)st.filtered, "skipped", (json_int_t)hs.skipped,
+			    "attempts", (json_int_t)st.attempts, "elapsed_s", st.elapsed_s);
+	scanner_summary(ctx, summary);
+	json_decref(summary);
+	rc = 0;
+out:
+	discovery_hostset_release(&hs);
+	free(addrs);
+	free(ports);
+	free(ps);
+	return rc;
+}

@@ -1,0 +1,577 @@
+/*
+ * profile.c — external tool profiles (see profile.h): argv built from a
+ * template without a shell, the tool run as a child with its stdout
+ * captured up to a cap, and its output parsed into findings.
+ *
+ * The targets handed to a tool are what the scope allowed, in a form every
+ * tool understands: literal addresses become CIDR blocks (a range
+ * "192.0.2.1-192.0.2.20" is not nmap syntax, so it is split into blocks),
+ * and a hostname is passed as the name only when every address it resolved
+ * to is in scope — otherwise just its in-scope addresses are passed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include "config.h"
+#include "discovery.h"
+#include "ports.h"
+#include "profile.h"
+#include "scanner.h"
+#include "targets.h"
+
+void profile_argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (char **p = argv; *p; p++)
+		free(*p);
+	free(argv);
+}
+
+/* Replaces every "{ports}" inside `word` by `ports`.  Returns a new string
+ * or NULL without memory. */
+static char *subst_ports(const char *word, const char *ports)
+{
+	size_t n = 0, len = strlen(word), plen = ports ? strlen(ports) : 0;
+	const char *p;
+	char *out, *o;
+
+	for (p = word; (p = strstr(p, "{ports}")); p += 7)
+		n++;
+	out = malloc(len + n * plen + 1);
+	if (!out)
+		return NULL;
+	for (o = out, p = word; *p;) {
+		if (strncmp(p, "{ports}", 7) == 0) {
+			memcpy(o, ports, plen);
+			o += plen;
+			p += 7;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char **profile_build_argv(const struct config_profile *p, char *const *targets, int ntargets,
+			  const char *ports, char *err, size_t errlen)
+{
+	size_t cap = (size_t)p->argc + (size_t)(ntargets > 0 ? ntargets : 0) + 1, n = 0;
+	char **argv;
+
+	if (cap > PROFILE_ARGV_MAX) {
+		snprintf(err, errlen, "too many targets for one run of '%s'", p->argv[0]);
+		return NULL;
+	}
+	argv = calloc(cap, sizeof *argv);
+	if (!argv)
+		goto nomem;
+	for (int i = 0; i < p->argc; i++) {
+		const char *w = p->argv[i];
+
+		if (strcmp(w, "{targets}") == 0) {
+			for (int t = 0; t < ntargets; t++) {
+				/* The target parser refuses these; this is the
+				 * last line of defence before exec. */
+				if (targets[t][0] == '-' || targets[t][0] == '\0') {
+					snprintf(err, errlen, "refusing target '%.60s'", targets[t]);
+					goto fail;
+				}
+				if (!(argv[n++] = strdup(targets[t])))
+					goto nomem;
+			}
+			continue;
+		}
+		if (strstr(w, "{targets}")) {
+			snprintf(err, errlen, "{targets} must stand alone in the argv of '%s'", p->type);
+			goto fail;
+		}
+		if (strstr(w, "{ports}") && !ports) {
+			snprintf(err, errlen, "profile '%s' needs ports", p->type);
+			goto fail;
+		}
+		if (!(argv[n++] = subst_ports(w, ports)))
+			goto nomem;
+	}
+	argv[n] = NULL;
+	return argv;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	profile_argv_free(argv);
+	return NULL;
+}
+
+int profile_tool_exists(const char *tool)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+	struct stat st;
+
+	if (strchr(tool, '/'))
+		return stat(tool, &st) == 0 && S_ISREG(st.st_mode) && access(tool, X_OK) == 0;
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+
+		if (snprintf(buf, sizeof buf, "%.*s/%s", (int)len, len ? path : ".", tool) < (int)sizeof buf
+		    && stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
+			return 1;
+		path += len;
+		if (*path == ':')
+			path++;
+	}
+	return 0;
+}
+
+/* ---- parsers ------------------------------------------------------------ */
+
+static const char *attr(xmlNode *n, const char *name, char *buf, size_t len)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+
+	if (!v)
+		return NULL;
+	snprintf(buf, len, "%s", (const char *)v);
+	xmlFree(v);
+	return buf;
+}
+
+static xmlNode *child(xmlNode *n, const char *name)
+{
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void nmap_port(struct scanctx *ctx, xmlNode *port, const char *addr, const char *hostname,
+		      long *count)
+{
+	char proto[16], portid[16], state[32], svc[64] = "", product[128] = "", version[64] = "",
+	     extra[128] = "", title[256];
+	xmlNode *st = child(port, "state"), *sv = child(port, "service");
+	long num;
+	char *end;
+	json_t *f, *detail;
+
+	if (!attr(port, "protocol", proto, sizeof proto) || !attr(port, "portid", portid, sizeof portid)
+	    || !st || !attr(st, "state", state, sizeof state) || strcmp(state, "open") != 0)
+		return;
+	num = strtol(portid, &end, 10);
+	if (*end || num < 1 || num > 65535)
+		return;
+	if (sv) {
+		attr(sv, "name", svc, sizeof svc);
+		attr(sv, "product", product, sizeof product);
+		attr(sv, "version", version, sizeof version);
+		attr(sv, "extrainfo", extra, sizeof extra);
+	}
+	/* A long product string is cut, not an error: the title is for people. */
+	if (snprintf(title, sizeof title, "open port %ld/%s%s%s%s%s%s%s", num, proto,
+		     svc[0] ? " " : "", svc, product[0] ? " (" : "", product,
+		     version[0] ? " " : "", product[0] ? version : "") >= (int)sizeof title)
+		title[sizeof title - 2] = '\0';	/* leave room for the ")" */
+	if (product[0])
+		snprintf(title + strlen(title), sizeof title - strlen(title), ")");
+	detail = json_pack("{ssss}", "state", state, "address", addr);
+	if (product[0])
+		json_object_set_new(detail, "product", json_string(product));
+	if (version[0])
+		json_object_set_new(detail, "version", json_string(version));
+	if (extra[0])
+		json_object_set_new(detail, "extrainfo", json_string(extra));
+	f = json_pack("{sssssIsssssssso}", "kind", "open_port", "target", hostname ? hostname : addr,
+		      "port", (json_int_t)num, "proto", proto, "severity", "info", "title", title,
+		      "detail", detail);
+	if (!f)
+		return;
+	json_object_set_new(f, "service", svc[0] ? json_string(svc) : json_null());
+	scanner_finding(ctx, f);
+	json_decref(f);
+	(*count)++;
+}
+
+static int parse_nmap(struct scanctx *ctx, const char *out, size_t len, long *count, char *err,
+		      size_t errlen)
+{
+	xmlDoc *doc;
+	xmlNode *root;
+
+	if (len > 0x7fffffff) {
+		snprintf(err, errlen, "nmap output too large");
+		return -1;
+	}
+	/* No network, no entity expansion, no DTD loading: the XML is data. */
+	doc = xmlReadMemory(out, (int)len, "nmap.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc) {
+		snprintf(err, errlen, "nmap output is not XML");
+		return -1;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (!root || strcmp((const char *)root->name, "nmaprun") != 0) {
+		xmlFreeDoc(doc);
+		snprintf(err, errlen, "nmap output has no <nmaprun>");
+		return -1;
+	}
+	for (xmlNode *h = root->children; h; h = h->next) {
+		char addr[64] = "", name[256], *hostname = NULL;
+		xmlNode *names = child(h, "hostnames"), *ports = child(h, "ports");
+
+		if (h->type != XML_ELEMENT_NODE || strcmp((const char *)h->name, "host") != 0)
+			continue;
+		for (xmlNode *a = h->children; a; a = a->next) {
+			char type[16];
+
+			if (a->type == XML_ELEMENT_NODE && strcmp((const char *)a->name, "address") == 0
+			    && attr(a, "addrtype", type, sizeof type) && strcmp(type, "mac") != 0) {
+				attr(a, "addr", addr, sizeof addr);
+				break;
+			}
+		}
+		if (names && child(names, "hostname") && attr(child(names, "hostname"), "name", name, sizeof name))
+			hostname = name;
+		for (xmlNode *p = ports ? ports->children : NULL; p; p = p->next)
+			if (p->type == XML_ELEMENT_NODE && strcmp((const char *)p->name, "port") == 0)
+				nmap_port(ctx, p, addr, hostname, count);
+	}
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+static const char *severity(const char *s)
+{
+	static const char *const known[] = { "info", "low", "medium", "high", "critical" };
+
+	for (size_t i = 0; s && i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(s, known[i]) == 0)
+			return known[i];
+	return "info";
+}
+
+static int parse_nuclei(struct scanctx *ctx, const char *out, size_t len, long *count, char *err,
+			size_t errlen)
+{
+	long bad = 0;
+
+	for (const char *line = out, *end = out + len; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
+		json_error_t jerr;
+		json_t *j = n ? json_loadb(line, n, 0, &jerr) : NULL;
+
+		line += n + 1;
+		if (!n)
+			continue;
+		if (!json_is_object(j)) {
+			bad++;
+			json_decref(j);
+			continue;
+		}
+		const char *tid = json_string_value(json_object_get(j, "template-id"));
+		json_t *info = json_object_get(j, "info");
+		const char *name = json_string_value(json_object_get(info, "name"));
+		const char *sev = json_string_value(json_object_get(info, "severity"));
+		const char *at = json_string_value(json_object_get(j, "matched-at"));
+		const char *host = json_string_value(json_object_get(j, "host"));
+		char title[256];
+		json_t *f;
+
+		if (!tid) {
+			bad++;
+			json_decref(j);
+			continue;
+		}
+		snprintf(title, sizeof title, "%s", name ? name : tid);
+		f = json_pack("{sssssisssss{sss?ss?}}", "kind", "vuln",
+			      "target", host ? host : at ? at : "", "port", 0, "severity", severity(sev),
+			      "title", title, "detail", "template_id", tid, "matched_at", at,
+			      "type", json_string_value(json_object_get(j, "type")));
+		if (f) {
+			json_object_set_new(f, "proto", json_string("tcp"));
+			scanner_finding(ctx, f);
+			(*count)++;
+		}
+		json_decref(f);
+		json_decref(j);
+	}
+	if (bad && *count == 0) {
+		snprintf(err, errlen, "nuclei output has %ld lines that are not findings", bad);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_lines(struct scanctx *ctx, const char *out, size_t len, long *count)
+{
+	for (const char *line = out, *end = out + len; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
+		char title[256];
+		json_t *f;
+
+		snprintf(title, sizeof title, "%.*s", (int)(n < sizeof title ? n : sizeof title - 1), line);
+		line += n + 1;
+		for (char *c = title; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+				*c = '.';
+		if (!title[0])
+			continue;
+		f = json_pack("{sssssisssss{}}", "kind", "line",
+			      "target", ctx->ntargets == 1 ? ctx->targets[0] : "", "port", 0,
+			      "severity", "info", "title", title, "detail");
+		if (f) {
+			scanner_finding(ctx, f);
+			(*count)++;
+		}
+		json_decref(f);
+	}
+	return 0;
+}
+
+int profile_parse(struct scanctx *ctx, const char *parser, const char *out, size_t len,
+		  long *count, char *err, size_t errlen)
+{
+	long local = 0;
+
+	if (!count)
+		count = &local;
+	*count = 0;
+	if (strcmp(parser, "nmap-xml") == 0)
+		return parse_nmap(ctx, out, len, count, err, errlen);
+	if (strcmp(parser, "nuclei-jsonl") == 0)
+		return parse_nuclei(ctx, out, len, count, err, errlen);
+	if (strcmp(parser, "lines") == 0)
+		return parse_lines(ctx, out, len, count);
+	snprintf(err, errlen, "unknown parser '%s'", parser);
+	return -1;
+}
+
+/* ---- running a profile -------------------------------------------------- */
+
+/* Appends the CIDR blocks covering [lo, hi] to list (strings, owned). */
+static int add_blocks(char **list, int *n, int cap, targets_u128 lo, targets_u128 hi)
+{
+	for (;;) {
+		struct target_addr a;
+		targets_u128 last;
+		char text[64], buf[80];
+		int bits = 0;	/* the block is lo .. lo + 2^bits - 1 */
+
+		/* Grow the block while a twice larger one is aligned at lo and fits. */
+		while (bits < 128) {
+			targets_u128 m = bits + 1 == 128 ? ~(targets_u128)0
+					 : (((targets_u128)1 << (bits + 1)) - 1);
+
+			if ((lo & m) != 0 || m > hi - lo)
+				break;
+			bits++;
+		}
+		last = lo + (bits == 128 ? ~(targets_u128)0 : (((targets_u128)1 << bits) - 1));
+		targets_to_addr(lo, &a);
+		targets_addr_str(&a, text, sizeof text);
+		if (bits == 0)
+			snprintf(buf, sizeof buf, "%s", text);
+		else
+			snprintf(buf, sizeof buf, "%s/%d", text,
+				 128 - bits - (a.family == AF_INET ? 96 : 0));
+		if (*n >= cap)
+			return -1;
+		list[*n] = strdup(buf);
+		if (!list[(*n)++])
+			return -1;
+		if (last >= hi)
+			return 0;
+		lo = last + 1;
+	}
+}
+
+/* Runs argv with stdout into *out (at most `cap` bytes).  Returns the
+ * wait status, or -1 with a reason (err) if it could not run or its output
+ * passed the cap (the tool is then killed). */
+static int run_tool(char **argv, char **out, size_t *outlen, size_t cap, char *err, size_t errlen)
+{
+	int pfd[2], status = 0, over = 0;
+	size_t len = 0, size = 65536;
+	char *buf = malloc(size);
+	pid_t pid;
+
+	if (!buf || pipe2(pfd, O_CLOEXEC) < 0) {
+		free(buf);
+		snprintf(err, errlen, "cannot start '%s': %s", argv[0], strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "cannot start '%s': %s", argv[0], strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		free(buf);
+		return -1;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		dup2(pfd[1], 1);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], argv);
+		fprintf(stderr, "error: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		ssize_t n;
+
+		if (len == size) {
+			char *bigger = size >= cap ? NULL : realloc(buf, size * 2 > cap ? cap : size * 2);
+
+			if (!bigger) {
+				over = 1;
+				kill(pid, SIGKILL);
+				break;
+			}
+			buf = bigger;
+			size = size * 2 > cap ? cap : size * 2;
+		}
+		n = read(pfd[0], buf + len, size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (over) {
+		free(buf);
+		snprintf(err, errlen, "'%s' wrote more than %zu KiB; stopped", argv[0], cap / 1024);
+		return -1;
+	}
+	*out = buf;
+	*outlen = len;
+	return status;
+}
+
+int profile_run(struct scanctx *ctx, const struct config_profile *p)
+{
+	struct discovery_hostset hs = { 0 };
+	struct port_set *ps = NULL;
+	char **list = NULL, **argv = NULL, *ports = NULL, *out = NULL, err[320];
+	const char *spec = json_string_value(json_object_get(ctx->options, "ports"));
+	size_t outlen = 0, cap = (size_t)config.output_limit_kb * 1024;
+	int nlist = 0, lcap = PROFILE_ARGV_MAX - CONFIG_ARGV_MAX, rc, status;
+	long count = 0;
+	json_t *summary;
+
+	if (!profile_tool_exists(p->argv[0]))
+		return scanner_error(ctx, "tool_missing", "scan type '%s' needs '%s', which is not installed",
+				     p->type, p->argv[0]);
+	ps = malloc(sizeof *ps);
+	list = calloc((size_t)lcap + 1, sizeof *list);
+	if (!ps || !list) {
+		rc = scanner_error(ctx, "internal", "out of memory");
+		goto out;
+	}
+	if (ports_parse(spec ? spec : PORTS_DEFAULT, ps, err, sizeof err) < 0) {
+		rc = scanner_error(ctx, "invalid_ports", "%s", err);
+		goto out;
+	}
+	ports = ports_format(ps);
+	if (!ports) {
+		rc = scanner_error(ctx, "internal", "out of memory");
+		goto out;
+	}
+	rc = discovery_hosts(ctx, &hs);
+	if (rc != 0)
+		goto out;
+	for (size_t i = 0; i < targets_nranges(hs.list); i++) {
+		targets_u128 lo, hi;
+
+		targets_range(hs.list, i, &lo, &hi);
+		if (add_blocks(list, &nlist, lcap, lo, hi) < 0)
+			goto toomany;
+	}
+	for (size_t i = 0; i < targets_nnames(hs.list); i++) {
+		const char *name = targets_name(hs.list, i);
+
+		if (hs.name_state[i] == DISCOVERY_NAME_OK) {
+			if (nlist >= lcap || !(list[nlist++] = strdup(name)))
+				goto toomany;
+		} else if (hs.name_state[i] == DISCOVERY_NAME_PARTIAL) {
+			for (size_t h = 0; h < hs.n; h++) {
+				char text[64];
+
+				if (hs.hosts[h].name != name)
+					continue;
+				targets_addr_str(&hs.hosts[h].addr, text, sizeof text);
+				if (nlist >= lcap || !(list[nlist++] = strdup(text)))
+					goto toomany;
+			}
+		}
+	}
+	if (nlist == 0) {
+		rc = scanner_error(ctx, "no_targets", "every target was skipped (out of scope or unresolved)");
+		goto out;
+	}
+	argv = profile_build_argv(p, list, nlist, ports, err, sizeof err);
+	if (!argv) {
+		rc = scanner_error(ctx, "invalid_target", "%s", err);
+		goto out;
+	}
+	scanner_progress(ctx, 0);
+	status = run_tool(argv, &out, &outlen, cap, err, sizeof err);
+	if (status < 0) {
+		rc = scanner_error(ctx, "tool_failed", "%s", err);
+		goto out;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && outlen == 0) {
+		rc = scanner_error(ctx, "tool_missing", "'%s' could not be run", argv[0]);
+		goto out;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		rc = scanner_error(ctx, "tool_failed", "'%s' %s %d", argv[0],
+				   WIFEXITED(status) ? "exited with status" : "was killed by signal",
+				   WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		goto out;
+	}
+	if (profile_parse(ctx, p->parser, out, outlen, &count, err, sizeof err) < 0) {
+		rc = scanner_error(ctx, "tool_failed", "%s", err);
+		goto out;
+	}
+	scanner_progress(ctx, 1);
+	summary = json_pack("{sssssIsIsI}", "tool", argv[0], "parser", p->parser,
+			    "targets", (json_int_t)nlist, "skipped", (json_int_t)hs.skipped,
+			    "output_bytes", (json_int_t)outlen);
+	scanner_summary(ctx, summary);
+	json_decref(summary);
+	rc = 0;
+	goto out;
+toomany:
+	rc = scanner_error(ctx, "too_many_targets", "the targets need more than %d arguments for '%s'",
+			   lcap, p->argv[0]);
+out:
+	for (int i = 0; list && i < nlist; i++)
+		free(list[i]);
+	free(list);
+	profile_argv_free(argv);
+	free(ports);
+	free(out);
+	free(ps);
+	discovery_hostset_release(&hs);
+	return rc;
+}

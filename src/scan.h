@@ -1,0 +1,138 @@
+/*
+ * scan.h — the scan record, its status values and the state machine.
+ *
+ * This module owns the one decision of which status changes are legal
+ * (scan_transition_allowed).  Every backend asks it before it writes, so
+ * the lifecycle drawn in DESIGN.md is enforced in one place.  It also turns
+ * a scan into the JSON the CLI and the API print (column names as keys,
+ * times as RFC 3339 UTC).
+ */
+#ifndef SCANQ_SCAN_H
+#define SCANQ_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+enum scan_status {
+	SCAN_PENDING = 0,
+	SCAN_RUNNING,
+	SCAN_COMPLETED,
+	SCAN_FAILED,
+	SCAN_CANCELLED,
+	SCAN_STATUS_COUNT
+};
+
+#define SCAN_TYPE_MAX      32	/* bytes of a type name, with NUL */
+#define SCAN_WORKER_MAX    64	/* bytes of a worker id, with NUL */
+#define SCAN_CODE_MAX      32	/* bytes of an error code, with NUL */
+#define SCAN_KEY_MAX       200	/* longest idempotency key accepted */
+#define SCAN_PRIORITY_MIN  (-1000)
+#define SCAN_PRIORITY_MAX  1000
+#define SCAN_ATTEMPTS_MAX  100
+#define SCAN_TIME_LIMIT_MAX (7 * 24 * 3600)	/* one week, in seconds */
+
+/*
+ * One row of `scans`.  Times are milliseconds since the Unix epoch, 0 when
+ * the column is NULL.  The char* members are heap strings owned by the
+ * struct (NULL when the column is NULL); scan_release() frees them.
+ */
+struct scan {
+	int64_t id;
+	char type[SCAN_TYPE_MAX];
+	char *targets;			/* JSON array text */
+	char *options;			/* JSON object text (ports, ...) */
+	enum scan_status status;
+	int priority;
+	int attempt;			/* fencing token: +1 on every claim */
+	int max_attempts;
+	int time_limit_s;		/* hard limit; soft limit is derived */
+	int64_t run_after;
+	int64_t created_at;
+	int64_t claimed_at;
+	int64_t finished_at;
+	int64_t lease_expires_at;
+	char worker_id[SCAN_WORKER_MAX];
+	int cancel_requested;
+	double progress;		/* 0.0 .. 1.0 */
+	char error_code[SCAN_CODE_MAX];
+	char *error_message;		/* sanitized, shown to users */
+	char *error_detail;		/* internal: stderr tail, errno text */
+	char *summary;			/* JSON object text */
+	char *idempotency_key;
+};
+
+/* One row of `scan_events`: a status change in a scan's timeline. */
+struct scan_event {
+	int64_t id;
+	int64_t scan_id;
+	int64_t at;
+	int from;			/* enum scan_status, or -1 for "new" */
+	enum scan_status to;
+	int attempt;
+	char worker_id[SCAN_WORKER_MAX];
+	char reason[128];
+};
+
+/* Returns the lower-case name of a status ("pending", ...). */
+const char *scan_status_name(enum scan_status s);
+
+/* Parses a status name.  Returns 0 and sets *out, or -1 if unknown. */
+int scan_status_parse(const char *name, enum scan_status *out);
+
+/* 1 if the status is final for the current attempt budget. */
+int scan_status_is_terminal(enum scan_status s);
+
+/* What can happen to a scan; each moves it from one status to another. */
+enum scan_action {
+	SCAN_ACT_CLAIM,		/* a worker takes it:        pending -> running */
+	SCAN_ACT_CANCEL,	/* an operator cancels it:   pending -> cancelled */
+	SCAN_ACT_COMPLETE,	/* its worker finished it:   running -> completed */
+	SCAN_ACT_REQUEUE,	/* error, attempts left; lease expired; hand-back:
+				 *                           running -> pending */
+	SCAN_ACT_FAIL,		/* error, no attempts left:  running -> failed */
+	SCAN_ACT_CANCELLED,	/* cancel carried out:       running -> cancelled */
+	SCAN_ACT_RETRY,		/* an operator retries it:   failed | cancelled -> pending */
+	SCAN_ACTION_COUNT
+};
+
+/*
+ * The state machine: the one place that decides.  Returns 1 and sets *to
+ * (may be NULL) if `action` is allowed on a scan in status `from`, else 0.
+ * completed is final: no action applies to it.
+ */
+int scan_action_allowed(enum scan_action action, enum scan_status from, enum scan_status *to);
+
+/* 1 if some action moves a scan from `from` to `to`, else 0. */
+int scan_transition_allowed(enum scan_status from, enum scan_status to);
+
+/* The name of an action ("claim", "retry", ...), for messages. */
+const char *scan_action_name(enum scan_action action);
+
+/* Frees the heap strings of a scan and zeroes it; NULL is a no-op. */
+void scan_release(struct scan *s);
+
+/* Frees an array of n scans returned by a store call; NULL is a no-op. */
+void scan_array_free(struct scan *arr, size_t n);
+
+/*
+ * Builds the JSON object of a scan (column names as keys, times RFC 3339
+ * UTC or null).  `internal` adds error_detail, which only admin views and
+ * the CLI show.  Returns a new reference, NULL on allocation failure.
+ */
+json_t *scan_to_json(const struct scan *s, int internal);
+
+/* Builds the JSON object of an event.  Returns a new reference. */
+json_t *scan_event_to_json(const struct scan_event *e);
+
+/*
+ * Formats ms-since-epoch as RFC 3339 UTC with milliseconds
+ * ("2026-11-23T19:39:07.123Z") into buf (at least 32 bytes).
+ * Returns buf.
+ */
+char *scan_format_time(int64_t ms, char *buf, size_t len);
+
+/* The current wall-clock time in ms since the epoch. */
+int64_t scan_now_ms(void);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * scanner.h — what a scanner is, and how it reports.
+ *
+ * A scan runs as a child process: `scanq scan TYPE --json --options JSON --
+ * TARGET...`.  The child writes the child protocol on stdout, one JSON
+ * object per line:
+ *
+ *   {"progress":0.42}                      fraction done, 0..1
+ *   {"finding":{"kind":"open_port",...}}   one result (see struct finding)
+ *   {"summary":{...}}                      once, at the end
+ *   {"error":{"code":"no_targets","message":"..."}}
+ *                                          once, before a non-zero exit
+ *
+ * and exits 0 on success.  Without --json the same events are printed for a
+ * person.  The worker (worker.c) parses these lines; a scanner never talks
+ * to the database.  Each scan type is an entry in the table of scanner.c.
+ */
+#ifndef SCANQ_SCANNER_H
+#define SCANQ_SCANNER_H
+
+#include <stdio.h>
+#include <jansson.h>
+
+struct scanctx {
+	const char *type;
+	char **targets;		/* as given, not yet expanded */
+	int ntargets;
+	json_t *options;	/* borrowed: {"ports":"1-1024", ...} */
+	int json;		/* 1: child protocol; 0: human output */
+	FILE *out;		/* where events go (stdout) */
+	long nfindings;		/* counted by scanner_finding() */
+};
+
+/* Reports progress (clamped to 0..1).  Rate-limited: at most one line per
+ * 100 ms unless done == 1. */
+void scanner_progress(struct scanctx *ctx, double done);
+
+/* Reports one finding; `finding` is borrowed.  Keys: kind, target, port,
+ * proto, service, severity, title, banner, detail (object). */
+void scanner_finding(struct scanctx *ctx, json_t *finding);
+
+/* Reports the summary; `summary` is borrowed.  "findings" is added. */
+void scanner_summary(struct scanctx *ctx, json_t *summary);
+
+/* Reports an error with a code from the fixed list (see worker.h) and a
+ * one-line message for users.  Returns 1, the exit status to use. */
+int scanner_error(struct scanctx *ctx, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A scan type built into the binary. */
+struct scanner_type {
+	const char *name;
+	const char *summary;	/* one line for `scanq help` and the UI */
+	int test_only;		/* 1: a type for tests of the worker */
+	int (*run)(struct scanctx *ctx);	/* returns the exit status */
+};
+
+/* Finds a built-in type by name, or NULL. */
+const struct scanner_type *scanner_find(const char *name);
+
+/* The table of built-in types, terminated by an entry with name NULL. */
+extern const struct scanner_type scanner_types[];
+
+#endif

@@ -1,0 +1,337 @@
+/*
+ * store.h — the one interface to persistence.
+ *
+ * The database is the single source of truth for every scan.  This header
+ * is all a caller sees of it: an opaque `struct store` opened from a URL
+ * (sqlite://PATH today, postgres://... later), and one call per thing the
+ * system does.  Each call is one short transaction: a status change, its
+ * timeline event and the data that goes with it (result, findings, error)
+ * land together or not at all.  Backends implement `struct store_ops`
+ * (store_impl.h); callers never learn which one they hold.
+ *
+ * Fencing: every write a worker makes about a running scan names the
+ * (id, attempt) it claimed.  When the row is no longer `running` with that
+ * attempt the call changes nothing and returns STORE_LOST; the worker must
+ * then kill its child and drop the result.
+ *
+ * Threads: a handle is used by one thread at a time.  Open one per thread
+ * (or per process); the database serializes writers.
+ */
+#ifndef SCANQ_STORE_H
+#define SCANQ_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "scan.h"
+
+struct store;
+
+/* Return codes of every store call that can fail. */
+enum store_rc {
+	STORE_OK = 0,
+	STORE_ERROR = -1,	/* I/O or database error; store_error() says what */
+	STORE_NOT_FOUND = -2,	/* no such scan */
+	STORE_LOST = -3,	/* fenced: the scan is no longer ours */
+	STORE_ILLEGAL = -4,	/* the state machine forbids this change */
+	STORE_BUSY = -5,	/* locked past busy_timeout; safe to retry */
+};
+
+#define STORE_CLAIM_MAX 1000	/* largest batch one claim may take */
+#define STORE_LIST_MAX  1000	/* largest page a list call returns */
+
+/* Flags for store_open_flags(). */
+#define STORE_NO_MIGRATE 0x1	/* open as is; do not bring the schema up to date */
+
+/*
+ * Opens the store named by `url` ("sqlite://./scanq.db", "sqlite:///abs",
+ * or a plain path) and migrates its schema to the newest version.
+ * Returns a handle, or NULL with a one-line reason in err.
+ * Free with store_close().
+ */
+struct store *store_open(const char *url, char *err, size_t errlen);
+struct store *store_open_flags(const char *url, int flags, char *err, size_t errlen);
+
+/* Closes the handle; NULL is a no-op. */
+void store_close(struct store *s);
+
+/* The last error message on this handle ("" if none).  Owned by the store. */
+const char *store_error(struct store *s);
+
+/* The backend's name: "sqlite" or "postgres". */
+const char *store_backend(struct store *s);
+
+/* ---- schema ---------------------------------------------------------- */
+
+/* The newest schema version this build knows. */
+int store_schema_latest(struct store *s);
+
+/* The version the database is at (0 for an empty database), or -1. */
+int store_schema_version(struct store *s);
+
+/*
+ * Applies pending migrations up to `target` (-1 = newest), each in its own
+ * transaction.  *applied (may be NULL) gets how many ran.  Running it again
+ * changes nothing.  Returns STORE_OK or STORE_ERROR.
+ */
+int store_migrate(struct store *s, int target, int *applied);
+
+/* ---- submitting and reading ------------------------------------------ */
+
+struct scan_request {
+	const char *type;		/* validated by the caller (scantype.h) */
+	const char *targets;		/* JSON array text, non-empty */
+	const char *options;		/* JSON object text, or NULL for {} */
+	int priority;			/* higher runs first */
+	int max_attempts;		/* >= 1 */
+	int time_limit_s;		/* hard limit, > 0 */
+	const char *idempotency_key;	/* NULL or "" for none */
+};
+
+/*
+ * Queues a new scan as `pending`.  With an idempotency key that was seen
+ * before, queues nothing and returns the first scan's id with *existed = 1.
+ * Returns STORE_OK or STORE_ERROR.
+ */
+int store_submit(struct store *s, const struct scan_request *req,
+		 int64_t *id, int *existed);
+
+/*
+ * Queues n scans in one transaction (ids[i] gets each id; existed may be
+ * NULL, else existed[i] = 1 where an idempotency key matched).  All or
+ * nothing.  Returns STORE_OK, STORE_BUSY or STORE_ERROR.
+ */
+int store_submit_many(struct store *s, const struct scan_request *reqs, size_t n,
+		      int64_t *ids, int *existed);
+
+/* Reads one scan into *out (release with scan_release()).
+ * Returns STORE_OK, STORE_NOT_FOUND or STORE_ERROR. */
+int store_get(struct store *s, int64_t id, struct scan *out);
+
+struct scan_filter {
+	int status;			/* enum scan_status, or -1 for any */
+	const char *type;		/* NULL for any */
+	int limit;			/* 1 .. STORE_LIST_MAX */
+	int64_t before_id;		/* keyset cursor: ids < this; 0 = newest */
+};
+
+/* Lists scans newest first.  *out is a new array of *n scans (free with
+ * scan_array_free()).  Returns STORE_OK or STORE_ERROR. */
+int store_list(struct store *s, const struct scan_filter *f,
+	       struct scan **out, size_t *n);
+
+/* A scan's timeline, oldest first, at most `limit` events.  *out is a new
+ * array (free()).  Returns STORE_OK, STORE_NOT_FOUND or STORE_ERROR. */
+int store_events(struct store *s, int64_t id, int limit,
+		 struct scan_event **out, size_t *n);
+
+/* ---- the worker's side (all fenced by id + attempt) ------------------- */
+
+/*
+ * Atomically moves up to `max` due pending scans (priority, then age) to
+ * running for `worker`: attempt + 1, claimed_at, lease_expires_at = now +
+ * lease_ms.  *out is a new array of *n claimed scans (free with
+ * scan_array_free()); *n may be 0.  Returns STORE_OK, STORE_BUSY or
+ * STORE_ERROR; on error nothing was claimed.
+ */
+int store_claim(struct store *s, const char *worker, int max, int lease_ms,
+		struct scan **out, size_t *n);
+
+/*
+ * Renews the lease of (id, attempt) to now + lease_ms and records progress
+ * (pass a negative progress to leave it).  *cancel_requested (may be NULL)
+ * tells whether an operator asked to cancel.  Returns STORE_OK, STORE_LOST,
+ * STORE_BUSY or STORE_ERROR.
+ */
+int store_heartbeat(struct store *s, int64_t id, int attempt, int lease_ms,
+		    double progress, int *cancel_requested);
+
+/* One result row of a scan. */
+struct finding {
+	int64_t id;
+	int64_t scan_id;
+	char kind[32];			/* "open_port", "host", "vuln", ... */
+	char *target;
+	int port;			/* 0 when not about a port */
+	char proto[8];
+	char *service;
+	char severity[16];		/* "info", "low", ... "critical" */
+	char *title;
+	char *detail;			/* JSON object text */
+	int64_t created_at;
+};
+
+void finding_release(struct finding *f);
+void finding_array_free(struct finding *arr, size_t n);
+json_t *finding_to_json(const struct finding *f);
+
+/*
+ * Finishes (id, attempt) as completed: status, finished_at, summary (JSON
+ * object text) and the n findings in one transaction.  Returns STORE_OK,
+ * STORE_LOST (nothing written; the loss is counted), STORE_BUSY or
+ * STORE_ERROR.
+ */
+int store_complete(struct store *s, int64_t id, int attempt,
+		   const char *summary, const struct finding *findings, size_t n);
+
+/* One scan of a grouped completion. */
+struct store_completion {
+	int64_t id;
+	int attempt;
+	const char *summary;
+	const struct finding *findings;
+	size_t nfindings;
+	int rc;				/* out: STORE_OK or STORE_LOST */
+};
+
+/*
+ * Completes n scans in one transaction (one fsync for all): each is fenced
+ * on its own and gets its own rc.  Returns STORE_OK when the transaction
+ * committed (look at each rc), or STORE_BUSY / STORE_ERROR when nothing
+ * was written.
+ */
+int store_complete_many(struct store *s, struct store_completion *c, size_t n);
+
+struct scan_failure {
+	const char *code;		/* error_code, from the fixed list */
+	const char *message;		/* sanitized, shown to users */
+	const char *detail;		/* internal, may be NULL */
+	int retryable;			/* 0: fail now whatever attempts remain */
+	int backoff_base_ms;		/* first retry delay before jitter; 0 = 5000 */
+};
+
+/*
+ * Records a failed attempt of (id, attempt).  With attempts left and a
+ * retryable failure the scan goes back to pending with run_after = now +
+ * exponential backoff with jitter; otherwise it becomes failed.  If a
+ * cancel was requested it becomes cancelled instead.  *now_status (may be
+ * NULL) gets where it went.  Returns STORE_OK, STORE_LOST, STORE_BUSY or
+ * STORE_ERROR.
+ */
+int store_fail(struct store *s, int64_t id, int attempt,
+	       const struct scan_failure *f, enum scan_status *now_status);
+
+/* The worker confirms a requested cancel: running -> cancelled. */
+int store_cancelled(struct store *s, int64_t id, int attempt);
+
+/*
+ * Hands (id, attempt) back to pending at once without spending an attempt
+ * of its budget (graceful shutdown).  Returns like store_complete().
+ */
+int store_release(struct store *s, int64_t id, int attempt, const char *reason);
+
+/*
+ * Lease recovery: every running scan whose lease expired goes back to
+ * pending (attempts left, no cancel requested), to cancelled (cancel
+ * requested) or to failed with error_code worker_lost.  *recovered and
+ * *failed (may be NULL) get the counts.  Returns STORE_OK or an error.
+ */
+int store_recover_leases(struct store *s, int *recovered, int *failed);
+
+/* ---- the operator's side --------------------------------------------- */
+
+/*
+ * Cancels a scan: pending -> cancelled at once; running -> cancel_requested
+ * (the worker finishes it).  *now_status gets the result.  Returns
+ * STORE_OK, STORE_NOT_FOUND, STORE_ILLEGAL (already finished) or an error.
+ */
+int store_cancel(struct store *s, int64_t id, enum scan_status *now_status);
+
+/*
+ * Retries a failed or cancelled scan: back to pending with a fresh
+ * attempt budget.  Returns STORE_OK, STORE_NOT_FOUND, STORE_ILLEGAL
+ * (pending, running or completed) or an error.
+ */
+int store_retry(struct store *s, int64_t id);
+
+/* ---- findings ---------------------------------------------------------- */
+
+/* A scan's findings in id order after `after_id`, at most `limit`
+ * (1 .. STORE_LIST_MAX).  Returns STORE_OK, STORE_NOT_FOUND or an error. */
+int store_findings(struct store *s, int64_t scan_id, int64_t after_id,
+		   int limit, struct finding **out, size_t *n);
+
+/* ---- queue status and counters ----------------------------------------- */
+
+#define STORE_TYPES_MAX 32
+
+struct queue_status {
+	int64_t by_status[SCAN_STATUS_COUNT];
+	struct {
+		char type[SCAN_TYPE_MAX];
+		int64_t by_status[SCAN_STATUS_COUNT];
+	} types[STORE_TYPES_MAX];
+	int ntypes;
+	int64_t oldest_pending_ms;	/* age of the oldest due pending scan; 0 if none */
+	int64_t finished_last_minute;	/* completed + failed + cancelled */
+	int workers_active;		/* heartbeating, running >= 1 scan */
+	int workers_idle;		/* heartbeating, running none */
+	int workers_dead;		/* heartbeat older than 3 intervals */
+};
+
+/* Fills *q from maintained counters (no scan of the whole table).
+ * Returns STORE_OK or STORE_ERROR. */
+int store_queue_status(struct store *s, struct queue_status *q);
+
+/* The JSON form of a queue status (CLI and API).  Returns a new reference. */
+json_t *queue_status_to_json(const struct queue_status *q);
+
+/* Monotonic counters kept in the database. */
+struct store_counters {
+	int64_t submitted;
+	int64_t claims;
+	int64_t completed;
+	int64_t failed;
+	int64_t cancelled;
+	int64_t retries;		/* attempts sent back to pending after an error */
+	int64_t lease_recoveries;
+	int64_t fenced_writes;		/* late writes rejected by fencing */
+};
+
+int store_counters(struct store *s, struct store_counters *c);
+
+/* ---- worker registry ---------------------------------------------------- */
+
+#define STORE_WORKER_DEAD_MS 30000	/* no heartbeat for this long: dead */
+
+struct worker_info {
+	char name[SCAN_WORKER_MAX];
+	char host[64];
+	int pid;
+	int64_t started_at;
+	int64_t heartbeat_at;
+	int concurrency;
+	int running;			/* scans running now */
+	int64_t scans_done;
+	char last_exit[64];		/* why the previous process ended, or "" */
+	int64_t running_ids[16];	/* up to 16 of the running scan ids */
+	int nrunning_ids;
+};
+
+/* Registers (or re-registers) a worker and marks its heartbeat now. */
+int store_worker_register(struct store *s, const struct worker_info *w);
+
+/* Heartbeat of a worker: heartbeat_at = now, running and scans_done. */
+int store_worker_heartbeat(struct store *s, const char *name, int running,
+			   int64_t scans_done);
+
+/* Records why a worker process ended ("exit 0", "signal 9 (killed)", ...). */
+int store_worker_exited(struct store *s, const char *name, const char *reason);
+
+/* Lists workers by name; *out is a new array (free()). */
+int store_worker_list(struct store *s, struct worker_info **out, size_t *n);
+
+/* ---- API tokens -------------------------------------------------------- */
+
+/* Stores a token's hash (hex, from auth.c) with its role and name.
+ * *id gets the new token's id.  Returns STORE_OK or an error. */
+int store_token_create(struct store *s, const char *name, const char *role,
+		       const char *hash, int64_t *id);
+
+/* Looks a token up by id: fills role (16 bytes) and hash (129 bytes).
+ * Returns STORE_OK, STORE_NOT_FOUND or an error. */
+int store_token_get(struct store *s, int64_t id, char *role, char *hash);
+
+/* 1 if any token exists, 0 if none, -1 on error. */
+int store_token_any(struct store *s);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * submit.c — validation of a scan request and the one call that queues it
+ * (see submit.h).  Every field is checked before the store is touched.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "scanner.h"
+#include "store.h"
+#include "submit.h"
+#include "targets.h"
+
+#define SUBMIT_OPTIONS_MAX 8192		/* bytes of the options JSON */
+
+void submit_input_init(struct submit_input *in)
+{
+	memset(in, 0, sizeof *in);
+	in->max_attempts = config.max_attempts;
+	in->time_limit_s = config.hard_time_limit_s;
+}
+
+static int refuse(struct submit_error *err, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int refuse(struct submit_error *err, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(err->code, sizeof err->code, "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int known_type(const char *type)
+{
+	return scanner_find(type) != NULL || config_profile(type) != NULL;
+}
+
+int submit_scan(struct store *s, const struct submit_input *in, int64_t *id, int *existed,
+		struct submit_error *err)
+{
+	struct scan_request req = { 0 };
+	json_t *opts = NULL;
+	char *targets_text = NULL, *opts_text = NULL;
+	int rc = -1;
+
+	if (!in->type || !*in->type)
+		return refuse(err, "invalid_type", "no scan type given");
+	if (strlen(in->type) >= SCAN_TYPE_MAX || !known_type(in->type))
+		return refuse(err, "invalid_type", "unknown scan type '%.40s'", in->type);
+	/* Syntax, the address cap and the scope, before anything is written. */
+	if (targets_validate(in->targets, in->ports, err->code, sizeof err->code, err->message,
+			     sizeof err->message) < 0)
+		return -1;
+	if (in->priority < SCAN_PRIORITY_MIN || in->priority > SCAN_PRIORITY_MAX)
+		return refuse(err, "invalid_field", "priority must be between %d and %d",
+			      SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX);
+	if (in->max_attempts < 1 || in->max_attempts > SCAN_ATTEMPTS_MAX)
+		return refuse(err, "invalid_field", "max_attempts must be between 1 and %d",
+			      SCAN_ATTEMPTS_MAX);
+	if (in->time_limit_s < 1 || in->time_limit_s > SCAN_TIME_LIMIT_MAX)
+		return refuse(err, "invalid_field", "time limit must be between 1 and %d seconds",
+			      SCAN_TIME_LIMIT_MAX);
+	if (in->idempotency_key && (strlen(in->idempotency_key) > SCAN_KEY_MAX
+				    || !*in->idempotency_key))
+		return refuse(err, "invalid_field", "idempotency key must be 1 to %d bytes",
+			      SCAN_KEY_MAX);
+	if (in->options && !json_is_object(in->options))
+		return refuse(err, "invalid_field", "options must be a JSON object");
+
+	opts = in->options ? json_deep_copy(in->options) : json_object();
+	if (in->ports)
+		json_object_set_new(opts, "ports", json_string(in->ports));
+	targets_text = json_dumps(in->targets, JSON_COMPACT);
+	opts_text = json_dumps(opts, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!targets_text || !opts_text) {
+		refuse(err, "store_error", "out of memory");
+		goto out;
+	}
+	if (strlen(opts_text) > SUBMIT_OPTIONS_MAX) {
+		refuse(err, "invalid_field", "options are larger than %d bytes", SUBMIT_OPTIONS_MAX);
+		goto out;
+	}
+	req.type = in->type;
+	req.targets = targets_text;
+	req.options = opts_text;
+	req.priority = (int)in->priority;
+	req.max_attempts = (int)in->max_attempts;
+	req.time_limit_s = (int)in->time_limit_s;
+	req.idempotency_key = in->idempotency_key;
+	if (store_submit(s, &req, id, existed) != STORE_OK) {
+		refuse(err, "store_error", "could not queue the scan: %s", store_error(s));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(targets_text);
+	free(opts_text);
+	json_decref(opts);
+	return rc;
+}

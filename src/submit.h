@@ -1,0 +1,44 @@
+/*
+ * submit.h — turning a user's request into a queued scan.  The CLI and the
+ * HTTP API both come through here, so they accept and refuse exactly the
+ * same things with the same error codes.  Nothing is written unless every
+ * check passed.
+ */
+#ifndef SCANQ_SUBMIT_H
+#define SCANQ_SUBMIT_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+struct store;
+
+struct submit_input {
+	const char *type;
+	json_t *targets;		/* borrowed: JSON array of strings */
+	const char *ports;		/* NULL: the scanner's default */
+	json_t *options;		/* borrowed: extra scanner options, or NULL */
+	long long priority;		/* default 0 */
+	long long max_attempts;		/* default config.max_attempts */
+	long long time_limit_s;		/* default config.hard_time_limit_s */
+	const char *idempotency_key;	/* NULL for none */
+};
+
+/* Fills the defaults of a submit_input (type and targets stay NULL). */
+void submit_input_init(struct submit_input *in);
+
+struct submit_error {
+	char code[32];		/* stable: invalid_type, no_targets, invalid_target,
+				 * too_many_targets, out_of_scope, invalid_ports,
+				 * invalid_field, store_error */
+	char message[256];	/* one line for a person */
+};
+
+/*
+ * Validates `in` and queues the scan.  Returns 0 with *id set (*existed = 1
+ * when the idempotency key returned an earlier scan), or -1 with *err
+ * filled and nothing written.
+ */
+int submit_scan(struct store *s, const struct submit_input *in, int64_t *id, int *existed,
+		struct submit_error *err);
+
+#endif

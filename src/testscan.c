@@ -1,0 +1,119 @@
+/*
+ * testscan.c — the test-only scan types of testscan.h.  Parameters come
+ * from the scan's options object (seconds, exit, mb, children).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "scanner.h"
+#include "testscan.h"
+
+static double opt_number(struct scanctx *ctx, const char *key, double dflt)
+{
+	json_t *v = json_object_get(ctx->options, key);
+
+	return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+static void nap(double seconds)
+{
+	struct timespec ts = { (time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9) };
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+int testscan_ok(struct scanctx *ctx)
+{
+	json_t *f = json_pack("{sssssisssssss{}}", "kind", "test", "target",
+			      ctx->ntargets ? ctx->targets[0] : "", "port", 0,
+			      "severity", "info", "title", "test finding", "proto", "tcp",
+			      "detail");
+	json_t *s = json_object();
+
+	scanner_finding(ctx, f);
+	scanner_progress(ctx, 1);
+	scanner_summary(ctx, s);
+	json_decref(f);
+	json_decref(s);
+	return 0;
+}
+
+int testscan_sleep(struct scanctx *ctx)
+{
+	double total = opt_number(ctx, "seconds", 1), done = 0, step = 0.1;
+	json_t *s;
+
+	while (done < total) {
+		nap(step);
+		done += step;
+		scanner_progress(ctx, done / total);
+	}
+	s = json_pack("{sf}", "slept_s", total);
+	scanner_summary(ctx, s);
+	json_decref(s);
+	return 0;
+}
+
+int testscan_fail(struct scanctx *ctx)
+{
+	int code = (int)opt_number(ctx, "exit", 3);
+
+	fprintf(stderr, "test-fail: failing on purpose with exit status %d\n", code);
+	return code;
+}
+
+int testscan_alloc(struct scanctx *ctx)
+{
+	size_t mb = (size_t)opt_number(ctx, "mb", 64);
+
+	for (size_t i = 0; i < mb; i++) {
+		char *p = malloc(1 << 20);
+		if (!p) {
+			fprintf(stderr, "test-alloc: out of memory after %zu MiB\n", i);
+			abort();
+		}
+		memset(p, 1, 1 << 20);
+	}
+	scanner_progress(ctx, 1);
+	return 0;
+}
+
+int testscan_fork(struct scanctx *ctx)
+{
+	int n = (int)opt_number(ctx, "children", 3);
+	double seconds = opt_number(ctx, "seconds", 3600);
+
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			nap(seconds);
+			_exit(0);
+		}
+		if (pid > 0)
+			printf("{\"child_pid\":%d}\n", (int)pid);
+	}
+	fflush(stdout);
+	nap(seconds);
+	return 0;
+}
+
+int testscan_flood(struct scanctx *ctx)
+{
+	char line[1024];
+
+	memset(line, 'x', sizeof line - 1);
+	line[sizeof line - 1] = '\0';
+	for (;;)
+		if (printf("%s\n", line) < 0)
+			return 1;
+}
+
+int testscan_crash(struct scanctx *ctx)
+{
+	raise(SIGSEGV);
+	return 1;
+}

@@ -1,0 +1,87 @@
+#!/bin/bash
+# The core CLI on a real SQLite file: submit, show, list, cancel, retry,
+# queue status, migrate; and every bad input is refused with one line on
+# stderr, the documented exit code, and the database left unchanged.
+. "$(dirname "$0")/lib.sh"
+
+sq migrate | grep -q "to 3" || fail "first migrate did not migrate"
+sq migrate | grep -q "nothing to do" || fail "second migrate changed something"
+
+id=$(sq submit test-ok 127.0.0.1) || fail "submit"
+[ "$id" = 1 ] || fail "first id is '$id'"
+k1=$(sq submit test-ok 127.0.0.1 --idempotency-key build-7 2>/dev/null)
+k2=$(sq submit test-ok 127.0.0.2 --idempotency-key build-7 2>/dev/null)
+[ "$k1" = "$k2" ] || fail "idempotency key gave two scans ($k1, $k2)"
+sq submit test-ok 127.0.0.1 --priority 5 --max-attempts 2 --time-limit 60 --json \
+	| grep -q '"status":"pending"' || fail "submit --json"
+sq show 1 --json | grep -q '"status": "pending"' || fail "show --json status"
+sq show 1 --json | grep -q '"created_at": "20[0-9-]*T[0-9:.]*Z"' || fail "show: RFC 3339 time"
+sq show 1 | grep -q "submitted" || fail "show: timeline"
+[ "$(sq list --json | grep -c '"id":')" = 3 ] || fail "list --json count"
+sq list --status pending --limit 1 | grep -q "^3 " || fail "list newest first"
+sq cancel 1 | grep -q cancelled || fail "cancel pending"
+[ "$(status_of 1)" = cancelled ] || fail "status after cancel"
+sq retry 1 | grep -q pending || fail "retry cancelled"
+sq queue status | grep -q "queue depth: 3 pending" || fail "queue status"
+sq queue status --json | grep -q '"pending": 3' || fail "queue status --json"
+ok "submit, show, list, cancel, retry, queue status"
+
+# Each bad command: exit code, one line starting with "error:", no change.
+bad() { # expected-exit, args...
+	local want=$1; shift
+	local before after out rc
+	before=$(db_hash)
+	out=$(sq "$@" 2>&1 >/dev/null); rc=$?
+	after=$(db_hash)
+	[ "$rc" = "$want" ] || fail "'scanq $*' exited $rc, expected $want ($out)"
+	echo "$out" | head -1 | grep -q "^error: " || fail "'scanq $*' said: $out"
+	[ "$before" = "$after" ] || fail "'scanq $*' changed the database"
+	echo "ok - refused: scanq $*  ->  $(echo "$out" | head -1)"
+}
+bad 1 submit nosuchtype 127.0.0.1
+bad 2 submit test-ok
+bad 2 submit
+bad 1 submit test-ok ";touch /tmp/x"
+bad 2 submit test-ok --script=evil
+bad 1 submit test-ok -- --script=evil
+bad 1 submit test-ok ""
+bad 1 submit test-ok 192.0.2.7          # refused at submit: never contacted
+bad 1 submit test-ok 127.0.0.0/8        # 16M addresses, over the cap
+bad 1 submit test-ok 127.0.0.1 --ports 70000
+bad 2 submit test-ok 127.0.0.1 --priority 5000
+bad 2 submit test-ok 127.0.0.1 --priority abc
+bad 2 submit test-ok 127.0.0.1 --max-attempts 0
+bad 2 submit test-ok 127.0.0.1 --time-limit -1
+bad 2 submit test-ok 127.0.0.1 --options '[1]'
+bad 2 submit test-ok 127.0.0.1 --bogus
+bad 2 show abc
+bad 2 show 0
+bad 2 show -5
+bad 2 show 99999999999999999999999
+bad 1 show 424242
+bad 2 show
+bad 2 list --status in_progress
+bad 2 list --limit 0
+bad 2 list --limit 100000
+bad 2 retry x
+bad 1 retry 424242
+bad 1 retry 2
+bad 1 cancel 424242
+bad 2 cancel
+bad 2 queue
+bad 2 queue stats
+bad 2 migrate --to 99
+bad 2 nosuchcommand
+# A completed scan can be neither retried nor cancelled: finish one directly.
+sqlite3 "$DBFILE" "UPDATE scans SET status='completed', finished_at=1 WHERE id=2" \
+	|| fail "could not prepare a completed scan"
+bad 1 retry 2
+bad 1 cancel 2
+bad 1 --db "postgres://localhost/x" list
+
+sq help | grep -q "submit" || fail "help lists commands"
+sq submit --help | grep -q -- "--idempotency-key" || fail "submit --help"
+for c in submit show list retry cancel queue migrate serve scan; do
+	"$SCANQ" help "$c" | grep -q "^usage: scanq $c" || fail "help $c"
+done
+ok "help is generated for every command"

@@ -1,0 +1,37 @@
+# lib.sh — shared helpers of the integration tests (sourced, not run).
+# Each test gets $SCANQ (the binary under test), a temp folder $T with a
+# database $DB, and cleanup of every process it started.
+set -u
+: "${SCANQ:?SCANQ must name the scanq binary}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/scanq-it-XXXXXX")
+DB="sqlite://$T/t.db"
+DBFILE="$T/t.db"
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+
+# sq ARGS...: run scanq on the test database.
+sq() { "$SCANQ" --db "$DB" "$@"; }
+
+# db_hash: a digest of the whole database content (not its file layout).
+db_hash() { sqlite3 "$DBFILE" .dump | sha256sum | cut -d' ' -f1; }
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds, or fail.
+wait_for() {
+	local limit=$1; shift
+	local end=$(( $(date +%s) + limit ))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+
+# status_of ID: the scan's status.
+status_of() { sq show "$1" --json | sed -n 's/^  "status": "\(.*\)",$/\1/p'; }

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Runs every suite and ends with one line: "N passed, N failed".
+#   unit:        each cmocka binary in BUILD/tests/
+#   integration: each tests/integration/*.sh against BUILD/scanq
+#   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds
+# for every BUILD in $SCANQ_BUILDS (default "build build-asan").
+# A test's output goes to test-logs/; a failing test's tail is printed.
+cd "$(dirname "$0")/.." || exit 1
+builds=${SCANQ_BUILDS:-"build build-asan"}
+fuzz_seconds=${FUZZ_SECONDS:-20}
+logs=test-logs
+rm -rf "$logs"; mkdir -p "$logs"
+pass=0; fail=0; failed=""
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+run_one() { # name, command...
+	name=$1; shift
+	log="$logs/$(echo "$name" | tr '/ ' '__').log"
+	start=$(date +%s)
+	if "$@" >"$log" 2>&1; then
+		pass=$((pass + 1)); echo "PASS $name ($(( $(date +%s) - start ))s)"
+	else
+		fail=$((fail + 1)); failed="$failed $name"
+		echo "FAIL $name ($(( $(date +%s) - start ))s), last lines of $log:"
+		tail -n 25 "$log" | sed 's/^/    /'
+	fi
+}
+
+for b in $builds; do
+	[ -x "$b/scanq" ] || { echo "FAIL $b: $b/scanq is not built"; fail=$((fail + 1)); continue; }
+	for t in "$b"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run_one "$b/unit/$(basename "$t")" env SCANQ="$b/scanq" "$t"
+	done
+	for t in tests/integration/*.sh; do
+		[ -f "$t" ] || continue
+		[ "$(basename "$t")" = lib.sh ] && continue	# sourced by the others
+		run_one "$b/integration/$(basename "$t" .sh)" env SCANQ="$(pwd)/$b/scanq" bash "$t"
+	done
+done
+
+if [ -z "$SCANQ_NO_FUZZ" ]; then
+	for f in build-fuzz/fuzz_*; do
+		[ -x "$f" ] || continue
+		corpus="tests/fuzz/corpus/$(basename "$f")"
+		mkdir -p "$logs/corpus-$(basename "$f")"
+		run_one "fuzz/$(basename "$f")" "$f" -max_total_time="$fuzz_seconds" \
+			"$logs/corpus-$(basename "$f")" $( [ -d "$corpus" ] && echo "$corpus" )
+	done
+fi
+
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

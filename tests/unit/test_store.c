@@ -1,0 +1,822 @@
+/*
+ * test_store.c — the store's guarantees, against a real SQLite file:
+ * the state machine (every allowed and forbidden transition), fencing of
+ * zombie workers, lease expiry and renewal, retries with backoff, atomic
+ * batch claims under four competing processes, migrations that never
+ * re-queue finished scans, and consistency after a SIGKILL mid-claim.
+ */
+#include "testutil.h"
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "config.h"
+#include "store.h"
+
+struct fixture {
+	char dir[256];
+	char url[512];
+	char path[512];
+	struct store *s;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	char err[256];
+
+	testutil_tmpdb(f->dir, sizeof f->dir, f->url, sizeof f->url);
+	snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+	f->s = store_open(f->url, err, sizeof err);
+	if (!f->s)
+		fail_msg("store_open: %s", err);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->s);
+	testutil_rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void nap_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+static int64_t submit_one(struct store *s, const char *key, int max_attempts, int priority)
+{
+	struct scan_request r = {
+		.type = "test-ok", .targets = "[\"127.0.0.1\"]", .options = "{}",
+		.priority = priority, .max_attempts = max_attempts, .time_limit_s = 60,
+		.idempotency_key = key,
+	};
+	int64_t id = 0;
+
+	assert_int_equal(store_submit(s, &r, &id, NULL), STORE_OK);
+	return id;
+}
+
+static enum scan_status status_of(struct store *s, int64_t id)
+{
+	struct scan sc;
+	enum scan_status st;
+
+	assert_int_equal(store_get(s, id, &sc), STORE_OK);
+	st = sc.status;
+	scan_release(&sc);
+	return st;
+}
+
+/* Claims exactly one scan and returns its attempt. */
+static int claim_one(struct store *s, int64_t want_id, int lease_ms)
+{
+	struct scan *c = NULL;
+	size_t n = 0;
+	int attempt;
+
+	assert_int_equal(store_claim(s, "w-test", 1, lease_ms, &c, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].id, want_id);
+	assert_int_equal(c[0].status, SCAN_RUNNING);
+	attempt = c[0].attempt;
+	scan_array_free(c, n);
+	return attempt;
+}
+
+static size_t event_count(struct store *s, int64_t id)
+{
+	struct scan_event *ev = NULL;
+	size_t n = 0;
+
+	assert_int_equal(store_events(s, id, 1000, &ev, &n), STORE_OK);
+	free(ev);
+	return n;
+}
+
+static const struct scan_failure retryable_fail = { "exit_status", "the scanner exited with status 3",
+						     "stderr tail", 1, 1 };
+static const struct scan_failure final_fail = { "tool_missing", "nmap is not installed", NULL, 0, 1 };
+
+/* ---- the state machine itself ------------------------------------------- */
+
+static void the_transition_table_is_the_designed_lifecycle(void **state)
+{
+	/* [from][to] as DESIGN.md draws it. */
+	static const int want[5][5] = {
+		/*             pend run comp fail canc */
+		/* pending */ { 0, 1, 0, 0, 1 },
+		/* running */ { 1, 0, 1, 1, 1 },
+		/* complet */ { 0, 0, 0, 0, 0 },
+		/* failed  */ { 1, 0, 0, 0, 0 },
+		/* cancel  */ { 1, 0, 0, 0, 0 },
+	};
+	for (int a = 0; a < 5; a++)
+		for (int b = 0; b < 5; b++)
+			assert_int_equal(scan_transition_allowed((enum scan_status)a,
+								 (enum scan_status)b), want[a][b]);
+	assert_int_equal(scan_transition_allowed((enum scan_status)7, SCAN_PENDING), 0);
+}
+
+/* ---- every allowed transition through the store ------------------------- */
+
+static void pending_becomes_running_on_claim_and_cancelled_on_cancel(void **state)
+{
+	struct fixture *f = *state;
+	int64_t a = submit_one(f->s, NULL, 3, 0), b = submit_one(f->s, NULL, 3, 0);
+	enum scan_status now;
+
+	assert_int_equal(claim_one(f->s, a, 30000), 1);
+	assert_int_equal(status_of(f->s, a), SCAN_RUNNING);
+	assert_int_equal(store_cancel(f->s, b, &now), STORE_OK);
+	assert_int_equal(now, SCAN_CANCELLED);
+	assert_int_equal(status_of(f->s, b), SCAN_CANCELLED);
+	assert_int_equal(event_count(f->s, a), 2);	/* submitted, claimed */
+	assert_int_equal(event_count(f->s, b), 2);	/* submitted, cancelled */
+}
+
+static void running_becomes_completed_with_findings_in_one_write(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = submit_one(f->s, NULL, 3, 0);
+	int att = claim_one(f->s, id, 30000);
+	struct finding fd = { .kind = "open_port", .target = "127.0.0.1", .port = 22,
+			      .proto = "tcp", .severity = "info", .title = "open" };
+	struct finding *got = NULL;
+	struct scan sc;
+	size_t n = 0;
+
+	assert_int_equal(store_complete(f->s, id, att, "{\"open\":1}", &fd, 1), STORE_OK);
+	assert_int_equal(store_get(f->s, id, &sc), STORE_OK);
+	assert_int_equal(sc.status, SCAN_COMPLETED);
+	assert_string_equal(sc.summary, "{\"open\":1}");
+	assert_true(sc.finished_at > 0);
+	assert_true(sc.progress == 1.0);
+	scan_release(&sc);
+	assert_int_equal(store_findings(f->s, id, 0, 100, &got, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(got[0].port, 22);
+	assert_string_equal(got[0].target, "127.0.0.1");
+	finding_array_free(got, n);
+}
+
+static void running_goes_back_to_pending_with_backoff_while_attempts_remain(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = submit_one(f->s, NULL, 2, 0);
+	int att = claim_one(f->s, id, 30000);
+	struct scan_failure slow = retryable_fail;
+	enum scan_status now;
+	struct scan *c = NULL;
+	struct scan sc;
+	size_t n = 0;
+
+	slow.backoff_base_ms = 60000;	/* due in 30..90 s: not claimable now */
+	assert_int_equal(store_fail(f->s, id, att, &slow, &now), STORE_OK);
+	assert_int_equal(now, SCAN_PENDING);
+	assert_int_equal(store_get(f->s, id, &sc), STORE_OK);
+	assert_string_equal(sc.error_code, "exit_status");
+	assert_true(sc.run_after >= scan_now_ms() + 25000);
+	scan_release(&sc);
+	assert_int_equal(store_claim(f->s, "w", 10, 30000, &c, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	scan_array_free(c, n);
+}
+
+static void running_fails_when_attempts_run_out_or_the_error_is_final(void **state)
+{
+	struct fixture *f = *state;
+	int64_t a = submit_one(f->s, NULL, 2, 0), b = submit_one(f->s, NULL, 3, 0);
+	enum scan_status now;
+	int att;
+
+	att = claim_one(f->s, a, 30000);
+	assert_int_equal(store_fail(f->s, a, att, &retryable_fail, &now), STORE_OK);
+	assert_int_equal(now, SCAN_PENDING);
+	nap_ms(5);	/* backoff base 1 ms: due again almost at once */
+	att = claim_one(f->s, a, 30000);
+	assert_int_equal(att, 2);
+	assert_int_equal(store_fail(f->s, a, att, &retryable_fail, &now), STORE_OK);
+	assert_int_equal(now, SCAN_FAILED);
+	assert_int_equal(status_of(f->s, a), SCAN_FAILED);
+
+	att = claim_one(f->s, b, 30000);
+	assert_int_equal(store_fail(f->s, b, att, &final_fail, &now), STORE_OK);
+	assert_int_equal(now, SCAN_FAILED);
+}
+
+static void running_is_cancelled_when_its_worker_confirms(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = submit_one(f->s, NULL, 3, 0);
+	int att = claim_one(f->s, id, 30000), cancel = 0;
+	enum scan_status now;
+	struct scan sc;
+
+	assert_int_equal(store_cancel(f->s, id, &now), STORE_OK);
+	assert_int_equal(now, SCAN_RUNNING);	/* only requested */
+	assert_int_equal(store_heartbeat(f->s, id, att, 30000, 0.5, &cancel), STORE_OK);
+	assert_int_equal(cancel, 1);
+	assert_int_equal(store_cancelled(f->s, id, att), STORE_OK);
+	assert_int_equal(store_get(f->s, id, &sc), STORE_OK);
+	assert_int_equal(sc.status, SCAN_CANCELLED);
+	assert_string_equal(sc.error_code, "cancelled");
+	scan_release(&sc);
+}
+
+static void a_failure_after_a_cancel_request_ends_cancelled(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = submit_one(f->s, NULL, 3, 0);
+	int att = claim_one(f->s, id, 30000);
+	enum scan_status now;
+
+	assert_int_equal(store_cancel(f->s, id, &now), STORE_OK);
+	assert_int_equal(store_fail(f->s, id, att, &retryable_fail, &now), STORE_OK);
+	assert_int_equal(now, SCAN_CANCELLED);
+}
+
+static void a_graceful_hand_back_does_not_spend_an_attempt(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = submit_one(f->s, NULL, 1, 0);
+	int att = claim_one(f->s, id, 30000);
+	enum scan_status now;
+
+	assert_int_equal(store_release(f->s, id, att, "worker shutting down"), STORE_OK);
+	assert_int_equal(status_of(f->s, id), SCAN_PENDING);
+	/* max_attempts is 1 and the handed-back attempt did not count, so the
+	 * next one is the scan's only counted attempt: its failure is final. */
+	att = claim_one(f->s, id, 30000);
+	assert_int_equal(att, 2);	/* the fencing token still moved on */
+	assert_int_equal(store_fail(f->s, id, att, &retryable_fail, &now), STORE_OK);
+	assert_int_equal(now, SCAN_FAILED);
+}
+
+static void failed_and_cancelled_scans_can_be_retried_with_a_fresh_budget(void **state)
+{
+	struct fixture *f = *state;
+	int64_t a = submit_one(f->s, NULL, 1, 0), b = submit_one(f->s, NULL, 1, 0);
+	enum scan_status now;
+	struct scan sc;
+	int att;
+
+	att = claim_one(f->s, a, 30000);
+	assert_int_equal(store_fail(f->s, a, att, &retryable_fail, &now), STORE_OK);
+	assert_int_equal(now, SCAN_FAILED);
+	assert_int_equal(store_retry(f->s, a), STORE_OK);
+	assert_int_equal(store_get(f->s, a, &sc), STORE_OK);
+	assert_int_equal(sc.status, SCAN_PENDING);
+	assert_int_equal(sc.error_code[0], '\0');
+	scan_release(&sc);
+	att = claim_one(f->s, a, 30000);
+	assert_int_equal(att, 2);
+	assert_int_equal(store_complete(f->s, a, att, NULL, NULL, 0), STORE_OK);
+
+	assert_int_equal(store_cancel(f->s, b, &now), STORE_OK);
+	assert_int_equal(store_retry(f->s, b), STORE_OK);
+	assert_int_equal(status_of(f->s, b), SCAN_PENDING);
+}
+
+/* ---- every forbidden transition ------------------------------------------ */
+
+static void forbidden_transitions_are_refused_and_change_nothing(void **state)
+{
+	struct fixture *f = *state;
+	int64_t pend = submit_one(f->s, NULL, 1, 0);
+	int64_t run = submit_one(f->s, NULL, 1, 0);
+	int64_t done = submit_one(f->s, NULL, 1, 0);
+	int64_t failed = submit_one(f->s, NULL, 1, 0);
+	int64_t canc = submit_one(f->s, NULL, 1, 0);
+	enum scan_status now;
+	size_t before;
+
+	/* One scan in each status: claim all five, then finish four ways. */
+	{
+		struct scan *c = NULL;
+		size_t n = 0;
+		assert_int_equal(store_claim(f->s, "w", 5, 30000, &c, &n), STORE_OK);
+		assert_int_equal(n, 5);
+		scan_array_free(c, n);
+	}
+	assert_int_equal(store_complete(f->s, done, 1, NULL, NULL, 0), STORE_OK);
+	assert_int_equal(store_fail(f->s, failed, 1, &final_fail, &now), STORE_OK);
+	assert_int_equal(store_cancel(f->s, canc, &now), STORE_OK);
+	assert_int_equal(store_cancelled(f->s, canc, 1), STORE_OK);
+	assert_int_equal(store_release(f->s, pend, 1, "test"), STORE_OK);
+	assert_int_equal(status_of(f->s, pend), SCAN_PENDING);
+	assert_int_equal(status_of(f->s, run), SCAN_RUNNING);
+
+	/* pending: no retry, no worker writes (nothing is running) */
+	before = event_count(f->s, pend);
+	assert_int_equal(store_retry(f->s, pend), STORE_ILLEGAL);
+	assert_int_equal(store_complete(f->s, pend, 2, NULL, NULL, 0), STORE_LOST);
+	assert_int_equal(store_fail(f->s, pend, 2, &final_fail, &now), STORE_LOST);
+	assert_int_equal(store_cancelled(f->s, pend, 2), STORE_LOST);
+	assert_int_equal(store_heartbeat(f->s, pend, 2, 30000, -1, NULL), STORE_LOST);
+	assert_int_equal(status_of(f->s, pend), SCAN_PENDING);
+	assert_int_equal(event_count(f->s, pend), before);
+
+	/* running: no retry */
+	assert_int_equal(store_retry(f->s, run), STORE_ILLEGAL);
+	assert_int_equal(status_of(f->s, run), SCAN_RUNNING);
+
+	/* completed is final: no retry, no cancel, no second result */
+	before = event_count(f->s, done);
+	assert_int_equal(store_retry(f->s, done), STORE_ILLEGAL);
+	assert_int_equal(store_cancel(f->s, done, &now), STORE_ILLEGAL);
+	assert_int_equal(store_complete(f->s, done, 1, NULL, NULL, 0), STORE_LOST);
+	assert_int_equal(store_fail(f->s, done, 1, &final_fail, &now), STORE_LOST);
+	assert_int_equal(store_release(f->s, done, 1, "x"), STORE_LOST);
+	assert_int_equal(status_of(f->s, done), SCAN_COMPLETED);
+	assert_int_equal(event_count(f->s, done), before);
+
+	/* failed and cancelled: no cancel, no worker writes */
+	assert_int_equal(store_cancel(f->s, failed, &now), STORE_ILLEGAL);
+	assert_int_equal(store_complete(f->s, failed, 1, NULL, NULL, 0), STORE_LOST);
+	assert_int_equal(status_of(f->s, failed), SCAN_FAILED);
+	assert_int_equal(store_cancel(f->s, canc, &now), STORE_ILLEGAL);
+	assert_int_equal(store_complete(f->s, canc, 1, NULL, NULL, 0), STORE_LOST);
+	assert_int_equal(status_of(f->s, canc), SCAN_CANCELLED);
+
+	/* unknown scans */
+	assert_int_equal(store_retry(f->s, 999999), STORE_NOT_FOUND);
+	assert_int_equal(store_cancel(f->s, 999999, &now), STORE_NOT_FOUND);
+}
+
+/* ---- fencing ----------------------------------------------------------------- */
+
+static void a_zombie_workers_late_completion_is_rejected_and_counted(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = submit_one(f->s, NULL, 3, 0);
+	struct store_counters c;
+	int old, fresh, rec = 0;
+	struct scan sc;
+
+	old = claim_one(f->s, id, 1);	/* a 1 ms lease: the zombie's */
+	nap_ms(20);
+	assert_int_equal(store_recover_leases(f->s, &rec, NULL), STORE_OK);
+	assert_int_equal(rec, 1);
+	fresh = claim_one(f->s, id, 30000);
+	assert_int_equal(fresh, old + 1);
+
+	assert_int_equal(store_heartbeat(f->s, id, old, 30000, 0.9, NULL), STORE_LOST);
+	assert_int_equal(store_complete(f->s, id, old, "{\"who\":\"zombie\"}", NULL, 0), STORE_LOST);
+	assert_int_equal(store_complete(f->s, id, fresh, "{\"who\":\"fresh\"}", NULL, 0), STORE_OK);
+	assert_int_equal(store_complete(f->s, id, old, "{\"who\":\"zombie\"}", NULL, 0), STORE_LOST);
+
+	assert_int_equal(store_get(f->s, id, &sc), STORE_OK);
+	assert_int_equal(sc.status, SCAN_COMPLETED);
+	assert_int_equal(sc.attempt, fresh);
+	assert_string_equal(sc.summary, "{\"who\":\"fresh\"}");
+	scan_release(&sc);
+	assert_int_equal(store_counters(f->s, &c), STORE_OK);
+	assert_int_equal(c.fenced_writes, 3);
+	assert_int_equal(c.lease_recoveries, 1);
+}
+
+static void a_grouped_completion_fences_each_scan_on_its_own(void **state)
+{
+	struct fixture *f = *state;
+	int64_t a = submit_one(f->s, NULL, 3, 0), b = submit_one(f->s, NULL, 3, 0);
+	struct store_completion c[2];
+	struct scan *cl = NULL;
+	size_t n = 0;
+
+	assert_int_equal(store_claim(f->s, "w", 2, 30000, &cl, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	scan_array_free(cl, n);
+	memset(c, 0, sizeof c);
+	c[0].id = a; c[0].attempt = 1;
+	c[1].id = b; c[1].attempt = 7;	/* not b's attempt */
+	assert_int_equal(store_complete_many(f->s, c, 2), STORE_OK);
+	assert_int_equal(c[0].rc, STORE_OK);
+	assert_int_equal(c[1].rc, STORE_LOST);
+	assert_int_equal(status_of(f->s, a), SCAN_COMPLETED);
+	assert_int_equal(status_of(f->s, b), SCAN_RUNNING);
+}
+
+/* ---- leases --------------------------------------------------------------------- */
+
+static void an_expired_lease_sends_the_scan_back_to_pending(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = submit_one(f->s, NULL, 3, 0);
+	struct scan_event *ev = NULL;
+	struct scan sc;
+	size_t n = 0;
+	int rec = 0;
+
+	claim_one(f->s, id, 50);
+	assert_int_equal(store_recover_leases(f->s, &rec, NULL), STORE_OK);
+	assert_int_equal(rec, 0);	/* not expired yet */
+	nap_ms(120);
+	assert_int_equal(store_recover_leases(f->s, &rec, NULL), STORE_OK);
+	assert_int_equal(rec, 1);
+	assert_int_equal(store_get(f->s, id, &sc), STORE_OK);
+	assert_int_equal(sc.status, SCAN_PENDING);
+	assert_string_equal(sc.error_code, "worker_lost");
+	scan_release(&sc);
+	assert_int_equal(store_events(f->s, id, 100, &ev, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(ev[2].from, SCAN_RUNNING);
+	assert_int_equal(ev[2].to, SCAN_PENDING);
+	assert_non_null(strstr(ev[2].reason, "lease expired"));
+	free(ev);
+}
+
+static void an_expired_lease_with_no_attempts_left_fails_with_worker_lost(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = submit_one(f->s, NULL, 1, 0);
+	struct scan sc;
+	int rec = 0, failed = 0;
+
+	claim_one(f->s, id, 1);
+	nap_ms(20);
+	assert_int_equal(store_recover_leases(f->s, &rec, &failed), STORE_OK);
+	assert_int_equal(failed, 1);
+	assert_int_equal(store_get(f->s, id, &sc), STORE_OK);
+	assert_int_equal(sc.status, SCAN_FAILED);
+	assert_string_equal(sc.error_code, "worker_lost");
+	scan_release(&sc);
+}
+
+static void an_expired_lease_of_a_cancelled_scan_ends_cancelled(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = submit_one(f->s, NULL, 3, 0);
+	enum scan_status now;
+
+	claim_one(f->s, id, 1);
+	assert_int_equal(store_cancel(f->s, id, &now), STORE_OK);
+	nap_ms(20);
+	assert_int_equal(store_recover_leases(f->s, NULL, NULL), STORE_OK);
+	assert_int_equal(status_of(f->s, id), SCAN_CANCELLED);
+}
+
+static void a_renewed_lease_is_never_recovered_however_long_it_runs(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = submit_one(f->s, NULL, 3, 0);
+	int att = claim_one(f->s, id, 300);
+
+	/* Runs for ten leases; renews every 50 ms; recovery runs all along. */
+	for (int i = 0; i < 60; i++) {
+		int rec = -1, failed = -1;
+		assert_int_equal(store_heartbeat(f->s, id, att, 300, i / 60.0, NULL), STORE_OK);
+		assert_int_equal(store_recover_leases(f->s, &rec, &failed), STORE_OK);
+		assert_int_equal(rec + failed, 0);
+		nap_ms(50);
+	}
+	assert_int_equal(status_of(f->s, id), SCAN_RUNNING);
+	assert_int_equal(store_complete(f->s, id, att, NULL, NULL, 0), STORE_OK);
+}
+
+/* ---- claiming -------------------------------------------------------------------- */
+
+static void claims_take_priority_first_then_age(void **state)
+{
+	struct fixture *f = *state;
+	int64_t low = submit_one(f->s, NULL, 3, 0), high = submit_one(f->s, NULL, 3, 10);
+	int64_t low2 = submit_one(f->s, NULL, 3, 0);
+	struct scan *c = NULL;
+	size_t n = 0;
+	int64_t order[3];
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(store_claim(f->s, "w", 1, 30000, &c, &n), STORE_OK);
+		assert_int_equal(n, 1);
+		order[i] = c[0].id;
+		scan_array_free(c, n);
+	}
+	assert_int_equal(order[0], high);
+	assert_int_equal(order[1], low);
+	assert_int_equal(order[2], low2);
+}
+
+static void an_idempotency_key_returns_the_first_scan(void **state)
+{
+	struct fixture *f = *state;
+	struct scan_request r = { .type = "test-ok", .targets = "[\"127.0.0.1\"]",
+				  .max_attempts = 3, .time_limit_s = 60, .idempotency_key = "ci-42" };
+	int64_t a, b;
+	int existed = -1;
+	struct queue_status q;
+
+	assert_int_equal(store_submit(f->s, &r, &a, &existed), STORE_OK);
+	assert_int_equal(existed, 0);
+	assert_int_equal(store_submit(f->s, &r, &b, &existed), STORE_OK);
+	assert_int_equal(existed, 1);
+	assert_int_equal(a, b);
+	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+	assert_int_equal(q.by_status[SCAN_PENDING], 1);
+}
+
+static void queue_status_counts_follow_every_transition(void **state)
+{
+	struct fixture *f = *state;
+	struct queue_status q;
+	enum scan_status now;
+	int64_t ids[6];
+	struct scan *c = NULL;
+	size_t n;
+
+	for (int i = 0; i < 6; i++)
+		ids[i] = submit_one(f->s, NULL, 1, 0);
+	assert_int_equal(store_claim(f->s, "w", 3, 30000, &c, &n), STORE_OK);
+	scan_array_free(c, n);
+	assert_int_equal(store_complete(f->s, ids[0], 1, NULL, NULL, 0), STORE_OK);
+	assert_int_equal(store_fail(f->s, ids[1], 1, &final_fail, &now), STORE_OK);
+	assert_int_equal(store_cancel(f->s, ids[5], &now), STORE_OK);
+	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+	assert_int_equal(q.by_status[SCAN_PENDING], 2);
+	assert_int_equal(q.by_status[SCAN_RUNNING], 1);
+	assert_int_equal(q.by_status[SCAN_COMPLETED], 1);
+	assert_int_equal(q.by_status[SCAN_FAILED], 1);
+	assert_int_equal(q.by_status[SCAN_CANCELLED], 1);
+	assert_int_equal(q.ntypes, 1);
+	assert_string_equal(q.types[0].type, "test-ok");
+	assert_int_equal(q.finished_last_minute, 3);
+}
+
+/* Four separate processes claim from 10,000 pending scans at once; every
+ * scan must be claimed exactly once. */
+static void four_processes_claim_10000_scans_exactly_once(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 10000, P = 4 };
+	struct scan_request *reqs = calloc(N, sizeof *reqs);
+	int64_t *ids = calloc(N, sizeof *ids);
+	unsigned char *seen = calloc(N + 1, 1);
+	int fds[P][2];
+	pid_t pids[P];
+	long total = 0;
+
+	for (int i = 0; i < N; i++)
+		reqs[i] = (struct scan_request){ .type = "test-ok", .targets = "[\"127.0.0.1\"]",
+						 .max_attempts = 3, .time_limit_s = 60 };
+	assert_int_equal(store_submit_many(f->s, reqs, N, ids, NULL), STORE_OK);
+	for (int p = 0; p < P; p++) {
+		assert_int_equal(pipe(fds[p]), 0);
+		pids[p] = fork();
+		assert_true(pids[p] >= 0);
+		if (pids[p] == 0) {
+			char err[256], name[16];
+			struct store *s = store_open(f->url, err, sizeof err);
+			int empty = 0;
+
+			close(fds[p][0]);
+			snprintf(name, sizeof name, "w-%d", p);
+			if (!s)
+				_exit(3);
+			while (empty < 3) {
+				struct scan *c = NULL;
+				size_t n = 0;
+				int rc = store_claim(s, name, 37, 30000, &c, &n);
+
+				if (rc == STORE_BUSY)
+					continue;
+				if (rc != STORE_OK)
+					_exit(4);
+				empty = n ? 0 : empty + 1;
+				for (size_t i = 0; i < n; i++)
+					if (write(fds[p][1], &c[i].id, sizeof c[i].id) != sizeof c[i].id)
+						_exit(5);
+				scan_array_free(c, n);
+			}
+			store_close(s);
+			_exit(0);
+		}
+		close(fds[p][1]);
+	}
+	for (int p = 0; p < P; p++) {
+		int64_t id;
+		int status;
+
+		while (read(fds[p][0], &id, sizeof id) == sizeof id) {
+			assert_true(id >= ids[0] && id <= ids[N - 1]);
+			assert_int_equal(seen[id - ids[0]], 0);	/* never twice */
+			seen[id - ids[0]] = 1;
+			total++;
+		}
+		close(fds[p][0]);
+		assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(total, N);	/* every one */
+	{
+		struct queue_status q;
+		struct store_counters c;
+		assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+		assert_int_equal(q.by_status[SCAN_RUNNING], N);
+		assert_int_equal(store_counters(f->s, &c), STORE_OK);
+		assert_int_equal(c.claims, N);
+	}
+	free(reqs);
+	free(ids);
+	free(seen);
+}
+
+/* ---- migrations ------------------------------------------------------------------ */
+
+static void exec_sql(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+}
+
+static long long one_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void migrating_an_old_database_never_requeues_finished_scans(void **state)
+{
+	struct fixture *f = *state;
+	char url[700], path[600], err[256];
+	struct store *s;
+	sqlite3 *db;
+	int applied = -1;
+
+	snprintf(path, sizeof path, "%s/old.db", f->dir);
+	snprintf(url, sizeof url, "sqlite://%s", path);
+	s = store_open_flags(url, STORE_NO_MIGRATE, err, sizeof err);
+	assert_non_null(s);
+	assert_int_equal(store_schema_version(s), 0);
+	assert_int_equal(store_migrate(s, 1, &applied), STORE_OK);
+	assert_int_equal(applied, 1);
+	assert_int_equal(store_schema_version(s), 1);
+	store_close(s);
+
+	/* An old installation's rows, written as version 1 knew them. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	exec_sql(db, "INSERT INTO scans (type, targets, status, attempt, run_after, created_at,"
+		     " finished_at) VALUES"
+		     " ('portscan', '[\"127.0.0.1\"]', 'completed', 1, 1, 1, 2),"
+		     " ('portscan', '[\"127.0.0.1\"]', 'failed', 3, 1, 1, 2),"
+		     " ('discovery', '[\"127.0.0.1\"]', 'cancelled', 0, 1, 1, 2),"
+		     " ('discovery', '[\"127.0.0.1\"]', 'pending', 0, 1, 1, NULL)");
+	sqlite3_close(db);
+
+	s = store_open(url, err, sizeof err);	/* opening migrates */
+	assert_non_null(s);
+	assert_int_equal(store_schema_version(s), store_schema_latest(s));
+	assert_int_equal(store_migrate(s, -1, &applied), STORE_OK);
+	assert_int_equal(applied, 0);		/* twice changes nothing */
+	store_close(s);
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM scans WHERE status = 'pending'"), 1);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM scans WHERE status = 'completed'"
+				 " AND finished_at = 2"), 1);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM scans WHERE status = 'failed'"), 1);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM scans WHERE status = 'cancelled'"), 1);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM schema_migrations"), 3);
+	assert_int_equal(one_int(db, "SELECT min(time_limit_s) FROM scans"), 1800);
+	sqlite3_close(db);
+}
+
+static void a_status_column_without_a_default_cannot_invent_pending_rows(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = submit_one(f->s, NULL, 3, 0);
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_not_equal(sqlite3_exec(db, "INSERT INTO scans (type, targets, run_after,"
+					  " created_at) VALUES ('x', '[]', 1, 1)", NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE scans SET status = 'in_progress'", NULL,
+					  NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(status_of(f->s, id), SCAN_PENDING);
+}
+
+/* ---- crash safety ----------------------------------------------------------------- */
+
+static void a_process_killed_mid_claim_leaves_the_database_consistent(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 20000 };
+	struct scan_request *reqs = calloc(N, sizeof *reqs);
+	int64_t *ids = calloc(N, sizeof *ids);
+	sqlite3 *db;
+
+	for (int i = 0; i < N; i++)
+		reqs[i] = (struct scan_request){ .type = "test-ok", .targets = "[\"127.0.0.1\"]",
+						 .max_attempts = 3, .time_limit_s = 60 };
+	assert_int_equal(store_submit_many(f->s, reqs, N, ids, NULL), STORE_OK);
+	store_close(f->s);
+	f->s = NULL;
+
+	for (int round = 0; round < 6; round++) {
+		pid_t pid = fork();
+		int status;
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			char err[256];
+			struct store *s = store_open(f->url, err, sizeof err);
+			for (;;) {
+				struct scan *c = NULL;
+				size_t n = 0;
+				if (!s || store_claim(s, "doomed", 200, 30000, &c, &n) != STORE_OK)
+					_exit(1);
+				for (size_t i = 0; i < n; i += 2)
+					store_complete(s, c[i].id, c[i].attempt, NULL, NULL, 0);
+				scan_array_free(c, n);
+			}
+		}
+		nap_ms(40 + round * 37);
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+	}
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	{
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+		sqlite3_finalize(st);
+	}
+	sqlite3_busy_timeout(db, 5000);
+	/* Kept counts equal real counts, for every status. */
+	assert_int_equal(one_int(db, "SELECT count(*) FROM (SELECT status, count(*) AS n FROM scans"
+				 " GROUP BY status) AS r LEFT JOIN scan_counts c ON c.status = r.status"
+				 " WHERE c.n IS NOT r.n"), 0);
+	/* Every claim left its event; every running scan has its claim event. */
+	assert_int_equal(one_int(db, "SELECT count(*) FROM scans s WHERE status = 'running' AND"
+				 " NOT EXISTS (SELECT 1 FROM scan_events e WHERE e.scan_id = s.id"
+				 " AND e.to_status = 'running' AND e.attempt = s.attempt)"), 0);
+	assert_int_equal(one_int(db, "SELECT sum(attempt) FROM scans"),
+			 one_int(db, "SELECT count(*) FROM scan_events WHERE to_status = 'running'"));
+	assert_int_equal(one_int(db, "SELECT value FROM counters WHERE name = 'claims'"),
+			 one_int(db, "SELECT sum(attempt) FROM scans"));
+	assert_int_equal(one_int(db, "SELECT count(*) FROM scans WHERE status = 'completed' AND"
+				 " NOT EXISTS (SELECT 1 FROM scan_events e WHERE e.scan_id = scans.id"
+				 " AND e.to_status = 'completed')"), 0);
+	assert_true(one_int(db, "SELECT count(*) FROM scans WHERE status <> 'pending'") > 0);
+	sqlite3_close(db);
+	free(reqs);
+	free(ids);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(the_transition_table_is_the_designed_lifecycle),
+		cmocka_unit_test_setup_teardown(pending_becomes_running_on_claim_and_cancelled_on_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(running_becomes_completed_with_findings_in_one_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(running_goes_back_to_pending_with_backoff_while_attempts_remain, setup, teardown),
+		cmocka_unit_test_setup_teardown(running_fails_when_attempts_run_out_or_the_error_is_final, setup, teardown),
+		cmocka_unit_test_setup_teardown(running_is_cancelled_when_its_worker_confirms, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_failure_after_a_cancel_request_ends_cancelled, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_graceful_hand_back_does_not_spend_an_attempt, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_and_cancelled_scans_can_be_retried_with_a_fresh_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(forbidden_transitions_are_refused_and_change_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_zombie_workers_late_completion_is_rejected_and_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_grouped_completion_fences_each_scan_on_its_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_expired_lease_sends_the_scan_back_to_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_expired_lease_with_no_attempts_left_fails_with_worker_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_expired_lease_of_a_cancelled_scan_ends_cancelled, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_renewed_lease_is_never_recovered_however_long_it_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(claims_take_priority_first_then_age, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_idempotency_key_returns_the_first_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(queue_status_counts_follow_every_transition, setup, teardown),
+		cmocka_unit_test_setup_teardown(four_processes_claim_10000_scans_exactly_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrating_an_old_database_never_requeues_finished_scans, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_status_column_without_a_default_cannot_invent_pending_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_process_killed_mid_claim_leaves_the_database_consistent, setup, teardown),
+	};
+
+	char err[256];
+
+	if (config_load(NULL, err, sizeof err) < 0)
+		fail_msg("config: %s", err);
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
