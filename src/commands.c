@@ -40,8 +40,29 @@ const struct cli_command cli_commands[] = {
 	  "bring the database schema up to date (every command also does this)",
 	  "  --to VERSION   stop at this schema version\n"
 	  "  --status       print the schema version and change nothing\n" },
-	{ "serve", cmd_serve, "serve",
-	  "run scanq: lease recovery (workers, HTTP API and UI: see README)", "" },
+	{ "stuck", cmd_stuck, "stuck [--max-age-hours N] [--recover [--dry-run]] [--json]",
+	  "report stuck scans (overdue pending, expired leases); --recover heals leases now",
+	  "  --max-age-hours N   a due pending scan is stuck after N hours (default 2)\n"
+	  "  --recover           run lease recovery now (serve does it every 2 s)\n"
+	  "  --dry-run           with --recover: say what it would do, change nothing\n"
+	  "  --json              the report as JSON\n" },
+	{ "prune", cmd_prune, "prune [--older-than-days N] [--batch N] [--dry-run]",
+	  "delete finished scans older than N days with their events and findings",
+	  "  --older-than-days N   default 30 ([maintenance] prune_days)\n"
+	  "  --batch N             scans per transaction (default 1000)\n"
+	  "  --dry-run             count, delete nothing\n"
+	  "Pending and running scans are never deleted.\n" },
+	{ "doctor", cmd_doctor, "doctor [--json]",
+	  "check the database, workers, backlog, stuck scans and tool profiles",
+	  "Exit status 1 when a check fails; warnings alone exit 0.\n" },
+	{ "serve", cmd_serve, "serve [--workers N] [--concurrency C] [--max-scans-per-worker N]",
+	  "run scanq: supervised workers and lease recovery (HTTP API and UI: see README)",
+	  "  --workers N                worker processes to start and watch (default [serve] workers;\n"
+	  "                             0: maintenance only)\n"
+	  "  --concurrency C            scans per worker (default [serve] concurrency)\n"
+	  "  --max-scans-per-worker N   a worker exits after N scans and is replaced (0: never)\n"
+	  "A worker that exits or stops heartbeating is killed and restarted with backoff.\n"
+	  "SIGTERM/SIGINT: workers finish or hand back their scans within [worker] grace.\n" },
 	{ "scan", cmd_scan, "scan TYPE TARGET... [--ports SPEC] [--options JSON] [--json]",
 	  "run one scanner in the foreground, without the queue",
 	  "  --ports SPEC     ports to scan: 22,80,443 or 1-1024 or - (all)\n"

@@ -155,6 +155,18 @@ int store_retry(struct store *s, int64_t id)
 	return s->ops->retry(s, id);
 }
 
+int store_stuck(struct store *s, int64_t pending_ms, int limit, struct stuck_scan **out,
+		size_t *n, int64_t *total)
+{
+	return s->ops->stuck(s, pending_ms, limit, out, n, total);
+}
+
+int store_prune(struct store *s, int64_t before_ms, int batch, int max_batches, int dry_run,
+		int64_t *deleted)
+{
+	return s->ops->prune(s, before_ms, batch, max_batches, dry_run, deleted);
+}
+
 int store_findings(struct store *s, int64_t scan_id, int64_t after_id, int limit,
 		   struct finding **out, size_t *n)
 {

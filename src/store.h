@@ -243,6 +243,43 @@ int store_cancel(struct store *s, int64_t id, enum scan_status *now_status);
  */
 int store_retry(struct store *s, int64_t id);
 
+/* ---- maintenance --------------------------------------------------------- */
+
+/* Why a scan is reported as stuck. */
+enum stuck_reason {
+	STUCK_PENDING_TOO_LONG,		/* due, unclaimed for longer than the threshold */
+	STUCK_LEASE_EXPIRED,		/* running, lease expired, not yet recovered */
+};
+
+struct stuck_scan {
+	int64_t id;
+	char type[SCAN_TYPE_MAX];
+	enum scan_status status;
+	enum stuck_reason reason;
+	int attempt;
+	char worker_id[SCAN_WORKER_MAX];
+	int64_t since;			/* due since (pending) or lease expiry (running) */
+};
+
+/*
+ * The stuck-scan report: due pending scans older than `pending_ms`, and
+ * running scans whose lease expired (lease recovery has not run since).
+ * At most `limit` rows, oldest first; *total gets how many there are in
+ * all (may exceed limit).  *out is a new array (free()).
+ */
+int store_stuck(struct store *s, int64_t pending_ms, int limit, struct stuck_scan **out,
+		size_t *n, int64_t *total);
+
+/*
+ * Deletes finished scans (completed, failed, cancelled) that finished
+ * before `before_ms`, with their events and findings, at most `batch` per
+ * transaction, until none is left or `max_batches` batches ran (0 = no
+ * limit).  With dry_run it only counts.  *deleted gets the count.
+ * Never touches pending or running scans.
+ */
+int store_prune(struct store *s, int64_t before_ms, int batch, int max_batches, int dry_run,
+		int64_t *deleted);
+
 /* ---- findings ---------------------------------------------------------- */
 
 /* A scan's findings in id order after `after_id`, at most `limit`

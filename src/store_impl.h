@@ -32,6 +32,10 @@ struct store_ops {
 	int (*recover_leases)(struct store *s, int *recovered, int *failed);
 	int (*cancel)(struct store *s, int64_t id, enum scan_status *now_status);
 	int (*retry)(struct store *s, int64_t id);
+	int (*stuck)(struct store *s, int64_t pending_ms, int limit, struct stuck_scan **out,
+		     size_t *n, int64_t *total);
+	int (*prune)(struct store *s, int64_t before_ms, int batch, int max_batches, int dry_run,
+		     int64_t *deleted);
 	int (*findings)(struct store *s, int64_t scan_id, int64_t after_id, int limit,
 			struct finding **out, size_t *n);
 	int (*queue_status)(struct store *s, struct queue_status *q);

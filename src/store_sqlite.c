@@ -131,6 +131,9 @@ static const struct migration {
 	  " role TEXT NOT NULL CHECK (role IN ('viewer','operator','admin')),"
 	  " hash TEXT NOT NULL,"
 	  " created_at INTEGER NOT NULL);" },
+	{ 4, "indexes for the stuck report and pruning",
+	  "CREATE INDEX scans_pending_due ON scans(run_after) WHERE status = 'pending';"
+	  "CREATE INDEX scans_finished ON scans(finished_at) WHERE finished_at IS NOT NULL;" },
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -156,6 +159,8 @@ enum stmt_id {
 	ST_COUNTS, ST_OLDEST_PENDING, ST_FINISHED_SINCE, ST_WORKER_BEATS, ST_COUNTERS,
 	ST_WORKER_UPSERT, ST_WORKER_BEAT, ST_WORKER_EXIT, ST_WORKER_LIST, ST_WORKER_RUNNING,
 	ST_TOKEN_INSERT, ST_TOKEN_GET, ST_TOKEN_ANY,
+	ST_STUCK_PENDING, ST_STUCK_RUNNING, ST_STUCK_PENDING_N, ST_STUCK_RUNNING_N,
+	ST_PRUNE, ST_PRUNE_COUNT,
 	ST_COUNT_OF_STMTS
 };
 
@@ -263,6 +268,27 @@ static const char *const stmt_sql[ST_COUNT_OF_STMTS] = {
 		"INSERT INTO tokens (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)",
 	[ST_TOKEN_GET] = "SELECT role, hash FROM tokens WHERE id = ?1",
 	[ST_TOKEN_ANY] = "SELECT EXISTS (SELECT 1 FROM tokens)",
+	[ST_STUCK_PENDING] =
+		"SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after"
+		" FROM scans INDEXED BY scans_pending_due"
+		" WHERE status = 'pending' AND run_after <= ?1 ORDER BY run_after LIMIT ?2",
+	[ST_STUCK_RUNNING] =
+		"SELECT id, type, status, attempt, coalesce(worker_id, ''), lease_expires_at"
+		" FROM scans INDEXED BY scans_lease"
+		" WHERE status = 'running' AND lease_expires_at < ?1 ORDER BY lease_expires_at LIMIT ?2",
+	[ST_STUCK_PENDING_N] = "SELECT count(*) FROM scans INDEXED BY scans_pending_due"
+		" WHERE status = 'pending' AND run_after <= ?1",
+	[ST_STUCK_RUNNING_N] = "SELECT count(*) FROM scans INDEXED BY scans_lease"
+		" WHERE status = 'running' AND lease_expires_at < ?1",
+	/* Events and findings go with their scan (ON DELETE CASCADE); the count
+	 * trigger keeps scan_counts right. */
+	[ST_PRUNE] =
+		"DELETE FROM scans WHERE id IN (SELECT id FROM scans INDEXED BY scans_finished"
+		" WHERE finished_at < ?1 AND status IN ('completed', 'failed', 'cancelled')"
+		" ORDER BY finished_at LIMIT ?2)",
+	[ST_PRUNE_COUNT] =
+		"SELECT count(*) FROM scans INDEXED BY scans_finished"
+		" WHERE finished_at < ?1 AND status IN ('completed', 'failed', 'cancelled')",
 };
 
 struct sq {
@@ -1344,6 +1370,131 @@ fail:
 	return rc;
 }
 
+/* ---- maintenance ------------------------------------------------------------ */
+
+static int64_t count_of(struct sq *q, enum stmt_id id, int64_t arg)
+{
+	sqlite3_stmt *st = prep(q, id);
+	int64_t v = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, arg);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		db_fail(q, "counting scans");
+	sqlite3_reset(st);
+	return v;
+}
+
+static int sq_stuck(struct store *s, int64_t pending_ms, int limit, struct stuck_scan **out,
+		    size_t *n, int64_t *total)
+{
+	struct sq *q = SQ(s);
+	int64_t now = scan_now_ms(), np, nr;
+	struct stuck_scan *arr;
+	size_t cnt = 0;
+	int rc = STORE_OK;
+
+	*out = NULL;
+	*n = 0;
+	if (limit < 1 || limit > STORE_LIST_MAX)
+		limit = STORE_LIST_MAX;
+	if (!(arr = calloc((size_t)limit, sizeof *arr)))
+		return store_set_error(s, "out of memory");
+	if (exec(q, "BEGIN", "reading stuck scans") < 0) {
+		free(arr);
+		return STORE_ERROR;
+	}
+	np = count_of(q, ST_STUCK_PENDING_N, now - pending_ms);
+	nr = count_of(q, ST_STUCK_RUNNING_N, now);
+	if (np < 0 || nr < 0)
+		goto fail;
+	for (int pass = 0; pass < 2; pass++) {
+		sqlite3_stmt *st = prep(q, pass ? ST_STUCK_PENDING : ST_STUCK_RUNNING);
+
+		if (!st)
+			goto fail;
+		sqlite3_bind_int64(st, 1, pass ? now - pending_ms : now);
+		sqlite3_bind_int(st, 2, limit);
+		while (cnt < (size_t)limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct stuck_scan *x = &arr[cnt++];
+			char buf[16];
+
+			x->id = sqlite3_column_int64(st, 0);
+			col_copy(st, 1, x->type, sizeof x->type);
+			col_copy(st, 2, buf, sizeof buf);
+			scan_status_parse(buf, &x->status);
+			x->attempt = sqlite3_column_int(st, 3);
+			col_copy(st, 4, x->worker_id, sizeof x->worker_id);
+			x->since = sqlite3_column_int64(st, 5);
+			x->reason = pass ? STUCK_PENDING_TOO_LONG : STUCK_LEASE_EXPIRED;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			db_fail(q, "reading stuck scans");
+			goto fail;
+		}
+	}
+	exec(q, "COMMIT", "reading stuck scans");
+	*out = arr;
+	*n = cnt;
+	if (total)
+		*total = np + nr;
+	return STORE_OK;
+fail:
+	rollback(q);
+	free(arr);
+	return STORE_ERROR;
+}
+
+static int sq_prune(struct store *s, int64_t before_ms, int batch, int max_batches, int dry_run,
+		    int64_t *deleted)
+{
+	struct sq *q = SQ(s);
+	int64_t total = 0;
+	int rc;
+
+	*deleted = 0;
+	if (batch < 1)
+		batch = 1000;
+	if (dry_run) {
+		total = count_of(q, ST_PRUNE_COUNT, before_ms);
+		if (total < 0)
+			return STORE_ERROR;
+		*deleted = total;
+		return STORE_OK;
+	}
+	/* Short transactions: writers (claims, completions) wait at most one batch. */
+	for (int b = 0; max_batches == 0 || b < max_batches; b++) {
+		sqlite3_stmt *st;
+		int changed;
+
+		if ((rc = begin(q)) != STORE_OK)
+			return rc;
+		if (!(st = prep(q, ST_PRUNE))) {
+			rollback(q);
+			return STORE_ERROR;
+		}
+		sqlite3_bind_int64(st, 1, before_ms);
+		sqlite3_bind_int(st, 2, batch);
+		if (run(st) != SQLITE_DONE) {
+			rc = db_fail(q, "pruning scans");
+			rollback(q);
+			return rc;
+		}
+		changed = sqlite3_changes(q->db);
+		if ((rc = commit(q)) != STORE_OK)
+			return rc;
+		total += changed;
+		*deleted = total;
+		if (changed < batch)
+			break;
+	}
+	return STORE_OK;
+}
+
 /* ---- findings, status, counters -------------------------------------------- */
 
 static int sq_findings(struct store *s, int64_t scan_id, int64_t after_id, int limit,
@@ -1674,6 +1825,8 @@ static const struct store_ops sqlite_ops = {
 	.recover_leases = sq_recover_leases,
 	.cancel = sq_cancel,
 	.retry = sq_retry,
+	.stuck = sq_stuck,
+	.prune = sq_prune,
 	.findings = sq_findings,
 	.queue_status = sq_queue_status,
 	.counters = sq_counters,

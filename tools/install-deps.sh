@@ -1,10 +1,14 @@
 #!/bin/sh
 # Install the Debian packages named as arguments that are not installed yet.
 # Runs apt-get only when something is missing, so a ready machine pays nothing.
+# A package whose command is already on PATH counts as present (a machine
+# whose nodejs package ships its own npm must not get Debian's npm on top).
 set -e
 missing=""
 for p in "$@"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue
+	case "$p" in lib*|*-dev|build-essential) ;; *) command -v "$p" >/dev/null 2>&1 && continue ;; esac
+	missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 echo "installing Debian packages:$missing"

@@ -1,7 +1,7 @@
 /*
  * serve.c — `scanq serve`: the whole system in one process tree on one
- * database.  Today it runs the maintenance loop (lease recovery every
- * LEASE_RECOVERY_INTERVAL_MS); SIGTERM or SIGINT stops it cleanly.
+ * database.  Today it runs the maintenance loop (maintenance.h: lease
+ * recovery every 2 s, pruning hourly); SIGTERM or SIGINT stops it cleanly.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 #include "cli.h"
 #include "cmd/cmd.h"
-#include "lease.h"
+#include "maintenance.h"
 #include "log.h"
 #include "store.h"
 
@@ -26,6 +26,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	static const struct option opts[] = {
 		{ NULL, 0, NULL, 0 },
 	};
+	struct maintenance m = { 0 };
 	struct sigaction sa;
 	struct store *s;
 	int c;
@@ -45,9 +46,9 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	log_info("scanq serving", "db=%s backend=%s schema=%d", cli->db_url, store_backend(s),
 		 store_schema_version(s));
 	while (!stopping) {
-		struct timespec ts = { LEASE_RECOVERY_INTERVAL_MS / 1000,
-				       (LEASE_RECOVERY_INTERVAL_MS % 1000) * 1000000L };
-		lease_recover(s);
+		int64_t wait = maintenance_tick(&m, s);
+		struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
+
 		while (!stopping && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}

@@ -17,7 +17,8 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
 
-# sq ARGS...: run scanq on the test database.
+# sq ARGS...: run scanq on the test database (a function: to run scanq in
+# the background, call "$SCANQ" --db "$DB" ... & so that $! is scanq itself).
 sq() { "$SCANQ" --db "$DB" "$@"; }
 
 # db_hash: a digest of the whole database content (not its file layout).

@@ -1,0 +1,120 @@
+/*
+ * stuck.c — `scanq stuck [--max-age-hours N] [--recover [--dry-run]] [--json]`:
+ * the stuck-scan report of the seeds' runbooks, answered from the database.
+ *
+ * In scanq a running scan is only stuck between its lease expiring and the
+ * next lease recovery (seconds, when `serve` runs), so the report names
+ * those, and due pending scans that nobody claimed for longer than the
+ * threshold (default [maintenance] stuck_hours = 2) — with the likely
+ * reason: no live worker.  --recover runs lease recovery now.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "cli.h"
+#include "cmd/cmd.h"
+#include "config.h"
+#include "store.h"
+
+#define STUCK_LIST_MAX 200
+
+static const char *reason_name(enum stuck_reason r)
+{
+	return r == STUCK_LEASE_EXPIRED ? "lease_expired" : "pending_too_long";
+}
+
+int cmd_stuck(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "max-age-hours", required_argument, NULL, 'a' },
+		{ "recover", no_argument, NULL, 'r' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long long hours = config.stuck_hours;
+	int c, json = 0, recover = 0, dry = 0, rc = CLI_FAIL;
+	struct stuck_scan *st = NULL;
+	struct queue_status q;
+	struct store *s;
+	int64_t total = 0;
+	size_t n = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (cli_parse_int(optarg, 0, 24 * 365, &hours))
+				return cli_usage("stuck", "--max-age-hours must be from 0 to 8760");
+			break;
+		case 'r': recover = 1; break;
+		case 'n': dry = 1; break;
+		case 'j': json = 1; break;
+		default: return cli_bad_option("stuck", argv, c);
+		}
+	}
+	if (optind != argc)
+		return cli_usage("stuck", "unexpected argument '%s'", argv[optind]);
+	if (dry && !recover)
+		return cli_usage("stuck", "--dry-run goes with --recover");
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_stuck(s, hours * 3600 * 1000, STUCK_LIST_MAX, &st, &n, &total) != STORE_OK
+	    || store_queue_status(s, &q) != STORE_OK) {
+		cli_error("%s", store_error(s));
+		goto out;
+	}
+	if (json) {
+		json_t *o = json_object(), *a = json_array();
+		char t[40];
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, json_pack("{sIsssssssisssIss}", "id", (json_int_t)st[i].id,
+				"type", st[i].type, "status", scan_status_name(st[i].status),
+				"reason", reason_name(st[i].reason), "attempt", st[i].attempt,
+				"worker_id", st[i].worker_id, "since_ms", (json_int_t)st[i].since,
+				"since", scan_format_time(st[i].since, t, sizeof t)));
+		json_object_set_new(o, "stuck_scans", json_integer(total));
+		json_object_set_new(o, "max_age_hours", json_integer(hours));
+		json_object_set_new(o, "scans", a);
+		json_object_set_new(o, "workers_alive", json_integer(q.workers_active + q.workers_idle));
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else {
+		char t[40];
+		printf("%lld stuck scan%s (pending and due for over %lldh, or running with an "
+		       "expired lease)\n", (long long)total, total == 1 ? "" : "s", hours);
+		for (size_t i = 0; i < n; i++)
+			printf("  %-8lld %-12s %-9s %-17s attempt %d%s%s since %s\n",
+			       (long long)st[i].id, st[i].type, scan_status_name(st[i].status),
+			       reason_name(st[i].reason), st[i].attempt,
+			       st[i].worker_id[0] ? " worker " : "", st[i].worker_id,
+			       scan_format_time(st[i].since, t, sizeof t));
+		if ((size_t)total > n)
+			printf("  ... and %lld more\n", (long long)total - (long long)n);
+		if (total && q.workers_active + q.workers_idle == 0)
+			printf("hint: no worker is alive; start `scanq serve` (or `scanq worker`)\n");
+	}
+	if (recover) {
+		int expired = 0;
+		for (size_t i = 0; i < n; i++)
+			expired += st[i].reason == STUCK_LEASE_EXPIRED;
+		if (dry) {
+			printf("dry run: lease recovery would take back %d running scan%s\n", expired,
+			       expired == 1 ? "" : "s");
+		} else {
+			int rec = 0, failed = 0;
+			if (store_recover_leases(s, &rec, &failed) != STORE_OK) {
+				cli_error("%s", store_error(s));
+				goto out;
+			}
+			printf("lease recovery: %d back to pending, %d failed (worker_lost)\n", rec,
+			       failed);
+		}
+	}
+	rc = CLI_OK;
+out:
+	free(st);
+	store_close(s);
+	return rc;
+}
