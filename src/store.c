@@ -31,14 +31,13 @@ struct store *store_open_flags(const char *url, int flags, char *err, size_t err
 		snprintf(err, errlen, "no database URL given");
 		return NULL;
 	}
-	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-		snprintf(err, errlen, "the postgresql backend is not built yet; use sqlite://PATH");
-		return NULL;
-	}
+	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+		return store_pg_open(url, flags, err, errlen);
 	if (strncmp(url, "sqlite://", 9) == 0)
 		url += 9;
 	else if (strstr(url, "://")) {
-		snprintf(err, errlen, "unsupported database URL '%s' (expected sqlite://PATH)", url);
+		snprintf(err, errlen, "unsupported database URL '%.100s' (expected sqlite://PATH or "
+			 "postgres://...)", url);
 		return NULL;
 	}
 	if (!*url) {
@@ -258,6 +257,15 @@ json_t *finding_to_json(const struct finding *f)
 	json_object_set_new(o, "created_at",
 			    json_string(scan_format_time(f->created_at, ts, sizeof ts)));
 	return o;
+}
+
+enum scan_action store_failure_action(int used, int max, int cancel_requested, int retryable)
+{
+	if (cancel_requested)
+		return SCAN_ACT_CANCELLED;
+	if (retryable && used < max)
+		return SCAN_ACT_REQUEUE;
+	return SCAN_ACT_FAIL;
 }
 
 int64_t store_backoff_ms(int used, int base_ms)

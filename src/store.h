@@ -302,7 +302,7 @@ struct queue_status {
 	int64_t finished_last_minute;	/* completed + failed + cancelled */
 	int workers_active;		/* heartbeating, running >= 1 scan */
 	int workers_idle;		/* heartbeating, running none */
-	int workers_dead;		/* heartbeat older than 3 intervals */
+	int workers_dead;		/* not stopped, but no heartbeat for STORE_WORKER_DEAD_MS */
 };
 
 /* Fills *q from maintained counters (no scan of the whole table).
@@ -339,7 +339,8 @@ struct worker_info {
 	int concurrency;
 	int running;			/* scans running now */
 	int64_t scans_done;
-	char last_exit[64];		/* why the previous process ended, or "" */
+	char last_exit[64];		/* why the process ended, or "" */
+	int64_t stopped_at;		/* when it exited (store_worker_exited), 0 if running */
 	int64_t running_ids[16];	/* up to 16 of the running scan ids */
 	int nrunning_ids;
 };
@@ -351,7 +352,8 @@ int store_worker_register(struct store *s, const struct worker_info *w);
 int store_worker_heartbeat(struct store *s, const char *name, int running,
 			   int64_t scans_done);
 
-/* Records why a worker process ended ("exit 0", "signal 9 (killed)", ...). */
+/* Records why a worker process ended ("exit 0", "signal 9 (killed)", ...)
+ * and when: a stopped worker is neither alive nor dead in queue status. */
 int store_worker_exited(struct store *s, const char *name, const char *reason);
 
 /* Lists workers by name; *out is a new array (free()). */

@@ -59,8 +59,21 @@ struct store {
 int store_set_error(struct store *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The PostgreSQL backend: `url` is a libpq connection URI.  Returns NULL
+ * with err set. */
+struct store *store_pg_open(const char *url, int flags, char *err, size_t errlen);
+
 /* The SQLite backend: `path` is a file path.  Returns NULL with err set. */
 struct store *store_sqlite_open(const char *path, int flags, char *err, size_t errlen);
+
+/*
+ * What becomes of a running scan whose attempt ended badly (an error, or
+ * its lease expired): SCAN_ACT_CANCELLED if an operator asked to cancel,
+ * SCAN_ACT_REQUEUE if the failure may be retried and attempts are left
+ * (`used` of `max` counted so far), else SCAN_ACT_FAIL.  Both backends
+ * decide with this one function.
+ */
+enum scan_action store_failure_action(int used, int max, int cancel_requested, int retryable);
 
 /* The retry delay after attempt number `used` (1-based) failed:
  * base * 2^(used-1), capped at one hour, times a jitter in [0.5, 1.5). */

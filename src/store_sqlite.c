@@ -134,6 +134,8 @@ static const struct migration {
 	{ 4, "indexes for the stuck report and pruning",
 	  "CREATE INDEX scans_pending_due ON scans(run_after) WHERE status = 'pending';"
 	  "CREATE INDEX scans_finished ON scans(finished_at) WHERE finished_at IS NOT NULL;" },
+	{ 5, "workers record when they stopped",
+	  "ALTER TABLE workers ADD COLUMN stopped_at INTEGER;" },
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -247,20 +249,21 @@ static const char *const stmt_sql[ST_COUNT_OF_STMTS] = {
 	[ST_FINISHED_SINCE] =
 		"SELECT count(*) FROM scan_events WHERE at >= ?1"
 		" AND to_status IN ('completed', 'failed', 'cancelled')",
-	[ST_WORKER_BEATS] = "SELECT heartbeat_at, running FROM workers",
+	[ST_WORKER_BEATS] = "SELECT heartbeat_at, running FROM workers WHERE stopped_at IS NULL",
 	[ST_COUNTERS] = "SELECT name, value FROM counters",
 	[ST_WORKER_UPSERT] =
 		"INSERT INTO workers (name, host, pid, started_at, heartbeat_at, concurrency,"
 		" running, scans_done) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0)"
 		" ON CONFLICT(name) DO UPDATE SET host = excluded.host, pid = excluded.pid,"
 		" started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,"
-		" concurrency = excluded.concurrency, running = 0, scans_done = 0",
+		" concurrency = excluded.concurrency, running = 0, scans_done = 0, stopped_at = NULL",
 	[ST_WORKER_BEAT] =
 		"UPDATE workers SET heartbeat_at = ?2, running = ?3, scans_done = ?4 WHERE name = ?1",
-	[ST_WORKER_EXIT] = "UPDATE workers SET last_exit = ?2, running = 0 WHERE name = ?1",
+	[ST_WORKER_EXIT] = "UPDATE workers SET last_exit = ?2, running = 0, stopped_at = ?3"
+		" WHERE name = ?1",
 	[ST_WORKER_LIST] =
 		"SELECT name, host, pid, started_at, heartbeat_at, concurrency, running,"
-		" scans_done, coalesce(last_exit, '') FROM workers ORDER BY name",
+		" scans_done, coalesce(last_exit, ''), stopped_at FROM workers ORDER BY name",
 	[ST_WORKER_RUNNING] =
 		"SELECT id FROM scans INDEXED BY scans_running_worker"
 		" WHERE status = 'running' AND worker_id = ?1 ORDER BY id LIMIT 16",
@@ -1067,19 +1070,23 @@ static int sq_fail(struct store *s, int64_t id, int attempt, const struct scan_f
 	if (rc != STORE_OK)
 		goto fail;
 	snprintf(reason, sizeof reason, "%s", f->code);
-	if (cancel) {
+	switch (store_failure_action(used, max, cancel, f->retryable)) {
+	case SCAN_ACT_CANCELLED:
 		to = SCAN_CANCELLED;
 		rc = to_final(q, id, attempt, SCAN_RUNNING, SCAN_ACT_CANCELLED, now, "cancelled",
 			      CANCEL_MSG, f->detail);
-	} else if (f->retryable && used < max) {
+		break;
+	case SCAN_ACT_REQUEUE:
 		to = SCAN_PENDING;
 		rc = to_pending(q, id, attempt, now + store_backoff_ms(used, f->backoff_base_ms),
 				0, f);
 		snprintf(reason, sizeof reason, "%s; retry %d of %d", f->code, used, max - 1);
-	} else {
+		break;
+	default:
 		to = SCAN_FAILED;
 		rc = to_final(q, id, attempt, SCAN_RUNNING, SCAN_ACT_FAIL, now, f->code, f->message,
 			      f->detail);
+		break;
 	}
 	if (rc != STORE_OK)
 		goto fail;
@@ -1217,20 +1224,24 @@ static int sq_recover_leases(struct store *s, int *recovered, int *failed)
 
 		snprintf(reason, sizeof reason, "lease expired; worker %s lost",
 			 e->worker[0] ? e->worker : "?");
-		if (e->cancel) {
+		switch (store_failure_action(e->used, e->max, e->cancel, 1)) {
+		case SCAN_ACT_CANCELLED:
 			to = SCAN_CANCELLED;
 			rc = to_final(q, e->id, e->attempt, SCAN_RUNNING, SCAN_ACT_CANCELLED, now,
 				      "cancelled", CANCEL_MSG, NULL);
 			ncanc++;
-		} else if (e->used < e->max) {
+			break;
+		case SCAN_ACT_REQUEUE:
 			to = SCAN_PENDING;
 			rc = to_pending(q, e->id, e->attempt, now, 0, &f);
 			nrec++;
-		} else {
+			break;
+		default:
 			to = SCAN_FAILED;
 			rc = to_final(q, e->id, e->attempt, SCAN_RUNNING, SCAN_ACT_FAIL, now, f.code,
 				      f.message, NULL);
 			nfail++;
+			break;
 		}
 		if (rc != STORE_OK
 		    || add_event(q, e->id, now, "running", scan_status_name(to), e->attempt,
@@ -1690,6 +1701,7 @@ static int sq_worker_exited(struct store *s, const char *name, const char *reaso
 		return STORE_ERROR;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, scan_now_ms());
 	return run(st) == SQLITE_DONE ? STORE_OK : db_fail(q, "recording a worker exit");
 }
 
@@ -1729,6 +1741,7 @@ static int sq_worker_list(struct store *s, struct worker_info **out, size_t *n)
 		w->running = sqlite3_column_int(st, 6);
 		w->scans_done = sqlite3_column_int64(st, 7);
 		col_copy(st, 8, w->last_exit, sizeof w->last_exit);
+		w->stopped_at = sqlite3_column_int64(st, 9);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {

@@ -1,5 +1,7 @@
 #!/bin/sh
 # Runs every suite and ends with one line: "N passed, N failed".
+# Storage tests run against SQLite and against a PostgreSQL server that
+# this script starts on 127.0.0.1 (tools/pg-test-server.sh) and stops.
 #   unit:        each cmocka binary in BUILD/tests/
 #   integration: each tests/integration/*.sh against BUILD/scanq
 #   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds
@@ -13,6 +15,19 @@ rm -rf "$logs"; mkdir -p "$logs"
 pass=0; fail=0; failed=""
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+pg_dir=""
+if [ -z "$SCANQ_TEST_PG_URL" ]; then
+	if pg_env=$(sh tools/pg-test-server.sh start 2>"$logs/pg-start.log"); then
+		eval "$pg_env"
+		pg_dir=$SCANQ_TEST_PG_DIR
+		echo "PostgreSQL test server: $SCANQ_TEST_PG_URL"
+	else
+		echo "FAIL postgres: could not start a test server (see $logs/pg-start.log)"
+	fi
+fi
+trap '[ -n "$pg_dir" ] && sh tools/pg-test-server.sh stop "$pg_dir"' EXIT
+export SCANQ_TEST_PG_URL
 
 run_one() { # name, command...
 	name=$1; shift
@@ -50,6 +65,7 @@ if [ -z "$SCANQ_NO_FUZZ" ]; then
 	done
 fi
 
+[ -z "$SCANQ_TEST_PG_URL" ] && { fail=$((fail + 1)); failed="$failed postgres-server"; }
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -85,3 +85,22 @@ for c in submit show list retry cancel queue migrate serve scan; do
 	"$SCANQ" help "$c" | grep -q "^usage: scanq $c" || fail "help $c"
 done
 ok "help is generated for every command"
+
+# The same commands on PostgreSQL, in a database of this test's own.
+if [ -n "${SCANQ_TEST_PG_URL:-}" ]; then
+	pgdb="cli_$$_$RANDOM"
+	psql -q "$SCANQ_TEST_PG_URL" -c "CREATE DATABASE $pgdb" || fail "createdb"
+	PGURL="${SCANQ_TEST_PG_URL%/*}/$pgdb"
+	pq() { "$SCANQ" --db "$PGURL" "$@"; }
+	id=$(pq submit test-ok 127.0.0.1 --idempotency-key once) || fail "pg submit"
+	[ "$(pq submit test-ok 127.0.0.1 --idempotency-key once 2>/dev/null)" = "$id" ] || fail "pg idempotency"
+	pq show "$id" --json | grep -q '"status": "pending"' || fail "pg show"
+	pq cancel "$id" | grep -q cancelled || fail "pg cancel"
+	pq retry "$id" | grep -q pending || fail "pg retry"
+	pq list --status pending | grep -q "^$id " || fail "pg list"
+	pq queue status | grep -q "queue depth: 1 pending" || fail "pg queue status"
+	pq retry "$id" 2>&1 | grep -q "^error: scan $id is pending" || fail "pg illegal retry"
+	pq doctor | grep -q "postgres backend" || fail "pg doctor"
+	psql -q "$SCANQ_TEST_PG_URL" -c "DROP DATABASE $pgdb" || fail "dropdb"
+	ok "the CLI on PostgreSQL"
+fi

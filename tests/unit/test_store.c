@@ -1,5 +1,7 @@
 /*
- * test_store.c — the store's guarantees, against a real SQLite file:
+ * test_store.c — the store's guarantees, against a real SQLite file and,
+ * when SCANQ_TEST_PG_URL names a server (tests/run.sh starts one), a real
+ * PostgreSQL database — the same tests, run once per backend:
  * the state machine (every allowed and forbidden transition), fencing of
  * zombie workers, lease expiry and renewal, retries with backoff, atomic
  * batch claims under four competing processes, migrations that never
@@ -7,6 +9,7 @@
  */
 #include "testutil.h"
 #include <signal.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,13 +23,97 @@ struct fixture {
 	struct store *s;
 };
 
+static const char *pg_url;	/* NULL: this round runs on SQLite */
+
+/* Runs SQL on the test database directly (not through the store). */
+static void db_exec(struct fixture *f, const char *sql)
+{
+	if (pg_url) {
+		PGconn *c = PQconnectdb(pg_url);
+		PGresult *r = PQexec(c, sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+			fail_msg("%s: %s", sql, PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+	} else {
+		sqlite3 *db;
+		char *msg = NULL;
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		sqlite3_busy_timeout(db, 5000);
+		if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+			fail_msg("%s: %s", sql, msg);
+		sqlite3_close(db);
+	}
+}
+
+/* 1 if the SQL fails (a constraint refused it), 0 if it ran. */
+static int db_refuses(struct fixture *f, const char *sql)
+{
+	int refused;
+
+	if (pg_url) {
+		PGconn *c = PQconnectdb(pg_url);
+		PGresult *r = PQexec(c, sql);
+		refused = PQresultStatus(r) != PGRES_COMMAND_OK;
+		PQclear(r);
+		PQfinish(c);
+	} else {
+		sqlite3 *db;
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		sqlite3_busy_timeout(db, 5000);
+		refused = sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK;
+		sqlite3_close(db);
+	}
+	return refused;
+}
+
+/* The first column of the first row of a query, as an integer. */
+static long long db_int(struct fixture *f, const char *sql)
+{
+	long long v = -1;
+
+	if (pg_url) {
+		PGconn *c = PQconnectdb(pg_url);
+		PGresult *r = PQexec(c, sql);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			fail_msg("%s: %s", sql, PQerrorMessage(c));
+		if (PQntuples(r) && !PQgetisnull(r, 0, 0))
+			v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+	} else {
+		sqlite3 *db;
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		sqlite3_busy_timeout(db, 5000);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+			fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	return v;
+}
+
+/* A fresh, empty database for one test: a new file, or an emptied schema. */
+static void fresh_database(struct fixture *f)
+{
+	testutil_tmpdb(f->dir, sizeof f->dir, f->url, sizeof f->url);
+	snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+	if (pg_url) {
+		snprintf(f->url, sizeof f->url, "%s", pg_url);
+		db_exec(f, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"
+			   " DROP FUNCTION IF EXISTS scanq_now_ms(); DROP FUNCTION IF EXISTS scanq_count();");
+	}
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	char err[256];
 
-	testutil_tmpdb(f->dir, sizeof f->dir, f->url, sizeof f->url);
-	snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+	fresh_database(f);
 	f->s = store_open(f->url, err, sizeof err);
 	if (!f->s)
 		fail_msg("store_open: %s", err);
@@ -630,38 +717,19 @@ static void four_processes_claim_10000_scans_exactly_once(void **state)
 
 /* ---- migrations ------------------------------------------------------------------ */
 
-static void exec_sql(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-}
-
-static long long one_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 static void migrating_an_old_database_never_requeues_finished_scans(void **state)
 {
 	struct fixture *f = *state;
-	char url[700], path[600], err[256];
+	char err[256];
 	struct store *s;
-	sqlite3 *db;
 	int applied = -1;
 
-	snprintf(path, sizeof path, "%s/old.db", f->dir);
-	snprintf(url, sizeof url, "sqlite://%s", path);
-	s = store_open_flags(url, STORE_NO_MIGRATE, err, sizeof err);
+	/* Start again from an empty database, brought to version 1 only. */
+	store_close(f->s);
+	f->s = NULL;
+	testutil_rmdir(f->dir);
+	fresh_database(f);
+	s = store_open_flags(f->url, STORE_NO_MIGRATE, err, sizeof err);
 	assert_non_null(s);
 	assert_int_equal(store_schema_version(s), 0);
 	assert_int_equal(store_migrate(s, 1, &applied), STORE_OK);
@@ -670,48 +738,37 @@ static void migrating_an_old_database_never_requeues_finished_scans(void **state
 	store_close(s);
 
 	/* An old installation's rows, written as version 1 knew them. */
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	exec_sql(db, "INSERT INTO scans (type, targets, status, attempt, run_after, created_at,"
-		     " finished_at) VALUES"
-		     " ('portscan', '[\"127.0.0.1\"]', 'completed', 1, 1, 1, 2),"
-		     " ('portscan', '[\"127.0.0.1\"]', 'failed', 3, 1, 1, 2),"
-		     " ('discovery', '[\"127.0.0.1\"]', 'cancelled', 0, 1, 1, 2),"
-		     " ('discovery', '[\"127.0.0.1\"]', 'pending', 0, 1, 1, NULL)");
-	sqlite3_close(db);
+	db_exec(f, "INSERT INTO scans (type, targets, status, attempt, run_after, created_at,"
+		   " finished_at) VALUES"
+		   " ('portscan', '[\"127.0.0.1\"]', 'completed', 1, 1, 1, 2),"
+		   " ('portscan', '[\"127.0.0.1\"]', 'failed', 3, 1, 1, 2),"
+		   " ('discovery', '[\"127.0.0.1\"]', 'cancelled', 0, 1, 1, 2),"
+		   " ('discovery', '[\"127.0.0.1\"]', 'pending', 0, 1, 1, NULL)");
 
-	s = store_open(url, err, sizeof err);	/* opening migrates */
-	assert_non_null(s);
-	assert_int_equal(store_schema_version(s), store_schema_latest(s));
-	assert_int_equal(store_migrate(s, -1, &applied), STORE_OK);
+	f->s = store_open(f->url, err, sizeof err);	/* opening migrates */
+	assert_non_null(f->s);
+	assert_int_equal(store_schema_version(f->s), store_schema_latest(f->s));
+	assert_int_equal(store_migrate(f->s, -1, &applied), STORE_OK);
 	assert_int_equal(applied, 0);		/* twice changes nothing */
-	store_close(s);
 
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(one_int(db, "SELECT count(*) FROM scans WHERE status = 'pending'"), 1);
-	assert_int_equal(one_int(db, "SELECT count(*) FROM scans WHERE status = 'completed'"
-				 " AND finished_at = 2"), 1);
-	assert_int_equal(one_int(db, "SELECT count(*) FROM scans WHERE status = 'failed'"), 1);
-	assert_int_equal(one_int(db, "SELECT count(*) FROM scans WHERE status = 'cancelled'"), 1);
-	assert_int_equal(one_int(db, "SELECT count(*) FROM schema_migrations"),
-			 one_int(db, "SELECT max(version) FROM schema_migrations"));
-	assert_int_equal(one_int(db, "SELECT min(time_limit_s) FROM scans"), 1800);
-	sqlite3_close(db);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans WHERE status = 'pending'"), 1);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans WHERE status = 'completed'"
+			       " AND finished_at = 2"), 1);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans WHERE status = 'failed'"), 1);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans WHERE status = 'cancelled'"), 1);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM schema_migrations"),
+			 db_int(f, "SELECT max(version) FROM schema_migrations"));
+	assert_int_equal(db_int(f, "SELECT min(time_limit_s) FROM scans"), 1800);
 }
 
 static void a_status_column_without_a_default_cannot_invent_pending_rows(void **state)
 {
 	struct fixture *f = *state;
 	int64_t id = submit_one(f->s, NULL, 3, 0);
-	sqlite3 *db;
 
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	assert_int_not_equal(sqlite3_exec(db, "INSERT INTO scans (type, targets, run_after,"
-					  " created_at) VALUES ('x', '[]', 1, 1)", NULL, NULL, NULL),
-			     SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE scans SET status = 'in_progress'", NULL,
-					  NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	assert_true(db_refuses(f, "INSERT INTO scans (type, targets, run_after, created_at)"
+			       " VALUES ('x', '[]', 1, 1)"));
+	assert_true(db_refuses(f, "UPDATE scans SET status = 'in_progress'"));
 	assert_int_equal(status_of(f->s, id), SCAN_PENDING);
 }
 
@@ -757,7 +814,6 @@ static void pruning_deletes_only_old_finished_scans_with_their_events_and_findin
 	struct finding fd = { .kind = "open_port", .target = "127.0.0.1", .port = 80 };
 	struct queue_status q;
 	int64_t deleted = -1, cutoff;
-	sqlite3 *db;
 
 	for (int i = 0; i < 5; i++)
 		done[i] = submit_one(f->s, NULL, 3, 0);
@@ -791,11 +847,39 @@ static void pruning_deletes_only_old_finished_scans_with_their_events_and_findin
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.by_status[SCAN_COMPLETED], 0);
 	assert_int_equal(q.by_status[SCAN_RUNNING], 1);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(one_int(db, "SELECT count(*) FROM findings"), 0);
-	assert_int_equal(one_int(db, "SELECT count(*) FROM scan_events WHERE scan_id NOT IN"
-				 " (SELECT id FROM scans)"), 0);
-	sqlite3_close(db);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM findings"), 0);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scan_events WHERE scan_id NOT IN"
+			       " (SELECT id FROM scans)"), 0);
+}
+
+static void a_stopped_worker_is_neither_alive_nor_dead(void **state)
+{
+	struct fixture *f = *state;
+	struct worker_info w = { .name = "w-1", .host = "h", .pid = 42, .concurrency = 4 };
+	struct worker_info *list = NULL;
+	struct queue_status q;
+	size_t n = 0;
+
+	assert_int_equal(store_worker_register(f->s, &w), STORE_OK);
+	assert_int_equal(store_worker_heartbeat(f->s, "w-1", 2, 7), STORE_OK);
+	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+	assert_int_equal(q.workers_active, 1);
+	assert_int_equal(store_worker_heartbeat(f->s, "w-1", 0, 9), STORE_OK);
+	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+	assert_int_equal(q.workers_idle, 1);
+	assert_int_equal(store_worker_exited(f->s, "w-1", "exit 0"), STORE_OK);
+	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+	assert_int_equal(q.workers_active + q.workers_idle + q.workers_dead, 0);
+	assert_int_equal(store_worker_list(f->s, &list, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_true(list[0].stopped_at > 0);
+	assert_string_equal(list[0].last_exit, "exit 0");
+	assert_int_equal(list[0].scans_done, 9);
+	free(list);
+	assert_int_equal(store_worker_heartbeat(f->s, "w-9", 0, 0), STORE_NOT_FOUND);
+	assert_int_equal(store_worker_register(f->s, &w), STORE_OK);	/* restarted */
+	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+	assert_int_equal(q.workers_idle, 1);
 }
 
 /* ---- crash safety ----------------------------------------------------------------- */
@@ -806,7 +890,6 @@ static void a_process_killed_mid_claim_leaves_the_database_consistent(void **sta
 	enum { N = 20000 };
 	struct scan_request *reqs = calloc(N, sizeof *reqs);
 	int64_t *ids = calloc(N, sizeof *ids);
-	sqlite3 *db;
 
 	for (int i = 0; i < N; i++)
 		reqs[i] = (struct scan_request){ .type = "test-ok", .targets = "[\"127.0.0.1\"]",
@@ -839,33 +922,33 @@ static void a_process_killed_mid_claim_leaves_the_database_consistent(void **sta
 		assert_true(WIFSIGNALED(status));
 	}
 
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	{
+	if (!pg_url) {	/* PostgreSQL checks its own pages; SQLite is asked */
+		sqlite3 *db;
 		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
 				 SQLITE_OK);
 		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 		assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
 		sqlite3_finalize(st);
+		sqlite3_close(db);
 	}
-	sqlite3_busy_timeout(db, 5000);
 	/* Kept counts equal real counts, for every status. */
-	assert_int_equal(one_int(db, "SELECT count(*) FROM (SELECT status, count(*) AS n FROM scans"
+	assert_int_equal(db_int(f, "SELECT count(*) FROM (SELECT status, count(*) AS n FROM scans"
 				 " GROUP BY status) AS r LEFT JOIN scan_counts c ON c.status = r.status"
-				 " WHERE c.n IS NOT r.n"), 0);
+				 " WHERE c.n IS NULL OR c.n <> r.n"), 0);
 	/* Every claim left its event; every running scan has its claim event. */
-	assert_int_equal(one_int(db, "SELECT count(*) FROM scans s WHERE status = 'running' AND"
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans s WHERE status = 'running' AND"
 				 " NOT EXISTS (SELECT 1 FROM scan_events e WHERE e.scan_id = s.id"
 				 " AND e.to_status = 'running' AND e.attempt = s.attempt)"), 0);
-	assert_int_equal(one_int(db, "SELECT sum(attempt) FROM scans"),
-			 one_int(db, "SELECT count(*) FROM scan_events WHERE to_status = 'running'"));
-	assert_int_equal(one_int(db, "SELECT value FROM counters WHERE name = 'claims'"),
-			 one_int(db, "SELECT sum(attempt) FROM scans"));
-	assert_int_equal(one_int(db, "SELECT count(*) FROM scans WHERE status = 'completed' AND"
+	assert_int_equal(db_int(f, "SELECT sum(attempt) FROM scans"),
+			 db_int(f, "SELECT count(*) FROM scan_events WHERE to_status = 'running'"));
+	assert_int_equal(db_int(f, "SELECT value FROM counters WHERE name = 'claims'"),
+			 db_int(f, "SELECT sum(attempt) FROM scans"));
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans WHERE status = 'completed' AND"
 				 " NOT EXISTS (SELECT 1 FROM scan_events e WHERE e.scan_id = scans.id"
 				 " AND e.to_status = 'completed')"), 0);
-	assert_true(one_int(db, "SELECT count(*) FROM scans WHERE status <> 'pending'") > 0);
-	sqlite3_close(db);
+	assert_true(db_int(f, "SELECT count(*) FROM scans WHERE status <> 'pending'") > 0);
 	free(reqs);
 	free(ids);
 }
@@ -897,12 +980,22 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_status_column_without_a_default_cannot_invent_pending_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_stuck_report_names_overdue_pending_and_expired_running_scans, setup, teardown),
 		cmocka_unit_test_setup_teardown(pruning_deletes_only_old_finished_scans_with_their_events_and_findings, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_stopped_worker_is_neither_alive_nor_dead, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_process_killed_mid_claim_leaves_the_database_consistent, setup, teardown),
 	};
 
 	char err[256];
+	int failed;
 
-	if (config_load(NULL, err, sizeof err) < 0)
-		fail_msg("config: %s", err);
-	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+	if (config_load(NULL, err, sizeof err) < 0) {
+		fprintf(stderr, "config: %s\n", err);
+		return 1;
+	}
+	failed = cmocka_run_group_tests_name("store (sqlite)", tests, NULL, NULL);
+	pg_url = getenv("SCANQ_TEST_PG_URL");
+	if (pg_url && *pg_url)
+		failed += cmocka_run_group_tests_name("store (postgres)", tests, NULL, NULL);
+	else
+		printf("store (postgres): not run, SCANQ_TEST_PG_URL is not set\n");
+	return failed;
 }
