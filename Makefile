@@ -17,7 +17,7 @@ LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -linih -lpthread -lm
 DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-dev \
              libmicrohttpd-dev libsodium-dev libinih-dev libc-ares-dev libxml2-dev libpq-dev sqlite3
 DEB_TEST  := clang libclang-rt-14-dev nmap postgresql procps iproute2 chromium nodejs npm curl
-DEB_BENCH := wrk hyperfine
+DEB_BENCH := wrk hyperfine time
 
 SRC      := $(sort $(wildcard src/*.c src/cmd/*.c))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
@@ -27,9 +27,19 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC:= $(sort $(wildcard bench/*.c))
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
+# The lean scanner binary (src/bin/scanq-scan.c says why): the scanner
+# sources only, with its three libraries linked statically.
+LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/,scanner.c testscan.c portscan.c discovery.c \
+            scope.c targets.c ports.c ports_top.c config.c log.c scan.c)
+LEAN_OBJ := $(LEAN_SRC:%.c=$(BUILD)/%.o)
+LEAN_LIBS := -Wl,-Bstatic -ljansson -lcares -linih -Wl,-Bdynamic -lpthread -lm
+
 .PHONY: all run test deps deps-test check unit asan fuzz bench clean
 
-all: $(BUILD)/scanq $(UNIT_BIN) $(BENCH_BIN)
+all: $(BUILD)/scanq $(BUILD)/scanq-scan $(UNIT_BIN) $(BENCH_BIN)
+
+$(BUILD)/scanq-scan: $(LEAN_OBJ)
+	$(CC) $(SAN) $^ -o $@ $(LEAN_LIBS)
 
 $(BUILD)/%.o: %.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
@@ -53,7 +63,7 @@ deps-test:
 	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
 
 run: deps
-	$(MAKE) $(BUILD)/scanq
+	$(MAKE) $(BUILD)/scanq $(BUILD)/scanq-scan
 	./$(BUILD)/scanq serve
 
 # The whole gate: warnings-as-errors build, unit + integration suites, the same
@@ -62,7 +72,7 @@ test: deps-test
 	$(MAKE) all
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	        build-asan/scanq $(UNIT_BIN:$(BUILD)/%=build-asan/%)
+	        build-asan/scanq build-asan/scanq-scan $(UNIT_BIN:$(BUILD)/%=build-asan/%)
 	$(MAKE) fuzz
 	sh tests/run.sh
 
@@ -79,7 +89,7 @@ build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard src/*.h)
 	clang $(CSTD) -g -O1 -Isrc $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
 	      $< $(FUZZ_LIB) -o $@ $(LDLIBS_ALL)
 
-bench: $(BENCH_BIN) $(BUILD)/scanq
+bench: $(BENCH_BIN) $(BUILD)/scanq $(BUILD)/scanq-scan
 
 clean:
 	rm -rf build build-asan build-fuzz

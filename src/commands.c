@@ -65,9 +65,32 @@ const struct cli_command cli_commands[] = {
 	  "SIGTERM/SIGINT: workers finish or hand back their scans within [worker] grace.\n" },
 	{ "scan", cmd_scan, "scan TYPE TARGET... [--ports SPEC] [--options JSON] [--json]",
 	  "run one scanner in the foreground, without the queue",
-	  "  --ports SPEC     ports to scan: 22,80,443 or 1-1024 or - (all)\n"
-	  "  --options JSON   scanner options as a JSON object\n"
+	  "  --ports SPEC     ports to scan: 22,80,443 or 1-1024 or - (all) or top100 / top1000\n"
+	  "                   (default top1000)\n"
+	  "  --options JSON   scanner options as a JSON object; portscan and discovery take\n"
+	  "                   concurrency (512), timeout_ms (1000), retries (1), rate (0: none),\n"
+	  "                   banner (false), banner_ms (500), resolve_ms (3000)\n"
 	  "  --json           print the child protocol (JSON lines) instead of text\n"
-	  "Types named test-* exist only to test the worker.\n" },
+	  "TARGET: an address, a CIDR block (10.0.0.0/30), a range (192.0.2.1-20) or a\n"
+	  "hostname; only targets in [scope] allow (default: loopback) are scanned.\n"
+	  "TYPE: portscan, discovery, or a tool profile of the configuration (vuln runs\n"
+	  "nuclei, nmap runs nmap -sV).  Types named test-* exist only to test the worker.\n" },
+	{ "findings", cmd_findings, "findings ID [--json] [--limit N]",
+	  "print the findings of one scan",
+	  "  --json      print a JSON array\n"
+	  "  --limit N   at most N findings (default 10000)\n" },
+	{ "worker", cmd_worker, "worker [--concurrency N] [--name NAME] [--once] [--max-scans N]",
+	  "run one worker process: claim scans and run each in a supervised child",
+	  "  --concurrency N   scans run at once (default [serve] concurrency)\n"
+	  "  --name NAME       name in the workers table (default HOST-PID)\n"
+	  "  --once            claim one batch, run it to the end, exit\n"
+	  "  --max-scans N     exit cleanly after N scans\n"
+	  "  --no-recovery     leave lease recovery to `scanq serve` (set by serve)\n"
+	  "  --heartbeat-fd N  write a byte to descriptor N every second (set by serve)\n"
+	  "SIGTERM/SIGINT: stop claiming, let running scans finish within [worker] grace,\n"
+	  "then hand them back to pending; a second signal does that at once.\n" },
+	{ "workers", cmd_workers, "workers [--json]",
+	  "list worker processes as active, idle or dead, with their scans",
+	  "  --json   a JSON array (running_ids, last_exit, heartbeat age)\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

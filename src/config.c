@@ -59,7 +59,7 @@ static const struct intkey intkeys[] = {
 static const struct {
 	const char *type, *parser, *argv;
 } default_profiles[] = {
-	{ "vuln", "nuclei-jsonl", "nuclei -jsonl -silent -disable-update-check -u {targets}" },
+	{ "vuln", "nuclei-jsonl", "nuclei -jsonl -silent -disable-update-check -l {targets_file}" },
 	{ "nmap", "nmap-xml", "nmap -sV -Pn -n -oX - -p {ports} {targets}" },
 };
 
@@ -197,7 +197,7 @@ static int set_argv(struct config_profile *p, const char *value, char *err, size
 				 p->type, CONFIG_ARGV_MAX - 1);
 			return -1;
 		}
-		if (strcmp(tok, "{targets}") == 0)
+		if (strcmp(tok, "{targets}") == 0 || strcmp(tok, "{targets_file}") == 0)
 			has_targets = 1;
 		p->argv[p->argc] = strdup(tok);
 		if (!p->argv[p->argc]) {
@@ -207,7 +207,7 @@ static int set_argv(struct config_profile *p, const char *value, char *err, size
 		p->argc++;
 	}
 	if (p->argc == 0 || !has_targets) {
-		snprintf(err, errlen, "argv of profile '%s' must name a program and contain {targets}",
+		snprintf(err, errlen, "argv of profile '%s' must name a program and contain {targets} or {targets_file}",
 			 p->type);
 		return -1;
 	}

@@ -18,7 +18,10 @@
 struct config_profile {
 	char type[32];			/* scan type name, e.g. "vuln" */
 	char parser[16];		/* "nmap-xml", "nuclei-jsonl", "lines" */
-	char *argv[CONFIG_ARGV_MAX];	/* template: {targets} {ports} are placeholders */
+	/* The template.  Placeholders: {targets} (one argv element per target),
+	 * {ports} (the port spec) and {targets_file} (a private temporary file
+	 * with one target per line, removed after the run).  Never a shell. */
+	char *argv[CONFIG_ARGV_MAX];
 	int argc;
 };
 

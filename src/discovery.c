@@ -228,8 +228,12 @@ int discovery_hosts(struct scanctx *ctx, struct discovery_hostset *hs)
 		}
 	}
 	nn = targets_nnames(hs->list);
-	cap = (size_t)config.max_targets;
-	hs->hosts = calloc(cap, sizeof *hs->hosts);
+	/* Room for every literal address and every address a name may bring,
+	 * never more than the cap. */
+	cap = (size_t)targets_count(hs->list) + nn * DISCOVERY_ADDRS_MAX;
+	if (cap > (size_t)config.max_targets)
+		cap = (size_t)config.max_targets;
+	hs->hosts = calloc(cap ? cap : 1, sizeof *hs->hosts);
 	names = calloc(nn ? nn : 1, sizeof *names);
 	hs->name_state = calloc(nn ? nn : 1, 1);
 	if (!hs->hosts || !names || !hs->name_state) {

@@ -64,6 +64,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "error: %s\n", err);
 		return CLI_FAIL;
 	}
+	/* Workers and scan children read the same file: they inherit
+	 * SCANQ_CONFIG (an absolute path, as they may run elsewhere). */
+	if (config_path) {
+		char abs[PATH_MAX];
+		if (!realpath(config_path, abs)) {
+			fprintf(stderr, "error: config file %s: cannot resolve its path\n", config_path);
+			return CLI_FAIL;
+		}
+		setenv("SCANQ_CONFIG", abs, 1);
+	}
 	if (!cli.db_url)
 		cli.db_url = config.database_url;
 

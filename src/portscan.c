@@ -1,7 +1,10 @@
 /*
  * portscan.c — the TCP connect scanner of portscan.h.
  *
- * The engine keeps a fixed table of slots, one per attempt in flight.  Jobs
+ * The engine keeps a fixed table of slots, one per attempt in flight.  A
+ * large scan is split between a few threads (one per CPU), each an engine
+ * of its own with its share of the jobs and slots: the work is in the
+ * kernel's connect path, which then runs on every core.  Jobs
  * are (port, host) pairs numbered port-major, so consecutive attempts go to
  * different hosts; a timed-out job goes to a retry queue that is drained
  * before new jobs.  Deadlines are checked by a walk over the slots at most
@@ -14,6 +17,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +26,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "config.h"
 #include "discovery.h"
 #include "ports.h"
 #include "portscan.h"
@@ -32,6 +35,7 @@ enum phase { FREE = 0, CONNECTING, BANNER };
 
 struct slot {
 	int fd;
+	int family;
 	enum phase phase;
 	size_t job;
 	int tries;			/* attempts made for this job, this one included */
@@ -58,6 +62,10 @@ struct engine {
 	size_t rhead, rcount, rcap;
 	double tokens, last_refill;
 	int stalled;			/* rounds with nothing in flight and no socket to be had */
+	pthread_mutex_t *mu;		/* serializes the callback when threads share it */
+	struct portscan_stats own;
+	int rc;
+	char err[128];
 };
 
 static double now_s(void)
@@ -76,6 +84,7 @@ void portscan_opts_default(struct portscan_opts *o)
 	o->rate = 0;
 	o->banner = 0;
 	o->banner_ms = 500;
+	o->threads = 0;
 }
 
 static int opt_int(json_t *options, const char *key, int min, int max, int *out,
@@ -106,7 +115,8 @@ int portscan_opts_from_json(struct portscan_opts *o, json_t *options, char *err,
 	    || opt_int(options, "retries", 0, 10, &o->retries, err, errlen) < 0
 	    || opt_int(options, "rate", 0, 1000000, &o->rate, err, errlen) < 0
 	    || opt_int(options, "banner", 0, 1, &o->banner, err, errlen) < 0
-	    || opt_int(options, "banner_ms", 10, 10000, &o->banner_ms, err, errlen) < 0)
+	    || opt_int(options, "banner_ms", 10, 10000, &o->banner_ms, err, errlen) < 0
+	    || opt_int(options, "threads", 0, PORTSCAN_THREADS_MAX, &o->threads, err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -165,18 +175,25 @@ static void report(struct engine *e, size_t job, enum portscan_state state, cons
 		e->st->closed++;
 	else
 		e->st->filtered++;
+	if (e->mu)
+		pthread_mutex_lock(e->mu);
 	e->cb(e->arg, &h);
+	if (e->mu)
+		pthread_mutex_unlock(e->mu);
 }
 
-static void release_slot(struct engine *e, int i)
+/* Closes a slot's socket and frees the slot.  `rst`: the socket is
+ * connected; close it with a reset instead of a FIN, so no TIME_WAIT is
+ * left behind for each open port. */
+static void release_slot(struct engine *e, int i, int rst)
 {
 	struct slot *s = &e->slots[i];
 
 	if (s->fd >= 0) {
-		/* A reset instead of a FIN: no TIME_WAIT left for each open port. */
 		struct linger lg = { 1, 0 };
 
-		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		if (rst)
+			setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 		close(s->fd);
 	}
 	s->fd = -1;
@@ -201,7 +218,7 @@ static void timed_out(struct engine *e, int i)
 	size_t job = s->job;
 	int tries = s->tries;
 
-	release_slot(e, i);
+	release_slot(e, i, 0);
 	if (tries <= e->o->retries)
 		push_retry(e, job, tries);
 	else
@@ -228,7 +245,7 @@ static void connected(struct engine *e, int i, double now)
 	if (self_connected(s->fd)) {
 		size_t job = s->job;
 
-		release_slot(e, i);
+		release_slot(e, i, 1);
 		report(e, job, PORTSCAN_CLOSED, NULL, 0);
 		return;
 	}
@@ -240,7 +257,7 @@ static void connected(struct engine *e, int i, double now)
 	}
 	size_t job = s->job;
 
-	release_slot(e, i);
+	release_slot(e, i, 1);
 	report(e, job, PORTSCAN_OPEN, NULL, 0);
 }
 
@@ -251,40 +268,8 @@ static void banner_done(struct engine *e, int i)
 	char copy[PORTSCAN_BANNER_MAX];
 
 	memcpy(copy, s->banner, blen);
-	release_slot(e, i);
+	release_slot(e, i, 1);
 	report(e, job, PORTSCAN_OPEN, copy, blen);
-}
-
-static void on_event(struct engine *e, int i, uint32_t events, double now)
-{
-	struct slot *s = &e->slots[i];
-	int soerr = 0;
-	socklen_t len = sizeof soerr;
-
-	if (s->phase == CONNECTING) {
-		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-			soerr = errno;
-		if (soerr == 0 && (events & EPOLLOUT)) {
-			connected(e, i, now);
-		} else if (soerr == ECONNREFUSED || soerr == ECONNRESET) {
-			size_t job = s->job;
-
-			release_slot(e, i);
-			report(e, job, PORTSCAN_CLOSED, NULL, 0);
-		} else {
-			/* Unreachable and friends: nothing answered for the port. */
-			timed_out(e, i);
-		}
-		return;
-	}
-	if (s->phase == BANNER) {
-		ssize_t n = read(s->fd, s->banner + s->blen, sizeof s->banner - s->blen);
-
-		if (n > 0)
-			s->blen += (size_t)n;
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || s->blen == sizeof s->banner)
-			banner_done(e, i);
-	}
 }
 
 /* Takes the next job (retries first).  Returns 0 when there is none. */
@@ -303,6 +288,85 @@ static int take_job(struct engine *e, size_t *job, int *tries)
 		return 1;
 	}
 	return 0;
+}
+
+/* Puts a job that was never tried at the front of the line. */
+static void put_back(struct engine *e, size_t job, int tries)
+{
+	e->rhead = (e->rhead + e->rcap - 1) % e->rcap;
+	e->retry[e->rhead] = job;
+	e->retry_tries[e->rhead] = tries;
+	e->rcount++;
+}
+
+/*
+ * Starts the next job on the socket of slot i, whose attempt was just
+ * refused.  Linux lets a TCP socket that failed to connect be dissolved
+ * (connect to AF_UNSPEC) and connected again; that saves socket(), close()
+ * and two epoll_ctl() per closed port, most of the cost of a scan of a
+ * host with few open ports.  Returns 1 if the slot carries on with a new
+ * attempt, 0 if the caller must release it.
+ */
+static int reuse(struct engine *e, int i, double now)
+{
+	static const struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct slot *s = &e->slots[i];
+	struct sockaddr_storage ss;
+	const struct target_addr *a;
+	size_t job;
+	int tries;
+	socklen_t sl;
+
+	if (e->active > e->limit || (e->o->rate > 0 && e->tokens < 1) || !take_job(e, &job, &tries))
+		return 0;
+	a = &e->hosts[job % e->nhosts];
+	if (a->family != s->family || connect(s->fd, &unspec, sizeof unspec) < 0) {
+		put_back(e, job, tries);
+		return 0;
+	}
+	sl = make_sockaddr(a, e->ports[job / e->nhosts], &ss);
+	if (connect(s->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
+		put_back(e, job, tries);	/* tried again on a fresh socket */
+		return 0;
+	}
+	e->st->attempts++;
+	if (e->o->rate > 0)
+		e->tokens -= 1;
+	s->job = job;
+	s->tries = tries + 1;
+	s->deadline = now + e->o->timeout_ms / 1000.0;
+	return 1;
+}
+
+static void on_event(struct engine *e, int i, uint32_t events, double now)
+{
+	struct slot *s = &e->slots[i];
+	int soerr = 0;
+	socklen_t len = sizeof soerr;
+
+	if (s->phase == CONNECTING) {
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+			soerr = errno;
+		if (soerr == 0 && (events & EPOLLOUT)) {
+			connected(e, i, now);
+		} else if (soerr == ECONNREFUSED || soerr == ECONNRESET) {
+			report(e, s->job, PORTSCAN_CLOSED, NULL, 0);
+			if (!reuse(e, i, now))
+				release_slot(e, i, 0);
+		} else {
+			/* Unreachable and friends: nothing answered for the port. */
+			timed_out(e, i);
+		}
+		return;
+	}
+	if (s->phase == BANNER) {
+		ssize_t n = read(s->fd, s->banner + s->blen, sizeof s->banner - s->blen);
+
+		if (n > 0)
+			s->blen += (size_t)n;
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || s->blen == sizeof s->banner)
+			banner_done(e, i);
+	}
 }
 
 /* Starts one attempt.  Returns 1 if started or settled at once, 0 if the
@@ -333,13 +397,13 @@ static int start(struct engine *e, size_t job, int tries, double now)
 		return 1;
 	}
 	i = e->freelist[--e->nfree];
-	e->slots[i] = (struct slot){ .fd = fd, .phase = CONNECTING, .job = job, .tries = tries + 1,
-				     .deadline = now + e->o->timeout_ms / 1000.0 };
+	e->slots[i] = (struct slot){ .fd = fd, .family = a->family, .phase = CONNECTING, .job = job,
+				     .tries = tries + 1, .deadline = now + e->o->timeout_ms / 1000.0 };
 	e->active++;
 	struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = (uint32_t)i };
 	if (epoll_ctl(e->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		e->st->attempts--;
-		release_slot(e, i);
+		release_slot(e, i, 0);
 		fd = -1;
 		goto busy;
 	}
@@ -347,11 +411,7 @@ static int start(struct engine *e, size_t job, int tries, double now)
 busy:
 	if (fd >= 0)
 		close(fd);
-	/* Put it back at the front of the line: it was never tried. */
-	e->rhead = (e->rhead + e->rcap - 1) % e->rcap;
-	e->retry[e->rhead] = job;
-	e->retry_tries[e->rhead] = tries;
-	e->rcount++;
+	put_back(e, job, tries);
 	return 0;
 }
 
@@ -383,102 +443,176 @@ static void fill(struct engine *e, double now)
 	}
 }
 
+/* Runs one engine over its jobs [e->next, e->total) with e->nslots slots.
+ * Returns 0, or -1 with a reason in e->err. */
+static int engine_run(struct engine *e)
+{
+	struct epoll_event evs[256];
+	double last_sweep = 0;
+	int rc = -1;
+
+	e->limit = e->nslots;
+	/* Every job can sit in the retry ring at most once at a time, and at
+	 * most one per slot plus one put back. */
+	e->rcap = (size_t)e->nslots * 2 + 2;
+	e->slots = calloc((size_t)e->nslots, sizeof *e->slots);
+	e->freelist = calloc((size_t)e->nslots, sizeof *e->freelist);
+	e->retry = calloc(e->rcap, sizeof *e->retry);
+	e->retry_tries = calloc(e->rcap, sizeof *e->retry_tries);
+	e->ep = -1;
+	if (!e->slots || !e->freelist || !e->retry || !e->retry_tries) {
+		snprintf(e->err, sizeof e->err, "out of memory");
+		goto out;
+	}
+	for (int i = e->nslots - 1; i >= 0; i--) {
+		e->slots[i].fd = -1;
+		e->freelist[e->nfree++] = i;
+	}
+	e->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (e->ep < 0) {
+		snprintf(e->err, sizeof e->err, "epoll_create1: %s", strerror(errno));
+		goto out;
+	}
+	e->last_refill = now_s();
+	e->tokens = 1;
+	for (;;) {
+		double now = now_s(), next_deadline = now + 1;
+		int n, wait_ms;
+
+		fill(e, now);
+		if (e->active == 0 && e->rcount == 0 && e->next >= e->total)
+			break;
+		if (e->stalled > 1000) {	/* about ten seconds without a socket */
+			snprintf(e->err, sizeof e->err, "cannot open sockets: %s", strerror(errno));
+			goto out;
+		}
+		if (e->active == 0 && e->limit < e->nslots)
+			e->limit = e->nslots;	/* nothing in flight: try the full width again */
+		for (int i = 0; i < e->nslots; i++)
+			if (e->slots[i].phase != FREE && e->slots[i].deadline < next_deadline)
+				next_deadline = e->slots[i].deadline;
+		wait_ms = (int)((next_deadline - now) * 1000) + 1;
+		if (e->o->rate > 0 && wait_ms > 5)
+			wait_ms = 5;
+		if (e->active == 0)
+			wait_ms = e->stalled ? 10 : 1;
+		n = epoll_wait(e->ep, evs, (int)(sizeof evs / sizeof evs[0]), wait_ms < 0 ? 0 : wait_ms);
+		if (n < 0 && errno != EINTR) {
+			snprintf(e->err, sizeof e->err, "epoll_wait: %s", strerror(errno));
+			goto out;
+		}
+		now = now_s();
+		for (int k = 0; k < n; k++)
+			on_event(e, (int)evs[k].data.u32, evs[k].events, now);
+		if (n <= 0 || now - last_sweep > 0.005) {
+			last_sweep = now;
+			for (int i = 0; i < e->nslots; i++) {
+				if (e->slots[i].phase == CONNECTING && e->slots[i].deadline <= now)
+					timed_out(e, i);
+				else if (e->slots[i].phase == BANNER && e->slots[i].deadline <= now)
+					banner_done(e, i);
+			}
+		}
+		/* When the system ran out of sockets, widen again step by step. */
+		if (e->limit < e->nslots)
+			e->limit += (e->nslots - e->limit + 7) / 8;
+	}
+	rc = 0;
+out:
+	if (e->slots)
+		for (int i = 0; i < e->nslots; i++)
+			if (e->slots[i].phase != FREE)
+				close(e->slots[i].fd);
+	if (e->ep >= 0)
+		close(e->ep);
+	free(e->slots);
+	free(e->freelist);
+	free(e->retry);
+	free(e->retry_tries);
+	e->slots = NULL;
+	return rc;
+}
+
+static void *engine_thread(void *arg)
+{
+	struct engine *e = arg;
+
+	e->rc = engine_run(e);
+	return NULL;
+}
+
+/* Threads for a scan: the online CPUs (at most PORTSCAN_THREADS_MAX);
+ * one for small scans, where a thread costs more than it saves, and for
+ * rate-limited ones. */
+static int threads_for(const struct portscan_opts *o, size_t total, int slots)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = o->threads > 0 ? o->threads : (int)(cpus > 0 ? cpus : 1);
+
+	if (n > PORTSCAN_THREADS_MAX)
+		n = PORTSCAN_THREADS_MAX;
+	if ((o->threads == 0 && total < 4096) || o->rate > 0)
+		n = 1;	/* a rate limit is one token bucket, so one engine */
+	if ((size_t)n > total)
+		n = (int)total;
+	if (n > slots)
+		n = slots;
+	return n < 1 ? 1 : n;
+}
+
 int portscan_probe(const struct target_addr *hosts, size_t nhosts, const int *ports,
 		   size_t nports, const struct portscan_opts *o, portscan_cb cb, void *arg,
 		   struct portscan_stats *stats, char *err, size_t errlen)
 {
 	struct portscan_stats local = { 0 };
-	struct engine e = { .hosts = hosts, .nhosts = nhosts, .ports = ports, .o = o, .cb = cb,
-			    .arg = arg, .st = stats ? stats : &local, .ep = -1 };
-	struct epoll_event evs[256];
-	double start_s = now_s(), last_sweep = 0;
-	int rc = -1;
+	struct engine e[PORTSCAN_THREADS_MAX];
+	pthread_t tid[PORTSCAN_THREADS_MAX];
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	size_t total = nhosts * nports;
+	double start_s = now_s();
+	int slots, nthreads, started = 1, rc = 0;
 
-	memset(e.st, 0, sizeof *e.st);
-	e.total = nhosts * nports;
-	if (e.total == 0)
+	if (!stats)
+		stats = &local;
+	memset(stats, 0, sizeof *stats);
+	if (total == 0)
 		return 0;
-	e.nslots = fd_budget(o->concurrency < 1 ? 1 : o->concurrency);
-	if ((size_t)e.nslots > e.total)
-		e.nslots = (int)e.total;
-	e.limit = e.nslots;
-	/* Every job can sit in the retry ring at most once at a time, and at
-	 * most one per slot plus one put back. */
-	e.rcap = (size_t)e.nslots * 2 + 2;
-	e.slots = calloc((size_t)e.nslots, sizeof *e.slots);
-	e.freelist = calloc((size_t)e.nslots, sizeof *e.freelist);
-	e.retry = calloc(e.rcap, sizeof *e.retry);
-	e.retry_tries = calloc(e.rcap, sizeof *e.retry_tries);
-	if (!e.slots || !e.freelist || !e.retry || !e.retry_tries) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
+	slots = fd_budget(o->concurrency < 1 ? 1 : o->concurrency);
+	nthreads = threads_for(o, total, slots);
+	/* Each thread takes a contiguous share of the jobs and of the slots;
+	 * the callback is serialized by one mutex. */
+	for (int k = 0; k < nthreads; k++) {
+		e[k] = (struct engine){ .hosts = hosts, .nhosts = nhosts, .ports = ports, .o = o,
+					.cb = cb, .arg = arg, .mu = nthreads > 1 ? &mu : NULL,
+					.next = total * (size_t)k / (size_t)nthreads,
+					.total = total * (size_t)(k + 1) / (size_t)nthreads,
+					.nslots = slots / nthreads };
+		if ((size_t)e[k].nslots > e[k].total - e[k].next)
+			e[k].nslots = (int)(e[k].total - e[k].next);
+		if (e[k].nslots < 1)
+			e[k].nslots = 1;
+		e[k].st = &e[k].own;
 	}
-	for (int i = e.nslots - 1; i >= 0; i--) {
-		e.slots[i].fd = -1;
-		e.freelist[e.nfree++] = i;
-	}
-	e.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (e.ep < 0) {
-		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
-		goto out;
-	}
-	e.last_refill = start_s;
-	e.tokens = 1;
-	for (;;) {
-		double now = now_s(), next_deadline = now + 1;
-		int n, wait_ms;
-
-		fill(&e, now);
-		if (e.active == 0 && e.rcount == 0 && e.next >= e.total)
+	for (int k = 1; k < nthreads; k++, started++)
+		if (pthread_create(&tid[k], NULL, engine_thread, &e[k]) != 0)
 			break;
-		if (e.stalled > 1000) {	/* about ten seconds without a socket */
-			snprintf(err, errlen, "cannot open sockets: %s", strerror(errno));
-			goto out;
+	/* Jobs of a thread that could not start run here, after our own. */
+	e[0].rc = engine_run(&e[0]);
+	for (int k = started; k < nthreads; k++)
+		e[k].rc = engine_run(&e[k]);
+	for (int k = 1; k < started; k++)
+		pthread_join(tid[k], NULL);
+	for (int k = 0; k < nthreads; k++) {
+		stats->open += e[k].own.open;
+		stats->closed += e[k].own.closed;
+		stats->filtered += e[k].own.filtered;
+		stats->attempts += e[k].own.attempts;
+		if (e[k].rc < 0 && rc == 0) {
+			snprintf(err, errlen, "%s", e[k].err);
+			rc = -1;
 		}
-		if (e.active == 0 && e.limit < e.nslots)
-			e.limit = e.nslots;	/* nothing in flight: try the full width again */
-		for (int i = 0; i < e.nslots; i++)
-			if (e.slots[i].phase != FREE && e.slots[i].deadline < next_deadline)
-				next_deadline = e.slots[i].deadline;
-		wait_ms = (int)((next_deadline - now) * 1000) + 1;
-		if (e.o->rate > 0 && wait_ms > 5)
-			wait_ms = 5;
-		if (e.active == 0)
-			wait_ms = e.stalled ? 10 : 1;
-		n = epoll_wait(e.ep, evs, (int)(sizeof evs / sizeof evs[0]), wait_ms < 0 ? 0 : wait_ms);
-		if (n < 0 && errno != EINTR) {
-			snprintf(err, errlen, "epoll_wait: %s", strerror(errno));
-			goto out;
-		}
-		now = now_s();
-		for (int k = 0; k < n; k++)
-			on_event(&e, (int)evs[k].data.u32, evs[k].events, now);
-		if (n <= 0 || now - last_sweep > 0.005) {
-			last_sweep = now;
-			for (int i = 0; i < e.nslots; i++) {
-				if (e.slots[i].phase == CONNECTING && e.slots[i].deadline <= now)
-					timed_out(&e, i);
-				else if (e.slots[i].phase == BANNER && e.slots[i].deadline <= now)
-					banner_done(&e, i);
-			}
-		}
-		/* When the system ran out of sockets, widen again step by step. */
-		if (e.limit < e.nslots)
-			e.limit += (e.nslots - e.limit + 7) / 8;
 	}
-	rc = 0;
-out:
-	if (e.slots)
-		for (int i = 0; i < e.nslots; i++)
-			if (e.slots[i].phase != FREE)
-				close(e.slots[i].fd);
-	if (e.ep >= 0)
-		close(e.ep);
-	free(e.slots);
-	free(e.freelist);
-	free(e.retry);
-	free(e.retry_tries);
-	e.st->elapsed_s = now_s() - start_s;
+	stats->elapsed_s = now_s() - start_s;
 	return rc;
 }
 
@@ -573,9 +707,10 @@ int portscan_run(struct scanctx *ctx)
 		goto out;
 	}
 	scanner_progress(ctx, 1);
-	summary = json_pack("{sIsisIsIsIsIsIsf}", "hosts", (json_int_t)hs.n, "ports", nports,
+	summary = json_pack("{sIsisIsIsIsIsIsIsf}", "hosts", (json_int_t)hs.n, "ports", nports,
 			    "open", (json_int_t)st.open, "closed", (json_int_t)st.closed,
 			    "filtered", (json_int_t)st.filtered, "skipped", (json_int_t)hs.skipped,
+			    "unresolved", (json_int_t)hs.unresolved,
 			    "attempts", (json_int_t)st.attempts, "elapsed_s", st.elapsed_s);
 	scanner_summary(ctx, summary);
 	json_decref(summary);

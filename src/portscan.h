@@ -1,8 +1,8 @@
 /*
  * portscan.h — the built-in TCP connect scanner.
  *
- * One thread, non-blocking sockets and epoll: up to `concurrency`
- * connection attempts are in flight at once, each with its own deadline.
+ * Non-blocking sockets and epoll: up to `concurrency` connection attempts
+ * are in flight at once, each with its own deadline.
  * A port is open when the handshake completes, closed when the host
  * answers with a reset (ECONNREFUSED), filtered when nothing answers before
  * the timeout on every try.  Open sockets are closed with a reset (SO_LINGER
@@ -23,6 +23,7 @@ struct scanctx;
 
 #define PORTSCAN_BANNER_MAX 256		/* bytes of a banner kept */
 #define PORTSCAN_CONCURRENCY_MAX 16384	/* connection attempts in flight */
+#define PORTSCAN_THREADS_MAX 8		/* engines running side by side */
 
 enum portscan_state { PORTSCAN_OPEN, PORTSCAN_CLOSED, PORTSCAN_FILTERED };
 
@@ -30,9 +31,10 @@ struct portscan_opts {
 	int concurrency;	/* attempts in flight: 512; capped by RLIMIT_NOFILE */
 	int timeout_ms;		/* per attempt: 1000 */
 	int retries;		/* extra tries after a timeout: 1 */
-	int rate;		/* attempts started per second; 0 = no limit */
+	int rate;		/* attempts started per second; 0 = no limit (else one thread) */
 	int banner;		/* 1: read a banner from open ports */
 	int banner_ms;		/* how long to wait for one: 500 */
+	int threads;		/* 0: one per CPU for scans of 4096+ probes */
 };
 
 /* One port's result, passed to the callback; `banner` is borrowed. */
@@ -56,7 +58,7 @@ typedef void (*portscan_cb)(void *arg, const struct portscan_hit *hit);
 void portscan_opts_default(struct portscan_opts *o);
 
 /*
- * Reads concurrency, timeout_ms, retries, rate, banner and banner_ms from a
+ * Reads concurrency, timeout_ms, retries, rate, banner, banner_ms and threads from a
  * scan's options object over the current values, each range-checked.
  * Returns 0, or -1 with a reason naming the option.
  */
@@ -64,7 +66,8 @@ int portscan_opts_from_json(struct portscan_opts *o, json_t *options, char *err,
 
 /*
  * Probes every port of `ports` (nports entries, 1..65535) on every host;
- * calls cb once per (host, port) as results come, in no particular order.
+ * calls cb once per (host, port) as results come, in no particular order,
+ * never two calls at once (threads take turns).
  * Fills *stats (may be NULL).  Returns 0, or -1 with a reason in err when
  * the scan could not run at all (no epoll, no sockets).
  */

@@ -64,7 +64,7 @@ static char *subst_ports(const char *word, const char *ports)
 }
 
 char **profile_build_argv(const struct config_profile *p, char *const *targets, int ntargets,
-			  const char *ports, char *err, size_t errlen)
+			  const char *ports, const char *targets_file, char *err, size_t errlen)
 {
 	size_t cap = (size_t)p->argc + (size_t)(ntargets > 0 ? ntargets : 0) + 1, n = 0;
 	char **argv;
@@ -92,8 +92,18 @@ char **profile_build_argv(const struct config_profile *p, char *const *targets, 
 			}
 			continue;
 		}
-		if (strstr(w, "{targets}")) {
-			snprintf(err, errlen, "{targets} must stand alone in the argv of '%s'", p->type);
+		if (strcmp(w, "{targets_file}") == 0) {
+			if (!targets_file) {
+				snprintf(err, errlen, "profile '%s' needs a targets file", p->type);
+				goto fail;
+			}
+			if (!(argv[n++] = strdup(targets_file)))
+				goto nomem;
+			continue;
+		}
+		if (strstr(w, "{targets")) {
+			snprintf(err, errlen, "{targets} and {targets_file} must stand alone in the argv of '%s'",
+				 p->type);
 			goto fail;
 		}
 		if (strstr(w, "{ports}") && !ports) {
@@ -192,7 +202,7 @@ static void nmap_port(struct scanctx *ctx, xmlNode *port, const char *addr, cons
 		json_object_set_new(detail, "version", json_string(version));
 	if (extra[0])
 		json_object_set_new(detail, "extrainfo", json_string(extra));
-	f = json_pack("{sssssIsssssssso}", "kind", "open_port", "target", hostname ? hostname : addr,
+	f = json_pack("{sssssIssssssso}", "kind", "open_port", "target", hostname ? hostname : addr,
 		      "port", (json_int_t)num, "proto", proto, "severity", "info", "title", title,
 		      "detail", detail);
 	if (!f)
@@ -295,7 +305,7 @@ static int parse_nuclei(struct scanctx *ctx, const char *out, size_t len, long *
 			continue;
 		}
 		snprintf(title, sizeof title, "%s", name ? name : tid);
-		f = json_pack("{sssssisssss{sss?ss?}}", "kind", "vuln",
+		f = json_pack("{sssssisssss{ssss?ss?}}", "kind", "vuln",
 			      "target", host ? host : at ? at : "", "port", 0, "severity", severity(sev),
 			      "title", title, "detail", "template_id", tid, "matched_at", at,
 			      "type", json_string_value(json_object_get(j, "type")));
@@ -404,7 +414,7 @@ static int add_blocks(char **list, int *n, int cap, targets_u128 lo, targets_u12
 static int run_tool(char **argv, char **out, size_t *outlen, size_t cap, char *err, size_t errlen)
 {
 	int pfd[2], status = 0, over = 0;
-	size_t len = 0, size = 65536;
+	size_t len = 0, size = cap < 65536 ? cap : 65536;
 	char *buf = malloc(size);
 	pid_t pid;
 
@@ -467,11 +477,41 @@ static int run_tool(char **argv, char **out, size_t *outlen, size_t cap, char *e
 	return status;
 }
 
+/* Writes the targets, one a line, to a new private file (mode 0600) in
+ * $TMPDIR; its path goes to path.  Returns 0 or -1 with a reason. */
+static int write_targets(char *path, size_t len, char **list, int n, char *err, size_t errlen)
+{
+	const char *dir = getenv("TMPDIR");
+	FILE *f;
+	int fd;
+
+	snprintf(path, len, "%s/scanq-targets-XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = mkstemp(path);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		snprintf(err, errlen, "cannot write the targets file: %s", strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+		path[0] = '\0';
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s\n", list[i]);
+	if (fclose(f) != 0) {
+		snprintf(err, errlen, "cannot write the targets file: %s", strerror(errno));
+		unlink(path);
+		path[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
 int profile_run(struct scanctx *ctx, const struct config_profile *p)
 {
 	struct discovery_hostset hs = { 0 };
 	struct port_set *ps = NULL;
-	char **list = NULL, **argv = NULL, *ports = NULL, *out = NULL, err[320];
+	char **list = NULL, **argv = NULL, *ports = NULL, *out = NULL, err[320], tfile[600] = "";
 	const char *spec = json_string_value(json_object_get(ctx->options, "ports"));
 	size_t outlen = 0, cap = (size_t)config.output_limit_kb * 1024;
 	int nlist = 0, lcap = PROFILE_ARGV_MAX - CONFIG_ARGV_MAX, rc, status;
@@ -528,7 +568,13 @@ int profile_run(struct scanctx *ctx, const struct config_profile *p)
 		rc = scanner_error(ctx, "no_targets", "every target was skipped (out of scope or unresolved)");
 		goto out;
 	}
-	argv = profile_build_argv(p, list, nlist, ports, err, sizeof err);
+	for (int i = 0; i < p->argc; i++)
+		if (strcmp(p->argv[i], "{targets_file}") == 0 && !tfile[0]
+		    && write_targets(tfile, sizeof tfile, list, nlist, err, sizeof err) < 0) {
+			rc = scanner_error(ctx, "internal", "%s", err);
+			goto out;
+		}
+	argv = profile_build_argv(p, list, nlist, ports, tfile[0] ? tfile : NULL, err, sizeof err);
 	if (!argv) {
 		rc = scanner_error(ctx, "invalid_target", "%s", err);
 		goto out;
@@ -565,6 +611,8 @@ toomany:
 	rc = scanner_error(ctx, "too_many_targets", "the targets need more than %d arguments for '%s'",
 			   lcap, p->argv[0]);
 out:
+	if (tfile[0])
+		unlink(tfile);
 	for (int i = 0; list && i < nlist; i++)
 		free(list[i]);
 	free(list);

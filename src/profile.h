@@ -2,10 +2,12 @@
  * profile.h — scan types run by an external tool (nmap, nuclei, ...).
  *
  * A profile (config.h, [profile.TYPE]) is an argv template plus a parser
- * name.  The placeholders {targets} and {ports} stand alone in the
- * template and expand to separate argv elements — every target its own
- * element, after the target parser (targets.c) and the scope accepted it —
- * and the tool is started with fork/execvp, never through a shell.  A
+ * name.  The placeholder {targets} stands alone in the template and
+ * expands to separate argv elements — every target its own element, after
+ * the target parser (targets.c) and the scope accepted it; {targets_file}
+ * becomes the path of a private temporary file holding one target a line
+ * (for tools that take a list, like nuclei -l); {ports} becomes the port
+ * list.  The tool is started with fork/execvp, never through a shell.  A
  * target therefore can neither inject an option (targets never start with
  * '-') nor a command (no shell sees it).
  *
@@ -26,14 +28,14 @@ struct scanctx;
 
 /*
  * Builds the argv of a run: the template with {targets} replaced by the
- * targets (one element each) and {ports} by the port spec (one element;
- * the template supplies any "-p" before it).  Elements in the template
- * that merely contain a placeholder ("-p{ports}") are substituted in place.
- * Returns a NULL-terminated array (free with profile_argv_free()), or NULL
- * with a reason in err.
+ * targets (one element each), {targets_file} by `targets_file` (NULL: an
+ * error if the template uses it) and {ports} by the port spec (the
+ * template supplies any "-p" before it; inside a word, "--ports={ports}",
+ * it is substituted in place).  Returns a NULL-terminated array (free with
+ * profile_argv_free()), or NULL with a reason in err.
  */
 char **profile_build_argv(const struct config_profile *p, char *const *targets, int ntargets,
-			  const char *ports, char *err, size_t errlen);
+			  const char *ports, const char *targets_file, char *err, size_t errlen);
 
 /* Frees an argv from profile_build_argv(); NULL is a no-op. */
 void profile_argv_free(char **argv);

@@ -3,6 +3,7 @@
  * built-in scan types.  Output is line-buffered and flushed per event so the
  * worker sees progress as it happens.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -25,6 +26,62 @@ const struct scanner_type scanner_types[] = {
 	{ "test-crash", "test type: die of SIGSEGV", 1, testscan_crash },
 	{ NULL, NULL, 0, NULL },
 };
+
+/* Prints "error: WHAT'ARG'REST" and the usage line.  Returns 2. */
+static int usage(const char *what, const char *arg, const char *rest)
+{
+	fprintf(stderr, "error: %s%s%s\nusage: scanq scan TYPE TARGET... [--ports SPEC]"
+		" [--options JSON] [--json]\n", what, arg, rest);
+	return 2;
+}
+
+int scanner_main(int argc, char **argv, int (*other)(struct scanctx *ctx))
+{
+	static const struct option opts[] = {
+		{ "ports", required_argument, NULL, 'p' },
+		{ "options", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct scanctx ctx = { .out = stdout };
+	const struct scanner_type *t;
+	const char *ports = NULL, *options = NULL;
+	json_error_t jerr;
+	int c, rc;
+
+	/* Options may stand anywhere (scan TYPE TARGET --ports X); after "--"
+	 * everything is a target, which the target parser then judges. */
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': ports = optarg; break;
+		case 'o': options = optarg; break;
+		case 'j': ctx.json = 1; break;
+		case ':': return usage("option '", argv[optind - 1], "' needs a value");
+		default: return usage("unknown option '", argv[optind - 1], "'");
+		}
+	}
+	if (optind >= argc)
+		return usage("missing scan type", "", "");
+	ctx.type = argv[optind++];
+	t = scanner_find(ctx.type);
+	if (!t && !other)
+		return usage("'", ctx.type, "' is not a built-in scan type (tool profiles run with"
+			     " `scanq scan`)");
+	ctx.options = options ? json_loads(options, 0, &jerr) : json_object();
+	if (!json_is_object(ctx.options)) {
+		json_decref(ctx.options);
+		return usage("--options must be a JSON object", "", "");
+	}
+	if (ports)
+		json_object_set_new(ctx.options, "ports", json_string(ports));
+	ctx.targets = argv + optind;
+	ctx.ntargets = argc - optind;
+	rc = t ? t->run(&ctx) : other(&ctx);
+	json_decref(ctx.options);
+	return rc;
+}
 
 const struct scanner_type *scanner_find(const char *name)
 {

@@ -55,6 +55,16 @@ struct scanner_type {
 	int (*run)(struct scanctx *ctx);	/* returns the exit status */
 };
 
+/*
+ * The `scan TYPE [--ports SPEC] [--options JSON] [--json] [--] TARGET...`
+ * command line, shared by `scanq scan` and the lean `scanq-scan` binary
+ * (argv[0] is the command's own name).  A type that is not built in goes
+ * to `other` (tool profiles, in `scanq scan`); with other NULL it is
+ * refused.  Returns the exit status: the scanner's, or 2 for a usage error.
+ * Uses no database and no HTTP library, so the lean binary links neither.
+ */
+int scanner_main(int argc, char **argv, int (*other)(struct scanctx *ctx));
+
 /* Finds a built-in type by name, or NULL. */
 const struct scanner_type *scanner_find(const char *name);
 

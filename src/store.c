@@ -53,6 +53,24 @@ void store_close(struct store *s)
 		s->ops->close(s);
 }
 
+const char *store_url_redacted(const char *url, char *buf, size_t len)
+{
+	const char *scheme = strstr(url, "://"), *at, *colon;
+
+	snprintf(buf, len, "%s", url);
+	if (!scheme)
+		return buf;
+	scheme += 3;
+	at = strchr(scheme, '@');
+	colon = strchr(scheme, ':');
+	if (at && colon && colon < at)
+		snprintf(buf, len, "%.*s***%s", (int)(colon + 1 - url), url, at);
+	/* libpq also takes ?password=...: cut the query string as a whole */
+	if (strstr(buf, "password="))
+		buf[strcspn(buf, "?")] = '\0';
+	return buf;
+}
+
 const char *store_error(struct store *s) { return s->err; }
 const char *store_backend(struct store *s) { return s->ops->name; }
 int store_schema_latest(struct store *s) { return s->ops->schema_latest(s); }

@@ -57,6 +57,10 @@ void store_close(struct store *s);
 /* The last error message on this handle ("" if none).  Owned by the store. */
 const char *store_error(struct store *s);
 
+/* Copies a database URL for logs and messages with any password replaced
+ * by "***" ("postgres://u:***@host/db").  Returns buf. */
+const char *store_url_redacted(const char *url, char *buf, size_t len);
+
 /* The backend's name: "sqlite" or "postgres". */
 const char *store_backend(struct store *s);
 

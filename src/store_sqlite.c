@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sqlite3.h>
 #include "store_impl.h"
 
@@ -1852,6 +1853,47 @@ static const struct store_ops sqlite_ops = {
 	.token_any = sq_token_any,
 };
 
+/*
+ * The busy handler: how a writer waits for the database lock.  SQLite's own
+ * first sleep is 1 ms and grows to 100 ms; a claim or a commit holds the
+ * lock for well under a millisecond, so this one starts at 50 us and
+ * doubles up to 2 ms, giving up after BUSY_TIMEOUT_MS in all.  Returns 1 to
+ * try again, 0 to give up (the call then fails with SQLITE_BUSY).
+ */
+static int busy_wait(void *arg, int count)
+{
+	/* Sleeps of 50, 100, ..., 1600 us (3150 us in all), then 2 ms each. */
+	long us = count < 6 ? 50L << count : 2000;
+	long waited = count < 6 ? (50L << count) - 50 : 3150 + (count - 6) * 2000L;
+	struct timespec ts = { 0, us * 1000 };
+
+	if (waited >= BUSY_TIMEOUT_MS * 1000L)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/*
+ * Switches a database to WAL.  Two processes creating the same new file at
+ * once race for the switch, and SQLite reports that race as SQLITE_BUSY
+ * without calling the busy handler, so wait for it here (bounded).
+ */
+static int enable_wal(struct sq *q)
+{
+	for (int i = 0; i < 500; i++) {
+		char *msg = NULL;
+		int rc = sqlite3_exec(q->db, "PRAGMA journal_mode=WAL", NULL, NULL, &msg);
+
+		sqlite3_free(msg);
+		if (rc == SQLITE_OK)
+			return STORE_OK;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		busy_wait(NULL, 3);	/* 400 us */
+	}
+	return exec(q, "PRAGMA journal_mode=WAL", "enabling WAL");
+}
+
 struct store *store_sqlite_open(const char *path, int flags, char *err, size_t errlen)
 {
 	struct sq *q = calloc(1, sizeof *q);
@@ -1869,7 +1911,7 @@ struct store *store_sqlite_open(const char *path, int flags, char *err, size_t e
 			 q->db ? sqlite3_errmsg(q->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(q->db, busy_wait, NULL);
 	sqlite3_extended_result_codes(q->db, 1);
 	/* Only FULL and NORMAL are offered: OFF would lose committed scans. */
 	if (sync && strcmp(sync, "FULL") != 0 && strcmp(sync, "NORMAL") != 0) {
@@ -1878,7 +1920,7 @@ struct store *store_sqlite_open(const char *path, int flags, char *err, size_t e
 		goto fail;
 	}
 	snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", sync ? sync : "FULL");
-	if (exec(q, "PRAGMA journal_mode=WAL", "enabling WAL") < 0
+	if (enable_wal(q) < 0
 	    || exec(q, pragma, "setting synchronous") < 0
 	    || exec(q, "PRAGMA foreign_keys=ON", "enabling foreign keys") < 0) {
 		snprintf(err, errlen, "cannot open database %s: %s", path, q->base.err);

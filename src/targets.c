@@ -188,10 +188,8 @@ int targets_classify(const char *spec, targets_u128 *lo, targets_u128 *hi)
 		b = n == 0 ? U128_MAX : (((targets_u128)1 << (128 - n)) - 1);
 		a &= ~b;
 		b |= a;
-	} else if ((sep = strchr(buf, '-'))) {	/* range */
-		*sep = '\0';
-		if (targets_parse_addr(buf, &a) < 0)
-			return 0;
+	} else if ((sep = strchr(buf, '-')) && (*sep = '\0', targets_parse_addr(buf, &a) == 0)) {
+		/* a range; "a-b.example" is a hostname and goes on below */
 		if (targets_parse_addr(sep + 1, &b) < 0) {
 			/* "192.0.2.1-20": the end replaces the last octet. */
 			if (!is_v4(a) || strchr(buf, ':') || parse_num(sep + 1, 255, &n) < 0)
@@ -202,10 +200,10 @@ int targets_classify(const char *spec, targets_u128 *lo, targets_u128 *hi)
 		}
 		if (b < a)
 			return 0;
-	} else if (targets_parse_addr(buf, &a) == 0) {
+	} else if (targets_parse_addr(spec, &a) == 0) {
 		b = a;
 	} else {
-		return targets_name_valid(buf) ? 2 : 0;
+		return targets_name_valid(spec) ? 2 : 0;
 	}
 	if (lo)
 		*lo = a;
@@ -251,12 +249,24 @@ static int cmp_range(const void *x, const void *y)
 	return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
+/* 1 if two names are the same in DNS: case and one final dot aside. */
+static int same_name(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la && a[la - 1] == '.')
+		la--;
+	if (lb && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
 static int add_name(struct target_list *l, const char *name, size_t cap)
 {
 	char **n;
 
 	for (size_t i = 0; i < l->nnames; i++)
-		if (strcasecmp(l->names[i], name) == 0)
+		if (same_name(l->names[i], name))
 			return 0;
 	if (l->nnames % 16 == 0) {
 		if (l->nnames >= cap)

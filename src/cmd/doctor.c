@@ -123,7 +123,8 @@ int cmd_doctor(int argc, char **argv, struct cli *cli)
 		check(&r, FAIL, "db.open", "%s", err);
 		goto report;
 	}
-	check(&r, OK, "db.open", "%s backend, %s", store_backend(s), cli->db_url);
+	check(&r, OK, "db.open", "%s backend, %s", store_backend(s),
+	      store_url_redacted(cli->db_url, err, sizeof err));
 	ver = store_schema_version(s);
 	if (ver == store_schema_latest(s))
 		check(&r, OK, "db.schema", "version %d (current)", ver);

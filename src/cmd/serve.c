@@ -10,6 +10,9 @@
 #include <time.h>
 #include "cli.h"
 #include "cmd/cmd.h"
+#include "config.h"
+#include "supervisor.h"
+#include "worker.h"
 #include "maintenance.h"
 #include "log.h"
 #include "store.h"
@@ -21,19 +24,60 @@ static void on_signal(int sig)
 	stopping = sig;
 }
 
+struct serve_tick {
+	struct maintenance *m;
+	struct store *s;
+};
+
+static int64_t tick(void *arg)
+{
+	struct serve_tick *t = arg;
+
+	return maintenance_tick(t->m, t->s);
+}
+
 int cmd_serve(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
+		{ "workers", required_argument, NULL, 'w' },
+		{ "concurrency", required_argument, NULL, 'c' },
+		{ "max-scans-per-worker", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct maintenance m = { 0 };
+	struct supervisor_config sup = { .self = cli->self, .db_url = cli->db_url,
+					 .workers = config.workers,
+					 .concurrency = config.concurrency };
+	struct serve_tick t = { &m, NULL };
 	struct sigaction sa;
 	struct store *s;
+	long long v;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1)
-		return cli_bad_option("serve", argv, c);
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			if (cli_parse_int(optarg, 0, SUPERVISOR_WORKERS_MAX, &v) < 0)
+				return cli_usage("serve", "--workers must be 0..%d",
+						 SUPERVISOR_WORKERS_MAX);
+			sup.workers = (int)v;
+			break;
+		case 'c':
+			if (cli_parse_int(optarg, 1, WORKER_CONCURRENCY_MAX, &v) < 0)
+				return cli_usage("serve", "--concurrency must be 1..%d",
+						 WORKER_CONCURRENCY_MAX);
+			sup.concurrency = (int)v;
+			break;
+		case 'm':
+			if (cli_parse_int(optarg, 0, 1000000000, &v) < 0)
+				return cli_usage("serve", "--max-scans-per-worker must be 0 or more");
+			sup.max_scans = (int)v;
+			break;
+		default:
+			return cli_bad_option("serve", argv, c);
+		}
+	}
 	if (optind != argc)
 		return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
 	log_set_component("serve");
@@ -43,8 +87,21 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	log_info("scanq serving", "db=%s backend=%s schema=%d", cli->db_url, store_backend(s),
-		 store_schema_version(s));
+	{
+		char url[512];
+		log_info("scanq serving", "db=%s backend=%s schema=%d workers=%d",
+			 store_url_redacted(cli->db_url, url, sizeof url), store_backend(s),
+			 store_schema_version(s), sup.workers);
+	}
+	if (sup.workers > 0) {
+		/* Silence longer than 3 heartbeats is a stall, but never less than 10 s:
+		 * a worker may wait up to the store's busy timeout (5 s) in one call. */
+		sup.store = t.s = s;
+		sup.stall_ms = config.heartbeat_s * 3000 > 10000 ? config.heartbeat_s * 3000 : 10000;
+		sup.grace_ms = config.grace_s * 1000 + 5000;
+		supervisor_run(&sup, tick, &t);
+		stopping = SIGTERM;
+	}
 	while (!stopping) {
 		int64_t wait = maintenance_tick(&m, s);
 		struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };

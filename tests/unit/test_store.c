@@ -213,6 +213,20 @@ static void the_transition_table_is_the_designed_lifecycle(void **state)
 	assert_int_equal(scan_transition_allowed((enum scan_status)7, SCAN_PENDING), 0);
 }
 
+static void database_urls_are_shown_without_their_password(void **state)
+{
+	char buf[256];
+
+	assert_string_equal(store_url_redacted("postgres://scanq:s3cret@db:5432/q", buf, sizeof buf),
+			    "postgres://scanq:***@db:5432/q");
+	assert_string_equal(store_url_redacted("postgres://scanq@db/q", buf, sizeof buf),
+			    "postgres://scanq@db/q");
+	assert_string_equal(store_url_redacted("postgres://db/q?password=x&sslmode=require", buf,
+					       sizeof buf), "postgres://db/q");
+	assert_string_equal(store_url_redacted("sqlite://./scanq.db", buf, sizeof buf),
+			    "sqlite://./scanq.db");
+}
+
 /* ---- every allowed transition through the store ------------------------- */
 
 static void pending_becomes_running_on_claim_and_cancelled_on_cancel(void **state)
@@ -957,6 +971,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_transition_table_is_the_designed_lifecycle),
+		cmocka_unit_test(database_urls_are_shown_without_their_password),
 		cmocka_unit_test_setup_teardown(pending_becomes_running_on_claim_and_cancelled_on_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(running_becomes_completed_with_findings_in_one_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(running_goes_back_to_pending_with_backoff_while_attempts_remain, setup, teardown),

@@ -1,0 +1,104 @@
+/*
+ * findings.c — `scanq findings ID [--json] [--limit N]`: the results of one
+ * scan, oldest first, read page by page from the store (never the whole
+ * table at once).  A scan without findings prints nothing (or []).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "cli.h"
+#include "cmd/cmd.h"
+#include "store.h"
+
+#define FINDINGS_DEFAULT_LIMIT 10000
+#define FINDINGS_MAX_LIMIT     1000000
+
+static void print_human(const struct finding *f)
+{
+	printf("%-10s %-24s", f->kind, f->target ? f->target : "");
+	if (f->port)
+		printf(" %5d/%-4s", f->port, f->proto[0] ? f->proto : "tcp");
+	else
+		printf(" %10s", "");
+	printf(" %-8s %-14s %s\n", f->severity, f->service ? f->service : "-", f->title ? f->title : "");
+}
+
+int cmd_findings(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store *s = NULL;
+	struct scan sc = { 0 };
+	long long limit = FINDINGS_DEFAULT_LIMIT, shown = 0;
+	int64_t id, after = 0;
+	int c, json = 0, rc = CLI_FAIL, src;
+	json_t *arr = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'l':
+			if (cli_parse_int(optarg, 1, FINDINGS_MAX_LIMIT, &limit) < 0)
+				return cli_usage("findings", "--limit must be 1..%d", FINDINGS_MAX_LIMIT);
+			break;
+		default:
+			return cli_bad_option("findings", argv, c);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage("findings", "expected one scan id");
+	if (cli_parse_id(argv[optind], &id) < 0)
+		return cli_usage("findings", "invalid scan id '%s'", argv[optind]);
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	src = store_get(s, id, &sc);
+	if (src == STORE_NOT_FOUND) {
+		cli_error("no scan %lld", (long long)id);
+		goto out;
+	}
+	if (src != STORE_OK) {
+		cli_error("%s", store_error(s));
+		goto out;
+	}
+	if (json)
+		arr = json_array();
+	while (shown < limit) {
+		struct finding *f = NULL;
+		size_t n = 0;
+		int page = limit - shown > STORE_LIST_MAX ? STORE_LIST_MAX : (int)(limit - shown);
+
+		src = store_findings(s, id, after, page, &f, &n);
+		if (src != STORE_OK) {
+			cli_error("%s", store_error(s));
+			finding_array_free(f, n);
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (json)
+				json_array_append_new(arr, finding_to_json(&f[i]));
+			else
+				print_human(&f[i]);
+			after = f[i].id;
+		}
+		shown += (long long)n;
+		finding_array_free(f, n);
+		if ((int)n < page)
+			break;
+	}
+	if (json) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	rc = CLI_OK;
+out:
+	json_decref(arr);
+	scan_release(&sc);
+	store_close(s);
+	return rc;
+}

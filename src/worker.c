@@ -1,0 +1,831 @@
+/*
+ * worker.c — the worker loop (see worker.h).
+ *
+ * One thread, one ppoll() loop, up to `concurrency` jobs.  A job is a
+ * claimed scan with its child; it lives in its slot from the claim until
+ * the store has accepted how it ended (or told us the scan is no longer
+ * ours), so a slot whose final write is being retried is still taken and
+ * its lease is still renewed.  Completions that are ready in the same turn
+ * of the loop are written in one transaction (store_complete_many).
+ *
+ * Wake-ups: the inotify watch of wakeup.h, a slot that just freed, and a
+ * poll every config.poll_ms as the fallback.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "config.h"
+#include "lease.h"
+#include "log.h"
+#include "spawn.h"
+#include "scanner.h"
+#include "store.h"
+#include "wakeup.h"
+#include "worker.h"
+
+#define RETRY_MIN_MS 100	/* first delay of a failed store write */
+#define RETRY_MAX_MS 5000	/* longest delay between store write attempts */
+#define PIPE_BEAT_MS 1000	/* supervisor pipe heartbeat period */
+#define CLAIM_RETRY_MS 200	/* next try after a failed claim */
+#define HARD_STOP_MS 2000	/* after a second signal: how long final writes may retry */
+
+static const struct {
+	const char *code;
+	int retryable;
+} codes[] = {
+	{ "timeout", 1 }, { "killed_oom", 1 }, { "crashed", 1 }, { "exit_status", 1 },
+	{ "output_too_large", 0 }, { "worker_lost", 1 }, { "cancelled", 0 },
+	{ "no_targets", 0 }, { "tool_missing", 0 }, { "out_of_scope", 0 },
+	{ "bad_options", 0 }, { "spawn_failed", 1 }, { "scanner_error", 1 },
+};
+
+int worker_code_known(const char *code)
+{
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+		if (strcmp(codes[i].code, code) == 0)
+			return 1;
+	return 0;
+}
+
+int worker_code_retryable(const char *code)
+{
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+		if (strcmp(codes[i].code, code) == 0)
+			return codes[i].retryable;
+	return 0;
+}
+
+enum finish { FIN_COMPLETE, FIN_FAIL, FIN_CANCELLED, FIN_RELEASE };
+
+struct job {
+	struct scan scan;
+	struct spawn_child *child;	/* NULL once reaped or never started */
+	double progress;
+	struct finding *findings;
+	size_t nfindings, capfindings;
+	int too_many;			/* WORKER_FINDINGS_MAX passed */
+	json_t *summary;
+	char code[SCAN_CODE_MAX];	/* from the child's {"error":...} line */
+	char message[WORKER_MESSAGE_MAX];
+	int bad_lines;
+	int cancel;			/* cancel requested: stopping the child */
+	int shutdown;			/* stopped by a worker shutdown */
+	int lost;			/* fenced away: drop whatever comes */
+	int64_t next_beat;		/* monotonic ms of the next lease renewal */
+	int64_t started_ms;
+	/* how it ended, once the child is gone */
+	int finishing;
+	enum finish fin;
+	char fcode[SCAN_CODE_MAX];
+	char fmessage[WORKER_MESSAGE_MAX];
+	char *fdetail;
+	int fretryable;
+	int64_t retry_at;
+	int retry_ms;
+};
+
+struct worker {
+	const struct worker_opts *o;
+	struct store *s;
+	struct wakeup *wake;
+	char name[SCAN_WORKER_MAX];
+	struct job *jobs[WORKER_CONCURRENCY_MAX];
+	int njobs;
+	int64_t scans_done, claimed;
+	int lease_ms, beat_ms, grace_ms;
+	char *env[SPAWN_ENV_MAX + 1];
+	char lean[PATH_MAX];		/* the scanq-scan binary beside self, or "" */
+};
+
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	signals_seen++;
+}
+
+/* Copies printable ASCII only: a public message never carries control
+ * characters or bytes a UI might misrender. */
+static void sanitize(char *dst, size_t len, const char *src)
+{
+	size_t n = 0;
+
+	for (; src && *src && n + 1 < len; src++)
+		dst[n++] = (*src >= 0x20 && *src < 0x7f) ? *src : '?';
+	dst[n] = '\0';
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void add_finding(struct job *j, json_t *o)
+{
+	struct finding *f;
+	json_t *detail;
+	json_int_t port = json_integer_value(json_object_get(o, "port"));
+
+	if (j->nfindings >= WORKER_FINDINGS_MAX) {
+		if (!j->too_many && j->child)
+			spawn_stop(j->child, 0);
+		j->too_many = 1;
+		return;
+	}
+	if (j->nfindings == j->capfindings) {
+		size_t cap = j->capfindings ? j->capfindings * 2 : 8;
+		struct finding *grown = realloc(j->findings, cap * sizeof *grown);
+
+		if (!grown)
+			return;
+		j->findings = grown;
+		j->capfindings = cap;
+	}
+	f = &j->findings[j->nfindings++];
+	memset(f, 0, sizeof *f);
+	f->scan_id = j->scan.id;
+	snprintf(f->kind, sizeof f->kind, "%s", jstr(o, "kind") ? jstr(o, "kind") : "finding");
+	snprintf(f->proto, sizeof f->proto, "%s", jstr(o, "proto") ? jstr(o, "proto") : "");
+	snprintf(f->severity, sizeof f->severity, "%s",
+		 jstr(o, "severity") ? jstr(o, "severity") : "info");
+	f->port = port > 0 && port < 65536 ? (int)port : 0;
+	f->target = dup_or_null(jstr(o, "target"));
+	f->service = dup_or_null(jstr(o, "service"));
+	f->title = dup_or_null(jstr(o, "title"));
+	detail = json_is_object(json_object_get(o, "detail"))
+		? json_deep_copy(json_object_get(o, "detail")) : json_object();
+	if (detail && jstr(o, "banner"))
+		json_object_set_new(detail, "banner", json_string(jstr(o, "banner")));
+	f->detail = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	json_decref(detail);
+}
+
+/* One line of the child protocol (scanner.h).  Lines that are not JSON
+ * objects are counted and ignored: a scanner's stray print must not fail
+ * a scan, and the output cap bounds them. */
+static void on_line(void *arg, char *line, size_t len)
+{
+	struct job *j = arg;
+	json_t *o = json_loadb(line, len, 0, NULL), *v;
+
+	if (!json_is_object(o)) {
+		j->bad_lines++;
+		goto out;
+	}
+	if ((v = json_object_get(o, "progress")) && json_is_number(v)) {
+		double p = json_number_value(v);
+		j->progress = p < 0 ? 0 : p > 1 ? 1 : p;
+	} else if ((v = json_object_get(o, "finding")) && json_is_object(v)) {
+		add_finding(j, v);
+	} else if ((v = json_object_get(o, "summary")) && json_is_object(v)) {
+		json_decref(j->summary);
+		j->summary = json_incref(v);
+	} else if ((v = json_object_get(o, "error")) && json_is_object(v)) {
+		const char *code = jstr(v, "code");
+		snprintf(j->code, sizeof j->code, "%s",
+			 code && worker_code_known(code) ? code : "scanner_error");
+		sanitize(j->message, sizeof j->message, jstr(v, "message"));
+	}
+out:
+	json_decref(o);
+}
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	spawn_free(j->child);
+	finding_array_free(j->findings, j->nfindings);
+	json_decref(j->summary);
+	free(j->fdetail);
+	scan_release(&j->scan);
+	free(j);
+}
+
+static void job_remove(struct worker *w, int i)
+{
+	job_free(w->jobs[i]);
+	w->jobs[i] = w->jobs[--w->njobs];
+	w->jobs[w->njobs] = NULL;
+}
+
+static void set_finish(struct job *j, enum finish fin, const char *code, const char *message,
+		       const char *detail)
+{
+	j->finishing = 1;
+	j->fin = fin;
+	j->retry_at = 0;
+	j->retry_ms = 0;
+	snprintf(j->fcode, sizeof j->fcode, "%s", code ? code : "");
+	sanitize(j->fmessage, sizeof j->fmessage, message);
+	free(j->fdetail);
+	j->fdetail = dup_or_null(detail);
+	j->fretryable = code ? worker_code_retryable(code) : 0;
+}
+
+/* Decides how a job ended from its child (or the lack of one). */
+static void job_ended(struct worker *w, struct job *j)
+{
+	struct spawn_child *c = j->child;
+	char how[160], tail[SPAWN_STDERR_TAIL + 1], detail[WORKER_DETAIL_MAX], msg[WORKER_MESSAGE_MAX];
+	char sig[32];
+	const char *code = NULL;
+
+	spawn_describe(c, how, sizeof how);
+	spawn_stderr(c, tail, sizeof tail);
+	snprintf(detail, sizeof detail, "%s; pid %d; %lld ms%s%s", how, spawn_pid(c),
+		 (long long)spawn_elapsed_ms(c), tail[0] ? "; stderr: " : "", tail);
+	if (j->lost) {
+		log_warn("scan result dropped", "scan=%lld attempt=%d worker=%s reason=\"lease lost\"",
+			 (long long)j->scan.id, j->scan.attempt, w->name);
+		j->finishing = 1;
+		return;
+	}
+	if (j->shutdown && spawn_end(c) == SPAWN_STOPPED) {
+		set_finish(j, FIN_RELEASE, NULL, "worker shutdown", detail);
+		return;
+	}
+	if (j->cancel && spawn_end(c) != SPAWN_EXITED) {
+		set_finish(j, FIN_CANCELLED, "cancelled", "cancelled by an operator", detail);
+		return;
+	}
+	msg[0] = '\0';
+	switch (spawn_end(c)) {
+	case SPAWN_EXITED:
+		if (!j->too_many) {
+			set_finish(j, FIN_COMPLETE, NULL, NULL, NULL);
+			return;
+		}
+		/* fall through */
+	case SPAWN_OUTPUT_TOO_LARGE:
+		code = "output_too_large";
+		if (j->too_many)
+			snprintf(msg, sizeof msg, "the scan reported more than %d findings",
+				 WORKER_FINDINGS_MAX);
+		else
+			snprintf(msg, sizeof msg, "the scanner wrote more than %d KiB of output",
+				 config.output_limit_kb);
+		break;
+	case SPAWN_STOPPED:	/* only the findings cap stops a child without a flag */
+		code = "output_too_large";
+		snprintf(msg, sizeof msg, "the scan reported more than %d findings",
+			 WORKER_FINDINGS_MAX);
+		break;
+	case SPAWN_TIMEOUT:
+		code = "timeout";
+		snprintf(msg, sizeof msg, "the scan exceeded its time limit of %d s",
+			 j->scan.time_limit_s);
+		break;
+	case SPAWN_KILLED_OOM:
+		code = "killed_oom";
+		snprintf(msg, sizeof msg, "the scanner ran out of memory (limit %d MiB)",
+			 config.memory_limit_mb);
+		break;
+	case SPAWN_CRASHED:
+		code = "crashed";
+		snprintf(msg, sizeof msg, "the scanner crashed (%s)",
+			 spawn_signal_name(spawn_signal(c), sig, sizeof sig));
+		break;
+	case SPAWN_EXIT_STATUS:
+		if (j->code[0]) {
+			code = j->code;
+			snprintf(msg, sizeof msg, "%s", j->message[0] ? j->message : j->code);
+		} else {
+			code = "exit_status";
+			snprintf(msg, sizeof msg, "the scanner exited with status %d",
+				 spawn_exit_code(c));
+		}
+		break;
+	case SPAWN_RUNNING:
+		return;
+	}
+	set_finish(j, FIN_FAIL, code, msg, detail);
+}
+
+/*
+ * Starts the child of a claimed scan: `SELF scan TYPE --json --options
+ * JSON -- TARGET...` with the targets of the scan's JSON array.  When it
+ * cannot start, the job is set to fail at once (its slot's write is due).
+ */
+static void start_child(struct worker *w, struct job *j)
+{
+	const char *opts = j->scan.options && *j->scan.options ? j->scan.options : "{}";
+	json_t *targets = json_loads(j->scan.targets ? j->scan.targets : "[]", 0, NULL);
+	size_t n = json_is_array(targets) ? json_array_size(targets) : 0, k = 0;
+	char **argv = NULL, err[256];
+	struct spawn_opts so = { 0 };
+	int exec_errno = 0;
+
+	if (n == 0) {
+		set_finish(j, FIN_FAIL, "no_targets", "the scan has no targets", NULL);
+		goto out;
+	}
+	argv = calloc(n + 8, sizeof *argv);
+	if (!argv) {
+		set_finish(j, FIN_FAIL, "spawn_failed", "the scanner could not be started",
+			   "out of memory");
+		goto out;
+	}
+	/* Built-in types run in the lean scanq-scan binary beside this one (its
+	 * file comment says why); tool profiles and a missing binary use
+	 * `scanq scan`.  Both take the same arguments after the type. */
+	if (w->lean[0] && scanner_find(j->scan.type)) {
+		argv[k++] = w->lean;
+	} else {
+		argv[k++] = (char *)w->o->self;
+		argv[k++] = "scan";
+	}
+	argv[k++] = j->scan.type;
+	argv[k++] = "--json";
+	argv[k++] = "--options";
+	argv[k++] = (char *)opts;
+	argv[k++] = "--";
+	for (size_t i = 0; i < n; i++) {
+		const char *t = json_string_value(json_array_get(targets, i));
+		if (!t) {
+			set_finish(j, FIN_FAIL, "no_targets", "a target is not a string", NULL);
+			goto out;
+		}
+		argv[k++] = (char *)t;
+	}
+	argv[k] = NULL;
+	so.argv = argv;
+	so.env = w->env;
+	so.memory_limit_mb = config.memory_limit_mb;
+	/* A backstop against a runaway: the wall-clock limit, twice, in CPU seconds. */
+	so.cpu_limit_s = (long)j->scan.time_limit_s * 2;
+	so.output_limit = (size_t)config.output_limit_kb * 1024;
+	so.hard_ms = (int64_t)j->scan.time_limit_s * 1000;
+	so.soft_ms = so.hard_ms * 5 / 6;
+	so.on_line = on_line;
+	so.arg = j;
+	j->child = spawn_start(&so, &exec_errno, err, sizeof err);
+	if (!j->child) {
+		if (exec_errno == ENOENT || exec_errno == EACCES)
+			set_finish(j, FIN_FAIL, "tool_missing", "the scanner program cannot be run", err);
+		else
+			set_finish(j, FIN_FAIL, "spawn_failed", "the scanner could not be started", err);
+		goto out;
+	}
+	log_info("scan marked running", "scan=%lld attempt=%d worker=%s type=%s pid=%d",
+		 (long long)j->scan.id, j->scan.attempt, w->name, j->scan.type,
+		 spawn_pid(j->child));
+out:
+	free(argv);
+	json_decref(targets);
+}
+
+/* Claims up to the free slots and starts their children.  Returns 0, or
+ * -1 when the claim failed (nothing was claimed; try again soon). */
+static int claim(struct worker *w)
+{
+	struct scan *arr = NULL;
+	size_t n = 0;
+	int max = w->o->concurrency - w->njobs, rc;
+
+	if (w->o->max_scans > 0 && max > w->o->max_scans - w->claimed)
+		max = (int)(w->o->max_scans - w->claimed);
+	if (max <= 0)
+		return 0;
+	rc = store_claim(w->s, w->name, max, w->lease_ms, &arr, &n);
+	if (rc != STORE_OK) {
+		log_warn("claim failed", "worker=%s error=\"%s\"", w->name, store_error(w->s));
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = calloc(1, sizeof *j);
+
+		if (!j) {
+			/* Not started: lease recovery hands it back after the lease. */
+			log_error("out of memory", "scan=%lld", (long long)arr[i].id);
+			continue;
+		}
+		j->scan = arr[i];
+		memset(&arr[i], 0, sizeof arr[i]);
+		j->started_ms = spawn_now_ms();
+		j->next_beat = j->started_ms + w->beat_ms;
+		w->jobs[w->njobs++] = j;
+		w->claimed++;
+		start_child(w, j);
+	}
+	scan_array_free(arr, n);
+	return 0;
+}
+
+/* What the store said about a final write.  Returns 1 when the job is
+ * done with (written or no longer ours), 0 to retry later. */
+static int written(struct worker *w, struct job *j, int rc, enum scan_status now_status)
+{
+	char q[WORKER_MESSAGE_MAX + 8];
+
+	if (rc == STORE_BUSY || rc == STORE_ERROR) {
+		j->retry_ms = j->retry_ms ? j->retry_ms * 2 : RETRY_MIN_MS;
+		if (j->retry_ms > RETRY_MAX_MS)
+			j->retry_ms = RETRY_MAX_MS;
+		j->retry_at = spawn_now_ms() + j->retry_ms;
+		log_warn("store write failed, will retry", "scan=%lld attempt=%d worker=%s"
+			 " retry_ms=%d error=%s", (long long)j->scan.id, j->scan.attempt, w->name,
+			 j->retry_ms, log_quote(store_error(w->s), q, sizeof q));
+		return 0;
+	}
+	if (rc != STORE_OK) {
+		log_warn("scan result dropped", "scan=%lld attempt=%d worker=%s reason=%s",
+			 (long long)j->scan.id, j->scan.attempt, w->name,
+			 log_quote(store_error(w->s), q, sizeof q));
+		return 1;
+	}
+	if (j->fin != FIN_RELEASE)
+		w->scans_done++;
+	switch (j->fin) {
+	case FIN_COMPLETE:
+		log_info("scan completed", "scan=%lld attempt=%d worker=%s findings=%zu ms=%lld",
+			 (long long)j->scan.id, j->scan.attempt, w->name, j->nfindings,
+			 (long long)(spawn_now_ms() - j->started_ms));
+		break;
+	case FIN_FAIL:
+		log_info("scan failed", "scan=%lld attempt=%d worker=%s code=%s now=%s message=%s",
+			 (long long)j->scan.id, j->scan.attempt, w->name, j->fcode,
+			 scan_status_name(now_status), log_quote(j->fmessage, q, sizeof q));
+		break;
+	case FIN_CANCELLED:
+		log_info("scan cancelled", "scan=%lld attempt=%d worker=%s",
+			 (long long)j->scan.id, j->scan.attempt, w->name);
+		break;
+	case FIN_RELEASE:
+		log_info("scan released", "scan=%lld attempt=%d worker=%s reason=shutdown",
+			 (long long)j->scan.id, j->scan.attempt, w->name);
+		break;
+	}
+	return 1;
+}
+
+/* Writes every final result that is due; completions in one transaction. */
+static void flush(struct worker *w)
+{
+	struct store_completion comp[WORKER_CONCURRENCY_MAX];
+	struct job *cj[WORKER_CONCURRENCY_MAX];
+	int64_t now = spawn_now_ms();
+	size_t nc = 0;
+
+	for (int i = 0; i < w->njobs; i++) {
+		struct job *j = w->jobs[i];
+		struct scan_failure f;
+		enum scan_status st = SCAN_FAILED;
+		int rc;
+
+		if (!j->finishing || j->child || j->retry_at > now)
+			continue;
+		if (j->lost) {
+			job_remove(w, i--);
+			continue;
+		}
+		switch (j->fin) {
+		case FIN_COMPLETE: {
+			char *sum = j->summary ? json_dumps(j->summary, JSON_COMPACT) : NULL;
+
+			comp[nc] = (struct store_completion){ .id = j->scan.id, .attempt = j->scan.attempt,
+				.summary = sum ? sum : strdup("{}"), .findings = j->findings,
+				.nfindings = j->nfindings };
+			cj[nc++] = j;
+			continue;
+		}
+		case FIN_FAIL:
+			f = (struct scan_failure){ .code = j->fcode, .message = j->fmessage,
+				.detail = j->fdetail, .retryable = j->fretryable,
+				.backoff_base_ms = config.backoff_base_s * 1000 };
+			rc = store_fail(w->s, j->scan.id, j->scan.attempt, &f, &st);
+			break;
+		case FIN_CANCELLED:
+			rc = store_cancelled(w->s, j->scan.id, j->scan.attempt);
+			break;
+		case FIN_RELEASE:
+		default:
+			rc = store_release(w->s, j->scan.id, j->scan.attempt, "worker shutdown");
+			break;
+		}
+		if (written(w, j, rc, st))
+			job_remove(w, i--);
+	}
+	if (nc) {
+		int rc = store_complete_many(w->s, comp, nc);
+
+		for (size_t k = 0; k < nc; k++) {
+			int done = written(w, cj[k], rc == STORE_OK ? comp[k].rc : rc, SCAN_COMPLETED);
+
+			free((char *)comp[k].summary);
+			for (int i = 0; done && i < w->njobs; i++)
+				if (w->jobs[i] == cj[k])
+					job_remove(w, i);
+		}
+	}
+}
+
+/* Renews the leases that are due; acts on cancel and on loss. */
+static void renew(struct worker *w)
+{
+	int64_t now = spawn_now_ms();
+	char q[300];
+
+	for (int i = 0; i < w->njobs; i++) {
+		struct job *j = w->jobs[i];
+		int cancel = 0, rc;
+
+		if (j->lost || j->next_beat > now)
+			continue;
+		rc = store_heartbeat(w->s, j->scan.id, j->scan.attempt, w->lease_ms,
+				     j->finishing ? -1 : j->progress, &cancel);
+		if (rc == STORE_BUSY || rc == STORE_ERROR) {
+			j->next_beat = now + (w->beat_ms < 1000 ? w->beat_ms : 1000);
+			log_warn("lease renewal failed", "scan=%lld attempt=%d worker=%s error=%s",
+				 (long long)j->scan.id, j->scan.attempt, w->name,
+				 log_quote(store_error(w->s), q, sizeof q));
+			continue;
+		}
+		j->next_beat = now + w->beat_ms;
+		if (rc != STORE_OK) {
+			j->lost = 1;
+			log_warn("scan lost, killing its child", "scan=%lld attempt=%d worker=%s",
+				 (long long)j->scan.id, j->scan.attempt, w->name);
+			if (j->child)
+				spawn_stop(j->child, 0);
+			continue;
+		}
+		if (cancel && !j->cancel && !j->finishing && j->child) {
+			j->cancel = 1;
+			log_info("cancel requested, stopping scan", "scan=%lld attempt=%d worker=%s"
+				 " grace_s=%d", (long long)j->scan.id, j->scan.attempt, w->name,
+				 config.grace_s);
+			spawn_stop(j->child, w->grace_ms);
+		}
+	}
+}
+
+/* Stops every running child for a shutdown (they end up released). */
+static void stop_all(struct worker *w, int grace_ms)
+{
+	for (int i = 0; i < w->njobs; i++) {
+		struct job *j = w->jobs[i];
+
+		if (j->child && !j->finishing) {
+			j->shutdown = 1;
+			spawn_stop(j->child, grace_ms);
+		}
+	}
+}
+
+/* The environment of a child: the settings it must share with its worker. */
+static void build_env(struct worker *w)
+{
+	extern char **environ;
+	int n = 0;
+
+	for (char **e = environ; *e && n < SPAWN_ENV_MAX; e++)
+		if (strncmp(*e, "SCANQ_", 6) == 0 || strncmp(*e, "ASAN_OPTIONS=", 13) == 0
+		    || strncmp(*e, "UBSAN_OPTIONS=", 14) == 0 || strncmp(*e, "TMPDIR=", 7) == 0)
+			w->env[n++] = *e;
+	w->env[n] = NULL;
+}
+
+static int register_worker(struct worker *w)
+{
+	struct worker_info info;
+
+	memset(&info, 0, sizeof info);
+	snprintf(info.name, sizeof info.name, "%s", w->name);
+	if (gethostname(info.host, sizeof info.host - 1) < 0)
+		snprintf(info.host, sizeof info.host, "unknown");
+	info.pid = (int)getpid();
+	info.started_at = scan_now_ms();
+	info.concurrency = w->o->concurrency;
+	return store_worker_register(w->s, &info);
+}
+
+static int64_t min_at(int64_t a, int64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+/* Looks for the lean scanner binary in the folder of self. */
+static void find_lean(struct worker *w)
+{
+	const char *slash = strrchr(w->o->self, '/');
+
+	w->lean[0] = '\0';
+	if (!slash)
+		return;
+	snprintf(w->lean, sizeof w->lean, "%.*s/scanq-scan", (int)(slash - w->o->self), w->o->self);
+	if (access(w->lean, X_OK) != 0)
+		w->lean[0] = '\0';
+}
+
+int worker_run(const struct worker_opts *o)
+{
+	struct worker w;
+	struct sigaction sa;
+	sigset_t block, waitmask;
+	char err[256], reason[64];
+	int64_t now, next_claim = 0, next_beat, next_recover = 0, next_pipe = 0, drain_end = 0;
+	int64_t hard_end = 0;
+	int woken = 1, draining = 0, stopping = 0, killed = 0, hard = 0, rc = 1, handled = 0;
+
+	memset(&w, 0, sizeof w);
+	w.o = o;
+	w.lease_ms = config.lease_s * 1000;
+	w.beat_ms = config.heartbeat_s * 1000;
+	w.grace_ms = config.grace_s * 1000;
+	if (o->name && *o->name) {
+		snprintf(w.name, sizeof w.name, "%s", o->name);
+	} else {
+		char host[64] = "host";
+		gethostname(host, sizeof host - 1);
+		snprintf(w.name, sizeof w.name, "%.40s-%d", host, (int)getpid());
+	}
+	build_env(&w);
+	find_lean(&w);
+	w.s = store_open(o->db_url, err, sizeof err);
+	if (!w.s) {
+		log_error("cannot open the store", "worker=%s error=\"%s\"", w.name, err);
+		return 1;
+	}
+	if (register_worker(&w) != STORE_OK) {
+		log_error("cannot register the worker", "worker=%s error=\"%s\"", w.name,
+			  store_error(w.s));
+		goto out;
+	}
+	w.wake = wakeup_new(o->db_url);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+
+	log_info("worker started", "worker=%s pid=%d concurrency=%d wakeup=%s lease_s=%d"
+		 " heartbeat_s=%d memory_limit=%s scanner=%s", w.name, (int)getpid(), o->concurrency,
+		 w.wake ? "inotify" : "poll", config.lease_s, config.heartbeat_s,
+		 spawn_memory_limit_supported() ? "on" : "off", w.lean[0] ? "scanq-scan" : "scanq");
+	next_beat = spawn_now_ms() + w.beat_ms;
+	for (;;) {
+		struct pollfd pfd[1 + WORKER_CONCURRENCY_MAX * SPAWN_POLLFDS];
+		int first[WORKER_CONCURRENCY_MAX], count[WORKER_CONCURRENCY_MAX];
+		int npfd = 0, timeout;
+		int64_t next;
+
+		now = spawn_now_ms();
+		if (signals_seen > handled) {
+			handled = signals_seen;
+			if (!stopping) {
+				stopping = 1;
+				drain_end = now + w.grace_ms;
+				log_info("worker stopping", "worker=%s running=%d grace_s=%d", w.name,
+					 w.njobs, config.grace_s);
+			} else if (!hard) {
+				hard = killed = 1;
+				hard_end = now + HARD_STOP_MS;
+				log_info("worker stopping at once", "worker=%s running=%d", w.name,
+					 w.njobs);
+				stop_all(&w, 0);
+			}
+		}
+		if (stopping && !killed && now >= drain_end) {
+			killed = 1;
+			log_info("grace period over, stopping scans", "worker=%s running=%d", w.name,
+				 w.njobs);
+			stop_all(&w, 0);
+		}
+		/* --once and --max-scans stop claiming but let the scans finish. */
+		draining = stopping || (o->once && w.claimed > 0)
+			|| (o->max_scans > 0 && w.claimed >= o->max_scans);
+		if (draining && w.njobs == 0)
+			break;
+		if (hard && now >= hard_end) {
+			int children = 0;
+			for (int i = 0; i < w.njobs; i++)
+				children += w.jobs[i]->child != NULL;
+			if (!children) {
+				for (int i = 0; i < w.njobs; i++)
+					log_warn("final write not done, leaving the scan to lease recovery",
+						 "scan=%lld attempt=%d worker=%s",
+						 (long long)w.jobs[i]->scan.id, w.jobs[i]->scan.attempt,
+						 w.name);
+				break;
+			}
+		}
+
+		if (!draining && w.njobs < o->concurrency && (woken || now >= next_claim)) {
+			woken = 0;
+			next_claim = now + config.poll_ms;
+			if (claim(&w) < 0 && config.poll_ms > CLAIM_RETRY_MS)
+				next_claim = spawn_now_ms() + CLAIM_RETRY_MS;
+		}
+		renew(&w);
+		flush(&w);
+		now = spawn_now_ms();
+		if (now >= next_beat) {
+			next_beat = now + w.beat_ms;
+			if (store_worker_heartbeat(w.s, w.name, w.njobs, w.scans_done) == STORE_NOT_FOUND)
+				register_worker(&w);
+		}
+		if (o->recover_leases && now >= next_recover) {
+			next_recover = now + LEASE_RECOVERY_INTERVAL_MS;
+			lease_recover(w.s);
+		}
+		if (o->heartbeat_fd >= 0 && now >= next_pipe) {
+			next_pipe = now + PIPE_BEAT_MS;
+			if (write(o->heartbeat_fd, "h", 1) < 0 && errno == EPIPE && !stopping) {
+				/* The supervisor is gone: stop as on SIGTERM. */
+				log_warn("supervisor gone, stopping", "worker=%s", w.name);
+				signals_seen++;
+				continue;
+			}
+		}
+
+		/* What to wait for, and until when. */
+		next = min_at(next_beat, o->heartbeat_fd >= 0 ? next_pipe : 0);
+		if (o->recover_leases)
+			next = min_at(next, next_recover);
+		if (!draining && w.njobs < o->concurrency)
+			next = min_at(next, next_claim);
+		if (stopping && !killed)
+			next = min_at(next, drain_end);
+		if (hard)
+			next = min_at(next, hard_end);
+		if (w.wake)
+			pfd[npfd++] = (struct pollfd){ .fd = wakeup_fd(w.wake), .events = POLLIN };
+		for (int i = 0; i < w.njobs; i++) {
+			struct job *j = w.jobs[i];
+
+			first[i] = npfd;
+			count[i] = 0;
+			if (!j->lost)
+				next = min_at(next, j->next_beat);
+			if (j->finishing && !j->child)
+				next = min_at(next, j->retry_at ? j->retry_at : now);
+			if (j->child) {
+				int t = spawn_timeout_ms(j->child);
+				count[i] = spawn_pollfds(j->child, pfd + npfd);
+				npfd += count[i];
+				if (t >= 0)
+					next = min_at(next, now + t);
+			}
+		}
+		timeout = next <= now ? 0 : (int)(next - now);
+		{
+			struct timespec ts = { timeout / 1000, (timeout % 1000) * 1000000L };
+			if (ppoll(pfd, (nfds_t)npfd, &ts, &waitmask) < 0 && errno != EINTR)
+				log_warn("poll failed", "error=\"%s\"", strerror(errno));
+		}
+		if (w.wake && pfd[0].revents && wakeup_drain(w.wake))
+			woken = 1;
+		now = spawn_now_ms();
+		for (int i = 0; i < w.njobs; i++) {
+			struct job *j = w.jobs[i];
+			int ready = 0;
+
+			if (!j->child)
+				continue;
+			for (int k = 0; k < count[i]; k++)
+				ready |= pfd[first[i] + k].revents != 0;
+			if (!ready && spawn_timeout_ms(j->child) != 0)
+				continue;
+			if (spawn_step(j->child)) {
+				job_ended(&w, j);
+				spawn_free(j->child);
+				j->child = NULL;
+				woken = 1;	/* a slot is about to free up */
+			}
+		}
+	}
+	snprintf(reason, sizeof reason, "exit 0 (%s)", o->once ? "once" :
+		 o->max_scans > 0 && w.claimed >= o->max_scans ? "max scans" : "shutdown");
+	store_worker_heartbeat(w.s, w.name, 0, w.scans_done);
+	store_worker_exited(w.s, w.name, reason);
+	log_info("worker stopped", "worker=%s scans=%lld reason=\"%s\"", w.name,
+		 (long long)w.scans_done, reason);
+	rc = 0;
+out:
+	for (int i = 0; i < w.njobs; i++)
+		job_free(w.jobs[i]);
+	wakeup_free(w.wake);
+	store_close(w.s);
+	return rc;
+}

@@ -1,0 +1,66 @@
+/*
+ * worker.h — the worker process: claims scans from the store, runs each in
+ * a supervised child (`scanq scan TYPE --json ...`, see spawn.h and
+ * scanner.h), renews their leases, and writes how each one ended.
+ *
+ * Guarantees: every write about a running scan is fenced by its
+ * (id, attempt); a scan whose renewal says it is no longer ours has its
+ * child's process group killed and its result dropped.  A result is
+ * written with its terminal status in one transaction; when the database
+ * cannot be written the worker keeps the lease alive and retries with
+ * backoff, and logs "scan completed" only after the database said so.  On
+ * SIGTERM/SIGINT it stops claiming, lets running scans finish within
+ * config.grace_s, then kills them and hands them back to pending without
+ * spending an attempt; a second signal does that at once.
+ *
+ * Error codes written to scans.error_code (the fixed list; scanners that
+ * report {"error":{"code":...}} must use one of these):
+ *   timeout           the soft or hard time limit of the attempt fired
+ *   killed_oom        the child ran out of memory (see spawn.h for the rule)
+ *   crashed           the child died of a signal (named in the message)
+ *   exit_status       the child exited non-zero without a known code
+ *   output_too_large  stdout passed config.output_limit_kb, or too many findings
+ *   worker_lost       the worker died (written by lease recovery)
+ *   cancelled         an operator cancelled it
+ *   no_targets        the scan has no target (not retried)
+ *   tool_missing      the scanner program cannot be run (not retried)
+ *   out_of_scope      a target is outside the configured scope (not retried)
+ *   bad_options       the scanner rejected its options (not retried)
+ *   spawn_failed      the child could not be started (fork, pipes)
+ *   scanner_error     the scanner reported an error of its own
+ */
+#ifndef SCANQ_WORKER_H
+#define SCANQ_WORKER_H
+
+#include <stdint.h>
+
+#define WORKER_FINDINGS_MAX 100000	/* findings of one scan; more fails output_too_large */
+#define WORKER_CONCURRENCY_MAX 256	/* children of one worker */
+#define WORKER_MESSAGE_MAX 256		/* bytes of a public error message */
+#define WORKER_DETAIL_MAX 9216		/* bytes of error_detail (stderr tail + how it ended) */
+
+struct worker_opts {
+	const char *db_url;
+	const char *self;		/* absolute path of the scanq binary */
+	const char *name;		/* registry name; NULL: HOST-PID */
+	int concurrency;		/* 1 .. WORKER_CONCURRENCY_MAX */
+	int once;			/* claim one batch, run it, exit */
+	int max_scans;			/* exit cleanly after this many; 0 = no limit */
+	int recover_leases;		/* run lease recovery (no serve around) */
+	int heartbeat_fd;		/* write a byte here every second (supervisor); -1 */
+};
+
+/*
+ * Runs the worker until a signal, --once or --max-scans ends it.  Installs
+ * its own SIGTERM/SIGINT handlers.  Returns 0 after a clean exit, 1 when
+ * the store could not be opened or the worker could not register.
+ */
+int worker_run(const struct worker_opts *opts);
+
+/* 1 if `code` is in the fixed list above, else 0. */
+int worker_code_known(const char *code);
+
+/* 1 if a failure with this code may be retried (attempts permitting). */
+int worker_code_retryable(const char *code);
+
+#endif

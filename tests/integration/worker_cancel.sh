@@ -1,0 +1,23 @@
+#!/bin/bash
+# Cancelling a running scan: the worker sees cancel_requested on its next
+# lease renewal, sends SIGTERM to the child's group, SIGKILL after the
+# grace, and marks the scan cancelled.  Heartbeat 1 s, grace 2 s.
+source "$(dirname "$0")/worker_lib.bash"
+export SCANQ_WORKER_HEARTBEAT=1 SCANQ_WORKER_GRACE=2
+
+id=$(submit test-sleep 127.0.0.1 --options '{"seconds":120}') || fail "submit"
+start_worker wa --concurrency 1
+wait_for 20 "scan $id running" is_status "$id" running
+wait_for 10 "child started" bash -c "grep -q 'scan marked running' '$dir/wa.log'"
+child=$(child_pid "$id" "$dir/wa.log")
+t0=$(now_ms)
+q cancel "$id" >/dev/null || fail "cancel"
+wait_for 15 "scan $id cancelled" is_status "$id" cancelled
+took=$(( $(now_ms) - t0 ))
+wait_for 5 "the child's group to be gone" group_empty "$child"
+[ "$(sql "SELECT attempt FROM scans WHERE id = $id")" = 1 ] || fail "attempt changed"
+sql "SELECT to_status FROM scan_events WHERE scan_id = $id ORDER BY id DESC LIMIT 1" | grep -q cancelled \
+	|| fail "no cancelled event"
+echo "cancelled ${took} ms after the request (heartbeat 1 s, grace 2 s)"
+[ "$took" -lt 8000 ] || fail "cancel took ${took} ms"
+echo PASS

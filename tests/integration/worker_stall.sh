@@ -1,0 +1,29 @@
+#!/bin/bash
+# A worker whose loop stops (SIGSTOP) stops writing its heartbeat pipe;
+# `scanq serve` detects the silence, kills it with SIGKILL, records why in
+# the workers table and starts a fresh one, which then runs new scans.
+# Heartbeat 1 s: the stall threshold is max(3 heartbeats, 10 s) = 10 s.
+source "$(dirname "$0")/worker_lib.bash"
+export SCANQ_WORKER_HEARTBEAT=1 SCANQ_WORKER_LEASE=3 SCANQ_WORKER_GRACE=2
+
+q migrate >/dev/null || fail "migrate"
+"$S" --db "$DB" serve --workers 1 --concurrency 2 >"$dir/serve.log" 2>&1 &
+serve=$!
+pids+=($serve)
+wait_for 20 "worker w-1 registered" bash -c "[ -n \"\$(sqlite3 -cmd '.timeout 5000' '$DBFILE' \"SELECT pid FROM workers WHERE name = 'w-1'\" 2>/dev/null)\" ]"
+old=$(sql "SELECT pid FROM workers WHERE name = 'w-1'")
+pids+=($old)
+kill -STOP "$old"
+stopped_at=$(now_ms)
+wait_for 40 "a new w-1 process" bash -c "p=\$(sqlite3 -cmd '.timeout 5000' '$DBFILE' \"SELECT pid FROM workers WHERE name = 'w-1'\"); [ -n \"\$p\" ] && [ \"\$p\" != $old ]"
+echo "stalled worker replaced $(( $(now_ms) - stopped_at )) ms after SIGSTOP"
+grep -q 'msg="worker stalled, killing it" worker=w-1' "$dir/serve.log" || fail "no stall log line"
+wait_for 10 "the stopped worker to be gone" bash -c "! kill -0 $old 2>/dev/null || grep -q '^State:.*Z' /proc/$old/status"
+sql "SELECT last_exit FROM workers WHERE name = 'w-1'" | grep -q stalled || fail "last_exit: $(sql "SELECT last_exit FROM workers WHERE name = 'w-1'")"
+q workers | grep -q "w-1 .*stalled" || fail "scanq workers does not show the stall"
+
+id=$(submit test-ok 127.0.0.1) || fail "submit"
+wait_for 20 "scan $id completed by the new worker" is_status "$id" completed
+kill -TERM "$serve"
+wait_for 20 "serve to exit" bash -c "! kill -0 $serve 2>/dev/null"
+echo PASS
