@@ -55,8 +55,11 @@ const struct cli_command cli_commands[] = {
 	{ "doctor", cmd_doctor, "doctor [--json]",
 	  "check the database, workers, backlog, stuck scans and tool profiles",
 	  "Exit status 1 when a check fails; warnings alone exit 0.\n" },
-	{ "serve", cmd_serve, "serve [--workers N] [--concurrency C] [--max-scans-per-worker N]",
-	  "run scanq: supervised workers and lease recovery (HTTP API and UI: see README)",
+	{ "serve", cmd_serve, "serve [--listen ADDR:PORT] [--workers N] [--concurrency C]"
+	  " [--max-scans-per-worker N]",
+	  "run scanq: HTTP API and web UI, supervised workers, lease recovery",
+	  "  --listen ADDR:PORT         HTTP API and web UI address (default [http] listen,\n"
+	  "                             127.0.0.1:8080; port 0: any free port, logged)\n"
 	  "  --workers N                worker processes to start and watch (default [serve] workers;\n"
 	  "                             0: maintenance only)\n"
 	  "  --concurrency C            scans per worker (default [serve] concurrency)\n"
@@ -92,5 +95,11 @@ const struct cli_command cli_commands[] = {
 	{ "workers", cmd_workers, "workers [--json]",
 	  "list worker processes as active, idle or dead, with their scans",
 	  "  --json   a JSON array (running_ids, last_exit, heartbeat age)\n" },
+	{ "token", cmd_token, "token create --role ROLE [--name NAME]",
+	  "create an API token and print its secret (shown once)",
+	  "  --role ROLE   viewer (read), operator (submit, retry, cancel) or admin (tokens)\n"
+	  "  --name NAME   a label for the token (default cli)\n"
+	  "Only a hash is stored.  Once a token exists the HTTP API needs\n"
+	  "Authorization: Bearer <secret> on every call.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -13,6 +13,9 @@ fuzz_seconds=${FUZZ_SECONDS:-20}
 logs=test-logs
 rm -rf "$logs"; mkdir -p "$logs"
 pass=0; fail=0; failed=""
+# Every `scanq serve` a test starts listens on a free loopback port unless the
+# test says otherwise, so two runs on one machine never collide on 8080.
+export SCANQ_HTTP_LISTEN=${SCANQ_HTTP_LISTEN:-127.0.0.1:0}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

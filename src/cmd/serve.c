@@ -1,13 +1,16 @@
 /*
- * serve.c — `scanq serve`: the whole system in one process tree on one
- * database.  Today it runs the maintenance loop (maintenance.h: lease
- * recovery every 2 s, pruning hourly); SIGTERM or SIGINT stops it cleanly.
+ * serve.c — `scanq serve`: the whole system on one database.  It runs the
+ * HTTP API and web UI (api.c), starts and watches the worker processes
+ * (supervisor.c), and runs the maintenance loop (maintenance.c: lease
+ * recovery every 2 s, pruning hourly).  SIGTERM or SIGINT stops it:
+ * workers finish or hand back their scans, then the API closes.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
+#include "api.h"
 #include "cli.h"
 #include "cmd/cmd.h"
 #include "config.h"
@@ -42,6 +45,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "concurrency", required_argument, NULL, 'c' },
 		{ "max-scans-per-worker", required_argument, NULL, 'm' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct maintenance m = { 0 };
@@ -51,6 +55,10 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	struct serve_tick t = { &m, NULL };
 	struct sigaction sa;
 	struct store *s;
+	struct api_options ao = { .db_url = cli->db_url, .self = cli->self };
+	struct api *api;
+	char aerr[256];
+	const char *listen = NULL;
 	long long v;
 	int c;
 
@@ -74,6 +82,9 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 				return cli_usage("serve", "--max-scans-per-worker must be 0 or more");
 			sup.max_scans = (int)v;
 			break;
+		case 'l':
+			listen = optarg;
+			break;
 		default:
 			return cli_bad_option("serve", argv, c);
 		}
@@ -93,6 +104,11 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 			 store_url_redacted(cli->db_url, url, sizeof url), store_backend(s),
 			 store_schema_version(s), sup.workers);
 	}
+	ao.listen = listen;
+	if (!(api = api_start(&ao, aerr, sizeof aerr))) {
+		store_close(s);
+		return cli_error("%s", aerr);
+	}
 	if (sup.workers > 0) {
 		/* Silence longer than 3 heartbeats is a stall, but never less than 10 s:
 		 * a worker may wait up to the store's busy timeout (5 s) in one call. */
@@ -109,6 +125,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		while (!stopping && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}
+	api_stop(api);
 	log_info("scanq stopped", "signal=%d", (int)stopping);
 	store_close(s);
 	return CLI_OK;

@@ -1,0 +1,93 @@
+/*
+ * api.h — the HTTP API (v1), the health and metrics endpoints and the web
+ * UI, served by libmicrohttpd from a pool of threads.
+ *
+ * Every route is one entry of a table: method, path pattern, handler and
+ * the role it needs (auth.h).  Answers are JSON; errors are
+ * application/problem+json with a stable `code` and a one-line `detail`
+ * that never carries SQL, paths or internal error text.  Each server
+ * thread opens its own store handle on first use (store handles are
+ * single-threaded) and closes it when the server stops.
+ *
+ * Limits: request bodies above [http] max_body_kb are refused with 413
+ * before they are read when Content-Length says so, at most [http]
+ * max_connections connections, and a connection idle for
+ * API_TIMEOUT_S seconds is closed.
+ *
+ * Authentication: when the database holds no API token, the server only
+ * agrees to listen on a loopback address and then serves everyone (it says
+ * so in its log); on any other address it refuses to start without
+ * tokens.  Once a token exists every route but the static UI, /healthz and
+ * /readyz needs "Authorization: Bearer <secret>".
+ *
+ * The UI (index.html, app.js, style.css) is read once at start from the
+ * first directory of: api_options.web_dir, $SCANQ_WEB_DIR, web/ next to
+ * the executable, ../web from the executable (a build directory of the
+ * repository), /usr/share/scanq/web.  Without it the API still runs and
+ * the UI routes answer 404.
+ */
+#ifndef SCANQ_API_H
+#define SCANQ_API_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "submit.h"
+
+#define API_TIMEOUT_S     30	/* idle connection timeout */
+#define API_THREADS       4	/* default server threads */
+#define API_LIST_DEFAULT  50	/* default page size of list endpoints */
+#define API_EVENTS_MAX    500	/* events shown with one scan */
+
+struct api;
+
+struct api_options {
+	const char *listen;	/* "ADDR:PORT" or "[V6ADDR]:PORT"; port 0 = any free port */
+	const char *db_url;	/* the store every thread opens */
+	const char *self;	/* path of the executable (finds web/), may be NULL */
+	const char *web_dir;	/* NULL: search (see above) */
+	int threads;		/* 0: API_THREADS */
+};
+
+/*
+ * Starts the server.  Returns a handle, or NULL with a one-line reason in
+ * err (bad address, port in use, no tokens on a non-loopback address,
+ * store unreadable).  Stop with api_stop().
+ */
+struct api *api_start(const struct api_options *o, char *err, size_t errlen);
+
+/* Stops the server: closes connections, joins the threads, frees
+ * everything.  NULL is a no-op. */
+void api_stop(struct api *a);
+
+/* The TCP port the server listens on (useful with port 0). */
+int api_port(const struct api *a);
+
+/* A refused request: HTTP status, stable code, a line for a person. */
+struct api_problem {
+	int status;
+	char code[32];
+	char detail[256];
+};
+
+/*
+ * The application/problem+json document of p: type, title, status, code,
+ * detail.  Control characters and invalid UTF-8 in code and detail (which
+ * may quote client input) become '?', so this never fails for want of valid
+ * text.  Returns a new reference, NULL only without memory.
+ */
+json_t *api_problem_json(const struct api_problem *p);
+
+/*
+ * Parses the body of POST /api/v1/scans into `in` (after
+ * submit_input_init()).  Only the documented fields are accepted: type
+ * (string), targets (array of strings), ports (string), priority,
+ * max_attempts, time_limit_s (integers) and options (object).  Returns 0
+ * with *root holding the parsed document that `in` borrows from (the
+ * caller json_decref()s it after use), or -1 with *p filled (400 for a
+ * body that is not a JSON object, 422 for wrong or unknown fields) and
+ * *root NULL.  Exposed for the fuzz target.
+ */
+int api_parse_submit(const char *body, size_t len, struct submit_input *in, json_t **root,
+		     struct api_problem *p);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * metrics.c — Prometheus exposition for GET /metrics (see metrics.h).
+ *
+ * HTTP counters are a fixed array of [route][status code] 64-bit counters
+ * bumped with relaxed atomics; a scrape reads them without stopping the
+ * server.  Everything about scans comes from the database's maintained
+ * counters, so a scrape costs a handful of indexed reads however many
+ * scans the table holds.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "metrics.h"
+#include "scan.h"
+#include "store.h"
+
+#define CODE_MIN 100
+#define CODE_MAX 599
+#define NCODES (CODE_MAX - CODE_MIN + 1)
+#define ROUTE_OTHER METRICS_ROUTES_MAX	/* the extra row: no route matched */
+
+/* Upper bounds (seconds) of the histogram buckets; +Inf is implicit. */
+static const double http_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1 };
+#define NHTTP_BOUNDS (sizeof http_bounds / sizeof http_bounds[0])
+static const double scan_bounds[] = { 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600 };
+#define NSCAN_BOUNDS (sizeof scan_bounds / sizeof scan_bounds[0])
+
+struct metrics {
+	const char *const *names;
+	int nroutes;
+	uint64_t requests[METRICS_ROUTES_MAX + 1][NCODES];
+	uint64_t http_buckets[NHTTP_BOUNDS + 1];	/* non-cumulative; last is +Inf */
+	uint64_t http_count;
+	uint64_t http_sum_us;
+
+	pthread_mutex_t scan_lock;	/* guards the scan histogram below */
+	int64_t seen_id;		/* newest completed scan counted */
+	uint64_t scan_buckets[NSCAN_BOUNDS + 1];
+	uint64_t scan_count;
+	double scan_sum;
+};
+
+struct metrics *metrics_new(const char *const *names, int n)
+{
+	struct metrics *m;
+
+	if (n < 0 || n > METRICS_ROUTES_MAX || !(m = calloc(1, sizeof *m)))
+		return NULL;
+	m->names = names;
+	m->nroutes = n;
+	pthread_mutex_init(&m->scan_lock, NULL);
+	return m;
+}
+
+void metrics_free(struct metrics *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_destroy(&m->scan_lock);
+	free(m);
+}
+
+static void add(uint64_t *p, uint64_t v)
+{
+	__atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+
+static uint64_t load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+void metrics_http(struct metrics *m, int route, int code, double seconds)
+{
+	size_t b = 0;
+
+	if (!m)
+		return;
+	if (route < 0 || route >= m->nroutes)
+		route = ROUTE_OTHER;
+	if (code < CODE_MIN || code > CODE_MAX)
+		code = 500;
+	add(&m->requests[route][code - CODE_MIN], 1);
+	while (b < NHTTP_BOUNDS && seconds > http_bounds[b])
+		b++;
+	add(&m->http_buckets[b], 1);
+	add(&m->http_count, 1);
+	add(&m->http_sum_us, seconds > 0 ? (uint64_t)(seconds * 1e6) : 0);
+}
+
+/* ---- the text buffer ------------------------------------------------------ */
+
+struct text {
+	char *buf;
+	size_t len, cap;
+	int full;		/* hit METRICS_TEXT_MAX: the rest was dropped */
+};
+
+static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->full)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->full = 1;
+			return;
+		}
+		if ((size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		size_t ncap = t->cap * 2;
+		char *nb;
+		if (ncap > METRICS_TEXT_MAX || !(nb = realloc(t->buf, ncap))) {
+			t->buf[t->len] = '\0';
+			t->full = 1;
+			return;
+		}
+		t->buf = nb;
+		t->cap = ncap;
+	}
+}
+
+/* ---- the scan duration histogram --------------------------------------------- */
+
+static void observe_scan(struct metrics *m, const struct scan *sc)
+{
+	double d;
+	size_t b = 0;
+
+	if (!sc->claimed_at || sc->finished_at < sc->claimed_at)
+		return;
+	d = (double)(sc->finished_at - sc->claimed_at) / 1000.0;
+	while (b < NSCAN_BOUNDS && d > scan_bounds[b])
+		b++;
+	m->scan_buckets[b]++;
+	m->scan_count++;
+	m->scan_sum += d;
+}
+
+/*
+ * Counts the completed scans newer than the last one seen, newest first,
+ * page by page (status + id index), at most METRICS_SCAN_PAGES pages.  The
+ * first scrape of a process counts the newest page only.  Duration is the
+ * last attempt's, claimed_at to finished_at.  Caller holds scan_lock.
+ */
+static int feed_scans(struct metrics *m, struct store *s)
+{
+	struct scan_filter f = { .status = SCAN_COMPLETED, .limit = 1 };
+	int64_t newest = m->seen_id;
+	int pages = m->seen_id ? METRICS_SCAN_PAGES : 1;
+	struct scan *probe = NULL;
+	size_t np = 0;
+
+	/* Most scrapes find nothing new: one row tells. */
+	if (store_list(s, &f, &probe, &np) != STORE_OK)
+		return -1;
+	int nothing_new = np == 0 || probe[0].id <= m->seen_id;
+	scan_array_free(probe, np);
+	if (nothing_new)
+		return 0;
+	f.limit = STORE_LIST_MAX;
+	for (int p = 0; p < pages; p++) {
+		struct scan *arr = NULL;
+		size_t n = 0, i;
+
+		if (store_list(s, &f, &arr, &n) != STORE_OK)
+			return -1;
+		for (i = 0; i < n && arr[i].id > m->seen_id; i++) {
+			if (arr[i].id > newest)
+				newest = arr[i].id;
+			observe_scan(m, &arr[i]);
+		}
+		int more = i == n && n == (size_t)f.limit;
+		if (n)
+			f.before_id = arr[n - 1].id;
+		scan_array_free(arr, n);
+		if (!more)
+			break;
+	}
+	m->seen_id = newest;
+	return 0;
+}
+
+/* ---- rendering --------------------------------------------------------------- */
+
+static void counter(struct text *t, const char *name, const char *help, int64_t v)
+{
+	put(t, "# HELP %s %s\n# TYPE %s counter\n%s %lld\n", name, help, name, name,
+	    (long long)v);
+}
+
+static void gauge(struct text *t, const char *name, const char *help, double v)
+{
+	put(t, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, v);
+}
+
+/* Escapes a label value (backslash, quote, newline) into buf. */
+static const char *label(const char *v, char *buf, size_t len)
+{
+	size_t j = 0;
+
+	for (; *v && j + 3 < len; v++) {
+		if (*v == '\\' || *v == '"') {
+			buf[j++] = '\\';
+			buf[j++] = *v;
+		} else if (*v == '\n') {
+			buf[j++] = '\\';
+			buf[j++] = 'n';
+		} else {
+			buf[j++] = *v;
+		}
+	}
+	buf[j] = '\0';
+	return buf;
+}
+
+static void render_scans(struct text *t, const struct queue_status *q,
+			 const struct store_counters *c)
+{
+	char lb[2 * SCAN_TYPE_MAX + 4];
+
+	put(t, "# HELP scanq_scans Scans in the database by status.\n# TYPE scanq_scans gauge\n");
+	for (int st = 0; st < SCAN_STATUS_COUNT; st++)
+		put(t, "scanq_scans{status=\"%s\"} %lld\n", scan_status_name((enum scan_status)st),
+		    (long long)q->by_status[st]);
+	put(t, "# HELP scanq_scans_by_type Scans in the database by type and status.\n"
+	    "# TYPE scanq_scans_by_type gauge\n");
+	for (int i = 0; i < q->ntypes; i++)
+		for (int st = 0; st < SCAN_STATUS_COUNT; st++)
+			put(t, "scanq_scans_by_type{type=\"%s\",status=\"%s\"} %lld\n",
+			    label(q->types[i].type, lb, sizeof lb),
+			    scan_status_name((enum scan_status)st),
+			    (long long)q->types[i].by_status[st]);
+	gauge(t, "scanq_queue_depth", "Pending scans.", (double)q->by_status[SCAN_PENDING]);
+	gauge(t, "scanq_oldest_pending_seconds", "Age of the oldest due pending scan.",
+	      (double)q->oldest_pending_ms / 1000.0);
+	gauge(t, "scanq_finished_last_minute", "Scans finished in the last minute.",
+	      (double)q->finished_last_minute);
+	put(t, "# HELP scanq_workers Worker processes by state.\n# TYPE scanq_workers gauge\n"
+	    "scanq_workers{state=\"active\"} %d\nscanq_workers{state=\"idle\"} %d\n"
+	    "scanq_workers{state=\"dead\"} %d\n", q->workers_active, q->workers_idle,
+	    q->workers_dead);
+	counter(t, "scanq_scans_submitted_total", "Scans queued.", c->submitted);
+	counter(t, "scanq_claims_total", "Attempts claimed by workers.", c->claims);
+	counter(t, "scanq_scans_completed_total", "Scans completed.", c->completed);
+	counter(t, "scanq_scans_failed_total", "Scans failed for good.", c->failed);
+	counter(t, "scanq_scans_cancelled_total", "Scans cancelled.", c->cancelled);
+	counter(t, "scanq_retries_total", "Attempts sent back to pending after an error.",
+		c->retries);
+	counter(t, "scanq_lease_recoveries_total", "Expired leases recovered.",
+		c->lease_recoveries);
+	counter(t, "scanq_fenced_writes_total", "Late writes rejected by fencing.",
+		c->fenced_writes);
+}
+
+static void histogram(struct text *t, const char *name, const char *help,
+		      const double *bounds, size_t nb, const uint64_t *buckets, uint64_t count,
+		      double sum)
+{
+	uint64_t cum = 0;
+
+	put(t, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (size_t b = 0; b < nb; b++) {
+		cum += buckets[b];
+		put(t, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[b], (unsigned long long)cum);
+	}
+	put(t, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
+	    (unsigned long long)count, name, sum, name, (unsigned long long)count);
+}
+
+static void render_http(struct metrics *m, struct text *t)
+{
+	uint64_t b[NHTTP_BOUNDS + 1], count, sum_us;
+
+	put(t, "# HELP scanq_http_requests_total HTTP requests by route and status code.\n"
+	    "# TYPE scanq_http_requests_total counter\n");
+	for (int r = 0; r <= METRICS_ROUTES_MAX; r++) {
+		if (r >= m->nroutes && r != ROUTE_OTHER)
+			continue;
+		for (int c = 0; c < NCODES; c++) {
+			uint64_t v = load(&m->requests[r][c]);
+			if (v)
+				put(t, "scanq_http_requests_total{route=\"%s\",code=\"%d\"} %llu\n",
+				    r == ROUTE_OTHER ? "other" : m->names[r], c + CODE_MIN,
+				    (unsigned long long)v);
+		}
+	}
+	/* Read the count last: the buckets then never sum to less than it claims
+	 * by more than the requests that finished during the scrape. */
+	for (size_t i = 0; i <= NHTTP_BOUNDS; i++)
+		b[i] = load(&m->http_buckets[i]);
+	sum_us = load(&m->http_sum_us);
+	count = 0;
+	for (size_t i = 0; i <= NHTTP_BOUNDS; i++)
+		count += b[i];
+	histogram(t, "scanq_http_request_duration_seconds", "Time to answer an HTTP request.",
+		  http_bounds, NHTTP_BOUNDS, b, count, (double)sum_us / 1e6);
+}
+
+int metrics_render(struct metrics *m, struct store *s, char **text, size_t *len)
+{
+	struct queue_status q;
+	struct store_counters c;
+	struct text t = { 0 };
+	uint64_t sb[NSCAN_BOUNDS + 1], scount;
+	double ssum;
+
+	if (store_queue_status(s, &q) != STORE_OK || store_counters(s, &c) != STORE_OK)
+		return -1;
+	pthread_mutex_lock(&m->scan_lock);
+	if (feed_scans(m, s) < 0) {
+		pthread_mutex_unlock(&m->scan_lock);
+		return -1;
+	}
+	memcpy(sb, m->scan_buckets, sizeof sb);
+	scount = m->scan_count;
+	ssum = m->scan_sum;
+	pthread_mutex_unlock(&m->scan_lock);
+
+	t.cap = 16384;
+	if (!(t.buf = malloc(t.cap)))
+		return -1;
+	t.buf[0] = '\0';
+	render_scans(&t, &q, &c);
+	histogram(&t, "scanq_scan_duration_seconds",
+		  "Run time of completed scans' last attempt (seen by this process).",
+		  scan_bounds, NSCAN_BOUNDS, sb, scount, ssum);
+	render_http(m, &t);
+	*text = t.buf;
+	*len = t.len;
+	return 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * metrics.h — the Prometheus text exposition of GET /metrics.
+ *
+ * Two sources, both cheap per scrape: the database's maintained counters
+ * (store_counters, store_queue_status: no COUNT(*) over the scans table),
+ * and this process's own counters of HTTP requests by route and status
+ * code, updated lock-free by the server threads.  The scan-duration
+ * histogram is fed incrementally: each scrape reads only the completed
+ * scans newer than the last one it saw (at most METRICS_SCAN_PAGES pages),
+ * so its cost does not grow with the table.
+ */
+#ifndef SCANQ_METRICS_H
+#define SCANQ_METRICS_H
+
+#include <stddef.h>
+
+struct store;
+struct metrics;
+
+#define METRICS_ROUTES_MAX  64	/* routes counted separately */
+#define METRICS_SCAN_PAGES  10	/* pages of new completed scans read per scrape */
+#define METRICS_TEXT_MAX    (512 * 1024)	/* cap of one exposition */
+
+/*
+ * A new metrics registry for `n` routes named names[0..n) (borrowed: they
+ * must outlive the registry; at most METRICS_ROUTES_MAX).  Returns NULL
+ * without memory.  Free with metrics_free().
+ */
+struct metrics *metrics_new(const char *const *names, int n);
+
+/* Frees the registry; NULL is a no-op. */
+void metrics_free(struct metrics *m);
+
+/* Counts one HTTP request on route `route` (0..n-1; anything else counts
+ * as "other") that answered `code` after `seconds`.  Thread-safe, no lock. */
+void metrics_http(struct metrics *m, int route, int code, double seconds);
+
+/*
+ * Renders the exposition (text format 0.0.4) from the store `s` and the
+ * in-process counters.  Returns 0 with *text a new NUL-terminated buffer
+ * (free()) of *len bytes, or -1 when the store cannot be read.
+ * Thread-safe.
+ */
+int metrics_render(struct metrics *m, struct store *s, char **text, size_t *len);
+
+#endif

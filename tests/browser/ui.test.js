@@ -1,0 +1,146 @@
+// ui.test.js — drives the scanq web UI in Debian's headless Chromium
+// (playwright-core, no downloaded browser).  Started by
+// tests/integration/browser_ui.sh, which runs `scanq serve` and passes:
+//   SCANQ_URL            base URL of the server
+//   SCANQ, SCANQ_DB      the binary and database (to create a token)
+//   SCANQ_LISTENER_PORT  a loopback TCP port that is open (the port scan's target)
+//   SCANQ_ARTIFACTS      where screenshots go
+// Each part runs on its own and reports PASS/FAIL; the exit status is 1 if
+// any part failed.
+'use strict';
+const { chromium } = require('playwright-core');
+const { execFileSync } = require('child_process');
+const path = require('path');
+
+const BASE = process.env.SCANQ_URL;
+const PORT = process.env.SCANQ_LISTENER_PORT;
+const OUT = process.env.SCANQ_ARTIFACTS || '.';
+const T = 90000; // generous: tests must not depend on speed
+
+async function scanIdFromUrl(page) {
+  await page.waitForURL(/\/scans\/\d+$/, { timeout: T });
+  return page.url().match(/\/scans\/(\d+)$/)[1];
+}
+
+async function submit(page, fields) {
+  await page.goto(BASE + '/');
+  await page.waitForSelector('#view-list:not([hidden])');
+  await page.fill('#f-type', fields.type);
+  await page.fill('#f-targets', fields.targets);
+  await page.fill('#f-ports', fields.ports || '');
+  await page.fill('#f-attempts', fields.attempts || '');
+  await page.fill('#f-options', fields.options || '');
+  await page.click('#f-submit');
+  return scanIdFromUrl(page);
+}
+
+async function waitStatus(page, statuses) {
+  const list = [].concat(statuses).map((s) => `#scan-status[data-status="${s}"]`).join(', ');
+  await page.waitForSelector(list, { timeout: T });
+  return page.getAttribute('#scan-status', 'data-status');
+}
+
+const parts = {
+  async 'a port scan of a loopback listener completes and shows its finding'(page) {
+    const id = await submit(page, { type: 'portscan', targets: '127.0.0.1', ports: PORT });
+    await waitStatus(page, 'completed');
+    await page.waitForFunction((port) => [...document.querySelectorAll('#findings-body tr')]
+      .some((tr) => tr.textContent.includes(port + '/tcp')), PORT, { timeout: T });
+    const retry = await page.isDisabled('#btn-retry'), cancel = await page.isDisabled('#btn-cancel');
+    if (!retry || !cancel) throw new Error('retry/cancel must be disabled on a completed scan');
+    await page.screenshot({ path: path.join(OUT, 'ui-scan-completed.png'), fullPage: true });
+    // The list shows it as completed with a full progress bar.
+    await page.click('a[data-nav][href="/"]');
+    await page.waitForSelector(`#scans-body tr[data-id="${id}"][data-status="completed"]`, { timeout: T });
+    await page.screenshot({ path: path.join(OUT, 'ui-scan-list.png'), fullPage: true });
+  },
+
+  async 'a long scan is cancelled from its page'(page) {
+    await submit(page, { type: 'test-sleep', targets: '127.0.0.1', options: '{"seconds":300}' });
+    await waitStatus(page, ['pending', 'running']);
+    await page.waitForSelector('#btn-cancel:not([disabled])', { timeout: T });
+    if (!(await page.isDisabled('#btn-retry'))) throw new Error('retry enabled on a live scan');
+    await page.click('#btn-cancel');
+    await waitStatus(page, 'cancelled');
+    await page.waitForSelector('#btn-retry:not([disabled])', { timeout: T });
+    await page.screenshot({ path: path.join(OUT, 'ui-scan-cancelled.png'), fullPage: true });
+  },
+
+  async 'a failed scan shows its error and is retried'(page) {
+    await submit(page, { type: 'test-fail', targets: '127.0.0.1', attempts: '1' });
+    await waitStatus(page, 'failed');
+    await page.waitForSelector('#scan-error:not([hidden])', { timeout: T });
+    const msg = (await page.textContent('#scan-error')).trim();
+    if (!msg) throw new Error('no error message shown');
+    await page.screenshot({ path: path.join(OUT, 'ui-scan-failed.png'), fullPage: true });
+    await page.click('#btn-retry');
+    // The retry starts a new attempt: the timeline gets a second "running"
+    // (or the scan is pending again), then it fails again.
+    await page.waitForFunction(() => [...document.querySelectorAll('#events-body tr')]
+      .some((tr) => /retr/i.test(tr.textContent)), null, { timeout: T });
+    await page.waitForFunction(() => document.querySelectorAll('#events-body tr td:nth-child(3)')
+      .length >= 4, null, { timeout: T });
+  },
+
+  async 'the queue and workers panel shows live workers'(page) {
+    await page.goto(BASE + '/');
+    await page.waitForSelector('#queue dd[data-key="workers"]', { timeout: T });
+    await page.waitForFunction(() => /[1-9]\d* (active|idle)|[1-9]\d* active/.test(
+      document.querySelector('#queue dd[data-key="workers"]').textContent), null, { timeout: T });
+    await page.waitForSelector('#workers-body tr', { timeout: T });
+  },
+
+  async 'once a token exists the UI asks for it and then works'(page) {
+    const secret = execFileSync(process.env.SCANQ, ['--db', process.env.SCANQ_DB, 'token', 'create',
+      '--role', 'viewer', '--name', 'browser-test'], { encoding: 'utf8' }).trim();
+    // The server notices the first token within a second.
+    const end = Date.now() + T;
+    while ((await fetch(BASE + '/api/v1/me')).status !== 401) {
+      if (Date.now() > end) throw new Error('server never required the token');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await page.goto(BASE + '/');
+    await page.waitForSelector('#token-dialog[open]', { timeout: T });
+    await page.fill('#token-input', secret);
+    await page.click('#token-save');
+    await page.waitForSelector('#scans-body tr', { timeout: T });
+    await page.waitForFunction(() => document.querySelector('#role').textContent.includes('viewer'),
+      null, { timeout: T });
+    // A viewer may look but not act.
+    const id = await page.getAttribute('#scans-body tr', 'data-id');
+    await page.goto(BASE + '/scans/' + id);
+    await page.waitForSelector('#scan-status[data-status]', { timeout: T });
+    if (!(await page.isDisabled('#btn-retry')) || !(await page.isDisabled('#btn-cancel')))
+      throw new Error('a viewer sees enabled retry/cancel buttons');
+    await page.screenshot({ path: path.join(OUT, 'ui-token.png'), fullPage: true });
+  },
+};
+
+(async () => {
+  const only = process.env.SCANQ_UI_PARTS ? process.env.SCANQ_UI_PARTS.split(',') : null;
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  let failed = 0, n = 0;
+  for (const [name, fn] of Object.entries(parts)) {
+    n++;
+    if (only && !only.includes(String(n))) continue;
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
+    const t0 = Date.now();
+    try {
+      await fn(page);
+      console.log(`PASS ${n}. ${name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${n}. ${name}: ${e.message.split('\n')[0]}`);
+      await page.screenshot({ path: path.join(OUT, `ui-fail-${n}.png`), fullPage: true }).catch(() => {});
+    }
+    await ctx.close();
+  }
+  await browser.close();
+  process.exit(failed ? 1 : 0);
+})().catch((e) => { console.log('FAIL browser: ' + e.message); process.exit(1); });

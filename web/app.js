@@ -1,0 +1,307 @@
+/* scanq web UI: one page, two views (the scan list at /, one scan at
+ * /scans/ID), polling the JSON API.  Every value from the server goes into
+ * the page as text (textContent), never as HTML.  The API token, when the
+ * server needs one, is kept in localStorage under "scanq_token". */
+'use strict';
+
+const TERMINAL = ['completed', 'failed', 'cancelled'];
+const $ = (id) => document.getElementById(id);
+const state = { status: '', scanId: null, timers: [], role: null, cursor: null };
+
+function token() { return localStorage.getItem('scanq_token') || ''; }
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.detail) || ('HTTP ' + status));
+    this.status = status;
+    this.code = body && body.code;
+  }
+}
+
+let tokenPrompt = null;
+function askToken(why) {
+  if (tokenPrompt) return tokenPrompt;
+  const dlg = $('token-dialog');
+  $('token-why').textContent = why || 'This server needs an API token.';
+  $('token-input').value = '';
+  tokenPrompt = new Promise((resolve) => {
+    dlg.onclose = () => {
+      if (dlg.returnValue === 'save' && $('token-input').value.trim())
+        localStorage.setItem('scanq_token', $('token-input').value.trim());
+      else if (dlg.returnValue === 'clear')
+        localStorage.removeItem('scanq_token');
+      tokenPrompt = null;
+      resolve();
+    };
+  });
+  if (!dlg.open) dlg.showModal();
+  return tokenPrompt;
+}
+
+async function api(method, path, body) {
+  for (let tries = 0; ; tries++) {
+    const headers = { Accept: 'application/json' };
+    if (token()) headers.Authorization = 'Bearer ' + token();
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let res;
+    try {
+      res = await fetch(path, { method, headers,
+        body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (e) {
+      $('conn').textContent = 'server unreachable';
+      throw new ApiError(0, { detail: 'the server cannot be reached' });
+    }
+    $('conn').textContent = '';
+    const text = await res.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+    if (res.status === 401 && tries < 3) {
+      await askToken(token() ? 'The saved token was refused; enter another.' : undefined);
+      continue;
+    }
+    if (!res.ok) throw new ApiError(res.status, data);
+    return { status: res.status, data };
+  }
+}
+
+/* ---- small DOM helpers ---- */
+function el(tag, props, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('data-')) e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  for (const k of kids) if (k != null) e.append(k);
+  return e;
+}
+function when(t) { return t ? new Date(t).toLocaleString() : '—'; }
+function badge(status) { return el('span', { class: 'badge ' + status, text: status }); }
+function bar(progress, status) {
+  const inner = el('div');
+  inner.style.width = Math.round((status === 'completed' ? 1 : progress || 0) * 100) + '%';
+  return el('div', { class: 'progress' + (status === 'completed' ? ' done' : ''),
+    title: Math.round((progress || 0) * 100) + '%' }, inner);
+}
+function targetsText(t) { return Array.isArray(t) ? t.join(', ') : String(t || ''); }
+function canOperate() { return state.role === 'operator' || state.role === 'admin'; }
+function every(ms, fn) {
+  fn();
+  state.timers.push(setInterval(() => { if (!document.hidden) fn(); }, ms));
+}
+function stopTimers() { state.timers.forEach(clearInterval); state.timers = []; }
+
+/* ---- the scan list ---- */
+async function loadScans() {
+  const q = new URLSearchParams({ limit: '50' });
+  if (state.status) q.set('status', state.status);
+  try {
+    const { data } = await api('GET', '/api/v1/scans?' + q);
+    renderScans(data.scans, $('scans-body'), true);
+    state.cursor = data.next_cursor;
+    $('btn-older').hidden = !state.cursor;
+    $('scans-empty').hidden = data.scans.length > 0;
+  } catch (e) { $('conn').textContent = e.message; }
+}
+
+async function loadOlder() {
+  const q = new URLSearchParams({ limit: '50', cursor: String(state.cursor) });
+  if (state.status) q.set('status', state.status);
+  const { data } = await api('GET', '/api/v1/scans?' + q);
+  renderScans(data.scans, $('scans-body'), false);
+  state.cursor = data.next_cursor;
+  $('btn-older').hidden = !state.cursor;
+}
+
+function renderScans(scans, body, replace) {
+  const rows = scans.map((s) => el('tr', { 'data-id': String(s.id), 'data-status': s.status },
+    el('td', {}, el('a', { href: '/scans/' + s.id, text: '#' + s.id, 'data-nav': '' })),
+    el('td', { text: s.type }),
+    el('td', { class: 'targets', text: targetsText(s.targets), title: targetsText(s.targets) }),
+    el('td', {}, badge(s.status)),
+    el('td', {}, bar(s.progress, s.status)),
+    el('td', { text: s.attempt + '/' + s.max_attempts }),
+    el('td', { text: when(s.created_at) }),
+    el('td', { class: 'err', text: s.error_message || '' })));
+  if (replace) body.replaceChildren(...rows); else body.append(...rows);
+}
+
+async function loadQueue() {
+  try {
+    const [{ data: q }, { data: w }] = await Promise.all([
+      api('GET', '/api/v1/scans/queue/status'), api('GET', '/api/v1/workers')]);
+    const kv = [];
+    for (const s of ['pending', 'running', 'completed', 'failed', 'cancelled'])
+      kv.push([s, q.by_status[s]]);
+    kv.push(['oldest pending', q.oldest_pending_s ? q.oldest_pending_s.toFixed(1) + ' s' : '—']);
+    kv.push(['finished last min', q.finished_last_minute]);
+    kv.push(['workers', q.workers.active + ' active, ' + q.workers.idle + ' idle, ' +
+      q.workers.dead + ' dead']);
+    $('queue').replaceChildren(...kv.flatMap(([k, v]) =>
+      [el('dt', { text: k }), el('dd', { text: String(v), 'data-key': k })]));
+    $('workers-body').replaceChildren(...w.workers.map((x) => el('tr', {},
+      el('td', { text: x.name }), el('td', {}, badge(x.status)),
+      el('td', { text: String(x.running) }), el('td', { text: String(x.scans_done) }))));
+    $('workers-empty').hidden = w.workers.length > 0;
+  } catch (e) { $('conn').textContent = e.message; }
+}
+
+async function submitScan(ev) {
+  ev.preventDefault();
+  const msg = $('submit-msg');
+  const body = { type: $('f-type').value.trim(),
+    targets: $('f-targets').value.split(/[\s,]+/).filter(Boolean) };
+  if ($('f-ports').value.trim()) body.ports = $('f-ports').value.trim();
+  const pr = parseInt($('f-priority').value, 10);
+  if (pr) body.priority = pr;
+  const at = parseInt($('f-attempts').value, 10);
+  if (at) body.max_attempts = at;
+  if ($('f-options').value.trim()) {
+    try { body.options = JSON.parse($('f-options').value); } catch (e) {
+      msg.className = 'msg bad'; msg.textContent = 'Options must be a JSON object.';
+      return;
+    }
+  }
+  msg.className = 'msg'; msg.textContent = 'Submitting…';
+  try {
+    const { data } = await api('POST', '/api/v1/scans', body);
+    msg.className = 'msg good'; msg.textContent = 'Queued scan #' + data.id;
+    navigate('/scans/' + data.id);
+  } catch (e) {
+    msg.className = 'msg bad'; msg.textContent = e.message;
+  }
+}
+
+/* ---- one scan ---- */
+async function loadScan() {
+  const id = state.scanId;
+  let s;
+  try {
+    s = (await api('GET', '/api/v1/scans/' + id)).data;
+  } catch (e) {
+    if (e.status === 404 || e.status === 400) { show('view-missing'); stopTimers(); }
+    else $('conn').textContent = e.message;
+    return;
+  }
+  if (id !== state.scanId) return;
+  $('scan-title').textContent = 'Scan #' + s.id + ' · ' + s.type;
+  const st = $('scan-status');
+  st.textContent = s.status + (s.cancel_requested && s.status === 'running' ? ' (cancelling)' : '');
+  st.className = 'badge ' + s.status;
+  st.setAttribute('data-status', s.status);
+  $('scan-progress').style.width = Math.round((s.status === 'completed' ? 1 : s.progress) * 100) + '%';
+  $('scan-progress').parentElement.className = 'progress big' + (s.status === 'completed' ? ' done' : '');
+  $('btn-retry').disabled = !(s.allowed.retry && canOperate());
+  $('btn-cancel').disabled = !(s.allowed.cancel && canOperate());
+  $('scan-error').hidden = !s.error_code && !s.error_message;
+  $('scan-error-code').textContent = s.error_code || '';
+  $('scan-error-message').textContent = s.error_message || '';
+  const fields = [['targets', targetsText(s.targets)], ['attempt', s.attempt + ' of ' + s.max_attempts],
+    ['progress', Math.round(s.progress * 100) + '%'], ['worker', s.worker_id || '—'],
+    ['created', when(s.created_at)], ['claimed', when(s.claimed_at)],
+    ['finished', when(s.finished_at)], ['lease until', when(s.lease_expires_at)],
+    ['priority', String(s.priority)], ['time limit', s.time_limit_s + ' s'],
+    ['options', JSON.stringify(s.options || {})], ['summary', s.summary ? JSON.stringify(s.summary) : '—']];
+  if (s.error_detail) fields.push(['error detail (admin)', s.error_detail]);
+  $('scan-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+  $('events-body').replaceChildren(...s.events.map((e) => el('tr', {},
+    el('td', { text: when(e.at) }), el('td', { text: e.from || 'new' }), el('td', {}, badge(e.to)),
+    el('td', { text: String(e.attempt) }), el('td', { text: e.worker_id || '' }),
+    el('td', { text: e.reason || '' }))));
+  // Findings change only while a scan runs: a finished one loads them once.
+  if (!TERMINAL.includes(s.status) || state.findingsFor !== s.status) {
+    await loadFindings(id);
+    state.findingsFor = s.status;
+  }
+}
+
+async function loadFindings(id) {
+  const all = [];
+  let after = 0;
+  for (let page = 0; page < 10; page++) {
+    const { data } = await api('GET', '/api/v1/scans/' + id + '/findings?limit=1000&after=' + after);
+    all.push(...data.findings);
+    if (!data.next_cursor) break;
+    after = data.next_cursor;
+  }
+  $('findings-count').textContent = '(' + all.length + ')';
+  $('findings-empty').hidden = all.length > 0;
+  $('findings-body').replaceChildren(...all.map((f) => el('tr', { class: 'finding' },
+    el('td', { text: f.kind }), el('td', { text: f.target || '' }),
+    el('td', { text: f.port ? f.port + '/' + (f.proto || 'tcp') : '' }),
+    el('td', { text: f.service || '' }), el('td', { text: f.severity || '' }),
+    el('td', { text: f.title || '' }))));
+}
+
+async function act(what) {
+  const msg = $('scan-msg');
+  $('btn-retry').disabled = $('btn-cancel').disabled = true;
+  try {
+    const { data } = await api('POST', '/api/v1/scans/' + state.scanId + '/' + what);
+    msg.className = 'msg good';
+    msg.textContent = what === 'retry' ? 'Scan sent back to pending.'
+      : data.status === 'running' ? 'Cancel requested; the worker is stopping the scan.'
+      : 'Scan cancelled.';
+  } catch (e) {
+    msg.className = 'msg bad'; msg.textContent = e.message;
+  }
+  loadScan();
+}
+
+/* ---- routing ---- */
+function show(id) {
+  for (const v of ['view-list', 'view-scan', 'view-missing']) $(v).hidden = v !== id;
+}
+
+function route() {
+  stopTimers();
+  const m = location.pathname.match(/^\/scans\/(\d+)$/);
+  if (m) {
+    state.scanId = m[1]; state.findingsFor = null;
+    $('scan-msg').textContent = '';
+    $('findings-body').replaceChildren(); $('events-body').replaceChildren();
+    show('view-scan');
+    document.title = 'scanq · scan #' + m[1];
+    every(1500, loadScan);
+  } else if (location.pathname === '/') {
+    state.scanId = null;
+    show('view-list');
+    document.title = 'scanq';
+    every(2000, loadScans);
+    every(3000, loadQueue);
+  } else {
+    show('view-missing');
+  }
+}
+
+function navigate(path) {
+  if (location.pathname !== path) history.pushState(null, '', path);
+  route();
+}
+
+async function loadRole() {
+  try {
+    const { data } = await api('GET', '/api/v1/me');
+    state.role = data.role;
+    $('role').textContent = data.auth_required ? 'role: ' + data.role : 'no authentication (loopback)';
+  } catch (e) { $('role').textContent = ''; }
+}
+
+document.addEventListener('click', (ev) => {
+  const a = ev.target.closest('a[data-nav]');
+  if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
+  ev.preventDefault();
+  navigate(a.getAttribute('href'));
+});
+window.addEventListener('popstate', route);
+window.addEventListener('DOMContentLoaded', async () => {
+  $('filter-status').addEventListener('change', (e) => { state.status = e.target.value; loadScans(); });
+  $('btn-older').addEventListener('click', loadOlder);
+  $('submit-form').addEventListener('submit', submitScan);
+  $('btn-retry').addEventListener('click', () => act('retry'));
+  $('btn-cancel').addEventListener('click', () => act('cancel'));
+  $('btn-token').addEventListener('click', async () => { await askToken('Enter an API token.'); loadRole(); });
+  await loadRole();
+  route();
+});
