@@ -39,15 +39,26 @@ void cli_print_help(const struct cli_command *cmd)
 	       "Exit codes: 0 ok, 1 failure, 2 usage error.\n");
 }
 
+/* Prints "error: MESSAGE" as one line: control bytes from user input (an
+ * escape sequence in a target, a newline) are shown as '?'. */
+static void error_line(const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	fprintf(stderr, "error: %s\n", msg);
+}
+
 int cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	error_line(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return CLI_FAIL;
 }
 
@@ -56,11 +67,9 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	const struct cli_command *c = cli_find(cmd);
 	va_list ap;
 
-	fputs("error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	error_line(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (c)
 		fprintf(stderr, "usage: scanq %s\n", c->usage);
 	return CLI_USAGE;

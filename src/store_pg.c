@@ -11,8 +11,9 @@
  * clock (scanq_now_ms()), so leases mean the same thing on every host.
  * Status counts are kept by a trigger in the same transaction as each
  * change.  Every statement is prepared once per connection (PQprepare) and
- * takes its values as parameters.  A submission also sends
- * NOTIFY scanq_pending, delivered when it commits.
+ * takes its values as parameters.  Whatever makes a scan due now (a
+ * submission, an operator's retry, lease recovery, a hand-back) also sends
+ * NOTIFY scanq_pending, delivered when it commits (wakeup.c listens).
  *
  * Decisions (which action a failure leads to, the backoff) are the shared
  * ones of store.c and scan.c, so the two backends cannot drift apart.
@@ -136,6 +137,9 @@ static const struct migration {
 	  "CREATE INDEX scans_finished ON scans(finished_at) WHERE finished_at IS NOT NULL;" },
 	{ 5, "workers record when they stopped",
 	  "ALTER TABLE workers ADD COLUMN stopped_at BIGINT;" },
+	{ 6, "an index for the last minute's finished scans",
+	  "CREATE INDEX scan_events_finished ON scan_events(at)"
+	  " WHERE to_status IN ('completed', 'failed', 'cancelled');" },
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -1115,7 +1119,8 @@ static int pg_release(struct store *s, int64_t id, int attempt, const char *reas
 			goto fail;
 	} else if ((rc = to_pending(p, id, attempt, 0, 1, NULL)) != STORE_OK
 		   || (rc = add_event(p, id, "running", "pending", attempt, worker,
-				      reason ? reason : "handed back")) != STORE_OK) {
+				      reason ? reason : "handed back")) != STORE_OK
+		   || (rc = run0(p, P_NOTIFY, NULL)) != STORE_OK) {
 		goto fail;
 	}
 	return commit(p);
@@ -1162,9 +1167,11 @@ static int pg_recover_leases(struct store *s, int *recovered, int *failed)
 		ncanc += to == SCAN_CANCELLED;
 	}
 	PQclear(res);
+	/* Scans due again now: wake the listening workers, as a submission does. */
 	if ((rc = bump(p, "lease_recoveries", rows)) != STORE_OK
 	    || (rc = bump(p, "failed", nfail)) != STORE_OK
 	    || (rc = bump(p, "cancelled", ncanc)) != STORE_OK
+	    || (nrec && (rc = run0(p, P_NOTIFY, NULL)) != STORE_OK)
 	    || (rc = commit(p)) != STORE_OK)
 		goto fail;
 	if (recovered)

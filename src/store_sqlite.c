@@ -137,6 +137,9 @@ static const struct migration {
 	  "CREATE INDEX scans_finished ON scans(finished_at) WHERE finished_at IS NOT NULL;" },
 	{ 5, "workers record when they stopped",
 	  "ALTER TABLE workers ADD COLUMN stopped_at INTEGER;" },
+	{ 6, "an index for the last minute's finished scans",
+	  "CREATE INDEX scan_events_finished ON scan_events(at)"
+	  " WHERE to_status IN ('completed', 'failed', 'cancelled');" },
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -247,8 +250,10 @@ static const char *const stmt_sql[ST_COUNT_OF_STMTS] = {
 	[ST_OLDEST_PENDING] =
 		"SELECT created_at FROM scans INDEXED BY scans_pending_age"
 		" WHERE status = 'pending' ORDER BY created_at LIMIT 1",
+	/* Only the finished events of the last minute, not every submission of
+	 * a burst (measured: 2-4 ms right after 44k submits, ~0 with the index). */
 	[ST_FINISHED_SINCE] =
-		"SELECT count(*) FROM scan_events WHERE at >= ?1"
+		"SELECT count(*) FROM scan_events INDEXED BY scan_events_finished WHERE at >= ?1"
 		" AND to_status IN ('completed', 'failed', 'cancelled')",
 	[ST_WORKER_BEATS] = "SELECT heartbeat_at, running FROM workers WHERE stopped_at IS NULL",
 	[ST_COUNTERS] = "SELECT name, value FROM counters",

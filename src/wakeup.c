@@ -10,13 +10,69 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <libpq-fe.h>
 #include <sys/inotify.h>
 #include "wakeup.h"
 
 struct wakeup {
-	int fd;
+	int fd;				/* inotify; or the PostgreSQL socket */
 	char wal[NAME_MAX + 1];		/* basename of the WAL file */
+	PGconn *pg;			/* a LISTEN connection, or NULL */
 };
+
+/*
+ * PostgreSQL: a connection of its own that LISTENs on scanq_pending, which
+ * every submission and retry NOTIFYs when it commits (store_pg.c).  The
+ * socket is the descriptor to poll.
+ */
+static struct wakeup *listen_pg(const char *db_url)
+{
+	struct wakeup *w = calloc(1, sizeof *w);
+	PGresult *res;
+
+	if (!w)
+		return NULL;
+	w->pg = PQconnectdb(db_url);
+	if (PQstatus(w->pg) != CONNECTION_OK)
+		goto fail;
+	res = PQexec(w->pg, "LISTEN scanq_pending");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
+	if (PQsetnonblocking(w->pg, 1) != 0 || (w->fd = PQsocket(w->pg)) < 0)
+		goto fail;
+	return w;
+fail:
+	PQfinish(w->pg);
+	free(w);
+	return NULL;
+}
+
+/* Reads PostgreSQL notifications without blocking.  A broken connection
+ * reports a change (the worker claims, and polls on) and reconnects. */
+static int drain_pg(struct wakeup *w)
+{
+	PGnotify *n;
+	int changed = 0;
+
+	if (PQconsumeInput(w->pg) == 0 || PQstatus(w->pg) != CONNECTION_OK) {
+		PQreset(w->pg);
+		if (PQstatus(w->pg) == CONNECTION_OK) {
+			PGresult *res = PQexec(w->pg, "LISTEN scanq_pending");
+			PQclear(res);
+			PQsetnonblocking(w->pg, 1);
+		}
+		w->fd = PQsocket(w->pg);
+		return 1;
+	}
+	while ((n = PQnotifies(w->pg)) != NULL) {
+		changed = 1;
+		PQfreemem(n);
+	}
+	return changed;
+}
 
 struct wakeup *wakeup_new(const char *db_url)
 {
@@ -26,6 +82,8 @@ struct wakeup *wakeup_new(const char *db_url)
 
 	if (!path)
 		return NULL;
+	if (strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0)
+		return listen_pg(db_url);
 	if (strncmp(path, "sqlite://", 9) == 0)
 		path += 9;
 	else if (strstr(path, "://"))
@@ -74,6 +132,8 @@ int wakeup_drain(struct wakeup *w)
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	int changed = 0;
 
+	if (w->pg)
+		return drain_pg(w);
 	for (;;) {
 		ssize_t n = read(w->fd, buf, sizeof buf);
 
@@ -98,6 +158,9 @@ void wakeup_free(struct wakeup *w)
 {
 	if (!w)
 		return;
-	close(w->fd);
+	if (w->pg)
+		PQfinish(w->pg);	/* closes its socket */
+	else
+		close(w->fd);
 	free(w);
 }

@@ -11,6 +11,9 @@
  * Because a change can also be missed (another host, a file system without
  * inotify), the worker still polls at config.poll_ms as a fallback; the
  * wake-up only makes pickup fast, never correct.
+ *
+ * On PostgreSQL the same interface LISTENs on the channel scanq_pending,
+ * which submissions and retries NOTIFY when they commit.
  */
 #ifndef SCANQ_WAKEUP_H
 #define SCANQ_WAKEUP_H
@@ -18,17 +21,20 @@
 struct wakeup;
 
 /*
- * Watches the database named by `db_url` (sqlite://PATH or a plain path).
- * Returns NULL when the URL names no local SQLite file or inotify is not
- * available; the caller then polls.  Free with wakeup_free().
+ * Watches the database named by `db_url`: a local SQLite file (sqlite://PATH
+ * or a plain path) with inotify, or a PostgreSQL database with LISTEN.
+ * Returns NULL when neither is possible; the caller then polls.  Free with
+ * wakeup_free().
  */
 struct wakeup *wakeup_new(const char *db_url);
 
 /* The descriptor to poll for POLLIN. */
 int wakeup_fd(const struct wakeup *w);
 
-/* Reads the pending events without blocking.  Returns 1 if the database's
- * WAL file was written since the last call, 0 otherwise. */
+/* Reads the pending events without blocking.  Returns 1 if the database
+ * changed since the last call (or may have: a lost PostgreSQL connection),
+ * 0 otherwise.  The descriptor may change after a reconnect: ask
+ * wakeup_fd() again before each poll. */
 int wakeup_drain(struct wakeup *w);
 
 /* Closes the watch; NULL is a no-op. */

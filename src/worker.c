@@ -681,7 +681,8 @@ int worker_run(const struct worker_opts *o)
 
 	log_info("worker started", "worker=%s pid=%d concurrency=%d wakeup=%s lease_s=%d"
 		 " heartbeat_s=%d memory_limit=%s scanner=%s", w.name, (int)getpid(), o->concurrency,
-		 w.wake ? "inotify" : "poll", config.lease_s, config.heartbeat_s,
+		 !w.wake ? "poll" : store_backend(w.s)[0] == 'p' ? "listen" : "inotify",
+		 config.lease_s, config.heartbeat_s,
 		 spawn_memory_limit_supported() ? "on" : "off", w.lean[0] ? "scanq-scan" : "scanq");
 	next_beat = spawn_now_ms() + w.beat_ms;
 	for (;;) {

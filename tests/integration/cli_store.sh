@@ -45,6 +45,8 @@ bad 1 submit test-ok ";touch /tmp/x"
 bad 2 submit test-ok --script=evil
 bad 1 submit test-ok -- --script=evil
 bad 1 submit test-ok ""
+bad 1 submit test-ok $'\e[31mred\nline'   # an escape sequence and a newline
+sq submit test-ok $'\e[31m' 2>&1 | grep -q $'\e' && fail "an escape byte reached the terminal"
 bad 1 submit test-ok 192.0.2.7          # refused at submit: never contacted
 bad 1 submit test-ok 127.0.0.0/8        # 16M addresses, over the cap
 bad 1 submit test-ok 127.0.0.1 --ports 70000
