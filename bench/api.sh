@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/api.sh — HTTP API throughput and latency with wrk, on a SQLite
 # database holding BENCH_SCANS (default 1,000,000) scans, default
-# durability (WAL, synchronous=NORMAL as `scanq serve` opens it).
+# durability (WAL, synchronous=FULL, as `scanq serve` opens it).
 #
 #   SCANQ=build/scanq sh bench/api.sh
 #

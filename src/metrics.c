@@ -7,7 +7,6 @@
  * counters, so a scrape costs a handful of indexed reads however many
  * scans the table holds.
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,8 +24,9 @@
 /* Upper bounds (seconds) of the histogram buckets; +Inf is implicit. */
 static const double http_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1 };
 #define NHTTP_BOUNDS (sizeof http_bounds / sizeof http_bounds[0])
-static const double scan_bounds[] = { 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600 };
+static const double scan_bounds[] = STORE_DURATION_BOUNDS_S;
 #define NSCAN_BOUNDS (sizeof scan_bounds / sizeof scan_bounds[0])
+_Static_assert(NSCAN_BOUNDS + 1 == STORE_DURATION_BUCKETS, "one bucket per bound, and +Inf");
 
 struct metrics {
 	const char *const *names;
@@ -35,12 +35,6 @@ struct metrics {
 	uint64_t http_buckets[NHTTP_BOUNDS + 1];	/* non-cumulative; last is +Inf */
 	uint64_t http_count;
 	uint64_t http_sum_us;
-
-	pthread_mutex_t scan_lock;	/* guards the scan histogram below */
-	int64_t seen_id;		/* newest completed scan counted */
-	uint64_t scan_buckets[NSCAN_BOUNDS + 1];
-	uint64_t scan_count;
-	double scan_sum;
 };
 
 struct metrics *metrics_new(const char *const *names, int n)
@@ -51,15 +45,11 @@ struct metrics *metrics_new(const char *const *names, int n)
 		return NULL;
 	m->names = names;
 	m->nroutes = n;
-	pthread_mutex_init(&m->scan_lock, NULL);
 	return m;
 }
 
 void metrics_free(struct metrics *m)
 {
-	if (!m)
-		return;
-	pthread_mutex_destroy(&m->scan_lock);
 	free(m);
 }
 
@@ -130,67 +120,6 @@ static void put(struct text *t, const char *fmt, ...)
 		t->buf = nb;
 		t->cap = ncap;
 	}
-}
-
-/* ---- the scan duration histogram --------------------------------------------- */
-
-static void observe_scan(struct metrics *m, const struct scan *sc)
-{
-	double d;
-	size_t b = 0;
-
-	if (!sc->claimed_at || sc->finished_at < sc->claimed_at)
-		return;
-	d = (double)(sc->finished_at - sc->claimed_at) / 1000.0;
-	while (b < NSCAN_BOUNDS && d > scan_bounds[b])
-		b++;
-	m->scan_buckets[b]++;
-	m->scan_count++;
-	m->scan_sum += d;
-}
-
-/*
- * Counts the completed scans newer than the last one seen, newest first,
- * page by page (status + id index), at most METRICS_SCAN_PAGES pages.  The
- * first scrape of a process counts the newest page only.  Duration is the
- * last attempt's, claimed_at to finished_at.  Caller holds scan_lock.
- */
-static int feed_scans(struct metrics *m, struct store *s)
-{
-	struct scan_filter f = { .status = SCAN_COMPLETED, .limit = 1 };
-	int64_t newest = m->seen_id;
-	int pages = m->seen_id ? METRICS_SCAN_PAGES : 1;
-	struct scan *probe = NULL;
-	size_t np = 0;
-
-	/* Most scrapes find nothing new: one row tells. */
-	if (store_list(s, &f, &probe, &np) != STORE_OK)
-		return -1;
-	int nothing_new = np == 0 || probe[0].id <= m->seen_id;
-	scan_array_free(probe, np);
-	if (nothing_new)
-		return 0;
-	f.limit = STORE_LIST_MAX;
-	for (int p = 0; p < pages; p++) {
-		struct scan *arr = NULL;
-		size_t n = 0, i;
-
-		if (store_list(s, &f, &arr, &n) != STORE_OK)
-			return -1;
-		for (i = 0; i < n && arr[i].id > m->seen_id; i++) {
-			if (arr[i].id > newest)
-				newest = arr[i].id;
-			observe_scan(m, &arr[i]);
-		}
-		int more = i == n && n == (size_t)f.limit;
-		if (n)
-			f.before_id = arr[n - 1].id;
-		scan_array_free(arr, n);
-		if (!more)
-			break;
-	}
-	m->seen_id = newest;
-	return 0;
 }
 
 /* ---- rendering --------------------------------------------------------------- */
@@ -314,29 +243,24 @@ int metrics_render(struct metrics *m, struct store *s, char **text, size_t *len)
 	struct queue_status q;
 	struct store_counters c;
 	struct text t = { 0 };
-	uint64_t sb[NSCAN_BOUNDS + 1], scount;
-	double ssum;
+	uint64_t sb[STORE_DURATION_BUCKETS];
 
 	if (store_queue_status(s, &q) != STORE_OK || store_counters(s, &c) != STORE_OK)
 		return -1;
-	pthread_mutex_lock(&m->scan_lock);
-	if (feed_scans(m, s) < 0) {
-		pthread_mutex_unlock(&m->scan_lock);
-		return -1;
-	}
-	memcpy(sb, m->scan_buckets, sizeof sb);
-	scount = m->scan_count;
-	ssum = m->scan_sum;
-	pthread_mutex_unlock(&m->scan_lock);
+	for (int b = 0; b < STORE_DURATION_BUCKETS; b++)
+		sb[b] = (uint64_t)c.duration_buckets[b];
 
 	t.cap = 16384;
 	if (!(t.buf = malloc(t.cap)))
 		return -1;
 	t.buf[0] = '\0';
 	render_scans(&t, &q, &c);
+	/* Kept by the database in each completion's transaction: exact, and the
+	 * same from every serve process sharing the database. */
 	histogram(&t, "scanq_scan_duration_seconds",
-		  "Run time of completed scans' last attempt (seen by this process).",
-		  scan_bounds, NSCAN_BOUNDS, sb, scount, ssum);
+		  "Run time of completed scans' last attempt (claimed to finished).",
+		  scan_bounds, NSCAN_BOUNDS, sb, (uint64_t)c.duration_count,
+		  (double)c.duration_sum_ms / 1000.0);
 	render_http(m, &t);
 	*text = t.buf;
 	*len = t.len;

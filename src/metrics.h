@@ -5,9 +5,8 @@
  * (store_counters, store_queue_status: no COUNT(*) over the scans table),
  * and this process's own counters of HTTP requests by route and status
  * code, updated lock-free by the server threads.  The scan-duration
- * histogram is fed incrementally: each scrape reads only the completed
- * scans newer than the last one it saw (at most METRICS_SCAN_PAGES pages),
- * so its cost does not grow with the table.
+ * histogram is counters too: the database sorts each completion into its
+ * bucket in the completing transaction (store.h, STORE_DURATION_BOUNDS_S).
  */
 #ifndef SCANQ_METRICS_H
 #define SCANQ_METRICS_H
@@ -18,7 +17,6 @@ struct store;
 struct metrics;
 
 #define METRICS_ROUTES_MAX  64	/* routes counted separately */
-#define METRICS_SCAN_PAGES  10	/* pages of new completed scans read per scrape */
 #define METRICS_TEXT_MAX    (512 * 1024)	/* cap of one exposition */
 
 /*

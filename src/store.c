@@ -277,6 +277,36 @@ json_t *finding_to_json(const struct finding *f)
 	return o;
 }
 
+void store_counter_set(struct store_counters *c, const char *name, int64_t value)
+{
+	static const struct { const char *name; size_t off; } map[] = {
+		{ "submitted", offsetof(struct store_counters, submitted) },
+		{ "claims", offsetof(struct store_counters, claims) },
+		{ "completed", offsetof(struct store_counters, completed) },
+		{ "failed", offsetof(struct store_counters, failed) },
+		{ "cancelled", offsetof(struct store_counters, cancelled) },
+		{ "retries", offsetof(struct store_counters, retries) },
+		{ "lease_recoveries", offsetof(struct store_counters, lease_recoveries) },
+		{ "fenced_writes", offsetof(struct store_counters, fenced_writes) },
+		{ "scan_duration_count", offsetof(struct store_counters, duration_count) },
+		{ "scan_duration_sum_ms", offsetof(struct store_counters, duration_sum_ms) },
+	};
+	char *end;
+	long b;
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+		if (strcmp(name, map[i].name) == 0) {
+			*(int64_t *)((char *)c + map[i].off) = value;
+			return;
+		}
+	}
+	if (strncmp(name, "scan_duration_b", 15) == 0) {
+		b = strtol(name + 15, &end, 10);
+		if (!*end && b >= 0 && b < STORE_DURATION_BUCKETS)
+			c->duration_buckets[b] = value;
+	}
+}
+
 enum scan_action store_failure_action(int used, int max, int cancel_requested, int retryable)
 {
 	if (cancel_requested)

@@ -316,6 +316,12 @@ int store_queue_status(struct store *s, struct queue_status *q);
 /* The JSON form of a queue status (CLI and API).  Returns a new reference. */
 json_t *queue_status_to_json(const struct queue_status *q);
 
+/* Upper bounds (seconds) of the scan-duration histogram's buckets; a last
+ * bucket (+Inf) follows.  Migration 7 of each backend sorts completions
+ * into the same buckets (test_store checks that they agree). */
+#define STORE_DURATION_BOUNDS_S { 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600 }
+#define STORE_DURATION_BUCKETS 12
+
 /* Monotonic counters kept in the database. */
 struct store_counters {
 	int64_t submitted;
@@ -326,6 +332,12 @@ struct store_counters {
 	int64_t retries;		/* attempts sent back to pending after an error */
 	int64_t lease_recoveries;
 	int64_t fenced_writes;		/* late writes rejected by fencing */
+	/* Completed scans by the run time of their last attempt (claimed_at to
+	 * finished_at), counted in the transaction that completed them:
+	 * non-cumulative buckets, the count and the sum. */
+	int64_t duration_buckets[STORE_DURATION_BUCKETS];
+	int64_t duration_count;
+	int64_t duration_sum_ms;
 };
 
 int store_counters(struct store *s, struct store_counters *c);

@@ -75,6 +75,10 @@ struct store *store_sqlite_open(const char *path, int flags, char *err, size_t e
  */
 enum scan_action store_failure_action(int used, int max, int cancel_requested, int retryable);
 
+/* Sets the field of *c that the counters row `name` holds; unknown names
+ * are ignored.  Both backends read their counters table through it. */
+void store_counter_set(struct store_counters *c, const char *name, int64_t value);
+
 /* The retry delay after attempt number `used` (1-based) failed:
  * base * 2^(used-1), capped at one hour, times a jitter in [0.5, 1.5). */
 int64_t store_backoff_ms(int used, int base_ms);

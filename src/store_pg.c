@@ -140,6 +140,20 @@ static const struct migration {
 	{ 6, "an index for the last minute's finished scans",
 	  "CREATE INDEX scan_events_finished ON scan_events(at)"
 	  " WHERE to_status IN ('completed', 'failed', 'cancelled');" },
+	{ 7, "the scan duration histogram, kept by a trigger",
+	  "INSERT INTO counters(name, value) VALUES ('scan_duration_count', 0),"
+	  " ('scan_duration_sum_ms', 0), ('scan_duration_b0', 0), ('scan_duration_b1', 0), ('scan_duration_b2', 0), ('scan_duration_b3', 0), ('scan_duration_b4', 0), ('scan_duration_b5', 0), ('scan_duration_b6', 0), ('scan_duration_b7', 0), ('scan_duration_b8', 0), ('scan_duration_b9', 0), ('scan_duration_b10', 0), ('scan_duration_b11', 0);"
+	  "CREATE FUNCTION scanq_duration() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	  " UPDATE counters SET value = value + 1 WHERE name = 'scan_duration_count';"
+	  " UPDATE counters SET value = value + NEW.finished_at - NEW.claimed_at"
+	  "  WHERE name = 'scan_duration_sum_ms';"
+	  " UPDATE counters SET value = value + 1 WHERE name = 'scan_duration_b' ||"
+	  "  (CASE WHEN NEW.finished_at - NEW.claimed_at <= 1000 THEN 0 WHEN NEW.finished_at - NEW.claimed_at <= 5000 THEN 1 WHEN NEW.finished_at - NEW.claimed_at <= 10000 THEN 2 WHEN NEW.finished_at - NEW.claimed_at <= 30000 THEN 3 WHEN NEW.finished_at - NEW.claimed_at <= 60000 THEN 4 WHEN NEW.finished_at - NEW.claimed_at <= 300000 THEN 5 WHEN NEW.finished_at - NEW.claimed_at <= 900000 THEN 6 WHEN NEW.finished_at - NEW.claimed_at <= 1800000 THEN 7 WHEN NEW.finished_at - NEW.claimed_at <= 3600000 THEN 8 WHEN NEW.finished_at - NEW.claimed_at <= 7200000 THEN 9 WHEN NEW.finished_at - NEW.claimed_at <= 21600000 THEN 10 ELSE 11 END);"
+	  " RETURN NULL; END $$;"
+	  "CREATE TRIGGER scans_duration AFTER UPDATE OF status ON scans FOR EACH ROW"
+	  " WHEN (NEW.status = 'completed' AND OLD.status IS DISTINCT FROM NEW.status"
+	  " AND NEW.claimed_at IS NOT NULL AND NEW.finished_at >= NEW.claimed_at)"
+	  " EXECUTE FUNCTION scanq_duration();" },
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -1487,16 +1501,6 @@ fail:
 
 static int pg_counters(struct store *s, struct store_counters *c)
 {
-	static const struct { const char *name; size_t off; } map[] = {
-		{ "submitted", offsetof(struct store_counters, submitted) },
-		{ "claims", offsetof(struct store_counters, claims) },
-		{ "completed", offsetof(struct store_counters, completed) },
-		{ "failed", offsetof(struct store_counters, failed) },
-		{ "cancelled", offsetof(struct store_counters, cancelled) },
-		{ "retries", offsetof(struct store_counters, retries) },
-		{ "lease_recoveries", offsetof(struct store_counters, lease_recoveries) },
-		{ "fenced_writes", offsetof(struct store_counters, fenced_writes) },
-	};
 	struct pg *p = PG(s);
 	PGresult *res;
 	int rc;
@@ -1505,9 +1509,7 @@ static int pg_counters(struct store *s, struct store_counters *c)
 	if (!(res = run(p, P_COUNTERS, NULL, &rc)))
 		return rc;
 	for (int i = 0; i < PQntuples(res); i++)
-		for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
-			if (strcmp(PQgetvalue(res, i, 0), map[k].name) == 0)
-				*(int64_t *)((char *)c + map[k].off) = i64(res, i, 1);
+		store_counter_set(c, PQgetvalue(res, i, 0), i64(res, i, 1));
 	PQclear(res);
 	return STORE_OK;
 }

@@ -140,6 +140,18 @@ static const struct migration {
 	{ 6, "an index for the last minute's finished scans",
 	  "CREATE INDEX scan_events_finished ON scan_events(at)"
 	  " WHERE to_status IN ('completed', 'failed', 'cancelled');" },
+	{ 7, "the scan duration histogram, kept by a trigger",
+	  "INSERT INTO counters(name, value) VALUES ('scan_duration_count', 0),"
+	  " ('scan_duration_sum_ms', 0), ('scan_duration_b0', 0), ('scan_duration_b1', 0), ('scan_duration_b2', 0), ('scan_duration_b3', 0), ('scan_duration_b4', 0), ('scan_duration_b5', 0), ('scan_duration_b6', 0), ('scan_duration_b7', 0), ('scan_duration_b8', 0), ('scan_duration_b9', 0), ('scan_duration_b10', 0), ('scan_duration_b11', 0);"
+	  "CREATE TRIGGER scans_duration AFTER UPDATE OF status ON scans"
+	  " WHEN NEW.status = 'completed' AND NEW.claimed_at IS NOT NULL"
+	  " AND NEW.finished_at >= NEW.claimed_at BEGIN"
+	  " UPDATE counters SET value = value + 1 WHERE name = 'scan_duration_count';"
+	  " UPDATE counters SET value = value + NEW.finished_at - NEW.claimed_at"
+	  "  WHERE name = 'scan_duration_sum_ms';"
+	  " UPDATE counters SET value = value + 1 WHERE name = 'scan_duration_b' ||"
+	  "  (CASE WHEN NEW.finished_at - NEW.claimed_at <= 1000 THEN 0 WHEN NEW.finished_at - NEW.claimed_at <= 5000 THEN 1 WHEN NEW.finished_at - NEW.claimed_at <= 10000 THEN 2 WHEN NEW.finished_at - NEW.claimed_at <= 30000 THEN 3 WHEN NEW.finished_at - NEW.claimed_at <= 60000 THEN 4 WHEN NEW.finished_at - NEW.claimed_at <= 300000 THEN 5 WHEN NEW.finished_at - NEW.claimed_at <= 900000 THEN 6 WHEN NEW.finished_at - NEW.claimed_at <= 1800000 THEN 7 WHEN NEW.finished_at - NEW.claimed_at <= 3600000 THEN 8 WHEN NEW.finished_at - NEW.claimed_at <= 7200000 THEN 9 WHEN NEW.finished_at - NEW.claimed_at <= 21600000 THEN 10 ELSE 11 END);"
+	  " END;" },
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -1634,27 +1646,14 @@ static int sq_counters(struct store *s, struct store_counters *c)
 {
 	struct sq *q = SQ(s);
 	sqlite3_stmt *st = prep(q, ST_COUNTERS);
-	static const struct { const char *name; size_t off; } map[] = {
-		{ "submitted", offsetof(struct store_counters, submitted) },
-		{ "claims", offsetof(struct store_counters, claims) },
-		{ "completed", offsetof(struct store_counters, completed) },
-		{ "failed", offsetof(struct store_counters, failed) },
-		{ "cancelled", offsetof(struct store_counters, cancelled) },
-		{ "retries", offsetof(struct store_counters, retries) },
-		{ "lease_recoveries", offsetof(struct store_counters, lease_recoveries) },
-		{ "fenced_writes", offsetof(struct store_counters, fenced_writes) },
-	};
 	int rc;
 
 	memset(c, 0, sizeof *c);
 	if (!st)
 		return STORE_ERROR;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-			if (strcmp(name, map[i].name) == 0)
-				*(int64_t *)((char *)c + map[i].off) = sqlite3_column_int64(st, 1);
-	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		store_counter_set(c, (const char *)sqlite3_column_text(st, 0),
+				  sqlite3_column_int64(st, 1));
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? STORE_OK : db_fail(q, "reading counters");
 }

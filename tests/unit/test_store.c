@@ -506,6 +506,41 @@ static void a_grouped_completion_fences_each_scan_on_its_own(void **state)
 	assert_int_equal(status_of(f->s, b), SCAN_RUNNING);
 }
 
+static void completions_are_counted_in_the_duration_bucket_of_their_run_time(void **state)
+{
+	struct fixture *f = *state;
+	static const double bounds[] = STORE_DURATION_BOUNDS_S;
+	enum { NB = sizeof bounds / sizeof bounds[0] };
+	int64_t want[STORE_DURATION_BUCKETS] = { 0 }, sum = 0;
+	struct store_counters c;
+	char sql[256];
+
+	/* A quarter second either side of each bound (the completion itself
+	 * happens a moment after the pretended claim time). */
+	for (int i = 0; i < NB; i++) {
+		for (int past = 0; past < 2; past++) {
+			int64_t ms = (int64_t)(bounds[i] * 1000) + (past ? 250 : -250);
+			int64_t id = submit_one(f->s, NULL, 3, 0);
+			int att = claim_one(f->s, id, 60000);
+
+			/* Pretend it was claimed `ms` ago, then finish it now. */
+			snprintf(sql, sizeof sql, "UPDATE scans SET claimed_at = %lld WHERE id = %lld",
+				 (long long)(scan_now_ms() - ms), (long long)id);
+			db_exec(f, sql);
+			assert_int_equal(store_complete(f->s, id, att, NULL, NULL, 0), STORE_OK);
+			want[i + past]++;
+			sum += ms;
+		}
+	}
+	assert_int_equal(store_counters(f->s, &c), STORE_OK);
+	assert_int_equal(c.duration_count, 2 * NB);
+	for (int b = 0; b < STORE_DURATION_BUCKETS; b++)
+		assert_int_equal(c.duration_buckets[b], want[b]);
+	/* finished_at is a little after that "now": the sum is at least the
+	 * pretended run times, and not much more. */
+	assert_true(c.duration_sum_ms >= sum && c.duration_sum_ms < sum + 2 * NB * 250);
+}
+
 /* ---- leases --------------------------------------------------------------------- */
 
 static void an_expired_lease_sends_the_scan_back_to_pending(void **state)
@@ -983,6 +1018,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(forbidden_transitions_are_refused_and_change_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_zombie_workers_late_completion_is_rejected_and_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_grouped_completion_fences_each_scan_on_its_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(completions_are_counted_in_the_duration_bucket_of_their_run_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_expired_lease_sends_the_scan_back_to_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_expired_lease_with_no_attempts_left_fails_with_worker_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_expired_lease_of_a_cancelled_scan_ends_cancelled, setup, teardown),
