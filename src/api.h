@@ -34,7 +34,7 @@
 #include "submit.h"
 
 #define API_TIMEOUT_S     30	/* idle connection timeout */
-#define API_THREADS       4	/* default server threads */
+#define API_THREADS_MIN   2	/* default server threads: one per online CPU, at least this */
 #define API_LIST_DEFAULT  50	/* default page size of list endpoints */
 #define API_EVENTS_MAX    500	/* events shown with one scan */
 
@@ -45,7 +45,7 @@ struct api_options {
 	const char *db_url;	/* the store every thread opens */
 	const char *self;	/* path of the executable (finds web/), may be NULL */
 	const char *web_dir;	/* NULL: search (see above) */
-	int threads;		/* 0: API_THREADS */
+	int threads;		/* 0: one per online CPU (at least API_THREADS_MIN) */
 };
 
 /*
