@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 #include "api.h"
+#include "num.h"
 #include "auth.h"
 #include "config.h"
 #include "log.h"
@@ -387,29 +388,13 @@ static const char *query(struct req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* Parses a whole decimal integer in [min, max].  Returns 0 or -1. */
-static int parse_ll(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	long long v;
-
-	if (!s || !*s || strlen(s) > 20 || !((*s >= '0' && *s <= '9') || *s == '-'))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* The {id} of the path.  Returns 0, or -1 after answering 400. */
 static int path_id(struct req *r, int64_t *id, enum MHD_Result *ret)
 {
 	long long v;
 	char c[80];
 
-	if (parse_ll(r->param, 1, INT64_MAX, &v) < 0) {
+	if (num_parse(r->param, 1, INT64_MAX, &v) < 0) {
 		*ret = problem(r, 400, "invalid_id", "scan id must be a positive integer, not '%s'",
 			       clean(r->param, c, sizeof c));
 		return -1;
@@ -755,13 +740,13 @@ static enum MHD_Result h_list(struct req *r)
 		f.type = type;
 	}
 	if (lim) {
-		if (parse_ll(lim, 1, STORE_LIST_MAX, &v) < 0)
+		if (num_parse(lim, 1, STORE_LIST_MAX, &v) < 0)
 			return problem(r, 400, "invalid_query", "limit must be from 1 to %d",
 				       STORE_LIST_MAX);
 		f.limit = (int)v;
 	}
 	if (cur && *cur) {
-		if (parse_ll(cur, 1, INT64_MAX, &v) < 0)
+		if (num_parse(cur, 1, INT64_MAX, &v) < 0)
 			return problem(r, 400, "invalid_query", "cursor must be a scan id");
 		f.before_id = v;
 	}
@@ -826,12 +811,12 @@ static enum MHD_Result h_findings(struct req *r)
 	if (path_id(r, &id, &ret) < 0)
 		return ret;
 	if (after && *after) {
-		if (parse_ll(after, 0, INT64_MAX, &v) < 0)
+		if (num_parse(after, 0, INT64_MAX, &v) < 0)
 			return problem(r, 400, "invalid_query", "after must be a finding id");
 		after_id = v;
 	}
 	if (lim) {
-		if (parse_ll(lim, 1, STORE_LIST_MAX, &v) < 0)
+		if (num_parse(lim, 1, STORE_LIST_MAX, &v) < 0)
 			return problem(r, 400, "invalid_query", "limit must be from 1 to %d",
 				       STORE_LIST_MAX);
 		limit = (int)v;
@@ -1111,7 +1096,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * the connection).  Every other answer waits for the next call:
 		 * answering in this first one would cost the keep-alive. */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && (parse_ll(cl, 0, LLONG_MAX, &v) < 0 || (unsigned long long)v > a->body_max))
+		if (cl && (num_parse(cl, 0, LLONG_MAX, &v) < 0 || (unsigned long long)v > a->body_max))
 			return problem(r, 413, "body_too_large", "the body is larger than %zu bytes",
 				       a->body_max);
 		return MHD_YES;
@@ -1201,7 +1186,7 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *s
 		memcpy(host, s, hl);
 	}
 	host[hl] = '\0';
-	if (parse_ll(colon + 1, 0, 65535, &port) < 0)
+	if (num_parse(colon + 1, 0, 65535, &port) < 0)
 		return -1;
 	if (strcmp(host, "localhost") == 0)
 		snprintf(host, sizeof host, "127.0.0.1");

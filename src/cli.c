@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "num.h"
 #include "store.h"
 
 const struct cli_command *cli_find(const char *name)
@@ -94,26 +95,11 @@ struct store *cli_open_store(struct cli *cli)
 	return s;
 }
 
-int cli_parse_int(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	long long v;
-
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int cli_parse_id(const char *s, int64_t *id)
 {
 	long long v;
 
-	if (cli_parse_int(s, 1, INT64_MAX, &v) < 0)
+	if (num_parse(s, 1, INT64_MAX, &v) < 0)
 		return -1;
 	*id = (int64_t)v;
 	return 0;

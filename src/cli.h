@@ -58,10 +58,6 @@ int cli_bad_option(const char *cmd, char **argv, int c);
  * or NULL after printing the reason.  Free with store_close(). */
 struct store *cli_open_store(struct cli *cli);
 
-/* Parses a whole decimal integer in [min, max].  Returns 0, or -1 for
- * anything else (empty, junk, overflow). */
-int cli_parse_int(const char *s, long long min, long long max, long long *out);
-
 /* Parses a scan id (a positive integer).  Returns 0 or -1. */
 int cli_parse_id(const char *s, int64_t *id);
 

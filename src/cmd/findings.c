@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "cli.h"
+#include "num.h"
 #include "cmd/cmd.h"
 #include "store.h"
 
@@ -44,7 +45,7 @@ int cmd_findings(int argc, char **argv, struct cli *cli)
 			json = 1;
 			break;
 		case 'l':
-			if (cli_parse_int(optarg, 1, FINDINGS_MAX_LIMIT, &limit) < 0)
+			if (num_parse(optarg, 1, FINDINGS_MAX_LIMIT, &limit) < 0)
 				return cli_usage("findings", "--limit must be 1..%d", FINDINGS_MAX_LIMIT);
 			break;
 		default:

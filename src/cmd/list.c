@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "num.h"
 #include "cmd/cmd.h"
 #include "store.h"
 
@@ -42,12 +43,12 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 			f.type = optarg;
 			break;
 		case 'l':
-			if (cli_parse_int(optarg, 1, STORE_LIST_MAX, &v))
+			if (num_parse(optarg, 1, STORE_LIST_MAX, &v))
 				return cli_usage("list", "--limit must be from 1 to %d", STORE_LIST_MAX);
 			f.limit = (int)v;
 			break;
 		case 'b':
-			if (cli_parse_int(optarg, 1, INT64_MAX, &v))
+			if (num_parse(optarg, 1, INT64_MAX, &v))
 				return cli_usage("list", "--before must be a scan id");
 			f.before_id = v;
 			break;

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include "cli.h"
+#include "num.h"
 #include "cmd/cmd.h"
 #include "store.h"
 
@@ -26,7 +27,7 @@ int cmd_migrate(int argc, char **argv, struct cli *cli)
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (cli_parse_int(optarg, 1, 1000, &to))
+			if (num_parse(optarg, 1, 1000, &to))
 				return cli_usage("migrate", "--to must be a schema version");
 			break;
 		case 's': status_only = 1; break;

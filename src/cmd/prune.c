@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include "cli.h"
+#include "num.h"
 #include "cmd/cmd.h"
 #include "config.h"
 #include "store.h"
@@ -30,11 +31,11 @@ int cmd_prune(int argc, char **argv, struct cli *cli)
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (cli_parse_int(optarg, 0, 36500, &days))
+			if (num_parse(optarg, 0, 36500, &days))
 				return cli_usage("prune", "--older-than-days must be from 0 to 36500");
 			break;
 		case 'b':
-			if (cli_parse_int(optarg, 1, 100000, &batch))
+			if (num_parse(optarg, 1, 100000, &batch))
 				return cli_usage("prune", "--batch must be from 1 to 100000");
 			break;
 		case 'n': dry = 1; break;

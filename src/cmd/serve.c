@@ -12,6 +12,7 @@
 #include <time.h>
 #include "api.h"
 #include "cli.h"
+#include "num.h"
 #include "cmd/cmd.h"
 #include "config.h"
 #include "supervisor.h"
@@ -66,19 +67,19 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
-			if (cli_parse_int(optarg, 0, SUPERVISOR_WORKERS_MAX, &v) < 0)
+			if (num_parse(optarg, 0, SUPERVISOR_WORKERS_MAX, &v) < 0)
 				return cli_usage("serve", "--workers must be 0..%d",
 						 SUPERVISOR_WORKERS_MAX);
 			sup.workers = (int)v;
 			break;
 		case 'c':
-			if (cli_parse_int(optarg, 1, WORKER_CONCURRENCY_MAX, &v) < 0)
+			if (num_parse(optarg, 1, WORKER_CONCURRENCY_MAX, &v) < 0)
 				return cli_usage("serve", "--concurrency must be 1..%d",
 						 WORKER_CONCURRENCY_MAX);
 			sup.concurrency = (int)v;
 			break;
 		case 'm':
-			if (cli_parse_int(optarg, 0, 1000000000, &v) < 0)
+			if (num_parse(optarg, 0, 1000000000, &v) < 0)
 				return cli_usage("serve", "--max-scans-per-worker must be 0 or more");
 			sup.max_scans = (int)v;
 			break;

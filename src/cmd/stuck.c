@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "cli.h"
+#include "num.h"
 #include "cmd/cmd.h"
 #include "config.h"
 #include "store.h"
@@ -44,7 +45,7 @@ int cmd_stuck(int argc, char **argv, struct cli *cli)
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			if (cli_parse_int(optarg, 0, 24 * 365, &hours))
+			if (num_parse(optarg, 0, 24 * 365, &hours))
 				return cli_usage("stuck", "--max-age-hours must be from 0 to 8760");
 			break;
 		case 'r': recover = 1; break;

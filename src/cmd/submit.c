@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "cli.h"
+#include "num.h"
 #include "cmd/cmd.h"
 #include "store.h"
 #include "submit.h"
@@ -35,17 +36,17 @@ int cmd_submit(int argc, char **argv, struct cli *cli)
 		switch (c) {
 		case 'p': in.ports = optarg; break;
 		case 'P':
-			if (cli_parse_int(optarg, SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX, &in.priority))
+			if (num_parse(optarg, SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX, &in.priority))
 				return cli_usage("submit", "--priority must be an integer from %d to %d",
 						 SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX);
 			break;
 		case 'm':
-			if (cli_parse_int(optarg, 1, SCAN_ATTEMPTS_MAX, &in.max_attempts))
+			if (num_parse(optarg, 1, SCAN_ATTEMPTS_MAX, &in.max_attempts))
 				return cli_usage("submit", "--max-attempts must be an integer from 1 to %d",
 						 SCAN_ATTEMPTS_MAX);
 			break;
 		case 't':
-			if (cli_parse_int(optarg, 1, SCAN_TIME_LIMIT_MAX, &in.time_limit_s))
+			if (num_parse(optarg, 1, SCAN_TIME_LIMIT_MAX, &in.time_limit_s))
 				return cli_usage("submit", "--time-limit must be seconds from 1 to %d",
 						 SCAN_TIME_LIMIT_MAX);
 			break;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "num.h"
 #include "cmd/cmd.h"
 #include "config.h"
 #include "scan.h"
@@ -36,7 +37,7 @@ int cmd_worker(int argc, char **argv, struct cli *cli)
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			if (cli_parse_int(optarg, 1, WORKER_CONCURRENCY_MAX, &v) < 0)
+			if (num_parse(optarg, 1, WORKER_CONCURRENCY_MAX, &v) < 0)
 				return cli_usage("worker", "--concurrency must be 1..%d",
 						 WORKER_CONCURRENCY_MAX);
 			o.concurrency = (int)v;
@@ -51,7 +52,7 @@ int cmd_worker(int argc, char **argv, struct cli *cli)
 			o.once = 1;
 			break;
 		case 'm':
-			if (cli_parse_int(optarg, 1, 1000000000, &v) < 0)
+			if (num_parse(optarg, 1, 1000000000, &v) < 0)
 				return cli_usage("worker", "--max-scans must be a positive number");
 			o.max_scans = (int)v;
 			break;
@@ -59,7 +60,7 @@ int cmd_worker(int argc, char **argv, struct cli *cli)
 			o.recover_leases = 0;
 			break;
 		case 'H':
-			if (cli_parse_int(optarg, 3, 1024, &v) < 0)
+			if (num_parse(optarg, 3, 1024, &v) < 0)
 				return cli_usage("worker", "--heartbeat-fd must be a descriptor 3..1024");
 			o.heartbeat_fd = (int)v;
 			break;

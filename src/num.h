@@ -1,0 +1,13 @@
+/*
+ * num.h — parsing numbers that come from people and from the network: the
+ * command line, query strings, headers.  Strict on purpose: the whole
+ * string must be one decimal integer, with no spaces or '+' around it.
+ */
+#ifndef SCANQ_NUM_H
+#define SCANQ_NUM_H
+
+/* Parses a whole decimal integer in [min, max].  Returns 0 and sets *out,
+ * or -1 for anything else (empty, spaces, junk, overflow, out of range). */
+int num_parse(const char *s, long long min, long long max, long long *out);
+
+#endif
