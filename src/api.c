@@ -619,24 +619,8 @@ static enum MHD_Result h_workers(struct req *r)
 	if (store_worker_list(r->s, &ws, &n) != STORE_OK)
 		return store_problem(r, "worker list");
 	arr = json_array();
-	for (size_t i = 0; i < n; i++) {
-		const struct worker_info *w = &ws[i];
-		char started[40], beat[40];
-		json_t *ids = json_array();
-		const char *state = now - w->heartbeat_at > STORE_WORKER_DEAD_MS ? "dead"
-				    : w->running > 0 ? "active" : "idle";
-
-		for (int k = 0; k < w->nrunning_ids; k++)
-			json_array_append_new(ids, json_integer(w->running_ids[k]));
-		json_array_append_new(arr, json_pack("{ss ss ss si ss ss sI si si so sI so}",
-			"name", w->name, "status", state, "host", w->host, "pid", w->pid,
-			"started_at", scan_format_time(w->started_at, started, sizeof started),
-			"heartbeat_at", scan_format_time(w->heartbeat_at, beat, sizeof beat),
-			"heartbeat_age_ms", (json_int_t)(now - w->heartbeat_at),
-			"concurrency", w->concurrency, "running", w->running, "running_ids", ids,
-			"scans_done", (json_int_t)w->scans_done,
-			"last_exit", w->last_exit[0] ? json_string(w->last_exit) : json_null()));
-	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, worker_info_to_json(&ws[i], now));
 	free(ws);
 	return reply_json(r, 200, json_pack("{so}", "workers", arr), NULL, NULL);
 }
@@ -1381,10 +1365,6 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 	return a;
 }
 
-int api_port(const struct api *a)
-{
-	return a ? a->port : 0;
-}
 
 void api_stop(struct api *a)
 {

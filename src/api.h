@@ -59,8 +59,6 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen);
  * everything.  NULL is a no-op. */
 void api_stop(struct api *a);
 
-/* The TCP port the server listens on (useful with port 0). */
-int api_port(const struct api *a);
 
 /* A refused request: HTTP status, stable code, a line for a person. */
 struct api_problem {

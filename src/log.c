@@ -13,16 +13,10 @@
 #include "scan.h"
 
 static enum log_level min_level = LOG_INFO;
-static int level_from_env = 0;
+static int level_read = 0;	/* SCANQ_LOG_LEVEL has been read */
 static char component[32];
 
 static const char *level_names[] = { "debug", "info", "warn", "error" };
-
-void log_set_level(enum log_level lvl)
-{
-	min_level = lvl;
-	level_from_env = 1;
-}
 
 void log_set_component(const char *name)
 {
@@ -33,9 +27,9 @@ static void init_level(void)
 {
 	const char *e;
 
-	if (level_from_env)
+	if (level_read)
 		return;
-	level_from_env = 1;
+	level_read = 1;
 	e = getenv("SCANQ_LOG_LEVEL");
 	if (!e)
 		return;

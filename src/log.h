@@ -3,6 +3,8 @@
  *   ts=2026-11-23T19:39:07.123Z level=info msg="scan marked running" scan=177 attempt=2
  * The message is short and lower case; facts go in key=value pairs, which
  * the caller formats (values with spaces must be quoted with log_quote()).
+ * Messages below $SCANQ_LOG_LEVEL (debug, info, warn, error; default info)
+ * are dropped.
  */
 #ifndef SCANQ_LOG_H
 #define SCANQ_LOG_H
@@ -11,8 +13,6 @@
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-/* Messages below this level are dropped (default LOG_INFO; SCANQ_LOG_LEVEL). */
-void log_set_level(enum log_level lvl);
 
 /* Adds "component=NAME" to every line of this process (e.g. "worker"). */
 void log_set_component(const char *name);

@@ -29,11 +29,6 @@ int scan_status_parse(const char *name, enum scan_status *out)
 	return -1;
 }
 
-int scan_status_is_terminal(enum scan_status s)
-{
-	return s == SCAN_COMPLETED || s == SCAN_FAILED || s == SCAN_CANCELLED;
-}
-
 /*
  * The lifecycle of DESIGN.md as (action, from) -> to.  -1 = not allowed.
  * Every write in every backend asks scan_action_allowed() first.

@@ -80,8 +80,6 @@ const char *scan_status_name(enum scan_status s);
 /* Parses a status name.  Returns 0 and sets *out, or -1 if unknown. */
 int scan_status_parse(const char *name, enum scan_status *out);
 
-/* 1 if the status is final for the current attempt budget. */
-int scan_status_is_terminal(enum scan_status s);
 
 /* What can happen to a scan; each moves it from one status to another. */
 enum scan_action {

@@ -529,10 +529,6 @@ int spawn_signal(const struct spawn_child *c)
 	return c->reaped && WIFSIGNALED(c->status) ? WTERMSIG(c->status) : -1;
 }
 
-long spawn_peak_kb(const struct spawn_child *c)
-{
-	return c->peak_kb;
-}
 
 int64_t spawn_elapsed_ms(const struct spawn_child *c)
 {

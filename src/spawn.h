@@ -127,8 +127,6 @@ enum spawn_end spawn_end(const struct spawn_child *c);
 int spawn_exit_code(const struct spawn_child *c);
 int spawn_signal(const struct spawn_child *c);
 
-/* The largest VmPeak sampled, in KiB (0 if never sampled). */
-long spawn_peak_kb(const struct spawn_child *c);
 
 /* Milliseconds from start to reaping (or to now while running). */
 int64_t spawn_elapsed_ms(const struct spawn_child *c);

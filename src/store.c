@@ -360,3 +360,48 @@ json_t *queue_status_to_json(const struct queue_status *q)
 	json_object_set_new(o, "workers", workers);
 	return o;
 }
+
+const char *worker_state(const struct worker_info *w, int64_t now)
+{
+	if (w->stopped_at)
+		return "stopped";	/* exited and said so: not dead, not alive */
+	if (now - w->heartbeat_at > STORE_WORKER_DEAD_MS)
+		return "dead";
+	return w->running > 0 ? "active" : "idle";
+}
+
+/* What an exit status means, as the seeds' operators had to learn it. */
+const char *worker_exit_hint(const char *last_exit)
+{
+	if (strstr(last_exit, "137") || strstr(last_exit, "signal 9"))
+		return "SIGKILL: out of memory, a stall kill or kill -9";
+	if (strstr(last_exit, "143") || strstr(last_exit, "signal 15"))
+		return "SIGTERM";
+	return NULL;
+}
+
+json_t *worker_info_to_json(const struct worker_info *w, int64_t now)
+{
+	char started[40], beat[40];
+	json_t *o = json_object(), *ids = json_array();
+	const char *hint = worker_exit_hint(w->last_exit);
+
+	for (int i = 0; i < w->nrunning_ids; i++)
+		json_array_append_new(ids, json_integer(w->running_ids[i]));
+	json_object_set_new(o, "name", json_string(w->name));
+	json_object_set_new(o, "status", json_string(worker_state(w, now)));
+	json_object_set_new(o, "host", json_string(w->host));
+	json_object_set_new(o, "pid", json_integer(w->pid));
+	json_object_set_new(o, "started_at", json_string(scan_format_time(w->started_at, started,
+							   sizeof started)));
+	json_object_set_new(o, "heartbeat_at", json_string(scan_format_time(w->heartbeat_at, beat,
+							     sizeof beat)));
+	json_object_set_new(o, "heartbeat_age_ms", json_integer(now - w->heartbeat_at));
+	json_object_set_new(o, "concurrency", json_integer(w->concurrency));
+	json_object_set_new(o, "running", json_integer(w->running));
+	json_object_set_new(o, "running_ids", ids);
+	json_object_set_new(o, "scans_done", json_integer(w->scans_done));
+	json_object_set_new(o, "last_exit", w->last_exit[0] ? json_string(w->last_exit) : json_null());
+	json_object_set_new(o, "last_exit_hint", hint ? json_string(hint) : json_null());
+	return o;
+}

@@ -372,6 +372,20 @@ int store_worker_heartbeat(struct store *s, const char *name, int running,
  * and when: a stopped worker is neither alive nor dead in queue status. */
 int store_worker_exited(struct store *s, const char *name, const char *reason);
 
+/* A worker's state at `now`: "stopped" (it exited and said so), "dead" (no
+ * heartbeat for STORE_WORKER_DEAD_MS), "active" (running scans) or "idle".
+ * The one rule for the CLI, the API and doctor; queue status counts the same
+ * way in SQL. */
+const char *worker_state(const struct worker_info *w, int64_t now);
+
+/* What a worker's last exit usually means ("SIGKILL: out of memory, ..."),
+ * or NULL. */
+const char *worker_exit_hint(const char *last_exit);
+
+/* The JSON form of a worker (CLI and API): its state, heartbeat age, running
+ * scan ids, last exit and what that exit usually means.  New reference. */
+json_t *worker_info_to_json(const struct worker_info *w, int64_t now);
+
 /* Lists workers by name; *out is a new array (free()). */
 int store_worker_list(struct store *s, struct worker_info **out, size_t *n);
 

@@ -952,7 +952,9 @@ fail:
 	return rc;
 }
 
-/* Locks the running row of (id, attempt).  STORE_OK, STORE_LOST or an error. */
+/* Locks the running row of (id, attempt).  Returns STORE_OK, an error, or
+ * STORE_LOST with the rejected write already counted (fenced_writes) and
+ * the error set: the caller only commits that count. */
 static int running_row(struct pg *p, int64_t id, int attempt, int *used, int *max, int *cancel,
 		       char *worker)
 {
@@ -966,7 +968,9 @@ static int running_row(struct pg *p, int64_t id, int attempt, int *used, int *ma
 		return rc;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		return STORE_LOST;
+		if ((rc = bump(p, "fenced_writes", 1)) != STORE_OK)
+			return rc;
+		return lost(p, id, attempt);
 	}
 	*used = (int)i64(res, 0, 0);
 	*max = (int)i64(res, 0, 1);
@@ -1055,10 +1059,9 @@ static int pg_fail(struct store *s, int64_t id, int attempt, const struct scan_f
 	if ((rc = begin(p)) != STORE_OK)
 		return rc;
 	rc = running_row(p, id, attempt, &used, &max, &cancel, worker);
-	if (rc == STORE_LOST) {
-		bump(p, "fenced_writes", 1);
+	if (rc == STORE_LOST) {		/* commit the count of the refused write */
 		commit(p);
-		return lost(p, id, attempt);
+		return STORE_LOST;
 	}
 	if (rc != STORE_OK
 	    || (rc = end_attempt(p, id, attempt, used, max, cancel, f,
@@ -1090,10 +1093,9 @@ static int pg_cancelled(struct store *s, int64_t id, int attempt)
 	if ((rc = begin(p)) != STORE_OK)
 		return rc;
 	rc = running_row(p, id, attempt, &used, &max, &cancel, worker);
-	if (rc == STORE_LOST) {
-		bump(p, "fenced_writes", 1);
+	if (rc == STORE_LOST) {		/* commit the count of the refused write */
 		commit(p);
-		return lost(p, id, attempt);
+		return STORE_LOST;
 	}
 	if (rc != STORE_OK
 	    || (rc = to_final(p, id, attempt, SCAN_RUNNING, SCAN_ACT_CANCELLED, "cancelled",
@@ -1117,10 +1119,9 @@ static int pg_release(struct store *s, int64_t id, int attempt, const char *reas
 	if ((rc = begin(p)) != STORE_OK)
 		return rc;
 	rc = running_row(p, id, attempt, &used, &max, &cancel, worker);
-	if (rc == STORE_LOST) {
-		bump(p, "fenced_writes", 1);
+	if (rc == STORE_LOST) {		/* commit the count of the refused write */
 		commit(p);
-		return lost(p, id, attempt);
+		return STORE_LOST;
 	}
 	if (rc != STORE_OK)
 		goto fail;

@@ -988,7 +988,9 @@ fail:
 
 /*
  * Reads the running row of (id, attempt) inside the caller's transaction.
- * Returns STORE_OK, or STORE_LOST when the row is no longer ours.
+ * Returns STORE_OK, or STORE_LOST when the row is no longer ours: the
+ * rejected write is then already counted (fenced_writes) and the error set,
+ * and the caller only commits that count.
  */
 static int running_row(struct sq *q, int64_t id, int attempt, int *used, int *max,
 		       int *cancel, char *worker)
@@ -1010,9 +1012,11 @@ static int running_row(struct sq *q, int64_t id, int attempt, int *used, int *ma
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
-	if (rc == SQLITE_DONE)
-		return STORE_LOST;
-	return db_fail(q, "reading a running scan");
+	if (rc != SQLITE_DONE)
+		return db_fail(q, "reading a running scan");
+	if (bump(q, "fenced_writes", 1) < 0)
+		return STORE_ERROR;
+	return lost(q, id, attempt);
 }
 
 /* running -> pending (retry, recovery or hand-back).  `forgive` 1 gives the
@@ -1080,10 +1084,9 @@ static int sq_fail(struct store *s, int64_t id, int attempt, const struct scan_f
 	if ((rc = begin(q)) != STORE_OK)
 		return rc;
 	rc = running_row(q, id, attempt, &used, &max, &cancel, worker);
-	if (rc == STORE_LOST) {
-		bump(q, "fenced_writes", 1);
+	if (rc == STORE_LOST) {		/* commit the count of the refused write */
 		commit(q);
-		return lost(q, id, attempt);
+		return STORE_LOST;
 	}
 	if (rc != STORE_OK)
 		goto fail;
@@ -1133,10 +1136,9 @@ static int sq_cancelled(struct store *s, int64_t id, int attempt)
 	if ((rc = begin(q)) != STORE_OK)
 		return rc;
 	rc = running_row(q, id, attempt, &used, &max, &cancel, worker);
-	if (rc == STORE_LOST) {
-		bump(q, "fenced_writes", 1);
+	if (rc == STORE_LOST) {		/* commit the count of the refused write */
 		commit(q);
-		return lost(q, id, attempt);
+		return STORE_LOST;
 	}
 	if (rc != STORE_OK
 	    || (rc = to_final(q, id, attempt, SCAN_RUNNING, SCAN_ACT_CANCELLED, now,
@@ -1161,10 +1163,9 @@ static int sq_release(struct store *s, int64_t id, int attempt, const char *reas
 	if ((rc = begin(q)) != STORE_OK)
 		return rc;
 	rc = running_row(q, id, attempt, &used, &max, &cancel, worker);
-	if (rc == STORE_LOST) {
-		bump(q, "fenced_writes", 1);
+	if (rc == STORE_LOST) {		/* commit the count of the refused write */
 		commit(q);
-		return lost(q, id, attempt);
+		return STORE_LOST;
 	}
 	if (rc != STORE_OK)
 		goto fail;

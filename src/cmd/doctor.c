@@ -74,7 +74,7 @@ static void check_workers(struct report *r, struct store *s, const struct queue_
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (w[i].stopped_at || now - w[i].heartbeat_at <= STORE_WORKER_DEAD_MS)
+		if (strcmp(worker_state(&w[i], now), "dead") != 0)
 			continue;
 		if (w[i].nrunning_ids)
 			check(r, WARN, "workers.dead", "%s (pid %d on %s) stopped heartbeating %llds ago "

@@ -13,51 +13,6 @@
 #include "cmd/cmd.h"
 #include "store.h"
 
-static const char *state_of(const struct worker_info *w, int64_t now)
-{
-	if (w->stopped_at)
-		return "stopped";	/* exited and said so: not dead, not alive */
-	if (now - w->heartbeat_at > STORE_WORKER_DEAD_MS)
-		return "dead";
-	return w->running > 0 ? "active" : "idle";
-}
-
-/* What an exit status means, as the seeds' operators had to learn it. */
-static const char *exit_hint(const char *last_exit)
-{
-	if (strstr(last_exit, "137") || strstr(last_exit, "signal 9"))
-		return "SIGKILL: out of memory, a stall kill or kill -9";
-	if (strstr(last_exit, "143") || strstr(last_exit, "signal 15"))
-		return "SIGTERM";
-	return NULL;
-}
-
-static json_t *worker_json(const struct worker_info *w, int64_t now)
-{
-	char started[40], beat[40];
-	json_t *o = json_object(), *ids = json_array();
-	const char *hint = exit_hint(w->last_exit);
-
-	for (int i = 0; i < w->nrunning_ids; i++)
-		json_array_append_new(ids, json_integer(w->running_ids[i]));
-	json_object_set_new(o, "name", json_string(w->name));
-	json_object_set_new(o, "status", json_string(state_of(w, now)));
-	json_object_set_new(o, "host", json_string(w->host));
-	json_object_set_new(o, "pid", json_integer(w->pid));
-	json_object_set_new(o, "started_at", json_string(scan_format_time(w->started_at, started,
-							   sizeof started)));
-	json_object_set_new(o, "heartbeat_at", json_string(scan_format_time(w->heartbeat_at, beat,
-							     sizeof beat)));
-	json_object_set_new(o, "heartbeat_age_ms", json_integer(now - w->heartbeat_at));
-	json_object_set_new(o, "concurrency", json_integer(w->concurrency));
-	json_object_set_new(o, "running", json_integer(w->running));
-	json_object_set_new(o, "running_ids", ids);
-	json_object_set_new(o, "scans_done", json_integer(w->scans_done));
-	json_object_set_new(o, "last_exit", w->last_exit[0] ? json_string(w->last_exit) : json_null());
-	json_object_set_new(o, "last_exit_hint", hint ? json_string(hint) : json_null());
-	return o;
-}
-
 int cmd_workers(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -90,7 +45,7 @@ int cmd_workers(int argc, char **argv, struct cli *cli)
 	if (json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, worker_json(&ws[i], now));
+			json_array_append_new(arr, worker_info_to_json(&ws[i], now));
 		json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(arr);
@@ -98,7 +53,7 @@ int cmd_workers(int argc, char **argv, struct cli *cli)
 		return CLI_OK;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *st = state_of(&ws[i], now);
+		const char *st = worker_state(&ws[i], now);
 		count[st[0] == 'a' ? 0 : st[0] == 'i' ? 1 : st[0] == 'd' ? 2 : 3]++;
 	}
 	printf("workers: %d active, %d idle, %d dead, %d stopped\n", count[0], count[1],
@@ -108,7 +63,7 @@ int cmd_workers(int argc, char **argv, struct cli *cli)
 		       "RUNNING", "CONC", "DONE", "BEAT", "SCANS", "LAST EXIT");
 	for (size_t i = 0; i < n; i++) {
 		const struct worker_info *w = &ws[i];
-		const char *hint = exit_hint(w->last_exit);
+		const char *hint = worker_exit_hint(w->last_exit);
 		char ids[128] = "-", beat[32];
 		size_t off = 0;
 
@@ -117,7 +72,7 @@ int cmd_workers(int argc, char **argv, struct cli *cli)
 						(long long)w->running_ids[k]);
 		snprintf(beat, sizeof beat, "%.1fs", (double)(now - w->heartbeat_at) / 1000);
 		printf("%-16s %-7s %-8d %7d %7d %9lld %8s  %-24s %s%s%s%s\n", w->name,
-		       state_of(w, now), w->pid, w->running, w->concurrency,
+		       worker_state(w, now), w->pid, w->running, w->concurrency,
 		       (long long)w->scans_done, beat, ids, w->last_exit[0] ? w->last_exit : "-",
 		       hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
 	}

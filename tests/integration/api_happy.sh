@@ -82,6 +82,13 @@ happy() {
 	[ "$(req GET /api/v1/scans/queue/status)" = 200 ] && grep -q '"by_status"' "$T/body" \
 		&& grep -q '"finished_last_minute"' "$T/body" || fail "queue status"
 	[ "$(req GET /api/v1/workers)" = 200 ] && grep -q '"name":"w-' "$T/body" || fail "workers: $(cat "$T/body")"
+	# A worker that stopped cleanly is "stopped" at once (not idle, then dead).
+	"$SCANQ" --db "$DB" worker --name w-stop >"$T/w-stop.log" 2>&1 &
+	wpid=$!
+	for _ in $(seq 1 100); do grep -q 'msg="worker started"' "$T/w-stop.log" && break; sleep 0.1; done
+	kill -TERM "$wpid"; wait "$wpid"
+	[ "$(req GET /api/v1/workers)" = 200 ] && grep -q '"name":"w-stop","status":"stopped"' "$T/body" \
+		|| fail "a stopped worker: $(cat "$T/body")"
 	[ "$(req GET /health/scheduler)" = 200 ] && grep -q '"status":"\(healthy\|warning\)"' "$T/body" \
 		|| fail "scheduler"
 	[ "$(req GET /metrics)" = 200 ] || fail "metrics"

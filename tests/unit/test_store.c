@@ -474,6 +474,9 @@ static void a_zombie_workers_late_completion_is_rejected_and_counted(void **stat
 	assert_int_equal(store_complete(f->s, id, old, "{\"who\":\"zombie\"}", NULL, 0), STORE_LOST);
 	assert_int_equal(store_complete(f->s, id, fresh, "{\"who\":\"fresh\"}", NULL, 0), STORE_OK);
 	assert_int_equal(store_complete(f->s, id, old, "{\"who\":\"zombie\"}", NULL, 0), STORE_LOST);
+	assert_int_equal(store_fail(f->s, id, old, &final_fail, NULL), STORE_LOST);
+	assert_int_equal(store_cancelled(f->s, id, old), STORE_LOST);
+	assert_int_equal(store_release(f->s, id, old, "zombie"), STORE_LOST);
 
 	assert_int_equal(store_get(f->s, id, &sc), STORE_OK);
 	assert_int_equal(sc.status, SCAN_COMPLETED);
@@ -481,7 +484,7 @@ static void a_zombie_workers_late_completion_is_rejected_and_counted(void **stat
 	assert_string_equal(sc.summary, "{\"who\":\"fresh\"}");
 	scan_release(&sc);
 	assert_int_equal(store_counters(f->s, &c), STORE_OK);
-	assert_int_equal(c.fenced_writes, 3);
+	assert_int_equal(c.fenced_writes, 6);
 	assert_int_equal(c.lease_recoveries, 1);
 }
 
@@ -913,6 +916,10 @@ static void a_stopped_worker_is_neither_alive_nor_dead(void **state)
 	assert_int_equal(store_worker_heartbeat(f->s, "w-1", 2, 7), STORE_OK);
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.workers_active, 1);
+	assert_int_equal(store_worker_list(f->s, &list, &n), STORE_OK);
+	assert_string_equal(worker_state(&list[0], scan_now_ms()), "active");
+	assert_string_equal(worker_state(&list[0], scan_now_ms() + STORE_WORKER_DEAD_MS + 1), "dead");
+	free(list);
 	assert_int_equal(store_worker_heartbeat(f->s, "w-1", 0, 9), STORE_OK);
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.workers_idle, 1);
@@ -922,6 +929,7 @@ static void a_stopped_worker_is_neither_alive_nor_dead(void **state)
 	assert_int_equal(store_worker_list(f->s, &list, &n), STORE_OK);
 	assert_int_equal(n, 1);
 	assert_true(list[0].stopped_at > 0);
+	assert_string_equal(worker_state(&list[0], scan_now_ms()), "stopped");
 	assert_string_equal(list[0].last_exit, "exit 0");
 	assert_int_equal(list[0].scans_done, 9);
 	free(list);
