@@ -29,7 +29,7 @@ BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 # The lean scanner binary (src/bin/scanq-scan.c says why): the scanner
 # sources only, with its three libraries linked statically.
-LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/,scanner.c testscan.c portscan.c discovery.c \
+LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/,clock.c scanner.c testscan.c portscan.c discovery.c \
             scope.c targets.c ports.c ports_top.c config.c log.c scan.c)
 LEAN_OBJ := $(LEAN_SRC:%.c=$(BUILD)/%.o)
 LEAN_LIBS := -Wl,-Bstatic -ljansson -lcares -linih -Wl,-Bdynamic -lpthread -lm

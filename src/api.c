@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
+#include "clock.h"
 #include "api.h"
 #include "num.h"
 #include "auth.h"
@@ -137,13 +138,6 @@ static const char *route_names[NROUTES];
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* Copies `s` for a message: printable ASCII only, at most 60 bytes, so a
  * detail built from input is always valid UTF-8 and one line. */
@@ -368,7 +362,7 @@ static int auth_required(struct api *a, struct store *s)
 
 	if (!a->loopback || __atomic_load_n(&a->tokens_exist, __ATOMIC_ACQUIRE))
 		return 1;
-	now = mono_ns() / 1000000;
+	now = clock_mono_ns() / 1000000;
 	if (now - __atomic_load_n(&a->tokens_checked_ms, __ATOMIC_RELAXED) < TOKEN_RECHECK_MS)
 		return 0;
 	__atomic_store_n(&a->tokens_checked_ms, now, __ATOMIC_RELAXED);
@@ -1073,7 +1067,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->conn = conn;
 		r->method = method;
 		r->url = url;
-		r->start_ns = mono_ns();
+		r->start_ns = clock_mono_ns();
 		r->route = find_route(method, url, r->param, sizeof r->param, r->allow,
 				      sizeof r->allow);
 		/* An oversized body is refused before it is read (MHD then closes
@@ -1123,7 +1117,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	if (r->code)
 		metrics_http(a->metrics, r->route, r->code,
-			     (double)(mono_ns() - r->start_ns) / 1e9);
+			     (double)(clock_mono_ns() - r->start_ns) / 1e9);
 	free(r->body);
 	free(r);
 	*con_cls = NULL;

@@ -13,6 +13,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
+#include "clock.h"
 #include "config.h"
 #include "discovery.h"
 #include "ports.h"
@@ -24,13 +25,6 @@
  * live host answers on one (a reset counts as an answer). */
 static const int discovery_ports[] = { 22, 80, 443, 3389, 8080, 21, 23, 25, 53, 135, 139, 445 };
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
 
 static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
@@ -71,7 +65,7 @@ int discovery_resolve(struct discovery_name *names, size_t n, int timeout_ms,
 	struct ares_options opts = { .timeout = timeout_ms, .tries = 2 };
 	struct ares_addrinfo_hints hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	ares_channel ch;
-	double deadline = now_ms() + timeout_ms;
+	double deadline = ((double)clock_mono_ns() / 1e6) + timeout_ms;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -94,7 +88,7 @@ int discovery_resolve(struct discovery_name *names, size_t n, int timeout_ms,
 	for (;;) {
 		fd_set r, w;
 		struct timeval maxtv, tv, *tvp;
-		double left = deadline - now_ms();
+		double left = deadline - ((double)clock_mono_ns() / 1e6);
 		int nfds;
 
 		FD_ZERO(&r);

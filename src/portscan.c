@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "discovery.h"
 #include "ports.h"
 #include "portscan.h"
@@ -68,13 +69,6 @@ struct engine {
 	char err[128];
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 void portscan_opts_default(struct portscan_opts *o)
 {
@@ -473,10 +467,10 @@ static int engine_run(struct engine *e)
 		snprintf(e->err, sizeof e->err, "epoll_create1: %s", strerror(errno));
 		goto out;
 	}
-	e->last_refill = now_s();
+	e->last_refill = clock_mono_s();
 	e->tokens = 1;
 	for (;;) {
-		double now = now_s(), next_deadline = now + 1;
+		double now = clock_mono_s(), next_deadline = now + 1;
 		int n, wait_ms;
 
 		fill(e, now);
@@ -501,7 +495,7 @@ static int engine_run(struct engine *e)
 			snprintf(e->err, sizeof e->err, "epoll_wait: %s", strerror(errno));
 			goto out;
 		}
-		now = now_s();
+		now = clock_mono_s();
 		for (int k = 0; k < n; k++)
 			on_event(e, (int)evs[k].data.u32, evs[k].events, now);
 		if (n <= 0 || now - last_sweep > 0.005) {
@@ -569,7 +563,7 @@ int portscan_probe(const struct target_addr *hosts, size_t nhosts, const int *po
 	pthread_t tid[PORTSCAN_THREADS_MAX];
 	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	size_t total = nhosts * nports;
-	double start_s = now_s();
+	double start_s = clock_mono_s();
 	int slots, nthreads, started = 1, rc = 0;
 
 	if (!stats)
@@ -612,7 +606,7 @@ int portscan_probe(const struct target_addr *hosts, size_t nhosts, const int *po
 			rc = -1;
 		}
 	}
-	stats->elapsed_s = now_s() - start_s;
+	stats->elapsed_s = clock_mono_s() - start_s;
 	return rc;
 }
 

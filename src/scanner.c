@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "discovery.h"
 #include "portscan.h"
 #include "scanner.h"
@@ -91,13 +92,6 @@ const struct scanner_type *scanner_find(const char *name)
 	return NULL;
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void emit(struct scanctx *ctx, const char *key, json_t *value)
 {
@@ -115,7 +109,7 @@ static void emit(struct scanctx *ctx, const char *key, json_t *value)
 void scanner_progress(struct scanctx *ctx, double done)
 {
 	static double last;
-	double now = mono_now();
+	double now = clock_mono_s();
 
 	if (done < 0)
 		done = 0;

@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "clock.h"
 #include "spawn.h"
 
 #ifndef __has_feature
@@ -59,13 +60,6 @@ struct spawn_child {
 	void *arg;
 };
 
-int64_t spawn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void close_fd(int *fd)
 {
@@ -187,7 +181,7 @@ struct spawn_child *spawn_start(const struct spawn_opts *o, int *exec_errno,
 		snprintf(err, errlen, "cannot create pipes: %s", strerror(errno));
 		goto fail;
 	}
-	c->started_ms = spawn_now_ms();
+	c->started_ms = clock_mono_ms();
 	/*
 	 * vfork: the child borrows this process's memory until it execs, so no
 	 * page table is copied (a worker maps some 40 libraries; fork cost a
@@ -428,7 +422,7 @@ static int try_reap(struct spawn_child *c)
 		r = waitpid(c->pid, &c->status, 0);
 	while (r < 0 && errno == EINTR);
 	c->reaped = 1;
-	c->ended_ms = spawn_now_ms();
+	c->ended_ms = clock_mono_ms();
 	close_fd(&c->pid_fd);
 	/* Everything the child wrote is in the pipes now; take it, do not wait
 	 * for EOF (a killed grandchild may still hold a pipe for a moment). */
@@ -454,7 +448,7 @@ int spawn_step(struct spawn_child *c)
 		return 1;
 	drain(c, &c->out_fd, 1);
 	drain(c, &c->err_fd, 0);
-	now = spawn_now_ms();
+	now = clock_mono_ms();
 	if (c->hard_at && now >= c->hard_at && !c->hard_sent) {
 		c->hard_sent = 1;
 		group_kill(c, SIGKILL);
@@ -484,13 +478,13 @@ int spawn_timeout_ms(const struct spawn_child *c)
 			next = at[i];
 	/* Without a pidfd nothing wakes the caller at the exit: look often. */
 	if (c->pid_fd < 0) {
-		now = spawn_now_ms();
+		now = clock_mono_ms();
 		if (!next || next > now + 50)
 			next = now + 50;
 	}
 	if (!next)
 		return -1;
-	now = spawn_now_ms();
+	now = clock_mono_ms();
 	return next <= now ? 0 : (int)(next - now > 3600000 ? 3600000 : next - now);
 }
 
@@ -506,7 +500,7 @@ void spawn_stop(struct spawn_child *c, int grace_ms)
 		group_kill(c, SIGKILL);
 		return;
 	}
-	at = spawn_now_ms() + grace_ms;
+	at = clock_mono_ms() + grace_ms;
 	if (!c->kill_at || at < c->kill_at) {
 		if (!c->kill_at)
 			group_kill(c, SIGTERM);
@@ -532,7 +526,7 @@ int spawn_signal(const struct spawn_child *c)
 
 int64_t spawn_elapsed_ms(const struct spawn_child *c)
 {
-	return (c->reaped ? c->ended_ms : spawn_now_ms()) - c->started_ms;
+	return (c->reaped ? c->ended_ms : clock_mono_ms()) - c->started_ms;
 }
 
 const char *spawn_signal_name(int sig, char *buf, size_t len)

@@ -162,7 +162,4 @@ void spawn_free(struct spawn_child *c);
  */
 int spawn_memory_limit_supported(void);
 
-/* Monotonic clock in milliseconds (shared by the worker's timers). */
-int64_t spawn_now_ms(void);
-
 #endif

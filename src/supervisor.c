@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "clock.h"
 #include "log.h"
 #include "spawn.h"
 #include "store.h"
@@ -105,7 +106,7 @@ static int start_worker(const struct supervisor_config *cfg, struct slot *w)
 	}
 	close(p[1]);
 	w->fd = p[0];
-	w->started = w->last_beat = spawn_now_ms();
+	w->started = w->last_beat = clock_mono_ms();
 	w->stalled = 0;
 	log_info("worker started", "worker=%s pid=%d concurrency=%d", w->name, (int)w->pid,
 		 cfg->concurrency);
@@ -133,7 +134,7 @@ static void reap(const struct supervisor_config *cfg, struct slot *ws, int stopp
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		int64_t now = spawn_now_ms(), delay = 0;
+		int64_t now = clock_mono_ms(), delay = 0;
 		char reason[96];
 		struct slot *w = NULL;
 
@@ -208,7 +209,7 @@ int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *ar
 	for (;;) {
 		struct pollfd pfd[SUPERVISOR_WORKERS_MAX];
 		int idx[SUPERVISOR_WORKERS_MAX], n = 0;
-		int64_t now = spawn_now_ms(), next;
+		int64_t now = clock_mono_ms(), next;
 		struct timespec ts;
 
 		reap(cfg, ws, stopping);
@@ -253,7 +254,7 @@ int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *ar
 			break;
 		if (now >= next_tick)
 			next_tick = now + (tick ? tick(arg) : 1000);
-		now = spawn_now_ms();
+		now = clock_mono_ms();
 		next = next_tick;
 		for (int i = 0; i < cfg->workers; i++) {
 			if (ws[i].pid > 0 && ws[i].fd >= 0) {
@@ -273,7 +274,7 @@ int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *ar
 		ts.tv_nsec = (long)((next - now) % 1000) * 1000000L;
 		if (ppoll(pfd, (nfds_t)n, &ts, &waitmask) < 0 && errno != EINTR)
 			log_warn("poll failed", "error=\"%s\"", strerror(errno));
-		now = spawn_now_ms();
+		now = clock_mono_ms();
 		for (int k = 0; k < n; k++) {
 			struct slot *w = &ws[idx[k]];
 			char buf[256];

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "clock.h"
 #include "config.h"
 #include "lease.h"
 #include "log.h"
@@ -414,7 +415,7 @@ static int claim(struct worker *w)
 		}
 		j->scan = arr[i];
 		memset(&arr[i], 0, sizeof arr[i]);
-		j->started_ms = spawn_now_ms();
+		j->started_ms = clock_mono_ms();
 		j->next_beat = j->started_ms + w->beat_ms;
 		w->jobs[w->njobs++] = j;
 		w->claimed++;
@@ -434,7 +435,7 @@ static int written(struct worker *w, struct job *j, int rc, enum scan_status now
 		j->retry_ms = j->retry_ms ? j->retry_ms * 2 : RETRY_MIN_MS;
 		if (j->retry_ms > RETRY_MAX_MS)
 			j->retry_ms = RETRY_MAX_MS;
-		j->retry_at = spawn_now_ms() + j->retry_ms;
+		j->retry_at = clock_mono_ms() + j->retry_ms;
 		log_warn("store write failed, will retry", "scan=%lld attempt=%d worker=%s"
 			 " retry_ms=%d error=%s", (long long)j->scan.id, j->scan.attempt, w->name,
 			 j->retry_ms, log_quote(store_error(w->s), q, sizeof q));
@@ -452,7 +453,7 @@ static int written(struct worker *w, struct job *j, int rc, enum scan_status now
 	case FIN_COMPLETE:
 		log_info("scan completed", "scan=%lld attempt=%d worker=%s findings=%zu ms=%lld",
 			 (long long)j->scan.id, j->scan.attempt, w->name, j->nfindings,
-			 (long long)(spawn_now_ms() - j->started_ms));
+			 (long long)(clock_mono_ms() - j->started_ms));
 		break;
 	case FIN_FAIL:
 		log_info("scan failed", "scan=%lld attempt=%d worker=%s code=%s now=%s message=%s",
@@ -476,7 +477,7 @@ static void flush(struct worker *w)
 {
 	struct store_completion comp[WORKER_CONCURRENCY_MAX];
 	struct job *cj[WORKER_CONCURRENCY_MAX];
-	int64_t now = spawn_now_ms();
+	int64_t now = clock_mono_ms();
 	size_t nc = 0;
 
 	for (int i = 0; i < w->njobs; i++) {
@@ -535,7 +536,7 @@ static void flush(struct worker *w)
 /* Renews the leases that are due; acts on cancel and on loss. */
 static void renew(struct worker *w)
 {
-	int64_t now = spawn_now_ms();
+	int64_t now = clock_mono_ms();
 	char q[300];
 
 	for (int i = 0; i < w->njobs; i++) {
@@ -684,14 +685,14 @@ int worker_run(const struct worker_opts *o)
 		 !w.wake ? "poll" : store_backend(w.s)[0] == 'p' ? "listen" : "inotify",
 		 config.lease_s, config.heartbeat_s,
 		 spawn_memory_limit_supported() ? "on" : "off", w.lean[0] ? "scanq-scan" : "scanq");
-	next_beat = spawn_now_ms() + w.beat_ms;
+	next_beat = clock_mono_ms() + w.beat_ms;
 	for (;;) {
 		struct pollfd pfd[1 + WORKER_CONCURRENCY_MAX * SPAWN_POLLFDS];
 		int first[WORKER_CONCURRENCY_MAX], count[WORKER_CONCURRENCY_MAX];
 		int npfd = 0, timeout;
 		int64_t next;
 
-		now = spawn_now_ms();
+		now = clock_mono_ms();
 		if (signals_seen > handled) {
 			handled = signals_seen;
 			if (!stopping) {
@@ -736,11 +737,11 @@ int worker_run(const struct worker_opts *o)
 			woken = 0;
 			next_claim = now + config.poll_ms;
 			if (claim(&w) < 0 && config.poll_ms > CLAIM_RETRY_MS)
-				next_claim = spawn_now_ms() + CLAIM_RETRY_MS;
+				next_claim = clock_mono_ms() + CLAIM_RETRY_MS;
 		}
 		renew(&w);
 		flush(&w);
-		now = spawn_now_ms();
+		now = clock_mono_ms();
 		if (now >= next_beat) {
 			next_beat = now + w.beat_ms;
 			if (store_worker_heartbeat(w.s, w.name, w.njobs, w.scans_done) == STORE_NOT_FOUND)
@@ -797,7 +798,7 @@ int worker_run(const struct worker_opts *o)
 		}
 		if (w.wake && pfd[0].revents && wakeup_drain(w.wake))
 			woken = 1;
-		now = spawn_now_ms();
+		now = clock_mono_ms();
 		for (int i = 0; i < w.njobs; i++) {
 			struct job *j = w.jobs[i];
 			int ready = 0;
