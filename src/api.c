@@ -32,7 +32,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "scan.h"
-#include "store.h"
+#include "store/store.h"
 #include "submit.h"
 
 #define STATIC_MAX   (1024 * 1024)	/* largest UI file loaded */

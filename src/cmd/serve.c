@@ -19,7 +19,7 @@
 #include "worker.h"
 #include "maintenance.h"
 #include "log.h"
-#include "store.h"
+#include "store/store.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -49,7 +49,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		{ "listen", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct maintenance m = { 0 };
+	struct maintenance m;
 	struct supervisor_config sup = { .self = cli->self, .db_url = cli->db_url,
 					 .workers = config.workers,
 					 .concurrency = config.concurrency };
@@ -63,6 +63,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	long long v;
 	int c;
 
+	maintenance_init(&m);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
@@ -127,6 +128,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 			;
 	}
 	api_stop(api);
+	maintenance_release(&m, s);
 	log_info("scanq stopped", "signal=%d", (int)stopping);
 	store_close(s);
 	return CLI_OK;
