@@ -19,7 +19,7 @@ DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-
 DEB_TEST  := clang libclang-rt-14-dev nmap postgresql procps iproute2 chromium nodejs npm curl
 DEB_BENCH := wrk hyperfine time
 
-SRC      := $(sort $(wildcard src/*.c src/cmd/*.c))
+SRC      := $(sort $(wildcard src/*.c src/cmd/*.c src/api/*.c))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
 LIBOBJ   := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -41,7 +41,7 @@ all: $(BUILD)/scanq $(BUILD)/scanq-scan $(UNIT_BIN) $(BENCH_BIN)
 $(BUILD)/scanq-scan: $(LEAN_OBJ)
 	$(CC) $(SAN) $^ -o $@ $(LEAN_LIBS)
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -84,7 +84,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIB := $(filter-out src/main.c,$(SRC))
 fuzz: $(FUZZ_BIN)
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard src/*.h)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard src/*.h src/*/*.h)
 	@mkdir -p build-fuzz
 	clang $(CSTD) -g -O1 -Isrc $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
 	      $< $(FUZZ_LIB) -o $@ $(LDLIBS_ALL)
