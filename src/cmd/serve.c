@@ -1,6 +1,6 @@
 /*
  * serve.c — `scanq serve`: the whole system on one database.  It runs the
- * HTTP API and web UI (api.c), starts and watches the worker processes
+ * HTTP API and web UI (src/api/), starts and watches the worker processes
  * (supervisor.c), and runs the maintenance loop (maintenance.c: lease
  * recovery every 2 s, pruning hourly).  SIGTERM or SIGINT stops it:
  * workers finish or hand back their scans, then the API closes.
@@ -10,7 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <time.h>
-#include "api.h"
+#include "api/api.h"
 #include "cli.h"
 #include "num.h"
 #include "cmd/cmd.h"
