@@ -10,7 +10,7 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 OPT     ?= -O2 -g
 SAN     ?=
-CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) -Isrc -Isrc/scan $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -linih -lpthread -lm
 
 # Debian packages the build, the tests and the benchmarks need.
@@ -19,7 +19,8 @@ DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-
 DEB_TEST  := clang libclang-rt-14-dev nmap postgresql procps iproute2 chromium nodejs npm curl
 DEB_BENCH := wrk hyperfine time
 
-SRC      := $(sort $(wildcard src/*.c src/cmd/*.c))
+SRC      := $(sort $(wildcard src/*.c src/cmd/*.c src/scan/*.c))
+HDR      := $(wildcard src/*.h src/*/*.h)
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
 LIBOBJ   := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -29,8 +30,9 @@ BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 # The lean scanner binary (src/bin/scanq-scan.c says why): the scanner
 # sources only, with its three libraries linked statically.
-LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/,clock.c scanner.c testscan.c portscan.c discovery.c \
-            scope.c targets.c ports.c ports_top.c config.c log.c scan.c)
+LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/,clock.c config.c log.c scan.c) \
+            $(addprefix src/scan/,scanner.c testscan.c portscan.c discovery.c resolve.c \
+            scope.c targets.c ports.c ports_top.c)
 LEAN_OBJ := $(LEAN_SRC:%.c=$(BUILD)/%.o)
 LEAN_LIBS := -Wl,-Bstatic -ljansson -lcares -linih -Wl,-Bdynamic -lpthread -lm
 
@@ -41,7 +43,7 @@ all: $(BUILD)/scanq $(BUILD)/scanq-scan $(UNIT_BIN) $(BENCH_BIN)
 $(BUILD)/scanq-scan: $(LEAN_OBJ)
 	$(CC) $(SAN) $^ -o $@ $(LEAN_LIBS)
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h)
+$(BUILD)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -84,9 +86,9 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIB := $(filter-out src/main.c,$(SRC))
 fuzz: $(FUZZ_BIN)
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard src/*.h)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(HDR)
 	@mkdir -p build-fuzz
-	clang $(CSTD) -g -O1 -Isrc $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
+	clang $(CSTD) -g -O1 -Isrc -Isrc/scan $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
 	      $< $(FUZZ_LIB) -o $@ $(LDLIBS_ALL)
 
 bench: $(BENCH_BIN) $(BUILD)/scanq $(BUILD)/scanq-scan
