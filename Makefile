@@ -17,7 +17,7 @@ LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -linih -lpthread -lm
 DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-dev \
              libmicrohttpd-dev libsodium-dev libinih-dev libc-ares-dev libxml2-dev libpq-dev sqlite3
 DEB_TEST  := clang libclang-rt-14-dev nmap postgresql procps iproute2 chromium nodejs npm curl
-DEB_BENCH := wrk hyperfine time
+DEB_BENCH := wrk hyperfine time bc
 
 SRC      := $(sort $(filter-out src/bin/%,$(wildcard src/*.c src/*/*.c src/*/*/*.c)))
 HDR      := $(wildcard src/*.h src/*/*.h src/*/*/*.h)

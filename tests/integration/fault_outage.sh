@@ -1,4 +1,5 @@
 #!/bin/bash
+# backends: own
 # The database goes away under a running system, on both backends.
 #
 # PostgreSQL (a server of the test's own, stopped and started again):
