@@ -48,6 +48,7 @@ static const struct intkey intkeys[] = {
 	K("maintenance", "prune_days", prune_days, 30, 1, 36500),
 	K("maintenance", "prune_batch", prune_batch, 1000, 1, 100000),
 	K("maintenance", "stuck_hours", stuck_hours, 2, 1, 8760),
+	K("maintenance", "worker_keep_hours", worker_keep_hours, 24, 1, 8760),
 	K("maintenance", "backlog_warn", backlog_warn, 100, 1, 1000000000),
 	K("maintenance", "backlog_fail", backlog_fail, 500, 1, 1000000000),
 	K("scope", "max_targets", max_targets, 65536, 1, 16777216),

@@ -45,6 +45,7 @@ struct config {
 	int prune_days;			/* [maintenance] prune_days = 30 */
 	int prune_batch;		/* [maintenance] prune_batch = 1000 */
 	int stuck_hours;		/* [maintenance] stuck_hours = 2 */
+	int worker_keep_hours;	/* registry rows of stopped or dead workers kept this long */
 	int backlog_warn;		/* [maintenance] backlog_warn = 100 */
 	int backlog_fail;		/* [maintenance] backlog_fail = 500 */
 	int max_targets;		/* [scope] max_targets = 65536 addresses per scan */

@@ -127,6 +127,27 @@ static void describe(int status, int stalled, int stall_ms, char *buf, size_t le
 			 spawn_signal_name(WTERMSIG(status), sig, sizeof sig));
 }
 
+/*
+ * A worker died (a clean exit was recorded by the worker itself, with its
+ * reason): record how, and hand the scans it held back to the queue now,
+ * fenced by its identity, rather than after their leases run out.
+ */
+static void worker_gone(struct store *s, const char *name, pid_t pid, const char *reason)
+{
+	char host[64] = "host", id[SCAN_WORKER_MAX];
+	int back = 0;
+
+	gethostname(host, sizeof host - 1);
+	worker_identity(id, sizeof id, name, host, (int)pid);
+	store_worker_exited(s, id, reason);
+	if (store_release_worker(s, id, reason, &back) != STORE_OK)
+		log_warn("hand-back failed; the leases will expire", "worker=%s error=\"%s\"",
+			 name, store_error(s));
+	else if (back)
+		log_info("scans of a dead worker handed back", "worker=%s pid=%d scans=%d", name,
+			 (int)pid, back);
+}
+
 /* Reaps every exited worker and schedules its restart. */
 static void reap(const struct supervisor_config *cfg, struct slot *ws, int stopping)
 {
@@ -148,9 +169,8 @@ static void reap(const struct supervisor_config *cfg, struct slot *ws, int stopp
 		if (w->fd >= 0)
 			close(w->fd);
 		w->fd = -1;
-		/* A clean exit was recorded by the worker itself, with its reason. */
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			store_worker_exited(cfg->store, w->name, reason);
+			worker_gone(cfg->store, w->name, pid, reason);
 		if (stopping) {
 			log_info("worker exited", "worker=%s pid=%d reason=\"%s\"", w->name, (int)pid,
 				 reason);

@@ -18,8 +18,7 @@ fi
 echo "$out" | grep -q 'refusing to listen on 0.0.0.0:0 without API tokens' || fail "refusal: $out"
 ok "non-loopback without tokens refused"
 
-# The rest runs once per backend: SQLite, then PostgreSQL when the suite
-# provides a server (SCANQ_TEST_PG_URL).
+# The rest runs on the backend run.sh chose (backend.bash).
 happy() {
 	start_serve --workers 1 --concurrency 4
 	grep -q 'no API tokens: serving without authentication on loopback only' "$T/serve.log" \
@@ -121,13 +120,5 @@ happy() {
 }
 
 happy
-ok "all of the above on SQLite"
-if [ -n "${SCANQ_TEST_PG_URL:-}" ]; then
-	pgdb="scanq_api_$$"
-	psql -q "$SCANQ_TEST_PG_URL" -c "CREATE DATABASE $pgdb" || fail "createdb"
-	DB="${SCANQ_TEST_PG_URL%/*}/$pgdb"
-	happy
-	psql -q "$SCANQ_TEST_PG_URL" -c "DROP DATABASE $pgdb WITH (FORCE)" || fail "dropdb"
-	ok "all of the above on PostgreSQL"
-fi
+ok "all of the above on $BACKEND"
 echo PASS

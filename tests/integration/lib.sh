@@ -11,7 +11,7 @@ PIDS=""
 cleanup() {
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	drop_db
+	drop_test_db
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -22,7 +22,7 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	drop_db
+	drop_test_db
 	rm -rf "$dir"
 }
 trap cleanup EXIT
