@@ -18,6 +18,8 @@ DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-
              libmicrohttpd-dev libsodium-dev libinih-dev libc-ares-dev libxml2-dev libpq-dev sqlite3
 DEB_TEST  := clang libclang-rt-14-dev nmap postgresql procps iproute2 chromium nodejs npm curl
 DEB_BENCH := wrk hyperfine time
+# Packaging, man pages, completion, alert rules (promtool) and unit checks.
+DEB_PKG   := debhelper dpkg-dev fakeroot lintian adduser prometheus systemd man-db bash-completion
 
 SRC      := $(sort $(wildcard src/*.c src/cmd/*.c))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
@@ -60,7 +62,7 @@ $(BUILD)/bench/%: bench/%.c $(LIBOBJ)
 deps:
 	@sh tools/install-deps.sh $(DEB_BUILD)
 deps-test:
-	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
+	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH) $(DEB_PKG)
 
 run: deps
 	$(MAKE) $(BUILD)/scanq $(BUILD)/scanq-scan
