@@ -21,7 +21,7 @@ DEB_BENCH := wrk hyperfine time
 # `make deb`, and the checks of the package: lintian, its units
 # (systemd-analyze), man pages, completion and alert rules (promtool).
 DEB_PKG   := debhelper dpkg-dev fakeroot
-DEB_PKG_TEST := lintian adduser prometheus systemd man-db bash-completion
+DEB_PKG_TEST := lintian adduser prometheus systemd man-db bash-completion bsdextrautils
 
 SRC      := $(sort $(wildcard src/*.c src/cmd/*.c))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
