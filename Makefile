@@ -23,7 +23,8 @@ DEB_BENCH := wrk hyperfine time
 DEB_PKG   := debhelper dpkg-dev fakeroot
 DEB_PKG_TEST := lintian adduser prometheus systemd man-db bash-completion bsdextrautils
 
-SRC      := $(sort $(wildcard src/*.c src/cmd/*.c))
+SRC      := $(sort $(filter-out src/bin/%,$(wildcard src/*.c src/*/*.c src/*/*/*.c)))
+HDR      := $(wildcard src/*.h src/*/*.h src/*/*/*.h)
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
 LIBOBJ   := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -45,7 +46,7 @@ all: $(BUILD)/scanq $(BUILD)/scanq-scan $(UNIT_BIN) $(BENCH_BIN)
 $(BUILD)/scanq-scan: $(LEAN_OBJ)
 	$(CC) $(SAN) $(LDFLAGS) $^ -o $@ $(LEAN_LIBS)
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h)
+$(BUILD)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -88,7 +89,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIB := $(filter-out src/main.c,$(SRC))
 fuzz: $(FUZZ_BIN)
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard src/*.h)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(HDR)
 	@mkdir -p build-fuzz
 	clang $(CSTD) -g -O1 -Isrc $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
 	      $< $(FUZZ_LIB) -o $@ $(LDLIBS_ALL)

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "store.h"
+#include "store/store.h"
 
 static double now_s(void)
 {

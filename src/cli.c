@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "config.h"
 #include "num.h"
-#include "store.h"
+#include "store/store.h"
 
 const struct cli_command *cli_find(const char *name)
 {

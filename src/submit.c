@@ -8,7 +8,7 @@
 #include <string.h>
 #include "config.h"
 #include "scanner.h"
-#include "store.h"
+#include "store/store.h"
 #include "submit.h"
 #include "targets.h"
 

@@ -8,7 +8,7 @@
  * its lease is still renewed.  Completions that are ready in the same turn
  * of the loop are written in one transaction (store_complete_many).
  *
- * Wake-ups: the inotify watch of wakeup.h, a slot that just freed, and a
+ * Wake-ups: the store's wake-up (store_wakeup_new()), a slot that just freed, and a
  * poll every config.poll_ms as the fallback.
  */
 #include <errno.h>
@@ -26,8 +26,7 @@
 #include "log.h"
 #include "spawn.h"
 #include "scanner.h"
-#include "store.h"
-#include "wakeup.h"
+#include "store/store.h"
 #include "worker.h"
 
 #define RETRY_MIN_MS 100	/* first delay of a failed store write */
@@ -94,7 +93,7 @@ struct job {
 struct worker {
 	const struct worker_opts *o;
 	struct store *s;
-	struct wakeup *wake;
+	struct store_wakeup *wake;
 	char name[SCAN_WORKER_MAX];
 	struct job *jobs[WORKER_CONCURRENCY_MAX];
 	int njobs;
@@ -665,7 +664,7 @@ int worker_run(const struct worker_opts *o)
 			  store_error(w.s));
 		goto out;
 	}
-	w.wake = wakeup_new(o->db_url);
+	w.wake = store_wakeup_new(w.s);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -682,7 +681,7 @@ int worker_run(const struct worker_opts *o)
 
 	log_info("worker started", "worker=%s pid=%d concurrency=%d wakeup=%s lease_s=%d"
 		 " heartbeat_s=%d memory_limit=%s scanner=%s", w.name, (int)getpid(), o->concurrency,
-		 !w.wake ? "poll" : store_backend(w.s)[0] == 'p' ? "listen" : "inotify",
+		 store_wakeup_kind(w.wake),
 		 config.lease_s, config.heartbeat_s,
 		 spawn_memory_limit_supported() ? "on" : "off", w.lean[0] ? "scanq-scan" : "scanq");
 	next_beat = clock_mono_ms() + w.beat_ms;
@@ -772,7 +771,7 @@ int worker_run(const struct worker_opts *o)
 		if (hard)
 			next = min_at(next, hard_end);
 		if (w.wake)
-			pfd[npfd++] = (struct pollfd){ .fd = wakeup_fd(w.wake), .events = POLLIN };
+			pfd[npfd++] = (struct pollfd){ .fd = store_wakeup_fd(w.wake), .events = POLLIN };
 		for (int i = 0; i < w.njobs; i++) {
 			struct job *j = w.jobs[i];
 
@@ -796,7 +795,7 @@ int worker_run(const struct worker_opts *o)
 			if (ppoll(pfd, (nfds_t)npfd, &ts, &waitmask) < 0 && errno != EINTR)
 				log_warn("poll failed", "error=\"%s\"", strerror(errno));
 		}
-		if (w.wake && pfd[0].revents && wakeup_drain(w.wake))
+		if (w.wake && pfd[0].revents && store_wakeup_drain(w.wake))
 			woken = 1;
 		now = clock_mono_ms();
 		for (int i = 0; i < w.njobs; i++) {
@@ -827,7 +826,7 @@ int worker_run(const struct worker_opts *o)
 out:
 	for (int i = 0; i < w.njobs; i++)
 		job_free(w.jobs[i]);
-	wakeup_free(w.wake);
+	store_wakeup_free(w.wake);
 	store_close(w.s);
 	return rc;
 }
