@@ -79,6 +79,7 @@ test: deps-test
 	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	        build-asan/scanq build-asan/scanq-scan $(UNIT_BIN:$(BUILD)/%=build-asan/%)
 	$(MAKE) fuzz
+	$(MAKE) openapi-deps
 	sh tests/run.sh
 
 # Unit + integration suites against one build only (quick loop while developing).
@@ -98,6 +99,14 @@ bench: $(BENCH_BIN) $(BUILD)/scanq $(BUILD)/scanq-scan
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# ---- the OpenAPI document (docs/openapi.json) ------------------------------
+# Built into scanq by src/api/openapi.c (.incbin): rebuild it when it changes.
+$(BUILD)/src/api/openapi.o $(FUZZ_BIN): docs/openapi.json
+# The linter and the response validator (npm, locked) of the API tests.
+.PHONY: openapi-deps
+openapi-deps:
+	cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error
 
 # ---- the Debian package (debian/, docs/DEPLOY.md) ---------------------------
 # `make deb` builds build/scanq_VERSION_ARCH.deb with dpkg-buildpackage from

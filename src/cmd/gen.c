@@ -10,6 +10,8 @@
  *   scanq __complete WHAT  words the completion asks for at run time:
  *                          types (built-in scan types and the configured
  *                          tool profiles), statuses, roles
+ *   scanq __routes         the HTTP route table, "METHOD PATH ROLE" a line,
+ *                          which a test holds docs/openapi.json against
  *
  * They are not in the command table, so `scanq help` does not list them.
  * Each writes only to stdout or into DIR and exits 0, or 1 with one line.
@@ -18,6 +20,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "api/routes.h"
 #include "auth.h"
 #include "cli.h"
 #include "cmd/cmd.h"
@@ -464,6 +467,16 @@ static int complete_main(const char *what)
 	return CLI_OK;
 }
 
+static int routes_main(void)
+{
+	int n;
+	const struct route *rt = routes_table(&n);
+
+	for (int i = 0; i < n; i++)
+		printf("%s %s %s\n", rt[i].method, rt[i].pattern, auth_role_name(rt[i].role));
+	return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+}
+
 int cmd_generate(int argc, char **argv, struct cli *cli)
 {
 	(void)cli;
@@ -475,6 +488,8 @@ int cmd_generate(int argc, char **argv, struct cli *cli)
 		config_print_defaults(stdout);
 		return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
 	}
+	if (strcmp(argv[0], "__routes") == 0 && argc == 1)
+		return routes_main();
 	if (strcmp(argv[0], "__complete") == 0 && argc == 2)
 		return complete_main(argv[1]);
 	fprintf(stderr, "error: unknown command '%s' (see 'scanq help')\n", argv[0]);
