@@ -124,6 +124,7 @@ port=$(sed -n 's/.*msg="http listening".* port=\([0-9]*\).*/\1/p' "$T/serve.log"
 [ "$(stat -c %U "/proc/$SERVE_PID")" = scanq ] || fail "serve does not run as scanq"
 grep -q '^CapBnd:[[:space:]]*0*$' "/proc/$SERVE_PID/status" || fail "serve holds capabilities"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")" = 200 ] || fail "web UI not served"
+curl -s "http://127.0.0.1:$port/api/v1/openapi.json" | cmp -s - "$repo/docs/openapi.json" || fail "openapi.json not served"
 grep -q '^ts=[^ ]* level=info ' "$T/serve.log" || fail "logs are not logfmt: $(head -n 3 "$T/serve.log")"
 id=$(as_scanq scanq submit portscan 127.0.0.1 --ports "$port") || fail "submit"
 done_() { [ "$(as_scanq scanq show "$id" --json | sed -n 's/^  "status": "\(.*\)",$/\1/p')" = completed ]; }
