@@ -25,10 +25,12 @@ const char *cli_description(char *buf, size_t len)
 {
 	snprintf(buf, len,
 		 "scanq queues security scans in a database and runs them in supervised\n"
-		 "child processes.  The database (--db, else $DATABASE_URL, else\n"
-		 "%s) is the single source of truth.  Settings come from --config PATH,\n"
-		 "else $SCANQ_CONFIG, else ./scanq.ini%s%s, and SCANQ_<SECTION>_<KEY> variables.\n",
-		 CONFIG_DEFAULT_DB_URL, CONFIG_SYSTEM_FILE[0] ? ", else " : "", CONFIG_SYSTEM_FILE);
+		 "child processes.  The database is the single source of truth: --db URL,\n"
+		 "else $DATABASE_URL, else [database] url of the settings (default\n"
+		 "%s).\n"
+		 "Settings come from --config PATH, else $SCANQ_CONFIG, else ./scanq.ini%s%s,\n"
+		 "then SCANQ_<SECTION>_<KEY> variables.\n",
+		 CONFIG_DEFAULT_DB_URL, CONFIG_SYSTEM_FILE[0] ? ",\nelse " : "", CONFIG_SYSTEM_FILE);
 	return buf;
 }
 

@@ -19,6 +19,7 @@ case $SCANQ in */build-asan/*) echo "SKIP: the package does not depend on the bu
 [ "$(id -u)" = 0 ] || fail "needs root to install the package"
 
 # One packaging test on this machine at a time (dpkg has one lock).
+mkdir -p /run/lock
 exec 9>/run/lock/scanq-pkgtest.lock
 flock -w 600 9 || fail "another packaging test holds /run/lock/scanq-pkgtest.lock"
 MARK=/var/lib/scanq/.scanq-pkgtest	# says "installed by this test"
