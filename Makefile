@@ -10,7 +10,7 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 OPT     ?= -O2 -g
 SAN     ?=
-CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) -Isrc -Isrc/scan $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -linih -lpthread -lm
 
 # Debian packages the build, the tests and the benchmarks need.
@@ -34,8 +34,9 @@ BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 # The lean scanner binary (src/bin/scanq-scan.c says why): the scanner
 # sources only, with its three libraries linked statically.
-LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/,clock.c scanner.c testscan.c portscan.c discovery.c \
-            scope.c targets.c ports.c ports_top.c config.c log.c scan.c)
+LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/,clock.c config.c log.c scan.c) \
+            $(addprefix src/scan/,scanner.c testscan.c portscan.c discovery.c resolve.c \
+            scope.c targets.c ports.c ports_top.c)
 LEAN_OBJ := $(LEAN_SRC:%.c=$(BUILD)/%.o)
 LEAN_LIBS := -Wl,-Bstatic -ljansson -lcares -linih -Wl,-Bdynamic -lpthread -lm
 
@@ -92,7 +93,7 @@ FUZZ_LIB := $(filter-out src/main.c,$(SRC))
 fuzz: $(FUZZ_BIN)
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(HDR)
 	@mkdir -p build-fuzz
-	clang $(CSTD) -g -O1 -Isrc $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
+	clang $(CSTD) -g -O1 -Isrc -Isrc/scan $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
 	      $< $(FUZZ_LIB) -o $@ $(LDLIBS_ALL)
 
 bench: $(BENCH_BIN) $(BUILD)/scanq $(BUILD)/scanq-scan

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "ports.h"
 #include "scanner.h"
+#include "scope.h"
 #include "store/store.h"
 #include "submit.h"
 #include "targets.h"
@@ -40,6 +42,98 @@ static int known_type(const char *type)
 	return scanner_find(type) != NULL || config_profile(type) != NULL;
 }
 
+int submit_validate_targets(json_t *targets, const char *ports, char *code, size_t codelen,
+			    char *msg, size_t msglen)
+{
+	const char **specs = NULL;
+	struct target_list *l = NULL;
+	struct scope *sc = NULL;
+	struct port_set *ps = NULL;
+	size_t n, i;
+	json_t *v;
+	int rc = -1;
+
+	if (!json_is_array(targets)) {
+		snprintf(code, codelen, "invalid_target");
+		snprintf(msg, msglen, "targets must be a list of strings");
+		return -1;
+	}
+	n = json_array_size(targets);
+	if (n > TARGETS_SPECS_MAX) {
+		snprintf(code, codelen, "too_many_targets");
+		snprintf(msg, msglen, "more than %d target specs", TARGETS_SPECS_MAX);
+		return -1;
+	}
+	specs = calloc(n + 1, sizeof *specs);
+	l = targets_new();
+	if (!specs || !l)
+		goto nomem;
+	json_array_foreach(targets, i, v) {
+		if (!json_is_string(v)) {
+			snprintf(code, codelen, "invalid_target");
+			snprintf(msg, msglen, "target %zu is not a string", i + 1);
+			goto out;
+		}
+		specs[i] = json_string_value(v);
+		if (strlen(specs[i]) != json_string_length(v)) {
+			snprintf(code, codelen, "invalid_target");
+			snprintf(msg, msglen, "target %zu contains a NUL byte", i + 1);
+			goto out;
+		}
+	}
+	if (targets_parse(l, specs, (int)n, config.max_targets, code, codelen, msg, msglen) < 0)
+		goto out;
+	sc = scope_from_config(&config, msg, msglen);
+	if (!sc) {
+		snprintf(code, codelen, "internal");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		targets_u128 lo, hi, bad;
+		struct target_addr a;
+		char text[64];
+		int kind = targets_classify(specs[i], &lo, &hi);
+
+		if (kind == 2 && !scope_check_name(sc, specs[i])) {
+			snprintf(code, codelen, "out_of_scope");
+			snprintf(msg, msglen, "target '%.80s' is out of scope (see [scope] allow in the configuration)",
+				 specs[i]);
+			goto out;
+		}
+		if (kind == 1 && !scope_check_range(sc, lo, hi, &bad)) {
+			targets_to_addr(bad, &a);
+			snprintf(code, codelen, "out_of_scope");
+			if (lo == hi)
+				snprintf(msg, msglen, "target '%.80s' is out of scope (see [scope] allow in the configuration)",
+					 specs[i]);
+			else
+				snprintf(msg, msglen, "target '%.80s' is out of scope: %s is not allowed",
+					 specs[i], targets_addr_str(&a, text, sizeof text));
+			goto out;
+		}
+	}
+	if (ports) {
+		ps = malloc(sizeof *ps);
+		if (!ps)
+			goto nomem;
+		if (ports_parse(ports, ps, msg, msglen) < 0) {
+			snprintf(code, codelen, "invalid_ports");
+			goto out;
+		}
+	}
+	rc = 0;
+	goto out;
+nomem:
+	snprintf(code, codelen, "internal");
+	snprintf(msg, msglen, "out of memory");
+out:
+	free(ps);
+	scope_free(sc);
+	targets_free(l);
+	free(specs);
+	return rc;
+}
+
 int submit_scan(struct store *s, const struct submit_input *in, int64_t *id, int *existed,
 		struct submit_error *err)
 {
@@ -53,8 +147,8 @@ int submit_scan(struct store *s, const struct submit_input *in, int64_t *id, int
 	if (strlen(in->type) >= SCAN_TYPE_MAX || !known_type(in->type))
 		return refuse(err, "invalid_type", "unknown scan type '%.40s'", in->type);
 	/* Syntax, the address cap and the scope, before anything is written. */
-	if (targets_validate(in->targets, in->ports, err->code, sizeof err->code, err->message,
-			     sizeof err->message) < 0)
+	if (submit_validate_targets(in->targets, in->ports, err->code, sizeof err->code, err->message,
+				    sizeof err->message) < 0)
 		return -1;
 	if (in->priority < SCAN_PRIORITY_MIN || in->priority > SCAN_PRIORITY_MAX)
 		return refuse(err, "invalid_field", "priority must be between %d and %d",

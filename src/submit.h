@@ -34,6 +34,18 @@ struct submit_error {
 };
 
 /*
+ * What `scanq submit` and the API call before queueing anything: checks a
+ * JSON array of target strings (syntax, the cap of config.max_targets and
+ * the scope of the configuration, without resolving names) and, if `ports`
+ * is not NULL, the port spec.  Returns 0, or -1 with code ("invalid_target",
+ * "no_targets", "too_many_targets", "out_of_scope", "invalid_ports") and a
+ * one-line message naming the offending target or spec.
+ */
+int submit_validate_targets(json_t *targets, const char *ports, char *code, size_t codelen,
+			    char *msg, size_t msglen);
+
+
+/*
  * Validates `in` and queues the scan.  Returns 0 with *id set (*existed = 1
  * when the idempotency key returned an earlier scan), or -1 with *err
  * filled and nothing written.

@@ -1,13 +1,13 @@
 /*
  * fuzz_api_body.c — libFuzzer target for the body parser of
  * POST /api/v1/scans (api_parse_submit) and the validation the API runs
- * next (targets_validate), without a database.
+ * next (submit_validate_targets), without a database.
  *
  * Beyond "no crash, no leak, no undefined behaviour" it checks the parser's
  * contract: on success the document is kept and `type` and `targets` are
  * set with the right JSON types; on refusal nothing is kept, the status is
  * 400 or 422, and the code and the detail are non-empty printable one-line
- * text (they go to clients verbatim); a refusal of targets_validate(),
+ * text (they go to clients verbatim); a refusal of submit_validate_targets(),
  * which may quote any bytes of a target, still makes a problem document.
  */
 #include <stdint.h>
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (in.options && !json_is_object(in.options))
 		abort();
 	code[0] = msg[0] = '\0';
-	if (targets_validate(in.targets, in.ports, code, sizeof code, msg, sizeof msg) < 0) {
+	if (submit_validate_targets(in.targets, in.ports, code, sizeof code, msg, sizeof msg) < 0) {
 		/* The refusal reaches the client as a problem document, whatever
 		 * bytes of the target it quotes. */
 		json_t *doc;

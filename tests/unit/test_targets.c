@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include "config.h"
 #include "ports.h"
+#include "submit.h"
 #include "targets.h"
 
 struct good {
@@ -278,7 +279,7 @@ static void validate_applies_syntax_cap_scope_and_ports(void **state)
 		int rc;
 
 		code[0] = msg[0] = '\0';
-		rc = targets_validate(t, cases[i].ports, code, sizeof code, msg, sizeof msg);
+		rc = submit_validate_targets(t, cases[i].ports, code, sizeof code, msg, sizeof msg);
 		if (!cases[i].code && rc != 0)
 			fail_msg("case %zu refused: %s %s", i, code, msg);
 		if (cases[i].code && (rc == 0 || strcmp(code, cases[i].code) != 0))
@@ -289,7 +290,7 @@ static void validate_applies_syntax_cap_scope_and_ports(void **state)
 	{
 		json_t *t = json_pack("[ss]", "127.0.0.1", "198.51.100.7");
 
-		assert_int_equal(targets_validate(t, NULL, code, sizeof code, msg, sizeof msg), -1);
+		assert_int_equal(submit_validate_targets(t, NULL, code, sizeof code, msg, sizeof msg), -1);
 		assert_non_null(strstr(msg, "'198.51.100.7'"));
 		json_decref(t);
 	}

@@ -27,9 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "clock.h"
-#include "discovery.h"
 #include "ports.h"
 #include "portscan.h"
+#include "resolve.h"
 #include "scanner.h"
 
 enum phase { FREE = 0, CONNECTING, BANNER };
@@ -614,7 +614,7 @@ int portscan_probe(const struct target_addr *hosts, size_t nhosts, const int *po
 
 struct run {
 	struct scanctx *ctx;
-	const struct discovery_hostset *hs;
+	const struct resolve_hostset *hs;
 	size_t total, done;
 };
 
@@ -634,7 +634,7 @@ static json_t *clean_banner(const char *b, size_t n)
 static void on_hit(void *arg, const struct portscan_hit *h)
 {
 	struct run *r = arg;
-	const struct discovery_host *host = &r->hs->hosts[h->host];
+	const struct resolve_host *host = &r->hs->hosts[h->host];
 	char addr[64], title[128];
 	struct servent *se;
 	json_t *f;
@@ -661,7 +661,7 @@ static void on_hit(void *arg, const struct portscan_hit *h)
 
 int portscan_run(struct scanctx *ctx)
 {
-	struct discovery_hostset hs = { 0 };
+	struct resolve_hostset hs = { 0 };
 	struct portscan_opts o;
 	struct portscan_stats st = { 0 };
 	struct port_set *ps = NULL;
@@ -682,7 +682,7 @@ int portscan_run(struct scanctx *ctx)
 		rc = scanner_error(ctx, "invalid_ports", "%s", err);
 		goto out;
 	}
-	rc = discovery_hosts(ctx, &hs);
+	rc = resolve_hosts(ctx, &hs);
 	if (rc != 0)
 		goto out;
 	ports = malloc((size_t)ps->count * sizeof *ports);
@@ -710,7 +710,7 @@ int portscan_run(struct scanctx *ctx)
 	json_decref(summary);
 	rc = 0;
 out:
-	discovery_hostset_release(&hs);
+	resolve_hostset_release(&hs);
 	free(addrs);
 	free(ports);
 	free(ps);

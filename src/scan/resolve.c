@@ -1,8 +1,8 @@
 /*
- * discovery.c — target lists to host lists with the scope enforced after
- * resolution, the c-ares resolver loop, and the "discovery" scan type (see
- * discovery.h).  The resolver runs every query on one channel under one
- * deadline, so a thousand names cost one timeout, not a thousand.
+ * resolve.c — target lists to host lists with the scope enforced after
+ * resolution, and the c-ares resolver loop (see resolve.h).  The resolver
+ * runs every query on one channel under one deadline, so a thousand names
+ * cost one timeout, not a thousand.
  */
 #include <ares.h>
 #include <errno.h>
@@ -15,27 +15,20 @@
 #include <time.h>
 #include "clock.h"
 #include "config.h"
-#include "discovery.h"
-#include "ports.h"
-#include "portscan.h"
+#include "resolve.h"
 #include "scanner.h"
 #include "scope.h"
 
-/* Ports a host is asked on: the services most often reachable, so that a
- * live host answers on one (a reset counts as an answer). */
-static const int discovery_ports[] = { 22, 80, 443, 3389, 8080, 21, 23, 25, 53, 135, 139, 445 };
-
-
 static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
-	struct discovery_name *dn = arg;
+	struct resolve_name *dn = arg;
 
 	if (status != ARES_SUCCESS || !res) {
 		snprintf(dn->error, sizeof dn->error, "%s", ares_strerror(status));
 		ares_freeaddrinfo(res);
 		return;
 	}
-	for (struct ares_addrinfo_node *n = res->nodes; n && dn->naddrs < DISCOVERY_ADDRS_MAX; n = n->ai_next) {
+	for (struct ares_addrinfo_node *n = res->nodes; n && dn->naddrs < RESOLVE_ADDRS_MAX; n = n->ai_next) {
 		struct target_addr a = { 0 };
 		int dup = 0;
 
@@ -59,7 +52,7 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
 	ares_freeaddrinfo(res);
 }
 
-int discovery_resolve(struct discovery_name *names, size_t n, int timeout_ms,
+int resolve_names(struct resolve_name *names, size_t n, int timeout_ms,
 		      char *err, size_t errlen)
 {
 	struct ares_options opts = { .timeout = timeout_ms, .tries = 2 };
@@ -115,7 +108,7 @@ int discovery_resolve(struct discovery_name *names, size_t n, int timeout_ms,
 	return 0;
 }
 
-void discovery_hostset_release(struct discovery_hostset *hs)
+void resolve_hostset_release(struct resolve_hostset *hs)
 {
 	free(hs->hosts);
 	free(hs->name_state);
@@ -144,14 +137,14 @@ static void report_skip(struct scanctx *ctx, const char *name, const char *addr,
 }
 
 /* Adds resolved addresses in scope to the host list; the rest are skipped. */
-static int add_resolved(struct scanctx *ctx, struct discovery_hostset *hs, const struct scope *sc,
-			struct discovery_name *names, size_t nn, size_t cap)
+static int add_resolved(struct scanctx *ctx, struct resolve_hostset *hs, const struct scope *sc,
+			struct resolve_name *names, size_t nn, size_t cap)
 {
 	for (size_t i = 0; i < nn; i++) {
 		int kept = 0;
 
 		if (names[i].naddrs == 0) {
-			hs->name_state[i] = DISCOVERY_NAME_NONE;
+			hs->name_state[i] = RESOLVE_NAME_NONE;
 			hs->unresolved++;
 			report_skip(ctx, names[i].name, NULL, "unresolved", names[i].error);
 			continue;
@@ -163,7 +156,7 @@ static int add_resolved(struct scanctx *ctx, struct discovery_hostset *hs, const
 
 			targets_addr_str(a, text, sizeof text);
 			if (!scope_check_addr(sc, a)) {
-				hs->name_state[i] = DISCOVERY_NAME_PARTIAL;
+				hs->name_state[i] = RESOLVE_NAME_PARTIAL;
 				hs->skipped++;
 				report_skip(ctx, names[i].name, text, "out_of_scope", "out of scope");
 				continue;
@@ -182,14 +175,14 @@ static int add_resolved(struct scanctx *ctx, struct discovery_hostset *hs, const
 			hs->n++;
 		}
 		if (kept == 0)
-			hs->name_state[i] = DISCOVERY_NAME_NONE;
+			hs->name_state[i] = RESOLVE_NAME_NONE;
 	}
 	return 0;
 }
 
-int discovery_hosts(struct scanctx *ctx, struct discovery_hostset *hs)
+int resolve_hosts(struct scanctx *ctx, struct resolve_hostset *hs)
 {
-	struct discovery_name *names = NULL;
+	struct resolve_name *names = NULL;
 	struct scope *sc = NULL;
 	struct target_iter it;
 	struct target_addr a;
@@ -197,7 +190,7 @@ int discovery_hosts(struct scanctx *ctx, struct discovery_hostset *hs)
 	size_t nn, cap;
 	json_t *v = json_object_get(ctx->options, "resolve_ms");
 	int timeout = json_is_integer(v) && json_integer_value(v) >= 10 && json_integer_value(v) <= 60000
-		      ? (int)json_integer_value(v) : DISCOVERY_RESOLVE_MS;
+		      ? (int)json_integer_value(v) : RESOLVE_MS;
 	int rc = 1;
 
 	memset(hs, 0, sizeof *hs);
@@ -224,7 +217,7 @@ int discovery_hosts(struct scanctx *ctx, struct discovery_hostset *hs)
 	nn = targets_nnames(hs->list);
 	/* Room for every literal address and every address a name may bring,
 	 * never more than the cap. */
-	cap = (size_t)targets_count(hs->list) + nn * DISCOVERY_ADDRS_MAX;
+	cap = (size_t)targets_count(hs->list) + nn * RESOLVE_ADDRS_MAX;
 	if (cap > (size_t)config.max_targets)
 		cap = (size_t)config.max_targets;
 	hs->hosts = calloc(cap ? cap : 1, sizeof *hs->hosts);
@@ -242,7 +235,7 @@ int discovery_hosts(struct scanctx *ctx, struct discovery_hostset *hs)
 	}
 	for (size_t i = 0; i < nn; i++)
 		names[i].name = targets_name(hs->list, i);
-	if (discovery_resolve(names, nn, timeout, msg, sizeof msg) < 0) {
+	if (resolve_names(names, nn, timeout, msg, sizeof msg) < 0) {
 		rc = scanner_error(ctx, "scanner_error", "%s", msg);
 		goto out;
 	}
@@ -258,98 +251,3 @@ out:
 	return rc;
 }
 
-/* ---- the "discovery" scan type ----------------------------------------- */
-
-struct live {
-	unsigned char up;
-	unsigned char nopen;
-	unsigned short open[12];
-};
-
-struct disc {
-	struct scanctx *ctx;
-	struct live *live;
-	size_t done, total;
-};
-
-static void on_answer(void *arg, const struct portscan_hit *h)
-{
-	struct disc *d = arg;
-	struct live *l = &d->live[h->host];
-
-	d->done++;
-	scanner_progress(d->ctx, (double)d->done / (double)d->total);
-	if (h->state == PORTSCAN_FILTERED)
-		return;
-	l->up = 1;
-	if (h->state == PORTSCAN_OPEN && l->nopen < sizeof l->open / sizeof l->open[0])
-		l->open[l->nopen++] = (unsigned short)h->port;
-}
-
-int discovery_run(struct scanctx *ctx)
-{
-	struct discovery_hostset hs;
-	struct portscan_opts o;
-	struct portscan_stats st;
-	struct disc d = { .ctx = ctx };
-	struct target_addr *addrs = NULL;
-	long up = 0;
-	char err[256];
-	int rc;
-
-	portscan_opts_default(&o);
-	o.retries = 0;
-	if (portscan_opts_from_json(&o, ctx->options, err, sizeof err) < 0)
-		return scanner_error(ctx, "invalid_options", "%s", err);
-	rc = discovery_hosts(ctx, &hs);
-	if (rc != 0)
-		goto out;
-	addrs = malloc((hs.n ? hs.n : 1) * sizeof *addrs);
-	d.live = calloc(hs.n ? hs.n : 1, sizeof *d.live);
-	if (!addrs || !d.live) {
-		rc = scanner_error(ctx, "internal", "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < hs.n; i++)
-		addrs[i] = hs.hosts[i].addr;
-	d.total = hs.n * (sizeof discovery_ports / sizeof discovery_ports[0]);
-	if (portscan_probe(addrs, hs.n, discovery_ports, sizeof discovery_ports / sizeof discovery_ports[0],
-			   &o, on_answer, &d, &st, err, sizeof err) < 0) {
-		rc = scanner_error(ctx, "scanner_error", "discovery failed: %s", err);
-		goto out;
-	}
-	for (size_t i = 0; i < hs.n; i++) {
-		char text[64], title[160];
-		json_t *f, *ports;
-
-		if (!d.live[i].up)
-			continue;
-		up++;
-		targets_addr_str(&hs.hosts[i].addr, text, sizeof text);
-		snprintf(title, sizeof title, "host %s is up", text);
-		ports = json_array();
-		for (int k = 0; k < d.live[i].nopen; k++)
-			json_array_append_new(ports, json_integer(d.live[i].open[k]));
-		f = json_pack("{sssssiss ss s{sss[s*]so}}", "kind", "host",
-			      "target", hs.hosts[i].name ? hs.hosts[i].name : text, "port", 0,
-			      "severity", "info", "title", title, "detail", "address", text,
-			      "names", hs.hosts[i].name, "open_ports", ports);
-		if (f)
-			scanner_finding(ctx, f);
-		json_decref(f);
-	}
-	scanner_progress(ctx, 1);
-	{
-		json_t *s = json_pack("{sIsIsIsIsIsf}", "hosts", (json_int_t)hs.n, "up", (json_int_t)up,
-				      "down", (json_int_t)(hs.n - (size_t)up), "skipped", (json_int_t)hs.skipped,
-				      "unresolved", (json_int_t)hs.unresolved, "elapsed_s", st.elapsed_s);
-		scanner_summary(ctx, s);
-		json_decref(s);
-	}
-	rc = 0;
-out:
-	free(d.live);
-	free(addrs);
-	discovery_hostset_release(&hs);
-	return rc;
-}

@@ -19,7 +19,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 
 #define TARGETS_SPEC_MAX  256	/* longest spec accepted */
 #define TARGETS_NAME_MAX  253	/* longest hostname (RFC 1035) */
@@ -96,16 +95,5 @@ char *targets_addr_str(const struct target_addr *a, char *buf, size_t len);
 
 /* 1 if a hostname passes the RFC 1123 syntax check, else 0. */
 int targets_name_valid(const char *name);
-
-/*
- * What `scanq submit` and the API call before queueing anything: checks a
- * JSON array of target strings (syntax, the cap of config.max_targets and
- * the scope of the configuration, without resolving names) and, if `ports`
- * is not NULL, the port spec.  Returns 0, or -1 with code ("invalid_target",
- * "no_targets", "too_many_targets", "out_of_scope", "invalid_ports") and a
- * one-line message naming the offending target or spec.
- */
-int targets_validate(json_t *targets, const char *ports, char *code, size_t codelen,
-		     char *msg, size_t msglen);
 
 #endif

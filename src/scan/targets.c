@@ -12,8 +12,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include "config.h"
-#include "ports.h"
-#include "scope.h"
 #include "targets.h"
 
 #define V4MAPPED(v)  (((targets_u128)0xffff << 32) | (v))
@@ -419,96 +417,4 @@ int targets_iter_next(struct target_iter *it, struct target_addr *out)
 	}
 	targets_to_addr(it->cur, out);
 	return 1;
-}
-
-int targets_validate(json_t *targets, const char *ports, char *code, size_t codelen,
-		     char *msg, size_t msglen)
-{
-	const char **specs = NULL;
-	struct target_list *l = NULL;
-	struct scope *sc = NULL;
-	struct port_set *ps = NULL;
-	size_t n, i;
-	json_t *v;
-	int rc = -1;
-
-	if (!json_is_array(targets)) {
-		snprintf(code, codelen, "invalid_target");
-		snprintf(msg, msglen, "targets must be a list of strings");
-		return -1;
-	}
-	n = json_array_size(targets);
-	if (n > TARGETS_SPECS_MAX) {
-		snprintf(code, codelen, "too_many_targets");
-		snprintf(msg, msglen, "more than %d target specs", TARGETS_SPECS_MAX);
-		return -1;
-	}
-	specs = calloc(n + 1, sizeof *specs);
-	l = targets_new();
-	if (!specs || !l)
-		goto nomem;
-	json_array_foreach(targets, i, v) {
-		if (!json_is_string(v)) {
-			snprintf(code, codelen, "invalid_target");
-			snprintf(msg, msglen, "target %zu is not a string", i + 1);
-			goto out;
-		}
-		specs[i] = json_string_value(v);
-		if (strlen(specs[i]) != json_string_length(v)) {
-			snprintf(code, codelen, "invalid_target");
-			snprintf(msg, msglen, "target %zu contains a NUL byte", i + 1);
-			goto out;
-		}
-	}
-	if (targets_parse(l, specs, (int)n, config.max_targets, code, codelen, msg, msglen) < 0)
-		goto out;
-	sc = scope_from_config(&config, msg, msglen);
-	if (!sc) {
-		snprintf(code, codelen, "internal");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		targets_u128 lo, hi, bad;
-		struct target_addr a;
-		char text[64];
-		int kind = targets_classify(specs[i], &lo, &hi);
-
-		if (kind == 2 && !scope_check_name(sc, specs[i])) {
-			snprintf(code, codelen, "out_of_scope");
-			snprintf(msg, msglen, "target '%.80s' is out of scope (see [scope] allow in the configuration)",
-				 specs[i]);
-			goto out;
-		}
-		if (kind == 1 && !scope_check_range(sc, lo, hi, &bad)) {
-			targets_to_addr(bad, &a);
-			snprintf(code, codelen, "out_of_scope");
-			if (lo == hi)
-				snprintf(msg, msglen, "target '%.80s' is out of scope (see [scope] allow in the configuration)",
-					 specs[i]);
-			else
-				snprintf(msg, msglen, "target '%.80s' is out of scope: %s is not allowed",
-					 specs[i], targets_addr_str(&a, text, sizeof text));
-			goto out;
-		}
-	}
-	if (ports) {
-		ps = malloc(sizeof *ps);
-		if (!ps)
-			goto nomem;
-		if (ports_parse(ports, ps, msg, msglen) < 0) {
-			snprintf(code, codelen, "invalid_ports");
-			goto out;
-		}
-	}
-	rc = 0;
-	goto out;
-nomem:
-	snprintf(code, codelen, "internal");
-	snprintf(msg, msglen, "out of memory");
-out:
-	free(ps);
-	scope_free(sc);
-	targets_free(l);
-	free(specs);
-	return rc;
 }

@@ -22,9 +22,9 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include "config.h"
-#include "discovery.h"
 #include "ports.h"
 #include "profile.h"
+#include "resolve.h"
 #include "scanner.h"
 #include "targets.h"
 
@@ -509,7 +509,7 @@ static int write_targets(char *path, size_t len, char **list, int n, char *err, 
 
 int profile_run(struct scanctx *ctx, const struct config_profile *p)
 {
-	struct discovery_hostset hs = { 0 };
+	struct resolve_hostset hs = { 0 };
 	struct port_set *ps = NULL;
 	char **list = NULL, **argv = NULL, *ports = NULL, *out = NULL, err[320], tfile[600] = "";
 	const char *spec = json_string_value(json_object_get(ctx->options, "ports"));
@@ -536,7 +536,7 @@ int profile_run(struct scanctx *ctx, const struct config_profile *p)
 		rc = scanner_error(ctx, "internal", "out of memory");
 		goto out;
 	}
-	rc = discovery_hosts(ctx, &hs);
+	rc = resolve_hosts(ctx, &hs);
 	if (rc != 0)
 		goto out;
 	for (size_t i = 0; i < targets_nranges(hs.list); i++) {
@@ -549,10 +549,10 @@ int profile_run(struct scanctx *ctx, const struct config_profile *p)
 	for (size_t i = 0; i < targets_nnames(hs.list); i++) {
 		const char *name = targets_name(hs.list, i);
 
-		if (hs.name_state[i] == DISCOVERY_NAME_OK) {
+		if (hs.name_state[i] == RESOLVE_NAME_OK) {
 			if (nlist >= lcap || !(list[nlist++] = strdup(name)))
 				goto toomany;
-		} else if (hs.name_state[i] == DISCOVERY_NAME_PARTIAL) {
+		} else if (hs.name_state[i] == RESOLVE_NAME_PARTIAL) {
 			for (size_t h = 0; h < hs.n; h++) {
 				char text[64];
 
@@ -620,6 +620,6 @@ out:
 	free(ports);
 	free(out);
 	free(ps);
-	discovery_hostset_release(&hs);
+	resolve_hostset_release(&hs);
 	return rc;
 }
