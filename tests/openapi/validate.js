@@ -142,11 +142,11 @@ for (const name of fs.readdirSync(dir).filter(f => !f.includes('.')).sort()) {
 		fail(`problem status ${value.status} differs from the HTTP status`);
 }
 
+for (const [k, v] of [...seen.entries()].sort()) console.log(`  ${k} x${v}`);
 for (const f of failures.slice(0, 30)) console.log(`not ok - ${f}`);
 if (failures.length > 30) console.log(`... and ${failures.length - 30} more`);
 console.log(`openapi: ${n} responses checked against ${path.basename(docPath)}, ` +
 	`${seen.size} distinct operation/status pairs, ${failures.length} failed`);
-for (const [k, v] of [...seen.entries()].sort()) console.log(`  ${k} x${v}`);
 if (n === 0) {
 	console.log('not ok - no responses were recorded');
 	process.exit(1);
