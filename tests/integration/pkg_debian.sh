@@ -47,7 +47,10 @@ deb=$(ls "$repo"/build/scanq_*.deb | tail -n 1)
 ok "make deb built $(basename "$deb")"
 # Known leftovers, each with its reason (README.md, "Installing"):
 #   bogus-mail-host*: the project has no maintainer address yet.
-lintian --fail-on error,warning --suppress-tags bogus-mail-host,bogus-mail-host-in-debian-changelog \
+# Shown, not failing (info): package-supports-alternative-init-but-no-init.d-script
+# (no SysV script: DEPLOY.md starts it without systemd with setpriv), and
+# package-contains-documentation-outside-usr-share-doc (the web UI's index.html).
+lintian --display-info --fail-on error,warning --suppress-tags bogus-mail-host,bogus-mail-host-in-debian-changelog \
 	"$deb" >"$T/lintian.log" 2>&1 || { cat "$T/lintian.log"; fail "lintian"; }
 cat "$T/lintian.log"
 ok "lintian: no error or warning besides the known leftovers"
@@ -109,7 +112,10 @@ grep -q 'nothing to do' "$T/reinstall.log" && ! grep -q 'migrated schema' "$T/re
 	|| { cat "$T/reinstall.log"; fail "a reinstall migrated again"; }
 ok "upgrade: migrated once ($latest), finished scans stay finished, conffile edit kept"
 
-# -- scanq serve the way scanq.service runs it
+# -- scanq serve the way scanq.service runs it.  Where systemd runs (a
+# workstation), the package started the unit itself: stop it first, so
+# that only the copy below works on the database.
+[ -d /run/systemd/system ] && systemctl stop scanq.service
 unit=/lib/systemd/system/scanq.service
 key() { sed -n "s/^$1=//p" "$unit" | tail -n 1; }
 user=$(key User); group=$(key Group); wd=$(key WorkingDirectory); exec_start=$(key ExecStart)
