@@ -101,6 +101,7 @@ struct worker {
 	int lease_ms, beat_ms, grace_ms;
 	char *env[SPAWN_ENV_MAX + 1];
 	char lean[PATH_MAX];		/* the scanq-scan binary beside self, or "" */
+	int64_t alive_at;		/* last "h" on the supervisor's pipe */
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -109,6 +110,25 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	signals_seen++;
+}
+
+/*
+ * Tells the supervisor this loop is alive, at most once per PIPE_BEAT_MS.
+ * Called before each store call too: during a database outage every call
+ * may wait out the busy timeout, and a loop that is waiting for the
+ * database is not stalled (the supervisor would kill it, and its scans).
+ * A broken pipe is noticed by the main loop.
+ */
+static void alive(struct worker *w)
+{
+	int64_t now = clock_mono_ms();
+
+	if (w->o->heartbeat_fd < 0 || now - w->alive_at < PIPE_BEAT_MS)
+		return;
+	w->alive_at = now;
+	if (write(w->o->heartbeat_fd, "h", 1) < 0) {
+		/* EPIPE: the main loop sees it at its next beat */
+	}
 }
 
 /* Copies printable ASCII only: a public message never carries control
@@ -399,6 +419,7 @@ static int claim(struct worker *w)
 		max = (int)(w->o->max_scans - w->claimed);
 	if (max <= 0)
 		return 0;
+	alive(w);
 	rc = store_claim(w->s, w->name, max, w->lease_ms, &arr, &n);
 	if (rc != STORE_OK) {
 		log_warn("claim failed", "worker=%s error=\"%s\"", w->name, store_error(w->s));
@@ -502,16 +523,19 @@ static void flush(struct worker *w)
 			continue;
 		}
 		case FIN_FAIL:
+			alive(w);
 			f = (struct scan_failure){ .code = j->fcode, .message = j->fmessage,
 				.detail = j->fdetail, .retryable = j->fretryable,
 				.backoff_base_ms = config.backoff_base_s * 1000 };
 			rc = store_fail(w->s, j->scan.id, j->scan.attempt, &f, &st);
 			break;
 		case FIN_CANCELLED:
+			alive(w);
 			rc = store_cancelled(w->s, j->scan.id, j->scan.attempt);
 			break;
 		case FIN_RELEASE:
 		default:
+			alive(w);
 			rc = store_release(w->s, j->scan.id, j->scan.attempt, "worker shutdown");
 			break;
 		}
@@ -519,7 +543,10 @@ static void flush(struct worker *w)
 			job_remove(w, i--);
 	}
 	if (nc) {
-		int rc = store_complete_many(w->s, comp, nc);
+		int rc;
+
+		alive(w);
+		rc = store_complete_many(w->s, comp, nc);
 
 		for (size_t k = 0; k < nc; k++) {
 			int done = written(w, cj[k], rc == STORE_OK ? comp[k].rc : rc, SCAN_COMPLETED);
@@ -544,14 +571,21 @@ static void renew(struct worker *w)
 
 		if (j->lost || j->next_beat > now)
 			continue;
+		alive(w);
 		rc = store_heartbeat(w->s, j->scan.id, j->scan.attempt, w->lease_ms,
 				     j->finishing ? -1 : j->progress, &cancel);
 		if (rc == STORE_BUSY || rc == STORE_ERROR) {
-			j->next_beat = now + (w->beat_ms < 1000 ? w->beat_ms : 1000);
+			int64_t again = now + (w->beat_ms < 1000 ? w->beat_ms : 1000);
+
 			log_warn("lease renewal failed", "scan=%lld attempt=%d worker=%s error=%s",
 				 (long long)j->scan.id, j->scan.attempt, w->name,
 				 log_quote(store_error(w->s), q, sizeof q));
-			continue;
+			/* The database is away: one failed call per round, not one per
+			 * scan, each waiting out the busy timeout. */
+			for (int k = i; k < w->njobs; k++)
+				if (w->jobs[k]->next_beat < again)
+					w->jobs[k]->next_beat = again;
+			break;
 		}
 		j->next_beat = now + w->beat_ms;
 		if (rc != STORE_OK) {
