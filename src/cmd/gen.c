@@ -176,8 +176,6 @@ static void man_header(FILE *f, const char *name, const char *summary)
 	fputc('\n', f);
 }
 
-static const char *const see_also_tail = ".BR scanq (1)\n";
-
 static int man_command(const char *dir, const struct cli_command *c)
 {
 	char path[4096], name[64];
@@ -205,8 +203,8 @@ static int man_command(const char *dir, const struct cli_command *c)
 	fputs(".TP\n\\fB\\-\\-help\\fR\nprint this command's help and exit\n"
 	      ".PP\nThe global options \\fB\\-\\-db\\fR \\fIURL\\fR and \\fB\\-\\-config\\fR "
 	      "\\fIPATH\\fR of\n.BR scanq (1)\nmay stand anywhere before a \\fB\\-\\-\\fR.\n", f);
-	fputs(".SH EXIT STATUS\n0 success, 1 failure, 2 usage error.\n.SH SEE ALSO\n", f);
-	fputs(see_also_tail, f);
+	fputs(".SH EXIT STATUS\n0 success, 1 failure, 2 usage error.\n.SH SEE ALSO\n"
+	      ".BR scanq (1)\n", f);
 	if (fclose(f) != 0)
 		return cli_error("%s: %s", path, strerror(errno));
 	return CLI_OK;
