@@ -17,7 +17,7 @@ LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -linih -lpthread -lm
 DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-dev \
              libmicrohttpd-dev libsodium-dev libinih-dev libc-ares-dev libxml2-dev libpq-dev sqlite3
 DEB_TEST  := clang libclang-rt-14-dev nmap postgresql procps iproute2 chromium nodejs npm curl
-DEB_BENCH := wrk hyperfine time
+DEB_BENCH := wrk hyperfine time bc
 # `make deb`, and the checks of the package: lintian, its units
 # (systemd-analyze), man pages, completion and alert rules (promtool).
 DEB_PKG   := debhelper dpkg-dev fakeroot

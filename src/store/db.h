@@ -28,6 +28,10 @@ enum db_stmt {
 	S_KEY_LOOKUP,		/* key -> id */
 	S_INSERT_SCAN,		/* type, targets, options, priority, max_attempts, time_limit_s,
 				 * now, key -> id; no row when the key is taken */
+	S_SUBMIT_BATCH,		/* requests JSON [{n, type, targets, options, priority,
+				 * max_attempts, time_limit_s, key}], event reason -> n, id,
+				 * inserted (0: its key was taken); writes the events, the
+				 * counter and the wake-up too (or NULL: one row at a time) */
 	S_EVENT,		/* scan_id, now, from, to, attempt, worker, reason */
 	S_COUNT,		/* counter name, by */
 	S_NOTIFY,		/* wakes the waiting workers at commit (or NULL) */
@@ -43,6 +47,10 @@ enum db_stmt {
 	S_CLAIM,		/* worker, now, lease_ms, max -> SCAN_COLS (see DB_CLAIM_LOGS) */
 	S_HEARTBEAT,		/* id, attempt, now, lease_ms, progress -> cancel_requested */
 	S_COMPLETE,		/* id, attempt, now, summary -> worker */
+	S_COMPLETE_BATCH,	/* completions JSON [{id, attempt, summary}], findings JSON
+				 * [{scan_id, kind, target, port, proto, service, severity, title,
+				 * detail}], event reason -> ids completed; writes the findings,
+				 * the events and the counters too (or NULL: one row at a time) */
 	S_FINDING_INSERT,	/* scan_id, kind, target, port, proto, service, severity, title,
 				 * detail, now */
 	S_RUNNING_ROW,		/* id, attempt -> used, max, cancel, worker (locks the row) */

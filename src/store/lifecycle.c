@@ -126,12 +126,75 @@ static int submit_many(struct store *s, const struct scan_request *reqs, size_t 
 	return db_commit(s);
 }
 
+/*
+ * submit_many() in one statement, for a dialect that has S_SUBMIT_BATCH.
+ * A request whose idempotency key was taken gets the first scan's id.
+ */
+static int submit_batch(struct store *s, const struct scan_request *reqs, size_t n,
+			int64_t *ids, int *existed)
+{
+	json_t *arr = json_array();
+	struct db_args a = { 0 };
+	struct db_cur c;
+	char *text;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct scan_request *r = &reqs[i];
+		const char *key = r->idempotency_key && *r->idempotency_key ? r->idempotency_key : NULL;
+
+		if (existed)
+			existed[i] = 0;
+		ids[i] = 0;
+		json_array_append_new(arr, json_pack("{sIsssssssisisiso}", "n", (json_int_t)i,
+			"type", r->type, "targets", r->targets, "options", r->options ? r->options : "{}",
+			"priority", r->priority, "max_attempts", r->max_attempts,
+			"time_limit_s", r->time_limit_s, "key", key ? json_string(key) : json_null()));
+	}
+	text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	if (!text)
+		return store_set_error(s, "out of memory");
+	db_text(&a, text);
+	db_text(&a, "submitted");
+	if ((rc = db_query(s, S_SUBMIT_BATCH, &a, &c)) == STORE_OK) {
+		while ((rc = db_next(&c)) > 0) {
+			int64_t k = db_col_i64(&c, 0);
+
+			if (k < 0 || (size_t)k >= n)
+				continue;
+			if (db_col_i64(&c, 2))
+				ids[k] = db_col_i64(&c, 1);
+			else if (existed)
+				existed[k] = 1;
+		}
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&c);
+	free(text);
+	/* The ones whose key was taken: the scan that took it. */
+	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+		struct db_args b = { 0 };
+
+		if (ids[i])
+			continue;
+		db_text(&b, reqs[i].idempotency_key);
+		if ((rc = db_int(s, S_KEY_LOOKUP, &b, &ids[i])) == STORE_NOT_FOUND)
+			rc = store_set_error(s, "idempotency key conflict without a scan");
+		if (existed)
+			existed[i] = 1;
+	}
+	return rc;
+}
+
 int store_submit_many(struct store *s, const struct scan_request *reqs, size_t n,
 		      int64_t *ids, int *existed)
 {
-	int rc = submit_many(s, reqs, n, ids, existed);
+	int (*fn)(struct store *, const struct scan_request *, size_t, int64_t *, int *) =
+		s->d->sql[S_SUBMIT_BATCH] ? submit_batch : submit_many;
+	int rc = fn(s, reqs, n, ids, existed);
 
-	return again(s, rc) ? submit_many(s, reqs, n, ids, existed) : rc;
+	return again(s, rc) ? fn(s, reqs, n, ids, existed) : rc;
 }
 
 int store_submit(struct store *s, const struct scan_request *req, int64_t *id, int *existed)
@@ -298,6 +361,74 @@ static int insert_findings(struct store *s, int64_t scan_id, const struct findin
 	return STORE_OK;
 }
 
+/*
+ * The same as complete_many() below in one statement, for a dialect that
+ * has S_COMPLETE_BATCH: the batch goes as JSON, and the ids that came back
+ * are the scans that were still ours.
+ */
+static int complete_batch(struct store *s, struct store_completion *c, size_t n)
+{
+	json_t *comp = json_array(), *finds = json_array();
+	char *cj = NULL, *fj = NULL;
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	int rc = STORE_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		c[i].rc = STORE_LOST;
+		json_array_append_new(comp, json_pack("{sIsiss}", "id", (json_int_t)c[i].id,
+						      "attempt", c[i].attempt, "summary",
+						      c[i].summary ? c[i].summary : "{}"));
+		for (size_t k = 0; k < c[i].nfindings; k++) {
+			const struct finding *f = &c[i].findings[k];
+			json_t *o = json_pack("{sIss}", "scan_id", (json_int_t)c[i].id, "kind",
+					      f->kind[0] ? f->kind : "finding");
+
+			json_object_set_new(o, "target", f->target ? json_string(f->target) : json_null());
+			json_object_set_new(o, "port", f->port > 0 ? json_integer(f->port) : json_null());
+			json_object_set_new(o, "proto", f->proto[0] ? json_string(f->proto) : json_null());
+			json_object_set_new(o, "service", f->service ? json_string(f->service)
+								     : json_null());
+			json_object_set_new(o, "severity", json_string(f->severity[0] ? f->severity
+											: "info"));
+			json_object_set_new(o, "title", f->title ? json_string(f->title) : json_null());
+			json_object_set_new(o, "detail", f->detail ? json_string(f->detail) : json_null());
+			json_array_append_new(finds, o);
+		}
+	}
+	cj = json_dumps(comp, JSON_COMPACT);
+	fj = json_dumps(finds, JSON_COMPACT);
+	if (!cj || !fj) {
+		rc = store_set_error(s, "out of memory");
+		goto out;
+	}
+	db_text(&a, cj);
+	db_text(&a, fj);
+	db_text(&a, "finished");
+	if ((rc = db_query(s, S_COMPLETE_BATCH, &a, &cur)) == STORE_OK) {
+		while ((rc = db_next(&cur)) > 0) {
+			int64_t id = db_col_i64(&cur, 0);
+
+			for (size_t i = 0; i < n; i++)
+				if (c[i].id == id)
+					c[i].rc = STORE_OK;
+		}
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&cur);
+	if (rc != STORE_OK)
+		for (size_t i = 0; i < n; i++)
+			c[i].rc = rc;
+	else if (n == 1 && c[0].rc == STORE_LOST)
+		lost(s, c[0].id, c[0].attempt);
+out:
+	free(cj);
+	free(fj);
+	json_decref(comp);
+	json_decref(finds);
+	return rc;
+}
+
 static int complete_many(struct store *s, struct store_completion *c, size_t n)
 {
 	int64_t now = scan_now_ms(), done = 0, fenced = 0;
@@ -344,9 +475,11 @@ static int complete_many(struct store *s, struct store_completion *c, size_t n)
 
 int store_complete_many(struct store *s, struct store_completion *c, size_t n)
 {
-	int rc = complete_many(s, c, n);
+	int (*fn)(struct store *, struct store_completion *, size_t) =
+		s->d->sql[S_COMPLETE_BATCH] ? complete_batch : complete_many;
+	int rc = fn(s, c, n);
 
-	return again(s, rc) ? complete_many(s, c, n) : rc;
+	return again(s, rc) ? fn(s, c, n) : rc;
 }
 
 int store_complete(struct store *s, int64_t id, int attempt, const char *summary,

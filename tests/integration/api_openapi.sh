@@ -1,4 +1,5 @@
 #!/bin/bash
+# backends: own (the document and the route table do not depend on it)
 # docs/openapi.json, the OpenAPI 3.1 document of the HTTP API: it lints
 # clean with @redocly/cli (tests/openapi/redocly.yaml: recommended-strict),
 # it names exactly the routes of the server's route table (`scanq

@@ -1,4 +1,5 @@
 #!/bin/bash
+# backends: own (no database involved)
 # What the build generates from scanq's own tables: the man pages render
 # with `man -l` without a warning, scanq(1) names every subcommand that
 # `scanq help` lists and each has its page with every option of its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# backends: own (the package makes its own database)
 # The Debian package installed on this machine as an operator would: `make
 # deb` builds it, lintian finds nothing but the known leftovers, the units
 # pass `systemd-analyze verify`; an older version is installed, its
@@ -15,7 +16,7 @@
 source "$(dirname "$0")/lib.sh"
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 
-case $SCANQ in */build-asan/*) echo "SKIP: the package does not depend on the build under test (see the header)"; exit 0 ;; esac
+case $SCANQ in */build-asan/*) echo "SKIP: the package does not depend on the build under test (see the header)"; exit 77 ;; esac
 [ "$(id -u)" = 0 ] || fail "needs root to install the package"
 
 # One packaging test on this machine at a time (dpkg has one lock).

@@ -138,6 +138,51 @@ const struct db_migration pg_migrations[] = {
 	{ 8, "maintenance leadership",
 	  "CREATE TABLE leader (id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL,"
 	  " expires_at BIGINT NOT NULL);" },
+	/* Per-row triggers cost a function call and two statements for every
+	 * row a batch claims or completes; these run once per statement over
+	 * its transition tables, and skip updates that change no status (lease
+	 * renewals). */
+	{ 9, "status counts and the duration histogram kept once per statement",
+	  "DROP TRIGGER scans_count_insert ON scans;"
+	  "DROP TRIGGER scans_count_update ON scans;"
+	  "DROP TRIGGER scans_count_delete ON scans;"
+	  "DROP TRIGGER scans_duration ON scans;"
+	  "CREATE FUNCTION scanq_count_stmt() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	  " IF TG_OP = 'INSERT' THEN"
+	  "  INSERT INTO scan_counts AS c (type, status, n)"
+	  "   SELECT type, status, count(*) FROM new_rows GROUP BY type, status"
+	  "   ON CONFLICT (type, status) DO UPDATE SET n = c.n + excluded.n;"
+	  " ELSIF TG_OP = 'DELETE' THEN"
+	  "  UPDATE scan_counts c SET n = c.n - o.k FROM (SELECT type, status, count(*) AS k"
+	  "   FROM old_rows GROUP BY type, status) o WHERE c.type = o.type AND c.status = o.status;"
+	  " ELSIF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id"
+	  "  WHERE o.status <> n.status) THEN"
+	  "  UPDATE scan_counts c SET n = c.n - m.k FROM (SELECT o.type, o.status, count(*) AS k"
+	  "   FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o.status <> n.status"
+	  "   GROUP BY o.type, o.status) m WHERE c.type = m.type AND c.status = m.status;"
+	  "  INSERT INTO scan_counts AS c (type, status, n)"
+	  "   SELECT n.type, n.status, count(*) FROM old_rows o JOIN new_rows n ON n.id = o.id"
+	  "   WHERE o.status <> n.status GROUP BY n.type, n.status"
+	  "   ON CONFLICT (type, status) DO UPDATE SET n = c.n + excluded.n;"
+	  "  UPDATE counters c SET value = c.value + h.k FROM ("
+	  "   WITH t AS (SELECT n.finished_at - n.claimed_at AS d FROM old_rows o"
+	  "    JOIN new_rows n ON n.id = o.id WHERE o.status <> 'completed'"
+	  "    AND n.status = 'completed' AND n.claimed_at IS NOT NULL"
+	  "    AND n.finished_at >= n.claimed_at)"
+	  "   SELECT 'scan_duration_b' || (CASE WHEN d <= 1000 THEN 0 WHEN d <= 5000 THEN 1 WHEN d <= 10000 THEN 2 WHEN d <= 30000 THEN 3 WHEN d <= 60000 THEN 4 WHEN d <= 300000 THEN 5 WHEN d <= 900000 THEN 6 WHEN d <= 1800000 THEN 7 WHEN d <= 3600000 THEN 8 WHEN d <= 7200000 THEN 9 WHEN d <= 21600000 THEN 10 ELSE 11 END) AS name, count(*) AS k"
+	  "    FROM t GROUP BY 1"
+	  "   UNION ALL SELECT 'scan_duration_count', count(*) FROM t"
+	  "   UNION ALL SELECT 'scan_duration_sum_ms', coalesce(sum(d), 0) FROM t) h"
+	  "   WHERE c.name = h.name AND h.k <> 0;"
+	  " END IF;"
+	  " RETURN NULL; END $$;"
+	  "CREATE TRIGGER scans_count_insert AFTER INSERT ON scans REFERENCING NEW TABLE AS new_rows"
+	  " FOR EACH STATEMENT EXECUTE FUNCTION scanq_count_stmt();"
+	  "CREATE TRIGGER scans_count_update AFTER UPDATE ON scans"
+	  " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
+	  " FOR EACH STATEMENT EXECUTE FUNCTION scanq_count_stmt();"
+	  "CREATE TRIGGER scans_count_delete AFTER DELETE ON scans REFERENCING OLD TABLE AS old_rows"
+	  " FOR EACH STATEMENT EXECUTE FUNCTION scanq_count_stmt();" },
 	{ 0, NULL, NULL }
 };
 
@@ -153,6 +198,26 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" VALUES ($1::text, $2::text, $3::text, 'pending', $4::int, $5::int, $6::int,"
 		" scanq_now_ms(), scanq_now_ms(), $8::text)"
 		" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+	/* A whole batch of submissions in one statement.  Ids are drawn first,
+	 * so each request's id is known whether or not its row went in; a row
+	 * whose idempotency key is taken (before, or earlier in the batch) is
+	 * not inserted and the core looks the winner up. */
+	[S_SUBMIT_BATCH] =
+		"WITH i AS (SELECT x.*, nextval(pg_get_serial_sequence('scans', 'id')) AS id"
+		"  FROM json_to_recordset($1::json) AS x(n int, type text, targets text, options text,"
+		"  priority int, max_attempts int, time_limit_s int, key text)),"
+		" c AS (INSERT INTO scans (id, type, targets, options, status, priority, max_attempts,"
+		"  time_limit_s, run_after, created_at, idempotency_key) OVERRIDING SYSTEM VALUE"
+		"  SELECT id, type, targets, options, 'pending', priority, max_attempts, time_limit_s,"
+		"  scanq_now_ms(), scanq_now_ms(), key FROM i ORDER BY n"
+		"  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id),"
+		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, reason)"
+		"  SELECT id, scanq_now_ms(), NULL, 'pending', 0, $2::text FROM c),"
+		" k AS (UPDATE counters SET value = value + (SELECT count(*) FROM c)"
+		"  WHERE name = 'submitted')"
+		" SELECT i.n, i.id, (c.id IS NOT NULL)::int,"
+		"  (SELECT count(pg_notify('scanq_pending', '')) FROM (SELECT 1 FROM c LIMIT 1) z)"
+		" FROM i LEFT JOIN c ON c.id = i.id ORDER BY i.n",
 	[S_EVENT] =
 		"INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
 		" worker_id, reason) VALUES ($1::bigint, scanq_now_ms(), $3::text, $4::text, $5::int,"
@@ -200,6 +265,30 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" error_message = NULL, error_detail = NULL"
 		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'running'"
 		" RETURNING coalesce(worker_id, '')",
+	/* A whole batch of completions in one statement, one round trip: the
+	 * fenced update, the findings of the scans it completed, their events,
+	 * and the counters (completed, and fenced_writes for the rest). */
+	[S_COMPLETE_BATCH] =
+		"WITH i AS (SELECT * FROM json_to_recordset($1::json)"
+		"  AS x(id bigint, attempt int, summary text)),"
+		" c AS (UPDATE scans s SET status = 'completed', finished_at = scanq_now_ms(),"
+		"  progress = 1, summary = i.summary, lease_expires_at = NULL, error_code = NULL,"
+		"  error_message = NULL, error_detail = NULL FROM i"
+		"  WHERE s.id = i.id AND s.attempt = i.attempt AND s.status = 'running'"
+		"  RETURNING s.id, s.attempt, s.worker_id, s.finished_at),"
+		" f AS (INSERT INTO findings (scan_id, kind, target, port, proto, service, severity,"
+		"  title, detail, created_at) SELECT y.scan_id, y.kind, y.target, y.port, y.proto,"
+		"  y.service, y.severity, y.title, y.detail, scanq_now_ms()"
+		"  FROM json_to_recordset($2::json) AS y(scan_id bigint, kind text, target text,"
+		"  port int, proto text, service text, severity text, title text, detail text)"
+		"  WHERE y.scan_id IN (SELECT id FROM c)),"
+		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
+		"  worker_id, reason) SELECT id, finished_at, 'running', 'completed', attempt,"
+		"  worker_id, $3::text FROM c),"
+		" k AS (UPDATE counters SET value = value + CASE name WHEN 'completed'"
+		"  THEN (SELECT count(*) FROM c) ELSE (SELECT count(*) FROM i) - (SELECT count(*) FROM c)"
+		"  END WHERE name IN ('completed', 'fenced_writes'))"
+		" SELECT id FROM c",
 	[S_FINDING_INSERT] =
 		"INSERT INTO findings (scan_id, kind, target, port, proto, service, severity,"
 		" title, detail, created_at) VALUES ($1::bigint, $2::text, $3::text, $4::int,"

@@ -132,6 +132,11 @@ const struct db_migration sqlite_migrations[] = {
 	{ 8, "maintenance leadership",
 	  "CREATE TABLE leader (id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL,"
 	  " expires_at INTEGER NOT NULL);" },
+	/* PostgreSQL's migration 9 moves its counting triggers from each row
+	 * to each statement.  SQLite runs its triggers in-process, where a row
+	 * trigger costs next to nothing: the version is kept in step only. */
+	{ 9, "status counts and the duration histogram kept once per statement",
+	  "SELECT 1;" },
 	{ 0, NULL, NULL }
 };
 
