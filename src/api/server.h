@@ -29,6 +29,7 @@ struct api {
 	 * SQLite's busy handler, whose sleeps cost far more than the write. */
 	pthread_mutex_t write_lock;
 	struct ui ui;
+	struct conns *conns;	/* deadlines and room (conns.h) */
 	int port;
 };
 
