@@ -2,7 +2,7 @@
 # Cancelling a running scan: the worker sees cancel_requested on its next
 # lease renewal, sends SIGTERM to the child's group, SIGKILL after the
 # grace, and marks the scan cancelled.  Heartbeat 1 s, grace 2 s.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 export SCANQ_WORKER_HEARTBEAT=1 SCANQ_WORKER_GRACE=2
 
 id=$(submit test-sleep 127.0.0.1 --options '{"seconds":120}') || fail "submit"

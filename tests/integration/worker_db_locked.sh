@@ -3,7 +3,7 @@
 # holds the write lock for 12 s (longer than the store's 5 s busy timeout).
 # The scan must stay `running` — never reported completed — until the
 # write lands, and the write must land once the lock is gone.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 export SCANQ_WORKER_HEARTBEAT=1
 
 id=$(submit test-sleep 127.0.0.1 --options '{"seconds":1.5}') || fail "submit"

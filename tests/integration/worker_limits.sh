@@ -3,7 +3,7 @@
 # every process of its group (timeout); past the memory limit it is
 # killed_oom; exit 3 is exit_status and is retried with backoff until the
 # attempts run out; SIGSEGV is crashed; a flood is output_too_large.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 export SCANQ_WORKER_HEARTBEAT=1 SCANQ_WORKER_MEMORY_LIMIT_MB=256 \
        SCANQ_WORKER_OUTPUT_LIMIT_KB=256 SCANQ_WORKER_BACKOFF_BASE=1
 # In a sanitizer build ASan must let SIGSEGV kill the child (no-op otherwise).

@@ -4,7 +4,7 @@
 # registers (here: the database is write-locked, so registering fails
 # after the store's 5 s busy timeout) is restarted with exponential
 # backoff, and registers once the lock is gone.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 export SCANQ_WORKER_HEARTBEAT=1
 
 live_w1() { sql "SELECT pid FROM workers WHERE name = 'w-1' AND stopped_at IS NULL"; }
