@@ -47,6 +47,7 @@ static const struct intkey intkeys[] = {
 	K("http", "max_connections", max_connections, 1024, 1, 65536),
 	K("http", "max_connections_per_ip", max_connections_per_ip, 64, 1, 65536),
 	K("http", "header_timeout", header_timeout_s, 10, 1, 3600),
+	K("http", "body_timeout", body_timeout_s, 30, 1, 3600),
 	K("http", "keepalive_timeout", keepalive_timeout_s, 15, 1, 3600),
 	K("http", "timeout", timeout_s, 30, 1, 3600),
 	K("maintenance", "prune_days", prune_days, 30, 1, 36500),

@@ -15,8 +15,8 @@
  * Limits ([http] in config.h): request bodies above max_body_kb are
  * refused with 413 before they are read when Content-Length says so; a
  * request's headers must be complete within header_timeout seconds of
- * the accept (keepalive_timeout after the previous answer), however
- * slowly they trickle; at most max_connections_per_ip connections from one
+ * the accept (keepalive_timeout after the previous answer), and its body
+ * within body_timeout of the headers, however slowly they trickle; at most max_connections_per_ip connections from one
  * address; above 90 % of max_connections each new connection closes the
  * oldest idle one, keep-alive first (conns.h); no traffic for timeout
  * seconds closes a connection.  The listening address is never shared:

@@ -2,8 +2,9 @@
  * conns.c — the HTTP server's connection table (see conns.h): header and
  * keep-alive deadlines, and room for new clients near the limit.
  *
- * Connections waiting for headers sit in two lists, oldest first: `fresh`
- * (no request yet) and `idle` (answered, keep-alive).  Because a
+ * Connections waiting for a client sit in three lists, oldest first:
+ * `fresh` (no request yet), `body` (headers in, body still arriving) and
+ * `idle` (answered, keep-alive).  Because a
  * connection enters a list with the current time, each list stays sorted,
  * so a deadline check and an eviction look at list heads only: O(1) per
  * connection closed, whatever the number open.  One mutex guards the
@@ -22,10 +23,10 @@
 
 #define SUMMARY_MS 10000	/* at most one "connections closed" log line per this */
 
-enum state { ST_FRESH, ST_BUSY, ST_IDLE, ST_CLOSING };
+enum state { ST_FRESH, ST_BODY, ST_BUSY, ST_IDLE, ST_CLOSING };
 
 struct conn {
-	struct conn *prev, *next;	/* in fresh or idle (by state) */
+	struct conn *prev, *next;	/* in fresh, body or idle (by state) */
 	int fd;
 	enum state st;
 	int64_t since_ms;	/* entered its current state */
@@ -43,7 +44,7 @@ struct conns {
 	int thread_running;
 	int stopping;
 	struct conns_limits lim;
-	struct list fresh, idle;
+	struct list fresh, body, idle;
 	int busy;
 	struct conns_stats st;
 	struct conns_stats logged;	/* as of the last summary line */
@@ -78,12 +79,13 @@ static void list_remove(struct list *l, struct conn *c)
 
 static struct list *list_of(struct conns *t, struct conn *c)
 {
-	return c->st == ST_FRESH ? &t->fresh : c->st == ST_IDLE ? &t->idle : NULL;
+	return c->st == ST_FRESH ? &t->fresh : c->st == ST_BODY ? &t->body
+	       : c->st == ST_IDLE ? &t->idle : NULL;
 }
 
 static int open_count(const struct conns *t)
 {
-	return t->fresh.n + t->idle.n + t->busy;
+	return t->fresh.n + t->body.n + t->idle.n + t->busy;
 }
 
 /* Takes c out of its list and shuts its socket down; libmicrohttpd closes
@@ -124,10 +126,12 @@ static void summary(struct conns *t, int64_t now)
 	if (now - t->logged_ms < SUMMARY_MS)
 		return;
 	t->logged_ms = now;
-	if (s.header_cut == o->header_cut && s.idle_cut == o->idle_cut && s.evicted == o->evicted)
+	if (s.header_cut == o->header_cut && s.body_cut == o->body_cut && s.idle_cut == o->idle_cut
+	    && s.evicted == o->evicted)
 		return;
-	log_warn("http connections closed by the server", "headers_late=%lld keepalive_idle=%lld "
-		 "evicted=%lld open=%d", (long long)(s.header_cut - o->header_cut),
+	log_warn("http connections closed by the server", "headers_late=%lld body_late=%lld "
+		 "keepalive_idle=%lld evicted=%lld open=%d",
+		 (long long)(s.header_cut - o->header_cut), (long long)(s.body_cut - o->body_cut),
 		 (long long)(s.idle_cut - o->idle_cut), (long long)(s.evicted - o->evicted),
 		 open_count(t));
 	*o = s;
@@ -144,6 +148,8 @@ static void *housekeeping(void *arg)
 
 		while (t->fresh.head && now - t->fresh.head->since_ms >= t->lim.header_timeout_ms)
 			cut(t, t->fresh.head, &t->st.header_cut);
+		while (t->body.head && now - t->body.head->since_ms >= t->lim.body_timeout_ms)
+			cut(t, t->body.head, &t->st.body_cut);
 		while (t->idle.head && now - t->idle.head->since_ms >= t->lim.keepalive_timeout_ms)
 			cut(t, t->idle.head, &t->st.idle_cut);
 		summary(t, now);
@@ -261,10 +267,25 @@ void conns_request_begin(struct conns *t, struct MHD_Connection *mc)
 	if (!c)
 		return;
 	pthread_mutex_lock(&t->lock);
-	if (list_of(t, c)) {
+	if (c->st == ST_FRESH || c->st == ST_IDLE) {
 		list_remove(list_of(t, c), c);
-		c->st = ST_BUSY;
+		c->st = ST_BODY;
 		c->since_ms = clock_mono_ms();
+		list_push(&t->body, c);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+void conns_request_answer(struct conns *t, struct MHD_Connection *mc)
+{
+	struct conn *c = conn_of(mc);
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (c->st == ST_BODY) {
+		list_remove(&t->body, c);
+		c->st = ST_BUSY;
 		t->busy++;
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -277,8 +298,11 @@ void conns_request_end(struct conns *t, struct MHD_Connection *mc)
 	if (!c)
 		return;
 	pthread_mutex_lock(&t->lock);
-	if (c->st == ST_BUSY) {
-		t->busy--;
+	if (c->st == ST_BODY || c->st == ST_BUSY) {
+		if (c->st == ST_BODY)
+			list_remove(&t->body, c);
+		else
+			t->busy--;
 		c->st = ST_IDLE;
 		c->since_ms = clock_mono_ms();
 		list_push(&t->idle, c);

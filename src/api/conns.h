@@ -8,12 +8,14 @@
  * ever.  This table gives each connection real deadlines instead:
  *   - a new connection must deliver complete request headers within
  *     header_timeout_ms of being accepted;
+ *   - a request's body must be complete within body_timeout_ms of its
+ *     headers;
  *   - a connection that was answered (keep-alive) must deliver the next
  *     request's headers within keepalive_timeout_ms of that answer;
  *   - when more than `high` connections are open, each new one makes room:
  *     the oldest idle keep-alive connection is closed first, then the
- *     oldest one still waiting for its first headers.  A connection whose
- *     request is being handled is never closed here.
+ *     oldest one still waiting for its first headers.  A connection with
+ *     a request in progress (body or answer) is never closed for room.
  * Closing means shutdown(2) of the socket from a housekeeping thread;
  * libmicrohttpd then sees the end of the stream on its own thread and
  * closes the connection (the file descriptor stays open until it does,
@@ -31,6 +33,7 @@ struct conns;
 
 struct conns_limits {
 	int64_t header_timeout_ms;	/* first request's headers, from accept */
+	int64_t body_timeout_ms;	/* a request's body, from its headers */
 	int64_t keepalive_timeout_ms;	/* next request's headers, from the last answer */
 	int high;			/* open connections above which new ones make room */
 };
@@ -38,6 +41,7 @@ struct conns_limits {
 struct conns_stats {
 	int open;		/* connections open now (not counting those being closed) */
 	int64_t header_cut;	/* closed: headers not complete in time */
+	int64_t body_cut;	/* closed: body not complete in time */
 	int64_t idle_cut;	/* closed: keep-alive connection idle too long */
 	int64_t evicted;	/* closed to make room for a new connection */
 };
@@ -60,8 +64,14 @@ void conns_stop(struct conns *t);
 void conns_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		  enum MHD_ConnectionNotificationCode code);
 
-/* The headers of a request on c are complete: its deadline stops. */
+/* The headers of a request on c are complete: the header deadline stops,
+ * the body deadline starts. */
 void conns_request_begin(struct conns *t, struct MHD_Connection *c);
+
+/* The request on c is complete (body included) and about to be answered:
+ * no deadline of this table applies until the answer is sent.  Calling it
+ * again is harmless. */
+void conns_request_answer(struct conns *t, struct MHD_Connection *c);
 
 /* The request on c was answered: the connection is idle keep-alive now
  * and its next deadline starts. */

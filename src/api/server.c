@@ -207,6 +207,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	conns_request_answer(a->conns, conn);
 	if (r->code)
 		return MHD_YES;	/* already answered */
 	if (r->route == -1)
@@ -440,6 +441,7 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 				: ((struct sockaddr_in *)&bound)->sin_port);
 	maxc = fit_open_files(config.max_connections);
 	lim.header_timeout_ms = (int64_t)config.header_timeout_s * 1000;
+	lim.body_timeout_ms = (int64_t)config.body_timeout_s * 1000;
 	lim.keepalive_timeout_ms = (int64_t)config.keepalive_timeout_s * 1000;
 	lim.high = maxc - maxc / API_CONN_RESERVE_DIV;
 	names = route_names(&nroutes);

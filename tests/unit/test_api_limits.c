@@ -376,6 +376,42 @@ static void test_trickled_headers_are_cut_at_the_deadline(void **state)
 	assert_int_equal(status, 200);
 }
 
+/* A client that sends its headers and then trickles the body is cut off
+ * at the body deadline, although it never stops sending. */
+static void test_trickled_body_is_cut_at_the_deadline(void **state)
+{
+	static const char *const env[] = { "SCANQ_HTTP_BODY_TIMEOUT=2", NULL };
+	static const char head[] = "POST /api/v1/scans HTTP/1.1\r\nHost: t\r\n"
+				   "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+	int fds[5], open_at_1500 = -1, status;
+	int64_t t0;
+	struct serve s;
+
+	serve_start(&s, "127.0.0.1:0", env);
+	for (int i = 0; i < 5; i++)
+		fds[i] = open_from(0x7f000007, s.port);
+	connects_done(fds, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(send(fds[i], head, sizeof head - 1, MSG_NOSIGNAL), sizeof head - 1);
+	t0 = now_ms();
+	while (now_ms() - t0 < 2700) {
+		for (int i = 0; i < 5; i++)
+			send(fds[i], " ", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (open_at_1500 < 0 && now_ms() - t0 >= 1500)
+			open_at_1500 = 5 - count_closed(fds, 5);
+		sleep_ms(100);
+	}
+	int open_at_2700 = 5 - count_closed(fds, 5);
+	timed_get(s.port, "/healthz", &status);
+	close_all(fds, 5);
+	serve_stop(&s);
+	print_message("body tricklers open at 1.5 s: %d of 5, at 2.7 s: %d\n", open_at_1500,
+		      open_at_2700);
+	assert_int_equal(open_at_1500, 5);
+	assert_int_equal(open_at_2700, 0);
+	assert_int_equal(status, 200);
+}
+
 /*
  * Near the total limit, a new connection closes an idle keep-alive
  * connection before any that is still waiting for its first request, even
@@ -539,6 +575,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_crowd_does_not_block_a_normal_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trickled_headers_are_cut_at_the_deadline, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_trickled_body_is_cut_at_the_deadline, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_near_the_limit_idle_keepalive_goes_first, setup,
 						teardown),
