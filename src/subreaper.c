@@ -1,9 +1,10 @@
 /*
  * subreaper.c — kills what scans leave behind (see subreaper.h).
  *
- * The children of this process are found in /proc (every /proc/PID/stat
- * whose parent is us), which works whichever thread the kernel re-parented
- * an orphan to.  A process group id cannot be reused while any member of
+ * The children of this process are found in /proc: each thread's
+ * task/TID/children file (an orphan may be re-parented to any thread), or
+ * every /proc/PID/stat whose parent is us where the kernel lacks those
+ * files.  A sweep costs a few small reads, whatever runs on the host.  A process group id cannot be reused while any member of
  * the group is alive or a zombie, so kill(-pgrp) of an orphan's group can
  * only reach processes of that scan.
  */
@@ -54,32 +55,60 @@ static int proc_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgrp)
 	return 0;
 }
 
-/* Fills o with our children not in keep.  Returns how many (at most max). */
+/* Adds pid to o when it is our child (still) and not in keep. */
+static void consider(pid_t pid, pid_t self, const pid_t *keep, int nkeep, struct orphan *o,
+		     int *n)
+{
+	struct orphan x = { .pid = pid };
+	pid_t ppid;
+
+	if (proc_stat(pid, &x.state, &ppid, &x.pgrp) < 0 || ppid != self)
+		return;
+	for (int i = 0; i < nkeep; i++)
+		if (keep[i] == pid)
+			return;
+	o[(*n)++] = x;
+}
+
+/*
+ * Fills o with our children not in keep.  Returns how many (at most max).
+ * Each thread's /proc/self/task/TID/children lists its children (an
+ * orphan may be re-parented to any of our threads); on a kernel without
+ * those files every /proc/PID/stat is read instead.
+ */
 static int find_orphans(const pid_t *keep, int nkeep, struct orphan *o, int max)
 {
 	pid_t self = getpid();
 	struct dirent *e;
-	DIR *d = opendir("/proc");
-	int n = 0;
+	int n = 0, listed = 0;
+	DIR *d;
 
-	if (!d)
-		return 0;
+	if ((d = opendir("/proc/self/task"))) {
+		while ((e = readdir(d))) {
+			char path[96];
+			FILE *f;
+			int pid;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof path, "/proc/self/task/%.40s/children", e->d_name);
+			if (!(f = fopen(path, "r")))
+				continue;
+			listed = 1;
+			while (n < max && fscanf(f, "%d", &pid) == 1)
+				consider((pid_t)pid, self, keep, nkeep, o, &n);
+			fclose(f);
+		}
+		closedir(d);
+	}
+	if (listed || !(d = opendir("/proc")))
+		return n;
 	while (n < max && (e = readdir(d))) {
-		struct orphan x;
-		pid_t ppid;
 		char *end;
 		long v = strtol(e->d_name, &end, 10);
-		int kept = 0;
 
-		if (*end || v <= 0)
-			continue;
-		x.pid = (pid_t)v;
-		if (proc_stat(x.pid, &x.state, &ppid, &x.pgrp) < 0 || ppid != self)
-			continue;
-		for (int i = 0; i < nkeep; i++)
-			kept |= keep[i] == x.pid;
-		if (!kept)
-			o[n++] = x;
+		if (!*end && v > 0)
+			consider((pid_t)v, self, keep, nkeep, o, &n);
 	}
 	closedir(d);
 	return n;
