@@ -25,6 +25,14 @@
 
 enum state { ST_FRESH, ST_BODY, ST_BUSY, ST_IDLE, ST_CLOSING };
 
+/* What the table closed, for its summary log line. */
+struct counts {
+	int64_t header_cut;	/* closed: headers not complete in time */
+	int64_t body_cut;	/* closed: body not complete in time */
+	int64_t idle_cut;	/* closed: keep-alive connection idle too long */
+	int64_t evicted;	/* closed to make room for a new connection */
+};
+
 struct conn {
 	struct conn *prev, *next;	/* in fresh, body or idle (by state) */
 	int fd;
@@ -46,8 +54,8 @@ struct conns {
 	struct conns_limits lim;
 	struct list fresh, body, idle;
 	int busy;
-	struct conns_stats st;
-	struct conns_stats logged;	/* as of the last summary line */
+	struct counts st;
+	struct counts logged;	/* as of the last summary line */
 	int64_t logged_ms;
 };
 
@@ -121,7 +129,7 @@ static void make_room(struct conns *t, struct conn *self)
 /* One log line when connections were closed since the last one. */
 static void summary(struct conns *t, int64_t now)
 {
-	struct conns_stats s = t->st, *o = &t->logged;
+	struct counts s = t->st, *o = &t->logged;
 
 	if (now - t->logged_ms < SUMMARY_MS)
 		return;
@@ -307,13 +315,5 @@ void conns_request_end(struct conns *t, struct MHD_Connection *mc)
 		c->since_ms = clock_mono_ms();
 		list_push(&t->idle, c);
 	}
-	pthread_mutex_unlock(&t->lock);
-}
-
-void conns_stats(struct conns *t, struct conns_stats *out)
-{
-	pthread_mutex_lock(&t->lock);
-	*out = t->st;
-	out->open = open_count(t);
 	pthread_mutex_unlock(&t->lock);
 }

@@ -38,14 +38,6 @@ struct conns_limits {
 	int high;			/* open connections above which new ones make room */
 };
 
-struct conns_stats {
-	int open;		/* connections open now (not counting those being closed) */
-	int64_t header_cut;	/* closed: headers not complete in time */
-	int64_t body_cut;	/* closed: body not complete in time */
-	int64_t idle_cut;	/* closed: keep-alive connection idle too long */
-	int64_t evicted;	/* closed to make room for a new connection */
-};
-
 /* A new table with its housekeeping thread running.  Returns NULL (out of
  * memory or no thread).  Free with conns_free() after the MHD daemon that
  * used it stopped. */
@@ -76,8 +68,5 @@ void conns_request_answer(struct conns *t, struct MHD_Connection *c);
 /* The request on c was answered: the connection is idle keep-alive now
  * and its next deadline starts. */
 void conns_request_end(struct conns *t, struct MHD_Connection *c);
-
-/* Counters for the log and the tests. */
-void conns_stats(struct conns *t, struct conns_stats *out);
 
 #endif
