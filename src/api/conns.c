@@ -126,12 +126,13 @@ static void make_room(struct conns *t, struct conn *self)
 	}
 }
 
-/* One log line when connections were closed since the last one. */
-static void summary(struct conns *t, int64_t now)
+/* One log line when connections were closed since the last one (at most
+ * one per SUMMARY_MS unless `force`).  Lock held. */
+static void summary(struct conns *t, int64_t now, int force)
 {
 	struct counts s = t->st, *o = &t->logged;
 
-	if (now - t->logged_ms < SUMMARY_MS)
+	if (!force && now - t->logged_ms < SUMMARY_MS)
 		return;
 	t->logged_ms = now;
 	if (s.header_cut == o->header_cut && s.body_cut == o->body_cut && s.idle_cut == o->idle_cut
@@ -160,7 +161,7 @@ static void *housekeeping(void *arg)
 			cut(t, t->body.head, &t->st.body_cut);
 		while (t->idle.head && now - t->idle.head->since_ms >= t->lim.keepalive_timeout_ms)
 			cut(t, t->idle.head, &t->st.idle_cut);
-		summary(t, now);
+		summary(t, now, 0);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += CONNS_TICK_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -212,6 +213,9 @@ void conns_stop(struct conns *t)
 	pthread_mutex_unlock(&t->lock);
 	pthread_join(t->thread, NULL);
 	t->thread_running = 0;
+	pthread_mutex_lock(&t->lock);
+	summary(t, clock_mono_ms(), 1);
+	pthread_mutex_unlock(&t->lock);
 }
 
 void conns_free(struct conns *t)
