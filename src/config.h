@@ -53,7 +53,12 @@ struct config {
 	int concurrency;		/* [serve] concurrency = 4 (scans per worker) */
 	char listen[128];		/* [http] listen = 127.0.0.1:8080 */
 	int max_body_kb;		/* [http] max_body_kb = 1024 */
-	int max_connections;		/* [http] max_connections = 256 */
+	int max_connections;		/* [http] max_connections = 1024 (open at once) */
+	int max_connections_per_ip;	/* [http] max_connections_per_ip = 64 */
+	int header_timeout_s;		/* [http] header_timeout = 10 (request headers, from accept) */
+	int body_timeout_s;		/* [http] body_timeout = 30 (request body, from its headers) */
+	int keepalive_timeout_s;	/* [http] keepalive_timeout = 15 (next headers, from the answer) */
+	int timeout_s;			/* [http] timeout = 30 (no traffic either way) */
 	int prune_days;			/* [maintenance] prune_days = 30 */
 	int prune_batch;		/* [maintenance] prune_batch = 1000 */
 	int stuck_hours;		/* [maintenance] stuck_hours = 2 */

@@ -8,7 +8,6 @@
 # /api/v1/openapi.json.  The responses of this suite (the document, the
 # UI's files, health) are validated against it like every API suite's.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/api_lib.bash"
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 doc="$repo/docs/openapi.json"
 tools="$repo/tests/openapi"

@@ -6,7 +6,6 @@
 # every metric the rules and the Grafana dashboard query is one that a
 # running `scanq serve` really exposes on /metrics.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/api_lib.bash"
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 rules="$repo/contrib/prometheus/alerts.yml"
 dash="$repo/contrib/grafana/scanq.json"

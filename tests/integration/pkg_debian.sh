@@ -127,7 +127,7 @@ grep -q '^CapabilityBoundingSet=$' "$unit" && grep -q '^NoNewPrivileges=yes' "$u
 	setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs \
 		--bounding-set=-all --inh-caps=-all $exec_start) >"$T/serve.log" 2>&1 &
 SERVE_PID=$!
-wait_for 30 grep -q 'msg="http listening"' "$T/serve.log" || { cat "$T/serve.log"; fail "serve did not start"; }
+wait_for 30 "serve to listen" grep -q 'msg="http listening"' "$T/serve.log"
 port=$(sed -n 's/.*msg="http listening".* port=\([0-9]*\).*/\1/p' "$T/serve.log" | head -1)
 [ "$(stat -c %U "/proc/$SERVE_PID")" = scanq ] || fail "serve does not run as scanq"
 grep -q '^CapBnd:[[:space:]]*0*$' "/proc/$SERVE_PID/status" || fail "serve holds capabilities"
@@ -136,7 +136,7 @@ curl -s "http://127.0.0.1:$port/api/v1/openapi.json" | cmp -s - "$repo/docs/open
 grep -q '^ts=[^ ]* level=info ' "$T/serve.log" || fail "logs are not logfmt: $(head -n 3 "$T/serve.log")"
 id=$(as_scanq scanq submit portscan 127.0.0.1 --ports "$port") || fail "submit"
 done_() { [ "$(as_scanq scanq show "$id" --json | sed -n 's/^  "status": "\(.*\)",$/\1/p')" = completed ]; }
-wait_for 60 done_ || { as_scanq scanq show "$id"; fail "scan $id did not complete"; }
+wait_for 60 "scan $id to complete" done_
 as_scanq scanq findings "$id" | grep -q "$port" || fail "no finding of port $port"
 as_scanq scanq doctor >"$T/doctor.log" 2>&1 || { cat "$T/doctor.log"; fail "scanq doctor"; }
 cat "$T/doctor.log"
@@ -144,7 +144,7 @@ grep -q 'db.open' "$T/doctor.log" && grep -q 'workers.alive' "$T/doctor.log" || 
 [ "$(statuses)" = "1:completed 2:failed 3:cancelled 4:completed" ] \
 	|| fail "statuses after serve ran: $(statuses)"
 kill -TERM "$SERVE_PID"
-wait_for 60 bash -c "! kill -0 $SERVE_PID 2>/dev/null" || fail "serve did not stop on SIGTERM"
+wait_for 60 "serve to stop on SIGTERM" bash -c "! kill -0 $SERVE_PID 2>/dev/null"
 SERVE_PID=""
 ok "serve as the unit runs it (user scanq, no capabilities): web UI, a scan completed, doctor passes"
 

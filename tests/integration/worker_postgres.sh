@@ -5,7 +5,7 @@
 # submit's commit), two workers share a batch without running a scan twice,
 # and a worker killed with SIGKILL has its scan healed by lease recovery and
 # completed by the other.  Skipped (exit 0, said so) without a test server.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 if [ -z "${SCANQ_TEST_PG_URL:-}" ]; then
 	echo "SKIP: SCANQ_TEST_PG_URL is not set (tests/run.sh starts a server)"
 	exit 0

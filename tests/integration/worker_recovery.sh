@@ -3,7 +3,7 @@
 # expires, lease recovery sends it back to pending, and another worker
 # completes it as attempt 2; both attempts are in its timeline.  Prints how
 # long the recovery took.  Short leases: 3 s lease, 1 s heartbeat.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 export SCANQ_WORKER_LEASE=3 SCANQ_WORKER_HEARTBEAT=1
 
 id=$(submit test-sleep 127.0.0.1 --options '{"seconds":3}') || fail "submit"

@@ -4,7 +4,7 @@
 # back to pending (attempt not spent), every process ends, and no scan is
 # left running with a dead worker.  The same when serve itself is killed
 # with SIGKILL.  Grace 3 s.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 export SCANQ_WORKER_HEARTBEAT=1 SCANQ_WORKER_GRACE=3
 
 q migrate >/dev/null || fail "migrate"

@@ -3,7 +3,7 @@
 # `scanq serve` detects the silence, kills it with SIGKILL, records why in
 # the workers table and starts a fresh one, which then runs new scans.
 # Heartbeat 1 s: the stall threshold is max(3 heartbeats, 10 s) = 10 s.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 export SCANQ_WORKER_HEARTBEAT=1 SCANQ_WORKER_LEASE=3 SCANQ_WORKER_GRACE=2
 
 q migrate >/dev/null || fail "migrate"
