@@ -61,8 +61,8 @@ printf '[worker]\nleese = 3\n' > "$T/bad.ini"
 grep -q "bad.ini:2: unknown key 'leese'" "$T/err" || fail "config error lacks file:line: $(cat "$T/err")"
 ok "a bad configuration is refused with file and line"
 
-out=$(PATH=/nonexistent "$SCANQ" scan vuln 127.0.0.1 --json 2>/dev/null); rc=$?
-[ "$rc" = 1 ] || fail "vuln without nuclei exit $rc"
+out=$(PATH=/nonexistent "$SCANQ" scan nuclei 127.0.0.1 --json 2>/dev/null); rc=$?
+[ "$rc" = 1 ] || fail "nuclei without nuclei exit $rc"
 echo "$out" | grep -q '"code":"tool_missing","message":"[^"]*'"'"'nuclei'"'"'' || fail "tool_missing lacks the tool: $out"
 ok "a profile whose tool is missing fails with tool_missing naming it"
 
