@@ -222,7 +222,9 @@ static void nmap_vulnerable_script_tables_become_vuln_findings_with_cve_and_seve
 	cap_open(&c, NULL, 0, "{}");
 	assert_int_equal(profile_parse(&c.ctx, "nmap-xml", nmap_vuln_xml, sizeof nmap_vuln_xml - 1, &count,
 				       err, sizeof err), 0);
-	scanner_summary(&c.ctx, json_object());
+	sum = json_object();
+	scanner_summary(&c.ctx, sum);
+	json_decref(sum);
 	lines = cap_close(&c);
 	/* 2 open ports + byterange + weak DH + rated + ms17-010; NOT VULNERABLE is not one. */
 	assert_int_equal(count, 6);
