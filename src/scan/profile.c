@@ -740,10 +740,6 @@ int profile_run(struct scanctx *ctx, const struct config_profile *p)
 			}
 		}
 	}
-	if (nlist == 0) {
-		rc = scanner_error(ctx, "no_targets", "every target was skipped (out of scope or unresolved)");
-		goto out;
-	}
 	for (int i = 0; i < p->argc; i++)
 		if (strcmp(p->argv[i], "{targets_file}") == 0 && !tfile[0]
 		    && write_targets(tfile, sizeof tfile, list, nlist, err, sizeof err) < 0) {
