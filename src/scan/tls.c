@@ -7,9 +7,6 @@
  * a raw hello (tls_hello.c).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +21,7 @@
 #include "ports.h"
 #include "resolve.h"
 #include "scanner.h"
+#include "sock.h"
 #include "tls.h"
 #include "tls_hello.h"
 
@@ -50,75 +48,7 @@ struct scan {
 	long tls, closed, not_tls;
 };
 
-/* ---- sockets ------------------------------------------------------------ */
-
-/* Connects to the endpoint within timeout_ms; the socket is then blocking
- * with timeout_ms on every read and write.  Returns the fd or -1. */
-static int dial(const struct endpoint *ep, int timeout_ms)
-{
-	struct sockaddr_storage ss = { 0 };
-	socklen_t slen;
-	struct pollfd pfd;
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-	struct linger lg = { 1, 0 };
-	int fd, err = 0;
-	socklen_t elen = sizeof err;
-
-	if (ep->host->addr.family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)ep->port);
-		memcpy(&sin->sin_addr, ep->host->addr.a, 4);
-		slen = sizeof *sin;
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)ep->port);
-		memcpy(&sin6->sin6_addr, ep->host->addr.a, 16);
-		slen = sizeof *sin6;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&ss, slen) < 0) {
-		if (errno != EINPROGRESS)
-			goto fail;
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, timeout_ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0
-		    || err)
-			goto fail;
-	}
-	if (fcntl(fd, F_SETFL, 0) < 0)
-		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	/* Hang up with a reset: hundreds of probes leave no TIME_WAIT. */
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
-
-static int send_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+/* ---- STARTTLS and raw probes --------------------------------------------- */
 
 int tls_smtp_reply(const char *buf, size_t len)
 {
@@ -172,8 +102,8 @@ static int smtp_read(int fd)
 /* Greeting, EHLO, STARTTLS: after 0 the socket is ready for a ClientHello. */
 static int smtp_starttls(int fd)
 {
-	if (smtp_read(fd) != 220 || send_all(fd, "EHLO scanq.invalid\r\n", 20) < 0 || smtp_read(fd) != 250
-	    || send_all(fd, "STARTTLS\r\n", 10) < 0 || smtp_read(fd) != 220)
+	if (smtp_read(fd) != 220 || sock_send_all(fd, "EHLO scanq.invalid\r\n", 20) < 0 || smtp_read(fd) != 250
+	    || sock_send_all(fd, "STARTTLS\r\n", 10) < 0 || smtp_read(fd) != 220)
 		return -1;
 	return 0;
 }
@@ -181,7 +111,7 @@ static int smtp_starttls(int fd)
 /* A connection ready for TLS: dialled, and STARTTLS spoken where needed. */
 static int open_tls(const struct scan *s, const struct endpoint *ep)
 {
-	int fd = dial(ep, s->o.timeout_ms);
+	int fd = sock_dial(&ep->host->addr, ep->port, s->o.timeout_ms);
 	int smtp = s->o.starttls == 1 || (s->o.starttls < 0 && (ep->port == 25 || ep->port == 587));
 
 	if (fd >= 0 && smtp && smtp_starttls(fd) < 0) {
@@ -211,7 +141,7 @@ static int probe(const struct scan *s, const struct endpoint *ep, int version, c
 	if (fd < 0)
 		return -1;
 	buf = malloc(TLS_HELLO_RECORD_MAX);
-	if (!buf || send_all(fd, hello, hlen) < 0)
+	if (!buf || sock_send_all(fd, hello, hlen) < 0)
 		goto out;
 	for (;;) {
 		ssize_t got = recv(fd, buf + len, TLS_HELLO_RECORD_MAX - len, 0);
