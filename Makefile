@@ -33,7 +33,7 @@ BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 # (for the tls type) dynamically.
 LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/,clock.c config.c log.c scan.c) \
             $(addprefix src/scan/,scanner.c testscan.c portscan.c discovery.c resolve.c \
-            scope.c targets.c ports.c ports_top.c sock.c tls.c tls_hello.c)
+            scope.c targets.c ports.c ports_top.c sock.c tls.c tls_hello.c detect.c)
 LEAN_OBJ := $(LEAN_SRC:%.c=$(BUILD)/%.o)
 LEAN_LIBS := -Wl,-Bstatic -ljansson -lcares -linih -Wl,-Bdynamic -lssl -lcrypto -lpthread -lm
 

@@ -91,3 +91,25 @@ make_cert() {
 	openssl ca -batch -notext -config "$d/ca.cnf" -selfsign -keyfile "$T/$name.key" -in "$d/csr" \
 		-out "$T/$name.crt" "$@" 2>"$d/err" || fail "openssl ca for $name: $(cat "$d/err")"
 }
+
+# listen_reply FILE PERLCODE: a listener on a free 127.0.0.1 port (port in
+# FILE) that runs PERLCODE for every connection with the client in $c,
+# one child per connection, gone after 5 s.
+listen_reply() {
+	local file=$1 code=$2
+	perl -MIO::Socket::INET -e '
+		my ($file, $code) = @ARGV;
+		my $s = IO::Socket::INET->new(Listen => 64, LocalAddr => "127.0.0.1",
+			LocalPort => 0, ReuseAddr => 1) or die "listen: $!";
+		open(my $f, ">", "$file.tmp") or die; print $f $s->sockport, "\n"; close $f;
+		rename("$file.tmp", $file);
+		$SIG{PIPE} = "IGNORE"; $SIG{CHLD} = "IGNORE";
+		while (my $c = $s->accept) {
+			if (fork) { close $c; next; }
+			alarm 5; $c->autoflush(1);
+			eval $code; exit;
+		}
+	' "$file" "$code" &
+	PIDS="$PIDS $!"
+	wait_for 10 test -s "$file" || fail "listener $file did not start"
+}
