@@ -19,8 +19,8 @@ DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-
 DEB_TEST  := clang libclang-rt-14-dev nmap openssl postgresql procps iproute2 chromium nodejs npm curl
 DEB_BENCH := wrk hyperfine time sslscan
 
-SRC      := $(sort $(wildcard src/*.c src/cmd/*.c src/scan/*.c))
-HDR      := $(wildcard src/*.h src/*/*.h)
+SRC      := $(sort $(filter-out src/bin/%,$(wildcard src/*.c src/*/*.c src/*/*/*.c)))
+HDR      := $(wildcard src/*.h src/*/*.h src/*/*/*.h)
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
 LIBOBJ   := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

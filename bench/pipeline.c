@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
-#include "store.h"
+#include "store/store.h"
 
 static char scanq[PATH_MAX], dir[PATH_MAX], url[PATH_MAX + 128];
 

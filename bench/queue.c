@@ -6,7 +6,10 @@
  * size per scan.  Durability is the default (synchronous=FULL) unless
  * SCANQ_SQLITE_SYNCHRONOUS says otherwise.
  *
- *   build/bench/queue [N [BATCH [DB_PATH]]]     (defaults 100000 100 a temp file)
+ *   build/bench/queue [N [BATCH [DB_PATH | postgres://URL]]]
+ *                                      (defaults 100000 100 a temp SQLite file)
+ *
+ * With a PostgreSQL URL the database must be empty; its size is not shown.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "store.h"
+#include "store/store.h"
 
 static double now_s(void)
 {
@@ -48,13 +51,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: queue [N [BATCH(1..%d) [DB_PATH]]]\n", STORE_CLAIM_MAX);
 		return 2;
 	}
+	int pg = argc > 3 && strstr(argv[3], "://") != NULL;
+
 	if (argc > 3)
 		snprintf(path, sizeof path, "%s", argv[3]);
 	else
 		snprintf(path, sizeof path, "/tmp/scanq-bench-queue-%d.db", (int)getpid());
-	unlink(path);
+	if (!pg)
+		unlink(path);
 	snprintf(wal, sizeof wal, "%s-wal", path);
-	snprintf(url, sizeof url, "sqlite://%s", path);
+	snprintf(url, sizeof url, pg ? "%s" : "sqlite://%s", path);
 	if (!(s = store_open(url, err, sizeof err))) {
 		fprintf(stderr, "error: %s\n", err);
 		return 1;
@@ -67,8 +73,11 @@ int main(int argc, char **argv)
 			.targets = "[\"127.0.0.1\"]", .options = "{\"ports\":\"1-1024\"}",
 			.max_attempts = 3, .time_limit_s = 1800 };
 
-	printf("scans %ld, batch %ld, sqlite synchronous=%s, db %s\n", n, batch,
-	       sync ? sync : "FULL", path);
+	if (pg)
+		printf("scans %ld, batch %ld, postgres\n", n, batch);
+	else
+		printf("scans %ld, batch %ld, sqlite synchronous=%s, db %s\n", n, batch,
+		       sync ? sync : "FULL", path);
 	t0 = now_s();
 	for (long left = n; left > 0; left -= batch) {
 		size_t k = (size_t)(left < batch ? left : batch);
@@ -112,8 +121,9 @@ int main(int argc, char **argv)
 	printf("complete:        %8.0f scans/s  (%.2f s)\n", completed / t_comp, t_comp);
 	printf("claim+complete:  %8.0f scans/s  (%.2f s)\n", completed / (t_claim + t_comp),
 	       t_claim + t_comp);
-	printf("database:        %8.0f bytes/scan (%lld bytes, wal %lld)\n",
-	       (double)file_size(path) / n, file_size(path), file_size(wal));
+	if (!pg)
+		printf("database:        %8.0f bytes/scan (%lld bytes, wal %lld)\n",
+		       (double)file_size(path) / n, file_size(path), file_size(wal));
 	if (completed != n) {
 		fprintf(stderr, "error: completed %ld of %ld\n", completed, n);
 		return 1;

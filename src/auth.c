@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <sodium.h>
 #include "auth.h"
-#include "store.h"
+#include "store/store.h"
 
 #define RANDOM_BYTES 32
 #define RANDOM_HEX   (RANDOM_BYTES * 2)

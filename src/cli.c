@@ -10,7 +10,7 @@
 #include <string.h>
 #include "cli.h"
 #include "num.h"
-#include "store.h"
+#include "store/store.h"
 
 const struct cli_command *cli_find(const char *name)
 {

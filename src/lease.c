@@ -5,7 +5,7 @@
  */
 #include "lease.h"
 #include "log.h"
-#include "store.h"
+#include "store/store.h"
 
 int lease_recover(struct store *s)
 {

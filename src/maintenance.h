@@ -3,6 +3,12 @@
  * recovery every LEASE_RECOVERY_INTERVAL_MS, and pruning of finished scans
  * older than [maintenance] prune_days once an hour.  Call
  * maintenance_tick() as often as you like; it does each job when it is due.
+ *
+ * Only one process per database does this work: the maintenance leader
+ * (store_leader_take()).  Every `serve` asks at each tick; the leader renews
+ * its term, the others wait.  When the leader dies, its term runs out
+ * (MAINTENANCE_LEADER_TTL_MS) and another `serve` takes over at its next
+ * tick, so the gap is a few seconds.
  */
 #ifndef SCANQ_MAINTENANCE_H
 #define SCANQ_MAINTENANCE_H
@@ -13,11 +19,21 @@ struct store;
 
 #define MAINTENANCE_PRUNE_INTERVAL_MS (3600 * 1000)
 #define MAINTENANCE_PRUNE_BATCHES 100	/* per round: at most 100 x prune_batch scans */
+#define MAINTENANCE_LEADER_TTL_MS 6000	/* a leader that stops renewing is replaced after this */
 
 struct maintenance {
 	int64_t next_recovery;	/* ms since the epoch; 0 = now */
 	int64_t next_prune;
+	char holder[96];	/* this process's name as a leader: host, pid, random */
+	int leading;
 };
+
+/* Names this process for leadership.  Call once before the first tick. */
+void maintenance_init(struct maintenance *m);
+
+/* Gives up the leadership at once (clean shutdown), so another process
+ * need not wait for the term to run out. */
+void maintenance_release(struct maintenance *m, struct store *s);
 
 /* Runs the jobs that are due.  Returns the ms until the next one is due. */
 int64_t maintenance_tick(struct maintenance *m, struct store *s);

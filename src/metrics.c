@@ -14,7 +14,7 @@
 #include <string.h>
 #include "metrics.h"
 #include "scan.h"
-#include "store.h"
+#include "store/store.h"
 
 #define CODE_MIN 100
 #define CODE_MAX 599

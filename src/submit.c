@@ -10,7 +10,7 @@
 #include "ports.h"
 #include "scanner.h"
 #include "scope.h"
-#include "store.h"
+#include "store/store.h"
 #include "submit.h"
 #include "targets.h"
 

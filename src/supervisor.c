@@ -17,7 +17,7 @@
 #include "clock.h"
 #include "log.h"
 #include "spawn.h"
-#include "store.h"
+#include "store/store.h"
 #include "supervisor.h"
 
 #define BEAT_FD 3	/* where a worker finds its heartbeat pipe */

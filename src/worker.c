@@ -8,7 +8,7 @@
  * its lease is still renewed.  Completions that are ready in the same turn
  * of the loop are written in one transaction (store_complete_many).
  *
- * Wake-ups: the inotify watch of wakeup.h, a slot that just freed, and a
+ * Wake-ups: the store's wake-up (store_wakeup_new()), a slot that just freed, and a
  * poll every config.poll_ms as the fallback.
  */
 #include <errno.h>
@@ -26,8 +26,7 @@
 #include "log.h"
 #include "spawn.h"
 #include "scanner.h"
-#include "store.h"
-#include "wakeup.h"
+#include "store/store.h"
 #include "worker.h"
 
 #define RETRY_MIN_MS 100	/* first delay of a failed store write */
@@ -94,7 +93,7 @@ struct job {
 struct worker {
 	const struct worker_opts *o;
 	struct store *s;
-	struct wakeup *wake;
+	struct store_wakeup *wake;
 	char name[SCAN_WORKER_MAX];
 	struct job *jobs[WORKER_CONCURRENCY_MAX];
 	int njobs;
@@ -102,6 +101,7 @@ struct worker {
 	int lease_ms, beat_ms, grace_ms;
 	char *env[SPAWN_ENV_MAX + 1];
 	char lean[PATH_MAX];		/* the scanq-scan binary beside self, or "" */
+	int64_t alive_at;		/* last "h" on the supervisor's pipe */
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -110,6 +110,25 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	signals_seen++;
+}
+
+/*
+ * Tells the supervisor this loop is alive, at most once per PIPE_BEAT_MS.
+ * Called before each store call too: during a database outage every call
+ * may wait out the busy timeout, and a loop that is waiting for the
+ * database is not stalled (the supervisor would kill it, and its scans).
+ * A broken pipe is noticed by the main loop.
+ */
+static void alive(struct worker *w)
+{
+	int64_t now = clock_mono_ms();
+
+	if (w->o->heartbeat_fd < 0 || now - w->alive_at < PIPE_BEAT_MS)
+		return;
+	w->alive_at = now;
+	if (write(w->o->heartbeat_fd, "h", 1) < 0) {
+		/* EPIPE: the main loop sees it at its next beat */
+	}
 }
 
 /* Copies printable ASCII only: a public message never carries control
@@ -406,6 +425,7 @@ static int claim(struct worker *w)
 		max = (int)(w->o->max_scans - w->claimed);
 	if (max <= 0)
 		return 0;
+	alive(w);
 	rc = store_claim(w->s, w->name, max, w->lease_ms, &arr, &n);
 	if (rc != STORE_OK) {
 		log_warn("claim failed", "worker=%s error=\"%s\"", w->name, store_error(w->s));
@@ -509,16 +529,19 @@ static void flush(struct worker *w)
 			continue;
 		}
 		case FIN_FAIL:
+			alive(w);
 			f = (struct scan_failure){ .code = j->fcode, .message = j->fmessage,
 				.detail = j->fdetail, .retryable = j->fretryable,
 				.backoff_base_ms = config.backoff_base_s * 1000 };
 			rc = store_fail(w->s, j->scan.id, j->scan.attempt, &f, &st);
 			break;
 		case FIN_CANCELLED:
+			alive(w);
 			rc = store_cancelled(w->s, j->scan.id, j->scan.attempt);
 			break;
 		case FIN_RELEASE:
 		default:
+			alive(w);
 			rc = store_release(w->s, j->scan.id, j->scan.attempt, "worker shutdown");
 			break;
 		}
@@ -526,7 +549,10 @@ static void flush(struct worker *w)
 			job_remove(w, i--);
 	}
 	if (nc) {
-		int rc = store_complete_many(w->s, comp, nc);
+		int rc;
+
+		alive(w);
+		rc = store_complete_many(w->s, comp, nc);
 
 		for (size_t k = 0; k < nc; k++) {
 			int done = written(w, cj[k], rc == STORE_OK ? comp[k].rc : rc, SCAN_COMPLETED);
@@ -551,14 +577,21 @@ static void renew(struct worker *w)
 
 		if (j->lost || j->next_beat > now)
 			continue;
+		alive(w);
 		rc = store_heartbeat(w->s, j->scan.id, j->scan.attempt, w->lease_ms,
 				     j->finishing ? -1 : j->progress, &cancel);
 		if (rc == STORE_BUSY || rc == STORE_ERROR) {
-			j->next_beat = now + (w->beat_ms < 1000 ? w->beat_ms : 1000);
+			int64_t again = now + (w->beat_ms < 1000 ? w->beat_ms : 1000);
+
 			log_warn("lease renewal failed", "scan=%lld attempt=%d worker=%s error=%s",
 				 (long long)j->scan.id, j->scan.attempt, w->name,
 				 log_quote(store_error(w->s), q, sizeof q));
-			continue;
+			/* The database is away: one failed call per round, not one per
+			 * scan, each waiting out the busy timeout. */
+			for (int k = i; k < w->njobs; k++)
+				if (w->jobs[k]->next_beat < again)
+					w->jobs[k]->next_beat = again;
+			break;
 		}
 		j->next_beat = now + w->beat_ms;
 		if (rc != STORE_OK) {
@@ -671,7 +704,7 @@ int worker_run(const struct worker_opts *o)
 			  store_error(w.s));
 		goto out;
 	}
-	w.wake = wakeup_new(o->db_url);
+	w.wake = store_wakeup_new(w.s);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -688,7 +721,7 @@ int worker_run(const struct worker_opts *o)
 
 	log_info("worker started", "worker=%s pid=%d concurrency=%d wakeup=%s lease_s=%d"
 		 " heartbeat_s=%d memory_limit=%s scanner=%s", w.name, (int)getpid(), o->concurrency,
-		 !w.wake ? "poll" : store_backend(w.s)[0] == 'p' ? "listen" : "inotify",
+		 store_wakeup_kind(w.wake),
 		 config.lease_s, config.heartbeat_s,
 		 spawn_memory_limit_supported() ? "on" : "off", w.lean[0] ? "scanq-scan" : "scanq");
 	next_beat = clock_mono_ms() + w.beat_ms;
@@ -778,7 +811,7 @@ int worker_run(const struct worker_opts *o)
 		if (hard)
 			next = min_at(next, hard_end);
 		if (w.wake)
-			pfd[npfd++] = (struct pollfd){ .fd = wakeup_fd(w.wake), .events = POLLIN };
+			pfd[npfd++] = (struct pollfd){ .fd = store_wakeup_fd(w.wake), .events = POLLIN };
 		for (int i = 0; i < w.njobs; i++) {
 			struct job *j = w.jobs[i];
 
@@ -802,7 +835,7 @@ int worker_run(const struct worker_opts *o)
 			if (ppoll(pfd, (nfds_t)npfd, &ts, &waitmask) < 0 && errno != EINTR)
 				log_warn("poll failed", "error=\"%s\"", strerror(errno));
 		}
-		if (w.wake && pfd[0].revents && wakeup_drain(w.wake))
+		if (w.wake && pfd[0].revents && store_wakeup_drain(w.wake))
 			woken = 1;
 		now = clock_mono_ms();
 		for (int i = 0; i < w.njobs; i++) {
@@ -833,7 +866,7 @@ int worker_run(const struct worker_opts *o)
 out:
 	for (int i = 0; i < w.njobs; i++)
 		job_free(w.jobs[i]);
-	wakeup_free(w.wake);
+	store_wakeup_free(w.wake);
 	store_close(w.s);
 	return rc;
 }

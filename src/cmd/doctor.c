@@ -22,7 +22,7 @@
 #include "cmd/cmd.h"
 #include "config.h"
 #include "profile.h"
-#include "store.h"
+#include "store/store.h"
 
 enum verdict { OK, WARN, FAIL };
 

@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "num.h"
 #include "cmd/cmd.h"
-#include "store.h"
+#include "store/store.h"
 
 #define FINDINGS_DEFAULT_LIMIT 10000
 #define FINDINGS_MAX_LIMIT     1000000

@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "num.h"
 #include "cmd/cmd.h"
-#include "store.h"
+#include "store/store.h"
 
 int cmd_list(int argc, char **argv, struct cli *cli)
 {

@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "num.h"
 #include "cmd/cmd.h"
-#include "store.h"
+#include "store/store.h"
 
 int cmd_migrate(int argc, char **argv, struct cli *cli)
 {

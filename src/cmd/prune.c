@@ -12,7 +12,7 @@
 #include "num.h"
 #include "cmd/cmd.h"
 #include "config.h"
-#include "store.h"
+#include "store/store.h"
 
 int cmd_prune(int argc, char **argv, struct cli *cli)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "cli.h"
 #include "cmd/cmd.h"
-#include "store.h"
+#include "store/store.h"
 
 /* Parses "CMD ID", opens the store.  Returns CLI_OK with *s and *id set. */
 static int one_id(const char *cmd, int argc, char **argv, struct cli *cli, struct store **s,

@@ -1,6 +1,6 @@
 /*
  * serve.c — `scanq serve`: the whole system on one database.  It runs the
- * HTTP API and web UI (api.c), starts and watches the worker processes
+ * HTTP API and web UI (src/api/), starts and watches the worker processes
  * (supervisor.c), and runs the maintenance loop (maintenance.c: lease
  * recovery every 2 s, pruning hourly).  SIGTERM or SIGINT stops it:
  * workers finish or hand back their scans, then the API closes.
@@ -10,7 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <time.h>
-#include "api.h"
+#include "api/api.h"
 #include "cli.h"
 #include "num.h"
 #include "cmd/cmd.h"
@@ -19,7 +19,7 @@
 #include "worker.h"
 #include "maintenance.h"
 #include "log.h"
-#include "store.h"
+#include "store/store.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -49,7 +49,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		{ "listen", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct maintenance m = { 0 };
+	struct maintenance m;
 	struct supervisor_config sup = { .self = cli->self, .db_url = cli->db_url,
 					 .workers = config.workers,
 					 .concurrency = config.concurrency };
@@ -63,6 +63,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	long long v;
 	int c;
 
+	maintenance_init(&m);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
@@ -127,6 +128,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 			;
 	}
 	api_stop(api);
+	maintenance_release(&m, s);
 	log_info("scanq stopped", "signal=%d", (int)stopping);
 	store_close(s);
 	return CLI_OK;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include "cli.h"
 #include "cmd/cmd.h"
-#include "store.h"
+#include "store/store.h"
 
 #define SHOW_EVENTS_MAX 200
 

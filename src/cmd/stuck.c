@@ -15,7 +15,7 @@
 #include "num.h"
 #include "cmd/cmd.h"
 #include "config.h"
-#include "store.h"
+#include "store/store.h"
 
 #define STUCK_LIST_MAX 200
 

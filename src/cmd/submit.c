@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "num.h"
 #include "cmd/cmd.h"
-#include "store.h"
+#include "store/store.h"
 #include "submit.h"
 
 int cmd_submit(int argc, char **argv, struct cli *cli)

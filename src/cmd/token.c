@@ -9,7 +9,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "cmd/cmd.h"
-#include "store.h"
+#include "store/store.h"
 
 static int token_create(int argc, char **argv, struct cli *cli)
 {

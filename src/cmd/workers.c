@@ -11,7 +11,7 @@
 #include <string.h>
 #include "cli.h"
 #include "cmd/cmd.h"
-#include "store.h"
+#include "store/store.h"
 
 int cmd_workers(int argc, char **argv, struct cli *cli)
 {

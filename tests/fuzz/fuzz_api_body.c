@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "api.h"
+#include "api/api.h"
 #include "submit.h"
 #include "targets.h"
 

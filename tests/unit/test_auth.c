@@ -5,7 +5,7 @@
  */
 #include "testutil.h"
 #include "auth.h"
-#include "store.h"
+#include "store/store.h"
 
 struct fx {
 	char dir[256];

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include "config.h"
-#include "store.h"
+#include "store/store.h"
 
 struct fixture {
 	char dir[256];

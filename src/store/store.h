@@ -6,8 +6,14 @@
  * (sqlite://PATH today, postgres://... later), and one call per thing the
  * system does.  Each call is one short transaction: a status change, its
  * timeline event and the data that goes with it (result, findings, error)
- * land together or not at all.  Backends implement `struct store_ops`
- * (store_impl.h); callers never learn which one they hold.
+ * land together or not at all.  Every operation is written once in the
+ * store core (the .c files of src/store/) over the primitives of a SQL dialect
+ * (src/store/sqlite/, src/store/pg/; db.h draws the line); callers never
+ * learn which one they hold.
+ *
+ * Lost connections: a call that failed because the connection broke before
+ * anything was committed is run once more on a new connection; otherwise it
+ * fails with STORE_ERROR and the caller retries later, as after any error.
  *
  * Fencing: every write a worker makes about a running scan names the
  * (id, attempt) it claimed.  When the row is no longer `running` with that
@@ -231,6 +237,22 @@ int store_release(struct store *s, int64_t id, int attempt, const char *reason);
  */
 int store_recover_leases(struct store *s, int *recovered, int *failed);
 
+/*
+ * Every running scan's lease ends `by_ms` later.  store_recover_leases()
+ * does this by itself first when its handle saw an outage (the workers were
+ * cut off as long and could not renew); exposed for the operator's tools.
+ */
+int store_extend_leases(struct store *s, int64_t by_ms);
+
+/*
+ * Maintenance leadership: one process per database runs lease recovery and
+ * pruning.  Takes or renews the leadership for `holder` (unique per process)
+ * for ttl_ms.  Returns 1 if `holder` leads now, 0 if another does, or a
+ * negative store rc.  store_leader_drop() gives it up at once.
+ */
+int store_leader_take(struct store *s, const char *holder, int ttl_ms);
+int store_leader_drop(struct store *s, const char *holder);
+
 /* ---- the operator's side --------------------------------------------- */
 
 /*
@@ -388,6 +410,36 @@ json_t *worker_info_to_json(const struct worker_info *w, int64_t now);
 
 /* Lists workers by name; *out is a new array (free()). */
 int store_worker_list(struct store *s, struct worker_info **out, size_t *n);
+
+/* ---- wake-up ------------------------------------------------------------ */
+
+/*
+ * "The queue may have changed": an instant wake-up for idle workers.  On
+ * SQLite, inotify on the database's write-ahead log (every commit, by any
+ * process on this host, appends to it); on PostgreSQL, LISTEN on a
+ * connection of its own (submissions, retries, recoveries, hand-backs and
+ * cancels NOTIFY when they commit).  It says nothing about what changed; a
+ * worker answers with a claim.  It may miss a change (another host on a
+ * network file system), so a worker still polls as a fallback.
+ *
+ * store_wakeup_new() returns NULL when no wake-up is possible (the caller
+ * polls).  Free with store_wakeup_free(); NULL is a no-op.
+ */
+struct store_wakeup;
+struct store_wakeup *store_wakeup_new(struct store *s);
+
+/* The descriptor to poll for POLLIN.  It may change after a reconnect: ask
+ * again before each poll. */
+int store_wakeup_fd(const struct store_wakeup *w);
+
+/* Reads what is pending without blocking.  Returns 1 if the database changed
+ * since the last call (or may have: a lost connection), 0 otherwise. */
+int store_wakeup_drain(struct store_wakeup *w);
+
+/* "inotify", "listen": for the worker's start-up log line. */
+const char *store_wakeup_kind(const struct store_wakeup *w);
+
+void store_wakeup_free(struct store_wakeup *w);
 
 /* ---- API tokens -------------------------------------------------------- */
 

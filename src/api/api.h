@@ -1,9 +1,12 @@
 /*
  * api.h — the HTTP API (v1), the health and metrics endpoints and the web
- * UI, served by libmicrohttpd from a pool of threads.
+ * UI, served by libmicrohttpd from a pool of threads.  This is the whole
+ * interface of src/api/: server.c (listen, limits, authentication,
+ * dispatch), routes.c (the route table and its handlers), reply.c (JSON
+ * and problem answers), ui.c (the static UI files).
  *
- * Every route is one entry of a table: method, path pattern, handler and
- * the role it needs (auth.h).  Answers are JSON; errors are
+ * Every route is one entry of a table (routes.h): method, path pattern,
+ * handler and the role it needs (auth.h).  Answers are JSON; errors are
  * application/problem+json with a stable `code` and a one-line `detail`
  * that never carries SQL, paths or internal error text.  Each server
  * thread opens its own store handle on first use (store handles are
@@ -26,8 +29,8 @@
  * repository), /usr/share/scanq/web.  Without it the API still runs and
  * the UI routes answer 404.
  */
-#ifndef SCANQ_API_H
-#define SCANQ_API_H
+#ifndef SCANQ_API_API_H
+#define SCANQ_API_API_H
 
 #include <stddef.h>
 #include <jansson.h>

@@ -1,0 +1,53 @@
+/*
+ * server.h — what the parts of the HTTP server share (internal to
+ * src/api/): the server itself (struct api) and one request in flight
+ * (struct req).  server.c owns both; the handlers in routes.c and ui.c
+ * read them and answer through reply.h.
+ */
+#ifndef SCANQ_API_SERVER_H
+#define SCANQ_API_SERVER_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <microhttpd.h>
+#include "auth.h"
+#include "api/ui.h"
+
+struct api {
+	struct MHD_Daemon *d;
+	char db_url[512];
+	char listen[160];
+	int loopback;		/* listening on a loopback address only */
+	size_t body_max;
+	pthread_key_t store_key;
+	int tokens_exist;	/* sticky: once a token exists, auth is on for good */
+	int64_t tokens_checked_ms;
+	struct metrics *metrics;
+	/* Held around every write: server threads queue here instead of in
+	 * SQLite's busy handler, whose sleeps cost far more than the write. */
+	pthread_mutex_t write_lock;
+	struct ui ui;
+	int port;
+};
+
+struct req {
+	struct api *api;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *url;
+	int route;		/* index in the route table, -1 when none matched */
+	char *body;
+	size_t len;
+	int too_big;
+	int code;		/* the status answered, for the metrics */
+	int64_t start_ns;
+	enum auth_role role;
+	int authed;		/* a token was checked (else open loopback mode) */
+	struct store *s;
+	char param[128];	/* the {id} or {file} segment */
+	char allow[64];		/* methods of the path, for a 405 */
+};
+
+#endif

@@ -1,0 +1,374 @@
+/*
+ * db.c — opening a store, and the thin layer between the core's operations
+ * and a dialect's primitives (db.h).  Every call that reaches the database
+ * goes through here, so this is where an outage is noticed once: the first
+ * failed call after a success starts it, the next success ends it, each
+ * with one log line, and the outage's length is kept for lease recovery
+ * (store_recover_leases() extends every lease by it before it recovers
+ * anything, so work that finished during the outage is not thrown away).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "clock.h"
+#include "log.h"
+#include "store/db.h"
+
+void db_i64(struct db_args *a, int64_t v)
+{
+	a->v[a->n++] = (struct db_arg){ .type = 'i', .i = v };
+}
+
+void db_f64(struct db_args *a, double v)
+{
+	a->v[a->n++] = (struct db_arg){ .type = 'f', .f = v };
+}
+
+void db_text(struct db_args *a, const char *v)
+{
+	a->v[a->n++] = v ? (struct db_arg){ .type = 's', .s = v } : (struct db_arg){ .type = 'n' };
+}
+
+void db_null(struct db_args *a)
+{
+	a->v[a->n++] = (struct db_arg){ .type = 'n' };
+}
+
+int store_set_error(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof s->err, fmt, ap);
+	va_end(ap);
+	return STORE_ERROR;
+}
+
+/* ---- outages -------------------------------------------------------------- */
+
+/* The database answered: end an outage if one was running. */
+static void reached(struct store *s)
+{
+	int64_t now = clock_mono_ms();
+
+	if (s->failing_since_ms) {
+		/* From the last answer before the outage: leases were last renewed
+		 * no later than that, so this is what they must be extended by. */
+		int64_t gone = now - (s->last_ok_ms ? s->last_ok_ms : s->failing_since_ms);
+
+		if (gone > s->outage_ms)
+			s->outage_ms = gone;
+		if (s->outage_logged)
+			log_info("database reachable again", "backend=%s outage_ms=%lld",
+				 s->d->name, (long long)gone);
+		s->failing_since_ms = 0;
+		s->outage_logged = 0;
+	}
+	s->last_ok_ms = now;
+}
+
+/* A call failed.  Locks (STORE_BUSY) and lost connections count as an outage;
+ * an error in a statement does not. */
+static int failed(struct store *s, int rc)
+{
+	if (rc != STORE_BUSY && !s->disconnected)
+		return rc;
+	if (!s->failing_since_ms)
+		s->failing_since_ms = clock_mono_ms();
+	/* One line per outage, once it has lasted a second (a busy moment is no
+	 * outage worth a log line). */
+	if (!s->outage_logged && clock_mono_ms() - s->failing_since_ms >= 1000) {
+		log_warn("database unreachable", "backend=%s error=\"%s\"", s->d->name, s->err);
+		s->outage_logged = 1;
+	}
+	return rc;
+}
+
+/* ---- transactions and statements ----------------------------------------------- */
+
+int db_begin(struct store *s, int write)
+{
+	int rc;
+
+	s->disconnected = s->commit_unknown = 0;
+	rc = s->d->begin(s, write);
+	if (rc != STORE_OK && s->disconnected && s->d->reconnect
+	    && s->d->reconnect(s) == STORE_OK) {
+		s->disconnected = 0;
+		rc = s->d->begin(s, write);
+	}
+	return rc == STORE_OK ? (reached(s), rc) : failed(s, rc);
+}
+
+int db_commit(struct store *s)
+{
+	int rc = s->d->commit(s);
+
+	return rc == STORE_OK ? (reached(s), rc) : failed(s, rc);
+}
+
+void db_rollback(struct store *s)
+{
+	s->d->rollback(s);
+}
+
+int db_query(struct store *s, enum db_stmt id, const struct db_args *a, struct db_cur *c)
+{
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	c->s = s;
+	if (!s->d->sql[id])
+		return STORE_OK;	/* not needed by this dialect: no rows */
+	rc = s->d->query(s, id, a, c);
+	return rc == STORE_OK ? (reached(s), rc) : failed(s, rc);
+}
+
+int db_next(struct db_cur *c)
+{
+	if (!c->h)
+		return 0;
+	return c->s->d->next(c);
+}
+
+int64_t db_col_i64(struct db_cur *c, int col) { return c->s->d->col_i64(c, col); }
+double db_col_f64(struct db_cur *c, int col) { return c->s->d->col_f64(c, col); }
+const char *db_col_text(struct db_cur *c, int col) { return c->s->d->col_text(c, col); }
+
+char *db_col_dup(struct db_cur *c, int col)
+{
+	const char *t = db_col_text(c, col);
+
+	return t ? strdup(t) : NULL;
+}
+
+void db_col_copy(struct db_cur *c, int col, char *dst, size_t len)
+{
+	const char *t = db_col_text(c, col);
+
+	snprintf(dst, len, "%s", t ? t : "");
+}
+
+void db_done(struct db_cur *c)
+{
+	if (c->h)
+		c->s->d->done(c);
+	c->h = NULL;
+}
+
+int db_run(struct store *s, enum db_stmt id, const struct db_args *a, int64_t *changes)
+{
+	struct db_cur c;
+	int rc = db_query(s, id, a, &c);
+
+	if (rc == STORE_OK) {
+		while ((rc = db_next(&c)) > 0)
+			;
+		if (changes)
+			*changes = c.changes;
+	}
+	db_done(&c);
+	return rc < 0 ? rc : STORE_OK;
+}
+
+int db_int(struct store *s, enum db_stmt id, const struct db_args *a, int64_t *v)
+{
+	struct db_cur c;
+	int rc = db_query(s, id, a, &c);
+
+	*v = 0;
+	if (rc == STORE_OK) {
+		rc = db_next(&c);
+		if (rc > 0)
+			*v = db_col_i64(&c, 0);
+		rc = rc > 0 ? STORE_OK : rc == 0 ? STORE_NOT_FOUND : rc;
+	}
+	db_done(&c);
+	return rc;
+}
+
+void db_read_scan(struct db_cur *c, struct scan *s)
+{
+	char status[16];
+
+	memset(s, 0, sizeof *s);
+	s->id = db_col_i64(c, 0);
+	db_col_copy(c, 1, s->type, sizeof s->type);
+	s->targets = db_col_dup(c, 2);
+	s->options = db_col_dup(c, 3);
+	db_col_copy(c, 4, status, sizeof status);
+	if (scan_status_parse(status, &s->status) < 0)
+		s->status = SCAN_FAILED;	/* the CHECK constraint makes this unreachable */
+	s->priority = (int)db_col_i64(c, 5);
+	s->attempt = (int)db_col_i64(c, 6);
+	s->max_attempts = (int)db_col_i64(c, 7);
+	s->time_limit_s = (int)db_col_i64(c, 8);
+	s->run_after = db_col_i64(c, 9);
+	s->created_at = db_col_i64(c, 10);
+	s->claimed_at = db_col_i64(c, 11);
+	s->finished_at = db_col_i64(c, 12);
+	s->lease_expires_at = db_col_i64(c, 13);
+	db_col_copy(c, 14, s->worker_id, sizeof s->worker_id);
+	s->cancel_requested = (int)db_col_i64(c, 15);
+	s->progress = db_col_f64(c, 16);
+	db_col_copy(c, 17, s->error_code, sizeof s->error_code);
+	s->error_message = db_col_dup(c, 18);
+	s->error_detail = db_col_dup(c, 19);
+	s->summary = db_col_dup(c, 20);
+	s->idempotency_key = db_col_dup(c, 21);
+}
+
+/* ---- open, close, schema ------------------------------------------------------ */
+
+int store_schema_latest(struct store *s)
+{
+	const struct db_migration *m = s->d->migrations;
+
+	while (m[1].version)
+		m++;
+	return m->version;
+}
+
+int store_schema_version(struct store *s)
+{
+	int64_t present, v;
+	struct db_args a = { 0 };
+
+	if (db_int(s, S_SCHEMA_PRESENT, &a, &present) < 0)
+		return -1;
+	if (!present)
+		return 0;		/* an empty database */
+	if (db_int(s, S_SCHEMA_VERSION, &a, &v) < 0)
+		return -1;
+	return (int)v;
+}
+
+int store_migrate(struct store *s, int target, int *applied)
+{
+	int done = 0, rc = STORE_OK;
+
+	if (target < 0 || target > store_schema_latest(s))
+		target = store_schema_latest(s);
+	if (applied)
+		*applied = 0;
+	for (const struct db_migration *m = s->d->migrations; m->version && m->version <= target;
+	     m++) {
+		struct db_args a = { 0 };
+		int cur;
+
+		/* One migrator at a time: check the version under the write lock. */
+		if ((rc = db_begin(s, 1)) != STORE_OK)
+			break;
+		if ((rc = db_run(s, S_SCHEMA_LOCK, &a, NULL)) != STORE_OK
+		    || (rc = db_run(s, S_SCHEMA_INIT, &a, NULL)) != STORE_OK
+		    || (cur = store_schema_version(s)) < 0) {
+			rc = rc ? rc : STORE_ERROR;
+			db_rollback(s);
+			break;
+		}
+		if (cur >= m->version) {
+			db_rollback(s);
+			continue;
+		}
+		db_i64(&a, m->version);
+		db_text(&a, m->name);
+		db_i64(&a, scan_now_ms());
+		if ((rc = s->d->script(s, m->sql, "migrating")) != STORE_OK
+		    || (rc = db_run(s, S_SCHEMA_RECORD, &a, NULL)) != STORE_OK) {
+			db_rollback(s);
+			break;
+		}
+		if ((rc = db_commit(s)) != STORE_OK)
+			break;
+		done++;
+	}
+	if (applied)
+		*applied = done;
+	return rc;
+}
+
+struct store *store_open(const char *url, char *err, size_t errlen)
+{
+	return store_open_flags(url, 0, err, errlen);
+}
+
+struct store *store_open_flags(const char *url, int flags, char *err, size_t errlen)
+{
+	struct store *s;
+	int v;
+
+	if (!url || !*url) {
+		snprintf(err, errlen, "no database URL given");
+		return NULL;
+	}
+	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+		s = store_pg_open(url, err, errlen);
+	} else {
+		if (strncmp(url, "sqlite://", 9) == 0)
+			url += 9;
+		else if (strstr(url, "://")) {
+			snprintf(err, errlen, "unsupported database URL '%.100s' (expected "
+				 "sqlite://PATH or postgres://...)", url);
+			return NULL;
+		}
+		if (!*url) {
+			snprintf(err, errlen, "the database URL names no file");
+			return NULL;
+		}
+		s = store_sqlite_open(url, err, errlen);
+	}
+	if (!s || (flags & STORE_NO_MIGRATE))
+		return s;
+	/* Read first: a database that is up to date is never write-locked by
+	 * opening it, so read-only commands work while another process writes. */
+	v = store_schema_version(s);
+	if (v != store_schema_latest(s) && store_migrate(s, -1, NULL) != STORE_OK) {
+		snprintf(err, errlen, "cannot migrate the database: %s", s->err);
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void store_close(struct store *s)
+{
+	if (s)
+		s->d->close(s);
+}
+
+const char *store_error(struct store *s) { return s->err; }
+const char *store_backend(struct store *s) { return s->d->name; }
+
+const char *store_url_redacted(const char *url, char *buf, size_t len)
+{
+	const char *scheme = strstr(url, "://"), *at, *colon;
+
+	snprintf(buf, len, "%s", url);
+	if (!scheme)
+		return buf;
+	scheme += 3;
+	at = strchr(scheme, '@');
+	colon = strchr(scheme, ':');
+	if (at && colon && colon < at)
+		snprintf(buf, len, "%.*s***%s", (int)(colon + 1 - url), url, at);
+	/* libpq also takes ?password=...: cut the query string as a whole */
+	if (strstr(buf, "password="))
+		buf[strcspn(buf, "?")] = '\0';
+	return buf;
+}
+
+struct store_wakeup *store_wakeup_new(struct store *s)
+{
+	return s->d->wakeup_new ? s->d->wakeup_new(s) : NULL;
+}
+
+int store_wakeup_fd(const struct store_wakeup *w) { return w->fd((struct store_wakeup *)w); }
+int store_wakeup_drain(struct store_wakeup *w) { return w->drain(w); }
+const char *store_wakeup_kind(const struct store_wakeup *w) { return w ? w->kind : "poll"; }
+
+void store_wakeup_free(struct store_wakeup *w)
+{
+	if (w)
+		w->free(w);
+}

@@ -1,0 +1,245 @@
+/*
+ * db.h — the line between the store core and its two SQL dialects.
+ *
+ * Only src/store/ includes this.  The core (the .c files of src/store/) holds every
+ * operation of store.h exactly once: which rows change, which state the
+ * state machine allows, the failure action, the backoff, the timeline
+ * event, the counters, the fencing and the retry after a lost connection.
+ * A dialect (src/store/sqlite/, src/store/pg/) holds only what differs
+ * between databases: its schema and migrations, the SQL text of each
+ * statement below, and a handful of primitives (transactions, running a
+ * prepared statement, reading a row, the wake-up descriptor).
+ * docs/STORE.md says why the line sits here.
+ *
+ * Statements are named by `enum db_stmt`; each dialect gives the SQL text
+ * for each name, taking the parameters listed here in this order (a
+ * dialect whose clock is the database's own, PostgreSQL, ignores the `now`
+ * parameters and reads its clock in SQL).  A NULL text means the dialect
+ * does not need that statement (SQLite has no NOTIFY).
+ */
+#ifndef SCANQ_STORE_DB_H
+#define SCANQ_STORE_DB_H
+
+#include <stdint.h>
+#include "store/store.h"
+
+enum db_stmt {
+	/* submit and read */
+	S_KEY_LOOKUP,		/* key -> id */
+	S_INSERT_SCAN,		/* type, targets, options, priority, max_attempts, time_limit_s,
+				 * now, key -> id; no row when the key is taken */
+	S_SUBMIT_BATCH,		/* requests JSON [{n, type, targets, options, priority,
+				 * max_attempts, time_limit_s, key}], event reason -> n, id,
+				 * inserted (0: its key was taken); writes the events, the
+				 * counter and the wake-up too (or NULL: one row at a time) */
+	S_EVENT,		/* scan_id, now, from, to, attempt, worker, reason */
+	S_COUNT,		/* counter name, by */
+	S_NOTIFY,		/* wakes the waiting workers at commit (or NULL) */
+	S_GET,			/* id -> SCAN_COLS */
+	S_LIST_ALL,		/* status, type, before_id, limit -> SCAN_COLS */
+	S_LIST_STATUS,		/* (same parameters) */
+	S_LIST_TYPE,
+	S_LIST_BOTH,
+	S_EVENTS,		/* scan_id, limit -> id, scan_id, at, from, to, attempt, worker, reason */
+	S_EXISTS,		/* id -> 1 */
+	S_FINDINGS,		/* scan_id, after_id, limit -> FINDING_COLS */
+	/* the worker's side */
+	S_CLAIM,		/* worker, now, lease_ms, max -> SCAN_COLS (see DB_CLAIM_LOGS) */
+	S_HEARTBEAT,		/* id, attempt, now, lease_ms, progress -> cancel_requested */
+	S_COMPLETE,		/* id, attempt, now, summary -> worker */
+	S_COMPLETE_BATCH,	/* completions JSON [{id, attempt, summary}], findings JSON
+				 * [{scan_id, kind, target, port, proto, service, severity, title,
+				 * detail}], event reason -> ids completed; writes the findings,
+				 * the events and the counters too (or NULL: one row at a time) */
+	S_FINDING_INSERT,	/* scan_id, kind, target, port, proto, service, severity, title,
+				 * detail, now */
+	S_RUNNING_ROW,		/* id, attempt -> used, max, cancel, worker (locks the row) */
+	S_SET_PENDING,		/* id, attempt, now, delay_ms, forgive, code, message, detail */
+	S_SET_FINAL,		/* id, attempt, to, now, code, message, detail, from */
+	S_EXPIRED,		/* now, limit -> id, attempt, used, max, cancel, worker */
+	S_EXTEND_LEASES,	/* by_ms: every running lease ends by_ms later */
+	S_STATUS_OF,		/* id -> status, attempt, cancel (locks the row) */
+	S_CANCEL_REQUEST,	/* id */
+	S_RETRY,		/* id, now */
+	/* reports */
+	S_COUNTS,		/* -> type, status, n */
+	S_OLDEST_PENDING,	/* now -> age_ms of the oldest due pending scan */
+	S_FINISHED_SINCE,	/* now -> finished in the last minute */
+	S_WORKER_BEATS,		/* now -> heartbeat age_ms, running (workers not stopped) */
+	S_COUNTERS,		/* -> name, value */
+	S_STUCK_PENDING,	/* now, pending_ms, limit -> id, type, status, attempt, worker, since */
+	S_STUCK_RUNNING,	/* now, limit -> (same columns) */
+	S_STUCK_PENDING_N,	/* now, pending_ms -> count */
+	S_STUCK_RUNNING_N,	/* now -> count */
+	S_PRUNE,		/* before_ms, batch -> deleted ids */
+	S_PRUNE_COUNT,		/* before_ms -> count */
+	/* the registry, tokens, leadership */
+	S_WORKER_UPSERT,	/* name, host, pid, started_at, now, concurrency */
+	S_WORKER_BEAT,		/* name, now, running, done -> name */
+	S_WORKER_EXIT,		/* name, reason, now */
+	S_WORKER_LIST,		/* -> name, host, pid, started, beat, conc, running, done, exit,
+				 * stopped */
+	S_WORKER_RUNNING,	/* name -> id (up to 16) */
+	S_TOKEN_INSERT,		/* name, role, hash, now -> id */
+	S_TOKEN_GET,		/* id -> role, hash */
+	S_TOKEN_ANY,		/* -> 0/1 */
+	S_LEADER_TAKE,		/* holder, now, ttl_ms -> holder when this holder leads now */
+	S_LEADER_DROP,		/* holder */
+	/* schema */
+	S_SCHEMA_PRESENT,	/* -> 1 when schema_migrations exists */
+	S_SCHEMA_INIT,		/* creates schema_migrations if missing */
+	S_SCHEMA_VERSION,	/* -> version (0 when the table is empty) */
+	S_SCHEMA_LOCK,		/* serializes migrators inside a write transaction (or NULL) */
+	S_SCHEMA_RECORD,	/* version, name, now */
+	DB_STMT_COUNT
+};
+
+/* The columns of S_GET, S_LIST_*, S_CLAIM, in this order. */
+#define DB_SCAN_COLS "id, type, targets, options, status, priority, attempt, max_attempts," \
+	" time_limit_s, run_after, created_at, claimed_at, finished_at, lease_expires_at," \
+	" worker_id, cancel_requested, progress, error_code, error_message, error_detail," \
+	" summary, idempotency_key"
+
+#define DB_FINDING_COLS "id, scan_id, kind, target, port, proto, service, severity, title," \
+	" detail, created_at"
+
+/* ---- parameters ---------------------------------------------------------- */
+
+#define DB_ARGS_MAX 12
+
+struct db_arg {
+	char type;			/* 'n' NULL, 'i' integer, 'f' real, 's' text */
+	int64_t i;
+	double f;
+	const char *s;			/* borrowed: must live until the statement ran */
+};
+
+struct db_args {
+	struct db_arg v[DB_ARGS_MAX];
+	int n;
+};
+
+void db_i64(struct db_args *a, int64_t v);
+void db_f64(struct db_args *a, double v);
+void db_text(struct db_args *a, const char *v);	/* NULL -> SQL NULL */
+void db_null(struct db_args *a);
+
+/* ---- the dialect ----------------------------------------------------------- */
+
+/* A statement being read.  Filled by query(); read with next() and the column
+ * getters; always end it with db_done(). */
+struct db_cur {
+	struct store *s;
+	void *h;			/* the dialect's statement or result */
+	int row;			/* the dialect's cursor position */
+	int state;
+	int64_t changes;		/* rows the statement changed */
+};
+
+struct db_migration {
+	int version;
+	const char *name;
+	const char *sql;		/* one or more statements */
+};
+
+/* What a dialect's batch statements already do by themselves. */
+#define DB_CLAIM_LOGS 0x1		/* S_CLAIM writes the claim events and the counter */
+
+struct dialect {
+	const char *name;		/* "sqlite" or "postgres": for messages only */
+	const char *const *sql;		/* DB_STMT_COUNT texts */
+	const struct db_migration *migrations;	/* oldest first, ends with { 0 } */
+	unsigned caps;
+
+	void (*close)(struct store *s);
+	/* Transactions.  A write transaction takes the write lock at once (SQLite's
+	 * BEGIN IMMEDIATE).  Return a store rc. */
+	int (*begin)(struct store *s, int write);
+	int (*commit)(struct store *s);
+	void (*rollback)(struct store *s);	/* keeps the first error message */
+	/* Runs statement `id`; rows are read with next().  Returns a store rc. */
+	int (*query)(struct store *s, enum db_stmt id, const struct db_args *a, struct db_cur *c);
+	int (*next)(struct db_cur *c);		/* 1: a row, 0: no more, < 0: a store rc */
+	int64_t (*col_i64)(struct db_cur *c, int col);
+	double (*col_f64)(struct db_cur *c, int col);
+	const char *(*col_text)(struct db_cur *c, int col);	/* NULL for SQL NULL */
+	void (*done)(struct db_cur *c);
+	/* Runs a multi-statement script (migrations) in the open transaction. */
+	int (*script)(struct store *s, const char *sql, const char *what);
+	/* Re-opens a lost connection (NULL: the dialect never loses one).
+	 * Returns STORE_OK or STORE_ERROR. */
+	int (*reconnect)(struct store *s);
+	/* A wake-up source for this database (see store_wakeup_new()). */
+	struct store_wakeup *(*wakeup_new)(struct store *s);
+};
+
+/* The handle every dialect embeds as its first member. */
+struct store {
+	const struct dialect *d;
+	char err[512];
+	int disconnected;		/* the last error was a lost connection */
+	int commit_unknown;		/* ... and it was lost during COMMIT */
+	int64_t last_ok_ms;		/* monotonic time of the last call that reached the db */
+	int64_t failing_since_ms;	/* first failed call since then, 0 if none */
+	int64_t outage_ms;		/* the last outage seen and not yet made up for */
+	int outage_logged;
+};
+
+/* A wake-up source (store.h): a dialect's own, behind these three calls. */
+struct store_wakeup {
+	const char *kind;			/* "inotify", "listen" */
+	int (*fd)(struct store_wakeup *w);	/* may reconnect a lost source */
+	int (*drain)(struct store_wakeup *w);
+	void (*free)(struct store_wakeup *w);
+};
+
+/* ---- primitives the core uses (db.c) ----------------------------------------- */
+
+/* Sets the handle's error message (printf-style).  Returns STORE_ERROR. */
+int store_set_error(struct store *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Runs `id` and reads nothing but the count of changed rows (may be NULL). */
+int db_run(struct store *s, enum db_stmt id, const struct db_args *a, int64_t *changes);
+
+/* Runs `id`, which returns one integer in one row; *v gets it (0 without a row).
+ * Returns STORE_OK, STORE_NOT_FOUND (no row) or an error. */
+int db_int(struct store *s, enum db_stmt id, const struct db_args *a, int64_t *v);
+
+int db_query(struct store *s, enum db_stmt id, const struct db_args *a, struct db_cur *c);
+int db_next(struct db_cur *c);
+int64_t db_col_i64(struct db_cur *c, int col);
+double db_col_f64(struct db_cur *c, int col);
+const char *db_col_text(struct db_cur *c, int col);
+char *db_col_dup(struct db_cur *c, int col);		/* malloc'd copy or NULL */
+void db_col_copy(struct db_cur *c, int col, char *dst, size_t len);
+void db_done(struct db_cur *c);
+
+int db_begin(struct store *s, int write);
+int db_commit(struct store *s);
+void db_rollback(struct store *s);
+
+/* Reads a DB_SCAN_COLS row into *out. */
+void db_read_scan(struct db_cur *c, struct scan *out);
+
+/* The dialects' constructors: NULL with err set. */
+struct store *store_sqlite_open(const char *path, char *err, size_t errlen);
+struct store *store_pg_open(const char *url, char *err, size_t errlen);
+
+/*
+ * What becomes of a running scan whose attempt ended badly (an error, or
+ * its lease expired, or its worker died): SCAN_ACT_CANCELLED if an operator
+ * asked to cancel, SCAN_ACT_REQUEUE if the failure may be retried and
+ * attempts are left (`used` of `max` counted so far), else SCAN_ACT_FAIL.
+ */
+enum scan_action store_failure_action(int used, int max, int cancel_requested, int retryable);
+
+/* Sets the field of *c that the counters row `name` holds; unknown names
+ * are ignored. */
+void store_counter_set(struct store_counters *c, const char *name, int64_t value);
+
+/* The retry delay after attempt number `used` (1-based) failed:
+ * base * 2^(used-1), capped at one hour, times a jitter in [0.5, 1.5). */
+int64_t store_backoff_ms(int used, int base_ms);
+
+#endif

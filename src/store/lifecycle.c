@@ -1,0 +1,905 @@
+/*
+ * lifecycle.c — every change of a scan's status, written once for both
+ * dialects: submit, claim, heartbeat, complete, fail, cancel, retry,
+ * hand-back and lease recovery.
+ *
+ * Each change is one transaction that moves the row, appends its timeline
+ * event and bumps its counters together.  The worker's calls are fenced:
+ * they name (id, attempt) and change nothing unless the row is still
+ * `running` with that attempt (STORE_LOST, counted in fenced_writes).  What
+ * becomes of a failed attempt is decided by store_failure_action() and
+ * scan_action_allowed() only.  A call that failed because the connection
+ * was lost before it committed is run once more on a new connection.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store/db.h"
+
+static const char CANCEL_MSG[] = "cancelled by an operator";
+static const char LOST_MSG[] = "the worker running this scan stopped responding";
+
+/* May a failed call be run again?  Only when nothing can have been
+ * committed: the connection broke before COMMIT went out. */
+static int again(struct store *s, int rc)
+{
+	return rc < 0 && rc != STORE_LOST && s->disconnected && !s->commit_unknown;
+}
+
+static int add_event(struct store *s, int64_t scan_id, const char *from, const char *to,
+		     int attempt, const char *worker, const char *reason)
+{
+	struct db_args a = { 0 };
+
+	db_i64(&a, scan_id);
+	db_i64(&a, scan_now_ms());
+	db_text(&a, from);
+	db_text(&a, to);
+	db_i64(&a, attempt);
+	db_text(&a, worker && *worker ? worker : NULL);
+	db_text(&a, reason);
+	return db_run(s, S_EVENT, &a, NULL);
+}
+
+static int bump(struct store *s, const char *counter, int64_t by)
+{
+	struct db_args a = { 0 };
+
+	if (by == 0)
+		return STORE_OK;
+	db_text(&a, counter);
+	db_i64(&a, by);
+	return db_run(s, S_COUNT, &a, NULL);
+}
+
+/* Wakes the waiting workers when the transaction commits (a no-op where
+ * the dialect's wake-up needs no help). */
+static int notify(struct store *s)
+{
+	struct db_args a = { 0 };
+
+	return db_run(s, S_NOTIFY, &a, NULL);
+}
+
+static int lost(struct store *s, int64_t id, int attempt)
+{
+	snprintf(s->err, sizeof s->err,
+		 "scan %lld attempt %d is no longer running here (fenced)", (long long)id, attempt);
+	return STORE_LOST;
+}
+
+/* Ends a transaction that failed: rolls back and keeps the first error. */
+static int abort_tx(struct store *s, int rc)
+{
+	db_rollback(s);
+	return rc == STORE_OK || rc == STORE_LOST || rc > 0 ? STORE_ERROR : rc;
+}
+
+/* ---- submit --------------------------------------------------------------------- */
+
+static int submit_many(struct store *s, const struct scan_request *reqs, size_t n,
+		       int64_t *ids, int *existed)
+{
+	int64_t added = 0, now = scan_now_ms();
+	int rc;
+
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		const struct scan_request *r = &reqs[i];
+		const char *key = r->idempotency_key && *r->idempotency_key ? r->idempotency_key : NULL;
+		struct db_args a = { 0 };
+
+		if (existed)
+			existed[i] = 0;
+		db_text(&a, r->type);
+		db_text(&a, r->targets);
+		db_text(&a, r->options ? r->options : "{}");
+		db_i64(&a, r->priority);
+		db_i64(&a, r->max_attempts);
+		db_i64(&a, r->time_limit_s);
+		db_i64(&a, now);
+		db_text(&a, key);
+		rc = db_int(s, S_INSERT_SCAN, &a, &ids[i]);
+		if (rc == STORE_OK) {
+			if ((rc = add_event(s, ids[i], NULL, "pending", 0, NULL, "submitted")) != STORE_OK)
+				return abort_tx(s, rc);
+			added++;
+			continue;
+		}
+		if (rc != STORE_NOT_FOUND)
+			return abort_tx(s, rc);
+		/* The key was used before: return that scan, queue nothing. */
+		memset(&a, 0, sizeof a);
+		db_text(&a, key);
+		if ((rc = db_int(s, S_KEY_LOOKUP, &a, &ids[i])) != STORE_OK) {
+			if (rc == STORE_NOT_FOUND)
+				rc = store_set_error(s, "idempotency key conflict without a scan");
+			return abort_tx(s, rc);
+		}
+		if (existed)
+			existed[i] = 1;
+	}
+	if ((rc = bump(s, "submitted", added)) != STORE_OK
+	    || (added && (rc = notify(s)) != STORE_OK))
+		return abort_tx(s, rc);
+	return db_commit(s);
+}
+
+/*
+ * submit_many() in one statement, for a dialect that has S_SUBMIT_BATCH.
+ * A request whose idempotency key was taken gets the first scan's id.
+ */
+static int submit_batch(struct store *s, const struct scan_request *reqs, size_t n,
+			int64_t *ids, int *existed)
+{
+	json_t *arr = json_array();
+	struct db_args a = { 0 };
+	struct db_cur c;
+	char *text;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct scan_request *r = &reqs[i];
+		const char *key = r->idempotency_key && *r->idempotency_key ? r->idempotency_key : NULL;
+
+		if (existed)
+			existed[i] = 0;
+		ids[i] = 0;
+		json_array_append_new(arr, json_pack("{sIsssssssisisiso}", "n", (json_int_t)i,
+			"type", r->type, "targets", r->targets, "options", r->options ? r->options : "{}",
+			"priority", r->priority, "max_attempts", r->max_attempts,
+			"time_limit_s", r->time_limit_s, "key", key ? json_string(key) : json_null()));
+	}
+	text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	if (!text)
+		return store_set_error(s, "out of memory");
+	db_text(&a, text);
+	db_text(&a, "submitted");
+	if ((rc = db_query(s, S_SUBMIT_BATCH, &a, &c)) == STORE_OK) {
+		while ((rc = db_next(&c)) > 0) {
+			int64_t k = db_col_i64(&c, 0);
+
+			if (k < 0 || (size_t)k >= n)
+				continue;
+			if (db_col_i64(&c, 2))
+				ids[k] = db_col_i64(&c, 1);
+			else if (existed)
+				existed[k] = 1;
+		}
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&c);
+	free(text);
+	/* The ones whose key was taken: the scan that took it. */
+	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+		struct db_args b = { 0 };
+
+		if (ids[i])
+			continue;
+		db_text(&b, reqs[i].idempotency_key);
+		if ((rc = db_int(s, S_KEY_LOOKUP, &b, &ids[i])) == STORE_NOT_FOUND)
+			rc = store_set_error(s, "idempotency key conflict without a scan");
+		if (existed)
+			existed[i] = 1;
+	}
+	return rc;
+}
+
+int store_submit_many(struct store *s, const struct scan_request *reqs, size_t n,
+		      int64_t *ids, int *existed)
+{
+	int (*fn)(struct store *, const struct scan_request *, size_t, int64_t *, int *) =
+		s->d->sql[S_SUBMIT_BATCH] ? submit_batch : submit_many;
+	int rc = fn(s, reqs, n, ids, existed);
+
+	return again(s, rc) ? fn(s, reqs, n, ids, existed) : rc;
+}
+
+int store_submit(struct store *s, const struct scan_request *req, int64_t *id, int *existed)
+{
+	int ex = 0;
+	int rc = store_submit_many(s, req, 1, id, &ex);
+
+	if (existed)
+		*existed = ex;
+	return rc;
+}
+
+/* ---- claim and heartbeat ---------------------------------------------------------- */
+
+static int collect(struct db_cur *c, size_t max, struct scan **out, size_t *n)
+{
+	struct scan *arr = calloc(max ? max : 1, sizeof *arr);
+	size_t cnt = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!arr)
+		return store_set_error(c->s, "out of memory");
+	while (cnt < max && (rc = db_next(c)) > 0)
+		db_read_scan(c, &arr[cnt++]);
+	if (cnt < max && rc < 0) {
+		scan_array_free(arr, cnt);
+		return rc;
+	}
+	*out = arr;
+	*n = cnt;
+	return STORE_OK;
+}
+
+static int claim(struct store *s, const char *worker, int max, int lease_ms,
+		 struct scan **out, size_t *n)
+{
+	int logs = s->d->caps & DB_CLAIM_LOGS;
+	struct db_args a = { 0 };
+	struct db_cur c;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	/* A dialect whose claim statement logs its own events runs it alone
+	 * (one round trip); the others wrap it in a write transaction. */
+	if (!logs && (rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	db_text(&a, worker);
+	db_i64(&a, scan_now_ms());
+	db_i64(&a, lease_ms);
+	db_i64(&a, max);
+	if ((rc = db_query(s, S_CLAIM, &a, &c)) == STORE_OK)
+		rc = collect(&c, (size_t)max, out, n);
+	db_done(&c);
+	if (logs || rc != STORE_OK)
+		return logs ? rc : abort_tx(s, rc);
+	for (size_t i = 0; i < *n && rc == STORE_OK; i++)
+		rc = add_event(s, (*out)[i].id, "pending", "running", (*out)[i].attempt, worker,
+			       "claimed");
+	if (rc == STORE_OK)
+		rc = bump(s, "claims", (int64_t)*n);
+	if (rc == STORE_OK)
+		rc = db_commit(s);
+	else
+		rc = abort_tx(s, rc);
+	if (rc != STORE_OK) {
+		scan_array_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int store_claim(struct store *s, const char *worker, int max, int lease_ms,
+		struct scan **out, size_t *n)
+{
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (max < 1)
+		return STORE_OK;
+	if (max > STORE_CLAIM_MAX)
+		max = STORE_CLAIM_MAX;
+	rc = claim(s, worker, max, lease_ms, out, n);
+	return again(s, rc) ? claim(s, worker, max, lease_ms, out, n) : rc;
+}
+
+/* Counts one write that fencing refused, in a transaction of its own. */
+static void count_fenced(struct store *s)
+{
+	char keep[sizeof s->err];
+
+	memcpy(keep, s->err, sizeof keep);
+	if (db_begin(s, 1) == STORE_OK) {
+		if (bump(s, "fenced_writes", 1) == STORE_OK)
+			db_commit(s);
+		else
+			db_rollback(s);
+	}
+	memcpy(s->err, keep, sizeof keep);
+}
+
+static int heartbeat(struct store *s, int64_t id, int attempt, int lease_ms, double progress,
+		     int *cancel_requested)
+{
+	struct db_args a = { 0 };
+	int64_t cancel;
+	int rc;
+
+	db_i64(&a, id);
+	db_i64(&a, attempt);
+	db_i64(&a, scan_now_ms());
+	db_i64(&a, lease_ms);
+	db_f64(&a, progress > 1 ? 1 : progress);
+	rc = db_int(s, S_HEARTBEAT, &a, &cancel);
+	if (rc == STORE_OK) {
+		if (cancel_requested)
+			*cancel_requested = (int)cancel;
+		return STORE_OK;
+	}
+	if (rc != STORE_NOT_FOUND)
+		return rc;
+	lost(s, id, attempt);
+	count_fenced(s);
+	return STORE_LOST;
+}
+
+int store_heartbeat(struct store *s, int64_t id, int attempt, int lease_ms,
+		    double progress, int *cancel_requested)
+{
+	int rc = heartbeat(s, id, attempt, lease_ms, progress, cancel_requested);
+
+	return again(s, rc) ? heartbeat(s, id, attempt, lease_ms, progress, cancel_requested) : rc;
+}
+
+/* ---- completion ------------------------------------------------------------------ */
+
+static int insert_findings(struct store *s, int64_t scan_id, const struct finding *f, size_t n,
+			   int64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct db_args a = { 0 };
+		int rc;
+
+		db_i64(&a, scan_id);
+		db_text(&a, f[i].kind[0] ? f[i].kind : "finding");
+		db_text(&a, f[i].target);
+		if (f[i].port > 0)
+			db_i64(&a, f[i].port);
+		else
+			db_null(&a);
+		db_text(&a, f[i].proto[0] ? f[i].proto : NULL);
+		db_text(&a, f[i].service);
+		db_text(&a, f[i].severity[0] ? f[i].severity : "info");
+		db_text(&a, f[i].title);
+		db_text(&a, f[i].detail);
+		db_i64(&a, now);
+		if ((rc = db_run(s, S_FINDING_INSERT, &a, NULL)) != STORE_OK)
+			return rc;
+	}
+	return STORE_OK;
+}
+
+/*
+ * The same as complete_many() below in one statement, for a dialect that
+ * has S_COMPLETE_BATCH: the batch goes as JSON, and the ids that came back
+ * are the scans that were still ours.
+ */
+static int complete_batch(struct store *s, struct store_completion *c, size_t n)
+{
+	json_t *comp = json_array(), *finds = json_array();
+	char *cj = NULL, *fj = NULL;
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	int rc = STORE_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		c[i].rc = STORE_LOST;
+		json_array_append_new(comp, json_pack("{sIsiss}", "id", (json_int_t)c[i].id,
+						      "attempt", c[i].attempt, "summary",
+						      c[i].summary ? c[i].summary : "{}"));
+		for (size_t k = 0; k < c[i].nfindings; k++) {
+			const struct finding *f = &c[i].findings[k];
+			json_t *o = json_pack("{sIss}", "scan_id", (json_int_t)c[i].id, "kind",
+					      f->kind[0] ? f->kind : "finding");
+
+			json_object_set_new(o, "target", f->target ? json_string(f->target) : json_null());
+			json_object_set_new(o, "port", f->port > 0 ? json_integer(f->port) : json_null());
+			json_object_set_new(o, "proto", f->proto[0] ? json_string(f->proto) : json_null());
+			json_object_set_new(o, "service", f->service ? json_string(f->service)
+								     : json_null());
+			json_object_set_new(o, "severity", json_string(f->severity[0] ? f->severity
+											: "info"));
+			json_object_set_new(o, "title", f->title ? json_string(f->title) : json_null());
+			json_object_set_new(o, "detail", f->detail ? json_string(f->detail) : json_null());
+			json_array_append_new(finds, o);
+		}
+	}
+	cj = json_dumps(comp, JSON_COMPACT);
+	fj = json_dumps(finds, JSON_COMPACT);
+	if (!cj || !fj) {
+		rc = store_set_error(s, "out of memory");
+		goto out;
+	}
+	db_text(&a, cj);
+	db_text(&a, fj);
+	db_text(&a, "finished");
+	if ((rc = db_query(s, S_COMPLETE_BATCH, &a, &cur)) == STORE_OK) {
+		while ((rc = db_next(&cur)) > 0) {
+			int64_t id = db_col_i64(&cur, 0);
+
+			for (size_t i = 0; i < n; i++)
+				if (c[i].id == id)
+					c[i].rc = STORE_OK;
+		}
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&cur);
+	if (rc != STORE_OK)
+		for (size_t i = 0; i < n; i++)
+			c[i].rc = rc;
+	else if (n == 1 && c[0].rc == STORE_LOST)
+		lost(s, c[0].id, c[0].attempt);
+out:
+	free(cj);
+	free(fj);
+	json_decref(comp);
+	json_decref(finds);
+	return rc;
+}
+
+static int complete_many(struct store *s, struct store_completion *c, size_t n)
+{
+	int64_t now = scan_now_ms(), done = 0, fenced = 0;
+	int rc;
+
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		struct db_args a = { 0 };
+		char worker[SCAN_WORKER_MAX] = "";
+		struct db_cur cur;
+
+		db_i64(&a, c[i].id);
+		db_i64(&a, c[i].attempt);
+		db_i64(&a, now);
+		db_text(&a, c[i].summary ? c[i].summary : "{}");
+		if ((rc = db_query(s, S_COMPLETE, &a, &cur)) == STORE_OK
+		    && (rc = db_next(&cur)) > 0)
+			db_col_copy(&cur, 0, worker, sizeof worker);
+		db_done(&cur);
+		if (rc < 0)
+			return abort_tx(s, rc);
+		if (rc == 0) {
+			c[i].rc = STORE_LOST;
+			fenced++;
+			continue;
+		}
+		if ((rc = insert_findings(s, c[i].id, c[i].findings, c[i].nfindings, now)) != STORE_OK
+		    || (rc = add_event(s, c[i].id, "running", "completed", c[i].attempt, worker,
+				       "finished")) != STORE_OK)
+			return abort_tx(s, rc);
+		c[i].rc = STORE_OK;
+		done++;
+	}
+	if ((rc = bump(s, "completed", done)) != STORE_OK
+	    || (rc = bump(s, "fenced_writes", fenced)) != STORE_OK)
+		return abort_tx(s, rc);
+	if ((rc = db_commit(s)) != STORE_OK)
+		return rc;
+	if (n == 1 && fenced)
+		lost(s, c[0].id, c[0].attempt);
+	return STORE_OK;
+}
+
+int store_complete_many(struct store *s, struct store_completion *c, size_t n)
+{
+	int (*fn)(struct store *, struct store_completion *, size_t) =
+		s->d->sql[S_COMPLETE_BATCH] ? complete_batch : complete_many;
+	int rc = fn(s, c, n);
+
+	return again(s, rc) ? fn(s, c, n) : rc;
+}
+
+int store_complete(struct store *s, int64_t id, int attempt, const char *summary,
+		   const struct finding *findings, size_t n)
+{
+	struct store_completion c = {
+		.id = id, .attempt = attempt, .summary = summary,
+		.findings = findings, .nfindings = n,
+	};
+	int rc = store_complete_many(s, &c, 1);
+
+	return rc == STORE_OK ? c.rc : rc;
+}
+
+/* ---- ending an attempt ------------------------------------------------------------- */
+
+struct running {
+	int used, max, cancel;
+	char worker[SCAN_WORKER_MAX];
+};
+
+/*
+ * Reads (and on PostgreSQL locks) the running row of (id, attempt) inside
+ * the caller's write transaction.  Returns STORE_OK, or STORE_LOST when the
+ * row is no longer ours: the refused write is then already counted and the
+ * error set, and the caller only commits that count.
+ */
+static int running_row(struct store *s, int64_t id, int attempt, struct running *r)
+{
+	struct db_args a = { 0 };
+	struct db_cur c;
+	int rc;
+
+	db_i64(&a, id);
+	db_i64(&a, attempt);
+	if ((rc = db_query(s, S_RUNNING_ROW, &a, &c)) == STORE_OK && (rc = db_next(&c)) > 0) {
+		r->used = (int)db_col_i64(&c, 0);
+		r->max = (int)db_col_i64(&c, 1);
+		r->cancel = (int)db_col_i64(&c, 2);
+		db_col_copy(&c, 3, r->worker, sizeof r->worker);
+	}
+	db_done(&c);
+	if (rc > 0)
+		return STORE_OK;
+	if (rc < 0)
+		return rc;
+	if ((rc = bump(s, "fenced_writes", 1)) != STORE_OK)
+		return rc;
+	return lost(s, id, attempt);
+}
+
+/* running -> pending, due after delay_ms; `forgive` gives the attempt back. */
+static int to_pending(struct store *s, int64_t id, int attempt, int64_t delay_ms, int forgive,
+		      const struct scan_failure *f)
+{
+	struct db_args a = { 0 };
+	int rc;
+
+	db_i64(&a, id);
+	db_i64(&a, attempt);
+	db_i64(&a, scan_now_ms());
+	db_i64(&a, delay_ms);
+	db_i64(&a, forgive);
+	db_text(&a, f ? f->code : NULL);
+	db_text(&a, f ? f->message : NULL);
+	db_text(&a, f ? f->detail : NULL);
+	if ((rc = db_run(s, S_SET_PENDING, &a, NULL)) != STORE_OK)
+		return rc;
+	return delay_ms == 0 ? notify(s) : STORE_OK;
+}
+
+/* `action` on a scan in status `from`, as the state machine says, fenced
+ * by attempt and the current status. */
+static int to_final(struct store *s, int64_t id, int attempt, enum scan_status from,
+		    enum scan_action action, const char *code, const char *msg, const char *detail)
+{
+	struct db_args a = { 0 };
+	enum scan_status to;
+
+	if (!scan_action_allowed(action, from, &to)) {
+		store_set_error(s, "cannot %s a %s scan", scan_action_name(action),
+				scan_status_name(from));
+		return STORE_ILLEGAL;
+	}
+	db_i64(&a, id);
+	db_i64(&a, attempt);
+	db_text(&a, scan_status_name(to));
+	db_i64(&a, scan_now_ms());
+	db_text(&a, code);
+	db_text(&a, msg);
+	db_text(&a, detail);
+	db_text(&a, scan_status_name(from));
+	return db_run(s, S_SET_FINAL, &a, NULL);
+}
+
+static const char *counter_of(enum scan_status to)
+{
+	return to == SCAN_PENDING ? "retries" : to == SCAN_FAILED ? "failed" : "cancelled";
+}
+
+/*
+ * Ends a failed attempt of a locked running row as the shared decision says;
+ * a requeued scan is due again after delay_ms.  *to gets the new status.
+ */
+static int end_attempt(struct store *s, int64_t id, int attempt, const struct running *r,
+		       const struct scan_failure *f, int64_t delay_ms, enum scan_status *to)
+{
+	switch (store_failure_action(r->used, r->max, r->cancel, f->retryable)) {
+	case SCAN_ACT_CANCELLED:
+		*to = SCAN_CANCELLED;
+		return to_final(s, id, attempt, SCAN_RUNNING, SCAN_ACT_CANCELLED, "cancelled",
+				CANCEL_MSG, f->detail);
+	case SCAN_ACT_REQUEUE:
+		*to = SCAN_PENDING;
+		return to_pending(s, id, attempt, delay_ms, 0, f);
+	default:
+		*to = SCAN_FAILED;
+		return to_final(s, id, attempt, SCAN_RUNNING, SCAN_ACT_FAIL, f->code, f->message,
+				f->detail);
+	}
+}
+
+static int fail(struct store *s, int64_t id, int attempt, const struct scan_failure *f,
+		enum scan_status *now_status)
+{
+	struct running r;
+	char reason[128];
+	enum scan_status to;
+	int rc;
+
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	if ((rc = running_row(s, id, attempt, &r)) == STORE_LOST) {
+		db_commit(s);		/* the count of the refused write */
+		return lost(s, id, attempt);
+	}
+	if (rc != STORE_OK
+	    || (rc = end_attempt(s, id, attempt, &r, f, store_backoff_ms(r.used, f->backoff_base_ms),
+				 &to)) != STORE_OK)
+		return abort_tx(s, rc);
+	if (to == SCAN_PENDING)
+		snprintf(reason, sizeof reason, "%s; retry %d of %d", f->code, r.used, r.max - 1);
+	else
+		snprintf(reason, sizeof reason, "%s", f->code);
+	if ((rc = add_event(s, id, "running", scan_status_name(to), attempt, r.worker,
+			    reason)) != STORE_OK
+	    || (rc = bump(s, counter_of(to), 1)) != STORE_OK)
+		return abort_tx(s, rc);
+	if ((rc = db_commit(s)) != STORE_OK)
+		return rc;
+	if (now_status)
+		*now_status = to;
+	return STORE_OK;
+}
+
+int store_fail(struct store *s, int64_t id, int attempt, const struct scan_failure *f,
+	       enum scan_status *now_status)
+{
+	int rc = fail(s, id, attempt, f, now_status);
+
+	return again(s, rc) ? fail(s, id, attempt, f, now_status) : rc;
+}
+
+/* running -> cancelled (a requested cancel carried out) or -> pending with
+ * the attempt given back (a hand-back), in the caller's transaction. */
+static int cancel_or_hand_back(struct store *s, int64_t id, int attempt, const struct running *r,
+			       int hand_back, const char *cancel_reason, const char *reason)
+{
+	int rc;
+
+	if (!hand_back || r->cancel) {
+		if ((rc = to_final(s, id, attempt, SCAN_RUNNING, SCAN_ACT_CANCELLED, "cancelled",
+				   CANCEL_MSG, NULL)) != STORE_OK
+		    || (rc = add_event(s, id, "running", "cancelled", attempt, r->worker,
+				       cancel_reason)) != STORE_OK)
+			return rc;
+		return bump(s, "cancelled", 1);
+	}
+	if ((rc = to_pending(s, id, attempt, 0, 1, NULL)) != STORE_OK)
+		return rc;
+	return add_event(s, id, "running", "pending", attempt, r->worker,
+			 reason ? reason : "handed back");
+}
+
+static int end_running(struct store *s, int64_t id, int attempt, int hand_back,
+		       const char *reason)
+{
+	struct running r;
+	int rc;
+
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	if ((rc = running_row(s, id, attempt, &r)) == STORE_LOST) {
+		db_commit(s);		/* the count of the refused write */
+		return lost(s, id, attempt);
+	}
+	if (rc != STORE_OK
+	    || (rc = cancel_or_hand_back(s, id, attempt, &r, hand_back,
+					 hand_back ? "cancelled by an operator during shutdown"
+						   : "cancelled by an operator; child stopped",
+					 reason)) != STORE_OK)
+		return abort_tx(s, rc);
+	return db_commit(s);
+}
+
+int store_cancelled(struct store *s, int64_t id, int attempt)
+{
+	int rc = end_running(s, id, attempt, 0, NULL);
+
+	return again(s, rc) ? end_running(s, id, attempt, 0, NULL) : rc;
+}
+
+int store_release(struct store *s, int64_t id, int attempt, const char *reason)
+{
+	int rc = end_running(s, id, attempt, 1, reason);
+
+	return again(s, rc) ? end_running(s, id, attempt, 1, reason) : rc;
+}
+
+/* ---- lease recovery ---------------------------------------------------------------- */
+
+#define RECOVER_BATCH 500
+
+static int recover(struct store *s, int *recovered, int *failed)
+{
+	struct scan_failure f = { "worker_lost", LOST_MSG, NULL, 1, 0 };
+	struct expired { int64_t id; int attempt; struct running r; } *ex;
+	int nrec = 0, nfail = 0, ncanc = 0, rc;
+	struct db_args a = { 0 };
+	struct db_cur c;
+	size_t nex = 0;
+
+	if (!(ex = calloc(RECOVER_BATCH, sizeof *ex)))
+		return store_set_error(s, "out of memory");
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		goto out;
+	/* This handle was cut off from the database for outage_ms: so were the
+	 * workers, who could not renew their leases.  Make that time up to them
+	 * before judging any lease, so a scan that finished during the outage
+	 * gets its result in instead of running again. */
+	if (s->outage_ms > 0) {
+		struct db_args b = { 0 };
+
+		db_i64(&b, s->outage_ms + 1000);
+		if ((rc = db_run(s, S_EXTEND_LEASES, &b, NULL)) != STORE_OK) {
+			rc = abort_tx(s, rc);
+			goto out;
+		}
+	}
+	db_i64(&a, scan_now_ms());
+	db_i64(&a, RECOVER_BATCH);
+	if ((rc = db_query(s, S_EXPIRED, &a, &c)) == STORE_OK) {
+		while (nex < RECOVER_BATCH && (rc = db_next(&c)) > 0) {
+			struct expired *e = &ex[nex++];
+
+			e->id = db_col_i64(&c, 0);
+			e->attempt = (int)db_col_i64(&c, 1);
+			e->r.used = (int)db_col_i64(&c, 2);
+			e->r.max = (int)db_col_i64(&c, 3);
+			e->r.cancel = (int)db_col_i64(&c, 4);
+			db_col_copy(&c, 5, e->r.worker, sizeof e->r.worker);
+		}
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&c);
+	for (size_t i = 0; i < nex && rc == STORE_OK; i++) {
+		struct expired *e = &ex[i];
+		char reason[128];
+		enum scan_status to;
+
+		snprintf(reason, sizeof reason, "lease expired; worker %s lost",
+			 e->r.worker[0] ? e->r.worker : "?");
+		/* A lost worker's scan is due again at once: no backoff. */
+		if ((rc = end_attempt(s, e->id, e->attempt, &e->r, &f, 0, &to)) == STORE_OK)
+			rc = add_event(s, e->id, "running", scan_status_name(to), e->attempt,
+				       e->r.worker, reason);
+		nrec += to == SCAN_PENDING;
+		nfail += to == SCAN_FAILED;
+		ncanc += to == SCAN_CANCELLED;
+	}
+	if (rc == STORE_OK && (rc = bump(s, "lease_recoveries", (int64_t)nex)) == STORE_OK
+	    && (rc = bump(s, "failed", nfail)) == STORE_OK)
+		rc = bump(s, "cancelled", ncanc);
+	if (rc != STORE_OK) {
+		rc = abort_tx(s, rc);
+		goto out;
+	}
+	if ((rc = db_commit(s)) != STORE_OK)
+		goto out;
+	s->outage_ms = 0;	/* made up for */
+	if (recovered)
+		*recovered = nrec;
+	if (failed)
+		*failed = nfail;
+out:
+	free(ex);
+	return rc;
+}
+
+int store_recover_leases(struct store *s, int *recovered, int *failed)
+{
+	int rc;
+
+	if (recovered)
+		*recovered = 0;
+	if (failed)
+		*failed = 0;
+	rc = recover(s, recovered, failed);
+	return again(s, rc) ? recover(s, recovered, failed) : rc;
+}
+
+/* ---- the operator's side ----------------------------------------------------------- */
+
+/* Reads (and on PostgreSQL locks) status, attempt and cancel_requested. */
+static int status_of(struct store *s, int64_t id, enum scan_status *status, int *attempt,
+		     int *cancel)
+{
+	struct db_args a = { 0 };
+	struct db_cur c;
+	int rc;
+
+	db_i64(&a, id);
+	if ((rc = db_query(s, S_STATUS_OF, &a, &c)) == STORE_OK && (rc = db_next(&c)) > 0) {
+		scan_status_parse(db_col_text(&c, 0), status);
+		*attempt = (int)db_col_i64(&c, 1);
+		*cancel = (int)db_col_i64(&c, 2);
+	}
+	db_done(&c);
+	if (rc > 0)
+		return STORE_OK;
+	if (rc == 0) {
+		store_set_error(s, "scan %lld not found", (long long)id);
+		return STORE_NOT_FOUND;
+	}
+	return rc;
+}
+
+static int cancel(struct store *s, int64_t id, enum scan_status *now_status)
+{
+	enum scan_status cur;
+	int attempt, cancel_req, rc;
+
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	if ((rc = status_of(s, id, &cur, &attempt, &cancel_req)) != STORE_OK)
+		goto fail;
+	if (cur == SCAN_PENDING) {
+		if ((rc = to_final(s, id, attempt, SCAN_PENDING, SCAN_ACT_CANCEL, "cancelled",
+				   CANCEL_MSG, NULL)) != STORE_OK
+		    || (rc = add_event(s, id, "pending", "cancelled", attempt, NULL,
+				       "cancelled by an operator")) != STORE_OK
+		    || (rc = bump(s, "cancelled", 1)) != STORE_OK)
+			goto fail;
+		cur = SCAN_CANCELLED;
+	} else if (cur == SCAN_RUNNING) {
+		struct db_args a = { 0 };
+
+		db_i64(&a, id);
+		/* The worker holding it learns at its next heartbeat; the notify
+		 * wakes workers that listen, so they look sooner. */
+		if (!cancel_req
+		    && ((rc = db_run(s, S_CANCEL_REQUEST, &a, NULL)) != STORE_OK
+			|| (rc = add_event(s, id, "running", "running", attempt, NULL,
+					   "cancel requested by an operator")) != STORE_OK
+			|| (rc = notify(s)) != STORE_OK))
+			goto fail;
+	} else {
+		rc = STORE_ILLEGAL;
+		store_set_error(s, "scan %lld is already %s", (long long)id, scan_status_name(cur));
+		goto fail;
+	}
+	if ((rc = db_commit(s)) != STORE_OK)
+		return rc;
+	if (now_status)
+		*now_status = cur;
+	return STORE_OK;
+fail:
+	db_rollback(s);
+	return rc;
+}
+
+int store_cancel(struct store *s, int64_t id, enum scan_status *now_status)
+{
+	int rc = cancel(s, id, now_status);
+
+	return again(s, rc) ? cancel(s, id, now_status) : rc;
+}
+
+static int retry(struct store *s, int64_t id)
+{
+	struct db_args a = { 0 };
+	enum scan_status cur;
+	int attempt, cancel_req, rc;
+
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	if ((rc = status_of(s, id, &cur, &attempt, &cancel_req)) != STORE_OK)
+		goto fail;
+	if (!scan_action_allowed(SCAN_ACT_RETRY, cur, NULL)) {
+		rc = STORE_ILLEGAL;
+		store_set_error(s, "scan %lld is %s; only failed or cancelled scans can be retried",
+				(long long)id, scan_status_name(cur));
+		goto fail;
+	}
+	db_i64(&a, id);
+	db_i64(&a, scan_now_ms());
+	if ((rc = db_run(s, S_RETRY, &a, NULL)) != STORE_OK
+	    || (rc = add_event(s, id, scan_status_name(cur), "pending", attempt, NULL,
+			       "retried by an operator")) != STORE_OK
+	    || (rc = notify(s)) != STORE_OK)
+		goto fail;
+	return db_commit(s);
+fail:
+	db_rollback(s);
+	return rc;
+}
+
+int store_retry(struct store *s, int64_t id)
+{
+	int rc = retry(s, id);
+
+	return again(s, rc) ? retry(s, id) : rc;
+}

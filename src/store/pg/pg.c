@@ -1,0 +1,374 @@
+/*
+ * pg/pg.c — the PostgreSQL dialect's primitives, for when one machine is
+ * not enough: any number of `scanq serve` and `scanq worker` processes on
+ * any number of hosts share one database.
+ *
+ * Statements are prepared once per connection (PQprepare) and take their
+ * values as text parameters.  A lost connection is noticed here: the call
+ * fails with STORE_ERROR and `disconnected` set (and `commit_unknown` when
+ * it broke during COMMIT), and the next transaction or autocommit statement
+ * reconnects first, with a backoff from 100 ms to 2 s between attempts so
+ * an outage costs a few connection attempts a second, not a storm.  The
+ * wake-up is a connection of its own that LISTENs on scanq_pending.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libpq-fe.h>
+#include "clock.h"
+#include "store/pg/pg.h"
+
+#define RECONNECT_MIN_MS 100
+#define RECONNECT_MAX_MS 2000
+
+struct pg {
+	struct store base;
+	PGconn *conn;
+	char *url;
+	unsigned char prepared[DB_STMT_COUNT];
+	int64_t next_connect_ms;	/* monotonic: no reconnect attempt before this */
+	int backoff_ms;
+	int in_tx;			/* a transaction is open on this connection */
+};
+
+static struct pg *PG(struct store *s)
+{
+	return (struct pg *)s;
+}
+
+/* Records an error from a result (or the connection) and maps it to a rc:
+ * lock and serialization conflicts are STORE_BUSY, the rest STORE_ERROR. */
+static int db_fail(struct pg *p, PGresult *res, const char *what)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	snprintf(p->base.err, sizeof p->base.err, "database error while %s: %s", what,
+		 msg ? msg : PQerrorMessage(p->conn));
+	p->base.err[strcspn(p->base.err, "\n")] = '\0';
+	if (PQstatus(p->conn) != CONNECTION_OK)
+		p->base.disconnected = 1;
+	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0
+		      || strcmp(state, "55P03") == 0))
+		return STORE_BUSY;
+	return STORE_ERROR;
+}
+
+static int exec_sql(struct pg *p, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(p->conn, sql);
+	int rc = STORE_OK;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = db_fail(p, res, what);
+	PQclear(res);
+	return rc;
+}
+
+/* Settings every new connection gets. */
+static int configure(struct pg *p)
+{
+	/* Quiet NOTICEs (CREATE ... IF NOT EXISTS) would go to stderr otherwise. */
+	if (exec_sql(p, "SET client_min_messages = warning", "configuring the session") != STORE_OK
+	    || exec_sql(p, "SET synchronous_commit = on", "configuring the session") != STORE_OK)
+		return STORE_ERROR;
+	return STORE_OK;
+}
+
+static int pg_reconnect(struct store *s)
+{
+	struct pg *p = PG(s);
+	int64_t now = clock_mono_ms();
+
+	if (now < p->next_connect_ms) {
+		p->base.disconnected = 1;
+		return store_set_error(s, "database error: not connected (retrying)");
+	}
+	PQreset(p->conn);
+	memset(p->prepared, 0, sizeof p->prepared);
+	if (PQstatus(p->conn) != CONNECTION_OK || configure(p) != STORE_OK) {
+		p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : RECONNECT_MIN_MS;
+		if (p->backoff_ms > RECONNECT_MAX_MS)
+			p->backoff_ms = RECONNECT_MAX_MS;
+		p->next_connect_ms = now + p->backoff_ms;
+		p->base.disconnected = 1;
+		db_fail(p, NULL, "reconnecting");
+		return STORE_ERROR;
+	}
+	p->backoff_ms = 0;
+	p->next_connect_ms = 0;
+	return STORE_OK;
+}
+
+/* Outside a transaction a broken connection is re-opened before use. */
+static int ensure_connected(struct pg *p)
+{
+	if (PQstatus(p->conn) == CONNECTION_OK)
+		return STORE_OK;
+	if (p->in_tx) {		/* the transaction is gone with it: fail the call */
+		p->base.disconnected = 1;
+		return store_set_error(&p->base, "database error: connection lost");
+	}
+	return pg_reconnect(&p->base);
+}
+
+static int pg_begin(struct store *s, int write)
+{
+	struct pg *p = PG(s);
+	int rc = ensure_connected(p);
+
+	if (rc == STORE_OK && (rc = exec_sql(p, "BEGIN", "starting a transaction")) == STORE_OK)
+		p->in_tx = 1;
+	return rc;
+}
+
+static int pg_commit(struct store *s)
+{
+	struct pg *p = PG(s);
+	int rc = exec_sql(p, "COMMIT", "committing");
+
+	p->in_tx = 0;
+	if (rc != STORE_OK && p->base.disconnected)
+		p->base.commit_unknown = 1;	/* sent, and no answer: it may have landed */
+	return rc;
+}
+
+static void pg_rollback(struct store *s)
+{
+	struct pg *p = PG(s);
+	char keep[sizeof p->base.err];
+
+	p->in_tx = 0;
+	if (PQstatus(p->conn) != CONNECTION_OK || PQtransactionStatus(p->conn) == PQTRANS_IDLE)
+		return;
+	memcpy(keep, p->base.err, sizeof keep);	/* report the first error, not this one */
+	exec_sql(p, "ROLLBACK", "rolling back");
+	memcpy(p->base.err, keep, sizeof keep);
+}
+
+static int pg_query(struct store *s, enum db_stmt id, const struct db_args *a, struct db_cur *c)
+{
+	struct pg *p = PG(s);
+	const char *vals[DB_ARGS_MAX];
+	char buf[DB_ARGS_MAX][32], name[16];
+	int n = a ? a->n : 0, rc;
+	PGresult *res;
+	ExecStatusType st;
+
+	if ((rc = ensure_connected(p)) != STORE_OK)
+		return rc;
+	for (int i = 0; i < n; i++) {
+		const struct db_arg *v = &a->v[i];
+
+		switch (v->type) {
+		case 'i': snprintf(buf[i], sizeof buf[i], "%lld", (long long)v->i); vals[i] = buf[i]; break;
+		case 'f': snprintf(buf[i], sizeof buf[i], "%.17g", v->f); vals[i] = buf[i]; break;
+		case 's': vals[i] = v->s; break;
+		default: vals[i] = NULL; break;
+		}
+	}
+	snprintf(name, sizeof name, "s%d", (int)id);
+	if (!p->prepared[id]) {
+		/* Types from the values, so that a parameter the text does not use
+		 * (a `now` this dialect reads from its own clock) is still typed. */
+		Oid types[DB_ARGS_MAX];
+
+		for (int i = 0; i < n; i++)
+			types[i] = a->v[i].type == 'i' ? 20 : a->v[i].type == 'f' ? 701 : 25;
+		res = PQprepare(p->conn, name, pg_sql[id], n, types);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			rc = db_fail(p, res, "preparing a statement");
+			PQclear(res);
+			return rc;
+		}
+		PQclear(res);
+		p->prepared[id] = 1;
+	}
+	res = PQexecPrepared(p->conn, name, n, vals, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		rc = db_fail(p, res, "running a statement");
+		PQclear(res);
+		return rc;
+	}
+	c->h = res;
+	c->row = -1;
+	c->changes = strtoll(PQcmdTuples(res), NULL, 10);
+	return STORE_OK;
+}
+
+static int pg_next(struct db_cur *c)
+{
+	return ++c->row < PQntuples(c->h) ? 1 : 0;
+}
+
+static const char *pg_text(struct db_cur *c, int col)
+{
+	return PQgetisnull(c->h, c->row, col) ? NULL : PQgetvalue(c->h, c->row, col);
+}
+
+static int64_t pg_i64(struct db_cur *c, int col)
+{
+	const char *v = pg_text(c, col);
+
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+static double pg_f64(struct db_cur *c, int col)
+{
+	const char *v = pg_text(c, col);
+
+	return v ? strtod(v, NULL) : 0;
+}
+
+static void pg_done(struct db_cur *c)
+{
+	PQclear(c->h);
+}
+
+static int pg_script(struct store *s, const char *sql, const char *what)
+{
+	return exec_sql(PG(s), sql, what);
+}
+
+static void pg_close(struct store *s)
+{
+	struct pg *p = PG(s);
+
+	PQfinish(p->conn);
+	free(p->url);
+	free(p);
+}
+
+/* ---- wake-up: LISTEN on a connection of its own ---------------------------------- */
+
+struct listener {
+	struct store_wakeup base;
+	PGconn *conn;
+	int64_t next_reset_ms;		/* monotonic: no reconnect attempt before this */
+};
+
+static int listen_on(PGconn *conn)
+{
+	PGresult *res = PQexec(conn, "LISTEN scanq_pending");
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	PQclear(res);
+	return ok && PQsetnonblocking(conn, 1) == 0 ? 0 : -1;
+}
+
+/* Re-opens a lost LISTEN connection, at most once a second.  Returns 1 if
+ * it is (again) listening. */
+static int relisten(struct listener *w)
+{
+	int64_t now = clock_mono_ms();
+
+	if (PQstatus(w->conn) == CONNECTION_OK)
+		return 1;
+	if (now < w->next_reset_ms)
+		return 0;
+	w->next_reset_ms = now + 1000;
+	PQreset(w->conn);
+	return PQstatus(w->conn) == CONNECTION_OK && listen_on(w->conn) == 0;
+}
+
+/* While the connection is down (the server restarting) there is no socket
+ * to poll: the worker's fallback poll calls here each time and the
+ * connection comes back within a second of the server. */
+static int listener_fd(struct store_wakeup *base)
+{
+	struct listener *w = (struct listener *)base;
+
+	relisten(w);
+	return PQsocket(w->conn);
+}
+
+/* A broken connection reports a change (the worker claims, and polls on)
+ * and reconnects. */
+static int listener_drain(struct store_wakeup *base)
+{
+	struct listener *w = (struct listener *)base;
+	PGnotify *n;
+	int changed = 0;
+
+	if (PQconsumeInput(w->conn) == 0 || PQstatus(w->conn) != CONNECTION_OK) {
+		w->next_reset_ms = 0;
+		relisten(w);
+		return 1;
+	}
+	while ((n = PQnotifies(w->conn)) != NULL) {
+		changed = 1;
+		PQfreemem(n);
+	}
+	return changed;
+}
+
+static void listener_free(struct store_wakeup *w)
+{
+	PQfinish(((struct listener *)w)->conn);	/* closes its socket */
+	free(w);
+}
+
+static struct store_wakeup *pg_wakeup_new(struct store *s)
+{
+	struct listener *w = calloc(1, sizeof *w);
+
+	if (!w)
+		return NULL;
+	w->base = (struct store_wakeup){ "listen", listener_fd, listener_drain, listener_free };
+	w->conn = PQconnectdb(PG(s)->url);
+	if (PQstatus(w->conn) != CONNECTION_OK || listen_on(w->conn) < 0) {
+		PQfinish(w->conn);
+		free(w);
+		return NULL;
+	}
+	return &w->base;
+}
+
+static const struct dialect pg_dialect = {
+	.name = "postgres",
+	.sql = pg_sql,
+	.migrations = pg_migrations,
+	.caps = DB_CLAIM_LOGS,
+	.close = pg_close,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.query = pg_query,
+	.next = pg_next,
+	.col_i64 = pg_i64,
+	.col_f64 = pg_f64,
+	.col_text = pg_text,
+	.done = pg_done,
+	.script = pg_script,
+	.reconnect = pg_reconnect,
+	.wakeup_new = pg_wakeup_new,
+};
+
+struct store *store_pg_open(const char *url, char *err, size_t errlen)
+{
+	struct pg *p = calloc(1, sizeof *p);
+
+	if (!p || !(p->url = strdup(url))) {
+		snprintf(err, errlen, "out of memory");
+		free(p);
+		return NULL;
+	}
+	p->base.d = &pg_dialect;
+	p->conn = PQconnectdb(url);
+	if (PQstatus(p->conn) != CONNECTION_OK) {
+		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", PQerrorMessage(p->conn));
+		err[strcspn(err, "\n")] = '\0';
+		goto fail;
+	}
+	if (configure(p) != STORE_OK) {
+		snprintf(err, errlen, "%s", p->base.err);
+		goto fail;
+	}
+	return &p->base;
+fail:
+	PQfinish(p->conn);
+	free(p->url);
+	free(p);
+	return NULL;
+}

@@ -1,0 +1,352 @@
+/*
+ * read.c — the store's reading side, written once for both dialects: one
+ * scan, pages of scans, a timeline, findings, queue status, counters, and
+ * the operator's reports (stuck scans) and pruning.  Every page has a cap
+ * (STORE_LIST_MAX) and says so in store.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store/db.h"
+
+static int clamp_limit(int limit)
+{
+	return limit < 1 || limit > STORE_LIST_MAX ? STORE_LIST_MAX : limit;
+}
+
+int store_get(struct store *s, int64_t id, struct scan *out)
+{
+	struct db_args a = { 0 };
+	struct db_cur c;
+	int rc;
+
+	db_i64(&a, id);
+	if ((rc = db_query(s, S_GET, &a, &c)) == STORE_OK && (rc = db_next(&c)) > 0)
+		db_read_scan(&c, out);
+	db_done(&c);
+	if (rc > 0)
+		return STORE_OK;
+	if (rc == 0) {
+		store_set_error(s, "scan %lld not found", (long long)id);
+		return STORE_NOT_FOUND;
+	}
+	return rc;
+}
+
+int store_list(struct store *s, const struct scan_filter *f, struct scan **out, size_t *n)
+{
+	int limit = f->limit < 1 ? 1 : f->limit > STORE_LIST_MAX ? STORE_LIST_MAX : f->limit;
+	enum db_stmt which = f->status >= 0 && f->type ? S_LIST_BOTH
+		: f->status >= 0 ? S_LIST_STATUS : f->type ? S_LIST_TYPE : S_LIST_ALL;
+	struct db_args a = { 0 };
+	struct scan *arr;
+	struct db_cur c;
+	size_t cnt = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!(arr = calloc((size_t)limit, sizeof *arr)))
+		return store_set_error(s, "out of memory");
+	db_text(&a, f->status >= 0 ? scan_status_name((enum scan_status)f->status) : NULL);
+	db_text(&a, f->type);
+	db_i64(&a, f->before_id > 0 ? f->before_id : INT64_MAX);
+	db_i64(&a, limit);
+	if ((rc = db_query(s, which, &a, &c)) == STORE_OK)
+		while (cnt < (size_t)limit && (rc = db_next(&c)) > 0)
+			db_read_scan(&c, &arr[cnt++]);
+	db_done(&c);
+	if (rc < 0) {
+		scan_array_free(arr, cnt);
+		return rc;
+	}
+	*out = arr;
+	*n = cnt;
+	return STORE_OK;
+}
+
+static int exists(struct store *s, int64_t id)
+{
+	struct db_args a = { 0 };
+	int64_t one;
+	int rc;
+
+	db_i64(&a, id);
+	rc = db_int(s, S_EXISTS, &a, &one);
+	if (rc == STORE_NOT_FOUND)
+		store_set_error(s, "scan %lld not found", (long long)id);
+	return rc;
+}
+
+int store_events(struct store *s, int64_t id, int limit, struct scan_event **out, size_t *n)
+{
+	struct db_args a = { 0 };
+	struct scan_event *arr;
+	struct db_cur c;
+	size_t cnt = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = exists(s, id)) != STORE_OK)
+		return rc;
+	limit = clamp_limit(limit);
+	if (!(arr = calloc((size_t)limit, sizeof *arr)))
+		return store_set_error(s, "out of memory");
+	db_i64(&a, id);
+	db_i64(&a, limit);
+	if ((rc = db_query(s, S_EVENTS, &a, &c)) == STORE_OK) {
+		while (cnt < (size_t)limit && (rc = db_next(&c)) > 0) {
+			struct scan_event *e = &arr[cnt++];
+			const char *from = db_col_text(&c, 3);
+			enum scan_status st;
+
+			e->id = db_col_i64(&c, 0);
+			e->scan_id = db_col_i64(&c, 1);
+			e->at = db_col_i64(&c, 2);
+			e->from = from && scan_status_parse(from, &st) == 0 ? (int)st : -1;
+			scan_status_parse(db_col_text(&c, 4), &e->to);
+			e->attempt = (int)db_col_i64(&c, 5);
+			db_col_copy(&c, 6, e->worker_id, sizeof e->worker_id);
+			db_col_copy(&c, 7, e->reason, sizeof e->reason);
+		}
+	}
+	db_done(&c);
+	if (rc < 0) {
+		free(arr);
+		return rc;
+	}
+	*out = arr;
+	*n = cnt;
+	return STORE_OK;
+}
+
+int store_findings(struct store *s, int64_t scan_id, int64_t after_id, int limit,
+		   struct finding **out, size_t *n)
+{
+	struct db_args a = { 0 };
+	struct finding *arr;
+	struct db_cur c;
+	size_t cnt = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = exists(s, scan_id)) != STORE_OK)
+		return rc;
+	limit = clamp_limit(limit);
+	if (!(arr = calloc((size_t)limit, sizeof *arr)))
+		return store_set_error(s, "out of memory");
+	db_i64(&a, scan_id);
+	db_i64(&a, after_id);
+	db_i64(&a, limit);
+	if ((rc = db_query(s, S_FINDINGS, &a, &c)) == STORE_OK) {
+		while (cnt < (size_t)limit && (rc = db_next(&c)) > 0) {
+			struct finding *f = &arr[cnt++];
+
+			f->id = db_col_i64(&c, 0);
+			f->scan_id = db_col_i64(&c, 1);
+			db_col_copy(&c, 2, f->kind, sizeof f->kind);
+			f->target = db_col_dup(&c, 3);
+			f->port = (int)db_col_i64(&c, 4);
+			db_col_copy(&c, 5, f->proto, sizeof f->proto);
+			f->service = db_col_dup(&c, 6);
+			db_col_copy(&c, 7, f->severity, sizeof f->severity);
+			f->title = db_col_dup(&c, 8);
+			f->detail = db_col_dup(&c, 9);
+			f->created_at = db_col_i64(&c, 10);
+		}
+	}
+	db_done(&c);
+	if (rc < 0) {
+		finding_array_free(arr, cnt);
+		return rc;
+	}
+	*out = arr;
+	*n = cnt;
+	return STORE_OK;
+}
+
+/* ---- queue status and counters ------------------------------------------------ */
+
+static void add_count(struct queue_status *q, const char *type, const char *status, int64_t n)
+{
+	enum scan_status st;
+	int t;
+
+	if (!type || !status || scan_status_parse(status, &st) < 0)
+		return;
+	q->by_status[st] += n;
+	for (t = 0; t < q->ntypes; t++)
+		if (strcmp(q->types[t].type, type) == 0)
+			break;
+	if (t == q->ntypes) {
+		if (q->ntypes == STORE_TYPES_MAX)
+			return;		/* beyond the cap types are counted in totals only */
+		snprintf(q->types[t].type, sizeof q->types[t].type, "%s", type);
+		q->ntypes++;
+	}
+	q->types[t].by_status[st] += n;
+}
+
+/* db_int() where no row means 0. */
+static int int_or_0(struct store *s, enum db_stmt id, const struct db_args *a, int64_t *v)
+{
+	int rc = db_int(s, id, a, v);
+
+	return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+int store_queue_status(struct store *s, struct queue_status *q)
+{
+	struct db_args now = { 0 };
+	struct db_cur c;
+	int rc;
+
+	memset(q, 0, sizeof *q);
+	db_i64(&now, scan_now_ms());
+	/* One read transaction, so the figures agree with each other. */
+	if ((rc = db_begin(s, 0)) != STORE_OK)
+		return rc;
+	if ((rc = db_query(s, S_COUNTS, &now, &c)) == STORE_OK)
+		while ((rc = db_next(&c)) > 0)
+			add_count(q, db_col_text(&c, 0), db_col_text(&c, 1), db_col_i64(&c, 2));
+	db_done(&c);
+	if (rc < 0
+	    || (rc = int_or_0(s, S_OLDEST_PENDING, &now, &q->oldest_pending_ms)) != STORE_OK
+	    || (rc = int_or_0(s, S_FINISHED_SINCE, &now, &q->finished_last_minute)) != STORE_OK)
+		goto fail;
+	if ((rc = db_query(s, S_WORKER_BEATS, &now, &c)) == STORE_OK) {
+		while ((rc = db_next(&c)) > 0) {
+			if (db_col_i64(&c, 0) > STORE_WORKER_DEAD_MS)
+				q->workers_dead++;
+			else if (db_col_i64(&c, 1) > 0)
+				q->workers_active++;
+			else
+				q->workers_idle++;
+		}
+	}
+	db_done(&c);
+	if (rc < 0)
+		goto fail;
+	db_rollback(s);		/* read only: nothing to commit */
+	return STORE_OK;
+fail:
+	db_rollback(s);
+	return rc;
+}
+
+int store_counters(struct store *s, struct store_counters *out)
+{
+	struct db_args a = { 0 };
+	struct db_cur c;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = db_query(s, S_COUNTERS, &a, &c)) == STORE_OK)
+		while ((rc = db_next(&c)) > 0)
+			store_counter_set(out, db_col_text(&c, 0), db_col_i64(&c, 1));
+	db_done(&c);
+	return rc < 0 ? rc : STORE_OK;
+}
+
+/* ---- stuck scans and pruning ------------------------------------------------------ */
+
+int store_stuck(struct store *s, int64_t pending_ms, int limit, struct stuck_scan **out,
+		size_t *n, int64_t *total)
+{
+	int64_t now = scan_now_ms(), np = 0, nr = 0;
+	struct db_args a = { 0 }, b = { 0 };
+	struct stuck_scan *arr;
+	size_t cnt = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	limit = clamp_limit(limit);
+	if (!(arr = calloc((size_t)limit, sizeof *arr)))
+		return store_set_error(s, "out of memory");
+	if ((rc = db_begin(s, 0)) != STORE_OK) {
+		free(arr);
+		return rc;
+	}
+	db_i64(&a, now);
+	db_i64(&a, pending_ms);
+	db_i64(&b, now);
+	if ((rc = db_int(s, S_STUCK_PENDING_N, &a, &np)) < 0
+	    || (rc = db_int(s, S_STUCK_RUNNING_N, &b, &nr)) < 0)
+		goto fail;
+	for (int pass = 0; pass < 2; pass++) {
+		struct db_args p = { 0 };
+		struct db_cur c;
+
+		db_i64(&p, now);
+		if (pass)
+			db_i64(&p, pending_ms);
+		db_i64(&p, limit);
+		if ((rc = db_query(s, pass ? S_STUCK_PENDING : S_STUCK_RUNNING, &p, &c)) == STORE_OK) {
+			while (cnt < (size_t)limit && (rc = db_next(&c)) > 0) {
+				struct stuck_scan *x = &arr[cnt++];
+
+				x->id = db_col_i64(&c, 0);
+				db_col_copy(&c, 1, x->type, sizeof x->type);
+				scan_status_parse(db_col_text(&c, 2), &x->status);
+				x->attempt = (int)db_col_i64(&c, 3);
+				db_col_copy(&c, 4, x->worker_id, sizeof x->worker_id);
+				x->since = db_col_i64(&c, 5);
+				x->reason = pass ? STUCK_PENDING_TOO_LONG : STUCK_LEASE_EXPIRED;
+			}
+		}
+		db_done(&c);
+		if (rc < 0)
+			goto fail;
+	}
+	db_rollback(s);
+	*out = arr;
+	*n = cnt;
+	if (total)
+		*total = np + nr;
+	return STORE_OK;
+fail:
+	db_rollback(s);
+	free(arr);
+	return rc;
+}
+
+int store_prune(struct store *s, int64_t before_ms, int batch, int max_batches, int dry_run,
+		int64_t *deleted)
+{
+	int64_t total = 0;
+	int rc;
+
+	*deleted = 0;
+	if (batch < 1)
+		batch = 1000;
+	if (dry_run) {
+		struct db_args a = { 0 };
+
+		db_i64(&a, before_ms);
+		return db_int(s, S_PRUNE_COUNT, &a, deleted);
+	}
+	/* Short transactions: writers (claims, completions) wait at most one batch. */
+	for (int b = 0; max_batches == 0 || b < max_batches; b++) {
+		struct db_args a = { 0 };
+		int64_t changed = 0;
+
+		db_i64(&a, before_ms);
+		db_i64(&a, batch);
+		if ((rc = db_begin(s, 1)) != STORE_OK)
+			return rc;
+		if ((rc = db_run(s, S_PRUNE, &a, &changed)) != STORE_OK) {
+			db_rollback(s);
+			return rc;
+		}
+		if ((rc = db_commit(s)) != STORE_OK)
+			return rc;
+		total += changed;
+		*deleted = total;
+		if (changed < batch)
+			break;
+	}
+	return STORE_OK;
+}

@@ -1,0 +1,193 @@
+/*
+ * registry.c — the worker registry, API tokens and maintenance leadership,
+ * written once for both dialects.
+ *
+ * Leadership is a lease in the database, not a lock held by a connection:
+ * one row names the holder and when its term ends.  A process leads while
+ * it renews the row before the term ends; when it dies or is cut off, the
+ * row expires and the next process that asks takes it over.  The same rule
+ * works on SQLite (several `serve` on one file) and PostgreSQL (many
+ * hosts), and a leader that lost its connection cannot keep leading by
+ * accident: its term runs out in the database's time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store/db.h"
+
+int store_worker_register(struct store *s, const struct worker_info *w)
+{
+	struct db_args a = { 0 };
+
+	db_text(&a, w->name);
+	db_text(&a, w->host);
+	db_i64(&a, w->pid);
+	if (w->started_at)
+		db_i64(&a, w->started_at);
+	else
+		db_null(&a);
+	db_i64(&a, scan_now_ms());
+	db_i64(&a, w->concurrency);
+	return db_run(s, S_WORKER_UPSERT, &a, NULL);
+}
+
+int store_worker_heartbeat(struct store *s, const char *name, int running, int64_t done)
+{
+	struct db_args a = { 0 };
+	int64_t changed = 0;
+	int rc;
+
+	db_text(&a, name);
+	db_i64(&a, scan_now_ms());
+	db_i64(&a, running);
+	db_i64(&a, done);
+	if ((rc = db_run(s, S_WORKER_BEAT, &a, &changed)) != STORE_OK)
+		return rc;
+	if (changed == 0) {
+		store_set_error(s, "worker %s is not registered", name);
+		return STORE_NOT_FOUND;
+	}
+	return STORE_OK;
+}
+
+int store_worker_exited(struct store *s, const char *name, const char *reason)
+{
+	struct db_args a = { 0 };
+
+	db_text(&a, name);
+	db_text(&a, reason);
+	db_i64(&a, scan_now_ms());
+	return db_run(s, S_WORKER_EXIT, &a, NULL);
+}
+
+int store_worker_list(struct store *s, struct worker_info **out, size_t *n)
+{
+	struct worker_info *arr = NULL, *grown;
+	size_t cnt = 0, cap = 0;
+	struct db_args none = { 0 };
+	struct db_cur c;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = db_query(s, S_WORKER_LIST, &none, &c)) == STORE_OK) {
+		while (cnt < STORE_LIST_MAX && (rc = db_next(&c)) > 0) {
+			struct worker_info *w;
+
+			if (cnt == cap) {
+				cap = cap ? cap * 2 : 8;
+				if (!(grown = realloc(arr, cap * sizeof *arr))) {
+					rc = store_set_error(s, "out of memory");
+					break;
+				}
+				arr = grown;
+			}
+			w = &arr[cnt++];
+			memset(w, 0, sizeof *w);
+			db_col_copy(&c, 0, w->name, sizeof w->name);
+			db_col_copy(&c, 1, w->host, sizeof w->host);
+			w->pid = (int)db_col_i64(&c, 2);
+			w->started_at = db_col_i64(&c, 3);
+			w->heartbeat_at = db_col_i64(&c, 4);
+			w->concurrency = (int)db_col_i64(&c, 5);
+			w->running = (int)db_col_i64(&c, 6);
+			w->scans_done = db_col_i64(&c, 7);
+			db_col_copy(&c, 8, w->last_exit, sizeof w->last_exit);
+			w->stopped_at = db_col_i64(&c, 9);
+		}
+	}
+	db_done(&c);
+	if (rc < 0) {
+		free(arr);
+		return rc;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		struct db_args a = { 0 };
+
+		db_text(&a, arr[i].name);
+		if (db_query(s, S_WORKER_RUNNING, &a, &c) == STORE_OK)
+			while (arr[i].nrunning_ids < 16 && db_next(&c) > 0)
+				arr[i].running_ids[arr[i].nrunning_ids++] = db_col_i64(&c, 0);
+		db_done(&c);
+	}
+	*out = arr;
+	*n = cnt;
+	return STORE_OK;
+}
+
+/* ---- tokens ------------------------------------------------------------------------ */
+
+int store_token_create(struct store *s, const char *name, const char *role,
+		       const char *hash, int64_t *id)
+{
+	struct db_args a = { 0 };
+
+	db_text(&a, name);
+	db_text(&a, role);
+	db_text(&a, hash);
+	db_i64(&a, scan_now_ms());
+	return db_int(s, S_TOKEN_INSERT, &a, id);
+}
+
+int store_token_get(struct store *s, int64_t id, char *role, char *hash)
+{
+	struct db_args a = { 0 };
+	struct db_cur c;
+	int rc;
+
+	db_i64(&a, id);
+	if ((rc = db_query(s, S_TOKEN_GET, &a, &c)) == STORE_OK && (rc = db_next(&c)) > 0) {
+		db_col_copy(&c, 0, role, 16);
+		db_col_copy(&c, 1, hash, 129);
+	}
+	db_done(&c);
+	return rc > 0 ? STORE_OK : rc == 0 ? STORE_NOT_FOUND : rc;
+}
+
+int store_token_any(struct store *s)
+{
+	struct db_args a = { 0 };
+	int64_t any;
+
+	return db_int(s, S_TOKEN_ANY, &a, &any) == STORE_OK ? (int)(any != 0) : -1;
+}
+
+/* ---- leadership ---------------------------------------------------------------------- */
+
+int store_leader_take(struct store *s, const char *holder, int ttl_ms)
+{
+	struct db_args a = { 0 };
+	struct db_cur c;
+	int rc;
+
+	db_text(&a, holder);
+	db_i64(&a, scan_now_ms());
+	db_i64(&a, ttl_ms);
+	if ((rc = db_query(s, S_LEADER_TAKE, &a, &c)) == STORE_OK)
+		rc = db_next(&c);
+	db_done(&c);
+	return rc < 0 ? rc : rc > 0;
+}
+
+int store_leader_drop(struct store *s, const char *holder)
+{
+	struct db_args a = { 0 };
+
+	db_text(&a, holder);
+	return db_run(s, S_LEADER_DROP, &a, NULL);
+}
+
+int store_extend_leases(struct store *s, int64_t by_ms)
+{
+	struct db_args a = { 0 };
+	int rc;
+
+	db_i64(&a, by_ms);
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	if ((rc = db_run(s, S_EXTEND_LEASES, &a, NULL)) != STORE_OK) {
+		db_rollback(s);
+		return rc;
+	}
+	return db_commit(s);
+}

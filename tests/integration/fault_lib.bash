@@ -1,0 +1,115 @@
+# fault_lib.bash — what the fault_*.sh tests share (sourced, not a test).
+# A fault test runs the same scenario on each backend: `use_backend sqlite`
+# gives a fresh SQLite file, `use_backend pg` a fresh database on the
+# PostgreSQL server of tests/run.sh, `use_backend pg-own` a PostgreSQL
+# server of the test's own that it may stop and start (pg_down / pg_up).
+# The checks read the database (scan_events), never the logs.
+set -u
+S=${SCANQ:?set SCANQ to the scanq binary}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+dir=$(mktemp -d "${TMPDIR:-/tmp}/scanq-fault-XXXXXX")
+pids=()
+own_pg=""
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	pkill -KILL -f -- "--db $dir/" 2>/dev/null
+	wait 2>/dev/null
+	[ -n "$own_pg" ] && sh "$ROOT/tools/pg-test-server.sh" stop "$own_pg"
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL ($BACKEND): $*"
+	for f in "$dir"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; cp "$f" /tmp/fault-last-$(basename "$f"); }; done
+	exit 1
+}
+now_ms() { date +%s%3N; }
+
+# use_backend sqlite|pg|pg-own: sets BACKEND, DB and sql().
+use_backend() {
+	BACKEND=$1
+	case $1 in
+	sqlite)
+		DB="sqlite://$dir/$RANDOM.db"
+		sql() { sqlite3 -cmd ".timeout 20000" "${DB#sqlite://}" "$1"; }
+		;;
+	pg|pg-own)
+		local base name
+		if [ "$1" = pg-own ]; then
+			local env
+			env=$(sh "$ROOT/tools/pg-test-server.sh" start) || fail "cannot start PostgreSQL"
+			own_pg=$(echo "$env" | sed -n "s/.*SCANQ_TEST_PG_DIR='\(.*\)'/\1/p")
+			base=$(echo "$env" | sed -n "s/.*SCANQ_TEST_PG_URL='\(.*\)'/\1/p")
+		else
+			base=${SCANQ_TEST_PG_URL:?no PostgreSQL test server}
+		fi
+		name="fault_$$_$RANDOM"
+		psql "$base" -qc "CREATE DATABASE $name" >/dev/null || fail "cannot create a database"
+		DB="${base%/*}/$name"
+		sql() { psql "$DB" -tAqc "$1"; }
+		;;
+	esac
+}
+
+pg_down() { sh "$ROOT/tools/pg-test-server.sh" down "$own_pg" || fail "cannot stop PostgreSQL"; }
+pg_up() { sh "$ROOT/tools/pg-test-server.sh" up "$own_pg" || fail "cannot start PostgreSQL"; }
+
+q() { "$S" --db "$DB" "$@"; }
+
+# wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.2 s until COMMAND succeeds
+wait_for() {
+	local secs=$1 what=$2 end
+	shift 2
+	end=$(( $(now_ms) + secs * 1000 ))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(now_ms)" -lt "$end" ] || fail "timed out after ${secs}s waiting for: $what"
+		sleep 0.2
+	done
+}
+
+# submit_n N TYPE [ARGS...]: queues N scans, 4 submitters at a time
+submit_n() {
+	local n=$1
+	shift
+	seq "$n" | xargs -P 4 -I{} "$S" --db "$DB" submit "$@" >/dev/null 2>>"$dir/submit.log" \
+		|| fail "submitting $n scans"
+}
+
+# serve_bg NAME ARGS...: a background `scanq serve`, log in $dir/NAME.log
+serve_bg() {
+	local name=$1
+	shift
+	"$S" --db "$DB" serve --listen 127.0.0.1:0 "$@" >"$dir/$name.log" 2>&1 &
+	pids+=($!)
+	last_pid=$!
+}
+
+unfinished() { sql "SELECT count(*) FROM scans WHERE status IN ('pending', 'running')"; }
+all_finished() { [ "$(unfinished)" = 0 ]; }
+
+# check_exactly_once N: the timeline shows N scans, each completed exactly
+# once, never claimed while an earlier attempt was still running (each
+# attempt's claim follows the end of the one before), and none left
+# unfinished.  Prints the counts.
+check_exactly_once() {
+	local n=$1 total done twice overlap
+	total=$(sql "SELECT count(*) FROM scans")
+	[ "$total" = "$n" ] || fail "$total scans in the database, expected $n"
+	[ "$(unfinished)" = 0 ] || fail "$(unfinished) scans still pending or running"
+	done=$(sql "SELECT count(*) FROM scans WHERE status = 'completed'")
+	twice=$(sql "SELECT count(*) FROM (SELECT scan_id FROM scan_events WHERE to_status = 'completed'
+		GROUP BY scan_id HAVING count(*) > 1) x")
+	[ "$twice" = 0 ] || fail "$twice scans completed more than once"
+	# Walk each scan's timeline: a claim (to running from pending) must never
+	# come while the scan is already running.
+	overlap=$(sql "SELECT count(*) FROM scan_events e WHERE e.to_status = 'running'
+		AND e.from_status = 'pending' AND (SELECT p.to_status FROM scan_events p
+		WHERE p.scan_id = e.scan_id AND p.id < e.id AND p.from_status IS DISTINCT FROM p.to_status
+		ORDER BY p.id DESC LIMIT 1) = 'running'")
+	[ "$overlap" = 0 ] || fail "$overlap claims of a scan that was still running"
+	echo "$BACKEND: $n scans, $done completed exactly once, 0 twice, 0 overlapping attempts," \
+		"$(sql "SELECT count(*) FROM scans WHERE error_code = 'worker_lost'") worker_lost"
+}

@@ -1,0 +1,118 @@
+#!/bin/bash
+# The database goes away under a running system, on both backends.
+#
+# PostgreSQL (a server of the test's own, stopped and started again):
+#   1. idle workers across a restart: a scan submitted afterwards completes;
+#   2. a restart mid-run: every scan completes exactly once;
+#   3. an outage longer than the lease while scans finish: every scan
+#      completes exactly once and none that had finished runs again.
+# SQLite has no server to restart; its outage is a write lock held by
+# another process for longer than the lease (3.).
+#
+# Leases are 10 s (heartbeat 1 s) and the outages 15 s, so the test stays
+# well under two minutes per backend.  In 3. the workers are separate
+# `scanq worker` processes, frozen (SIGSTOP) for the outage and 4 s past it:
+# lease recovery in `serve` runs first, as it may when a worker's retry
+# backs off, and must not take back scans whose results are on their way.
+source "$(dirname "$0")/fault_lib.bash"
+export SCANQ_WORKER_LEASE=10 SCANQ_WORKER_HEARTBEAT=1
+OUTAGE_S=15
+
+running_n() { sql "SELECT count(*) FROM scans WHERE status = 'running'"; }
+at_least_running() { [ "$(running_n)" -ge "$1" ]; }
+status_is() { [ "$(sql "SELECT status FROM scans WHERE id = $1")" = "$2" ]; }
+# claims FROM: how many attempts were claimed of the scans with id > FROM
+claims() { sql "SELECT count(*) FROM scan_events WHERE scan_id > $1 AND to_status = 'running'
+	AND from_status = 'pending'"; }
+# workers_up [LIKE]: two live workers (named LIKE) are registered
+workers_up() { [ "$(sql "SELECT count(*) FROM workers WHERE stopped_at IS NULL
+	AND name LIKE '${1:-%}'" 2>/dev/null)" -ge 2 ] 2>/dev/null; }
+max_id() { sql "SELECT coalesce(max(id), 0) FROM scans" 2>/dev/null || echo 0; }
+
+# start_workers: two `scanq worker` processes of 4 slots, in $workers
+start_workers() {
+	workers=""
+	for w in wa wb; do
+		"$S" --db "$DB" worker --name "$w-$BACKEND" --concurrency 4 >"$dir/$w.log" 2>&1 &
+		pids+=($!)
+		workers="$workers $!"
+	done
+}
+
+# outage_while_finishing HOW: 24 scans of 1 s on 2 x 4 slots; when some run,
+# the workers freeze and the database goes away for OUTAGE_S (HOW: lock or
+# stop); 4 s after it is back the workers go on.  Every scan must then
+# complete exactly once, each with one claim.
+outage_while_finishing() {
+	local from n=24 t0
+	start_workers
+	wait_for 20 "two workers registered" workers_up "%-$BACKEND"
+	from=$(max_id)
+	submit_n $n test-sleep 127.0.0.1 --options '{"seconds":1}'
+	wait_for 30 "scans running" at_least_running 4
+	kill -STOP $workers
+	t0=$(now_ms)
+	if [ "$1" = lock ]; then
+		mkfifo "$dir/lock.in"
+		sqlite3 "${DB#sqlite://}" <"$dir/lock.in" >"$dir/lock.out" 2>&1 &
+		pids+=($!)
+		exec 7>"$dir/lock.in"
+		echo "BEGIN EXCLUSIVE; SELECT 'locked';" >&7
+		wait_for 10 "the write lock" grep -q locked "$dir/lock.out"
+		sleep $OUTAGE_S
+		echo "COMMIT;" >&7
+		exec 7>&-
+	else
+		pg_down
+		sleep $OUTAGE_S
+		pg_up
+	fi
+	echo "$BACKEND: database away for $(( ($(now_ms) - t0) / 1000 )) s with scans finishing"
+	sleep 4
+	kill -CONT $workers
+	wait_for 90 "every scan finished after the outage" all_finished
+	check_exactly_once "$(sql "SELECT count(*) FROM scans")"
+	[ "$(claims "$from")" = $n ] || fail "$(claims "$from") claims for $n scans: finished work ran again"
+	echo "$BACKEND: $n scans, $n claims: nothing that finished during the outage ran again"
+}
+
+# ---- SQLite ----------------------------------------------------------------------
+use_backend sqlite
+serve_bg serve-sqlite --workers 0
+outage_while_finishing lock
+kill -TERM "$last_pid"; wait "$last_pid" 2>/dev/null
+
+# ---- PostgreSQL ---------------------------------------------------------------------
+use_backend pg-own
+serve_bg serve-pg --workers 2 --concurrency 4
+serve=$last_pid
+wait_for 20 "two workers registered" workers_up
+
+# 1. idle workers across a restart
+pg_down
+sleep 3
+pg_up
+sleep 3
+id=$(q submit test-ok 127.0.0.1) || fail "submit after the restart"
+wait_for 20 "scan $id to complete on workers that were idle across the restart" \
+	status_is "$id" completed
+echo "pg: idle workers picked up a scan submitted after a restart"
+
+# 2. a restart mid-run
+from=$(max_id)
+submit_n 40 test-sleep 127.0.0.1 --options '{"seconds":0.5}'
+wait_for 30 "scans running" at_least_running 2
+pg_down
+pg_up
+wait_for 90 "every scan finished after the restart" all_finished
+check_exactly_once "$(sql "SELECT count(*) FROM scans")"
+
+# 3. an outage longer than the lease (serve's own workers stop; the two
+# frozen ones take over)
+kill -TERM "$serve"; wait "$serve" 2>/dev/null
+serve_bg serve-pg2 --workers 0
+serve=$last_pid
+outage_while_finishing stop
+grep -c 'msg="database unreachable"' "$dir/serve-pg2.log" | { read -r n; echo "pg: $n 'database unreachable' lines"; }
+kill -TERM "$serve"; wait "$serve" 2>/dev/null
+echo PASS
