@@ -20,7 +20,7 @@ const struct scanner_type scanner_types[] = {
 	{ "portscan",   "TCP connect port scan (options: ports, concurrency, timeout_ms, retries, rate, banner)", 0, portscan_run },
 	{ "discovery",  "resolve names and find which hosts answer on common TCP ports", 0, discovery_run },
 	{ "tls",        "TLS certificate, protocol and cipher checks (options: ports, expiry_days, starttls)", 0, tls_run },
-	{ "test-ok",    "test type: finish at once with one finding", 1, testscan_ok },
+	{ "test-ok",    "test type: finish at once with one finding (or one per options.severities)", 1, testscan_ok },
 	{ "test-sleep", "test type: sleep options.seconds, reporting progress", 1, testscan_sleep },
 	{ "test-fail",  "test type: exit with options.exit (default 3)", 1, testscan_fail },
 	{ "test-alloc", "test type: allocate options.mb MiB and touch it", 1, testscan_alloc },
