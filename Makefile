@@ -13,9 +13,11 @@ SAN     ?=
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) -Isrc -Isrc/scan $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -linih -lpthread -lm
 
-# Debian packages the build, the tests and the benchmarks need.
+# Debian packages the build, running (the default vuln profile is nmap; tls
+# verifies against the system CA store), the tests and the benchmarks need.
 DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-dev \
              libmicrohttpd-dev libsodium-dev libinih-dev libc-ares-dev libxml2-dev libpq-dev libssl-dev sqlite3
+DEB_RUN   := nmap ca-certificates
 DEB_TEST  := clang libclang-rt-14-dev nmap openssl postgresql procps iproute2 chromium nodejs npm curl
 DEB_BENCH := wrk hyperfine time sslscan
 
@@ -61,9 +63,9 @@ $(BUILD)/bench/%: bench/%.c $(LIBOBJ)
 
 # Install whatever Debian package is missing (needs root, as on a fresh machine).
 deps:
-	@sh tools/install-deps.sh $(DEB_BUILD)
+	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_RUN)
 deps-test:
-	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
+	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_BENCH)
 
 run: deps
 	$(MAKE) $(BUILD)/scanq $(BUILD)/scanq-scan
