@@ -19,7 +19,7 @@ DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-
              libmicrohttpd-dev libsodium-dev libinih-dev libc-ares-dev libxml2-dev libpq-dev libssl-dev sqlite3
 DEB_RUN   := nmap ca-certificates
 DEB_TEST  := clang libclang-rt-14-dev nmap openssl postgresql procps iproute2 chromium nodejs npm curl
-DEB_BENCH := wrk hyperfine time sslscan
+DEB_BENCH := wrk hyperfine time bc sslscan
 
 SRC      := $(sort $(filter-out src/bin/%,$(wildcard src/*.c src/*/*.c src/*/*/*.c)))
 HDR      := $(wildcard src/*.h src/*/*.h src/*/*/*.h)

@@ -6,8 +6,8 @@
  * size per scan.  Durability is the default (synchronous=FULL) unless
  * SCANQ_SQLITE_SYNCHRONOUS says otherwise.
  *
- *   build/bench/queue [N [BATCH [DB_PATH | postgres://URL]]]
- *                                      (defaults 100000 100 a temp SQLite file)
+ *   build/bench/queue [N [BATCH [DB_PATH | postgres://URL [INSERT_BATCH]]]]
+ *                    (defaults 100000 100 a temp SQLite file, INSERT_BATCH = BATCH)
  *
  * With a PostgreSQL URL the database must be empty; its size is not shown.
  */
@@ -38,6 +38,7 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 100000;
 	long batch = argc > 2 ? strtol(argv[2], NULL, 10) : 100;
+	long ibatch = argc > 4 ? strtol(argv[4], NULL, 10) : batch;
 	char path[512], url[600], err[256], wal[600];
 	struct scan_request *reqs;
 	struct store_completion *done;
@@ -47,8 +48,9 @@ int main(int argc, char **argv)
 	long claimed = 0, completed = 0;
 	const char *sync = getenv("SCANQ_SQLITE_SYNCHRONOUS");
 
-	if (n < 1 || batch < 1 || batch > STORE_CLAIM_MAX) {
-		fprintf(stderr, "usage: queue [N [BATCH(1..%d) [DB_PATH]]]\n", STORE_CLAIM_MAX);
+	if (n < 1 || batch < 1 || batch > STORE_CLAIM_MAX || ibatch < 1 || ibatch > 100000) {
+		fprintf(stderr, "usage: queue [N [BATCH(1..%d) [DB_PATH|URL [INSERT_BATCH]]]]\n",
+			STORE_CLAIM_MAX);
 		return 2;
 	}
 	int pg = argc > 3 && strstr(argv[3], "://") != NULL;
@@ -65,10 +67,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "error: %s\n", err);
 		return 1;
 	}
-	reqs = calloc((size_t)batch, sizeof *reqs);
-	ids = calloc((size_t)batch, sizeof *ids);
+	reqs = calloc((size_t)ibatch, sizeof *reqs);
+	ids = calloc((size_t)ibatch, sizeof *ids);
 	done = calloc((size_t)batch, sizeof *done);
-	for (long i = 0; i < batch; i++)
+	for (long i = 0; i < ibatch; i++)
 		reqs[i] = (struct scan_request){ .type = "portscan",
 			.targets = "[\"127.0.0.1\"]", .options = "{\"ports\":\"1-1024\"}",
 			.max_attempts = 3, .time_limit_s = 1800 };
@@ -79,8 +81,8 @@ int main(int argc, char **argv)
 		printf("scans %ld, batch %ld, sqlite synchronous=%s, db %s\n", n, batch,
 		       sync ? sync : "FULL", path);
 	t0 = now_s();
-	for (long left = n; left > 0; left -= batch) {
-		size_t k = (size_t)(left < batch ? left : batch);
+	for (long left = n; left > 0; left -= ibatch) {
+		size_t k = (size_t)(left < ibatch ? left : ibatch);
 		if (store_submit_many(s, reqs, k, ids, NULL) != STORE_OK) {
 			fprintf(stderr, "error: submit: %s\n", store_error(s));
 			return 1;

@@ -35,6 +35,7 @@ struct metrics {
 	uint64_t http_buckets[NHTTP_BOUNDS + 1];	/* non-cumulative; last is +Inf */
 	uint64_t http_count;
 	uint64_t http_sum_us;
+	struct store_group *group;
 };
 
 struct metrics *metrics_new(const char *const *names, int n)
@@ -238,6 +239,11 @@ static void render_http(struct metrics *m, struct text *t)
 		  http_bounds, NHTTP_BOUNDS, b, count, (double)sum_us / 1e6);
 }
 
+void metrics_set_group(struct metrics *m, struct store_group *g)
+{
+	m->group = g;
+}
+
 int metrics_render(struct metrics *m, struct store *s, char **text, size_t *len)
 {
 	struct queue_status q;
@@ -262,6 +268,16 @@ int metrics_render(struct metrics *m, struct store *s, char **text, size_t *len)
 		  scan_bounds, NSCAN_BOUNDS, sb, (uint64_t)c.duration_count,
 		  (double)c.duration_sum_ms / 1000.0);
 	render_http(m, &t);
+	if (m->group) {
+		int64_t commits, requests;
+
+		store_group_stats(m->group, &commits, &requests);
+		counter(&t, "scanq_submit_commits_total",
+			"Transactions that committed API submissions (group commit) in this process.",
+			commits);
+		counter(&t, "scanq_submit_grouped_total",
+			"API submissions committed by those transactions.", requests);
+	}
 	*text = t.buf;
 	*len = t.len;
 	return 0;

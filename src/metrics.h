@@ -41,4 +41,10 @@ void metrics_http(struct metrics *m, int route, int code, double seconds);
  */
 int metrics_render(struct metrics *m, struct store *s, char **text, size_t *len);
 
+/* Adds the group committer's counters (scanq_submit_commits_total and
+ * scanq_submit_grouped_total) to every exposition; `g` is borrowed and
+ * must outlive the registry, or be NULL. */
+struct store_group;
+void metrics_set_group(struct metrics *m, struct store_group *g);
+
 #endif

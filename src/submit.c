@@ -134,8 +134,8 @@ out:
 	return rc;
 }
 
-int submit_scan(struct store *s, const struct submit_input *in, int64_t *id, int *existed,
-		struct submit_error *err)
+int submit_scan(struct store *s, struct store_group *g, const struct submit_input *in,
+		int64_t *id, int *existed, struct submit_error *err)
 {
 	struct scan_request req = { 0 };
 	json_t *opts = NULL;
@@ -186,7 +186,14 @@ int submit_scan(struct store *s, const struct submit_input *in, int64_t *id, int
 	req.max_attempts = (int)in->max_attempts;
 	req.time_limit_s = (int)in->time_limit_s;
 	req.idempotency_key = in->idempotency_key;
-	if (store_submit(s, &req, id, existed) != STORE_OK) {
+	if (g) {
+		char serr[256];
+
+		if (store_group_submit(g, &req, id, existed, serr, sizeof serr) != STORE_OK) {
+			refuse(err, "store_error", "could not queue the scan: %s", serr);
+			goto out;
+		}
+	} else if (store_submit(s, &req, id, existed) != STORE_OK) {
 		refuse(err, "store_error", "could not queue the scan: %s", store_error(s));
 		goto out;
 	}

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 struct store;
+struct store_group;
 
 struct submit_input {
 	const char *type;
@@ -46,11 +47,12 @@ int submit_validate_targets(json_t *targets, const char *ports, char *code, size
 
 
 /*
- * Validates `in` and queues the scan.  Returns 0 with *id set (*existed = 1
- * when the idempotency key returned an earlier scan), or -1 with *err
- * filled and nothing written.
+ * Validates `in` and queues the scan, through the group committer `g` when
+ * it is not NULL (the API: many requests, one transaction), else on `s`.
+ * Returns 0 with *id set (*existed = 1 when the idempotency key returned an
+ * earlier scan), or -1 with *err filled and nothing written.
  */
-int submit_scan(struct store *s, const struct submit_input *in, int64_t *id, int *existed,
-		struct submit_error *err);
+int submit_scan(struct store *s, struct store_group *g, const struct submit_input *in,
+		int64_t *id, int *existed, struct submit_error *err);
 
 #endif

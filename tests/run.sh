@@ -3,7 +3,10 @@
 # Storage tests run against SQLite and against a PostgreSQL server that
 # this script starts on 127.0.0.1 (tools/pg-test-server.sh) and stops.
 #   unit:        each cmocka binary in BUILD/tests/
-#   integration: each tests/integration/*.sh against BUILD/scanq
+#   integration: each tests/integration/*.sh against BUILD/scanq, once on
+#                SQLite and once on PostgreSQL (SCANQ_TEST_BACKEND=pg), but
+#                once only for a suite that says "# backends: own"; a suite
+#                that exits 77 was skipped on that backend
 #   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds
 # for every BUILD in $SCANQ_BUILDS (default "build build-asan").
 # A test's output goes to test-logs/; a failing test's tail is printed.
@@ -12,7 +15,7 @@ builds=${SCANQ_BUILDS:-"build build-asan"}
 fuzz_seconds=${FUZZ_SECONDS:-20}
 logs=test-logs
 rm -rf "$logs"; mkdir -p "$logs"
-pass=0; fail=0; failed=""
+pass=0; fail=0; skip=0; failed=""
 # Every `scanq serve` a test starts listens on a free loopback port unless the
 # test says otherwise, so two runs on one machine never collide on 8080.
 export SCANQ_HTTP_LISTEN=${SCANQ_HTTP_LISTEN:-127.0.0.1:0}
@@ -36,8 +39,12 @@ run_one() { # name, command...
 	name=$1; shift
 	log="$logs/$(echo "$name" | tr '/ ' '__').log"
 	start=$(date +%s)
-	if "$@" >"$log" 2>&1; then
+	"$@" >"$log" 2>&1
+	rc=$?
+	if [ "$rc" = 0 ]; then
 		pass=$((pass + 1)); echo "PASS $name ($(( $(date +%s) - start ))s)"
+	elif [ "$rc" = 77 ]; then
+		skip=$((skip + 1)); echo "SKIP $name: $(grep '^SKIP' "$log" | head -n 1)"
 	else
 		fail=$((fail + 1)); failed="$failed $name"
 		echo "FAIL $name ($(( $(date +%s) - start ))s), last lines of $log:"
@@ -54,7 +61,15 @@ for b in $builds; do
 	for t in tests/integration/*.sh; do
 		[ -f "$t" ] || continue
 		[ "$(basename "$t")" = lib.sh ] && continue	# sourced by the others
-		run_one "$b/integration/$(basename "$t" .sh)" env SCANQ="$(pwd)/$b/scanq" bash "$t"
+		if head -n 3 "$t" | grep -q '^# backends: own'; then
+			run_one "$b/integration/$(basename "$t" .sh)" env SCANQ="$(pwd)/$b/scanq" bash "$t"
+			continue
+		fi
+		for backend in sqlite pg; do
+			[ "$backend" = pg ] && [ -z "$SCANQ_TEST_PG_URL" ] && continue
+			run_one "$b/integration/$backend/$(basename "$t" .sh)" \
+				env SCANQ="$(pwd)/$b/scanq" SCANQ_TEST_BACKEND=$backend bash "$t"
+		done
 	done
 done
 
@@ -70,5 +85,5 @@ fi
 
 [ -z "$SCANQ_TEST_PG_URL" ] && { fail=$((fail + 1)); failed="$failed postgres-server"; }
 [ -n "$failed" ] && echo "failed:$failed"
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -37,7 +37,9 @@
 #include "submit.h"
 
 #define API_TIMEOUT_S     30	/* idle connection timeout */
-#define API_THREADS_MIN   2	/* default server threads: one per online CPU, at least this */
+#define API_THREADS_MIN   8	/* default server threads: one per online CPU, at least this
+				   (a submission waits for its group commit: more waiting
+				   threads, more submissions per transaction) */
 #define API_LIST_DEFAULT  50	/* default page size of list endpoints */
 #define API_EVENTS_MAX    500	/* events shown with one scan */
 

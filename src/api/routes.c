@@ -67,6 +67,11 @@ static const struct route routes[] = {
 };
 #define NROUTES ((int)(sizeof routes / sizeof routes[0]))
 
+int routes_grouped(const struct route *rt)
+{
+	return rt->handler == h_submit;
+}
+
 const struct route *routes_table(int *n)
 {
 	if (n)
@@ -388,7 +393,7 @@ static enum MHD_Result h_submit(struct req *r)
 	in.idempotency_key = key;
 	if (api_parse_submit(r->body, r->len, &in, &root, &p) < 0)
 		return reply_problem_hdr(r, &p, NULL, NULL);
-	if (submit_scan(r->s, &in, &id, &existed, &se) < 0) {
+	if (submit_scan(r->s, r->api->group, &in, &id, &existed, &se) < 0) {
 		json_decref(root);
 		if (strcmp(se.code, "store_error") == 0)
 			return reply_store_problem(r, "submit");

@@ -23,6 +23,11 @@ struct route {
 	int store;		/* an AUTH_NONE route that still needs the store (readyz) */
 };
 
+/* 1 if the route writes through the group committer (store_group_submit())
+ * and must not hold the server's write lock: requests waiting in the
+ * committer's queue are what makes one transaction carry many. */
+int routes_grouped(const struct route *rt);
+
 /* The route table, in match order; *n gets its length.  Static storage. */
 const struct route *routes_table(int *n);
 

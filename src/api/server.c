@@ -89,7 +89,7 @@ static enum MHD_Result run(struct req *r, const struct route *rt)
 {
 	enum MHD_Result ret;
 
-	if (strcmp(rt->method, "POST") != 0)
+	if (strcmp(rt->method, "POST") != 0 || routes_grouped(rt))
 		return rt->handler(r);
 	pthread_mutex_lock(&r->api->write_lock);
 	ret = rt->handler(r);
@@ -360,6 +360,12 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 		return NULL;
 	}
 	pthread_mutex_init(&a->write_lock, NULL);
+	if (!(a->group = store_group_new(o->db_url, serr, sizeof serr))) {
+		snprintf(err, errlen, "%s", serr);
+		api_stop(a);
+		return NULL;
+	}
+	metrics_set_group(a->metrics, a->group);
 	ui_load(&a->ui, o->web_dir, o->self);
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -400,6 +406,7 @@ void api_stop(struct api *a)
 		return;
 	if (a->d)
 		MHD_stop_daemon(a->d);	/* joins the threads: their stores close */
+	store_group_free(a->group);	/* after the last submit returned */
 	pthread_key_delete(a->store_key);
 	pthread_mutex_destroy(&a->write_lock);
 	ui_release(&a->ui);

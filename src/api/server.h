@@ -28,6 +28,8 @@ struct api {
 	/* Held around every write: server threads queue here instead of in
 	 * SQLite's busy handler, whose sleeps cost far more than the write. */
 	pthread_mutex_t write_lock;
+	/* Submissions are committed together, many per transaction. */
+	struct store_group *group;
 	struct ui ui;
 	int port;
 };

@@ -84,7 +84,7 @@ int cmd_submit(int argc, char **argv, struct cli *cli)
 	rc = CLI_FAIL;
 	if (!(s = cli_open_store(cli)))
 		goto out;
-	if (submit_scan(s, &in, &id, &existed, &err) < 0) {
+	if (submit_scan(s, NULL, &in, &id, &existed, &err) < 0) {
 		cli_error("%s (%s)", err.message, err.code);
 		goto out;
 	}

@@ -113,6 +113,23 @@ int store_submit(struct store *s, const struct scan_request *req,
 int store_submit_many(struct store *s, const struct scan_request *reqs, size_t n,
 		      int64_t *ids, int *existed);
 
+/*
+ * Group commit: a committer thread with a store handle of its own, for
+ * many threads that queue scans at once (the HTTP API).  Each
+ * store_group_submit() waits until its request is committed, together with
+ * whatever else was waiting, in one transaction; it returns what
+ * store_submit() would, with the error message copied to err.  Thread-safe.
+ * Free with store_group_free() (waits for the batch in flight; NULL is a
+ * no-op) after the last submit returned.
+ */
+struct store_group;
+struct store_group *store_group_new(const char *url, char *err, size_t errlen);
+int store_group_submit(struct store_group *g, const struct scan_request *req, int64_t *id,
+		       int *existed, char *err, size_t errlen);
+/* Transactions committed and requests in them so far. */
+void store_group_stats(struct store_group *g, int64_t *commits, int64_t *requests);
+void store_group_free(struct store_group *g);
+
 /* Reads one scan into *out (release with scan_release()).
  * Returns STORE_OK, STORE_NOT_FOUND or STORE_ERROR. */
 int store_get(struct store *s, int64_t id, struct scan *out);

@@ -8,7 +8,7 @@
 # one millisecond straight through SQL, as a dead worker would leave it.
 a=$(sq submit test-ok 127.0.0.1)
 b=$(sq submit test-ok 127.0.0.1)
-sqlite3 "$DBFILE" "UPDATE scans SET status='running', attempt=1, worker_id='w-gone',
+sql "UPDATE scans SET status='running', attempt=1, worker_id='w-gone',
 	claimed_at=1, lease_expires_at=1 WHERE id=$a;
 	INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, worker_id, reason)
 	VALUES ($a, 1, 'pending', 'running', 1, 'w-gone', 'claimed')" || fail "setup"
@@ -27,7 +27,7 @@ ok "stuck report, dry run and recovery"
 
 # serve heals an expired lease by itself within seconds (and its workers
 # then run the scan to the end).
-sqlite3 "$DBFILE" "UPDATE scans SET status='running', attempt=2, worker_id='w-gone',
+sql "UPDATE scans SET status='running', attempt=2, worker_id='w-gone',
 	lease_expires_at=1 WHERE id=$b" || fail "setup 2"
 "$SCANQ" --db "$DB" serve 2>"$T/serve.log" & PIDS="$PIDS $!"
 recovered() { sq show "$b" | grep -q "attempt 2  w-gone  lease expired; worker w-gone lost"; }
@@ -41,13 +41,13 @@ ok "serve recovers expired leases and stops on SIGTERM"
 
 # prune: only finished scans older than the cut-off.
 c=$(sq submit test-ok 127.0.0.1)
-sqlite3 "$DBFILE" "UPDATE scans SET finished_at = finished_at - 40*86400000 WHERE id=$a" || fail "age"
+sql "UPDATE scans SET finished_at = finished_at - 3456000000 WHERE id=$a" || fail "age"
 sq prune --dry-run | grep -q "would delete 1 " || fail "prune dry run"
 sq prune | grep -q "deleted 1 " || fail "prune"
 sq show "$a" >/dev/null 2>&1 && fail "pruned scan still there"
 [ "$(status_of "$b")" = completed ] || fail "young scan pruned"
 [ "$(status_of "$c")" = pending ] || fail "pending scan pruned"
-[ "$(sqlite3 "$DBFILE" "SELECT count(*) FROM scan_events WHERE scan_id=$a")" = 0 ] || fail "events left"
+[ "$(sql "SELECT count(*) FROM scan_events WHERE scan_id=$a")" = 0 ] || fail "events left"
 sq prune --older-than-days 0 | grep -q "deleted 1 " || fail "prune 0 days"
 [ "$(status_of "$c")" = pending ] || fail "pending scan pruned at 0 days"
 ok "prune"

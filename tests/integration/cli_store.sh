@@ -1,5 +1,5 @@
 #!/bin/bash
-# The core CLI on a real SQLite file: submit, show, list, cancel, retry,
+# The core CLI on a real database (SQLite or PostgreSQL, see backend.bash): submit, show, list, cancel, retry,
 # queue status, migrate; and every bad input is refused with one line on
 # stderr, the documented exit code, and the database left unchanged.
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +18,8 @@ sq show 1 --json | grep -q '"status": "pending"' || fail "show --json status"
 sq show 1 --json | grep -q '"created_at": "20[0-9-]*T[0-9:.]*Z"' || fail "show: RFC 3339 time"
 sq show 1 | grep -q "submitted" || fail "show: timeline"
 [ "$(sq list --json | grep -c '"id":')" = 3 ] || fail "list --json count"
-sq list --status pending --limit 1 | grep -q "^3 " || fail "list newest first"
+newest=$(sq list --json | grep -o '"id": *[0-9]*' | tr -dc '0-9\n' | sort -n | tail -n 1)
+sq list --status pending --limit 1 | grep -q "^$newest " || fail "list newest first"
 sq cancel 1 | grep -q cancelled || fail "cancel pending"
 [ "$(status_of 1)" = cancelled ] || fail "status after cancel"
 sq retry 1 | grep -q pending || fail "retry cancelled"
@@ -75,7 +76,7 @@ bad 2 queue stats
 bad 2 migrate --to 99
 bad 2 nosuchcommand
 # A completed scan can be neither retried nor cancelled: finish one directly.
-sqlite3 "$DBFILE" "UPDATE scans SET status='completed', finished_at=1 WHERE id=2" \
+sql "UPDATE scans SET status='completed', finished_at=1 WHERE id=2" \
 	|| fail "could not prepare a completed scan"
 bad 1 retry 2
 bad 1 cancel 2

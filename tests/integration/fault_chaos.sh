@@ -1,4 +1,5 @@
 #!/bin/bash
+# backends: own
 # Chaos, on SQLite and on PostgreSQL: `serve` with 3 workers runs 2,000
 # short scans while one of its workers is killed with SIGKILL every 2 s.
 # Afterwards the timeline must show every scan finished, none completed

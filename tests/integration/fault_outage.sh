@@ -1,4 +1,5 @@
 #!/bin/bash
+# backends: own
 # The database goes away under a running system, on both backends.
 #
 # PostgreSQL (a server of the test's own, stopped and started again):
@@ -18,6 +19,7 @@ source "$(dirname "$0")/fault_lib.bash"
 export SCANQ_WORKER_LEASE=10 SCANQ_WORKER_HEARTBEAT=1
 OUTAGE_S=15
 
+test_readyz_200() { [ "$(readyz)" = 200 ]; }
 running_n() { sql "SELECT count(*) FROM scans WHERE status = 'running'"; }
 at_least_running() { [ "$(running_n)" -ge "$1" ]; }
 status_is() { [ "$(sql "SELECT status FROM scans WHERE id = $1")" = "$2" ]; }
@@ -88,10 +90,21 @@ serve_bg serve-pg --workers 2 --concurrency 4
 serve=$last_pid
 wait_for 20 "two workers registered" workers_up
 
-# 1. idle workers across a restart
+# 1. idle workers across a restart; /readyz says 503 while the database is
+# down and 200 within 2 s of its return
+port=$(sed -n 's/.*msg="http listening".* port=\([0-9]*\).*/\1/p' "$dir/serve-pg.log" | head -n 1)
+readyz() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz"; }
+[ "$(readyz)" = 200 ] || fail "/readyz is not 200 before the restart"
 pg_down
-sleep 3
+sleep 1
+[ "$(readyz)" = 503 ] || fail "/readyz is $(readyz) while the database is down"
+sleep 2
 pg_up
+t_up=$(now_ms)
+wait_for 5 "/readyz 200 after the restart" test_readyz_200
+ready_ms=$(( $(now_ms) - t_up ))
+[ "$ready_ms" -le 2000 ] || fail "/readyz took $ready_ms ms to recover"
+echo "pg: /readyz 503 during the outage, 200 again $ready_ms ms after the server"
 sleep 3
 id=$(q submit test-ok 127.0.0.1) || fail "submit after the restart"
 wait_for 20 "scan $id to complete on workers that were idle across the restart" \
@@ -113,6 +126,12 @@ kill -TERM "$serve"; wait "$serve" 2>/dev/null
 serve_bg serve-pg2 --workers 0
 serve=$last_pid
 outage_while_finishing stop
-grep -c 'msg="database unreachable"' "$dir/serve-pg2.log" | { read -r n; echo "pg: $n 'database unreachable' lines"; }
+# One line when the outage starts and one when it ends, per process that
+# noticed it: not a line per failed call.
+n=$(grep -c 'msg="database unreachable"' "$dir/serve-pg2.log")
+m=$(grep -c 'msg="database reachable again"' "$dir/serve-pg2.log")
+[ "$n" -ge 1 ] && [ "$n" -le 2 ] && [ "$m" = "$n" ] \
+	|| fail "serve logged $n 'unreachable' and $m 'reachable again' lines for one outage"
+echo "pg: serve logged the outage in $n + $m lines"
 kill -TERM "$serve"; wait "$serve" 2>/dev/null
 echo PASS

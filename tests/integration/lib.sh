@@ -1,15 +1,17 @@
 # lib.sh — shared helpers of the integration tests (sourced, not run).
 # Each test gets $SCANQ (the binary under test), a temp folder $T with a
-# database $DB, and cleanup of every process it started.
+# database $DB on the backend run.sh chose (backend.bash), and cleanup of
+# every process it started.
 set -u
 : "${SCANQ:?SCANQ must name the scanq binary}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/scanq-it-XXXXXX")
-DB="sqlite://$T/t.db"
-DBFILE="$T/t.db"
+source "$(dirname "${BASH_SOURCE[0]}")/backend.bash"
+new_db "$T"
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	drop_db
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -21,8 +23,6 @@ ok() { echo "ok - $*"; }
 # the background, call "$SCANQ" --db "$DB" ... & so that $! is scanq itself).
 sq() { "$SCANQ" --db "$DB" "$@"; }
 
-# db_hash: a digest of the whole database content (not its file layout).
-db_hash() { sqlite3 "$DBFILE" .dump | sha256sum | cut -d' ' -f1; }
 
 # wait_for SECONDS COMMAND...: poll until COMMAND succeeds, or fail.
 wait_for() {

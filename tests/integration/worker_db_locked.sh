@@ -4,6 +4,7 @@
 # The scan must stay `running` — never reported completed — until the
 # write lands, and the write must land once the lock is gone.
 source "$(dirname "$0")/worker_lib.bash"
+sqlite_only "the lock is SQLite's; fault_outage.sh stops PostgreSQL instead"
 export SCANQ_WORKER_HEARTBEAT=1
 
 id=$(submit test-sleep 127.0.0.1 --options '{"seconds":1.5}') || fail "submit"

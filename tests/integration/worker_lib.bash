@@ -1,11 +1,12 @@
 # worker_lib.bash — what the worker_*.sh integration tests share (sourced,
-# not a test itself).  Each test gets a fresh folder with a SQLite database,
-# and every process it starts is killed on exit.
+# not a test itself).  Each test gets a fresh folder and database on the
+# backend run.sh chose (backend.bash), and every process it starts is
+# killed on exit.
 set -u
 S=${SCANQ:?set SCANQ to the scanq binary}
 dir=$(mktemp -d)
-DB="sqlite://$dir/t.db"
-DBFILE="$dir/t.db"
+source "$(dirname "${BASH_SOURCE[0]}")/backend.bash"
+new_db "$dir"
 pids=()
 
 # SIGTERM first (a serve hands it to its workers, which stop their
@@ -21,14 +22,13 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	drop_db
 	rm -rf "$dir"
 }
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*"; for f in "$dir"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done; exit 1; }
 q() { "$S" --db "$DB" "$@"; }
-# sql QUERY: one value from the database (read-only; waits out a locked db)
-sql() { sqlite3 -cmd ".timeout 10000" "$DBFILE" "$1"; }
 status() { sql "SELECT status FROM scans WHERE id = $1"; }
 now_ms() { date +%s%3N; }
 
@@ -42,6 +42,8 @@ wait_for() {
 		sleep 0.1
 	done
 }
+# sql_is QUERY VALUE: the query's one value is VALUE
+sql_is() { [ "$(sql "$1" 2>/dev/null)" = "$2" ]; }
 is_status() { [ "$(status "$1")" = "$2" ]; }
 
 # start_worker NAME [ARGS...]: a background `scanq worker`, log in $dir/NAME.log

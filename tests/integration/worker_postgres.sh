@@ -1,4 +1,5 @@
 #!/bin/bash
+# backends: own
 # Workers on PostgreSQL, end to end: an idle worker whose fallback poll is
 # 60 s picks a submission up at once (LISTEN scanq_pending, NOTIFYed by the
 # submit's commit), two workers share a batch without running a scan twice,

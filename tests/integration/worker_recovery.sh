@@ -10,7 +10,7 @@ id=$(submit test-sleep 127.0.0.1 --options '{"seconds":3}') || fail "submit"
 start_worker wa --concurrency 1
 wa=$last_pid
 wait_for 20 "scan $id running on wa" \
-	bash -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$DBFILE' \"SELECT status || worker_id FROM scans WHERE id = $id\")\" = runningwa ]"
+	sql_is "SELECT status || worker_id FROM scans WHERE id = $id" runningwa
 child=$(child_pid "$id" "$dir/wa.log")
 [ -n "$child" ] || fail "no child pid logged"
 kill -KILL "$wa"
@@ -21,7 +21,7 @@ wait_for 10 "the dead worker's child to be gone" group_empty "$child"
 
 start_worker wb --concurrency 1
 wait_for 30 "scan $id back to pending or rerun" \
-	bash -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$DBFILE' 'SELECT attempt FROM scans WHERE id = $id')\" = 2 ]"
+	sql_is "SELECT attempt FROM scans WHERE id = $id" 2
 recovered_at=$(now_ms)
 wait_for 30 "scan $id completed" is_status "$id" completed
 done_at=$(now_ms)

@@ -15,7 +15,7 @@ l1=$(submit test-sleep 127.0.0.1 --options '{"seconds":60}' --max-attempts 1)
 l2=$(submit test-sleep 127.0.0.1 --options '{"seconds":60}' --max-attempts 1)
 l3=$(submit test-fork 127.0.0.1 --options '{"children":2,"seconds":60}' --max-attempts 1)
 s1=$(submit test-sleep 127.0.0.1 --options '{"seconds":2}')
-wait_for 20 "four scans running" bash -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$DBFILE' \"SELECT count(*) FROM scans WHERE status = 'running'\")\" = 4 ]"
+wait_for 20 "four scans running" sql_is "SELECT count(*) FROM scans WHERE status = 'running'" 4
 workers=$(sql "SELECT pid FROM workers" | tr '\n' ' ')
 kill -TERM "$serve"
 t0=$(now_ms)
@@ -40,7 +40,7 @@ done
 "$S" --db "$DB" serve --workers 1 --concurrency 4 >"$dir/serve2.log" 2>&1 &
 serve2=$!
 pids+=($serve2)
-wait_for 20 "released scans running again" bash -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$DBFILE' \"SELECT count(*) FROM scans WHERE status = 'running' AND attempt = 2\")\" = 3 ]"
+wait_for 20 "released scans running again" sql_is "SELECT count(*) FROM scans WHERE status = 'running' AND attempt = 2" 3
 # serve itself killed with SIGKILL: its worker gets SIGTERM (PR_SET_PDEATHSIG)
 # and shuts down as above instead of living on unsupervised.
 w2=$(sql "SELECT pid FROM workers WHERE name = 'w-1'")

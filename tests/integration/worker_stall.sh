@@ -10,12 +10,14 @@ q migrate >/dev/null || fail "migrate"
 "$S" --db "$DB" serve --workers 1 --concurrency 2 >"$dir/serve.log" 2>&1 &
 serve=$!
 pids+=($serve)
-wait_for 20 "worker w-1 registered" bash -c "[ -n \"\$(sqlite3 -cmd '.timeout 5000' '$DBFILE' \"SELECT pid FROM workers WHERE name = 'w-1'\" 2>/dev/null)\" ]"
+w1_registered() { [ -n "$(sql "SELECT pid FROM workers WHERE name = 'w-1'" 2>/dev/null)" ]; }
+wait_for 20 "worker w-1 registered" w1_registered
 old=$(sql "SELECT pid FROM workers WHERE name = 'w-1'")
+w1_replaced() { local p; p=$(sql "SELECT pid FROM workers WHERE name = 'w-1'"); [ -n "$p" ] && [ "$p" != "$old" ]; }
 pids+=($old)
 kill -STOP "$old"
 stopped_at=$(now_ms)
-wait_for 40 "a new w-1 process" bash -c "p=\$(sqlite3 -cmd '.timeout 5000' '$DBFILE' \"SELECT pid FROM workers WHERE name = 'w-1'\"); [ -n \"\$p\" ] && [ \"\$p\" != $old ]"
+wait_for 40 "a new w-1 process" w1_replaced
 echo "stalled worker replaced $(( $(now_ms) - stopped_at )) ms after SIGSTOP"
 grep -q 'msg="worker stalled, killing it" worker=w-1' "$dir/serve.log" || fail "no stall log line"
 wait_for 10 "the stopped worker to be gone" bash -c "! kill -0 $old 2>/dev/null || grep -q '^State:.*Z' /proc/$old/status"

@@ -7,7 +7,7 @@
  * values as text parameters.  A lost connection is noticed here: the call
  * fails with STORE_ERROR and `disconnected` set (and `commit_unknown` when
  * it broke during COMMIT), and the next transaction or autocommit statement
- * reconnects first, with a backoff from 100 ms to 2 s between attempts so
+ * reconnects first, with a backoff from 100 ms to 1 s between attempts so
  * an outage costs a few connection attempts a second, not a storm.  The
  * wake-up is a connection of its own that LISTENs on scanq_pending.
  */
@@ -19,7 +19,7 @@
 #include "store/pg/pg.h"
 
 #define RECONNECT_MIN_MS 100
-#define RECONNECT_MAX_MS 2000
+#define RECONNECT_MAX_MS 1000
 
 struct pg {
 	struct store base;
