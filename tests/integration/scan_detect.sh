@@ -1,4 +1,5 @@
 #!/bin/bash
+# backends: own (no database: the scanner alone)
 # scan_detect.sh — portscan's opt-in service detection ({"detect": true})
 # against loopback fixtures started here: an ssh-like banner, a small HTTP
 # server with a Server header and a title, a TLS port serving HTTP (s_server

@@ -1,4 +1,5 @@
 #!/bin/bash
+# backends: own (no database: the scanner alone)
 # scan_vuln.sh — the default `vuln` profile is Debian's nmap with its
 # "vuln and safe" NSE scripts: against loopback fixtures where a script
 # fires (an HTTP server with the Apache byterange bug's answer, an
