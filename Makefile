@@ -5,7 +5,7 @@
 
 CC      ?= gcc
 BUILD   ?= build
-PKGS    := sqlite3 jansson libmicrohttpd libsodium libcares libxml-2.0 libpq
+PKGS    := sqlite3 jansson libmicrohttpd libsodium libcares libxml-2.0 libpq openssl
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 OPT     ?= -O2 -g
@@ -13,11 +13,13 @@ SAN     ?=
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) -Isrc -Isrc/scan $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -linih -lpthread -lm
 
-# Debian packages the build, the tests and the benchmarks need.
+# Debian packages the build, running (the default vuln profile is nmap; tls
+# verifies against the system CA store), the tests and the benchmarks need.
 DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-dev \
-             libmicrohttpd-dev libsodium-dev libinih-dev libc-ares-dev libxml2-dev libpq-dev sqlite3
-DEB_TEST  := clang libclang-rt-14-dev nmap postgresql procps iproute2 chromium nodejs npm curl
-DEB_BENCH := wrk hyperfine time bc
+             libmicrohttpd-dev libsodium-dev libinih-dev libc-ares-dev libxml2-dev libpq-dev libssl-dev sqlite3
+DEB_RUN   := nmap ca-certificates
+DEB_TEST  := clang libclang-rt-14-dev nmap openssl postgresql procps iproute2 chromium nodejs npm curl
+DEB_BENCH := wrk hyperfine time bc sslscan
 # `make deb`, and the checks of the package: lintian, its units
 # (systemd-analyze), man pages, completion and alert rules (promtool).
 DEB_PKG   := debhelper dpkg-dev fakeroot
@@ -33,12 +35,13 @@ BENCH_SRC:= $(sort $(wildcard bench/*.c))
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 # The lean scanner binary (src/bin/scanq-scan.c says why): the scanner
-# sources only, with its three libraries linked statically.
+# sources only, with jansson, c-ares and inih linked statically and libssl
+# (for the tls type) dynamically.
 LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/,clock.c config.c log.c scan.c) \
             $(addprefix src/scan/,scanner.c testscan.c portscan.c discovery.c resolve.c \
-            scope.c targets.c ports.c ports_top.c)
+            scope.c targets.c ports.c ports_top.c sock.c tls.c tls_hello.c detect.c)
 LEAN_OBJ := $(LEAN_SRC:%.c=$(BUILD)/%.o)
-LEAN_LIBS := -Wl,-Bstatic -ljansson -lcares -linih -Wl,-Bdynamic -lpthread -lm
+LEAN_LIBS := -Wl,-Bstatic -ljansson -lcares -linih -Wl,-Bdynamic -lssl -lcrypto -lpthread -lm
 
 .PHONY: all run test deps deps-test check unit asan fuzz bench clean
 
@@ -64,9 +67,9 @@ $(BUILD)/bench/%: bench/%.c $(LIBOBJ)
 
 # Install whatever Debian package is missing (needs root, as on a fresh machine).
 deps:
-	@sh tools/install-deps.sh $(DEB_BUILD)
+	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_RUN)
 deps-test:
-	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH) $(DEB_PKG) $(DEB_PKG_TEST)
+	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_BENCH) $(DEB_PKG) $(DEB_PKG_TEST)
 
 run: deps
 	$(MAKE) $(BUILD)/scanq $(BUILD)/scanq-scan

@@ -66,22 +66,27 @@ const struct cli_command cli_commands[] = {
 	  "  --max-scans-per-worker N   a worker exits after N scans and is replaced (0: never)\n"
 	  "A worker that exits or stops heartbeating is killed and restarted with backoff.\n"
 	  "SIGTERM/SIGINT: workers finish or hand back their scans within [worker] grace.\n" },
-	{ "scan", cmd_scan, "scan TYPE TARGET... [--ports SPEC] [--options JSON] [--json]",
+	{ "scan", cmd_scan, "scan TYPE TARGET... [--ports SPEC] [--options JSON] [--time-limit S] [--json]",
 	  "run one scanner in the foreground, without the queue",
 	  "  --ports SPEC     ports to scan: 22,80,443 or 1-1024 or - (all) or top100 / top1000\n"
 	  "                   (default top1000)\n"
 	  "  --options JSON   scanner options as a JSON object; portscan and discovery take\n"
 	  "                   concurrency (512), timeout_ms (1000), retries (1), rate (0: none),\n"
-	  "                   banner (false), banner_ms (500), resolve_ms (3000)\n"
+	  "                   banner (false), banner_ms (500), resolve_ms (3000); portscan\n"
+	  "                   also detect (false) and detect_ms (3000); tls takes\n"
+	  "                   concurrency (32), timeout_ms (3000), expiry_days (30), starttls\n"
+	  "  --time-limit S   the scan's time limit, which tool profiles pace themselves by\n"
 	  "  --json           print the child protocol (JSON lines) instead of text\n"
 	  "TARGET: an address, a CIDR block (10.0.0.0/30), a range (192.0.2.1-20) or a\n"
 	  "hostname; only targets in [scope] allow (default: loopback) are scanned.\n"
-	  "TYPE: portscan, discovery, or a tool profile of the configuration (vuln runs\n"
-	  "nuclei, nmap runs nmap -sV).  Types named test-* exist only to test the worker.\n" },
-	{ "findings", cmd_findings, "findings ID [--json] [--limit N]",
+	  "TYPE: portscan, discovery, tls, or a tool profile of the configuration (vuln\n"
+	  "runs nmap's vuln and safe scripts, nuclei runs nuclei, nmap runs nmap -sV).\n"
+	  "Types named test-* exist only to test the worker.\n" },
+	{ "findings", cmd_findings, "findings ID [--json] [--limit N] [--min-severity S]",
 	  "print the findings of one scan",
-	  "  --json      print a JSON array\n"
-	  "  --limit N   at most N findings (default 10000)\n" },
+	  "  --json             print a JSON array (\"cve\" lifted from detail.cve)\n"
+	  "  --limit N          at most N findings (default 10000)\n"
+	  "  --min-severity S   only severity S or above: info, low, medium, high, critical\n" },
 	{ "worker", cmd_worker, "worker [--concurrency N] [--name NAME] [--once] [--max-scans N]",
 	  "run one worker process: claim scans and run each in a supervised child",
 	  "  --concurrency N   scans run at once (default [serve] concurrency)\n"

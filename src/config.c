@@ -71,7 +71,13 @@ static const char *const strkeys[][2] = {
 static const struct {
 	const char *type, *parser, *argv;
 } default_profiles[] = {
-	{ "vuln", "nuclei-jsonl", "nuclei -jsonl -silent -disable-update-check -l {targets_file}" },
+	/* nmap's NSE scripts in both the vuln and the safe category (no DoS,
+	 * no exploit); "(vuln)and(safe)" needs no space, so no quoting.  -sV
+	 * at light intensity names TLS-wrapped and odd-port services for the
+	 * scripts' port rules; every script and host is bounded in time. */
+	{ "vuln", "nmap-xml", "nmap -Pn -n -sV --version-light --script (vuln)and(safe) "
+			      "--script-timeout 120s --host-timeout {host_timeout} -oX - -p {ports} {targets}" },
+	{ "nuclei", "nuclei-jsonl", "nuclei -jsonl -silent -disable-update-check -l {targets_file}" },
 	{ "nmap", "nmap-xml", "nmap -sV -Pn -n -oX - -p {ports} {targets}" },
 };
 

@@ -349,7 +349,7 @@ static void start_child(struct worker *w, struct job *j)
 	const char *opts = j->scan.options && *j->scan.options ? j->scan.options : "{}";
 	json_t *targets = json_loads(j->scan.targets ? j->scan.targets : "[]", 0, NULL);
 	size_t n = json_is_array(targets) ? json_array_size(targets) : 0, k = 0;
-	char **argv = NULL, err[256];
+	char **argv = NULL, err[256], limit[16];
 	struct spawn_opts so = { 0 };
 	int exec_errno = 0;
 
@@ -357,7 +357,7 @@ static void start_child(struct worker *w, struct job *j)
 		set_finish(j, FIN_FAIL, "no_targets", "the scan has no targets", NULL);
 		goto out;
 	}
-	argv = calloc(n + 8, sizeof *argv);
+	argv = calloc(n + 10, sizeof *argv);
 	if (!argv) {
 		set_finish(j, FIN_FAIL, "spawn_failed", "the scanner could not be started",
 			   "out of memory");
@@ -376,6 +376,12 @@ static void start_child(struct worker *w, struct job *j)
 	argv[k++] = "--json";
 	argv[k++] = "--options";
 	argv[k++] = (char *)opts;
+	/* So a tool profile can bound itself within the limit (nmap --host-timeout). */
+	if (j->scan.time_limit_s > 0) {
+		snprintf(limit, sizeof limit, "%d", j->scan.time_limit_s);
+		argv[k++] = "--time-limit";
+		argv[k++] = limit;
+	}
 	argv[k++] = "--";
 	for (size_t i = 0; i < n; i++) {
 		const char *t = json_string_value(json_array_get(targets, i));

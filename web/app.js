@@ -225,13 +225,24 @@ async function loadFindings(id) {
     if (!data.next_cursor) break;
     after = data.next_cursor;
   }
+  // Most severe first; within a severity, in the order they were found.
+  all.sort((a, b) => sevRank(b.severity) - sevRank(a.severity) || a.id - b.id);
   $('findings-count').textContent = '(' + all.length + ')';
   $('findings-empty').hidden = all.length > 0;
-  $('findings-body').replaceChildren(...all.map((f) => el('tr', { class: 'finding' },
+  $('findings-body').replaceChildren(...all.map((f) => el('tr',
+    { class: 'finding', 'data-severity': f.severity || 'info' },
     el('td', { text: f.kind }), el('td', { text: f.target || '' }),
     el('td', { text: f.port ? f.port + '/' + (f.proto || 'tcp') : '' }),
-    el('td', { text: f.service || '' }), el('td', { text: f.severity || '' }),
-    el('td', { text: f.title || '' }))));
+    el('td', { text: f.service || '' }), el('td', {}, sevBadge(f.severity)),
+    el('td', { text: f.title || '' },
+      ...(f.cve || []).map((c) => el('span', { class: 'cve', text: c }))))));
+}
+
+const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'];
+function sevRank(s) { return Math.max(0, SEVERITIES.indexOf(s)); }
+function sevBadge(s) {
+  const level = SEVERITIES[sevRank(s)];
+  return el('span', { class: 'badge sev sev-' + level, 'data-severity': level, text: level });
 }
 
 async function act(what) {

@@ -21,10 +21,12 @@
 #include "api/ui.h"
 #include "auth.h"
 #include "config.h"
+#include "findings.h"
 #include "log.h"
 #include "metrics.h"
 #include "num.h"
 #include "scan.h"
+#include "scanner.h"
 #include "store/store.h"
 #include "submit.h"
 
@@ -497,10 +499,10 @@ static enum MHD_Result h_get(struct req *r)
 
 static enum MHD_Result h_findings(struct req *r)
 {
-	const char *after = query(r, "after"), *lim = query(r, "limit");
+	const char *after = query(r, "after"), *lim = query(r, "limit"), *sev = query(r, "severity");
 	struct finding *fs = NULL;
-	int64_t id, after_id = 0;
-	int limit = API_LIST_DEFAULT * 4, rc;
+	int64_t id, after_id = 0, next = 0;
+	int limit = API_LIST_DEFAULT * 4, rc, min_rank = 0;
 	long long v;
 	size_t n = 0;
 	enum MHD_Result ret;
@@ -519,17 +521,20 @@ static enum MHD_Result h_findings(struct req *r)
 				       STORE_LIST_MAX);
 		limit = (int)v;
 	}
-	rc = store_findings(r->s, id, after_id, limit, &fs, &n);
+	/* ?severity=high: high and above (the filter pages through the store). */
+	if (sev && (min_rank = scanner_severity_rank(sev)) < 0)
+		return reply_problem(r, 400, "invalid_query",
+				     "severity must be info, low, medium, high or critical");
+	rc = findings_read(r->s, id, after_id, limit, min_rank, &fs, &n, &next);
 	if (rc == STORE_NOT_FOUND)
 		return reply_problem(r, 404, "not_found", "no scan %lld", (long long)id);
 	if (rc != STORE_OK)
 		return reply_store_problem(r, "findings");
 	a = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, finding_to_json(&fs[i]));
+		json_array_append_new(a, findings_to_json(&fs[i]));
 	o = json_pack("{so}", "findings", a);
-	json_object_set_new(o, "next_cursor", n == (size_t)limit ? json_integer(fs[n - 1].id)
-			    : json_null());
+	json_object_set_new(o, "next_cursor", next ? json_integer(next) : json_null());
 	finding_array_free(fs, n);
 	return reply_json(r, 200, o, NULL, NULL);
 }

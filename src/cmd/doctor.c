@@ -50,7 +50,7 @@ static void check(struct report *r, enum verdict v, const char *name, const char
 		json_array_append_new(r->checks, json_pack("{ssssss}", "check", name,
 							   "status", names[v], "detail", msg));
 	else
-		printf("%-5s %-15s %s\n", names[v], name, msg);
+		printf("%-5s %-17s %s\n", names[v], name, msg);
 }
 
 static void check_workers(struct report *r, struct store *s, const struct queue_status *q)
@@ -100,7 +100,7 @@ int cmd_doctor(int argc, char **argv, struct cli *cli)
 	struct store_counters cnt;
 	struct stuck_scan *st = NULL;
 	struct store *s;
-	char err[512];
+	char err[512], runnable[512];
 	int64_t stuck = 0;
 	size_t n = 0;
 	int c, ver;
@@ -162,14 +162,20 @@ int cmd_doctor(int argc, char **argv, struct cli *cli)
 		check(&r, OK, "scans.fenced", "%lld late writes rejected, %lld lease recoveries so far",
 		      (long long)cnt.fenced_writes, (long long)cnt.lease_recoveries);
 profiles:
+	runnable[0] = '\0';
 	for (int i = 0; i < config.nprofiles; i++) {
 		const struct config_profile *p = &config.profiles[i];
-		if (p->argc && profile_tool_exists(p->argv[0]))
+		if (p->argc && profile_tool_exists(p->argv[0])) {
 			check(&r, OK, "profiles.tools", "%s: %s found", p->type, p->argv[0]);
-		else
+			snprintf(runnable + strlen(runnable), sizeof runnable - strlen(runnable), "%s%s",
+				 runnable[0] ? ", " : "", p->type);
+		} else {
 			check(&r, WARN, "profiles.tools", "%s: %s is not installed; scans of this type "
 			      "fail with tool_missing", p->type, p->argc ? p->argv[0] : "(no argv)");
+		}
 	}
+	check(&r, runnable[0] ? OK : WARN, "profiles.runnable", "%s",
+	      runnable[0] ? runnable : "no tool profile can run on this host");
 	store_close(s);
 report:
 	if (r.json) {

@@ -1,13 +1,16 @@
 /*
- * findings.c — `scanq findings ID [--json] [--limit N]`: the results of one
- * scan, oldest first, read page by page from the store (never the whole
- * table at once).  A scan without findings prints nothing (or []).
+ * findings.c — `scanq findings ID [--json] [--limit N] [--min-severity S]`:
+ * the results of one scan, oldest first, read page by page from the store
+ * (never the whole table at once), only those of severity S or above when
+ * asked.  A scan without (such) findings prints nothing (or []).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "cli.h"
+#include "findings.h"
 #include "num.h"
+#include "scanner.h"
 #include "cmd/cmd.h"
 #include "store/store.h"
 
@@ -29,13 +32,14 @@ int cmd_findings(int argc, char **argv, struct cli *cli)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "min-severity", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct store *s = NULL;
 	struct scan sc = { 0 };
 	long long limit = FINDINGS_DEFAULT_LIMIT, shown = 0;
 	int64_t id, after = 0;
-	int c, json = 0, rc = CLI_FAIL, src;
+	int c, json = 0, rc = CLI_FAIL, src, min_rank = 0;
 	json_t *arr = NULL;
 
 	optind = 1;
@@ -47,6 +51,11 @@ int cmd_findings(int argc, char **argv, struct cli *cli)
 		case 'l':
 			if (num_parse(optarg, 1, FINDINGS_MAX_LIMIT, &limit) < 0)
 				return cli_usage("findings", "--limit must be 1..%d", FINDINGS_MAX_LIMIT);
+			break;
+		case 's':
+			min_rank = scanner_severity_rank(optarg);
+			if (min_rank < 0)
+				return cli_usage("findings", "--min-severity must be info, low, medium, high or critical");
 			break;
 		default:
 			return cli_bad_option("findings", argv, c);
@@ -73,24 +82,24 @@ int cmd_findings(int argc, char **argv, struct cli *cli)
 		struct finding *f = NULL;
 		size_t n = 0;
 		int page = limit - shown > STORE_LIST_MAX ? STORE_LIST_MAX : (int)(limit - shown);
+		int64_t next = 0;
 
-		src = store_findings(s, id, after, page, &f, &n);
+		src = findings_read(s, id, after, page, min_rank, &f, &n, &next);
 		if (src != STORE_OK) {
 			cli_error("%s", store_error(s));
-			finding_array_free(f, n);
 			goto out;
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (json)
-				json_array_append_new(arr, finding_to_json(&f[i]));
+				json_array_append_new(arr, findings_to_json(&f[i]));
 			else
 				print_human(&f[i]);
-			after = f[i].id;
 		}
 		shown += (long long)n;
 		finding_array_free(f, n);
-		if ((int)n < page)
+		if (!next)
 			break;
+		after = next;
 	}
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2));

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "clock.h"
+#include "detect.h"
 #include "ports.h"
 #include "portscan.h"
 #include "resolve.h"
@@ -616,6 +617,9 @@ struct run {
 	struct scanctx *ctx;
 	const struct resolve_hostset *hs;
 	size_t total, done;
+	int detect;			/* 1: open ports wait in jobs for detection */
+	struct detect_job *jobs;
+	size_t njobs, capjobs;
 };
 
 /* Banners are shown to people and stored as JSON text: keep printable
@@ -631,32 +635,84 @@ static json_t *clean_banner(const char *b, size_t n)
 	return json_string(out);
 }
 
-static void on_hit(void *arg, const struct portscan_hit *h)
+/* Reports one open port; `d` (may be NULL) is what detection found. */
+static void report_open(struct run *r, const struct resolve_host *host, int port, const char *banner,
+			size_t blen, const struct detect_result *d)
 {
-	struct run *r = arg;
-	const struct resolve_host *host = &r->hs->hosts[h->host];
-	char addr[64], title[128];
-	struct servent *se;
-	json_t *f;
+	char addr[64], title[256];
+	struct servent *se = getservbyport(htons((unsigned short)port), "tcp");
+	const char *svc = d && d->service[0] ? d->service : se ? se->s_name : NULL;
+	json_t *f, *detail;
 
-	r->done++;
-	scanner_progress(r->ctx, (double)r->done / (double)r->total);
-	if (h->state != PORTSCAN_OPEN)
-		return;
 	targets_addr_str(&host->addr, addr, sizeof addr);
-	se = getservbyport(htons((unsigned short)h->port), "tcp");
-	snprintf(title, sizeof title, "open port %d/tcp%s%s", h->port, se ? " " : "", se ? se->s_name : "");
+	snprintf(title, sizeof title, "open port %d/tcp%s%s%s%s%s%s%s", port, svc ? " " : "", svc ? svc : "",
+		 d && d->product[0] ? " (" : "", d ? d->product : "", d && d->version[0] ? " " : "",
+		 d ? d->version : "", d && d->product[0] ? ")" : "");
 	f = json_pack("{sssssiss ss ss s{ssss}}", "kind", "open_port",
-		      "target", host->name ? host->name : addr, "port", h->port, "proto", "tcp",
+		      "target", host->name ? host->name : addr, "port", port, "proto", "tcp",
 		      "severity", "info", "title", title,
 		      "detail", "state", "open", "address", addr);
 	if (!f)
 		return;
-	json_object_set_new(f, "service", se ? json_string(se->s_name) : json_null());
-	if (h->banner)
-		json_object_set_new(f, "banner", clean_banner(h->banner, h->banner_len));
+	json_object_set_new(f, "service", svc ? json_string(svc) : json_null());
+	if (banner)
+		json_object_set_new(f, "banner", clean_banner(banner, blen));
+	detail = json_object_get(f, "detail");
+	if (d && d->method) {
+		json_object_set_new(f, "product", json_string(d->product));
+		json_object_set_new(f, "version", json_string(d->version));
+		json_object_set_new(detail, "product", json_string(d->product));
+		json_object_set_new(detail, "version", json_string(d->version));
+		json_object_set_new(detail, "detected_by", json_string(d->method));
+		if (d->extra[0])
+			json_object_set_new(detail, "extrainfo", json_string(d->extra));
+		if (d->http_status)
+			json_object_set_new(detail, "http_status", json_integer(d->http_status));
+		if (d->title[0])
+			json_object_set_new(detail, "http_title", json_string(d->title));
+		if (d->tls_version[0])
+			json_object_set_new(detail, "tls", json_string(d->tls_version));
+	}
 	scanner_finding(r->ctx, f);
 	json_decref(f);
+}
+
+static void on_hit(void *arg, const struct portscan_hit *h)
+{
+	struct run *r = arg;
+	const struct resolve_host *host = &r->hs->hosts[h->host];
+
+	r->done++;
+	scanner_progress(r->ctx, (double)r->done / (double)(r->detect ? r->total * 2 : r->total));
+	if (h->state != PORTSCAN_OPEN)
+		return;
+	if (!r->detect) {
+		report_open(r, host, h->port, h->banner, h->banner_len, NULL);
+		return;
+	}
+	/* Detection comes after the scan: keep the port (and its banner). */
+	if (r->njobs == r->capjobs) {
+		size_t cap = r->capjobs ? r->capjobs * 2 : 64;
+		struct detect_job *grown = realloc(r->jobs, cap * sizeof *grown);
+
+		if (!grown) {
+			report_open(r, host, h->port, h->banner, h->banner_len, NULL);
+			return;
+		}
+		r->jobs = grown;
+		r->capjobs = cap;
+	}
+	r->jobs[r->njobs] = (struct detect_job){ .addr = host->addr, .name = host->name, .port = h->port };
+	if (h->banner) {
+		char *copy = malloc(h->banner_len);
+
+		if (copy) {
+			memcpy(copy, h->banner, h->banner_len);
+			r->jobs[r->njobs].banner = copy;
+			r->jobs[r->njobs].banner_len = h->banner_len;
+		}
+	}
+	r->njobs++;
 }
 
 int portscan_run(struct scanctx *ctx)
@@ -671,10 +727,20 @@ int portscan_run(struct scanctx *ctx)
 	char err[256];
 	json_t *summary;
 	struct run r = { .ctx = ctx, .hs = &hs };
+	json_t *dv = json_object_get(ctx->options, "detect"), *dms = json_object_get(ctx->options, "detect_ms");
+	int detect_ms = 3000;
+	double t0 = clock_mono_s();
 
 	portscan_opts_default(&o);
 	if (portscan_opts_from_json(&o, ctx->options, err, sizeof err) < 0)
 		return scanner_error(ctx, "invalid_options", "%s", err);
+	if (dv && !json_is_boolean(dv))
+		return scanner_error(ctx, "invalid_options", "option detect must be true or false");
+	if (dms && (!json_is_integer(dms) || json_integer_value(dms) < 100 || json_integer_value(dms) > 60000))
+		return scanner_error(ctx, "invalid_options", "option detect_ms must be an integer in 100..60000");
+	r.detect = json_is_true(dv);
+	if (dms)
+		detect_ms = (int)json_integer_value(dms);
 	ps = malloc(sizeof *ps);
 	if (!ps)
 		return scanner_error(ctx, "internal", "out of memory");
@@ -700,16 +766,39 @@ int portscan_run(struct scanctx *ctx)
 		rc = scanner_error(ctx, "scanner_error", "port scan failed: %s", err);
 		goto out;
 	}
+	if (r.detect) {
+		/* Within the scan's time: no port is started after two thirds of
+		 * its limit (the worker's soft limit is at five sixths). */
+		double deadline = ctx->time_limit_s > 0 ? t0 + ctx->time_limit_s * 2.0 / 3.0 : 0;
+
+		if (detect_all(r.jobs, r.njobs, 32, detect_ms, o.rate, deadline) < 0) {
+			rc = scanner_error(ctx, "scanner_error", "service detection could not start");
+			goto out;
+		}
+		for (size_t i = 0; i < r.njobs; i++) {
+			const struct resolve_host *host = NULL;
+
+			for (size_t h = 0; h < hs.n && !host; h++)
+				if (memcmp(&hs.hosts[h].addr, &r.jobs[i].addr, sizeof r.jobs[i].addr) == 0)
+					host = &hs.hosts[h];
+			report_open(&r, host, r.jobs[i].port, r.jobs[i].banner, r.jobs[i].banner_len, &r.jobs[i].r);
+		}
+	}
 	scanner_progress(ctx, 1);
 	summary = json_pack("{sIsisIsIsIsIsIsIsf}", "hosts", (json_int_t)hs.n, "ports", nports,
 			    "open", (json_int_t)st.open, "closed", (json_int_t)st.closed,
 			    "filtered", (json_int_t)st.filtered, "skipped", (json_int_t)hs.skipped,
 			    "unresolved", (json_int_t)hs.unresolved,
 			    "attempts", (json_int_t)st.attempts, "elapsed_s", st.elapsed_s);
+	if (r.detect)
+		json_object_set_new(summary, "detect_s", json_real(clock_mono_s() - t0 - st.elapsed_s));
 	scanner_summary(ctx, summary);
 	json_decref(summary);
 	rc = 0;
 out:
+	for (size_t i = 0; i < r.njobs; i++)
+		free((char *)r.jobs[i].banner);
+	free(r.jobs);
 	resolve_hostset_release(&hs);
 	free(addrs);
 	free(ports);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,6 +29,9 @@
 #include "scanner.h"
 #include "targets.h"
 
+#define NMAP_EVIDENCE_MAX 2048	/* bytes of a script's output kept (cut beyond) */
+#define NMAP_IDS_MAX 32		/* ids, refs and scripts kept per finding */
+
 void profile_argv_free(char **argv)
 {
 	if (!argv)
@@ -37,24 +41,24 @@ void profile_argv_free(char **argv)
 	free(argv);
 }
 
-/* Replaces every "{ports}" inside `word` by `ports`.  Returns a new string
- * or NULL without memory. */
-static char *subst_ports(const char *word, const char *ports)
+/* Replaces every `key` ("{ports}") inside `word` by `value`.  Returns a
+ * new string or NULL without memory. */
+static char *subst(const char *word, const char *key, const char *value)
 {
-	size_t n = 0, len = strlen(word), plen = ports ? strlen(ports) : 0;
+	size_t n = 0, len = strlen(word), klen = strlen(key), vlen = value ? strlen(value) : 0;
 	const char *p;
 	char *out, *o;
 
-	for (p = word; (p = strstr(p, "{ports}")); p += 7)
+	for (p = word; (p = strstr(p, key)); p += klen)
 		n++;
-	out = malloc(len + n * plen + 1);
+	out = malloc(len + n * vlen + 1);
 	if (!out)
 		return NULL;
 	for (o = out, p = word; *p;) {
-		if (strncmp(p, "{ports}", 7) == 0) {
-			memcpy(o, ports, plen);
-			o += plen;
-			p += 7;
+		if (strncmp(p, key, klen) == 0) {
+			memcpy(o, value, vlen);
+			o += vlen;
+			p += klen;
 		} else {
 			*o++ = *p++;
 		}
@@ -64,8 +68,11 @@ static char *subst_ports(const char *word, const char *ports)
 }
 
 char **profile_build_argv(const struct config_profile *p, char *const *targets, int ntargets,
-			  const char *ports, const char *targets_file, char *err, size_t errlen)
+			  const char *ports, const char *targets_file, int host_timeout_s,
+			  char *err, size_t errlen)
 {
+	char timeout[24];
+
 	size_t cap = (size_t)p->argc + (size_t)(ntargets > 0 ? ntargets : 0) + 1, n = 0;
 	char **argv;
 
@@ -110,7 +117,13 @@ char **profile_build_argv(const struct config_profile *p, char *const *targets, 
 			snprintf(err, errlen, "profile '%s' needs ports", p->type);
 			goto fail;
 		}
-		if (!(argv[n++] = subst_ports(w, ports)))
+		snprintf(timeout, sizeof timeout, "%ds", host_timeout_s > 0 ? host_timeout_s : 1);
+		if (strstr(w, "{host_timeout}")) {
+			if (!(argv[n++] = subst(w, "{host_timeout}", timeout)))
+				goto nomem;
+			continue;
+		}
+		if (!(argv[n++] = subst(w, "{ports}", ports)))
 			goto nomem;
 	}
 	argv[n] = NULL;
@@ -166,6 +179,144 @@ static xmlNode *child(xmlNode *n, const char *name)
 	return NULL;
 }
 
+/* The text of an element (its content, cut at len - 1 bytes), or "". */
+static const char *text(xmlNode *n, char *buf, size_t len)
+{
+	xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
+
+	snprintf(buf, len, "%s", v ? (const char *)v : "");
+	xmlFree(v);
+	return buf;
+}
+
+/* The child <elem key="key"> or <table key="key"> of a script table. */
+static xmlNode *keyed(xmlNode *n, const char *tag, const char *key)
+{
+	char k[64];
+
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, tag) == 0
+		    && attr(c, "key", k, sizeof k) && strcmp(k, key) == 0)
+			return c;
+	return NULL;
+}
+
+/* The <elem> texts of a table as a JSON array, at most `max` of them. */
+static json_t *elems(xmlNode *table, int max)
+{
+	json_t *a = json_array();
+	char buf[512];
+
+	for (xmlNode *c = table ? table->children : NULL; c && max > 0; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "elem") == 0) {
+			json_array_append_new(a, json_string(text(c, buf, sizeof buf)));
+			max--;
+		}
+	return a;
+}
+
+/*
+ * The severity of one vulnerability table: nmap's own risk_factor when the
+ * script gives one, else its CVSS score, else the state (VULNERABLE is
+ * medium, LIKELY VULNERABLE low) — nmap's vulns library has no severity of
+ * its own, and medium is what an unrated confirmed weakness deserves.
+ */
+static const char *vuln_severity(xmlNode *vt, const char *state)
+{
+	char buf[64];
+	xmlNode *scores = keyed(vt, "table", "scores");
+	double cvss = -1;
+
+	if (text(keyed(vt, "elem", "risk_factor"), buf, sizeof buf)[0]) {
+		if (strcasecmp(buf, "critical") == 0)
+			return "critical";
+		if (strcasecmp(buf, "high") == 0)
+			return "high";
+		if (strcasecmp(buf, "medium") == 0)
+			return "medium";
+		if (strcasecmp(buf, "low") == 0)
+			return "low";
+	}
+	for (xmlNode *c = scores ? scores->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "elem") == 0) {
+			char *end;
+			double v = strtod(text(c, buf, sizeof buf), &end);
+
+			if (end != buf && v >= 0 && v <= 10 && v > cvss)
+				cvss = v;
+		}
+	if (cvss >= 9)
+		return "critical";
+	if (cvss >= 7)
+		return "high";
+	if (cvss >= 4)
+		return "medium";
+	if (cvss > 0)
+		return "low";
+	return strncmp(state, "LIKELY", 6) == 0 ? "low" : "medium";
+}
+
+/*
+ * One <script> of a port (port > 0) or of a host (port 0).  Scripts that
+ * use nmap's vulns library write one <table> per vulnerability with elems
+ * title and state and a table ids ("CVE:CVE-2014-3566", "BID:70574"); each
+ * in state VULNERABLE or LIKELY VULNERABLE becomes a "vuln" finding.
+ * Returns how many it reported.
+ */
+static long nmap_script(struct scanctx *ctx, xmlNode *script, const char *target, const char *addr,
+			long port, const char *proto, const char *svc)
+{
+	char id[128], out[NMAP_EVIDENCE_MAX], state[64], vtitle[256], title[400], buf[128];
+	long n = 0;
+
+	if (!attr(script, "id", id, sizeof id))
+		return 0;
+	if (!attr(script, "output", out, sizeof out))
+		out[0] = '\0';
+	for (xmlNode *vt = script->children; vt; vt = vt->next) {
+		xmlNode *ids;
+		json_t *cve, *other, *detail, *f;
+
+		if (vt->type != XML_ELEMENT_NODE || strcmp((const char *)vt->name, "table") != 0)
+			continue;
+		text(keyed(vt, "elem", "state"), state, sizeof state);
+		if (strncmp(state, "VULNERABLE", 10) != 0 && strncmp(state, "LIKELY VULNERABLE", 17) != 0)
+			continue;
+		text(keyed(vt, "elem", "title"), vtitle, sizeof vtitle);
+		cve = json_array();
+		other = json_array();
+		ids = keyed(vt, "table", "ids");
+		for (xmlNode *c = ids ? ids->children : NULL; c; c = c->next) {
+			if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "elem") != 0)
+				continue;
+			text(c, buf, sizeof buf);
+			if (strncmp(buf, "CVE:", 4) == 0 && json_array_size(cve) < NMAP_IDS_MAX)
+				json_array_append_new(cve, json_string(buf + 4));
+			else if (buf[0] && json_array_size(other) < NMAP_IDS_MAX)
+				json_array_append_new(other, json_string(buf));
+		}
+		snprintf(title, sizeof title, "%s (%s)", vtitle[0] ? vtitle : id, id);
+		detail = json_pack("{sssssosososo}", "script", id, "state", state, "cve", cve,
+				   "ids", other, "refs", elems(keyed(vt, "table", "refs"), NMAP_IDS_MAX),
+				   "description", elems(keyed(vt, "table", "description"), 4));
+		if (!detail)
+			continue;
+		json_object_set_new(detail, "address", json_string(addr));
+		if (out[0])
+			json_object_set_new(detail, "evidence", json_string(out));
+		f = json_pack("{sssssIssssssso}", "kind", "vuln", "target", target, "port", (json_int_t)port,
+			      "proto", proto, "severity", vuln_severity(vt, state), "title", title,
+			      "detail", detail);
+		if (!f)
+			continue;
+		json_object_set_new(f, "service", svc && svc[0] ? json_string(svc) : json_null());
+		scanner_finding(ctx, f);
+		json_decref(f);
+		n++;
+	}
+	return n;
+}
+
 static void nmap_port(struct scanctx *ctx, xmlNode *port, const char *addr, const char *hostname,
 		      long *count)
 {
@@ -174,7 +325,7 @@ static void nmap_port(struct scanctx *ctx, xmlNode *port, const char *addr, cons
 	xmlNode *st = child(port, "state"), *sv = child(port, "service");
 	long num;
 	char *end;
-	json_t *f, *detail;
+	json_t *f, *detail, *scripts;
 
 	if (!attr(port, "protocol", proto, sizeof proto) || !attr(port, "portid", portid, sizeof portid)
 	    || !st || !attr(st, "state", state, sizeof state) || strcmp(state, "open") != 0)
@@ -202,6 +353,26 @@ static void nmap_port(struct scanctx *ctx, xmlNode *port, const char *addr, cons
 		json_object_set_new(detail, "version", json_string(version));
 	if (extra[0])
 		json_object_set_new(detail, "extrainfo", json_string(extra));
+	/* Scripts that are not vulnerabilities (or not vulnerable) stay with
+	 * the port: their output, capped, under detail.scripts. */
+	scripts = json_object();
+	for (xmlNode *c = port->children; c; c = c->next) {
+		char id[128], out[NMAP_EVIDENCE_MAX];
+		long vulns;
+
+		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "script") != 0)
+			continue;
+		if ((vulns = nmap_script(ctx, c, hostname ? hostname : addr, addr, num, proto, svc)) > 0) {
+			*count += vulns;
+			continue;
+		}
+		if (attr(c, "id", id, sizeof id) && attr(c, "output", out, sizeof out)
+		    && json_object_size(scripts) < NMAP_IDS_MAX)
+			json_object_set_new(scripts, id, json_string(out));
+	}
+	if (json_object_size(scripts))
+		json_object_set(detail, "scripts", scripts);
+	json_decref(scripts);
 	f = json_pack("{sssssIssssssso}", "kind", "open_port", "target", hostname ? hostname : addr,
 		      "port", (json_int_t)num, "proto", proto, "severity", "info", "title", title,
 		      "detail", detail);
@@ -238,7 +409,8 @@ static int parse_nmap(struct scanctx *ctx, const char *out, size_t len, long *co
 	}
 	for (xmlNode *h = root->children; h; h = h->next) {
 		char addr[64] = "", name[256], *hostname = NULL;
-		xmlNode *names = child(h, "hostnames"), *ports = child(h, "ports");
+		xmlNode *names = child(h, "hostnames"), *ports = child(h, "ports"),
+			*hs = child(h, "hostscript");
 
 		if (h->type != XML_ELEMENT_NODE || strcmp((const char *)h->name, "host") != 0)
 			continue;
@@ -256,6 +428,10 @@ static int parse_nmap(struct scanctx *ctx, const char *out, size_t len, long *co
 		for (xmlNode *p = ports ? ports->children : NULL; p; p = p->next)
 			if (p->type == XML_ELEMENT_NODE && strcmp((const char *)p->name, "port") == 0)
 				nmap_port(ctx, p, addr, hostname, count);
+		/* Host scripts (smb-vuln-*, ...) belong to no port. */
+		for (xmlNode *c = hs ? hs->children : NULL; c; c = c->next)
+			if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "script") == 0)
+				*count += nmap_script(ctx, c, hostname ? hostname : addr, addr, 0, "tcp", NULL);
 	}
 	xmlFreeDoc(doc);
 	return 0;
@@ -514,7 +690,7 @@ int profile_run(struct scanctx *ctx, const struct config_profile *p)
 	char **list = NULL, **argv = NULL, *ports = NULL, *out = NULL, err[320], tfile[600] = "";
 	const char *spec = json_string_value(json_object_get(ctx->options, "ports"));
 	size_t outlen = 0, cap = (size_t)config.output_limit_kb * 1024;
-	int nlist = 0, lcap = PROFILE_ARGV_MAX - CONFIG_ARGV_MAX, rc, status;
+	int nlist = 0, lcap = PROFILE_ARGV_MAX - CONFIG_ARGV_MAX, rc, status, limit;
 	long count = 0;
 	json_t *summary;
 
@@ -564,17 +740,17 @@ int profile_run(struct scanctx *ctx, const struct config_profile *p)
 			}
 		}
 	}
-	if (nlist == 0) {
-		rc = scanner_error(ctx, "no_targets", "every target was skipped (out of scope or unresolved)");
-		goto out;
-	}
 	for (int i = 0; i < p->argc; i++)
 		if (strcmp(p->argv[i], "{targets_file}") == 0 && !tfile[0]
 		    && write_targets(tfile, sizeof tfile, list, nlist, err, sizeof err) < 0) {
 			rc = scanner_error(ctx, "internal", "%s", err);
 			goto out;
 		}
-	argv = profile_build_argv(p, list, nlist, ports, tfile[0] ? tfile : NULL, err, sizeof err);
+	/* Two thirds of the scan's limit per host: nmap then reports what it
+	 * has before the worker's soft limit (five sixths) stops it. */
+	limit = ctx->time_limit_s > 0 ? ctx->time_limit_s : config.hard_time_limit_s;
+	argv = profile_build_argv(p, list, nlist, ports, tfile[0] ? tfile : NULL,
+				  limit * 2 / 3 > 10 ? limit * 2 / 3 : 10, err, sizeof err);
 	if (!argv) {
 		rc = scanner_error(ctx, "invalid_target", "%s", err);
 		goto out;

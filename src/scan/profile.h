@@ -31,11 +31,13 @@ struct scanctx;
  * targets (one element each), {targets_file} by `targets_file` (NULL: an
  * error if the template uses it) and {ports} by the port spec (the
  * template supplies any "-p" before it; inside a word, "--ports={ports}",
- * it is substituted in place).  Returns a NULL-terminated array (free with
+ * it is substituted in place) and {host_timeout} by host_timeout_s as
+ * "<N>s" (nmap's --host-timeout syntax).  Returns a NULL-terminated array (free with
  * profile_argv_free()), or NULL with a reason in err.
  */
 char **profile_build_argv(const struct config_profile *p, char *const *targets, int ntargets,
-			  const char *ports, const char *targets_file, char *err, size_t errlen);
+			  const char *ports, const char *targets_file, int host_timeout_s,
+			  char *err, size_t errlen);
 
 /* Frees an argv from profile_build_argv(); NULL is a no-op. */
 void profile_argv_free(char **argv);

@@ -244,6 +244,14 @@ int resolve_hosts(struct scanctx *ctx, struct resolve_hostset *hs)
 				   config.max_targets);
 		goto out;
 	}
+	/* Nothing left to touch: a scan that scanned nothing has not
+	 * completed, whatever its type (docs/SCANNERS.md, "Follow the facts"). */
+	if (hs->n == 0) {
+		rc = scanner_error(ctx, "no_targets", "nothing to scan: every target was skipped "
+				   "(%ld addresses out of scope, %ld names unresolved)", hs->skipped,
+				   hs->unresolved);
+		goto out;
+	}
 	rc = 0;
 out:
 	free(names);

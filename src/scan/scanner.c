@@ -14,11 +14,13 @@
 #include "portscan.h"
 #include "scanner.h"
 #include "testscan.h"
+#include "tls.h"
 
 const struct scanner_type scanner_types[] = {
 	{ "portscan",   "TCP connect port scan (options: ports, concurrency, timeout_ms, retries, rate, banner)", 0, portscan_run },
 	{ "discovery",  "resolve names and find which hosts answer on common TCP ports", 0, discovery_run },
-	{ "test-ok",    "test type: finish at once with one finding", 1, testscan_ok },
+	{ "tls",        "TLS certificate, protocol and cipher checks (options: ports, expiry_days, starttls)", 0, tls_run },
+	{ "test-ok",    "test type: finish at once with one finding (or one per options.severities)", 1, testscan_ok },
 	{ "test-sleep", "test type: sleep options.seconds, reporting progress", 1, testscan_sleep },
 	{ "test-fail",  "test type: exit with options.exit (default 3)", 1, testscan_fail },
 	{ "test-alloc", "test type: allocate options.mb MiB and touch it", 1, testscan_alloc },
@@ -28,11 +30,23 @@ const struct scanner_type scanner_types[] = {
 	{ NULL, NULL, 0, NULL },
 };
 
+const char *const scanner_severity_names[SCANNER_SEVERITIES] = {
+	"info", "low", "medium", "high", "critical",
+};
+
+int scanner_severity_rank(const char *name)
+{
+	for (int i = 0; name && i < SCANNER_SEVERITIES; i++)
+		if (strcmp(name, scanner_severity_names[i]) == 0)
+			return i;
+	return -1;
+}
+
 /* Prints "error: WHAT'ARG'REST" and the usage line.  Returns 2. */
 static int usage(const char *what, const char *arg, const char *rest)
 {
 	fprintf(stderr, "error: %s%s%s\nusage: scanq scan TYPE TARGET... [--ports SPEC]"
-		" [--options JSON] [--json]\n", what, arg, rest);
+		" [--options JSON] [--time-limit S] [--json]\n", what, arg, rest);
 	return 2;
 }
 
@@ -42,6 +56,7 @@ int scanner_main(int argc, char **argv, int (*other)(struct scanctx *ctx))
 		{ "ports", required_argument, NULL, 'p' },
 		{ "options", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "time-limit", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scanctx ctx = { .out = stdout };
@@ -59,6 +74,15 @@ int scanner_main(int argc, char **argv, int (*other)(struct scanctx *ctx))
 		case 'p': ports = optarg; break;
 		case 'o': options = optarg; break;
 		case 'j': ctx.json = 1; break;
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 1 || v > 7 * 86400)
+				return usage("--time-limit '", optarg, "' is not 1..604800 seconds");
+			ctx.time_limit_s = (int)v;
+			break;
+		}
 		case ':': return usage("option '", argv[optind - 1], "' needs a value");
 		default: return usage("unknown option '", argv[optind - 1], "'");
 		}
@@ -127,6 +151,13 @@ void scanner_progress(struct scanctx *ctx, double done)
 
 void scanner_finding(struct scanctx *ctx, json_t *finding)
 {
+	int rank = scanner_severity_rank(json_string_value(json_object_get(finding, "severity")));
+
+	if (rank < 0) {
+		rank = 0;
+		json_object_set_new(finding, "severity", json_string("info"));
+	}
+	ctx->nseverity[rank]++;
 	ctx->nfindings++;
 	if (ctx->json) {
 		emit(ctx, "finding", finding);
@@ -147,9 +178,12 @@ void scanner_finding(struct scanctx *ctx, json_t *finding)
 
 void scanner_summary(struct scanctx *ctx, json_t *summary)
 {
-	json_t *s = json_deep_copy(summary);
+	json_t *s = json_deep_copy(summary), *sev = json_object();
 
+	for (int i = 0; i < SCANNER_SEVERITIES; i++)
+		json_object_set_new(sev, scanner_severity_names[i], json_integer(ctx->nseverity[i]));
 	json_object_set_new(s, "findings", json_integer(ctx->nfindings));
+	json_object_set_new(s, "severity", sev);
 	if (ctx->json) {
 		emit(ctx, "summary", s);
 	} else {

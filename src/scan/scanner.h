@@ -21,6 +21,14 @@
 #include <stdio.h>
 #include <jansson.h>
 
+/* Severities, lowest first: info, low, medium, high, critical. */
+#define SCANNER_SEVERITIES 5
+extern const char *const scanner_severity_names[SCANNER_SEVERITIES];
+
+/* The rank of a severity name (0 info .. 4 critical), or -1 if it is not
+ * one of the five. */
+int scanner_severity_rank(const char *name);
+
 struct scanctx {
 	const char *type;
 	char **targets;		/* as given, not yet expanded */
@@ -29,6 +37,8 @@ struct scanctx {
 	int json;		/* 1: child protocol; 0: human output */
 	FILE *out;		/* where events go (stdout) */
 	long nfindings;		/* counted by scanner_finding() */
+	long nseverity[SCANNER_SEVERITIES];	/* findings by severity rank */
+	int time_limit_s;	/* the scan's time limit (--time-limit), 0: unknown */
 };
 
 /* Reports progress (clamped to 0..1).  Rate-limited: at most one line per
@@ -36,10 +46,13 @@ struct scanctx {
 void scanner_progress(struct scanctx *ctx, double done);
 
 /* Reports one finding; `finding` is borrowed.  Keys: kind, target, port,
- * proto, service, severity, title, banner, detail (object). */
+ * proto, service, severity, title, banner, detail (object; CVE ids go in
+ * detail.cve, an array).  A missing or unknown severity is set to "info"
+ * in `finding` itself. */
 void scanner_finding(struct scanctx *ctx, json_t *finding);
 
-/* Reports the summary; `summary` is borrowed.  "findings" is added. */
+/* Reports the summary; `summary` is borrowed.  "findings" (the count)
+ * and "severity" ({"info":N, ..., "critical":N}) are added. */
 void scanner_summary(struct scanctx *ctx, json_t *summary);
 
 /* Reports an error with a code from the fixed list (see worker.h) and a
@@ -56,8 +69,9 @@ struct scanner_type {
 };
 
 /*
- * The `scan TYPE [--ports SPEC] [--options JSON] [--json] [--] TARGET...`
- * command line, shared by `scanq scan` and the lean `scanq-scan` binary
+ * The `scan TYPE [--ports SPEC] [--options JSON] [--time-limit S] [--json]
+ * [--] TARGET...` command line (--time-limit: the worker passes the scan's
+ * limit so a scanner can pace itself within it), shared by `scanq scan` and the lean `scanq-scan` binary
  * (argv[0] is the command's own name).  A type that is not built in goes
  * to `other` (tool profiles, in `scanq scan`); with other NULL it is
  * refused.  Returns the exit status: the scanner's, or 2 for a usage error.

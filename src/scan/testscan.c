@@ -28,16 +28,27 @@ static void nap(double seconds)
 
 int testscan_ok(struct scanctx *ctx)
 {
-	json_t *f = json_pack("{sssssisssssss{}}", "kind", "test", "target",
-			      ctx->ntargets ? ctx->targets[0] : "", "port", 0,
-			      "severity", "info", "title", "test finding", "proto", "tcp",
-			      "detail");
-	json_t *s = json_object();
+	json_t *sev = json_object_get(ctx->options, "severities"), *v, *s = json_object();
+	size_t i, n = json_is_array(sev) ? json_array_size(sev) : 0;
 
-	scanner_finding(ctx, f);
+	/* One finding, or one per entry of options.severities (at most 16),
+	 * each with that severity and a CVE id, for tests of what shows them. */
+	for (i = 0; i < (n ? n : 1) && i < 16; i++) {
+		const char *level = n && json_is_string(v = json_array_get(sev, i)) ? json_string_value(v) : "info";
+		char title[64];
+		json_t *f;
+
+		snprintf(title, sizeof title, n ? "test finding %zu (%.16s)" : "test finding", i + 1, level);
+		f = json_pack("{sssssisssssss{}}", "kind", "test", "target",
+			      ctx->ntargets ? ctx->targets[0] : "", "port", 0,
+			      "severity", level, "title", title, "proto", "tcp", "detail");
+		if (n)
+			json_object_set_new(json_object_get(f, "detail"), "cve", json_pack("[s]", "CVE-2014-3566"));
+		scanner_finding(ctx, f);
+		json_decref(f);
+	}
 	scanner_progress(ctx, 1);
 	scanner_summary(ctx, s);
-	json_decref(f);
 	json_decref(s);
 	return 0;
 }

@@ -531,6 +531,26 @@ static int running_row(struct store *s, int64_t id, int attempt, struct running 
 	return lost(s, id, attempt);
 }
 
+/*
+ * Begins a write transaction and reads the running row of (id, attempt).
+ * Returns STORE_OK with the transaction open; STORE_LOST with the refused
+ * write counted and committed; or an error with the transaction closed.
+ */
+static int begin_running(struct store *s, int64_t id, int attempt, struct running *r)
+{
+	int rc;
+
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	if ((rc = running_row(s, id, attempt, r)) == STORE_LOST) {
+		db_commit(s);
+		return lost(s, id, attempt);
+	}
+	if (rc != STORE_OK)
+		db_rollback(s);
+	return rc;
+}
+
 /* running -> pending, due after delay_ms; `forgive` gives the attempt back. */
 static int to_pending(struct store *s, int64_t id, int attempt, int64_t delay_ms, int forgive,
 		      const struct scan_failure *f)
@@ -610,15 +630,10 @@ static int fail(struct store *s, int64_t id, int attempt, const struct scan_fail
 	enum scan_status to;
 	int rc;
 
-	if ((rc = db_begin(s, 1)) != STORE_OK)
+	if ((rc = begin_running(s, id, attempt, &r)) != STORE_OK)
 		return rc;
-	if ((rc = running_row(s, id, attempt, &r)) == STORE_LOST) {
-		db_commit(s);		/* the count of the refused write */
-		return lost(s, id, attempt);
-	}
-	if (rc != STORE_OK
-	    || (rc = end_attempt(s, id, attempt, &r, f, store_backoff_ms(r.used, f->backoff_base_ms),
-				 &to)) != STORE_OK)
+	if ((rc = end_attempt(s, id, attempt, &r, f, store_backoff_ms(r.used, f->backoff_base_ms),
+			      &to)) != STORE_OK)
 		return abort_tx(s, rc);
 	if (to == SCAN_PENDING)
 		snprintf(reason, sizeof reason, "%s; retry %d of %d", f->code, r.used, r.max - 1);
@@ -670,14 +685,9 @@ static int end_running(struct store *s, int64_t id, int attempt, int hand_back,
 	struct running r;
 	int rc;
 
-	if ((rc = db_begin(s, 1)) != STORE_OK)
+	if ((rc = begin_running(s, id, attempt, &r)) != STORE_OK)
 		return rc;
-	if ((rc = running_row(s, id, attempt, &r)) == STORE_LOST) {
-		db_commit(s);		/* the count of the refused write */
-		return lost(s, id, attempt);
-	}
-	if (rc != STORE_OK
-	    || (rc = cancel_or_hand_back(s, id, attempt, &r, hand_back,
+	if ((rc = cancel_or_hand_back(s, id, attempt, &r, hand_back,
 					 hand_back ? "cancelled by an operator during shutdown"
 						   : "cancelled by an operator; child stopped",
 					 reason)) != STORE_OK)

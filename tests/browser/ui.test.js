@@ -55,6 +55,27 @@ const parts = {
     await page.screenshot({ path: path.join(OUT, 'ui-scan-list.png'), fullPage: true });
   },
 
+  async 'findings show severity badges, most severe first, with their CVE'(page) {
+    await submit(page, { type: 'test-ok', targets: '127.0.0.1',
+      options: '{"severities":["low","critical","info","high","medium"]}' });
+    await waitStatus(page, 'completed');
+    await page.waitForFunction(() => document.querySelectorAll('#findings-body tr').length === 5,
+      null, { timeout: T });
+    const rows = await page.$$eval('#findings-body tr', (trs) => trs.map((tr) => {
+      const b = tr.querySelector('.badge.sev');
+      return { badge: b && b.textContent.toLowerCase(), cls: b && b.className,
+        color: b && getComputedStyle(b).backgroundColor, cve: tr.querySelector('.cve')?.textContent };
+    }));
+    const order = rows.map((r) => r.badge).join(',');
+    if (order !== 'critical,high,medium,low,info') throw new Error('not sorted by severity: ' + order);
+    for (const r of rows) {
+      if (!r.cls.includes('sev-' + r.badge)) throw new Error('badge class ' + r.cls);
+      if (r.cve !== 'CVE-2014-3566') throw new Error('cve not shown: ' + r.cve);
+    }
+    if (new Set(rows.map((r) => r.color)).size !== 5) throw new Error('badges share colours: ' + rows.map((r) => r.color));
+    await page.screenshot({ path: path.join(OUT, 'ui-severity.png'), fullPage: true });
+  },
+
   async 'a long scan is cancelled from its page'(page) {
     await submit(page, { type: 'test-sleep', targets: '127.0.0.1', options: '{"seconds":300}' });
     await waitStatus(page, ['pending', 'running']);

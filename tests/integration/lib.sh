@@ -16,6 +16,7 @@
 set -u
 S=${SCANQ:?set SCANQ to the scanq binary}
 SCANQ=$S
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)	# before any cd of the test
 dir=$(mktemp -d "${TMPDIR:-/tmp}/scanq-it-XXXXXX")
 T=$dir
 source "$(dirname "${BASH_SOURCE[0]}")/backend.bash"
@@ -168,8 +169,7 @@ closed_port() {
 # (tests/openapi/validate.js).  A suite that passed fails here if one does
 # not; one that failed already is not checked again.
 openapi_validate() {
-	local repo
-	repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	local repo=$REPO
 	command -v node >/dev/null || { echo "FAIL: node is missing (apt-get install nodejs npm)"; return 1; }
 	if [ ! -d "$repo/tests/openapi/node_modules/ajv" ]; then
 		(cd "$repo/tests/openapi" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) \

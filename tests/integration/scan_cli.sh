@@ -47,21 +47,29 @@ check_refused no_targets
 grep -q "'10.0.0.1'" <("$S" scan portscan 10.0.0.1 2>&1) || fail "the refused target is not named"
 ok "out-of-scope, malformed, injected and oversized targets are refused by name"
 
-printf '[scope]\nallow = ::1\n' > "$dir/v6only.ini"
-out=$("$S" scan portscan localhost --config "$dir/v6only.ini" --ports "$P" --json \
-	--options '{"resolve_ms":2000}') || fail "scan with a v6-only scope failed: $out"
-echo "$out" | grep -q '"kind":"skipped","target":"localhost".*"address":"127.0.0.1"' \
-	|| fail "localhost -> 127.0.0.1 not skipped: $out"
-echo "$out" | grep -q '"open_port"' && fail "an address out of scope was scanned"
-ok "a name resolving out of scope is skipped and reported"
+printf '[scope]\nallow = ::1\n' > "$T/v6only.ini"
+# Follow the facts: when every target is skipped, nothing was scanned, and
+# every type says so the same way: failed with no_targets, after the
+# skipped findings that say why.
+for type in portscan discovery tls vuln; do
+	out=$("$SCANQ" scan "$type" localhost --config "$T/v6only.ini" --ports "$P" --json \
+		--options '{"resolve_ms":2000}'); rc=$?
+	[ "$rc" = 1 ] || fail "$type: an out-of-scope-only scan exited $rc: $out"
+	echo "$out" | grep -q '"kind":"skipped","target":"localhost".*"address":"127.0.0.1"' \
+		|| fail "$type: localhost -> 127.0.0.1 not skipped: $out"
+	echo "$out" | grep -q '"error":{"code":"no_targets","message":"nothing to scan: every target was skipped' \
+		|| fail "$type: no no_targets error: $out"
+	echo "$out" | grep -q '"open_port"\|"summary"' && fail "$type: an address out of scope was scanned: $out"
+done
+ok "an out-of-scope-only scan fails with no_targets for portscan, discovery, tls and vuln alike"
 
 printf '[worker]\nleese = 3\n' > "$dir/bad.ini"
 "$S" scan portscan 127.0.0.1 --config "$dir/bad.ini" 2>"$dir/err" && fail "bad config accepted"
 grep -q "bad.ini:2: unknown key 'leese'" "$dir/err" || fail "config error lacks file:line: $(cat "$dir/err")"
 ok "a bad configuration is refused with file and line"
 
-out=$(PATH=/nonexistent "$S" scan vuln 127.0.0.1 --json 2>/dev/null); rc=$?
-[ "$rc" = 1 ] || fail "vuln without nuclei exit $rc"
+out=$(PATH=/nonexistent "$SCANQ" scan nuclei 127.0.0.1 --json 2>/dev/null); rc=$?
+[ "$rc" = 1 ] || fail "nuclei without nuclei exit $rc"
 echo "$out" | grep -q '"code":"tool_missing","message":"[^"]*'"'"'nuclei'"'"'' || fail "tool_missing lacks the tool: $out"
 ok "a profile whose tool is missing fails with tool_missing naming it"
 

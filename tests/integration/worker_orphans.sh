@@ -6,7 +6,7 @@
 # before the scans, handed back, run again.
 # The worker, which had registered and run, is restarted at once.
 source "$(dirname "$0")/lib.sh"
-export SCANQ_WORKER_HEARTBEAT=1
+export SCANQ_WORKER_HEARTBEAT=1 SCANQ_WORKER_GRACE=2	# the second attempts still run at the end
 
 # live_marked: live processes whose command line holds $marker (the
 # scan children and their forks carry it in their --options).

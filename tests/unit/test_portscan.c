@@ -355,7 +355,7 @@ static void out_of_scope_and_invalid_targets_fail_before_any_connect(void **stat
 	}
 }
 
-static void a_name_resolving_out_of_scope_is_skipped_and_reported(void **state)
+static void a_scan_whose_every_name_resolves_out_of_scope_fails_with_no_targets(void **state)
 {
 	/* Only ::1 is allowed; "localhost" resolves to 127.0.0.1 here
 	 * (/etc/hosts), so it must be skipped, not scanned. */
@@ -371,7 +371,8 @@ static void a_name_resolving_out_of_scope_is_skipped_and_reported(void **state)
 	fputs("[scope]\nallow = ::1\n", fp);
 	fclose(fp);
 	assert_int_equal(config_load(path, err, sizeof err), 0);
-	assert_int_equal(run_type(portscan_run, targets, 1, "{\"ports\":\"1\",\"resolve_ms\":2000}", &lines), 0);
+	/* Every address skipped: the scan fails with no_targets, after saying why. */
+	assert_int_equal(run_type(portscan_run, targets, 1, "{\"ports\":\"1\",\"resolve_ms\":2000}", &lines), 1);
 	for (int i = 0; (f = find_key(lines, "finding", i)); i++) {
 		const char *addr = json_string_value(json_object_get(json_object_get(f, "detail"), "address"));
 
@@ -381,8 +382,11 @@ static void a_name_resolving_out_of_scope_is_skipped_and_reported(void **state)
 		}
 		assert_string_not_equal(json_string_value(json_object_get(f, "kind")), "open_port");
 	}
-	s = find_key(lines, "summary", 0);
-	assert_true(json_integer_value(json_object_get(s, "skipped")) >= 1);
+	assert_non_null(find_key(lines, "finding", 0));
+	assert_null(find_key(lines, "summary", 0));
+	s = find_key(lines, "error", 0);
+	assert_string_equal(json_string_value(json_object_get(s, "code")), "no_targets");
+	assert_non_null(strstr(json_string_value(json_object_get(s, "message")), "1 addresses out of scope"));
 	json_decref(lines);
 	assert_int_equal(config_load("/dev/null", err, sizeof err), 0);
 	testutil_rmdir(dir);
@@ -415,7 +419,7 @@ int main(void)
 		cmocka_unit_test(the_rate_limit_spaces_attempts_out),
 		cmocka_unit_test(banner_grab_returns_what_the_listener_sent),
 		cmocka_unit_test(out_of_scope_and_invalid_targets_fail_before_any_connect),
-		cmocka_unit_test(a_name_resolving_out_of_scope_is_skipped_and_reported),
+		cmocka_unit_test(a_scan_whose_every_name_resolves_out_of_scope_fails_with_no_targets),
 		cmocka_unit_test(discovery_finds_loopback_up),
 	};
 

@@ -34,7 +34,7 @@ static void targets_become_separate_argv_elements(void **state)
 	char *targets[] = { "127.0.0.1", "::1", "host name with spaces;rm -rf /" };
 	const char *want[] = { "nmap", "-sV", "-oX", "-", "-p", "22,80", "127.0.0.1", "::1",
 			       "host name with spaces;rm -rf /", NULL };
-	char err[128], **argv = profile_build_argv(&p, targets, 3, "22,80", NULL, err, sizeof err);
+	char err[128], **argv = profile_build_argv(&p, targets, 3, "22,80", NULL, 60, err, sizeof err);
 	int i;
 
 	assert_non_null(argv);
@@ -49,7 +49,7 @@ static void ports_inside_a_word_are_substituted(void **state)
 	char *tmpl[] = { "tool", "--ports={ports}", "{targets}", NULL };
 	struct config_profile p = make_profile("t", "lines", tmpl);
 	char *targets[] = { "127.0.0.1" };
-	char err[128], **argv = profile_build_argv(&p, targets, 1, "1-1024", NULL, err, sizeof err);
+	char err[128], **argv = profile_build_argv(&p, targets, 1, "1-1024", NULL, 60, err, sizeof err);
 
 	assert_non_null(argv);
 	assert_string_equal(argv[1], "--ports=1-1024");
@@ -65,9 +65,9 @@ static void a_target_that_looks_like_an_option_never_reaches_argv(void **state)
 	char *evil[] = { "--script=/tmp/evil.nse" }, *ok[] = { "127.0.0.1" };
 	char err[128];
 
-	assert_null(profile_build_argv(&p, evil, 1, NULL, NULL, err, sizeof err));
+	assert_null(profile_build_argv(&p, evil, 1, NULL, NULL, 60, err, sizeof err));
 	assert_non_null(strstr(err, "--script"));
-	assert_null(profile_build_argv(&p2, ok, 1, NULL, NULL, err, sizeof err));
+	assert_null(profile_build_argv(&p2, ok, 1, NULL, NULL, 60, err, sizeof err));
 }
 
 /* Runs a profile (or a parser) with stdout captured as JSON lines. */
@@ -161,6 +161,118 @@ static void nmap_xml_becomes_open_port_findings(void **state)
 	f = nth(lines, "finding", 1);
 	assert_int_equal(json_integer_value(json_object_get(f, "port")), 8080);
 	assert_null(nth(lines, "finding", 2));
+	json_decref(lines);
+}
+
+/* Recorded from nmap 7.93 --script "(vuln)and(safe)" against loopback
+ * fixtures (a 206-answering HTTP server, an s_server with a 1024-bit DH
+ * group), trimmed, plus a rated table and a host script. */
+static const char nmap_vuln_xml[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	"<nmaprun scanner=\"nmap\" version=\"7.93\">\n"
+	"<host><status state=\"up\"/><address addr=\"127.0.0.1\" addrtype=\"ipv4\"/><ports>\n"
+	"<port protocol=\"tcp\" portid=\"18080\"><state state=\"open\"/>"
+	"<service name=\"http\" product=\"Apache httpd\" version=\"2.2.8\"/>"
+	"<script id=\"http-vuln-cve2011-3192\" output=\"&#xa;  VULNERABLE:&#xa;  Apache byterange filter DoS\">"
+	"<table key=\"CVE-2011-3192\"><elem key=\"title\">Apache byterange filter DoS</elem>"
+	"<elem key=\"state\">VULNERABLE</elem><table key=\"ids\"><elem>CVE:CVE-2011-3192</elem>"
+	"<elem>BID:49303</elem></table><table key=\"refs\">"
+	"<elem>https://cve.mitre.org/cgi-bin/cvename.cgi?name=CVE-2011-3192</elem></table></table></script>"
+	"<script id=\"http-server-header\" output=\"Apache/2.2.8\"/>"
+	"<script id=\"http-vuln-cve2017-1001000\" output=\"ERROR: Script execution failed\"/>"
+	"</port>\n"
+	"<port protocol=\"tcp\" portid=\"14433\"><state state=\"open\"/><service name=\"unknown\" tunnel=\"ssl\"/>"
+	"<script id=\"ssl-dh-params\" output=\"VULNERABLE: weak DH\"><table key=\"NMAP-5\">"
+	"<elem key=\"title\">Diffie-Hellman Key Exchange Insufficient Group Strength</elem>"
+	"<elem key=\"state\">VULNERABLE</elem></table>"
+	"<table key=\"NMAP-6\"><elem key=\"title\">Not this one</elem>"
+	"<elem key=\"state\">NOT VULNERABLE</elem></table>"
+	"<table key=\"NMAP-7\"><elem key=\"title\">Rated</elem><elem key=\"state\">LIKELY VULNERABLE</elem>"
+	"<table key=\"scores\"><elem key=\"CVSSv2\">9.3</elem></table></table>"
+	"</script></port>\n"
+	"</ports><hostscript><script id=\"smb-vuln-ms17-010\" output=\"VULNERABLE\">"
+	"<table key=\"CVE-2017-0143\"><elem key=\"title\">Remote Code Execution vulnerability in Microsoft SMBv1"
+	" servers (ms17-010)</elem><elem key=\"state\">VULNERABLE</elem><elem key=\"risk_factor\">HIGH</elem>"
+	"<table key=\"ids\"><elem>CVE:CVE-2017-0143</elem></table></table></script></hostscript></host>\n"
+	"</nmaprun>\n";
+
+static json_t *find_kind(json_t *lines, const char *kind, const char *script, int port)
+{
+	json_t *f;
+
+	for (int i = 0; (f = nth(lines, "finding", i)); i++) {
+		json_t *d = json_object_get(f, "detail");
+
+		if (strcmp(json_string_value(json_object_get(f, "kind")), kind) == 0
+		    && json_integer_value(json_object_get(f, "port")) == port
+		    && (!script || (json_string_value(json_object_get(d, "script"))
+				    && strcmp(json_string_value(json_object_get(d, "script")), script) == 0)))
+			return f;
+	}
+	return NULL;
+}
+
+static void nmap_vulnerable_script_tables_become_vuln_findings_with_cve_and_severity(void **state)
+{
+	struct capture c;
+	char err[128];
+	long count;
+	json_t *lines, *f, *d, *sum;
+
+	cap_open(&c, NULL, 0, "{}");
+	assert_int_equal(profile_parse(&c.ctx, "nmap-xml", nmap_vuln_xml, sizeof nmap_vuln_xml - 1, &count,
+				       err, sizeof err), 0);
+	sum = json_object();
+	scanner_summary(&c.ctx, sum);
+	json_decref(sum);
+	lines = cap_close(&c);
+	/* 2 open ports + byterange + weak DH + rated + ms17-010; NOT VULNERABLE is not one. */
+	assert_int_equal(count, 6);
+
+	f = find_kind(lines, "vuln", "http-vuln-cve2011-3192", 18080);
+	assert_non_null(f);
+	d = json_object_get(f, "detail");
+	assert_string_equal(json_string_value(json_object_get(f, "title")),
+			    "Apache byterange filter DoS (http-vuln-cve2011-3192)");
+	assert_string_equal(json_string_value(json_object_get(f, "severity")), "medium");
+	assert_string_equal(json_string_value(json_object_get(f, "service")), "http");
+	assert_string_equal(json_string_value(json_object_get(d, "state")), "VULNERABLE");
+	assert_int_equal(json_array_size(json_object_get(d, "cve")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(d, "cve"), 0)), "CVE-2011-3192");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(d, "ids"), 0)), "BID:49303");
+	assert_non_null(strstr(json_string_value(json_object_get(d, "evidence")), "VULNERABLE"));
+
+	/* The port keeps the scripts that found nothing, with their output. */
+	f = find_kind(lines, "open_port", NULL, 18080);
+	assert_non_null(f);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(f, "detail"),
+			    "scripts"), "http-server-header")), "Apache/2.2.8");
+
+	f = find_kind(lines, "vuln", "ssl-dh-params", 14433);
+	assert_non_null(f);
+	assert_string_equal(json_string_value(json_object_get(f, "severity")), "medium");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(f, "detail"), "cve")), 0);
+	for (int i = 0; (f = nth(lines, "finding", i)); i++)
+		assert_null(strstr(json_string_value(json_object_get(f, "title")), "Not this one"));
+	f = nth(lines, "finding", 3);	/* the rated table, by its CVSS score */
+	assert_string_equal(json_string_value(json_object_get(f, "title")), "Rated (ssl-dh-params)");
+	assert_string_equal(json_string_value(json_object_get(f, "severity")), "critical");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(f, "detail"), "state")),
+			    "LIKELY VULNERABLE");
+
+	f = find_kind(lines, "vuln", "smb-vuln-ms17-010", 0);
+	assert_non_null(f);
+	assert_string_equal(json_string_value(json_object_get(f, "severity")), "high");
+	assert_string_equal(json_string_value(json_object_get(f, "target")), "127.0.0.1");
+
+	sum = nth(lines, "summary", 0);
+	assert_int_equal(json_integer_value(json_object_get(sum, "findings")), 6);
+	d = json_object_get(sum, "severity");
+	assert_int_equal(json_integer_value(json_object_get(d, "info")), 2);
+	assert_int_equal(json_integer_value(json_object_get(d, "medium")), 2);
+	assert_int_equal(json_integer_value(json_object_get(d, "high")), 1);
+	assert_int_equal(json_integer_value(json_object_get(d, "critical")), 1);
+	assert_int_equal(json_integer_value(json_object_get(d, "low")), 0);
 	json_decref(lines);
 }
 
@@ -412,6 +524,7 @@ int main(void)
 		cmocka_unit_test(ports_inside_a_word_are_substituted),
 		cmocka_unit_test(a_target_that_looks_like_an_option_never_reaches_argv),
 		cmocka_unit_test(nmap_xml_becomes_open_port_findings),
+		cmocka_unit_test(nmap_vulnerable_script_tables_become_vuln_findings_with_cve_and_severity),
 		cmocka_unit_test(malformed_or_hostile_xml_is_refused_or_inert),
 		cmocka_unit_test(nuclei_json_lines_become_vuln_findings),
 		cmocka_unit_test(a_missing_tool_fails_with_tool_missing_naming_it),

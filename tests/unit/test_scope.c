@@ -157,7 +157,9 @@ static void config_defaults_match_the_design(void **state)
 	assert_int_equal(config.nallow, 2);
 	assert_int_equal(config.ndeny, 0);
 	assert_non_null(config_profile("vuln"));
-	assert_string_equal(config_profile("vuln")->parser, "nuclei-jsonl");
+	assert_string_equal(config_profile("vuln")->parser, "nmap-xml");
+	assert_string_equal(config_profile("vuln")->argv[0], "nmap");
+	assert_string_equal(config_profile("nuclei")->parser, "nuclei-jsonl");
 	assert_string_equal(config_profile("nmap")->argv[0], "nmap");
 	assert_null(config_profile("portscan"));
 }

@@ -1,0 +1,63 @@
+/*
+ * findings.c — the severity filter and the CVE lift of findings.h.  The
+ * filter never changes the store's pagination: it only decides which of
+ * the rows a page brings are kept, and the cursor it hands back is the id
+ * of the last row kept (or the end), so no row is skipped or shown twice.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "findings.h"
+#include "scanner.h"
+#include "store/store.h"
+
+int findings_read(struct store *s, int64_t scan_id, int64_t after_id, int limit, int min_rank,
+		  struct finding **out, size_t *n, int64_t *next)
+{
+	struct finding *keep = NULL;
+	size_t nkeep = 0;
+	int rc = STORE_OK;
+
+	*out = NULL;
+	*n = 0;
+	*next = 0;
+	keep = calloc((size_t)(limit > 0 ? limit : 1), sizeof *keep);
+	if (!keep)
+		return STORE_ERROR;
+	for (;;) {
+		struct finding *page = NULL;
+		size_t got = 0, i;
+		int want = min_rank > 0 ? STORE_LIST_MAX : limit - (int)nkeep;
+
+		rc = store_findings(s, scan_id, after_id, want, &page, &got);
+		if (rc != STORE_OK) {
+			finding_array_free(page, got);
+			finding_array_free(keep, nkeep);
+			return rc;
+		}
+		for (i = 0; i < got && (int)nkeep < limit; i++) {
+			after_id = page[i].id;
+			if (scanner_severity_rank(page[i].severity) < min_rank)
+				continue;
+			keep[nkeep++] = page[i];	/* moved: its strings now belong to keep */
+			memset(&page[i], 0, sizeof page[i]);
+		}
+		finding_array_free(page, got);
+		if ((int)nkeep == limit) {
+			*next = keep[nkeep - 1].id;
+			break;
+		}
+		if ((int)got < want)
+			break;		/* the end of the scan's findings */
+	}
+	*out = keep;
+	*n = nkeep;
+	return STORE_OK;
+}
+
+json_t *findings_to_json(const struct finding *f)
+{
+	json_t *o = finding_to_json(f), *cve = json_object_get(json_object_get(o, "detail"), "cve");
+
+	json_object_set_new(o, "cve", json_is_array(cve) ? json_deep_copy(cve) : json_array());
+	return o;
+}
