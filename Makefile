@@ -20,6 +20,10 @@ DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-
 DEB_RUN   := nmap ca-certificates
 DEB_TEST  := clang libclang-rt-14-dev nmap openssl postgresql procps iproute2 chromium nodejs npm curl
 DEB_BENCH := wrk hyperfine time bc sslscan
+# `make deb`, and the checks of the package: lintian, its units
+# (systemd-analyze), man pages, completion and alert rules (promtool).
+DEB_PKG   := debhelper dpkg-dev fakeroot
+DEB_PKG_TEST := lintian adduser prometheus systemd man-db bash-completion bsdextrautils
 
 SRC      := $(sort $(filter-out src/bin/%,$(wildcard src/*.c src/*/*.c src/*/*/*.c)))
 HDR      := $(wildcard src/*.h src/*/*.h src/*/*/*.h)
@@ -44,14 +48,14 @@ LEAN_LIBS := -Wl,-Bstatic -ljansson -lcares -linih -Wl,-Bdynamic -lssl -lcrypto 
 all: $(BUILD)/scanq $(BUILD)/scanq-scan $(UNIT_BIN) $(BENCH_BIN)
 
 $(BUILD)/scanq-scan: $(LEAN_OBJ)
-	$(CC) $(SAN) $^ -o $@ $(LEAN_LIBS)
+	$(CC) $(SAN) $(LDFLAGS) $^ -o $@ $(LEAN_LIBS)
 
 $(BUILD)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/scanq: $(OBJ)
-	$(CC) $(SAN) $^ -o $@ $(LDLIBS_ALL)
+	$(CC) $(SAN) $(LDFLAGS) $^ -o $@ $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIBOBJ)
 	@mkdir -p $(dir $@)
@@ -65,7 +69,7 @@ $(BUILD)/bench/%: bench/%.c $(LIBOBJ)
 deps:
 	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_RUN)
 deps-test:
-	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_BENCH)
+	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_BENCH) $(DEB_PKG) $(DEB_PKG_TEST)
 
 run: deps
 	$(MAKE) $(BUILD)/scanq $(BUILD)/scanq-scan
@@ -79,6 +83,7 @@ test: deps-test
 	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	        build-asan/scanq build-asan/scanq-scan $(UNIT_BIN:$(BUILD)/%=build-asan/%)
 	$(MAKE) fuzz
+	$(MAKE) openapi-deps
 	sh tests/run.sh
 
 # Unit + integration suites against one build only (quick loop while developing).
@@ -98,3 +103,30 @@ bench: $(BENCH_BIN) $(BUILD)/scanq $(BUILD)/scanq-scan
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# ---- the OpenAPI document (docs/openapi.json) ------------------------------
+# Built into scanq by src/api/openapi.c (.incbin): rebuild it when it changes.
+$(BUILD)/src/api/openapi.o $(FUZZ_BIN): docs/openapi.json
+# The linter and the response validator (npm, locked) of the API tests.
+.PHONY: openapi-deps
+openapi-deps:
+	cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error
+
+# ---- the Debian package (debian/, docs/DEPLOY.md) ---------------------------
+# `make deb` builds build/scanq_VERSION_ARCH.deb with dpkg-buildpackage from
+# a copy of the sources in build/deb/scanq/, so the tree stays clean and the
+# package's objects (Debian's flags, in build/deb/scanq/build-deb/) are kept:
+# a second run compiles only what changed.  Install: dpkg -i build/scanq_*.deb
+DEB_STAGE := build/deb/scanq
+DEB_COPY  := Makefile README.md src web debian docs contrib
+.PHONY: deb
+deb:
+	@sh tools/install-deps.sh $(DEB_BUILD) $(DEB_PKG)
+	rm -rf $(addprefix $(DEB_STAGE)/,$(DEB_COPY)) build/deb/scanq_* build/deb/scanq-dbgsym_*
+	mkdir -p $(DEB_STAGE)
+	cp -a $(DEB_COPY) $(DEB_STAGE)/
+	cd $(DEB_STAGE) && DEB_BUILD_OPTIONS="parallel=$$(nproc) $$DEB_BUILD_OPTIONS" \
+		dpkg-buildpackage -b -nc -us -uc --no-sign >../build.log 2>&1 \
+		|| { tail -n 40 ../build.log; exit 1; }
+	rm -f build/scanq_*.deb build/scanq_*.buildinfo build/scanq_*.changes build/scanq-dbgsym_*
+	mv build/deb/scanq_* build/deb/scanq-dbgsym_* build/ 2>/dev/null; ls build/scanq_*.deb

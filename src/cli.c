@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "config.h"
 #include "num.h"
 #include "store/store.h"
 
@@ -20,20 +21,31 @@ const struct cli_command *cli_find(const char *name)
 	return NULL;
 }
 
+const char *cli_description(char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "scanq queues security scans in a database and runs them in supervised\n"
+		 "child processes.  The database is the single source of truth: --db URL,\n"
+		 "else $DATABASE_URL, else [database] url of the settings (default\n"
+		 "%s).\n"
+		 "Settings come from --config PATH, else $SCANQ_CONFIG, else ./scanq.ini%s%s,\n"
+		 "then SCANQ_<SECTION>_<KEY> variables.\n",
+		 CONFIG_DEFAULT_DB_URL, CONFIG_SYSTEM_FILE[0] ? ",\nelse " : "", CONFIG_SYSTEM_FILE);
+	return buf;
+}
+
 void cli_print_help(const struct cli_command *cmd)
 {
+	char text[1024];
+
 	if (cmd) {
 		printf("usage: scanq %s\n\n%s\n", cmd->usage, cmd->summary);
 		if (cmd->help && *cmd->help)
 			printf("\n%s", cmd->help);
 		return;
 	}
-	printf("usage: scanq [--db URL] [--config PATH] COMMAND [ARGS]\n\n"
-	       "scanq queues security scans in a database and runs them in supervised\n"
-	       "child processes.  The database (--db, else $DATABASE_URL, else\n"
-	       "%s) is the single source of truth.  Settings come from --config PATH,\n"
-	       "else $SCANQ_CONFIG, else ./scanq.ini, and SCANQ_<SECTION>_<KEY> variables.\n"
-	       "\ncommands:\n", CLI_DEFAULT_DB);
+	printf("usage: scanq [--db URL] [--config PATH] COMMAND [ARGS]\n\n%s\ncommands:\n",
+	       cli_description(text, sizeof text));
 	for (const struct cli_command *c = cli_commands; c->name; c++)
 		printf("  %-10s %s\n", c->name, c->summary);
 	printf("\nRun 'scanq COMMAND --help' for one command's options.\n"

@@ -9,6 +9,7 @@
 #ifndef SCANQ_CLI_H
 #define SCANQ_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CLI_OK     0	/* success */
@@ -30,13 +31,15 @@ struct cli_command {
 	const char *help;	/* options and details for `scanq CMD --help` */
 };
 
-#define CLI_DEFAULT_DB "sqlite://./scanq.db"
-
 /* The table, terminated by an entry with name NULL. */
 extern const struct cli_command cli_commands[];
 
 /* Finds a command by name, or NULL. */
 const struct cli_command *cli_find(const char *name);
+
+/* What scanq is and where it finds its database and settings: the
+ * paragraph of `scanq help` and of scanq(1), in buf.  Returns buf. */
+const char *cli_description(char *buf, size_t len);
 
 /* Prints `scanq help` (all commands) or one command's help to stdout. */
 void cli_print_help(const struct cli_command *cmd);

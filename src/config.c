@@ -44,16 +44,28 @@ static const struct intkey intkeys[] = {
 	K("serve", "workers", workers, 2, 1, 256),
 	K("serve", "concurrency", concurrency, 4, 1, 1024),
 	K("http", "max_body_kb", max_body_kb, 1024, 1, 1024 * 1024),
-	K("http", "max_connections", max_connections, 256, 1, 65536),
+	K("http", "max_connections", max_connections, 1024, 1, 65536),
+	K("http", "max_connections_per_ip", max_connections_per_ip, 64, 1, 65536),
+	K("http", "header_timeout", header_timeout_s, 10, 1, 3600),
+	K("http", "body_timeout", body_timeout_s, 30, 1, 3600),
+	K("http", "keepalive_timeout", keepalive_timeout_s, 15, 1, 3600),
+	K("http", "timeout", timeout_s, 30, 1, 3600),
 	K("maintenance", "prune_days", prune_days, 30, 1, 36500),
 	K("maintenance", "prune_batch", prune_batch, 1000, 1, 100000),
 	K("maintenance", "stuck_hours", stuck_hours, 2, 1, 8760),
+	K("maintenance", "worker_keep_hours", worker_keep_hours, 24, 1, 8760),
 	K("maintenance", "backlog_warn", backlog_warn, 100, 1, 1000000000),
 	K("maintenance", "backlog_fail", backlog_fail, 500, 1, 1000000000),
 	K("scope", "max_targets", max_targets, 65536, 1, 16777216),
 };
 
 #undef K
+
+/* The settings that are text, not numbers (apply() parses each). */
+static const char *const strkeys[][2] = {
+	{ "database", "url" }, { "http", "listen" }, { "scope", "allow" }, { "scope", "deny" },
+};
+#define NSTRKEYS (sizeof strkeys / sizeof strkeys[0])
 
 /* The profiles a fresh install knows; a [profile.TYPE] section replaces one. */
 static const struct {
@@ -282,7 +294,7 @@ static int defaults(struct config *c, char *err, size_t errlen)
 	memset(c, 0, sizeof *c);
 	for (size_t i = 0; i < sizeof intkeys / sizeof intkeys[0]; i++)
 		*field(c, &intkeys[i]) = intkeys[i].dflt;
-	snprintf(c->database_url, sizeof c->database_url, "sqlite://./scanq.db");
+	snprintf(c->database_url, sizeof c->database_url, "%s", CONFIG_DEFAULT_DB_URL);
 	snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
 	if (set_list(c->scope_allow, &c->nallow, "127.0.0.0/8, ::1", 1, "scope.allow", err, errlen) < 0)
 		return -1;
@@ -330,13 +342,10 @@ static char *reader(char *str, int num, void *stream)
 /* Environment overrides: SCANQ_<SECTION>_<KEY>, upper case, and DATABASE_URL. */
 static int from_env(struct config *c, char *err, size_t errlen)
 {
-	static const char *const strkeys[][2] = {
-		{ "database", "url" }, { "http", "listen" }, { "scope", "allow" }, { "scope", "deny" },
-	};
 	char name[96], msg[256];
 	const char *v;
 
-	for (size_t i = 0; i < sizeof intkeys / sizeof intkeys[0] + 4; i++) {
+	for (size_t i = 0; i < sizeof intkeys / sizeof intkeys[0] + NSTRKEYS; i++) {
 		const char *sec, *key;
 
 		if (i < sizeof intkeys / sizeof intkeys[0]) {
@@ -410,6 +419,8 @@ int config_load(const char *path, char *err, size_t errlen)
 		path = getenv("SCANQ_CONFIG");
 		if (!path || !*path)
 			path = access("scanq.ini", F_OK) == 0 ? "scanq.ini" : NULL;
+		if (!path && CONFIG_SYSTEM_FILE[0] && access(CONFIG_SYSTEM_FILE, F_OK) == 0)
+			path = CONFIG_SYSTEM_FILE;
 	}
 	if (path) {
 		f = fopen(path, "r");
@@ -463,4 +474,147 @@ const struct config_profile *config_profile(const char *type)
 		if (strcmp(config.profiles[i].type, type) == 0)
 			return &config.profiles[i];
 	return NULL;
+}
+
+/* What a line of the commented file says beside a default; a setting
+ * without a note shows its range only. */
+static const struct {
+	const char *name, *note;
+} notes[] = {
+	{ "database.url", "sqlite://PATH or postgres://USER@HOST/DB (DATABASE_URL overrides)" },
+	{ "worker.lease", "seconds a claimed scan stays leased without a renewal" },
+	{ "worker.heartbeat", "seconds between lease renewals (default: a third of the lease)" },
+	{ "worker.max_attempts", "attempts before a scan fails for good" },
+	{ "worker.backoff_base", "seconds before the first retry; doubles per attempt, jittered" },
+	{ "worker.soft_time_limit", "seconds until SIGTERM to a scan's process group" },
+	{ "worker.hard_time_limit", "seconds until SIGKILL" },
+	{ "worker.poll_ms", "fallback poll interval when no wake-up arrives" },
+	{ "worker.memory_limit_mb", "RLIMIT_AS of a scan's child process" },
+	{ "worker.output_limit_kb", "cap on a child's captured output" },
+	{ "worker.grace", "seconds running scans get to finish on shutdown or cancel" },
+	{ "serve.workers", "worker processes `scanq serve` starts" },
+	{ "serve.concurrency", "scans one worker runs at once" },
+	{ "http.listen", "ADDR:PORT of the API and web UI; port 0: any free port" },
+	{ "http.max_body_kb", "largest request body accepted" },
+	{ "http.max_connections", "open connections at most" },
+	{ "maintenance.prune_days", "finished scans older than this are deleted hourly" },
+	{ "maintenance.prune_batch", "scans deleted per transaction" },
+	{ "maintenance.stuck_hours", "a due pending scan is reported stuck after this" },
+	{ "maintenance.backlog_warn", "pending scans at which doctor warns" },
+	{ "maintenance.backlog_fail", "pending scans at which doctor fails" },
+	{ "scope.allow", "addresses and CIDR blocks scans may target (comma-separated)" },
+	{ "scope.deny", "exceptions to allow (comma-separated)" },
+	{ "scope.max_targets", "addresses one scan may expand to" },
+};
+
+static const char *note_of(const char *section, const char *key)
+{
+	char name[96];
+
+	snprintf(name, sizeof name, "%s.%s", section, key);
+	for (size_t i = 0; i < sizeof notes / sizeof notes[0]; i++)
+		if (strcmp(notes[i].name, name) == 0)
+			return notes[i].note;
+	return NULL;
+}
+
+/* Joins a list with ", " into buf (truncated at its size). */
+static const char *join(char *const *list, int n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", list[i]);
+	return buf;
+}
+
+static void print_line(FILE *f, const char *section, const char *key, const char *value,
+		       const char *range)
+{
+	const char *note = section ? note_of(section, key) : NULL;
+	char line[1200];
+
+	snprintf(line, sizeof line, "# %s = %s", key, value);
+	if (note || range)
+		fprintf(f, "%-40s ; %s%s%s\n", line, note ? note : "", note && range ? " " : "",
+			range ? range : "");
+	else
+		fprintf(f, "%s\n", line);
+}
+
+/* The text settings of one section, from the defaults in c. */
+static void print_strkeys(FILE *f, const struct config *c, const char *section)
+{
+	char buf[1024];
+
+	for (size_t i = 0; i < NSTRKEYS; i++) {
+		const char *key = strkeys[i][1], *v = "";
+
+		if (strcmp(strkeys[i][0], section) != 0)
+			continue;
+		if (strcmp(key, "url") == 0)
+			v = c->database_url;
+		else if (strcmp(key, "listen") == 0)
+			v = c->listen;
+		else if (strcmp(key, "allow") == 0)
+			v = join(c->scope_allow, c->nallow, buf, sizeof buf);
+		else if (strcmp(key, "deny") == 0)
+			v = join(c->scope_deny, c->ndeny, buf, sizeof buf);
+		print_line(f, section, key, v, NULL);
+	}
+}
+
+void config_print_defaults(FILE *f)
+{
+	static struct config c;
+	char err[256], range[64], value[32], argv[1024];
+	const char *section = NULL;
+
+	if (defaults(&c, err, sizeof err) < 0) {
+		release(&c);
+		return;
+	}
+	fprintf(f, "; scanq settings (INI).  Every setting is listed with its built-in\n"
+		"; default and commented out: uncomment a line to change it.\n"
+		"; Environment variables SCANQ_<SECTION>_<KEY> (upper case) and\n"
+		"; DATABASE_URL override this file.  Generated from the table in\n"
+		"; src/config.c (`scanq __config`); see scanq(1).\n");
+	for (size_t i = 0; i < NSTRKEYS; i++) {
+		int seen = 0;
+
+		for (size_t k = 0; k < sizeof intkeys / sizeof intkeys[0]; k++)
+			seen |= strcmp(intkeys[k].section, strkeys[i][0]) == 0;
+		if (!seen && (i == 0 || strcmp(strkeys[i - 1][0], strkeys[i][0]) != 0)) {
+			fprintf(f, "\n[%s]\n", strkeys[i][0]);
+			print_strkeys(f, &c, strkeys[i][0]);
+		}
+	}
+	for (size_t k = 0; k < sizeof intkeys / sizeof intkeys[0]; k++) {
+		const struct intkey *ik = &intkeys[k];
+
+		if (!section || strcmp(section, ik->section) != 0) {
+			section = ik->section;
+			fprintf(f, "\n[%s]\n", section);
+			print_strkeys(f, &c, section);
+		}
+		snprintf(value, sizeof value, "%d", *field(&c, ik));
+		snprintf(range, sizeof range, "(%d..%d)", ik->min, ik->max);
+		print_line(f, ik->section, ik->key, value, range);
+	}
+	for (int p = 0; p < c.nprofiles; p++) {
+		const struct config_profile *pr = &c.profiles[p];
+		size_t o = 0;
+
+		argv[0] = '\0';
+		for (int i = 0; i < pr->argc && o < sizeof argv; i++)
+			o += (size_t)snprintf(argv + o, sizeof argv - o, "%s%s", i ? " " : "",
+					      pr->argv[i]);
+		fprintf(f, "\n; An external tool profile: scans of type %s run this program,\n"
+			"; never through a shell; {targets}, {targets_file} and {ports} are\n"
+			"; filled in.\n[profile.%s]\n", pr->type, pr->type);
+		print_line(f, NULL, "argv", argv, NULL);
+		print_line(f, NULL, "parser", pr->parser, "nmap-xml, nuclei-jsonl or lines");
+	}
+	release(&c);
 }

@@ -2,7 +2,8 @@
  * config.h — every tunable of scanq, with the defaults of DESIGN.md.
  *
  * Sources, later ones winning: built-in defaults, the INI file (--config
- * PATH, else $SCANQ_CONFIG, else ./scanq.ini when it exists), then
+ * PATH, else $SCANQ_CONFIG, else ./scanq.ini when it exists, else
+ * CONFIG_SYSTEM_FILE when the build names one and it exists), then
  * environment variables (SCANQ_<SECTION>_<KEY>, upper case, plus
  * DATABASE_URL).  Loaded once per process by config_load(); read-only after.
  */
@@ -10,6 +11,17 @@
 #define SCANQ_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+/* A build installed as a system service (the Debian package: debian/rules)
+ * sets these two; a build in the repository keeps its database in the
+ * current directory and reads no system file. */
+#ifndef CONFIG_DEFAULT_DB_URL
+#define CONFIG_DEFAULT_DB_URL "sqlite://./scanq.db"
+#endif
+#ifndef CONFIG_SYSTEM_FILE
+#define CONFIG_SYSTEM_FILE ""	/* none */
+#endif
 
 #define CONFIG_LIST_MAX   64	/* entries of one allow/deny list */
 #define CONFIG_PROFILES_MAX 16	/* external tool profiles */
@@ -41,10 +53,16 @@ struct config {
 	int concurrency;		/* [serve] concurrency = 4 (scans per worker) */
 	char listen[128];		/* [http] listen = 127.0.0.1:8080 */
 	int max_body_kb;		/* [http] max_body_kb = 1024 */
-	int max_connections;		/* [http] max_connections = 256 */
+	int max_connections;		/* [http] max_connections = 1024 (open at once) */
+	int max_connections_per_ip;	/* [http] max_connections_per_ip = 64 */
+	int header_timeout_s;		/* [http] header_timeout = 10 (request headers, from accept) */
+	int body_timeout_s;		/* [http] body_timeout = 30 (request body, from its headers) */
+	int keepalive_timeout_s;	/* [http] keepalive_timeout = 15 (next headers, from the answer) */
+	int timeout_s;			/* [http] timeout = 30 (no traffic either way) */
 	int prune_days;			/* [maintenance] prune_days = 30 */
 	int prune_batch;		/* [maintenance] prune_batch = 1000 */
 	int stuck_hours;		/* [maintenance] stuck_hours = 2 */
+	int worker_keep_hours;	/* registry rows of stopped or dead workers kept this long */
 	int backlog_warn;		/* [maintenance] backlog_warn = 100 */
 	int backlog_fail;		/* [maintenance] backlog_fail = 500 */
 	int max_targets;		/* [scope] max_targets = 65536 addresses per scan */
@@ -65,6 +83,14 @@ extern struct config config;
  * ("scanq.ini:12: unknown key 'leese'") in err.  Safe to call again.
  */
 int config_load(const char *path, char *err, size_t errlen);
+
+/*
+ * Writes an INI file to f that names every setting with its built-in
+ * default, each line commented out, with its range or a note: the
+ * packaged /etc/scanq/scanq.conf is this output (`scanq __config`), so it
+ * cannot disagree with the code.  Independent of what config_load() read.
+ */
+void config_print_defaults(FILE *f);
 
 /* Finds the profile of a scan type, or NULL. */
 const struct config_profile *config_profile(const char *type);

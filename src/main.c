@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "cmd/cmd.h"
 #include "config.h"
 
 int main(int argc, char **argv)
@@ -91,6 +92,10 @@ int main(int argc, char **argv)
 		cli_print_help(NULL);
 		return argc < 2 ? CLI_USAGE : CLI_OK;
 	}
+	/* The build's generators (man pages, completion, settings file):
+	 * hidden from `scanq help`, see src/cmd/gen.c. */
+	if (strncmp(argv[1], "__", 2) == 0)
+		return cmd_generate(argc - 1, argv + 1, &cli);
 	cmd = cli_find(argv[1]);
 	if (!cmd) {
 		fprintf(stderr, "error: unknown command '%s' (see 'scanq help')\n", argv[1]);

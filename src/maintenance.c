@@ -26,6 +26,12 @@ static void prune(struct store *s, int64_t now)
 	if (deleted)
 		log_info("old finished scans pruned", "deleted=%lld older_than_days=%d",
 			 (long long)deleted, config.prune_days);
+	deleted = 0;
+	if (store_worker_prune(s, (int64_t)config.worker_keep_hours * 3600000, &deleted) != STORE_OK)
+		log_warn("pruning workers failed", "error=\"%s\"", store_error(s));
+	else if (deleted)
+		log_info("stopped workers pruned", "deleted=%lld older_than_hours=%d",
+			 (long long)deleted, config.worker_keep_hours);
 }
 
 void maintenance_init(struct maintenance *m)

@@ -18,8 +18,9 @@
  * so the kill can never reach an unrelated process).  The child also gets
  * PR_SET_PDEATHSIG(SIGKILL): if its worker dies, even by SIGKILL, the
  * child dies with it.  A grandchild of a dead worker's child, or a process
- * that left the group on purpose (setsid), escapes this; scanners do not
- * start such processes.
+ * that left the group on purpose (setsid), escapes this module; under
+ * `scanq serve` such orphans come up to serve, the subreaper, which kills
+ * them (subreaper.h).
  *
  * How a child ended (spawn_end) is decided once, in this order:
  *   1. SPAWN_OUTPUT_TOO_LARGE  stdout passed the cap (we killed it);

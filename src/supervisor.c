@@ -18,17 +18,20 @@
 #include "log.h"
 #include "spawn.h"
 #include "store/store.h"
+#include "subreaper.h"
 #include "supervisor.h"
 
 #define BEAT_FD 3	/* where a worker finds its heartbeat pipe */
+#define SWEEP_WAIT_MS 1000	/* after a worker died: how long its scans' processes may take to go */
 
 struct slot {
 	char name[16];
 	pid_t pid;		/* 0 when not running */
 	int fd;			/* read end of the heartbeat pipe, -1 when closed */
-	int64_t started, last_beat, start_at;
-	int failures;		/* consecutive young deaths */
+	int64_t last_beat, start_at;
+	int failures;		/* consecutive deaths before registering */
 	int stalled;		/* we killed it for silence */
+	int registered;		/* its first heartbeat came: it is registered in the store */
 };
 
 static volatile sig_atomic_t sig_count;
@@ -106,8 +109,9 @@ static int start_worker(const struct supervisor_config *cfg, struct slot *w)
 	}
 	close(p[1]);
 	w->fd = p[0];
-	w->started = w->last_beat = clock_mono_ms();
+	w->last_beat = clock_mono_ms();
 	w->stalled = 0;
+	w->registered = 0;
 	log_info("worker started", "worker=%s pid=%d concurrency=%d", w->name, (int)w->pid,
 		 cfg->concurrency);
 	return 0;
@@ -127,7 +131,75 @@ static void describe(int status, int stalled, int stall_ms, char *buf, size_t le
 			 spawn_signal_name(WTERMSIG(status), sig, sizeof sig));
 }
 
-/* Reaps every exited worker and schedules its restart. */
+/*
+ * A worker died (a clean exit was recorded by the worker itself, with its
+ * reason): record how, and hand the scans it held back to the queue now,
+ * fenced by its identity, rather than after their leases run out.
+ */
+static void worker_gone(struct store *s, const char *name, pid_t pid, const char *reason)
+{
+	char host[64] = "host", id[SCAN_WORKER_MAX];
+	int back = 0;
+
+	gethostname(host, sizeof host - 1);
+	worker_identity(id, sizeof id, name, host, (int)pid);
+	store_worker_exited(s, id, reason);
+	if (store_release_worker(s, id, reason, &back) != STORE_OK)
+		log_warn("hand-back failed; the leases will expire", "worker=%s error=\"%s\"",
+			 name, store_error(s));
+	else if (back)
+		log_info("scans of a dead worker handed back", "worker=%s pid=%d scans=%d", name,
+			 (int)pid, back);
+}
+
+/* The pids of the workers alive now. */
+static int live_workers(const struct supervisor_config *cfg, const struct slot *ws, pid_t *out)
+{
+	int n = 0;
+
+	for (int i = 0; i < cfg->workers; i++)
+		if (ws[i].pid > 0)
+			out[n++] = ws[i].pid;
+	return n;
+}
+
+/*
+ * A worker process was reaped: w->name and pid say which (w->pid is 0
+ * already), reason how it ended, clean whether it exited 0.  This is the
+ * one place where serve learns, at once, that a given worker is gone.
+ *
+ * Order matters: first nothing that worker's scans started may live on
+ * (the scan children die of their PR_SET_PDEATHSIG and come up here,
+ * serve being their subreaper; they are killed with their process groups
+ * and reaped), and only then is the worker's exit recorded and are its
+ * running scans handed back to the queue (worker_gone()), so that a scan
+ * is never pending again while a process of its previous attempt is
+ * alive.
+ */
+static void worker_reaped(const struct supervisor_config *cfg, const struct slot *ws,
+			  const struct slot *w, pid_t pid, const char *reason, int clean)
+{
+	pid_t keep[SUPERVISOR_WORKERS_MAX];
+	char why[64];
+	int killed;
+
+	snprintf(why, sizeof why, "worker %s (pid %d) exited", w->name, (int)pid);
+	killed = subreaper_sweep(keep, live_workers(cfg, ws, keep), SWEEP_WAIT_MS, why);
+	if (killed)
+		log_warn("killed what the worker's scans left running", "worker=%s pid=%d "
+			 "processes=%d", w->name, (int)pid, killed);
+	/* A clean exit was recorded by the worker itself, with its reason, and
+	 * it handed its scans back itself. */
+	if (!clean)
+		worker_gone(cfg->store, w->name, pid, reason);
+}
+
+/*
+ * Reaps every exited child.  A worker that had registered (it ran, then
+ * died or was killed) is restarted at once; one that died before it
+ * registered is failing to start and is restarted with exponential
+ * backoff.  Any other child is an orphan a scan left behind (subreaper.h).
+ */
 static void reap(const struct supervisor_config *cfg, struct slot *ws, int stopping)
 {
 	int status;
@@ -135,6 +207,7 @@ static void reap(const struct supervisor_config *cfg, struct slot *ws, int stopp
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		int64_t now = clock_mono_ms(), delay = 0;
+		int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 		char reason[96];
 		struct slot *w = NULL;
 
@@ -148,27 +221,24 @@ static void reap(const struct supervisor_config *cfg, struct slot *ws, int stopp
 		if (w->fd >= 0)
 			close(w->fd);
 		w->fd = -1;
-		/* A clean exit was recorded by the worker itself, with its reason. */
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			store_worker_exited(cfg->store, w->name, reason);
+		worker_reaped(cfg, ws, w, pid, reason, clean);
 		if (stopping) {
 			log_info("worker exited", "worker=%s pid=%d reason=\"%s\"", w->name, (int)pid,
 				 reason);
 			continue;
 		}
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-			w->failures = 0;	/* a recycle after --max-scans */
-		} else if (now - w->started < SUPERVISOR_YOUNG_MS) {
+		if (clean || w->registered) {
+			w->failures = 0;	/* a recycle after --max-scans, or it ran and died */
+		} else {
 			delay = 100LL << (w->failures < 9 ? w->failures : 9);
 			if (delay > SUPERVISOR_BACKOFF_MAX_MS)
 				delay = SUPERVISOR_BACKOFF_MAX_MS;
 			w->failures++;
-		} else {
-			w->failures = 0;
 		}
 		w->start_at = now + delay;
-		log_warn("worker exited, restarting it", "worker=%s pid=%d reason=\"%s\" in_ms=%lld",
-			 w->name, (int)pid, reason, (long long)delay);
+		log_warn("worker exited, restarting it", "worker=%s pid=%d reason=\"%s\" "
+			 "registered=%s in_ms=%lld", w->name, (int)pid, reason,
+			 w->registered ? "yes" : "no", (long long)delay);
 	}
 }
 
@@ -177,8 +247,9 @@ int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *ar
 	struct slot ws[SUPERVISOR_WORKERS_MAX];
 	struct sigaction sa;
 	sigset_t block, waitmask, old;
-	int64_t next_tick = 0, kill_at = 0;
+	int64_t next_tick = 0, kill_at = 0, next_sweep = 0;
 	int stopping = 0, handled = 0, alive;
+	pid_t keep[SUPERVISOR_WORKERS_MAX];
 
 	if (cfg->workers < 1 || cfg->workers > SUPERVISOR_WORKERS_MAX)
 		return -1;
@@ -203,6 +274,9 @@ int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *ar
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGCHLD);
+	if (subreaper_enable() < 0)
+		log_warn("cannot become the subreaper of the workers' scans: a killed worker's "
+			 "grandchildren may live on", "error=\"%s\"", strerror(errno));
 	log_info("supervisor started", "workers=%d concurrency=%d stall_ms=%d max_scans=%d",
 		 cfg->workers, cfg->concurrency, cfg->stall_ms, cfg->max_scans);
 
@@ -254,8 +328,14 @@ int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *ar
 			break;
 		if (now >= next_tick)
 			next_tick = now + (tick ? tick(arg) : 1000);
+		/* Orphans of scans that ended while their worker lives on (a
+		 * process that left its group with setsid). */
+		if (now >= next_sweep) {
+			next_sweep = now + SUBREAPER_SWEEP_MS;
+			subreaper_sweep(keep, live_workers(cfg, ws, keep), 0, "its parent ended");
+		}
 		now = clock_mono_ms();
-		next = next_tick;
+		next = next_tick < next_sweep ? next_tick : next_sweep;
 		for (int i = 0; i < cfg->workers; i++) {
 			if (ws[i].pid > 0 && ws[i].fd >= 0) {
 				idx[n] = i;
@@ -285,12 +365,14 @@ int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *ar
 			r = read(w->fd, buf, sizeof buf);
 			if (r > 0) {
 				w->last_beat = now;
+				w->registered = 1;	/* worker_run beats only once registered */
 			} else if (r == 0) {
 				close(w->fd);	/* its exit is reaped on SIGCHLD */
 				w->fd = -1;
 			}
 		}
 	}
+	subreaper_sweep(keep, 0, SWEEP_WAIT_MS, "serve stopped");
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	log_info("supervisor stopped", "workers=%d", cfg->workers);
 	return 0;

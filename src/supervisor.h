@@ -6,12 +6,20 @@
  * Liveness: each worker writes a byte to a pipe every second from its main
  * loop (--heartbeat-fd).  A worker whose pipe stays silent for stall_ms —
  * stopped with SIGSTOP, stuck in a loop, blocked for good — is killed with
- * SIGKILL and replaced.  A worker that exits is replaced too; one that
- * keeps dying young is restarted with exponential backoff (up to
- * SUPERVISOR_BACKOFF_MAX_MS).  A clean exit 0 of a running supervisor's
- * worker is a recycle (--max-scans-per-worker) and restarts at once.
- * Every exit is logged with its reason and recorded in the workers table
- * (store_worker_exited).
+ * SIGKILL and replaced.  A worker that exits is replaced too: at once when
+ * it had registered (its first heartbeat byte comes only after it
+ * registered in the store: it ran, then died or was killed), with
+ * exponential backoff (100 ms doubling, up to SUPERVISOR_BACKOFF_MAX_MS)
+ * while it keeps dying before it registers (bad database URL, a crash at
+ * start).  A clean exit 0 is a recycle (--max-scans-per-worker) and
+ * restarts at once.  Every exit is logged with its reason and recorded in
+ * the workers table (store_worker_exited).
+ *
+ * No process outlives its scan: serve is the child subreaper of every
+ * process its workers start (subreaper.h).  When a worker dies, even by
+ * SIGKILL, what its scans left is killed with its process groups and
+ * reaped before the exit is recorded; every SUBREAPER_SWEEP_MS any other
+ * orphan that comes up (a process that left its scan's group) is killed.
  *
  * Workers get PR_SET_PDEATHSIG(SIGTERM): if serve itself dies, even by
  * SIGKILL, they stop as on a SIGTERM rather than live on unsupervised.
@@ -31,7 +39,6 @@ struct store;
 
 #define SUPERVISOR_WORKERS_MAX 64
 #define SUPERVISOR_BACKOFF_MAX_MS 30000
-#define SUPERVISOR_YOUNG_MS 10000	/* a worker that dies younger counts as a failing start */
 
 struct supervisor_config {
 	const char *self;		/* absolute path of the scanq binary */

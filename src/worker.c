@@ -32,6 +32,8 @@
 #define RETRY_MIN_MS 100	/* first delay of a failed store write */
 #define RETRY_MAX_MS 5000	/* longest delay between store write attempts */
 #define PIPE_BEAT_MS 1000	/* supervisor pipe heartbeat period */
+#define PROGRESS_EVERY_MS 1000	/* new progress reaches the store within this, coalesced */
+#define WAKE_RENEW_MS 500	/* on a wake-up, renew (and see cancels) at most this often */
 #define CLAIM_RETRY_MS 200	/* next try after a failed claim */
 #define HARD_STOP_MS 2000	/* after a second signal: how long final writes may retry */
 
@@ -67,6 +69,8 @@ struct job {
 	struct scan scan;
 	struct spawn_child *child;	/* NULL once reaped or never started */
 	double progress;
+	double progress_written;	/* what the store has (-1: nothing yet) */
+	int64_t progress_at;		/* when it was written (monotonic ms) */
 	struct finding *findings;
 	size_t nfindings, capfindings;
 	int too_many;			/* WORKER_FINDINGS_MAX passed */
@@ -94,7 +98,8 @@ struct worker {
 	const struct worker_opts *o;
 	struct store *s;
 	struct store_wakeup *wake;
-	char name[SCAN_WORKER_MAX];
+	char name[SCAN_WORKER_MAX];	/* shown in logs and lists */
+	char id[SCAN_WORKER_MAX];	/* unique identity: claims and the registry */
 	struct job *jobs[WORKER_CONCURRENCY_MAX];
 	int njobs;
 	int64_t scans_done, claimed;
@@ -426,7 +431,7 @@ static int claim(struct worker *w)
 	if (max <= 0)
 		return 0;
 	alive(w);
-	rc = store_claim(w->s, w->name, max, w->lease_ms, &arr, &n);
+	rc = store_claim(w->s, w->id, max, w->lease_ms, &arr, &n);
 	if (rc != STORE_OK) {
 		log_warn("claim failed", "worker=%s error=\"%s\"", w->name, store_error(w->s));
 		return -1;
@@ -575,7 +580,11 @@ static void renew(struct worker *w)
 		struct job *j = w->jobs[i];
 		int cancel = 0, rc;
 
-		if (j->lost || j->next_beat > now)
+		if (j->lost)
+			continue;
+		/* Due: the lease, or new progress not written for a second. */
+		if (j->next_beat > now && (j->finishing || j->progress == j->progress_written
+					   || now - j->progress_at < PROGRESS_EVERY_MS))
 			continue;
 		alive(w);
 		rc = store_heartbeat(w->s, j->scan.id, j->scan.attempt, w->lease_ms,
@@ -594,6 +603,10 @@ static void renew(struct worker *w)
 			break;
 		}
 		j->next_beat = now + w->beat_ms;
+		if (rc == STORE_OK && !j->finishing) {
+			j->progress_written = j->progress;
+			j->progress_at = now;
+		}
 		if (rc != STORE_OK) {
 			j->lost = 1;
 			log_warn("scan lost, killing its child", "scan=%lld attempt=%d worker=%s",
@@ -643,6 +656,7 @@ static int register_worker(struct worker *w)
 	struct worker_info info;
 
 	memset(&info, 0, sizeof info);
+	snprintf(info.id, sizeof info.id, "%s", w->id);
 	snprintf(info.name, sizeof info.name, "%s", w->name);
 	if (gethostname(info.host, sizeof info.host - 1) < 0)
 		snprintf(info.host, sizeof info.host, "unknown");
@@ -678,6 +692,7 @@ int worker_run(const struct worker_opts *o)
 	char err[256], reason[64];
 	int64_t now, next_claim = 0, next_beat, next_recover = 0, next_pipe = 0, drain_end = 0;
 	int64_t hard_end = 0;
+	int64_t wake_renew_at = 0;
 	int woken = 1, draining = 0, stopping = 0, killed = 0, hard = 0, rc = 1, handled = 0;
 
 	memset(&w, 0, sizeof w);
@@ -685,12 +700,15 @@ int worker_run(const struct worker_opts *o)
 	w.lease_ms = config.lease_s * 1000;
 	w.beat_ms = config.heartbeat_s * 1000;
 	w.grace_ms = config.grace_s * 1000;
-	if (o->name && *o->name) {
-		snprintf(w.name, sizeof w.name, "%s", o->name);
-	} else {
+	{
 		char host[64] = "host";
+
 		gethostname(host, sizeof host - 1);
-		snprintf(w.name, sizeof w.name, "%.40s-%d", host, (int)getpid());
+		if (o->name && *o->name)
+			snprintf(w.name, sizeof w.name, "%s", o->name);
+		else
+			snprintf(w.name, sizeof w.name, "%.40s-%d", host, (int)getpid());
+		worker_identity(w.id, sizeof w.id, w.name, host, (int)getpid());
 	}
 	build_env(&w);
 	find_lean(&w);
@@ -783,7 +801,7 @@ int worker_run(const struct worker_opts *o)
 		now = clock_mono_ms();
 		if (now >= next_beat) {
 			next_beat = now + w.beat_ms;
-			if (store_worker_heartbeat(w.s, w.name, w.njobs, w.scans_done) == STORE_NOT_FOUND)
+			if (store_worker_heartbeat(w.s, w.id, w.njobs, w.scans_done) == STORE_NOT_FOUND)
 				register_worker(&w);
 		}
 		if (o->recover_leases && now >= next_recover) {
@@ -819,6 +837,8 @@ int worker_run(const struct worker_opts *o)
 			count[i] = 0;
 			if (!j->lost)
 				next = min_at(next, j->next_beat);
+			if (!j->lost && !j->finishing && j->progress != j->progress_written)
+				next = min_at(next, j->progress_at + PROGRESS_EVERY_MS);
 			if (j->finishing && !j->child)
 				next = min_at(next, j->retry_at ? j->retry_at : now);
 			if (j->child) {
@@ -835,8 +855,17 @@ int worker_run(const struct worker_opts *o)
 			if (ppoll(pfd, (nfds_t)npfd, &ts, &waitmask) < 0 && errno != EINTR)
 				log_warn("poll failed", "error=\"%s\"", strerror(errno));
 		}
-		if (w.wake && pfd[0].revents && store_wakeup_drain(w.wake))
+		if (w.wake && pfd[0].revents && store_wakeup_drain(w.wake)) {
 			woken = 1;
+			/* The change may be a cancel of a scan we run: renew now, which
+			 * reads cancel_requested (at most every WAKE_RENEW_MS). */
+			if (clock_mono_ms() - wake_renew_at >= WAKE_RENEW_MS) {
+				wake_renew_at = clock_mono_ms();
+				for (int i = 0; i < w.njobs; i++)
+					if (w.jobs[i]->next_beat > wake_renew_at)
+						w.jobs[i]->next_beat = wake_renew_at;
+			}
+		}
 		now = clock_mono_ms();
 		for (int i = 0; i < w.njobs; i++) {
 			struct job *j = w.jobs[i];
@@ -858,8 +887,8 @@ int worker_run(const struct worker_opts *o)
 	}
 	snprintf(reason, sizeof reason, "exit 0 (%s)", o->once ? "once" :
 		 o->max_scans > 0 && w.claimed >= o->max_scans ? "max scans" : "shutdown");
-	store_worker_heartbeat(w.s, w.name, 0, w.scans_done);
-	store_worker_exited(w.s, w.name, reason);
+	store_worker_heartbeat(w.s, w.id, 0, w.scans_done);
+	store_worker_exited(w.s, w.id, reason);
 	log_info("worker stopped", "worker=%s scans=%lld reason=\"%s\"", w.name,
 		 (long long)w.scans_done, reason);
 	rc = 0;

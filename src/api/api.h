@@ -12,10 +12,17 @@
  * thread opens its own store handle on first use (store handles are
  * single-threaded) and closes it when the server stops.
  *
- * Limits: request bodies above [http] max_body_kb are refused with 413
- * before they are read when Content-Length says so, at most [http]
- * max_connections connections, and a connection idle for
- * API_TIMEOUT_S seconds is closed.
+ * Limits ([http] in config.h): request bodies above max_body_kb are
+ * refused with 413 before they are read when Content-Length says so; a
+ * request's headers must be complete within header_timeout seconds of
+ * the accept (keepalive_timeout after the previous answer), and its body
+ * within body_timeout of the headers, however slowly they trickle; at most max_connections_per_ip connections from one
+ * address; above 90 % of max_connections each new connection closes the
+ * oldest idle one, keep-alive first (conns.h); no traffic for timeout
+ * seconds closes a connection.  The listening address is never shared:
+ * a second server on it fails to start.  On a network address a refused
+ * request without a valid token is answered at once, before its body, and
+ * its connection closed.
  *
  * Authentication: when the database holds no API token, the server only
  * agrees to listen on a loopback address and then serves everyone (it says
@@ -36,7 +43,6 @@
 #include <jansson.h>
 #include "submit.h"
 
-#define API_TIMEOUT_S     30	/* idle connection timeout */
 #define API_THREADS_MIN   8	/* default server threads: one per online CPU, at least this
 				   (a submission waits for its group commit: more waiting
 				   threads, more submissions per transaction) */

@@ -66,6 +66,10 @@ enum MHD_Result reply_buf(struct req *r, int status, const char *type, char *buf
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (hname)
 		MHD_add_response_header(resp, hname, hvalue);
+	/* On a network address a refused request without a valid token ends
+	 * its connection: a client that has none gets nothing to keep open. */
+	if (status >= 400 && !r->api->loopback && !r->authed)
+		MHD_add_response_header(resp, "Connection", "close");
 	r->code = status;
 	ret = MHD_queue_response(r->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);

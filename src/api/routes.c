@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <microhttpd.h>
 #include "api/api.h"
+#include "api/openapi.h"
 #include "api/reply.h"
 #include "api/routes.h"
 #include "api/server.h"
@@ -51,6 +52,7 @@ static const struct route routes[] = {
 	{ "GET", "/readyz", h_readyz, AUTH_NONE, "readyz", 1 },
 	{ "GET", "/health/scheduler", h_scheduler, AUTH_VIEWER, "health_scheduler", 1 },
 	{ "GET", "/metrics", h_metrics, AUTH_VIEWER, "metrics", 1 },
+	{ "GET", "/api/v1/openapi.json", openapi_serve, AUTH_NONE, "openapi", 0 },
 	{ "GET", "/api/v1/me", h_me, AUTH_VIEWER, "me", 1 },
 	{ "GET", "/api/v1/scans/queue/status", h_queue, AUTH_VIEWER, "queue_status", 1 },
 	{ "GET", "/api/v1/workers", h_workers, AUTH_VIEWER, "workers", 1 },

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -17,10 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <microhttpd.h>
 #include "api/api.h"
+#include "api/conns.h"
 #include "api/reply.h"
 #include "api/routes.h"
 #include "api/server.h"
@@ -34,6 +37,8 @@
 #include "store/store.h"
 
 #define TOKEN_RECHECK_MS 1000		/* "are there tokens yet?" at most this often */
+#define API_FDS_OTHER    256		/* descriptors kept for everything but connections */
+#define API_CONN_RESERVE_DIV 10		/* above max - max/10 open, new connections make room */
 
 /* ---- per-thread store ------------------------------------------------------------ */
 
@@ -97,48 +102,59 @@ static enum MHD_Result run(struct req *r, const struct route *rt)
 	return ret;
 }
 
-static enum MHD_Result dispatch(struct req *r)
+/*
+ * Checks who may make the request, as soon as its headers are in (before a
+ * body is read, so a client without a token is answered at once).  Returns
+ * 0 when the route may run (r->role and, where the route needs it, r->s
+ * set), or -1 after answering (*ret).
+ */
+static int authenticate(struct req *r, enum MHD_Result *ret)
 {
 	const struct route *rt = &routes_table(NULL)[r->route];
 	struct api *a = r->api;
 	const char *authz;
 	int rc;
 
-	if (r->too_big)
-		return reply_problem(r, 413, "body_too_large", "the body is larger than %zu bytes",
-			       a->body_max);
 	/* The UI's static files and /healthz need neither the store nor a token;
 	 * /readyz needs the store only. */
 	if (rt->role == AUTH_NONE && !rt->store)
-		return rt->handler(r);
+		return 0;
 	r->s = thread_store(a);
 	if (rt->role == AUTH_NONE)
-		return rt->handler(r);
-	if (!r->s)
-		return reply_problem(r, 503, "store_unavailable", "the database cannot be opened");
+		return 0;
+	if (!r->s) {
+		*ret = reply_problem(r, 503, "store_unavailable", "the database cannot be opened");
+		return -1;
+	}
 	if (!auth_required(a, r->s)) {
 		r->role = AUTH_ADMIN;
-		return run(r, rt);
+		return 0;
 	}
 	authz = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
 	rc = auth_check(r->s, authz, &r->role);
 	if (rc == AUTH_MISSING) {
 		struct api_problem p = { 401, "unauthorized",
 			"this server needs an API token: Authorization: Bearer <token>" };
-		return reply_problem_hdr(r, &p, "WWW-Authenticate", "Bearer realm=\"scanq\"");
+		*ret = reply_problem_hdr(r, &p, "WWW-Authenticate", "Bearer realm=\"scanq\"");
+		return -1;
 	}
 	if (rc == AUTH_INVALID) {
 		struct api_problem p = { 401, "invalid_token", "the API token is not valid" };
-		return reply_problem_hdr(r, &p, "WWW-Authenticate",
-				       "Bearer realm=\"scanq\", error=\"invalid_token\"");
+		*ret = reply_problem_hdr(r, &p, "WWW-Authenticate",
+					 "Bearer realm=\"scanq\", error=\"invalid_token\"");
+		return -1;
 	}
-	if (rc != AUTH_OK)
-		return reply_store_problem(r, "token check");
+	if (rc != AUTH_OK) {
+		*ret = reply_store_problem(r, "token check");
+		return -1;
+	}
 	r->authed = 1;
-	if (r->role < rt->role)
-		return reply_problem(r, 403, "forbidden", "this needs the %s role; the token has %s",
-			       auth_role_name(rt->role), auth_role_name(r->role));
-	return run(r, rt);
+	if (r->role < rt->role) {
+		*ret = reply_problem(r, 403, "forbidden", "this needs the %s role; the token has %s",
+				     auth_role_name(rt->role), auth_role_name(r->role));
+		return -1;
+	}
+	return 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -147,6 +163,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	struct api *a = cls;
 	struct req *r = *con_cls;
+	enum MHD_Result ret;
 
 	if (!r) {
 		const char *cl;
@@ -162,13 +179,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->start_ns = clock_mono_ns();
 		r->route = routes_find(method, url, r->param, sizeof r->param, r->allow,
 				       sizeof r->allow);
-		/* An oversized body is refused before it is read (MHD then closes
-		 * the connection).  Every other answer waits for the next call:
+		conns_request_begin(a->conns, conn);
+		/* An oversized body and a request its client may not make are
+		 * refused before the body is read (MHD then closes the
+		 * connection).  Every other answer waits for the next call:
 		 * answering in this first one would cost the keep-alive. */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		if (cl && (num_parse(cl, 0, LLONG_MAX, &v) < 0 || (unsigned long long)v > a->body_max))
 			return reply_problem(r, 413, "body_too_large", "the body is larger than %zu bytes",
-				       a->body_max);
+					     a->body_max);
+		if (r->route >= 0 && authenticate(r, &ret) < 0)
+			return ret;
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -186,6 +207,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	conns_request_answer(a->conns, conn);
 	if (r->code)
 		return MHD_YES;	/* already answered */
 	if (r->route == -1)
@@ -196,7 +218,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->route = -1;
 		return reply_problem_hdr(r, &p, "Allow", r->allow);
 	}
-	return dispatch(r);
+	if (r->too_big)
+		return reply_problem(r, 413, "body_too_large", "the body is larger than %zu bytes",
+				     a->body_max);
+	return run(r, &routes_table(NULL)[r->route]);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -205,6 +230,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct api *a = cls;
 	struct req *r = *con_cls;
 
+	conns_request_end(a->conns, conn);
 	if (!r)
 		return;
 	if (r->code)
@@ -305,17 +331,73 @@ static int default_threads(void)
 	return n > API_THREADS_MIN ? (int)n : API_THREADS_MIN;
 }
 
+/*
+ * Binds and listens on ss.  Returns the socket, or -1 with a one-line
+ * reason in err.  SO_REUSEADDR only: a restart may bind over connections
+ * in TIME_WAIT, but without SO_REUSEPORT a second server on the same
+ * address fails here instead of sharing the port (and the requests).
+ */
+static int listen_on(const struct sockaddr_storage *ss, socklen_t sl, const char *addr,
+		     char *err, size_t errlen)
+{
+	int fd, one = 1, e;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot listen on %.60s: %s", addr, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (const struct sockaddr *)ss, sl) == 0 && listen(fd, SOMAXCONN) == 0)
+		return fd;
+	e = errno;
+	close(fd);
+	if (e == EADDRINUSE)
+		snprintf(err, errlen, "cannot listen on %.60s: address already in use "
+			 "(another scanq serve?)", addr);
+	else if (e == EADDRNOTAVAIL)
+		snprintf(err, errlen, "cannot listen on %.60s: not an address of this host", addr);
+	else
+		snprintf(err, errlen, "cannot listen on %.60s: %s", addr, strerror(e));
+	return -1;
+}
+
+/*
+ * Raises the soft limit of open files to what `conns` connections need
+ * (the hard limit permitting).  Returns how many connections fit.
+ */
+static int fit_open_files(int conns)
+{
+	rlim_t need = (rlim_t)conns + (rlim_t)conns / 2 + API_FDS_OTHER;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return conns;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return conns;
+	if (rl.rlim_cur >= need)
+		return conns;
+	conns = rl.rlim_cur > API_FDS_OTHER + 24 ? (int)((rl.rlim_cur - API_FDS_OTHER) * 2 / 3) : 16;
+	log_warn("http.max_connections lowered to fit the open-file limit", "max_connections=%d "
+		 "nofile=%llu", conns, (unsigned long long)rl.rlim_cur);
+	return conns;
+}
+
 struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 {
 	const char *listen = o->listen && *o->listen ? o->listen : config.listen;
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss, bound;
 	struct store *s = NULL;
 	struct api *a;
 	sigset_t block, old;
-	socklen_t sl = 0;
+	socklen_t sl = 0, bl = sizeof bound;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	const char *const *names;
-	int loopback = 0, any, nroutes;
+	int loopback = 0, any, nroutes, fd = -1, maxc;
+	struct conns_limits lim;
 	char serr[256];
 
 	if (parse_listen(listen, &ss, &sl, &loopback) < 0) {
@@ -342,7 +424,10 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 			 "with 'scanq token create --role admin' or listen on 127.0.0.1", listen);
 		return NULL;
 	}
+	if ((fd = listen_on(&ss, sl, listen, err, errlen)) < 0)
+		return NULL;
 	if (!(a = calloc(1, sizeof *a))) {
+		close(fd);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -350,12 +435,22 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 	snprintf(a->listen, sizeof a->listen, "%s", listen);
 	a->loopback = loopback;
 	a->tokens_exist = any;
-	a->body_max = (size_t)(config.max_body_kb > 0 ? config.max_body_kb : 1024) * 1024;
+	a->body_max = (size_t)config.max_body_kb * 1024;
+	if (getsockname(fd, (struct sockaddr *)&bound, &bl) == 0)
+		a->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+				: ((struct sockaddr_in *)&bound)->sin_port);
+	maxc = fit_open_files(config.max_connections);
+	lim.header_timeout_ms = (int64_t)config.header_timeout_s * 1000;
+	lim.body_timeout_ms = (int64_t)config.body_timeout_s * 1000;
+	lim.keepalive_timeout_ms = (int64_t)config.keepalive_timeout_s * 1000;
+	lim.high = maxc - maxc / API_CONN_RESERVE_DIV;
 	names = route_names(&nroutes);
 	if (!(a->metrics = metrics_new(names, nroutes))
-	    || pthread_key_create(&a->store_key, close_store) != 0) {
+	    || pthread_key_create(&a->store_key, close_store) != 0
+	    || !(a->conns = conns_new(&lim))) {
 		metrics_free(a->metrics);
 		free(a);
+		close(fd);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -370,29 +465,35 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* The server threads inherit this mask: signals stay with the main
-	 * thread, whose sleeps they must interrupt (serve's shutdown). */
+	 * thread, whose sleeps they must interrupt (serve's shutdown).
+	 * libmicrohttpd's own limit is twice ours: it splits it evenly between
+	 * its threads and would refuse on a busy thread long before the table
+	 * (conns.h) makes room; the table keeps the total under maxc. */
 	sigfillset(&block);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : default_threads()),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(config.max_connections > 0
-							 ? config.max_connections : 256),
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_TIMEOUT_S,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)maxc * 2,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)config.max_connections_per_ip,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config.timeout_s,
+		MHD_OPTION_NOTIFY_CONNECTION, conns_notify, a->conns,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
 		MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!a->d) {
-		snprintf(err, errlen, "cannot listen on %.60s (address in use or not local?)", listen);
+		/* libmicrohttpd may or may not have closed the socket it was given. */
+		if (fcntl(fd, F_GETFD) != -1)
+			close(fd);
+		snprintf(err, errlen, "cannot start the http server on %.60s", listen);
 		api_stop(a);
 		return NULL;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_BIND_PORT);
-	a->port = info ? info->port : 0;
-	log_info("http listening", "listen=%s port=%d auth=%s ui=%s", listen, a->port,
-		 any ? "tokens" : "none", a->ui.files[0].data ? "yes" : "no");
+	log_info("http listening", "listen=%s port=%d auth=%s ui=%s max_connections=%d "
+		 "per_ip=%d header_timeout_s=%d", listen, a->port, any ? "tokens" : "none",
+		 a->ui.files[0].data ? "yes" : "no", maxc, config.max_connections_per_ip,
+		 config.header_timeout_s);
 	if (!any)
 		log_warn("no API tokens: serving without authentication on loopback only",
 			 "hint=\"scanq token create --role admin\"");
@@ -404,9 +505,11 @@ void api_stop(struct api *a)
 {
 	if (!a)
 		return;
+	conns_stop(a->conns);	/* no shutdown(2) from the table while the daemon stops */
 	if (a->d)
 		MHD_stop_daemon(a->d);	/* joins the threads: their stores close */
 	store_group_free(a->group);	/* after the last submit returned */
+	conns_free(a->conns);
 	pthread_key_delete(a->store_key);
 	pthread_mutex_destroy(&a->write_lock);
 	ui_release(&a->ui);

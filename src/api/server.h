@@ -31,6 +31,7 @@ struct api {
 	/* Submissions are committed together, many per transaction. */
 	struct store_group *group;
 	struct ui ui;
+	struct conns *conns;	/* deadlines and room (conns.h) */
 	int port;
 };
 

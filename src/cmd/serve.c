@@ -100,16 +100,18 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* The listening address first: a serve that cannot have it says so in
+	 * one line and starts nothing. */
+	ao.listen = listen;
+	if (!(api = api_start(&ao, aerr, sizeof aerr))) {
+		store_close(s);
+		return cli_error("%s", aerr);
+	}
 	{
 		char url[512];
 		log_info("scanq serving", "db=%s backend=%s schema=%d workers=%d",
 			 store_url_redacted(cli->db_url, url, sizeof url), store_backend(s),
 			 store_schema_version(s), sup.workers);
-	}
-	ao.listen = listen;
-	if (!(api = api_start(&ao, aerr, sizeof aerr))) {
-		store_close(s);
-		return cli_error("%s", aerr);
 	}
 	if (sup.workers > 0) {
 		/* Silence longer than 3 heartbeats is a stall, but never less than 10 s:

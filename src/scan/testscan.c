@@ -93,14 +93,21 @@ int testscan_alloc(struct scanctx *ctx)
 	return 0;
 }
 
+/* Options: children, seconds; ignore_term (1: the child and its children
+ * ignore SIGTERM, so only a SIGKILL ends them); setsid (1: the children
+ * leave the process group, as a daemonizing tool would). */
 int testscan_fork(struct scanctx *ctx)
 {
 	int n = (int)opt_number(ctx, "children", 3);
 	double seconds = opt_number(ctx, "seconds", 3600);
 
+	if (opt_number(ctx, "ignore_term", 0))
+		signal(SIGTERM, SIG_IGN);	/* inherited by the children */
 	for (int i = 0; i < n; i++) {
 		pid_t pid = fork();
 		if (pid == 0) {
+			if (opt_number(ctx, "setsid", 0))
+				setsid();
 			nap(seconds);
 			_exit(0);
 		}

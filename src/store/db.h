@@ -74,12 +74,17 @@ enum db_stmt {
 	S_PRUNE,		/* before_ms, batch -> deleted ids */
 	S_PRUNE_COUNT,		/* before_ms -> count */
 	/* the registry, tokens, leadership */
-	S_WORKER_UPSERT,	/* name, host, pid, started_at, now, concurrency */
-	S_WORKER_BEAT,		/* name, now, running, done -> name */
-	S_WORKER_EXIT,		/* name, reason, now */
-	S_WORKER_LIST,		/* -> name, host, pid, started, beat, conc, running, done, exit,
-				 * stopped */
-	S_WORKER_RUNNING,	/* name -> id (up to 16) */
+	S_WORKER_UPSERT,	/* id, name, host, pid, started_at, now, concurrency */
+	S_WORKER_BEAT,		/* id, now, done */
+	S_WORKER_EXIT,		/* id, reason, now */
+	S_WORKER_LIST,		/* -> id, name, host, pid, started, beat, conc, running, done, exit,
+				 * stopped (running: counted from the scans it holds) */
+	S_WORKER_RUNNING,	/* id -> scan id (up to 16) */
+	S_WORKER_HELD,		/* id, limit -> id, attempt, used, max, cancel, lost_workers
+				 * (running scans it holds; locks them) */
+	S_HANDBACK,		/* id, attempt, now: running -> pending, attempt forgiven,
+				 * lost_workers + 1 */
+	S_WORKER_PRUNE,		/* now, keep_ms */
 	S_TOKEN_INSERT,		/* name, role, hash, now -> id */
 	S_TOKEN_GET,		/* id -> role, hash */
 	S_TOKEN_ANY,		/* -> 0/1 */

@@ -791,6 +791,84 @@ int store_recover_leases(struct store *s, int *recovered, int *failed)
 	return again(s, rc) ? recover(s, recovered, failed) : rc;
 }
 
+/* ---- a dead worker's scans ----------------------------------------------------------- */
+
+static int release_worker(struct store *s, const char *id, const char *reason, int *released)
+{
+	struct held { int64_t id; int attempt; struct running r; int lost; } *h;
+	struct db_args a = { 0 };
+	struct db_cur c;
+	size_t n = 0;
+	int back = 0, rc;
+
+	if (!(h = calloc(RECOVER_BATCH, sizeof *h)))
+		return store_set_error(s, "out of memory");
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		goto out;
+	db_text(&a, id);
+	db_i64(&a, RECOVER_BATCH);
+	if ((rc = db_query(s, S_WORKER_HELD, &a, &c)) == STORE_OK) {
+		while (n < RECOVER_BATCH && (rc = db_next(&c)) > 0) {
+			h[n].id = db_col_i64(&c, 0);
+			h[n].attempt = (int)db_col_i64(&c, 1);
+			h[n].r.used = (int)db_col_i64(&c, 2);
+			h[n].r.max = (int)db_col_i64(&c, 3);
+			h[n].r.cancel = (int)db_col_i64(&c, 4);
+			h[n].lost = (int)db_col_i64(&c, 5);
+			snprintf(h[n].r.worker, sizeof h[n].r.worker, "%s", id);
+			n++;
+		}
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&c);
+	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+		struct scan_failure f = { "worker_lost", LOST_MSG, NULL, 1, 0 };
+		char why[160];
+		enum scan_status to;
+
+		snprintf(why, sizeof why, "worker %s died (%s)", id, reason ? reason : "?");
+		if (h[i].r.cancel || h[i].lost >= STORE_HANDBACK_FORGIVEN) {
+			/* Cancelled as asked, or the hand-backs are used up: it counts. */
+			rc = end_attempt(s, h[i].id, h[i].attempt, &h[i].r, &f, 0, &to);
+			if (rc == STORE_OK)
+				rc = bump(s, counter_of(to), 1);
+		} else {
+			struct db_args b = { 0 };
+
+			to = SCAN_PENDING;
+			db_i64(&b, h[i].id);
+			db_i64(&b, h[i].attempt);
+			db_i64(&b, scan_now_ms());
+			if ((rc = db_run(s, S_HANDBACK, &b, NULL)) == STORE_OK)
+				rc = notify(s);
+			snprintf(why + strlen(why), sizeof why - strlen(why), "; handed back, %d of %d",
+				 h[i].lost + 1, STORE_HANDBACK_FORGIVEN);
+		}
+		if (rc == STORE_OK)
+			rc = add_event(s, h[i].id, "running", scan_status_name(to), h[i].attempt, id, why);
+		back += to == SCAN_PENDING;
+	}
+	if (rc != STORE_OK) {
+		rc = abort_tx(s, rc);
+		goto out;
+	}
+	if ((rc = db_commit(s)) == STORE_OK && released)
+		*released = back;
+out:
+	free(h);
+	return rc;
+}
+
+int store_release_worker(struct store *s, const char *id, const char *reason, int *released)
+{
+	int rc;
+
+	if (released)
+		*released = 0;
+	rc = release_worker(s, id, reason, released);
+	return again(s, rc) ? release_worker(s, id, reason, released) : rc;
+}
+
 /* ---- the operator's side ----------------------------------------------------------- */
 
 /* Reads (and on PostgreSQL locks) status, attempt and cancel_requested. */

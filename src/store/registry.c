@@ -15,10 +15,18 @@
 #include <string.h>
 #include "store/db.h"
 
+char *worker_identity(char *buf, size_t len, const char *name, const char *host, int pid)
+{
+	snprintf(buf, len < SCAN_WORKER_MAX ? len : SCAN_WORKER_MAX, "%.24s@%.28s:%d", name, host,
+		 pid);
+	return buf;
+}
+
 int store_worker_register(struct store *s, const struct worker_info *w)
 {
 	struct db_args a = { 0 };
 
+	db_text(&a, w->id);
 	db_text(&a, w->name);
 	db_text(&a, w->host);
 	db_i64(&a, w->pid);
@@ -31,30 +39,30 @@ int store_worker_register(struct store *s, const struct worker_info *w)
 	return db_run(s, S_WORKER_UPSERT, &a, NULL);
 }
 
-int store_worker_heartbeat(struct store *s, const char *name, int running, int64_t done)
+int store_worker_heartbeat(struct store *s, const char *id, int running, int64_t done)
 {
 	struct db_args a = { 0 };
 	int64_t changed = 0;
 	int rc;
 
-	db_text(&a, name);
+	(void)running;		/* counted from the scans the worker holds */
+	db_text(&a, id);
 	db_i64(&a, scan_now_ms());
-	db_i64(&a, running);
 	db_i64(&a, done);
 	if ((rc = db_run(s, S_WORKER_BEAT, &a, &changed)) != STORE_OK)
 		return rc;
 	if (changed == 0) {
-		store_set_error(s, "worker %s is not registered", name);
+		store_set_error(s, "worker %s is not registered", id);
 		return STORE_NOT_FOUND;
 	}
 	return STORE_OK;
 }
 
-int store_worker_exited(struct store *s, const char *name, const char *reason)
+int store_worker_exited(struct store *s, const char *id, const char *reason)
 {
 	struct db_args a = { 0 };
 
-	db_text(&a, name);
+	db_text(&a, id);
 	db_text(&a, reason);
 	db_i64(&a, scan_now_ms());
 	return db_run(s, S_WORKER_EXIT, &a, NULL);
@@ -84,16 +92,17 @@ int store_worker_list(struct store *s, struct worker_info **out, size_t *n)
 			}
 			w = &arr[cnt++];
 			memset(w, 0, sizeof *w);
-			db_col_copy(&c, 0, w->name, sizeof w->name);
-			db_col_copy(&c, 1, w->host, sizeof w->host);
-			w->pid = (int)db_col_i64(&c, 2);
-			w->started_at = db_col_i64(&c, 3);
-			w->heartbeat_at = db_col_i64(&c, 4);
-			w->concurrency = (int)db_col_i64(&c, 5);
-			w->running = (int)db_col_i64(&c, 6);
-			w->scans_done = db_col_i64(&c, 7);
-			db_col_copy(&c, 8, w->last_exit, sizeof w->last_exit);
-			w->stopped_at = db_col_i64(&c, 9);
+			db_col_copy(&c, 0, w->id, sizeof w->id);
+			db_col_copy(&c, 1, w->name, sizeof w->name);
+			db_col_copy(&c, 2, w->host, sizeof w->host);
+			w->pid = (int)db_col_i64(&c, 3);
+			w->started_at = db_col_i64(&c, 4);
+			w->heartbeat_at = db_col_i64(&c, 5);
+			w->concurrency = (int)db_col_i64(&c, 6);
+			w->running = (int)db_col_i64(&c, 7);
+			w->scans_done = db_col_i64(&c, 8);
+			db_col_copy(&c, 9, w->last_exit, sizeof w->last_exit);
+			w->stopped_at = db_col_i64(&c, 10);
 		}
 	}
 	db_done(&c);
@@ -104,7 +113,7 @@ int store_worker_list(struct store *s, struct worker_info **out, size_t *n)
 	for (size_t i = 0; i < cnt; i++) {
 		struct db_args a = { 0 };
 
-		db_text(&a, arr[i].name);
+		db_text(&a, arr[i].id);
 		if (db_query(s, S_WORKER_RUNNING, &a, &c) == STORE_OK)
 			while (arr[i].nrunning_ids < 16 && db_next(&c) > 0)
 				arr[i].running_ids[arr[i].nrunning_ids++] = db_col_i64(&c, 0);
@@ -190,4 +199,18 @@ int store_extend_leases(struct store *s, int64_t by_ms)
 		return rc;
 	}
 	return db_commit(s);
+}
+
+int store_worker_prune(struct store *s, int64_t keep_ms, int64_t *deleted)
+{
+	struct db_args a = { 0 };
+	int64_t n = 0;
+	int rc;
+
+	db_i64(&a, scan_now_ms());
+	db_i64(&a, keep_ms);
+	rc = db_run(s, S_WORKER_PRUNE, &a, &n);
+	if (deleted)
+		*deleted = rc == STORE_OK ? n : 0;
+	return rc;
 }

@@ -386,13 +386,14 @@ int store_counters(struct store *s, struct store_counters *c);
 #define STORE_WORKER_DEAD_MS 30000	/* no heartbeat for this long: dead */
 
 struct worker_info {
-	char name[SCAN_WORKER_MAX];
+	char id[SCAN_WORKER_MAX];	/* unique identity (worker_identity()): the key */
+	char name[SCAN_WORKER_MAX];	/* the short name shown ("w-1"); not unique */
 	char host[64];
 	int pid;
 	int64_t started_at;
 	int64_t heartbeat_at;
 	int concurrency;
-	int running;			/* scans running now */
+	int running;			/* scans running now: counted from the scans it holds */
 	int64_t scans_done;
 	char last_exit[64];		/* why the process ended, or "" */
 	int64_t stopped_at;		/* when it exited (store_worker_exited), 0 if running */
@@ -400,16 +401,44 @@ struct worker_info {
 	int nrunning_ids;
 };
 
-/* Registers (or re-registers) a worker and marks its heartbeat now. */
+/*
+ * A worker's identity: "NAME@HOST:PID", unique across hosts and restarts
+ * while the process lives (a pid is not reused while its process runs).
+ * The supervisor computes the same string for the child it started, so it
+ * can hand back the scans of a worker it reaped.  Claims record it as the
+ * scans' worker_id.  Writes at most SCAN_WORKER_MAX bytes; returns buf.
+ */
+char *worker_identity(char *buf, size_t len, const char *name, const char *host, int pid);
+
+/* Registers (or re-registers) worker w->id and marks its heartbeat now. */
 int store_worker_register(struct store *s, const struct worker_info *w);
 
-/* Heartbeat of a worker: heartbeat_at = now, running and scans_done. */
-int store_worker_heartbeat(struct store *s, const char *name, int running,
+/* Heartbeat of worker `id`: heartbeat_at = now and scans_done (how many it
+ * runs is counted from the scans it holds).  STORE_NOT_FOUND if the row
+ * is gone (pruned, or reset): register again. */
+int store_worker_heartbeat(struct store *s, const char *id, int running,
 			   int64_t scans_done);
 
-/* Records why a worker process ended ("exit 0", "signal 9 (killed)", ...)
- * and when: a stopped worker is neither alive nor dead in queue status. */
-int store_worker_exited(struct store *s, const char *name, const char *reason);
+/* Records why worker `id` ended ("exit 0", "signal 9 (killed)", ...) and
+ * when: a stopped worker is neither alive nor dead in queue status.  Only
+ * that identity's row changes. */
+int store_worker_exited(struct store *s, const char *id, const char *reason);
+
+/*
+ * Hands back at once every scan that worker `id` still holds (its process
+ * died: the supervisor reaped it).  Fenced by identity: a scan another
+ * worker claimed since is not touched.  A hand-back does not spend an
+ * attempt, up to STORE_HANDBACK_FORGIVEN times per scan; past that it counts
+ * as a failed attempt (worker_lost), so a scan whose own child kills its
+ * worker every time cannot loop forever.  A scan with a cancel request is
+ * cancelled.  *released (may be NULL) gets how many went back to pending.
+ */
+#define STORE_HANDBACK_FORGIVEN 3
+int store_release_worker(struct store *s, const char *id, const char *reason, int *released);
+
+/* Deletes the registry rows of workers stopped, or silent, for longer than
+ * keep_ms.  *deleted (may be NULL) gets the count. */
+int store_worker_prune(struct store *s, int64_t keep_ms, int64_t *deleted);
 
 /* A worker's state at `now`: "stopped" (it exited and said so), "dead" (no
  * heartbeat for STORE_WORKER_DEAD_MS), "active" (running scans) or "idle".

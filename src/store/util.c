@@ -163,6 +163,7 @@ json_t *worker_info_to_json(const struct worker_info *w, int64_t now)
 
 	for (int i = 0; i < w->nrunning_ids; i++)
 		json_array_append_new(ids, json_integer(w->running_ids[i]));
+	json_object_set_new(o, "id", json_string(w->id));
 	json_object_set_new(o, "name", json_string(w->name));
 	json_object_set_new(o, "status", json_string(worker_state(w, now)));
 	json_object_set_new(o, "host", json_string(w->host));

@@ -4,21 +4,20 @@
 # stable code, and the database is byte-for-byte unchanged afterwards
 # (nothing queued, nothing retried or cancelled, no token created).
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/api_lib.bash"
 
 # Tokens of every role, and one pending scan (id 1) to aim at.
-VIEW=$(sq token create --role viewer --name v) || fail "token create viewer"
-OP=$(sq token create --role operator --name o) || fail "token create operator"
-ADMIN=$(sq token create --role admin --name a) || fail "token create admin"
-sq submit test-ok 127.0.0.1 >/dev/null || fail "submit"
+VIEW=$(q token create --role viewer --name v) || fail "token create viewer"
+OP=$(q token create --role operator --name o) || fail "token create operator"
+ADMIN=$(q token create --role admin --name a) || fail "token create admin"
+q submit test-ok 127.0.0.1 >/dev/null || fail "submit"
 start_serve --workers 0
 before=$(db_hash)
 
 long=$(printf 'a%.0s' $(seq 1 300))
-big="$T/big.json"
+big="$dir/big.json"
 { printf '{"type":"portscan","targets":["'; head -c 2000000 /dev/zero | tr '\0' 'a'; printf '"]}'; } >"$big"
-printf '{"type":"port\xff\xfescan","targets":["127.0.0.1"]}' >"$T/badutf8.json"
-printf '{"type":"portscan","targets":["127.0.0.1\xc3"]}' >"$T/badutf8b.json"
+printf '{"type":"port\xff\xfescan","targets":["127.0.0.1"]}' >"$dir/badutf8.json"
+printf '{"type":"portscan","targets":["127.0.0.1\xc3"]}' >"$dir/badutf8b.json"
 
 n=0; bad=0
 # check STATUS CODE METHOD PATH AUTH [BODY [curl args...]]
@@ -43,91 +42,91 @@ check() {
 	local gotcode
 	gotcode=$(json_field code)
 	if [ "$got" != "$want" ] || [ "$gotcode" != "$code" ] \
-	   || ! grep -qi '^content-type: application/problem+json' "$T/headers" \
-	   || ! grep -q '"detail":"' "$T/body"; then
-		echo "not ok $n - $method $path ($auth): want $want $code, got $got $gotcode: $(head -c 300 "$T/body")"
+	   || ! grep -qi '^content-type: application/problem+json' "$dir/headers" \
+	   || ! grep -q '"detail":"' "$dir/body"; then
+		echo "not ok $n - $method $path ($auth): want $want $code, got $got $gotcode: $(head -c 300 "$dir/body")"
 		bad=$((bad + 1))
 	else
 		echo "ok $n - $method $path -> $want $code"
 	fi
 }
 
-S=/api/v1/scans
+SCANS=/api/v1/scans
 ok_body='{"type":"portscan","targets":["127.0.0.1"]}'
 # -- malformed bodies
-check 400 invalid_json   POST $S op '{'
-check 400 invalid_json   POST $S op 'not json at all'
-check 400 empty_body     POST $S op ''
-check 400 invalid_body   POST $S op '[1,2,3]'
-check 400 invalid_json   POST $S op '"portscan"'
-check 400 invalid_json   POST $S op '{"type":"portscan","type":"discovery","targets":["127.0.0.1"]}'
-check 400 invalid_json   POST $S op @"$T/badutf8.json"
-check 400 invalid_json   POST $S op @"$T/badutf8b.json"
-check 400 invalid_json   POST $S op '{"type":"portscan\u0000x","targets":["127.0.0.1"]}'
-check 400 invalid_json   POST $S op '{"type":"portscan","targets":["127.0.0.1"],"priority":123456789012345678901234567890}'
-check 413 body_too_large POST $S op @"$big"
-CT=text/plain check 415 unsupported_media_type POST $S op "$ok_body"
-CT=application/x-www-form-urlencoded check 415 unsupported_media_type POST $S op "$ok_body"
+check 400 invalid_json   POST $SCANS op '{'
+check 400 invalid_json   POST $SCANS op 'not json at all'
+check 400 empty_body     POST $SCANS op ''
+check 400 invalid_body   POST $SCANS op '[1,2,3]'
+check 400 invalid_json   POST $SCANS op '"portscan"'
+check 400 invalid_json   POST $SCANS op '{"type":"portscan","type":"discovery","targets":["127.0.0.1"]}'
+check 400 invalid_json   POST $SCANS op @"$dir/badutf8.json"
+check 400 invalid_json   POST $SCANS op @"$dir/badutf8b.json"
+check 400 invalid_json   POST $SCANS op '{"type":"portscan\u0000x","targets":["127.0.0.1"]}'
+check 400 invalid_json   POST $SCANS op '{"type":"portscan","targets":["127.0.0.1"],"priority":123456789012345678901234567890}'
+check 413 body_too_large POST $SCANS op @"$big"
+CT=text/plain check 415 unsupported_media_type POST $SCANS op "$ok_body"
+CT=application/x-www-form-urlencoded check 415 unsupported_media_type POST $SCANS op "$ok_body"
 # -- wrong types, missing and unknown fields
-check 422 missing_field  POST $S op '{}'
-check 422 missing_field  POST $S op '{"type":"portscan"}'
-check 422 missing_field  POST $S op '{"targets":["127.0.0.1"]}'
-check 422 invalid_field  POST $S op '{"type":5,"targets":["127.0.0.1"]}'
-check 422 invalid_field  POST $S op '{"type":"portscan","targets":"127.0.0.1"}'
-check 422 invalid_field  POST $S op '{"type":"portscan","targets":[127001]}'
-check 422 invalid_field  POST $S op '{"type":"portscan","targets":["127.0.0.1"],"ports":80}'
-check 422 invalid_field  POST $S op '{"type":"portscan","targets":["127.0.0.1"],"options":[1]}'
-check 422 unknown_field  POST $S op '{"type":"portscan","targets":["127.0.0.1"],"shell":"id"}'
-check 422 no_targets     POST $S op '{"type":"portscan","targets":[]}'
-check 422 invalid_type   POST $S op '{"type":"nosuchscan","targets":["127.0.0.1"]}'
+check 422 missing_field  POST $SCANS op '{}'
+check 422 missing_field  POST $SCANS op '{"type":"portscan"}'
+check 422 missing_field  POST $SCANS op '{"targets":["127.0.0.1"]}'
+check 422 invalid_field  POST $SCANS op '{"type":5,"targets":["127.0.0.1"]}'
+check 422 invalid_field  POST $SCANS op '{"type":"portscan","targets":"127.0.0.1"}'
+check 422 invalid_field  POST $SCANS op '{"type":"portscan","targets":[127001]}'
+check 422 invalid_field  POST $SCANS op '{"type":"portscan","targets":["127.0.0.1"],"ports":80}'
+check 422 invalid_field  POST $SCANS op '{"type":"portscan","targets":["127.0.0.1"],"options":[1]}'
+check 422 unknown_field  POST $SCANS op '{"type":"portscan","targets":["127.0.0.1"],"shell":"id"}'
+check 422 no_targets     POST $SCANS op '{"type":"portscan","targets":[]}'
+check 422 invalid_type   POST $SCANS op '{"type":"nosuchscan","targets":["127.0.0.1"]}'
 # -- numbers out of range
-check 422 invalid_field  POST $S op '{"type":"portscan","targets":["127.0.0.1"],"priority":-5000}'
-check 422 invalid_field  POST $S op '{"type":"portscan","targets":["127.0.0.1"],"priority":1.5}'
-check 422 invalid_field  POST $S op '{"type":"portscan","targets":["127.0.0.1"],"priority":1e308}'
-check 422 invalid_field  POST $S op '{"type":"portscan","targets":["127.0.0.1"],"max_attempts":0}'
-check 422 invalid_field  POST $S op '{"type":"portscan","targets":["127.0.0.1"],"time_limit_s":-1}'
-check 422 invalid_field  POST $S op '{"type":"portscan","targets":["127.0.0.1"],"time_limit_s":"60"}'
-check 422 invalid_field  POST $S op '{"type":"portscan","targets":["127.0.0.1"],"time_limit_s":99999999999}'
-check 422 invalid_ports  POST $S op '{"type":"portscan","targets":["127.0.0.1"],"ports":"99999"}'
+check 422 invalid_field  POST $SCANS op '{"type":"portscan","targets":["127.0.0.1"],"priority":-5000}'
+check 422 invalid_field  POST $SCANS op '{"type":"portscan","targets":["127.0.0.1"],"priority":1.5}'
+check 422 invalid_field  POST $SCANS op '{"type":"portscan","targets":["127.0.0.1"],"priority":1e308}'
+check 422 invalid_field  POST $SCANS op '{"type":"portscan","targets":["127.0.0.1"],"max_attempts":0}'
+check 422 invalid_field  POST $SCANS op '{"type":"portscan","targets":["127.0.0.1"],"time_limit_s":-1}'
+check 422 invalid_field  POST $SCANS op '{"type":"portscan","targets":["127.0.0.1"],"time_limit_s":"60"}'
+check 422 invalid_field  POST $SCANS op '{"type":"portscan","targets":["127.0.0.1"],"time_limit_s":99999999999}'
+check 422 invalid_ports  POST $SCANS op '{"type":"portscan","targets":["127.0.0.1"],"ports":"99999"}'
 # -- hostile strings
-check 422 invalid_target POST $S op '{"type":"portscan","targets":["127.0.0.1; touch /tmp/x"]}'
-check 422 invalid_target POST $S op '{"type":"portscan","targets":["--script=evil"]}'
-check 422 invalid_target POST $S op "{\"type\":\"portscan\",\"targets\":[\"$long\"]}"
-check 422 invalid_target POST $S op "{\"type\":\"portscan\",\"targets\":[\"127.0.0.1' OR '1'='1\"]}"
-check 422 invalid_type   POST $S op "{\"type\":\"portscan'; DROP TABLE scans;--\",\"targets\":[\"127.0.0.1\"]}"
-check 422 invalid_type   POST $S op "{\"type\":\"$long\",\"targets\":[\"127.0.0.1\"]}"
-check 400 invalid_header POST $S op "$ok_body" -H "Idempotency-Key: $long"
+check 422 invalid_target POST $SCANS op '{"type":"portscan","targets":["127.0.0.1; touch /tmp/x"]}'
+check 422 invalid_target POST $SCANS op '{"type":"portscan","targets":["--script=evil"]}'
+check 422 invalid_target POST $SCANS op "{\"type\":\"portscan\",\"targets\":[\"$long\"]}"
+check 422 invalid_target POST $SCANS op "{\"type\":\"portscan\",\"targets\":[\"127.0.0.1' OR '1'='1\"]}"
+check 422 invalid_type   POST $SCANS op "{\"type\":\"portscan'; DROP TABLE scans;--\",\"targets\":[\"127.0.0.1\"]}"
+check 422 invalid_type   POST $SCANS op "{\"type\":\"$long\",\"targets\":[\"127.0.0.1\"]}"
+check 400 invalid_header POST $SCANS op "$ok_body" -H "Idempotency-Key: $long"
 # -- out of scope
-check 403 out_of_scope   POST $S op '{"type":"portscan","targets":["8.8.8.8"]}'
-check 403 out_of_scope   POST $S op '{"type":"portscan","targets":["127.0.0.1","192.0.2.7"]}'
+check 403 out_of_scope   POST $SCANS op '{"type":"portscan","targets":["8.8.8.8"]}'
+check 403 out_of_scope   POST $SCANS op '{"type":"portscan","targets":["127.0.0.1","192.0.2.7"]}'
 # -- ids and queries
-check 404 not_found      GET "$S/999999" op
-check 400 invalid_id     GET "$S/abc" op
-check 400 invalid_id     GET "$S/-1" op
-check 400 invalid_id     GET "$S/0" op
-check 400 invalid_id     GET "$S/99999999999999999999999" op
-check 400 invalid_id     GET "$S/1%27%20OR%201=1" op
-check 404 not_found      POST "$S/999999/retry" op
-check 404 not_found      GET "$S/999999/findings" op
-check 409 illegal_transition POST "$S/1/retry" op
-check 400 invalid_query  GET "$S?status=bogus" op
-check 400 invalid_query  GET "$S?limit=0" op
-check 400 invalid_query  GET "$S?limit=100000" op
-check 400 invalid_query  GET "$S?cursor=abc" op
-check 400 invalid_query  GET "$S/1/findings?after=-5" op
+check 404 not_found      GET "$SCANS/999999" op
+check 400 invalid_id     GET "$SCANS/abc" op
+check 400 invalid_id     GET "$SCANS/-1" op
+check 400 invalid_id     GET "$SCANS/0" op
+check 400 invalid_id     GET "$SCANS/99999999999999999999999" op
+check 400 invalid_id     GET "$SCANS/1%27%20OR%201=1" op
+check 404 not_found      POST "$SCANS/999999/retry" op
+check 404 not_found      GET "$SCANS/999999/findings" op
+check 409 illegal_transition POST "$SCANS/1/retry" op
+check 400 invalid_query  GET "$SCANS?status=bogus" op
+check 400 invalid_query  GET "$SCANS?limit=0" op
+check 400 invalid_query  GET "$SCANS?limit=100000" op
+check 400 invalid_query  GET "$SCANS?cursor=abc" op
+check 400 invalid_query  GET "$SCANS/1/findings?after=-5" op
 check 404 not_found      GET /api/v1/nothing-here op
-check 405 method_not_allowed DELETE "$S/1" op
-check 405 method_not_allowed PUT "$S" op "$ok_body"
+check 405 method_not_allowed DELETE "$SCANS/1" op
+check 405 method_not_allowed PUT "$SCANS" op "$ok_body"
 # -- authentication and roles
-check 401 unauthorized   GET "$S" none
-check 401 unauthorized   POST "$S" none "$ok_body"
-check 401 unauthorized   GET "$S" 'raw:Basic dXNlcjpwYXNz'
-check 401 invalid_token  GET "$S" 'raw:Bearer sq_1_deadbeef'
-check 401 invalid_token  GET "$S" "raw:Bearer sq_1_$(printf '0%.0s' $(seq 1 64))"
-check 401 invalid_token  GET "$S" "raw:Bearer sq_999_$(printf 'a%.0s' $(seq 1 64))"
-check 401 invalid_token  GET "$S" "raw:Bearer ${OP}x"
-check 403 forbidden      POST "$S" view "$ok_body"
-check 403 forbidden      POST "$S/1/cancel" view
+check 401 unauthorized   GET "$SCANS" none
+check 401 unauthorized   POST "$SCANS" none "$ok_body"
+check 401 unauthorized   GET "$SCANS" 'raw:Basic dXNlcjpwYXNz'
+check 401 invalid_token  GET "$SCANS" 'raw:Bearer sq_1_deadbeef'
+check 401 invalid_token  GET "$SCANS" "raw:Bearer sq_1_$(printf '0%.0s' $(seq 1 64))"
+check 401 invalid_token  GET "$SCANS" "raw:Bearer sq_999_$(printf 'a%.0s' $(seq 1 64))"
+check 401 invalid_token  GET "$SCANS" "raw:Bearer ${OP}x"
+check 403 forbidden      POST "$SCANS" view "$ok_body"
+check 403 forbidden      POST "$SCANS/1/cancel" view
 check 403 forbidden      POST /api/v1/tokens op '{"role":"admin"}'
 check 422 invalid_field  POST /api/v1/tokens admin '{"role":"root"}'
 check 422 unknown_field  POST /api/v1/tokens admin '{"role":"viewer","scope":"all"}'

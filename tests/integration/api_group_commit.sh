@@ -5,7 +5,6 @@
 # (scanq_submit_commits_total).  20 concurrent requests with one
 # idempotency key: one scan, and every request answers with its id.
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/api_lib.bash"
 
 start_serve --workers 0
 # post EXTRA_JSON [IDEMPOTENCY_KEY]: prints the body and the status

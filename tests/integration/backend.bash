@@ -43,9 +43,9 @@ new_db() {
 	esac
 }
 
-# drop_db: removes a PostgreSQL test database (cleanup calls it; SQLite's
+# drop_test_db: removes a PostgreSQL test database (cleanup calls it; SQLite's
 # file goes with the test's folder).
-drop_db() {
+drop_test_db() {
 	[ "$BACKEND" = pg ] && [ -n "${DBNAME:-}" ] \
 		&& psql -q "$SCANQ_TEST_PG_URL" -c "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null 2>&1
 	return 0

@@ -19,11 +19,11 @@ if [ ! -d "$repo/tests/browser/node_modules/playwright-core" ]; then
 fi
 
 export SCANQ_WORKER_HEARTBEAT=1 SCANQ_WORKER_GRACE=2 SCANQ_WEB_DIR="$repo/web"
-"$SCANQ" --db "$DB" serve --listen 127.0.0.1:0 --workers 1 --concurrency 4 >"$T/serve.log" 2>&1 &
+"$S" --db "$DB" serve --listen 127.0.0.1:0 --workers 1 --concurrency 4 >"$dir/serve.log" 2>&1 &
 serve=$!
-PIDS="$PIDS $serve"
-port_of() { sed -n 's/.*msg="http listening".* port=\([0-9]*\).*/\1/p' "$T/serve.log" | head -1; }
-wait_for 30 grep -q 'msg="http listening"' "$T/serve.log" || { cat "$T/serve.log"; fail "serve did not start"; }
+pids+=($serve)
+port_of() { sed -n 's/.*msg="http listening".* port=\([0-9]*\).*/\1/p' "$dir/serve.log" | head -1; }
+wait_for 30 "serve to listen" grep -q 'msg="http listening"' "$dir/serve.log"
 port=$(port_of)
 ok "serve listening on 127.0.0.1:$port"
 
@@ -31,8 +31,8 @@ rc=0
 SCANQ_URL="http://127.0.0.1:$port" SCANQ_DB="$DB" SCANQ_LISTENER_PORT="$port" \
 	SCANQ_ARTIFACTS="$art" timeout 600 node "$repo/tests/browser/ui.test.js" || rc=1
 kill -TERM "$serve"
-wait_for 60 bash -c "! kill -0 $serve 2>/dev/null" || echo "serve did not stop on SIGTERM"
-cp "$T/serve.log" "$art/serve.log" 2>/dev/null
-ls "$art"/*.png >/dev/null 2>&1 && ok "screenshots in $art"
+wait_for 60 "serve to stop on SIGTERM" bash -c "! kill -0 $serve 2>/dev/null"
+cp "$dir/serve.log" "$art/serve.log" 2>/dev/null
 [ "$rc" = 0 ] || fail "browser test failed (serve log: $art/serve.log)"
+ls "$art"/*.png >/dev/null 2>&1 && ok "screenshots in $art"
 echo PASS

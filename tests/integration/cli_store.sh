@@ -2,29 +2,29 @@
 # The core CLI on a real database (SQLite or PostgreSQL, see backend.bash): submit, show, list, cancel, retry,
 # queue status, migrate; and every bad input is refused with one line on
 # stderr, the documented exit code, and the database left unchanged.
-. "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.sh"
 
-sq migrate | grep -q "migrated schema from version 0" || fail "first migrate did not migrate"
-sq migrate | grep -q "nothing to do" || fail "second migrate changed something"
+q migrate | grep -q "migrated schema from version 0" || fail "first migrate did not migrate"
+q migrate | grep -q "nothing to do" || fail "second migrate changed something"
 
-id=$(sq submit test-ok 127.0.0.1) || fail "submit"
+id=$(q submit test-ok 127.0.0.1) || fail "submit"
 [ "$id" = 1 ] || fail "first id is '$id'"
-k1=$(sq submit test-ok 127.0.0.1 --idempotency-key build-7 2>/dev/null)
-k2=$(sq submit test-ok 127.0.0.2 --idempotency-key build-7 2>/dev/null)
+k1=$(q submit test-ok 127.0.0.1 --idempotency-key build-7 2>/dev/null)
+k2=$(q submit test-ok 127.0.0.2 --idempotency-key build-7 2>/dev/null)
 [ "$k1" = "$k2" ] || fail "idempotency key gave two scans ($k1, $k2)"
-sq submit test-ok 127.0.0.1 --priority 5 --max-attempts 2 --time-limit 60 --json \
+q submit test-ok 127.0.0.1 --priority 5 --max-attempts 2 --time-limit 60 --json \
 	| grep -q '"status":"pending"' || fail "submit --json"
-sq show 1 --json | grep -q '"status": "pending"' || fail "show --json status"
-sq show 1 --json | grep -q '"created_at": "20[0-9-]*T[0-9:.]*Z"' || fail "show: RFC 3339 time"
-sq show 1 | grep -q "submitted" || fail "show: timeline"
-[ "$(sq list --json | grep -c '"id":')" = 3 ] || fail "list --json count"
-newest=$(sq list --json | grep -o '"id": *[0-9]*' | tr -dc '0-9\n' | sort -n | tail -n 1)
-sq list --status pending --limit 1 | grep -q "^$newest " || fail "list newest first"
-sq cancel 1 | grep -q cancelled || fail "cancel pending"
-[ "$(status_of 1)" = cancelled ] || fail "status after cancel"
-sq retry 1 | grep -q pending || fail "retry cancelled"
-sq queue status | grep -q "queue depth: 3 pending" || fail "queue status"
-sq queue status --json | grep -q '"pending": 3' || fail "queue status --json"
+q show 1 --json | grep -q '"status": "pending"' || fail "show --json status"
+q show 1 --json | grep -q '"created_at": "20[0-9-]*T[0-9:.]*Z"' || fail "show: RFC 3339 time"
+q show 1 | grep -q "submitted" || fail "show: timeline"
+[ "$(q list --json | grep -c '"id":')" = 3 ] || fail "list --json count"
+newest=$(q list --json | grep -o '"id": *[0-9]*' | tr -dc '0-9\n' | sort -n | tail -n 1)
+q list --status pending --limit 1 | grep -q "^$newest " || fail "list newest first"
+q cancel 1 | grep -q cancelled || fail "cancel pending"
+[ "$(status 1)" = cancelled ] || fail "status after cancel"
+q retry 1 | grep -q pending || fail "retry cancelled"
+q queue status | grep -q "queue depth: 3 pending" || fail "queue status"
+q queue status --json | grep -q '"pending": 3' || fail "queue status --json"
 ok "submit, show, list, cancel, retry, queue status"
 
 # Each bad command: exit code, one line starting with "error:", no change.
@@ -32,7 +32,7 @@ bad() { # expected-exit, args...
 	local want=$1; shift
 	local before after out rc
 	before=$(db_hash)
-	out=$(sq "$@" 2>&1 >/dev/null); rc=$?
+	out=$(q "$@" 2>&1 >/dev/null); rc=$?
 	after=$(db_hash)
 	[ "$rc" = "$want" ] || fail "'scanq $*' exited $rc, expected $want ($out)"
 	echo "$out" | head -1 | grep -q "^error: " || fail "'scanq $*' said: $out"
@@ -47,7 +47,7 @@ bad 2 submit test-ok --script=evil
 bad 1 submit test-ok -- --script=evil
 bad 1 submit test-ok ""
 bad 1 submit test-ok $'\e[31mred\nline'   # an escape sequence and a newline
-sq submit test-ok $'\e[31m' 2>&1 | grep -q $'\e' && fail "an escape byte reached the terminal"
+q submit test-ok $'\e[31m' 2>&1 | grep -q $'\e' && fail "an escape byte reached the terminal"
 bad 1 submit test-ok 192.0.2.7          # refused at submit: never contacted
 bad 1 submit test-ok 127.0.0.0/8        # 16M addresses, over the cap
 bad 1 submit test-ok 127.0.0.1 --ports 70000
@@ -82,10 +82,10 @@ bad 1 retry 2
 bad 1 cancel 2
 bad 1 --db "postgres://localhost/x" list
 
-sq help | grep -q "submit" || fail "help lists commands"
-sq submit --help | grep -q -- "--idempotency-key" || fail "submit --help"
+q help | grep -q "submit" || fail "help lists commands"
+q submit --help | grep -q -- "--idempotency-key" || fail "submit --help"
 for c in submit show list retry cancel queue migrate serve scan; do
-	"$SCANQ" help "$c" | grep -q "^usage: scanq $c" || fail "help $c"
+	"$S" help "$c" | grep -q "^usage: scanq $c" || fail "help $c"
 done
 ok "help is generated for every command"
 
@@ -94,7 +94,7 @@ if [ -n "${SCANQ_TEST_PG_URL:-}" ]; then
 	pgdb="cli_$$_$RANDOM"
 	psql -q "$SCANQ_TEST_PG_URL" -c "CREATE DATABASE $pgdb" || fail "createdb"
 	PGURL="${SCANQ_TEST_PG_URL%/*}/$pgdb"
-	pq() { "$SCANQ" --db "$PGURL" "$@"; }
+	pq() { "$S" --db "$PGURL" "$@"; }
 	id=$(pq submit test-ok 127.0.0.1 --idempotency-key once) || fail "pg submit"
 	[ "$(pq submit test-ok 127.0.0.1 --idempotency-key once 2>/dev/null)" = "$id" ] || fail "pg idempotency"
 	pq show "$id" --json | grep -q '"status": "pending"' || fail "pg show"

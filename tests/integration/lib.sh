@@ -1,38 +1,276 @@
-# lib.sh — shared helpers of the integration tests (sourced, not run).
-# Each test gets $SCANQ (the binary under test), a temp folder $T with a
-# database $DB on the backend run.sh chose (backend.bash), and cleanup of
-# every process it started.
+# lib.sh — the one library of the integration tests (sourced, not run).
+#
+# Each test gets $S (= $SCANQ, the binary under test), a fresh folder $dir
+# (also $T), a fresh database $DB on the backend tests/run.sh chose
+# (backend.bash: SQLite, or PostgreSQL with SCANQ_TEST_BACKEND=pg), and, on
+# exit, every process it added to the pids array (or to $PIDS) stopped
+# (SIGTERM, SIGKILL what is left after 10 s), its database dropped and
+# $dir removed.  A suite that used req() has every response checked
+# against docs/openapi.json on a successful exit.
+#
+# One rule for waiting: wait_for SECONDS DESCRIPTION COMMAND... runs
+# COMMAND every 0.1 s until it succeeds; if it has not after SECONDS, the
+# test fails with "timed out after SECONDS s waiting for: DESCRIPTION".
+# One rule for failing: fail MESSAGE prints "FAIL: MESSAGE" and the last
+# lines of every $dir/*.log, and exits 1.
 set -u
-: "${SCANQ:?SCANQ must name the scanq binary}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/scanq-it-XXXXXX")
+S=${SCANQ:?set SCANQ to the scanq binary}
+SCANQ=$S
+dir=$(mktemp -d "${TMPDIR:-/tmp}/scanq-it-XXXXXX")
+T=$dir
 source "$(dirname "${BASH_SOURCE[0]}")/backend.bash"
-new_db "$T"
+new_db "$dir"
+pids=()
 PIDS=""
+
 cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	local p end=$(( $(date +%s) + 10 ))
+	for p in "${pids[@]}" $PIDS; do
+		kill -CONT "$p" 2>/dev/null
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${pids[@]}" $PIDS; do
+		while kill -0 "$p" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
 	wait 2>/dev/null
-	drop_db
-	rm -rf "$T"
+	drop_test_db
+	rm -rf "$dir"
 }
-trap cleanup EXIT
+trap on_exit EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() {
+	local f
+	echo "FAIL: $*"
+	for f in "$dir"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done
+	exit 1
+}
 ok() { echo "ok - $*"; }
+now_ms() { date +%s%3N; }
 
-# sq ARGS...: run scanq on the test database (a function: to run scanq in
-# the background, call "$SCANQ" --db "$DB" ... & so that $! is scanq itself).
-sq() { "$SCANQ" --db "$DB" "$@"; }
-
-
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds, or fail.
 wait_for() {
-	local limit=$1; shift
-	local end=$(( $(date +%s) + limit ))
+	local secs=$1 what=$2 end
+	shift 2
+	end=$(( $(now_ms) + secs * 1000 ))
 	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$end" ] && return 1
+		[ "$(now_ms)" -lt "$end" ] || fail "timed out after ${secs}s waiting for: $what"
 		sleep 0.1
 	done
 }
 
-# status_of ID: the scan's status.
-status_of() { sq show "$1" --json | sed -n 's/^  "status": "\(.*\)",$/\1/p'; }
+# ---- the database ----------------------------------------------------------
+
+# q ARGS...: scanq on the test database (to run it in the background, call
+# "$S" --db "$DB" ... & so that $! is scanq itself); sq is the same.
+q() { "$S" --db "$DB" "$@"; }
+sq() { q "$@"; }
+# sql QUERY and db_hash come from backend.bash.
+# sql_is QUERY VALUE: the query's one value is VALUE
+sql_is() { [ "$(sql "$1" 2>/dev/null)" = "$2" ]; }
+status() { sql "SELECT status FROM scans WHERE id = $1"; }
+status_of() { status "$1"; }
+is_status() { [ "$(status "$1")" = "$2" ]; }
+# submit ARGS...: prints the new scan's id
+submit() { q submit "$@"; }
+
+# ---- workers and their children --------------------------------------------
+
+# start_worker NAME [ARGS...]: a background `scanq worker`, log in $dir/NAME.log
+start_worker() {
+	local name=$1
+	shift
+	"$S" --db "$DB" worker --name "$name" "$@" >"$dir/$name.log" 2>&1 &
+	pids+=($!)
+	last_pid=$!
+}
+
+# live_in_group PGID: how many live (not zombie) processes are in that group
+live_in_group() {
+	local n=0 f st
+	for f in /proc/[0-9]*/stat; do
+		st=$(cat "$f" 2>/dev/null) || continue
+		st=${st##*) }			# after "pid (comm) ": state ppid pgrp ...
+		read -r state _ pgrp _ <<<"$st"
+		[ "$pgrp" = "$1" ] && [ "$state" != Z ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+group_empty() { [ "$(live_in_group "$1")" = 0 ]; }
+
+# child_pid SCAN LOG: the pid of the child the worker started for SCAN
+child_pid() { sed -n "s/.*msg=\"scan marked running\" scan=$1 .*pid=\([0-9]*\).*/\1/p" "$2" | tail -n 1; }
+
+# ---- the HTTP API ----------------------------------------------------------
+
+# start_serve ARGS...: runs `scanq serve --listen 127.0.0.1:0 ARGS` on $DB in
+# the background (log $dir/serve.log, pid $SERVE_PID), waits for it to
+# listen and sets $BASE.
+start_serve() {
+	local port
+	"$S" --db "$DB" serve --listen 127.0.0.1:0 "$@" >"$dir/serve.log" 2>&1 &
+	SERVE_PID=$!
+	pids+=($SERVE_PID)
+	wait_for 30 "serve to listen" grep -q 'msg="http listening"' "$dir/serve.log"
+	port=$(sed -n 's/.*msg="http listening".* port=\([0-9]*\).*/\1/p' "$dir/serve.log" | head -1)
+	BASE="http://127.0.0.1:$port"
+}
+
+# req METHOD PATH [curl args...]: prints the HTTP status; the body lands in
+# $dir/body and the headers in $dir/headers.  Each response is also kept in
+# $dir/responses/ for the OpenAPI check at exit.
+req() {
+	local method=$1 path=$2 code rec; shift 2
+	code=$(curl -s -o "$dir/body" -D "$dir/headers" -w '%{http_code}' -X "$method" "$@" "$BASE$path")
+	mkdir -p "$dir/responses"
+	rec=$(mktemp "$dir/responses/rXXXXXXXX")
+	printf '%s %s\n' "$method" "$path" >"$rec"
+	cp "$dir/headers" "$rec.headers"
+	cp "$dir/body" "$rec.body" 2>/dev/null || : >"$rec.body"
+	printf '%s' "$code"
+}
+
+# json_field NAME: a scalar field of $dir/body (compact JSON from scanq).
+json_field() {
+	sed -n "s/.*\"$1\":\\(\"[^\"]*\"\\|[-0-9.a-z]*\\).*/\\1/p" "$dir/body" | head -1 | tr -d '"'
+}
+
+# ---- loopback listeners for the scanners -----------------------------------
+# (perl: perl-base is part of every Debian system)
+
+# listen_banner FILE TEXT: starts a listener on a random 127.0.0.1 port that
+# sends TEXT to every connection; writes the port to FILE once listening.
+listen_banner() {
+	local file=$1 text=$2
+	perl -MIO::Socket::INET -e '
+		my ($file, $text) = @ARGV;
+		my $s = IO::Socket::INET->new(Listen => 64, LocalAddr => "127.0.0.1",
+			LocalPort => 0, ReuseAddr => 1) or die "listen: $!";
+		open(my $f, ">", "$file.tmp") or die; print $f $s->sockport, "\n"; close $f;
+		rename("$file.tmp", $file);
+		$SIG{PIPE} = "IGNORE";
+		while (my $c = $s->accept) { print $c $text; close $c; }
+	' "$file" "$text" &
+	pids+=($!)
+	wait_for 10 "the listener on $file" test -s "$file"
+}
+
+# closed_port: a port that was free a moment ago (bound, then released).
+closed_port() {
+	perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Proto => "tcp")
+			or die; print $s->sockport, "\n";'
+}
+
+# listen_http FILE SERVER TITLE: starts a small HTTP server on a random
+# 127.0.0.1 port (port written to FILE): every request gets a page titled
+# TITLE with "Server: SERVER"; a request with a Range header gets 206, as
+# a server with the Apache byterange bug (CVE-2011-3192) answers.  One
+# child per connection, each gone after 5 s of silence.
+listen_http() {
+	local file=$1 server=$2 title=$3
+	perl -MIO::Socket::INET -e '
+		my ($file, $server, $title) = @ARGV;
+		my $s = IO::Socket::INET->new(Listen => 64, LocalAddr => "127.0.0.1",
+			LocalPort => 0, ReuseAddr => 1) or die "listen: $!";
+		open(my $f, ">", "$file.tmp") or die; print $f $s->sockport, "\n"; close $f;
+		rename("$file.tmp", $file);
+		$SIG{PIPE} = "IGNORE"; $SIG{CHLD} = "IGNORE";
+		while (my $c = $s->accept) {
+			if (fork) { close $c; next; }
+			alarm 5;
+			my ($head, $range) = (0, 0);
+			my $first = <$c>; exit unless defined $first;
+			$head = 1 if $first =~ /^HEAD /;
+			while (my $l = <$c>) { $range = 1 if $l =~ /^Range:/i; last if $l =~ /^\r?\n$/; }
+			my $body = "<html><head><title>$title</title></head><body>ok</body></html>\n";
+			print $c ($range ? "HTTP/1.1 206 Partial Content\r\n" : "HTTP/1.1 200 OK\r\n"),
+				"Server: $server\r\nContent-Type: text/html\r\nContent-Length: ",
+				length($body), "\r\nConnection: close\r\n\r\n", ($head ? "" : $body);
+			exit;
+		}
+	' "$file" "$server" "$title" &
+	pids+=($!)
+	wait_for 10 "the http listener on $file" test -s "$file"
+}
+
+# tls_server FILE ARGS...: starts `openssl s_server` on a free 127.0.0.1
+# port with ARGS (cert, key, ciphers...) and writes the port to FILE once
+# it accepts connections.
+tls_server() {
+	local file=$1 port; shift
+	port=$(closed_port)
+	openssl s_server -accept "127.0.0.1:$port" -quiet "$@" </dev/null >/dev/null 2>"$file.err" &
+	pids+=($!)
+	wait_for 10 "s_server $* on $port" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+	echo "$port" > "$file"
+}
+
+# make_cert NAME CN DAYS [KEYARGS...]: a self-signed certificate $T/NAME.crt
+# with key $T/NAME.key for CN (also its DNS subjectAltName), valid for DAYS
+# days from now, or, with DAYS "expired", for January 2020 only (openssl
+# ca backdates; req cannot).  KEYARGS default to -newkey rsa:2048.
+make_cert() {
+	local name=$1 cn=$2 days=$3; shift 3
+	local keyargs=("$@") d="$T/ca-$name"
+	[ ${#keyargs[@]} -eq 0 ] && keyargs=(-newkey rsa:2048)
+	mkdir -p "$d" && : > "$d/index.txt" && echo 01 > "$d/serial"
+	printf '[ca]\ndefault_ca=d\n[d]\ndir=%s\ndatabase=%s/index.txt\nnew_certs_dir=%s\nserial=%s/serial\ndefault_md=sha256\npolicy=p\ncopy_extensions=copy\n[p]\ncommonName=supplied\n' \
+		"$d" "$d" "$d" "$d" > "$d/ca.cnf"
+	openssl req -new "${keyargs[@]}" -nodes -keyout "$T/$name.key" -out "$d/csr" -subj "/CN=$cn" \
+		-addext "subjectAltName=DNS:$cn" 2>"$d/err" || fail "openssl req for $name: $(cat "$d/err")"
+	if [ "$days" = expired ]; then
+		set -- -startdate 20200101000000Z -enddate 20200201000000Z
+	else
+		set -- -days "$days"
+	fi
+	openssl ca -batch -notext -config "$d/ca.cnf" -selfsign -keyfile "$T/$name.key" -in "$d/csr" \
+		-out "$T/$name.crt" "$@" 2>"$d/err" || fail "openssl ca for $name: $(cat "$d/err")"
+}
+
+# listen_reply FILE PERLCODE: a listener on a free 127.0.0.1 port (port in
+# FILE) that runs PERLCODE for every connection with the client in $c,
+# one child per connection, gone after 5 s.
+listen_reply() {
+	local file=$1 code=$2
+	perl -MIO::Socket::INET -e '
+		my ($file, $code) = @ARGV;
+		my $s = IO::Socket::INET->new(Listen => 64, LocalAddr => "127.0.0.1",
+			LocalPort => 0, ReuseAddr => 1) or die "listen: $!";
+		open(my $f, ">", "$file.tmp") or die; print $f $s->sockport, "\n"; close $f;
+		rename("$file.tmp", $file);
+		$SIG{PIPE} = "IGNORE"; $SIG{CHLD} = "IGNORE";
+		while (my $c = $s->accept) {
+			if (fork) { close $c; next; }
+			alarm 5; $c->autoflush(1);
+			eval $code; exit;
+		}
+	' "$file" "$code" &
+	pids+=($!)
+	wait_for 10 "the listener on $file" test -s "$file"
+}
+
+# ---- at exit -----------------------------------------------------------------
+
+# Each response req() received, error bodies included, must match
+# docs/openapi.json: its operation, status, Content-Type and schema
+# (tests/openapi/validate.js).  A suite that passed fails here if one does
+# not; one that failed already is not checked again.
+openapi_validate() {
+	local repo
+	repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	command -v node >/dev/null || { echo "FAIL: node is missing (apt-get install nodejs npm)"; return 1; }
+	if [ ! -d "$repo/tests/openapi/node_modules/ajv" ]; then
+		(cd "$repo/tests/openapi" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) \
+			|| { echo "FAIL: npm ci in tests/openapi failed"; return 1; }
+	fi
+	node "$repo/tests/openapi/validate.js" "$repo/docs/openapi.json" "$dir/responses" \
+		|| { echo "FAIL: responses that do not match docs/openapi.json (above)"; return 1; }
+}
+on_exit() {
+	local rc=$?
+	if [ "$rc" = 0 ] && [ -d "$dir/responses" ]; then
+		openapi_validate || rc=1
+	fi
+	cleanup
+	exit "$rc"
+}

@@ -6,8 +6,7 @@
 # -www), Redis-, PostgreSQL- and MariaDB-like listeners, SMTP and FTP
 # greetings.  Product and version are found; a silent port costs its
 # budget (detect_ms) and does not stall the scan.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/scan_lib.bash"
+source "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
 
@@ -35,7 +34,7 @@ perl -MIO::Socket::INET -e '
 	open(my $f, ">", "$ARGV[0]") or die; print $f $s->sockport, "\n"; close $f;
 	my @keep; while (my $c = $s->accept) { push @keep, $c; }' "$T/silent" &
 PIDS="$PIDS $!"
-wait_for 10 test -s "$T/silent" || fail "silent listener"
+wait_for 10 "the silent listener" test -s "$T/silent"
 for n in ssh http tls redis pg mysql smtp ftp silent; do eval "$n=\$(cat \"\$T/$n\")"; done
 C=$(closed_port)
 

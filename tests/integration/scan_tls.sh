@@ -5,8 +5,7 @@
 # anonymous suites, and a clean modern configuration that yields no high
 # finding.  A closed port is no finding, a plain-text port says "no TLS",
 # and a silent port costs one timeout, not a stall.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/scan_lib.bash"
+source "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
 LEAN=$(dirname "$SCANQ")/scanq-scan
@@ -31,7 +30,7 @@ perl -MIO::Socket::INET -e '
 	open(my $f, ">", "$ARGV[0]") or die; print $f $s->sockport, "\n"; close $f;
 	my @keep; while (my $c = $s->accept) { push @keep, $c; }' "$T/silent" &
 PIDS="$PIDS $!"
-wait_for 10 test -s "$T/silent" || fail "silent listener"
+wait_for 10 "the silent listener" test -s "$T/silent"
 for n in expired clean soon other weak tls10 null plain silent; do eval "$n=\$(cat \"\$T/$n\")"; done
 C=$(closed_port)
 
@@ -85,8 +84,7 @@ ok "a closed port is counted, a plain-text and a silent port say no TLS"
 id=$(sq submit tls localhost --ports "$expired" --options '{"resolve_ms":2000}' --json | sed -n 's/.*"id": *\([0-9]*\).*/\1/p')
 [ -n "$id" ] || fail "submit tls failed"
 sq worker --once >/dev/null 2>&1 || true
-wait_for 20 bash -c "[ \"\$(\"$SCANQ\" --db \"$DB\" show $id --json | sed -n 's/^  \"status\": \"\(.*\)\",\$/\1/p')\" = completed ]" \
-	|| fail "tls scan $id did not complete: $(sq show "$id")"
+wait_for 20 "tls scan $id to complete" is_status "$id" completed
 sq findings "$id" --json | grep -q '"severity": *"high"' || fail "findings lack the high one: $(sq findings "$id" --json)"
 ok "a tls scan runs through the queue and stores its findings with severities"
 

@@ -3,7 +3,7 @@
 # holds the write lock for 12 s (longer than the store's 5 s busy timeout).
 # The scan must stay `running` — never reported completed — until the
 # write lands, and the write must land once the lock is gone.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 sqlite_only "the lock is SQLite's; fault_outage.sh stops PostgreSQL instead"
 export SCANQ_WORKER_HEARTBEAT=1
 

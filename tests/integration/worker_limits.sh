@@ -3,7 +3,7 @@
 # every process of its group (timeout); past the memory limit it is
 # killed_oom; exit 3 is exit_status and is retried with backoff until the
 # attempts run out; SIGSEGV is crashed; a flood is output_too_large.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 export SCANQ_WORKER_HEARTBEAT=1 SCANQ_WORKER_MEMORY_LIMIT_MB=256 \
        SCANQ_WORKER_OUTPUT_LIMIT_KB=256 SCANQ_WORKER_BACKOFF_BASE=1
 # In a sanitizer build ASan must let SIGSEGV kill the child (no-op otherwise).
@@ -15,6 +15,7 @@ wait_for 20 "worker started" grep -q 'msg="worker started"' "$dir/wa.log"
 # A sanitizer build runs children without RLIMIT_AS (see spawn.h).
 oom=0; grep -q "memory_limit=on" "$dir/wa.log" && oom=1
 t=$(submit test-fork 127.0.0.1 --options '{"children":3,"seconds":600}' --time-limit 2 --max-attempts 1)
+h=$(submit test-fork 127.0.0.1 --options '{"children":3,"seconds":600,"ignore_term":1}' --time-limit 3 --max-attempts 1)
 [ $oom = 1 ] && m=$(submit test-alloc 127.0.0.1 --options '{"mb":2048}' --max-attempts 1)
 e=$(submit test-fail 127.0.0.1 --options '{"exit":3}' --max-attempts 2)
 c=$(submit test-crash 127.0.0.1 --max-attempts 1)
@@ -26,10 +27,22 @@ pg=$(child_pid "$t" "$dir/wa.log")
 [ -n "$pg" ] || fail "no child pid logged for $t"
 wait_for 10 "no process left in group $pg" group_empty "$pg"
 # test-fork dies of the soft limit's SIGTERM (at 5/6 of 2 s); its three
-# grandchildren are killed with the group when it is reaped.  The SIGKILL
-# of the hard limit is covered by tests/unit/test_spawn.c.
-sql "SELECT error_detail FROM scans WHERE id = $t" | grep -q "time limit (SIG" \
-	|| fail "scan $t: error_detail does not say a time limit fired"
+# grandchildren are killed with the group when it is reaped.
+sql "SELECT error_detail FROM scans WHERE id = $t" | grep -q "soft time limit (SIGTERM)" \
+	|| fail "scan $t: error_detail does not say the soft time limit fired"
+
+# This one and its three grandchildren ignore SIGTERM: the soft limit (at
+# 2.5 s) cannot end it, the hard limit (3 s) SIGKILLs the whole group.
+wait_for 30 "hard-limit scan $h failed" is_status "$h" failed
+[ "$(sql "SELECT error_code FROM scans WHERE id = $h")" = timeout ] || fail "scan $h: not timeout"
+sql "SELECT error_detail FROM scans WHERE id = $h" | grep -q "hard time limit (SIGKILL)" \
+	|| fail "scan $h: error_detail does not say the hard limit fired: $(sql "SELECT error_detail FROM scans WHERE id = $h")"
+ph=$(child_pid "$h" "$dir/wa.log")
+[ -n "$ph" ] || fail "no child pid logged for $h"
+wait_for 2 "no process left in group $ph" group_empty "$ph"
+ms=$(sql "SELECT b.at - a.at FROM scan_events a, scan_events b WHERE a.scan_id = $h AND b.scan_id = $h AND a.to_status = 'running' AND b.to_status = 'failed'")
+[ "$ms" -ge 2900 ] || fail "scan $h ended after $ms ms, before its hard limit"
+echo "hard limit: scan $h failed (timeout) $ms ms after it started; its group is empty"
 
 if [ $oom = 1 ]; then
 	wait_for 30 "oom scan $m failed" is_status "$m" failed

@@ -2,7 +2,7 @@
 # A healthy scan that runs much longer than its lease is never recovered:
 # its worker renews the lease every heartbeat, while lease recovery runs
 # (each standalone worker runs it) all along.  Lease 3 s, scan 9 s.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 export SCANQ_WORKER_LEASE=3 SCANQ_WORKER_HEARTBEAT=1
 
 id=$(submit test-sleep 127.0.0.1 --options '{"seconds":9}') || fail "submit"

@@ -4,7 +4,7 @@
 # back to pending (attempt not spent), every process ends, and no scan is
 # left running with a dead worker.  The same when serve itself is killed
 # with SIGKILL.  Grace 3 s.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 export SCANQ_WORKER_HEARTBEAT=1 SCANQ_WORKER_GRACE=3
 
 q migrate >/dev/null || fail "migrate"
@@ -43,7 +43,7 @@ pids+=($serve2)
 wait_for 20 "released scans running again" sql_is "SELECT count(*) FROM scans WHERE status = 'running' AND attempt = 2" 3
 # serve itself killed with SIGKILL: its worker gets SIGTERM (PR_SET_PDEATHSIG)
 # and shuts down as above instead of living on unsupervised.
-w2=$(sql "SELECT pid FROM workers WHERE name = 'w-1'")
+w2=$(sql "SELECT pid FROM workers WHERE name = 'w-1' AND stopped_at IS NULL")
 kill -KILL "$serve2"
 wait_for 20 "the orphaned worker $w2 to stop" bash -c "! kill -0 $w2 2>/dev/null"
 [ "$(sql "SELECT count(*) FROM scans WHERE status = 'running'")" = 0 ] || fail "scans left running after serve died"

@@ -3,7 +3,7 @@
 # on the database's WAL file), without waiting for the fallback poll, which
 # is set to 60 s here.  And `serve --max-scans-per-worker 2` recycles its
 # worker every 2 scans: all scans complete, the worker is restarted.
-source "$(dirname "$0")/worker_lib.bash"
+source "$(dirname "$0")/lib.sh"
 sqlite_only "inotify on the WAL; PostgreSQL's LISTEN is tested in worker_postgres.sh"
 export SCANQ_WORKER_POLL_MS=60000 SCANQ_WORKER_HEARTBEAT=1
 

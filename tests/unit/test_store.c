@@ -907,23 +907,35 @@ static void pruning_deletes_only_old_finished_scans_with_their_events_and_findin
 static void a_stopped_worker_is_neither_alive_nor_dead(void **state)
 {
 	struct fixture *f = *state;
-	struct worker_info w = { .name = "w-1", .host = "h", .pid = 42, .concurrency = 4 };
+	struct worker_info w = { .id = "w-1@h:42", .name = "w-1", .host = "h", .pid = 42,
+				 .concurrency = 4 };
 	struct worker_info *list = NULL;
 	struct queue_status q;
+	struct scan *c = NULL;
 	size_t n = 0;
+	int64_t id = submit_one(f->s, NULL, 3, 0);
 
 	assert_int_equal(store_worker_register(f->s, &w), STORE_OK);
-	assert_int_equal(store_worker_heartbeat(f->s, "w-1", 2, 7), STORE_OK);
+	/* Running counts come from the scans the worker holds. */
+	assert_int_equal(store_claim(f->s, w.id, 1, 30000, &c, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_worker_heartbeat(f->s, w.id, 0, 7), STORE_OK);
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.workers_active, 1);
 	assert_int_equal(store_worker_list(f->s, &list, &n), STORE_OK);
+	assert_string_equal(list[0].id, w.id);
+	assert_int_equal(list[0].running, 1);
+	assert_int_equal(list[0].nrunning_ids, 1);
+	assert_true(list[0].running_ids[0] == id);
 	assert_string_equal(worker_state(&list[0], scan_now_ms()), "active");
 	assert_string_equal(worker_state(&list[0], scan_now_ms() + STORE_WORKER_DEAD_MS + 1), "dead");
 	free(list);
-	assert_int_equal(store_worker_heartbeat(f->s, "w-1", 0, 9), STORE_OK);
+	assert_int_equal(store_complete(f->s, id, c[0].attempt, NULL, NULL, 0), STORE_OK);
+	scan_array_free(c, 1);
+	assert_int_equal(store_worker_heartbeat(f->s, w.id, 0, 9), STORE_OK);
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.workers_idle, 1);
-	assert_int_equal(store_worker_exited(f->s, "w-1", "exit 0"), STORE_OK);
+	assert_int_equal(store_worker_exited(f->s, w.id, "exit 0"), STORE_OK);
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.workers_active + q.workers_idle + q.workers_dead, 0);
 	assert_int_equal(store_worker_list(f->s, &list, &n), STORE_OK);
@@ -933,10 +945,85 @@ static void a_stopped_worker_is_neither_alive_nor_dead(void **state)
 	assert_string_equal(list[0].last_exit, "exit 0");
 	assert_int_equal(list[0].scans_done, 9);
 	free(list);
-	assert_int_equal(store_worker_heartbeat(f->s, "w-9", 0, 0), STORE_NOT_FOUND);
+	assert_int_equal(store_worker_heartbeat(f->s, "w-9@h:1", 0, 0), STORE_NOT_FOUND);
 	assert_int_equal(store_worker_register(f->s, &w), STORE_OK);	/* restarted */
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.workers_idle, 1);
+}
+
+static void exits_and_heartbeats_touch_one_worker_identity_only(void **state)
+{
+	struct fixture *f = *state;
+	/* Two serve processes, each with a worker named w-1. */
+	struct worker_info a = { .name = "w-1", .host = "h", .pid = 100, .concurrency = 1 };
+	struct worker_info b = { .name = "w-1", .host = "h", .pid = 200, .concurrency = 1 };
+	struct worker_info *list = NULL;
+	struct queue_status q;
+	size_t n = 0;
+	int64_t deleted = -1;
+
+	worker_identity(a.id, sizeof a.id, a.name, a.host, a.pid);
+	worker_identity(b.id, sizeof b.id, b.name, b.host, b.pid);
+	assert_string_not_equal(a.id, b.id);
+	assert_int_equal(store_worker_register(f->s, &a), STORE_OK);
+	assert_int_equal(store_worker_register(f->s, &b), STORE_OK);
+	assert_int_equal(store_worker_exited(f->s, a.id, "signal 9"), STORE_OK);
+	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+	assert_int_equal(q.workers_idle, 1);		/* b is untouched */
+	assert_int_equal(store_worker_list(f->s, &list, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	free(list);
+	/* A heartbeat of a worker marked stopped (a stale exit) makes it live again. */
+	assert_int_equal(store_worker_heartbeat(f->s, a.id, 0, 0), STORE_OK);
+	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+	assert_int_equal(q.workers_idle, 2);
+	/* Pruning keeps what is recent and drops what stopped long ago. */
+	assert_int_equal(store_worker_exited(f->s, b.id, "exit 0"), STORE_OK);
+	assert_int_equal(store_worker_prune(f->s, 3600000, &deleted), STORE_OK);
+	assert_int_equal(deleted, 0);
+	nap_ms(20);
+	assert_int_equal(store_worker_prune(f->s, 5, &deleted), STORE_OK);
+	assert_int_equal(deleted, 2);
+}
+
+static void a_dead_workers_scans_are_handed_back_without_spending_attempts_up_to_a_limit(
+	void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = submit_one(f->s, NULL, 1, 0), other = submit_one(f->s, NULL, 1, 0);
+	struct scan *c = NULL;
+	size_t n = 0;
+	int back = -1;
+	struct scan sc;
+
+	/* Each round a worker claims the scan and dies; it is handed back at
+	 * once, and with max_attempts 1 it still runs again. */
+	for (int round = 1; round <= STORE_HANDBACK_FORGIVEN; round++) {
+		char wid[SCAN_WORKER_MAX];
+
+		snprintf(wid, sizeof wid, "w-1@h:%d", round);
+		assert_int_equal(store_claim(f->s, wid, 1, 60000, &c, &n), STORE_OK);
+		assert_int_equal(n, 1);
+		assert_true(c[0].id == id);
+		scan_array_free(c, n);
+		assert_int_equal(store_release_worker(f->s, wid, "signal 9", &back), STORE_OK);
+		assert_int_equal(back, 1);
+		assert_int_equal(status_of(f->s, id), SCAN_PENDING);
+	}
+	/* Another worker's scan is not touched by a hand-back. */
+	assert_int_equal(store_claim(f->s, "w-2@h:9", 2, 60000, &c, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	scan_array_free(c, n);
+	assert_int_equal(store_release_worker(f->s, "w-1@h:1", "signal 9", &back), STORE_OK);
+	assert_int_equal(back, 0);
+	assert_int_equal(status_of(f->s, other), SCAN_RUNNING);
+	/* Past the limit the hand-back counts: with no attempt left, it fails. */
+	assert_int_equal(store_release_worker(f->s, "w-2@h:9", "signal 9", &back), STORE_OK);
+	assert_int_equal(status_of(f->s, id), SCAN_FAILED);
+	assert_int_equal(store_get(f->s, id, &sc), STORE_OK);
+	assert_string_equal(sc.error_code, "worker_lost");
+	scan_release(&sc);
+	assert_int_equal(status_of(f->s, other), SCAN_PENDING);
 }
 
 /* ---- crash safety ----------------------------------------------------------------- */
@@ -1040,6 +1127,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(the_stuck_report_names_overdue_pending_and_expired_running_scans, setup, teardown),
 		cmocka_unit_test_setup_teardown(pruning_deletes_only_old_finished_scans_with_their_events_and_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_stopped_worker_is_neither_alive_nor_dead, setup, teardown),
+		cmocka_unit_test_setup_teardown(exits_and_heartbeats_touch_one_worker_identity_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_dead_workers_scans_are_handed_back_without_spending_attempts_up_to_a_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_process_killed_mid_claim_leaves_the_database_consistent, setup, teardown),
 	};
 

@@ -183,6 +183,15 @@ const struct db_migration pg_migrations[] = {
 	  " FOR EACH STATEMENT EXECUTE FUNCTION scanq_count_stmt();"
 	  "CREATE TRIGGER scans_count_delete AFTER DELETE ON scans REFERENCING OLD TABLE AS old_rows"
 	  " FOR EACH STATEMENT EXECUTE FUNCTION scanq_count_stmt();" },
+	/* Worker identity: rows are keyed by NAME@HOST:PID instead of the short
+	 * name that two serve processes share; scans count hand-backs. */
+	{ 10, "workers keyed by identity; scans count hand-backs",
+	  "ALTER TABLE workers ADD COLUMN id TEXT;"
+	  "UPDATE workers SET id = substr(name || '@' || host || ':' || pid, 1, 63);"
+	  "ALTER TABLE workers DROP CONSTRAINT workers_pkey;"
+	  "ALTER TABLE workers ALTER COLUMN id SET NOT NULL;"
+	  "ALTER TABLE workers ADD PRIMARY KEY (id);"
+	  "ALTER TABLE scans ADD COLUMN lost_workers INTEGER NOT NULL DEFAULT 0;" },
 	{ 0, NULL, NULL }
 };
 
@@ -334,8 +343,9 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_FINISHED_SINCE] =
 		"SELECT count(*) FROM scan_events WHERE at >= scanq_now_ms() - 60000"
 		" AND to_status IN ('completed', 'failed', 'cancelled')",
-	[S_WORKER_BEATS] = "SELECT scanq_now_ms() - heartbeat_at, running FROM workers"
-		" WHERE stopped_at IS NULL",
+	[S_WORKER_BEATS] = "SELECT scanq_now_ms() - w.heartbeat_at, (SELECT count(*) FROM scans s"
+		" WHERE s.status = 'running' AND s.worker_id = w.id) FROM workers w"
+		" WHERE w.stopped_at IS NULL",
 	[S_COUNTERS] = "SELECT name, value FROM counters",
 	[S_STUCK_PENDING] =
 		"SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after FROM scans"
@@ -356,24 +366,38 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_PRUNE_COUNT] = "SELECT count(*) FROM scans WHERE finished_at < $1::bigint"
 		" AND status IN ('completed', 'failed', 'cancelled')",
 	[S_WORKER_UPSERT] =
-		"INSERT INTO workers (name, host, pid, started_at, heartbeat_at, concurrency,"
-		" running, scans_done) VALUES ($1::text, $2::text, $3::int,"
-		" coalesce($4::bigint, scanq_now_ms()), scanq_now_ms(), $6::int, 0, 0)"
-		" ON CONFLICT (name) DO UPDATE SET host = excluded.host, pid = excluded.pid,"
-		" started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,"
-		" concurrency = excluded.concurrency, running = 0, scans_done = 0, stopped_at = NULL",
+		"INSERT INTO workers (id, name, host, pid, started_at, heartbeat_at, concurrency,"
+		" running, scans_done) VALUES ($1::text, $2::text, $3::text, $4::int,"
+		" coalesce($5::bigint, scanq_now_ms()), scanq_now_ms(), $7::int, 0, 0)"
+		" ON CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host,"
+		" pid = excluded.pid, started_at = excluded.started_at,"
+		" heartbeat_at = excluded.heartbeat_at, concurrency = excluded.concurrency,"
+		" running = 0, scans_done = 0, stopped_at = NULL, last_exit = NULL",
+	/* A heartbeat also clears stopped_at: a live worker is never "stopped". */
 	[S_WORKER_BEAT] =
-		"UPDATE workers SET heartbeat_at = scanq_now_ms(), running = $3::int,"
-		" scans_done = $4::bigint WHERE name = $1::text",
+		"UPDATE workers SET heartbeat_at = scanq_now_ms(), scans_done = $3::bigint,"
+		" stopped_at = NULL WHERE id = $1::text",
 	[S_WORKER_EXIT] =
 		"UPDATE workers SET last_exit = $2::text, running = 0, stopped_at = scanq_now_ms()"
-		" WHERE name = $1::text",
+		" WHERE id = $1::text",
 	[S_WORKER_LIST] =
-		"SELECT name, host, pid, started_at, heartbeat_at, concurrency, running,"
-		" scans_done, coalesce(last_exit, ''), stopped_at FROM workers ORDER BY name",
+		"SELECT w.id, w.name, w.host, w.pid, w.started_at, w.heartbeat_at, w.concurrency,"
+		" (SELECT count(*) FROM scans s WHERE s.status = 'running' AND s.worker_id = w.id),"
+		" w.scans_done, coalesce(w.last_exit, ''), w.stopped_at FROM workers w"
+		" ORDER BY w.name, w.started_at DESC",
 	[S_WORKER_RUNNING] =
 		"SELECT id FROM scans WHERE status = 'running' AND worker_id = $1::text"
 		" ORDER BY id LIMIT 16",
+	[S_WORKER_HELD] =
+		"SELECT id, attempt, attempt - attempt_base, max_attempts, cancel_requested, lost_workers"
+		" FROM scans WHERE status = 'running' AND worker_id = $1::text ORDER BY id"
+		" LIMIT $2::int FOR UPDATE",
+	[S_HANDBACK] =
+		"UPDATE scans SET status = 'pending', run_after = scanq_now_ms(), lease_expires_at = NULL,"
+		" attempt_base = attempt_base + 1, lost_workers = lost_workers + 1"
+		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'running'",
+	[S_WORKER_PRUNE] =
+		"DELETE FROM workers WHERE coalesce(stopped_at, heartbeat_at) < scanq_now_ms() - $2::bigint",
 	[S_TOKEN_INSERT] =
 		"INSERT INTO tokens (name, role, hash, created_at) VALUES ($1::text, $2::text,"
 		" $3::text, scanq_now_ms()) RETURNING id",

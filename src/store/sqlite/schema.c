@@ -137,6 +137,20 @@ const struct db_migration sqlite_migrations[] = {
 	 * trigger costs next to nothing: the version is kept in step only. */
 	{ 9, "status counts and the duration histogram kept once per statement",
 	  "SELECT 1;" },
+	/* Worker identity (issue: the registry lied): rows are keyed by a unique
+	 * identity, NAME@HOST:PID, instead of the short name that two serve
+	 * processes share; scans count how often a dead worker handed them back. */
+	{ 10, "workers keyed by identity; scans count hand-backs",
+	  "CREATE TABLE workers_v10 (id TEXT PRIMARY KEY, name TEXT NOT NULL, host TEXT NOT NULL,"
+	  " pid INTEGER NOT NULL, started_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL,"
+	  " concurrency INTEGER NOT NULL, running INTEGER NOT NULL DEFAULT 0,"
+	  " scans_done INTEGER NOT NULL DEFAULT 0, last_exit TEXT, stopped_at INTEGER) WITHOUT ROWID;"
+	  "INSERT INTO workers_v10 SELECT substr(name || '@' || host || ':' || pid, 1, 63), name,"
+	  " host, pid, started_at, heartbeat_at, concurrency, running, scans_done, last_exit,"
+	  " stopped_at FROM workers;"
+	  "DROP TABLE workers;"
+	  "ALTER TABLE workers_v10 RENAME TO workers;"
+	  "ALTER TABLE scans ADD COLUMN lost_workers INTEGER NOT NULL DEFAULT 0;" },
 	{ 0, NULL, NULL }
 };
 
@@ -229,7 +243,9 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"SELECT count(*) FROM scan_events INDEXED BY scan_events_finished WHERE at >= ?1 - 60000"
 		" AND to_status IN ('completed', 'failed', 'cancelled')",
 	[S_WORKER_BEATS] =
-		"SELECT ?1 - heartbeat_at, running FROM workers WHERE stopped_at IS NULL",
+		"SELECT ?1 - w.heartbeat_at, (SELECT count(*) FROM scans s INDEXED BY scans_running_worker"
+		" WHERE s.status = 'running' AND s.worker_id = w.id) FROM workers w"
+		" WHERE w.stopped_at IS NULL",
 	[S_COUNTERS] = "SELECT name, value FROM counters",
 	[S_STUCK_PENDING] =
 		"SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after"
@@ -253,21 +269,36 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"SELECT count(*) FROM scans INDEXED BY scans_finished"
 		" WHERE finished_at < ?1 AND status IN ('completed', 'failed', 'cancelled')",
 	[S_WORKER_UPSERT] =
-		"INSERT INTO workers (name, host, pid, started_at, heartbeat_at, concurrency,"
-		" running, scans_done) VALUES (?1, ?2, ?3, coalesce(?4, ?5), ?5, ?6, 0, 0)"
-		" ON CONFLICT(name) DO UPDATE SET host = excluded.host, pid = excluded.pid,"
-		" started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,"
-		" concurrency = excluded.concurrency, running = 0, scans_done = 0, stopped_at = NULL",
+		"INSERT INTO workers (id, name, host, pid, started_at, heartbeat_at, concurrency,"
+		" running, scans_done) VALUES (?1, ?2, ?3, ?4, coalesce(?5, ?6), ?6, ?7, 0, 0)"
+		" ON CONFLICT(id) DO UPDATE SET name = excluded.name, host = excluded.host,"
+		" pid = excluded.pid, started_at = excluded.started_at,"
+		" heartbeat_at = excluded.heartbeat_at, concurrency = excluded.concurrency,"
+		" running = 0, scans_done = 0, stopped_at = NULL, last_exit = NULL",
+	/* A heartbeat also clears stopped_at: a live worker is never "stopped". */
 	[S_WORKER_BEAT] =
-		"UPDATE workers SET heartbeat_at = ?2, running = ?3, scans_done = ?4 WHERE name = ?1",
+		"UPDATE workers SET heartbeat_at = ?2, scans_done = ?3, stopped_at = NULL WHERE id = ?1",
 	[S_WORKER_EXIT] = "UPDATE workers SET last_exit = ?2, running = 0, stopped_at = ?3"
-		" WHERE name = ?1",
+		" WHERE id = ?1",
 	[S_WORKER_LIST] =
-		"SELECT name, host, pid, started_at, heartbeat_at, concurrency, running,"
-		" scans_done, coalesce(last_exit, ''), stopped_at FROM workers ORDER BY name",
+		"SELECT w.id, w.name, w.host, w.pid, w.started_at, w.heartbeat_at, w.concurrency,"
+		" (SELECT count(*) FROM scans s INDEXED BY scans_running_worker"
+		"  WHERE s.status = 'running' AND s.worker_id = w.id),"
+		" w.scans_done, coalesce(w.last_exit, ''), w.stopped_at FROM workers w"
+		" ORDER BY w.name, w.started_at DESC",
 	[S_WORKER_RUNNING] =
 		"SELECT id FROM scans INDEXED BY scans_running_worker"
 		" WHERE status = 'running' AND worker_id = ?1 ORDER BY id LIMIT 16",
+	[S_WORKER_HELD] =
+		"SELECT id, attempt, attempt - attempt_base, max_attempts, cancel_requested, lost_workers"
+		" FROM scans INDEXED BY scans_running_worker WHERE status = 'running' AND worker_id = ?1"
+		" ORDER BY id LIMIT ?2",
+	[S_HANDBACK] =
+		"UPDATE scans SET status = 'pending', run_after = ?3, lease_expires_at = NULL,"
+		" attempt_base = attempt_base + 1, lost_workers = lost_workers + 1"
+		" WHERE id = ?1 AND attempt = ?2 AND status = 'running'",
+	[S_WORKER_PRUNE] =
+		"DELETE FROM workers WHERE coalesce(stopped_at, heartbeat_at) < ?1 - ?2",
 	[S_TOKEN_INSERT] =
 		"INSERT INTO tokens (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)"
 		" RETURNING id",

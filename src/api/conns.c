@@ -1,0 +1,323 @@
+/*
+ * conns.c — the HTTP server's connection table (see conns.h): header and
+ * keep-alive deadlines, and room for new clients near the limit.
+ *
+ * Connections waiting for a client sit in three lists, oldest first:
+ * `fresh` (no request yet), `body` (headers in, body still arriving) and
+ * `idle` (answered, keep-alive).  Because a
+ * connection enters a list with the current time, each list stays sorted,
+ * so a deadline check and an eviction look at list heads only: O(1) per
+ * connection closed, whatever the number open.  One mutex guards the
+ * table; a connection stays in it (and its file descriptor open) until
+ * libmicrohttpd's "closed" notification, which comes before it closes the
+ * descriptor, so a shutdown(2) here never reaches a reused descriptor.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "api/conns.h"
+#include "clock.h"
+#include "log.h"
+
+#define SUMMARY_MS 10000	/* at most one "connections closed" log line per this */
+
+enum state { ST_FRESH, ST_BODY, ST_BUSY, ST_IDLE, ST_CLOSING };
+
+/* What the table closed, for its summary log line. */
+struct counts {
+	int64_t header_cut;	/* closed: headers not complete in time */
+	int64_t body_cut;	/* closed: body not complete in time */
+	int64_t idle_cut;	/* closed: keep-alive connection idle too long */
+	int64_t evicted;	/* closed to make room for a new connection */
+};
+
+struct conn {
+	struct conn *prev, *next;	/* in fresh, body or idle (by state) */
+	int fd;
+	enum state st;
+	int64_t since_ms;	/* entered its current state */
+};
+
+struct list {
+	struct conn *head, *tail;
+	int n;
+};
+
+struct conns {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* on CLOCK_MONOTONIC */
+	pthread_t thread;
+	int thread_running;
+	int stopping;
+	struct conns_limits lim;
+	struct list fresh, body, idle;
+	int busy;
+	struct counts st;
+	struct counts logged;	/* as of the last summary line */
+	int64_t logged_ms;
+};
+
+static void list_push(struct list *l, struct conn *c)
+{
+	c->next = NULL;
+	c->prev = l->tail;
+	if (l->tail)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+	l->n++;
+}
+
+static void list_remove(struct list *l, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+	l->n--;
+}
+
+static struct list *list_of(struct conns *t, struct conn *c)
+{
+	return c->st == ST_FRESH ? &t->fresh : c->st == ST_BODY ? &t->body
+	       : c->st == ST_IDLE ? &t->idle : NULL;
+}
+
+static int open_count(const struct conns *t)
+{
+	return t->fresh.n + t->body.n + t->idle.n + t->busy;
+}
+
+/* Takes c out of its list and shuts its socket down; libmicrohttpd closes
+ * it on its own thread.  Lock held. */
+static void cut(struct conns *t, struct conn *c, int64_t *counter)
+{
+	struct list *l = list_of(t, c);
+
+	if (l)
+		list_remove(l, c);
+	else if (c->st == ST_BUSY)
+		t->busy--;
+	c->st = ST_CLOSING;
+	shutdown(c->fd, SHUT_RDWR);
+	(*counter)++;
+}
+
+/* Above the high-water mark, closes waiting connections, idle keep-alive
+ * ones first, until the count is back (never `self`).  Lock held. */
+static void make_room(struct conns *t, struct conn *self)
+{
+	while (open_count(t) > t->lim.high) {
+		struct conn *v = t->idle.head;
+
+		if (!v && t->fresh.head != self)
+			v = t->fresh.head;
+		if (!v)
+			return;		/* every other connection is being answered */
+		cut(t, v, &t->st.evicted);
+	}
+}
+
+/* One log line when connections were closed since the last one (at most
+ * one per SUMMARY_MS unless `force`).  Lock held. */
+static void summary(struct conns *t, int64_t now, int force)
+{
+	struct counts s = t->st, *o = &t->logged;
+
+	if (!force && now - t->logged_ms < SUMMARY_MS)
+		return;
+	t->logged_ms = now;
+	if (s.header_cut == o->header_cut && s.body_cut == o->body_cut && s.idle_cut == o->idle_cut
+	    && s.evicted == o->evicted)
+		return;
+	log_warn("http connections closed by the server", "headers_late=%lld body_late=%lld "
+		 "keepalive_idle=%lld evicted=%lld open=%d",
+		 (long long)(s.header_cut - o->header_cut), (long long)(s.body_cut - o->body_cut),
+		 (long long)(s.idle_cut - o->idle_cut), (long long)(s.evicted - o->evicted),
+		 open_count(t));
+	*o = s;
+}
+
+static void *housekeeping(void *arg)
+{
+	struct conns *t = arg;
+
+	pthread_mutex_lock(&t->lock);
+	while (!t->stopping) {
+		int64_t now = clock_mono_ms();
+		struct timespec ts;
+
+		while (t->fresh.head && now - t->fresh.head->since_ms >= t->lim.header_timeout_ms)
+			cut(t, t->fresh.head, &t->st.header_cut);
+		while (t->body.head && now - t->body.head->since_ms >= t->lim.body_timeout_ms)
+			cut(t, t->body.head, &t->st.body_cut);
+		while (t->idle.head && now - t->idle.head->since_ms >= t->lim.keepalive_timeout_ms)
+			cut(t, t->idle.head, &t->st.idle_cut);
+		summary(t, now, 0);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += CONNS_TICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&t->wake, &t->lock, &ts);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+struct conns *conns_new(const struct conns_limits *l)
+{
+	struct conns *t = calloc(1, sizeof *t);
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	int rc;
+
+	if (!t)
+		return NULL;
+	t->lim = *l;
+	t->logged_ms = clock_mono_ms();
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	/* Signals stay with the main thread (serve's shutdown). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&t->thread, NULL, housekeeping, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		conns_free(t);
+		return NULL;
+	}
+	t->thread_running = 1;
+	return t;
+}
+
+void conns_stop(struct conns *t)
+{
+	if (!t || !t->thread_running)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->stopping = 1;
+	pthread_cond_signal(&t->wake);
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->thread, NULL);
+	t->thread_running = 0;
+	pthread_mutex_lock(&t->lock);
+	summary(t, clock_mono_ms(), 1);
+	pthread_mutex_unlock(&t->lock);
+}
+
+void conns_free(struct conns *t)
+{
+	if (!t)
+		return;
+	conns_stop(t);
+	/* The daemon stopped: every connection was notified closed and freed. */
+	pthread_cond_destroy(&t->wake);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+void conns_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
+		  enum MHD_ConnectionNotificationCode code)
+{
+	struct conns *t = cls;
+	struct conn *c;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fi =
+			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		*socket_context = NULL;
+		if (!fi || !(c = calloc(1, sizeof *c)))
+			return;		/* untracked: only libmicrohttpd's timeout applies */
+		c->fd = fi->connect_fd;
+		c->st = ST_FRESH;
+		pthread_mutex_lock(&t->lock);
+		c->since_ms = clock_mono_ms();
+		list_push(&t->fresh, c);
+		make_room(t, c);
+		pthread_mutex_unlock(&t->lock);
+		*socket_context = c;
+		return;
+	}
+	if (!(c = *socket_context))
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (list_of(t, c))
+		list_remove(list_of(t, c), c);
+	else if (c->st == ST_BUSY)
+		t->busy--;
+	pthread_mutex_unlock(&t->lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+static struct conn *conn_of(struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *i =
+		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return i ? i->socket_context : NULL;
+}
+
+void conns_request_begin(struct conns *t, struct MHD_Connection *mc)
+{
+	struct conn *c = conn_of(mc);
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (c->st == ST_FRESH || c->st == ST_IDLE) {
+		list_remove(list_of(t, c), c);
+		c->st = ST_BODY;
+		c->since_ms = clock_mono_ms();
+		list_push(&t->body, c);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+void conns_request_answer(struct conns *t, struct MHD_Connection *mc)
+{
+	struct conn *c = conn_of(mc);
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (c->st == ST_BODY) {
+		list_remove(&t->body, c);
+		c->st = ST_BUSY;
+		t->busy++;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+void conns_request_end(struct conns *t, struct MHD_Connection *mc)
+{
+	struct conn *c = conn_of(mc);
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (c->st == ST_BODY || c->st == ST_BUSY) {
+		if (c->st == ST_BODY)
+			list_remove(&t->body, c);
+		else
+			t->busy--;
+		c->st = ST_IDLE;
+		c->since_ms = clock_mono_ms();
+		list_push(&t->idle, c);
+	}
+	pthread_mutex_unlock(&t->lock);
+}

@@ -1,0 +1,62 @@
+#!/bin/bash
+# A worker SIGKILLed mid-scan inside `serve`: serve reaps it, kills what its
+# scan left, and hands the scan back at once (not after the 30 s lease),
+# without spending an attempt: with --max-attempts 1 the scan still
+# completes on its next attempt.  Then `serve` itself is SIGKILLed and
+# started again: the registry, `queue status` and `doctor` show the new
+# workers as live, and the old ones not; a second serve on the same
+# database stops only its own workers.
+source "$(dirname "$0")/lib.sh"
+export SCANQ_WORKER_HEARTBEAT=1
+
+start_serve --workers 1 --concurrency 1
+id=$(q submit test-fork 127.0.0.1 --options '{"children":2,"seconds":4}' --max-attempts 1) \
+	|| fail "submit"
+wait_for 20 "scan $id running" is_status "$id" running
+wait_for 10 "its child started" grep -q "msg=\"scan marked running\" scan=$id " "$dir/serve.log"
+child=$(child_pid "$id" "$dir/serve.log")
+wpid=$(sql "SELECT pid FROM workers WHERE stopped_at IS NULL")
+[ -n "$wpid" ] && [ -n "$child" ] || fail "no worker or child pid"
+kill -KILL "$wpid"
+t0=$(now_ms)
+handed_back() { sql "SELECT reason FROM scan_events WHERE scan_id = $id" | grep -q "handed back"; }
+wait_for 10 "scan $id handed back" handed_back
+took=$(( $(now_ms) - t0 ))
+echo "handed back ${took} ms after the worker's SIGKILL (lease 30 s)"
+[ "$took" -le 2000 ] || fail "hand-back took ${took} ms"
+group_empty "$child" || fail "a process of the first attempt is alive after the hand-back"
+wait_for 30 "scan $id completed on its next attempt" is_status "$id" completed
+[ "$(sql "SELECT attempt FROM scans WHERE id = $id")" = 2 ] || fail "not attempt 2"
+ok "a dead worker's scan is back in ${took} ms and completes although max_attempts is 1"
+
+# serve SIGKILLed: its worker stops (PR_SET_PDEATHSIG) and says so; the
+# next serve's workers are live, and only they.
+old=$(sql "SELECT pid FROM workers WHERE stopped_at IS NULL")
+kill -KILL "$SERVE_PID"
+wait_for 15 "the old worker to stop" bash -c "! kill -0 $old 2>/dev/null"
+start_serve --workers 2
+live() { [ "$(sql "SELECT count(*) FROM workers WHERE stopped_at IS NULL")" = 2 ]; }
+wait_for 20 "two live workers" live
+for p in $(sql "SELECT pid FROM workers WHERE stopped_at IS NULL"); do
+	kill -0 "$p" 2>/dev/null || fail "worker $p is shown live but is not running"
+done
+q workers --json | grep -c '"status": "idle"' | grep -qx 2 || fail "scanq workers: $(q workers)"
+q queue status --json | grep -q '"idle": 2' || fail "queue status: $(q queue status)"
+q doctor | grep -q '^ok  *workers.alive' || fail "doctor: $(q doctor)"
+ok "after serve was killed and restarted, workers, queue status and doctor agree"
+
+# A second serve on the same database: its worker is also named w-1, and
+# stopping that serve marks its own worker stopped, nobody else's.
+"$S" --db "$DB" serve --listen 127.0.0.1:0 --workers 1 >"$dir/serve2.log" 2>&1 &
+serve2=$!
+pids+=($serve2)
+three() { [ "$(sql "SELECT count(*) FROM workers WHERE stopped_at IS NULL")" = 3 ]; }
+wait_for 20 "three live workers" three
+kill -TERM "$serve2"
+wait_for 20 "the second serve to stop" bash -c "! kill -0 $serve2 2>/dev/null"
+live
+for p in $(sql "SELECT pid FROM workers WHERE stopped_at IS NULL"); do
+	kill -0 "$p" 2>/dev/null || fail "worker $p is shown live but is not running"
+done
+ok "two serve processes on one database each stop only their own workers"
+echo PASS
