@@ -7,8 +7,6 @@
 # (limit 1 pages through the high ones one by one); a bad level is one
 # line (CLI exit 2, API 400); CVE ids are lifted to a top-level "cve".
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/scan_lib.bash"
-cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null SCANQ_WORKER_HEARTBEAT=1
 
 make_cert old localhost expired

@@ -47,12 +47,12 @@ check_refused no_targets
 grep -q "'10.0.0.1'" <("$S" scan portscan 10.0.0.1 2>&1) || fail "the refused target is not named"
 ok "out-of-scope, malformed, injected and oversized targets are refused by name"
 
-printf '[scope]\nallow = ::1\n' > "$T/v6only.ini"
+printf '[scope]\nallow = ::1\n' > "$dir/v6only.ini"
 # Follow the facts: when every target is skipped, nothing was scanned, and
 # every type says so the same way: failed with no_targets, after the
 # skipped findings that say why.
 for type in portscan discovery tls vuln; do
-	out=$("$SCANQ" scan "$type" localhost --config "$T/v6only.ini" --ports "$P" --json \
+	out=$("$S" scan "$type" localhost --config "$dir/v6only.ini" --ports "$P" --json \
 		--options '{"resolve_ms":2000}'); rc=$?
 	[ "$rc" = 1 ] || fail "$type: an out-of-scope-only scan exited $rc: $out"
 	echo "$out" | grep -q '"kind":"skipped","target":"localhost".*"address":"127.0.0.1"' \
@@ -68,7 +68,7 @@ printf '[worker]\nleese = 3\n' > "$dir/bad.ini"
 grep -q "bad.ini:2: unknown key 'leese'" "$dir/err" || fail "config error lacks file:line: $(cat "$dir/err")"
 ok "a bad configuration is refused with file and line"
 
-out=$(PATH=/nonexistent "$SCANQ" scan nuclei 127.0.0.1 --json 2>/dev/null); rc=$?
+out=$(PATH=/nonexistent "$S" scan nuclei 127.0.0.1 --json 2>/dev/null); rc=$?
 [ "$rc" = 1 ] || fail "nuclei without nuclei exit $rc"
 echo "$out" | grep -q '"code":"tool_missing","message":"[^"]*'"'"'nuclei'"'"'' || fail "tool_missing lacks the tool: $out"
 ok "a profile whose tool is missing fails with tool_missing naming it"

@@ -6,8 +6,7 @@
 # -www), Redis-, PostgreSQL- and MariaDB-like listeners, SMTP and FTP
 # greetings.  Product and version are found; a silent port costs its
 # budget (detect_ms) and does not stall the scan.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/scan_lib.bash"
+source "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
 

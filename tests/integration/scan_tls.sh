@@ -5,8 +5,7 @@
 # anonymous suites, and a clean modern configuration that yields no high
 # finding.  A closed port is no finding, a plain-text port says "no TLS",
 # and a silent port costs one timeout, not a stall.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/scan_lib.bash"
+source "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
 LEAN=$(dirname "$SCANQ")/scanq-scan
@@ -88,3 +87,26 @@ sq worker --once >/dev/null 2>&1 || true
 wait_for 20 "tls scan $id to complete" is_status "$id" completed
 sq findings "$id" --json | grep -q '"severity": *"high"' || fail "findings lack the high one: $(sq findings "$id" --json)"
 ok "a tls scan runs through the queue and stores its findings with severities"
+
+# STARTTLS: an SMTP server (perl) that, after "STARTTLS", relays the
+# connection to an s_server with an expired certificate.
+tls_server "$T/behind" -cert "$T/old.crt" -key "$T/old.key"
+behind=$(cat "$T/behind")
+listen_reply "$T/smtp" 'use IO::Select; print $c "220 mx.test ESMTP\r\n";
+	while (my $l = <$c>) {
+		if ($l =~ /^EHLO/i) { print $c "250-mx.test\r\n250 STARTTLS\r\n" }
+		elsif ($l =~ /^STARTTLS/i) { print $c "220 go ahead\r\n"; last }
+		else { print $c "500 ?\r\n" } }
+	my $b = IO::Socket::INET->new("127.0.0.1:'"$behind"'") or exit;
+	my $sel = IO::Select->new($c, $b);
+	while (my @r = $sel->can_read(5)) { for my $h (@r) {
+		my $n = sysread($h, my $buf, 16384); exit unless $n;
+		syswrite($h == $c ? $b : $c, $buf) } }'
+smtp=$(cat "$T/smtp")
+"$LEAN" tls localhost --json --ports "$smtp" --options '{"starttls":"smtp","resolve_ms":2000}' > "$T/out" \
+	|| fail "starttls scan failed: $(cat "$T/out")"
+tls_check starttls "$smtp" expired high
+grep '"check":"certificate"' "$T/out" | grep -q '"protocols":\["TLSv1.3","TLSv1.2"\]' || fail "starttls: $(cat "$T/out")"
+"$LEAN" tls localhost --json --ports "$smtp" --options '{"starttls":"none","timeout_ms":500,"resolve_ms":2000}' > "$T/out"
+grep -q '"check":"no_tls"' "$T/out" || fail "without STARTTLS the SMTP port must be no TLS: $(cat "$T/out")"
+ok "STARTTLS on an SMTP port reaches the certificate behind it (starttls: smtp)"

@@ -6,8 +6,7 @@
 # s_server with a 1024-bit DH group) it reports `vuln` findings with the
 # script, the state, the CVE and a severity, and the summary counts them
 # by severity.  nuclei is a second profile that says when it is missing.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/scan_lib.bash"
+source "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
 command -v nmap >/dev/null || fail "nmap is not installed (make deps-test installs it)"
@@ -17,9 +16,9 @@ make_cert dh localhost 30
 openssl dhparam -out "$T/dh1024.pem" 1024 2>/dev/null || fail "dhparam"
 tls_server "$T/tls" -cert "$T/dh.crt" -key "$T/dh.key" -dhparam "$T/dh1024.pem" \
 	-cipher 'DHE-RSA-AES128-SHA:@SECLEVEL=0' -no_tls1_3
-H=$(cat "$T/http"); S=$(cat "$T/tls")
+H=$(cat "$T/http"); TP=$(cat "$T/tls")
 
-out=$("$SCANQ" scan vuln 127.0.0.1 --ports "$H,$S" --time-limit 300 --json) || fail "vuln scan failed: $out"
+out=$("$SCANQ" scan vuln 127.0.0.1 --ports "$H,$TP" --time-limit 300 --json) || fail "vuln scan failed: $out"
 echo "$out" | grep '"kind":"vuln"' > "$T/vulns" || fail "no vuln finding: $out"
 grep -q "\"port\":$H,.*\"severity\":\"medium\",\"title\":\"Apache byterange filter DoS (http-vuln-cve2011-3192)\"" "$T/vulns" \
 	|| fail "byterange finding missing or wrong: $(cat "$T/vulns")"
@@ -28,7 +27,7 @@ grep "http-vuln-cve2011-3192" "$T/vulns" | grep -q '"cve":\["CVE-2011-3192"\]' \
 grep "http-vuln-cve2011-3192" "$T/vulns" | grep -q '"state":"VULNERABLE"' || fail "state missing"
 ok "nmap's http-vuln-cve2011-3192 fires: a vuln finding with CVE-2011-3192, state and severity"
 
-grep -q "\"port\":$S,.*\"title\":\"Diffie-Hellman Key Exchange Insufficient Group Strength (ssl-dh-params)\"" "$T/vulns" \
+grep -q "\"port\":$TP,.*\"title\":\"Diffie-Hellman Key Exchange Insufficient Group Strength (ssl-dh-params)\"" "$T/vulns" \
 	|| fail "weak DH finding missing: $(cat "$T/vulns")"
 ok "nmap's ssl-dh-params fires on a 1024-bit DH group behind TLS"
 
