@@ -58,6 +58,13 @@ int scan_action_allowed(enum scan_action action, enum scan_status from, enum sca
 	return 1;
 }
 
+int scan_may_cancel(enum scan_status status, int cancel_requested)
+{
+	if (scan_action_allowed(SCAN_ACT_CANCEL, status, NULL))
+		return 1;
+	return scan_action_allowed(SCAN_ACT_CANCELLED, status, NULL) && !cancel_requested;
+}
+
 int scan_transition_allowed(enum scan_status from, enum scan_status to)
 {
 	enum scan_status t;

@@ -101,6 +101,15 @@ enum scan_action {
  */
 int scan_action_allowed(enum scan_action action, enum scan_status from, enum scan_status *to);
 
+/*
+ * May an operator cancel a scan in `status` now?  A pending scan is
+ * cancelled at once (SCAN_ACT_CANCEL); a running one gets a cancel request
+ * that its worker carries out (SCAN_ACT_CANCELLED), unless one is already
+ * pending (`cancel_requested`).  The API's "allowed" flags and the UI's
+ * Cancel button ask this; store_cancel() enforces the same.
+ */
+int scan_may_cancel(enum scan_status status, int cancel_requested);
+
 /* 1 if some action moves a scan from `from` to `to`, else 0. */
 int scan_transition_allowed(enum scan_status from, enum scan_status to);
 

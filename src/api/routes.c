@@ -491,8 +491,7 @@ static enum MHD_Result h_get(struct req *r)
 	json_object_set_new(o, "events", events);
 	json_object_set_new(o, "allowed", json_pack("{sb sb}",
 		"retry", scan_action_allowed(SCAN_ACT_RETRY, sc.status, NULL),
-		"cancel", sc.status == SCAN_PENDING
-			  || (sc.status == SCAN_RUNNING && !sc.cancel_requested)));
+		"cancel", scan_may_cancel(sc.status, sc.cancel_requested)));
 	scan_release(&sc);
 	return reply_json(r, 200, o, NULL, NULL);
 }
