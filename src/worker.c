@@ -420,22 +420,20 @@ out:
 
 /* Claims up to the free slots and starts their children.  Returns 0, or
  * -1 when the claim failed (nothing was claimed; try again soon). */
-static int claim(struct worker *w)
+/* How many scans this worker may claim now, with `freeing` slots about to
+ * free up. */
+static int claim_room(const struct worker *w, int freeing)
 {
-	struct scan *arr = NULL;
-	size_t n = 0;
-	int max = w->o->concurrency - w->njobs, rc;
+	int max = w->o->concurrency - w->njobs + freeing;
 
 	if (w->o->max_scans > 0 && max > w->o->max_scans - w->claimed)
 		max = (int)(w->o->max_scans - w->claimed);
-	if (max <= 0)
-		return 0;
-	alive(w);
-	rc = store_claim(w->s, w->id, max, w->lease_ms, &arr, &n);
-	if (rc != STORE_OK) {
-		log_warn("claim failed", "worker=%s error=\"%s\"", w->name, store_error(w->s));
-		return -1;
-	}
+	return max > 0 ? max : 0;
+}
+
+/* Starts a child for each claimed scan; the array is consumed. */
+static void adopt(struct worker *w, struct scan *arr, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		struct job *j = calloc(1, sizeof *j);
 
@@ -453,6 +451,23 @@ static int claim(struct worker *w)
 		start_child(w, j);
 	}
 	scan_array_free(arr, n);
+}
+
+static int claim(struct worker *w)
+{
+	struct scan *arr = NULL;
+	size_t n = 0;
+	int max = claim_room(w, 0), rc;
+
+	if (max <= 0)
+		return 0;
+	alive(w);
+	rc = store_claim(w->s, w->id, max, w->lease_ms, &arr, &n);
+	if (rc != STORE_OK) {
+		log_warn("claim failed", "worker=%s error=\"%s\"", w->name, store_error(w->s));
+		return -1;
+	}
+	adopt(w, arr, n);
 	return 0;
 }
 
@@ -503,8 +518,12 @@ static int written(struct worker *w, struct job *j, int rc, enum scan_status now
 	return 1;
 }
 
-/* Writes every final result that is due; completions in one transaction. */
-static void flush(struct worker *w)
+/*
+ * Writes every final result that is due; completions in one transaction,
+ * which also claims the scans that take the freed slots when `may_claim`
+ * (one commit for both, instead of a completion and then a claim).
+ */
+static void flush(struct worker *w, int may_claim)
 {
 	struct store_completion comp[WORKER_CONCURRENCY_MAX];
 	struct job *cj[WORKER_CONCURRENCY_MAX];
@@ -554,10 +573,14 @@ static void flush(struct worker *w)
 			job_remove(w, i--);
 	}
 	if (nc) {
-		int rc;
+		struct scan *arr = NULL;
+		size_t narr = 0;
+		int rc, room = may_claim ? claim_room(w, (int)nc) : 0;
 
 		alive(w);
-		rc = store_complete_many(w->s, comp, nc);
+		rc = room > 0 ? store_complete_and_claim(w->s, comp, nc, w->id, room, w->lease_ms,
+							 &arr, &narr)
+			      : store_complete_many(w->s, comp, nc);
 
 		for (size_t k = 0; k < nc; k++) {
 			int done = written(w, cj[k], rc == STORE_OK ? comp[k].rc : rc, SCAN_COMPLETED);
@@ -567,6 +590,10 @@ static void flush(struct worker *w)
 				if (w->jobs[i] == cj[k])
 					job_remove(w, i);
 		}
+		if (rc == STORE_OK)
+			adopt(w, arr, narr);	/* into the slots the completions freed */
+		else
+			scan_array_free(arr, narr);
 	}
 }
 
@@ -797,7 +824,7 @@ int worker_run(const struct worker_opts *o)
 				next_claim = clock_mono_ms() + CLAIM_RETRY_MS;
 		}
 		renew(&w);
-		flush(&w);
+		flush(&w, !draining && !stopping);
 		now = clock_mono_ms();
 		if (now >= next_beat) {
 			next_beat = now + w.beat_ms;

@@ -230,20 +230,20 @@ static int collect(struct db_cur *c, size_t max, struct scan **out, size_t *n)
 	return STORE_OK;
 }
 
-static int claim(struct store *s, const char *worker, int max, int lease_ms,
-		 struct scan **out, size_t *n)
+/*
+ * The claim itself, inside the caller's write transaction, or alone where
+ * the dialect's claim statement logs its own events (DB_CLAIM_LOGS: one
+ * round trip, its own transaction).  On error *out is freed and empty.
+ */
+static int claim_rows(struct store *s, const char *worker, int max, int lease_ms,
+		      struct scan **out, size_t *n)
 {
-	int logs = s->d->caps & DB_CLAIM_LOGS;
 	struct db_args a = { 0 };
 	struct db_cur c;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	/* A dialect whose claim statement logs its own events runs it alone
-	 * (one round trip); the others wrap it in a write transaction. */
-	if (!logs && (rc = db_begin(s, 1)) != STORE_OK)
-		return rc;
 	db_text(&a, worker);
 	db_i64(&a, scan_now_ms());
 	db_i64(&a, lease_ms);
@@ -251,18 +251,34 @@ static int claim(struct store *s, const char *worker, int max, int lease_ms,
 	if ((rc = db_query(s, S_CLAIM, &a, &c)) == STORE_OK)
 		rc = collect(&c, (size_t)max, out, n);
 	db_done(&c);
-	if (logs || rc != STORE_OK)
-		return logs ? rc : abort_tx(s, rc);
-	for (size_t i = 0; i < *n && rc == STORE_OK; i++)
-		rc = add_event(s, (*out)[i].id, "pending", "running", (*out)[i].attempt, worker,
-			       "claimed");
-	if (rc == STORE_OK)
-		rc = bump(s, "claims", (int64_t)*n);
-	if (rc == STORE_OK)
-		rc = db_commit(s);
-	else
-		rc = abort_tx(s, rc);
+	if (rc == STORE_OK && !(s->d->caps & DB_CLAIM_LOGS)) {
+		for (size_t i = 0; i < *n && rc == STORE_OK; i++)
+			rc = add_event(s, (*out)[i].id, "pending", "running", (*out)[i].attempt,
+				       worker, "claimed");
+		if (rc == STORE_OK)
+			rc = bump(s, "claims", (int64_t)*n);
+	}
 	if (rc != STORE_OK) {
+		scan_array_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+static int claim(struct store *s, const char *worker, int max, int lease_ms,
+		 struct scan **out, size_t *n)
+{
+	int rc;
+
+	/* A dialect whose claim statement logs its own events runs it alone. */
+	if (s->d->caps & DB_CLAIM_LOGS)
+		return claim_rows(s, worker, max, lease_ms, out, n);
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	if ((rc = claim_rows(s, worker, max, lease_ms, out, n)) != STORE_OK)
+		return abort_tx(s, rc);
+	if ((rc = db_commit(s)) != STORE_OK) {
 		scan_array_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -429,13 +445,12 @@ out:
 	return rc;
 }
 
-static int complete_many(struct store *s, struct store_completion *c, size_t n)
+/* Completes n scans one row at a time inside the caller's write transaction. */
+static int complete_rows(struct store *s, struct store_completion *c, size_t n)
 {
 	int64_t now = scan_now_ms(), done = 0, fenced = 0;
 	int rc;
 
-	if ((rc = db_begin(s, 1)) != STORE_OK)
-		return rc;
 	for (size_t i = 0; i < n; i++) {
 		struct db_args a = { 0 };
 		char worker[SCAN_WORKER_MAX] = "";
@@ -450,7 +465,7 @@ static int complete_many(struct store *s, struct store_completion *c, size_t n)
 			db_col_copy(&cur, 0, worker, sizeof worker);
 		db_done(&cur);
 		if (rc < 0)
-			return abort_tx(s, rc);
+			return rc;
 		if (rc == 0) {
 			c[i].rc = STORE_LOST;
 			fenced++;
@@ -459,18 +474,76 @@ static int complete_many(struct store *s, struct store_completion *c, size_t n)
 		if ((rc = insert_findings(s, c[i].id, c[i].findings, c[i].nfindings, now)) != STORE_OK
 		    || (rc = add_event(s, c[i].id, "running", "completed", c[i].attempt, worker,
 				       "finished")) != STORE_OK)
-			return abort_tx(s, rc);
+			return rc;
 		c[i].rc = STORE_OK;
 		done++;
 	}
-	if ((rc = bump(s, "completed", done)) != STORE_OK
-	    || (rc = bump(s, "fenced_writes", fenced)) != STORE_OK)
+	if ((rc = bump(s, "completed", done)) != STORE_OK)
+		return rc;
+	return bump(s, "fenced_writes", fenced);
+}
+
+/* A batch of completions in the caller's transaction (or, with
+ * S_COMPLETE_BATCH, in one statement of its own). */
+static int complete_in_tx(struct store *s, struct store_completion *c, size_t n)
+{
+	return s->d->sql[S_COMPLETE_BATCH] ? complete_batch(s, c, n) : complete_rows(s, c, n);
+}
+
+static int complete_many(struct store *s, struct store_completion *c, size_t n)
+{
+	int rc;
+
+	if (s->d->sql[S_COMPLETE_BATCH])
+		return complete_batch(s, c, n);		/* one statement: its own transaction */
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	if ((rc = complete_rows(s, c, n)) != STORE_OK)
 		return abort_tx(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK)
 		return rc;
-	if (n == 1 && fenced)
+	if (n == 1 && c[0].rc == STORE_LOST)
 		lost(s, c[0].id, c[0].attempt);
 	return STORE_OK;
+}
+
+/*
+ * Completes a batch and claims the next in one transaction: one commit, so
+ * one fsync, where a completion and a claim would take two.
+ */
+static int complete_claim(struct store *s, struct store_completion *c, size_t n,
+			  const char *worker, int max, int lease_ms, struct scan **out, size_t *nout)
+{
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	if ((rc = complete_in_tx(s, c, n)) != STORE_OK
+	    || (max > 0 && (rc = claim_rows(s, worker, max, lease_ms, out, nout)) != STORE_OK))
+		return abort_tx(s, rc);
+	if ((rc = db_commit(s)) != STORE_OK) {
+		scan_array_free(*out, *nout);
+		*out = NULL;
+		*nout = 0;
+		return rc;
+	}
+	if (n == 1 && c[0].rc == STORE_LOST)
+		lost(s, c[0].id, c[0].attempt);
+	return STORE_OK;
+}
+
+int store_complete_and_claim(struct store *s, struct store_completion *c, size_t n,
+			     const char *worker, int max, int lease_ms, struct scan **out,
+			     size_t *nout)
+{
+	int rc;
+
+	if (max > STORE_CLAIM_MAX)
+		max = STORE_CLAIM_MAX;
+	rc = complete_claim(s, c, n, worker, max, lease_ms, out, nout);
+	return again(s, rc) ? complete_claim(s, c, n, worker, max, lease_ms, out, nout) : rc;
 }
 
 int store_complete_many(struct store *s, struct store_completion *c, size_t n)

@@ -218,6 +218,16 @@ struct store_completion {
  */
 int store_complete_many(struct store *s, struct store_completion *c, size_t n);
 
+/*
+ * store_complete_many() and store_claim() of up to `max` scans (0: none) in
+ * one transaction, so one commit for both: what a worker does when slots
+ * free up.  Returns like store_complete_many(); on an error nothing was
+ * completed or claimed (*out empty).  *out as for store_claim().
+ */
+int store_complete_and_claim(struct store *s, struct store_completion *c, size_t n,
+			     const char *worker, int max, int lease_ms, struct scan **out,
+			     size_t *nout);
+
 struct scan_failure {
 	const char *code;		/* error_code, from the fixed list */
 	const char *message;		/* sanitized, shown to users */

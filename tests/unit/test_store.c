@@ -986,6 +986,36 @@ static void exits_and_heartbeats_touch_one_worker_identity_only(void **state)
 	assert_int_equal(deleted, 2);
 }
 
+static void a_completion_and_the_next_claim_commit_together(void **state)
+{
+	struct fixture *f = *state;
+	int64_t a = submit_one(f->s, NULL, 3, 0), b = submit_one(f->s, NULL, 3, 0);
+	int64_t c3 = submit_one(f->s, NULL, 3, 0);
+	struct store_completion done[2];
+	struct scan *claimed = NULL, *next = NULL;
+	size_t n = 0, nn = 0;
+
+	assert_int_equal(store_claim(f->s, "w-1@h:1", 2, 60000, &claimed, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	done[0] = (struct store_completion){ .id = claimed[0].id, .attempt = claimed[0].attempt };
+	/* the second is a zombie's: a wrong attempt, fenced */
+	done[1] = (struct store_completion){ .id = claimed[1].id, .attempt = claimed[1].attempt + 5 };
+	assert_int_equal(store_complete_and_claim(f->s, done, 2, "w-1@h:1", 5, 60000, &next, &nn),
+			 STORE_OK);
+	assert_int_equal(done[0].rc, STORE_OK);
+	assert_int_equal(done[1].rc, STORE_LOST);
+	assert_int_equal(nn, 1);		/* the only pending one */
+	assert_true(next[0].id == c3);
+	assert_int_equal(status_of(f->s, a), SCAN_COMPLETED);
+	assert_int_equal(status_of(f->s, b), SCAN_RUNNING);
+	assert_int_equal(status_of(f->s, c3), SCAN_RUNNING);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scan_events WHERE to_status = 'running'"
+			       " AND from_status = 'pending'"), 3);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scan_events WHERE to_status = 'completed'"), 1);
+	scan_array_free(claimed, n);
+	scan_array_free(next, nn);
+}
+
 static void a_dead_workers_scans_are_handed_back_without_spending_attempts_up_to_a_limit(
 	void **state)
 {
@@ -1129,6 +1159,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_stopped_worker_is_neither_alive_nor_dead, setup, teardown),
 		cmocka_unit_test_setup_teardown(exits_and_heartbeats_touch_one_worker_identity_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_dead_workers_scans_are_handed_back_without_spending_attempts_up_to_a_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_completion_and_the_next_claim_commit_together, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_process_killed_mid_claim_leaves_the_database_consistent, setup, teardown),
 	};
 
