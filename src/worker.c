@@ -828,7 +828,7 @@ int worker_run(const struct worker_opts *o)
 		now = clock_mono_ms();
 		if (now >= next_beat) {
 			next_beat = now + w.beat_ms;
-			if (store_worker_heartbeat(w.s, w.id, w.njobs, w.scans_done) == STORE_NOT_FOUND)
+			if (store_worker_heartbeat(w.s, w.id, w.scans_done) == STORE_NOT_FOUND)
 				register_worker(&w);
 		}
 		if (o->recover_leases && now >= next_recover) {
@@ -914,7 +914,7 @@ int worker_run(const struct worker_opts *o)
 	}
 	snprintf(reason, sizeof reason, "exit 0 (%s)", o->once ? "once" :
 		 o->max_scans > 0 && w.claimed >= o->max_scans ? "max scans" : "shutdown");
-	store_worker_heartbeat(w.s, w.id, 0, w.scans_done);
+	store_worker_heartbeat(w.s, w.id, w.scans_done);
 	store_worker_exited(w.s, w.id, reason);
 	log_info("worker stopped", "worker=%s scans=%lld reason=\"%s\"", w.name,
 		 (long long)w.scans_done, reason);

@@ -227,6 +227,26 @@ void db_rollback(struct store *s);
 /* Reads a DB_SCAN_COLS row into *out. */
 void db_read_scan(struct db_cur *c, struct scan *out);
 
+/* ---- helpers of the core's files (lifecycle.c) --------------------------------------- */
+
+/* May a failed call be run once more?  Only when the connection broke
+ * before COMMIT went out, so nothing can have been committed. */
+int core_retry_safe(struct store *s, int rc);
+
+/* Appends a timeline event / adds `by` to a counter / wakes the waiting
+ * workers at commit, inside the caller's transaction.  Return a store rc. */
+int core_event(struct store *s, int64_t scan_id, const char *from, const char *to,
+	       int attempt, const char *worker, const char *reason);
+int core_bump(struct store *s, const char *counter, int64_t by);
+int core_notify(struct store *s);
+
+/* Sets the "fenced" message for (id, attempt).  Returns STORE_LOST. */
+int core_lost(struct store *s, int64_t id, int attempt);
+
+/* Rolls a failed transaction back, keeping the first error.  Returns the
+ * error to report (never STORE_OK). */
+int core_abort(struct store *s, int rc);
+
 /* The dialects' constructors: NULL with err set. */
 struct store *store_sqlite_open(const char *path, char *err, size_t errlen);
 struct store *store_pg_open(const char *url, char *err, size_t errlen);

@@ -1,7 +1,7 @@
 /*
- * lifecycle.c — every change of a scan's status, written once for both
- * dialects: submit, claim, heartbeat, complete, fail, cancel, retry,
- * hand-back and lease recovery.
+ * lifecycle.c — every change of a scan's status after it was queued
+ * (submit.c queues it), written once for both dialects: claim, heartbeat,
+ * complete, fail, cancel, retry, hand-back and lease recovery.
  *
  * Each change is one transaction that moves the row, appends its timeline
  * event and bumps its counters together.  The worker's calls are fenced:
@@ -21,13 +21,13 @@ static const char LOST_MSG[] = "the worker running this scan stopped responding"
 
 /* May a failed call be run again?  Only when nothing can have been
  * committed: the connection broke before COMMIT went out. */
-static int again(struct store *s, int rc)
+int core_retry_safe(struct store *s, int rc)
 {
 	return rc < 0 && rc != STORE_LOST && s->disconnected && !s->commit_unknown;
 }
 
-static int add_event(struct store *s, int64_t scan_id, const char *from, const char *to,
-		     int attempt, const char *worker, const char *reason)
+int core_event(struct store *s, int64_t scan_id, const char *from, const char *to,
+	       int attempt, const char *worker, const char *reason)
 {
 	struct db_args a = { 0 };
 
@@ -41,7 +41,7 @@ static int add_event(struct store *s, int64_t scan_id, const char *from, const c
 	return db_run(s, S_EVENT, &a, NULL);
 }
 
-static int bump(struct store *s, const char *counter, int64_t by)
+int core_bump(struct store *s, const char *counter, int64_t by)
 {
 	struct db_args a = { 0 };
 
@@ -54,14 +54,14 @@ static int bump(struct store *s, const char *counter, int64_t by)
 
 /* Wakes the waiting workers when the transaction commits (a no-op where
  * the dialect's wake-up needs no help). */
-static int notify(struct store *s)
+int core_notify(struct store *s)
 {
 	struct db_args a = { 0 };
 
 	return db_run(s, S_NOTIFY, &a, NULL);
 }
 
-static int lost(struct store *s, int64_t id, int attempt)
+int core_lost(struct store *s, int64_t id, int attempt)
 {
 	snprintf(s->err, sizeof s->err,
 		 "scan %lld attempt %d is no longer running here (fenced)", (long long)id, attempt);
@@ -69,142 +69,10 @@ static int lost(struct store *s, int64_t id, int attempt)
 }
 
 /* Ends a transaction that failed: rolls back and keeps the first error. */
-static int abort_tx(struct store *s, int rc)
+int core_abort(struct store *s, int rc)
 {
 	db_rollback(s);
 	return rc == STORE_OK || rc == STORE_LOST || rc > 0 ? STORE_ERROR : rc;
-}
-
-/* ---- submit --------------------------------------------------------------------- */
-
-static int submit_many(struct store *s, const struct scan_request *reqs, size_t n,
-		       int64_t *ids, int *existed)
-{
-	int64_t added = 0, now = scan_now_ms();
-	int rc;
-
-	if ((rc = db_begin(s, 1)) != STORE_OK)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
-		const struct scan_request *r = &reqs[i];
-		const char *key = r->idempotency_key && *r->idempotency_key ? r->idempotency_key : NULL;
-		struct db_args a = { 0 };
-
-		if (existed)
-			existed[i] = 0;
-		db_text(&a, r->type);
-		db_text(&a, r->targets);
-		db_text(&a, r->options ? r->options : "{}");
-		db_i64(&a, r->priority);
-		db_i64(&a, r->max_attempts);
-		db_i64(&a, r->time_limit_s);
-		db_i64(&a, now);
-		db_text(&a, key);
-		rc = db_int(s, S_INSERT_SCAN, &a, &ids[i]);
-		if (rc == STORE_OK) {
-			if ((rc = add_event(s, ids[i], NULL, "pending", 0, NULL, "submitted")) != STORE_OK)
-				return abort_tx(s, rc);
-			added++;
-			continue;
-		}
-		if (rc != STORE_NOT_FOUND)
-			return abort_tx(s, rc);
-		/* The key was used before: return that scan, queue nothing. */
-		memset(&a, 0, sizeof a);
-		db_text(&a, key);
-		if ((rc = db_int(s, S_KEY_LOOKUP, &a, &ids[i])) != STORE_OK) {
-			if (rc == STORE_NOT_FOUND)
-				rc = store_set_error(s, "idempotency key conflict without a scan");
-			return abort_tx(s, rc);
-		}
-		if (existed)
-			existed[i] = 1;
-	}
-	if ((rc = bump(s, "submitted", added)) != STORE_OK
-	    || (added && (rc = notify(s)) != STORE_OK))
-		return abort_tx(s, rc);
-	return db_commit(s);
-}
-
-/*
- * submit_many() in one statement, for a dialect that has S_SUBMIT_BATCH.
- * A request whose idempotency key was taken gets the first scan's id.
- */
-static int submit_batch(struct store *s, const struct scan_request *reqs, size_t n,
-			int64_t *ids, int *existed)
-{
-	json_t *arr = json_array();
-	struct db_args a = { 0 };
-	struct db_cur c;
-	char *text;
-	int rc;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct scan_request *r = &reqs[i];
-		const char *key = r->idempotency_key && *r->idempotency_key ? r->idempotency_key : NULL;
-
-		if (existed)
-			existed[i] = 0;
-		ids[i] = 0;
-		json_array_append_new(arr, json_pack("{sIsssssssisisiso}", "n", (json_int_t)i,
-			"type", r->type, "targets", r->targets, "options", r->options ? r->options : "{}",
-			"priority", r->priority, "max_attempts", r->max_attempts,
-			"time_limit_s", r->time_limit_s, "key", key ? json_string(key) : json_null()));
-	}
-	text = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	if (!text)
-		return store_set_error(s, "out of memory");
-	db_text(&a, text);
-	db_text(&a, "submitted");
-	if ((rc = db_query(s, S_SUBMIT_BATCH, &a, &c)) == STORE_OK) {
-		while ((rc = db_next(&c)) > 0) {
-			int64_t k = db_col_i64(&c, 0);
-
-			if (k < 0 || (size_t)k >= n)
-				continue;
-			if (db_col_i64(&c, 2))
-				ids[k] = db_col_i64(&c, 1);
-			else if (existed)
-				existed[k] = 1;
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&c);
-	free(text);
-	/* The ones whose key was taken: the scan that took it. */
-	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-		struct db_args b = { 0 };
-
-		if (ids[i])
-			continue;
-		db_text(&b, reqs[i].idempotency_key);
-		if ((rc = db_int(s, S_KEY_LOOKUP, &b, &ids[i])) == STORE_NOT_FOUND)
-			rc = store_set_error(s, "idempotency key conflict without a scan");
-		if (existed)
-			existed[i] = 1;
-	}
-	return rc;
-}
-
-int store_submit_many(struct store *s, const struct scan_request *reqs, size_t n,
-		      int64_t *ids, int *existed)
-{
-	int (*fn)(struct store *, const struct scan_request *, size_t, int64_t *, int *) =
-		s->d->sql[S_SUBMIT_BATCH] ? submit_batch : submit_many;
-	int rc = fn(s, reqs, n, ids, existed);
-
-	return again(s, rc) ? fn(s, reqs, n, ids, existed) : rc;
-}
-
-int store_submit(struct store *s, const struct scan_request *req, int64_t *id, int *existed)
-{
-	int ex = 0;
-	int rc = store_submit_many(s, req, 1, id, &ex);
-
-	if (existed)
-		*existed = ex;
-	return rc;
 }
 
 /* ---- claim and heartbeat ---------------------------------------------------------- */
@@ -253,10 +121,10 @@ static int claim_rows(struct store *s, const char *worker, int max, int lease_ms
 	db_done(&c);
 	if (rc == STORE_OK && !(s->d->caps & DB_CLAIM_LOGS)) {
 		for (size_t i = 0; i < *n && rc == STORE_OK; i++)
-			rc = add_event(s, (*out)[i].id, "pending", "running", (*out)[i].attempt,
+			rc = core_event(s, (*out)[i].id, "pending", "running", (*out)[i].attempt,
 				       worker, "claimed");
 		if (rc == STORE_OK)
-			rc = bump(s, "claims", (int64_t)*n);
+			rc = core_bump(s, "claims", (int64_t)*n);
 	}
 	if (rc != STORE_OK) {
 		scan_array_free(*out, *n);
@@ -277,7 +145,7 @@ static int claim(struct store *s, const char *worker, int max, int lease_ms,
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
 	if ((rc = claim_rows(s, worker, max, lease_ms, out, n)) != STORE_OK)
-		return abort_tx(s, rc);
+		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK) {
 		scan_array_free(*out, *n);
 		*out = NULL;
@@ -298,7 +166,7 @@ int store_claim(struct store *s, const char *worker, int max, int lease_ms,
 	if (max > STORE_CLAIM_MAX)
 		max = STORE_CLAIM_MAX;
 	rc = claim(s, worker, max, lease_ms, out, n);
-	return again(s, rc) ? claim(s, worker, max, lease_ms, out, n) : rc;
+	return core_retry_safe(s, rc) ? claim(s, worker, max, lease_ms, out, n) : rc;
 }
 
 /* Counts one write that fencing refused, in a transaction of its own. */
@@ -308,7 +176,7 @@ static void count_fenced(struct store *s)
 
 	memcpy(keep, s->err, sizeof keep);
 	if (db_begin(s, 1) == STORE_OK) {
-		if (bump(s, "fenced_writes", 1) == STORE_OK)
+		if (core_bump(s, "fenced_writes", 1) == STORE_OK)
 			db_commit(s);
 		else
 			db_rollback(s);
@@ -336,7 +204,7 @@ static int heartbeat(struct store *s, int64_t id, int attempt, int lease_ms, dou
 	}
 	if (rc != STORE_NOT_FOUND)
 		return rc;
-	lost(s, id, attempt);
+	core_lost(s, id, attempt);
 	count_fenced(s);
 	return STORE_LOST;
 }
@@ -346,7 +214,7 @@ int store_heartbeat(struct store *s, int64_t id, int attempt, int lease_ms,
 {
 	int rc = heartbeat(s, id, attempt, lease_ms, progress, cancel_requested);
 
-	return again(s, rc) ? heartbeat(s, id, attempt, lease_ms, progress, cancel_requested) : rc;
+	return core_retry_safe(s, rc) ? heartbeat(s, id, attempt, lease_ms, progress, cancel_requested) : rc;
 }
 
 /* ---- completion ------------------------------------------------------------------ */
@@ -436,7 +304,7 @@ static int complete_batch(struct store *s, struct store_completion *c, size_t n)
 		for (size_t i = 0; i < n; i++)
 			c[i].rc = rc;
 	else if (n == 1 && c[0].rc == STORE_LOST)
-		lost(s, c[0].id, c[0].attempt);
+		core_lost(s, c[0].id, c[0].attempt);
 out:
 	free(cj);
 	free(fj);
@@ -472,15 +340,15 @@ static int complete_rows(struct store *s, struct store_completion *c, size_t n)
 			continue;
 		}
 		if ((rc = insert_findings(s, c[i].id, c[i].findings, c[i].nfindings, now)) != STORE_OK
-		    || (rc = add_event(s, c[i].id, "running", "completed", c[i].attempt, worker,
+		    || (rc = core_event(s, c[i].id, "running", "completed", c[i].attempt, worker,
 				       "finished")) != STORE_OK)
 			return rc;
 		c[i].rc = STORE_OK;
 		done++;
 	}
-	if ((rc = bump(s, "completed", done)) != STORE_OK)
+	if ((rc = core_bump(s, "completed", done)) != STORE_OK)
 		return rc;
-	return bump(s, "fenced_writes", fenced);
+	return core_bump(s, "fenced_writes", fenced);
 }
 
 /* A batch of completions in the caller's transaction (or, with
@@ -499,11 +367,11 @@ static int complete_many(struct store *s, struct store_completion *c, size_t n)
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
 	if ((rc = complete_rows(s, c, n)) != STORE_OK)
-		return abort_tx(s, rc);
+		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK)
 		return rc;
 	if (n == 1 && c[0].rc == STORE_LOST)
-		lost(s, c[0].id, c[0].attempt);
+		core_lost(s, c[0].id, c[0].attempt);
 	return STORE_OK;
 }
 
@@ -522,7 +390,7 @@ static int complete_claim(struct store *s, struct store_completion *c, size_t n,
 		return rc;
 	if ((rc = complete_in_tx(s, c, n)) != STORE_OK
 	    || (max > 0 && (rc = claim_rows(s, worker, max, lease_ms, out, nout)) != STORE_OK))
-		return abort_tx(s, rc);
+		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK) {
 		scan_array_free(*out, *nout);
 		*out = NULL;
@@ -530,7 +398,7 @@ static int complete_claim(struct store *s, struct store_completion *c, size_t n,
 		return rc;
 	}
 	if (n == 1 && c[0].rc == STORE_LOST)
-		lost(s, c[0].id, c[0].attempt);
+		core_lost(s, c[0].id, c[0].attempt);
 	return STORE_OK;
 }
 
@@ -543,7 +411,7 @@ int store_complete_and_claim(struct store *s, struct store_completion *c, size_t
 	if (max > STORE_CLAIM_MAX)
 		max = STORE_CLAIM_MAX;
 	rc = complete_claim(s, c, n, worker, max, lease_ms, out, nout);
-	return again(s, rc) ? complete_claim(s, c, n, worker, max, lease_ms, out, nout) : rc;
+	return core_retry_safe(s, rc) ? complete_claim(s, c, n, worker, max, lease_ms, out, nout) : rc;
 }
 
 int store_complete_many(struct store *s, struct store_completion *c, size_t n)
@@ -552,7 +420,7 @@ int store_complete_many(struct store *s, struct store_completion *c, size_t n)
 		s->d->sql[S_COMPLETE_BATCH] ? complete_batch : complete_many;
 	int rc = fn(s, c, n);
 
-	return again(s, rc) ? fn(s, c, n) : rc;
+	return core_retry_safe(s, rc) ? fn(s, c, n) : rc;
 }
 
 int store_complete(struct store *s, int64_t id, int attempt, const char *summary,
@@ -599,9 +467,9 @@ static int running_row(struct store *s, int64_t id, int attempt, struct running 
 		return STORE_OK;
 	if (rc < 0)
 		return rc;
-	if ((rc = bump(s, "fenced_writes", 1)) != STORE_OK)
+	if ((rc = core_bump(s, "fenced_writes", 1)) != STORE_OK)
 		return rc;
-	return lost(s, id, attempt);
+	return core_lost(s, id, attempt);
 }
 
 /*
@@ -617,7 +485,7 @@ static int begin_running(struct store *s, int64_t id, int attempt, struct runnin
 		return rc;
 	if ((rc = running_row(s, id, attempt, r)) == STORE_LOST) {
 		db_commit(s);
-		return lost(s, id, attempt);
+		return core_lost(s, id, attempt);
 	}
 	if (rc != STORE_OK)
 		db_rollback(s);
@@ -641,7 +509,7 @@ static int to_pending(struct store *s, int64_t id, int attempt, int64_t delay_ms
 	db_text(&a, f ? f->detail : NULL);
 	if ((rc = db_run(s, S_SET_PENDING, &a, NULL)) != STORE_OK)
 		return rc;
-	return delay_ms == 0 ? notify(s) : STORE_OK;
+	return delay_ms == 0 ? core_notify(s) : STORE_OK;
 }
 
 /* `action` on a scan in status `from`, as the state machine says, fenced
@@ -707,15 +575,15 @@ static int fail(struct store *s, int64_t id, int attempt, const struct scan_fail
 		return rc;
 	if ((rc = end_attempt(s, id, attempt, &r, f, store_backoff_ms(r.used, f->backoff_base_ms),
 			      &to)) != STORE_OK)
-		return abort_tx(s, rc);
+		return core_abort(s, rc);
 	if (to == SCAN_PENDING)
 		snprintf(reason, sizeof reason, "%s; retry %d of %d", f->code, r.used, r.max - 1);
 	else
 		snprintf(reason, sizeof reason, "%s", f->code);
-	if ((rc = add_event(s, id, "running", scan_status_name(to), attempt, r.worker,
+	if ((rc = core_event(s, id, "running", scan_status_name(to), attempt, r.worker,
 			    reason)) != STORE_OK
-	    || (rc = bump(s, counter_of(to), 1)) != STORE_OK)
-		return abort_tx(s, rc);
+	    || (rc = core_bump(s, counter_of(to), 1)) != STORE_OK)
+		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK)
 		return rc;
 	if (now_status)
@@ -728,7 +596,7 @@ int store_fail(struct store *s, int64_t id, int attempt, const struct scan_failu
 {
 	int rc = fail(s, id, attempt, f, now_status);
 
-	return again(s, rc) ? fail(s, id, attempt, f, now_status) : rc;
+	return core_retry_safe(s, rc) ? fail(s, id, attempt, f, now_status) : rc;
 }
 
 /* running -> cancelled (a requested cancel carried out) or -> pending with
@@ -741,14 +609,14 @@ static int cancel_or_hand_back(struct store *s, int64_t id, int attempt, const s
 	if (!hand_back || r->cancel) {
 		if ((rc = to_final(s, id, attempt, SCAN_RUNNING, SCAN_ACT_CANCELLED, "cancelled",
 				   CANCEL_MSG, NULL)) != STORE_OK
-		    || (rc = add_event(s, id, "running", "cancelled", attempt, r->worker,
+		    || (rc = core_event(s, id, "running", "cancelled", attempt, r->worker,
 				       cancel_reason)) != STORE_OK)
 			return rc;
-		return bump(s, "cancelled", 1);
+		return core_bump(s, "cancelled", 1);
 	}
 	if ((rc = to_pending(s, id, attempt, 0, 1, NULL)) != STORE_OK)
 		return rc;
-	return add_event(s, id, "running", "pending", attempt, r->worker,
+	return core_event(s, id, "running", "pending", attempt, r->worker,
 			 reason ? reason : "handed back");
 }
 
@@ -764,7 +632,7 @@ static int end_running(struct store *s, int64_t id, int attempt, int hand_back,
 					 hand_back ? "cancelled by an operator during shutdown"
 						   : "cancelled by an operator; child stopped",
 					 reason)) != STORE_OK)
-		return abort_tx(s, rc);
+		return core_abort(s, rc);
 	return db_commit(s);
 }
 
@@ -772,14 +640,14 @@ int store_cancelled(struct store *s, int64_t id, int attempt)
 {
 	int rc = end_running(s, id, attempt, 0, NULL);
 
-	return again(s, rc) ? end_running(s, id, attempt, 0, NULL) : rc;
+	return core_retry_safe(s, rc) ? end_running(s, id, attempt, 0, NULL) : rc;
 }
 
 int store_release(struct store *s, int64_t id, int attempt, const char *reason)
 {
 	int rc = end_running(s, id, attempt, 1, reason);
 
-	return again(s, rc) ? end_running(s, id, attempt, 1, reason) : rc;
+	return core_retry_safe(s, rc) ? end_running(s, id, attempt, 1, reason) : rc;
 }
 
 /* ---- lease recovery ---------------------------------------------------------------- */
@@ -808,7 +676,7 @@ static int recover(struct store *s, int *recovered, int *failed)
 
 		db_i64(&b, s->outage_ms + 1000);
 		if ((rc = db_run(s, S_EXTEND_LEASES, &b, NULL)) != STORE_OK) {
-			rc = abort_tx(s, rc);
+			rc = core_abort(s, rc);
 			goto out;
 		}
 	}
@@ -837,17 +705,17 @@ static int recover(struct store *s, int *recovered, int *failed)
 			 e->r.worker[0] ? e->r.worker : "?");
 		/* A lost worker's scan is due again at once: no backoff. */
 		if ((rc = end_attempt(s, e->id, e->attempt, &e->r, &f, 0, &to)) == STORE_OK)
-			rc = add_event(s, e->id, "running", scan_status_name(to), e->attempt,
+			rc = core_event(s, e->id, "running", scan_status_name(to), e->attempt,
 				       e->r.worker, reason);
 		nrec += to == SCAN_PENDING;
 		nfail += to == SCAN_FAILED;
 		ncanc += to == SCAN_CANCELLED;
 	}
-	if (rc == STORE_OK && (rc = bump(s, "lease_recoveries", (int64_t)nex)) == STORE_OK
-	    && (rc = bump(s, "failed", nfail)) == STORE_OK)
-		rc = bump(s, "cancelled", ncanc);
+	if (rc == STORE_OK && (rc = core_bump(s, "lease_recoveries", (int64_t)nex)) == STORE_OK
+	    && (rc = core_bump(s, "failed", nfail)) == STORE_OK)
+		rc = core_bump(s, "cancelled", ncanc);
 	if (rc != STORE_OK) {
-		rc = abort_tx(s, rc);
+		rc = core_abort(s, rc);
 		goto out;
 	}
 	if ((rc = db_commit(s)) != STORE_OK)
@@ -871,7 +739,7 @@ int store_recover_leases(struct store *s, int *recovered, int *failed)
 	if (failed)
 		*failed = 0;
 	rc = recover(s, recovered, failed);
-	return again(s, rc) ? recover(s, recovered, failed) : rc;
+	return core_retry_safe(s, rc) ? recover(s, recovered, failed) : rc;
 }
 
 /* ---- a dead worker's scans ----------------------------------------------------------- */
@@ -914,7 +782,7 @@ static int release_worker(struct store *s, const char *id, const char *reason, i
 			/* Cancelled as asked, or the hand-backs are used up: it counts. */
 			rc = end_attempt(s, h[i].id, h[i].attempt, &h[i].r, &f, 0, &to);
 			if (rc == STORE_OK)
-				rc = bump(s, counter_of(to), 1);
+				rc = core_bump(s, counter_of(to), 1);
 		} else {
 			struct db_args b = { 0 };
 
@@ -923,16 +791,16 @@ static int release_worker(struct store *s, const char *id, const char *reason, i
 			db_i64(&b, h[i].attempt);
 			db_i64(&b, scan_now_ms());
 			if ((rc = db_run(s, S_HANDBACK, &b, NULL)) == STORE_OK)
-				rc = notify(s);
+				rc = core_notify(s);
 			snprintf(why + strlen(why), sizeof why - strlen(why), "; handed back, %d of %d",
 				 h[i].lost + 1, STORE_HANDBACK_FORGIVEN);
 		}
 		if (rc == STORE_OK)
-			rc = add_event(s, h[i].id, "running", scan_status_name(to), h[i].attempt, id, why);
+			rc = core_event(s, h[i].id, "running", scan_status_name(to), h[i].attempt, id, why);
 		back += to == SCAN_PENDING;
 	}
 	if (rc != STORE_OK) {
-		rc = abort_tx(s, rc);
+		rc = core_abort(s, rc);
 		goto out;
 	}
 	if ((rc = db_commit(s)) == STORE_OK && released)
@@ -949,7 +817,7 @@ int store_release_worker(struct store *s, const char *id, const char *reason, in
 	if (released)
 		*released = 0;
 	rc = release_worker(s, id, reason, released);
-	return again(s, rc) ? release_worker(s, id, reason, released) : rc;
+	return core_retry_safe(s, rc) ? release_worker(s, id, reason, released) : rc;
 }
 
 /* ---- the operator's side ----------------------------------------------------------- */
@@ -990,9 +858,9 @@ static int cancel(struct store *s, int64_t id, enum scan_status *now_status)
 	if (cur == SCAN_PENDING) {
 		if ((rc = to_final(s, id, attempt, SCAN_PENDING, SCAN_ACT_CANCEL, "cancelled",
 				   CANCEL_MSG, NULL)) != STORE_OK
-		    || (rc = add_event(s, id, "pending", "cancelled", attempt, NULL,
+		    || (rc = core_event(s, id, "pending", "cancelled", attempt, NULL,
 				       "cancelled by an operator")) != STORE_OK
-		    || (rc = bump(s, "cancelled", 1)) != STORE_OK)
+		    || (rc = core_bump(s, "cancelled", 1)) != STORE_OK)
 			goto fail;
 		cur = SCAN_CANCELLED;
 	} else if (cur == SCAN_RUNNING) {
@@ -1003,9 +871,9 @@ static int cancel(struct store *s, int64_t id, enum scan_status *now_status)
 		 * wakes workers that listen, so they look sooner. */
 		if (!cancel_req
 		    && ((rc = db_run(s, S_CANCEL_REQUEST, &a, NULL)) != STORE_OK
-			|| (rc = add_event(s, id, "running", "running", attempt, NULL,
+			|| (rc = core_event(s, id, "running", "running", attempt, NULL,
 					   "cancel requested by an operator")) != STORE_OK
-			|| (rc = notify(s)) != STORE_OK))
+			|| (rc = core_notify(s)) != STORE_OK))
 			goto fail;
 	} else {
 		rc = STORE_ILLEGAL;
@@ -1026,7 +894,7 @@ int store_cancel(struct store *s, int64_t id, enum scan_status *now_status)
 {
 	int rc = cancel(s, id, now_status);
 
-	return again(s, rc) ? cancel(s, id, now_status) : rc;
+	return core_retry_safe(s, rc) ? cancel(s, id, now_status) : rc;
 }
 
 static int retry(struct store *s, int64_t id)
@@ -1048,9 +916,9 @@ static int retry(struct store *s, int64_t id)
 	db_i64(&a, id);
 	db_i64(&a, scan_now_ms());
 	if ((rc = db_run(s, S_RETRY, &a, NULL)) != STORE_OK
-	    || (rc = add_event(s, id, scan_status_name(cur), "pending", attempt, NULL,
+	    || (rc = core_event(s, id, scan_status_name(cur), "pending", attempt, NULL,
 			       "retried by an operator")) != STORE_OK
-	    || (rc = notify(s)) != STORE_OK)
+	    || (rc = core_notify(s)) != STORE_OK)
 		goto fail;
 	return db_commit(s);
 fail:
@@ -1062,5 +930,5 @@ int store_retry(struct store *s, int64_t id)
 {
 	int rc = retry(s, id);
 
-	return again(s, rc) ? retry(s, id) : rc;
+	return core_retry_safe(s, rc) ? retry(s, id) : rc;
 }

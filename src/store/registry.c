@@ -39,13 +39,12 @@ int store_worker_register(struct store *s, const struct worker_info *w)
 	return db_run(s, S_WORKER_UPSERT, &a, NULL);
 }
 
-int store_worker_heartbeat(struct store *s, const char *id, int running, int64_t done)
+int store_worker_heartbeat(struct store *s, const char *id, int64_t done)
 {
 	struct db_args a = { 0 };
 	int64_t changed = 0;
 	int rc;
 
-	(void)running;		/* counted from the scans the worker holds */
 	db_text(&a, id);
 	db_i64(&a, scan_now_ms());
 	db_i64(&a, done);

@@ -426,8 +426,7 @@ int store_worker_register(struct store *s, const struct worker_info *w);
 /* Heartbeat of worker `id`: heartbeat_at = now and scans_done (how many it
  * runs is counted from the scans it holds).  STORE_NOT_FOUND if the row
  * is gone (pruned, or reset): register again. */
-int store_worker_heartbeat(struct store *s, const char *id, int running,
-			   int64_t scans_done);
+int store_worker_heartbeat(struct store *s, const char *id, int64_t scans_done);
 
 /* Records why worker `id` ended ("exit 0", "signal 9 (killed)", ...) and
  * when: a stopped worker is neither alive nor dead in queue status.  Only

@@ -919,7 +919,7 @@ static void a_stopped_worker_is_neither_alive_nor_dead(void **state)
 	/* Running counts come from the scans the worker holds. */
 	assert_int_equal(store_claim(f->s, w.id, 1, 30000, &c, &n), STORE_OK);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_worker_heartbeat(f->s, w.id, 0, 7), STORE_OK);
+	assert_int_equal(store_worker_heartbeat(f->s, w.id, 7), STORE_OK);
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.workers_active, 1);
 	assert_int_equal(store_worker_list(f->s, &list, &n), STORE_OK);
@@ -932,7 +932,7 @@ static void a_stopped_worker_is_neither_alive_nor_dead(void **state)
 	free(list);
 	assert_int_equal(store_complete(f->s, id, c[0].attempt, NULL, NULL, 0), STORE_OK);
 	scan_array_free(c, 1);
-	assert_int_equal(store_worker_heartbeat(f->s, w.id, 0, 9), STORE_OK);
+	assert_int_equal(store_worker_heartbeat(f->s, w.id, 9), STORE_OK);
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.workers_idle, 1);
 	assert_int_equal(store_worker_exited(f->s, w.id, "exit 0"), STORE_OK);
@@ -945,7 +945,7 @@ static void a_stopped_worker_is_neither_alive_nor_dead(void **state)
 	assert_string_equal(list[0].last_exit, "exit 0");
 	assert_int_equal(list[0].scans_done, 9);
 	free(list);
-	assert_int_equal(store_worker_heartbeat(f->s, "w-9@h:1", 0, 0), STORE_NOT_FOUND);
+	assert_int_equal(store_worker_heartbeat(f->s, "w-9@h:1", 0), STORE_NOT_FOUND);
 	assert_int_equal(store_worker_register(f->s, &w), STORE_OK);	/* restarted */
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.workers_idle, 1);
@@ -974,7 +974,7 @@ static void exits_and_heartbeats_touch_one_worker_identity_only(void **state)
 	assert_int_equal(n, 2);
 	free(list);
 	/* A heartbeat of a worker marked stopped (a stale exit) makes it live again. */
-	assert_int_equal(store_worker_heartbeat(f->s, a.id, 0, 0), STORE_OK);
+	assert_int_equal(store_worker_heartbeat(f->s, a.id, 0), STORE_OK);
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.workers_idle, 2);
 	/* Pruning keeps what is recent and drops what stopped long ago. */
