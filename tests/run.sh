@@ -9,6 +9,9 @@
 #                that exits 77 was skipped on that backend
 #   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds
 # for every BUILD in $SCANQ_BUILDS (default "build build-asan").
+# While developing, SCANQ_TESTS="test_store api_happy" runs only the unit and
+# integration suites so named (no fuzzing then), and SCANQ_BACKENDS="sqlite"
+# only that backend's runs.
 # A test's output goes to test-logs/; a failing test's tail is printed.
 cd "$(dirname "$0")/.." || exit 1
 builds=${SCANQ_BUILDS:-"build build-asan"}
@@ -35,6 +38,14 @@ fi
 trap '[ -n "$pg_dir" ] && sh tools/pg-test-server.sh stop "$pg_dir"' EXIT
 export SCANQ_TEST_PG_URL
 
+# wanted NAME: is this suite selected by $SCANQ_TESTS (all when unset)?
+wanted() {
+	[ -z "$SCANQ_TESTS" ] && return 0
+	case " $SCANQ_TESTS " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+[ -n "$SCANQ_TESTS" ] && SCANQ_NO_FUZZ=1
+
 run_one() { # name, command...
 	name=$1; shift
 	log="$logs/$(echo "$name" | tr '/ ' '__').log"
@@ -56,16 +67,18 @@ for b in $builds; do
 	[ -x "$b/scanq" ] || { echo "FAIL $b: $b/scanq is not built"; fail=$((fail + 1)); continue; }
 	for t in "$b"/tests/test_*; do
 		[ -x "$t" ] || continue
+		wanted "$(basename "$t")" || continue
 		run_one "$b/unit/$(basename "$t")" env SCANQ="$b/scanq" "$t"
 	done
 	for t in tests/integration/*.sh; do
 		[ -f "$t" ] || continue
 		[ "$(basename "$t")" = lib.sh ] && continue	# sourced by the others
+		wanted "$(basename "$t" .sh)" || continue
 		if head -n 3 "$t" | grep -q '^# backends: own'; then
 			run_one "$b/integration/$(basename "$t" .sh)" env SCANQ="$(pwd)/$b/scanq" bash "$t"
 			continue
 		fi
-		for backend in sqlite pg; do
+		for backend in ${SCANQ_BACKENDS:-sqlite pg}; do
 			[ "$backend" = pg ] && [ -z "$SCANQ_TEST_PG_URL" ] && continue
 			run_one "$b/integration/$backend/$(basename "$t" .sh)" \
 				env SCANQ="$(pwd)/$b/scanq" SCANQ_TEST_BACKEND=$backend bash "$t"

@@ -6,7 +6,11 @@
 # idempotency key: one scan, and every request answers with its id.
 source "$(dirname "$0")/lib.sh"
 
-start_serve --workers 0
+# 50 clients on one address: a closed connection still counts against the
+# per-address limit until the server's main thread cleans it up, which under
+# ASan can lag behind xargs starting the next curl.  This suite is about
+# grouping, not that limit (test_api_limits covers it).
+SCANQ_HTTP_MAX_CONNECTIONS_PER_IP=256 start_serve --workers 0
 # post EXTRA_JSON [IDEMPOTENCY_KEY]: prints the body and the status
 post() {
 	curl -s -o - -w ' %{http_code}\n' -X POST -H 'Content-Type: application/json' \
