@@ -30,3 +30,13 @@ q findings "$id" | grep -q "open_port  127.0.0.1 *$P/tcp" || fail "human finding
 q findings 999999 2>"$dir/err" && fail "findings of a missing scan succeeded"
 grep -q "no scan 999999" "$dir/err" || fail "missing scan error unclear"
 ok "a queued portscan stores its findings, shown by 'scanq findings'"
+
+# A scanner's own refusal (options it cannot use) fails the scan at once with
+# the scanner's code: another attempt would fail the same way.
+id=$(q submit portscan 127.0.0.1 --ports "$P" --max-attempts 3 --options '{"detect":"yes"}') \
+	|| fail "submit failed"
+timeout 60 "$S" --db "$DB" worker --once >"$dir/worker.log" 2>&1 || fail "worker failed: $(tail -5 "$dir/worker.log")"
+wait_for 30 "scan $id failed" is_status "$id" failed
+[ "$(sql "SELECT error_code || ' ' || attempt FROM scans WHERE id = $id")" = "invalid_options 1" ] \
+	|| fail "a scanner refusal: $(sql "SELECT error_code, attempt FROM scans WHERE id = $id")"
+ok "a scanner's invalid_options fails the scan without a retry"
