@@ -1,7 +1,10 @@
 /*
- * pipeline.c — end-to-end benchmark of the worker pipeline on SQLite:
- * the real `scanq serve` (fork + exec of the scanq binary next to this
- * bench's build folder, or $SCANQ), the real store, real children.
+ * pipeline.c — end-to-end benchmark of the worker pipeline: the real
+ * `scanq serve` (fork + exec of the scanq binary next to this bench's build
+ * folder, or $SCANQ), the real store, real children.  On SQLite (a fresh
+ * file per part) unless SCANQ_BENCH_PG names a PostgreSQL server
+ * (postgres://USER@HOST:PORT): then each part gets a fresh database
+ * bench_PART there, made with psql.
  *
  *   throughput  N test-ok scans queued, then `serve --workers 2
  *               --concurrency 8`: scans/s from serve start to the last
@@ -88,8 +91,21 @@ static struct store *fresh_store(const char *name)
 	char err[256], path[PATH_MAX + 64];
 	struct store *s;
 
-	snprintf(path, sizeof path, "%s/%s.db", dir, name);
-	snprintf(url, sizeof url, "sqlite://%s", path);
+	const char *pg = getenv("SCANQ_BENCH_PG");
+
+	if (pg && *pg) {
+		char cmd[PATH_MAX + 256];
+
+		/* The server's URL comes from whoever runs the bench, as in a shell. */
+		snprintf(cmd, sizeof cmd, "psql -q '%s/postgres' -c 'DROP DATABASE IF EXISTS bench_%s'"
+			 " -c 'CREATE DATABASE bench_%s'", pg, name, name);
+		if (system(cmd) != 0)
+			die("psql could not make a fresh database");
+		snprintf(url, sizeof url, "%s/bench_%s", pg, name);
+	} else {
+		snprintf(path, sizeof path, "%s/%s.db", dir, name);
+		snprintf(url, sizeof url, "sqlite://%s", path);
+	}
 	s = store_open(url, err, sizeof err);
 	if (!s)
 		die(err);
