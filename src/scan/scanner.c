@@ -4,6 +4,7 @@
  * worker sees progress as it happens.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -64,6 +65,12 @@ int scanner_main(int argc, char **argv, int (*other)(struct scanctx *ctx))
 	const char *ports = NULL, *options = NULL;
 	json_error_t jerr;
 	int c, rc;
+
+	/* A peer that resets the connection must cost one finding, not the
+	 * scan: OpenSSL's socket BIO writes with write(), whose EPIPE would
+	 * otherwise arrive as a fatal SIGPIPE (sock.c sends with MSG_NOSIGNAL).
+	 * Tools that profiles exec get the default back (profile.c). */
+	signal(SIGPIPE, SIG_IGN);
 
 	/* Options may stand anywhere (scan TYPE TARGET --ports X); after "--"
 	 * everything is a target, which the target parser then judges. */

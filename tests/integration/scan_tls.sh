@@ -110,3 +110,20 @@ grep '"check":"certificate"' "$T/out" | grep -q '"protocols":\["TLSv1.3","TLSv1.
 "$LEAN" tls localhost --json --ports "$smtp" --options '{"starttls":"none","timeout_ms":500,"resolve_ms":2000}' > "$T/out"
 grep -q '"check":"no_tls"' "$T/out" || fail "without STARTTLS the SMTP port must be no TLS: $(cat "$T/out")"
 ok "STARTTLS on an SMTP port reaches the certificate behind it (starttls: smtp)"
+
+# A port that accepts and resets at once (SO_LINGER 0: an RST while the
+# ClientHello is written): the scan reports it and goes on; SIGPIPE must not kill it.
+perl -MIO::Socket::INET -MSocket -e '
+	my $s = IO::Socket::INET->new(Listen => 8, LocalAddr => "127.0.0.1", LocalPort => 0) or die;
+	open(my $f, ">", "$ARGV[0]") or die; print $f $s->sockport, "\n"; close $f;
+	while (my $c = $s->accept) { setsockopt($c, SOL_SOCKET, SO_LINGER, pack("ii", 1, 0)); close $c; }' "$T/slam" &
+PIDS="$PIDS $!"
+wait_for 10 "the closing listener" test -s "$T/slam"
+slam=$(cat "$T/slam")
+for _ in 1 2 3; do
+	"$LEAN" tls 127.0.0.1 --json --ports "$slam,$clean" --options '{"timeout_ms":700}' > "$T/out"
+	rc=$?
+	[ "$rc" -lt 128 ] || fail "the tls scan died of signal $((rc - 128)) on a port that closes at once"
+	grep -q "\"port\":$clean," "$T/out" || fail "the scan stopped at the closing port: $(cat "$T/out")"
+done
+ok "a port that closes at once does not kill the scan"
