@@ -209,6 +209,8 @@ int api_parse_submit(const char *body, size_t len, struct submit_input *in, json
 				goto fail;
 			}
 			in->options = v;
+		} else if (strcmp(key, "then") == 0) {
+			in->then = v;		/* checked by submit_scan() (workflow.c) */
 		} else {
 			set_problem(p, 422, "unknown_field", "unknown field '%s'", reply_clean(key, c, sizeof c));
 			goto fail;
