@@ -125,10 +125,10 @@ static char *shard_options(json_t *opts, size_t n)
 	json_object_del(o, "then");
 	rate = json_object_get(o, "rate");
 	if (json_is_integer(rate) && json_integer_value(rate) > 0) {
-		json_int_t r = json_integer_value(rate) / (json_int_t)n;
+		json_int_t all = json_integer_value(rate), r = all / (json_int_t)n;
 
 		json_object_set_new(o, "rate", json_integer(r > 0 ? r : 1));
-		json_object_set_new(o, "rate_of_scan", json_integer(json_integer_value(rate)));
+		json_object_set_new(o, "rate_of_scan", json_integer(all));
 	}
 	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
