@@ -24,7 +24,9 @@ listen_many() {
 			$sel->add($s); push @l, "$a " . $s->sockport . "\n";
 		}
 		open(my $f, ">", "$file.tmp") or die; print $f @l; close $f; rename("$file.tmp", $file);
-		while (1) { for my $s ($sel->can_read) { my $c = $s->accept; close $c if $c; } }
+		$SIG{CHLD} = "IGNORE"; $SIG{PIPE} = "IGNORE";
+		while (1) { for my $s ($sel->can_read) { my $c = $s->accept or next;
+			if (!fork) { print $c "SSH-2.0-fixture\r\n"; sleep 1; exit 0 } close $c; } }
 	' "$file" "$@" &
 	pids+=($!)
 	wait_for 10 "listeners on $*" test -s "$file"
@@ -71,7 +73,11 @@ for point in BEFORE INSIDE AFTER; do
 	export SCANQ_TEST_KILL_$point="$T/kill"
 	start_serve --workers 1 --concurrency 4
 	touch "$T/kill"
-	root=$(q submit discovery 127.0.0.0/28 --then "portscan:$PORTS,1" --then tls) || fail "submit"
+	# A slow port scan (rate 20/s: 3 s), so that the kill file is there when it completes.
+	[ "$(req POST /api/v1/scans -H 'Content-Type: application/json' -d '{"type": "discovery",
+		"targets": ["127.0.0.0/28"], "then": [{"type": "portscan", "ports": "'"$PORTS"',1",
+		"options": {"rate": 20}}, "tls"]}')" = 202 ] || fail "submit: $(cat "$dir/body")"
+	root=$(json_field id)
 	wait_for 60 "the kill at discovery ($point)" test ! -e "$T/kill"
 	ps_made() { [ "$(children "$root")" -ge 1 ]; }
 	wait_for 60 "the port scan stage of $root" ps_made
