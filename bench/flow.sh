@@ -74,7 +74,7 @@ timed_scan() {
 
 fresh_db() {
 	if [ -n "${1:-}" ]; then
-		psql "$1" -qc "DROP DATABASE IF EXISTS scanq_bench_flow WITH (FORCE)" >/dev/null
+		psql "$1" -qc "DROP DATABASE IF EXISTS scanq_bench_flow WITH (FORCE)" >/dev/null 2>&1
 		psql "$1" -qc "CREATE DATABASE scanq_bench_flow" >/dev/null
 		echo "${1%/*}/scanq_bench_flow"
 	else
