@@ -10,7 +10,8 @@
 const struct cli_command cli_commands[] = {
 	{ "submit", cmd_submit,
 	  "submit TYPE TARGET... [--ports SPEC] [--priority N] [--max-attempts N]"
-	  " [--time-limit SECONDS] [--idempotency-key KEY] [--options JSON] [--json]",
+	  " [--time-limit SECONDS] [--idempotency-key KEY] [--options JSON] [--then TYPE[:PORTS]]..."
+	  " [--json]",
 	  "queue a scan and print its id",
 	  "  --ports SPEC            ports: 22,80,443 or 1-1024 or - (all)\n"
 	  "  --priority N            -1000..1000, higher runs first (default 0)\n"
@@ -18,10 +19,11 @@ const struct cli_command cli_commands[] = {
 	  "  --time-limit SECONDS    hard time limit of one attempt (default 1800)\n"
 	  "  --idempotency-key KEY   a repeat with the same key returns the first scan\n"
 	  "  --options JSON          scanner options as a JSON object\n"
-	  "  --json                  print {\"id\":N,...} instead of the bare id\n" },
+	  "  --json                  print {\"id\":N,...} instead of the bare id\n"
+	  "  --then TYPE[:PORTS]     a follow-up stage run on what this scan finds (repeat for more)\n" },
 	{ "show", cmd_show, "show ID [--json]",
-	  "show one scan, its error and its timeline",
-	  "  --json   the scan as JSON (column names as keys) with \"events\"\n" },
+	  "show one scan, its error and its timeline (and its chain or shards as a tree)",
+	  "  --json   the scan as JSON (column names as keys) with \"events\" (and \"flow\")\n" },
 	{ "list", cmd_list,
 	  "list [--status S] [--type T] [--limit N] [--before ID] [--json]",
 	  "list scans, newest first",

@@ -57,6 +57,8 @@ static const struct intkey intkeys[] = {
 	K("maintenance", "backlog_warn", backlog_warn, 100, 1, 1000000000),
 	K("maintenance", "backlog_fail", backlog_fail, 500, 1, 1000000000),
 	K("scope", "max_targets", max_targets, 65536, 1, 16777216),
+	K("flow", "shard_addresses", shard_addresses, 256, 1, 16777216),
+	K("flow", "shard_probes", shard_probes, 65536, 1, 1000000000),
 };
 
 #undef K
@@ -505,6 +507,8 @@ static const struct {
 	{ "scope.allow", "addresses and CIDR blocks scans may target (comma-separated)" },
 	{ "scope.deny", "exceptions to allow (comma-separated)" },
 	{ "scope.max_targets", "addresses one scan may expand to" },
+	{ "flow.shard_addresses", "a scan with more addresses is split into shards of this many" },
+	{ "flow.shard_probes", "... or of at most this many address x port probes" },
 };
 
 static const char *note_of(const char *section, const char *key)

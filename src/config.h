@@ -66,6 +66,8 @@ struct config {
 	int backlog_warn;		/* [maintenance] backlog_warn = 100 */
 	int backlog_fail;		/* [maintenance] backlog_fail = 500 */
 	int max_targets;		/* [scope] max_targets = 65536 addresses per scan */
+	int shard_addresses;		/* [flow] shard_addresses = 256: split above this */
+	int shard_probes;		/* [flow] shard_probes = 65536 address x port probes */
 	char *scope_allow[CONFIG_LIST_MAX];	/* [scope] allow = 127.0.0.0/8, ::1 */
 	int nallow;
 	char *scope_deny[CONFIG_LIST_MAX];	/* [scope] deny = (none) */

@@ -175,6 +175,7 @@ json_t *scan_to_json(const struct scan *s, int internal)
 		json_object_set_new(o, "error_detail", string_or_null(s->error_detail));
 	json_object_set_new(o, "summary", json_or_null(s->summary));
 	json_object_set_new(o, "idempotency_key", string_or_null(s->idempotency_key));
+	json_object_set_new(o, "parent_id", s->parent_id ? json_integer(s->parent_id) : json_null());
 	return o;
 }
 

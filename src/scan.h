@@ -60,7 +60,16 @@ struct scan {
 	char *error_detail;		/* internal: stderr tail, errno text */
 	char *summary;			/* JSON object text */
 	char *idempotency_key;
+	int64_t parent_id;		/* the stage or split scan it came from, 0 if none */
+	int flow;			/* SCAN_FLOW_* bits: what its completion also does */
 };
+
+/* scan.flow: a stage with follow-ups (options.then), a scan split into
+ * shards (it never runs itself), a shard (its parent completes with the
+ * last of them).  0 for a plain scan: its completion takes the fast path. */
+#define SCAN_FLOW_THEN  0x1
+#define SCAN_FLOW_SPLIT 0x2
+#define SCAN_FLOW_SHARD 0x4
 
 /* One row of `scan_events`: a status change in a scan's timeline. */
 struct scan_event {

@@ -13,6 +13,7 @@
 #include "store/store.h"
 #include "submit.h"
 #include "targets.h"
+#include "workflow.h"
 
 #define SUBMIT_OPTIONS_MAX 8192		/* bytes of the options JSON */
 
@@ -138,8 +139,8 @@ int submit_scan(struct store *s, struct store_group *g, const struct submit_inpu
 		int64_t *id, int *existed, struct submit_error *err)
 {
 	struct scan_request req = { 0 };
-	json_t *opts = NULL;
-	char *targets_text = NULL, *opts_text = NULL;
+	json_t *opts = NULL, *then = NULL;
+	char *targets_text = NULL, *opts_text = NULL, *slices = NULL;
 	int rc = -1;
 
 	if (!in->type || !*in->type)
@@ -166,9 +167,17 @@ int submit_scan(struct store *s, struct store_group *g, const struct submit_inpu
 	if (in->options && !json_is_object(in->options))
 		return refuse(err, "invalid_field", "options must be a JSON object");
 
+	if (in->options && json_object_get(in->options, "then"))
+		return refuse(err, "invalid_field", "give follow-up stages as then, not options.then");
+	if (workflow_then(in->then, known_type, &then, err->code, sizeof err->code, err->message,
+			  sizeof err->message) < 0)
+		return -1;
 	opts = in->options ? json_deep_copy(in->options) : json_object();
 	if (in->ports)
 		json_object_set_new(opts, "ports", json_string(in->ports));
+	if (then)
+		json_object_set_new(opts, "then", then);
+	slices = workflow_slices(in->targets, in->ports);
 	targets_text = json_dumps(in->targets, JSON_COMPACT);
 	opts_text = json_dumps(opts, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!targets_text || !opts_text) {
@@ -186,7 +195,14 @@ int submit_scan(struct store *s, struct store_group *g, const struct submit_inpu
 	req.max_attempts = (int)in->max_attempts;
 	req.time_limit_s = (int)in->time_limit_s;
 	req.idempotency_key = in->idempotency_key;
-	if (g) {
+	if (then || slices) {
+		/* A chain or a split scan: several rows, one transaction, not grouped. */
+		if (store_submit_flow(s, &req, then ? SCAN_FLOW_THEN : 0, slices, id, existed)
+		    != STORE_OK) {
+			refuse(err, "store_error", "could not queue the scan: %s", store_error(s));
+			goto out;
+		}
+	} else if (g) {
 		char serr[256];
 
 		if (store_group_submit(g, &req, id, existed, serr, sizeof serr) != STORE_OK) {
@@ -201,6 +217,7 @@ int submit_scan(struct store *s, struct store_group *g, const struct submit_inpu
 out:
 	free(targets_text);
 	free(opts_text);
+	free(slices);
 	json_decref(opts);
 	return rc;
 }

@@ -22,6 +22,7 @@ struct submit_input {
 	long long max_attempts;		/* default config.max_attempts */
 	long long time_limit_s;		/* default config.hard_time_limit_s */
 	const char *idempotency_key;	/* NULL for none */
+	json_t *then;			/* borrowed: follow-up stages (workflow.h), or NULL */
 };
 
 /* Fills the defaults of a submit_input (type and targets stay NULL). */

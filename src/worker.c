@@ -527,6 +527,17 @@ static int written(struct worker *w, struct job *j, int rc, enum scan_status now
 	return 1;
 }
 
+/* Test-only crash points around a completion (docs/WORKFLOWS.md): when
+ * the variable names a file that exists, the worker removes it and
+ * SIGKILLs itself, once. */
+static void test_kill_point(const char *var)
+{
+	const char *f = getenv(var);
+
+	if (f && *f && unlink(f) == 0)
+		raise(SIGKILL);
+}
+
 /*
  * Writes every final result that is due; completions in one transaction,
  * which also claims the scans that take the freed slots when `may_claim`
@@ -557,7 +568,7 @@ static void flush(struct worker *w, int may_claim)
 
 			comp[nc] = (struct store_completion){ .id = j->scan.id, .attempt = j->scan.attempt,
 				.summary = sum ? sum : strdup("{}"), .findings = j->findings,
-				.nfindings = j->nfindings };
+				.nfindings = j->nfindings, .flow = j->scan.flow };
 			cj[nc++] = j;
 			continue;
 		}
@@ -587,9 +598,11 @@ static void flush(struct worker *w, int may_claim)
 		int rc, room = may_claim ? claim_room(w, (int)nc) : 0;
 
 		alive(w);
+		test_kill_point("SCANQ_TEST_KILL_BEFORE");
 		rc = room > 0 ? store_complete_and_claim(w->s, comp, nc, w->id, room, w->lease_ms,
 							 &arr, &narr)
 			      : store_complete_many(w->s, comp, nc);
+		test_kill_point("SCANQ_TEST_KILL_AFTER");
 
 		for (size_t k = 0; k < nc; k++) {
 			int done = written(w, cj[k], rc == STORE_OK ? comp[k].rc : rc, SCAN_COMPLETED);

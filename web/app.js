@@ -163,6 +163,7 @@ async function submitScan(ev) {
       return;
     }
   }
+  if ($('f-then').value.trim()) body.then = flowStages($('f-then').value);
   msg.className = 'msg'; msg.textContent = 'Submitting…';
   try {
     const { data } = await api('POST', '/api/v1/scans', body);
@@ -209,6 +210,7 @@ async function loadScan() {
     el('td', { text: when(e.at) }), el('td', { text: e.from || 'new' }), el('td', {}, badge(e.to)),
     el('td', { text: String(e.attempt) }), el('td', { text: e.worker_id || '' }),
     el('td', { text: e.reason || '' }))));
+  loadChain(id);
   // Findings change only while a scan runs: a finished one loads them once.
   if (!TERMINAL.includes(s.status) || state.findingsFor !== s.status) {
     await loadFindings(id);
@@ -316,3 +318,54 @@ window.addEventListener('DOMContentLoaded', async () => {
   await loadRole();
   route();
 });
+
+/* ---- chains of follow-up stages and shards (issue 14) ---- */
+// "portscan tls" or "portscan:22,80 tls": one stage per word, TYPE[:PORTS].
+function flowStages(text) {
+  return text.trim().split(/\s+/).map((w) => {
+    const i = w.indexOf(':');
+    return i < 0 ? w : { type: w.slice(0, i), ports: w.slice(i + 1) };
+  });
+}
+
+function chainNode(n, current) {
+  const li = el('li', { class: 'chain-node' + (n.id === current ? ' current' : ''),
+    'data-id': String(n.id), 'data-status': n.status });
+  const pct = Math.round((n.status === 'completed' ? 1 : n.progress) * 100);
+  li.append(el('a', { href: '/scans/' + n.id, 'data-nav': '', text: '#' + n.id + ' ' + n.type }), ' ',
+    badge(n.status), ' ', el('span', { class: 'chain-progress', text: pct + '%' }), ' ',
+    el('span', { class: 'muted', text: n.findings + ' findings' }));
+  if (n.note) li.append(el('div', { class: 'muted chain-note', text: n.note }));
+  if (n.error) li.append(el('div', { class: 'error chain-error', text: n.error }));
+  if (n.shards) {
+    const s = n.shards;
+    li.append(el('div', { class: 'chain-shards', text: 'shards: ' + s.total + ' — ' + s.completed +
+      ' completed, ' + s.running + ' running, ' + s.pending + ' pending' +
+      (s.failed ? ', ' + s.failed + ' failed' : '') + (s.cancelled ? ', ' + s.cancelled + ' cancelled' : '') }),
+      el('div', { class: 'progress' }, el('div', { style: 'width:' + pct + '%' })));
+  }
+  const kids = n.children.filter((c) => !c.shard);
+  const shards = n.children.filter((c) => c.shard);
+  if (shards.length) {
+    const d = el('details', { class: 'chain-shard-list' }, el('summary', { text: shards.length + ' shards' }));
+    d.append(el('ul', {}, ...shards.map((c) => chainNode(c, current))));
+    li.append(d);
+  }
+  if (kids.length) li.append(el('ul', {}, ...kids.map((c) => chainNode(c, current))));
+  return li;
+}
+
+async function loadChain(id) {
+  let t;
+  try { t = (await api('GET', '/api/v1/scans/' + id + '/tree')).data; } catch (e) { return; }
+  if (id !== state.scanId) return;
+  const solo = t.tree.children.length === 0;
+  $('scan-chain').hidden = solo;
+  if (solo) return;
+  const st = $('chain-status');
+  st.textContent = 'chain ' + t.status;
+  st.className = 'badge ' + t.status;
+  st.setAttribute('data-status', t.status);
+  $('chain-findings').textContent = t.findings + ' findings in all';
+  $('chain-tree').replaceChildren(chainNode(t.tree, Number(id)));
+}

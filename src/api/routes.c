@@ -17,6 +17,7 @@
 #include "api/openapi.h"
 #include "api/reply.h"
 #include "api/routes.h"
+#include "api/routes_flow.h"
 #include "api/server.h"
 #include "api/ui.h"
 #include "auth.h"
@@ -60,6 +61,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/scans", h_list, AUTH_VIEWER, "scans_list", 1 },
 	{ "GET", "/api/v1/scans/{id}", h_get, AUTH_VIEWER, "scan_get", 1 },
 	{ "GET", "/api/v1/scans/{id}/findings", h_findings, AUTH_VIEWER, "scan_findings", 1 },
+	{ "GET", "/api/v1/scans/{id}/tree", routes_flow_tree, AUTH_VIEWER, "scan_tree", 1 },
 	{ "POST", "/api/v1/scans/{id}/retry", h_retry, AUTH_OPERATOR, "scan_retry", 1 },
 	{ "POST", "/api/v1/scans/{id}/cancel", h_cancel, AUTH_OPERATOR, "scan_cancel", 1 },
 	{ "POST", "/api/v1/tokens", h_token_create, AUTH_ADMIN, "tokens_create", 1 },
@@ -209,6 +211,8 @@ int api_parse_submit(const char *body, size_t len, struct submit_input *in, json
 				goto fail;
 			}
 			in->options = v;
+		} else if (strcmp(key, "then") == 0) {
+			in->then = v;		/* checked by submit_scan() (workflow.c) */
 		} else {
 			set_problem(p, 422, "unknown_field", "unknown field '%s'", reply_clean(key, c, sizeof c));
 			goto fail;

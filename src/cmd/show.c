@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "cli.h"
+#include "cmd/chain.h"
 #include "cmd/cmd.h"
 #include "store/store.h"
 
@@ -57,6 +58,7 @@ int cmd_show(int argc, char **argv, struct cli *cli)
 	struct scan sc = { 0 };
 	struct scan_event *ev = NULL;
 	struct store *s = NULL;
+	json_t *tree = NULL;
 	size_t nev = 0;
 	int64_t id;
 	int c, json = 0, rc = CLI_FAIL, src;
@@ -80,20 +82,30 @@ int cmd_show(int argc, char **argv, struct cli *cli)
 		cli_error("%s", store_error(s));
 		goto out;
 	}
+	/* A stage of a chain, or a split scan: the whole tree (flow.c). */
+	if ((sc.flow || sc.parent_id) && store_flow_tree(s, id, &tree) != STORE_OK) {
+		cli_error("%s", store_error(s));
+		goto out;
+	}
 	if (json) {
 		json_t *o = scan_to_json(&sc, 1), *events = json_array();
 		for (size_t i = 0; i < nev; i++)
 			json_array_append_new(events, scan_event_to_json(&ev[i]));
 		json_object_set_new(o, "events", events);
+		if (tree)
+			json_object_set(o, "flow", tree);
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(o);
 	} else {
 		print_human(&sc, ev, nev);
+		if (tree)
+			chain_print(stdout, tree, (long long)id);
 	}
 	rc = CLI_OK;
 out:
 	free(ev);
+	json_decref(tree);
 	scan_release(&sc);
 	store_close(s);
 	return rc;

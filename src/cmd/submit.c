@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "cli.h"
 #include "num.h"
 #include "cmd/cmd.h"
@@ -21,12 +22,13 @@ int cmd_submit(int argc, char **argv, struct cli *cli)
 		{ "idempotency-key", required_argument, NULL, 'k' },
 		{ "options", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "then", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct submit_input in;
 	struct submit_error err;
 	struct store *s = NULL;
-	json_t *targets = NULL, *options = NULL;
+	json_t *targets = NULL, *options = NULL, *then = NULL;
 	int64_t id;
 	int c, json = 0, existed = 0, rc = CLI_USAGE;
 
@@ -63,6 +65,18 @@ int cmd_submit(int argc, char **argv, struct cli *cli)
 			break;
 		}
 		case 'j': json = 1; break;
+		case 'T': {	/* --then TYPE[:PORTS], once per follow-up stage */
+			char *colon = strchr(optarg, ':');
+			json_t *st = colon ? json_pack("{ss% ss}", "type", optarg, (size_t)(colon - optarg),
+						       "ports", colon + 1)
+					   : json_string(optarg);
+
+			if (!then)
+				then = json_array();
+			json_array_append_new(then, st);
+			in.then = then;
+			break;
+		}
 		default:
 			rc = cli_bad_option("submit", argv, c);
 			goto out;
@@ -100,6 +114,7 @@ int cmd_submit(int argc, char **argv, struct cli *cli)
 out:
 	json_decref(targets);
 	json_decref(options);
+	json_decref(then);
 	store_close(s);
 	return rc;
 }

@@ -96,6 +96,30 @@ enum db_stmt {
 	S_SCHEMA_VERSION,	/* -> version (0 when the table is empty) */
 	S_SCHEMA_LOCK,		/* serializes migrators inside a write transaction (or NULL) */
 	S_SCHEMA_RECORD,	/* version, name, now */
+	/* follow-up stages and shards (issue 14, flow.c) */
+	S_FLOW_INSERT,		/* type, targets, options, priority, max_attempts, time_limit_s,
+				 * now, parent_id, flow, status ('pending' or 'running'), key -> id;
+				 * no row when the key is taken */
+	S_FLOW_ROW,		/* id -> parent_id, flow, type, options, priority, max_attempts,
+				 * time_limit_s, cancel_requested, status (locks the row) */
+	S_FLOW_HOSTS,		/* id, limit -> distinct targets of its (and its shards') host
+				 * findings */
+	S_FLOW_PORTS,		/* id, limit -> distinct target, port of its (and its shards')
+				 * open_port findings, by target */
+	S_FLOW_SHARDS,		/* parent -> id, status, error_code, progress, summary, by id */
+	S_FLOW_FINISH,		/* id, now, summary: a running split parent -> completed */
+	S_FLOW_SPLIT_END,	/* id, now, status, code, message: a running split parent ends */
+	S_FLOW_PROGRESS,	/* id, progress */
+	S_FLOW_NOTE,		/* id, note */
+	S_FLOW_DESC_PENDING,	/* root, now -> id, attempt: pending descendants cancelled */
+	S_FLOW_DESC_RUNNING,	/* root -> id, attempt: running descendants asked to cancel */
+	S_FLOW_DESC_SPLIT,	/* root, now -> id, attempt: running split descendants cancelled */
+	S_FLOW_TREE,		/* root, limit -> id, parent_id, type, status, flow, progress,
+				 * findings, flow_note, error_message, targets (root and descendants) */
+	S_FLOW_ROOT,		/* id -> the id of its chain's root */
+	S_FLOW_FINDINGS,	/* scan_id, after_id, limit -> FINDING_COLS of it and its shards */
+	S_FLOW_OF,		/* id -> flow, parent_id */
+	S_FLOW_REOPEN,		/* id: a failed or cancelled split parent -> running */
 	DB_STMT_COUNT
 };
 
@@ -103,7 +127,7 @@ enum db_stmt {
 #define DB_SCAN_COLS "id, type, targets, options, status, priority, attempt, max_attempts," \
 	" time_limit_s, run_after, created_at, claimed_at, finished_at, lease_expires_at," \
 	" worker_id, cancel_requested, progress, error_code, error_message, error_detail," \
-	" summary, idempotency_key"
+	" summary, idempotency_key, coalesce(parent_id, 0), flow"
 
 #define DB_FINDING_COLS "id, scan_id, kind, target, port, proto, service, severity, title," \
 	" detail, created_at"

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store/db.h"
+#include "store/flow.h"
 
 static const char CANCEL_MSG[] = "cancelled by an operator";
 static const char LOST_MSG[] = "the worker running this scan stopped responding";
@@ -355,18 +356,21 @@ static int complete_rows(struct store *s, struct store_completion *c, size_t n)
  * S_COMPLETE_BATCH, in one statement of its own). */
 static int complete_in_tx(struct store *s, struct store_completion *c, size_t n)
 {
-	return s->d->sql[S_COMPLETE_BATCH] ? complete_batch(s, c, n) : complete_rows(s, c, n);
+	int rc = s->d->sql[S_COMPLETE_BATCH] ? complete_batch(s, c, n) : complete_rows(s, c, n);
+
+	/* Follow-up stages and split parents, in the same transaction. */
+	return rc == STORE_OK && flow_any(c, n) ? flow_completed(s, c, n) : rc;
 }
 
 static int complete_many(struct store *s, struct store_completion *c, size_t n)
 {
 	int rc;
 
-	if (s->d->sql[S_COMPLETE_BATCH])
+	if (s->d->sql[S_COMPLETE_BATCH] && !flow_any(c, n))
 		return complete_batch(s, c, n);		/* one statement: its own transaction */
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
-	if ((rc = complete_rows(s, c, n)) != STORE_OK)
+	if ((rc = complete_in_tx(s, c, n)) != STORE_OK)
 		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK)
 		return rc;
@@ -416,11 +420,9 @@ int store_complete_and_claim(struct store *s, struct store_completion *c, size_t
 
 int store_complete_many(struct store *s, struct store_completion *c, size_t n)
 {
-	int (*fn)(struct store *, struct store_completion *, size_t) =
-		s->d->sql[S_COMPLETE_BATCH] ? complete_batch : complete_many;
-	int rc = fn(s, c, n);
+	int rc = complete_many(s, c, n);
 
-	return core_retry_safe(s, rc) ? fn(s, c, n) : rc;
+	return core_retry_safe(s, rc) ? complete_many(s, c, n) : rc;
 }
 
 int store_complete(struct store *s, int64_t id, int attempt, const char *summary,
@@ -428,7 +430,7 @@ int store_complete(struct store *s, int64_t id, int attempt, const char *summary
 {
 	struct store_completion c = {
 		.id = id, .attempt = attempt, .summary = summary,
-		.findings = findings, .nfindings = n,
+		.findings = findings, .nfindings = n, .flow = -1,
 	};
 	int rc = store_complete_many(s, &c, 1);
 
@@ -574,7 +576,8 @@ static int fail(struct store *s, int64_t id, int attempt, const struct scan_fail
 	if ((rc = begin_running(s, id, attempt, &r)) != STORE_OK)
 		return rc;
 	if ((rc = end_attempt(s, id, attempt, &r, f, store_backoff_ms(r.used, f->backoff_base_ms),
-			      &to)) != STORE_OK)
+			      &to)) != STORE_OK
+	    || (rc = flow_ended(s, id, to)) != STORE_OK)
 		return core_abort(s, rc);
 	if (to == SCAN_PENDING)
 		snprintf(reason, sizeof reason, "%s; retry %d of %d", f->code, r.used, r.max - 1);
@@ -610,7 +613,8 @@ static int cancel_or_hand_back(struct store *s, int64_t id, int attempt, const s
 		if ((rc = to_final(s, id, attempt, SCAN_RUNNING, SCAN_ACT_CANCELLED, "cancelled",
 				   CANCEL_MSG, NULL)) != STORE_OK
 		    || (rc = core_event(s, id, "running", "cancelled", attempt, r->worker,
-				       cancel_reason)) != STORE_OK)
+				       cancel_reason)) != STORE_OK
+		    || (rc = flow_ended(s, id, SCAN_CANCELLED)) != STORE_OK)
 			return rc;
 		return core_bump(s, "cancelled", 1);
 	}
@@ -704,7 +708,8 @@ static int recover(struct store *s, int *recovered, int *failed)
 		snprintf(reason, sizeof reason, "lease expired; worker %s lost",
 			 e->r.worker[0] ? e->r.worker : "?");
 		/* A lost worker's scan is due again at once: no backoff. */
-		if ((rc = end_attempt(s, e->id, e->attempt, &e->r, &f, 0, &to)) == STORE_OK)
+		if ((rc = end_attempt(s, e->id, e->attempt, &e->r, &f, 0, &to)) == STORE_OK
+		    && (rc = flow_ended(s, e->id, to)) == STORE_OK)
 			rc = core_event(s, e->id, "running", scan_status_name(to), e->attempt,
 				       e->r.worker, reason);
 		nrec += to == SCAN_PENDING;
@@ -781,7 +786,7 @@ static int release_worker(struct store *s, const char *id, const char *reason, i
 		if (h[i].r.cancel || h[i].lost >= STORE_HANDBACK_FORGIVEN) {
 			/* Cancelled as asked, or the hand-backs are used up: it counts. */
 			rc = end_attempt(s, h[i].id, h[i].attempt, &h[i].r, &f, 0, &to);
-			if (rc == STORE_OK)
+			if (rc == STORE_OK && (rc = flow_ended(s, h[i].id, to)) == STORE_OK)
 				rc = core_bump(s, counter_of(to), 1);
 		} else {
 			struct db_args b = { 0 };
@@ -849,18 +854,22 @@ static int status_of(struct store *s, int64_t id, enum scan_status *status, int 
 static int cancel(struct store *s, int64_t id, enum scan_status *now_status)
 {
 	enum scan_status cur;
-	int attempt, cancel_req, rc;
+	int attempt, cancel_req, handled, touched, rc;
 
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
-	if ((rc = status_of(s, id, &cur, &attempt, &cancel_req)) != STORE_OK)
+	if ((rc = status_of(s, id, &cur, &attempt, &cancel_req)) != STORE_OK
+	    || (rc = flow_cancel(s, id, &cur, &handled, &touched)) != STORE_OK)
 		goto fail;
-	if (cur == SCAN_PENDING) {
+	if (handled || (touched && cur != SCAN_PENDING && cur != SCAN_RUNNING)) {
+		/* a split scan, or a finished stage whose chain was cancelled below it */
+	} else if (cur == SCAN_PENDING) {
 		if ((rc = to_final(s, id, attempt, SCAN_PENDING, SCAN_ACT_CANCEL, "cancelled",
 				   CANCEL_MSG, NULL)) != STORE_OK
 		    || (rc = core_event(s, id, "pending", "cancelled", attempt, NULL,
 				       "cancelled by an operator")) != STORE_OK
-		    || (rc = core_bump(s, "cancelled", 1)) != STORE_OK)
+		    || (rc = core_bump(s, "cancelled", 1)) != STORE_OK
+		    || (rc = flow_ended(s, id, SCAN_CANCELLED)) != STORE_OK)
 			goto fail;
 		cur = SCAN_CANCELLED;
 	} else if (cur == SCAN_RUNNING) {
@@ -901,7 +910,7 @@ static int retry(struct store *s, int64_t id)
 {
 	struct db_args a = { 0 };
 	enum scan_status cur;
-	int attempt, cancel_req, rc;
+	int attempt, cancel_req, handled, rc;
 
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
@@ -913,6 +922,10 @@ static int retry(struct store *s, int64_t id)
 				(long long)id, scan_status_name(cur));
 		goto fail;
 	}
+	if ((rc = flow_retry(s, id, cur, &handled)) != STORE_OK)
+		goto fail;
+	if (handled)		/* a split scan: its shards run again, it does not */
+		return db_commit(s);
 	db_i64(&a, id);
 	db_i64(&a, scan_now_ms());
 	if ((rc = db_run(s, S_RETRY, &a, NULL)) != STORE_OK

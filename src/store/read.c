@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store/db.h"
+#include "store/flow.h"
 
 static int clamp_limit(int limit)
 {
@@ -126,13 +127,14 @@ int store_findings(struct store *s, int64_t scan_id, int64_t after_id, int limit
 {
 	struct db_args a = { 0 };
 	struct finding *arr;
+	enum db_stmt st = S_FINDINGS;
 	struct db_cur c;
 	size_t cnt = 0;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = exists(s, scan_id)) != STORE_OK)
+	if ((rc = flow_findings_stmt(s, scan_id, &st)) != STORE_OK)	/* a split scan's: its shards' */
 		return rc;
 	limit = clamp_limit(limit);
 	if (!(arr = calloc((size_t)limit, sizeof *arr)))
@@ -140,7 +142,7 @@ int store_findings(struct store *s, int64_t scan_id, int64_t after_id, int limit
 	db_i64(&a, scan_id);
 	db_i64(&a, after_id);
 	db_i64(&a, limit);
-	if ((rc = db_query(s, S_FINDINGS, &a, &c)) == STORE_OK) {
+	if ((rc = db_query(s, st, &a, &c)) == STORE_OK) {
 		while (cnt < (size_t)limit && (rc = db_next(&c)) > 0) {
 			struct finding *f = &arr[cnt++];
 

@@ -208,6 +208,9 @@ struct store_completion {
 	const struct finding *findings;
 	size_t nfindings;
 	int rc;				/* out: STORE_OK or STORE_LOST */
+	int flow;			/* the scan's SCAN_FLOW_* bits (struct scan.flow), or -1
+					 * if unknown: non-zero creates its follow-ups and
+					 * completes its split parent in the same transaction */
 };
 
 /*
@@ -509,5 +512,29 @@ int store_token_get(struct store *s, int64_t id, char *role, char *hash);
 
 /* 1 if any token exists, 0 if none, -1 on error. */
 int store_token_any(struct store *s);
+
+/* ---- follow-up stages and shards (flow.c) -------------------------------- */
+
+/*
+ * Queues a scan that has follow-up stages (flow SCAN_FLOW_THEN: its
+ * options hold "then") or is split into shards: `slices` is a JSON array
+ * of target arrays, one per shard, or NULL.  A split scan is queued as a
+ * parent that never runs itself (status running, no worker) and one
+ * pending shard per slice, each with parent_id, its slice, and the
+ * parent's options without "then" (a "rate" divided by the number of
+ * shards).  All in one transaction.  Returns like store_submit().
+ */
+int store_submit_flow(struct store *s, const struct scan_request *req, int flow,
+		      const char *slices, int64_t *id, int *existed);
+
+/*
+ * The chain (or split scan) that scan `id` belongs to, from its root, as
+ * JSON: {"root", "status" (the chain's, summarised), "findings" (all),
+ * "tree": {id, type, status, progress, findings, note, error, shards,
+ * children: [...]}}.  At most STORE_FLOW_TREE_MAX scans.  *out is a new
+ * reference.  Returns STORE_OK, STORE_NOT_FOUND or an error.
+ */
+#define STORE_FLOW_TREE_MAX 4096
+int store_flow_tree(struct store *s, int64_t id, json_t **out);
 
 #endif

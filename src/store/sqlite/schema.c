@@ -151,6 +151,15 @@ const struct db_migration sqlite_migrations[] = {
 	  "DROP TABLE workers;"
 	  "ALTER TABLE workers_v10 RENAME TO workers;"
 	  "ALTER TABLE scans ADD COLUMN lost_workers INTEGER NOT NULL DEFAULT 0;" },
+	/* Follow-up stages and shards (issue 14): a stage or a shard names the
+	 * scan it came from; `flow` says what its completion must also do (1: it
+	 * has follow-up stages in options.then, 2: it is split into shards and
+	 * never runs itself, 4: it is a shard); flow_note says why a chain ended. */
+	{ 11, "follow-up stages and shards",
+	  "ALTER TABLE scans ADD COLUMN parent_id INTEGER;"
+	  "ALTER TABLE scans ADD COLUMN flow INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE scans ADD COLUMN flow_note TEXT;"
+	  "CREATE INDEX scans_parent ON scans(parent_id) WHERE parent_id IS NOT NULL;" },
 	{ 0, NULL, NULL }
 };
 
@@ -320,4 +329,73 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_SCHEMA_LOCK] = NULL,	/* BEGIN IMMEDIATE already holds the only write lock */
 	[S_SCHEMA_RECORD] =
 		"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+	/* follow-up stages and shards (issue 14) */
+	[S_FLOW_INSERT] =
+		"INSERT INTO scans (type, targets, options, status, priority, max_attempts,"
+		" time_limit_s, run_after, created_at, claimed_at, parent_id, flow, idempotency_key)"
+		" VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?7, CASE WHEN ?10 = 'running' THEN ?7 END,"
+		" ?8, ?9, ?11) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+	[S_FLOW_ROW] =
+		"SELECT coalesce(parent_id, 0), flow, type, options, priority, max_attempts,"
+		" time_limit_s, cancel_requested, status FROM scans WHERE id = ?1",
+	[S_FLOW_HOSTS] =
+		"SELECT DISTINCT target FROM findings WHERE kind = 'host' AND target IS NOT NULL"
+		" AND scan_id IN (SELECT ?1 UNION ALL SELECT id FROM scans WHERE parent_id = ?1"
+		" AND (flow & 4) <> 0) ORDER BY target LIMIT ?2",
+	[S_FLOW_PORTS] =
+		"SELECT DISTINCT target, port FROM findings WHERE kind = 'open_port'"
+		" AND target IS NOT NULL AND port IS NOT NULL"
+		" AND scan_id IN (SELECT ?1 UNION ALL SELECT id FROM scans WHERE parent_id = ?1"
+		" AND (flow & 4) <> 0) ORDER BY target, port LIMIT ?2",
+	[S_FLOW_SHARDS] =
+		"SELECT id, status, coalesce(error_code, ''), progress, summary FROM scans"
+		" WHERE parent_id = ?1 AND (flow & 4) <> 0 ORDER BY id",
+	[S_FLOW_FINISH] =
+		"UPDATE scans SET status = 'completed', finished_at = ?2, progress = 1, summary = ?3,"
+		" error_code = NULL, error_message = NULL, error_detail = NULL"
+		" WHERE id = ?1 AND status = 'running' AND (flow & 2) <> 0",
+	[S_FLOW_SPLIT_END] =
+		"UPDATE scans SET status = ?3, finished_at = ?2, error_code = ?4, error_message = ?5"
+		" WHERE id = ?1 AND status = 'running' AND (flow & 2) <> 0",
+	[S_FLOW_PROGRESS] = "UPDATE scans SET progress = ?2 WHERE id = ?1",
+	[S_FLOW_NOTE] = "UPDATE scans SET flow_note = ?2 WHERE id = ?1",
+	[S_FLOW_DESC_PENDING] =
+		"WITH RECURSIVE t(id) AS (SELECT id FROM scans WHERE parent_id = ?1"
+		" UNION ALL SELECT s.id FROM scans s JOIN t ON s.parent_id = t.id)"
+		" UPDATE scans SET status = 'cancelled', finished_at = ?2, error_code = 'cancelled',"
+		" error_message = 'cancelled by an operator with its chain'"
+		" WHERE id IN (SELECT id FROM t) AND status = 'pending' RETURNING id, attempt",
+	[S_FLOW_DESC_RUNNING] =
+		"WITH RECURSIVE t(id) AS (SELECT id FROM scans WHERE parent_id = ?1"
+		" UNION ALL SELECT s.id FROM scans s JOIN t ON s.parent_id = t.id)"
+		" UPDATE scans SET cancel_requested = 1 WHERE id IN (SELECT id FROM t)"
+		" AND status = 'running' AND (flow & 2) = 0 AND cancel_requested = 0"
+		" RETURNING id, attempt",
+	[S_FLOW_DESC_SPLIT] =
+		"WITH RECURSIVE t(id) AS (SELECT id FROM scans WHERE parent_id = ?1"
+		" UNION ALL SELECT s.id FROM scans s JOIN t ON s.parent_id = t.id)"
+		" UPDATE scans SET status = 'cancelled', finished_at = ?2, error_code = 'cancelled',"
+		" error_message = 'cancelled by an operator with its chain'"
+		" WHERE id IN (SELECT id FROM t) AND status = 'running' AND (flow & 2) <> 0"
+		" RETURNING id, attempt",
+	[S_FLOW_TREE] =
+		"WITH RECURSIVE t(id) AS (SELECT ?1 UNION ALL SELECT s.id FROM scans s"
+		" JOIN t ON s.parent_id = t.id)"
+		" SELECT s.id, coalesce(s.parent_id, 0), s.type, s.status, s.flow, s.progress,"
+		" (SELECT count(*) FROM findings f WHERE f.scan_id = s.id), s.flow_note,"
+		" s.error_message, s.targets FROM scans s WHERE s.id IN (SELECT id FROM t)"
+		" ORDER BY s.id LIMIT ?2",
+	[S_FLOW_ROOT] =
+		"WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM scans WHERE id = ?1"
+		" UNION ALL SELECT s.id, s.parent_id FROM scans s JOIN up ON s.id = up.parent_id)"
+		" SELECT id FROM up WHERE parent_id IS NULL",
+	[S_FLOW_FINDINGS] =
+		"SELECT " DB_FINDING_COLS " FROM findings WHERE scan_id IN (SELECT ?1 UNION ALL"
+		" SELECT id FROM scans WHERE parent_id = ?1 AND (flow & 4) <> 0) AND id > ?2"
+		" ORDER BY id LIMIT ?3",
+	[S_FLOW_OF] = "SELECT flow, coalesce(parent_id, 0) FROM scans WHERE id = ?1",
+	[S_FLOW_REOPEN] =
+		"UPDATE scans SET status = 'running', finished_at = NULL, cancel_requested = 0,"
+		" error_code = NULL, error_message = NULL, error_detail = NULL"
+		" WHERE id = ?1 AND status IN ('failed', 'cancelled') AND (flow & 2) <> 0",
 };

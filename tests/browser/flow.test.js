@@ -1,0 +1,94 @@
+// flow.test.js — the web UI's chains and shards (issue 14) in Debian's
+// headless Chromium (playwright-core).  Started by
+// tests/integration/browser_flow.sh, which runs `scanq serve` and passes
+// SCANQ_URL, SCANQ_LISTENER_PORT (an open loopback TCP port: serve's own)
+// and SCANQ_ARTIFACTS (screenshots).  Each part reports PASS/FAIL; the exit
+// status is 1 if any part failed.
+'use strict';
+const { chromium } = require('playwright-core');
+const path = require('path');
+
+const BASE = process.env.SCANQ_URL;
+const PORT = process.env.SCANQ_LISTENER_PORT;
+const OUT = process.env.SCANQ_ARTIFACTS || '.';
+const T = 90000;
+
+async function submit(page, fields) {
+  await page.goto(BASE + '/');
+  await page.waitForSelector('#view-list:not([hidden])');
+  await page.fill('#f-type', fields.type);
+  await page.fill('#f-targets', fields.targets);
+  await page.fill('#f-ports', fields.ports || '');
+  await page.fill('#f-options', fields.options || '');
+  await page.fill('#f-then', fields.then || '');
+  await page.click('#f-submit');
+  await page.waitForURL(/\/scans\/\d+$/, { timeout: T });
+  return page.url().match(/\/scans\/(\d+)$/)[1];
+}
+
+const parts = {
+  async 'a chain submitted from the form shows as a tree that ends completed'(page) {
+    const id = await submit(page, { type: 'discovery', targets: '127.0.0.1',
+      then: `portscan:${PORT} tls` });
+    await page.waitForSelector('#chain-status[data-status="completed"]', { timeout: T });
+    const tree = await page.$$eval('#chain-tree li.chain-node', (lis) => lis.map((li) => ({
+      id: li.getAttribute('data-id'), status: li.getAttribute('data-status'),
+      depth: (() => { let d = 0; for (let p = li.parentElement; p && p.id !== 'chain-tree'; p = p.parentElement) if (p.tagName === 'UL') d++; return d; })(),
+      text: li.firstElementChild.textContent })));
+    const types = tree.map((n) => n.text.replace(/^#\d+ /, '')).join(',');
+    if (types !== 'discovery,portscan,tls') throw new Error('tree: ' + JSON.stringify(tree));
+    if (tree[0].id !== id || tree.some((n) => n.status !== 'completed'))
+      throw new Error('tree statuses: ' + JSON.stringify(tree));
+    if (!(tree[0].depth < tree[1].depth && tree[1].depth < tree[2].depth))
+      throw new Error('not nested: ' + JSON.stringify(tree));
+    await page.screenshot({ path: path.join(OUT, 'flow-chain.png'), fullPage: true });
+    // A stage's own page shows the same chain, itself marked.
+    await page.click(`#chain-tree li[data-id="${tree[2].id}"] > a`);
+    await page.waitForSelector(`#chain-tree li.current[data-id="${tree[2].id}"]`, { timeout: T });
+  },
+
+  async 'a split scan shows its shards and their aggregated progress'(page) {
+    const id = await submit(page, { type: 'portscan', targets: '127.1.0.0/22', ports: String(PORT),
+      options: '{"rate":1200}' });
+    await page.waitForSelector('#scan-chain:not([hidden]) .chain-shards', { timeout: T });
+    const seen = new Set();
+    const t0 = Date.now();
+    while (Date.now() - t0 < T) {
+      const st = await page.getAttribute('#chain-status', 'data-status');
+      seen.add(await page.textContent(`#chain-tree li[data-id="${id}"] > .chain-progress`));
+      if (st === 'completed') break;
+      await page.waitForTimeout(200);
+    }
+    const shards = await page.textContent(`#chain-tree li[data-id="${id}"] > .chain-shards`);
+    if (!/^shards: 4 — 4 completed/.test(shards)) throw new Error('shards line: ' + shards);
+    if (!seen.has('100%') || seen.size < 2) throw new Error('progress never moved: ' + [...seen]);
+    await page.screenshot({ path: path.join(OUT, 'flow-shards.png'), fullPage: true });
+  },
+};
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  let failed = 0, n = 0;
+  for (const [name, fn] of Object.entries(parts)) {
+    n++;
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
+    const t0 = Date.now();
+    try {
+      await fn(page);
+      console.log(`PASS ${n}. ${name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${n}. ${name}: ${e.message.split('\n')[0]}`);
+      await page.screenshot({ path: path.join(OUT, `flow-fail-${n}.png`), fullPage: true }).catch(() => {});
+    }
+    await ctx.close();
+  }
+  await browser.close();
+  process.exit(failed ? 1 : 0);
+})().catch((e) => { console.log('FAIL browser: ' + e.message); process.exit(1); });
