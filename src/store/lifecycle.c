@@ -351,22 +351,23 @@ static int complete_rows(struct store *s, struct store_completion *c, size_t n)
 	return core_bump(s, "fenced_writes", fenced);
 }
 
-/* A batch of completions in the caller's transaction (or, with
- * S_COMPLETE_BATCH, in one statement of its own). */
+/* A batch of completions in the caller's transaction (with
+ * S_COMPLETE_BATCH, in one statement), then the changes of each
+ * completed scan against its baseline (changes.c). */
 static int complete_in_tx(struct store *s, struct store_completion *c, size_t n)
 {
-	return s->d->sql[S_COMPLETE_BATCH] ? complete_batch(s, c, n) : complete_rows(s, c, n);
+	int rc = s->d->sql[S_COMPLETE_BATCH] ? complete_batch(s, c, n) : complete_rows(s, c, n);
+
+	return rc == STORE_OK ? changes_on_complete(s, c, n) : rc;
 }
 
 static int complete_many(struct store *s, struct store_completion *c, size_t n)
 {
 	int rc;
 
-	if (s->d->sql[S_COMPLETE_BATCH])
-		return complete_batch(s, c, n);		/* one statement: its own transaction */
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
-	if ((rc = complete_rows(s, c, n)) != STORE_OK)
+	if ((rc = complete_in_tx(s, c, n)) != STORE_OK)
 		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK)
 		return rc;
@@ -416,11 +417,9 @@ int store_complete_and_claim(struct store *s, struct store_completion *c, size_t
 
 int store_complete_many(struct store *s, struct store_completion *c, size_t n)
 {
-	int (*fn)(struct store *, struct store_completion *, size_t) =
-		s->d->sql[S_COMPLETE_BATCH] ? complete_batch : complete_many;
-	int rc = fn(s, c, n);
+	int rc = complete_many(s, c, n);
 
-	return core_retry_safe(s, rc) ? fn(s, c, n) : rc;
+	return core_retry_safe(s, rc) ? complete_many(s, c, n) : rc;
 }
 
 int store_complete(struct store *s, int64_t id, int attempt, const char *summary,
@@ -533,7 +532,8 @@ static int to_final(struct store *s, int64_t id, int attempt, enum scan_status f
 	db_text(&a, msg);
 	db_text(&a, detail);
 	db_text(&a, scan_status_name(from));
-	return db_run(s, S_SET_FINAL, &a, NULL);
+	int rc = db_run(s, S_SET_FINAL, &a, NULL);
+	return rc == STORE_OK && to == SCAN_FAILED ? webhooks_on_failed(s, id) : rc;
 }
 
 static const char *counter_of(enum scan_status to)
