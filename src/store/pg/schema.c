@@ -195,11 +195,11 @@ const struct db_migration pg_migrations[] = {
 	/* Changes between the scans of a baseline, webhooks and their durable
 	 * deliveries (issue 13). */
 	{ 11, "changes between scans of a baseline; webhooks and their deliveries",
-	  "CREATE TABLE scan_baselines (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
-	  " scan_id BIGINT NOT NULL UNIQUE REFERENCES scans(id) ON DELETE CASCADE,"
+	  "CREATE TABLE scan_baselines ("
+	  " scan_id BIGINT PRIMARY KEY REFERENCES scans(id) ON DELETE CASCADE,"
 	  " key TEXT NOT NULL, baseline_id BIGINT, new INTEGER NOT NULL DEFAULT 0,"
 	  " gone INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0);"
-	  "CREATE INDEX scan_baselines_key ON scan_baselines(key, id);"
+	  "CREATE INDEX scan_baselines_key ON scan_baselines(key, scan_id);"
 	  "CREATE TABLE scan_changes (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
 	  " scan_id BIGINT NOT NULL REFERENCES scans(id) ON DELETE CASCADE,"
 	  " baseline_id BIGINT NOT NULL,"
@@ -468,7 +468,7 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_CHANGES_MARK] =
 		"INSERT INTO scan_baselines (scan_id, key, baseline_id)"
 		" SELECT k.id, k.key, (SELECT b.scan_id FROM scan_baselines b WHERE b.key = k.key"
-		"  ORDER BY b.id DESC LIMIT 1)"
+		"  AND b.scan_id < k.id ORDER BY b.scan_id DESC LIMIT 1)"
 		" FROM (SELECT id, type || chr(10) || targets || chr(10) || options AS key"
 		"  FROM scans WHERE id = $1::bigint) k"
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f"

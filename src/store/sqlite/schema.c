@@ -154,11 +154,11 @@ const struct db_migration sqlite_migrations[] = {
 	/* Changes between the scans of a baseline, webhooks and their durable
 	 * deliveries (issue 13). */
 	{ 11, "changes between scans of a baseline; webhooks and their deliveries",
-	  "CREATE TABLE scan_baselines (id INTEGER PRIMARY KEY,"
-	  " scan_id INTEGER NOT NULL UNIQUE REFERENCES scans(id) ON DELETE CASCADE,"
+	  "CREATE TABLE scan_baselines ("
+	  " scan_id INTEGER PRIMARY KEY REFERENCES scans(id) ON DELETE CASCADE,"
 	  " key TEXT NOT NULL, baseline_id INTEGER, new INTEGER NOT NULL DEFAULT 0,"
 	  " gone INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0);"
-	  "CREATE INDEX scan_baselines_key ON scan_baselines(key, id);"
+	  "CREATE INDEX scan_baselines_key ON scan_baselines(key, scan_id);"
 	  "CREATE TABLE scan_changes (id INTEGER PRIMARY KEY,"
 	  " scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,"
 	  " baseline_id INTEGER NOT NULL,"
@@ -363,7 +363,7 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_CHANGES_MARK] =
 		"INSERT INTO scan_baselines (scan_id, key, baseline_id)"
 		" SELECT k.id, k.key, (SELECT b.scan_id FROM scan_baselines b WHERE b.key = k.key"
-		"  ORDER BY b.id DESC LIMIT 1)"
+		"  AND b.scan_id < k.id ORDER BY b.scan_id DESC LIMIT 1)"
 		" FROM (SELECT id, type || char(10) || targets || char(10) || options AS key"
 		"  FROM scans WHERE id = ?1) k"
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f WHERE f.scan_id = baseline_id),"
