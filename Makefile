@@ -19,7 +19,8 @@ DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-
              libmicrohttpd-dev libsodium-dev libinih-dev libc-ares-dev libxml2-dev libpq-dev libssl-dev sqlite3 \
              libcurl4-openssl-dev
 DEB_RUN   := nmap ca-certificates
-DEB_TEST  := clang libclang-rt-14-dev nmap openssl postgresql procps iproute2 chromium nodejs npm curl
+DEB_TEST  := clang libclang-rt-14-dev nmap openssl postgresql procps iproute2 chromium nodejs npm curl \
+             python3
 DEB_BENCH := wrk hyperfine time bc sslscan
 # `make deb`, and the checks of the package: lintian, its units
 # (systemd-analyze), man pages, completion and alert rules (promtool).
