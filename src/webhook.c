@@ -105,8 +105,11 @@ int webhook_url_check(const char *url, char *err, size_t errlen)
 
 		if (!addr_allowed(sc, ai->ai_addr)) {
 			addr_text(ai->ai_addr, a, sizeof a);
-			snprintf(err, errlen, "%.100s resolves to %s, which [webhooks] allow does not allow",
-				 host, a);
+			if (strcmp(a, host) == 0)
+				snprintf(err, errlen, "%s is not in [webhooks] allow", a);
+			else
+				snprintf(err, errlen, "%.100s resolves to %s, not in [webhooks] allow",
+					 host, a);
 			goto out;
 		}
 	}

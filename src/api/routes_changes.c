@@ -187,7 +187,7 @@ enum MHD_Result changes_h_webhook_add(struct req *r)
 		return reply_problem(r, 422, "invalid_field", "url is required");
 	}
 	if (webhook_input_check(url, events, secret, min, err, sizeof err) < 0) {
-		ret = reply_problem(r, 422, "invalid_field", "%s", reply_clean(err, c, sizeof c));
+		ret = reply_problem(r, 422, "invalid_field", "%s", err);
 		json_decref(root);
 		return ret;
 	}
