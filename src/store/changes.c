@@ -27,7 +27,8 @@ struct item {
 	const char *kind, *target, *proto, *service, *severity, *title, *detail;
 	int port;
 	char *ident;			/* owned */
-	char *product, *version;	/* owned */
+	char *product, *version;	/* owned; set by derive_state() */
+	int derived;
 };
 
 static int cmpstr(const char *a, const char *b)
@@ -45,22 +46,31 @@ static int cmp_identity(const struct item *a, const struct item *b)
 	return cmpstr(a->ident, b->ident);
 }
 
-static int cmp_state(const struct item *a, const struct item *b)
-{
-	int c;
+static void derive_state(struct item *it);
 
-	if ((c = cmpstr(a->service, b->service)) != 0 || (c = cmpstr(a->severity, b->severity)) != 0
-	    || (c = cmpstr(a->product, b->product)) != 0)
-		return c;
-	return cmpstr(a->version, b->version);
-}
-
+/* The order of findings of one identity: by what is cheap to compare
+ * (service, severity, the detail's text), so no JSON is parsed to sort. */
 static int cmp_item(const void *x, const void *y)
 {
 	const struct item *a = x, *b = y;
 	int c = cmp_identity(a, b);
 
-	return c ? c : cmp_state(a, b);
+	if (c || (c = cmpstr(a->service, b->service)) != 0 || (c = cmpstr(a->severity, b->severity)) != 0)
+		return c;
+	return cmpstr(a->detail, b->detail);
+}
+
+/* Do two findings of one identity differ?  Parses their details only when
+ * the texts differ (a rerun of an unchanged service parses nothing). */
+static int state_differs(struct item *a, struct item *b)
+{
+	if (cmpstr(a->service, b->service) || cmpstr(a->severity, b->severity))
+		return 1;
+	if (cmpstr(a->detail, b->detail) == 0)
+		return 0;
+	derive_state(a);
+	derive_state(b);
+	return cmpstr(a->product, b->product) || cmpstr(a->version, b->version);
 }
 
 static char *dup_or_null(const char *s)
@@ -68,24 +78,49 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* Fills ident, product and version from the detail JSON. */
+static json_t *detail_of(const struct item *it)
+{
+	json_t *d = it->detail && *it->detail == '{' ? json_loads(it->detail, 0, NULL) : NULL;
+
+	if (!json_is_object(d)) {
+		json_decref(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* Product and version from the detail JSON, once. */
+static void derive_state(struct item *it)
+{
+	json_t *d;
+
+	if (it->derived)
+		return;
+	it->derived = 1;
+	if ((d = detail_of(it))) {
+		it->product = dup_or_null(json_string_value(json_object_get(d, "product")));
+		it->version = dup_or_null(json_string_value(json_object_get(d, "version")));
+		json_decref(d);
+	}
+}
+
+/* The check id of the identity.  A port or host finding has none: its
+ * detail is not parsed for it. */
 static void item_derive(struct item *it)
 {
 	json_t *d = NULL;
 	const char *id = NULL;
 
-	if (it->detail && *it->detail == '{' && strchr(it->detail, '"'))
-		d = json_loads(it->detail, 0, NULL);
-	if (json_is_object(d)) {
+	if (strcmp(it->kind, "open_port") == 0 || strcmp(it->kind, "host") == 0)
+		return;
+	if ((d = detail_of(it))) {
 		id = json_string_value(json_object_get(d, "script"));
 		if (!id)
 			id = json_string_value(json_object_get(d, "template_id"));
 		if (!id)
 			id = json_string_value(json_object_get(d, "check"));
-		it->product = dup_or_null(json_string_value(json_object_get(d, "product")));
-		it->version = dup_or_null(json_string_value(json_object_get(d, "version")));
 	}
-	if (!id && it->port == 0 && strcmp(it->kind, "host") != 0)
+	if (!id && it->port == 0)
 		id = it->title;
 	it->ident = dup_or_null(id);
 	json_decref(d);
@@ -102,9 +137,11 @@ static void items_free(struct item *v, size_t n)
 }
 
 /* The state of a finding as a change shows it: a JSON object text. */
-static char *state_json(const struct item *it)
+static char *state_json(struct item *it)
 {
 	json_t *o = json_object();
+
+	derive_state(it);
 	char *t;
 
 	json_object_set_new(o, "service", it->service ? json_string(it->service) : json_null());
@@ -117,8 +154,8 @@ static char *state_json(const struct item *it)
 	return t;
 }
 
-static void set_change(struct scan_change *c, const char *what, const struct item *old,
-		       const struct item *cur)
+static void set_change(struct scan_change *c, const char *what, struct item *old,
+		       struct item *cur)
 {
 	const struct item *it = cur ? cur : old;
 
@@ -152,7 +189,7 @@ static int diff_items(struct item *old, size_t nold, struct item *cur, size_t nc
 	qsort(old, nold, sizeof *old, cmp_item);
 	qsort(cur, ncur, sizeof *cur, cmp_item);
 	while (i < nold || j < ncur) {
-		const struct item *a = NULL, *b = NULL;
+		struct item *a = NULL, *b = NULL;
 		const char *what;
 		int c = i >= nold ? 1 : j >= ncur ? -1 : cmp_identity(&old[i], &cur[j]);
 
@@ -167,7 +204,7 @@ static int diff_items(struct item *old, size_t nold, struct item *cur, size_t nc
 		} else {
 			a = &old[i++];
 			b = &cur[j++];
-			if (cmp_state(a, b) == 0)
+			if (!state_differs(a, b))
 				continue;
 			what = "changed";
 			counts[2]++;
