@@ -566,6 +566,13 @@ int store_changes(struct store *s, int64_t scan_id, int64_t after_id, int limit,
 int store_diff(struct store *s, int64_t older, int64_t newer, size_t max,
 	       struct scan_change **out, size_t *n, size_t *total);
 
+/* The comparison itself, on findings in memory (no store): counts[0..2]
+ * get new, gone, changed; at most `max` changes in *out (new array).
+ * Returns 0, or -1 without memory. */
+int scan_changes_compute(const struct finding *old, size_t nold, const struct finding *cur,
+			 size_t ncur, size_t max, struct scan_change **out, size_t *n,
+			 int64_t counts[3]);
+
 /* The change counters: new, gone, changed since the database was created. */
 int store_change_counters(struct store *s, int64_t *nnew, int64_t *ngone, int64_t *nchanged);
 
