@@ -73,6 +73,8 @@ static int state_differs(struct item *a, struct item *b)
 	return cmpstr(a->product, b->product) || cmpstr(a->version, b->version);
 }
 
+static json_t *text_or_null(const char *s);
+
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -144,11 +146,11 @@ static char *state_json(struct item *it)
 	derive_state(it);
 	char *t;
 
-	json_object_set_new(o, "service", it->service ? json_string(it->service) : json_null());
-	json_object_set_new(o, "severity", json_string(it->severity ? it->severity : "info"));
-	json_object_set_new(o, "product", it->product ? json_string(it->product) : json_null());
-	json_object_set_new(o, "version", it->version ? json_string(it->version) : json_null());
-	json_object_set_new(o, "title", it->title ? json_string(it->title) : json_null());
+	json_object_set_new(o, "service", text_or_null(it->service));
+	json_object_set_new(o, "severity", text_or_null(it->severity ? it->severity : "info"));
+	json_object_set_new(o, "product", text_or_null(it->product));
+	json_object_set_new(o, "version", text_or_null(it->version));
+	json_object_set_new(o, "title", text_or_null(it->title));
 	t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return t;
@@ -499,18 +501,41 @@ static json_t *json_or_null(const char *text)
 	return o ? o : json_null();
 }
 
+/* A JSON string of s, or null; bytes that are not valid UTF-8 (a field cut
+ * inside a character) become '?', so a change always has a JSON form. */
+static json_t *text_or_null(const char *s)
+{
+	json_t *v;
+	char *t;
+
+	if (!s)
+		return json_null();
+	if ((v = json_string(s)))
+		return v;
+	if (!(t = strdup(s)))
+		return json_null();
+	for (char *p = t; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	v = json_string(t);
+	free(t);
+	return v ? v : json_null();
+}
+
 json_t *scan_change_to_json(const struct scan_change *c)
 {
-	json_t *o = json_pack("{ss ss}", "change", c->change, "kind", c->kind);
+	json_t *o = json_object();
 
+	json_object_set_new(o, "change", text_or_null(c->change));
+	json_object_set_new(o, "kind", text_or_null(c->kind));
 	if (c->id)
 		json_object_set_new(o, "id", json_integer(c->id));
-	json_object_set_new(o, "target", c->target ? json_string(c->target) : json_null());
+	json_object_set_new(o, "target", text_or_null(c->target));
 	json_object_set_new(o, "port", c->port ? json_integer(c->port) : json_null());
-	json_object_set_new(o, "proto", c->proto[0] ? json_string(c->proto) : json_null());
-	json_object_set_new(o, "ident", c->ident ? json_string(c->ident) : json_null());
-	json_object_set_new(o, "severity", json_string(c->severity));
-	json_object_set_new(o, "title", c->title ? json_string(c->title) : json_null());
+	json_object_set_new(o, "proto", c->proto[0] ? text_or_null(c->proto) : json_null());
+	json_object_set_new(o, "ident", text_or_null(c->ident));
+	json_object_set_new(o, "severity", text_or_null(c->severity));
+	json_object_set_new(o, "title", text_or_null(c->title));
 	json_object_set_new(o, "before", json_or_null(c->before));
 	json_object_set_new(o, "after", json_or_null(c->after));
 	return o;
