@@ -6,7 +6,8 @@
 # X-Scanq-Delivery.  Each request appends one line to LOG:
 #   DELIVERY_ID EVENT sig=ok|bad MODE
 # The answer follows MODEFILE (read at each request): "ok" (204), "500",
-# "slow N" (sleep N seconds, then 204), "big" (a 1 MiB answer).
+# "slow N" (sleep N seconds, then 204), "big" (a 1 MiB answer), "302" (a
+# redirect elsewhere).
 import hashlib, hmac, json, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -38,6 +39,11 @@ class H(BaseHTTPRequestHandler):
             time.sleep(float(mode.split()[1]))
         if mode == "500":
             self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif mode == "302":
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:1/elsewhere")
             self.send_header("Content-Length", "0")
             self.end_headers()
         elif mode == "big":

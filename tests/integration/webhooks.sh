@@ -5,7 +5,8 @@
 # with backoff; a slow receiver is timed out and retried; a receiver down
 # for 20 s gets every event once it is back, none lost; a worker SIGKILLed
 # while a receiver holds its delivery loses nothing, and the repeat carries
-# the same delivery id.
+# the same delivery id; an oversized answer and a redirect fail an attempt;
+# the allow-list is enforced at send time.
 source "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
@@ -92,3 +93,18 @@ wait_for 30 "the delivery after the SIGKILL" status_is "$id" delivered
 [ "$(grep -c "^$id " "$T/recv")" -ge 2 ] || fail "no repeat: $(cat "$T/recv")"
 [ "$(cut -d' ' -f1 "$T/recv" | sort -u | wc -l)" = 1 ] || fail "a repeat with another id: $(cat "$T/recv")"
 ok "a worker SIGKILLed during a delivery: nothing lost, the repeat has the same delivery id"
+
+# What a sender refuses to do: read a huge answer, follow a redirect, or
+# connect to an address the allow-list (as the sender has it now) refuses.
+mode big
+id=$(test_delivery)
+wait_for 20 "an oversized answer refused" deliveries_show "^$id .*answer larger than 64 KiB"
+mode 302
+wait_for 20 "a redirect not followed" deliveries_show "^$id .*HTTP 302 (redirects are not followed)"
+mode ok
+wait_for 30 "the delivery after big and 302" status_is "$id" delivered
+kill "$last_pid"; wait "$last_pid" 2>/dev/null
+SCANQ_WEBHOOKS_ALLOW=192.0.2.0/24 start_worker w4
+id=$(test_delivery)
+wait_for 20 "the allow-list enforced at send time" deliveries_show "^$id .*address 127.0.0.1 is not in \[webhooks\] allow"
+ok "an oversized answer and a redirect fail the attempt; the allow-list is enforced again at send time"
