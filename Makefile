@@ -5,7 +5,7 @@
 
 CC      ?= gcc
 BUILD   ?= build
-PKGS    := sqlite3 jansson libmicrohttpd libsodium libcares libxml-2.0 libpq openssl
+PKGS    := sqlite3 jansson libmicrohttpd libsodium libcares libxml-2.0 libpq openssl libcurl
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 OPT     ?= -O2 -g
@@ -16,9 +16,11 @@ LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -linih -lpthread -lm
 # Debian packages the build, running (the default vuln profile is nmap; tls
 # verifies against the system CA store), the tests and the benchmarks need.
 DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-dev \
-             libmicrohttpd-dev libsodium-dev libinih-dev libc-ares-dev libxml2-dev libpq-dev libssl-dev sqlite3
+             libmicrohttpd-dev libsodium-dev libinih-dev libc-ares-dev libxml2-dev libpq-dev libssl-dev sqlite3 \
+             libcurl4-openssl-dev
 DEB_RUN   := nmap ca-certificates
-DEB_TEST  := clang libclang-rt-14-dev nmap openssl postgresql procps iproute2 chromium nodejs npm curl
+DEB_TEST  := clang libclang-rt-14-dev nmap openssl postgresql procps iproute2 chromium nodejs npm curl \
+             python3
 DEB_BENCH := wrk hyperfine time bc sslscan beanstalkd
 # `make deb`, and the checks of the package: lintian, its units
 # (systemd-analyze), man pages, completion and alert rules (promtool).

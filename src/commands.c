@@ -108,5 +108,34 @@ const struct cli_command cli_commands[] = {
 	  "  --name NAME   a label for the token (default cli)\n"
 	  "Only a hash is stored.  Once a token exists the HTTP API needs\n"
 	  "Authorization: Bearer <secret> on every call.\n" },
+	{ "diff", cmd_diff, "diff ID [OTHER_ID] [--json] [--limit N]",
+	  "what changed: scan ID against its baseline, or against OTHER_ID",
+	  "  --json      a JSON object with \"changes\"\n"
+	  "  --limit N   at most N changes (default 10000)\n"
+	  "With one id: the changes recorded when ID completed, against the previous\n"
+	  "completed scan of the same type, targets and options (its baseline).  With\n"
+	  "two: ID compared now with OTHER_ID.  Findings are matched by kind, target,\n"
+	  "port, proto and check id; `changed` is a new service, severity or version.\n" },
+	{ "webhook", cmd_webhook,
+	  "webhook add URL [--events E,...] [--secret S] [--min-severity S] | list [--json] |"
+	  " rm ID | test ID | deliveries [--webhook ID] [--limit N] [--json]",
+	  "tell a receiver when scans complete or fail and when changes are found",
+	  "  --events E,...      scan.completed, scan.failed, changes.found (default: all)\n"
+	  "  --secret S          the HMAC-SHA256 key, 16..128 characters (default: made\n"
+	  "                      and printed once)\n"
+	  "  --min-severity S    changes.found only for changes of severity S or above\n"
+	  "URLs must resolve into [webhooks] allow (default: loopback).  Deliveries are\n"
+	  "sent by the workers, retried with backoff (8 attempts), signed with\n"
+	  "X-Scanq-Signature: v1=HMAC(secret, TIMESTAMP.BODY); `deliveries` lists every\n"
+	  "attempt with its HTTP status and error.\n" },
+	{ "inventory", cmd_inventory,
+	  "inventory [--target CIDR] [--port N] [--service S] [--json]",
+	  "every host, port and service completed scans have seen",
+	  "  --target CIDR   only addresses in this block (or address, or range)\n"
+	  "  --port N        only this port\n"
+	  "  --service S     only this service (as detection named it)\n"
+	  "  --json          a JSON array\n"
+	  "STILL SEEN: the latest completed scan of the same type, targets and options\n"
+	  "that saw it still does.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

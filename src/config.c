@@ -59,6 +59,11 @@ static const struct intkey intkeys[] = {
 	K("scope", "max_targets", max_targets, 65536, 1, 16777216),
 	K("flow", "shard_addresses", shard_addresses, 256, 1, 16777216),
 	K("flow", "shard_probes", shard_probes, 65536, 1, 1000000000),
+	K("webhooks", "timeout_ms", webhook_timeout_ms, 5000, 100, 600000),
+	K("webhooks", "backoff_ms", webhook_backoff_ms, 2000, 10, 3600000),
+	K("webhooks", "lease", webhook_lease_s, 60, 2, 3600),
+	K("webhooks", "max_response_kb", webhook_response_kb, 64, 1, 65536),
+	K("webhooks", "poll_ms", webhook_poll_ms, 500, 10, 60000),
 };
 
 #undef K
@@ -66,6 +71,7 @@ static const struct intkey intkeys[] = {
 /* The settings that are text, not numbers (apply() parses each). */
 static const char *const strkeys[][2] = {
 	{ "database", "url" }, { "http", "listen" }, { "scope", "allow" }, { "scope", "deny" },
+	{ "webhooks", "allow" },
 };
 #define NSTRKEYS (sizeof strkeys / sizeof strkeys[0])
 
@@ -108,6 +114,8 @@ static void release(struct config *c)
 	for (int p = 0; p < c->nprofiles; p++)
 		for (int i = 0; i < c->profiles[p].argc; i++)
 			free(c->profiles[p].argv[i]);
+	for (int i = 0; i < c->nwebhook_allow; i++)
+		free(c->webhook_allow[i]);
 	memset(c, 0, sizeof *c);
 }
 
@@ -279,6 +287,9 @@ static int apply(struct config *c, const char *section, const char *key, const c
 		return set_list(c->scope_allow, &c->nallow, value, first, "scope.allow", err, errlen);
 	if (strcmp(section, "scope") == 0 && strcmp(key, "deny") == 0)
 		return set_list(c->scope_deny, &c->ndeny, value, first, "scope.deny", err, errlen);
+	if (strcmp(section, "webhooks") == 0 && strcmp(key, "allow") == 0)
+		return set_list(c->webhook_allow, &c->nwebhook_allow, value, first, "webhooks.allow",
+				err, errlen);
 	for (size_t i = 0; i < sizeof intkeys / sizeof intkeys[0]; i++)
 		if (strcmp(intkeys[i].section, section) == 0) {
 			snprintf(err, errlen, "unknown key '%.40s' in [%.40s]", key, section);
@@ -299,6 +310,9 @@ static int defaults(struct config *c, char *err, size_t errlen)
 	snprintf(c->database_url, sizeof c->database_url, "%s", CONFIG_DEFAULT_DB_URL);
 	snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
 	if (set_list(c->scope_allow, &c->nallow, "127.0.0.0/8, ::1", 1, "scope.allow", err, errlen) < 0)
+		return -1;
+	if (set_list(c->webhook_allow, &c->nwebhook_allow, "127.0.0.0/8, ::1", 1, "webhooks.allow",
+		     err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof default_profiles / sizeof default_profiles[0]; i++) {
 		struct config_profile *p = profile_slot(c, default_profiles[i].type, err, errlen);
@@ -509,6 +523,12 @@ static const struct {
 	{ "scope.max_targets", "addresses one scan may expand to" },
 	{ "flow.shard_addresses", "a scan with more addresses is split into shards of this many" },
 	{ "flow.shard_probes", "... or of at most this many address x port probes" },
+	{ "webhooks.allow", "addresses and CIDR blocks webhook URLs may reach (comma-separated)" },
+	{ "webhooks.timeout_ms", "one delivery attempt, connect to last byte" },
+	{ "webhooks.backoff_ms", "first retry delay of a delivery; doubles, jittered" },
+	{ "webhooks.lease", "seconds a sender holds a delivery before another may send it" },
+	{ "webhooks.max_response_kb", "largest receiver answer read" },
+	{ "webhooks.poll_ms", "how often workers look for due deliveries" },
 };
 
 static const char *note_of(const char *section, const char *key)
@@ -561,6 +581,8 @@ static void print_strkeys(FILE *f, const struct config *c, const char *section)
 			v = c->database_url;
 		else if (strcmp(key, "listen") == 0)
 			v = c->listen;
+		else if (strcmp(key, "allow") == 0 && strcmp(section, "webhooks") == 0)
+			v = join(c->webhook_allow, c->nwebhook_allow, buf, sizeof buf);
 		else if (strcmp(key, "allow") == 0)
 			v = join(c->scope_allow, c->nallow, buf, sizeof buf);
 		else if (strcmp(key, "deny") == 0)

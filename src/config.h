@@ -74,6 +74,14 @@ struct config {
 	int ndeny;
 	struct config_profile profiles[CONFIG_PROFILES_MAX];	/* [profile.TYPE] */
 	int nprofiles;
+	/* [webhooks] (issue 13) */
+	char *webhook_allow[CONFIG_LIST_MAX];	/* [webhooks] allow = 127.0.0.0/8, ::1 */
+	int nwebhook_allow;
+	int webhook_timeout_ms;		/* [webhooks] timeout_ms = 5000 (one attempt, in all) */
+	int webhook_backoff_ms;		/* [webhooks] backoff_ms = 2000 (first retry, doubles, jittered) */
+	int webhook_lease_s;		/* [webhooks] lease = 60 (a sender's hold on a delivery) */
+	int webhook_response_kb;	/* [webhooks] max_response_kb = 64 (more: the attempt fails) */
+	int webhook_poll_ms;		/* [webhooks] poll_ms = 500 (how often senders look) */
 };
 
 /* The process-wide configuration (defaults until config_load() ran). */

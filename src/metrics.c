@@ -244,6 +244,30 @@ void metrics_set_group(struct metrics *m, struct store_group *g)
 	m->group = g;
 }
 
+/* Changes found and webhook deliveries (issue 13): counters kept by the
+ * database in the transactions that made them. */
+static int render_changes(struct text *t, struct store *s)
+{
+	int64_t nw, gone, changed, delivered, retried, failed;
+
+	if (store_change_counters(s, &nw, &gone, &changed) != STORE_OK
+	    || store_webhook_counters(s, &delivered, &retried, &failed) != STORE_OK)
+		return -1;
+	put(t, "# HELP scanq_changes_total Changes found between scans of a baseline, by kind.\n"
+	    "# TYPE scanq_changes_total counter\n"
+	    "scanq_changes_total{kind=\"new\"} %lld\nscanq_changes_total{kind=\"gone\"} %lld\n"
+	    "scanq_changes_total{kind=\"changed\"} %lld\n", (long long)nw, (long long)gone,
+	    (long long)changed);
+	put(t, "# HELP scanq_webhook_deliveries_total Webhook delivery attempts, by result"
+	    " (retry: failed with attempts left; failed: the last attempt failed).\n"
+	    "# TYPE scanq_webhook_deliveries_total counter\n"
+	    "scanq_webhook_deliveries_total{result=\"delivered\"} %lld\n"
+	    "scanq_webhook_deliveries_total{result=\"retry\"} %lld\n"
+	    "scanq_webhook_deliveries_total{result=\"failed\"} %lld\n", (long long)delivered,
+	    (long long)retried, (long long)failed);
+	return 0;
+}
+
 int metrics_render(struct metrics *m, struct store *s, char **text, size_t *len)
 {
 	struct queue_status q;
@@ -268,6 +292,10 @@ int metrics_render(struct metrics *m, struct store *s, char **text, size_t *len)
 		  scan_bounds, NSCAN_BOUNDS, sb, (uint64_t)c.duration_count,
 		  (double)c.duration_sum_ms / 1000.0);
 	render_http(m, &t);
+	if (render_changes(&t, s) < 0) {
+		free(t.buf);
+		return -1;
+	}
 	if (m->group) {
 		int64_t commits, requests;
 

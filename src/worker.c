@@ -27,6 +27,7 @@
 #include "spawn.h"
 #include "scanner.h"
 #include "store/store.h"
+#include "webhook.h"
 #include "worker.h"
 
 #define RETRY_MIN_MS 100	/* first delay of a failed store write */
@@ -116,6 +117,7 @@ struct worker {
 	char *env[SPAWN_ENV_MAX + 1];
 	char lean[PATH_MAX];		/* the scanq-scan binary beside self, or "" */
 	int64_t alive_at;		/* last "h" on the supervisor's pipe */
+	struct webhook_sender *sender;	/* sends webhook deliveries (webhook.h) */
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -785,6 +787,8 @@ int worker_run(const struct worker_opts *o)
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
+	/* After the mask: the sender thread must never take SIGTERM/SIGINT. */
+	w.sender = o->once ? NULL : webhook_sender_start(o->db_url, w.id);
 
 	log_info("worker started", "worker=%s pid=%d concurrency=%d wakeup=%s lease_s=%d"
 		 " heartbeat_s=%d memory_limit=%s scanner=%s", w.name, (int)getpid(), o->concurrency,
@@ -944,6 +948,7 @@ int worker_run(const struct worker_opts *o)
 out:
 	for (int i = 0; i < w.njobs; i++)
 		job_free(w.jobs[i]);
+	webhook_sender_stop(w.sender);
 	store_wakeup_free(w.wake);
 	store_close(w.s);
 	return rc;

@@ -214,6 +214,7 @@ async function loadScan() {
   // Findings change only while a scan runs: a finished one loads them once.
   if (!TERMINAL.includes(s.status) || state.findingsFor !== s.status) {
     await loadFindings(id);
+    await loadChanges(id, s.status);
     state.findingsFor = s.status;
   }
 }
@@ -264,7 +265,7 @@ async function act(what) {
 
 /* ---- routing ---- */
 function show(id) {
-  for (const v of ['view-list', 'view-scan', 'view-missing']) $(v).hidden = v !== id;
+  for (const v of ['view-list', 'view-scan', 'view-missing', 'view-inventory']) $(v).hidden = v !== id;
 }
 
 function route() {
@@ -283,6 +284,12 @@ function route() {
     document.title = 'scanq';
     every(2000, loadScans);
     every(3000, loadQueue);
+    every(3000, loadWebhooks);
+  } else if (location.pathname === '/inventory') {
+    state.scanId = null;
+    show('view-inventory');
+    document.title = 'scanq · inventory';
+    every(5000, loadInventory);
   } else {
     show('view-missing');
   }
@@ -315,6 +322,8 @@ window.addEventListener('DOMContentLoaded', async () => {
   $('btn-retry').addEventListener('click', () => act('retry'));
   $('btn-cancel').addEventListener('click', () => act('cancel'));
   $('btn-token').addEventListener('click', async () => { await askToken('Enter an API token.'); loadRole(); });
+  $('inv-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadInventory(); });
+  $('webhook-form').addEventListener('submit', addWebhook);
   await loadRole();
   route();
 });
@@ -368,4 +377,94 @@ async function loadChain(id) {
   st.setAttribute('data-status', t.status);
   $('chain-findings').textContent = t.findings + ' findings in all';
   $('chain-tree').replaceChildren(chainNode(t.tree, Number(id)));
+}
+
+/* ---- changes, the inventory, webhooks (issue 13) ---- */
+function portText(x) { return x.port ? x.port + '/' + (x.proto || 'tcp') : ''; }
+function stateText(st) {
+  if (!st) return '';
+  return [st.service, st.product, st.version].filter(Boolean).join(' ');
+}
+
+async function loadChanges(id, status) {
+  $('changes-body').replaceChildren();
+  $('changes-table').hidden = true;
+  $('changes-title').textContent = 'Changes';
+  if (status !== 'completed') { $('changes-note').textContent = 'Compared when the scan completes.'; return; }
+  const all = [];
+  let data = null, after = 0;
+  for (let page = 0; page < 10; page++) {
+    data = (await api('GET', '/api/v1/scans/' + id + '/changes?limit=1000&after=' + after)).data;
+    all.push(...data.changes);
+    if (!data.next_cursor) break;
+    after = data.next_cursor;
+  }
+  if (id !== state.scanId) return;
+  if (!data.compared) { $('changes-note').textContent = 'Not compared (completed before changes were tracked).'; return; }
+  if (data.baseline) {
+    $('changes-note').textContent = 'This scan is the baseline: the first completed scan of its type, targets and options.';
+    return;
+  }
+  $('changes-title').replaceChildren('Changes since ',
+    el('a', { href: '/scans/' + data.compared_with, 'data-nav': '', text: 'scan ' + data.compared_with }));
+  $('changes-note').textContent = data.new + ' new, ' + data.gone + ' gone, ' + data.changed + ' changed';
+  $('changes-table').hidden = all.length === 0;
+  $('changes-body').replaceChildren(...all.map((c) => el('tr', { class: 'change-' + c.change, 'data-change': c.change },
+    el('td', { text: c.change }), el('td', { text: c.kind }), el('td', { text: c.target || '' }),
+    el('td', { text: portText(c) }), el('td', { text: stateText(c.after || c.before) + (c.ident ? ' [' + c.ident + ']' : '') }),
+    el('td', { text: c.change === 'changed' ? stateText(c.before) : '' }))));
+}
+
+async function loadInventory() {
+  const q = new URLSearchParams({ limit: '1000' });
+  if ($('inv-target').value.trim()) q.set('target', $('inv-target').value.trim());
+  if ($('inv-port').value) q.set('port', $('inv-port').value);
+  if ($('inv-service').value.trim()) q.set('service', $('inv-service').value.trim());
+  let data;
+  try {
+    data = (await api('GET', '/api/v1/inventory?' + q)).data;
+    $('inv-msg').textContent = '';
+  } catch (e) { $('inv-msg').className = 'msg bad'; $('inv-msg').textContent = e.message; return; }
+  $('inventory-empty').hidden = data.items.length > 0;
+  $('inventory-body').replaceChildren(...data.items.map((it) => el('tr',
+    { class: it.still_seen ? 'seen-now' : 'gone-now', 'data-still-seen': String(it.still_seen) },
+    el('td', { text: it.target }), el('td', { text: portText(it) }), el('td', { text: it.service || '' }),
+    el('td', { text: when(it.first_seen) }), el('td', { text: when(it.last_seen) }),
+    el('td', {}, el('a', { href: '/scans/' + it.last_scan, 'data-nav': '', text: '#' + it.last_scan })),
+    el('td', { text: it.still_seen ? 'yes' : 'no' }))));
+}
+
+async function loadWebhooks() {
+  if (state.role !== 'admin') { $('webhooks-card').hidden = true; return; }
+  let hooks, dels;
+  try {
+    hooks = (await api('GET', '/api/v1/webhooks')).data.webhooks;
+    dels = (await api('GET', '/api/v1/webhook-deliveries?limit=10')).data.deliveries;
+  } catch (e) { return; }
+  $('webhooks-card').hidden = false;
+  $('webhooks-body').replaceChildren(...hooks.map((w) => el('tr', {},
+    el('td', { text: '#' + w.id }), el('td', { text: w.url }), el('td', { text: w.events }),
+    el('td', {}, el('button', { type: 'button', class: 'link', text: 'test', onclick: () => webhookAct('POST', w.id, '/test') }),
+      el('button', { type: 'button', class: 'link', text: 'remove', onclick: () => webhookAct('DELETE', w.id, '') })))));
+  $('deliveries-body').replaceChildren(...dels.map((d) => el('tr', { 'data-status': d.status },
+    el('td', { text: d.event }), el('td', { text: d.status }), el('td', { text: String(d.attempt) }),
+    el('td', { text: d.code ? String(d.code) : '' }), el('td', { text: d.error || '' }))));
+}
+
+async function webhookAct(method, id, suffix) {
+  try { await api(method, '/api/v1/webhooks/' + id + suffix); $('webhook-msg').textContent = ''; }
+  catch (e) { $('webhook-msg').className = 'msg bad'; $('webhook-msg').textContent = e.message; }
+  loadWebhooks();
+}
+
+async function addWebhook(ev) {
+  ev.preventDefault();
+  const msg = $('webhook-msg');
+  try {
+    const { data } = await api('POST', '/api/v1/webhooks', { url: $('wh-url').value.trim(), events: $('wh-events').value.trim() });
+    msg.className = 'msg good';
+    msg.textContent = 'Webhook #' + data.id + ' added. Its secret (shown once): ' + data.secret;
+    $('wh-url').value = '';
+  } catch (e) { msg.className = 'msg bad'; msg.textContent = e.message; }
+  loadWebhooks();
 }

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <microhttpd.h>
 #include "api/api.h"
+#include "api/changes.h"
 #include "api/openapi.h"
 #include "api/reply.h"
 #include "api/routes.h"
@@ -65,6 +66,16 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/scans/{id}/retry", h_retry, AUTH_OPERATOR, "scan_retry", 1 },
 	{ "POST", "/api/v1/scans/{id}/cancel", h_cancel, AUTH_OPERATOR, "scan_cancel", 1 },
 	{ "POST", "/api/v1/tokens", h_token_create, AUTH_ADMIN, "tokens_create", 1 },
+	/* changes, the inventory, webhooks (issue 13: changes.h) */
+	{ "GET", "/api/v1/scans/{id}/changes", changes_h_scan, AUTH_VIEWER, "scan_changes", 1 },
+	{ "GET", "/api/v1/inventory", changes_h_inventory, AUTH_VIEWER, "inventory", 1 },
+	{ "GET", "/api/v1/webhooks", changes_h_webhooks, AUTH_ADMIN, "webhooks_list", 1 },
+	{ "POST", "/api/v1/webhooks", changes_h_webhook_add, AUTH_ADMIN, "webhooks_add", 1 },
+	{ "DELETE", "/api/v1/webhooks/{id}", changes_h_webhook_rm, AUTH_ADMIN, "webhook_rm", 1 },
+	{ "POST", "/api/v1/webhooks/{id}/test", changes_h_webhook_test, AUTH_ADMIN, "webhook_test", 1 },
+	{ "GET", "/api/v1/webhook-deliveries", changes_h_deliveries, AUTH_ADMIN, "webhook_deliveries",
+	  1 },
+	{ "GET", "/inventory", ui_index, AUTH_NONE, "ui_inventory", 0 },
 	{ "GET", "/", ui_index, AUTH_NONE, "ui", 0 },
 	{ "GET", "/scans/{id}", ui_index, AUTH_NONE, "ui_scan", 0 },
 	{ "GET", "/static/{file}", ui_static, AUTH_NONE, "ui_static", 0 },

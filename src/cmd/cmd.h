@@ -24,6 +24,10 @@ int cmd_doctor(int argc, char **argv, struct cli *cli);
 int cmd_worker(int argc, char **argv, struct cli *cli);
 int cmd_workers(int argc, char **argv, struct cli *cli);
 int cmd_token(int argc, char **argv, struct cli *cli);
+/* changes, webhooks, inventory (issue 13) */
+int cmd_diff(int argc, char **argv, struct cli *cli);
+int cmd_webhook(int argc, char **argv, struct cli *cli);
+int cmd_inventory(int argc, char **argv, struct cli *cli);
 
 /* The hidden `scanq __man DIR`, `__completion`, `__config`,
  * `__complete WORDS` and `__routes` of the build (gen.c); argv[0] is the "__" name. */

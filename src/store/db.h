@@ -120,6 +120,31 @@ enum db_stmt {
 	S_FLOW_FINDINGS,	/* scan_id, after_id, limit -> FINDING_COLS of it and its shards */
 	S_FLOW_OF,		/* id -> flow, parent_id */
 	S_FLOW_REOPEN,		/* id: a failed or cancelled split parent -> running */
+	/* changes, webhooks, inventory (issue 13) */
+	S_CHANGES_MARK,		/* scan_id -> baseline_id (NULL: the first of its baseline), the
+				 * baseline's finding count, the webhook count; records the scan
+				 * under its baseline key */
+	S_CHANGES_FINDINGS,	/* scan_id -> kind, target, port, proto, service, severity, title,
+				 * detail (every finding) */
+	S_CHANGES_INSERT,	/* scan_id, baseline_id, change, kind, target, port, proto, ident,
+				 * severity, title, before, after */
+	S_CHANGES_COUNT,	/* scan_id, new, gone, changed */
+	S_CHANGES_SUMMARY,	/* scan_id, summary */
+	S_CHANGES_LIST,		/* scan_id, after_id, limit -> id, change, kind, target, port, proto,
+				 * ident, severity, title, before, after */
+	S_CHANGES_OF,		/* scan_id -> baseline_id (0: none), new, gone, changed */
+	S_WEBHOOKS,		/* -> id, url, events, secret, min_severity, created_at */
+	S_WEBHOOK_INSERT,	/* url, events, secret, min_severity, now -> id */
+	S_WEBHOOK_DELETE,	/* id */
+	S_DELIVERY_INSERT,	/* uuid, webhook_id, event, scan_id, max_attempts, now, body -> id */
+	S_DELIVERY_CLAIM,	/* worker, now, lease_ms, max -> id, uuid, webhook_id, attempt,
+				 * max_attempts, created_at, event, body */
+	S_DELIVERY_DONE,	/* id, attempt, status, now, delay_ms, code, error */
+	S_DELIVERY_ATTEMPT,	/* delivery_id, attempt, now, code, error, duration_ms */
+	S_DELIVERY_LOG,		/* webhook_id (0: all), limit -> id, uuid, webhook_id, event,
+				 * scan_id, status, attempt, at, code, error, duration_ms, created */
+	S_INVENTORY,		/* port (0: any), service (NULL: any), limit -> target, port, proto,
+				 * service, first_seen, last_seen, first_scan, last_scan, still */
 	DB_STMT_COUNT
 };
 
@@ -290,5 +315,23 @@ void store_counter_set(struct store_counters *c, const char *name, int64_t value
 /* The retry delay after attempt number `used` (1-based) failed:
  * base * 2^(used-1), capped at one hour, times a jitter in [0.5, 1.5). */
 int64_t store_backoff_ms(int used, int base_ms);
+
+/* ---- changes and webhooks (changes.c, webhooks.c; issue 13) ----------------------- */
+
+/* Compares each completed scan of c (rc STORE_OK) with its baseline, writes
+ * its changes, summary and webhook deliveries, inside the caller's write
+ * transaction.  Returns a store rc. */
+int changes_on_complete(struct store *s, const struct store_completion *c, size_t n);
+
+/* Queues the scan.failed deliveries of scan `id`, inside the caller's
+ * write transaction.  Returns a store rc. */
+int webhooks_on_failed(struct store *s, int64_t id);
+
+/* Queues the deliveries of a completed scan (scan.completed, and
+ * changes.found when changes is a non-empty array) in the caller's
+ * transaction.  changes: JSON array of scan_change_to_json() objects
+ * (borrowed) or NULL; info: the counts. */
+int webhooks_on_completed(struct store *s, int64_t id, json_t *changes,
+			  const struct scan_changes_info *info);
 
 #endif

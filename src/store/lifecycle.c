@@ -352,22 +352,25 @@ static int complete_rows(struct store *s, struct store_completion *c, size_t n)
 	return core_bump(s, "fenced_writes", fenced);
 }
 
-/* A batch of completions in the caller's transaction (or, with
- * S_COMPLETE_BATCH, in one statement of its own). */
+/* A batch of completions in the caller's transaction (with
+ * S_COMPLETE_BATCH, in one statement), then what completing them also does:
+ * follow-up stages and split parents (flow.c), the changes of each against
+ * its baseline and the webhook deliveries they cause (changes.c). */
 static int complete_in_tx(struct store *s, struct store_completion *c, size_t n)
 {
 	int rc = s->d->sql[S_COMPLETE_BATCH] ? complete_batch(s, c, n) : complete_rows(s, c, n);
 
-	/* Follow-up stages and split parents, in the same transaction. */
-	return rc == STORE_OK && flow_any(c, n) ? flow_completed(s, c, n) : rc;
+	/* Follow-up stages and split parents, then the changes against the
+	 * baseline and the deliveries they cause: all in the same transaction. */
+	if (rc == STORE_OK && flow_any(c, n))
+		rc = flow_completed(s, c, n);
+	return rc == STORE_OK ? changes_on_complete(s, c, n) : rc;
 }
 
 static int complete_many(struct store *s, struct store_completion *c, size_t n)
 {
 	int rc;
 
-	if (s->d->sql[S_COMPLETE_BATCH] && !flow_any(c, n))
-		return complete_batch(s, c, n);		/* one statement: its own transaction */
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
 	if ((rc = complete_in_tx(s, c, n)) != STORE_OK)
@@ -535,7 +538,8 @@ static int to_final(struct store *s, int64_t id, int attempt, enum scan_status f
 	db_text(&a, msg);
 	db_text(&a, detail);
 	db_text(&a, scan_status_name(from));
-	return db_run(s, S_SET_FINAL, &a, NULL);
+	int rc = db_run(s, S_SET_FINAL, &a, NULL);
+	return rc == STORE_OK && to == SCAN_FAILED ? webhooks_on_failed(s, id) : rc;
 }
 
 static const char *counter_of(enum scan_status to)

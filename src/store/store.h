@@ -536,5 +536,170 @@ int store_submit_flow(struct store *s, const struct scan_request *req, int flow,
  */
 #define STORE_FLOW_TREE_MAX 4096
 int store_flow_tree(struct store *s, int64_t id, json_t **out);
+/* ---- changes between scans, webhooks, inventory (issue 13) ------------ */
+
+/*
+ * When a scan completes, its findings are compared with those of the
+ * previous completed scan of its baseline (the same type, targets and
+ * options), by identity: kind, target, port, proto and, for
+ * vulnerabilities, the script, template or check id.  A finding of the
+ * same identity whose service, severity, product or version differs is
+ * `changed`.  The rows are written in the completing transaction; the
+ * scan's summary gets "changes": {baseline_id, new, gone, changed} when
+ * there are any.  The first scan of a baseline is the baseline: it records
+ * no changes.
+ */
+struct scan_change {
+	int64_t id;
+	char change[8];			/* "new", "gone", "changed" */
+	char kind[32];
+	char *target;
+	int port;			/* 0 when not about a port */
+	char proto[8];
+	char *ident;			/* script / template / check id, or NULL */
+	char severity[16];
+	char *title;
+	char *before;			/* JSON object text of the old finding, or NULL (new) */
+	char *after;			/* ... of the new finding, or NULL (gone) */
+};
+
+void scan_change_array_free(struct scan_change *a, size_t n);
+/* The JSON form of a change (CLI and API).  New reference. */
+json_t *scan_change_to_json(const struct scan_change *c);
+
+struct scan_changes_info {
+	int compared;			/* 0: not completed since changes were tracked */
+	int64_t baseline_id;		/* 0: this scan is the baseline */
+	int64_t nnew, ngone, nchanged;
+};
+
+/* What a scan was compared with.  Returns STORE_OK, STORE_NOT_FOUND (no
+ * such scan) or STORE_ERROR. */
+int store_changes_info(struct store *s, int64_t scan_id, struct scan_changes_info *out);
+
+/* The recorded changes of a scan in id order after `after_id`, at most
+ * `limit` (1 .. STORE_LIST_MAX).  *out is a new array (free with
+ * scan_change_array_free()).  Returns STORE_OK, STORE_NOT_FOUND or an error. */
+int store_changes(struct store *s, int64_t scan_id, int64_t after_id, int limit,
+		  struct scan_change **out, size_t *n);
+
+/*
+ * Compares the findings of two scans now (nothing is stored): what
+ * `newer` has that `older` has not (new), the reverse (gone), and changed.
+ * At most `max` changes in *out (new array); *total gets how many there
+ * are.  Returns STORE_OK, STORE_NOT_FOUND (either scan) or an error.
+ */
+int store_diff(struct store *s, int64_t older, int64_t newer, size_t max,
+	       struct scan_change **out, size_t *n, size_t *total);
+
+/* The comparison itself, on findings in memory (no store): counts[0..2]
+ * get new, gone, changed; at most `max` changes in *out (new array).
+ * Returns 0, or -1 without memory. */
+int scan_changes_compute(const struct finding *old, size_t nold, const struct finding *cur,
+			 size_t ncur, size_t max, struct scan_change **out, size_t *n,
+			 int64_t counts[3]);
+
+/* The change counters: new, gone, changed since the database was created. */
+int store_change_counters(struct store *s, int64_t *nnew, int64_t *ngone, int64_t *nchanged);
+
+#define STORE_WEBHOOK_ATTEMPTS 8	/* attempts of one delivery, then failed */
+#define STORE_WEBHOOK_CHANGES_MAX 100	/* changes carried in one delivery body */
+
+struct webhook {
+	int64_t id;
+	char *url;
+	char events[96];		/* comma-separated: scan.completed,scan.failed,changes.found */
+	char *secret;
+	char min_severity[16];		/* changes below it are left out of changes.found */
+	int64_t created_at;
+};
+
+void webhook_array_free(struct webhook *a, size_t n);
+
+/* Adds a webhook (its URL already checked by the caller).  *id gets its id. */
+int store_webhook_add(struct store *s, const char *url, const char *events, const char *secret,
+		      const char *min_severity, int64_t *id);
+/* Every webhook, oldest first; *out is a new array. */
+int store_webhook_list(struct store *s, struct webhook **out, size_t *n);
+/* Deletes a webhook with its deliveries.  STORE_NOT_FOUND if there is none. */
+int store_webhook_rm(struct store *s, int64_t id);
+/* Queues one delivery of `event` to webhook `id` with a body built here
+ * ("webhook.test": a test event).  uuid (37 bytes) gets its delivery id. */
+int store_webhook_test(struct store *s, int64_t id, char *uuid);
+
+/* A delivery claimed for sending. */
+struct delivery {
+	int64_t id;
+	char uuid[40];			/* stable across attempts: the receiver dedups on it */
+	int64_t webhook_id;
+	int attempt;			/* the fencing token of this send */
+	int max_attempts;
+	int64_t created_at;
+	char event[32];
+	char *body;
+	char *url;			/* the webhook's, at claim time */
+	char *secret;
+};
+
+void delivery_array_free(struct delivery *a, size_t n);
+
+/* Claims up to `max` due deliveries (pending and due, or sending with an
+ * expired lease) for `worker` for lease_ms.  *out is a new array. */
+int store_delivery_claim(struct store *s, const char *worker, int max, int lease_ms,
+			 struct delivery **out, size_t *n);
+
+/*
+ * Records one attempt of (id, attempt) and its outcome: delivered when ok,
+ * else pending again after backoff (base backoff_ms, doubling, jittered)
+ * while attempts are left, else failed.  *result (may be NULL) gets
+ * "delivered", "retry" or "failed".  Returns STORE_OK, STORE_LOST (another
+ * sender holds it now) or an error.
+ */
+int store_delivery_finish(struct store *s, int64_t id, int attempt, int max_attempts, int ok,
+			  int code, const char *error, int64_t duration_ms, int backoff_ms,
+			  const char **result);
+
+/* One attempt (or a delivery not tried yet: attempt 0) for `webhook deliveries`. */
+struct delivery_log {
+	int64_t id;
+	char uuid[40];
+	int64_t webhook_id;
+	char event[32];
+	int64_t scan_id;
+	char status[16];
+	int attempt;
+	int64_t at;
+	int code;			/* HTTP status, 0 if none */
+	char error[256];
+	int64_t duration_ms;
+	int64_t created_at;
+};
+
+/* The newest `limit` attempts, of webhook `webhook_id` (0: of all). */
+int store_delivery_log(struct store *s, int64_t webhook_id, int limit, struct delivery_log **out,
+		       size_t *n);
+
+/* Delivery counters: delivered, retried attempts, failed deliveries. */
+int store_webhook_counters(struct store *s, int64_t *delivered, int64_t *retried, int64_t *failed);
+
+/* One host or port of the inventory (derived from findings). */
+struct inventory_item {
+	char *target;
+	int port;			/* 0: the host itself */
+	char proto[8];
+	char *service;			/* as its latest sighting named it, or NULL */
+	int64_t first_seen, last_seen;	/* finished_at of the first and last scans that saw it */
+	int64_t first_scan, last_scan;
+	int still_seen;			/* the latest scan of a baseline that saw it sees it */
+};
+
+#define STORE_INVENTORY_MAX 100000	/* rows one inventory read returns */
+
+void inventory_array_free(struct inventory_item *a, size_t n);
+
+/* The inventory ordered by target, port, proto: only `port` (0: any) and
+ * `service` (NULL: any).  At most STORE_INVENTORY_MAX rows. */
+int store_inventory(struct store *s, int port, const char *service, struct inventory_item **out,
+		    size_t *n);
 
 #endif

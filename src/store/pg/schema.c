@@ -198,6 +198,45 @@ const struct db_migration pg_migrations[] = {
 	  "ALTER TABLE scans ADD COLUMN flow INTEGER NOT NULL DEFAULT 0;"
 	  "ALTER TABLE scans ADD COLUMN flow_note TEXT;"
 	  "CREATE INDEX scans_parent ON scans(parent_id) WHERE parent_id IS NOT NULL;" },
+	/* Changes between the scans of a baseline, webhooks and their durable
+	 * deliveries (issue 13). */
+	{ 12, "changes between scans of a baseline; webhooks and their deliveries",
+	  "CREATE TABLE scan_baselines ("
+	  " scan_id BIGINT PRIMARY KEY REFERENCES scans(id) ON DELETE CASCADE,"
+	  " key TEXT NOT NULL, baseline_id BIGINT, new INTEGER NOT NULL DEFAULT 0,"
+	  " gone INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0);"
+	  "CREATE INDEX scan_baselines_key ON scan_baselines(key, scan_id);"
+	  "CREATE TABLE scan_changes (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  " scan_id BIGINT NOT NULL REFERENCES scans(id) ON DELETE CASCADE,"
+	  " baseline_id BIGINT NOT NULL,"
+	  " change_type TEXT NOT NULL CHECK (change_type IN ('new', 'gone', 'changed')),"
+	  " kind TEXT NOT NULL, target TEXT, port INTEGER, proto TEXT, ident TEXT,"
+	  " severity TEXT NOT NULL, title TEXT, before_json TEXT, after_json TEXT);"
+	  "CREATE INDEX scan_changes_scan ON scan_changes(scan_id, id);"
+	  "CREATE TABLE webhooks (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  " url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL,"
+	  " min_severity TEXT NOT NULL, created_at BIGINT NOT NULL);"
+	  "CREATE TABLE webhook_deliveries (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  " uuid TEXT NOT NULL UNIQUE,"
+	  " webhook_id BIGINT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+	  " event TEXT NOT NULL, scan_id BIGINT,"
+	  " status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),"
+	  " attempt INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+	  " run_after BIGINT NOT NULL, lease_expires_at BIGINT, worker_id TEXT,"
+	  " created_at BIGINT NOT NULL, finished_at BIGINT, body TEXT NOT NULL,"
+	  " last_code INTEGER, last_error TEXT);"
+	  "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(run_after) WHERE status = 'pending';"
+	  "CREATE INDEX webhook_deliveries_lease ON webhook_deliveries(lease_expires_at)"
+	  " WHERE status = 'sending';"
+	  "CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, id);"
+	  "CREATE TABLE webhook_attempts (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  " delivery_id BIGINT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,"
+	  " attempt INTEGER NOT NULL, at BIGINT NOT NULL, status_code INTEGER, error TEXT,"
+	  " duration_ms BIGINT NOT NULL);"
+	  "CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);"
+	  "INSERT INTO counters(name, value) VALUES ('changes_new', 0), ('changes_gone', 0),"
+	  " ('changes_changed', 0), ('webhook_delivered', 0), ('webhook_retried', 0),"
+	  " ('webhook_failed', 0);" },
 	{ 0, NULL, NULL }
 };
 
@@ -500,4 +539,85 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"UPDATE scans SET status = 'running', finished_at = NULL, cancel_requested = 0,"
 		" error_code = NULL, error_message = NULL, error_detail = NULL"
 		" WHERE id = $1::bigint AND status IN ('failed', 'cancelled') AND (flow & 2) <> 0",
+	/* ---- changes, webhooks, inventory (issue 13) ---- */
+	/* The baseline rule, in one place: the same type, targets and options
+	 * (with schedules: the same schedule when the scan has one). */
+	[S_CHANGES_MARK] =
+		"INSERT INTO scan_baselines (scan_id, key, baseline_id)"
+		" SELECT k.id, k.key, (SELECT b.scan_id FROM scan_baselines b WHERE b.key = k.key"
+		"  AND b.scan_id < k.id ORDER BY b.scan_id DESC LIMIT 1)"
+		" FROM (SELECT id, type || chr(10) || targets || chr(10) || options AS key"
+		"  FROM scans WHERE id = $1::bigint) k"
+		" RETURNING baseline_id, (SELECT count(*) FROM findings f"
+		"  WHERE f.scan_id = scan_baselines.baseline_id), (SELECT count(*) FROM webhooks)",
+	[S_CHANGES_FINDINGS] =
+		"SELECT kind, target, coalesce(port, 0), coalesce(proto, ''), service, severity, title,"
+		" detail FROM findings WHERE scan_id = $1::bigint",
+	[S_CHANGES_INSERT] =
+		"INSERT INTO scan_changes (scan_id, baseline_id, change_type, kind, target, port, proto,"
+		" ident, severity, title, before_json, after_json)"
+		" VALUES ($1::bigint, $2::bigint, $3::text, $4::text, $5::text, $6::int, $7::text,"
+		" $8::text, $9::text, $10::text, $11::text, $12::text)",
+	[S_CHANGES_COUNT] =
+		"UPDATE scan_baselines SET new = $2::int, gone = $3::int, changed = $4::int"
+		" WHERE scan_id = $1::bigint",
+	[S_CHANGES_SUMMARY] = "UPDATE scans SET summary = $2::text WHERE id = $1::bigint",
+	[S_CHANGES_LIST] =
+		"SELECT id, change_type, kind, target, coalesce(port, 0), coalesce(proto, ''), ident,"
+		" severity, title, before_json, after_json FROM scan_changes"
+		" WHERE scan_id = $1::bigint AND id > $2::bigint ORDER BY id LIMIT $3::int",
+	[S_CHANGES_OF] =
+		"SELECT coalesce(baseline_id, 0), new, gone, changed FROM scan_baselines"
+		" WHERE scan_id = $1::bigint",
+	[S_WEBHOOKS] =
+		"SELECT id, url, events, secret, min_severity, created_at FROM webhooks ORDER BY id",
+	[S_WEBHOOK_INSERT] =
+		"INSERT INTO webhooks (url, events, secret, min_severity, created_at)"
+		" VALUES ($1::text, $2::text, $3::text, $4::text, scanq_now_ms()) RETURNING id",
+	[S_WEBHOOK_DELETE] = "DELETE FROM webhooks WHERE id = $1::bigint",
+	[S_DELIVERY_INSERT] =
+		"INSERT INTO webhook_deliveries (uuid, webhook_id, event, scan_id, status,"
+		" max_attempts, run_after, created_at, body)"
+		" VALUES ($1::text, $2::bigint, $3::text, $4::bigint, 'pending', $5::int,"
+		" scanq_now_ms(), scanq_now_ms(), $7::text) RETURNING id",
+	/* Due pending deliveries, and those whose sender died (lease expired);
+	 * SKIP LOCKED: another sender's claim in flight is left to it. */
+	[S_DELIVERY_CLAIM] =
+		"UPDATE webhook_deliveries SET status = 'sending', attempt = attempt + 1,"
+		" worker_id = $1::text, lease_expires_at = scanq_now_ms() + $3::bigint"
+		" WHERE id IN (SELECT id FROM webhook_deliveries"
+		"  WHERE (status = 'pending' AND run_after <= scanq_now_ms())"
+		"  OR (status = 'sending' AND lease_expires_at < scanq_now_ms())"
+		"  ORDER BY id LIMIT $4::int FOR UPDATE SKIP LOCKED)"
+		" RETURNING id, uuid, webhook_id, attempt, max_attempts, created_at, event, body",
+	[S_DELIVERY_DONE] =
+		"UPDATE webhook_deliveries SET status = $3::text, lease_expires_at = NULL,"
+		" run_after = scanq_now_ms() + $5::bigint,"
+		" finished_at = CASE WHEN $3::text = 'pending' THEN NULL ELSE scanq_now_ms() END,"
+		" last_code = $6::int, last_error = $7::text"
+		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'sending'",
+	[S_DELIVERY_ATTEMPT] =
+		"INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms)"
+		" VALUES ($1::bigint, $2::int, scanq_now_ms(), $4::int, $5::text, $6::bigint)",
+	[S_DELIVERY_LOG] =
+		"SELECT d.id, d.uuid, d.webhook_id, d.event, coalesce(d.scan_id, 0), d.status,"
+		" coalesce(a.attempt, 0), coalesce(a.at, d.created_at), a.status_code, a.error,"
+		" coalesce(a.duration_ms, 0), d.created_at"
+		" FROM webhook_deliveries d LEFT JOIN webhook_attempts a ON a.delivery_id = d.id"
+		" WHERE ($1::bigint = 0 OR d.webhook_id = $1::bigint)"
+		" ORDER BY d.id DESC, a.id DESC LIMIT $2::int",
+	/* Every host and port a completed scan saw, and whether the latest scan
+	 * of its baseline still sees it. */
+	[S_INVENTORY] =
+		"WITH latest AS (SELECT max(scan_id) AS scan_id FROM scan_baselines GROUP BY key),"
+		" f AS (SELECT f.target, coalesce(f.port, 0) AS port, coalesce(f.proto, '') AS proto,"
+		"  f.service, f.scan_id, s.finished_at,"
+		"  (f.scan_id IN (SELECT scan_id FROM latest))::int AS still"
+		"  FROM findings f JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
+		"  WHERE f.kind IN ('host', 'open_port') AND f.target IS NOT NULL"
+		"  AND ($1::int = 0 OR f.port = $1::int) AND ($2::text IS NULL OR f.service = $2::text))"
+		" SELECT target, port, proto,"
+		"  (array_agg(service ORDER BY scan_id DESC))[1],"
+		"  min(finished_at), max(finished_at), min(scan_id), max(scan_id), max(still)"
+		" FROM f GROUP BY target, port, proto ORDER BY target, port, proto LIMIT $3::int",
 };

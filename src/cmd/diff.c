@@ -1,0 +1,173 @@
+/*
+ * diff.c — `scanq diff ID [OTHER_ID] [--json] [--limit N]`: what changed.
+ *
+ * With one id, the changes recorded when scan ID completed, against the
+ * previous completed scan of its baseline (or that it is the baseline).
+ * With two, the findings of ID compared now with those of OTHER_ID
+ * (nothing is stored): new in ID, gone since OTHER_ID, changed.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "cli.h"
+#include "num.h"
+#include "cmd/cmd.h"
+#include "store/store.h"
+
+#define DIFF_DEFAULT_LIMIT 10000
+#define DIFF_MAX_LIMIT     1000000
+
+static void print_change(const struct scan_change *c)
+{
+	char port[24] = "";
+	json_t *b = c->before ? json_loads(c->before, 0, NULL) : NULL;
+	json_t *a = c->after ? json_loads(c->after, 0, NULL) : NULL;
+	json_t *st = a ? a : b;
+	const char *svc = json_string_value(json_object_get(st, "service"));
+	const char *prod = json_string_value(json_object_get(st, "product"));
+	const char *ver = json_string_value(json_object_get(st, "version"));
+
+	if (c->port)
+		snprintf(port, sizeof port, "%d/%s", c->port, c->proto[0] ? c->proto : "tcp");
+	printf("%-8s %-10s %-24s %-10s %-8s %s%s%s%s", c->change, c->kind, c->target ? c->target : "",
+	       port, c->severity, svc ? svc : "-", prod ? " " : "", prod ? prod : "",
+	       ver ? " " : "");
+	if (ver)
+		printf("%s", ver);
+	if (c->ident)
+		printf(" [%s]", c->ident);
+	if (b && a) {
+		const char *bv = json_string_value(json_object_get(b, "version"));
+		const char *bs = json_string_value(json_object_get(b, "service"));
+		const char *bp = json_string_value(json_object_get(b, "product"));
+
+		printf("  (was %s%s%s%s%s)", bs ? bs : "-", bp ? " " : "", bp ? bp : "", bv ? " " : "",
+		       bv ? bv : "");
+	}
+	putchar('\n');
+	json_decref(a);
+	json_decref(b);
+}
+
+int cmd_diff(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store *s = NULL;
+	struct scan_change *ch = NULL;
+	size_t n = 0, total = 0;
+	long long limit = DIFF_DEFAULT_LIMIT;
+	int64_t id, other = 0;
+	int c, json = 0, rc = CLI_FAIL, src;
+	json_t *out = NULL, *arr = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'l':
+			if (num_parse(optarg, 1, DIFF_MAX_LIMIT, &limit) < 0)
+				return cli_usage("diff", "--limit must be 1..%d", DIFF_MAX_LIMIT);
+			break;
+		default:
+			return cli_bad_option("diff", argv, c);
+		}
+	}
+	if (optind != argc - 1 && optind != argc - 2)
+		return cli_usage("diff", "expected a scan id and at most one other");
+	if (cli_parse_id(argv[optind], &id) < 0)
+		return cli_usage("diff", "invalid scan id '%s'", argv[optind]);
+	if (optind == argc - 2 && cli_parse_id(argv[optind + 1], &other) < 0)
+		return cli_usage("diff", "invalid scan id '%s'", argv[optind + 1]);
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	arr = json_array();
+	if (other) {
+		src = store_diff(s, other, id, (size_t)limit, &ch, &n, &total);
+		if (src != STORE_OK) {
+			cli_error("%s", store_error(s));
+			goto out;
+		}
+		out = json_pack("{sIsIsI}", "scan_id", (json_int_t)id, "compared_with",
+				(json_int_t)other, "total", (json_int_t)total);
+		if (!json)
+			printf("scan %lld compared with scan %lld: %zu change%s\n", (long long)id,
+			       (long long)other, total, total == 1 ? "" : "s");
+	} else {
+		struct scan_changes_info info;
+		int64_t after = 0;
+
+		src = store_changes_info(s, id, &info);
+		if (src != STORE_OK) {
+			cli_error("%s", store_error(s));
+			goto out;
+		}
+		out = json_pack("{sIsb}", "scan_id", (json_int_t)id, "baseline",
+				info.compared && info.baseline_id == 0);
+		json_object_set_new(out, "compared_with", info.baseline_id
+				    ? json_integer(info.baseline_id) : json_null());
+		json_object_set_new(out, "new", json_integer(info.nnew));
+		json_object_set_new(out, "gone", json_integer(info.ngone));
+		json_object_set_new(out, "changed", json_integer(info.nchanged));
+		if (!json) {
+			if (!info.compared)
+				printf("scan %lld has no comparison: it has not completed\n", (long long)id);
+			else if (!info.baseline_id)
+				printf("scan %lld is the baseline: the first completed scan of its type,"
+				       " targets and options; no changes recorded\n", (long long)id);
+			else
+				printf("changes since scan %lld: %lld new, %lld gone, %lld changed\n",
+				       (long long)info.baseline_id, (long long)info.nnew,
+				       (long long)info.ngone, (long long)info.nchanged);
+		}
+		while (n < (size_t)limit) {
+			struct scan_change *page = NULL, *grown;
+			size_t got = 0;
+			int want = limit - (long long)n > STORE_LIST_MAX ? STORE_LIST_MAX
+									 : (int)(limit - (long long)n);
+
+			if (store_changes(s, id, after, want, &page, &got) != STORE_OK) {
+				cli_error("%s", store_error(s));
+				scan_change_array_free(page, got);
+				goto out;
+			}
+			if (got && !(grown = realloc(ch, (n + got) * sizeof *ch))) {
+				scan_change_array_free(page, got);
+				cli_error("out of memory");
+				goto out;
+			} else if (got) {
+				ch = grown;
+				for (size_t i = 0; i < got; i++)
+					ch[n + i] = page[i];
+				n += got;
+				after = page[got - 1].id;
+			}
+			free(page);	/* its strings moved to ch */
+			if ((int)got < want)
+				break;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (json)
+			json_array_append_new(arr, scan_change_to_json(&ch[i]));
+		else
+			print_change(&ch[i]);
+	}
+	if (json) {
+		json_object_set(out, "changes", arr);
+		json_dumpf(out, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	rc = CLI_OK;
+out:
+	json_decref(out);
+	json_decref(arr);
+	scan_change_array_free(ch, n);
+	store_close(s);
+	return rc;
+}

@@ -1,0 +1,189 @@
+/*
+ * webhook.c — `scanq webhook add|list|rm|test|deliveries`: the webhooks
+ * that are told when scans complete or fail and when changes are found,
+ * and every attempt to tell them (webhook.h says how they are sent and
+ * signed).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "num.h"
+#include "webhook.h"
+#include "cmd/cmd.h"
+#include "store/store.h"
+
+static int add(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "events", required_argument, NULL, 'e' },
+		{ "secret", required_argument, NULL, 's' },
+		{ "min-severity", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *events = WEBHOOK_EVENTS, *secret = NULL, *min = NULL;
+	char made[65], err[512];
+	struct store *s;
+	int64_t id;
+	int c, rc = CLI_OK;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e': events = optarg; break;
+		case 's': secret = optarg; break;
+		case 'm': min = optarg; break;
+		default: return cli_bad_option("webhook", argv, c);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage("webhook", "webhook add takes one URL");
+	if (webhook_input_check(argv[optind], events, secret, min, err, sizeof err) < 0)
+		return cli_usage("webhook", "%s", err);
+	if (!secret) {
+		webhook_secret_new(made);
+		secret = made;
+	}
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_webhook_add(s, argv[optind], events, secret, min ? min : "info", &id) != STORE_OK)
+		rc = cli_error("%s", store_error(s));
+	else
+		printf("webhook %lld added\nsecret: %s\n", (long long)id, secret);
+	store_close(s);
+	return rc;
+}
+
+static int list(int argc, char **argv, struct cli *cli)
+{
+	struct webhook *w = NULL;
+	struct store *s;
+	size_t n = 0;
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc = CLI_OK;
+
+	if (argc > 2 || (argc == 2 && !json))
+		return cli_usage("webhook", "webhook list takes only --json");
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_webhook_list(s, &w, &n) != STORE_OK) {
+		rc = cli_error("%s", store_error(s));
+	} else if (json) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, webhook_to_json(&w[i]));
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(a);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			printf("%-4lld %-44s %-42s min=%s\n", (long long)w[i].id, w[i].url, w[i].events,
+			       w[i].min_severity);
+	}
+	webhook_array_free(w, n);
+	store_close(s);
+	return rc;
+}
+
+static int rm_or_test(int argc, char **argv, struct cli *cli, int test)
+{
+	struct store *s;
+	int64_t id;
+	char uuid[40];
+	int rc = CLI_OK, src;
+
+	if (argc != 2 || cli_parse_id(argv[1], &id) < 0)
+		return cli_usage("webhook", "webhook %s takes one webhook id", test ? "test" : "rm");
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	src = test ? store_webhook_test(s, id, uuid) : store_webhook_rm(s, id);
+	if (src == STORE_NOT_FOUND)
+		rc = cli_error("no webhook %lld", (long long)id);
+	else if (src != STORE_OK)
+		rc = cli_error("%s", store_error(s));
+	else if (test)
+		printf("test delivery %s queued for webhook %lld\n", uuid, (long long)id);
+	else
+		printf("webhook %lld removed with its deliveries\n", (long long)id);
+	store_close(s);
+	return rc;
+}
+
+static int deliveries(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "webhook", required_argument, NULL, 'w' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct delivery_log *d = NULL;
+	struct store *s;
+	size_t n = 0;
+	long long hook = 0, limit = 50;
+	int c, json = 0, rc = CLI_OK;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			if (num_parse(optarg, 1, INT64_MAX, &hook) < 0)
+				return cli_usage("webhook", "--webhook must be a webhook id");
+			break;
+		case 'l':
+			if (num_parse(optarg, 1, STORE_LIST_MAX, &limit) < 0)
+				return cli_usage("webhook", "--limit must be 1..%d", STORE_LIST_MAX);
+			break;
+		case 'j': json = 1; break;
+		default: return cli_bad_option("webhook", argv, c);
+		}
+	}
+	if (optind != argc)
+		return cli_usage("webhook", "webhook deliveries takes no arguments");
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_delivery_log(s, hook, (int)limit, &d, &n) != STORE_OK) {
+		rc = cli_error("%s", store_error(s));
+	} else if (json) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, delivery_log_to_json(&d[i]));
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(a);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			char code[16] = "-";
+
+			if (d[i].code)
+				snprintf(code, sizeof code, "%d", d[i].code);
+			printf("%s hook=%lld %-14s scan=%-6lld %-9s attempt=%d code=%-4s %lldms %s\n",
+			       d[i].uuid, (long long)d[i].webhook_id, d[i].event, (long long)d[i].scan_id,
+			       d[i].status, d[i].attempt, code, (long long)d[i].duration_ms,
+			       d[i].error[0] ? d[i].error : "");
+		}
+	}
+	free(d);
+	store_close(s);
+	return rc;
+}
+
+int cmd_webhook(int argc, char **argv, struct cli *cli)
+{
+	if (argc < 2)
+		return cli_usage("webhook", "expected add, list, rm, test or deliveries");
+	if (strcmp(argv[1], "add") == 0)
+		return add(argc - 1, argv + 1, cli);
+	if (strcmp(argv[1], "list") == 0)
+		return list(argc - 1, argv + 1, cli);
+	if (strcmp(argv[1], "rm") == 0)
+		return rm_or_test(argc - 1, argv + 1, cli, 0);
+	if (strcmp(argv[1], "test") == 0)
+		return rm_or_test(argc - 1, argv + 1, cli, 1);
+	if (strcmp(argv[1], "deliveries") == 0)
+		return deliveries(argc - 1, argv + 1, cli);
+	return cli_usage("webhook", "unknown subcommand '%.40s' (add, list, rm, test, deliveries)",
+			 argv[1]);
+}

@@ -1,0 +1,676 @@
+/*
+ * changes.c — what changed between two scans of one baseline (store.h).
+ *
+ * When a scan completes, changes_on_complete() records it under its
+ * baseline key (the rule is one SQL statement per dialect, S_CHANGES_MARK)
+ * and learns, in that same statement, the previous completed scan of the
+ * key, how many findings that one had and whether any webhook exists.  A
+ * scan with no findings whose baseline had none costs that one statement:
+ * the fast path of the queue.  Otherwise the two finding sets are compared
+ * in memory — sorted by identity, then merged, so the work is
+ * O(n log n) in the findings and independent of their order — and each
+ * change is a row of the completing transaction.
+ *
+ * Identity: kind, target, port, proto and the check id (detail.script,
+ * detail.template_id or detail.check; for other kinds without a port, the
+ * title).  Two findings of one identity differ ("changed") when their
+ * service, severity, product or version differ.  Several findings of one
+ * identity are paired in the order of those values, so a rerun that
+ * reports the same findings in another order changes nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "store/db.h"
+
+/* One side of the comparison: borrowed strings of a finding. */
+struct item {
+	const char *kind, *target, *proto, *service, *severity, *title, *detail;
+	int port;
+	char *ident;			/* owned */
+	char *product, *version;	/* owned; set by derive_state() */
+	int derived;
+};
+
+static int cmpstr(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+static int cmp_identity(const struct item *a, const struct item *b)
+{
+	int c;
+
+	if ((c = cmpstr(a->target, b->target)) != 0 || (c = (a->port > b->port) - (a->port < b->port)) != 0
+	    || (c = cmpstr(a->kind, b->kind)) != 0 || (c = cmpstr(a->proto, b->proto)) != 0)
+		return c;
+	return cmpstr(a->ident, b->ident);
+}
+
+static void derive_state(struct item *it);
+
+/* The order of findings of one identity: by what is cheap to compare
+ * (service, severity, the detail's text), so no JSON is parsed to sort. */
+static int cmp_item(const void *x, const void *y)
+{
+	const struct item *a = x, *b = y;
+	int c = cmp_identity(a, b);
+
+	if (c || (c = cmpstr(a->service, b->service)) != 0 || (c = cmpstr(a->severity, b->severity)) != 0)
+		return c;
+	return cmpstr(a->detail, b->detail);
+}
+
+/* Do two findings of one identity differ?  Parses their details only when
+ * the texts differ (a rerun of an unchanged service parses nothing). */
+static int state_differs(struct item *a, struct item *b)
+{
+	if (cmpstr(a->service, b->service) || cmpstr(a->severity, b->severity))
+		return 1;
+	if (cmpstr(a->detail, b->detail) == 0)
+		return 0;
+	derive_state(a);
+	derive_state(b);
+	return cmpstr(a->product, b->product) || cmpstr(a->version, b->version);
+}
+
+static json_t *text_or_null(const char *s);
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static json_t *detail_of(const struct item *it)
+{
+	json_t *d = it->detail && *it->detail == '{' ? json_loads(it->detail, 0, NULL) : NULL;
+
+	if (!json_is_object(d)) {
+		json_decref(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* Product and version from the detail JSON, once. */
+static void derive_state(struct item *it)
+{
+	json_t *d;
+
+	if (it->derived)
+		return;
+	it->derived = 1;
+	if ((d = detail_of(it))) {
+		it->product = dup_or_null(json_string_value(json_object_get(d, "product")));
+		it->version = dup_or_null(json_string_value(json_object_get(d, "version")));
+		json_decref(d);
+	}
+}
+
+/* The check id of the identity.  A port or host finding has none: its
+ * detail is not parsed for it. */
+static void item_derive(struct item *it)
+{
+	json_t *d = NULL;
+	const char *id = NULL;
+
+	if (strcmp(it->kind, "open_port") == 0 || strcmp(it->kind, "host") == 0)
+		return;
+	if ((d = detail_of(it))) {
+		id = json_string_value(json_object_get(d, "script"));
+		if (!id)
+			id = json_string_value(json_object_get(d, "template_id"));
+		if (!id)
+			id = json_string_value(json_object_get(d, "check"));
+	}
+	if (!id && it->port == 0)
+		id = it->title;
+	it->ident = dup_or_null(id);
+	json_decref(d);
+}
+
+static void items_free(struct item *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].ident);
+		free(v[i].product);
+		free(v[i].version);
+	}
+	free(v);
+}
+
+/* The state of a finding as a change shows it: a JSON object text. */
+static char *state_json(struct item *it)
+{
+	json_t *o = json_object();
+
+	derive_state(it);
+	char *t;
+
+	json_object_set_new(o, "service", text_or_null(it->service));
+	json_object_set_new(o, "severity", text_or_null(it->severity ? it->severity : "info"));
+	json_object_set_new(o, "product", text_or_null(it->product));
+	json_object_set_new(o, "version", text_or_null(it->version));
+	json_object_set_new(o, "title", text_or_null(it->title));
+	t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return t;
+}
+
+static void set_change(struct scan_change *c, const char *what, struct item *old,
+		       struct item *cur)
+{
+	const struct item *it = cur ? cur : old;
+
+	memset(c, 0, sizeof *c);
+	snprintf(c->change, sizeof c->change, "%s", what);
+	snprintf(c->kind, sizeof c->kind, "%s", it->kind ? it->kind : "finding");
+	c->target = dup_or_null(it->target);
+	c->port = it->port;
+	snprintf(c->proto, sizeof c->proto, "%s", it->proto ? it->proto : "");
+	c->ident = dup_or_null(it->ident);
+	snprintf(c->severity, sizeof c->severity, "%s", it->severity ? it->severity : "info");
+	c->title = dup_or_null(it->title);
+	c->before = old ? state_json(old) : NULL;
+	c->after = cur ? state_json(cur) : NULL;
+}
+
+/*
+ * The comparison itself: old and cur are sorted here.  Every change goes
+ * to *out (a new array, at most max of them, NULL when max is 0); *total
+ * gets the count of each kind.  Returns 0, or -1 without memory.
+ */
+static int diff_items(struct item *old, size_t nold, struct item *cur, size_t ncur, size_t max,
+		      struct scan_change **out, size_t *n, int64_t counts[3])
+{
+	size_t i = 0, j = 0, cap = 0;
+	struct scan_change *v = NULL;
+
+	*out = NULL;
+	*n = 0;
+	counts[0] = counts[1] = counts[2] = 0;
+	qsort(old, nold, sizeof *old, cmp_item);
+	qsort(cur, ncur, sizeof *cur, cmp_item);
+	while (i < nold || j < ncur) {
+		struct item *a = NULL, *b = NULL;
+		const char *what;
+		int c = i >= nold ? 1 : j >= ncur ? -1 : cmp_identity(&old[i], &cur[j]);
+
+		if (c < 0) {
+			a = &old[i++];
+			what = "gone";
+			counts[1]++;
+		} else if (c > 0) {
+			b = &cur[j++];
+			what = "new";
+			counts[0]++;
+		} else {
+			a = &old[i++];
+			b = &cur[j++];
+			if (!state_differs(a, b))
+				continue;
+			what = "changed";
+			counts[2]++;
+		}
+		if (*n >= max)
+			continue;
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct scan_change *nv;
+
+			if (ncap > max)
+				ncap = max;
+			if (!(nv = realloc(v, ncap * sizeof *v))) {
+				scan_change_array_free(v, *n);
+				return -1;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		set_change(&v[(*n)++], what, a, b);
+	}
+	*out = v;
+	return 0;
+}
+
+/* Reads every finding of scan `id` into items.  *rows keeps the strings
+ * (free each with free() then the array). */
+struct rows {
+	char **str;			/* 7 strings a row: kind, target, proto, service, severity,
+					 * title, detail */
+	struct item *items;
+	size_t n;
+};
+
+static void rows_free(struct rows *r)
+{
+	if (r->str)
+		for (size_t i = 0; i < r->n * 7; i++)
+			free(r->str[i]);
+	free(r->str);
+	items_free(r->items, r->n);
+	memset(r, 0, sizeof *r);
+}
+
+static int read_rows(struct store *s, int64_t id, struct rows *r)
+{
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	size_t cap = 0;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	db_i64(&a, id);
+	if ((rc = db_query(s, S_CHANGES_FINDINGS, &a, &cur)) != STORE_OK)
+		return rc;
+	while ((rc = db_next(&cur)) > 0) {
+		struct item *it;
+		char **st;
+
+		if (r->n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct item *ni = realloc(r->items, ncap * sizeof *ni);
+			char **ns;
+
+			if (ni)
+				r->items = ni;
+			ns = ni ? realloc(r->str, ncap * 7 * sizeof *ns) : NULL;
+			if (!ns) {
+				db_done(&cur);
+				rows_free(r);
+				return store_set_error(s, "out of memory");
+			}
+			r->str = ns;
+			cap = ncap;
+		}
+		st = &r->str[r->n * 7];
+		st[0] = db_col_dup(&cur, 0);
+		st[1] = db_col_dup(&cur, 1);
+		st[2] = db_col_dup(&cur, 3);
+		st[3] = db_col_dup(&cur, 4);
+		st[4] = db_col_dup(&cur, 5);
+		st[5] = db_col_dup(&cur, 6);
+		st[6] = db_col_dup(&cur, 7);
+		it = &r->items[r->n++];
+		memset(it, 0, sizeof *it);
+		it->kind = st[0];
+		it->target = st[1];
+		it->port = (int)db_col_i64(&cur, 2);
+		it->proto = st[2];
+		it->service = st[3];
+		it->severity = st[4];
+		it->title = st[5];
+		it->detail = st[6];
+		item_derive(it);
+	}
+	db_done(&cur);
+	if (rc < 0) {
+		rows_free(r);
+		return rc;
+	}
+	return STORE_OK;
+}
+
+/* Items over findings in memory, with the defaults the store writes. */
+static struct item *items_of(const struct finding *f, size_t n)
+{
+	struct item *v = calloc(n ? n : 1, sizeof *v);
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		v[i].kind = f[i].kind[0] ? f[i].kind : "finding";
+		v[i].target = f[i].target;
+		v[i].port = f[i].port > 0 ? f[i].port : 0;
+		v[i].proto = f[i].proto;
+		v[i].service = f[i].service;
+		v[i].severity = f[i].severity[0] ? f[i].severity : "info";
+		v[i].title = f[i].title;
+		v[i].detail = f[i].detail;
+		item_derive(&v[i]);
+	}
+	return v;
+}
+
+static int insert_change(struct store *s, int64_t scan_id, int64_t baseline_id,
+			 const struct scan_change *c)
+{
+	struct db_args a = { 0 };
+
+	db_i64(&a, scan_id);
+	db_i64(&a, baseline_id);
+	db_text(&a, c->change);
+	db_text(&a, c->kind);
+	db_text(&a, c->target);
+	if (c->port > 0)
+		db_i64(&a, c->port);
+	else
+		db_null(&a);
+	db_text(&a, c->proto[0] ? c->proto : NULL);
+	db_text(&a, c->ident);
+	db_text(&a, c->severity);
+	db_text(&a, c->title);
+	db_text(&a, c->before);
+	db_text(&a, c->after);
+	return db_run(s, S_CHANGES_INSERT, &a, NULL);
+}
+
+/* The scan's summary with "changes" added.  New string or NULL. */
+static char *summary_with(const char *summary, const struct scan_changes_info *info)
+{
+	json_t *o = summary ? json_loads(summary, 0, NULL) : NULL;
+	char *t;
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		o = json_object();
+	}
+	json_object_set_new(o, "changes", json_pack("{sIsIsIsI}", "baseline_id",
+						     (json_int_t)info->baseline_id, "new",
+						     (json_int_t)info->nnew, "gone",
+						     (json_int_t)info->ngone, "changed",
+						     (json_int_t)info->nchanged));
+	t = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return t;
+}
+
+/* Compares one completed scan with its baseline (see the top of the file). */
+static int on_complete(struct store *s, const struct store_completion *c)
+{
+	struct scan_changes_info info = { .compared = 1 };
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	struct rows old = { 0 };
+	struct item *cur_items = NULL;
+	struct scan_change *ch = NULL;
+	size_t nch = 0;
+	int64_t base_findings = 0, hooks = 0, counts[3];
+	json_t *arr = NULL;
+	char *summary = NULL;
+	int rc;
+
+	db_i64(&a, c->id);
+	if ((rc = db_query(s, S_CHANGES_MARK, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0) {
+		info.baseline_id = db_col_i64(&cur, 0);
+		base_findings = db_col_i64(&cur, 1);
+		hooks = db_col_i64(&cur, 2);
+	}
+	db_done(&cur);
+	if (rc < 0)
+		return rc;
+	if (info.baseline_id == 0 || (base_findings == 0 && c->nfindings == 0))
+		return hooks ? webhooks_on_completed(s, c->id, NULL, &info) : STORE_OK;
+
+	if ((rc = read_rows(s, info.baseline_id, &old)) != STORE_OK)
+		return rc;
+	if (!(cur_items = items_of(c->findings, c->nfindings))
+	    || diff_items(old.items, old.n, cur_items, c->nfindings, SIZE_MAX, &ch, &nch, counts) < 0) {
+		rc = store_set_error(s, "out of memory");
+		goto out;
+	}
+	info.nnew = counts[0];
+	info.ngone = counts[1];
+	info.nchanged = counts[2];
+	for (size_t i = 0; i < nch; i++)
+		if ((rc = insert_change(s, c->id, info.baseline_id, &ch[i])) != STORE_OK)
+			goto out;
+	if (nch) {
+		a.n = 0;
+		db_i64(&a, c->id);
+		db_i64(&a, info.nnew);
+		db_i64(&a, info.ngone);
+		db_i64(&a, info.nchanged);
+		if ((rc = db_run(s, S_CHANGES_COUNT, &a, NULL)) != STORE_OK)
+			goto out;
+		if (!(summary = summary_with(c->summary, &info))) {
+			rc = store_set_error(s, "out of memory");
+			goto out;
+		}
+		a.n = 0;
+		db_i64(&a, c->id);
+		db_text(&a, summary);
+		if ((rc = db_run(s, S_CHANGES_SUMMARY, &a, NULL)) != STORE_OK
+		    || (info.nnew && (rc = core_bump(s, "changes_new", info.nnew)) != STORE_OK)
+		    || (info.ngone && (rc = core_bump(s, "changes_gone", info.ngone)) != STORE_OK)
+		    || (info.nchanged && (rc = core_bump(s, "changes_changed", info.nchanged)) != STORE_OK))
+			goto out;
+	}
+	if (hooks) {
+		arr = json_array();
+		for (size_t i = 0; i < nch; i++)
+			json_array_append_new(arr, scan_change_to_json(&ch[i]));
+		rc = webhooks_on_completed(s, c->id, arr, &info);
+	}
+out:
+	json_decref(arr);
+	free(summary);
+	scan_change_array_free(ch, nch);
+	if (cur_items)
+		items_free(cur_items, c->nfindings);
+	rows_free(&old);
+	return rc;
+}
+
+int scan_changes_compute(const struct finding *old, size_t nold, const struct finding *cur,
+			 size_t ncur, size_t max, struct scan_change **out, size_t *n, int64_t counts[3])
+{
+	struct item *a = items_of(old, nold), *b = items_of(cur, ncur);
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (a && b)
+		rc = diff_items(a, nold, b, ncur, max, out, n, counts);
+	if (a)
+		items_free(a, nold);
+	if (b)
+		items_free(b, ncur);
+	return rc;
+}
+
+int changes_on_complete(struct store *s, const struct store_completion *c, size_t n)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		if (c[i].rc == STORE_OK && (rc = on_complete(s, &c[i])) != STORE_OK)
+			return rc;
+	return STORE_OK;
+}
+
+/* ---- reading ------------------------------------------------------------------- */
+
+void scan_change_array_free(struct scan_change *a, size_t n)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(a[i].target);
+		free(a[i].ident);
+		free(a[i].title);
+		free(a[i].before);
+		free(a[i].after);
+	}
+	free(a);
+}
+
+static json_t *json_or_null(const char *text)
+{
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+
+	return o ? o : json_null();
+}
+
+/* A JSON string of s, or null; bytes that are not valid UTF-8 (a field cut
+ * inside a character) become '?', so a change always has a JSON form. */
+static json_t *text_or_null(const char *s)
+{
+	json_t *v;
+	char *t;
+
+	if (!s)
+		return json_null();
+	if ((v = json_string(s)))
+		return v;
+	if (!(t = strdup(s)))
+		return json_null();
+	for (char *p = t; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	v = json_string(t);
+	free(t);
+	return v ? v : json_null();
+}
+
+json_t *scan_change_to_json(const struct scan_change *c)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "change", text_or_null(c->change));
+	json_object_set_new(o, "kind", text_or_null(c->kind));
+	if (c->id)
+		json_object_set_new(o, "id", json_integer(c->id));
+	json_object_set_new(o, "target", text_or_null(c->target));
+	json_object_set_new(o, "port", c->port ? json_integer(c->port) : json_null());
+	json_object_set_new(o, "proto", c->proto[0] ? text_or_null(c->proto) : json_null());
+	json_object_set_new(o, "ident", text_or_null(c->ident));
+	json_object_set_new(o, "severity", text_or_null(c->severity));
+	json_object_set_new(o, "title", text_or_null(c->title));
+	json_object_set_new(o, "before", json_or_null(c->before));
+	json_object_set_new(o, "after", json_or_null(c->after));
+	return o;
+}
+
+static int scan_exists(struct store *s, int64_t id)
+{
+	struct db_args a = { 0 };
+	int64_t one = 0;
+	int rc;
+
+	db_i64(&a, id);
+	rc = db_int(s, S_EXISTS, &a, &one);
+	if (rc == STORE_NOT_FOUND)
+		store_set_error(s, "no scan %lld", (long long)id);
+	return rc;
+}
+
+int store_changes_info(struct store *s, int64_t scan_id, struct scan_changes_info *out)
+{
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = scan_exists(s, scan_id)) != STORE_OK)
+		return rc;
+	db_i64(&a, scan_id);
+	if ((rc = db_query(s, S_CHANGES_OF, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0) {
+		out->compared = 1;
+		out->baseline_id = db_col_i64(&cur, 0);
+		out->nnew = db_col_i64(&cur, 1);
+		out->ngone = db_col_i64(&cur, 2);
+		out->nchanged = db_col_i64(&cur, 3);
+	}
+	db_done(&cur);
+	return rc < 0 ? rc : STORE_OK;
+}
+
+int store_changes(struct store *s, int64_t scan_id, int64_t after_id, int limit,
+		  struct scan_change **out, size_t *n)
+{
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	struct scan_change *v;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (limit < 1 || limit > STORE_LIST_MAX)
+		return store_set_error(s, "limit must be 1..%d", STORE_LIST_MAX);
+	if ((rc = scan_exists(s, scan_id)) != STORE_OK)
+		return rc;
+	if (!(v = calloc((size_t)limit, sizeof *v)))
+		return store_set_error(s, "out of memory");
+	db_i64(&a, scan_id);
+	db_i64(&a, after_id);
+	db_i64(&a, limit);
+	if ((rc = db_query(s, S_CHANGES_LIST, &a, &cur)) == STORE_OK) {
+		while (*n < (size_t)limit && (rc = db_next(&cur)) > 0) {
+			struct scan_change *c = &v[(*n)++];
+
+			c->id = db_col_i64(&cur, 0);
+			db_col_copy(&cur, 1, c->change, sizeof c->change);
+			db_col_copy(&cur, 2, c->kind, sizeof c->kind);
+			c->target = db_col_dup(&cur, 3);
+			c->port = (int)db_col_i64(&cur, 4);
+			db_col_copy(&cur, 5, c->proto, sizeof c->proto);
+			c->ident = db_col_dup(&cur, 6);
+			db_col_copy(&cur, 7, c->severity, sizeof c->severity);
+			c->title = db_col_dup(&cur, 8);
+			c->before = db_col_dup(&cur, 9);
+			c->after = db_col_dup(&cur, 10);
+		}
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&cur);
+	if (rc != STORE_OK) {
+		scan_change_array_free(v, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return STORE_OK;
+}
+
+int store_diff(struct store *s, int64_t older, int64_t newer, size_t max,
+	       struct scan_change **out, size_t *n, size_t *total)
+{
+	struct rows a = { 0 }, b = { 0 };
+	int64_t counts[3];
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if ((rc = scan_exists(s, older)) != STORE_OK || (rc = scan_exists(s, newer)) != STORE_OK)
+		return rc;
+	if ((rc = read_rows(s, older, &a)) != STORE_OK)
+		return rc;
+	if ((rc = read_rows(s, newer, &b)) != STORE_OK) {
+		rows_free(&a);
+		return rc;
+	}
+	if (diff_items(a.items, a.n, b.items, b.n, max, out, n, counts) < 0)
+		rc = store_set_error(s, "out of memory");
+	else
+		*total = (size_t)(counts[0] + counts[1] + counts[2]);
+	rows_free(&a);
+	rows_free(&b);
+	return rc;
+}
+
+int store_change_counters(struct store *s, int64_t *nnew, int64_t *ngone, int64_t *nchanged)
+{
+	struct db_cur cur;
+	int rc;
+
+	*nnew = *ngone = *nchanged = 0;
+	if ((rc = db_query(s, S_COUNTERS, NULL, &cur)) == STORE_OK) {
+		while ((rc = db_next(&cur)) > 0) {
+			const char *name = db_col_text(&cur, 0);
+			int64_t v = db_col_i64(&cur, 1);
+
+			if (!name)
+				continue;
+			if (strcmp(name, "changes_new") == 0)
+				*nnew = v;
+			else if (strcmp(name, "changes_gone") == 0)
+				*ngone = v;
+			else if (strcmp(name, "changes_changed") == 0)
+				*nchanged = v;
+		}
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&cur);
+	return rc;
+}

@@ -1,0 +1,102 @@
+// changes.test.js — the UI of issue 13 in Debian's headless Chromium
+// (playwright-core): a scan's "Changes since scan N" with new, gone and
+// changed rows marked; the baseline saying so; the Inventory page with the
+// closed port no longer seen and the new one seen; the webhooks panel
+// adding a webhook and refusing one outside the allow-list.  Started by
+// tests/integration/browser_changes.sh, which passes:
+//   SCANQ_URL                  base URL of the server
+//   SCANQ_S1, SCANQ_S2         the baseline scan and the scan that changed
+//   SCANQ_GONE, SCANQ_NEW      the closed and the opened port
+//   SCANQ_ARTIFACTS            where screenshots go
+'use strict';
+const { chromium } = require('playwright-core');
+const path = require('path');
+
+const BASE = process.env.SCANQ_URL;
+const S1 = process.env.SCANQ_S1, S2 = process.env.SCANQ_S2;
+const GONE = process.env.SCANQ_GONE, NEW = process.env.SCANQ_NEW;
+const OUT = process.env.SCANQ_ARTIFACTS || '.';
+const T = 60000;
+
+const parts = {
+  async 'a scan shows its changes since the previous scan, new, gone and changed marked'(page) {
+    await page.goto(BASE + '/scans/' + S2);
+    await page.waitForSelector('#changes-body tr[data-change="new"]', { timeout: T });
+    const title = await page.textContent('#changes-title');
+    if (title !== 'Changes since scan ' + S1) throw new Error('title: ' + title);
+    const rows = await page.$$eval('#changes-body tr', (trs) => trs.map((tr) =>
+      [tr.getAttribute('data-change'), tr.className, tr.children[3].textContent]));
+    const has = (c, port) => rows.some((r) => r[0] === c && r[1] === 'change-' + c && r[2] === port + '/tcp');
+    if (!has('new', NEW) || !has('gone', GONE) || !rows.some((r) => r[0] === 'changed'))
+      throw new Error('rows: ' + JSON.stringify(rows));
+    const color = await page.$eval('#changes-body tr[data-change="gone"] td', (td) => getComputedStyle(td).color);
+    if (color === 'rgb(0, 0, 0)') throw new Error('a gone row is not highlighted');
+    await page.screenshot({ path: path.join(OUT, 'changes-scan.png'), fullPage: true });
+  },
+  async 'the first scan of a baseline says it is the baseline'(page) {
+    await page.goto(BASE + '/scans/' + S1);
+    await page.waitForFunction(() => document.querySelector('#changes-note').textContent.includes('baseline'),
+      null, { timeout: T });
+    if (!(await page.isHidden('#changes-table'))) throw new Error('the baseline shows a changes table');
+  },
+  async 'the inventory shows the closed port as no longer seen and the new one as seen'(page) {
+    await page.goto(BASE + '/');
+    await page.click('#nav-inventory');
+    await page.waitForSelector('#view-inventory:not([hidden]) #inventory-body tr', { timeout: T });
+    const rows = await page.$$eval('#inventory-body tr', (trs) => trs.map((tr) =>
+      [tr.children[1].textContent, tr.getAttribute('data-still-seen')]));
+    const seen = (port) => (rows.find((r) => r[0] === port + '/tcp') || [])[1];
+    if (seen(GONE) !== 'false' || seen(NEW) !== 'true') throw new Error('rows: ' + JSON.stringify(rows));
+    await page.fill('#inv-port', NEW);
+    await page.click('#inv-form button');
+    await page.waitForFunction(() => document.querySelectorAll('#inventory-body tr').length === 1, null, { timeout: T });
+    await page.fill('#inv-port', '');
+    await page.fill('#inv-target', 'not-a-cidr');
+    await page.click('#inv-form button');
+    await page.waitForFunction(() => document.querySelector('#inv-msg').textContent.includes('target must be'),
+      null, { timeout: T });
+    await page.screenshot({ path: path.join(OUT, 'changes-inventory.png'), fullPage: true });
+  },
+  async 'an admin adds a webhook in the panel; one outside the allow-list is refused'(page) {
+    await page.goto(BASE + '/');
+    await page.waitForSelector('#webhooks-card:not([hidden])', { timeout: T });
+    await page.fill('#wh-url', 'http://192.0.2.7/hook');
+    await page.click('#wh-add');
+    await page.waitForFunction(() => document.querySelector('#webhook-msg').textContent.includes('[webhooks] allow'),
+      null, { timeout: T });
+    await page.fill('#wh-url', 'http://127.0.0.1:9/hook');
+    await page.click('#wh-add');
+    await page.waitForFunction(() => document.querySelector('#webhook-msg').textContent.includes('secret'),
+      null, { timeout: T });
+    await page.waitForFunction(() => [...document.querySelectorAll('#webhooks-body tr')]
+      .some((tr) => tr.textContent.includes('http://127.0.0.1:9/hook')), null, { timeout: T });
+    await page.screenshot({ path: path.join(OUT, 'changes-webhooks.png'), fullPage: true });
+  },
+};
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  let failed = 0, n = 0;
+  for (const [name, fn] of Object.entries(parts)) {
+    n++;
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
+    const t0 = Date.now();
+    try {
+      await fn(page);
+      console.log(`PASS ${n}. ${name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${n}. ${name}: ${e.message.split('\n')[0]}`);
+      await page.screenshot({ path: path.join(OUT, `changes-fail-${n}.png`), fullPage: true }).catch(() => {});
+    }
+    await ctx.close();
+  }
+  await browser.close();
+  process.exit(failed ? 1 : 0);
+})().catch((e) => { console.log('FAIL browser: ' + e.message); process.exit(1); });

@@ -1,0 +1,131 @@
+#!/bin/bash
+# changes.sh — what changed between two scans of loopback listeners, told
+# by `scanq diff`, the API and the inventory: one listener closed (gone),
+# one opened (new), one whose banner version moved (changed); a rerun with
+# nothing changed records nothing; the inventory shows the closed port as
+# no longer seen and the new one first seen in the second scan.  Bad input
+# is one line and changes nothing.
+source "$(dirname "$0")/lib.sh"
+cd "$T" || exit 1
+export SCANQ_CONFIG=/dev/null
+
+# banner_on PORT TEXT: a listener on 127.0.0.1:PORT sending TEXT; pid in $last
+banner_on() {
+	perl -MIO::Socket::INET -e '
+		my ($port, $text) = @ARGV; $SIG{PIPE} = "IGNORE";
+		my $s = IO::Socket::INET->new(Listen => 16, LocalAddr => "127.0.0.1",
+			LocalPort => $port, ReuseAddr => 1) or die "listen $port: $!";
+		while (my $c = $s->accept) { print $c $text; close $c; }' "$1" "$2" &
+	last=$!
+	pids+=($last)
+	wait_for 10 "a listener on $1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"
+}
+
+A=$(closed_port); B=$(closed_port); C=$(closed_port)
+while [ "$B" = "$A" ]; do B=$(closed_port); done
+while [ "$C" = "$A" ] || [ "$C" = "$B" ]; do C=$(closed_port); done
+PORTS="$A,$B,$C"
+OPTS='{"detect":true,"detect_ms":1000}'
+scan() {
+	local id
+	id=$(q submit portscan 127.0.0.1 --ports "$PORTS" --options "$OPTS") || fail "submit"
+	q worker --once --name once >>"$T/worker.log" 2>&1
+	is_status "$id" completed || fail "scan $id is $(status "$id")"
+	echo "$id"
+}
+
+banner_on "$A" "SSH-2.0-OpenSSH_9.2p1 Debian-2
+"; pa=$last
+banner_on "$B" "220 (vsFTPd 3.0.3)
+"; pb=$last
+s1=$(scan)
+q diff "$s1" | grep -q "is the baseline" || fail "scan 1 is not the baseline: $(q diff "$s1")"
+ok "the first scan of a baseline says it is the baseline"
+
+kill "$pb" "$pa"; wait "$pb" "$pa" 2>/dev/null
+banner_on "$A" "SSH-2.0-OpenSSH_9.3p1 Debian-1
+"; pa=$last
+banner_on "$C" "220 mx.example ESMTP Postfix
+"; pc=$last
+s2=$(scan)
+q diff "$s2" > out || fail "diff"
+head -1 out | grep -q "changes since scan $s1: 1 new, 1 gone, 1 changed" || fail "diff: $(cat out)"
+grep -q "^new .* $C/tcp .*smtp" out || fail "new: $(cat out)"
+grep -q "^gone .* $B/tcp .*ftp" out || fail "gone: $(cat out)"
+grep -q "^changed .* $A/tcp .*ssh OpenSSH 9.3p1.*was ssh OpenSSH 9.2p1" out || fail "changed: $(cat out)"
+[ "$(sql "SELECT count(*) FROM scan_changes WHERE scan_id = $s2")" = 3 ] || fail "not 3 change rows"
+sql "SELECT summary FROM scans WHERE id = $s2" | grep -q '"changes":{"baseline_id":'"$s1"',"new":1,"gone":1,"changed":1}' \
+	|| fail "summary: $(sql "SELECT summary FROM scans WHERE id = $s2")"
+ok "a closed port is gone, an opened one new, a new banner version changed, counted in the summary"
+
+s3=$(scan)
+q diff "$s3" | head -1 | grep -q "changes since scan $s2: 0 new, 0 gone, 0 changed" || fail "rerun: $(q diff "$s3")"
+[ "$(sql "SELECT count(*) FROM scan_changes WHERE scan_id = $s3")" = 0 ] || fail "rerun wrote changes"
+q diff "$s3" "$s2" | grep -q "0 changes" || fail "diff of two ids: $(q diff "$s3" "$s2")"
+q diff "$s2" "$s1" --json > j && grep -q '"total": 3' j || fail "diff --json of two ids: $(cat j)"
+ok "a rerun with nothing changed records no changes"
+
+q inventory > inv
+grep -q "^127.0.0.1 *$B/tcp *ftp .* $s1 *no$" inv || fail "inventory, closed port: $(cat inv)"
+grep -q "^127.0.0.1 *$C/tcp *smtp .* $s3 *yes$" inv || fail "inventory, new port: $(cat inv)"
+q inventory --port "$C" --json > inv.json
+grep -q "\"first_scan\": $s2" inv.json || fail "the new port is not first seen in scan 2: $(cat inv.json)"
+[ "$(q inventory --target 10.0.0.0/8 --json | tr -d ' \n')" = "[]" ] || fail "--target filter"
+[ "$(q inventory --service smtp --json | grep -c '"port"')" = 1 ] || fail "--service filter"
+ok "the inventory: the closed port no longer seen, the new one first seen in the second scan"
+
+out=$(q diff abc 2>&1); [ $? = 2 ] && echo "$out" | grep -q "invalid scan id 'abc'" || fail "diff abc: $out"
+out=$(q diff 999 2>&1); [ $? = 1 ] && echo "$out" | grep -q "no scan 999" || fail "diff 999: $out"
+out=$(q inventory --target nope 2>&1); [ $? = 2 ] || fail "inventory --target nope: $out"
+out=$(q inventory --port 70000 2>&1); [ $? = 2 ] || fail "inventory --port 70000: $out"
+out=$(q webhook add http://192.0.2.10/hook 2>&1); [ $? = 2 ] \
+	&& echo "$out" | grep -q "192.0.2.10 is not in \[webhooks\] allow" || fail "allow-list: $out"
+out=$(q webhook add ftp://127.0.0.1/x 2>&1); [ $? = 2 ] || fail "ftp url: $out"
+out=$(q webhook add http://127.0.0.1:1/x --events scan.exploded 2>&1); [ $? = 2 ] \
+	&& echo "$out" | grep -q "unknown event 'scan.exploded'" || fail "events: $out"
+out=$(q webhook add http://127.0.0.1:1/x --secret short 2>&1); [ $? = 2 ] || fail "short secret: $out"
+[ "$(sql "SELECT count(*) FROM webhooks")" = 0 ] || fail "a refused webhook was stored"
+ok "bad ids, filters and webhooks (outside the allow-list too) are one line and change nothing"
+
+# The API: the same changes, the inventory, webhooks for admins.
+start_serve --workers 1
+[ "$(req GET "/api/v1/scans/$s2/changes")" = 200 ] || fail "changes: $(cat "$dir/body")"
+grep -q "\"compared_with\":$s1" "$dir/body" && grep -q '"change":"new"' "$dir/body" \
+	&& grep -q '"change":"gone"' "$dir/body" && grep -q '"change":"changed"' "$dir/body" \
+	|| fail "changes body: $(cat "$dir/body")"
+[ "$(req GET "/api/v1/scans/$s2/changes?limit=2")" = 200 ] && next=$(json_field next_cursor)
+[ -n "$next" ] && [ "$next" != null ] || fail "no next_cursor: $(cat "$dir/body")"
+[ "$(req GET "/api/v1/scans/$s2/changes?limit=2&after=$next")" = 200 ] \
+	&& [ "$(grep -o '"change":' "$dir/body" | wc -l)" = 1 ] || fail "page 2: $(cat "$dir/body")"
+[ "$(req GET "/api/v1/scans/$s1/changes")" = 200 ] && grep -q '"baseline":true' "$dir/body" || fail "baseline"
+[ "$(req GET /api/v1/scans/999/changes)" = 404 ] || fail "changes of no scan"
+[ "$(req GET "/api/v1/scans/$s2/changes?limit=0")" = 400 ] || fail "limit=0"
+[ "$(req GET "/api/v1/inventory?port=$B")" = 200 ] && grep -q '"still_seen":false' "$dir/body" \
+	&& grep -q '"total":1' "$dir/body" || fail "inventory: $(cat "$dir/body")"
+[ "$(req GET "/api/v1/inventory?target=bad")" = 400 ] || fail "inventory target=bad"
+[ "$(req GET "/api/v1/inventory?limit=1")" = 200 ] && [ "$(json_field next_offset)" = 1 ] \
+	|| fail "inventory paging: $(cat "$dir/body")"
+ok "GET /api/v1/scans/{id}/changes and /api/v1/inventory, paged and filtered"
+
+[ "$(req POST /api/v1/webhooks -H 'Content-Type: application/json' \
+	-d '{"url":"http://127.0.0.1:9/hook","events":"changes.found","min_severity":"high"}')" = 201 ] \
+	|| fail "webhook add: $(cat "$dir/body")"
+hook=$(json_field id); grep -q '"secret":"[0-9a-f]\{64\}"' "$dir/body" || fail "no secret made"
+[ "$(req POST /api/v1/webhooks -H 'Content-Type: application/json' -d '{"url":"http://198.51.100.1/"}')" = 422 ] \
+	&& grep -q "198.51.100.1 is not in \[webhooks\] allow" "$dir/body" || fail "allow-list over the API: $(cat "$dir/body")"
+[ "$(req POST /api/v1/webhooks -H 'Content-Type: application/json' -d '{"url":"http://127.0.0.1/","x":"1"}')" = 422 ] \
+	|| fail "unknown field"
+[ "$(req GET /api/v1/webhooks)" = 200 ] && grep -q '"min_severity":"high"' "$dir/body" \
+	&& ! grep -q secret "$dir/body" || fail "webhook list: $(cat "$dir/body")"
+[ "$(req POST "/api/v1/webhooks/$hook/test")" = 202 ] || fail "webhook test"
+[ "$(req GET /api/v1/webhook-deliveries)" = 200 ] && grep -q '"event":"webhook.test"' "$dir/body" \
+	|| fail "deliveries: $(cat "$dir/body")"
+[ "$(req DELETE "/api/v1/webhooks/$hook")" = 200 ] || fail "webhook rm"
+[ "$(req DELETE "/api/v1/webhooks/$hook")" = 404 ] || fail "webhook rm twice"
+ok "webhooks over the API: add (allow-list enforced), list without secrets, test, deliveries, rm"
+
+[ "$(req GET /metrics)" = 200 ] && grep -q 'scanq_changes_total{kind="new"} 1' "$dir/body" \
+	&& grep -q 'scanq_changes_total{kind="changed"} 1' "$dir/body" \
+	&& grep -q 'scanq_webhook_deliveries_total{result="delivered"}' "$dir/body" \
+	|| fail "metrics: $(grep scanq_changes "$dir/body")"
+ok "scanq_changes_total and scanq_webhook_deliveries_total in /metrics"

@@ -1,0 +1,110 @@
+#!/bin/bash
+# webhooks.sh — signed deliveries survive what receivers and scanq do to
+# them.  A receiver on loopback (webhook_receiver.py) checks every
+# signature and records every delivery id: a 500 and then a 200 is retried
+# with backoff; a slow receiver is timed out and retried; a receiver down
+# for 20 s gets every event once it is back, none lost; a worker SIGKILLed
+# while a receiver holds its delivery loses nothing, and the repeat carries
+# the same delivery id; an oversized answer and a redirect fail an attempt;
+# the allow-list is enforced at send time.
+source "$(dirname "$0")/lib.sh"
+cd "$T" || exit 1
+export SCANQ_CONFIG=/dev/null
+export SCANQ_WEBHOOKS_BACKOFF_MS=500 SCANQ_WEBHOOKS_TIMEOUT_MS=1500 SCANQ_WEBHOOKS_LEASE=3
+export SCANQ_WEBHOOKS_POLL_MS=100
+SECRET=0123456789abcdef-test-secret
+RECV="$REPO/tests/integration/webhook_receiver.py"
+
+# receiver PORT: (re)starts the receiver on 127.0.0.1:PORT (0: any), sets $RPORT, $RPID
+receiver() {
+	rm -f "$T/port"
+	python3 "$RECV" "$1" "$T/port" "$SECRET" "$T/recv" "$T/mode" 2>>"$T/receiver.log" &
+	RPID=$!
+	pids+=($RPID)
+	wait_for 10 "the receiver" test -s "$T/port"
+	RPORT=$(cat "$T/port")
+}
+mode() { echo "$*" > "$T/mode"; }
+# status_is UUID STATUS: the delivery's status in the store
+status_is() { [ "$(sql "SELECT status FROM webhook_deliveries WHERE uuid = '$1'")" = "$2" ]; }
+test_delivery() { q webhook test 1 | sed -n 's/^test delivery \([0-9a-f-]*\) queued.*/\1/p'; }
+# received_at_least N PATTERN: the receiver logged N lines matching PATTERN
+received_at_least() { [ "$(grep -c "$2" "$T/recv")" -ge "$1" ]; }
+deliveries_show() { q webhook deliveries | grep -q "$1"; }
+connect_errors() { [ "$(sql "SELECT count(*) FROM webhook_attempts WHERE error LIKE '%connect%'")" -gt 0 ]; }
+
+mode ok
+receiver 0
+q webhook add "http://127.0.0.1:$RPORT/hook" --secret "$SECRET" >/dev/null || fail "webhook add"
+start_worker w1
+W1=$last_pid
+
+mode 500
+id=$(test_delivery)
+wait_for 20 "two refused attempts" received_at_least 2 "^$id .* 500$"
+mode ok
+wait_for 20 "the delivery after the 500s" status_is "$id" delivered
+q webhook deliveries > d
+grep "^$id .* attempt=1 code=500 .*HTTP 500" d >/dev/null || fail "attempt 1 not shown with 500: $(cat d)"
+grep "^$id .*delivered .*code=204" d >/dev/null || fail "the last attempt not shown with 204: $(cat d)"
+grep -v "sig=ok" "$T/recv" && fail "a bad signature"
+ok "a 500 then a 200: retried with backoff, every attempt shown with its status, same id, signed"
+
+mode slow 4
+id=$(test_delivery)
+wait_for 20 "a timed out attempt" deliveries_show "^$id .*timed out after 1500 ms"
+mode ok
+wait_for 30 "the delivery after the slow receiver" status_is "$id" delivered
+ok "a slow receiver: timed out after timeout_ms and retried"
+
+# Down for 20 s: every event queued meanwhile arrives afterwards, once each.
+kill "$RPID"; wait "$RPID" 2>/dev/null
+for i in 1 2 3 4 5; do submit test-ok 127.0.0.1 >/dev/null; done
+start=$(date +%s)
+wait_for 20 "five scans completed" sql_is "SELECT count(*) FROM scans WHERE status = 'completed'" 5
+wait_for 20 "failed attempts while the receiver is down" connect_errors
+sleep $(( 20 - ($(date +%s) - start) ))
+receiver "$RPORT"
+wait_for 60 "every scan.completed delivered" \
+	sql_is "SELECT count(*) FROM webhook_deliveries WHERE event = 'scan.completed' AND status = 'delivered'" 5
+[ "$(grep -c ' scan.completed sig=ok' "$T/recv")" -ge 5 ] || fail "receiver got: $(cat "$T/recv")"
+got=$(grep ' scan.completed ' "$T/recv" | cut -d' ' -f1 | sort -u | wc -l)
+[ "$got" = 5 ] || fail "$got distinct scan.completed ids, not 5"
+for u in $(sql "SELECT uuid FROM webhook_deliveries WHERE event = 'scan.completed'"); do
+	grep -q "^$u scan.completed sig=ok" "$T/recv" || fail "delivery $u never arrived"
+done
+ok "a receiver down for 20 s: all five events delivered when it is back, none lost"
+
+# SIGKILL while the receiver holds the delivery: the lease runs out, another
+# sender sends it again with the same id.
+mode slow 1
+export SCANQ_WEBHOOKS_TIMEOUT_MS=10000
+kill -9 "$W1"; wait "$W1" 2>/dev/null
+start_worker w2
+W2=$last_pid
+: > "$T/recv"
+id=$(test_delivery)
+wait_for 20 "the receiver holding the delivery" grep -q "^$id " "$T/recv"
+kill -9 "$W2"; wait "$W2" 2>/dev/null
+status_is "$id" sending || fail "after the kill the delivery is $(sql "SELECT status FROM webhook_deliveries WHERE uuid = '$id'")"
+mode ok
+start_worker w3
+wait_for 30 "the delivery after the SIGKILL" status_is "$id" delivered
+[ "$(grep -c "^$id " "$T/recv")" -ge 2 ] || fail "no repeat: $(cat "$T/recv")"
+[ "$(cut -d' ' -f1 "$T/recv" | sort -u | wc -l)" = 1 ] || fail "a repeat with another id: $(cat "$T/recv")"
+ok "a worker SIGKILLed during a delivery: nothing lost, the repeat has the same delivery id"
+
+# What a sender refuses to do: read a huge answer, follow a redirect, or
+# connect to an address the allow-list (as the sender has it now) refuses.
+mode big
+id=$(test_delivery)
+wait_for 20 "an oversized answer refused" deliveries_show "^$id .*answer larger than 64 KiB"
+mode 302
+wait_for 20 "a redirect not followed" deliveries_show "^$id .*HTTP 302 (redirects are not followed)"
+mode ok
+wait_for 30 "the delivery after big and 302" status_is "$id" delivered
+kill "$last_pid"; wait "$last_pid" 2>/dev/null
+SCANQ_WEBHOOKS_ALLOW=192.0.2.0/24 start_worker w4
+id=$(test_delivery)
+wait_for 20 "the allow-list enforced at send time" deliveries_show "^$id .*address 127.0.0.1 is not in \[webhooks\] allow"
+ok "an oversized answer and a redirect fail the attempt; the allow-list is enforced again at send time"

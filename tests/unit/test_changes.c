@@ -1,0 +1,264 @@
+/*
+ * test_changes.c — changes between the scans of a baseline and durable
+ * webhook deliveries, through the store alone, against a real SQLite file
+ * and, when SCANQ_TEST_PG_URL names a server, a real PostgreSQL database:
+ * the first scan is the baseline; reordered findings change nothing; a
+ * closed port is gone, an opened one new, a new version changed; a
+ * delivery is written with the completion, retried with backoff, fenced,
+ * failed after its attempts, and sent again with the same id when its
+ * sender's lease ran out.
+ */
+#include "testutil.h"
+#include <libpq-fe.h>
+#include <time.h>
+#include "store/store.h"
+
+struct fixture {
+	char dir[256];
+	char url[512];
+	struct store *s;
+};
+
+static const char *pg_url;	/* NULL: this round runs on SQLite */
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	char err[256];
+
+	testutil_tmpdb(f->dir, sizeof f->dir, f->url, sizeof f->url);
+	if (pg_url) {
+		PGconn *c = PQconnectdb(pg_url);
+		PGresult *r = PQexec(c, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"
+				     " DROP FUNCTION IF EXISTS scanq_now_ms();"
+				     " DROP FUNCTION IF EXISTS scanq_count();");
+
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			fail_msg("resetting the database: %s", PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+		snprintf(f->url, sizeof f->url, "%s", pg_url);
+	}
+	f->s = store_open(f->url, err, sizeof err);
+	if (!f->s)
+		fail_msg("store_open: %s", err);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->s);
+	testutil_rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A port finding with a product version in its detail. */
+static struct finding port(int p, const char *service, const char *version)
+{
+	struct finding x = { .port = p };
+	char detail[128];
+
+	snprintf(x.kind, sizeof x.kind, "open_port");
+	snprintf(x.proto, sizeof x.proto, "tcp");
+	snprintf(x.severity, sizeof x.severity, "info");
+	x.target = strdup("127.0.0.1");
+	x.service = strdup(service);
+	x.title = strdup("open port");
+	snprintf(detail, sizeof detail, "{\"product\":\"P\",\"version\":\"%s\"}", version);
+	x.detail = strdup(detail);
+	return x;
+}
+
+static void release_all(struct finding *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		finding_release(&v[i]);
+}
+
+/* Submits, claims and completes one scan with these findings.  Returns its id. */
+static int64_t run_scan(struct fixture *f, const char *options, const struct finding *fs, size_t n)
+{
+	struct scan_request req = { .type = "portscan", .targets = "[\"127.0.0.1\"]",
+				    .options = options, .max_attempts = 3, .time_limit_s = 60 };
+	struct scan *c = NULL;
+	size_t nc = 0;
+	int64_t id;
+	int existed;
+
+	assert_int_equal(store_submit(f->s, &req, &id, &existed), STORE_OK);
+	assert_int_equal(store_claim(f->s, "w", 1, 30000, &c, &nc), STORE_OK);
+	assert_int_equal(nc, 1);
+	assert_int_equal(c[0].id, id);
+	assert_int_equal(store_complete(f->s, id, c[0].attempt, "{\"open\":1}", fs, n), STORE_OK);
+	scan_array_free(c, nc);
+	return id;
+}
+
+static void info_is(struct fixture *f, int64_t id, int64_t base, int64_t nw, int64_t gone,
+		    int64_t changed)
+{
+	struct scan_changes_info in;
+
+	assert_int_equal(store_changes_info(f->s, id, &in), STORE_OK);
+	assert_int_equal(in.compared, 1);
+	assert_int_equal(in.baseline_id, base);
+	assert_int_equal(in.nnew, nw);
+	assert_int_equal(in.ngone, gone);
+	assert_int_equal(in.nchanged, changed);
+}
+
+static void the_first_scan_is_the_baseline_and_a_reordered_rerun_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct finding a[3] = { port(22, "ssh", "9.2"), port(80, "http", "1.22"), port(443, "https", "") };
+	struct finding b[3] = { port(443, "https", ""), port(22, "ssh", "9.2"), port(80, "http", "1.22") };
+	struct scan_change *ch = NULL;
+	size_t n = 1;
+	int64_t s1, s2;
+
+	s1 = run_scan(f, "{\"ports\":\"1-1024\"}", a, 3);
+	info_is(f, s1, 0, 0, 0, 0);
+	s2 = run_scan(f, "{\"ports\":\"1-1024\"}", b, 3);
+	info_is(f, s2, s1, 0, 0, 0);
+	assert_int_equal(store_changes(f->s, s2, 0, 100, &ch, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	scan_change_array_free(ch, n);
+	release_all(a, 3);
+	release_all(b, 3);
+}
+
+static void a_closed_port_is_gone_an_opened_one_new_and_a_new_version_changed(void **state)
+{
+	struct fixture *f = *state;
+	struct finding a[2] = { port(22, "ssh", "9.2"), port(21, "ftp", "3.0") };
+	struct finding b[2] = { port(25, "smtp", ""), port(22, "ssh", "9.3") };
+	struct scan_change *ch = NULL;
+	struct scan sc = { 0 };
+	size_t n = 0;
+	int64_t s1, s2, other, nw, gone, changed;
+	int seen = 0;
+
+	s1 = run_scan(f, "{}", a, 2);
+	other = run_scan(f, "{\"detect\":true}", b, 2);	/* another baseline */
+	info_is(f, other, 0, 0, 0, 0);
+	s2 = run_scan(f, "{}", b, 2);
+	info_is(f, s2, s1, 1, 1, 1);
+	assert_int_equal(store_changes(f->s, s2, 0, 100, &ch, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(ch[i].change, "new") == 0 && ch[i].port == 25)
+			seen |= 1;
+		if (strcmp(ch[i].change, "gone") == 0 && ch[i].port == 21)
+			seen |= 2;
+		if (strcmp(ch[i].change, "changed") == 0 && ch[i].port == 22
+		    && strstr(ch[i].before, "\"9.2\"") && strstr(ch[i].after, "\"9.3\""))
+			seen |= 4;
+	}
+	assert_int_equal(seen, 7);
+	scan_change_array_free(ch, n);
+	assert_int_equal(store_get(f->s, s2, &sc), STORE_OK);
+	assert_non_null(strstr(sc.summary, "\"changes\":{"));
+	assert_non_null(strstr(sc.summary, "\"new\":1"));
+	scan_release(&sc);
+	assert_int_equal(store_change_counters(f->s, &nw, &gone, &changed), STORE_OK);
+	assert_true(nw == 1 && gone == 1 && changed == 1);
+	/* The same comparison asked for now, between any two scans. */
+	ch = NULL;
+	size_t total = 0;
+	assert_int_equal(store_diff(f->s, s1, s2, 100, &ch, &n, &total), STORE_OK);
+	assert_int_equal(total, 3);
+	scan_change_array_free(ch, n);
+	/* A scan that finds nothing after one that found two: both gone. */
+	int64_t s3 = run_scan(f, "{}", NULL, 0);
+	info_is(f, s3, s2, 0, 2, 0);
+	release_all(a, 2);
+	release_all(b, 2);
+}
+
+static void a_delivery_is_written_with_the_completion_retried_fenced_and_failed(void **state)
+{
+	struct fixture *f = *state;
+	struct finding a[1] = { port(22, "ssh", "9.2") };
+	struct finding b[1] = { port(22, "ssh", "9.3") };
+	struct delivery *d = NULL;
+	size_t n = 0;
+	int64_t hook, delivered, retried, failed;
+	const char *result = NULL;
+	char uuid[40];
+
+	assert_int_equal(store_webhook_add(f->s, "http://127.0.0.1:9/x", "changes.found", "0123456789abcdef",
+					   "info", &hook), STORE_OK);
+	run_scan(f, "{}", a, 1);
+	assert_int_equal(store_delivery_claim(f->s, "w", 10, 30000, &d, &n), STORE_OK);
+	assert_int_equal(n, 0);	/* the baseline: no changes, no changes.found */
+	delivery_array_free(d, n);
+	run_scan(f, "{}", b, 1);
+	assert_int_equal(store_delivery_claim(f->s, "w", 10, 30000, &d, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(d[0].event, "changes.found");
+	assert_string_equal(d[0].url, "http://127.0.0.1:9/x");
+	assert_non_null(strstr(d[0].body, "\"changed\":1"));
+	assert_non_null(strstr(d[0].body, d[0].uuid));
+	snprintf(uuid, sizeof uuid, "%s", d[0].uuid);
+	assert_int_equal(d[0].attempt, 1);
+	/* A failed attempt goes back to pending after a backoff. */
+	assert_int_equal(store_delivery_finish(f->s, d[0].id, 1, 2, 0, 500, "HTTP 500", 3, 10, &result),
+			 STORE_OK);
+	assert_string_equal(result, "retry");
+	/* A late finish of the same attempt is fenced. */
+	assert_int_equal(store_delivery_finish(f->s, d[0].id, 1, 2, 1, 204, NULL, 3, 10, &result),
+			 STORE_LOST);
+	delivery_array_free(d, n);
+	struct timespec ts = { 0, 50 * 1000000L };
+	nanosleep(&ts, NULL);	/* the backoff: 10 ms, jittered up to 15 */
+	assert_int_equal(store_delivery_claim(f->s, "w", 10, 1, &d, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(d[0].attempt, 2);
+	assert_string_equal(d[0].uuid, uuid);
+	delivery_array_free(d, n);
+	/* Its sender died (lease 1 ms): another claims it, same id, attempt 3. */
+	nanosleep(&ts, NULL);
+	assert_int_equal(store_delivery_claim(f->s, "w2", 10, 30000, &d, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(d[0].attempt, 3);
+	assert_string_equal(d[0].uuid, uuid);
+	assert_int_equal(store_delivery_finish(f->s, d[0].id, 3, 3, 0, 0, "timed out", 3, 10, &result),
+			 STORE_OK);
+	assert_string_equal(result, "failed");
+	delivery_array_free(d, n);
+	assert_int_equal(store_webhook_counters(f->s, &delivered, &retried, &failed), STORE_OK);
+	assert_true(delivered == 0 && retried == 1 && failed == 1);
+	struct delivery_log *log = NULL;
+	assert_int_equal(store_delivery_log(f->s, 0, 10, &log, &n), STORE_OK);
+	assert_int_equal(n, 2);	/* the two attempts recorded (the died one was not) */
+	assert_int_equal(log[0].attempt, 3);
+	assert_string_equal(log[0].status, "failed");
+	assert_int_equal(log[1].code, 500);
+	free(log);
+	assert_int_equal(store_webhook_rm(f->s, hook), STORE_OK);
+	assert_int_equal(store_webhook_rm(f->s, hook), STORE_NOT_FOUND);
+	release_all(a, 1);
+	release_all(b, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(the_first_scan_is_the_baseline_and_a_reordered_rerun_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_closed_port_is_gone_an_opened_one_new_and_a_new_version_changed, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_delivery_is_written_with_the_completion_retried_fenced_and_failed, setup, teardown),
+	};
+	int failed;
+
+	failed = cmocka_run_group_tests_name("changes (sqlite)", tests, NULL, NULL);
+	pg_url = getenv("SCANQ_TEST_PG_URL");
+	if (pg_url && *pg_url)
+		failed += cmocka_run_group_tests_name("changes (postgres)", tests, NULL, NULL);
+	else
+		printf("changes (postgres): not run, SCANQ_TEST_PG_URL is not set\n");
+	return failed != 0;
+}
