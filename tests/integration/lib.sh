@@ -108,7 +108,11 @@ child_pid() { sed -n "s/.*msg=\"scan marked running\" scan=$1 .*pid=\([0-9]*\).*
 # listen and sets $BASE.
 start_serve() {
 	local port
-	"$S" --db "$DB" serve --listen 127.0.0.1:0 "$@" >"$dir/serve.log" 2>&1 &
+	# Emptied here, not by the background job's redirection: that runs in
+	# the forked child, maybe after wait_for has read the previous serve's
+	# "http listening" line (and its dead port) from the same file.
+	: >"$dir/serve.log"
+	"$S" --db "$DB" serve --listen 127.0.0.1:0 "$@" >>"$dir/serve.log" 2>&1 &
 	SERVE_PID=$!
 	pids+=($SERVE_PID)
 	wait_for 30 "serve to listen" grep -q 'msg="http listening"' "$dir/serve.log"

@@ -1073,24 +1073,40 @@ static void a_process_killed_mid_claim_leaves_the_database_consistent(void **sta
 	f->s = NULL;
 
 	for (int round = 0; round < 6; round++) {
-		pid_t pid = fork();
+		int ready[2];
+		pid_t pid;
 		int status;
+		char b;
 
+		/* The child says when its first claim is in, so that the kill lands
+		 * in the middle of claiming and completing, not before it has even
+		 * connected (which takes longer than the delays on a loaded machine). */
+		assert_int_equal(pipe(ready), 0);
+		pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			char err[256];
 			struct store *s = store_open(f->url, err, sizeof err);
+			close(ready[0]);
 			for (;;) {
 				struct scan *c = NULL;
 				size_t n = 0;
 				if (!s || store_claim(s, "doomed", 200, 30000, &c, &n) != STORE_OK)
 					_exit(1);
+				if (ready[1] >= 0) {
+					(void)!write(ready[1], "x", 1);
+					close(ready[1]);
+					ready[1] = -1;
+				}
 				for (size_t i = 0; i < n; i += 2)
 					store_complete(s, c[i].id, c[i].attempt, NULL, NULL, 0);
 				scan_array_free(c, n);
 			}
 		}
-		nap_ms(40 + round * 37);
+		close(ready[1]);
+		assert_int_equal(read(ready[0], &b, 1), 1);	/* EOF: the child failed */
+		close(ready[0]);
+		nap_ms(5 + round * 23);
 		kill(pid, SIGKILL);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		assert_true(WIFSIGNALED(status));
