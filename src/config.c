@@ -57,6 +57,11 @@ static const struct intkey intkeys[] = {
 	K("maintenance", "backlog_warn", backlog_warn, 100, 1, 1000000000),
 	K("maintenance", "backlog_fail", backlog_fail, 500, 1, 1000000000),
 	K("scope", "max_targets", max_targets, 65536, 1, 16777216),
+	K("maintenance", "stuck_clear_minutes", stuck_clear_minutes, 60, 0, 10080),
+	K("maintenance", "prune_hours", prune_hours, 24, 0, 8760),
+	K("maintenance", "keep_completed_days", keep_completed_days, 0, 0, 36500),
+	K("maintenance", "keep_failed_days", keep_failed_days, 0, 0, 36500),
+	K("maintenance", "keep_cancelled_days", keep_cancelled_days, 0, 0, 36500),
 };
 
 #undef K
@@ -505,6 +510,11 @@ static const struct {
 	{ "scope.allow", "addresses and CIDR blocks scans may target (comma-separated)" },
 	{ "scope.deny", "exceptions to allow (comma-separated)" },
 	{ "scope.max_targets", "addresses one scan may expand to" },
+	{ "maintenance.stuck_clear_minutes", "serve repairs the automatic stuck categories this often (0: off)" },
+	{ "maintenance.prune_hours", "serve prunes old finished scans this often (0: off)" },
+	{ "maintenance.keep_completed_days", "completed scans kept this long (0: prune_days)" },
+	{ "maintenance.keep_failed_days", "failed scans kept this long (0: prune_days)" },
+	{ "maintenance.keep_cancelled_days", "cancelled scans kept this long (0: prune_days)" },
 };
 
 static const char *note_of(const char *section, const char *key)

@@ -65,6 +65,12 @@ struct config {
 	int worker_keep_hours;	/* registry rows of stopped or dead workers kept this long */
 	int backlog_warn;		/* [maintenance] backlog_warn = 100 */
 	int backlog_fail;		/* [maintenance] backlog_fail = 500 */
+	/* issue 12 part B: automatic maintenance and retention by final status */
+	int stuck_clear_minutes;	/* [maintenance] stuck_clear_minutes = 60 (0: off) */
+	int prune_hours;		/* [maintenance] prune_hours = 24 (0: off) */
+	int keep_completed_days;	/* [maintenance] keep_completed_days = 0 (0: prune_days) */
+	int keep_failed_days;		/* [maintenance] keep_failed_days = 0 (0: prune_days) */
+	int keep_cancelled_days;	/* [maintenance] keep_cancelled_days = 0 (0: prune_days) */
 	int max_targets;		/* [scope] max_targets = 65536 addresses per scan */
 	char *scope_allow[CONFIG_LIST_MAX];	/* [scope] allow = 127.0.0.0/8, ::1 */
 	int nallow;
