@@ -551,6 +551,15 @@ struct stuck_item {
 int store_stuck_report(struct store *s, int64_t age_ms, int limit, struct stuck_item **out,
 		       size_t *n, int *counts);
 
+/* The JSON forms of a stuck report (CLI and API): {max_age_hours, found,
+ * categories: [{name, reason, fix, repairable, automatic, count, scans}]}
+ * and of a clear: {dry_run, changed, changes: [{scan_id, category, from, to,
+ * action}]}.  New references. */
+json_t *stuck_report_to_json(const struct stuck_item *it, size_t n, const int *counts,
+			     int64_t age_ms);
+struct stuck_change;
+json_t *stuck_changes_to_json(const struct stuck_change *ch, size_t n, int64_t total, int dry_run);
+
 /* One change stuck clear made (or, in a dry run, would make). */
 struct stuck_change {
 	int category;

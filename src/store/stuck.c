@@ -627,3 +627,49 @@ int store_reset(struct store *s, const char *actor, int *released, int64_t *work
 		*workers = gone;
 	return rc;
 }
+
+/* ---- JSON --------------------------------------------------------------------------------- */
+
+json_t *stuck_report_to_json(const struct stuck_item *it, size_t n, const int *counts,
+			     int64_t age_ms)
+{
+	json_t *cats = json_array();
+	int64_t found = 0;
+	size_t at = 0;
+
+	for (int i = 0; i < NCAT; i++) {
+		json_t *scans = json_array();
+
+		for (size_t k = 0; k < (size_t)counts[i] && at < n; k++, at++) {
+			char t[40];
+
+			json_array_append_new(scans, json_pack("{sI ss ss si ss sI ss ss}",
+				"id", (json_int_t)it[at].id, "type", it[at].type,
+				"status", scan_status_name(it[at].status), "attempt", it[at].attempt,
+				"worker_id", it[at].worker_id, "since_ms", (json_int_t)it[at].since,
+				"since", scan_format_time(it[at].since, t, sizeof t),
+				"detail", it[at].detail));
+		}
+		found += counts[i];
+		json_array_append_new(cats, json_pack("{ss ss ss sb sb si so}", "name", categories[i].name,
+			"reason", categories[i].reason, "fix", categories[i].fix,
+			"repairable", categories[i].repairable, "automatic", categories[i].automatic,
+			"count", counts[i], "scans", scans));
+	}
+	return json_pack("{sI sI so}", "max_age_hours", (json_int_t)(age_ms / 3600000),
+			 "found", (json_int_t)found, "categories", cats);
+}
+
+json_t *stuck_changes_to_json(const struct stuck_change *ch, size_t n, int64_t total, int dry_run)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{sI ss ss ss ss}", "scan_id", (json_int_t)ch[i].id,
+			"category", ch[i].category >= 0 && ch[i].category < NCAT
+				    ? categories[ch[i].category].name : "?",
+			"from", scan_status_name(ch[i].from), "to", scan_status_name(ch[i].to),
+			"action", ch[i].action));
+	return json_pack("{sb sI so}", "dry_run", dry_run, "changed", (json_int_t)total,
+			 "changes", a);
+}
