@@ -63,8 +63,13 @@ const struct cli_command cli_commands[] = {
 	  "  --yes                 do not ask (needed when stdin is not a terminal)\n"
 	  "It prints the count first and asks on a terminal.  Pending and running scans are\n"
 	  "never deleted.\n" },
-	{ "doctor", cmd_doctor, "doctor [--json]",
-	  "check the database, workers, backlog, stuck scans and tool profiles",
+	{ "doctor", cmd_doctor, "doctor [--check NAME] [--json]",
+	  "check the database, workers, queue, failures, stuck scans, disk and scanners",
+	  "  --check NAME   run one check: db.reachable, db.schema, workers.alive, workers.dead,\n"
+	  "                 queue.backlog, queue.oldest_pending, scans.failure_rate, scans.stuck,\n"
+	  "                 scans.fenced, storage.disk_space, scanners.tools\n"
+	  "  --json         {status, checks: [{check, status, detail}]}\n"
+	  "Each check prints ok, warn or fail and, when not ok, the step that fixes it.\n"
 	  "Exit status 1 when a check fails; warnings alone exit 0.\n" },
 	{ "serve", cmd_serve, "serve [--listen ADDR:PORT] [--workers N] [--concurrency C]"
 	  " [--max-scans-per-worker N]",

@@ -71,6 +71,11 @@ struct config {
 	int keep_completed_days;	/* [maintenance] keep_completed_days = 0 (0: prune_days) */
 	int keep_failed_days;		/* [maintenance] keep_failed_days = 0 (0: prune_days) */
 	int keep_cancelled_days;	/* [maintenance] keep_cancelled_days = 0 (0: prune_days) */
+	int oldest_pending_warn_min;	/* [maintenance] oldest_pending_warn = 15 (minutes) */
+	int failure_warn_pct;		/* [maintenance] failure_warn = 5 (% of the last hour) */
+	int failure_fail_pct;		/* [maintenance] failure_fail = 15 */
+	int disk_warn_pct;		/* [maintenance] disk_warn = 10 (% free) */
+	int disk_fail_pct;		/* [maintenance] disk_fail = 2 */
 	int max_targets;		/* [scope] max_targets = 65536 addresses per scan */
 	char *scope_allow[CONFIG_LIST_MAX];	/* [scope] allow = 127.0.0.0/8, ::1 */
 	int nallow;

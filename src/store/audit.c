@@ -221,3 +221,24 @@ int store_prune_status(struct store *s, enum scan_status status, int64_t before_
 	}
 	return STORE_OK;
 }
+
+/* ---- doctor's failure rate ---------------------------------------------------------------- */
+
+int store_finished_last_hour(struct store *s, int64_t *completed, int64_t *failed)
+{
+	struct db_args a = { 0 };
+	struct db_cur c;
+	int rc;
+
+	*completed = *failed = 0;
+	db_i64(&a, scan_now_ms());
+	if ((rc = db_query(s, S_FINISHED_HOUR, &a, &c)) == STORE_OK) {
+		if ((rc = db_next(&c)) > 0) {
+			*completed = db_col_i64(&c, 0);
+			*failed = db_col_i64(&c, 1);
+		}
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&c);
+	return rc;
+}

@@ -620,6 +620,10 @@ struct audit_entry {
 int store_audit_list(struct store *s, int64_t before_id, int limit, struct audit_entry **out,
 		     size_t *n);
 
+/* Scans that completed and failed in the last hour, from the timeline (a
+ * scan retried and failed twice counts twice): doctor's failure rate. */
+int store_finished_last_hour(struct store *s, int64_t *completed, int64_t *failed);
+
 /* ---- tokens: expiry and revocation ---------------------------------------- */
 
 struct token_info {

@@ -348,8 +348,8 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" WHERE id = $1::bigint AND status IN ('failed', 'cancelled')",
 	[S_COUNTS] = "SELECT type, status, n FROM scan_counts WHERE n <> 0 ORDER BY type",
 	[S_OLDEST_PENDING] =
-		"SELECT scanq_now_ms() - created_at FROM scans WHERE status = 'pending'"
-		" ORDER BY created_at LIMIT 1",
+		"SELECT scanq_now_ms() - run_after FROM scans WHERE status = 'pending'"
+		" AND run_after <= scanq_now_ms() ORDER BY run_after LIMIT 1",
 	[S_FINISHED_SINCE] =
 		"SELECT count(*) FROM scan_events WHERE at >= scanq_now_ms() - 60000"
 		" AND to_status IN ('completed', 'failed', 'cancelled')",
@@ -490,4 +490,8 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" WHERE status = $3::text AND finished_at < $1::bigint ORDER BY finished_at LIMIT $2::int FOR UPDATE SKIP LOCKED)",
 	[S_PRUNE_STATUS_COUNT] = "SELECT count(*) FROM scans"
 		" WHERE status = $2::text AND finished_at < $1::bigint",
+	[S_FINISHED_HOUR] = "SELECT count(*) FILTER (WHERE to_status = 'completed'),"
+		" count(*) FILTER (WHERE to_status = 'failed') FROM scan_events"
+		" WHERE at >= scanq_now_ms() - 3600000"
+		" AND to_status IN ('completed', 'failed', 'cancelled')",
 };
