@@ -45,7 +45,7 @@ void maintenance_release(struct maintenance *m, struct store *s);
  * deleted[3] gets completed, failed, cancelled.  Returns 0, or -1 with the
  * store's error (what was deleted before it stays deleted).
  */
-#define MAINTENANCE_PRUNE_PAUSE_MS 5
+#define MAINTENANCE_PRUNE_PAUSE_MS 20
 int maintenance_prune(struct store *s, int64_t now, int days, int batch, int max_batches,
 		      int dry_run, int64_t deleted[3]);
 

@@ -22,6 +22,11 @@
 
 #define SKIPPED 1		/* a repair that found nothing to change */
 
+/* A dry run writes no timeline event: on PostgreSQL even a rolled-back
+ * insert advances the events' id sequence, and a dry run changes nothing.
+ * (A handle is used by one thread at a time, so per thread is per run.) */
+static _Thread_local int in_dry_run;
+
 typedef int (*fix_fn)(struct store *s, const struct stuck_item *it, struct stuck_change *ch);
 
 static int fix_lease(struct store *s, const struct stuck_item *it, struct stuck_change *ch);
@@ -230,6 +235,8 @@ static int record(struct store *s, const struct stuck_item *it, enum scan_status
 	ch->from = from;
 	ch->to = to;
 	snprintf(ch->action, sizeof ch->action, "stuck clear: %s", why);
+	if (in_dry_run)
+		return STORE_OK;
 	return core_event(s, it->id, scan_status_name(from), scan_status_name(to), it->attempt,
 			  it->worker_id, ch->action);
 }
@@ -439,6 +446,14 @@ static void keep(struct clear *cl, const struct stuck_change *ch)
 		cl->out[cl->n++] = *ch;
 }
 
+static int changed_before(const struct clear *cl, int64_t id)
+{
+	for (size_t i = 0; i < cl->n; i++)
+		if (cl->out[i].id == id)
+			return 1;
+	return 0;
+}
+
 /* Lists up to `limit` scans of `cat` and repairs each; *changed gets how
  * many changed.  Inside the caller's transaction. */
 static int clear_batch(struct store *s, int cat, int64_t age_ms, int limit, struct clear *cl,
@@ -454,6 +469,12 @@ static int clear_batch(struct store *s, int cat, int64_t age_ms, int limit, stru
 	*listed = (int)k;
 	for (size_t i = 0; i < k; i++) {
 		struct stuck_change ch = { 0 };
+
+		/* A real run's repair ends the timeline at the new status, so a
+		 * scan it repaired never shows a mismatch after; a dry run wrote
+		 * no event, so it skips those scans here to list the same. */
+		if (in_dry_run && how[cat].list == S_SQ_TIMELINE && changed_before(cl, items[i].id))
+			continue;
 
 		rc = how[cat].fix(s, &items[i], &ch);
 		if (rc == SKIPPED)
@@ -495,14 +516,20 @@ int store_stuck_clear(struct store *s, int64_t age_ms, int flags, const char *ac
 	}
 	if (dry) {
 		/* Every repair, in order, in one transaction that is rolled back. */
+		if (!cl.out && !(cl.out = calloc(STUCK_CLEAR_MAX, sizeof *cl.out))) {
+			rc = store_set_error(s, "out of memory");
+			goto out;
+		}
 		if ((rc = db_begin(s, 1)) != STORE_OK)
 			goto out;
+		in_dry_run = 1;
 		for (int cat = 0; cat < NCAT && rc == STORE_OK; cat++) {
 			int changed, listed;
 
 			if (wanted(cat, flags))
 				rc = clear_batch(s, cat, age_ms, limit, &cl, items, &changed, &listed);
 		}
+		in_dry_run = 0;
 		db_rollback(s);
 		goto out;
 	}
@@ -540,6 +567,8 @@ out:
 	free(items);
 	if (out)
 		*out = cl.out;
+	else
+		free(cl.out);
 	if (n)
 		*n = cl.n;
 	if (total)
