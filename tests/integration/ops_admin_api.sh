@@ -56,6 +56,13 @@ matrix POST /api/v1/admin/reset '{"force":true}' 200
 ok "role matrix: every admin endpoint answers 401 without or with a bad token, 403 to viewer and operator"
 
 A=(-H "Authorization: Bearer $admin")
+# What a request could change (serve's workers keep heartbeating, so not
+# the whole database): scans, tokens, the audit trail.
+snap() {
+	sql "SELECT id, status, attempt, attempt_base, coalesce(finished_at, 0) FROM scans ORDER BY id;
+	     SELECT id, coalesce(expires_at, 0), coalesce(revoked_at, 0) FROM tokens ORDER BY id;
+	     SELECT count(*) FROM audit" | sha256sum
+}
 # Bad input: one problem, nothing changed.
 for case in "POST /api/v1/admin/reset {} 422" "POST /api/v1/admin/reset {\"force\":1} 422" \
 	"POST /api/v1/admin/stuck/clear {\"max_age_hours\":-1} 422" \
@@ -67,12 +74,12 @@ for case in "POST /api/v1/admin/reset {} 422" "POST /api/v1/admin/reset {\"force
 	"POST /api/v1/admin/tokens/$short_id/revoke {} 409" "GET /api/v1/admin/stuck?max_age_hours=x - 400" \
 	"GET /api/v1/admin/audit?limit=0 - 400"; do
 	read -r m p body want <<<"$case"
-	before=$(db_hash)
+	before=$(snap)
 	if [ "$body" = - ]; then code=$(req "$m" "$p" "${A[@]}"); else
 		code=$(req "$m" "$p" "${A[@]}" "${H[@]}" -d "$body"); fi
 	[ "$code" = "$want" ] || fail "$case: got $code $(cat "$dir/body")"
 	grep -q '"code"' "$dir/body" || fail "$case: no problem body"
-	[ "$(db_hash)" = "$before" ] || fail "$case changed the database"
+	[ "$(snap)" = "$before" ] || fail "$case changed the database"
 done
 code=$(req POST /api/v1/admin/reset "${A[@]}" -H "Content-Type: text/plain" -d '{"force":true}')
 [ "$code" = 415 ] || fail "reset with text/plain: $code"
