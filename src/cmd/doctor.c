@@ -346,7 +346,8 @@ static void c_scanners_tools(struct report *r)
 		check(r, OK, "scanners.tools", "built-in portscan, discovery, tls; profiles that can "
 		      "run: %s", ok[0] ? ok : "(none configured)");
 	else
-		check(r, WARN, "scanners.tools", "profiles that can run: %s; tool missing: %s (their "
+		check(r, WARN, "scanners.tools", "built-in portscan, discovery, tls; profiles that can "
+		      "run: %s; tool missing: %s (their "
 		      "scans fail with tool_missing); fix: install the tool or remove its [profile]",
 		      ok[0] ? ok : "none", missing);
 }
