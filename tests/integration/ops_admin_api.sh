@@ -128,3 +128,10 @@ q retry "$broken" >/dev/null 2>&1
 q cancel "$sid" >/dev/null 2>&1
 q audit --json | grep -q '"actor": "cli:' || fail "cli actions not audited as cli:USER"
 ok "every operator action is in the audit trail with its actor"
+
+# The UI's stuck report panel: admin.js is served and the page loads it.
+[ "$(req GET /static/admin.js)" = 200 ] && grep -q "/api/v1/admin/stuck" "$dir/body" \
+	|| fail "the UI's stuck panel script is not served"
+[ "$(req GET /)" = 200 ] && grep -q 'src="/static/admin.js"' "$dir/body" && grep -q 'id="stuck"' "$dir/body" \
+	|| fail "the UI page has no stuck panel"
+ok "the web UI shows the stuck report (admin.js)"
