@@ -51,8 +51,10 @@ const struct cli_command cli_commands[] = {
 	  "  --dry-run           with clear: print exactly what would change, change nothing\n"
 	  "  --force             with clear: do not ask (needed when stdin is not a terminal)\n"
 	  "  --json              the report or the changes as JSON\n"
+	  "  --recover           (bare `stuck`) run lease recovery now; with --dry-run, say what\n"
+	  "                      it would take back\n"
 	  "The bare `stuck [--max-age-hours N] [--recover [--dry-run]] [--json]` is the short\n"
-	  "report of expired leases and overdue pending scans; --recover runs lease recovery.\n" },
+	  "report of expired leases and overdue pending scans.\n" },
 	{ "prune", cmd_prune, "prune [--older-than-days N] [--batch N] [--dry-run] [--yes]",
 	  "delete finished scans past their retention with their events and findings",
 	  "  --older-than-days N   every final status keeps N days (default: by status,\n"
