@@ -50,12 +50,16 @@ grep -q "deleted $N finished scans" "$dir/prune.out" || fail "prune output: $(ca
 [ "$prc" = 0 ] || fail "a claim failed during the prune: $(cat "$dir/probe.out" "$dir/probe.log")"
 max=$(sed -n 's/.*max_ms=\([0-9.]*\).*/\1/p' "$dir/probe.out")
 claims=$(sed -n 's/claims=\([0-9]*\).*/\1/p' "$dir/probe.out")
-echo "prune of $N scans took $((t1 - t0)) ms on $BACKEND; $claims claims meanwhile, the longest waited ${max} ms"
+p99=$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' "$dir/probe.out")
+echo "prune of $N scans took $((t1 - t0)) ms on $BACKEND; $claims claims meanwhile, the longest waited ${max} ms (p99 ${p99} ms)"
 [ "$claims" -gt 10 ] || fail "too few claims during the prune ($claims)"
-# 50 ms is the goal; the bound leaves room for a loaded 2-core test machine.
-awk -v m="$max" 'BEGIN { exit !(m < 250) }' || fail "a claim waited ${max} ms during the prune"
+# 50 ms is the goal.  A lock held for a whole prune (or many batches)
+# would push most claims past it; one slow claim on a loaded 2-core test
+# machine (or a WAL checkpoint the claiming commit runs) is not that.
+awk -v m="$p99" 'BEGIN { exit !(m < 100) }' || fail "claims waited ${p99} ms (p99) during the prune"
+awk -v m="$max" 'BEGIN { exit !(m < 2000) }' || fail "a claim waited ${max} ms during the prune"
 q audit | grep -q "prune .*$N deleted" || fail "prune not in the audit trail"
-ok "a prune of $N scans never blocks claims (longest claim ${max} ms)"
+ok "a prune of $N scans never blocks claims (longest claim ${max} ms, p99 ${p99} ms)"
 
 # Retention by final status: failed scans kept 10 days, completed 1 day.
 now=$(now_ms)
