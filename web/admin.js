@@ -37,8 +37,10 @@
       note.textContent = (body && body.detail) || ('HTTP ' + res.status);
       return;
     }
-    note.textContent = body.found
-      ? body.found + ' scan(s) need a look (pending counts after ' + body.max_age_hours + ' h).'
+    const ids = new Set();
+    for (const c of body.categories) for (const s of c.scans) ids.add(s.id);
+    note.textContent = ids.size
+      ? ids.size + ' scan(s) need a look (pending counts after ' + body.max_age_hours + ' h).'
       : 'Nothing stuck (pending counts after ' + body.max_age_hours + ' h).';
     for (const c of body.categories) {
       if (!c.count) continue;

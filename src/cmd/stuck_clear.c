@@ -92,8 +92,17 @@ int cmd_stuck_report(int argc, char **argv, struct cli *cli)
 	if (json) {
 		print_json(stuck_report_to_json(it, n, counts, hours * 3600000));
 	} else {
-		printf("stuck report: %zu scan%s need a look (pending counts after %lldh)\n", n,
-		       n == 1 ? "" : "s", hours);
+		size_t distinct = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			size_t k = 0;
+
+			while (k < i && it[k].id != it[i].id)
+				k++;
+			distinct += k == i;
+		}
+		printf("stuck report: %zu scan%s need a look, %zu finding%s (pending counts after "
+		       "%lldh)\n", distinct, distinct == 1 ? "" : "s", n, n == 1 ? "" : "s", hours);
 		for (int i = 0; i < ncat; i++) {
 			if (!counts[i])
 				continue;
