@@ -122,7 +122,8 @@ enum db_stmt {
 	S_TOKEN_REVOKE,		/* id, now (only a token not yet revoked) */
 	S_PRUNE_STATUS,		/* before_ms, batch, status -> (deletes) */
 	S_PRUNE_STATUS_COUNT,	/* before_ms, status -> count */
-	S_FINISHED_HOUR,	/* now -> completed, failed in the last hour (timeline events) */
+	S_FINISHED_HOUR,	/* now -> completed, failed in the last hour (timeline events that
+				 * changed the status: not a repair's) */
 	DB_STMT_COUNT
 };
 

@@ -91,7 +91,7 @@ ev failed; ev failed
 verdict warn scans.failure_rate
 ev failed; ev failed
 verdict fail scans.failure_rate
-ok "scans.failure_rate: ok, warn (2 of 22), fail (4 of 24)"
+ok "scans.failure_rate: ok, warn (2 of 21), fail (4 of 23)"
 
 verdict ok scans.fenced
 

@@ -493,5 +493,6 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_FINISHED_HOUR] = "SELECT count(*) FILTER (WHERE to_status = 'completed'),"
 		" count(*) FILTER (WHERE to_status = 'failed') FROM scan_events"
 		" WHERE at >= scanq_now_ms() - 3600000"
-		" AND to_status IN ('completed', 'failed', 'cancelled')",
+		" AND to_status IN ('completed', 'failed', 'cancelled')"
+		" AND from_status IS DISTINCT FROM to_status",
 };

@@ -391,5 +391,5 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_FINISHED_HOUR] = "SELECT count(*) FILTER (WHERE to_status = 'completed'),"
 		" count(*) FILTER (WHERE to_status = 'failed') FROM scan_events"
 		" INDEXED BY scan_events_finished WHERE at >= ?1 - 3600000"
-		" AND to_status IN ('completed', 'failed', 'cancelled')",
+		" AND to_status IN ('completed', 'failed', 'cancelled') AND from_status IS NOT to_status",
 };
