@@ -91,6 +91,13 @@ static int name_valid(const char *name)
 int auth_token_create(struct store *s, enum auth_role role, const char *name,
 		      char *secret, size_t secretlen, int64_t *id, char *err, size_t errlen)
 {
+	return auth_token_create_exp(s, role, name, 0, secret, secretlen, id, err, errlen);
+}
+
+int auth_token_create_exp(struct store *s, enum auth_role role, const char *name,
+			  int64_t expires_at, char *secret, size_t secretlen, int64_t *id,
+			  char *err, size_t errlen)
+{
 	unsigned char rnd[RANDOM_BYTES];
 	char rhex[RANDOM_HEX + 1], hash[AUTH_HASH_HEX];
 	int rc = -1;
@@ -114,7 +121,7 @@ int auth_token_create(struct store *s, enum auth_role role, const char *name,
 		snprintf(err, errlen, "cannot hash the token");
 		goto out;
 	}
-	if (store_token_create(s, name, role_names[role], hash, id) != STORE_OK) {
+	if (store_token_create_exp(s, name, role_names[role], hash, expires_at, id) != STORE_OK) {
 		snprintf(err, errlen, "cannot store the token: %s", store_error(s));
 		goto out;
 	}
@@ -152,7 +159,13 @@ static int parse_secret(const char *sec, int64_t *id, const char **rhex)
 
 int auth_check(struct store *s, const char *authorization, enum auth_role *role)
 {
-	char want[AUTH_HASH_HEX], stored_role[16] = "", stored[129] = "";
+	return auth_check_actor(s, authorization, role, NULL, 0);
+}
+
+int auth_check_actor(struct store *s, const char *authorization, enum auth_role *role,
+		     char *actor, size_t actorlen)
+{
+	char want[AUTH_HASH_HEX], stored_role[16] = "", stored[129] = "", name[65] = "";
 	const char *sec, *rhex;
 	int64_t id;
 	int rc;
@@ -164,15 +177,19 @@ int auth_check(struct store *s, const char *authorization, enum auth_role *role)
 		sec++;
 	if (strlen(sec) >= AUTH_SECRET_MAX || parse_secret(sec, &id, &rhex) < 0)
 		return AUTH_INVALID;
-	rc = store_token_get(s, id, stored_role, stored);
+	rc = store_token_lookup(s, id, stored_role, stored, name);
 	if (rc == STORE_NOT_FOUND)
 		return AUTH_INVALID;
-	if (rc != STORE_OK)
+	if (rc != STORE_OK && rc != STORE_ILLEGAL)
 		return AUTH_ERROR;
 	if (auth_hash(rhex, want, sizeof want) < 0 || strlen(stored) != AUTH_HASH_HEX - 1
 	    || sodium_memcmp(want, stored, AUTH_HASH_HEX - 1) != 0)
 		return AUTH_INVALID;
+	if (rc == STORE_ILLEGAL)
+		return AUTH_EXPIRED;	/* the secret was right: say why it no longer works */
 	if (auth_role_parse(stored_role, role) < 0)
 		return AUTH_INVALID;
+	if (actor && actorlen)
+		snprintf(actor, actorlen, "token:%s", name);
 	return AUTH_OK;
 }

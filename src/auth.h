@@ -37,6 +37,7 @@ enum auth_rc {
 	AUTH_MISSING = -1,	/* no Authorization header, or not "Bearer" */
 	AUTH_INVALID = -2,	/* malformed, unknown or wrong secret */
 	AUTH_ERROR = -3,	/* the store failed; say 503, not 401 */
+	AUTH_EXPIRED = -4,	/* the right secret of a token revoked or past its expiry */
 };
 
 /* The name of a role ("viewer", ...); "none" for AUTH_NONE. */
@@ -57,6 +58,20 @@ int auth_init(void);
  */
 int auth_token_create(struct store *s, enum auth_role role, const char *name,
 		      char *secret, size_t secretlen, int64_t *id, char *err, size_t errlen);
+
+/* As auth_token_create(), the token expiring at expires_at (ms since the
+ * epoch, by the database's clock; 0: never). */
+int auth_token_create_exp(struct store *s, enum auth_role role, const char *name,
+			  int64_t expires_at, char *secret, size_t secretlen, int64_t *id,
+			  char *err, size_t errlen);
+
+/*
+ * As auth_check(), and names the token for the audit trail: actor gets
+ * "token:NAME" (may be NULL).  A revoked or expired token with the right
+ * secret gives AUTH_EXPIRED.
+ */
+int auth_check_actor(struct store *s, const char *authorization, enum auth_role *role,
+		     char *actor, size_t actorlen);
 
 /*
  * Checks an Authorization header value (NULL when absent): "Bearer <secret>".

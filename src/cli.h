@@ -64,4 +64,16 @@ struct store *cli_open_store(struct cli *cli);
 /* Parses a scan id (a positive integer).  Returns 0 or -1. */
 int cli_parse_id(const char *s, int64_t *id);
 
+/* Who runs this command, for the audit trail: "cli:USER" (the login name
+ * of the effective uid, else $USER, else the uid).  Returns buf. */
+const char *cli_actor(char *buf, size_t len);
+
+/* Asks `question` [y/N] on the terminal.  Returns 1 for yes, 0 for no, and
+ * -1 when stdin is not a terminal (the caller refuses: pass --yes/--force). */
+int cli_confirm(const char *question);
+
+/* Records an operator action in the audit trail as cli_actor(); a failure
+ * is reported on stderr but does not fail the command (the action is done). */
+void cli_audit(struct store *s, const char *action, int64_t scan_id, const char *detail);
+
 #endif

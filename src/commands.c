@@ -42,20 +42,38 @@ const struct cli_command cli_commands[] = {
 	  "bring the database schema up to date (every command also does this)",
 	  "  --to VERSION   stop at this schema version\n"
 	  "  --status       print the schema version and change nothing\n" },
-	{ "stuck", cmd_stuck, "stuck [--max-age-hours N] [--recover [--dry-run]] [--json]",
-	  "report stuck scans (overdue pending, expired leases); --recover heals leases now",
-	  "  --max-age-hours N   a due pending scan is stuck after N hours (default 2)\n"
-	  "  --recover           run lease recovery now (serve does it every 2 s)\n"
-	  "  --dry-run           with --recover: say what it would do, change nothing\n"
-	  "  --json              the report as JSON\n" },
-	{ "prune", cmd_prune, "prune [--older-than-days N] [--batch N] [--dry-run]",
-	  "delete finished scans older than N days with their events and findings",
-	  "  --older-than-days N   default 30 ([maintenance] prune_days)\n"
+	{ "stuck", cmd_stuck, "stuck report|clear [--max-age-hours H] [--dry-run] [--force] [--json]",
+	  "every scan that needs a look, by category, with its fix; clear repairs them",
+	  "  report              every category (expired lease, past the time limit, pending with\n"
+	  "                      no worker, backlog, broken invariants) with reason and fix;\n"
+	  "                      exit status 1 when anything is found\n"
+	  "  clear               applies each fix in batches, one transaction each, every change\n"
+	  "                      written to the scan's timeline; asks on a terminal\n"
+	  "  --max-age-hours H   a due pending scan counts after H hours (default 2)\n"
+	  "  --dry-run           with clear: print exactly what would change, change nothing\n"
+	  "  --force             with clear: do not ask (needed when stdin is not a terminal)\n"
+	  "  --json              the report or the changes as JSON\n"
+	  "  --recover           (bare `stuck`) run lease recovery now; with --dry-run, say what\n"
+	  "                      it would take back\n"
+	  "The bare `stuck [--max-age-hours N] [--recover [--dry-run]] [--json]` is the short\n"
+	  "report of expired leases and overdue pending scans.\n" },
+	{ "prune", cmd_prune, "prune [--older-than-days N] [--batch N] [--dry-run] [--yes]",
+	  "delete finished scans past their retention with their events and findings",
+	  "  --older-than-days N   every final status keeps N days (default: by status,\n"
+	  "                        [maintenance] keep_completed_days / keep_failed_days /\n"
+	  "                        keep_cancelled_days, each 0 meaning prune_days = 30)\n"
 	  "  --batch N             scans per transaction (default 1000)\n"
 	  "  --dry-run             count, delete nothing\n"
-	  "Pending and running scans are never deleted.\n" },
-	{ "doctor", cmd_doctor, "doctor [--json]",
-	  "check the database, workers, backlog, stuck scans and tool profiles",
+	  "  --yes                 do not ask (needed when stdin is not a terminal)\n"
+	  "It prints the count first and asks on a terminal.  Pending and running scans are\n"
+	  "never deleted.\n" },
+	{ "doctor", cmd_doctor, "doctor [--check NAME] [--json]",
+	  "check the database, workers, queue, failures, stuck scans, disk and scanners",
+	  "  --check NAME   run one check: db.reachable, db.schema, workers.alive, workers.dead,\n"
+	  "                 queue.backlog, queue.oldest_pending, scans.failure_rate, scans.stuck,\n"
+	  "                 scans.fenced, storage.disk_space, scanners.tools\n"
+	  "  --json         {status, checks: [{check, status, detail}]}\n"
+	  "Each check prints ok, warn or fail and, when not ok, the step that fixes it.\n"
 	  "Exit status 1 when a check fails; warnings alone exit 0.\n" },
 	{ "serve", cmd_serve, "serve [--listen ADDR:PORT] [--workers N] [--concurrency C]"
 	  " [--max-scans-per-worker N]",
@@ -102,10 +120,15 @@ const struct cli_command cli_commands[] = {
 	{ "workers", cmd_workers, "workers [--json]",
 	  "list worker processes as active, idle or dead, with their scans",
 	  "  --json   a JSON array (running_ids, last_exit, heartbeat age)\n" },
-	{ "token", cmd_token, "token create --role ROLE [--name NAME]",
-	  "create an API token and print its secret (shown once)",
-	  "  --role ROLE   viewer (read), operator (submit, retry, cancel) or admin (tokens)\n"
-	  "  --name NAME   a label for the token (default cli)\n"
+	{ "token", cmd_token, "token create --role ROLE [--name NAME] [--expires DURATION] | list [--json]"
+	  " | revoke ID",
+	  "create, list or revoke API tokens (a secret is shown once)",
+	  "  create --role ROLE   viewer (read), operator (submit, retry, cancel) or admin\n"
+	  "                       (tokens, admin API)\n"
+	  "  --name NAME          a label for the token (default cli); the audit trail names it\n"
+	  "  --expires DURATION   the token stops working after 90m, 12h, 30d, ...\n"
+	  "  list                 every token with its role and state (active, expired, revoked)\n"
+	  "  revoke ID            the token stops working at once\n"
 	  "Only a hash is stored.  Once a token exists the HTTP API needs\n"
 	  "Authorization: Bearer <secret> on every call.\n" },
 	{ "diff", cmd_diff, "diff ID [OTHER_ID] [--json] [--limit N]",
@@ -137,5 +160,16 @@ const struct cli_command cli_commands[] = {
 	  "  --json          a JSON array\n"
 	  "STILL SEEN: the latest completed scan of the same type, targets and options\n"
 	  "that saw it still does.\n" },
+	{ "reset", cmd_reset, "reset --force",
+	  "emergency: every running scan back to pending (no attempt spent), workers cleared",
+	  "  --force   required; the reset is recorded in the audit trail with who ran it\n"
+	  "Live workers register again at their next heartbeat; a child whose scan was handed\n"
+	  "back is stopped by fencing when its worker next renews the lease.\n" },
+	{ "audit", cmd_audit, "audit [--limit N] [--before ID] [--json]",
+	  "who did what: submit, retry, cancel, stuck clear, reset, prune, token changes",
+	  "  --limit N     at most N entries, newest first (default 50)\n"
+	  "  --before ID   the page after the one that ended at ID\n"
+	  "  --json        a JSON array\n"
+	  "The actor is cli:USER for the CLI, token:NAME for the API, maintenance for serve.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -64,6 +64,16 @@ static const struct intkey intkeys[] = {
 	K("webhooks", "lease", webhook_lease_s, 60, 2, 3600),
 	K("webhooks", "max_response_kb", webhook_response_kb, 64, 1, 65536),
 	K("webhooks", "poll_ms", webhook_poll_ms, 500, 10, 60000),
+	K("maintenance", "stuck_clear_minutes", stuck_clear_minutes, 60, 0, 10080),
+	K("maintenance", "prune_hours", prune_hours, 24, 0, 8760),
+	K("maintenance", "keep_completed_days", keep_completed_days, 0, 0, 36500),
+	K("maintenance", "keep_failed_days", keep_failed_days, 0, 0, 36500),
+	K("maintenance", "keep_cancelled_days", keep_cancelled_days, 0, 0, 36500),
+	K("maintenance", "oldest_pending_warn", oldest_pending_warn_min, 15, 1, 525600),
+	K("maintenance", "failure_warn", failure_warn_pct, 5, 0, 100),
+	K("maintenance", "failure_fail", failure_fail_pct, 15, 0, 100),
+	K("maintenance", "disk_warn", disk_warn_pct, 10, 0, 100),
+	K("maintenance", "disk_fail", disk_fail_pct, 2, 0, 100),
 };
 
 #undef K
@@ -529,6 +539,16 @@ static const struct {
 	{ "webhooks.lease", "seconds a sender holds a delivery before another may send it" },
 	{ "webhooks.max_response_kb", "largest receiver answer read" },
 	{ "webhooks.poll_ms", "how often workers look for due deliveries" },
+	{ "maintenance.stuck_clear_minutes", "serve repairs the automatic stuck categories this often (0: off)" },
+	{ "maintenance.prune_hours", "serve prunes old finished scans this often (0: off)" },
+	{ "maintenance.keep_completed_days", "completed scans kept this long (0: prune_days)" },
+	{ "maintenance.keep_failed_days", "failed scans kept this long (0: prune_days)" },
+	{ "maintenance.keep_cancelled_days", "cancelled scans kept this long (0: prune_days)" },
+	{ "maintenance.oldest_pending_warn", "minutes a due scan may wait before doctor warns" },
+	{ "maintenance.failure_warn", "percent of the last hour's scans failed at which doctor warns" },
+	{ "maintenance.failure_fail", "percent of the last hour's scans failed at which doctor fails" },
+	{ "maintenance.disk_warn", "percent of free disk below which doctor warns" },
+	{ "maintenance.disk_fail", "percent of free disk below which doctor fails" },
 };
 
 static const char *note_of(const char *section, const char *key)

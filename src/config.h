@@ -65,6 +65,17 @@ struct config {
 	int worker_keep_hours;	/* registry rows of stopped or dead workers kept this long */
 	int backlog_warn;		/* [maintenance] backlog_warn = 100 */
 	int backlog_fail;		/* [maintenance] backlog_fail = 500 */
+	/* issue 12 part B: automatic maintenance and retention by final status */
+	int stuck_clear_minutes;	/* [maintenance] stuck_clear_minutes = 60 (0: off) */
+	int prune_hours;		/* [maintenance] prune_hours = 24 (0: off) */
+	int keep_completed_days;	/* [maintenance] keep_completed_days = 0 (0: prune_days) */
+	int keep_failed_days;		/* [maintenance] keep_failed_days = 0 (0: prune_days) */
+	int keep_cancelled_days;	/* [maintenance] keep_cancelled_days = 0 (0: prune_days) */
+	int oldest_pending_warn_min;	/* [maintenance] oldest_pending_warn = 15 (minutes) */
+	int failure_warn_pct;		/* [maintenance] failure_warn = 5 (% of the last hour) */
+	int failure_fail_pct;		/* [maintenance] failure_fail = 15 */
+	int disk_warn_pct;		/* [maintenance] disk_warn = 10 (% free) */
+	int disk_fail_pct;		/* [maintenance] disk_fail = 2 */
 	int max_targets;		/* [scope] max_targets = 65536 addresses per scan */
 	int shard_addresses;		/* [flow] shard_addresses = 256: split above this */
 	int shard_probes;		/* [flow] shard_probes = 65536 address x port probes */

@@ -1,7 +1,8 @@
 /*
  * maintenance.h — the periodic housekeeping of `scanq serve`: lease
- * recovery every LEASE_RECOVERY_INTERVAL_MS, and pruning of finished scans
- * older than [maintenance] prune_days once an hour.  Call
+ * recovery every LEASE_RECOVERY_INTERVAL_MS, the repairable stuck categories
+ * every [maintenance] stuck_clear_minutes (60), and pruning of finished
+ * scans past their retention every [maintenance] prune_hours (24).  Call
  * maintenance_tick() as often as you like; it does each job when it is due.
  *
  * Only one process per database does this work: the maintenance leader
@@ -24,6 +25,7 @@ struct store;
 struct maintenance {
 	int64_t next_recovery;	/* ms since the epoch; 0 = now */
 	int64_t next_prune;
+	int64_t next_stuck;	/* the automatic stuck clear ([maintenance] stuck_clear_minutes) */
 	char holder[96];	/* this process's name as a leader: host, pid, random */
 	int leading;
 };
@@ -34,6 +36,18 @@ void maintenance_init(struct maintenance *m);
 /* Gives up the leadership at once (clean shutdown), so another process
  * need not wait for the term to run out. */
 void maintenance_release(struct maintenance *m, struct store *s);
+
+/*
+ * Prunes finished scans by final status: each status older than its
+ * [maintenance] keep_<status>_days (0: prune_days), or all older than
+ * `days` when days >= 0.  Batches of `batch`, at most max_batches each (0:
+ * no limit), a short pause between batches so claims are never held up.
+ * deleted[3] gets completed, failed, cancelled.  Returns 0, or -1 with the
+ * store's error (what was deleted before it stays deleted).
+ */
+#define MAINTENANCE_PRUNE_PAUSE_MS 20
+int maintenance_prune(struct store *s, int64_t now, int days, int batch, int max_batches,
+		      int dry_run, int64_t deleted[3]);
 
 /* Runs the jobs that are due.  Returns the ms until the next one is due. */
 int64_t maintenance_tick(struct maintenance *m, struct store *s);

@@ -19,6 +19,7 @@
 #include "api/reply.h"
 #include "api/routes.h"
 #include "api/routes_flow.h"
+#include "api/routes_admin.h"
 #include "api/server.h"
 #include "api/ui.h"
 #include "auth.h"
@@ -76,6 +77,16 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/webhook-deliveries", changes_h_deliveries, AUTH_ADMIN, "webhook_deliveries",
 	  1 },
 	{ "GET", "/inventory", ui_index, AUTH_NONE, "ui_inventory", 0 },
+	/* the admin API (issue 12 part B): routes_admin.c */
+	{ "GET", "/api/v1/admin/stuck", admin_stuck, AUTH_ADMIN, "admin_stuck", 1 },
+	{ "POST", "/api/v1/admin/stuck/clear", admin_stuck_clear, AUTH_ADMIN, "admin_stuck_clear", 1 },
+	{ "POST", "/api/v1/admin/prune", admin_prune, AUTH_ADMIN, "admin_prune", 1 },
+	{ "POST", "/api/v1/admin/reset", admin_reset, AUTH_ADMIN, "admin_reset", 1 },
+	{ "GET", "/api/v1/admin/tokens", admin_tokens, AUTH_ADMIN, "admin_tokens", 1 },
+	{ "POST", "/api/v1/admin/tokens", admin_token_create, AUTH_ADMIN, "admin_token_create", 1 },
+	{ "POST", "/api/v1/admin/tokens/{id}/revoke", admin_token_revoke, AUTH_ADMIN,
+	  "admin_token_revoke", 1 },
+	{ "GET", "/api/v1/admin/audit", admin_audit, AUTH_ADMIN, "admin_audit", 1 },
 	{ "GET", "/", ui_index, AUTH_NONE, "ui", 0 },
 	{ "GET", "/scans/{id}", ui_index, AUTH_NONE, "ui_scan", 0 },
 	{ "GET", "/static/{file}", ui_static, AUTH_NONE, "ui_static", 0 },
@@ -418,6 +429,10 @@ static enum MHD_Result h_submit(struct req *r)
 	}
 	json_decref(root);
 	snprintf(loc, sizeof loc, "/api/v1/scans/%lld", (long long)id);
+	/* Audited when a token names the caller; an open (tokenless) server's
+	 * submissions stay group-committed, one write each, unaudited. */
+	if (!existed && r->authed)
+		api_audit(r, "submit", id, NULL);
 	if (!existed)
 		return reply_json(r, 202, json_pack("{sI ss}", "id", (json_int_t)id, "status",
 						    "pending"), "Location", loc);
@@ -582,6 +597,7 @@ static enum MHD_Result h_retry(struct req *r)
 		return conflict(r, id, "only failed or cancelled scans can be retried");
 	if (rc != STORE_OK)
 		return reply_store_problem(r, "retry");
+	api_audit(r, "retry", id, NULL);
 	log_info("scan retried via api", "scan=%lld role=%s", (long long)id, auth_role_name(r->role));
 	return reply_json(r, 202, json_pack("{sI ss}", "id", (json_int_t)id, "status", "pending"),
 			  NULL, NULL);
@@ -603,6 +619,7 @@ static enum MHD_Result h_cancel(struct req *r)
 		return conflict(r, id, "a finished scan cannot be cancelled");
 	if (rc != STORE_OK)
 		return reply_store_problem(r, "cancel");
+	api_audit(r, "cancel", id, now == SCAN_CANCELLED ? "cancelled" : "cancel requested");
 	log_info("scan cancel via api", "scan=%lld now=%s role=%s", (long long)id,
 		 scan_status_name(now), auth_role_name(r->role));
 	return reply_json(r, 202, json_pack("{sI ss sb}", "id", (json_int_t)id, "status",
@@ -650,6 +667,7 @@ static enum MHD_Result h_token_create(struct req *r)
 					   auth_role_name(role), "name", name, "token", secret),
 			 NULL, NULL);
 	log_info("api token created", "id=%lld role=%s", (long long)id, auth_role_name(role));
+	api_audit(r, "token create", 0, name);
 	json_decref(root);
 	return ret;
 }

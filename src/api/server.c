@@ -128,10 +128,18 @@ static int authenticate(struct req *r, enum MHD_Result *ret)
 	}
 	if (!auth_required(a, r->s)) {
 		r->role = AUTH_ADMIN;
+		snprintf(r->actor, sizeof r->actor, "api:open");
 		return 0;
 	}
 	authz = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
-	rc = auth_check(r->s, authz, &r->role);
+	rc = auth_check_actor(r->s, authz, &r->role, r->actor, sizeof r->actor);
+	if (rc == AUTH_EXPIRED) {
+		struct api_problem p = { 401, "invalid_token",
+			"the API token was revoked or has expired" };
+		*ret = reply_problem_hdr(r, &p, "WWW-Authenticate",
+					 "Bearer realm=\"scanq\", error=\"invalid_token\"");
+		return -1;
+	}
 	if (rc == AUTH_MISSING) {
 		struct api_problem p = { 401, "unauthorized",
 			"this server needs an API token: Authorization: Bearer <token>" };

@@ -48,6 +48,7 @@ struct req {
 	int64_t start_ns;
 	enum auth_role role;
 	int authed;		/* a token was checked (else open loopback mode) */
+	char actor[80];		/* who, for the audit trail: "token:NAME" or "api:open" */
 	struct store *s;
 	char param[128];	/* the {id} or {file} segment */
 	char allow[64];		/* methods of the path, for a 405 */

@@ -91,6 +91,7 @@ void ui_load(struct ui *u, const char *web_dir, const char *self)
 	u->files[0] = (struct ui_file){ "index.html", "text/html; charset=utf-8", NULL, 0 };
 	u->files[1] = (struct ui_file){ "app.js", "text/javascript; charset=utf-8", NULL, 0 };
 	u->files[2] = (struct ui_file){ "style.css", "text/css; charset=utf-8", NULL, 0 };
+	u->files[3] = (struct ui_file){ "admin.js", "text/javascript; charset=utf-8", NULL, 0 };
 	for (int i = 0; i < nc; i++) {
 		if (!dir_has_ui(cand[i]))
 			continue;

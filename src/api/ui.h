@@ -15,7 +15,7 @@
 #include <microhttpd.h>
 
 #define UI_FILE_MAX (1024 * 1024)	/* largest UI file loaded; a larger one is not served */
-#define UI_NFILES   3
+#define UI_NFILES   4
 
 struct req;
 

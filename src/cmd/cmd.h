@@ -29,6 +29,12 @@ int cmd_diff(int argc, char **argv, struct cli *cli);
 int cmd_webhook(int argc, char **argv, struct cli *cli);
 int cmd_inventory(int argc, char **argv, struct cli *cli);
 
+/* issue 12 part B: stuck report / clear (stuck_clear.c, reached through
+ * cmd_stuck), reset, audit. */
+int cmd_stuck_report(int argc, char **argv, struct cli *cli);
+int cmd_stuck_clear(int argc, char **argv, struct cli *cli);
+int cmd_reset(int argc, char **argv, struct cli *cli);
+int cmd_audit(int argc, char **argv, struct cli *cli);
 /* The hidden `scanq __man DIR`, `__completion`, `__config`,
  * `__complete WORDS` and `__routes` of the build (gen.c); argv[0] is the "__" name. */
 int cmd_generate(int argc, char **argv, struct cli *cli);

@@ -1,23 +1,21 @@
 /*
- * doctor.c — `scanq doctor [--json]`: the checks of the seeds' runbooks in
- * one command.  Each check prints one line: ok, warn or fail, its name, and
- * what it found (with the next step when it is not ok).  Exit status 0
- * when nothing failed (warnings allowed), 1 when a check failed.
+ * doctor.c — `scanq doctor [--check NAME] [--json]`: the checks of the
+ * seeds' runbooks in one command.  Each check prints one line: ok, warn or
+ * fail, its name, what it found, and — when it is not ok — the one step
+ * that fixes it.  Exit status 0 when nothing failed (warnings allowed), 1
+ * when a check failed, 2 for an unknown check name.
  *
- *   db.open         the database opens (and migrates)
- *   db.schema       the schema is at this build's newest version
- *   workers.alive   some worker heartbeats (fail when scans wait and none does)
- *   workers.dead    workers that stopped heartbeating, and scans they held
- *   queue.backlog   pending scans vs [maintenance] backlog_warn / backlog_fail
- *   scans.stuck     the stuck-scan report (see `scanq stuck`)
- *   scans.fenced    late writes rejected by fencing (zombie workers) so far
- *   profiles.tools  which external tool profiles can run on this host
+ * The checks are a table (`checks` below): adding one (schedules.firing,
+ * once schedules exist) is one function and one row.  --check NAME runs
+ * that one alone; the database is opened only when a check needs it.
  */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/statvfs.h>
 #include "cli.h"
 #include "cmd/cmd.h"
 #include "config.h"
@@ -30,6 +28,12 @@ struct report {
 	json_t *checks;
 	int json;
 	enum verdict worst;
+	struct cli *cli;
+	struct store *s;		/* NULL when it could not be opened */
+	char open_err[512];
+	double open_ms;
+	struct queue_status q;
+	int have_q;
 };
 
 static void check(struct report *r, enum verdict v, const char *name, const char *fmt, ...)
@@ -38,7 +42,7 @@ static void check(struct report *r, enum verdict v, const char *name, const char
 static void check(struct report *r, enum verdict v, const char *name, const char *fmt, ...)
 {
 	static const char *names[] = { "ok", "warn", "fail" };
-	char msg[512];
+	char msg[640];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -50,134 +54,380 @@ static void check(struct report *r, enum verdict v, const char *name, const char
 		json_array_append_new(r->checks, json_pack("{ssssss}", "check", name,
 							   "status", names[v], "detail", msg));
 	else
-		printf("%-5s %-17s %s\n", names[v], name, msg);
+		printf("%-5s %-21s %s\n", names[v], name, msg);
 }
 
-static void check_workers(struct report *r, struct store *s, const struct queue_status *q)
+static double mono_ms(void)
 {
-	struct worker_info *w = NULL;
-	size_t n = 0;
-	int64_t now = scan_now_ms();
-	int alive = q->workers_active + q->workers_idle;
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The store, opened once for every check that needs it; NULL after the
+ * check reported why not. */
+static struct store *need_store(struct report *r, const char *name)
+{
+	if (!r->s)
+		check(r, FAIL, name, "the database cannot be opened: %s", r->open_err);
+	return r->s;
+}
+
+static const struct queue_status *need_queue(struct report *r, const char *name)
+{
+	if (!need_store(r, name))
+		return NULL;
+	if (!r->have_q) {
+		if (store_queue_status(r->s, &r->q) != STORE_OK) {
+			check(r, FAIL, name, "%s; fix: see db.reachable", store_error(r->s));
+			return NULL;
+		}
+		r->have_q = 1;
+	}
+	return &r->q;
+}
+
+/* ---- the checks ----------------------------------------------------------------------------- */
+
+static void c_db_reachable(struct report *r)
+{
+	char url[512];
+	double t0;
+
+	if (!r->s) {
+		check(r, FAIL, "db.reachable", "%s; fix: check DATABASE_URL / --db and that the "
+		      "server runs", r->open_err);
+		return;
+	}
+	t0 = mono_ms();
+	if (store_schema_version(r->s) < 0) {
+		check(r, FAIL, "db.reachable", "%s; fix: check that the database server runs",
+		      store_error(r->s));
+		return;
+	}
+	check(r, OK, "db.reachable", "%s backend, %s, opened in %.1f ms, a query in %.2f ms",
+	      store_backend(r->s), store_url_redacted(r->cli->db_url, url, sizeof url),
+	      r->open_ms, mono_ms() - t0);
+}
+
+static void c_db_schema(struct report *r)
+{
+	int ver, latest;
+
+	if (!need_store(r, "db.schema"))
+		return;
+	ver = store_schema_version(r->s);
+	latest = store_schema_latest(r->s);
+	if (ver == latest)
+		check(r, OK, "db.schema", "version %d (current)", ver);
+	else
+		check(r, FAIL, "db.schema", "version %d, this build expects %d; fix: run the newer "
+		      "`scanq migrate`", ver, latest);
+}
+
+static void c_workers_alive(struct report *r)
+{
+	const struct queue_status *q = need_queue(r, "workers.alive");
+	int alive;
+
+	if (!q)
+		return;
+	alive = q->workers_active + q->workers_idle;
 	if (alive)
-		check(r, OK, "workers.alive", "%d active, %d idle", q->workers_active,
-		      q->workers_idle);
+		check(r, OK, "workers.alive", "%d active, %d idle, %d dead", q->workers_active,
+		      q->workers_idle, q->workers_dead);
 	else if (q->by_status[SCAN_PENDING] > 0)
-		check(r, FAIL, "workers.alive", "no live worker and %lld scans pending; start "
+		check(r, FAIL, "workers.alive", "no live worker and %lld scans pending; fix: start "
 		      "`scanq serve` (or `scanq worker`)", (long long)q->by_status[SCAN_PENDING]);
 	else
-		check(r, WARN, "workers.alive", "no live worker; scans will wait until `scanq serve` "
-		      "runs");
-	if (store_worker_list(s, &w, &n) != STORE_OK) {
-		check(r, FAIL, "workers.dead", "%s", store_error(s));
+		check(r, WARN, "workers.alive", "no live worker; fix: start `scanq serve` before "
+		      "submitting scans");
+}
+
+static void c_workers_dead(struct report *r)
+{
+	struct worker_info *w = NULL;
+	int64_t now = scan_now_ms();
+	int held = 0, dead = 0;
+	size_t n = 0;
+
+	if (!need_store(r, "workers.dead"))
+		return;
+	if (store_worker_list(r->s, &w, &n) != STORE_OK) {
+		check(r, FAIL, "workers.dead", "%s", store_error(r->s));
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(worker_state(&w[i], now), "dead") != 0)
 			continue;
-		if (w[i].nrunning_ids)
-			check(r, WARN, "workers.dead", "%s (pid %d on %s) stopped heartbeating %llds ago "
-			      "holding %d scan(s); their leases expire and lease recovery hands them "
-			      "back", w[i].name, w[i].pid, w[i].host,
-			      (long long)(now - w[i].heartbeat_at) / 1000, w[i].nrunning_ids);
-		else
-			check(r, OK, "workers.dead", "%s stopped %llds ago holding no scan%s%s",
-			      w[i].name, (long long)(now - w[i].heartbeat_at) / 1000,
-			      w[i].last_exit[0] ? "; last exit: " : "", w[i].last_exit);
+		dead++;
+		held += w[i].nrunning_ids;
 	}
 	free(w);
+	if (held)
+		check(r, WARN, "workers.dead", "%d dead worker%s holding %d scan%s; fix: none needed, "
+		      "lease recovery hands them back (or `scanq stuck clear`)", dead,
+		      dead == 1 ? "" : "s", held, held == 1 ? "" : "s");
+	else
+		check(r, OK, "workers.dead", "%d dead worker%s, holding no scan", dead,
+		      dead == 1 ? "" : "s");
 }
+
+static void c_queue_backlog(struct report *r)
+{
+	const struct queue_status *q = need_queue(r, "queue.backlog");
+	long long p;
+
+	if (!q)
+		return;
+	p = (long long)q->by_status[SCAN_PENDING];
+	if (p >= config.backlog_fail)
+		check(r, FAIL, "queue.backlog", "%lld pending (fail at %d); fix: more workers or "
+		      "concurrency (`scanq serve --workers N --concurrency C`)", p, config.backlog_fail);
+	else if (p >= config.backlog_warn)
+		check(r, WARN, "queue.backlog", "%lld pending (warn at %d); fix: more workers or "
+		      "concurrency (`scanq serve --workers N --concurrency C`)", p, config.backlog_warn);
+	else
+		check(r, OK, "queue.backlog", "%lld pending, %lld running, %lld finished in the last "
+		      "minute", p, (long long)q->by_status[SCAN_RUNNING],
+		      (long long)q->finished_last_minute);
+}
+
+static void c_queue_oldest(struct report *r)
+{
+	const struct queue_status *q = need_queue(r, "queue.oldest_pending");
+	double min;
+
+	if (!q)
+		return;
+	min = (double)q->oldest_pending_ms / 60000;
+	if (min >= config.stuck_hours * 60.0)
+		check(r, FAIL, "queue.oldest_pending", "a scan has been due for %.0f min (fail at %d h); "
+		      "fix: start workers, then `scanq stuck report`", min, config.stuck_hours);
+	else if (min >= config.oldest_pending_warn_min)
+		check(r, WARN, "queue.oldest_pending", "a scan has been due for %.0f min (warn at %d); "
+		      "fix: more workers or concurrency", min, config.oldest_pending_warn_min);
+	else
+		check(r, OK, "queue.oldest_pending", "oldest due scan waits %.1f s (counted from when "
+		      "it became due)", (double)q->oldest_pending_ms / 1000);
+}
+
+static void c_failure_rate(struct report *r)
+{
+	int64_t done = 0, failed = 0;
+	double pct;
+
+	if (!need_store(r, "scans.failure_rate"))
+		return;
+	if (store_finished_last_hour(r->s, &done, &failed) != STORE_OK) {
+		check(r, FAIL, "scans.failure_rate", "%s", store_error(r->s));
+		return;
+	}
+	if (done + failed == 0) {
+		check(r, OK, "scans.failure_rate", "no scan finished in the last hour");
+		return;
+	}
+	pct = 100.0 * (double)failed / (double)(done + failed);
+	if (pct >= config.failure_fail_pct)
+		check(r, FAIL, "scans.failure_rate", "%.1f%% of the last hour's scans failed (%lld of "
+		      "%lld; fail at %d%%); fix: `scanq list --status failed` and their error codes",
+		      pct, (long long)failed, (long long)(done + failed), config.failure_fail_pct);
+	else if (pct >= config.failure_warn_pct)
+		check(r, WARN, "scans.failure_rate", "%.1f%% of the last hour's scans failed (%lld of "
+		      "%lld; warn at %d%%); fix: `scanq list --status failed` and their error codes",
+		      pct, (long long)failed, (long long)(done + failed), config.failure_warn_pct);
+	else
+		check(r, OK, "scans.failure_rate", "%.1f%% failed in the last hour (%lld of %lld)", pct,
+		      (long long)failed, (long long)(done + failed));
+}
+
+static void c_scans_stuck(struct report *r)
+{
+	const struct stuck_category *cat;
+	struct stuck_item *it = NULL;
+	int counts[64] = { 0 }, ncat, broken = 0;
+	size_t n = 0;
+
+	if (!need_store(r, "scans.stuck"))
+		return;
+	if (store_stuck_report(r->s, (int64_t)config.stuck_hours * 3600000, 10, &it, &n, counts)
+	    != STORE_OK) {
+		check(r, FAIL, "scans.stuck", "%s", store_error(r->s));
+		return;
+	}
+	free(it);
+	cat = store_stuck_categories(&ncat);
+	/* A broken invariant fails; an expired lease, an attempt past its time
+	 * limit or a cancel request that lost the race to completion warn. */
+	for (int i = 0; i < ncat; i++)
+		broken += cat[i].automatic && strcmp(cat[i].name, "lease_expired") != 0
+			  && strcmp(cat[i].name, "over_time_limit") != 0
+			  && strcmp(cat[i].name, "cancel_left_set") != 0 ? counts[i] : 0;
+	if (broken)
+		check(r, FAIL, "scans.stuck", "%zu scan%s need a look, %d break an invariant; fix: "
+		      "`scanq stuck report`, then `scanq stuck clear`", n, n == 1 ? "" : "s", broken);
+	else if (n)
+		check(r, WARN, "scans.stuck", "%zu scan%s need a look; fix: `scanq stuck report`", n,
+		      n == 1 ? "" : "s");
+	else
+		check(r, OK, "scans.stuck", "none (pending counts after %d h)", config.stuck_hours);
+}
+
+static void c_scans_fenced(struct report *r)
+{
+	struct store_counters cnt;
+
+	if (!need_store(r, "scans.fenced"))
+		return;
+	if (store_counters(r->s, &cnt) != STORE_OK)
+		check(r, FAIL, "scans.fenced", "%s", store_error(r->s));
+	else
+		check(r, OK, "scans.fenced", "%lld late writes rejected, %lld lease recoveries so far",
+		      (long long)cnt.fenced_writes, (long long)cnt.lease_recoveries);
+}
+
+/* The folder of a SQLite database, or "" for a database on a server. */
+static void db_dir(const char *url, char *dir, size_t len)
+{
+	const char *p = url, *slash;
+
+	dir[0] = '\0';
+	if (strncmp(p, "sqlite://", 9) == 0)
+		p += 9;
+	else if (strstr(p, "://"))
+		return;
+	slash = strrchr(p, '/');
+	if (!slash)
+		snprintf(dir, len, ".");
+	else if (slash == p)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - p), p);
+}
+
+static void c_disk_space(struct report *r)
+{
+	char dir[512];
+	struct statvfs v;
+	double free_pct, free_mb;
+
+	db_dir(r->cli->db_url, dir, sizeof dir);
+	if (!dir[0]) {
+		check(r, OK, "storage.disk_space", "the database is on a server; its disk is watched "
+		      "there (this host's is not the one that fills)");
+		return;
+	}
+	if (statvfs(dir, &v) != 0 || v.f_blocks == 0) {
+		check(r, FAIL, "storage.disk_space", "cannot read the free space of %s; fix: check "
+		      "that the database folder exists", dir);
+		return;
+	}
+	free_pct = 100.0 * (double)v.f_bavail / (double)v.f_blocks;
+	free_mb = (double)v.f_bavail * (double)v.f_frsize / 1048576;
+	if (free_pct < config.disk_fail_pct)
+		check(r, FAIL, "storage.disk_space", "%.1f%% free (%.0f MiB) in %s (fail below %d%%); "
+		      "fix: `scanq prune`, or free space", free_pct, free_mb, dir, config.disk_fail_pct);
+	else if (free_pct < config.disk_warn_pct)
+		check(r, WARN, "storage.disk_space", "%.1f%% free (%.0f MiB) in %s (warn below %d%%); "
+		      "fix: `scanq prune`, or free space", free_pct, free_mb, dir, config.disk_warn_pct);
+	else
+		check(r, OK, "storage.disk_space", "%.1f%% free (%.0f MiB) in %s", free_pct, free_mb,
+		      dir);
+}
+
+static void c_scanners_tools(struct report *r)
+{
+	char ok[512] = "", missing[512] = "";
+
+	for (int i = 0; i < config.nprofiles; i++) {
+		const struct config_profile *p = &config.profiles[i];
+		char *dst = p->argc && profile_tool_exists(p->argv[0]) ? ok : missing;
+
+		snprintf(dst + strlen(dst), 512 - strlen(dst), "%s%s", dst[0] ? ", " : "", p->type);
+	}
+	if (!missing[0])
+		check(r, OK, "scanners.tools", "built-in portscan, discovery, tls; profiles that can "
+		      "run: %s", ok[0] ? ok : "(none configured)");
+	else
+		check(r, WARN, "scanners.tools", "built-in portscan, discovery, tls; profiles that can "
+		      "run: %s; tool missing: %s (their "
+		      "scans fail with tool_missing); fix: install the tool or remove its [profile]",
+		      ok[0] ? ok : "none", missing);
+}
+
+static const struct {
+	const char *name;
+	void (*run)(struct report *r);
+	int store;			/* needs the database */
+} checks[] = {
+	{ "db.reachable", c_db_reachable, 1 },
+	{ "db.schema", c_db_schema, 1 },
+	{ "workers.alive", c_workers_alive, 1 },
+	{ "workers.dead", c_workers_dead, 1 },
+	{ "queue.backlog", c_queue_backlog, 1 },
+	{ "queue.oldest_pending", c_queue_oldest, 1 },
+	{ "scans.failure_rate", c_failure_rate, 1 },
+	{ "scans.stuck", c_scans_stuck, 1 },
+	{ "scans.fenced", c_scans_fenced, 1 },
+	/* schedules.firing: registered here once schedules exist (integrator). */
+	{ "storage.disk_space", c_disk_space, 0 },
+	{ "scanners.tools", c_scanners_tools, 0 },
+};
+#define NCHECKS ((int)(sizeof checks / sizeof checks[0]))
 
 int cmd_doctor(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "check", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct report r = { .checks = json_array() };
-	struct queue_status q;
-	struct store_counters cnt;
-	struct stuck_scan *st = NULL;
-	struct store *s;
-	char err[512], runnable[512];
-	int64_t stuck = 0;
-	size_t n = 0;
-	int c, ver;
+	struct report r = { .cli = cli };
+	const char *only = NULL;
+	int c, which = -1, need = 0;
+	double t0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c != 'j') {
-			json_decref(r.checks);
-			return cli_bad_option("doctor", argv, c);
+		switch (c) {
+		case 'j': r.json = 1; break;
+		case 'c': only = optarg; break;
+		default: return cli_bad_option("doctor", argv, c);
 		}
-		r.json = 1;
 	}
-	if (optind != argc) {
-		json_decref(r.checks);
+	if (optind != argc)
 		return cli_usage("doctor", "unexpected argument '%s'", argv[optind]);
-	}
+	if (only) {
+		char names[512] = "";
 
-	s = store_open(cli->db_url, err, sizeof err);
-	if (!s) {
-		check(&r, FAIL, "db.open", "%s", err);
-		goto report;
-	}
-	check(&r, OK, "db.open", "%s backend, %s", store_backend(s),
-	      store_url_redacted(cli->db_url, err, sizeof err));
-	ver = store_schema_version(s);
-	if (ver == store_schema_latest(s))
-		check(&r, OK, "db.schema", "version %d (current)", ver);
-	else
-		check(&r, FAIL, "db.schema", "version %d, this build expects %d; run `scanq migrate`",
-		      ver, store_schema_latest(s));
-
-	if (store_queue_status(s, &q) != STORE_OK) {
-		check(&r, FAIL, "queue.backlog", "%s", store_error(s));
-		goto profiles;
-	}
-	check_workers(&r, s, &q);
-	if (q.by_status[SCAN_PENDING] >= config.backlog_fail)
-		check(&r, FAIL, "queue.backlog", "%lld pending (fail at %d), oldest %.0fs",
-		      (long long)q.by_status[SCAN_PENDING], config.backlog_fail,
-		      (double)q.oldest_pending_ms / 1000);
-	else if (q.by_status[SCAN_PENDING] >= config.backlog_warn)
-		check(&r, WARN, "queue.backlog", "%lld pending (warn at %d), oldest %.0fs",
-		      (long long)q.by_status[SCAN_PENDING], config.backlog_warn,
-		      (double)q.oldest_pending_ms / 1000);
-	else
-		check(&r, OK, "queue.backlog", "%lld pending, %lld running, %lld finished in the "
-		      "last minute", (long long)q.by_status[SCAN_PENDING],
-		      (long long)q.by_status[SCAN_RUNNING], (long long)q.finished_last_minute);
-
-	if (store_stuck(s, (int64_t)config.stuck_hours * 3600000, 10, &st, &n, &stuck) != STORE_OK)
-		check(&r, FAIL, "scans.stuck", "%s", store_error(s));
-	else if (stuck)
-		check(&r, WARN, "scans.stuck", "%lld stuck (first: scan %lld); see `scanq stuck`",
-		      (long long)stuck, n ? (long long)st[0].id : 0LL);
-	else
-		check(&r, OK, "scans.stuck", "none (threshold %dh)", config.stuck_hours);
-	free(st);
-	if (store_counters(s, &cnt) == STORE_OK)
-		check(&r, OK, "scans.fenced", "%lld late writes rejected, %lld lease recoveries so far",
-		      (long long)cnt.fenced_writes, (long long)cnt.lease_recoveries);
-profiles:
-	runnable[0] = '\0';
-	for (int i = 0; i < config.nprofiles; i++) {
-		const struct config_profile *p = &config.profiles[i];
-		if (p->argc && profile_tool_exists(p->argv[0])) {
-			check(&r, OK, "profiles.tools", "%s: %s found", p->type, p->argv[0]);
-			snprintf(runnable + strlen(runnable), sizeof runnable - strlen(runnable), "%s%s",
-				 runnable[0] ? ", " : "", p->type);
-		} else {
-			check(&r, WARN, "profiles.tools", "%s: %s is not installed; scans of this type "
-			      "fail with tool_missing", p->type, p->argc ? p->argv[0] : "(no argv)");
+		for (int i = 0; i < NCHECKS; i++) {
+			if (strcmp(only, checks[i].name) == 0)
+				which = i;
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+				 i ? ", " : "", checks[i].name);
 		}
+		if (which < 0)
+			return cli_usage("doctor", "unknown check '%.60s' (%s)", only, names);
 	}
-	check(&r, runnable[0] ? OK : WARN, "profiles.runnable", "%s",
-	      runnable[0] ? runnable : "no tool profile can run on this host");
-	store_close(s);
-report:
+	for (int i = 0; i < NCHECKS; i++)
+		need |= (which < 0 || which == i) && checks[i].store;
+	r.checks = json_array();
+	if (need) {
+		t0 = mono_ms();
+		r.s = store_open(cli->db_url, r.open_err, sizeof r.open_err);
+		r.open_ms = mono_ms() - t0;
+	}
+	for (int i = 0; i < NCHECKS; i++) {
+		if (which >= 0 && which != i)
+			continue;
+		/* Without a database, one line says so; the other database checks
+		 * would only repeat it. */
+		if (!r.s && checks[i].store && which < 0 && i > 0)
+			continue;
+		checks[i].run(&r);
+	}
+	store_close(r.s);
 	if (r.json) {
 		json_t *o = json_pack("{sssO}", "status", r.worst == FAIL ? "fail"
 				      : r.worst == WARN ? "warn" : "ok", "checks", r.checks);

@@ -33,8 +33,10 @@ int cmd_retry(int argc, char **argv, struct cli *cli)
 		return rc;
 	if (store_retry(s, id) != STORE_OK)
 		rc = cli_error("%s", store_error(s));
-	else
+	else {
 		printf("scan %lld is pending again\n", (long long)id);
+		cli_audit(s, "retry", id, NULL);
+	}
 	store_close(s);
 	return rc;
 }
@@ -48,9 +50,13 @@ int cmd_cancel(int argc, char **argv, struct cli *cli)
 
 	if (rc != CLI_OK)
 		return rc;
-	if (store_cancel(s, id, &now) != STORE_OK)
+	if (store_cancel(s, id, &now) != STORE_OK) {
 		rc = cli_error("%s", store_error(s));
-	else if (now == SCAN_CANCELLED)
+		store_close(s);
+		return rc;
+	}
+	cli_audit(s, "cancel", id, now == SCAN_CANCELLED ? "cancelled" : "cancel requested");
+	if (now == SCAN_CANCELLED)
 		printf("scan %lld cancelled\n", (long long)id);
 	else
 		printf("scan %lld is running; cancel requested, its worker will stop it\n",

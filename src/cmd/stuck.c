@@ -7,10 +7,15 @@
  * those, and due pending scans that nobody claimed for longer than the
  * threshold (default [maintenance] stuck_hours = 2) — with the likely
  * reason: no live worker.  --recover runs lease recovery now.
+ *
+ * `stuck report` and `stuck clear` (stuck_clear.c) are the full report,
+ * every category with its fix, and the repair of each; the bare `stuck`
+ * stays as the short report it always was.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "cli.h"
 #include "num.h"
 #include "cmd/cmd.h"
@@ -41,6 +46,10 @@ int cmd_stuck(int argc, char **argv, struct cli *cli)
 	int64_t total = 0;
 	size_t n = 0;
 
+	if (argc >= 2 && strcmp(argv[1], "report") == 0)
+		return cmd_stuck_report(argc - 1, argv + 1, cli);
+	if (argc >= 2 && strcmp(argv[1], "clear") == 0)
+		return cmd_stuck_clear(argc - 1, argv + 1, cli);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {

@@ -110,6 +110,8 @@ int cmd_submit(int argc, char **argv, struct cli *cli)
 	if (existed)
 		fprintf(stderr, "note: idempotency key already used; scan %lld was not queued again\n",
 			(long long)id);
+	else
+		cli_audit(s, "submit", id, in.type);
 	rc = CLI_OK;
 out:
 	json_decref(targets);

@@ -1,23 +1,135 @@
 /*
- * token.c — `scanq token create --role R [--name N]`: makes an API token
- * and prints its secret once, on stdout.  Only a hash of it is stored
- * (auth.h), so a lost secret cannot be shown again: create another.
+ * token.c — `scanq token create --role R [--name N] [--expires DURATION]`:
+ * makes an API token and prints its secret once, on stdout.  Only a hash
+ * of it is stored (auth.h), so a lost secret cannot be shown again: create
+ * another.  `token list` shows every token (never a secret) with its
+ * state; `token revoke ID` stops a token at once.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "auth.h"
 #include "cli.h"
 #include "cmd/cmd.h"
+#include "num.h"
 #include "store/store.h"
+
+/* "90m", "12h", "30d" (or "45s") in ms, at most 3650 days; -1 if invalid. */
+static long long duration_ms(const char *s)
+{
+	size_t len = strlen(s);
+	long long v, unit;
+	char num[24];
+
+	if (len < 2 || len >= sizeof num)
+		return -1;
+	switch (s[len - 1]) {
+	case 's': unit = 1000; break;
+	case 'm': unit = 60000; break;
+	case 'h': unit = 3600000; break;
+	case 'd': unit = 86400000; break;
+	default: return -1;
+	}
+	memcpy(num, s, len - 1);
+	num[len - 1] = '\0';
+	if (num_parse(num, 1, 3650LL * 86400000 / unit, &v) < 0)
+		return -1;
+	return v * unit;
+}
+
+static int token_list(int argc, char **argv, struct cli *cli)
+{
+	struct token_info *t = NULL;
+	int json = 0, rc = CLI_OK;
+	int64_t now = scan_now_ms();
+	struct store *s;
+	size_t n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else
+			return cli_usage("token", "unexpected argument '%s' (token list [--json])", argv[i]);
+	}
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_token_list(s, &t, &n) != STORE_OK) {
+		rc = cli_error("%s", store_error(s));
+		goto out;
+	}
+	if (json)
+		printf("[");
+	else
+		printf("%-6s %-20s %-9s %-8s %-20s %s\n", "ID", "NAME", "ROLE", "STATE", "CREATED",
+		       "EXPIRES");
+	for (size_t i = 0; i < n; i++) {
+		const char *state = t[i].revoked_at ? "revoked"
+			: t[i].expires_at && t[i].expires_at <= now ? "expired" : "active";
+		char c1[40], c2[40];
+
+		if (json) {
+			json_t *o = json_pack("{sI ss ss ss sI}", "id", (json_int_t)t[i].id, "name",
+					      t[i].name, "role", t[i].role, "state", state,
+					      "created_at", (json_int_t)t[i].created_at);
+			char *txt;
+
+			json_object_set_new(o, "expires_at", t[i].expires_at
+					    ? json_integer(t[i].expires_at) : json_null());
+			json_object_set_new(o, "revoked_at", t[i].revoked_at
+					    ? json_integer(t[i].revoked_at) : json_null());
+			txt = json_dumps(o, JSON_COMPACT);
+			printf("%s%s", i ? "," : "", txt ? txt : "null");
+			free(txt);
+			json_decref(o);
+		} else {
+			printf("%-6lld %-20s %-9s %-8s %-20s %s\n", (long long)t[i].id, t[i].name,
+			       t[i].role, state, scan_format_time(t[i].created_at, c1, sizeof c1),
+			       t[i].expires_at ? scan_format_time(t[i].expires_at, c2, sizeof c2)
+			       : "never");
+		}
+	}
+	if (json)
+		printf("]\n");
+out:
+	free(t);
+	store_close(s);
+	return rc;
+}
+
+static int token_revoke(int argc, char **argv, struct cli *cli)
+{
+	struct store *s;
+	int64_t id;
+	int rc = CLI_OK;
+	char detail[64];
+
+	if (argc != 2)
+		return cli_usage("token", "expected one token id (token revoke ID)");
+	if (cli_parse_id(argv[1], &id) < 0)
+		return cli_usage("token", "invalid token id '%s'", argv[1]);
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_token_revoke(s, id) != STORE_OK) {
+		rc = cli_error("%s", store_error(s));
+	} else {
+		printf("token %lld revoked; requests with it are refused from now on\n", (long long)id);
+		snprintf(detail, sizeof detail, "token %lld", (long long)id);
+		cli_audit(s, "token revoke", 0, detail);
+	}
+	store_close(s);
+	return rc;
+}
 
 static int token_create(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
 		{ "role", required_argument, NULL, 'r' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "expires", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
+	int64_t expires = 0;
 	char secret[AUTH_SECRET_MAX], err[256];
 	const char *name = "cli";
 	enum auth_role role = AUTH_NONE;
@@ -38,6 +150,15 @@ static int token_create(int argc, char **argv, struct cli *cli)
 						 AUTH_NAME_MAX);
 			name = optarg;
 			break;
+		case 'e': {
+			long long ms = duration_ms(optarg);
+
+			if (ms <= 0)
+				return cli_usage("token", "--expires must be a duration such as 90m, 12h, "
+						 "30d (at most 3650d)");
+			expires = scan_now_ms() + ms;
+			break;
+		}
 		default:
 			return cli_bad_option("token", argv, c);
 		}
@@ -48,10 +169,17 @@ static int token_create(int argc, char **argv, struct cli *cli)
 		return cli_usage("token", "--role is required (viewer, operator or admin)");
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	if (auth_token_create(s, role, name, secret, sizeof secret, &id, err, sizeof err) < 0)
+	if (auth_token_create_exp(s, role, name, expires, secret, sizeof secret, &id, err,
+				  sizeof err) < 0) {
 		rc = cli_error("%s", err);
-	else
+	} else {
+		char detail[128];
+
 		printf("%s\n", secret);
+		snprintf(detail, sizeof detail, "token %lld (%s, %s)", (long long)id, name,
+			 auth_role_name(role));
+		cli_audit(s, "token create", 0, detail);
+	}
 	store_close(s);
 	return rc;
 }
@@ -59,8 +187,12 @@ static int token_create(int argc, char **argv, struct cli *cli)
 int cmd_token(int argc, char **argv, struct cli *cli)
 {
 	if (argc < 2)
-		return cli_usage("token", "expected a subcommand: create");
+		return cli_usage("token", "expected a subcommand: create, list or revoke");
 	if (strcmp(argv[1], "create") == 0)
 		return token_create(argc - 1, argv + 1, cli);
-	return cli_usage("token", "unknown subcommand '%s' (create)", argv[1]);
+	if (strcmp(argv[1], "list") == 0)
+		return token_list(argc - 1, argv + 1, cli);
+	if (strcmp(argv[1], "revoke") == 0)
+		return token_revoke(argc - 1, argv + 1, cli);
+	return cli_usage("token", "unknown subcommand '%s' (create, list or revoke)", argv[1]);
 }

@@ -145,6 +145,34 @@ enum db_stmt {
 				 * scan_id, status, attempt, at, code, error, duration_ms, created */
 	S_INVENTORY,		/* port (0: any), service (NULL: any), limit -> target, port, proto,
 				 * service, first_seen, last_seen, first_scan, last_scan, still */
+	/* operations (issue 12 part B): the stuck report and its repairs, reset,
+	 * tokens that expire or are revoked, the audit trail, prune by status.
+	 * Each S_SQ_* selects one stuck category: now, age_ms, limit -> id, type,
+	 * status, attempt, worker, since, detail (text) */
+	S_SQ_LEASE,		/* running, lease expired */
+	S_SQ_OVERTIME,		/* running past its hard time limit (+ 60 s), lease still live */
+	S_SQ_NO_WORKER,		/* pending, due for age_ms, no live worker */
+	S_SQ_BACKLOG,		/* pending, due for age_ms, workers alive */
+	S_SQ_NO_FINISH,		/* finished without finished_at */
+	S_SQ_NO_LEASE,		/* running without worker or lease */
+	S_SQ_CANCEL_LEFT,	/* completed/failed with cancel_requested set */
+	S_SQ_TIMELINE,		/* last event's to_status differs (detail: that status) */
+	S_SQ_BUDGET,		/* attempt above the budget (detail: "N of M") */
+	S_LAST_EVENT,		/* scan_id -> to_status, at */
+	S_FIX_FINISHED_AT,	/* id, at: sets finished_at */
+	S_FIX_CANCEL_FLAG,	/* id: clears cancel_requested on a finished scan */
+	S_RESET_RUNNING,	/* limit -> id, attempt, worker (running scans; locks them) */
+	S_WORKERS_CLEAR,	/* deletes every worker registration */
+	S_AUDIT_INSERT,		/* now, actor, action, scan_id, detail */
+	S_AUDIT_LIST,		/* before_id, limit -> id, at, actor, action, scan_id, detail */
+	S_TOKEN_INSERT_EXP,	/* name, role, hash, now, expires_at -> id */
+	S_TOKEN_CHECK,		/* id, now -> role, hash, name, state ('ok', 'revoked', 'expired') */
+	S_TOKEN_LIST,		/* -> id, name, role, created_at, expires_at, revoked_at */
+	S_TOKEN_REVOKE,		/* id, now (only a token not yet revoked) */
+	S_PRUNE_STATUS,		/* before_ms, batch, status -> (deletes) */
+	S_PRUNE_STATUS_COUNT,	/* before_ms, status -> count */
+	S_FINISHED_HOUR,	/* now -> completed, failed in the last hour (timeline events that
+				 * changed the status: not a repair's) */
 	DB_STMT_COUNT
 };
 

@@ -701,5 +701,157 @@ void inventory_array_free(struct inventory_item *a, size_t n);
  * `service` (NULL: any).  At most STORE_INVENTORY_MAX rows. */
 int store_inventory(struct store *s, int port, const char *service, struct inventory_item **out,
 		    size_t *n);
+/* ---- operations (issue 12 part B): stuck report and repair, reset, audit --- */
+
+/*
+ * The stuck report is a table of categories (src/store/stuck.c): each has a
+ * name, what it means, the suggested fix, and whether `stuck clear` (and
+ * the hourly maintenance, for the `automatic` ones) repairs it.  A new
+ * category is one more entry there.
+ */
+struct stuck_category {
+	const char *name;		/* "lease_expired", ... */
+	const char *reason;		/* what it means, one line */
+	const char *fix;		/* the suggested fix, one line */
+	int repairable;			/* stuck clear changes it */
+	int automatic;			/* serve's hourly maintenance repairs it too */
+};
+
+/* The categories, in report order; *n gets their number.  Static storage. */
+const struct stuck_category *store_stuck_categories(int *n);
+
+#define STUCK_DETAIL_MAX 96
+
+struct stuck_item {
+	int category;			/* index in store_stuck_categories() */
+	int64_t id;
+	char type[SCAN_TYPE_MAX];
+	enum scan_status status;
+	int attempt;
+	char worker_id[SCAN_WORKER_MAX];
+	int64_t since;			/* when it became stuck (ms) */
+	char detail[STUCK_DETAIL_MAX];	/* category-specific ("3 of 3", "completed") */
+};
+
+/*
+ * The stuck report: up to `limit` items of each category (pending ones
+ * count as stuck after age_ms), in one read transaction.  *out is a new
+ * array of *n items (free()); counts (may be NULL, as many as categories)
+ * gets how many of each were listed.  Returns STORE_OK or an error.
+ */
+int store_stuck_report(struct store *s, int64_t age_ms, int limit, struct stuck_item **out,
+		       size_t *n, int *counts);
+
+/* The JSON forms of a stuck report (CLI and API): {max_age_hours, found,
+ * categories: [{name, reason, fix, repairable, automatic, count, scans}]}
+ * and of a clear: {dry_run, changed, changes: [{scan_id, category, from, to,
+ * action}]}.  New references. */
+json_t *stuck_report_to_json(const struct stuck_item *it, size_t n, const int *counts,
+			     int64_t age_ms);
+struct stuck_change;
+json_t *stuck_changes_to_json(const struct stuck_change *ch, size_t n, int64_t total, int dry_run);
+
+/* One change stuck clear made (or, in a dry run, would make). */
+struct stuck_change {
+	int category;
+	int64_t id;
+	enum scan_status from, to;	/* from == to: a field or the timeline was repaired */
+	char action[160];		/* what was done, as written to the timeline */
+};
+
+#define STUCK_CLEAR_DRY_RUN   0x1	/* compute every change, commit none */
+#define STUCK_CLEAR_AUTOMATIC 0x2	/* only the categories marked automatic */
+#define STUCK_CLEAR_BATCH     100	/* scans per transaction */
+#define STUCK_CLEAR_MAX       10000	/* changes listed at most (a dry run stops there) */
+
+/*
+ * Applies the fix of every repairable category, in transactions of
+ * STUCK_CLEAR_BATCH scans; each change is written to the scan's timeline
+ * with its reason ("stuck clear: ...") and the run to the audit trail as
+ * `actor`.  Invariant violations are repaired from the timeline.  With
+ * STUCK_CLEAR_DRY_RUN every batch is rolled back instead of committed, so
+ * the changes listed are exactly what a real run would make and nothing
+ * changes.  *out (may be NULL) gets a new array of up to STUCK_CLEAR_MAX
+ * changes (free()), *n their number; *total (may be NULL) every change.
+ * Returns STORE_OK or an error (batches committed before it stay).
+ */
+int store_stuck_clear(struct store *s, int64_t age_ms, int flags, const char *actor,
+		      struct stuck_change **out, size_t *n, int64_t *total);
+
+/*
+ * The emergency reset: every running scan goes back to pending without
+ * spending an attempt (timeline: "reset by ACTOR"), and every worker
+ * registration is deleted (live workers register again at their next
+ * heartbeat; their running children are fenced off).  Recorded in the audit
+ * trail.  *released and *workers (may be NULL) get the counts.
+ */
+int store_reset(struct store *s, const char *actor, int *released, int64_t *workers);
+
+/*
+ * The audit trail: records that `actor` ("token:NAME", "cli:USER",
+ * "maintenance") did `action` ("submit", "retry", "cancel", "stuck clear",
+ * "reset", "prune", "token revoke", ...), about scan_id (0: none), with a
+ * short detail (may be NULL).  One call, its own statement; schedules and
+ * any later action record the same way.  Returns STORE_OK or an error.
+ */
+int store_audit(struct store *s, const char *actor, const char *action, int64_t scan_id,
+		const char *detail);
+
+struct audit_entry {
+	int64_t id;
+	int64_t at;
+	char actor[80];
+	char action[32];
+	int64_t scan_id;		/* 0: none */
+	char detail[256];
+};
+
+/* The audit trail newest first: ids < before_id (0: newest), at most limit
+ * (1 .. STORE_LIST_MAX).  *out is a new array (free()). */
+int store_audit_list(struct store *s, int64_t before_id, int limit, struct audit_entry **out,
+		     size_t *n);
+
+/* Scans that completed and failed in the last hour, from the timeline (a
+ * scan retried and failed twice counts twice): doctor's failure rate. */
+int store_finished_last_hour(struct store *s, int64_t *completed, int64_t *failed);
+
+/* ---- tokens: expiry and revocation ---------------------------------------- */
+
+struct token_info {
+	int64_t id;
+	char name[65];
+	char role[16];
+	int64_t created_at;
+	int64_t expires_at;		/* 0: never */
+	int64_t revoked_at;		/* 0: not revoked */
+};
+
+/* As store_token_create(), expiring at expires_at (ms; 0: never). */
+int store_token_create_exp(struct store *s, const char *name, const char *role,
+			   const char *hash, int64_t expires_at, int64_t *id);
+
+/*
+ * Looks a token up for a request: role (16 bytes), hash (129 bytes) and
+ * name (65 bytes, may be NULL).  Returns STORE_OK for a usable token,
+ * STORE_NOT_FOUND for no such token, STORE_ILLEGAL for one revoked or
+ * expired (by the database's clock), or an error.
+ */
+int store_token_lookup(struct store *s, int64_t id, char *role, char *hash, char *name);
+
+/* Every token, oldest first (never a hash).  *out is a new array (free()). */
+int store_token_list(struct store *s, struct token_info **out, size_t *n);
+
+/* Revokes token `id` at once.  Returns STORE_OK, STORE_NOT_FOUND (no such
+ * token) or STORE_ILLEGAL (already revoked). */
+int store_token_revoke(struct store *s, int64_t id);
+
+/*
+ * Prunes like store_prune(), but only scans whose final status is
+ * `status` (completed, failed or cancelled): retention by final status.
+ * Between batches it sleeps pause_ms so a claim waiting for the write lock
+ * gets it first.
+ */
+int store_prune_status(struct store *s, enum scan_status status, int64_t before_ms, int batch,
+		       int max_batches, int pause_ms, int dry_run, int64_t *deleted);
 
 #endif

@@ -43,12 +43,13 @@ ok "serve recovers expired leases and stops on SIGTERM"
 c=$(q submit test-ok 127.0.0.1)
 sql "UPDATE scans SET finished_at = finished_at - 3456000000 WHERE id=$a" || fail "age"
 q prune --dry-run | grep -q "would delete 1 " || fail "prune dry run"
-q prune | grep -q "deleted 1 " || fail "prune"
+q prune </dev/null >/dev/null 2>&1 && fail "prune without --yes on a non-terminal deleted"
+q prune --yes | grep -q "deleted 1 " || fail "prune"
 q show "$a" >/dev/null 2>&1 && fail "pruned scan still there"
 [ "$(status "$b")" = completed ] || fail "young scan pruned"
 [ "$(status "$c")" = pending ] || fail "pending scan pruned"
 [ "$(sql "SELECT count(*) FROM scan_events WHERE scan_id=$a")" = 0 ] || fail "events left"
-q prune --older-than-days 0 | grep -q "deleted 1 " || fail "prune 0 days"
+q prune --older-than-days 0 --yes | grep -q "deleted 1 " || fail "prune 0 days"
 [ "$(status "$c")" = pending ] || fail "pending scan pruned at 0 days"
 ok "prune"
 
@@ -60,7 +61,7 @@ grep -q "^ok    db.schema" "$dir/doc.txt" || fail "doctor db.schema"
 q cancel "$c" >/dev/null
 q doctor >/dev/null || fail "doctor fails with nothing pending"
 q doctor --json | grep -q '"check": "queue.backlog"' || fail "doctor --json"
-"$S" --db "sqlite:///nonexistent-dir/x.db" doctor | grep -q "^fail  db.open" \
+"$S" --db "sqlite:///nonexistent-dir/x.db" doctor | grep -q "^fail  db.reachable" \
 	|| fail "doctor on an unreachable database"
 ok "doctor"
 

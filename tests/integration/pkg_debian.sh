@@ -140,7 +140,7 @@ wait_for 60 "scan $id to complete" done_
 as_scanq scanq findings "$id" | grep -q "$port" || fail "no finding of port $port"
 as_scanq scanq doctor >"$T/doctor.log" 2>&1 || { cat "$T/doctor.log"; fail "scanq doctor"; }
 cat "$T/doctor.log"
-grep -q 'db.open' "$T/doctor.log" && grep -q 'workers.alive' "$T/doctor.log" || fail "doctor output"
+grep -q 'db.reachable' "$T/doctor.log" && grep -q 'workers.alive' "$T/doctor.log" || fail "doctor output"
 [ "$(statuses)" = "1:completed 2:failed 3:cancelled 4:completed" ] \
 	|| fail "statuses after serve ran: $(statuses)"
 kill -TERM "$SERVE_PID"

@@ -39,6 +39,6 @@ ok "the summary counts the findings by severity"
 out=$(PATH=/nonexistent "$SCANQ" scan nuclei 127.0.0.1 --json 2>/dev/null); rc=$?
 [ "$rc" = 1 ] && echo "$out" | grep -q '"code":"tool_missing"' || fail "nuclei profile without nuclei: $rc $out"
 out=$(PATH=/usr/bin:/bin "$SCANQ" doctor --db "sqlite://$T/d.db" --json 2>&1)
-echo "$out" | tr -d '\n ' | grep -q '"check":"profiles.runnable","status":"ok","detail":"vuln,nmap"' \
+echo "$out" | tr -d '\n ' | grep -q '"check":"scanners.tools","status":"warn","detail":"built-inportscan,discovery,tls;profilesthatcanrun:vuln,nmap;toolmissing:nuclei' \
 	|| fail "doctor does not name the runnable profiles (vuln, nmap; not nuclei): $out"
 ok "nuclei is a second profile; doctor names the profiles that can run"

@@ -237,6 +237,16 @@ const struct db_migration pg_migrations[] = {
 	  "INSERT INTO counters(name, value) VALUES ('changes_new', 0), ('changes_gone', 0),"
 	  " ('changes_changed', 0), ('webhook_delivered', 0), ('webhook_retried', 0),"
 	  " ('webhook_failed', 0);" },
+	/* Issue 12 part B: tokens expire and can be revoked; who did what. */
+	{ 13, "token expiry and revocation; the audit trail",
+	  "ALTER TABLE tokens ADD COLUMN expires_at BIGINT;"
+	  "ALTER TABLE tokens ADD COLUMN revoked_at BIGINT;"
+	  "CREATE TABLE audit (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  " at BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, scan_id BIGINT,"
+	  " detail TEXT);"
+	  "CREATE INDEX audit_at ON audit(at);"
+	  "CREATE INDEX scans_finished_status ON scans(status, finished_at)"
+	  " WHERE finished_at IS NOT NULL;" },
 	{ 0, NULL, NULL }
 };
 
@@ -383,8 +393,8 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" WHERE id = $1::bigint AND status IN ('failed', 'cancelled')",
 	[S_COUNTS] = "SELECT type, status, n FROM scan_counts WHERE n <> 0 ORDER BY type",
 	[S_OLDEST_PENDING] =
-		"SELECT scanq_now_ms() - created_at FROM scans WHERE status = 'pending'"
-		" ORDER BY created_at LIMIT 1",
+		"SELECT scanq_now_ms() - run_after FROM scans WHERE status = 'pending'"
+		" AND run_after <= scanq_now_ms() ORDER BY run_after LIMIT 1",
 	[S_FINISHED_SINCE] =
 		"SELECT count(*) FROM scan_events WHERE at >= scanq_now_ms() - 60000"
 		" AND to_status IN ('completed', 'failed', 'cancelled')",
@@ -620,4 +630,66 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  (array_agg(service ORDER BY scan_id DESC))[1],"
 		"  min(finished_at), max(finished_at), min(scan_id), max(scan_id), max(still)"
 		" FROM f GROUP BY target, port, proto ORDER BY target, port, proto LIMIT $3::int",
+	/* operations (issue 12 part B) */
+	[S_SQ_LEASE] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), lease_expires_at, '' FROM scans"
+		" WHERE status = 'running' AND lease_expires_at < scanq_now_ms()"
+		" ORDER BY lease_expires_at, id LIMIT $3::int",
+	[S_SQ_OVERTIME] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), claimed_at + time_limit_s * 1000,"
+		" 'hard limit ' || time_limit_s::text || ' s' FROM scans"
+		" WHERE status = 'running' AND lease_expires_at >= scanq_now_ms()"
+		" AND claimed_at + time_limit_s * 1000 + 60000 < scanq_now_ms() ORDER BY id LIMIT $3::int",
+	[S_SQ_NO_WORKER] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, '' FROM scans"
+		" WHERE status = 'pending' AND run_after <= scanq_now_ms() - $2::bigint AND NOT EXISTS (SELECT 1"
+		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= scanq_now_ms() - 30000)"
+		" ORDER BY run_after, id LIMIT $3::int",
+	[S_SQ_BACKLOG] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, '' FROM scans"
+		" WHERE status = 'pending' AND run_after <= scanq_now_ms() - $2::bigint AND EXISTS (SELECT 1"
+		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= scanq_now_ms() - 30000)"
+		" ORDER BY run_after, id LIMIT $3::int",
+	[S_SQ_NO_FINISH] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), created_at, '' FROM scans"
+		" WHERE status IN ('completed', 'failed', 'cancelled') AND finished_at IS NULL"
+		" ORDER BY id LIMIT $3::int",
+	[S_SQ_NO_LEASE] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), coalesce(claimed_at, created_at), '' FROM scans"
+		" WHERE status = 'running' AND (worker_id IS NULL OR lease_expires_at IS NULL)"
+		" ORDER BY id LIMIT $3::int",
+	[S_SQ_CANCEL_LEFT] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), coalesce(finished_at, created_at), '' FROM scans"
+		" WHERE status IN ('completed', 'failed') AND cancel_requested <> 0 ORDER BY id LIMIT $3::int",
+	[S_SQ_TIMELINE] = "SELECT s.id, s.type, s.status, s.attempt, coalesce(s.worker_id, ''),"
+		" e.at, e.to_status FROM scans s JOIN scan_events e ON e.id ="
+		" (SELECT max(id) FROM scan_events WHERE scan_id = s.id)"
+		" WHERE e.to_status <> s.status ORDER BY s.id LIMIT $3::int",
+	[S_SQ_BUDGET] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), created_at,"
+		" (attempt - attempt_base)::text || ' of ' || max_attempts FROM scans"
+		" WHERE (status = 'pending' AND attempt - attempt_base >= max_attempts)"
+		" OR (status = 'running' AND attempt - attempt_base > max_attempts) ORDER BY id LIMIT $3::int",
+	[S_LAST_EVENT] = "SELECT to_status, at FROM scan_events WHERE scan_id = $1::bigint"
+		" ORDER BY id DESC LIMIT 1",
+	[S_FIX_FINISHED_AT] = "UPDATE scans SET finished_at = $2::bigint WHERE id = $1::bigint",
+	[S_FIX_CANCEL_FLAG] = "UPDATE scans SET cancel_requested = 0 WHERE id = $1::bigint"
+		" AND status IN ('completed', 'failed', 'cancelled')",
+	[S_RESET_RUNNING] = "SELECT id, attempt, coalesce(worker_id, '') FROM scans"
+		" WHERE status = 'running' ORDER BY id LIMIT $1::int FOR UPDATE",
+	[S_WORKERS_CLEAR] = "DELETE FROM workers",
+	[S_AUDIT_INSERT] = "INSERT INTO audit (at, actor, action, scan_id, detail)"
+		" VALUES (scanq_now_ms(), $2::text, $3::text, $4::bigint, $5::text)",
+	[S_AUDIT_LIST] = "SELECT id, at, actor, action, scan_id, coalesce(detail, '') FROM audit"
+		" WHERE id < $1::bigint ORDER BY id DESC LIMIT $2::int",
+	[S_TOKEN_INSERT_EXP] = "INSERT INTO tokens (name, role, hash, created_at, expires_at)"
+		" VALUES ($1::text, $2::text, $3::text, scanq_now_ms(), $5::bigint) RETURNING id",
+	[S_TOKEN_CHECK] = "SELECT role, hash, name, CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
+		" WHEN expires_at IS NOT NULL AND expires_at <= scanq_now_ms() THEN 'expired' ELSE 'ok' END"
+		" FROM tokens WHERE id = $1::bigint",
+	[S_TOKEN_LIST] = "SELECT id, name, role, created_at, expires_at, revoked_at FROM tokens"
+		" ORDER BY id",
+	[S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = scanq_now_ms() WHERE id = $1::bigint AND revoked_at IS NULL",
+	[S_PRUNE_STATUS] =
+		"DELETE FROM scans WHERE id IN (SELECT id FROM scans"
+		" WHERE status = $3::text AND finished_at < $1::bigint ORDER BY finished_at LIMIT $2::int FOR UPDATE SKIP LOCKED)",
+	[S_PRUNE_STATUS_COUNT] = "SELECT count(*) FROM scans"
+		" WHERE status = $2::text AND finished_at < $1::bigint",
+	[S_FINISHED_HOUR] = "SELECT count(*) FILTER (WHERE to_status = 'completed'),"
+		" count(*) FILTER (WHERE to_status = 'failed') FROM scan_events"
+		" WHERE at >= scanq_now_ms() - 3600000"
+		" AND to_status IN ('completed', 'failed', 'cancelled')"
+		" AND from_status IS DISTINCT FROM to_status",
 };

@@ -197,6 +197,15 @@ const struct db_migration sqlite_migrations[] = {
 	  "INSERT INTO counters(name, value) VALUES ('changes_new', 0), ('changes_gone', 0),"
 	  " ('changes_changed', 0), ('webhook_delivered', 0), ('webhook_retried', 0),"
 	  " ('webhook_failed', 0);" },
+	/* Issue 12 part B: tokens expire and can be revoked; who did what. */
+	{ 13, "token expiry and revocation; the audit trail",
+	  "ALTER TABLE tokens ADD COLUMN expires_at INTEGER;"
+	  "ALTER TABLE tokens ADD COLUMN revoked_at INTEGER;"
+	  "CREATE TABLE audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
+	  " action TEXT NOT NULL, scan_id INTEGER, detail TEXT);"
+	  "CREATE INDEX audit_at ON audit(at);"
+	  "CREATE INDEX scans_finished_status ON scans(status, finished_at)"
+	  " WHERE finished_at IS NOT NULL;" },
 	{ 0, NULL, NULL }
 };
 
@@ -280,9 +289,11 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" error_message = NULL, error_detail = NULL"
 		" WHERE id = ?1 AND status IN ('failed', 'cancelled')",
 	[S_COUNTS] = "SELECT type, status, n FROM scan_counts WHERE n <> 0 ORDER BY type",
+	/* Counted from when the scan became due (a retry waiting out its
+	 * backoff is not old), as the stuck report counts. */
 	[S_OLDEST_PENDING] =
-		"SELECT ?1 - created_at FROM scans INDEXED BY scans_pending_age"
-		" WHERE status = 'pending' ORDER BY created_at LIMIT 1",
+		"SELECT ?1 - run_after FROM scans INDEXED BY scans_pending_due"
+		" WHERE status = 'pending' AND run_after <= ?1 ORDER BY run_after LIMIT 1",
 	/* Only the finished events of the last minute, not every submission of
 	 * a burst (measured: 2-4 ms right after 44k submits, ~0 with the index). */
 	[S_FINISHED_SINCE] =
@@ -510,4 +521,65 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"   AND g.proto = f.proto ORDER BY g.scan_id DESC LIMIT 1),"
 		"  min(finished_at), max(finished_at), min(scan_id), max(scan_id), max(still)"
 		" FROM f GROUP BY target, port, proto ORDER BY target, port, proto LIMIT ?3",
+	/* operations (issue 12 part B) */
+	[S_SQ_LEASE] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), lease_expires_at, '' FROM scans INDEXED BY scans_lease"
+		" WHERE status = 'running' AND lease_expires_at < ?1"
+		" ORDER BY lease_expires_at, id LIMIT ?3",
+	[S_SQ_OVERTIME] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), claimed_at + time_limit_s * 1000,"
+		" 'hard limit ' || time_limit_s || ' s' FROM scans INDEXED BY scans_lease"
+		" WHERE status = 'running' AND lease_expires_at >= ?1"
+		" AND claimed_at + time_limit_s * 1000 + 60000 < ?1 ORDER BY id LIMIT ?3",
+	[S_SQ_NO_WORKER] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, '' FROM scans INDEXED BY scans_pending_due"
+		" WHERE status = 'pending' AND run_after <= ?1 - ?2 AND NOT EXISTS (SELECT 1"
+		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= ?1 - 30000)"
+		" ORDER BY run_after, id LIMIT ?3",
+	[S_SQ_BACKLOG] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, '' FROM scans INDEXED BY scans_pending_due"
+		" WHERE status = 'pending' AND run_after <= ?1 - ?2 AND EXISTS (SELECT 1"
+		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= ?1 - 30000)"
+		" ORDER BY run_after, id LIMIT ?3",
+	[S_SQ_NO_FINISH] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), created_at, '' FROM scans"
+		" WHERE status IN ('completed', 'failed', 'cancelled') AND finished_at IS NULL"
+		" ORDER BY id LIMIT ?3",
+	[S_SQ_NO_LEASE] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), coalesce(claimed_at, created_at), '' FROM scans"
+		" WHERE status = 'running' AND (worker_id IS NULL OR lease_expires_at IS NULL)"
+		" ORDER BY id LIMIT ?3",
+	[S_SQ_CANCEL_LEFT] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), coalesce(finished_at, created_at), '' FROM scans"
+		" WHERE status IN ('completed', 'failed') AND cancel_requested <> 0 ORDER BY id LIMIT ?3",
+	[S_SQ_TIMELINE] = "SELECT s.id, s.type, s.status, s.attempt, coalesce(s.worker_id, ''),"
+		" e.at, e.to_status FROM scans s JOIN scan_events e ON e.id ="
+		" (SELECT max(id) FROM scan_events WHERE scan_id = s.id)"
+		" WHERE e.to_status <> s.status ORDER BY s.id LIMIT ?3",
+	[S_SQ_BUDGET] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), created_at,"
+		" (attempt - attempt_base) || ' of ' || max_attempts FROM scans"
+		" WHERE (status = 'pending' AND attempt - attempt_base >= max_attempts)"
+		" OR (status = 'running' AND attempt - attempt_base > max_attempts) ORDER BY id LIMIT ?3",
+	[S_LAST_EVENT] = "SELECT to_status, at FROM scan_events WHERE scan_id = ?1"
+		" ORDER BY id DESC LIMIT 1",
+	[S_FIX_FINISHED_AT] = "UPDATE scans SET finished_at = ?2 WHERE id = ?1",
+	[S_FIX_CANCEL_FLAG] = "UPDATE scans SET cancel_requested = 0 WHERE id = ?1"
+		" AND status IN ('completed', 'failed', 'cancelled')",
+	[S_RESET_RUNNING] = "SELECT id, attempt, coalesce(worker_id, '') FROM scans"
+		" WHERE status = 'running' ORDER BY id LIMIT ?1",
+	[S_WORKERS_CLEAR] = "DELETE FROM workers",
+	[S_AUDIT_INSERT] = "INSERT INTO audit (at, actor, action, scan_id, detail)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_AUDIT_LIST] = "SELECT id, at, actor, action, scan_id, coalesce(detail, '') FROM audit"
+		" WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+	[S_TOKEN_INSERT_EXP] = "INSERT INTO tokens (name, role, hash, created_at, expires_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+	[S_TOKEN_CHECK] = "SELECT role, hash, name, CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
+		" WHEN expires_at IS NOT NULL AND expires_at <= ?2 THEN 'expired' ELSE 'ok' END"
+		" FROM tokens WHERE id = ?1",
+	[S_TOKEN_LIST] = "SELECT id, name, role, created_at, expires_at, revoked_at FROM tokens"
+		" ORDER BY id",
+	[S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+	[S_PRUNE_STATUS] =
+		"DELETE FROM scans WHERE id IN (SELECT id FROM scans INDEXED BY scans_finished_status"
+		" WHERE status = ?3 AND finished_at < ?1 ORDER BY finished_at LIMIT ?2)",
+	[S_PRUNE_STATUS_COUNT] = "SELECT count(*) FROM scans INDEXED BY scans_finished_status"
+		" WHERE status = ?2 AND finished_at < ?1",
+	[S_FINISHED_HOUR] = "SELECT count(*) FILTER (WHERE to_status = 'completed'),"
+		" count(*) FILTER (WHERE to_status = 'failed') FROM scan_events"
+		" INDEXED BY scan_events_finished WHERE at >= ?1 - 3600000"
+		" AND to_status IN ('completed', 'failed', 'cancelled') AND from_status IS NOT to_status",
 };

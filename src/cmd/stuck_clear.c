@@ -1,0 +1,306 @@
+/*
+ * stuck_clear.c — `scanq stuck report [--max-age-hours H] [--json]` and
+ * `scanq stuck clear [--max-age-hours H] [--dry-run] [--force] [--json]`:
+ * every category of scan that needs a look (store_stuck_categories()), with
+ * its reason and fix, and the repair of each.
+ *
+ * report exits 1 when it found anything, so a cron job or a monitor can
+ * act on it.  clear asks on a terminal unless given --force, and refuses
+ * without --force when stdin is not a terminal; --dry-run prints exactly
+ * what a real run would change (the same repairs, rolled back) and needs
+ * neither.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "cmd/cmd.h"
+#include "config.h"
+#include "num.h"
+#include "store/store.h"
+
+#define REPORT_PER_CATEGORY 200
+
+static int parse(const char *cmd, int argc, char **argv, long long *hours, int *json, int *dry,
+		 int *force)
+{
+	static const struct option opts[] = {
+		{ "max-age-hours", required_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*hours = config.stuck_hours;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (num_parse(optarg, 0, 24 * 365, hours))
+				return cli_usage(cmd, "--max-age-hours must be from 0 to 8760");
+			break;
+		case 'j': *json = 1; break;
+		case 'n':
+			if (!dry)
+				return cli_usage(cmd, "unknown option '--dry-run' (it goes with stuck clear)");
+			*dry = 1;
+			break;
+		case 'f':
+			if (!force)
+				return cli_usage(cmd, "unknown option '--force' (it goes with stuck clear)");
+			*force = 1;
+			break;
+		default: return cli_bad_option(cmd, argv, c);
+		}
+	}
+	if (optind != argc)
+		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	return CLI_OK;
+}
+
+static void print_json(json_t *o)
+{
+	json_dumpf(o, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(o);
+}
+
+int cmd_stuck_report(int argc, char **argv, struct cli *cli)
+{
+	const struct stuck_category *cat;
+	struct stuck_item *it = NULL;
+	int counts[64] = { 0 }, ncat, json = 0, rc;
+	long long hours;
+	size_t n = 0, at = 0;
+	struct store *s;
+
+	if ((rc = parse("stuck", argc, argv, &hours, &json, NULL, NULL)) != CLI_OK)
+		return rc;
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_stuck_report(s, hours * 3600000, REPORT_PER_CATEGORY, &it, &n, counts)
+	    != STORE_OK) {
+		rc = cli_error("%s", store_error(s));
+		store_close(s);
+		return rc;
+	}
+	store_close(s);
+	cat = store_stuck_categories(&ncat);
+	if (json) {
+		print_json(stuck_report_to_json(it, n, counts, hours * 3600000));
+	} else {
+		size_t distinct = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			size_t k = 0;
+
+			while (k < i && it[k].id != it[i].id)
+				k++;
+			distinct += k == i;
+		}
+		printf("stuck report: %zu scan%s need a look, %zu finding%s (pending counts after "
+		       "%lldh)\n", distinct, distinct == 1 ? "" : "s", n, n == 1 ? "" : "s", hours);
+		for (int i = 0; i < ncat; i++) {
+			if (!counts[i])
+				continue;
+			printf("\n%s: %d%s\n  why: %s\n  fix: %s\n", cat[i].name, counts[i],
+			       counts[i] == REPORT_PER_CATEGORY ? " (or more)" : "", cat[i].reason,
+			       cat[i].fix);
+			for (int k = 0; k < counts[i] && at < n; k++, at++) {
+				char t[40];
+
+				printf("  scan %-8lld %-12s %-9s attempt %d%s%s since %s%s%s\n",
+				       (long long)it[at].id, it[at].type,
+				       scan_status_name(it[at].status), it[at].attempt,
+				       it[at].worker_id[0] ? " worker " : "", it[at].worker_id,
+				       scan_format_time(it[at].since, t, sizeof t),
+				       it[at].detail[0] ? " — " : "", it[at].detail);
+			}
+		}
+	}
+	free(it);
+	return n ? CLI_FAIL : CLI_OK;
+}
+
+int cmd_stuck_clear(int argc, char **argv, struct cli *cli)
+{
+	struct stuck_change *ch = NULL;
+	int json = 0, dry = 0, force = 0, rc;
+	long long hours;
+	int64_t total = 0;
+	char actor[80];
+	struct store *s;
+
+	if ((rc = parse("stuck", argc, argv, &hours, &json, &dry, &force)) != CLI_OK)
+		return rc;
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (!dry && !force) {
+		int64_t would = 0;
+		size_t nw = 0;
+		char q[160];
+
+		if (store_stuck_clear(s, hours * 3600000, STUCK_CLEAR_DRY_RUN, NULL, NULL, &nw, &would)
+		    != STORE_OK) {
+			rc = cli_error("%s", store_error(s));
+			goto out;
+		}
+		if (would == 0) {
+			printf("stuck clear: nothing to change\n");
+			goto out;
+		}
+		snprintf(q, sizeof q, "stuck clear would change %lld scan%s (see --dry-run); go ahead?",
+			 (long long)would, would == 1 ? "" : "s");
+		switch (cli_confirm(q)) {
+		case 1:
+			break;
+		case 0:
+			printf("stuck clear: nothing changed\n");
+			goto out;
+		default:
+			rc = cli_usage("stuck", "stuck clear would change %lld scan%s; stdin is not a "
+				       "terminal, so confirm with --force (or look first with --dry-run)",
+				       (long long)would, would == 1 ? "" : "s");
+			goto out;
+		}
+	}
+	cli_actor(actor, sizeof actor);
+	size_t n = 0;
+	if (store_stuck_clear(s, hours * 3600000, dry ? STUCK_CLEAR_DRY_RUN : 0, actor, &ch, &n,
+			      &total) != STORE_OK) {
+		rc = cli_error("%s (%lld changes were committed before the error)", store_error(s),
+			       (long long)total);
+		goto out;
+	}
+	if (json) {
+		print_json(stuck_changes_to_json(ch, n, total, dry));
+	} else {
+		int ncat;
+		const struct stuck_category *cat = store_stuck_categories(&ncat);
+
+		for (size_t i = 0; i < n; i++)
+			printf("%sscan %lld [%s] %s -> %s: %s\n", dry ? "would: " : "", (long long)ch[i].id,
+			       ch[i].category >= 0 && ch[i].category < ncat ? cat[ch[i].category].name
+			       : "?", scan_status_name(ch[i].from), scan_status_name(ch[i].to),
+			       ch[i].action);
+		if ((int64_t)n < total)
+			printf("... and %lld more\n", (long long)(total - (int64_t)n));
+		printf("%s %lld scan%s\n", dry ? "dry run: would change" : "stuck clear: changed",
+		       (long long)total, total == 1 ? "" : "s");
+	}
+out:
+	free(ch);
+	store_close(s);
+	return rc;
+}
+
+/* ---- reset ---------------------------------------------------------------------------------- */
+
+int cmd_reset(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, force = 0, released = 0, rc = CLI_OK;
+	int64_t workers = 0;
+	char actor[80];
+	struct store *s;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c != 'f')
+			return cli_bad_option("reset", argv, c);
+		force = 1;
+	}
+	if (optind != argc)
+		return cli_usage("reset", "unexpected argument '%s'", argv[optind]);
+	if (!force)
+		return cli_usage("reset", "reset hands every running scan back to pending and clears "
+				 "the worker registrations; run it with --force");
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_reset(s, cli_actor(actor, sizeof actor), &released, &workers) != STORE_OK)
+		rc = cli_error("%s (%d scans were handed back before the error)", store_error(s),
+			       released);
+	else
+		printf("reset: %d running scan%s back to pending (no attempt spent), %lld worker "
+		       "registration%s cleared; recorded as %s\n", released, released == 1 ? "" : "s",
+		       (long long)workers, workers == 1 ? "" : "s", actor);
+	store_close(s);
+	return rc;
+}
+
+/* ---- audit ---------------------------------------------------------------------------------- */
+
+int cmd_audit(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "limit", required_argument, NULL, 'l' },
+		{ "before", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long long limit = 50, before = 0;
+	struct audit_entry *e = NULL;
+	int c, json = 0, rc = CLI_OK;
+	struct store *s;
+	size_t n = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (num_parse(optarg, 1, STORE_LIST_MAX, &limit))
+				return cli_usage("audit", "--limit must be from 1 to %d", STORE_LIST_MAX);
+			break;
+		case 'b':
+			if (num_parse(optarg, 1, INT64_MAX, &before))
+				return cli_usage("audit", "--before must be a positive entry id");
+			break;
+		case 'j': json = 1; break;
+		default: return cli_bad_option("audit", argv, c);
+		}
+	}
+	if (optind != argc)
+		return cli_usage("audit", "unexpected argument '%s'", argv[optind]);
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_audit_list(s, before, (int)limit, &e, &n) != STORE_OK) {
+		rc = cli_error("%s", store_error(s));
+		goto out;
+	}
+	if (json) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < n; i++) {
+			json_t *o = json_pack("{sI sI ss ss ss}", "id", (json_int_t)e[i].id, "at",
+					      (json_int_t)e[i].at, "actor", e[i].actor, "action",
+					      e[i].action, "detail", e[i].detail);
+
+			json_object_set_new(o, "scan_id", e[i].scan_id ? json_integer(e[i].scan_id)
+					    : json_null());
+			json_array_append_new(a, o);
+		}
+		print_json(a);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			char t[40], scan[32] = "";
+
+			if (e[i].scan_id)
+				snprintf(scan, sizeof scan, " scan %lld", (long long)e[i].scan_id);
+			printf("%-6lld %s  %-24s %-12s%s%s%s\n", (long long)e[i].id,
+			       scan_format_time(e[i].at, t, sizeof t), e[i].actor, e[i].action, scan,
+			       e[i].detail[0] ? "  " : "", e[i].detail);
+		}
+		if (!n)
+			printf("the audit trail is empty\n");
+	}
+out:
+	free(e);
+	store_close(s);
+	return rc;
+}
