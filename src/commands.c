@@ -106,5 +106,25 @@ const struct cli_command cli_commands[] = {
 	  "  --name NAME   a label for the token (default cli)\n"
 	  "Only a hash is stored.  Once a token exists the HTTP API needs\n"
 	  "Authorization: Bearer <secret> on every call.\n" },
+	{ "schedule", cmd_schedule,
+	  "schedule add NAME --cron \"EXPR\" [--tz ZONE] [--overlap skip|queue] TYPE TARGET..."
+	  " [--ports SPEC] [--options JSON] | list | show NAME | pause NAME | resume NAME"
+	  " | rm NAME | run-now NAME",
+	  "scheduled scans: add, list, show, pause, resume, remove, run one now",
+	  "  --cron \"EXPR\"          5 fields: minute hour day-of-month month day-of-week;\n"
+	  "                         ranges 1-5, steps */15, lists 1,15, names jan / mon,\n"
+	  "                         or @hourly @daily @weekly @monthly @yearly\n"
+	  "  --tz ZONE              zone of the system database (default UTC): Europe/Berlin\n"
+	  "  --overlap skip|queue   skip (default): no new scan while the last one is pending\n"
+	  "                         or running; queue: queue it anyway\n"
+	  "  --ports SPEC           as for submit\n"
+	  "  --options JSON         scanner options as a JSON object\n"
+	  "  --priority N           as for submit\n"
+	  "  --max-attempts N       as for submit\n"
+	  "  --time-limit SECONDS   as for submit\n"
+	  "  --json                 print JSON\n"
+	  "Every `scanq serve` fires due schedules; each slot queues exactly one scan.\n"
+	  "A daylight-saving gap fires once when the clocks jump; a repeated hour fires once.\n"
+	  "After downtime the missed slots fire once.  pause/resume/rm/run-now take NAME or id.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -134,14 +134,12 @@ out:
 	return rc;
 }
 
-int submit_scan(struct store *s, struct store_group *g, const struct submit_input *in,
-		int64_t *id, int *existed, struct submit_error *err)
+int submit_prepare(const struct submit_input *in, char **targets_text, char **options_text,
+		   struct submit_error *err)
 {
-	struct scan_request req = { 0 };
 	json_t *opts = NULL;
-	char *targets_text = NULL, *opts_text = NULL;
-	int rc = -1;
 
+	*targets_text = *options_text = NULL;
 	if (!in->type || !*in->type)
 		return refuse(err, "invalid_type", "no scan type given");
 	if (strlen(in->type) >= SCAN_TYPE_MAX || !known_type(in->type))
@@ -169,16 +167,34 @@ int submit_scan(struct store *s, struct store_group *g, const struct submit_inpu
 	opts = in->options ? json_deep_copy(in->options) : json_object();
 	if (in->ports)
 		json_object_set_new(opts, "ports", json_string(in->ports));
-	targets_text = json_dumps(in->targets, JSON_COMPACT);
-	opts_text = json_dumps(opts, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!targets_text || !opts_text) {
+	*targets_text = json_dumps(in->targets, JSON_COMPACT);
+	*options_text = json_dumps(opts, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(opts);
+	if (!*targets_text || !*options_text) {
 		refuse(err, "store_error", "out of memory");
-		goto out;
+		goto fail;
 	}
-	if (strlen(opts_text) > SUBMIT_OPTIONS_MAX) {
+	if (strlen(*options_text) > SUBMIT_OPTIONS_MAX) {
 		refuse(err, "invalid_field", "options are larger than %d bytes", SUBMIT_OPTIONS_MAX);
-		goto out;
+		goto fail;
 	}
+	return 0;
+fail:
+	free(*targets_text);
+	free(*options_text);
+	*targets_text = *options_text = NULL;
+	return -1;
+}
+
+int submit_scan(struct store *s, struct store_group *g, const struct submit_input *in,
+		int64_t *id, int *existed, struct submit_error *err)
+{
+	struct scan_request req = { 0 };
+	char *targets_text = NULL, *opts_text = NULL;
+	int rc = -1;
+
+	if (submit_prepare(in, &targets_text, &opts_text, err) < 0)
+		return -1;
 	req.type = in->type;
 	req.targets = targets_text;
 	req.options = opts_text;
@@ -201,6 +217,5 @@ int submit_scan(struct store *s, struct store_group *g, const struct submit_inpu
 out:
 	free(targets_text);
 	free(opts_text);
-	json_decref(opts);
 	return rc;
 }

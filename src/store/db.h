@@ -96,6 +96,24 @@ enum db_stmt {
 	S_SCHEMA_VERSION,	/* -> version (0 when the table is empty) */
 	S_SCHEMA_LOCK,		/* serializes migrators inside a write transaction (or NULL) */
 	S_SCHEMA_RECORD,	/* version, name, now */
+	/* scheduled scans (src/store/schedule.c).  Their times are the
+	 * scheduler's clock, passed as `now` on both dialects. */
+	S_SCHED_INSERT,		/* name, cron, tz, overlap, type, targets, options, priority,
+				 * max_attempts, time_limit_s, next_run_at, now -> id; no row
+				 * when the name is taken */
+	S_SCHED_LIST,		/* -> SCHED_COLS, by name */
+	S_SCHED_BY_NAME,	/* name -> SCHED_COLS */
+	S_SCHED_BY_ID,		/* id -> SCHED_COLS */
+	S_SCHED_DUE,		/* now, limit -> SCHED_COLS (not paused, next_run_at <= now) */
+	S_SCHED_LATE,		/* now, grace_ms -> SCHED_COLS (not paused, next_run_at < now - grace) */
+	S_SCHED_ADVANCE,	/* id, old_next, new_next: the conditional update (locks the row) */
+	S_SCHED_ACTIVE,		/* id -> 1 when a scan of it is pending or running */
+	S_SCHED_MARK,		/* id, fired (0/1), skipped (0/1), now */
+	S_SCHED_TAG,		/* scan_id, schedule_id */
+	S_SCHED_PAUSE,		/* id, paused, next_run_at */
+	S_SCHED_DELETE,		/* id */
+	S_REQUEST_HASH_SET,	/* scan_id, hash (idempotency: the normalised request) */
+	S_REQUEST_HASH_GET,	/* key -> id, hash */
 	DB_STMT_COUNT
 };
 
@@ -104,6 +122,11 @@ enum db_stmt {
 	" time_limit_s, run_after, created_at, claimed_at, finished_at, lease_expires_at," \
 	" worker_id, cancel_requested, progress, error_code, error_message, error_detail," \
 	" summary, idempotency_key"
+
+/* The columns of S_SCHED_LIST, S_SCHED_BY_*, S_SCHED_DUE, S_SCHED_LATE. */
+#define DB_SCHED_COLS "id, name, cron, tz, overlap, type, targets, options, priority," \
+	" max_attempts, time_limit_s, paused, next_run_at, created_at, last_fired_at," \
+	" last_skipped_at, fired, skipped"
 
 #define DB_FINDING_COLS "id, scan_id, kind, target, port, proto, service, severity, title," \
 	" detail, created_at"

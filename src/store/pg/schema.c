@@ -192,10 +192,29 @@ const struct db_migration pg_migrations[] = {
 	  "ALTER TABLE workers ALTER COLUMN id SET NOT NULL;"
 	  "ALTER TABLE workers ADD PRIMARY KEY (id);"
 	  "ALTER TABLE scans ADD COLUMN lost_workers INTEGER NOT NULL DEFAULT 0;" },
+	/* Scheduled scans (issue 12); see the SQLite dialect. */
+	{ 11, "scheduled scans; scans name their schedule and request hash",
+	  "CREATE TABLE schedules (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  " name TEXT NOT NULL UNIQUE, cron TEXT NOT NULL, tz TEXT NOT NULL,"
+	  " overlap TEXT NOT NULL CHECK (overlap IN ('skip', 'queue')),"
+	  " type TEXT NOT NULL, targets TEXT NOT NULL, options TEXT NOT NULL DEFAULT '{}',"
+	  " priority INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+	  " time_limit_s INTEGER NOT NULL, paused INTEGER NOT NULL DEFAULT 0,"
+	  " next_run_at BIGINT NOT NULL, created_at BIGINT NOT NULL, last_fired_at BIGINT,"
+	  " last_skipped_at BIGINT, fired BIGINT NOT NULL DEFAULT 0,"
+	  " skipped BIGINT NOT NULL DEFAULT 0);"
+	  "CREATE INDEX schedules_due ON schedules(next_run_at) WHERE paused = 0;"
+	  "ALTER TABLE scans ADD COLUMN schedule_id BIGINT;"
+	  "ALTER TABLE scans ADD COLUMN request_hash TEXT;"
+	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 0, NULL, NULL }
 };
 
 #define SCAN_COLS DB_SCAN_COLS
+/* A schedule's columns and its last scan (id, status), newest by id. */
+#define SCHED_SELECT DB_SCHED_COLS ", (SELECT id FROM scans WHERE schedule_id = schedules.id" \
+	" ORDER BY id DESC LIMIT 1), (SELECT status FROM scans WHERE schedule_id = schedules.id" \
+	" ORDER BY id DESC LIMIT 1)"
 
 const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_KEY_LOOKUP] = "SELECT id FROM scans WHERE idempotency_key = $1::text",
@@ -423,4 +442,33 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_SCHEMA_RECORD] =
 		"INSERT INTO schema_migrations (version, name, applied_at)"
 		" VALUES ($1::int, $2::text, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)",
+	/* ---- scheduled scans: times are the scheduler's clock ($N), see db.h ---- */
+	[S_SCHED_INSERT] =
+		"INSERT INTO schedules (name, cron, tz, overlap, type, targets, options, priority,"
+		" max_attempts, time_limit_s, next_run_at, created_at)"
+		" VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,"
+		" $8::int, $9::int, $10::int, $11::bigint, $12::bigint)"
+		" ON CONFLICT (name) DO NOTHING RETURNING id",
+	[S_SCHED_LIST] = "SELECT " SCHED_SELECT " FROM schedules ORDER BY name",
+	[S_SCHED_BY_NAME] = "SELECT " SCHED_SELECT " FROM schedules WHERE name = $1::text",
+	[S_SCHED_BY_ID] = "SELECT " SCHED_SELECT " FROM schedules WHERE id = $1::bigint",
+	[S_SCHED_DUE] = "SELECT " SCHED_SELECT " FROM schedules"
+		" WHERE paused = 0 AND next_run_at <= $1::bigint ORDER BY next_run_at LIMIT $2::int",
+	[S_SCHED_LATE] = "SELECT " SCHED_SELECT " FROM schedules"
+		" WHERE paused = 0 AND next_run_at < $1::bigint - $2::bigint ORDER BY next_run_at",
+	[S_SCHED_ADVANCE] = "UPDATE schedules SET next_run_at = $3::bigint"
+		" WHERE id = $1::bigint AND next_run_at = $2::bigint AND paused = 0",
+	[S_SCHED_ACTIVE] = "SELECT 1 FROM scans WHERE schedule_id = $1::bigint"
+		" AND status IN ('pending', 'running') LIMIT 1",
+	[S_SCHED_MARK] = "UPDATE schedules SET fired = fired + $2::int, skipped = skipped + $3::int,"
+		" last_fired_at = CASE WHEN $2::int > 0 THEN $4::bigint ELSE last_fired_at END,"
+		" last_skipped_at = CASE WHEN $3::int > 0 THEN $4::bigint ELSE last_skipped_at END"
+		" WHERE id = $1::bigint",
+	[S_SCHED_TAG] = "UPDATE scans SET schedule_id = $2::bigint WHERE id = $1::bigint",
+	[S_SCHED_PAUSE] = "UPDATE schedules SET paused = $2::int, next_run_at = $3::bigint"
+		" WHERE id = $1::bigint",
+	[S_SCHED_DELETE] = "DELETE FROM schedules WHERE id = $1::bigint",
+	[S_REQUEST_HASH_SET] = "UPDATE scans SET request_hash = $2::text WHERE id = $1::bigint",
+	[S_REQUEST_HASH_GET] = "SELECT id, coalesce(request_hash, '') FROM scans"
+		" WHERE idempotency_key = $1::text",
 };
