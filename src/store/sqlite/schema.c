@@ -153,9 +153,10 @@ const struct db_migration sqlite_migrations[] = {
 	  "ALTER TABLE scans ADD COLUMN lost_workers INTEGER NOT NULL DEFAULT 0;" },
 	/* Scheduled scans (issue 12): schedules fire scans, each scan names the
 	 * schedule that fired it (the baseline of change tracking), and a scan
-	 * keeps a hash of its normalised request for idempotency keys. */
+	 * keeps a hash of its normalised request for idempotency keys.  A
+	 * schedule id is never reused (AUTOINCREMENT): scans keep it after rm. */
 	{ 11, "scheduled scans; scans name their schedule and request hash",
-	  "CREATE TABLE schedules (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	  "CREATE TABLE schedules (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
 	  " cron TEXT NOT NULL, tz TEXT NOT NULL,"
 	  " overlap TEXT NOT NULL CHECK (overlap IN ('skip', 'queue')),"
 	  " type TEXT NOT NULL, targets TEXT NOT NULL, options TEXT NOT NULL DEFAULT '{}',"
