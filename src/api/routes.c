@@ -17,6 +17,7 @@
 #include "api/openapi.h"
 #include "api/reply.h"
 #include "api/routes.h"
+#include "api/routes_schedules.h"
 #include "api/server.h"
 #include "api/ui.h"
 #include "auth.h"
@@ -63,7 +64,15 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/scans/{id}/retry", h_retry, AUTH_OPERATOR, "scan_retry", 1 },
 	{ "POST", "/api/v1/scans/{id}/cancel", h_cancel, AUTH_OPERATOR, "scan_cancel", 1 },
 	{ "POST", "/api/v1/tokens", h_token_create, AUTH_ADMIN, "tokens_create", 1 },
+	{ "GET", "/api/v1/schedules", h_schedules_list, AUTH_VIEWER, "schedules_list", 1 },
+	{ "POST", "/api/v1/schedules", h_schedule_create, AUTH_OPERATOR, "schedules_create", 1 },
+	{ "GET", "/api/v1/schedules/{name}", h_schedule_get, AUTH_VIEWER, "schedule_get", 1 },
+	{ "DELETE", "/api/v1/schedules/{name}", h_schedule_delete, AUTH_OPERATOR, "schedule_delete", 1 },
+	{ "POST", "/api/v1/schedules/{name}/pause", h_schedule_pause, AUTH_OPERATOR, "schedule_pause", 1 },
+	{ "POST", "/api/v1/schedules/{name}/resume", h_schedule_resume, AUTH_OPERATOR, "schedule_resume", 1 },
+	{ "POST", "/api/v1/schedules/{name}/run-now", h_schedule_run_now, AUTH_OPERATOR, "schedule_run_now", 1 },
 	{ "GET", "/", ui_index, AUTH_NONE, "ui", 0 },
+	{ "GET", "/schedules", ui_index, AUTH_NONE, "ui_schedules", 0 },
 	{ "GET", "/scans/{id}", ui_index, AUTH_NONE, "ui_scan", 0 },
 	{ "GET", "/static/{file}", ui_static, AUTH_NONE, "ui_static", 0 },
 };
@@ -281,7 +290,14 @@ static enum MHD_Result h_scheduler(struct req *r)
 	}
 	free(st);
 	int nobody = q.by_status[SCAN_PENDING] > 0 && q.workers_active + q.workers_idle == 0;
-	if (total == 0 && !nobody) {
+	int nlate = 0;
+	json_t *late = schedules_health(r->s, &nlate);	/* schedules that did not fire */
+	if (!late) {
+		json_decref(list);
+		return reply_store_problem(r, "late schedules");
+	}
+	if (total == 0 && !nobody && !nlate) {
+		json_decref(late);
 		json_decref(list);
 		return reply_json(r, 200, json_pack("{ss sf si}", "status", "healthy",
 						    "oldest_pending_s", q.oldest_pending_ms / 1000.0,
@@ -296,6 +312,14 @@ static enum MHD_Result h_scheduler(struct req *r)
 		      "workers_dead", q.workers_dead, "scans", list);
 	if (o && nobody)
 		json_object_set_new(o, "reason", json_string("scans are pending and no worker is alive"));
+	if (o && nlate) {
+		json_object_set_new(o, "late_schedules", json_integer(nlate));
+		json_object_set_new(o, "schedules", late);
+		if (!nobody)
+			json_object_set_new(o, "reason", json_string("schedules did not fire when due"));
+	} else {
+		json_decref(late);
+	}
 	return reply_json(r, 200, o, NULL, NULL);
 }
 
