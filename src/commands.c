@@ -23,10 +23,11 @@ const struct cli_command cli_commands[] = {
 	  "show one scan, its error and its timeline",
 	  "  --json   the scan as JSON (column names as keys) with \"events\"\n" },
 	{ "list", cmd_list,
-	  "list [--status S] [--type T] [--limit N] [--before ID] [--json]",
+	  "list [--status S] [--type T] [--target TEXT] [--limit N] [--before ID] [--json]",
 	  "list scans, newest first",
 	  "  --status S    pending, running, completed, failed or cancelled\n"
 	  "  --type T      only scans of this type\n"
+	  "  --target TEXT only scans whose targets contain TEXT\n"
 	  "  --limit N     at most N scans (default 50, at most 1000)\n"
 	  "  --before ID   the page after the one that ended at ID\n"
 	  "  --json        a JSON array\n" },

@@ -64,6 +64,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/scans/{id}/retry", h_retry, AUTH_OPERATOR, "scan_retry", 1 },
 	{ "POST", "/api/v1/scans/{id}/cancel", h_cancel, AUTH_OPERATOR, "scan_cancel", 1 },
 	{ "POST", "/api/v1/tokens", h_token_create, AUTH_ADMIN, "tokens_create", 1 },
+	{ "GET", "/api/v1/scan-types", h_scan_types, AUTH_VIEWER, "scan_types", 0 },
 	{ "GET", "/api/v1/schedules", h_schedules_list, AUTH_VIEWER, "schedules_list", 1 },
 	{ "POST", "/api/v1/schedules", h_schedule_create, AUTH_OPERATOR, "schedules_create", 1 },
 	{ "GET", "/api/v1/schedules/{name}", h_schedule_get, AUTH_VIEWER, "schedule_get", 1 },
@@ -444,7 +445,7 @@ static enum MHD_Result h_list(struct req *r)
 {
 	struct scan_filter f = { .status = -1, .limit = API_LIST_DEFAULT };
 	const char *st = query(r, "status"), *type = query(r, "type"), *lim = query(r, "limit"),
-		   *cur = query(r, "cursor");
+		   *cur = query(r, "cursor"), *target = query(r, "target");
 	struct scan *arr = NULL;
 	enum scan_status es;
 	long long v;
@@ -462,6 +463,11 @@ static enum MHD_Result h_list(struct req *r)
 		if (strlen(type) >= SCAN_TYPE_MAX)
 			return reply_problem(r, 400, "invalid_query", "type is too long");
 		f.type = type;
+	}
+	if (target && *target) {
+		if (strlen(target) > 200)
+			return reply_problem(r, 400, "invalid_query", "target is longer than 200 bytes");
+		f.target = target;
 	}
 	if (lim) {
 		if (num_parse(lim, 1, STORE_LIST_MAX, &v) < 0)

@@ -19,6 +19,9 @@ enum MHD_Result h_schedule_resume(struct req *r);
 enum MHD_Result h_schedule_run_now(struct req *r);
 enum MHD_Result h_schedule_delete(struct req *r);
 
+/* GET /api/v1/scan-types (routes_types.c). */
+enum MHD_Result h_scan_types(struct req *r);
+
 /* The schedules that did not fire when due (at most 20 listed), *nlate
  * all of them; NULL on a store error. */
 json_t *schedules_health(struct store *s, int *nlate);

@@ -52,6 +52,10 @@ int store_list(struct store *s, const struct scan_filter *f, struct scan **out, 
 	db_text(&a, f->type);
 	db_i64(&a, f->before_id > 0 ? f->before_id : INT64_MAX);
 	db_i64(&a, limit);
+	if (f->target && *f->target) {	/* issue 12: a substring of the targets */
+		which = S_LIST_TARGET;
+		db_text(&a, f->target);
+	}
 	if ((rc = db_query(s, which, &a, &c)) == STORE_OK)
 		while (cnt < (size_t)limit && (rc = db_next(&c)) > 0)
 			db_read_scan(&c, &arr[cnt++]);

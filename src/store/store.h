@@ -139,6 +139,7 @@ struct scan_filter {
 	const char *type;		/* NULL for any */
 	int limit;			/* 1 .. STORE_LIST_MAX */
 	int64_t before_id;		/* keyset cursor: ids < this; 0 = newest */
+	const char *target;		/* NULL for any; else scans whose targets contain it */
 };
 
 /* Lists scans newest first.  *out is a new array of *n scans (free with

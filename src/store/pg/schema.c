@@ -468,6 +468,9 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_SCHED_PAUSE] = "UPDATE schedules SET paused = $2::int, next_run_at = $3::bigint"
 		" WHERE id = $1::bigint",
 	[S_SCHED_DELETE] = "DELETE FROM schedules WHERE id = $1::bigint",
+	[S_LIST_TARGET] = "SELECT " SCAN_COLS " FROM scans WHERE id < $3::bigint"
+		" AND ($1::text IS NULL OR status = $1::text) AND ($2::text IS NULL OR type = $2::text)"
+		" AND strpos(targets, $5::text) > 0 ORDER BY id DESC LIMIT $4::int",
 	[S_REQUEST_HASH_SET] = "UPDATE scans SET request_hash = $2::text WHERE id = $1::bigint",
 	[S_REQUEST_HASH_GET] = "SELECT id, coalesce(request_hash, '') FROM scans"
 		" WHERE idempotency_key = $1::text",

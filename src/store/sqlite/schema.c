@@ -365,6 +365,9 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_SCHED_TAG] = "UPDATE scans SET schedule_id = ?2 WHERE id = ?1",
 	[S_SCHED_PAUSE] = "UPDATE schedules SET paused = ?2, next_run_at = ?3 WHERE id = ?1",
 	[S_SCHED_DELETE] = "DELETE FROM schedules WHERE id = ?1",
+	[S_LIST_TARGET] = "SELECT " SCAN_COLS " FROM scans WHERE id < ?3"
+		" AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR type = ?2)"
+		" AND instr(targets, ?5) > 0 ORDER BY id DESC LIMIT ?4",
 	[S_REQUEST_HASH_SET] = "UPDATE scans SET request_hash = ?2 WHERE id = ?1",
 	[S_REQUEST_HASH_GET] = "SELECT id, coalesce(request_hash, '') FROM scans"
 		" WHERE idempotency_key = ?1",
