@@ -60,6 +60,9 @@ struct scan {
 	char *error_detail;		/* internal: stderr tail, errno text */
 	char *summary;			/* JSON object text */
 	char *idempotency_key;
+	int attempts_used;		/* attempts counted in the current retry budget
+					 * (attempt - attempt_base): "attempt N of M" */
+	int64_t schedule_id;		/* the schedule that queued it, 0 if none */
 };
 
 /* One row of `scan_events`: a status change in a scan's timeline. */

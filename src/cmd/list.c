@@ -84,7 +84,7 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 		       "PROGRESS", "CREATED", "ERROR");
 		for (size_t i = 0; i < n; i++) {
 			char att[16];
-			snprintf(att, sizeof att, "%d/%d", arr[i].attempt, arr[i].max_attempts);
+			snprintf(att, sizeof att, "%d/%d", arr[i].attempts_used, arr[i].max_attempts);
 			printf("%-8lld %-12s %-10s %-8s %7.0f%%  %-24s %s\n", (long long)arr[i].id,
 			       arr[i].type, scan_status_name(arr[i].status), att,
 			       arr[i].progress * 100, scan_format_time(arr[i].created_at, t, sizeof t),

@@ -217,6 +217,8 @@ void db_read_scan(struct db_cur *c, struct scan *s)
 	s->error_detail = db_col_dup(c, 19);
 	s->summary = db_col_dup(c, 20);
 	s->idempotency_key = db_col_dup(c, 21);
+	s->attempts_used = (int)db_col_i64(c, 22);
+	s->schedule_id = db_col_i64(c, 23);
 }
 
 /* ---- open, close, schema ------------------------------------------------------ */

@@ -123,7 +123,7 @@ enum db_stmt {
 #define DB_SCAN_COLS "id, type, targets, options, status, priority, attempt, max_attempts," \
 	" time_limit_s, run_after, created_at, claimed_at, finished_at, lease_expires_at," \
 	" worker_id, cancel_requested, progress, error_code, error_message, error_detail," \
-	" summary, idempotency_key"
+	" summary, idempotency_key, attempt - attempt_base, schedule_id"	/* issue 12 */
 
 /* The columns of S_SCHED_LIST, S_SCHED_BY_*, S_SCHED_DUE, S_SCHED_LATE. */
 #define DB_SCHED_COLS "id, name, cron, tz, overlap, type, targets, options, priority," \
