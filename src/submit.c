@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "config.h"
 #include "ports.h"
 #include "scanner.h"
@@ -186,12 +187,32 @@ fail:
 	return -1;
 }
 
+/*
+ * A hash (BLAKE2b, hex) of a normalised request: the type, the targets as
+ * given, the options with sorted keys and the ports folded in, priority,
+ * max attempts and time limit.  Two requests with one idempotency key must
+ * have the same hash to count as a repeat.
+ */
+static const char *request_hash(const struct scan_request *r, char *out, size_t len)
+{
+	unsigned char h[32];
+	char *text = NULL;
+	int n = asprintf(&text, "%s\n%s\n%s\n%d\n%d\n%d", r->type, r->targets,
+			 r->options ? r->options : "{}", r->priority, r->max_attempts, r->time_limit_s);
+
+	if (n < 0 || len < 2 * sizeof h + 1)
+		return NULL;
+	crypto_generichash(h, sizeof h, (const unsigned char *)text, (unsigned long long)n, NULL, 0);
+	free(text);
+	return sodium_bin2hex(out, len, h, sizeof h);
+}
+
 int submit_scan(struct store *s, struct store_group *g, const struct submit_input *in,
 		int64_t *id, int *existed, struct submit_error *err)
 {
 	struct scan_request req = { 0 };
-	char *targets_text = NULL, *opts_text = NULL;
-	int rc = -1;
+	char *targets_text = NULL, *opts_text = NULL, hash[2 * 32 + 1];
+	int rc = -1, ex = 0;
 
 	if (submit_prepare(in, &targets_text, &opts_text, err) < 0)
 		return -1;
@@ -202,15 +223,25 @@ int submit_scan(struct store *s, struct store_group *g, const struct submit_inpu
 	req.max_attempts = (int)in->max_attempts;
 	req.time_limit_s = (int)in->time_limit_s;
 	req.idempotency_key = in->idempotency_key;
+	if (in->idempotency_key)
+		req.request_hash = request_hash(&req, hash, sizeof hash);
 	if (g) {
 		char serr[256];
 
-		if (store_group_submit(g, &req, id, existed, serr, sizeof serr) != STORE_OK) {
+		if (store_group_submit(g, &req, id, &ex, serr, sizeof serr) != STORE_OK) {
 			refuse(err, "store_error", "could not queue the scan: %s", serr);
 			goto out;
 		}
-	} else if (store_submit(s, &req, id, existed) != STORE_OK) {
+	} else if (store_submit(s, &req, id, &ex) != STORE_OK) {
 		refuse(err, "store_error", "could not queue the scan: %s", store_error(s));
+		goto out;
+	}
+	if (existed)
+		*existed = ex;
+	if (ex == STORE_KEY_REUSED) {
+		refuse(err, "idempotency_key_reused", "idempotency key '%.60s' was used for a different"
+		       " request (scan %lld); nothing was queued: use a new key", in->idempotency_key,
+		       (long long)*id);
 		goto out;
 	}
 	rc = 0;

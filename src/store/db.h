@@ -29,7 +29,7 @@ enum db_stmt {
 	S_INSERT_SCAN,		/* type, targets, options, priority, max_attempts, time_limit_s,
 				 * now, key -> id; no row when the key is taken */
 	S_SUBMIT_BATCH,		/* requests JSON [{n, type, targets, options, priority,
-				 * max_attempts, time_limit_s, key}], event reason -> n, id,
+				 * max_attempts, time_limit_s, key, hash}], event reason -> n, id,
 				 * inserted (0: its key was taken); writes the events, the
 				 * counter and the wake-up too (or NULL: one row at a time) */
 	S_EVENT,		/* scan_id, now, from, to, attempt, worker, reason */

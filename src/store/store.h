@@ -95,11 +95,19 @@ struct scan_request {
 	int max_attempts;		/* >= 1 */
 	int time_limit_s;		/* hard limit, > 0 */
 	const char *idempotency_key;	/* NULL or "" for none */
+	const char *request_hash;	/* a hash of the normalised request, kept with a keyed
+					 * scan (NULL: not compared) */
 };
+
+/* *existed after a submission whose idempotency key was used before by a
+ * request with another request_hash: nothing queued, the id is the first
+ * scan's (the API answers 422 idempotency_key_reused). */
+#define STORE_KEY_REUSED 2
 
 /*
  * Queues a new scan as `pending`.  With an idempotency key that was seen
- * before, queues nothing and returns the first scan's id with *existed = 1.
+ * before, queues nothing and returns the first scan's id with *existed = 1
+ * (STORE_KEY_REUSED when the requests' hashes differ).
  * Returns STORE_OK or STORE_ERROR.
  */
 int store_submit(struct store *s, const struct scan_request *req,
