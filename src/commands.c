@@ -35,8 +35,14 @@ const struct cli_command cli_commands[] = {
 	  "send a failed or cancelled scan back to pending with a fresh attempt budget", "" },
 	{ "cancel", cmd_cancel, "cancel ID",
 	  "cancel a pending scan, or ask the worker of a running one to stop it", "" },
-	{ "queue", cmd_queue, "queue status [--json]",
-	  "counts by status and type, oldest pending age, throughput, workers", "" },
+	{ "queue", cmd_queue, "queue status [--json] [--watch [SECONDS]] [--count N]",
+	  "counts by status and type, oldest pending age, throughput, workers",
+	  "  --watch [SECONDS]   refresh every SECONDS (default 2): redrawn in place on a\n"
+	  "                      terminal, one line per interval when piped\n"
+	  "  --count N           with --watch: stop after N refreshes\n"
+	  "  --json              JSON (with --watch: one compact object per line)\n"
+	  "The oldest pending age counts from when a scan became due (run_after).\n"
+	  "Throughput: scans finished per minute over the last 1 and 5 minutes.\n" },
 	{ "migrate", cmd_migrate, "migrate [--to VERSION] [--status]",
 	  "bring the database schema up to date (every command also does this)",
 	  "  --to VERSION   stop at this schema version\n"
@@ -127,5 +133,10 @@ const struct cli_command cli_commands[] = {
 	  "Every `scanq serve` fires due schedules; each slot queues exactly one scan.\n"
 	  "A daylight-saving gap fires once when the clocks jump; a repeated hour fires once.\n"
 	  "After downtime the missed slots fire once.  pause/resume/rm/run-now take NAME or id.\n" },
+	{ "config", cmd_config, "config show [--json]",
+	  "every effective setting with where it came from (default, file:line, environment, flag)",
+	  "  --json   a JSON array of {name, value, source}\n"
+	  "An unknown SCANQ_* environment variable is warned about at the start of every\n"
+	  "command, naming the closest known one.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

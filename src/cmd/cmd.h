@@ -25,6 +25,7 @@ int cmd_worker(int argc, char **argv, struct cli *cli);
 int cmd_workers(int argc, char **argv, struct cli *cli);
 int cmd_token(int argc, char **argv, struct cli *cli);
 int cmd_schedule(int argc, char **argv, struct cli *cli);
+int cmd_config(int argc, char **argv, struct cli *cli);
 
 /* The hidden `scanq __man DIR`, `__completion`, `__config`,
  * `__complete WORDS` and `__routes` of the build (gen.c); argv[0] is the "__" name. */

@@ -114,6 +114,7 @@ enum db_stmt {
 	S_SCHED_DELETE,		/* id */
 	S_REQUEST_HASH_SET,	/* scan_id, hash (idempotency: the normalised request) */
 	S_REQUEST_HASH_GET,	/* key -> id, hash */
+	S_FINISHED_WINDOW,	/* now, window_ms -> finished in the last window_ms */
 	S_LIST_TARGET,		/* status, type (NULL: any), before_id, limit, target (a
 				 * substring of the targets) -> SCAN_COLS */
 	DB_STMT_COUNT

@@ -362,6 +362,7 @@ struct queue_status {
 	int ntypes;
 	int64_t oldest_pending_ms;	/* age of the oldest due pending scan; 0 if none */
 	int64_t finished_last_minute;	/* completed + failed + cancelled */
+	int64_t finished_last_5_minutes;	/* the same over 5 minutes (throughput) */
 	int workers_active;		/* heartbeating, running >= 1 scan */
 	int workers_idle;		/* heartbeating, running none */
 	int workers_dead;		/* not stopped, but no heartbeat for STORE_WORKER_DEAD_MS */

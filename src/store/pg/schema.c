@@ -357,9 +357,10 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" error_message = NULL, error_detail = NULL"
 		" WHERE id = $1::bigint AND status IN ('failed', 'cancelled')",
 	[S_COUNTS] = "SELECT type, status, n FROM scan_counts WHERE n <> 0 ORDER BY type",
+	/* From when the scan became due (run_after), not created_at (issue 12). */
 	[S_OLDEST_PENDING] =
-		"SELECT scanq_now_ms() - created_at FROM scans WHERE status = 'pending'"
-		" ORDER BY created_at LIMIT 1",
+		"SELECT scanq_now_ms() - run_after FROM scans WHERE status = 'pending'"
+		" AND run_after <= scanq_now_ms() ORDER BY run_after LIMIT 1",
 	[S_FINISHED_SINCE] =
 		"SELECT count(*) FROM scan_events WHERE at >= scanq_now_ms() - 60000"
 		" AND to_status IN ('completed', 'failed', 'cancelled')",
@@ -469,6 +470,9 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_SCHED_PAUSE] = "UPDATE schedules SET paused = $2::int, next_run_at = $3::bigint"
 		" WHERE id = $1::bigint",
 	[S_SCHED_DELETE] = "DELETE FROM schedules WHERE id = $1::bigint",
+	[S_FINISHED_WINDOW] =
+		"SELECT count(*) FROM scan_events WHERE at >= scanq_now_ms() - $2::bigint"
+		" AND to_status IN ('completed', 'failed', 'cancelled')",
 	[S_LIST_TARGET] = "SELECT " SCAN_COLS " FROM scans WHERE id < $3::bigint"
 		" AND ($1::text IS NULL OR status = $1::text) AND ($2::text IS NULL OR type = $2::text)"
 		" AND strpos(targets, $5::text) > 0 ORDER BY id DESC LIMIT $4::int",
