@@ -94,8 +94,19 @@ static int read_many(struct store *s, enum db_stmt id, const struct db_args *a,
 int store_schedule_add(struct store *s, const struct schedule *sc, int64_t now, int64_t *id)
 {
 	struct db_args a = { 0 };
+	int64_t taken = 0;
 	int rc;
 
+	/* A taken name is answered before any insert: a conflicting insert
+	 * would still move the id sequence (both dialects). */
+	db_text(&a, sc->name);
+	if ((rc = db_int(s, S_SCHED_BY_NAME, &a, &taken)) == STORE_OK) {
+		store_set_error(s, "a schedule named '%s' exists", sc->name);
+		return STORE_ILLEGAL;
+	}
+	if (rc != STORE_NOT_FOUND)
+		return rc;
+	memset(&a, 0, sizeof a);
 	db_text(&a, sc->name);
 	db_text(&a, sc->cron);
 	db_text(&a, sc->tz);
