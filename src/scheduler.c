@@ -13,6 +13,9 @@
 #include "submit.h"
 
 #define SCHEDULER_BATCH 100
+/* A scheduler at most this late (a slow database, a busy host) still fires
+ * each slot; later than that, the missed slots fire once. */
+#define SCHEDULER_CATCHUP_MS 60000
 
 int64_t scheduler_now_ms(void)
 {
@@ -117,8 +120,10 @@ int scheduler_tick(struct store *s)
 		int64_t old = sc->next_run_at, scan_id = 0;
 		char err[256], t1[40], t2[40];
 
-		/* From now, not from the missed slot: a downtime fires once. */
-		if (scheduler_plan(sc, now, err, sizeof err) < 0) {
+		/* The next slot after this one, or after a minute ago if this one
+		 * is older: a downtime fires once, a short lag loses no slot. */
+		if (scheduler_plan(sc, old > now - SCHEDULER_CATCHUP_MS ? old : now - SCHEDULER_CATCHUP_MS,
+				   err, sizeof err) < 0) {
 			log_warn("schedule cannot be planned", "schedule=%s error=\"%s\"", sc->name, err);
 			continue;
 		}

@@ -7,7 +7,8 @@
  * however many schedulers see it due, so no leadership is needed for
  * correctness, and schedules keep firing during the seconds a leader
  * hand-over takes.  Missed slots (every serve was down) fire once: the
- * next firing is computed from now, not from the missed slot.
+ * next firing is computed from a minute ago, not from the missed slot; a
+ * scheduler less than a minute late (a slow database) still fires each.
  *
  * The scheduler's clock is the host's wall clock.  For tests only,
  * SCANQ_TEST_CLOCK="REAL_MS,SIM_MS,SPEED" makes it a simulated clock,

@@ -74,9 +74,9 @@ q schedule rm nightly 2>/dev/null && fail "rm twice"
 ok "add, list, show, run-now (tagged, last status from the scan), pause, resume, rm (scans kept)"
 
 # ---- two serves, one simulated hour ----------------------------------------
-# The clock starts at 10:59:30 and runs 60x; "* 11 * * *" fires at each
+# The clock starts at 10:59:30 and runs 30x; "* 11 * * *" fires at each
 # minute of hour 11 only: 60 slots, then none until tomorrow.
-export SCANQ_TEST_CLOCK=$(sim_clock 2030-01-01T10:59:30Z 60)
+export SCANQ_TEST_CLOCK=$(sim_clock 2030-01-01T10:59:30Z 30)
 q schedule add hourly --cron "* 11 * * *" --overlap queue test-ok 127.0.0.1 >/dev/null || fail "add hourly"
 [ "$(sched_field hourly next_run_at)" = 2030-01-01T11:00:00.000Z ] || fail "next: $(sched_field hourly next_run_at)"
 for n in 1 2; do
@@ -84,9 +84,9 @@ for n in 1 2; do
 	pids+=($!)
 	eval "serve$n=$!"
 done
-# 12:00:30 simulated is 61 s after the start; allow for a slow machine.
+# 12:00:30 simulated is 122 s after the start; allow for a slow machine.
 hour_done() { [ "$(sched_field hourly next_run_at)" = 2030-01-02T11:00:00.000Z ]; }
-wait_for 150 "the simulated hour to pass" hour_done
+wait_for 300 "the simulated hour to pass" hour_done
 sleep 2
 kill -TERM "$serve1" "$serve2"; wait "$serve1" "$serve2" 2>/dev/null
 n=$(scans_of hourly)
@@ -97,11 +97,11 @@ f1=$(grep -c 'msg="schedule fired"' "$dir/serve1.log"); f2=$(grep -c 'msg="sched
 ok "two serves, one simulated hour of a schedule every minute: exactly 60 scans (serve 1 fired $f1, serve 2 $f2)"
 
 # ---- downtime, pause, overlap skip (one serve, 10x) --------------------------
-# The next day, 00:00:30: "*/30 * * * *" was last planned for yesterday and
+# The next day, 00:02:00: "*/30 * * * *" was last planned for yesterday and
 # missed every slot since; it fires once, then not before 00:30.
 export SCANQ_TEST_CLOCK=$(sim_clock 2030-01-01T12:10:00Z 1)
 q schedule add missed --cron "*/30 * * * *" --overlap queue test-ok 127.0.0.1 >/dev/null || fail "add missed"
-export SCANQ_TEST_CLOCK=$(sim_clock 2030-01-02T00:00:30Z 10)
+export SCANQ_TEST_CLOCK=$(sim_clock 2030-01-02T00:02:00Z 10)
 q schedule add long --cron "* * * * *" test-sleep 127.0.0.1 --options '{"seconds":600}' >/dev/null || fail "add long"
 q schedule add paused --cron "* * * * *" --overlap queue test-ok 127.0.0.1 >/dev/null || fail "add paused"
 q schedule pause paused >/dev/null || fail "pause paused"
