@@ -36,7 +36,8 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	struct scan_request req = { "test-ok", "[\"127.0.0.1\"]", NULL, 0, 3, 60, NULL };
+	struct scan_request req = { .type = "test-ok", .targets = "[\"127.0.0.1\"]", .max_attempts = 3,
+				    .time_limit_s = 60 };
 	double *lat, end, max = 0;
 	const char *stop = argc > 3 ? argv[3] : NULL;
 	long n = 0, errors = 0;

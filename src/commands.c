@@ -25,10 +25,11 @@ const struct cli_command cli_commands[] = {
 	  "show one scan, its error and its timeline (and its chain or shards as a tree)",
 	  "  --json   the scan as JSON (column names as keys) with \"events\" (and \"flow\")\n" },
 	{ "list", cmd_list,
-	  "list [--status S] [--type T] [--limit N] [--before ID] [--json]",
+	  "list [--status S] [--type T] [--target TEXT] [--limit N] [--before ID] [--json]",
 	  "list scans, newest first",
 	  "  --status S    pending, running, completed, failed or cancelled\n"
 	  "  --type T      only scans of this type\n"
+	  "  --target TEXT only scans whose targets contain TEXT\n"
 	  "  --limit N     at most N scans (default 50, at most 1000)\n"
 	  "  --before ID   the page after the one that ended at ID\n"
 	  "  --json        a JSON array\n" },
@@ -36,8 +37,14 @@ const struct cli_command cli_commands[] = {
 	  "send a failed or cancelled scan back to pending with a fresh attempt budget", "" },
 	{ "cancel", cmd_cancel, "cancel ID",
 	  "cancel a pending scan, or ask the worker of a running one to stop it", "" },
-	{ "queue", cmd_queue, "queue status [--json]",
-	  "counts by status and type, oldest pending age, throughput, workers", "" },
+	{ "queue", cmd_queue, "queue status [--json] [--watch [SECONDS]] [--count N]",
+	  "counts by status and type, oldest pending age, throughput, workers",
+	  "  --watch [SECONDS]   refresh every SECONDS (default 2): redrawn in place on a\n"
+	  "                      terminal, one line per interval when piped\n"
+	  "  --count N           with --watch: stop after N refreshes\n"
+	  "  --json              JSON (with --watch: one compact object per line)\n"
+	  "The oldest pending age counts from when a scan became due (run_after).\n"
+	  "Throughput: scans finished per minute over the last 1 and 5 minutes.\n" },
 	{ "migrate", cmd_migrate, "migrate [--to VERSION] [--status]",
 	  "bring the database schema up to date (every command also does this)",
 	  "  --to VERSION   stop at this schema version\n"
@@ -171,5 +178,30 @@ const struct cli_command cli_commands[] = {
 	  "  --before ID   the page after the one that ended at ID\n"
 	  "  --json        a JSON array\n"
 	  "The actor is cli:USER for the CLI, token:NAME for the API, maintenance for serve.\n" },
+	{ "schedule", cmd_schedule,
+	  "schedule add NAME --cron \"EXPR\" [--tz ZONE] [--overlap skip|queue] TYPE TARGET..."
+	  " [--ports SPEC] [--options JSON] | list | show NAME | pause NAME | resume NAME"
+	  " | rm NAME | run-now NAME",
+	  "scheduled scans: add, list, show, pause, resume, remove, run one now",
+	  "  --cron \"EXPR\"          5 fields: minute hour day-of-month month day-of-week;\n"
+	  "                         ranges 1-5, steps */15, lists 1,15, names jan / mon,\n"
+	  "                         or @hourly @daily @weekly @monthly @yearly\n"
+	  "  --tz ZONE              zone of the system database (default UTC): Europe/Berlin\n"
+	  "  --overlap skip|queue   skip (default): no new scan while the last one is pending\n"
+	  "                         or running; queue: queue it anyway\n"
+	  "  --ports SPEC           as for submit\n"
+	  "  --options JSON         scanner options as a JSON object\n"
+	  "  --priority N           as for submit\n"
+	  "  --max-attempts N       as for submit\n"
+	  "  --time-limit SECONDS   as for submit\n"
+	  "  --json                 print JSON\n"
+	  "Every `scanq serve` fires due schedules; each slot queues exactly one scan.\n"
+	  "A daylight-saving gap fires once when the clocks jump; a repeated hour fires once.\n"
+	  "After downtime the missed slots fire once.  pause/resume/rm/run-now take NAME or id.\n" },
+	{ "config", cmd_config, "config show [--json]",
+	  "every effective setting with where it came from (default, file:line, environment, flag)",
+	  "  --json   a JSON array of {name, value, source}\n"
+	  "An unknown SCANQ_* environment variable is warned about at the start of every\n"
+	  "command, naming the closest known one.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

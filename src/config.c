@@ -99,6 +99,47 @@ static const struct {
 	{ "nmap", "nmap-xml", "nmap -sV -Pn -n -oX - -p {ports} {targets}" },
 };
 
+/* ---- where each effective value came from (issue 12: `scanq config show`) ---- */
+
+#define NINTKEYS (sizeof intkeys / sizeof intkeys[0])
+#define NKEYS (NINTKEYS + NSTRKEYS)
+#define SOURCE_MAX 300
+/* Sources of the load in progress and of the settings in effect: one per
+ * key (intkeys, then strkeys), and one per profile slot. */
+static char src_next[NKEYS + CONFIG_PROFILES_MAX][SOURCE_MAX];
+static char src_cur[NKEYS + CONFIG_PROFILES_MAX][SOURCE_MAX];
+
+static int key_index(const char *section, const char *key)
+{
+	for (size_t i = 0; i < NINTKEYS; i++)
+		if (!strcmp(intkeys[i].section, section) && !strcmp(intkeys[i].key, key))
+			return (int)i;
+	for (size_t i = 0; i < NSTRKEYS; i++)
+		if (!strcmp(strkeys[i][0], section) && !strcmp(strkeys[i][1], key))
+			return (int)(NINTKEYS + i);
+	return -1;
+}
+
+/* Records where (section, key) was set: a file's line (path, line) or an
+ * environment variable (path = its name, line 0). */
+static void set_source(const struct config *c, const char *section, const char *key,
+		       const char *path, int line)
+{
+	int i = key_index(section, key);
+
+	if (i < 0 && !strncmp(section, "profile.", 8))
+		for (int p = 0; p < c->nprofiles; p++)
+			if (!strcmp(c->profiles[p].type, section + 8))
+				i = (int)NKEYS + p;
+	if (i >= 0)
+	{
+		if (line)
+			snprintf(src_next[i], SOURCE_MAX, "file %s:%d", path, line);
+		else
+			snprintf(src_next[i], SOURCE_MAX, "environment %s", path);
+	}
+}
+
 static const char *const parsers[] = { "nmap-xml", "nuclei-jsonl", "lines", NULL };
 
 /* Whether the load in progress set worker.heartbeat itself; if not, the
@@ -113,6 +154,7 @@ struct loadstate {
 	int errline;		/* line of the first error the handler found */
 	char err[256];
 	char last_section[64], last_key[64];
+	const char *path;
 };
 
 static void release(struct config *c)
@@ -349,7 +391,10 @@ static int on_ini(void *user, const char *section, const char *key, const char *
 		snprintf(st->err, sizeof st->err, "setting '%.40s' outside a [section]", key);
 		return 0;
 	}
-	return apply(st->c, section, key, value, first, st->err, sizeof st->err) == 0;
+	if (apply(st->c, section, key, value, first, st->err, sizeof st->err) < 0)
+		return 0;
+	set_source(st->c, section, key, st->path, st->line > 0 ? st->line : 1);
+	return 1;
 }
 
 /* fgets() for inih that counts lines, so a handler error can name its line. */
@@ -392,6 +437,7 @@ static int from_env(struct config *c, char *err, size_t errlen)
 			snprintf(err, errlen, "environment %s: %s", name, msg);
 			return -1;
 		}
+		set_source(c, sec, key, name, 0);
 	}
 	v = getenv("DATABASE_URL");
 	if (v && *v && copy_str(c->database_url, sizeof c->database_url, v, msg, sizeof msg,
@@ -399,6 +445,8 @@ static int from_env(struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "environment %s", msg);
 		return -1;
 	}
+	if (v && *v)
+		set_source(c, "database", "url", "DATABASE_URL", 0);
 	return 0;
 }
 
@@ -441,6 +489,8 @@ int config_load(const char *path, char *err, size_t errlen)
 	heartbeat_given = 0;
 	if (defaults(&next, err, errlen) < 0)
 		goto out;
+	for (size_t i = 0; i < NKEYS + CONFIG_PROFILES_MAX; i++)
+		snprintf(src_next[i], SOURCE_MAX, "default");
 	if (!path || !*path) {
 		path = getenv("SCANQ_CONFIG");
 		if (!path || !*path)
@@ -455,6 +505,7 @@ int config_load(const char *path, char *err, size_t errlen)
 			goto out;
 		}
 		st.f = f;
+		st.path = path;
 		line = ini_parse_stream(reader, &st, on_ini, &st);
 		if (line < 0) {
 			snprintf(err, errlen, "%s: out of memory", path);
@@ -475,6 +526,7 @@ int config_load(const char *path, char *err, size_t errlen)
 	release(&config);
 	config = next;
 	memset(&next, 0, sizeof next);
+	memcpy(src_cur, src_next, sizeof src_cur);
 	rc = 0;
 out:
 	if (f)
@@ -663,4 +715,148 @@ void config_print_defaults(FILE *f)
 		print_line(f, NULL, "parser", pr->parser, "nmap-xml, nuclei-jsonl or lines");
 	}
 	release(&c);
+}
+
+/* ---- config show and unknown variables (issue 12) ---------------------------- */
+
+void config_each(void (*fn)(void *arg, const char *name, const char *value, const char *source),
+		 void *arg)
+{
+	char name[128], value[1024];
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const char *sec = i < NINTKEYS ? intkeys[i].section : strkeys[i - NINTKEYS][0];
+		const char *key = i < NINTKEYS ? intkeys[i].key : strkeys[i - NINTKEYS][1];
+
+		snprintf(name, sizeof name, "%s.%s", sec, key);
+		if (i < NINTKEYS)
+			snprintf(value, sizeof value, "%d", *field(&config, &intkeys[i]));
+		else if (!strcmp(key, "url"))
+			snprintf(value, sizeof value, "%s", config.database_url);
+		else if (!strcmp(key, "listen"))
+			snprintf(value, sizeof value, "%s", config.listen);
+		else if (!strcmp(key, "allow"))
+			join(config.scope_allow, config.nallow, value, sizeof value);
+		else
+			join(config.scope_deny, config.ndeny, value, sizeof value);
+		fn(arg, name, value, src_cur[i][0] ? src_cur[i] : "default");
+	}
+	for (int p = 0; p < config.nprofiles; p++) {
+		const struct config_profile *pr = &config.profiles[p];
+		const char *src = src_cur[NKEYS + p][0] ? src_cur[NKEYS + p] : "default";
+
+		snprintf(name, sizeof name, "profile.%s.argv", pr->type);
+		{
+			size_t o = 0;
+
+			value[0] = '\0';
+			for (int i = 0; i < pr->argc && o < sizeof value; i++)
+				o += (size_t)snprintf(value + o, sizeof value - o, "%s%s", i ? " " : "",
+						      pr->argv[i]);
+		}
+		fn(arg, name, value, src);
+		snprintf(name, sizeof name, "profile.%s.parser", pr->type);
+		fn(arg, name, pr->parser, src);
+	}
+}
+
+/* Variables scanq reads besides SCANQ_<SECTION>_<KEY>. */
+static const char *const other_vars[] = {
+	"SCANQ_CONFIG", "SCANQ_LOG_LEVEL", "SCANQ_WEB_DIR", "SCANQ_SQLITE_SYNCHRONOUS", NULL,
+};
+/* The test runner's and packaging's own (tests/run.sh, tests/integration,
+ * tests/browser), and SCANQ_TEST_*: never warned about. */
+static const char *const runner_vars[] = {
+	"SCANQ_BUILDS", "SCANQ_TESTS", "SCANQ_BACKENDS", "SCANQ_NO_FUZZ", "SCANQ_UI_PARTS",
+	"SCANQ_URL", "SCANQ_DB", "SCANQ_LISTENER_PORT", "SCANQ_ARTIFACTS", "SCANQ_SCAN",
+	"SCANQ_VERSION", "SCANQ_BIN", NULL,
+};
+
+static int distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[128];
+
+	if (la >= 127 || lb >= 127)
+		return 1000;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int prev = row[0], cur;
+
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int sub = prev + (a[i - 1] != b[j - 1]);
+
+			cur = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
+			cur = cur < sub ? cur : sub;
+			prev = row[j];
+			row[j] = cur;
+		}
+	}
+	return row[lb];
+}
+
+int config_env_known(const char *name, char *closest, size_t len)
+{
+	char cand[96];
+	int best = 1000;
+
+	closest[0] = '\0';
+	if (!strncmp(name, "SCANQ_TEST_", 11))
+		return 1;
+	for (int i = 0; runner_vars[i]; i++)
+		if (!strcmp(name, runner_vars[i]))
+			return 1;
+	for (size_t i = 0; i < NKEYS + 16; i++) {
+		const char *c;
+
+		if (i < NKEYS) {
+			snprintf(cand, sizeof cand, "SCANQ_%s_%s",
+				 i < NINTKEYS ? intkeys[i].section : strkeys[i - NINTKEYS][0],
+				 i < NINTKEYS ? intkeys[i].key : strkeys[i - NINTKEYS][1]);
+			for (char *p = cand; *p; p++)
+				if (*p >= 'a' && *p <= 'z')
+					*p = (char)(*p - 'a' + 'A');
+			c = cand;
+		} else if (other_vars[i - NKEYS]) {
+			c = other_vars[i - NKEYS];
+		} else {
+			break;
+		}
+		if (!strcmp(name, c))
+			return 1;
+		{
+			int d = distance(name, c);
+
+			if (d < best) {
+				best = d;
+				snprintf(closest, len, "%s", c);
+			}
+		}
+	}
+	return 0;
+}
+
+int config_warn_unknown_env(FILE *f)
+{
+	extern char **environ;
+	int n = 0;
+
+	for (char **e = environ; e && *e; e++) {
+		char name[128], closest[96];
+		const char *eq = strchr(*e, '=');
+		size_t l = eq ? (size_t)(eq - *e) : strlen(*e);
+
+		if (strncmp(*e, "SCANQ_", 6) || l >= sizeof name)
+			continue;
+		memcpy(name, *e, l);
+		name[l] = '\0';
+		if (config_env_known(name, closest, sizeof closest))
+			continue;
+		fprintf(f, "warning: unknown environment variable %s is ignored%s%s%s\n", name,
+			closest[0] ? " (did you mean " : "", closest, closest[0] ? "?)" : "");
+		n++;
+	}
+	return n;
 }

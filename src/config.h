@@ -113,6 +113,23 @@ int config_load(const char *path, char *err, size_t errlen);
  */
 void config_print_defaults(FILE *f);
 
+/*
+ * `scanq config show`: calls fn for every effective setting ("worker.lease",
+ * "profile.vuln.argv", ...) with its value as text and where it came from:
+ * "default", "file PATH:LINE" or "environment NAME".
+ */
+void config_each(void (*fn)(void *arg, const char *name, const char *value, const char *source),
+		 void *arg);
+
+/* Is `name` (a SCANQ_* variable) one scanq reads?  If not, closest gets the
+ * known variable nearest to it.  SCANQ_TEST_* and the test runner's
+ * variables count as known. */
+int config_env_known(const char *name, char *closest, size_t len);
+
+/* Prints one warning line to f for each unknown SCANQ_* variable of the
+ * environment, naming the closest known one.  Returns how many. */
+int config_warn_unknown_env(FILE *f);
+
 /* Finds the profile of a scan type, or NULL. */
 const struct config_profile *config_profile(const char *type);
 

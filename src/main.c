@@ -65,6 +65,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "error: %s\n", err);
 		return CLI_FAIL;
 	}
+	/* A misspelled SCANQ_* variable would be ignored without a word. */
+	config_warn_unknown_env(stderr);
 	/* Workers and scan children read the same file: they inherit
 	 * SCANQ_CONFIG (an absolute path, as they may run elsewhere). */
 	if (config_path) {

@@ -62,6 +62,9 @@ struct scan {
 	char *idempotency_key;
 	int64_t parent_id;		/* the stage or split scan it came from, 0 if none */
 	int flow;			/* SCAN_FLOW_* bits: what its completion also does */
+	int attempts_used;		/* attempts counted in the current retry budget
+					 * (attempt - attempt_base): "attempt N of M" */
+	int64_t schedule_id;		/* the schedule that queued it, 0 if none */
 };
 
 /* scan.flow: a stage with follow-ups (options.then), a scan split into

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "config.h"
 #include "ports.h"
 #include "scanner.h"
@@ -135,14 +136,12 @@ out:
 	return rc;
 }
 
-int submit_scan(struct store *s, struct store_group *g, const struct submit_input *in,
-		int64_t *id, int *existed, struct submit_error *err)
+int submit_prepare(const struct submit_input *in, char **targets_text, char **options_text,
+		   struct submit_error *err)
 {
-	struct scan_request req = { 0 };
 	json_t *opts = NULL, *then = NULL;
-	char *targets_text = NULL, *opts_text = NULL, *slices = NULL;
-	int rc = -1;
 
+	*targets_text = *options_text = NULL;
 	if (!in->type || !*in->type)
 		return refuse(err, "invalid_type", "no scan type given");
 	if (strlen(in->type) >= SCAN_TYPE_MAX || !known_type(in->type))
@@ -166,28 +165,67 @@ int submit_scan(struct store *s, struct store_group *g, const struct submit_inpu
 			      SCAN_KEY_MAX);
 	if (in->options && !json_is_object(in->options))
 		return refuse(err, "invalid_field", "options must be a JSON object");
-
 	if (in->options && json_object_get(in->options, "then"))
 		return refuse(err, "invalid_field", "give follow-up stages as then, not options.then");
 	if (workflow_then(in->then, known_type, &then, err->code, sizeof err->code, err->message,
 			  sizeof err->message) < 0)
 		return -1;
+
 	opts = in->options ? json_deep_copy(in->options) : json_object();
 	if (in->ports)
 		json_object_set_new(opts, "ports", json_string(in->ports));
-	if (then)
+	if (then)		/* the chain travels in the options: a schedule carries it too */
 		json_object_set_new(opts, "then", then);
-	slices = workflow_slices(in->targets, in->ports);
-	targets_text = json_dumps(in->targets, JSON_COMPACT);
-	opts_text = json_dumps(opts, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!targets_text || !opts_text) {
+	*targets_text = json_dumps(in->targets, JSON_COMPACT);
+	*options_text = json_dumps(opts, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(opts);
+	if (!*targets_text || !*options_text) {
 		refuse(err, "store_error", "out of memory");
-		goto out;
+		goto fail;
 	}
-	if (strlen(opts_text) > SUBMIT_OPTIONS_MAX) {
+	if (strlen(*options_text) > SUBMIT_OPTIONS_MAX) {
 		refuse(err, "invalid_field", "options are larger than %d bytes", SUBMIT_OPTIONS_MAX);
-		goto out;
+		goto fail;
 	}
+	return 0;
+fail:
+	free(*targets_text);
+	free(*options_text);
+	*targets_text = *options_text = NULL;
+	return -1;
+}
+
+/*
+ * A hash (BLAKE2b, hex) of a normalised request: the type, the targets as
+ * given, the options with sorted keys and the ports folded in, priority,
+ * max attempts and time limit.  Two requests with one idempotency key must
+ * have the same hash to count as a repeat.
+ */
+static const char *request_hash(const struct scan_request *r, char *out, size_t len)
+{
+	unsigned char h[32];
+	char *text = NULL;
+	int n = asprintf(&text, "%s\n%s\n%s\n%d\n%d\n%d", r->type, r->targets,
+			 r->options ? r->options : "{}", r->priority, r->max_attempts, r->time_limit_s);
+
+	if (n < 0 || len < 2 * sizeof h + 1)
+		return NULL;
+	crypto_generichash(h, sizeof h, (const unsigned char *)text, (unsigned long long)n, NULL, 0);
+	free(text);
+	return sodium_bin2hex(out, len, h, sizeof h);
+}
+
+int submit_scan(struct store *s, struct store_group *g, const struct submit_input *in,
+		int64_t *id, int *existed, struct submit_error *err)
+{
+	struct scan_request req = { 0 };
+	char *targets_text = NULL, *opts_text = NULL, *slices = NULL, hash[2 * 32 + 1];
+	int rc = -1, ex = 0, then;
+
+	if (submit_prepare(in, &targets_text, &opts_text, err) < 0)
+		return -1;
+	then = in->then && json_array_size(in->then) > 0;
+	slices = workflow_slices(in->targets, in->ports);
 	req.type = in->type;
 	req.targets = targets_text;
 	req.options = opts_text;
@@ -195,9 +233,11 @@ int submit_scan(struct store *s, struct store_group *g, const struct submit_inpu
 	req.max_attempts = (int)in->max_attempts;
 	req.time_limit_s = (int)in->time_limit_s;
 	req.idempotency_key = in->idempotency_key;
+	if (in->idempotency_key)
+		req.request_hash = request_hash(&req, hash, sizeof hash);
 	if (then || slices) {
 		/* A chain or a split scan: several rows, one transaction, not grouped. */
-		if (store_submit_flow(s, &req, then ? SCAN_FLOW_THEN : 0, slices, id, existed)
+		if (store_submit_flow(s, &req, then ? SCAN_FLOW_THEN : 0, slices, id, &ex)
 		    != STORE_OK) {
 			refuse(err, "store_error", "could not queue the scan: %s", store_error(s));
 			goto out;
@@ -205,19 +245,26 @@ int submit_scan(struct store *s, struct store_group *g, const struct submit_inpu
 	} else if (g) {
 		char serr[256];
 
-		if (store_group_submit(g, &req, id, existed, serr, sizeof serr) != STORE_OK) {
+		if (store_group_submit(g, &req, id, &ex, serr, sizeof serr) != STORE_OK) {
 			refuse(err, "store_error", "could not queue the scan: %s", serr);
 			goto out;
 		}
-	} else if (store_submit(s, &req, id, existed) != STORE_OK) {
+	} else if (store_submit(s, &req, id, &ex) != STORE_OK) {
 		refuse(err, "store_error", "could not queue the scan: %s", store_error(s));
+		goto out;
+	}
+	if (existed)
+		*existed = ex;
+	if (ex == STORE_KEY_REUSED) {
+		refuse(err, "idempotency_key_reused", "idempotency key '%.60s' was used for a different"
+		       " request (scan %lld); nothing was queued: use a new key", in->idempotency_key,
+		       (long long)*id);
 		goto out;
 	}
 	rc = 0;
 out:
+	free(slices);
 	free(targets_text);
 	free(opts_text);
-	free(slices);
-	json_decref(opts);
 	return rc;
 }

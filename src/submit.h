@@ -48,6 +48,15 @@ int submit_validate_targets(json_t *targets, const char *ports, char *code, size
 
 
 /*
+ * Validates `in` (everything submit_scan() checks) and gives the normalised
+ * targets (JSON array text) and options (JSON object text, keys sorted,
+ * "ports" folded in), both malloc'd.  Returns 0, or -1 with *err filled.
+ * Scheduled scans store what this returns.
+ */
+int submit_prepare(const struct submit_input *in, char **targets_text, char **options_text,
+		   struct submit_error *err);
+
+/*
  * Validates `in` and queues the scan, through the group committer `g` when
  * it is not NULL (the API: many requests, one transaction), else on `s`.
  * Returns 0 with *id set (*existed = 1 when the idempotency key returned an

@@ -6,7 +6,8 @@
 
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 const $ = (id) => document.getElementById(id);
-const state = { status: '', scanId: null, timers: [], role: null, cursor: null };
+const state = { status: '', type: '', target: '', scanId: null, timers: [], role: null, cursor: null,
+  pages: [] };
 
 function token() { return localStorage.getItem('scanq_token') || ''; }
 
@@ -84,6 +85,11 @@ function bar(progress, status) {
   return el('div', { class: 'progress' + (status === 'completed' ? ' done' : ''),
     title: Math.round((progress || 0) * 100) + '%' }, inner);
 }
+/* "attempt N of M", N counted within the current retry budget. */
+function attemptText(s) {
+  const used = s.attempts_used !== undefined ? s.attempts_used : s.attempt;
+  return used + ' of ' + s.max_attempts;
+}
 function targetsText(t) { return Array.isArray(t) ? t.join(', ') : String(t || ''); }
 function canOperate() { return state.role === 'operator' || state.role === 'admin'; }
 function every(ms, fn) {
@@ -93,25 +99,59 @@ function every(ms, fn) {
 function stopTimers() { state.timers.forEach(clearInterval); state.timers = []; }
 
 /* ---- the scan list ---- */
+/* The list is paged by keyset: state.pages holds the cursor of each page
+ * shown before this one (the first page has none). */
+const PAGE = 50;
 async function loadScans() {
-  const q = new URLSearchParams({ limit: '50' });
+  const q = new URLSearchParams({ limit: String(PAGE) });
   if (state.status) q.set('status', state.status);
+  if (state.type) q.set('type', state.type);
+  if (state.target) q.set('target', state.target);
+  const here = state.pages.length ? state.pages[state.pages.length - 1] : null;
+  if (here) q.set('cursor', String(here));
   try {
     const { data } = await api('GET', '/api/v1/scans?' + q);
     renderScans(data.scans, $('scans-body'), true);
     state.cursor = data.next_cursor;
     $('btn-older').hidden = !state.cursor;
+    $('btn-newer').hidden = $('btn-newest').hidden = state.pages.length === 0;
+    $('page-no').textContent = state.pages.length || state.cursor ? 'page ' + (state.pages.length + 1) : '';
     $('scans-empty').hidden = data.scans.length > 0;
   } catch (e) { $('conn').textContent = e.message; }
 }
 
-async function loadOlder() {
-  const q = new URLSearchParams({ limit: '50', cursor: String(state.cursor) });
-  if (state.status) q.set('status', state.status);
-  const { data } = await api('GET', '/api/v1/scans?' + q);
-  renderScans(data.scans, $('scans-body'), false);
-  state.cursor = data.next_cursor;
-  $('btn-older').hidden = !state.cursor;
+function loadOlder() { if (state.cursor) { state.pages.push(state.cursor); loadScans(); } }
+function loadNewer() { state.pages.pop(); loadScans(); }
+function filtersChanged() { state.pages = []; loadScans(); }
+
+/* The scan types and the profiles that can run on this host, as a choice. */
+async function loadTypes() {
+  let types;
+  try { types = (await api('GET', '/api/v1/scan-types')).data.types; } catch (e) { return; }
+  for (const id of ['f-type', 's-type']) {
+    const sel = $(id), keep = sel.value || 'portscan';
+    sel.replaceChildren(...types.map((t) => el('option', { value: t.name, disabled: !t.available,
+      title: t.summary, text: t.name + (t.kind === 'profile' ? ' (' + (t.available ? t.tool
+        : t.tool + ': not installed') + ')' : t.test_only ? ' (test)' : '') })));
+    sel.value = types.some((t) => t.name === keep && t.available) ? keep : types[0].name;
+  }
+  const f = $('filter-type'), cur = f.value;
+  f.replaceChildren(el('option', { value: '', text: 'all' }),
+    ...types.map((t) => el('option', { value: t.name, text: t.name })));
+  f.value = cur;
+}
+
+/* A scan's summary as labelled fields: nested objects one level deep,
+ * lists joined. */
+function summaryFields(sum) {
+  if (!sum || typeof sum !== 'object') return el('span', { text: '—' });
+  const show = (v) => Array.isArray(v) ? v.map((x) => typeof x === 'object' ? JSON.stringify(x) : String(x)).join(', ')
+    : v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => k + ': ' + show(x)).join('; ')
+    : String(v);
+  const label = (k) => k.replace(/_/g, ' ');
+  const rows = Object.entries(sum).flatMap(([k, v]) => [el('dt', { text: label(k) }),
+    el('dd', { text: show(v), 'data-key': k })]);
+  return rows.length ? el('dl', { class: 'summary', id: 'scan-summary' }, ...rows) : el('span', { text: '—' });
 }
 
 function renderScans(scans, body, replace) {
@@ -121,7 +161,7 @@ function renderScans(scans, body, replace) {
     el('td', { class: 'targets', text: targetsText(s.targets), title: targetsText(s.targets) }),
     el('td', {}, badge(s.status)),
     el('td', {}, bar(s.progress, s.status)),
-    el('td', { text: s.attempt + '/' + s.max_attempts }),
+    el('td', { text: attemptText(s), class: 'attempt' }),
     el('td', { text: when(s.created_at) }),
     el('td', { class: 'err', text: s.error_message || '' })));
   if (replace) body.replaceChildren(...rows); else body.append(...rows);
@@ -198,14 +238,15 @@ async function loadScan() {
   $('scan-error').hidden = !s.error_code && !s.error_message;
   $('scan-error-code').textContent = s.error_code || '';
   $('scan-error-message').textContent = s.error_message || '';
-  const fields = [['targets', targetsText(s.targets)], ['attempt', s.attempt + ' of ' + s.max_attempts],
+  const fields = [['targets', targetsText(s.targets)], ['attempt', attemptText(s)],
     ['progress', Math.round(s.progress * 100) + '%'], ['worker', s.worker_id || '—'],
     ['created', when(s.created_at)], ['claimed', when(s.claimed_at)],
     ['finished', when(s.finished_at)], ['lease until', when(s.lease_expires_at)],
     ['priority', String(s.priority)], ['time limit', s.time_limit_s + ' s'],
-    ['options', JSON.stringify(s.options || {})], ['summary', s.summary ? JSON.stringify(s.summary) : '—']];
+    ['options', JSON.stringify(s.options || {})], ['summary', summaryFields(s.summary)]];
+  if (s.schedule_id) fields.push(['schedule', String(s.schedule_id)]);
   if (s.error_detail) fields.push(['error detail (admin)', s.error_detail]);
-  $('scan-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+  $('scan-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
   $('events-body').replaceChildren(...s.events.map((e) => el('tr', {},
     el('td', { text: when(e.at) }), el('td', { text: e.from || 'new' }), el('td', {}, badge(e.to)),
     el('td', { text: String(e.attempt) }), el('td', { text: e.worker_id || '' }),
@@ -265,7 +306,10 @@ async function act(what) {
 
 /* ---- routing ---- */
 function show(id) {
-  for (const v of ['view-list', 'view-scan', 'view-missing', 'view-inventory']) $(v).hidden = v !== id;
+  for (const v of ['view-list', 'view-scan', 'view-schedules', 'view-missing', 'view-inventory']) $(v).hidden = v !== id;
+  $('nav-scans').className = id === 'view-list' ? 'current' : '';
+  $('nav-schedules').className = id === 'view-schedules' ? 'current' : '';
+  $('nav-inventory').className = id === 'view-inventory' ? 'current' : '';
 }
 
 function route() {
@@ -290,6 +334,11 @@ function route() {
     show('view-inventory');
     document.title = 'scanq · inventory';
     every(5000, loadInventory);
+  } else if (location.pathname === '/schedules') {
+    state.scanId = null;
+    show('view-schedules');
+    document.title = 'scanq · schedules';
+    every(2000, loadSchedules);
   } else {
     show('view-missing');
   }
@@ -316,8 +365,13 @@ document.addEventListener('click', (ev) => {
 });
 window.addEventListener('popstate', route);
 window.addEventListener('DOMContentLoaded', async () => {
-  $('filter-status').addEventListener('change', (e) => { state.status = e.target.value; loadScans(); });
+  $('filter-status').addEventListener('change', (e) => { state.status = e.target.value; filtersChanged(); });
+  $('filter-type').addEventListener('change', (e) => { state.type = e.target.value; filtersChanged(); });
+  $('filter-target').addEventListener('input', (e) => { state.target = e.target.value.trim(); filtersChanged(); });
   $('btn-older').addEventListener('click', loadOlder);
+  $('btn-newer').addEventListener('click', loadNewer);
+  $('btn-newest').addEventListener('click', () => { state.pages = []; loadScans(); });
+  $('sched-form').addEventListener('submit', addSchedule);
   $('submit-form').addEventListener('submit', submitScan);
   $('btn-retry').addEventListener('click', () => act('retry'));
   $('btn-cancel').addEventListener('click', () => act('cancel'));
@@ -325,6 +379,7 @@ window.addEventListener('DOMContentLoaded', async () => {
   $('inv-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadInventory(); });
   $('webhook-form').addEventListener('submit', addWebhook);
   await loadRole();
+  loadTypes();
   route();
 });
 
@@ -467,4 +522,66 @@ async function addWebhook(ev) {
     $('wh-url').value = '';
   } catch (e) { msg.className = 'msg bad'; msg.textContent = e.message; }
   loadWebhooks();
+}
+
+/* ---- schedules (issue 12) ---- */
+async function loadSchedules() {
+  let data;
+  try { data = (await api('GET', '/api/v1/schedules')).data; } catch (e) { $('conn').textContent = e.message; return; }
+  const op = canOperate();
+  $('schedules-empty').hidden = data.schedules.length > 0;
+  $('schedules-body').replaceChildren(...data.schedules.map((s) => {
+    const state_ = s.paused ? 'paused' : s.late ? 'late' : 'active';
+    const btn = (text, fn, cls) => el('button', { type: 'button', text, disabled: !op,
+      className: cls || '', onclick: fn });
+    return el('tr', { 'data-name': s.name, 'data-state': state_ },
+      el('td', { text: s.name }), el('td', { text: s.cron }), el('td', { text: s.tz }),
+      el('td', {}, el('span', { class: 'badge ' + (state_ === 'active' ? 'running' : state_ === 'late'
+        ? 'failed' : 'cancelled'), text: state_ })),
+      el('td', { text: s.paused ? '—' : when(s.next_run_at) }),
+      el('td', { class: 'last' }, s.last_scan_id ? el('a', { href: '/scans/' + s.last_scan_id,
+        text: '#' + s.last_scan_id, 'data-nav': '', 'data-scan': String(s.last_scan_id) }) : '—', ' ',
+        s.last_status ? badge(s.last_status) : null),
+      el('td', { text: s.fired + ' / ' + s.skipped }),
+      el('td', { class: 'targets', text: s.type + ' ' + targetsText(s.targets) }),
+      el('td', { class: 'actions' },
+        s.paused ? btn('Resume', () => schedAct(s.name, 'resume')) : btn('Pause', () => schedAct(s.name, 'pause')),
+        btn('Run now', () => schedAct(s.name, 'run-now')),
+        btn('Delete', () => { if (confirm('Delete schedule ' + s.name + '? Its scans are kept.')) schedAct(s.name, 'delete'); })));
+  }));
+}
+
+async function schedAct(name, what) {
+  const msg = $('sched-msg');
+  try {
+    const path = '/api/v1/schedules/' + encodeURIComponent(name);
+    const { data } = what === 'delete' ? await api('DELETE', path) : await api('POST', path + '/' + what);
+    msg.className = 'msg good';
+    msg.textContent = what === 'run-now' ? 'Queued scan #' + data.id + ' of ' + name + '.'
+      : 'Schedule ' + name + (what === 'delete' ? ' deleted.' : what === 'pause' ? ' paused.' : ' resumed.');
+  } catch (e) { msg.className = 'msg bad'; msg.textContent = e.message; }
+  loadSchedules();
+}
+
+async function addSchedule(ev) {
+  ev.preventDefault();
+  const msg = $('s-msg');
+  const body = { name: $('s-name').value.trim(), cron: $('s-cron').value.trim(),
+    tz: $('s-tz').value.trim() || 'UTC', overlap: $('s-overlap').value, type: $('s-type').value,
+    targets: $('s-targets').value.split(/[\s,]+/).filter(Boolean) };
+  if ($('s-ports').value.trim()) body.ports = $('s-ports').value.trim();
+  if ($('s-options').value.trim()) {
+    try { body.options = JSON.parse($('s-options').value); } catch (e) {
+      msg.className = 'msg bad'; msg.textContent = 'Options must be a JSON object.';
+      return;
+    }
+  }
+  msg.className = 'msg'; msg.textContent = 'Adding…';
+  try {
+    const { data } = await api('POST', '/api/v1/schedules', body);
+    msg.className = 'msg good';
+    msg.textContent = 'Schedule ' + data.name + ' added; next run ' + when(data.next_run_at) + '.';
+    $('sched-form').reset();
+  } catch (e) { msg.className = 'msg bad'; msg.textContent = e.message; }
+  loadSchedules();
 }

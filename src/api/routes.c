@@ -20,6 +20,7 @@
 #include "api/routes.h"
 #include "api/routes_flow.h"
 #include "api/routes_admin.h"
+#include "api/routes_schedules.h"
 #include "api/server.h"
 #include "api/ui.h"
 #include "auth.h"
@@ -87,7 +88,16 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/admin/tokens/{id}/revoke", admin_token_revoke, AUTH_ADMIN,
 	  "admin_token_revoke", 1 },
 	{ "GET", "/api/v1/admin/audit", admin_audit, AUTH_ADMIN, "admin_audit", 1 },
+	{ "GET", "/api/v1/scan-types", h_scan_types, AUTH_VIEWER, "scan_types", 0 },
+	{ "GET", "/api/v1/schedules", h_schedules_list, AUTH_VIEWER, "schedules_list", 1 },
+	{ "POST", "/api/v1/schedules", h_schedule_create, AUTH_OPERATOR, "schedules_create", 1 },
+	{ "GET", "/api/v1/schedules/{name}", h_schedule_get, AUTH_VIEWER, "schedule_get", 1 },
+	{ "DELETE", "/api/v1/schedules/{name}", h_schedule_delete, AUTH_OPERATOR, "schedule_delete", 1 },
+	{ "POST", "/api/v1/schedules/{name}/pause", h_schedule_pause, AUTH_OPERATOR, "schedule_pause", 1 },
+	{ "POST", "/api/v1/schedules/{name}/resume", h_schedule_resume, AUTH_OPERATOR, "schedule_resume", 1 },
+	{ "POST", "/api/v1/schedules/{name}/run-now", h_schedule_run_now, AUTH_OPERATOR, "schedule_run_now", 1 },
 	{ "GET", "/", ui_index, AUTH_NONE, "ui", 0 },
+	{ "GET", "/schedules", ui_index, AUTH_NONE, "ui_schedules", 0 },
 	{ "GET", "/scans/{id}", ui_index, AUTH_NONE, "ui_scan", 0 },
 	{ "GET", "/static/{file}", ui_static, AUTH_NONE, "ui_static", 0 },
 };
@@ -307,7 +317,14 @@ static enum MHD_Result h_scheduler(struct req *r)
 	}
 	free(st);
 	int nobody = q.by_status[SCAN_PENDING] > 0 && q.workers_active + q.workers_idle == 0;
-	if (total == 0 && !nobody) {
+	int nlate = 0;
+	json_t *late = schedules_health(r->s, &nlate);	/* schedules that did not fire */
+	if (!late) {
+		json_decref(list);
+		return reply_store_problem(r, "late schedules");
+	}
+	if (total == 0 && !nobody && !nlate) {
+		json_decref(late);
 		json_decref(list);
 		return reply_json(r, 200, json_pack("{ss sf si}", "status", "healthy",
 						    "oldest_pending_s", q.oldest_pending_ms / 1000.0,
@@ -322,6 +339,14 @@ static enum MHD_Result h_scheduler(struct req *r)
 		      "workers_dead", q.workers_dead, "scans", list);
 	if (o && nobody)
 		json_object_set_new(o, "reason", json_string("scans are pending and no worker is alive"));
+	if (o && nlate) {
+		json_object_set_new(o, "late_schedules", json_integer(nlate));
+		json_object_set_new(o, "schedules", late);
+		if (!nobody)
+			json_object_set_new(o, "reason", json_string("schedules did not fire when due"));
+	} else {
+		json_decref(late);
+	}
 	return reply_json(r, 200, o, NULL, NULL);
 }
 
@@ -450,7 +475,7 @@ static enum MHD_Result h_list(struct req *r)
 {
 	struct scan_filter f = { .status = -1, .limit = API_LIST_DEFAULT };
 	const char *st = query(r, "status"), *type = query(r, "type"), *lim = query(r, "limit"),
-		   *cur = query(r, "cursor");
+		   *cur = query(r, "cursor"), *target = query(r, "target");
 	struct scan *arr = NULL;
 	enum scan_status es;
 	long long v;
@@ -468,6 +493,11 @@ static enum MHD_Result h_list(struct req *r)
 		if (strlen(type) >= SCAN_TYPE_MAX)
 			return reply_problem(r, 400, "invalid_query", "type is too long");
 		f.type = type;
+	}
+	if (target && *target) {
+		if (strlen(target) > 200)
+			return reply_problem(r, 400, "invalid_query", "target is longer than 200 bytes");
+		f.target = target;
 	}
 	if (lim) {
 		if (num_parse(lim, 1, STORE_LIST_MAX, &v) < 0)

@@ -88,13 +88,13 @@ static int auth_required(struct api *a, struct store *s)
 
 /* ---- dispatch ------------------------------------------------------------------------ */
 
-/* Runs a route's handler; the ones that write (every POST) hold the
- * server's write lock. */
+/* Runs a route's handler; the ones that write (every POST and DELETE)
+ * hold the server's write lock. */
 static enum MHD_Result run(struct req *r, const struct route *rt)
 {
 	enum MHD_Result ret;
 
-	if (strcmp(rt->method, "POST") != 0 || routes_grouped(rt))
+	if (strcmp(rt->method, "GET") == 0 || routes_grouped(rt))
 		return rt->handler(r);
 	pthread_mutex_lock(&r->api->write_lock);
 	ret = rt->handler(r);

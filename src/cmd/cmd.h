@@ -28,6 +28,8 @@ int cmd_token(int argc, char **argv, struct cli *cli);
 int cmd_diff(int argc, char **argv, struct cli *cli);
 int cmd_webhook(int argc, char **argv, struct cli *cli);
 int cmd_inventory(int argc, char **argv, struct cli *cli);
+int cmd_schedule(int argc, char **argv, struct cli *cli);
+int cmd_config(int argc, char **argv, struct cli *cli);
 
 /* issue 12 part B: stuck report / clear (stuck_clear.c, reached through
  * cmd_stuck), reset, audit. */

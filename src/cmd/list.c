@@ -17,6 +17,7 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 		{ "type", required_argument, NULL, 't' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "before", required_argument, NULL, 'b' },
+		{ "target", required_argument, NULL, 'T' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -46,6 +47,11 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 			if (num_parse(optarg, 1, STORE_LIST_MAX, &v))
 				return cli_usage("list", "--limit must be from 1 to %d", STORE_LIST_MAX);
 			f.limit = (int)v;
+			break;
+		case 'T':
+			if (!*optarg || strlen(optarg) > 200)
+				return cli_usage("list", "--target must be 1 to 200 characters");
+			f.target = optarg;
 			break;
 		case 'b':
 			if (num_parse(optarg, 1, INT64_MAX, &v))
@@ -78,7 +84,7 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 		       "PROGRESS", "CREATED", "ERROR");
 		for (size_t i = 0; i < n; i++) {
 			char att[16];
-			snprintf(att, sizeof att, "%d/%d", arr[i].attempt, arr[i].max_attempts);
+			snprintf(att, sizeof att, "%d/%d", arr[i].attempts_used, arr[i].max_attempts);
 			printf("%-8lld %-12s %-10s %-8s %7.0f%%  %-24s %s\n", (long long)arr[i].id,
 			       arr[i].type, scan_status_name(arr[i].status), att,
 			       arr[i].progress * 100, scan_format_time(arr[i].created_at, t, sizeof t),

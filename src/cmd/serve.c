@@ -18,6 +18,7 @@
 #include "supervisor.h"
 #include "worker.h"
 #include "maintenance.h"
+#include "scheduler.h"
 #include "log.h"
 #include "store/store.h"
 
@@ -58,6 +59,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	struct store *s;
 	struct api_options ao = { .db_url = cli->db_url, .self = cli->self };
 	struct api *api;
+	struct scheduler *sched;
 	char aerr[256];
 	const char *listen = NULL;
 	long long v;
@@ -107,6 +109,12 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		store_close(s);
 		return cli_error("%s", aerr);
 	}
+	/* Scheduled scans: every serve fires them (scheduler.h says why). */
+	if (!(sched = scheduler_start(cli->db_url, aerr, sizeof aerr))) {
+		api_stop(api);
+		store_close(s);
+		return cli_error("scheduler: %s", aerr);
+	}
 	{
 		char url[512];
 		log_info("scanq serving", "db=%s backend=%s schema=%d workers=%d",
@@ -129,6 +137,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		while (!stopping && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}
+	scheduler_stop(sched);
 	api_stop(api);
 	maintenance_release(&m, s);
 	log_info("scanq stopped", "signal=%d", (int)stopping);

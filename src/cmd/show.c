@@ -19,8 +19,11 @@ static void print_human(const struct scan *sc, const struct scan_event *ev, size
 	printf("scan %lld  %s  %s\n", (long long)sc->id, sc->type, scan_status_name(sc->status));
 	printf("  targets       %s\n", sc->targets);
 	printf("  options       %s\n", sc->options);
-	printf("  attempt       %d of %d%s\n", sc->attempt, sc->max_attempts,
+	/* Counted within the current retry budget (a retry starts a new one). */
+	printf("  attempt       %d of %d%s\n", sc->attempts_used, sc->max_attempts,
 	       sc->cancel_requested ? "  (cancel requested)" : "");
+	if (sc->schedule_id)
+		printf("  schedule      %lld\n", (long long)sc->schedule_id);
 	printf("  priority      %d\n", sc->priority);
 	printf("  progress      %.0f%%\n", sc->progress * 100);
 	printf("  created       %s\n", scan_format_time(sc->created_at, t1, sizeof t1));

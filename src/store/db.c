@@ -219,6 +219,8 @@ void db_read_scan(struct db_cur *c, struct scan *s)
 	s->idempotency_key = db_col_dup(c, 21);
 	s->parent_id = db_col_i64(c, 22);
 	s->flow = (int)db_col_i64(c, 23);
+	s->attempts_used = (int)db_col_i64(c, 24);
+	s->schedule_id = db_col_i64(c, 25);
 }
 
 /* ---- open, close, schema ------------------------------------------------------ */

@@ -29,7 +29,7 @@ enum db_stmt {
 	S_INSERT_SCAN,		/* type, targets, options, priority, max_attempts, time_limit_s,
 				 * now, key -> id; no row when the key is taken */
 	S_SUBMIT_BATCH,		/* requests JSON [{n, type, targets, options, priority,
-				 * max_attempts, time_limit_s, key}], event reason -> n, id,
+				 * max_attempts, time_limit_s, key, hash}], event reason -> n, id,
 				 * inserted (0: its key was taken); writes the events, the
 				 * counter and the wake-up too (or NULL: one row at a time) */
 	S_EVENT,		/* scan_id, now, from, to, attempt, worker, reason */
@@ -173,6 +173,27 @@ enum db_stmt {
 	S_PRUNE_STATUS_COUNT,	/* before_ms, status -> count */
 	S_FINISHED_HOUR,	/* now -> completed, failed in the last hour (timeline events that
 				 * changed the status: not a repair's) */
+	/* scheduled scans (src/store/schedule.c).  Their times are the
+	 * scheduler's clock, passed as `now` on both dialects. */
+	S_SCHED_INSERT,		/* name, cron, tz, overlap, type, targets, options, priority,
+				 * max_attempts, time_limit_s, next_run_at, now -> id; no row
+				 * when the name is taken */
+	S_SCHED_LIST,		/* -> SCHED_COLS, by name */
+	S_SCHED_BY_NAME,	/* name -> SCHED_COLS */
+	S_SCHED_BY_ID,		/* id -> SCHED_COLS */
+	S_SCHED_DUE,		/* now, limit -> SCHED_COLS (not paused, next_run_at <= now) */
+	S_SCHED_LATE,		/* now, grace_ms -> SCHED_COLS (not paused, next_run_at < now - grace) */
+	S_SCHED_ADVANCE,	/* id, old_next, new_next: the conditional update (locks the row) */
+	S_SCHED_ACTIVE,		/* id -> 1 when a scan of it is pending or running */
+	S_SCHED_MARK,		/* id, fired (0/1), skipped (0/1), now */
+	S_SCHED_TAG,		/* scan_id, schedule_id */
+	S_SCHED_PAUSE,		/* id, paused, next_run_at */
+	S_SCHED_DELETE,		/* id */
+	S_REQUEST_HASH_SET,	/* scan_id, hash (idempotency: the normalised request) */
+	S_REQUEST_HASH_GET,	/* key -> id, hash */
+	S_FINISHED_WINDOW,	/* now, window_ms -> finished in the last window_ms */
+	S_LIST_TARGET,		/* status, type (NULL: any), before_id, limit, target (a
+				 * substring of the targets) -> SCAN_COLS */
 	DB_STMT_COUNT
 };
 
@@ -180,7 +201,13 @@ enum db_stmt {
 #define DB_SCAN_COLS "id, type, targets, options, status, priority, attempt, max_attempts," \
 	" time_limit_s, run_after, created_at, claimed_at, finished_at, lease_expires_at," \
 	" worker_id, cancel_requested, progress, error_code, error_message, error_detail," \
-	" summary, idempotency_key, coalesce(parent_id, 0), flow"
+	" summary, idempotency_key, coalesce(parent_id, 0), flow, attempt - attempt_base," \
+	" schedule_id"
+
+/* The columns of S_SCHED_LIST, S_SCHED_BY_*, S_SCHED_DUE, S_SCHED_LATE. */
+#define DB_SCHED_COLS "id, name, cron, tz, overlap, type, targets, options, priority," \
+	" max_attempts, time_limit_s, paused, next_run_at, created_at, last_fired_at," \
+	" last_skipped_at, fired, skipped"
 
 #define DB_FINDING_COLS "id, scan_id, kind, target, port, proto, service, severity, title," \
 	" detail, created_at"
@@ -303,6 +330,12 @@ void db_rollback(struct store *s);
 
 /* Reads a DB_SCAN_COLS row into *out. */
 void db_read_scan(struct db_cur *c, struct scan *out);
+
+/* Idempotency (submit.c): keeps a new keyed scan's request hash; finds the
+ * scan that took r's key: *existed 1 for a repeat, STORE_KEY_REUSED when
+ * that scan was queued by a different request. */
+int core_set_request_hash(struct store *s, int64_t id, const char *key, const char *hash);
+int core_key_owner(struct store *s, const struct scan_request *r, int64_t *id, int *existed);
 
 /* ---- helpers of the core's files (lifecycle.c) --------------------------------------- */
 

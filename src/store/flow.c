@@ -252,13 +252,9 @@ int store_submit_flow(struct store *s, const struct scan_request *req, int flow,
 			break;
 		rc = create(s, req->type, targets, opts, &like, 0, flow & SCAN_FLOW_THEN, sl,
 			    req->idempotency_key, "submitted", id);
-		if (rc == STORE_OK && !*id && req->idempotency_key && *req->idempotency_key) {
-			struct db_args a = { 0 };
-
-			db_text(&a, req->idempotency_key);
-			if ((rc = db_int(s, S_KEY_LOOKUP, &a, id)) == STORE_OK && existed)
-				*existed = 1;
-		}
+		if (rc == STORE_OK && req->idempotency_key && *req->idempotency_key)
+			rc = *id ? core_set_request_hash(s, *id, req->idempotency_key, req->request_hash)
+				 : core_key_owner(s, req, id, existed);
 		if (rc != STORE_OK) {
 			rc = core_abort(s, rc);
 			if (core_retry_safe(s, rc))

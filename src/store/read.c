@@ -53,6 +53,10 @@ int store_list(struct store *s, const struct scan_filter *f, struct scan **out, 
 	db_text(&a, f->type);
 	db_i64(&a, f->before_id > 0 ? f->before_id : INT64_MAX);
 	db_i64(&a, limit);
+	if (f->target && *f->target) {	/* issue 12: a substring of the targets */
+		which = S_LIST_TARGET;
+		db_text(&a, f->target);
+	}
 	if ((rc = db_query(s, which, &a, &c)) == STORE_OK)
 		while (cnt < (size_t)limit && (rc = db_next(&c)) > 0)
 			db_read_scan(&c, &arr[cnt++]);
@@ -218,6 +222,13 @@ int store_queue_status(struct store *s, struct queue_status *q)
 	    || (rc = int_or_0(s, S_OLDEST_PENDING, &now, &q->oldest_pending_ms)) != STORE_OK
 	    || (rc = int_or_0(s, S_FINISHED_SINCE, &now, &q->finished_last_minute)) != STORE_OK)
 		goto fail;
+	{
+		struct db_args w = now;
+
+		db_i64(&w, 5 * 60000);
+		if ((rc = int_or_0(s, S_FINISHED_WINDOW, &w, &q->finished_last_5_minutes)) != STORE_OK)
+			goto fail;
+	}
 	if ((rc = db_query(s, S_WORKER_BEATS, &now, &c)) == STORE_OK) {
 		while ((rc = db_next(&c)) > 0) {
 			if (db_col_i64(&c, 0) > STORE_WORKER_DEAD_MS)

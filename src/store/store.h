@@ -95,11 +95,19 @@ struct scan_request {
 	int max_attempts;		/* >= 1 */
 	int time_limit_s;		/* hard limit, > 0 */
 	const char *idempotency_key;	/* NULL or "" for none */
+	const char *request_hash;	/* a hash of the normalised request, kept with a keyed
+					 * scan (NULL: not compared) */
 };
+
+/* *existed after a submission whose idempotency key was used before by a
+ * request with another request_hash: nothing queued, the id is the first
+ * scan's (the API answers 422 idempotency_key_reused). */
+#define STORE_KEY_REUSED 2
 
 /*
  * Queues a new scan as `pending`.  With an idempotency key that was seen
- * before, queues nothing and returns the first scan's id with *existed = 1.
+ * before, queues nothing and returns the first scan's id with *existed = 1
+ * (STORE_KEY_REUSED when the requests' hashes differ).
  * Returns STORE_OK or STORE_ERROR.
  */
 int store_submit(struct store *s, const struct scan_request *req,
@@ -139,6 +147,7 @@ struct scan_filter {
 	const char *type;		/* NULL for any */
 	int limit;			/* 1 .. STORE_LIST_MAX */
 	int64_t before_id;		/* keyset cursor: ids < this; 0 = newest */
+	const char *target;		/* NULL for any; else scans whose targets contain it */
 };
 
 /* Lists scans newest first.  *out is a new array of *n scans (free with
@@ -356,6 +365,7 @@ struct queue_status {
 	int ntypes;
 	int64_t oldest_pending_ms;	/* age of the oldest due pending scan; 0 if none */
 	int64_t finished_last_minute;	/* completed + failed + cancelled */
+	int64_t finished_last_5_minutes;	/* the same over 5 minutes (throughput) */
 	int workers_active;		/* heartbeating, running >= 1 scan */
 	int workers_idle;		/* heartbeating, running none */
 	int workers_dead;		/* not stopped, but no heartbeat for STORE_WORKER_DEAD_MS */
@@ -853,5 +863,87 @@ int store_token_revoke(struct store *s, int64_t id);
  */
 int store_prune_status(struct store *s, enum scan_status status, int64_t before_ms, int batch,
 		       int max_batches, int pause_ms, int dry_run, int64_t *deleted);
+/* ---- scheduled scans (src/store/schedule.c) ----------------------------- */
+
+#define SCHEDULE_NAME_MAX 64	/* bytes of a schedule name, with NUL */
+#define SCHEDULE_LATE_MS 120000	/* a schedule this far past its next_run_at did not fire */
+
+/* One row of `schedules`, with the id and status of its newest scan. */
+struct schedule {
+	int64_t id;
+	char name[SCHEDULE_NAME_MAX];
+	char cron[132];
+	char tz[64];
+	char overlap[8];		/* "skip" or "queue" */
+	char type[SCAN_TYPE_MAX];
+	char *targets;			/* JSON array text (heap) */
+	char *options;			/* JSON object text (heap) */
+	int priority, max_attempts, time_limit_s;
+	int paused;
+	int64_t next_run_at;		/* ms since the epoch */
+	int64_t created_at, last_fired_at, last_skipped_at;	/* 0 if never */
+	int64_t fired, skipped;
+	int64_t last_scan_id;		/* 0 if none */
+	char last_status[16];		/* the last scan's status, "" if none */
+};
+
+void schedule_release(struct schedule *sc);
+void schedule_array_free(struct schedule *arr, size_t n);
+/* The JSON form (CLI and API); `now` decides "late".  New reference. */
+json_t *schedule_to_json(const struct schedule *sc, int64_t now);
+
+/* Adds a schedule; sc->next_run_at must be set.  Returns STORE_OK with *id,
+ * STORE_ILLEGAL when the name is taken (nothing written), or an error. */
+int store_schedule_add(struct store *s, const struct schedule *sc, int64_t now, int64_t *id);
+
+/* Reads a schedule by name, or by id when `name` is all digits.
+ * Returns STORE_OK, STORE_NOT_FOUND or an error. */
+int store_schedule_get(struct store *s, const char *name, struct schedule *out);
+
+/* Every schedule, by name.  *out is a new array (schedule_array_free()). */
+int store_schedule_list(struct store *s, struct schedule **out, size_t *n);
+
+/* Pauses (paused = 1) or resumes a schedule, setting its next firing.
+ * Returns STORE_OK, STORE_NOT_FOUND or an error. */
+int store_schedule_pause(struct store *s, int64_t id, int paused, int64_t next_run_at);
+
+/* Deletes a schedule; its scans stay (their schedule_id keeps the old id). */
+int store_schedule_delete(struct store *s, int64_t id);
+
+/* Due schedules (not paused, next_run_at <= now), earliest first. */
+int store_schedules_due(struct store *s, int64_t now, int limit, struct schedule **out,
+			size_t *n);
+
+/*
+ * Schedules that did not fire when due: not paused and next_run_at more
+ * than grace_ms before now (no scheduler ran, or it keeps failing).  For
+ * /health/scheduler, and for a `schedules.firing` doctor check and a
+ * stuck-report category.  *out as for store_schedule_list().
+ */
+int store_schedules_late(struct store *s, int64_t now, int64_t grace_ms,
+			 struct schedule **out, size_t *n);
+
+enum schedule_fired {
+	SCHEDULE_FIRED,		/* a scan was queued */
+	SCHEDULE_SKIPPED,	/* overlap skip: the previous scan is still pending or running */
+	SCHEDULE_RACED,		/* another process fired this slot first: nothing written */
+};
+
+/*
+ * Fires schedule sc (as read by store_schedules_due()) at `now`: in one
+ * transaction, moves next_run_at from sc->next_run_at to `next` only if it
+ * still holds that value (the conditional update that makes a firing happen
+ * once however many schedulers run), and queues one scan tagged with the
+ * schedule, unless the overlap policy is skip and a scan of the schedule
+ * is pending or running.  *outcome and *scan_id (0 unless fired) say what
+ * happened.  Returns STORE_OK or an error (nothing written).
+ */
+int store_schedule_fire(struct store *s, const struct schedule *sc, int64_t now, int64_t next,
+			enum schedule_fired *outcome, int64_t *scan_id);
+
+/* Queues one scan of schedule sc now, whatever its overlap policy and next
+ * firing (`schedule run-now`). */
+int store_schedule_run_now(struct store *s, const struct schedule *sc, int64_t now,
+			   int64_t *scan_id);
 
 #endif

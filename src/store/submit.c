@@ -9,6 +9,47 @@
 #include <string.h>
 #include "store/db.h"
 
+/* Keeps the request's hash with a new keyed scan (issue 12). */
+int core_set_request_hash(struct store *s, int64_t id, const char *key, const char *hash)
+{
+	struct db_args a = { 0 };
+
+	if (!key || !hash)
+		return STORE_OK;
+	db_i64(&a, id);
+	db_text(&a, hash);
+	return db_run(s, S_REQUEST_HASH_SET, &a, NULL);
+}
+
+/*
+ * The scan that took r's idempotency key: *id, and *existed 1 (a repeat)
+ * or STORE_KEY_REUSED (that scan was queued by a different request).  A
+ * scan from before request hashes were kept counts as a repeat.
+ */
+int core_key_owner(struct store *s, const struct scan_request *r, int64_t *id, int *existed)
+{
+	struct db_args a = { 0 };
+	struct db_cur c;
+	int rc;
+
+	db_text(&a, r->idempotency_key);
+	if ((rc = db_query(s, S_REQUEST_HASH_GET, &a, &c)) == STORE_OK) {
+		if ((rc = db_next(&c)) > 0) {
+			const char *h = db_col_text(&c, 1);
+
+			*id = db_col_i64(&c, 0);
+			if (existed)
+				*existed = r->request_hash && h && *h && strcmp(h, r->request_hash)
+					   ? STORE_KEY_REUSED : 1;
+			rc = STORE_OK;
+		} else if (rc == 0) {
+			rc = store_set_error(s, "idempotency key conflict without a scan");
+		}
+	}
+	db_done(&c);
+	return rc;
+}
+
 static int submit_many(struct store *s, const struct scan_request *reqs, size_t n,
 		       int64_t *ids, int *existed)
 {
@@ -34,7 +75,8 @@ static int submit_many(struct store *s, const struct scan_request *reqs, size_t 
 		db_text(&a, key);
 		rc = db_int(s, S_INSERT_SCAN, &a, &ids[i]);
 		if (rc == STORE_OK) {
-			if ((rc = core_event(s, ids[i], NULL, "pending", 0, NULL, "submitted")) != STORE_OK)
+			if ((rc = core_event(s, ids[i], NULL, "pending", 0, NULL, "submitted")) != STORE_OK
+			    || (rc = core_set_request_hash(s, ids[i], key, r->request_hash)) != STORE_OK)
 				return core_abort(s, rc);
 			added++;
 			continue;
@@ -42,15 +84,8 @@ static int submit_many(struct store *s, const struct scan_request *reqs, size_t 
 		if (rc != STORE_NOT_FOUND)
 			return core_abort(s, rc);
 		/* The key was used before: return that scan, queue nothing. */
-		memset(&a, 0, sizeof a);
-		db_text(&a, key);
-		if ((rc = db_int(s, S_KEY_LOOKUP, &a, &ids[i])) != STORE_OK) {
-			if (rc == STORE_NOT_FOUND)
-				rc = store_set_error(s, "idempotency key conflict without a scan");
+		if ((rc = core_key_owner(s, r, &ids[i], existed ? &existed[i] : NULL)) != STORE_OK)
 			return core_abort(s, rc);
-		}
-		if (existed)
-			existed[i] = 1;
 	}
 	if ((rc = core_bump(s, "submitted", added)) != STORE_OK
 	    || (added && (rc = core_notify(s)) != STORE_OK))
@@ -78,10 +113,11 @@ static int submit_batch(struct store *s, const struct scan_request *reqs, size_t
 		if (existed)
 			existed[i] = 0;
 		ids[i] = 0;
-		json_array_append_new(arr, json_pack("{sIsssssssisisiso}", "n", (json_int_t)i,
+		json_array_append_new(arr, json_pack("{sIsssssssisisisoso}", "n", (json_int_t)i,
 			"type", r->type, "targets", r->targets, "options", r->options ? r->options : "{}",
 			"priority", r->priority, "max_attempts", r->max_attempts,
-			"time_limit_s", r->time_limit_s, "key", key ? json_string(key) : json_null()));
+			"time_limit_s", r->time_limit_s, "key", key ? json_string(key) : json_null(),
+			"hash", key && r->request_hash ? json_string(r->request_hash) : json_null()));
 	}
 	text = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
@@ -105,17 +141,9 @@ static int submit_batch(struct store *s, const struct scan_request *reqs, size_t
 	db_done(&c);
 	free(text);
 	/* The ones whose key was taken: the scan that took it. */
-	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-		struct db_args b = { 0 };
-
-		if (ids[i])
-			continue;
-		db_text(&b, reqs[i].idempotency_key);
-		if ((rc = db_int(s, S_KEY_LOOKUP, &b, &ids[i])) == STORE_NOT_FOUND)
-			rc = store_set_error(s, "idempotency key conflict without a scan");
-		if (existed)
-			existed[i] = 1;
-	}
+	for (size_t i = 0; rc == STORE_OK && i < n; i++)
+		if (!ids[i])
+			rc = core_key_owner(s, &reqs[i], &ids[i], existed ? &existed[i] : NULL);
 	return rc;
 }
 

@@ -130,6 +130,10 @@ json_t *queue_status_to_json(const struct queue_status *q)
 	json_object_set_new(o, "depth", json_integer(q->by_status[SCAN_PENDING]));
 	json_object_set_new(o, "oldest_pending_s", json_real((double)q->oldest_pending_ms / 1000));
 	json_object_set_new(o, "finished_last_minute", json_integer(q->finished_last_minute));
+	json_object_set_new(o, "finished_last_5_minutes", json_integer(q->finished_last_5_minutes));
+	json_object_set_new(o, "throughput_per_minute", json_pack("{sf sf}",
+		"last_1m", (double)q->finished_last_minute,
+		"last_5m", (double)q->finished_last_5_minutes / 5));
 	workers = json_pack("{sisisi}", "active", q->workers_active, "idle", q->workers_idle,
 			    "dead", q->workers_dead);
 	json_object_set_new(o, "workers", workers);

@@ -10,8 +10,11 @@ q migrate | grep -q "nothing to do" || fail "second migrate changed something"
 id=$(q submit test-ok 127.0.0.1) || fail "submit"
 [ "$id" = 1 ] || fail "first id is '$id'"
 k1=$(q submit test-ok 127.0.0.1 --idempotency-key build-7 2>/dev/null)
-k2=$(q submit test-ok 127.0.0.2 --idempotency-key build-7 2>/dev/null)
+k2=$(q submit test-ok 127.0.0.1 --idempotency-key build-7 2>/dev/null)
 [ "$k1" = "$k2" ] || fail "idempotency key gave two scans ($k1, $k2)"
+# The key with another request: refused, nothing queued (issue 12).
+q submit test-ok 127.0.0.2 --idempotency-key build-7 2>&1 | grep -q idempotency_key_reused \
+	|| fail "a reused key with another target was not refused"
 q submit test-ok 127.0.0.1 --priority 5 --max-attempts 2 --time-limit 60 --json \
 	| grep -q '"status":"pending"' || fail "submit --json"
 q show 1 --json | grep -q '"status": "pending"' || fail "show --json status"

@@ -247,10 +247,29 @@ const struct db_migration pg_migrations[] = {
 	  "CREATE INDEX audit_at ON audit(at);"
 	  "CREATE INDEX scans_finished_status ON scans(status, finished_at)"
 	  " WHERE finished_at IS NOT NULL;" },
+	/* Scheduled scans (issue 12); see the SQLite dialect. */
+	{ 14, "scheduled scans; scans name their schedule and request hash",
+	  "CREATE TABLE schedules (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  " name TEXT NOT NULL UNIQUE, cron TEXT NOT NULL, tz TEXT NOT NULL,"
+	  " overlap TEXT NOT NULL CHECK (overlap IN ('skip', 'queue')),"
+	  " type TEXT NOT NULL, targets TEXT NOT NULL, options TEXT NOT NULL DEFAULT '{}',"
+	  " priority INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+	  " time_limit_s INTEGER NOT NULL, paused INTEGER NOT NULL DEFAULT 0,"
+	  " next_run_at BIGINT NOT NULL, created_at BIGINT NOT NULL, last_fired_at BIGINT,"
+	  " last_skipped_at BIGINT, fired BIGINT NOT NULL DEFAULT 0,"
+	  " skipped BIGINT NOT NULL DEFAULT 0);"
+	  "CREATE INDEX schedules_due ON schedules(next_run_at) WHERE paused = 0;"
+	  "ALTER TABLE scans ADD COLUMN schedule_id BIGINT;"
+	  "ALTER TABLE scans ADD COLUMN request_hash TEXT;"
+	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 0, NULL, NULL }
 };
 
 #define SCAN_COLS DB_SCAN_COLS
+/* A schedule's columns and its last scan (id, status), newest by id. */
+#define SCHED_SELECT DB_SCHED_COLS ", (SELECT id FROM scans WHERE schedule_id = schedules.id" \
+	" ORDER BY id DESC LIMIT 1), (SELECT status FROM scans WHERE schedule_id = schedules.id" \
+	" ORDER BY id DESC LIMIT 1)"
 
 const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_KEY_LOOKUP] = "SELECT id FROM scans WHERE idempotency_key = $1::text",
@@ -269,11 +288,12 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_SUBMIT_BATCH] =
 		"WITH i AS (SELECT x.*, nextval(pg_get_serial_sequence('scans', 'id')) AS id"
 		"  FROM json_to_recordset($1::json) AS x(n int, type text, targets text, options text,"
-		"  priority int, max_attempts int, time_limit_s int, key text)),"
+		"  priority int, max_attempts int, time_limit_s int, key text, hash text)),"
 		" c AS (INSERT INTO scans (id, type, targets, options, status, priority, max_attempts,"
-		"  time_limit_s, run_after, created_at, idempotency_key) OVERRIDING SYSTEM VALUE"
+		"  time_limit_s, run_after, created_at, idempotency_key, request_hash)"
+		"  OVERRIDING SYSTEM VALUE"
 		"  SELECT id, type, targets, options, 'pending', priority, max_attempts, time_limit_s,"
-		"  scanq_now_ms(), scanq_now_ms(), key FROM i ORDER BY n"
+		"  scanq_now_ms(), scanq_now_ms(), key, hash FROM i ORDER BY n"
 		"  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id),"
 		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, reason)"
 		"  SELECT id, scanq_now_ms(), NULL, 'pending', 0, $2::text FROM c),"
@@ -392,6 +412,7 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" error_message = NULL, error_detail = NULL"
 		" WHERE id = $1::bigint AND status IN ('failed', 'cancelled')",
 	[S_COUNTS] = "SELECT type, status, n FROM scan_counts WHERE n <> 0 ORDER BY type",
+	/* From when the scan became due (run_after), not created_at (issue 12). */
 	[S_OLDEST_PENDING] =
 		"SELECT scanq_now_ms() - run_after FROM scans WHERE status = 'pending'"
 		" AND run_after <= scanq_now_ms() ORDER BY run_after LIMIT 1",
@@ -692,4 +713,39 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" WHERE at >= scanq_now_ms() - 3600000"
 		" AND to_status IN ('completed', 'failed', 'cancelled')"
 		" AND from_status IS DISTINCT FROM to_status",
+	/* ---- scheduled scans: times are the scheduler's clock ($N), see db.h ---- */
+	[S_SCHED_INSERT] =
+		"INSERT INTO schedules (name, cron, tz, overlap, type, targets, options, priority,"
+		" max_attempts, time_limit_s, next_run_at, created_at)"
+		" VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,"
+		" $8::int, $9::int, $10::int, $11::bigint, $12::bigint)"
+		" ON CONFLICT (name) DO NOTHING RETURNING id",
+	[S_SCHED_LIST] = "SELECT " SCHED_SELECT " FROM schedules ORDER BY name",
+	[S_SCHED_BY_NAME] = "SELECT " SCHED_SELECT " FROM schedules WHERE name = $1::text",
+	[S_SCHED_BY_ID] = "SELECT " SCHED_SELECT " FROM schedules WHERE id = $1::bigint",
+	[S_SCHED_DUE] = "SELECT " SCHED_SELECT " FROM schedules"
+		" WHERE paused = 0 AND next_run_at <= $1::bigint ORDER BY next_run_at LIMIT $2::int",
+	[S_SCHED_LATE] = "SELECT " SCHED_SELECT " FROM schedules"
+		" WHERE paused = 0 AND next_run_at < $1::bigint - $2::bigint ORDER BY next_run_at",
+	[S_SCHED_ADVANCE] = "UPDATE schedules SET next_run_at = $3::bigint"
+		" WHERE id = $1::bigint AND next_run_at = $2::bigint AND paused = 0",
+	[S_SCHED_ACTIVE] = "SELECT 1 FROM scans WHERE schedule_id = $1::bigint"
+		" AND status IN ('pending', 'running') LIMIT 1",
+	[S_SCHED_MARK] = "UPDATE schedules SET fired = fired + $2::int, skipped = skipped + $3::int,"
+		" last_fired_at = CASE WHEN $2::int > 0 THEN $4::bigint ELSE last_fired_at END,"
+		" last_skipped_at = CASE WHEN $3::int > 0 THEN $4::bigint ELSE last_skipped_at END"
+		" WHERE id = $1::bigint",
+	[S_SCHED_TAG] = "UPDATE scans SET schedule_id = $2::bigint WHERE id = $1::bigint",
+	[S_SCHED_PAUSE] = "UPDATE schedules SET paused = $2::int, next_run_at = $3::bigint"
+		" WHERE id = $1::bigint",
+	[S_SCHED_DELETE] = "DELETE FROM schedules WHERE id = $1::bigint",
+	[S_FINISHED_WINDOW] =
+		"SELECT count(*) FROM scan_events WHERE at >= scanq_now_ms() - $2::bigint"
+		" AND to_status IN ('completed', 'failed', 'cancelled')",
+	[S_LIST_TARGET] = "SELECT " SCAN_COLS " FROM scans WHERE id < $3::bigint"
+		" AND ($1::text IS NULL OR status = $1::text) AND ($2::text IS NULL OR type = $2::text)"
+		" AND strpos(targets, $5::text) > 0 ORDER BY id DESC LIMIT $4::int",
+	[S_REQUEST_HASH_SET] = "UPDATE scans SET request_hash = $2::text WHERE id = $1::bigint",
+	[S_REQUEST_HASH_GET] = "SELECT id, coalesce(request_hash, '') FROM scans"
+		" WHERE idempotency_key = $1::text",
 };

@@ -206,10 +206,32 @@ const struct db_migration sqlite_migrations[] = {
 	  "CREATE INDEX audit_at ON audit(at);"
 	  "CREATE INDEX scans_finished_status ON scans(status, finished_at)"
 	  " WHERE finished_at IS NOT NULL;" },
+	/* Scheduled scans (issue 12): schedules fire scans, each scan names the
+	 * schedule that fired it (the baseline of change tracking), and a scan
+	 * keeps a hash of its normalised request for idempotency keys.  A
+	 * schedule id is never reused (AUTOINCREMENT): scans keep it after rm. */
+	{ 14, "scheduled scans; scans name their schedule and request hash",
+	  "CREATE TABLE schedules (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+	  " cron TEXT NOT NULL, tz TEXT NOT NULL,"
+	  " overlap TEXT NOT NULL CHECK (overlap IN ('skip', 'queue')),"
+	  " type TEXT NOT NULL, targets TEXT NOT NULL, options TEXT NOT NULL DEFAULT '{}',"
+	  " priority INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+	  " time_limit_s INTEGER NOT NULL, paused INTEGER NOT NULL DEFAULT 0,"
+	  " next_run_at INTEGER NOT NULL, created_at INTEGER NOT NULL, last_fired_at INTEGER,"
+	  " last_skipped_at INTEGER, fired INTEGER NOT NULL DEFAULT 0,"
+	  " skipped INTEGER NOT NULL DEFAULT 0);"
+	  "CREATE INDEX schedules_due ON schedules(next_run_at) WHERE paused = 0;"
+	  "ALTER TABLE scans ADD COLUMN schedule_id INTEGER;"
+	  "ALTER TABLE scans ADD COLUMN request_hash TEXT;"
+	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 0, NULL, NULL }
 };
 
 #define SCAN_COLS DB_SCAN_COLS
+/* A schedule's columns and its last scan (id, status), newest by id. */
+#define SCHED_SELECT DB_SCHED_COLS ", (SELECT id FROM scans INDEXED BY scans_schedule" \
+	" WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1), (SELECT status FROM scans" \
+	" INDEXED BY scans_schedule WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1)"
 
 const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_KEY_LOOKUP] = "SELECT id FROM scans WHERE idempotency_key = ?1",
@@ -582,4 +604,36 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" count(*) FILTER (WHERE to_status = 'failed') FROM scan_events"
 		" INDEXED BY scan_events_finished WHERE at >= ?1 - 3600000"
 		" AND to_status IN ('completed', 'failed', 'cancelled') AND from_status IS NOT to_status",
+	/* ---- scheduled scans ---- */
+	[S_SCHED_INSERT] =
+		"INSERT INTO schedules (name, cron, tz, overlap, type, targets, options, priority,"
+		" max_attempts, time_limit_s, next_run_at, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+		" ON CONFLICT (name) DO NOTHING RETURNING id",
+	[S_SCHED_LIST] = "SELECT " SCHED_SELECT " FROM schedules ORDER BY name",
+	[S_SCHED_BY_NAME] = "SELECT " SCHED_SELECT " FROM schedules WHERE name = ?1",
+	[S_SCHED_BY_ID] = "SELECT " SCHED_SELECT " FROM schedules WHERE id = ?1",
+	[S_SCHED_DUE] = "SELECT " SCHED_SELECT " FROM schedules INDEXED BY schedules_due"
+		" WHERE paused = 0 AND next_run_at <= ?1 ORDER BY next_run_at LIMIT ?2",
+	[S_SCHED_LATE] = "SELECT " SCHED_SELECT " FROM schedules INDEXED BY schedules_due"
+		" WHERE paused = 0 AND next_run_at < ?1 - ?2 ORDER BY next_run_at",
+	[S_SCHED_ADVANCE] = "UPDATE schedules SET next_run_at = ?3"
+		" WHERE id = ?1 AND next_run_at = ?2 AND paused = 0",
+	[S_SCHED_ACTIVE] = "SELECT 1 FROM scans INDEXED BY scans_schedule WHERE schedule_id = ?1"
+		" AND status IN ('pending', 'running') LIMIT 1",
+	[S_SCHED_MARK] = "UPDATE schedules SET fired = fired + ?2, skipped = skipped + ?3,"
+		" last_fired_at = CASE WHEN ?2 > 0 THEN ?4 ELSE last_fired_at END,"
+		" last_skipped_at = CASE WHEN ?3 > 0 THEN ?4 ELSE last_skipped_at END WHERE id = ?1",
+	[S_SCHED_TAG] = "UPDATE scans SET schedule_id = ?2 WHERE id = ?1",
+	[S_SCHED_PAUSE] = "UPDATE schedules SET paused = ?2, next_run_at = ?3 WHERE id = ?1",
+	[S_SCHED_DELETE] = "DELETE FROM schedules WHERE id = ?1",
+	[S_FINISHED_WINDOW] =
+		"SELECT count(*) FROM scan_events INDEXED BY scan_events_finished WHERE at >= ?1 - ?2"
+		" AND to_status IN ('completed', 'failed', 'cancelled')",
+	[S_LIST_TARGET] = "SELECT " SCAN_COLS " FROM scans WHERE id < ?3"
+		" AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR type = ?2)"
+		" AND instr(targets, ?5) > 0 ORDER BY id DESC LIMIT ?4",
+	[S_REQUEST_HASH_SET] = "UPDATE scans SET request_hash = ?2 WHERE id = ?1",
+	[S_REQUEST_HASH_GET] = "SELECT id, coalesce(request_hash, '') FROM scans"
+		" WHERE idempotency_key = ?1",
 };

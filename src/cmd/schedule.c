@@ -1,0 +1,398 @@
+/*
+ * schedule.c — `scanq schedule add|list|show|pause|resume|rm|run-now`:
+ * scheduled scans.  Checks are schedule_build()'s (scheduler.c), shared
+ * with the HTTP API; `serve` fires them (scheduler.h).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "cmd/cmd.h"
+#include "num.h"
+#include "scheduler.h"
+#include "store/store.h"
+#include "submit.h"
+
+static const char *when(int64_t ms, char *buf, size_t len)
+{
+	return ms ? scan_format_time(ms, buf, len) : "-";
+}
+
+static const char *state_of(const struct schedule *sc, int64_t now)
+{
+	if (sc->paused)
+		return "paused";
+	return sc->next_run_at < now - SCHEDULE_LATE_MS ? "late" : "active";
+}
+
+static void print_json(json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+
+	if (text)
+		printf("%s\n", text);
+	free(text);
+	json_decref(j);
+}
+
+static int sched_add(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "cron", required_argument, NULL, 'c' },
+		{ "tz", required_argument, NULL, 'z' },
+		{ "overlap", required_argument, NULL, 'O' },
+		{ "ports", required_argument, NULL, 'p' },
+		{ "priority", required_argument, NULL, 'P' },
+		{ "max-attempts", required_argument, NULL, 'm' },
+		{ "time-limit", required_argument, NULL, 't' },
+		{ "options", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cron = NULL, *tz = NULL, *overlap = NULL, *name;
+	struct submit_input in;
+	struct submit_error err;
+	struct schedule sc = { 0 };
+	struct store *s = NULL;
+	json_t *targets = NULL, *options = NULL;
+	int64_t id, now = scheduler_now_ms();
+	int c, json = 0, rc = CLI_USAGE;
+	char t[40];
+
+	submit_input_init(&in);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1 || optind < argc) {
+		if (c == -1) {
+			/* A positional argument: NAME, TYPE, TARGET... in any order with options. */
+			if (!targets)
+				targets = json_array();
+			json_array_append_new(targets, json_string(argv[optind++]));
+			continue;
+		}
+		switch (c) {
+		case 'c': cron = optarg; break;
+		case 'z': tz = optarg; break;
+		case 'O': overlap = optarg; break;
+		case 'p': in.ports = optarg; break;
+		case 'P':
+			if (num_parse(optarg, SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX, &in.priority))
+				return cli_usage("schedule", "--priority must be an integer from %d to %d",
+						 SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX);
+			break;
+		case 'm':
+			if (num_parse(optarg, 1, SCAN_ATTEMPTS_MAX, &in.max_attempts))
+				return cli_usage("schedule", "--max-attempts must be an integer from 1 to %d",
+						 SCAN_ATTEMPTS_MAX);
+			break;
+		case 't':
+			if (num_parse(optarg, 1, SCAN_TIME_LIMIT_MAX, &in.time_limit_s))
+				return cli_usage("schedule", "--time-limit must be seconds from 1 to %d",
+						 SCAN_TIME_LIMIT_MAX);
+			break;
+		case 'o': {
+			json_error_t jerr;
+
+			json_decref(options);
+			options = json_loads(optarg, 0, &jerr);
+			if (!json_is_object(options)) {
+				json_decref(options);
+				json_decref(targets);
+				return cli_usage("schedule", "--options must be a JSON object");
+			}
+			in.options = options;
+			break;
+		}
+		case 'j': json = 1; break;
+		default:
+			rc = cli_bad_option("schedule", argv, c);
+			goto out;
+		}
+	}
+	/* targets holds NAME TYPE TARGET... */
+	if (!targets || json_array_size(targets) < 1) {
+		rc = cli_usage("schedule", "add: missing schedule name");
+		goto out;
+	}
+	if (!cron) {
+		rc = cli_usage("schedule", "add: --cron \"EXPR\" is required");
+		goto out;
+	}
+	if (json_array_size(targets) < 2) {
+		rc = cli_usage("schedule", "add: missing scan type");
+		goto out;
+	}
+	if (json_array_size(targets) < 3) {
+		rc = cli_usage("schedule", "add: no targets given (no_targets)");
+		goto out;
+	}
+	name = json_string_value(json_array_get(targets, 0));
+	in.type = json_string_value(json_array_get(targets, 1));
+	{
+		json_t *list = json_array();
+
+		for (size_t i = 2; i < json_array_size(targets); i++)
+			json_array_append(list, json_array_get(targets, i));
+		in.targets = list;
+		rc = schedule_build(name, cron, tz, overlap, &in, now, &sc, &err);
+		json_decref(list);
+		in.targets = NULL;
+	}
+	if (rc < 0) {
+		rc = cli_error("%s (%s)", err.message, err.code);
+		goto out;
+	}
+	rc = CLI_FAIL;
+	if (!(s = cli_open_store(cli)))
+		goto out;
+	switch (store_schedule_add(s, &sc, now, &id)) {
+	case STORE_OK:
+		break;
+	case STORE_ILLEGAL:
+		rc = cli_error("%s (name_taken)", store_error(s));
+		goto out;
+	default:
+		rc = cli_error("could not add the schedule: %s", store_error(s));
+		goto out;
+	}
+	sc.id = id;
+	if (json)
+		print_json(schedule_to_json(&sc, now));
+	else
+		printf("schedule %s added (id %lld); next run %s\n", sc.name, (long long)id,
+		       when(sc.next_run_at, t, sizeof t));
+	rc = CLI_OK;
+out:
+	schedule_release(&sc);
+	json_decref(targets);
+	json_decref(options);
+	store_close(s);
+	return rc;
+}
+
+/* Parses [--json] and exactly `want` positional arguments (NAME) into args. */
+static int simple_args(const char *sub, int argc, char **argv, int want, const char **args,
+		       int *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, n = 0;
+
+	*json = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1 || optind < argc) {
+		if (c == -1) {
+			if (n == want)
+				return cli_usage("schedule", "%s: unexpected argument '%s'", sub,
+						 argv[optind]);
+			args[n++] = argv[optind++];
+			continue;
+		}
+		if (c == 'j') {
+			*json = 1;
+			continue;
+		}
+		return cli_bad_option("schedule", argv, c);
+	}
+	if (n < want)
+		return cli_usage("schedule", "%s: missing schedule name", sub);
+	return CLI_OK;
+}
+
+static int sched_list(int argc, char **argv, struct cli *cli)
+{
+	struct schedule *arr;
+	struct store *s;
+	size_t n;
+	int json, rc;
+	int64_t now = scheduler_now_ms();
+
+	if ((rc = simple_args("list", argc, argv, 0, NULL, &json)) != CLI_OK)
+		return rc;
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_schedule_list(s, &arr, &n) != STORE_OK) {
+		rc = cli_error("could not list schedules: %s", store_error(s));
+		store_close(s);
+		return rc;
+	}
+	if (json) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, schedule_to_json(&arr[i], now));
+		print_json(a);
+	} else {
+		printf("%-20s %-20s %-16s %-7s %-24s %-10s %s\n", "NAME", "CRON", "TZ", "STATE",
+		       "NEXT RUN", "LAST", "TYPE TARGETS");
+		for (size_t i = 0; i < n; i++) {
+			char t[40], last[32];
+
+			if (arr[i].last_scan_id)
+				snprintf(last, sizeof last, "%lld:%s", (long long)arr[i].last_scan_id,
+					 arr[i].last_status);
+			else
+				snprintf(last, sizeof last, "-");
+			printf("%-20s %-20s %-16s %-7s %-24s %-10s %s %s\n", arr[i].name, arr[i].cron,
+			       arr[i].tz, state_of(&arr[i], now),
+			       arr[i].paused ? "-" : when(arr[i].next_run_at, t, sizeof t), last,
+			       arr[i].type, arr[i].targets ? arr[i].targets : "");
+		}
+	}
+	schedule_array_free(arr, n);
+	store_close(s);
+	return CLI_OK;
+}
+
+/* Opens the store and reads schedule `name`; prints why not. */
+static struct store *open_one(struct cli *cli, const char *name, struct schedule *sc, int *rc)
+{
+	struct store *s = cli_open_store(cli);
+	int r;
+
+	*rc = CLI_FAIL;
+	if (!s)
+		return NULL;
+	if ((r = store_schedule_get(s, name, sc)) != STORE_OK) {
+		cli_error("%s%s", r == STORE_NOT_FOUND ? "" : "could not read the schedule: ",
+			  store_error(s));
+		store_close(s);
+		return NULL;
+	}
+	*rc = CLI_OK;
+	return s;
+}
+
+static int sched_show(int argc, char **argv, struct cli *cli)
+{
+	const char *name;
+	struct schedule sc;
+	struct store *s;
+	int json, rc;
+	int64_t now = scheduler_now_ms();
+	char t[40];
+
+	if ((rc = simple_args("show", argc, argv, 1, &name, &json)) != CLI_OK)
+		return rc;
+	if (!(s = open_one(cli, name, &sc, &rc)))
+		return rc;
+	if (json) {
+		print_json(schedule_to_json(&sc, now));
+	} else {
+		printf("schedule %s (id %lld)\n", sc.name, (long long)sc.id);
+		printf("  cron         %s (%s)\n", sc.cron, sc.tz);
+		printf("  overlap      %s\n", sc.overlap);
+		printf("  scan         %s %s options %s\n", sc.type, sc.targets, sc.options);
+		printf("  state        %s\n", state_of(&sc, now));
+		printf("  next run     %s\n", sc.paused ? "- (paused)" : when(sc.next_run_at, t, sizeof t));
+		printf("  last fired   %s\n", when(sc.last_fired_at, t, sizeof t));
+		printf("  last skipped %s\n", when(sc.last_skipped_at, t, sizeof t));
+		printf("  fired        %lld, skipped %lld\n", (long long)sc.fired, (long long)sc.skipped);
+		if (sc.last_scan_id)
+			printf("  last scan    %lld (%s)\n", (long long)sc.last_scan_id, sc.last_status);
+		else
+			printf("  last scan    -\n");
+	}
+	schedule_release(&sc);
+	store_close(s);
+	return CLI_OK;
+}
+
+static int sched_pause(int argc, char **argv, struct cli *cli, int pause)
+{
+	const char *name, *sub = pause ? "pause" : "resume";
+	struct schedule sc;
+	struct store *s;
+	int json, rc;
+	int64_t now = scheduler_now_ms();
+	char err[256], t[40];
+
+	if ((rc = simple_args(sub, argc, argv, 1, &name, &json)) != CLI_OK)
+		return rc;
+	if (!(s = open_one(cli, name, &sc, &rc)))
+		return rc;
+	/* Resuming plans from now: what was missed while paused does not fire. */
+	if (!pause && scheduler_plan(&sc, now, err, sizeof err) < 0)
+		rc = cli_error("%s", err);
+	else if (store_schedule_pause(s, sc.id, pause, sc.next_run_at)
+		 != STORE_OK)
+		rc = cli_error("could not %s the schedule: %s", sub, store_error(s));
+	else if (pause)
+		printf("schedule %s paused\n", sc.name);
+	else
+		printf("schedule %s resumed; next run %s\n", sc.name, when(sc.next_run_at, t, sizeof t));
+	schedule_release(&sc);
+	store_close(s);
+	return rc;
+}
+
+static int sched_rm(int argc, char **argv, struct cli *cli)
+{
+	const char *name;
+	struct schedule sc;
+	struct store *s;
+	int json, rc;
+
+	if ((rc = simple_args("rm", argc, argv, 1, &name, &json)) != CLI_OK)
+		return rc;
+	if (!(s = open_one(cli, name, &sc, &rc)))
+		return rc;
+	if (store_schedule_delete(s, sc.id) != STORE_OK)
+		rc = cli_error("could not remove the schedule: %s", store_error(s));
+	else
+		printf("schedule %s removed; its scans are kept\n", sc.name);
+	schedule_release(&sc);
+	store_close(s);
+	return rc;
+}
+
+static int sched_run_now(int argc, char **argv, struct cli *cli)
+{
+	const char *name;
+	struct schedule sc;
+	struct store *s;
+	int json, rc;
+	int64_t scan_id;
+
+	if ((rc = simple_args("run-now", argc, argv, 1, &name, &json)) != CLI_OK)
+		return rc;
+	if (!(s = open_one(cli, name, &sc, &rc)))
+		return rc;
+	if (store_schedule_run_now(s, &sc, scheduler_now_ms(), &scan_id) != STORE_OK)
+		rc = cli_error("could not queue the scan: %s", store_error(s));
+	else if (json)
+		printf("{\"id\":%lld,\"status\":\"pending\",\"schedule\":\"%s\"}\n",
+		       (long long)scan_id, sc.name);
+	else
+		printf("%lld\n", (long long)scan_id);
+	schedule_release(&sc);
+	store_close(s);
+	return rc;
+}
+
+int cmd_schedule(int argc, char **argv, struct cli *cli)
+{
+	const char *sub = argc >= 2 ? argv[1] : NULL;
+
+	if (!sub)
+		return cli_usage("schedule", "expected a subcommand: add, list, show, pause, resume,"
+				 " rm, run-now");
+	if (!strcmp(sub, "add"))
+		return sched_add(argc - 1, argv + 1, cli);
+	if (!strcmp(sub, "list"))
+		return sched_list(argc - 1, argv + 1, cli);
+	if (!strcmp(sub, "show"))
+		return sched_show(argc - 1, argv + 1, cli);
+	if (!strcmp(sub, "pause"))
+		return sched_pause(argc - 1, argv + 1, cli, 1);
+	if (!strcmp(sub, "resume"))
+		return sched_pause(argc - 1, argv + 1, cli, 0);
+	if (!strcmp(sub, "rm"))
+		return sched_rm(argc - 1, argv + 1, cli);
+	if (!strcmp(sub, "run-now"))
+		return sched_run_now(argc - 1, argv + 1, cli);
+	return cli_usage("schedule", "unknown subcommand '%s' (add, list, show, pause, resume, rm,"
+			 " run-now)", sub);
+}

@@ -1,0 +1,223 @@
+/*
+ * scheduler.c — see scheduler.h.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cron.h"
+#include "log.h"
+#include "scheduler.h"
+#include "store/store.h"
+#include "submit.h"
+
+#define SCHEDULER_BATCH 100
+/* A scheduler at most this late (a slow database, a busy host) still fires
+ * each slot; later than that, the missed slots fire once. */
+#define SCHEDULER_CATCHUP_MS 60000
+
+int64_t scheduler_now_ms(void)
+{
+	const char *t = getenv("SCANQ_TEST_CLOCK");
+	long long real0, sim0;
+	double speed;
+	int64_t now = scan_now_ms();
+
+	if (t && *t && sscanf(t, "%lld,%lld,%lf", &real0, &sim0, &speed) == 3 && speed > 0)
+		return (int64_t)sim0 + (int64_t)((double)(now - real0) * speed);
+	return now;
+}
+
+static int test_clock(void)
+{
+	const char *t = getenv("SCANQ_TEST_CLOCK");
+
+	return t && *t;
+}
+
+int scheduler_plan(struct schedule *sc, int64_t now, char *err, size_t errlen)
+{
+	struct cron c;
+	char why[160];
+
+	if (cron_parse(sc->cron, &c, why, sizeof why) < 0) {
+		snprintf(err, errlen, "invalid cron expression: %s", why);
+		return -1;
+	}
+	if (cron_tz_check(sc->tz, why, sizeof why) < 0) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	if ((sc->next_run_at = cron_next(&c, sc->tz, now)) < 0) {
+		snprintf(err, errlen, "cron expression '%s' never fires", sc->cron);
+		return -1;
+	}
+	return 0;
+}
+
+int schedule_build(const char *name, const char *cron, const char *tz, const char *overlap,
+		   const struct submit_input *scan, int64_t now, struct schedule *out,
+		   struct submit_error *err)
+{
+	size_t n = name ? strlen(name) : 0;
+	char why[256];
+
+	memset(out, 0, sizeof *out);
+	if (!tz || !*tz)
+		tz = "UTC";
+	if (!overlap || !*overlap)
+		overlap = "skip";
+#define REFUSE(c, ...) do { snprintf(err->code, sizeof err->code, "%s", c); \
+		snprintf(err->message, sizeof err->message, __VA_ARGS__); goto fail; } while (0)
+	if (!n || n >= SCHEDULE_NAME_MAX || strspn(name, "0123456789") == n
+	    || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+		REFUSE("invalid_name", "schedule name must be 1 to %d of A-Z a-z 0-9 . _ -, not"
+		       " all digits", SCHEDULE_NAME_MAX - 1);
+	if (!cron || !*cron)
+		REFUSE("invalid_cron", "a cron expression is required");
+	if (strlen(cron) >= sizeof out->cron)
+		REFUSE("invalid_cron", "cron expression longer than %d bytes", CRON_EXPR_MAX);
+	if (strlen(tz) >= sizeof out->tz)
+		REFUSE("invalid_tz", "time zone name longer than %d bytes", (int)sizeof out->tz - 1);
+	if (strcmp(overlap, "skip") && strcmp(overlap, "queue"))
+		REFUSE("invalid_overlap", "overlap must be skip or queue, not '%.20s'", overlap);
+	snprintf(out->name, sizeof out->name, "%s", name);
+	snprintf(out->cron, sizeof out->cron, "%s", cron);
+	snprintf(out->tz, sizeof out->tz, "%s", tz);
+	snprintf(out->overlap, sizeof out->overlap, "%s", overlap);
+	if (scheduler_plan(out, now, why, sizeof why) < 0)
+		REFUSE(strstr(why, "cron") ? "invalid_cron" : "invalid_tz", "%s", why);
+	if (submit_prepare(scan, &out->targets, &out->options, err) < 0)
+		goto fail;
+	if (scan->idempotency_key)
+		REFUSE("invalid_field", "a schedule takes no idempotency key");
+	snprintf(out->type, sizeof out->type, "%s", scan->type);
+	out->priority = (int)scan->priority;
+	out->max_attempts = (int)scan->max_attempts;
+	out->time_limit_s = (int)scan->time_limit_s;
+	return 0;
+#undef REFUSE
+fail:
+	schedule_release(out);
+	return -1;
+}
+
+int scheduler_tick(struct store *s)
+{
+	struct schedule *due;
+	size_t n;
+	int64_t now = scheduler_now_ms();
+	int fired = 0;
+
+	if (store_schedules_due(s, now, SCHEDULER_BATCH, &due, &n) != STORE_OK) {
+		log_warn("reading due schedules failed", "error=\"%s\"", store_error(s));
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct schedule *sc = &due[i];
+		enum schedule_fired what;
+		int64_t old = sc->next_run_at, scan_id = 0;
+		char err[256], t1[40], t2[40];
+
+		/* The next slot after this one, or after a minute ago if this one
+		 * is older: a downtime fires once, a short lag loses no slot. */
+		if (scheduler_plan(sc, old > now - SCHEDULER_CATCHUP_MS ? old : now - SCHEDULER_CATCHUP_MS,
+				   err, sizeof err) < 0) {
+			log_warn("schedule cannot be planned", "schedule=%s error=\"%s\"", sc->name, err);
+			continue;
+		}
+		{
+			int64_t next = sc->next_run_at;
+
+			sc->next_run_at = old;
+			if (store_schedule_fire(s, sc, now, next, &what, &scan_id) != STORE_OK) {
+				log_warn("firing a schedule failed", "schedule=%s error=\"%s\"", sc->name,
+					 store_error(s));
+				continue;
+			}
+			if (what == SCHEDULE_FIRED) {
+				fired++;
+				log_info("schedule fired", "schedule=%s scan=%lld slot=%s next=%s",
+					 sc->name, (long long)scan_id, scan_format_time(old, t1, sizeof t1),
+					 scan_format_time(next, t2, sizeof t2));
+			} else if (what == SCHEDULE_SKIPPED) {
+				log_info("schedule skipped: its previous scan is still pending or running",
+					 "schedule=%s last_scan=%lld next=%s", sc->name,
+					 (long long)sc->last_scan_id, scan_format_time(next, t2, sizeof t2));
+			}
+		}
+	}
+	schedule_array_free(due, n);
+	return fired;
+}
+
+struct scheduler {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int stop;
+	struct store *s;
+};
+
+static void *run(void *arg)
+{
+	struct scheduler *sch = arg;
+	/* A simulated clock runs fast: look more often. */
+	int64_t period = test_clock() ? 100 : 1000;
+
+	pthread_mutex_lock(&sch->lock);
+	while (!sch->stop) {
+		struct timespec ts;
+
+		pthread_mutex_unlock(&sch->lock);
+		scheduler_tick(sch->s);
+		pthread_mutex_lock(&sch->lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)(period % 1000) * 1000000L;
+		ts.tv_sec += (time_t)(period / 1000) + ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		if (!sch->stop)
+			pthread_cond_timedwait(&sch->cond, &sch->lock, &ts);
+	}
+	pthread_mutex_unlock(&sch->lock);
+	return NULL;
+}
+
+struct scheduler *scheduler_start(const char *db_url, char *err, size_t errlen)
+{
+	struct scheduler *sch = calloc(1, sizeof *sch);
+
+	if (!sch) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!(sch->s = store_open_flags(db_url, STORE_NO_MIGRATE, err, errlen))) {
+		free(sch);
+		return NULL;
+	}
+	pthread_mutex_init(&sch->lock, NULL);
+	pthread_cond_init(&sch->cond, NULL);
+	if (pthread_create(&sch->thread, NULL, run, sch)) {
+		snprintf(err, errlen, "cannot start the scheduler thread");
+		store_close(sch->s);
+		free(sch);
+		return NULL;
+	}
+	return sch;
+}
+
+void scheduler_stop(struct scheduler *sch)
+{
+	if (!sch)
+		return;
+	pthread_mutex_lock(&sch->lock);
+	sch->stop = 1;
+	pthread_cond_signal(&sch->cond);
+	pthread_mutex_unlock(&sch->lock);
+	pthread_join(sch->thread, NULL);
+	store_close(sch->s);
+	pthread_mutex_destroy(&sch->lock);
+	pthread_cond_destroy(&sch->cond);
+	free(sch);
+}
