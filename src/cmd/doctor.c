@@ -20,6 +20,7 @@
 #include "cmd/cmd.h"
 #include "config.h"
 #include "profile.h"
+#include "scheduler.h"
 #include "store/store.h"
 
 enum verdict { OK, WARN, FAIL };
@@ -287,6 +288,29 @@ static void c_scans_fenced(struct report *r)
 		      (long long)cnt.fenced_writes, (long long)cnt.lease_recoveries);
 }
 
+/* Schedules that did not fire when due (SCHEDULE_LATE_MS past next_run_at):
+ * no serve runs a scheduler, or it keeps failing. */
+static void c_schedules_firing(struct report *r)
+{
+	struct schedule *late = NULL, *all = NULL;
+	size_t nlate = 0, nall = 0;
+
+	if (!need_store(r, "schedules.firing"))
+		return;
+	if (store_schedules_late(r->s, scheduler_now_ms(), SCHEDULE_LATE_MS, &late, &nlate) != STORE_OK
+	    || store_schedule_list(r->s, &all, &nall) != STORE_OK)
+		check(r, FAIL, "schedules.firing", "%s", store_error(r->s));
+	else if (nlate)
+		check(r, FAIL, "schedules.firing", "%zu of %zu schedule%s did not fire when due (%s: due"
+		      " %lld s ago); fix: run `scanq serve` (it fires schedules), see its log",
+		      nlate, nall, nall == 1 ? "" : "s", late[0].name,
+		      (long long)((scheduler_now_ms() - late[0].next_run_at) / 1000));
+	else
+		check(r, OK, "schedules.firing", "%zu schedule%s, none late", nall, nall == 1 ? "" : "s");
+	schedule_array_free(late, nlate);
+	schedule_array_free(all, nall);
+}
+
 /* The folder of a SQLite database, or "" for a database on a server. */
 static void db_dir(const char *url, char *dir, size_t len)
 {
@@ -370,7 +394,7 @@ static const struct {
 	{ "scans.failure_rate", c_failure_rate, 1 },
 	{ "scans.stuck", c_scans_stuck, 1 },
 	{ "scans.fenced", c_scans_fenced, 1 },
-	/* schedules.firing: registered here once schedules exist (integrator). */
+	{ "schedules.firing", c_schedules_firing, 1 },
 	{ "storage.disk_space", c_disk_space, 0 },
 	{ "scanners.tools", c_scanners_tools, 0 },
 };

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store/db.h"
+#include "store/flow.h"
 
 void schedule_release(struct schedule *sc)
 {
@@ -213,31 +214,28 @@ int store_schedule_delete(struct store *s, int64_t id)
 	return STORE_OK;
 }
 
-/* Queues the scan of sc inside the open transaction. */
+/* Queues the scan of sc inside the open transaction, with its follow-up
+ * stages when its options carry "then" (flow.c writes the row, its event,
+ * the counter and the wake-up), and tags it with the schedule: the
+ * schedule's last status and the baseline of change tracking. */
 static int queue_scan(struct store *s, const struct schedule *sc, const char *reason,
 		      int64_t *scan_id)
 {
+	struct scan_request req = {
+		.type = sc->type, .targets = sc->targets, .options = sc->options,
+		.priority = (int)sc->priority, .max_attempts = (int)sc->max_attempts,
+		.time_limit_s = (int)sc->time_limit_s,
+	};
 	struct db_args a = { 0 };
 	int rc;
 
-	db_text(&a, sc->type);
-	db_text(&a, sc->targets);
-	db_text(&a, sc->options ? sc->options : "{}");
-	db_i64(&a, sc->priority);
-	db_i64(&a, sc->max_attempts);
-	db_i64(&a, sc->time_limit_s);
-	db_i64(&a, scan_now_ms());
-	db_text(&a, NULL);
-	if ((rc = db_int(s, S_INSERT_SCAN, &a, scan_id)) != STORE_OK)
-		return rc == STORE_NOT_FOUND ? store_set_error(s, "the scan was not inserted") : rc;
-	memset(&a, 0, sizeof a);
+	if ((rc = flow_insert_in_tx(s, &req, reason, scan_id)) != STORE_OK)
+		return rc;
+	if (!*scan_id)
+		return store_set_error(s, "the scan was not inserted");
 	db_i64(&a, *scan_id);
 	db_i64(&a, sc->id);
-	if ((rc = db_run(s, S_SCHED_TAG, &a, NULL)) != STORE_OK
-	    || (rc = core_event(s, *scan_id, NULL, "pending", 0, NULL, reason)) != STORE_OK
-	    || (rc = core_bump(s, "submitted", 1)) != STORE_OK)
-		return rc;
-	return core_notify(s);
+	return db_run(s, S_SCHED_TAG, &a, NULL);
 }
 
 static int mark(struct store *s, int64_t id, int fired, int skipped, int64_t now)

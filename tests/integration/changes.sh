@@ -129,3 +129,25 @@ ok "webhooks over the API: add (allow-list enforced), list without secrets, test
 	&& grep -q 'scanq_webhook_deliveries_total{result="delivered"}' "$dir/body" \
 	|| fail "metrics: $(grep scanq_changes "$dir/body")"
 ok "scanq_changes_total and scanq_webhook_deliveries_total in /metrics"
+
+# With schedules the baseline is the schedule: two schedules of the same
+# scan keep their own baselines; a schedule's scan compares with its last.
+# (serve from the API part above runs them with its worker)
+fire() {
+	local id
+	q schedule run-now "$1" >/dev/null || fail "run-now $1"
+	id=$(sql "SELECT max(id) FROM scans WHERE schedule_id = (SELECT id FROM schedules WHERE name = '$1')")
+	wait_for 60 "scheduled scan $id" is_status "$id" completed
+	echo "$id"
+}
+for s in nightly-a nightly-b; do
+	q schedule add "$s" --cron "0 3 1 1 *" portscan 127.0.0.1 --ports "$PORTS" --options "$OPTS" \
+		>/dev/null || fail "schedule add $s"
+done
+a1=$(fire nightly-a); b1=$(fire nightly-b); a2=$(fire nightly-a)
+for id in $a1 $b1 $a2; do is_status "$id" completed || fail "scheduled scan $id is $(status "$id")"; done
+[ "$(sql "SELECT coalesce(baseline_id, 0) FROM scan_baselines WHERE scan_id = $b1")" = 0 ] \
+	|| fail "the first scan of schedule b compared with another schedule's scan"
+[ "$(sql "SELECT baseline_id FROM scan_baselines WHERE scan_id = $a2")" = "$a1" ] \
+	|| fail "schedule a's second scan did not compare with its first ($a1)"
+ok "a schedule's scans compare with the schedule's previous scan, not another schedule's"

@@ -120,10 +120,20 @@ verdict warn scanners.tools SCANQ_CONFIG="$dir/warn.conf"
 q doctor --check scanners.tools | grep -q "portscan" || fail "scanners.tools does not name the built-in scanners"
 ok "storage.disk_space and scanners.tools"
 
+# schedules.firing: ok with a schedule due later, fail once one is past due
+# by more than two minutes (as if no serve had run its scheduler).
+q schedule add doctor-check --cron "0 3 * * *" portscan 127.0.0.1 >/dev/null || fail "schedule add"
+verdict ok schedules.firing
+sql "UPDATE schedules SET next_run_at = next_run_at - 86400000 - 600000 WHERE name = 'doctor-check'" >/dev/null
+verdict fail schedules.firing
+q doctor --check schedules.firing | grep -q "doctor-check" || fail "schedules.firing does not name the late schedule"
+q schedule rm doctor-check >/dev/null || fail "schedule rm"
+ok "schedules.firing: ok, and fail naming a schedule that did not fire"
+
 # The whole report, and --json
 q doctor --json >"$dir/all.json"; rc=$?
 for name in db.reachable db.schema workers.alive workers.dead queue.backlog queue.oldest_pending \
-	scans.failure_rate scans.stuck scans.fenced storage.disk_space scanners.tools; do
+	scans.failure_rate scans.stuck scans.fenced schedules.firing storage.disk_space scanners.tools; do
 	grep -q "\"check\": \"$name\"" "$dir/all.json" || fail "doctor --json lacks $name"
 done
 echo "driven on $BACKEND:"; sort -u "$dir/driven" | sed 's/^/  /'

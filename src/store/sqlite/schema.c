@@ -475,7 +475,8 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"INSERT INTO scan_baselines (scan_id, key, baseline_id)"
 		" SELECT k.id, k.key, (SELECT b.scan_id FROM scan_baselines b WHERE b.key = k.key"
 		"  AND b.scan_id < k.id ORDER BY b.scan_id DESC LIMIT 1)"
-		" FROM (SELECT id, type || char(10) || targets || char(10) || options AS key"
+		" FROM (SELECT id, CASE WHEN schedule_id IS NOT NULL THEN 'schedule:' || schedule_id"
+		"  ELSE type || char(10) || targets || char(10) || options END AS key"
 		"  FROM scans WHERE id = ?1) k"
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f WHERE f.scan_id = baseline_id),"
 		" (SELECT count(*) FROM webhooks)",
