@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 #include "api/api.h"
 #include "api/reply.h"
+#include "api/routes_admin.h"
 #include "api/routes_schedules.h"
 #include "api/server.h"
 #include "auth.h"
@@ -19,6 +20,17 @@
 #include "submit.h"
 
 /* Reads the schedule of the path ({name}: a name or an id); answers 404. */
+
+/* Who changed a schedule, in the audit trail (GET /api/v1/admin/audit). */
+static void audit_schedule(struct req *r, const char *action, int64_t scan_id,
+			   const struct schedule *sc)
+{
+	char detail[SCHEDULE_NAME_MAX + 16];
+
+	snprintf(detail, sizeof detail, "schedule %s", sc->name);
+	api_audit(r, action, scan_id, detail);
+}
+
 static int path_schedule(struct req *r, struct schedule *sc, enum MHD_Result *ret)
 {
 	char c[80];
@@ -142,6 +154,7 @@ enum MHD_Result h_schedule_create(struct req *r)
 	schedule_release(&sc);
 	if (store_schedule_get(r->s, name, &sc) != STORE_OK)
 		return reply_store_problem(r, "read after add");
+	audit_schedule(r, "schedule add", 0, &sc);
 	log_info("schedule added via api", "schedule=%s cron=\"%s\" tz=%s role=%s", sc.name, sc.cron,
 		 sc.tz, auth_role_name(r->role));
 	snprintf(loc, sizeof loc, "/api/v1/schedules/%lld", (long long)id);
@@ -169,6 +182,7 @@ static enum MHD_Result pause_resume(struct req *r, int pause)
 		return reply_store_problem(r, pause ? "pause" : "resume");
 	}
 	sc.paused = pause;
+	audit_schedule(r, pause ? "schedule pause" : "schedule resume", 0, &sc);
 	log_info(pause ? "schedule paused via api" : "schedule resumed via api", "schedule=%s role=%s",
 		 sc.name, auth_role_name(r->role));
 	ret = reply_json(r, 200, schedule_to_json(&sc, now), NULL, NULL);
@@ -199,6 +213,7 @@ enum MHD_Result h_schedule_run_now(struct req *r)
 		schedule_release(&sc);
 		return reply_store_problem(r, "run now");
 	}
+	audit_schedule(r, "schedule run-now", scan_id, &sc);
 	log_info("schedule run now via api", "schedule=%s scan=%lld role=%s", sc.name,
 		 (long long)scan_id, auth_role_name(r->role));
 	schedule_release(&sc);
@@ -218,6 +233,7 @@ enum MHD_Result h_schedule_delete(struct req *r)
 		schedule_release(&sc);
 		return reply_store_problem(r, "delete");
 	}
+	audit_schedule(r, "schedule rm", 0, &sc);
 	log_info("schedule removed via api", "schedule=%s role=%s", sc.name, auth_role_name(r->role));
 	ret = reply_json(r, 200, json_pack("{sI ss sb}", "id", (json_int_t)sc.id, "name", sc.name,
 					   "deleted", 1), NULL, NULL);

@@ -14,6 +14,17 @@
 #include "store/store.h"
 #include "submit.h"
 
+
+/* Who changed a schedule, in the audit trail (`scanq audit`). */
+static void audit_schedule(struct store *s, const char *action, int64_t scan_id,
+			   const struct schedule *sc)
+{
+	char detail[SCHEDULE_NAME_MAX + 16];
+
+	snprintf(detail, sizeof detail, "schedule %s", sc->name);
+	cli_audit(s, action, scan_id, detail);
+}
+
 static const char *when(int64_t ms, char *buf, size_t len)
 {
 	return ms ? scan_format_time(ms, buf, len) : "-";
@@ -156,6 +167,7 @@ static int sched_add(int argc, char **argv, struct cli *cli)
 		goto out;
 	}
 	sc.id = id;
+	audit_schedule(s, "schedule add", 0, &sc);
 	if (json)
 		print_json(schedule_to_json(&sc, now));
 	else
@@ -316,13 +328,16 @@ static int sched_pause(int argc, char **argv, struct cli *cli, int pause)
 	/* Resuming plans from now: what was missed while paused does not fire. */
 	if (!pause && scheduler_plan(&sc, now, err, sizeof err) < 0)
 		rc = cli_error("%s", err);
-	else if (store_schedule_pause(s, sc.id, pause, sc.next_run_at)
-		 != STORE_OK)
+	else if (store_schedule_pause(s, sc.id, pause, sc.next_run_at) != STORE_OK)
 		rc = cli_error("could not %s the schedule: %s", sub, store_error(s));
-	else if (pause)
-		printf("schedule %s paused\n", sc.name);
-	else
-		printf("schedule %s resumed; next run %s\n", sc.name, when(sc.next_run_at, t, sizeof t));
+	else {
+		audit_schedule(s, pause ? "schedule pause" : "schedule resume", 0, &sc);
+		if (pause)
+			printf("schedule %s paused\n", sc.name);
+		else
+			printf("schedule %s resumed; next run %s\n", sc.name,
+			       when(sc.next_run_at, t, sizeof t));
+	}
 	schedule_release(&sc);
 	store_close(s);
 	return rc;
@@ -339,10 +354,12 @@ static int sched_rm(int argc, char **argv, struct cli *cli)
 		return rc;
 	if (!(s = open_one(cli, name, &sc, &rc)))
 		return rc;
-	if (store_schedule_delete(s, sc.id) != STORE_OK)
+	if (store_schedule_delete(s, sc.id) != STORE_OK) {
 		rc = cli_error("could not remove the schedule: %s", store_error(s));
-	else
+	} else {
+		audit_schedule(s, "schedule rm", 0, &sc);
 		printf("schedule %s removed; its scans are kept\n", sc.name);
+	}
 	schedule_release(&sc);
 	store_close(s);
 	return rc;
@@ -360,13 +377,17 @@ static int sched_run_now(int argc, char **argv, struct cli *cli)
 		return rc;
 	if (!(s = open_one(cli, name, &sc, &rc)))
 		return rc;
-	if (store_schedule_run_now(s, &sc, scheduler_now_ms(), &scan_id) != STORE_OK)
+	if (store_schedule_run_now(s, &sc, scheduler_now_ms(), &scan_id) != STORE_OK) {
 		rc = cli_error("could not queue the scan: %s", store_error(s));
-	else if (json)
+		goto out;
+	}
+	audit_schedule(s, "schedule run-now", scan_id, &sc);
+	if (json)
 		printf("{\"id\":%lld,\"status\":\"pending\",\"schedule\":\"%s\"}\n",
 		       (long long)scan_id, sc.name);
 	else
 		printf("%lld\n", (long long)scan_id);
+out:
 	schedule_release(&sc);
 	store_close(s);
 	return rc;

@@ -128,7 +128,11 @@ sql "UPDATE schedules SET next_run_at = next_run_at - 86400000 - 600000 WHERE na
 verdict fail schedules.firing
 q doctor --check schedules.firing | grep -q "doctor-check" || fail "schedules.firing does not name the late schedule"
 q schedule rm doctor-check >/dev/null || fail "schedule rm"
-ok "schedules.firing: ok, and fail naming a schedule that did not fire"
+for action in "schedule add" "schedule rm"; do
+	[ "$(sql "SELECT count(*) FROM audit WHERE action = '$action' AND detail = 'schedule doctor-check'
+		AND actor LIKE 'cli:%'")" = 1 ] || fail "no audit row for $action: $(q audit)"
+done
+ok "schedules.firing: ok, and fail naming a schedule that did not fire; schedule changes audited"
 
 # The whole report, and --json
 q doctor --json >"$dir/all.json"; rc=$?
