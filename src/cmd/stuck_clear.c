@@ -18,6 +18,7 @@
 #include "cmd/cmd.h"
 #include "config.h"
 #include "num.h"
+#include "scheduler.h"
 #include "store/store.h"
 
 #define REPORT_PER_CATEGORY 200
@@ -68,9 +69,31 @@ static void print_json(json_t *o)
 	json_decref(o);
 }
 
+/* The schedules that did not fire when due: not scans, so a section of
+ * their own after the scan categories. */
+static void print_late_schedules(const struct schedule *late, size_t n, int64_t now)
+{
+	if (!n)
+		return;
+	printf("\nschedules_not_fired: %zu\n  why: not paused, and more than %d s past its next"
+	       " run: no `scanq serve` fires schedules, or firing keeps failing\n  fix: run"
+	       " `scanq serve` (every serve runs the scheduler) and read its log; `scanq doctor"
+	       " --check schedules.firing`\n", n, SCHEDULE_LATE_MS / 1000);
+	for (size_t i = 0; i < n; i++) {
+		char t[40];
+
+		printf("  schedule %-20s %-14s due %s (%lld s ago)\n", late[i].name, late[i].cron,
+		       scan_format_time(late[i].next_run_at, t, sizeof t),
+		       (long long)((now - late[i].next_run_at) / 1000));
+	}
+}
+
 int cmd_stuck_report(int argc, char **argv, struct cli *cli)
 {
 	const struct stuck_category *cat;
+	struct schedule *late = NULL;
+	size_t nlate = 0;
+	int64_t now = scheduler_now_ms();
 	struct stuck_item *it = NULL;
 	int counts[64] = { 0 }, ncat, json = 0, rc;
 	long long hours;
@@ -82,15 +105,22 @@ int cmd_stuck_report(int argc, char **argv, struct cli *cli)
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
 	if (store_stuck_report(s, hours * 3600000, REPORT_PER_CATEGORY, &it, &n, counts)
-	    != STORE_OK) {
+	    != STORE_OK
+	    || store_schedules_late(s, now, SCHEDULE_LATE_MS, &late, &nlate) != STORE_OK) {
 		rc = cli_error("%s", store_error(s));
+		free(it);
 		store_close(s);
 		return rc;
 	}
 	store_close(s);
 	cat = store_stuck_categories(&ncat);
 	if (json) {
-		print_json(stuck_report_to_json(it, n, counts, hours * 3600000));
+		json_t *o = stuck_report_to_json(it, n, counts, hours * 3600000), *a = json_array();
+
+		for (size_t i = 0; i < nlate; i++)
+			json_array_append_new(a, schedule_to_json(&late[i], now));
+		json_object_set_new(o, "schedules_not_fired", a);
+		print_json(o);
 	} else {
 		size_t distinct = 0;
 
@@ -120,9 +150,11 @@ int cmd_stuck_report(int argc, char **argv, struct cli *cli)
 				       it[at].detail[0] ? " — " : "", it[at].detail);
 			}
 		}
+		print_late_schedules(late, nlate, now);
 	}
 	free(it);
-	return n ? CLI_FAIL : CLI_OK;
+	schedule_array_free(late, nlate);
+	return n || nlate ? CLI_FAIL : CLI_OK;
 }
 
 int cmd_stuck_clear(int argc, char **argv, struct cli *cli)

@@ -127,12 +127,16 @@ verdict ok schedules.firing
 sql "UPDATE schedules SET next_run_at = next_run_at - 86400000 - 600000 WHERE name = 'doctor-check'" >/dev/null
 verdict fail schedules.firing
 q doctor --check schedules.firing | grep -q "doctor-check" || fail "schedules.firing does not name the late schedule"
+out=$(q stuck report); rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q "^schedules_not_fired: 1" && echo "$out" | grep -q "schedule doctor-check" \
+	|| fail "stuck report (exit $rc) does not list the late schedule: $out"
+q stuck report --json | grep -q '"schedules_not_fired": \[' || fail "stuck report --json lacks schedules_not_fired"
 q schedule rm doctor-check >/dev/null || fail "schedule rm"
 for action in "schedule add" "schedule rm"; do
 	[ "$(sql "SELECT count(*) FROM audit WHERE action = '$action' AND detail = 'schedule doctor-check'
 		AND actor LIKE 'cli:%'")" = 1 ] || fail "no audit row for $action: $(q audit)"
 done
-ok "schedules.firing: ok, and fail naming a schedule that did not fire; schedule changes audited"
+ok "schedules.firing: ok, and fail naming a schedule that did not fire, as stuck report does; schedule changes audited"
 
 # The whole report, and --json
 q doctor --json >"$dir/all.json"; rc=$?
