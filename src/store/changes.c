@@ -188,8 +188,10 @@ static int diff_items(struct item *old, size_t nold, struct item *cur, size_t nc
 	*out = NULL;
 	*n = 0;
 	counts[0] = counts[1] = counts[2] = 0;
-	qsort(old, nold, sizeof *old, cmp_item);
-	qsort(cur, ncur, sizeof *cur, cmp_item);
+	if (nold)		/* an empty side may be a NULL array: qsort's pointer is nonnull */
+		qsort(old, nold, sizeof *old, cmp_item);
+	if (ncur)
+		qsort(cur, ncur, sizeof *cur, cmp_item);
 	while (i < nold || j < ncur) {
 		struct item *a = NULL, *b = NULL;
 		const char *what;
@@ -375,21 +377,29 @@ static char *summary_with(const char *summary, const struct scan_changes_info *i
 }
 
 /* Compares one completed scan with its baseline (see the top of the file). */
-static int on_complete(struct store *s, const struct store_completion *c)
+/*
+ * Records scan `id` under its baseline and, when there is a previous scan
+ * of it, the changes against it, in the caller's transaction.  The scan's
+ * findings are `f` (in memory, a completion's: possibly none) or, with
+ * `stored`, read back from the store (a split scan's: its shards').
+ * `summary` is the scan's, which gets the change counts.
+ */
+static int compare(struct store *s, int64_t id, const char *summary_in, int stored,
+		   const struct finding *f, size_t nf)
 {
 	struct scan_changes_info info = { .compared = 1 };
 	struct db_args a = { 0 };
 	struct db_cur cur;
-	struct rows old = { 0 };
-	struct item *cur_items = NULL;
+	struct rows old = { 0 }, now = { 0 };
+	struct item *cur_items = NULL, *items;
 	struct scan_change *ch = NULL;
-	size_t nch = 0;
+	size_t nch = 0, ncur;
 	int64_t base_findings = 0, hooks = 0, counts[3];
 	json_t *arr = NULL;
 	char *summary = NULL;
 	int rc;
 
-	db_i64(&a, c->id);
+	db_i64(&a, id);
 	if ((rc = db_query(s, S_CHANGES_MARK, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0) {
 		info.baseline_id = db_col_i64(&cur, 0);
 		base_findings = db_col_i64(&cur, 1);
@@ -398,13 +408,20 @@ static int on_complete(struct store *s, const struct store_completion *c)
 	db_done(&cur);
 	if (rc < 0)
 		return rc;
-	if (info.baseline_id == 0 || (base_findings == 0 && c->nfindings == 0))
-		return hooks ? webhooks_on_completed(s, c->id, NULL, &info) : STORE_OK;
+	if (stored && info.baseline_id && (rc = read_rows(s, id, &now)) != STORE_OK)
+		return rc;
+	ncur = stored ? now.n : nf;
+	if (info.baseline_id == 0 || (base_findings == 0 && ncur == 0)) {
+		rc = hooks ? webhooks_on_completed(s, id, NULL, &info) : STORE_OK;
+		rows_free(&now);
+		return rc;
+	}
 
 	if ((rc = read_rows(s, info.baseline_id, &old)) != STORE_OK)
-		return rc;
-	if (!(cur_items = items_of(c->findings, c->nfindings))
-	    || diff_items(old.items, old.n, cur_items, c->nfindings, SIZE_MAX, &ch, &nch, counts) < 0) {
+		goto out;
+	items = stored ? now.items : (cur_items = items_of(f, nf));
+	if ((!stored && !items)
+	    || diff_items(old.items, old.n, items, ncur, SIZE_MAX, &ch, &nch, counts) < 0) {
 		rc = store_set_error(s, "out of memory");
 		goto out;
 	}
@@ -412,22 +429,22 @@ static int on_complete(struct store *s, const struct store_completion *c)
 	info.ngone = counts[1];
 	info.nchanged = counts[2];
 	for (size_t i = 0; i < nch; i++)
-		if ((rc = insert_change(s, c->id, info.baseline_id, &ch[i])) != STORE_OK)
+		if ((rc = insert_change(s, id, info.baseline_id, &ch[i])) != STORE_OK)
 			goto out;
 	if (nch) {
 		a.n = 0;
-		db_i64(&a, c->id);
+		db_i64(&a, id);
 		db_i64(&a, info.nnew);
 		db_i64(&a, info.ngone);
 		db_i64(&a, info.nchanged);
 		if ((rc = db_run(s, S_CHANGES_COUNT, &a, NULL)) != STORE_OK)
 			goto out;
-		if (!(summary = summary_with(c->summary, &info))) {
+		if (!(summary = summary_with(summary_in, &info))) {
 			rc = store_set_error(s, "out of memory");
 			goto out;
 		}
 		a.n = 0;
-		db_i64(&a, c->id);
+		db_i64(&a, id);
 		db_text(&a, summary);
 		if ((rc = db_run(s, S_CHANGES_SUMMARY, &a, NULL)) != STORE_OK
 		    || (info.nnew && (rc = core_bump(s, "changes_new", info.nnew)) != STORE_OK)
@@ -439,33 +456,50 @@ static int on_complete(struct store *s, const struct store_completion *c)
 		arr = json_array();
 		for (size_t i = 0; i < nch; i++)
 			json_array_append_new(arr, scan_change_to_json(&ch[i]));
-		rc = webhooks_on_completed(s, c->id, arr, &info);
+		rc = webhooks_on_completed(s, id, arr, &info);
 	}
 out:
 	json_decref(arr);
 	free(summary);
 	scan_change_array_free(ch, nch);
 	if (cur_items)
-		items_free(cur_items, c->nfindings);
+		items_free(cur_items, nf);
 	rows_free(&old);
+	rows_free(&now);
 	return rc;
 }
 
-int scan_changes_compute(const struct finding *old, size_t nold, const struct finding *cur,
-			 size_t ncur, size_t max, struct scan_change **out, size_t *n, int64_t counts[3])
+/* A shard is compared as part of its split scan, when the last shard
+ * completes (changes_on_split_complete()), not alone: one result, one
+ * baseline, one delivery. */
+static int is_shard(struct store *s, const struct store_completion *c, int *shard)
 {
-	struct item *a = items_of(old, nold), *b = items_of(cur, ncur);
-	int rc = -1;
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if (a && b)
-		rc = diff_items(a, nold, b, ncur, max, out, n, counts);
-	if (a)
-		items_free(a, nold);
-	if (b)
-		items_free(b, ncur);
-	return rc;
+	*shard = c->flow >= 0 && (c->flow & SCAN_FLOW_SHARD);
+	if (c->flow >= 0)
+		return STORE_OK;
+	db_i64(&a, c->id);		/* flow unknown (store_complete): look it up */
+	if ((rc = db_query(s, S_FLOW_OF, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0)
+		*shard = (db_col_i64(&cur, 0) & SCAN_FLOW_SHARD) != 0;
+	db_done(&cur);
+	return rc < 0 ? rc : STORE_OK;
+}
+
+static int on_complete(struct store *s, const struct store_completion *c)
+{
+	int shard, rc;
+
+	if ((rc = is_shard(s, c, &shard)) != STORE_OK || shard)
+		return rc;
+	return compare(s, c->id, c->summary, 0, c->findings, c->nfindings);
+}
+
+int changes_on_split_complete(struct store *s, int64_t id, const char *summary)
+{
+	return compare(s, id, summary, 1, NULL, 0);
 }
 
 int changes_on_complete(struct store *s, const struct store_completion *c, size_t n)

@@ -125,7 +125,7 @@ enum db_stmt {
 				 * baseline's finding count, the webhook count; records the scan
 				 * under its baseline key */
 	S_CHANGES_FINDINGS,	/* scan_id -> kind, target, port, proto, service, severity, title,
-				 * detail (every finding) */
+				 * detail (every finding; a split scan's: its shards') */
 	S_CHANGES_INSERT,	/* scan_id, baseline_id, change, kind, target, port, proto, ident,
 				 * severity, title, before, after */
 	S_CHANGES_COUNT,	/* scan_id, new, gone, changed */
@@ -383,6 +383,9 @@ int64_t store_backoff_ms(int used, int base_ms);
  * its changes, summary and webhook deliveries, inside the caller's write
  * transaction.  Returns a store rc. */
 int changes_on_complete(struct store *s, const struct store_completion *c, size_t n);
+/* A split scan whose last shard completed: compared with its baseline as
+ * one result, its shards' findings together (flow.c calls it). */
+int changes_on_split_complete(struct store *s, int64_t id, const char *summary);
 
 /* Queues the scan.failed deliveries of scan `id`, inside the caller's
  * write transaction.  Returns a store rc. */

@@ -537,7 +537,8 @@ static int shard_completed(struct store *s, int64_t parent)
 		goto out;
 	snprintf(why, sizeof why, "every shard completed (%zu)", sh.n);
 	if ((rc = core_event(s, parent, "running", "completed", 0, NULL, why)) != STORE_OK
-	    || (rc = core_bump(s, "completed", 1)) != STORE_OK)
+	    || (rc = core_bump(s, "completed", 1)) != STORE_OK
+	    || (rc = changes_on_split_complete(s, parent, sum)) != STORE_OK)
 		goto out;
 	if ((p.flow & SCAN_FLOW_THEN) && !p.cancel)
 		rc = follow_up(s, &p);

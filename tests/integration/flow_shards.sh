@@ -101,6 +101,22 @@ cli=$(q findings "$id" --json | ports_of)
 q show "$id" | grep -q "shards: 16 (16 completed" || fail "show does not count the shards"
 ok "the parent's findings, one list in the API and the CLI, equal the unsplit scan's"
 
+# Change tracking sees a split scan as one result: the same scan again is
+# compared, parent with parent, with nothing changed; shards have no
+# baseline of their own.
+code=$(req POST /api/v1/scans -H 'Content-Type: application/json' -d '{"type": "portscan",
+	"targets": ["127.1.0.0/20"], "ports": "'"$PORTS"'", "options": {"rate": 4000}}')
+[ "$code" = 202 ] || fail "submit: $code $(cat "$dir/body")"
+id2=$(json_field id)
+wait_for 180 "the second split scan $id2" finished
+[ "$(status "$id2")" = completed ] || fail "second split scan: $(status "$id2")"
+[ "$(sql "SELECT baseline_id || ' ' || new || ' ' || gone || ' ' || changed FROM scan_baselines
+	WHERE scan_id = $id2")" = "$id 0 0 0" ] \
+	|| fail "the second split scan's baseline: $(sql "SELECT * FROM scan_baselines WHERE scan_id = $id2")"
+[ "$(sql "SELECT count(*) FROM scan_baselines b JOIN scans s ON s.id = b.scan_id
+	WHERE (s.flow & 4) <> 0")" = 0 ] || fail "shards were compared on their own"
+ok "a split scan is compared with its baseline as one result, its shards not on their own"
+
 # Cancel and retry of a split scan.
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
 [ "$BACKEND" = pg ] && { kill -TERM "$last_pid"; wait "$last_pid" 2>/dev/null; }

@@ -482,7 +482,8 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" (SELECT count(*) FROM webhooks)",
 	[S_CHANGES_FINDINGS] =
 		"SELECT kind, target, coalesce(port, 0), coalesce(proto, ''), service, severity, title,"
-		" detail FROM findings WHERE scan_id = ?1",
+		" detail FROM findings WHERE scan_id IN (SELECT ?1 UNION ALL"
+		" SELECT id FROM scans WHERE parent_id = ?1 AND (flow & 4) <> 0)",
 	[S_CHANGES_INSERT] =
 		"INSERT INTO scan_changes (scan_id, baseline_id, change_type, kind, target, port, proto,"
 		" ident, severity, title, before_json, after_json)"
@@ -535,7 +536,8 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"WITH latest AS (SELECT max(scan_id) AS scan_id FROM scan_baselines GROUP BY key),"
 		" f AS (SELECT f.target, coalesce(f.port, 0) AS port, coalesce(f.proto, '') AS proto,"
 		"  f.service, f.scan_id, s.finished_at,"
-		"  f.scan_id IN (SELECT scan_id FROM latest) AS still"
+		"  (CASE WHEN (s.flow & 4) <> 0 THEN s.parent_id ELSE f.scan_id END)"
+		"  IN (SELECT scan_id FROM latest) AS still"
 		"  FROM findings f JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
 		"  WHERE f.kind IN ('host', 'open_port') AND f.target IS NOT NULL"
 		"  AND (?1 = 0 OR f.port = ?1) AND (?2 IS NULL OR f.service = ?2))"
