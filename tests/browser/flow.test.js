@@ -16,7 +16,7 @@ const T = 90000;
 async function submit(page, fields) {
   await page.goto(BASE + '/');
   await page.waitForSelector('#view-list:not([hidden])');
-  await page.fill('#f-type', fields.type);
+  await page.selectOption('#f-type', fields.type);
   await page.fill('#f-targets', fields.targets);
   await page.fill('#f-ports', fields.ports || '');
   await page.fill('#f-options', fields.options || '');
