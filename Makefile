@@ -95,11 +95,16 @@ check: all
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_LIB := $(filter-out src/main.c,$(SRC))
+# The library is compiled once for every target (fuzzer-no-link: coverage
+# without libFuzzer's main), then each target links it.
+FUZZ_OBJ := $(FUZZ_LIB:%.c=build-fuzz/obj/%.o)
+FUZZ_CFLAGS = $(CSTD) -g -O1 -Isrc -Isrc/scan $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 fuzz: $(FUZZ_BIN)
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(HDR)
-	@mkdir -p build-fuzz
-	clang $(CSTD) -g -O1 -Isrc -Isrc/scan $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
-	      $< $(FUZZ_LIB) -o $@ $(LDLIBS_ALL)
+build-fuzz/obj/%.o: %.c $(HDR)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+$(FUZZ_BIN): build-fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(HDR)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $< $(FUZZ_OBJ) -o $@ $(LDLIBS_ALL)
 
 bench: $(BENCH_BIN) $(BUILD)/scanq $(BUILD)/scanq-scan
 
@@ -108,7 +113,7 @@ clean:
 
 # ---- the OpenAPI document (docs/openapi.json) ------------------------------
 # Built into scanq by src/api/openapi.c (.incbin): rebuild it when it changes.
-$(BUILD)/src/api/openapi.o $(FUZZ_BIN): docs/openapi.json
+$(BUILD)/src/api/openapi.o build-fuzz/obj/src/api/openapi.o: docs/openapi.json
 # The linter and the response validator (npm, locked) of the API tests.
 .PHONY: openapi-deps
 openapi-deps:

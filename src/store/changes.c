@@ -502,6 +502,23 @@ int changes_on_split_complete(struct store *s, int64_t id, const char *summary)
 	return compare(s, id, summary, 1, NULL, 0);
 }
 
+int scan_changes_compute(const struct finding *old, size_t nold, const struct finding *cur,
+			 size_t ncur, size_t max, struct scan_change **out, size_t *n, int64_t counts[3])
+{
+	struct item *a = items_of(old, nold), *b = items_of(cur, ncur);
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (a && b)
+		rc = diff_items(a, nold, b, ncur, max, out, n, counts);
+	if (a)
+		items_free(a, nold);
+	if (b)
+		items_free(b, ncur);
+	return rc;
+}
+
 int changes_on_complete(struct store *s, const struct store_completion *c, size_t n)
 {
 	int rc;
