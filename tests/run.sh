@@ -8,7 +8,15 @@
 #                once only for a suite that says "# backends: own"; a suite
 #                that exits 77 was skipped on that backend
 #   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds
-# for every BUILD in $SCANQ_BUILDS (default "build build-asan").
+# for every BUILD in $SCANQ_BUILDS (default "build build-asan").  The builds
+# run side by side (each suite makes its own database, folder and ports; two
+# cores are mostly waiting on child processes and timers), then the fuzz
+# targets.  A sanitizer build (a name with "asan") runs the integration
+# suites on SQLite only ($SCANQ_ASAN_BACKENDS, default "sqlite"): its
+# PostgreSQL dialect runs under the sanitizers in the unit tests (test_store,
+# test_changes: both backends) and in the suites that choose their own
+# backends (the fault suites), and every suite runs on PostgreSQL in the
+# plain build; both backends under ASan would take the run past 30 minutes.
 # While developing, SCANQ_TESTS="test_store api_happy" runs only the unit and
 # integration suites so named (no fuzzing then), and SCANQ_BACKENDS="sqlite"
 # only that backend's runs.
@@ -18,7 +26,8 @@ builds=${SCANQ_BUILDS:-"build build-asan"}
 fuzz_seconds=${FUZZ_SECONDS:-20}
 logs=test-logs
 rm -rf "$logs"; mkdir -p "$logs"
-pass=0; fail=0; skip=0; failed=""
+results=$logs/results		# one "PASS|FAIL|SKIP NAME" line a test, from every job
+: >"$results"
 # Every `scanq serve` a test starts listens on a free loopback port unless the
 # test says otherwise, so two runs on one machine never collide on 8080.
 export SCANQ_HTTP_LISTEN=${SCANQ_HTTP_LISTEN:-127.0.0.1:0}
@@ -52,19 +61,26 @@ run_one() { # name, command...
 	start=$(date +%s)
 	"$@" >"$log" 2>&1
 	rc=$?
+	# One write per test, so that the lines of two builds never interleave.
 	if [ "$rc" = 0 ]; then
-		pass=$((pass + 1)); echo "PASS $name ($(( $(date +%s) - start ))s)"
+		echo "PASS $name" >>"$results"
+		printf 'PASS %s (%ss)\n' "$name" "$(( $(date +%s) - start ))"
 	elif [ "$rc" = 77 ]; then
-		skip=$((skip + 1)); echo "SKIP $name: $(grep '^SKIP' "$log" | head -n 1)"
+		echo "SKIP $name" >>"$results"
+		printf 'SKIP %s: %s\n' "$name" "$(grep '^SKIP' "$log" | head -n 1)"
 	else
-		fail=$((fail + 1)); failed="$failed $name"
-		echo "FAIL $name ($(( $(date +%s) - start ))s), last lines of $log:"
-		tail -n 25 "$log" | sed 's/^/    /'
+		echo "FAIL $name" >>"$results"
+		printf 'FAIL %s (%ss), last lines of %s:\n%s\n' "$name" "$(( $(date +%s) - start ))" \
+			"$log" "$(tail -n 25 "$log" | sed 's/^/    /')"
 	fi
 }
 
-for b in $builds; do
-	[ -x "$b/scanq" ] || { echo "FAIL $b: $b/scanq is not built"; fail=$((fail + 1)); continue; }
+# run_build BUILD: its unit tests, then its integration suites.
+run_build() {
+	b=$1
+	case $b in *asan*) backends=${SCANQ_BACKENDS:-${SCANQ_ASAN_BACKENDS:-sqlite}} ;;
+		   *) backends=${SCANQ_BACKENDS:-sqlite pg} ;; esac
+	[ -x "$b/scanq" ] || { echo "FAIL $b/scanq" >>"$results"; echo "FAIL $b: $b/scanq is not built"; return; }
 	for t in "$b"/tests/test_*; do
 		[ -x "$t" ] || continue
 		wanted "$(basename "$t")" || continue
@@ -78,13 +94,20 @@ for b in $builds; do
 			run_one "$b/integration/$(basename "$t" .sh)" env SCANQ="$(pwd)/$b/scanq" bash "$t"
 			continue
 		fi
-		for backend in ${SCANQ_BACKENDS:-sqlite pg}; do
+		for backend in $backends; do
 			[ "$backend" = pg ] && [ -z "$SCANQ_TEST_PG_URL" ] && continue
 			run_one "$b/integration/$backend/$(basename "$t" .sh)" \
 				env SCANQ="$(pwd)/$b/scanq" SCANQ_TEST_BACKEND=$backend bash "$t"
 		done
 	done
+}
+
+jobs=""
+for b in $builds; do
+	run_build "$b" &
+	jobs="$jobs $!"
 done
+for j in $jobs; do wait "$j"; done
 
 if [ -z "$SCANQ_NO_FUZZ" ]; then
 	for f in build-fuzz/fuzz_*; do
@@ -96,7 +119,8 @@ if [ -z "$SCANQ_NO_FUZZ" ]; then
 	done
 fi
 
-[ -z "$SCANQ_TEST_PG_URL" ] && { fail=$((fail + 1)); failed="$failed postgres-server"; }
-[ -n "$failed" ] && echo "failed:$failed"
+[ -z "$SCANQ_TEST_PG_URL" ] && echo "FAIL postgres-server" >>"$results"
+pass=$(grep -c '^PASS ' "$results"); fail=$(grep -c '^FAIL ' "$results"); skip=$(grep -c '^SKIP ' "$results")
+[ "$fail" -gt 0 ] && echo "failed: $(sed -n 's/^FAIL //p' "$results" | tr '\n' ' ')"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
