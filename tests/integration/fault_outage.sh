@@ -51,7 +51,7 @@ outage_while_finishing() {
 	wait_for 20 "two workers registered" workers_up "%-$BACKEND"
 	from=$(max_id)
 	submit_n $n test-sleep 127.0.0.1 --options '{"seconds":1}'
-	wait_for 30 "scans running" at_least_running 4
+	wait_for 60 "scans running" at_least_running 4
 	kill -STOP $workers
 	t0=$(now_ms)
 	if [ "$1" = lock ]; then
@@ -114,7 +114,7 @@ echo "pg: idle workers picked up a scan submitted after a restart"
 # 2. a restart mid-run
 from=$(max_id)
 submit_n 40 test-sleep 127.0.0.1 --options '{"seconds":0.5}'
-wait_for 30 "scans running" at_least_running 2
+wait_for 60 "scans running" at_least_running 2
 pg_down
 pg_up
 wait_for 90 "every scan finished after the restart" all_finished
