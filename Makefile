@@ -83,7 +83,8 @@ test: deps-test
 	$(MAKE) all
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	        build-asan/scanq build-asan/scanq-scan $(UNIT_BIN:$(BUILD)/%=build-asan/%)
+	        build-asan/scanq build-asan/scanq-scan build-asan/bench/claimprobe \
+	        $(UNIT_BIN:$(BUILD)/%=build-asan/%)
 	$(MAKE) fuzz
 	$(MAKE) openapi-deps
 	sh tests/run.sh
