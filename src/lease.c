@@ -3,6 +3,7 @@
  * The decisions (back to pending, cancelled or failed with worker_lost) are
  * the store's, made in one transaction with the timeline events.
  */
+#include "clock.h"
 #include "lease.h"
 #include "log.h"
 #include "store/store.h"
@@ -19,4 +20,14 @@ int lease_recover(struct store *s)
 	if (recovered || failed)
 		log_info("expired leases recovered", "pending=%d failed=%d", recovered, failed);
 	return recovered + failed;
+}
+
+void lease_pause_round(struct lease_pause *p, struct store *s)
+{
+	int64_t now = clock_mono_ms(), late = now - p->round_at - p->sleep_ms;
+
+	if (p->round_at && late > LEASE_PAUSE_MS)
+		store_note_pause(s, late);
+	p->round_at = now;
+	p->sleep_ms = 0;
 }

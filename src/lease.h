@@ -6,6 +6,8 @@
 #ifndef SCANQ_LEASE_H
 #define SCANQ_LEASE_H
 
+#include <stdint.h>
+
 struct store;
 
 #define LEASE_RECOVERY_INTERVAL_MS 2000	/* how often serve looks for expired leases */
@@ -15,5 +17,29 @@ struct store;
  * number of scans recovered or failed, or -1 on a store error (logged).
  */
 int lease_recover(struct store *s);
+
+/*
+ * A loop that recovers leases watches for its own pauses: when a round
+ * starts far later than the previous round's sleep explains (more than
+ * LEASE_PAUSE_MS), this process was stopped or its machine paused, and the
+ * workers whose leases it judges may have been paused with it.  The pause
+ * then counts as an outage of the store handle (store_note_pause()), made
+ * up to every lease before the next recovery.
+ */
+#define LEASE_PAUSE_MS 3000
+
+struct lease_pause {
+	int64_t round_at;	/* monotonic ms when the last round began, 0 = none yet */
+	int64_t sleep_ms;	/* how long that round meant to sleep afterwards */
+};
+
+/* At the start of every round of the loop. */
+void lease_pause_round(struct lease_pause *p, struct store *s);
+/* Before the loop sleeps (or returns a wait to its caller). */
+static inline int64_t lease_pause_sleep(struct lease_pause *p, int64_t ms)
+{
+	p->sleep_ms = ms;
+	return ms;
+}
 
 #endif

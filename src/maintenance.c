@@ -132,13 +132,14 @@ int64_t maintenance_tick(struct maintenance *m, struct store *s)
 {
 	int64_t now = scan_now_ms(), next;
 
+	lease_pause_round(&m->pause, s);
 	if (now < m->next_recovery && now < m->next_prune && now < m->next_stuck)
-		return earliest(m) - now;
+		return lease_pause_sleep(&m->pause, earliest(m) - now);
 	if (!m->holder[0])
 		maintenance_init(m);
 	if (!lead(m, s)) {
 		m->next_recovery = now + LEASE_RECOVERY_INTERVAL_MS;
-		return LEASE_RECOVERY_INTERVAL_MS;
+		return lease_pause_sleep(&m->pause, LEASE_RECOVERY_INTERVAL_MS);
 	}
 
 	if (now >= m->next_recovery) {
@@ -159,5 +160,5 @@ int64_t maintenance_tick(struct maintenance *m, struct store *s)
 				       : MAINTENANCE_PRUNE_INTERVAL_MS);
 	}
 	next = earliest(m);
-	return next > now ? next - now : 0;
+	return lease_pause_sleep(&m->pause, next > now ? next - now : 0);
 }

@@ -14,6 +14,8 @@
 #ifndef SCANQ_MAINTENANCE_H
 #define SCANQ_MAINTENANCE_H
 
+#include "lease.h"
+
 #include <stdint.h>
 
 struct store;
@@ -28,6 +30,7 @@ struct maintenance {
 	int64_t next_stuck;	/* the automatic stuck clear ([maintenance] stuck_clear_minutes) */
 	char holder[96];	/* this process's name as a leader: host, pid, random */
 	int leading;
+	struct lease_pause pause;	/* this process's own pauses (lease.h) */
 };
 
 /* Names this process for leadership.  Call once before the first tick. */

@@ -742,6 +742,7 @@ int worker_run(const struct worker_opts *o)
 	sigset_t block, waitmask;
 	char err[256], reason[64];
 	int64_t now, next_claim = 0, next_beat, next_recover = 0, next_pipe = 0, drain_end = 0;
+	struct lease_pause pause = { 0 };
 	int64_t hard_end = 0;
 	int64_t wake_renew_at = 0;
 	int woken = 1, draining = 0, stopping = 0, killed = 0, hard = 0, rc = 1, handled = 0;
@@ -803,6 +804,8 @@ int worker_run(const struct worker_opts *o)
 		int64_t next;
 
 		now = clock_mono_ms();
+		if (o->recover_leases)
+			lease_pause_round(&pause, w.s);
 		if (signals_seen > handled) {
 			handled = signals_seen;
 			if (!stopping) {
@@ -903,6 +906,7 @@ int worker_run(const struct worker_opts *o)
 			}
 		}
 		timeout = next <= now ? 0 : (int)(next - now);
+		lease_pause_sleep(&pause, timeout);
 		{
 			struct timespec ts = { timeout / 1000, (timeout % 1000) * 1000000L };
 			if (ppoll(pfd, (nfds_t)npfd, &ts, &waitmask) < 0 && errno != EINTR)

@@ -68,6 +68,12 @@ static void reached(struct store *s)
 	s->last_ok_ms = now;
 }
 
+void store_note_pause(struct store *s, int64_t ms)
+{
+	if (ms > s->outage_ms)
+		s->outage_ms = ms;
+}
+
 /* A call failed.  Locks (STORE_BUSY) and lost connections count as an outage;
  * an error in a statement does not. */
 static int failed(struct store *s, int rc)

@@ -284,6 +284,14 @@ int store_recover_leases(struct store *s, int *recovered, int *failed);
 int store_extend_leases(struct store *s, int64_t by_ms);
 
 /*
+ * This process did not run for `ms` (it was stopped, or its machine was
+ * paused).  Whatever paused it may have paused the workers whose leases it
+ * would judge (a host, a VM, a process group), so the pause counts as an
+ * outage of this handle: its next store_recover_leases() makes it up first.
+ */
+void store_note_pause(struct store *s, int64_t ms);
+
+/*
  * Maintenance leadership: one process per database runs lease recovery and
  * pruning.  Takes or renews the leadership for `holder` (unique per process)
  * for ttl_ms.  Returns 1 if `holder` leads now, 0 if another does, or a

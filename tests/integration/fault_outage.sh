@@ -8,13 +8,15 @@
 #   3. an outage longer than the lease while scans finish: every scan
 #      completes exactly once and none that had finished runs again.
 # SQLite has no server to restart; its outage is a write lock held by
-# another process for longer than the lease (3.).
+# another process for longer than the lease (3.).  On both, the workers'
+# host pauses for longer than the lease (4.).
 #
 # Leases are 10 s (heartbeat 1 s) and the outages 15 s, so the test stays
 # well under two minutes per backend.  In 3. the workers are separate
 # `scanq worker` processes, frozen (SIGSTOP) for the outage and 4 s past it:
 # lease recovery in `serve` runs first, as it may when a worker's retry
-# backs off, and must not take back scans whose results are on their way.
+# backs off, and must not take back scans whose results are on their way;
+# nor may the worker that goes on first take back the other's.
 source "$(dirname "$0")/fault_lib.bash"
 export SCANQ_WORKER_LEASE=10 SCANQ_WORKER_HEARTBEAT=1
 OUTAGE_S=15
@@ -46,36 +48,79 @@ start_workers() {
 # stop); 4 s after it is back the workers go on.  Every scan must then
 # complete exactly once, each with one claim.
 outage_while_finishing() {
-	local from n=24 t0
+	local from n=24 t0 how=$1
 	start_workers
 	wait_for 20 "two workers registered" workers_up "%-$BACKEND"
 	from=$(max_id)
 	submit_n $n test-sleep 127.0.0.1 --options '{"seconds":1}'
 	wait_for 60 "scans running" at_least_running 4
-	kill -STOP $workers
 	t0=$(now_ms)
-	if [ "$1" = lock ]; then
+	if [ "$how" = lock ]; then
+		# The lock first (waiting out a worker's transaction), then the
+		# freeze: a worker frozen inside a transaction would hold the lock
+		# itself, and 'database is locked' is no lock of ours.
 		mkfifo "$dir/lock.in"
-		sqlite3 "${DB#sqlite://}" <"$dir/lock.in" >"$dir/lock.out" 2>&1 &
+		sqlite3 -cmd ".timeout 20000" "${DB#sqlite://}" <"$dir/lock.in" >"$dir/lock.out" 2>&1 &
 		pids+=($!)
 		exec 7>"$dir/lock.in"
 		echo "BEGIN EXCLUSIVE; SELECT 'locked';" >&7
-		wait_for 10 "the write lock" grep -q locked "$dir/lock.out"
+		wait_for 20 "the write lock" grep -qx locked "$dir/lock.out"
+		kill -STOP $workers
 		sleep $OUTAGE_S
 		echo "COMMIT;" >&7
 		exec 7>&-
 	else
+		kill -STOP $workers
 		pg_down
 		sleep $OUTAGE_S
 		pg_up
 	fi
 	echo "$BACKEND: database away for $(( ($(now_ms) - t0) / 1000 )) s with scans finishing"
 	sleep 4
-	kill -CONT $workers
+	# One worker goes on 3 s before the other: its lease recovery must give
+	# the other's scans the time it was frozen itself before judging them.
+	set -- $workers
+	kill -CONT "$1"
+	sleep 3
+	kill -CONT "$2"
 	wait_for 90 "every scan finished after the outage" all_finished
 	check_exactly_once "$(sql "SELECT count(*) FROM scans")"
 	[ "$(claims "$from")" = $n ] || fail "$(claims "$from") claims for $n scans: finished work ran again"
 	echo "$BACKEND: $n scans, $n claims: nothing that finished during the outage ran again"
+}
+
+# paused_host [serve]: the database stays up, and the two workers (with
+# "serve": a `serve --workers 0` too, first to go on) are frozen together
+# for longer than the lease, as a suspended VM or laptop would be.  Without
+# a serve the workers recover leases themselves.  Whoever goes on first must
+# not take back the scans of those still frozen: it gives their leases the
+# time it was frozen itself.  Every scan completes exactly once, each with
+# one claim.
+paused_host() {
+	local from n=16 frozen
+	kill -TERM $workers; wait $workers 2>/dev/null
+	start_workers
+	frozen=$workers
+	if [ "${1:-}" = serve ]; then
+		serve_bg "serve-paused-$BACKEND" --workers 0
+		frozen="$last_pid $workers"
+	fi
+	wait_for 20 "two workers registered" workers_up "%-$BACKEND"
+	from=$(max_id)
+	submit_n $n test-sleep 127.0.0.1 --options '{"seconds":1}'
+	wait_for 60 "scans running" at_least_running 4
+	kill -STOP $frozen
+	sleep $OUTAGE_S
+	for p in $frozen; do
+		kill -CONT "$p"
+		sleep 3
+	done
+	wait_for 90 "every scan finished after the pause" all_finished
+	check_exactly_once "$(sql "SELECT count(*) FROM scans")"
+	[ "$(claims "$from")" = $n ] || fail "$(claims "$from") claims for $n scans: the first to go on took back the others' scans"
+	echo "$BACKEND: host paused $OUTAGE_S s (${1:-workers only}), $n scans, $n claims: nobody took back another's scans"
+	[ "${1:-}" = serve ] && { kill -TERM "$last_pid"; wait "$last_pid" 2>/dev/null; }
+	return 0
 }
 
 # ---- SQLite ----------------------------------------------------------------------
@@ -83,6 +128,7 @@ use_backend sqlite
 serve_bg serve-sqlite --workers 0
 outage_while_finishing lock
 kill -TERM "$last_pid"; wait "$last_pid" 2>/dev/null
+paused_host
 
 # ---- PostgreSQL ---------------------------------------------------------------------
 use_backend pg-own
@@ -134,4 +180,5 @@ m=$(grep -c 'msg="database reachable again"' "$dir/serve-pg2.log")
 	|| fail "serve logged $n 'unreachable' and $m 'reachable again' lines for one outage"
 echo "pg: serve logged the outage in $n + $m lines"
 kill -TERM "$serve"; wait "$serve" 2>/dev/null
+paused_host serve
 echo PASS
