@@ -61,16 +61,20 @@ run_one() { # name, command...
 	start=$(date +%s)
 	"$@" >"$log" 2>&1
 	rc=$?
+	secs=$(( $(date +%s) - start ))
 	# One write per test, so that the lines of two builds never interleave.
 	if [ "$rc" = 0 ]; then
-		echo "PASS $name" >>"$results"
-		printf 'PASS %s (%ss)\n' "$name" "$(( $(date +%s) - start ))"
+		echo "PASS $name ${secs}s" >>"$results"
+		printf 'PASS %s (%ss)\n' "$name" "$secs"
 	elif [ "$rc" = 77 ]; then
 		echo "SKIP $name" >>"$results"
 		printf 'SKIP %s: %s\n' "$name" "$(grep '^SKIP' "$log" | head -n 1)"
 	else
-		echo "FAIL $name" >>"$results"
-		printf 'FAIL %s (%ss), last lines of %s:\n%s\n' "$name" "$(( $(date +%s) - start ))" \
+		echo "FAIL $name ${secs}s" >>"$results"
+		# The failing check's own line first: a suite's fail() may print
+		# pages of logs after it.
+		printf 'FAIL %s (%ss): %s\n    last lines of %s:\n%s\n' "$name" "$secs" \
+			"$(grep -m 1 -E '^(FAIL|not ok|\[  FAILED|ERROR:)' "$log")" \
 			"$log" "$(tail -n 25 "$log" | sed 's/^/    /')"
 	fi
 }
@@ -109,18 +113,30 @@ for b in $builds; do
 done
 for j in $jobs; do wait "$j"; done
 
+# fuzz_one TARGET: one fuzz target for $fuzz_seconds, on its seed corpus
+fuzz_one() {
+	corpus="tests/fuzz/corpus/$(basename "$1")"
+	mkdir -p "$logs/corpus-$(basename "$1")"
+	run_one "fuzz/$(basename "$1")" "$1" -max_total_time="$fuzz_seconds" \
+		"$logs/corpus-$(basename "$1")" $( [ -d "$corpus" ] && echo "$corpus" )
+}
+# Two targets at a time (one per core): odd and even ones side by side.
 if [ -z "$SCANQ_NO_FUZZ" ]; then
-	for f in build-fuzz/fuzz_*; do
-		[ -x "$f" ] || continue
-		corpus="tests/fuzz/corpus/$(basename "$f")"
-		mkdir -p "$logs/corpus-$(basename "$f")"
-		run_one "fuzz/$(basename "$f")" "$f" -max_total_time="$fuzz_seconds" \
-			"$logs/corpus-$(basename "$f")" $( [ -d "$corpus" ] && echo "$corpus" )
+	for half in 0 1; do
+		(
+			i=0
+			for f in build-fuzz/fuzz_*; do
+				[ -x "$f" ] || continue
+				[ $((i % 2)) = "$half" ] && fuzz_one "$f"
+				i=$((i + 1))
+			done
+		) &
 	done
+	wait
 fi
 
 [ -z "$SCANQ_TEST_PG_URL" ] && echo "FAIL postgres-server" >>"$results"
 pass=$(grep -c '^PASS ' "$results"); fail=$(grep -c '^FAIL ' "$results"); skip=$(grep -c '^SKIP ' "$results")
-[ "$fail" -gt 0 ] && echo "failed: $(sed -n 's/^FAIL //p' "$results" | tr '\n' ' ')"
+[ "$fail" -gt 0 ] && echo "failed: $(sed -n 's/^FAIL \([^ ]*\).*/\1/p' "$results" | tr '\n' ' ')"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -13,7 +13,7 @@ case "$S" in *asan*) N=400 ;; esac	# the sanitizers make every process ~5x slowe
 
 for backend in sqlite pg; do
 	use_backend "$backend"
-	submit_n "$N" test-sleep 127.0.0.1 --options '{"seconds":0.02}'
+	submit_many "$N" '{"type":"test-sleep","targets":["127.0.0.1"],"options":{"seconds":0.02}}'
 	serve_bg "serve-$backend" --workers 3 --concurrency 4
 	serve=$last_pid
 	kills=0 tick=0 end=$(( $(now_ms) + 100000 ))

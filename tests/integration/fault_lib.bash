@@ -78,6 +78,29 @@ submit_n() {
 		|| fail "submitting $n scans"
 }
 
+# submit_many N BODY: queues N scans of the JSON BODY through the HTTP API
+# of a `serve --workers 0` of its own, on one keep-alive connection (a CLI
+# process a scan spends its time connecting: minutes for 2,000 on a loaded
+# machine).
+submit_many() {
+	local n=$1 body=$2 port i pid quoted
+	"$S" --db "$DB" serve --listen 127.0.0.1:0 --workers 0 >"$dir/submit-serve.log" 2>&1 &
+	pid=$!
+	pids+=($pid)
+	wait_for 20 "the submitting serve" grep -q 'msg="http listening"' "$dir/submit-serve.log"
+	port=$(sed -n 's/.*msg="http listening".* port=\([0-9]*\).*/\1/p' "$dir/submit-serve.log" | head -n 1)
+	quoted=$(printf '%s' "$body" | sed 's/["\\]/\\&/g; s/.*/"&"/')
+	for ((i = 0; i < n; i++)); do
+		[ "$i" = 0 ] || echo next
+		printf 'url = "http://127.0.0.1:%s/api/v1/scans"\ndata = %s\n' "$port" "$quoted"
+		printf 'header = "Content-Type: application/json"\noutput = /dev/null\nwrite-out = "%%{http_code}\\n"\n'
+	done >"$dir/submit.curl"
+	curl -s -K "$dir/submit.curl" >"$dir/submit.codes" || fail "submitting $n scans"
+	kill -TERM "$pid"; wait "$pid" 2>/dev/null
+	[ "$(grep -cE '^20[12]$' "$dir/submit.codes")" = "$n" ] \
+		|| fail "submitting $n scans: $(sort "$dir/submit.codes" | uniq -c | tr '\n' ' ')"
+}
+
 # serve_bg NAME ARGS...: a background `scanq serve`, log in $dir/NAME.log
 serve_bg() {
 	local name=$1
