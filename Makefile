@@ -89,7 +89,7 @@ test: deps-test
 	        build-asan/scanq build-asan/scanq-scan build-asan/bench/claimprobe \
 	        $(UNIT_BIN:$(BUILD)/%=build-asan/%)
 	$(MAKE) fuzz
-	$(MAKE) openapi-deps
+	$(MAKE) node-deps
 	sh tests/run.sh
 
 # Unit + integration suites against one build only (quick loop while developing).
@@ -118,10 +118,12 @@ clean:
 # ---- the OpenAPI document (docs/openapi.json) ------------------------------
 # Built into scanq by src/api/openapi.c (.incbin): rebuild it when it changes.
 $(BUILD)/src/api/openapi.o build-fuzz/obj/src/api/openapi.o: docs/openapi.json
-# The linter and the response validator (npm, locked) of the API tests.
-.PHONY: openapi-deps
-openapi-deps:
+# The npm packages (locked) of the tests: the OpenAPI linter and response
+# validator (tests/openapi), playwright-core for the browser tests.
+.PHONY: node-deps
+node-deps:
 	cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 
 # ---- the Debian package (debian/, docs/DEPLOY.md) ---------------------------
 # `make deb` builds build/scanq_VERSION_ARCH.deb with dpkg-buildpackage from

@@ -9,14 +9,10 @@
 //   SCANQ_GONE, SCANQ_NEW      the closed and the opened port
 //   SCANQ_ARTIFACTS            where screenshots go
 'use strict';
-const { chromium } = require('playwright-core');
-const path = require('path');
+const { BASE, T, run, shot } = require('./lib');
 
-const BASE = process.env.SCANQ_URL;
 const S1 = process.env.SCANQ_S1, S2 = process.env.SCANQ_S2;
 const GONE = process.env.SCANQ_GONE, NEW = process.env.SCANQ_NEW;
-const OUT = process.env.SCANQ_ARTIFACTS || '.';
-const T = 60000;
 
 const parts = {
   async 'a scan shows its changes since the previous scan, new, gone and changed marked'(page) {
@@ -31,7 +27,7 @@ const parts = {
       throw new Error('rows: ' + JSON.stringify(rows));
     const color = await page.$eval('#changes-body tr[data-change="gone"] td', (td) => getComputedStyle(td).color);
     if (color === 'rgb(0, 0, 0)') throw new Error('a gone row is not highlighted');
-    await page.screenshot({ path: path.join(OUT, 'changes-scan.png'), fullPage: true });
+    await shot(page, 'changes-scan');
   },
   async 'the first scan of a baseline says it is the baseline'(page) {
     await page.goto(BASE + '/scans/' + S1);
@@ -55,7 +51,7 @@ const parts = {
     await page.click('#inv-form button');
     await page.waitForFunction(() => document.querySelector('#inv-msg').textContent.includes('target must be'),
       null, { timeout: T });
-    await page.screenshot({ path: path.join(OUT, 'changes-inventory.png'), fullPage: true });
+    await shot(page, 'changes-inventory');
   },
   async 'an admin adds a webhook in the panel; one outside the allow-list is refused'(page) {
     await page.goto(BASE + '/');
@@ -70,33 +66,8 @@ const parts = {
       null, { timeout: T });
     await page.waitForFunction(() => [...document.querySelectorAll('#webhooks-body tr')]
       .some((tr) => tr.textContent.includes('http://127.0.0.1:9/hook')), null, { timeout: T });
-    await page.screenshot({ path: path.join(OUT, 'changes-webhooks.png'), fullPage: true });
+    await shot(page, 'changes-webhooks');
   },
 };
 
-(async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  let failed = 0, n = 0;
-  for (const [name, fn] of Object.entries(parts)) {
-    n++;
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
-    const t0 = Date.now();
-    try {
-      await fn(page);
-      console.log(`PASS ${n}. ${name} (${Date.now() - t0} ms)`);
-    } catch (e) {
-      failed++;
-      console.log(`FAIL ${n}. ${name}: ${e.message.split('\n')[0]}`);
-      await page.screenshot({ path: path.join(OUT, `changes-fail-${n}.png`), fullPage: true }).catch(() => {});
-    }
-    await ctx.close();
-  }
-  await browser.close();
-  process.exit(failed ? 1 : 0);
-})().catch((e) => { console.log('FAIL browser: ' + e.message); process.exit(1); });
+run('changes', parts);

@@ -5,26 +5,9 @@
 // and SCANQ_ARTIFACTS (screenshots).  Each part reports PASS/FAIL; the exit
 // status is 1 if any part failed.
 'use strict';
-const { chromium } = require('playwright-core');
-const path = require('path');
+const { T, run, shot, submit } = require('./lib');
 
-const BASE = process.env.SCANQ_URL;
 const PORT = process.env.SCANQ_LISTENER_PORT;
-const OUT = process.env.SCANQ_ARTIFACTS || '.';
-const T = 90000;
-
-async function submit(page, fields) {
-  await page.goto(BASE + '/');
-  await page.waitForSelector('#view-list:not([hidden])');
-  await page.selectOption('#f-type', fields.type);
-  await page.fill('#f-targets', fields.targets);
-  await page.fill('#f-ports', fields.ports || '');
-  await page.fill('#f-options', fields.options || '');
-  await page.fill('#f-then', fields.then || '');
-  await page.click('#f-submit');
-  await page.waitForURL(/\/scans\/\d+$/, { timeout: T });
-  return page.url().match(/\/scans\/(\d+)$/)[1];
-}
 
 const parts = {
   async 'a chain submitted from the form shows as a tree that ends completed'(page) {
@@ -41,7 +24,7 @@ const parts = {
       throw new Error('tree statuses: ' + JSON.stringify(tree));
     if (!(tree[0].depth < tree[1].depth && tree[1].depth < tree[2].depth))
       throw new Error('not nested: ' + JSON.stringify(tree));
-    await page.screenshot({ path: path.join(OUT, 'flow-chain.png'), fullPage: true });
+    await shot(page, 'flow-chain');
     // A stage's own page shows the same chain, itself marked.
     await page.click(`#chain-tree li[data-id="${tree[2].id}"] > a`);
     await page.waitForSelector(`#chain-tree li.current[data-id="${tree[2].id}"]`, { timeout: T });
@@ -62,33 +45,8 @@ const parts = {
     const shards = await page.textContent(`#chain-tree li[data-id="${id}"] > .chain-shards`);
     if (!/^shards: 4 — 4 completed/.test(shards)) throw new Error('shards line: ' + shards);
     if (!seen.has('100%') || seen.size < 2) throw new Error('progress never moved: ' + [...seen]);
-    await page.screenshot({ path: path.join(OUT, 'flow-shards.png'), fullPage: true });
+    await shot(page, 'flow-shards');
   },
 };
 
-(async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  let failed = 0, n = 0;
-  for (const [name, fn] of Object.entries(parts)) {
-    n++;
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
-    const t0 = Date.now();
-    try {
-      await fn(page);
-      console.log(`PASS ${n}. ${name} (${Date.now() - t0} ms)`);
-    } catch (e) {
-      failed++;
-      console.log(`FAIL ${n}. ${name}: ${e.message.split('\n')[0]}`);
-      await page.screenshot({ path: path.join(OUT, `flow-fail-${n}.png`), fullPage: true }).catch(() => {});
-    }
-    await ctx.close();
-  }
-  await browser.close();
-  process.exit(failed ? 1 : 0);
-})().catch((e) => { console.log('FAIL browser: ' + e.message); process.exit(1); });
+run('flow', parts);

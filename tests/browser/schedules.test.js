@@ -9,12 +9,7 @@
 // the field named; the submit form offers the scan types as a choice; the
 // scans list filters by type and target and pages.
 'use strict';
-const { chromium } = require('playwright-core');
-const path = require('path');
-
-const BASE = process.env.SCANQ_URL;
-const OUT = process.env.SCANQ_ARTIFACTS || '.';
-const T = 90000;
+const { BASE, T, run, shot } = require('./lib');
 
 async function addSchedule(page, f) {
   await page.goto(BASE + '/schedules');
@@ -39,7 +34,7 @@ const parts = {
     await page.waitForSelector(row + '[data-state="active"]', { timeout: T });
     // It fires (every simulated minute is 2 s) and its scan shows up in the row.
     await page.waitForSelector(row + ' td.last a[data-scan]', { timeout: T });
-    await page.screenshot({ path: path.join(OUT, 'ui-schedules.png'), fullPage: true });
+    await shot(page, 'ui-schedules');
     const id = await page.getAttribute(row + ' td.last a[data-scan]', 'data-scan');
     await page.click(row + ' td.last a[data-scan]');
     await page.waitForURL(new RegExp('/scans/' + id + '$'), { timeout: T });
@@ -49,7 +44,7 @@ const parts = {
     const fields = await page.textContent('#scan-fields');
     if (!/attempt\s*1 of 3/.test(fields)) throw new Error('attempt shown as: ' + fields);
     if ((await page.textContent('#scan-summary')).includes('{"')) throw new Error('summary is raw JSON');
-    await page.screenshot({ path: path.join(OUT, 'ui-scheduled-scan.png'), fullPage: true });
+    await shot(page, 'ui-scheduled-scan');
   },
 
   async 'pause and run now from the Schedules page'(page) {
@@ -114,34 +109,8 @@ const parts = {
       && document.querySelector('#page-no').textContent === 'page 2', null, { timeout: T });
     await page.click('#btn-newer');
     await page.waitForFunction(() => document.querySelectorAll('#scans-body tr').length === 50, null, { timeout: T });
-    await page.screenshot({ path: path.join(OUT, 'ui-list-filtered.png'), fullPage: true });
+    await shot(page, 'ui-list-filtered');
   },
 };
 
-(async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  let failed = 0, n = 0;
-  for (const [name, fn] of Object.entries(parts)) {
-    n++;
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
-    page.on('dialog', (d) => d.accept());
-    const t0 = Date.now();
-    try {
-      await fn(page);
-      console.log(`PASS ${n}. ${name} (${Date.now() - t0} ms)`);
-    } catch (e) {
-      failed++;
-      console.log(`FAIL ${n}. ${name}: ${e.message.split('\n')[0]}`);
-      await page.screenshot({ path: path.join(OUT, `schedules-fail-${n}.png`), fullPage: true }).catch(() => {});
-    }
-    await ctx.close();
-  }
-  await browser.close();
-  process.exit(failed ? 1 : 0);
-})().catch((e) => { console.log('FAIL browser: ' + e.message); process.exit(1); });
+run('schedules', parts);

@@ -7,18 +7,12 @@
 //   SCANQ_ARTIFACTS   where the screenshot goes
 // Exit status 1 if the panel does not show the scan under its category.
 'use strict';
-const { chromium } = require('playwright-core');
-const path = require('path');
+const { BASE, run, shot } = require('./lib');
 
-const BASE = process.env.SCANQ_URL;
 const ID = process.env.SCANQ_STUCK_ID;
-const OUT = process.env.SCANQ_ARTIFACTS || '.';
 
-(async () => {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-  let rc = 0;
-  try {
-    const page = await browser.newPage();
+run('stuck', {
+  async 'the stuck panel shows the scan under finished_without_time with its fix'(page) {
     await page.goto(BASE + '/');
     const cat = '#stuck .stuck-cat[data-category="finished_without_time"]';
     await page.waitForSelector(cat, { timeout: 30000 });
@@ -29,12 +23,6 @@ const OUT = process.env.SCANQ_ARTIFACTS || '.';
     if (href !== '/scans/' + ID) throw new Error('the scan link is ' + href);
     const note = await page.textContent('#stuck-note');
     if (!/1 scan\(s\) need a look/.test(note)) throw new Error('the summary says: ' + note);
-    await page.screenshot({ path: path.join(OUT, 'stuck-panel.png'), fullPage: true });
-    console.log('PASS the stuck panel shows scan ' + ID + ' under finished_without_time with its fix');
-  } catch (e) {
-    console.log('FAIL ' + e.message);
-    rc = 1;
-  }
-  await browser.close();
-  process.exit(rc);
-})();
+    await shot(page, 'stuck-panel');
+  },
+});

@@ -8,31 +8,10 @@
 // Each part runs on its own and reports PASS/FAIL; the exit status is 1 if
 // any part failed.
 'use strict';
-const { chromium } = require('playwright-core');
+const { BASE, T, run, shot, submit } = require('./lib');
 const { execFileSync } = require('child_process');
-const path = require('path');
 
-const BASE = process.env.SCANQ_URL;
 const PORT = process.env.SCANQ_LISTENER_PORT;
-const OUT = process.env.SCANQ_ARTIFACTS || '.';
-const T = 90000; // generous: tests must not depend on speed
-
-async function scanIdFromUrl(page) {
-  await page.waitForURL(/\/scans\/\d+$/, { timeout: T });
-  return page.url().match(/\/scans\/(\d+)$/)[1];
-}
-
-async function submit(page, fields) {
-  await page.goto(BASE + '/');
-  await page.waitForSelector('#view-list:not([hidden])');
-  await page.selectOption('#f-type', fields.type);
-  await page.fill('#f-targets', fields.targets);
-  await page.fill('#f-ports', fields.ports || '');
-  await page.fill('#f-attempts', fields.attempts || '');
-  await page.fill('#f-options', fields.options || '');
-  await page.click('#f-submit');
-  return scanIdFromUrl(page);
-}
 
 async function waitStatus(page, statuses) {
   const list = [].concat(statuses).map((s) => `#scan-status[data-status="${s}"]`).join(', ');
@@ -48,11 +27,11 @@ const parts = {
       .some((tr) => tr.textContent.includes(port + '/tcp')), PORT, { timeout: T });
     const retry = await page.isDisabled('#btn-retry'), cancel = await page.isDisabled('#btn-cancel');
     if (!retry || !cancel) throw new Error('retry/cancel must be disabled on a completed scan');
-    await page.screenshot({ path: path.join(OUT, 'ui-scan-completed.png'), fullPage: true });
+    await shot(page, 'ui-scan-completed');
     // The list shows it as completed with a full progress bar.
     await page.click('a[data-nav][href="/"]');
     await page.waitForSelector(`#scans-body tr[data-id="${id}"][data-status="completed"]`, { timeout: T });
-    await page.screenshot({ path: path.join(OUT, 'ui-scan-list.png'), fullPage: true });
+    await shot(page, 'ui-scan-list');
   },
 
   async 'findings show severity badges, most severe first, with their CVE'(page) {
@@ -73,7 +52,7 @@ const parts = {
       if (r.cve !== 'CVE-2014-3566') throw new Error('cve not shown: ' + r.cve);
     }
     if (new Set(rows.map((r) => r.color)).size !== 5) throw new Error('badges share colours: ' + rows.map((r) => r.color));
-    await page.screenshot({ path: path.join(OUT, 'ui-severity.png'), fullPage: true });
+    await shot(page, 'ui-severity');
   },
 
   async 'a long scan is cancelled from its page'(page) {
@@ -84,7 +63,7 @@ const parts = {
     await page.click('#btn-cancel');
     await waitStatus(page, 'cancelled');
     await page.waitForSelector('#btn-retry:not([disabled])', { timeout: T });
-    await page.screenshot({ path: path.join(OUT, 'ui-scan-cancelled.png'), fullPage: true });
+    await shot(page, 'ui-scan-cancelled');
   },
 
   async 'a failed scan shows its error and is retried'(page) {
@@ -93,7 +72,7 @@ const parts = {
     await page.waitForSelector('#scan-error:not([hidden])', { timeout: T });
     const msg = (await page.textContent('#scan-error')).trim();
     if (!msg) throw new Error('no error message shown');
-    await page.screenshot({ path: path.join(OUT, 'ui-scan-failed.png'), fullPage: true });
+    await shot(page, 'ui-scan-failed');
     await page.click('#btn-retry');
     // The retry starts a new attempt: the timeline gets a second "running"
     // (or the scan is pending again), then it fails again.
@@ -133,35 +112,8 @@ const parts = {
     await page.waitForSelector('#scan-status[data-status]', { timeout: T });
     if (!(await page.isDisabled('#btn-retry')) || !(await page.isDisabled('#btn-cancel')))
       throw new Error('a viewer sees enabled retry/cancel buttons');
-    await page.screenshot({ path: path.join(OUT, 'ui-token.png'), fullPage: true });
+    await shot(page, 'ui-token');
   },
 };
 
-(async () => {
-  const only = process.env.SCANQ_UI_PARTS ? process.env.SCANQ_UI_PARTS.split(',') : null;
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  let failed = 0, n = 0;
-  for (const [name, fn] of Object.entries(parts)) {
-    n++;
-    if (only && !only.includes(String(n))) continue;
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
-    const t0 = Date.now();
-    try {
-      await fn(page);
-      console.log(`PASS ${n}. ${name} (${Date.now() - t0} ms)`);
-    } catch (e) {
-      failed++;
-      console.log(`FAIL ${n}. ${name}: ${e.message.split('\n')[0]}`);
-      await page.screenshot({ path: path.join(OUT, `ui-fail-${n}.png`), fullPage: true }).catch(() => {});
-    }
-    await ctx.close();
-  }
-  await browser.close();
-  process.exit(failed ? 1 : 0);
-})().catch((e) => { console.log('FAIL browser: ' + e.message); process.exit(1); });
+run('ui', parts);

@@ -5,18 +5,8 @@
 # between, then `scanq serve` and the pages.  Screenshots go to
 # test-logs/browser/.
 source "$(dirname "$0")/lib.sh"
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-art="$repo/test-logs/browser"
-mkdir -p "$art"
 cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
-
-[ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing (apt-get install chromium)"
-command -v node >/dev/null || fail "node is missing (apt-get install nodejs npm)"
-if [ ! -d "$repo/tests/browser/node_modules/playwright-core" ]; then
-	(cd "$repo/tests/browser" && timeout 300 npm ci --no-audit --no-fund) \
-		|| fail "npm ci in tests/browser failed"
-fi
 
 banner_on() {
 	perl -MIO::Socket::INET -e '
@@ -51,10 +41,7 @@ banner_on "$C" "220 mx ESMTP Postfix
 s2=$(scan)
 ok "two scans: $s1 (baseline) and $s2 (a port closed, one opened, one changed)"
 
-export SCANQ_WEB_DIR="$repo/web"
+export SCANQ_WEB_DIR="$REPO/web"
 start_serve --workers 1
-rc=0
-SCANQ_URL="$BASE" SCANQ_S1="$s1" SCANQ_S2="$s2" SCANQ_GONE="$B" SCANQ_NEW="$C" \
-	SCANQ_ARTIFACTS="$art" timeout 300 node "$repo/tests/browser/changes.test.js" || rc=1
-[ "$rc" = 0 ] || fail "browser test failed"
+browser_test changes SCANQ_S1="$s1" SCANQ_S2="$s2" SCANQ_GONE="$B" SCANQ_NEW="$C"
 ok "the changes, the inventory and the webhooks panel in the browser"

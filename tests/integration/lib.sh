@@ -254,6 +254,31 @@ listen_reply() {
 	wait_for 10 "the listener on $file" test -s "$file"
 }
 
+# ---- the web UI in a real browser ----------------------------------------------
+
+# browser_test NAME [VAR=VALUE...]: runs tests/browser/NAME.test.js (Debian's
+# headless Chromium through playwright-core; tests/browser/lib.js) against
+# the serve at $BASE, with the VARs in its environment.  Screenshots go to
+# test-logs/browser/ (ART), and serve's log beside them if a part failed,
+# which fails the suite.  `make test` installs the npm packages first
+# (make node-deps); run alone, a suite installs them itself.
+ART="$REPO/test-logs/browser"
+browser_test() {
+	local name=$1
+	shift
+	[ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing (apt-get install chromium)"
+	command -v node >/dev/null || fail "node is missing (apt-get install nodejs npm)"
+	if [ ! -d "$REPO/tests/browser/node_modules/playwright-core" ]; then
+		(cd "$REPO/tests/browser" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) \
+			|| fail "npm ci in tests/browser failed"
+	fi
+	mkdir -p "$ART"
+	env SCANQ_URL="$BASE" SCANQ_ARTIFACTS="$ART" "$@" \
+		timeout 600 node "$REPO/tests/browser/$name.test.js" && return 0
+	cp "$dir/serve.log" "$ART/$name-serve.log" 2>/dev/null
+	fail "browser test $name failed (serve log: $ART/$name-serve.log)"
+}
+
 # ---- at exit -----------------------------------------------------------------
 
 # Each response req() received, error bodies included, must match
