@@ -6,6 +6,8 @@
 #ifndef SCANQ_CMD_H
 #define SCANQ_CMD_H
 
+#include <jansson.h>
+
 struct cli;
 
 int cmd_submit(int argc, char **argv, struct cli *cli);
@@ -37,6 +39,18 @@ int cmd_stuck_report(int argc, char **argv, struct cli *cli);
 int cmd_stuck_clear(int argc, char **argv, struct cli *cli);
 int cmd_reset(int argc, char **argv, struct cli *cli);
 int cmd_audit(int argc, char **argv, struct cli *cli);
+/*
+ * The options of a scan request that `submit` and `schedule add` share:
+ * --ports (p), --priority (P), --max-attempts (m), --time-limit (t) and
+ * --options (o).  Sets option `c` (getopt's value, its argument `arg`) in
+ * `in`; --options parses into *options (freed when replaced).  Returns 1
+ * if done, 0 if `c` is none of these, or CLI_USAGE after one line naming
+ * what was wrong (for `cmd`).
+ */
+struct submit_input;
+int cmd_scan_option(const char *cmd, int c, const char *arg, struct submit_input *in,
+		    json_t **options);
+
 /* The hidden `scanq __man DIR`, `__completion`, `__config`,
  * `__complete WORDS` and `__routes` of the build (gen.c); argv[0] is the "__" name. */
 int cmd_generate(int argc, char **argv, struct cli *cli);

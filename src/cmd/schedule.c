@@ -81,39 +81,18 @@ static int sched_add(int argc, char **argv, struct cli *cli)
 			json_array_append_new(targets, json_string(argv[optind++]));
 			continue;
 		}
+		int done = cmd_scan_option("schedule", c, optarg, &in, &options);
+
+		if (done == CLI_USAGE) {
+			rc = CLI_USAGE;
+			goto out;
+		}
+		if (done)
+			continue;
 		switch (c) {
 		case 'c': cron = optarg; break;
 		case 'z': tz = optarg; break;
 		case 'O': overlap = optarg; break;
-		case 'p': in.ports = optarg; break;
-		case 'P':
-			if (num_parse(optarg, SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX, &in.priority))
-				return cli_usage("schedule", "--priority must be an integer from %d to %d",
-						 SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX);
-			break;
-		case 'm':
-			if (num_parse(optarg, 1, SCAN_ATTEMPTS_MAX, &in.max_attempts))
-				return cli_usage("schedule", "--max-attempts must be an integer from 1 to %d",
-						 SCAN_ATTEMPTS_MAX);
-			break;
-		case 't':
-			if (num_parse(optarg, 1, SCAN_TIME_LIMIT_MAX, &in.time_limit_s))
-				return cli_usage("schedule", "--time-limit must be seconds from 1 to %d",
-						 SCAN_TIME_LIMIT_MAX);
-			break;
-		case 'o': {
-			json_error_t jerr;
-
-			json_decref(options);
-			options = json_loads(optarg, 0, &jerr);
-			if (!json_is_object(options)) {
-				json_decref(options);
-				json_decref(targets);
-				return cli_usage("schedule", "--options must be a JSON object");
-			}
-			in.options = options;
-			break;
-		}
 		case 'j': json = 1; break;
 		default:
 			rc = cli_bad_option("schedule", argv, c);

@@ -12,6 +12,42 @@
 #include "store/store.h"
 #include "submit.h"
 
+int cmd_scan_option(const char *cmd, int c, const char *arg, struct submit_input *in,
+		    json_t **options)
+{
+	json_error_t jerr;
+
+	switch (c) {
+	case 'p': in->ports = arg; return 1;
+	case 'P':
+		if (num_parse(arg, SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX, &in->priority))
+			return cli_usage(cmd, "--priority must be an integer from %d to %d",
+					 SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX);
+		return 1;
+	case 'm':
+		if (num_parse(arg, 1, SCAN_ATTEMPTS_MAX, &in->max_attempts))
+			return cli_usage(cmd, "--max-attempts must be an integer from 1 to %d",
+					 SCAN_ATTEMPTS_MAX);
+		return 1;
+	case 't':
+		if (num_parse(arg, 1, SCAN_TIME_LIMIT_MAX, &in->time_limit_s))
+			return cli_usage(cmd, "--time-limit must be seconds from 1 to %d",
+					 SCAN_TIME_LIMIT_MAX);
+		return 1;
+	case 'o':
+		json_decref(*options);
+		*options = json_loads(arg, 0, &jerr);
+		if (!json_is_object(*options)) {
+			json_decref(*options);
+			*options = NULL;
+			return cli_usage(cmd, "--options must be a JSON object");
+		}
+		in->options = *options;
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_submit(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -35,35 +71,16 @@ int cmd_submit(int argc, char **argv, struct cli *cli)
 	submit_input_init(&in);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': in.ports = optarg; break;
-		case 'P':
-			if (num_parse(optarg, SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX, &in.priority))
-				return cli_usage("submit", "--priority must be an integer from %d to %d",
-						 SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX);
-			break;
-		case 'm':
-			if (num_parse(optarg, 1, SCAN_ATTEMPTS_MAX, &in.max_attempts))
-				return cli_usage("submit", "--max-attempts must be an integer from 1 to %d",
-						 SCAN_ATTEMPTS_MAX);
-			break;
-		case 't':
-			if (num_parse(optarg, 1, SCAN_TIME_LIMIT_MAX, &in.time_limit_s))
-				return cli_usage("submit", "--time-limit must be seconds from 1 to %d",
-						 SCAN_TIME_LIMIT_MAX);
-			break;
-		case 'k': in.idempotency_key = optarg; break;
-		case 'o': {
-			json_error_t jerr;
-			json_decref(options);
-			options = json_loads(optarg, 0, &jerr);
-			if (!json_is_object(options)) {
-				json_decref(options);
-				return cli_usage("submit", "--options must be a JSON object");
-			}
-			in.options = options;
-			break;
+		int done = cmd_scan_option("submit", c, optarg, &in, &options);
+
+		if (done == CLI_USAGE) {
+			rc = CLI_USAGE;
+			goto out;
 		}
+		if (done)
+			continue;
+		switch (c) {
+		case 'k': in.idempotency_key = optarg; break;
 		case 'j': json = 1; break;
 		case 'T': {	/* --then TYPE[:PORTS], once per follow-up stage */
 			char *colon = strchr(optarg, ':');

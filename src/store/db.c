@@ -45,6 +45,17 @@ int store_set_error(struct store *s, const char *fmt, ...)
 	return STORE_ERROR;
 }
 
+int core_scan_row(struct store *s, int rc, int64_t id)
+{
+	if (rc > 0)
+		return STORE_OK;
+	if (rc == 0) {
+		store_set_error(s, "scan %lld not found", (long long)id);
+		return STORE_NOT_FOUND;
+	}
+	return rc;
+}
+
 /* ---- outages -------------------------------------------------------------- */
 
 /* The database answered: end an outage if one was running. */

@@ -353,6 +353,11 @@ int core_notify(struct store *s);
 /* Sets the "fenced" message for (id, attempt).  Returns STORE_LOST. */
 int core_lost(struct store *s, int64_t id, int attempt);
 
+/* What reading the row of scan `id` came to, from db_next()'s rc (or an
+ * earlier error): STORE_OK for a row, STORE_NOT_FOUND with "scan N not
+ * found" set for none, the error otherwise. */
+int core_scan_row(struct store *s, int rc, int64_t id);
+
 /* Rolls a failed transaction back, keeping the first error.  Returns the
  * error to report (never STORE_OK). */
 int core_abort(struct store *s, int rc);

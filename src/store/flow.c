@@ -60,13 +60,7 @@ static int read_row(struct store *s, int64_t id, struct flow_row *r)
 		scan_status_parse(st, &r->status);
 	}
 	db_done(&c);
-	if (rc > 0)
-		return STORE_OK;
-	if (rc == 0) {
-		store_set_error(s, "scan %lld not found", (long long)id);
-		return STORE_NOT_FOUND;
-	}
-	return rc;
+	return core_scan_row(s, rc, id);
 }
 
 /* A test-only crash point (docs/WORKFLOWS.md): with SCANQ_TEST_KILL_INSIDE
@@ -814,11 +808,7 @@ int flow_findings_stmt(struct store *s, int64_t id, enum db_stmt *st)
 	if ((rc = db_query(s, S_FLOW_OF, &a, &c)) == STORE_OK && (rc = db_next(&c)) > 0)
 		flow = db_col_i64(&c, 0);
 	db_done(&c);
-	if (rc == 0) {
-		store_set_error(s, "scan %lld not found", (long long)id);
-		return STORE_NOT_FOUND;
-	}
-	if (rc < 0)
+	if ((rc = core_scan_row(s, rc, id)) != STORE_OK)
 		return rc;
 	*st = flow & SCAN_FLOW_SPLIT ? S_FLOW_FINDINGS : S_FINDINGS;
 	return STORE_OK;

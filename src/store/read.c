@@ -25,13 +25,7 @@ int store_get(struct store *s, int64_t id, struct scan *out)
 	if ((rc = db_query(s, S_GET, &a, &c)) == STORE_OK && (rc = db_next(&c)) > 0)
 		db_read_scan(&c, out);
 	db_done(&c);
-	if (rc > 0)
-		return STORE_OK;
-	if (rc == 0) {
-		store_set_error(s, "scan %lld not found", (long long)id);
-		return STORE_NOT_FOUND;
-	}
-	return rc;
+	return core_scan_row(s, rc, id);
 }
 
 int store_list(struct store *s, const struct scan_filter *f, struct scan **out, size_t *n)

@@ -43,7 +43,7 @@ static size_t parse(char *text, struct finding *f, size_t max, char **rest)
 		memset(&f[n], 0, sizeof f[n]);
 		snprintf(f[n].kind, sizeof f[n].kind, "%s", field[0] ? field[0] : "");
 		f[n].target = field[1];
-		f[n].port = field[2] ? atoi(field[2]) % 65536 : 0;
+		f[n].port = field[2] ? (int)(strtol(field[2], NULL, 10) & 0xffff) : 0;
 		f[n].service = field[3];
 		snprintf(f[n].severity, sizeof f[n].severity, "%s", field[4] ? field[4] : "");
 		f[n].detail = field[5];
