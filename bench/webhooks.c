@@ -55,7 +55,8 @@ int main(int argc, char **argv)
 	struct webhook_sender *ws[64];
 	struct MHD_Daemon *d;
 	struct store *s;
-	int64_t id, delivered = 0, retried, failed;
+	struct store_counters c = { 0 };
+	int64_t id;
 	double t0;
 
 	if (n < 1 || senders < 1 || senders > 64) {
@@ -98,18 +99,18 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof name, "bench-%d", i);
 		ws[i] = webhook_sender_start(url, name);
 	}
-	while (delivered < n) {
+	while (c.webhook_delivered < n) {
 		usleep(20000);
-		if (store_webhook_counters(s, &delivered, &retried, &failed) != STORE_OK)
+		if (store_counters(s, &c) != STORE_OK)
 			return fprintf(stderr, "%s\n", store_error(s)), 1;
 		if (now_s() - t0 > 600)
-			return fprintf(stderr, "timed out: %lld of %ld\n", (long long)delivered, n), 1;
+			return fprintf(stderr, "timed out: %lld of %ld\n", (long long)c.webhook_delivered, n), 1;
 	}
 	t0 = now_s() - t0;
 	for (int i = 0; i < senders; i++)
 		webhook_sender_stop(ws[i]);
 	printf("%ld deliveries, %d sender%s: %.2f s, %.0f deliveries/s (%lld retried)\n", n, senders,
-	       senders == 1 ? "" : "s", t0, (double)n / t0, (long long)retried);
+	       senders == 1 ? "" : "s", t0, (double)n / t0, (long long)c.webhook_retried);
 	store_close(s);
 	MHD_stop_daemon(d);
 	return 0;

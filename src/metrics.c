@@ -191,6 +191,9 @@ static void render_scans(struct text *t, const struct queue_status *q,
 		c->retries);
 	counter(t, "scanq_lease_recoveries_total", "Expired leases recovered.",
 		c->lease_recoveries);
+	counter(t, "scanq_worker_handbacks_total",
+		"Running scans taken from workers that died under serve, without waiting for"
+		" their leases.", c->worker_handbacks);
 	counter(t, "scanq_fenced_writes_total", "Late writes rejected by fencing.",
 		c->fenced_writes);
 }
@@ -246,26 +249,21 @@ void metrics_set_group(struct metrics *m, struct store_group *g)
 
 /* Changes found and webhook deliveries (issue 13): counters kept by the
  * database in the transactions that made them. */
-static int render_changes(struct text *t, struct store *s)
+static void render_changes(struct text *t, const struct store_counters *c)
 {
-	int64_t nw, gone, changed, delivered, retried, failed;
-
-	if (store_change_counters(s, &nw, &gone, &changed) != STORE_OK
-	    || store_webhook_counters(s, &delivered, &retried, &failed) != STORE_OK)
-		return -1;
 	put(t, "# HELP scanq_changes_total Changes found between scans of a baseline, by kind.\n"
 	    "# TYPE scanq_changes_total counter\n"
 	    "scanq_changes_total{kind=\"new\"} %lld\nscanq_changes_total{kind=\"gone\"} %lld\n"
-	    "scanq_changes_total{kind=\"changed\"} %lld\n", (long long)nw, (long long)gone,
-	    (long long)changed);
+	    "scanq_changes_total{kind=\"changed\"} %lld\n", (long long)c->changes_new,
+	    (long long)c->changes_gone, (long long)c->changes_changed);
 	put(t, "# HELP scanq_webhook_deliveries_total Webhook delivery attempts, by result"
 	    " (retry: failed with attempts left; failed: the last attempt failed).\n"
 	    "# TYPE scanq_webhook_deliveries_total counter\n"
 	    "scanq_webhook_deliveries_total{result=\"delivered\"} %lld\n"
 	    "scanq_webhook_deliveries_total{result=\"retry\"} %lld\n"
-	    "scanq_webhook_deliveries_total{result=\"failed\"} %lld\n", (long long)delivered,
-	    (long long)retried, (long long)failed);
-	return 0;
+	    "scanq_webhook_deliveries_total{result=\"failed\"} %lld\n",
+	    (long long)c->webhook_delivered, (long long)c->webhook_retried,
+	    (long long)c->webhook_failed);
 }
 
 int metrics_render(struct metrics *m, struct store *s, char **text, size_t *len)
@@ -292,10 +290,7 @@ int metrics_render(struct metrics *m, struct store *s, char **text, size_t *len)
 		  scan_bounds, NSCAN_BOUNDS, sb, (uint64_t)c.duration_count,
 		  (double)c.duration_sum_ms / 1000.0);
 	render_http(m, &t);
-	if (render_changes(&t, s) < 0) {
-		free(t.buf);
-		return -1;
-	}
+	render_changes(&t, &c);
 	if (m->group) {
 		int64_t commits, requests;
 

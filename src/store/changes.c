@@ -699,29 +699,3 @@ int store_diff(struct store *s, int64_t older, int64_t newer, size_t max,
 	rows_free(&b);
 	return rc;
 }
-
-int store_change_counters(struct store *s, int64_t *nnew, int64_t *ngone, int64_t *nchanged)
-{
-	struct db_cur cur;
-	int rc;
-
-	*nnew = *ngone = *nchanged = 0;
-	if ((rc = db_query(s, S_COUNTERS, NULL, &cur)) == STORE_OK) {
-		while ((rc = db_next(&cur)) > 0) {
-			const char *name = db_col_text(&cur, 0);
-			int64_t v = db_col_i64(&cur, 1);
-
-			if (!name)
-				continue;
-			if (strcmp(name, "changes_new") == 0)
-				*nnew = v;
-			else if (strcmp(name, "changes_gone") == 0)
-				*ngone = v;
-			else if (strcmp(name, "changes_changed") == 0)
-				*nchanged = v;
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&cur);
-	return rc;
-}

@@ -808,6 +808,8 @@ static int release_worker(struct store *s, const char *id, const char *reason, i
 			rc = core_event(s, h[i].id, "running", scan_status_name(to), h[i].attempt, id, why);
 		back += to == SCAN_PENDING;
 	}
+	if (rc == STORE_OK)
+		rc = core_bump(s, "worker_handbacks", (int64_t)n);
 	if (rc != STORE_OK) {
 		rc = core_abort(s, rc);
 		goto out;
@@ -846,13 +848,7 @@ static int status_of(struct store *s, int64_t id, enum scan_status *status, int 
 		*cancel = (int)db_col_i64(&c, 2);
 	}
 	db_done(&c);
-	if (rc > 0)
-		return STORE_OK;
-	if (rc == 0) {
-		store_set_error(s, "scan %lld not found", (long long)id);
-		return STORE_NOT_FOUND;
-	}
-	return rc;
+	return core_scan_row(s, rc, id);
 }
 
 static int cancel(struct store *s, int64_t id, enum scan_status *now_status)

@@ -401,6 +401,7 @@ struct store_counters {
 	int64_t cancelled;
 	int64_t retries;		/* attempts sent back to pending after an error */
 	int64_t lease_recoveries;
+	int64_t worker_handbacks;	/* running scans taken from workers that died */
 	int64_t fenced_writes;		/* late writes rejected by fencing */
 	/* Completed scans by the run time of their last attempt (claimed_at to
 	 * finished_at), counted in the transaction that completed them:
@@ -408,6 +409,10 @@ struct store_counters {
 	int64_t duration_buckets[STORE_DURATION_BUCKETS];
 	int64_t duration_count;
 	int64_t duration_sum_ms;
+	int64_t changes_new, changes_gone, changes_changed;	/* found between scans */
+	/* Webhook delivery attempts: delivered, failed with attempts left
+	 * (retried), and deliveries whose last attempt failed. */
+	int64_t webhook_delivered, webhook_retried, webhook_failed;
 };
 
 int store_counters(struct store *s, struct store_counters *c);
@@ -433,13 +438,21 @@ struct worker_info {
 };
 
 /*
- * A worker's identity: "NAME@HOST:PID", unique across hosts and restarts
- * while the process lives (a pid is not reused while its process runs).
- * The supervisor computes the same string for the child it started, so it
- * can hand back the scans of a worker it reaped.  Claims record it as the
- * scans' worker_id.  Writes at most SCAN_WORKER_MAX bytes; returns buf.
+ * A worker's identity: "NAME@HOST:PID-INSTANCE", INSTANCE a random 32-bit
+ * number (8 hex digits) drawn for each process started.  HOST and PID keep
+ * two live workers apart; INSTANCE keeps apart two lives of one name on a
+ * host whose pids repeat (a container restarted gets the same pids), so a
+ * new worker never takes over the registry row, or the scans, of an old
+ * one.  The supervisor draws the instance of each child it starts (passed
+ * as --instance) and so computes the same string, to hand back the scans
+ * of a worker it reaped.  Claims record it as the scans' worker_id.
+ * Writes at most SCAN_WORKER_MAX bytes; returns buf.
  */
-char *worker_identity(char *buf, size_t len, const char *name, const char *host, int pid);
+char *worker_identity(char *buf, size_t len, const char *name, const char *host, int pid,
+		      uint32_t instance);
+
+/* A fresh random instance for worker_identity(). */
+uint32_t worker_instance(void);
 
 /* Registers (or re-registers) worker w->id and marks its heartbeat now. */
 int store_worker_register(struct store *s, const struct worker_info *w);
@@ -617,9 +630,6 @@ int scan_changes_compute(const struct finding *old, size_t nold, const struct fi
 			 size_t ncur, size_t max, struct scan_change **out, size_t *n,
 			 int64_t counts[3]);
 
-/* The change counters: new, gone, changed since the database was created. */
-int store_change_counters(struct store *s, int64_t *nnew, int64_t *ngone, int64_t *nchanged);
-
 #define STORE_WEBHOOK_ATTEMPTS 8	/* attempts of one delivery, then failed */
 #define STORE_WEBHOOK_CHANGES_MAX 100	/* changes carried in one delivery body */
 
@@ -696,9 +706,6 @@ struct delivery_log {
 /* The newest `limit` attempts, of webhook `webhook_id` (0: of all). */
 int store_delivery_log(struct store *s, int64_t webhook_id, int limit, struct delivery_log **out,
 		       size_t *n);
-
-/* Delivery counters: delivered, retried attempts, failed deliveries. */
-int store_webhook_counters(struct store *s, int64_t *delivered, int64_t *retried, int64_t *failed);
 
 /* One host or port of the inventory (derived from findings). */
 struct inventory_item {

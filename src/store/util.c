@@ -62,9 +62,16 @@ void store_counter_set(struct store_counters *c, const char *name, int64_t value
 		{ "cancelled", offsetof(struct store_counters, cancelled) },
 		{ "retries", offsetof(struct store_counters, retries) },
 		{ "lease_recoveries", offsetof(struct store_counters, lease_recoveries) },
+		{ "worker_handbacks", offsetof(struct store_counters, worker_handbacks) },
 		{ "fenced_writes", offsetof(struct store_counters, fenced_writes) },
 		{ "scan_duration_count", offsetof(struct store_counters, duration_count) },
 		{ "scan_duration_sum_ms", offsetof(struct store_counters, duration_sum_ms) },
+		{ "changes_new", offsetof(struct store_counters, changes_new) },
+		{ "changes_gone", offsetof(struct store_counters, changes_gone) },
+		{ "changes_changed", offsetof(struct store_counters, changes_changed) },
+		{ "webhook_delivered", offsetof(struct store_counters, webhook_delivered) },
+		{ "webhook_retried", offsetof(struct store_counters, webhook_retried) },
+		{ "webhook_failed", offsetof(struct store_counters, webhook_failed) },
 	};
 	char *end;
 	long b;

@@ -509,29 +509,3 @@ int store_delivery_log(struct store *s, int64_t webhook_id, int limit, struct de
 	*out = v;
 	return STORE_OK;
 }
-
-int store_webhook_counters(struct store *s, int64_t *delivered, int64_t *retried, int64_t *failed)
-{
-	struct db_cur cur;
-	int rc;
-
-	*delivered = *retried = *failed = 0;
-	if ((rc = db_query(s, S_COUNTERS, NULL, &cur)) == STORE_OK) {
-		while ((rc = db_next(&cur)) > 0) {
-			const char *name = db_col_text(&cur, 0);
-			int64_t v = db_col_i64(&cur, 1);
-
-			if (!name)
-				continue;
-			if (strcmp(name, "webhook_delivered") == 0)
-				*delivered = v;
-			else if (strcmp(name, "webhook_retried") == 0)
-				*retried = v;
-			else if (strcmp(name, "webhook_failed") == 0)
-				*failed = v;
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&cur);
-	return rc;
-}

@@ -27,7 +27,9 @@ echo "handed back ${took} ms after the worker's SIGKILL (lease 30 s)"
 group_empty "$child" || fail "a process of the first attempt is alive after the hand-back"
 wait_for 30 "scan $id completed on its next attempt" is_status "$id" completed
 [ "$(sql "SELECT attempt FROM scans WHERE id = $id")" = 2 ] || fail "not attempt 2"
-ok "a dead worker's scan is back in ${took} ms and completes although max_attempts is 1"
+[ "$(req GET /metrics)" = 200 ] && grep -qx 'scanq_worker_handbacks_total 1' "$dir/body" \
+	|| fail "/metrics: $(grep handbacks "$dir/body")"
+ok "a dead worker's scan is back in ${took} ms and completes although max_attempts is 1 (scanq_worker_handbacks_total 1)"
 
 # serve SIGKILLed: its worker stops (PR_SET_PDEATHSIG) and says so; the
 # next serve's workers are live, and only they.

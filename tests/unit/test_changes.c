@@ -139,7 +139,8 @@ static void a_closed_port_is_gone_an_opened_one_new_and_a_new_version_changed(vo
 	struct scan_change *ch = NULL;
 	struct scan sc = { 0 };
 	size_t n = 0;
-	int64_t s1, s2, other, nw, gone, changed;
+	struct store_counters counters;
+	int64_t s1, s2, other;
 	int seen = 0;
 
 	s1 = run_scan(f, "{}", a, 2);
@@ -164,8 +165,9 @@ static void a_closed_port_is_gone_an_opened_one_new_and_a_new_version_changed(vo
 	assert_non_null(strstr(sc.summary, "\"changes\":{"));
 	assert_non_null(strstr(sc.summary, "\"new\":1"));
 	scan_release(&sc);
-	assert_int_equal(store_change_counters(f->s, &nw, &gone, &changed), STORE_OK);
-	assert_true(nw == 1 && gone == 1 && changed == 1);
+	assert_int_equal(store_counters(f->s, &counters), STORE_OK);
+	assert_true(counters.changes_new == 1 && counters.changes_gone == 1
+		    && counters.changes_changed == 1);
 	/* The same comparison asked for now, between any two scans. */
 	ch = NULL;
 	size_t total = 0;
@@ -186,7 +188,8 @@ static void a_delivery_is_written_with_the_completion_retried_fenced_and_failed(
 	struct finding b[1] = { port(22, "ssh", "9.3") };
 	struct delivery *d = NULL;
 	size_t n = 0;
-	int64_t hook, delivered, retried, failed;
+	struct store_counters counters;
+	int64_t hook;
 	const char *result = NULL;
 	char uuid[40];
 
@@ -230,8 +233,9 @@ static void a_delivery_is_written_with_the_completion_retried_fenced_and_failed(
 			 STORE_OK);
 	assert_string_equal(result, "failed");
 	delivery_array_free(d, n);
-	assert_int_equal(store_webhook_counters(f->s, &delivered, &retried, &failed), STORE_OK);
-	assert_true(delivered == 0 && retried == 1 && failed == 1);
+	assert_int_equal(store_counters(f->s, &counters), STORE_OK);
+	assert_true(counters.webhook_delivered == 0 && counters.webhook_retried == 1
+		    && counters.webhook_failed == 1);
 	struct delivery_log *log = NULL;
 	assert_int_equal(store_delivery_log(f->s, 0, 10, &log, &n), STORE_OK);
 	assert_int_equal(n, 2);	/* the two attempts recorded (the died one was not) */

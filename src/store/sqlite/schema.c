@@ -224,6 +224,8 @@ const struct db_migration sqlite_migrations[] = {
 	  "ALTER TABLE scans ADD COLUMN schedule_id INTEGER;"
 	  "ALTER TABLE scans ADD COLUMN request_hash TEXT;"
 	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
+	{ 15, "a counter of scans handed back from dead workers",
+	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
 	{ 0, NULL, NULL }
 };
 
