@@ -122,6 +122,7 @@ const struct cli_command cli_commands[] = {
 	  "  --max-scans N     exit cleanly after N scans\n"
 	  "  --no-recovery     leave lease recovery to `scanq serve` (set by serve)\n"
 	  "  --heartbeat-fd N  write a byte to descriptor N every second (set by serve)\n"
+	  "  --instance HEX    the random part of the worker's identity (set by serve)\n"
 	  "SIGTERM/SIGINT: stop claiming, let running scans finish within [worker] grace,\n"
 	  "then hand them back to pending; a second signal does that at once.\n" },
 	{ "workers", cmd_workers, "workers [--json]",

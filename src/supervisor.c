@@ -32,6 +32,7 @@ struct slot {
 	int failures;		/* consecutive deaths before registering */
 	int stalled;		/* we killed it for silence */
 	int registered;		/* its first heartbeat came: it is registered in the store */
+	uint32_t instance;	/* of the running child's identity (worker_identity()) */
 };
 
 static volatile sig_atomic_t sig_count;
@@ -45,8 +46,8 @@ static void on_signal(int sig)
 
 static int start_worker(const struct supervisor_config *cfg, struct slot *w)
 {
-	char conc[16], maxs[16], fdtxt[8];
-	char *argv[16];
+	char conc[16], maxs[16], fdtxt[8], inst[16];
+	char *argv[20];
 	int p[2], n = 0;
 	pid_t parent = getpid();
 
@@ -64,6 +65,10 @@ static int start_worker(const struct supervisor_config *cfg, struct slot *w)
 	argv[n++] = "--no-recovery";
 	argv[n++] = "--heartbeat-fd";
 	argv[n++] = fdtxt;
+	w->instance = worker_instance();
+	snprintf(inst, sizeof inst, "%08x", (unsigned)w->instance);
+	argv[n++] = "--instance";
+	argv[n++] = inst;
 	if (cfg->max_scans > 0) {
 		argv[n++] = "--max-scans";
 		argv[n++] = maxs;
@@ -136,13 +141,14 @@ static void describe(int status, int stalled, int stall_ms, char *buf, size_t le
  * reason): record how, and hand the scans it held back to the queue now,
  * fenced by its identity, rather than after their leases run out.
  */
-static void worker_gone(struct store *s, const char *name, pid_t pid, const char *reason)
+static void worker_gone(struct store *s, const char *name, pid_t pid, uint32_t instance,
+			const char *reason)
 {
 	char host[64] = "host", id[SCAN_WORKER_MAX];
 	int back = 0;
 
 	gethostname(host, sizeof host - 1);
-	worker_identity(id, sizeof id, name, host, (int)pid);
+	worker_identity(id, sizeof id, name, host, (int)pid, instance);
 	store_worker_exited(s, id, reason);
 	if (store_release_worker(s, id, reason, &back) != STORE_OK)
 		log_warn("hand-back failed; the leases will expire", "worker=%s error=\"%s\"",
@@ -191,7 +197,7 @@ static void worker_reaped(const struct supervisor_config *cfg, const struct slot
 	/* A clean exit was recorded by the worker itself, with its reason, and
 	 * it handed its scans back itself. */
 	if (!clean)
-		worker_gone(cfg->store, w->name, pid, reason);
+		worker_gone(cfg->store, w->name, pid, w->instance, reason);
 }
 
 /*

@@ -760,7 +760,8 @@ int worker_run(const struct worker_opts *o)
 			snprintf(w.name, sizeof w.name, "%s", o->name);
 		else
 			snprintf(w.name, sizeof w.name, "%.40s-%d", host, (int)getpid());
-		worker_identity(w.id, sizeof w.id, w.name, host, (int)getpid());
+		worker_identity(w.id, sizeof w.id, w.name, host, (int)getpid(),
+				o->instance ? o->instance : worker_instance());
 	}
 	build_env(&w);
 	find_lean(&w);

@@ -48,6 +48,7 @@ struct worker_opts {
 	int max_scans;			/* exit cleanly after this many; 0 = no limit */
 	int recover_leases;		/* run lease recovery (no serve around) */
 	int heartbeat_fd;		/* write a byte here every second (supervisor); -1 */
+	uint32_t instance;		/* of its identity (supervisor); 0: draw one */
 };
 
 /*

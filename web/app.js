@@ -92,9 +92,17 @@ function attemptText(s) {
 }
 function targetsText(t) { return Array.isArray(t) ? t.join(', ') : String(t || ''); }
 function canOperate() { return state.role === 'operator' || state.role === 'admin'; }
+// every(ms, fn): fn now and every ms while the page is visible, never two
+// calls of it at once (a slow answer skips a round instead of piling up).
 function every(ms, fn) {
-  fn();
-  state.timers.push(setInterval(() => { if (!document.hidden) fn(); }, ms));
+  let busy = false;
+  const tick = async () => {
+    if (busy || document.hidden) return;
+    busy = true;
+    try { await fn(); } finally { busy = false; }
+  };
+  tick();
+  state.timers.push(setInterval(tick, ms));
 }
 function stopTimers() { state.timers.forEach(clearInterval); state.timers = []; }
 
@@ -252,8 +260,12 @@ async function loadScan() {
     el('td', { text: String(e.attempt) }), el('td', { text: e.worker_id || '' }),
     el('td', { text: e.reason || '' }))));
   loadChain(id);
-  // Findings change only while a scan runs: a finished one loads them once.
-  if (!TERMINAL.includes(s.status) || state.findingsFor !== s.status) {
+  // Findings change only while a scan runs (reloaded every 2 s then): a
+  // finished one loads them once.
+  const now = Date.now();
+  if (state.findingsFor !== s.status
+      || (!TERMINAL.includes(s.status) && now - (state.findingsAt || 0) >= 2000)) {
+    state.findingsAt = now;
     await loadFindings(id);
     await loadChanges(id, s.status);
     state.findingsFor = s.status;
@@ -321,7 +333,9 @@ function route() {
     $('findings-body').replaceChildren(); $('events-body').replaceChildren();
     show('view-scan');
     document.title = 'scanq · scan #' + m[1];
-    every(1500, loadScan);
+    // Status, progress and a cancel show within a second of reaching the
+    // API; the findings of a running scan at most every 2 s (loadScan).
+    every(500, loadScan);
   } else if (location.pathname === '/') {
     state.scanId = null;
     show('view-list');

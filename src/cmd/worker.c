@@ -5,8 +5,10 @@
  * `scanq serve` runs; under `scanq serve` the supervisor passes
  * --no-recovery and --heartbeat-fd.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "num.h"
@@ -25,6 +27,7 @@ int cmd_worker(int argc, char **argv, struct cli *cli)
 		{ "max-scans", required_argument, NULL, 'm' },
 		{ "no-recovery", no_argument, NULL, 'R' },
 		{ "heartbeat-fd", required_argument, NULL, 'H' },
+		{ "instance", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct worker_opts o = { .db_url = cli->db_url, .self = cli->self,
@@ -64,6 +67,17 @@ int cmd_worker(int argc, char **argv, struct cli *cli)
 				return cli_usage("worker", "--heartbeat-fd must be a descriptor 3..1024");
 			o.heartbeat_fd = (int)v;
 			break;
+		case 'I': {
+			char *end;
+			unsigned long u;
+
+			errno = 0;
+			u = strtoul(optarg, &end, 16);
+			if (errno || end == optarg || *end || u == 0 || u > 0xffffffffUL)
+				return cli_usage("worker", "--instance must be 1..8 hex digits, not 0");
+			o.instance = (uint32_t)u;
+			break;
+		}
 		default:
 			return cli_bad_option("worker", argv, c);
 		}

@@ -13,13 +13,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include "clock.h"
 #include "store/db.h"
 
-char *worker_identity(char *buf, size_t len, const char *name, const char *host, int pid)
+char *worker_identity(char *buf, size_t len, const char *name, const char *host, int pid,
+		      uint32_t instance)
 {
-	snprintf(buf, len < SCAN_WORKER_MAX ? len : SCAN_WORKER_MAX, "%.24s@%.28s:%d", name, host,
-		 pid);
+	/* 24 + 1 + 20 + 1 + 7 (pid_max is at most 4194304) + 1 + 8 < SCAN_WORKER_MAX */
+	snprintf(buf, len < SCAN_WORKER_MAX ? len : SCAN_WORKER_MAX, "%.24s@%.20s:%d-%08x", name,
+		 host, pid, (unsigned)instance);
 	return buf;
+}
+
+uint32_t worker_instance(void)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof r, 0) != sizeof r)
+		r = (uint32_t)getpid() ^ (uint32_t)clock_mono_ms();
+	return r;
 }
 
 int store_worker_register(struct store *s, const struct worker_info *w)

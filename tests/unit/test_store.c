@@ -962,16 +962,34 @@ static void exits_and_heartbeats_touch_one_worker_identity_only(void **state)
 	size_t n = 0;
 	int64_t deleted = -1;
 
-	worker_identity(a.id, sizeof a.id, a.name, a.host, a.pid);
-	worker_identity(b.id, sizeof b.id, b.name, b.host, b.pid);
+	/* A later life of a (a container restarted: the same pid again). */
+	struct worker_info c = a;
+	char longest[SCAN_WORKER_MAX], big[128];
+
+	worker_identity(a.id, sizeof a.id, a.name, a.host, a.pid, 0x1234abcd);
+	worker_identity(b.id, sizeof b.id, b.name, b.host, b.pid, 0x1234abcd);
+	worker_identity(c.id, sizeof c.id, c.name, c.host, c.pid, 0x0000beef);
+	assert_string_equal(a.id, "w-1@h:100-1234abcd");
 	assert_string_not_equal(a.id, b.id);
+	assert_string_not_equal(a.id, c.id);
+	/* The longest name and host still leave the pid and instance whole. */
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	worker_identity(longest, sizeof longest, big, big, 4194304, 0xffffffff);
+	assert_true(strlen(longest) < SCAN_WORKER_MAX);
+	assert_non_null(strstr(longest, ":4194304-ffffffff"));
 	assert_int_equal(store_worker_register(f->s, &a), STORE_OK);
 	assert_int_equal(store_worker_register(f->s, &b), STORE_OK);
 	assert_int_equal(store_worker_exited(f->s, a.id, "signal 9"), STORE_OK);
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.workers_idle, 1);		/* b is untouched */
+	/* c registers a row of its own; its old life a stays stopped. */
+	assert_int_equal(store_worker_register(f->s, &c), STORE_OK);
+	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+	assert_int_equal(q.workers_idle, 2);
+	assert_int_equal(store_worker_exited(f->s, c.id, "exit 0"), STORE_OK);
 	assert_int_equal(store_worker_list(f->s, &list, &n), STORE_OK);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	free(list);
 	/* A heartbeat of a worker marked stopped (a stale exit) makes it live again. */
 	assert_int_equal(store_worker_heartbeat(f->s, a.id, 0), STORE_OK);
@@ -983,7 +1001,7 @@ static void exits_and_heartbeats_touch_one_worker_identity_only(void **state)
 	assert_int_equal(deleted, 0);
 	nap_ms(20);
 	assert_int_equal(store_worker_prune(f->s, 5, &deleted), STORE_OK);
-	assert_int_equal(deleted, 2);
+	assert_int_equal(deleted, 3);
 }
 
 static void a_completion_and_the_next_claim_commit_together(void **state)
