@@ -22,12 +22,19 @@ int lease_recover(struct store *s)
 	return recovered + failed;
 }
 
+void lease_pause_check(struct lease_pause *p, struct store *s)
+{
+	int64_t late = clock_mono_ms() - p->round_at - p->sleep_ms;
+
+	if (p->round_at && late > LEASE_PAUSE_MS) {
+		store_note_pause(s, late);
+		p->round_at += late;	/* counted once */
+	}
+}
+
 void lease_pause_round(struct lease_pause *p, struct store *s)
 {
-	int64_t now = clock_mono_ms(), late = now - p->round_at - p->sleep_ms;
-
-	if (p->round_at && late > LEASE_PAUSE_MS)
-		store_note_pause(s, late);
-	p->round_at = now;
+	lease_pause_check(p, s);
+	p->round_at = clock_mono_ms();
 	p->sleep_ms = 0;
 }

@@ -35,6 +35,9 @@ struct lease_pause {
 
 /* At the start of every round of the loop. */
 void lease_pause_round(struct lease_pause *p, struct store *s);
+/* Right before judging leases: a pause may land anywhere in a round, and
+ * this round's own store calls may be what it interrupted. */
+void lease_pause_check(struct lease_pause *p, struct store *s);
 /* Before the loop sleeps (or returns a wait to its caller). */
 static inline int64_t lease_pause_sleep(struct lease_pause *p, int64_t ms)
 {
