@@ -176,6 +176,10 @@ static void render_scans(struct text *t, const struct queue_status *q,
 	gauge(t, "scanq_queue_depth", "Pending scans.", (double)q->by_status[SCAN_PENDING]);
 	gauge(t, "scanq_oldest_pending_seconds", "Age of the oldest due pending scan.",
 	      (double)q->oldest_pending_ms / 1000.0);
+	gauge(t, "scanq_overdue_lease_seconds",
+	      "How long the most overdue lease of a running scan has been expired (lease"
+	      " recovery takes such a scan back within seconds while a serve leads).",
+	      (double)q->overdue_lease_ms / 1000.0);
 	gauge(t, "scanq_finished_last_minute", "Scans finished in the last minute.",
 	      (double)q->finished_last_minute);
 	put(t, "# HELP scanq_workers Worker processes by state.\n# TYPE scanq_workers gauge\n"

@@ -64,6 +64,7 @@ enum db_stmt {
 	/* reports */
 	S_COUNTS,		/* -> type, status, n */
 	S_OLDEST_PENDING,	/* now -> age_ms of the oldest due pending scan */
+	S_OVERDUE_LEASE,	/* now -> ms the most overdue lease of a running scan is past */
 	S_FINISHED_SINCE,	/* now -> finished in the last minute */
 	S_WORKER_BEATS,		/* now -> heartbeat age_ms, running (workers not stopped) */
 	S_COUNTERS,		/* -> name, value */

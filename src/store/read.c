@@ -214,6 +214,7 @@ int store_queue_status(struct store *s, struct queue_status *q)
 	db_done(&c);
 	if (rc < 0
 	    || (rc = int_or_0(s, S_OLDEST_PENDING, &now, &q->oldest_pending_ms)) != STORE_OK
+	    || (rc = int_or_0(s, S_OVERDUE_LEASE, &now, &q->overdue_lease_ms)) != STORE_OK
 	    || (rc = int_or_0(s, S_FINISHED_SINCE, &now, &q->finished_last_minute)) != STORE_OK)
 		goto fail;
 	{

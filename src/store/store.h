@@ -372,6 +372,8 @@ struct queue_status {
 	} types[STORE_TYPES_MAX];
 	int ntypes;
 	int64_t oldest_pending_ms;	/* age of the oldest due pending scan; 0 if none */
+	int64_t overdue_lease_ms;	/* how long the most overdue lease of a running
+					 * scan has been expired; 0 if none */
 	int64_t finished_last_minute;	/* completed + failed + cancelled */
 	int64_t finished_last_5_minutes;	/* the same over 5 minutes (throughput) */
 	int workers_active;		/* heartbeating, running >= 1 scan */

@@ -555,12 +555,21 @@ static void an_expired_lease_sends_the_scan_back_to_pending(void **state)
 	size_t n = 0;
 	int rec = 0;
 
+	struct queue_status q;
+
 	claim_one(f->s, id, 50);
 	assert_int_equal(store_recover_leases(f->s, &rec, NULL), STORE_OK);
 	assert_int_equal(rec, 0);	/* not expired yet */
+	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+	assert_int_equal(q.overdue_lease_ms, 0);
 	nap_ms(120);
+	/* Expired and not yet recovered: the gauge of ScannerWorkerStuck. */
+	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+	assert_true(q.overdue_lease_ms >= 60 && q.overdue_lease_ms < 60000);
 	assert_int_equal(store_recover_leases(f->s, &rec, NULL), STORE_OK);
 	assert_int_equal(rec, 1);
+	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+	assert_int_equal(q.overdue_lease_ms, 0);
 	assert_int_equal(store_get(f->s, id, &sc), STORE_OK);
 	assert_int_equal(sc.status, SCAN_PENDING);
 	assert_string_equal(sc.error_code, "worker_lost");

@@ -418,6 +418,9 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_OLDEST_PENDING] =
 		"SELECT scanq_now_ms() - run_after FROM scans WHERE status = 'pending'"
 		" AND run_after <= scanq_now_ms() ORDER BY run_after LIMIT 1",
+	[S_OVERDUE_LEASE] =
+		"SELECT scanq_now_ms() - lease_expires_at FROM scans WHERE status = 'running'"
+		" AND lease_expires_at < scanq_now_ms() ORDER BY lease_expires_at LIMIT 1",
 	[S_FINISHED_SINCE] =
 		"SELECT count(*) FROM scan_events WHERE at >= scanq_now_ms() - 60000"
 		" AND to_status IN ('completed', 'failed', 'cancelled')",

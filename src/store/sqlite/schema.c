@@ -318,6 +318,9 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_OLDEST_PENDING] =
 		"SELECT ?1 - run_after FROM scans INDEXED BY scans_pending_due"
 		" WHERE status = 'pending' AND run_after <= ?1 ORDER BY run_after LIMIT 1",
+	[S_OVERDUE_LEASE] =
+		"SELECT ?1 - lease_expires_at FROM scans INDEXED BY scans_lease"
+		" WHERE status = 'running' AND lease_expires_at < ?1 ORDER BY lease_expires_at LIMIT 1",
 	/* Only the finished events of the last minute, not every submission of
 	 * a burst (measured: 2-4 ms right after 44k submits, ~0 with the index). */
 	[S_FINISHED_SINCE] =
