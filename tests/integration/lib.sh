@@ -139,6 +139,27 @@ json_field() {
 	sed -n "s/.*\"$1\":\\(\"[^\"]*\"\\|[-0-9.a-z]*\\).*/\\1/p" "$dir/body" | head -1 | tr -d '"'
 }
 
+# ---- SQLite's write lock held by another process ------------------------------
+
+# hold_write_lock: a sqlite3 process takes the write lock of $DBFILE (BEGIN
+# EXCLUSIVE, waiting out a transaction in flight: its "database is locked"
+# would be no lock of ours) and holds it until release_write_lock.  Sets
+# LOCKER to its pid.
+hold_write_lock() {
+	rm -f "$dir/lock.in"
+	mkfifo "$dir/lock.in"
+	sqlite3 -cmd ".timeout 20000" "$DBFILE" <"$dir/lock.in" >"$dir/lock.log" 2>&1 &
+	LOCKER=$!
+	pids+=($LOCKER)
+	exec 7>"$dir/lock.in"
+	echo "BEGIN EXCLUSIVE; SELECT 'locked';" >&7
+	wait_for 30 "the write lock" grep -qx locked "$dir/lock.log"
+}
+release_write_lock() {
+	echo "COMMIT;" >&7
+	exec 7>&-
+}
+
 # ---- loopback listeners for the scanners -----------------------------------
 # (perl: perl-base is part of every Debian system)
 

@@ -12,13 +12,7 @@ start_worker wa --concurrency 1
 wait_for 20 "scan $id running" is_status "$id" running
 
 # Hold the write lock (in WAL mode readers still read) for 12 s.
-mkfifo "$dir/lock.in"
-sqlite3 "$DBFILE" <"$dir/lock.in" >"$dir/lock.log" 2>&1 &
-locker=$!
-pids+=($locker)
-exec 7>"$dir/lock.in"
-echo "BEGIN EXCLUSIVE; SELECT 'locked';" >&7
-wait_for 10 "the lock to be taken" grep -q locked "$dir/lock.log"
+hold_write_lock
 locked_at=$(now_ms)
 
 # While locked: the child ends, the worker retries, the scan stays running.
@@ -30,8 +24,7 @@ while [ $(( $(now_ms) - locked_at )) -lt 12000 ]; do
 	grep -q "msg=\"scan completed\" scan=$id " "$dir/wa.log" && fail "completion logged while locked"
 	sleep 0.5
 done
-echo "COMMIT;" >&7
-exec 7>&-
+release_write_lock
 released_at=$(now_ms)
 wait_for 30 "scan $id completed after the lock" is_status "$id" completed
 echo "completed $(( $(now_ms) - released_at )) ms after the lock was released"

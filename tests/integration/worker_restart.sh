@@ -19,17 +19,11 @@ worker=$(live_w1)
 pids+=($worker)
 
 # Hold the write lock (WAL: readers still read), then kill the worker.
-mkfifo "$dir/lock.in"
-sqlite3 "$DBFILE" <"$dir/lock.in" >"$dir/lock.log" 2>&1 &
-pids+=($!)
-exec 7>"$dir/lock.in"
-echo "BEGIN EXCLUSIVE; SELECT 'locked';" >&7
-wait_for 10 "the lock to be taken" grep -q locked "$dir/lock.log"
+hold_write_lock
 kill -KILL "$worker"
 wait_for 20 "w-1 (registered) restarted at once" grep -q "msg=\"worker exited, restarting it\" worker=w-1 pid=$worker .*registered=yes in_ms=0" "$dir/serve.log"
 wait_for 30 "the new w-1 failed to register and is backed off" grep -q 'msg="worker exited, restarting it" worker=w-1 .*registered=no in_ms=100' "$dir/serve.log"
-echo "COMMIT;" >&7
-exec 7>&-
+release_write_lock
 wait_for 30 "w-1 registered again" bash -c "p=\$(sqlite3 -cmd '.timeout 5000' '$DBFILE' \"SELECT pid FROM workers WHERE name = 'w-1' AND stopped_at IS NULL\" 2>/dev/null); [ -n \"\$p\" ] && [ \"\$p\" != $worker ]"
 kill -TERM "$serve"
 wait_for 30 "serve to exit" bash -c "! kill -0 $serve 2>/dev/null"

@@ -14,7 +14,7 @@ pids+=($serve)
 l1=$(submit test-sleep 127.0.0.1 --options '{"seconds":60}' --max-attempts 1)
 l2=$(submit test-sleep 127.0.0.1 --options '{"seconds":60}' --max-attempts 1)
 l3=$(submit test-fork 127.0.0.1 --options '{"children":2,"seconds":60}' --max-attempts 1)
-s1=$(submit test-sleep 127.0.0.1 --options '{"seconds":2}')
+s1=$(submit test-sleep 127.0.0.1 --options '{"seconds":1}')
 wait_for 20 "four scans running" sql_is "SELECT count(*) FROM scans WHERE status = 'running'" 4
 workers=$(sql "SELECT pid FROM workers" | tr '\n' ' ')
 kill -TERM "$serve"
