@@ -97,7 +97,7 @@ outage_while_finishing() {
 # time it was frozen itself.  Every scan completes exactly once, each with
 # one claim.
 paused_host() {
-	local from n=16 frozen
+	local from n=12 frozen
 	kill -TERM $workers; wait $workers 2>/dev/null
 	start_workers
 	frozen=$workers
@@ -107,7 +107,8 @@ paused_host() {
 	fi
 	wait_for 20 "two workers registered" workers_up "%-$BACKEND"
 	from=$(max_id)
-	submit_n $n test-sleep 127.0.0.1 --options '{"seconds":1}'
+	# 3 s each: four run at once even while the CLI submits slowly (ASan).
+	submit_n $n test-sleep 127.0.0.1 --options '{"seconds":3}'
 	wait_for 60 "scans running" at_least_running 4
 	kill -STOP $frozen
 	sleep $OUTAGE_S
