@@ -8,11 +8,13 @@
 #                once only for a suite that says "# backends: own"; a suite
 #                that exits 77 was skipped on that backend
 #   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds
-# for every BUILD in $SCANQ_BUILDS (default "build build-asan").  The builds
-# run side by side (each suite makes its own database, folder and ports; two
-# cores are mostly waiting on child processes and timers), then the fuzz
-# targets.  A sanitizer build (a name with "asan") runs the integration
-# suites on SQLite only ($SCANQ_ASAN_BACKENDS, default "sqlite"): its
+# for every BUILD in $SCANQ_BUILDS (default "build build-asan").  Three jobs
+# run side by side: the plain build on SQLite, the plain build on PostgreSQL
+# and the sanitizer build (each suite makes its own database, folder and
+# ports; two cores are mostly waiting on child processes and timers), then
+# the fuzz targets, two at a time.  A sanitizer build (a name with "asan")
+# runs the integration suites on SQLite only ($SCANQ_ASAN_BACKENDS, default
+# "sqlite"): its
 # PostgreSQL dialect runs under the sanitizers in the unit tests (test_store,
 # test_changes: both backends) and in the suites that choose their own
 # backends (the fault suites), and every suite runs on PostgreSQL in the
@@ -79,23 +81,26 @@ run_one() { # name, command...
 	fi
 }
 
-# run_build BUILD: its unit tests, then its integration suites.
+# run_build BUILD BACKENDS FIRST: BUILD's integration suites on each of
+# BACKENDS; with FIRST=1 its unit tests and the suites that choose their own
+# backends ("# backends: own") too.
 run_build() {
-	b=$1
-	case $b in *asan*) backends=${SCANQ_BACKENDS:-${SCANQ_ASAN_BACKENDS:-sqlite}} ;;
-		   *) backends=${SCANQ_BACKENDS:-sqlite pg} ;; esac
+	b=$1 backends=$2 first=$3
 	[ -x "$b/scanq" ] || { echo "FAIL $b/scanq" >>"$results"; echo "FAIL $b: $b/scanq is not built"; return; }
-	for t in "$b"/tests/test_*; do
-		[ -x "$t" ] || continue
-		wanted "$(basename "$t")" || continue
-		run_one "$b/unit/$(basename "$t")" env SCANQ="$b/scanq" "$t"
-	done
+	if [ "$first" = 1 ]; then
+		for t in "$b"/tests/test_*; do
+			[ -x "$t" ] || continue
+			wanted "$(basename "$t")" || continue
+			run_one "$b/unit/$(basename "$t")" env SCANQ="$b/scanq" "$t"
+		done
+	fi
 	for t in tests/integration/*.sh; do
 		[ -f "$t" ] || continue
 		[ "$(basename "$t")" = lib.sh ] && continue	# sourced by the others
 		wanted "$(basename "$t" .sh)" || continue
 		if head -n 3 "$t" | grep -q '^# backends: own'; then
-			run_one "$b/integration/$(basename "$t" .sh)" env SCANQ="$(pwd)/$b/scanq" bash "$t"
+			[ "$first" = 1 ] && run_one "$b/integration/$(basename "$t" .sh)" \
+				env SCANQ="$(pwd)/$b/scanq" bash "$t"
 			continue
 		fi
 		for backend in $backends; do
@@ -106,10 +111,24 @@ run_build() {
 	done
 }
 
+# Three jobs side by side: the sanitizer build (SQLite), the plain build on
+# SQLite (with its unit tests and own-backend suites), the plain build on
+# PostgreSQL.  With SCANQ_BACKENDS set, one job a build on those backends.
 jobs=""
 for b in $builds; do
-	run_build "$b" &
-	jobs="$jobs $!"
+	if [ -n "${SCANQ_BACKENDS:-}" ]; then
+		run_build "$b" "$SCANQ_BACKENDS" 1 &
+		jobs="$jobs $!"
+		continue
+	fi
+	case $b in
+	*asan*)	run_build "$b" "${SCANQ_ASAN_BACKENDS:-sqlite}" 1 &
+		jobs="$jobs $!" ;;
+	*)	run_build "$b" sqlite 1 &
+		jobs="$jobs $!"
+		run_build "$b" pg 0 &
+		jobs="$jobs $!" ;;
+	esac
 done
 for j in $jobs; do wait "$j"; done
 
