@@ -43,7 +43,7 @@ start_workers() {
 	done
 }
 
-# outage_while_finishing HOW: 24 scans of 1 s on 2 x 4 slots; when some run,
+# outage_while_finishing HOW: 24 scans of 3 s on 2 x 4 slots; when some run,
 # the workers freeze and the database goes away for OUTAGE_S (HOW: lock or
 # stop); 4 s after it is back the workers go on.  Every scan must then
 # complete exactly once, each with one claim.
@@ -52,7 +52,9 @@ outage_while_finishing() {
 	start_workers
 	wait_for 20 "two workers registered" workers_up "%-$BACKEND"
 	from=$(max_id)
-	submit_n $n test-sleep 127.0.0.1 --options '{"seconds":1}'
+	# 3 s each: four run at once even while the CLI submits slowly (under
+	# ASan 1 s scans finished as fast as they came, never four at once).
+	submit_n $n test-sleep 127.0.0.1 --options '{"seconds":3}'
 	wait_for 60 "scans running" at_least_running 4
 	t0=$(now_ms)
 	if [ "$how" = lock ]; then
