@@ -162,7 +162,9 @@ echo "pg: idle workers picked up a scan submitted after a restart"
 
 # 2. a restart mid-run
 from=$(max_id)
-submit_n 40 test-sleep 127.0.0.1 --options '{"seconds":0.5}'
+# 2 s each: some still run when the last is submitted (under ASan the
+# CLI's 40 submits took about as long as 0.5 s scans took to run).
+submit_n 40 test-sleep 127.0.0.1 --options '{"seconds":2}'
 wait_for 60 "scans running" at_least_running 2
 pg_down
 pg_up
