@@ -45,10 +45,9 @@ wait_for 10 "scan $id cancelled" is_status "$id" cancelled
 took=$(( $(now_ms) - t0 ))
 wait_for 5 "the child's group to be gone" group_empty "$child"
 echo "cancelled ${took} ms after the request (heartbeat 10 s)"
-# Under the sanitizers every process (the CLI's cancel, the worker) is
-# several times slower: 3 s there, still far from the 7.5 s the next
-# heartbeat would take.
-limit=1000
-case "$S" in *asan*) limit=3000 ;; esac
-[ "$took" -le "$limit" ] || fail "cancel took ${took} ms with the default heartbeat"
+# The bound tells the wake-up from the heartbeat (7.5 s away here), not
+# the speed, which docs/BENCHMARKS.md measures (26-100 ms): on a loaded
+# machine the CLI's cancel and the polling around it took 1.1 s (plain
+# build) and 1.5 s (ASan), so 3 s.
+[ "$took" -le 3000 ] || fail "cancel took ${took} ms with the default heartbeat"
 echo PASS
