@@ -9,7 +9,7 @@
 // the field named; the submit form offers the scan types as a choice; the
 // scans list filters by type and target and pages.
 'use strict';
-const { BASE, T, run, shot } = require('./lib');
+const { BASE, T, run, shot, scanIdFromUrl } = require('./lib');
 
 async function addSchedule(page, f) {
   await page.goto(BASE + '/schedules');
@@ -35,9 +35,13 @@ const parts = {
     // It fires (every simulated minute is 2 s) and its scan shows up in the row.
     await page.waitForSelector(row + ' td.last a[data-scan]', { timeout: T });
     await shot(page, 'ui-schedules');
-    const id = await page.getAttribute(row + ' td.last a[data-scan]', 'data-scan');
+    // The row re-renders every 2 s and the schedule fires every 2 s, so the
+    // link clicked may be a newer firing than one read before the click: the
+    // page it lands on names the scan.
+    const first = await page.getAttribute(row + ' td.last a[data-scan]', 'data-scan');
     await page.click(row + ' td.last a[data-scan]');
-    await page.waitForURL(new RegExp('/scans/' + id + '$'), { timeout: T });
+    const id = await scanIdFromUrl(page);
+    if (Number(id) < Number(first)) throw new Error(`clicked through to scan ${id}, older than ${first}`);
     await page.waitForSelector('#scan-status[data-status="completed"]', { timeout: T });
     // The summary as labelled fields, not raw JSON; the attempt within its budget.
     await page.waitForSelector('#scan-summary dt', { timeout: T });
