@@ -233,8 +233,9 @@ tls_server() {
 
 # make_cert NAME CN DAYS [KEYARGS...]: a self-signed certificate $T/NAME.crt
 # with key $T/NAME.key for CN (also its DNS subjectAltName), valid for DAYS
-# days from now, or, with DAYS "expired", for January 2020 only (openssl
-# ca backdates; req cannot).  KEYARGS default to -newkey rsa:2048.
+# days from now, or, with DAYS "expired", for January 2020 only, or with
+# "future", for 2040 only (openssl ca sets dates; req cannot).  KEYARGS
+# default to -newkey rsa:2048.
 make_cert() {
 	local name=$1 cn=$2 days=$3; shift 3
 	local keyargs=("$@") d="$T/ca-$name"
@@ -246,6 +247,8 @@ make_cert() {
 		-addext "subjectAltName=DNS:$cn" 2>"$d/err" || fail "openssl req for $name: $(cat "$d/err")"
 	if [ "$days" = expired ]; then
 		set -- -startdate 20200101000000Z -enddate 20200201000000Z
+	elif [ "$days" = future ]; then
+		set -- -startdate 20400101000000Z -enddate 20410101000000Z
 	else
 		set -- -days "$days"
 	fi

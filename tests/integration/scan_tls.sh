@@ -4,7 +4,11 @@
 # another name, a 1024-bit RSA key, TLS 1.0 at @SECLEVEL=0, NULL and
 # anonymous suites, and a clean modern configuration that yields no high
 # finding.  A closed port is no finding, a plain-text port says "no TLS",
-# and a silent port costs one timeout, not a stall.
+# and a silent port costs one timeout, not a stall.  Then a leaf from a CA
+# outside the system store, a certificate not yet valid, one signed with
+# SHA-1, and two servers of the past played by a perl listener (SSL 3.0
+# with EXPORT and RC4 suites; TLS 1.0 preferring 3DES), which Debian's
+# OpenSSL cannot serve.
 source "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
@@ -127,3 +131,83 @@ for _ in 1 2 3; do
 	grep -q "\"port\":$clean," "$T/out" || fail "the scan stopped at the closing port: $(cat "$T/out")"
 done
 ok "a port that closes at once does not kill the scan"
+
+# ---- certificates a modern server still serves, and servers of the past ----
+
+# A leaf issued by a CA that is not in the system store: untrusted, not
+# self-signed.  (make_cert's CA is the leaf itself; this CA signs another key.)
+make_cert ca scanq-test-ca 365
+d="$T/ca-leaf" && mkdir -p "$d" && : > "$d/index.txt" && echo 01 > "$d/serial"
+sed "s|$T/ca-ca|$d|g" "$T/ca-ca/ca.cnf" > "$d/ca.cnf"
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/leaf.key" -out "$d/csr" -subj /CN=localhost \
+	-addext subjectAltName=DNS:localhost 2>"$d/err" || fail "leaf csr: $(cat "$d/err")"
+openssl ca -batch -notext -config "$d/ca.cnf" -cert "$T/ca.crt" -keyfile "$T/ca.key" -in "$d/csr" \
+	-out "$T/leaf.crt" -days 365 2>"$d/err" || fail "leaf cert: $(cat "$d/err")"
+cat "$T/leaf.crt" "$T/ca.crt" > "$T/leaf-chain.crt"
+# Not valid before 2040; and one signed with SHA-1 (served at @SECLEVEL=0).
+make_cert future localhost future
+make_cert sha1 localhost 365
+openssl x509 -in "$T/sha1.crt" -signkey "$T/sha1.key" -sha1 -days 365 -out "$T/sha1.crt" 2>"$T/err" \
+	|| fail "sha1 cert: $(cat "$T/err")"
+tls_server "$T/untrusted" -cert "$T/leaf-chain.crt" -key "$T/leaf.key"
+tls_server "$T/future" -cert "$T/future.crt" -key "$T/future.key"
+tls_server "$T/sha1" -cert "$T/sha1.crt" -key "$T/sha1.key" -cipher 'DEFAULT:@SECLEVEL=0'
+
+# legacy_server FILE VERSION SUITE...: a server of the past that Debian's
+# OpenSSL cannot play (no SSL 3.0, RC4, 3DES or EXPORT): it answers a
+# ClientHello of VERSION (hex, 0300 for SSL 3.0) with a ServerHello that
+# picks the first of its SUITEs (hex) the client offers, and anything else
+# with an alert (protocol_version, or handshake_failure for no common suite).
+legacy_server() {
+	local file=$1 version=$2; shift 2
+	listen_reply "$file" 'my ($v, @pref) = (hex("'"$version"'"), map { hex } qw('"$*"'));
+		sub rd { my $n = shift; my $b = ""; while (length $b < $n) {
+			sysread($c, my $x, $n - length $b) or exit; $b .= $x } $b }
+		my ($type, $rv, $len) = unpack("C n n", rd(5));
+		exit unless $type == 22;
+		my $h = rd($len);
+		my ($cv, $sidlen) = unpack("x4 n x32 C", $h);
+		my $slen = unpack("n", substr($h, 39 + $sidlen, 2));
+		my %offered = map { $_ => 1 } unpack("n*", substr($h, 41 + $sidlen, $slen));
+		my ($pick) = grep { $offered{$_} } @pref;
+		if ($cv != $v || !defined $pick) {
+			print $c pack("C n n C C", 21, $v, 2, 2, $cv != $v ? 70 : 40); exit }
+		my $body = pack("n", $v) . ("\xab" x 32) . pack("C n C", 0, $pick, 0);
+		print $c pack("C n n C C n", 22, $v, length($body) + 4, 2, 0, length $body) . $body;
+		sleep 1;'
+}
+legacy_server "$T/ssl3" 0300 0003 0005
+legacy_server "$T/tls10des" 0301 000a 002f
+for n in untrusted future sha1 ssl3 tls10des; do eval "$n=\$(cat \"\$T/$n\")"; done
+
+"$LEAN" tls localhost --json --ports "$untrusted,$future,$sha1,$ssl3,$tls10des" \
+	--options '{"timeout_ms":1500,"resolve_ms":2000}' > "$T/out" || fail "tls scan failed: $(cat "$T/out")"
+
+tls_check untrusted "$untrusted" untrusted medium
+grep "\"port\":$untrusted," "$T/out" | grep -q '"check":"self_signed"' && fail "a CA-issued leaf called self-signed"
+grep "\"port\":$untrusted," "$T/out" | grep '"check":"certificate"' | grep -q '"trusted":false' \
+	|| fail "untrusted: the certificate record does not say trusted false"
+grep "\"port\":$untrusted," "$T/out" | grep '"check":"certificate"' | grep -q 'scanq-test-ca.*scanq-test-ca' \
+	|| fail "untrusted: the chain does not list the CA: $(grep "\"port\":$untrusted," "$T/out")"
+ok "a leaf from a CA not in the system store is untrusted (medium), not self-signed, its chain listed"
+tls_check future "$future" not_yet_valid medium
+grep "\"port\":$future," "$T/out" | grep -q '"check":"expired"' && fail "a future certificate called expired"
+ok "a certificate valid only from 2040 is not yet valid (medium)"
+tls_check sha1 "$sha1" weak_signature medium
+grep "\"port\":$sha1," "$T/out" | grep '"check":"weak_signature"' | grep -q 'sha1WithRSAEncryption' \
+	|| fail "sha1: the signature is not named"
+ok "a certificate signed with SHA-1 is a weak signature (medium)"
+tls_check ssl3 "$ssl3" protocol high
+grep "\"port\":$ssl3," "$T/out" | grep '"title":"SSLv3 accepted"' | grep -q 'CVE-2014-3566' \
+	|| fail "SSLv3 without its CVE: $(grep "\"port\":$ssl3," "$T/out")"
+grep "\"port\":$ssl3," "$T/out" | grep '"weakness":"EXPORT"' | grep -q 'CVE-2015-0204' || fail "EXPORT suite not found"
+grep "\"port\":$ssl3," "$T/out" | grep '"weakness":"RC4"' | grep -q 'CVE-2015-2808' || fail "RC4 suite not found"
+grep "\"port\":$ssl3," "$T/out" | grep '"check":"certificate"' | grep -q '"protocols":\["SSLv3"\]' \
+	|| fail "ssl3: protocols: $(grep "\"port\":$ssl3," "$T/out")"
+ok "an SSL 3.0 server is found (high, POODLE), its EXPORT and RC4 suites each named with their CVE"
+tls_check tls10des "$tls10des" weak_cipher medium
+grep "\"port\":$tls10des," "$T/out" | grep '"weakness":"3DES"' | grep -q 'CVE-2016-2183' || fail "3DES without SWEET32"
+[ "$(grep "\"port\":$tls10des," "$T/out" | grep -c '"check":"weak_cipher"')" = 1 ] \
+	|| fail "tls10des: a strong suite was called weak: $(grep "\"port\":$tls10des," "$T/out")"
+tls_check tls10des "$tls10des" protocol medium
+ok "a TLS 1.0 server that prefers 3DES: 3DES is a weak cipher (medium, SWEET32), its AES suite is not"
