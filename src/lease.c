@@ -8,10 +8,23 @@
 #include "log.h"
 #include "store/store.h"
 
-int lease_recover(struct store *s)
+/* A round that began far later than the previous one's sleep explains: the
+ * pause counts as an outage of the store handle, once. */
+static void pause_check(struct lease_pause *p, struct store *s)
+{
+	int64_t late = clock_mono_ms() - p->round_at - p->sleep_ms;
+
+	if (p->round_at && late > LEASE_PAUSE_MS) {
+		store_note_pause(s, late);
+		p->round_at += late;	/* counted once */
+	}
+}
+
+int lease_recover(struct store *s, struct lease_pause *p)
 {
 	int recovered = 0, failed = 0, rc;
 
+	pause_check(p, s);
 	rc = store_recover_leases(s, &recovered, &failed);
 	if (rc != STORE_OK) {
 		log_warn("lease recovery failed", "error=\"%s\"", store_error(s));
@@ -22,19 +35,9 @@ int lease_recover(struct store *s)
 	return recovered + failed;
 }
 
-void lease_pause_check(struct lease_pause *p, struct store *s)
-{
-	int64_t late = clock_mono_ms() - p->round_at - p->sleep_ms;
-
-	if (p->round_at && late > LEASE_PAUSE_MS) {
-		store_note_pause(s, late);
-		p->round_at += late;	/* counted once */
-	}
-}
-
 void lease_pause_round(struct lease_pause *p, struct store *s)
 {
-	lease_pause_check(p, s);
+	pause_check(p, s);
 	p->round_at = clock_mono_ms();
 	p->sleep_ms = 0;
 }

@@ -12,11 +12,6 @@ struct store;
 
 #define LEASE_RECOVERY_INTERVAL_MS 2000	/* how often serve looks for expired leases */
 
-/*
- * Recovers every expired lease once and logs each outcome.  Returns the
- * number of scans recovered or failed, or -1 on a store error (logged).
- */
-int lease_recover(struct store *s);
 
 /*
  * A loop that recovers leases watches for its own pauses: when a round
@@ -35,9 +30,14 @@ struct lease_pause {
 
 /* At the start of every round of the loop. */
 void lease_pause_round(struct lease_pause *p, struct store *s);
-/* Right before judging leases: a pause may land anywhere in a round, and
- * this round's own store calls may be what it interrupted. */
-void lease_pause_check(struct lease_pause *p, struct store *s);
+
+/*
+ * Recovers every expired lease once and logs each outcome.  It first
+ * checks `p` for a pause once more: a pause may land anywhere in a round,
+ * and this round's own store calls may be what it interrupted.  Returns
+ * the number of scans recovered or failed, or -1 on a store error (logged).
+ */
+int lease_recover(struct store *s, struct lease_pause *p);
 /* Before the loop sleeps (or returns a wait to its caller). */
 static inline int64_t lease_pause_sleep(struct lease_pause *p, int64_t ms)
 {

@@ -143,8 +143,7 @@ int64_t maintenance_tick(struct maintenance *m, struct store *s)
 	}
 
 	if (now >= m->next_recovery) {
-		lease_pause_check(&m->pause, s);
-		lease_recover(s);
+		lease_recover(s, &m->pause);
 		m->next_recovery = now + LEASE_RECOVERY_INTERVAL_MS;
 	}
 	if (now >= m->next_prune) {

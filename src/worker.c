@@ -863,8 +863,7 @@ int worker_run(const struct worker_opts *o)
 		}
 		if (o->recover_leases && now >= next_recover) {
 			next_recover = now + LEASE_RECOVERY_INTERVAL_MS;
-			lease_pause_check(&pause, w.s);
-			lease_recover(w.s);
+			lease_recover(w.s, &pause);
 		}
 		if (o->heartbeat_fd >= 0 && now >= next_pipe) {
 			next_pipe = now + PIPE_BEAT_MS;
