@@ -20,6 +20,7 @@ struct fixture {
 };
 
 static const char *pg_url;	/* NULL: this round runs on SQLite */
+static char pg_db[512];		/* this process's own database (testutil_pg_create) */
 
 static int setup(void **state)
 {
@@ -28,15 +29,7 @@ static int setup(void **state)
 
 	testutil_tmpdb(f->dir, sizeof f->dir, f->url, sizeof f->url);
 	if (pg_url) {
-		PGconn *c = PQconnectdb(pg_url);
-		PGresult *r = PQexec(c, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"
-				     " DROP FUNCTION IF EXISTS scanq_now_ms();"
-				     " DROP FUNCTION IF EXISTS scanq_count();");
-
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			fail_msg("resetting the database: %s", PQerrorMessage(c));
-		PQclear(r);
-		PQfinish(c);
+		testutil_pg_reset(pg_url);
 		snprintf(f->url, sizeof f->url, "%s", pg_url);
 	}
 	f->s = store_open(f->url, err, sizeof err);
@@ -259,10 +252,12 @@ int main(void)
 	int failed;
 
 	failed = cmocka_run_group_tests_name("changes (sqlite)", tests, NULL, NULL);
-	pg_url = getenv("SCANQ_TEST_PG_URL");
-	if (pg_url && *pg_url)
+	if (testutil_pg_create(pg_db, sizeof pg_db) == 0) {
+		pg_url = pg_db;
 		failed += cmocka_run_group_tests_name("changes (postgres)", tests, NULL, NULL);
-	else
+		testutil_pg_drop();
+	} else {
 		printf("changes (postgres): not run, SCANQ_TEST_PG_URL is not set\n");
+	}
 	return failed != 0;
 }

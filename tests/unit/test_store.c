@@ -24,17 +24,13 @@ struct fixture {
 };
 
 static const char *pg_url;	/* NULL: this round runs on SQLite */
+static char pg_db[512];		/* this process's own database (testutil_pg_create) */
 
 /* Runs SQL on the test database directly (not through the store). */
 static void db_exec(struct fixture *f, const char *sql)
 {
 	if (pg_url) {
-		PGconn *c = PQconnectdb(pg_url);
-		PGresult *r = PQexec(c, sql);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-			fail_msg("%s: %s", sql, PQerrorMessage(c));
-		PQclear(r);
-		PQfinish(c);
+		testutil_pg_exec(pg_url, sql);
 	} else {
 		sqlite3 *db;
 		char *msg = NULL;
@@ -103,8 +99,7 @@ static void fresh_database(struct fixture *f)
 	snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
 	if (pg_url) {
 		snprintf(f->url, sizeof f->url, "%s", pg_url);
-		db_exec(f, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"
-			   " DROP FUNCTION IF EXISTS scanq_now_ms(); DROP FUNCTION IF EXISTS scanq_count();");
+		testutil_pg_reset(pg_url);
 	}
 }
 
@@ -1225,10 +1220,12 @@ int main(void)
 		return 1;
 	}
 	failed = cmocka_run_group_tests_name("store (sqlite)", tests, NULL, NULL);
-	pg_url = getenv("SCANQ_TEST_PG_URL");
-	if (pg_url && *pg_url)
+	if (testutil_pg_create(pg_db, sizeof pg_db) == 0) {
+		pg_url = pg_db;
 		failed += cmocka_run_group_tests_name("store (postgres)", tests, NULL, NULL);
-	else
+		testutil_pg_drop();
+	} else {
 		printf("store (postgres): not run, SCANQ_TEST_PG_URL is not set\n");
+	}
 	return failed;
 }
