@@ -118,6 +118,18 @@ struct worker {
 	char lean[PATH_MAX];		/* the scanq-scan binary beside self, or "" */
 	int64_t alive_at;		/* last "h" on the supervisor's pipe */
 	struct webhook_sender *sender;	/* sends webhook deliveries (webhook.h) */
+	sigset_t waitmask;		/* ppoll()'s: SIGTERM and SIGINT let through */
+
+	/* the loop's timers: when each duty is next due (monotonic ms) */
+	int64_t next_claim, next_beat, next_recover, next_pipe;
+	int64_t wake_renew_at;		/* last renewal a wake-up brought forward */
+	int woken;			/* claim at once: a wake-up, or a slot freed */
+	struct lease_pause pause;	/* lease recovery's watch for pauses (lease.h) */
+
+	/* the shutdown (shutdown_step()) */
+	int handled;			/* signals_seen already acted on */
+	int stopping, draining, killed, hard;
+	int64_t drain_end, hard_end;
 };
 
 static volatile sig_atomic_t signals_seen;
@@ -735,47 +747,39 @@ static void find_lean(struct worker *w)
 		w->lean[0] = '\0';
 }
 
-int worker_run(const struct worker_opts *o)
+/* Identity, environment, store, registry, wake-up, signals and the webhook
+ * sender.  Returns 0, or -1 (logged) with what was opened left for
+ * worker_close(). */
+static int worker_open(struct worker *w, const struct worker_opts *o)
 {
-	struct worker w;
 	struct sigaction sa;
-	sigset_t block, waitmask;
-	char err[256], reason[64];
-	int64_t now, next_claim = 0, next_beat, next_recover = 0, next_pipe = 0, drain_end = 0;
-	struct lease_pause pause = { 0 };
-	int64_t hard_end = 0;
-	int64_t wake_renew_at = 0;
-	int woken = 1, draining = 0, stopping = 0, killed = 0, hard = 0, rc = 1, handled = 0;
+	sigset_t block;
+	char err[256], host[64] = "host";
 
-	memset(&w, 0, sizeof w);
-	w.o = o;
-	w.lease_ms = config.lease_s * 1000;
-	w.beat_ms = config.heartbeat_s * 1000;
-	w.grace_ms = config.grace_s * 1000;
-	{
-		char host[64] = "host";
-
-		gethostname(host, sizeof host - 1);
-		if (o->name && *o->name)
-			snprintf(w.name, sizeof w.name, "%s", o->name);
-		else
-			snprintf(w.name, sizeof w.name, "%.40s-%d", host, (int)getpid());
-		worker_identity(w.id, sizeof w.id, w.name, host, (int)getpid(),
-				o->instance ? o->instance : worker_instance());
+	w->o = o;
+	w->lease_ms = config.lease_s * 1000;
+	w->beat_ms = config.heartbeat_s * 1000;
+	w->grace_ms = config.grace_s * 1000;
+	gethostname(host, sizeof host - 1);
+	if (o->name && *o->name)
+		snprintf(w->name, sizeof w->name, "%s", o->name);
+	else
+		snprintf(w->name, sizeof w->name, "%.40s-%d", host, (int)getpid());
+	worker_identity(w->id, sizeof w->id, w->name, host, (int)getpid(),
+			o->instance ? o->instance : worker_instance());
+	build_env(w);
+	find_lean(w);
+	w->s = store_open(o->db_url, err, sizeof err);
+	if (!w->s) {
+		log_error("cannot open the store", "worker=%s error=\"%s\"", w->name, err);
+		return -1;
 	}
-	build_env(&w);
-	find_lean(&w);
-	w.s = store_open(o->db_url, err, sizeof err);
-	if (!w.s) {
-		log_error("cannot open the store", "worker=%s error=\"%s\"", w.name, err);
-		return 1;
+	if (register_worker(w) != STORE_OK) {
+		log_error("cannot register the worker", "worker=%s error=\"%s\"", w->name,
+			  store_error(w->s));
+		return -1;
 	}
-	if (register_worker(&w) != STORE_OK) {
-		log_error("cannot register the worker", "worker=%s error=\"%s\"", w.name,
-			  store_error(w.s));
-		goto out;
-	}
-	w.wake = store_wakeup_new(w.s);
+	w->wake = store_wakeup_new(w->s);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -786,162 +790,225 @@ int worker_run(const struct worker_opts *o)
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &w->waitmask);
+	sigdelset(&w->waitmask, SIGTERM);
+	sigdelset(&w->waitmask, SIGINT);
 	/* After the mask: the sender thread must never take SIGTERM/SIGINT. */
-	w.sender = o->once ? NULL : webhook_sender_start(o->db_url, w.id);
+	w->sender = o->once ? NULL : webhook_sender_start(o->db_url, w->id);
 
 	log_info("worker started", "worker=%s pid=%d concurrency=%d wakeup=%s lease_s=%d"
-		 " heartbeat_s=%d memory_limit=%s scanner=%s", w.name, (int)getpid(), o->concurrency,
-		 store_wakeup_kind(w.wake),
+		 " heartbeat_s=%d memory_limit=%s scanner=%s", w->name, (int)getpid(), o->concurrency,
+		 store_wakeup_kind(w->wake),
 		 config.lease_s, config.heartbeat_s,
-		 spawn_memory_limit_supported() ? "on" : "off", w.lean[0] ? "scanq-scan" : "scanq");
-	next_beat = clock_mono_ms() + w.beat_ms;
+		 spawn_memory_limit_supported() ? "on" : "off", w->lean[0] ? "scanq-scan" : "scanq");
+	w->next_beat = clock_mono_ms() + w->beat_ms;
+	w->woken = 1;
+	return 0;
+}
+
+static void worker_close(struct worker *w)
+{
+	for (int i = 0; i < w->njobs; i++)
+		job_free(w->jobs[i]);
+	webhook_sender_stop(w->sender);
+	store_wakeup_free(w->wake);
+	store_close(w->s);
+}
+
+/*
+ * Where the shutdown stands: the first signal starts the grace period (no
+ * more claims; the scans may finish), its end or a second signal stops the
+ * scans, and after a second signal final writes get HARD_STOP_MS.  --once
+ * and --max-scans stop claiming but let the scans finish.  Returns 1 when
+ * the loop is over.
+ */
+static int shutdown_step(struct worker *w, int64_t now)
+{
+	if (signals_seen > w->handled) {
+		w->handled = signals_seen;
+		if (!w->stopping) {
+			w->stopping = 1;
+			w->drain_end = now + w->grace_ms;
+			log_info("worker stopping", "worker=%s running=%d grace_s=%d", w->name,
+				 w->njobs, config.grace_s);
+		} else if (!w->hard) {
+			w->hard = w->killed = 1;
+			w->hard_end = now + HARD_STOP_MS;
+			log_info("worker stopping at once", "worker=%s running=%d", w->name, w->njobs);
+			stop_all(w, 0);
+		}
+	}
+	if (w->stopping && !w->killed && now >= w->drain_end) {
+		w->killed = 1;
+		log_info("grace period over, stopping scans", "worker=%s running=%d", w->name, w->njobs);
+		stop_all(w, 0);
+	}
+	w->draining = w->stopping || (w->o->once && w->claimed > 0)
+		|| (w->o->max_scans > 0 && w->claimed >= w->o->max_scans);
+	if (w->draining && w->njobs == 0)
+		return 1;
+	if (w->hard && now >= w->hard_end) {
+		for (int i = 0; i < w->njobs; i++)
+			if (w->jobs[i]->child)
+				return 0;
+		for (int i = 0; i < w->njobs; i++)
+			log_warn("final write not done, leaving the scan to lease recovery",
+				 "scan=%lld attempt=%d worker=%s", (long long)w->jobs[i]->scan.id,
+				 w->jobs[i]->scan.attempt, w->name);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The loop's duties that are due: claim into free slots, renew leases,
+ * write what ended, the registry heartbeat, lease recovery (without a
+ * serve) and the beat on the supervisor's pipe.  Returns 1 when the
+ * supervisor is gone (which counts as a signal).
+ */
+static int duties(struct worker *w)
+{
+	int64_t now = clock_mono_ms();
+
+	if (!w->draining && w->njobs < w->o->concurrency && (w->woken || now >= w->next_claim)) {
+		w->woken = 0;
+		w->next_claim = now + config.poll_ms;
+		if (claim(w) < 0 && config.poll_ms > CLAIM_RETRY_MS)
+			w->next_claim = clock_mono_ms() + CLAIM_RETRY_MS;
+	}
+	renew(w);
+	flush(w, !w->draining && !w->stopping);
+	now = clock_mono_ms();
+	if (now >= w->next_beat) {
+		w->next_beat = now + w->beat_ms;
+		if (store_worker_heartbeat(w->s, w->id, w->scans_done) == STORE_NOT_FOUND)
+			register_worker(w);
+	}
+	if (w->o->recover_leases && now >= w->next_recover) {
+		w->next_recover = now + LEASE_RECOVERY_INTERVAL_MS;
+		lease_recover(w->s, &w->pause);
+	}
+	if (w->o->heartbeat_fd >= 0 && now >= w->next_pipe) {
+		w->next_pipe = now + PIPE_BEAT_MS;
+		if (write(w->o->heartbeat_fd, "h", 1) < 0 && errno == EPIPE && !w->stopping) {
+			/* The supervisor is gone: stop as on SIGTERM. */
+			log_warn("supervisor gone, stopping", "worker=%s", w->name);
+			signals_seen++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The earliest time something of the loop's own is due (monotonic ms, 0
+ * for nothing): its timers, and each job's renewal, progress and retry. */
+static int64_t next_due(const struct worker *w, int64_t now)
+{
+	int64_t next = min_at(w->next_beat, w->o->heartbeat_fd >= 0 ? w->next_pipe : 0);
+
+	if (w->o->recover_leases)
+		next = min_at(next, w->next_recover);
+	if (!w->draining && w->njobs < w->o->concurrency)
+		next = min_at(next, w->next_claim);
+	if (w->stopping && !w->killed)
+		next = min_at(next, w->drain_end);
+	if (w->hard)
+		next = min_at(next, w->hard_end);
+	for (int i = 0; i < w->njobs; i++) {
+		const struct job *j = w->jobs[i];
+
+		if (!j->lost)
+			next = min_at(next, j->next_beat);
+		if (!j->lost && !j->finishing && j->progress != j->progress_written)
+			next = min_at(next, j->progress_at + PROGRESS_EVERY_MS);
+		if (j->finishing && !j->child)
+			next = min_at(next, j->retry_at ? j->retry_at : now);
+	}
+	return next;
+}
+
+/*
+ * Waits in one ppoll() for the store's wake-up, the children's pipes and
+ * timers, or a signal, until next_due(); then reads what the children
+ * wrote and reaps those that ended.
+ */
+static void wait_and_step(struct worker *w)
+{
+	struct pollfd pfd[1 + WORKER_CONCURRENCY_MAX * SPAWN_POLLFDS];
+	int first[WORKER_CONCURRENCY_MAX], count[WORKER_CONCURRENCY_MAX];
+	int npfd = 0, timeout;
+	int64_t now = clock_mono_ms(), next = next_due(w, now);
+	struct timespec ts;
+
+	if (w->wake)
+		pfd[npfd++] = (struct pollfd){ .fd = store_wakeup_fd(w->wake), .events = POLLIN };
+	for (int i = 0; i < w->njobs; i++) {
+		struct job *j = w->jobs[i];
+
+		first[i] = npfd;
+		count[i] = 0;
+		if (j->child) {
+			int t = spawn_timeout_ms(j->child);
+
+			count[i] = spawn_pollfds(j->child, pfd + npfd);
+			npfd += count[i];
+			if (t >= 0)
+				next = min_at(next, now + t);
+		}
+	}
+	timeout = next <= now ? 0 : (int)(next - now);
+	lease_pause_sleep(&w->pause, timeout);
+	ts = (struct timespec){ timeout / 1000, (timeout % 1000) * 1000000L };
+	if (ppoll(pfd, (nfds_t)npfd, &ts, &w->waitmask) < 0 && errno != EINTR)
+		log_warn("poll failed", "error=\"%s\"", strerror(errno));
+	if (w->wake && pfd[0].revents && store_wakeup_drain(w->wake)) {
+		w->woken = 1;
+		/* The change may be a cancel of a scan we run: renew now, which
+		 * reads cancel_requested (at most every WAKE_RENEW_MS). */
+		if (clock_mono_ms() - w->wake_renew_at >= WAKE_RENEW_MS) {
+			w->wake_renew_at = clock_mono_ms();
+			for (int i = 0; i < w->njobs; i++)
+				if (w->jobs[i]->next_beat > w->wake_renew_at)
+					w->jobs[i]->next_beat = w->wake_renew_at;
+		}
+	}
+	for (int i = 0; i < w->njobs; i++) {
+		struct job *j = w->jobs[i];
+		int ready = 0;
+
+		if (!j->child)
+			continue;
+		for (int k = 0; k < count[i]; k++)
+			ready |= pfd[first[i] + k].revents != 0;
+		if (!ready && spawn_timeout_ms(j->child) != 0)
+			continue;
+		if (spawn_step(j->child)) {
+			job_ended(w, j);
+			spawn_free(j->child);
+			j->child = NULL;
+			w->woken = 1;	/* a slot is about to free up */
+		}
+	}
+}
+
+int worker_run(const struct worker_opts *o)
+{
+	struct worker w;
+	char reason[64];
+
+	memset(&w, 0, sizeof w);
+	if (worker_open(&w, o) < 0) {
+		worker_close(&w);
+		return 1;
+	}
 	for (;;) {
-		struct pollfd pfd[1 + WORKER_CONCURRENCY_MAX * SPAWN_POLLFDS];
-		int first[WORKER_CONCURRENCY_MAX], count[WORKER_CONCURRENCY_MAX];
-		int npfd = 0, timeout;
-		int64_t next;
-
-		now = clock_mono_ms();
 		if (o->recover_leases)
-			lease_pause_round(&pause, w.s);
-		if (signals_seen > handled) {
-			handled = signals_seen;
-			if (!stopping) {
-				stopping = 1;
-				drain_end = now + w.grace_ms;
-				log_info("worker stopping", "worker=%s running=%d grace_s=%d", w.name,
-					 w.njobs, config.grace_s);
-			} else if (!hard) {
-				hard = killed = 1;
-				hard_end = now + HARD_STOP_MS;
-				log_info("worker stopping at once", "worker=%s running=%d", w.name,
-					 w.njobs);
-				stop_all(&w, 0);
-			}
-		}
-		if (stopping && !killed && now >= drain_end) {
-			killed = 1;
-			log_info("grace period over, stopping scans", "worker=%s running=%d", w.name,
-				 w.njobs);
-			stop_all(&w, 0);
-		}
-		/* --once and --max-scans stop claiming but let the scans finish. */
-		draining = stopping || (o->once && w.claimed > 0)
-			|| (o->max_scans > 0 && w.claimed >= o->max_scans);
-		if (draining && w.njobs == 0)
+			lease_pause_round(&w.pause, w.s);
+		if (shutdown_step(&w, clock_mono_ms()))
 			break;
-		if (hard && now >= hard_end) {
-			int children = 0;
-			for (int i = 0; i < w.njobs; i++)
-				children += w.jobs[i]->child != NULL;
-			if (!children) {
-				for (int i = 0; i < w.njobs; i++)
-					log_warn("final write not done, leaving the scan to lease recovery",
-						 "scan=%lld attempt=%d worker=%s",
-						 (long long)w.jobs[i]->scan.id, w.jobs[i]->scan.attempt,
-						 w.name);
-				break;
-			}
-		}
-
-		if (!draining && w.njobs < o->concurrency && (woken || now >= next_claim)) {
-			woken = 0;
-			next_claim = now + config.poll_ms;
-			if (claim(&w) < 0 && config.poll_ms > CLAIM_RETRY_MS)
-				next_claim = clock_mono_ms() + CLAIM_RETRY_MS;
-		}
-		renew(&w);
-		flush(&w, !draining && !stopping);
-		now = clock_mono_ms();
-		if (now >= next_beat) {
-			next_beat = now + w.beat_ms;
-			if (store_worker_heartbeat(w.s, w.id, w.scans_done) == STORE_NOT_FOUND)
-				register_worker(&w);
-		}
-		if (o->recover_leases && now >= next_recover) {
-			next_recover = now + LEASE_RECOVERY_INTERVAL_MS;
-			lease_recover(w.s, &pause);
-		}
-		if (o->heartbeat_fd >= 0 && now >= next_pipe) {
-			next_pipe = now + PIPE_BEAT_MS;
-			if (write(o->heartbeat_fd, "h", 1) < 0 && errno == EPIPE && !stopping) {
-				/* The supervisor is gone: stop as on SIGTERM. */
-				log_warn("supervisor gone, stopping", "worker=%s", w.name);
-				signals_seen++;
-				continue;
-			}
-		}
-
-		/* What to wait for, and until when. */
-		next = min_at(next_beat, o->heartbeat_fd >= 0 ? next_pipe : 0);
-		if (o->recover_leases)
-			next = min_at(next, next_recover);
-		if (!draining && w.njobs < o->concurrency)
-			next = min_at(next, next_claim);
-		if (stopping && !killed)
-			next = min_at(next, drain_end);
-		if (hard)
-			next = min_at(next, hard_end);
-		if (w.wake)
-			pfd[npfd++] = (struct pollfd){ .fd = store_wakeup_fd(w.wake), .events = POLLIN };
-		for (int i = 0; i < w.njobs; i++) {
-			struct job *j = w.jobs[i];
-
-			first[i] = npfd;
-			count[i] = 0;
-			if (!j->lost)
-				next = min_at(next, j->next_beat);
-			if (!j->lost && !j->finishing && j->progress != j->progress_written)
-				next = min_at(next, j->progress_at + PROGRESS_EVERY_MS);
-			if (j->finishing && !j->child)
-				next = min_at(next, j->retry_at ? j->retry_at : now);
-			if (j->child) {
-				int t = spawn_timeout_ms(j->child);
-				count[i] = spawn_pollfds(j->child, pfd + npfd);
-				npfd += count[i];
-				if (t >= 0)
-					next = min_at(next, now + t);
-			}
-		}
-		timeout = next <= now ? 0 : (int)(next - now);
-		lease_pause_sleep(&pause, timeout);
-		{
-			struct timespec ts = { timeout / 1000, (timeout % 1000) * 1000000L };
-			if (ppoll(pfd, (nfds_t)npfd, &ts, &waitmask) < 0 && errno != EINTR)
-				log_warn("poll failed", "error=\"%s\"", strerror(errno));
-		}
-		if (w.wake && pfd[0].revents && store_wakeup_drain(w.wake)) {
-			woken = 1;
-			/* The change may be a cancel of a scan we run: renew now, which
-			 * reads cancel_requested (at most every WAKE_RENEW_MS). */
-			if (clock_mono_ms() - wake_renew_at >= WAKE_RENEW_MS) {
-				wake_renew_at = clock_mono_ms();
-				for (int i = 0; i < w.njobs; i++)
-					if (w.jobs[i]->next_beat > wake_renew_at)
-						w.jobs[i]->next_beat = wake_renew_at;
-			}
-		}
-		now = clock_mono_ms();
-		for (int i = 0; i < w.njobs; i++) {
-			struct job *j = w.jobs[i];
-			int ready = 0;
-
-			if (!j->child)
-				continue;
-			for (int k = 0; k < count[i]; k++)
-				ready |= pfd[first[i] + k].revents != 0;
-			if (!ready && spawn_timeout_ms(j->child) != 0)
-				continue;
-			if (spawn_step(j->child)) {
-				job_ended(&w, j);
-				spawn_free(j->child);
-				j->child = NULL;
-				woken = 1;	/* a slot is about to free up */
-			}
-		}
+		if (duties(&w))
+			continue;
+		wait_and_step(&w);
 	}
 	snprintf(reason, sizeof reason, "exit 0 (%s)", o->once ? "once" :
 		 o->max_scans > 0 && w.claimed >= o->max_scans ? "max scans" : "shutdown");
@@ -949,12 +1016,6 @@ int worker_run(const struct worker_opts *o)
 	store_worker_exited(w.s, w.id, reason);
 	log_info("worker stopped", "worker=%s scans=%lld reason=\"%s\"", w.name,
 		 (long long)w.scans_done, reason);
-	rc = 0;
-out:
-	for (int i = 0; i < w.njobs; i++)
-		job_free(w.jobs[i]);
-	webhook_sender_stop(w.sender);
-	store_wakeup_free(w.wake);
-	store_close(w.s);
-	return rc;
+	worker_close(&w);
+	return 0;
 }
