@@ -248,21 +248,140 @@ static void reap(const struct supervisor_config *cfg, struct slot *ws, int stopp
 	}
 }
 
+/* The loop's state: the slots, its timers and where the shutdown stands. */
+struct supervisor {
+	const struct supervisor_config *cfg;
+	struct slot ws[SUPERVISOR_WORKERS_MAX];
+	int64_t next_tick, next_sweep;
+	int stopping, handled;
+	int64_t kill_at;		/* stopping: when the workers left get SIGKILL */
+	sigset_t waitmask;		/* ppoll()'s: SIGTERM, SIGINT and SIGCHLD let through */
+};
+
+/*
+ * A signal forwards SIGTERM to every worker (each signal: a second one
+ * makes them stop at once); the workers still alive after the grace
+ * period get SIGKILL, every second until they are gone.
+ */
+static void shutdown_step(struct supervisor *sv, int64_t now)
+{
+	const struct supervisor_config *cfg = sv->cfg;
+
+	if (sig_count > sv->handled) {
+		sv->handled = sig_count;
+		if (!sv->stopping) {
+			sv->stopping = 1;
+			sv->kill_at = now + cfg->grace_ms;
+		}
+		log_info("forwarding shutdown to workers", "signals=%d grace_ms=%d",
+			 (int)sv->handled, cfg->grace_ms);
+		for (int i = 0; i < cfg->workers; i++)
+			if (sv->ws[i].pid > 0)
+				kill(sv->ws[i].pid, SIGTERM);
+	}
+	if (sv->stopping && now >= sv->kill_at) {
+		for (int i = 0; i < cfg->workers; i++) {
+			if (sv->ws[i].pid > 0) {
+				log_warn("worker did not stop in time, killing it",
+					 "worker=%s pid=%d", sv->ws[i].name, (int)sv->ws[i].pid);
+				kill(sv->ws[i].pid, SIGKILL);
+			}
+		}
+		sv->kill_at = now + 1000;
+	}
+}
+
+/* Starts the workers that are due to (re)start, kills the stalled ones;
+ * returns how many are alive. */
+static int tend_workers(struct supervisor *sv, int64_t now)
+{
+	int alive = 0;
+
+	for (int i = 0; i < sv->cfg->workers; i++) {
+		struct slot *w = &sv->ws[i];
+
+		if (!w->pid && !sv->stopping && now >= w->start_at)
+			if (start_worker(sv->cfg, w) < 0)
+				w->start_at = now + 1000;
+		if (w->pid > 0 && !w->stalled && !sv->stopping && now - w->last_beat > sv->cfg->stall_ms) {
+			log_warn("worker stalled, killing it", "worker=%s pid=%d silent_ms=%lld",
+				 w->name, (int)w->pid, (long long)(now - w->last_beat));
+			w->stalled = 1;
+			kill(w->pid, SIGKILL);
+		}
+		alive += w->pid > 0;
+	}
+	return alive;
+}
+
+/*
+ * Waits in one ppoll() for the workers' heartbeats or a signal until the
+ * next tick, sweep, stall deadline, restart or SIGKILL is due, then reads
+ * the beats that came.
+ */
+static void wait_beats(struct supervisor *sv)
+{
+	const struct supervisor_config *cfg = sv->cfg;
+	struct pollfd pfd[SUPERVISOR_WORKERS_MAX];
+	int idx[SUPERVISOR_WORKERS_MAX], n = 0;
+	int64_t now = clock_mono_ms(), next = sv->next_tick;
+	struct timespec ts;
+
+	if (sv->next_sweep < next)
+		next = sv->next_sweep;
+	for (int i = 0; i < cfg->workers; i++) {
+		const struct slot *w = &sv->ws[i];
+
+		if (w->pid > 0 && w->fd >= 0) {
+			idx[n] = i;
+			pfd[n++] = (struct pollfd){ .fd = w->fd, .events = POLLIN };
+			if (!w->stalled && !sv->stopping && w->last_beat + cfg->stall_ms + 1 < next)
+				next = w->last_beat + cfg->stall_ms + 1;
+		}
+		if (!w->pid && !sv->stopping && w->start_at < next)
+			next = w->start_at;
+	}
+	if (sv->stopping && sv->kill_at < next)
+		next = sv->kill_at;
+	if (next < now)
+		next = now;
+	ts.tv_sec = (time_t)((next - now) / 1000);
+	ts.tv_nsec = (long)((next - now) % 1000) * 1000000L;
+	if (ppoll(pfd, (nfds_t)n, &ts, &sv->waitmask) < 0 && errno != EINTR)
+		log_warn("poll failed", "error=\"%s\"", strerror(errno));
+	now = clock_mono_ms();
+	for (int k = 0; k < n; k++) {
+		struct slot *w = &sv->ws[idx[k]];
+		char buf[256];
+		ssize_t r;
+
+		if (!pfd[k].revents)
+			continue;
+		r = read(w->fd, buf, sizeof buf);
+		if (r > 0) {
+			w->last_beat = now;
+			w->registered = 1;	/* worker_run beats only once registered */
+		} else if (r == 0) {
+			close(w->fd);	/* its exit is reaped on SIGCHLD */
+			w->fd = -1;
+		}
+	}
+}
+
 int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *arg), void *arg)
 {
-	struct slot ws[SUPERVISOR_WORKERS_MAX];
+	struct supervisor sv;
 	struct sigaction sa;
-	sigset_t block, waitmask, old;
-	int64_t next_tick = 0, kill_at = 0, next_sweep = 0;
-	int stopping = 0, handled = 0, alive;
+	sigset_t block, old;
 	pid_t keep[SUPERVISOR_WORKERS_MAX];
 
 	if (cfg->workers < 1 || cfg->workers > SUPERVISOR_WORKERS_MAX)
 		return -1;
-	memset(ws, 0, sizeof ws);
+	memset(&sv, 0, sizeof sv);
+	sv.cfg = cfg;
 	for (int i = 0; i < cfg->workers; i++) {
-		snprintf(ws[i].name, sizeof ws[i].name, "w-%d", i + 1);
-		ws[i].fd = -1;
+		snprintf(sv.ws[i].name, sizeof sv.ws[i].name, "w-%d", i + 1);
+		sv.ws[i].fd = -1;
 	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -276,10 +395,10 @@ int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *ar
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	waitmask = old;
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGCHLD);
+	sv.waitmask = old;
+	sigdelset(&sv.waitmask, SIGTERM);
+	sigdelset(&sv.waitmask, SIGINT);
+	sigdelset(&sv.waitmask, SIGCHLD);
 	if (subreaper_enable() < 0)
 		log_warn("cannot become the subreaper of the workers' scans: a killed worker's "
 			 "grandchildren may live on", "error=\"%s\"", strerror(errno));
@@ -287,96 +406,21 @@ int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *ar
 		 cfg->workers, cfg->concurrency, cfg->stall_ms, cfg->max_scans);
 
 	for (;;) {
-		struct pollfd pfd[SUPERVISOR_WORKERS_MAX];
-		int idx[SUPERVISOR_WORKERS_MAX], n = 0;
-		int64_t now = clock_mono_ms(), next;
-		struct timespec ts;
+		int64_t now = clock_mono_ms();
 
-		reap(cfg, ws, stopping);
-		if (sig_count > handled) {
-			handled = sig_count;
-			if (!stopping) {
-				stopping = 1;
-				kill_at = now + cfg->grace_ms;
-			}
-			log_info("forwarding shutdown to workers", "signals=%d grace_ms=%d",
-				 (int)handled, cfg->grace_ms);
-			for (int i = 0; i < cfg->workers; i++)
-				if (ws[i].pid > 0)
-					kill(ws[i].pid, SIGTERM);
-		}
-		if (stopping && now >= kill_at) {
-			for (int i = 0; i < cfg->workers; i++) {
-				if (ws[i].pid > 0) {
-					log_warn("worker did not stop in time, killing it",
-						 "worker=%s pid=%d", ws[i].name, (int)ws[i].pid);
-					kill(ws[i].pid, SIGKILL);
-				}
-			}
-			kill_at = now + 1000;
-		}
-		alive = 0;
-		for (int i = 0; i < cfg->workers; i++) {
-			struct slot *w = &ws[i];
-
-			if (!w->pid && !stopping && now >= w->start_at)
-				if (start_worker(cfg, w) < 0)
-					w->start_at = now + 1000;
-			if (w->pid > 0 && !w->stalled && !stopping && now - w->last_beat > cfg->stall_ms) {
-				log_warn("worker stalled, killing it", "worker=%s pid=%d silent_ms=%lld",
-					 w->name, (int)w->pid, (long long)(now - w->last_beat));
-				w->stalled = 1;
-				kill(w->pid, SIGKILL);
-			}
-			alive += w->pid > 0;
-		}
-		if (stopping && !alive)
+		reap(cfg, sv.ws, sv.stopping);
+		shutdown_step(&sv, now);
+		if (!tend_workers(&sv, now) && sv.stopping)
 			break;
-		if (now >= next_tick)
-			next_tick = now + (tick ? tick(arg) : 1000);
+		if (now >= sv.next_tick)
+			sv.next_tick = now + (tick ? tick(arg) : 1000);
 		/* Orphans of scans that ended while their worker lives on (a
 		 * process that left its group with setsid). */
-		if (now >= next_sweep) {
-			next_sweep = now + SUBREAPER_SWEEP_MS;
-			subreaper_sweep(keep, live_workers(cfg, ws, keep), 0, "its parent ended");
+		if (now >= sv.next_sweep) {
+			sv.next_sweep = now + SUBREAPER_SWEEP_MS;
+			subreaper_sweep(keep, live_workers(cfg, sv.ws, keep), 0, "its parent ended");
 		}
-		now = clock_mono_ms();
-		next = next_tick < next_sweep ? next_tick : next_sweep;
-		for (int i = 0; i < cfg->workers; i++) {
-			if (ws[i].pid > 0 && ws[i].fd >= 0) {
-				idx[n] = i;
-				pfd[n++] = (struct pollfd){ .fd = ws[i].fd, .events = POLLIN };
-				if (!ws[i].stalled && !stopping && ws[i].last_beat + cfg->stall_ms + 1 < next)
-					next = ws[i].last_beat + cfg->stall_ms + 1;
-			}
-			if (!ws[i].pid && !stopping && ws[i].start_at < next)
-				next = ws[i].start_at;
-		}
-		if (stopping && kill_at < next)
-			next = kill_at;
-		if (next < now)
-			next = now;
-		ts.tv_sec = (time_t)((next - now) / 1000);
-		ts.tv_nsec = (long)((next - now) % 1000) * 1000000L;
-		if (ppoll(pfd, (nfds_t)n, &ts, &waitmask) < 0 && errno != EINTR)
-			log_warn("poll failed", "error=\"%s\"", strerror(errno));
-		now = clock_mono_ms();
-		for (int k = 0; k < n; k++) {
-			struct slot *w = &ws[idx[k]];
-			char buf[256];
-			ssize_t r;
-
-			if (!pfd[k].revents)
-				continue;
-			r = read(w->fd, buf, sizeof buf);
-			if (r > 0) {
-				w->last_beat = now;
-				w->registered = 1;	/* worker_run beats only once registered */
-			} else if (r == 0) {
-				close(w->fd);	/* its exit is reaped on SIGCHLD */
-				w->fd = -1;
-			}
-		}
+		wait_beats(&sv);
 	}
 	subreaper_sweep(keep, 0, SWEEP_WAIT_MS, "serve stopped");
 	sigprocmask(SIG_SETMASK, &old, NULL);
