@@ -49,6 +49,95 @@ static void print_change(const struct scan_change *c)
 	json_decref(b);
 }
 
+/* Reads up to `limit` of the changes recorded for scan `id`, page by page,
+ * appending them to *ch (*n of them).  Returns 0, or -1 (said). */
+static int fetch_changes(struct store *s, int64_t id, long long limit, struct scan_change **ch,
+			 size_t *n)
+{
+	int64_t after = 0;
+
+	while (*n < (size_t)limit) {
+		struct scan_change *page = NULL, *grown;
+		size_t got = 0;
+		int want = limit - (long long)*n > STORE_LIST_MAX ? STORE_LIST_MAX : (int)(limit - (long long)*n);
+
+		if (store_changes(s, id, after, want, &page, &got) != STORE_OK) {
+			cli_error("%s", store_error(s));
+			scan_change_array_free(page, got);
+			return -1;
+		}
+		if (got && !(grown = realloc(*ch, (*n + got) * sizeof **ch))) {
+			scan_change_array_free(page, got);
+			cli_error("out of memory");
+			return -1;
+		}
+		if (got) {
+			*ch = grown;
+			for (size_t i = 0; i < got; i++)
+				(*ch)[*n + i] = page[i];
+			*n += got;
+			after = page[got - 1].id;
+		}
+		free(page);	/* its strings moved to *ch */
+		if ((int)got < want)
+			return 0;
+	}
+	return 0;
+}
+
+/* `diff ID`: what scan ID's completion recorded against its baseline, or
+ * that it is the baseline.  Returns the JSON head (NULL, said, on error). */
+static json_t *diff_recorded(struct store *s, int64_t id, long long limit, int json,
+			     struct scan_change **ch, size_t *n)
+{
+	struct scan_changes_info info;
+	json_t *out;
+
+	if (store_changes_info(s, id, &info) != STORE_OK) {
+		cli_error("%s", store_error(s));
+		return NULL;
+	}
+	out = json_pack("{sIsb}", "scan_id", (json_int_t)id, "baseline", info.compared && info.baseline_id == 0);
+	json_object_set_new(out, "compared_with", info.baseline_id ? json_integer(info.baseline_id) : json_null());
+	json_object_set_new(out, "new", json_integer(info.nnew));
+	json_object_set_new(out, "gone", json_integer(info.ngone));
+	json_object_set_new(out, "changed", json_integer(info.nchanged));
+	if (!json) {
+		if (!info.compared)
+			printf("scan %lld has no comparison: it has not completed\n", (long long)id);
+		else if (!info.baseline_id)
+			printf("scan %lld is the baseline: the first completed scan of its type,"
+			       " targets and options; no changes recorded\n", (long long)id);
+		else
+			printf("changes since scan %lld: %lld new, %lld gone, %lld changed\n",
+			       (long long)info.baseline_id, (long long)info.nnew,
+			       (long long)info.ngone, (long long)info.nchanged);
+	}
+	if (fetch_changes(s, id, limit, ch, n) < 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* `diff ID OTHER`: the two scans' findings compared now (nothing stored).
+ * Returns the JSON head (NULL, said, on error). */
+static json_t *diff_two(struct store *s, int64_t id, int64_t other, long long limit, int json,
+			struct scan_change **ch, size_t *n)
+{
+	size_t total = 0;
+
+	if (store_diff(s, other, id, (size_t)limit, ch, n, &total) != STORE_OK) {
+		cli_error("%s", store_error(s));
+		return NULL;
+	}
+	if (!json)
+		printf("scan %lld compared with scan %lld: %zu change%s\n", (long long)id,
+		       (long long)other, total, total == 1 ? "" : "s");
+	return json_pack("{sIsIsI}", "scan_id", (json_int_t)id, "compared_with", (json_int_t)other,
+			 "total", (json_int_t)total);
+}
+
 int cmd_diff(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -58,11 +147,11 @@ int cmd_diff(int argc, char **argv, struct cli *cli)
 	};
 	struct store *s = NULL;
 	struct scan_change *ch = NULL;
-	size_t n = 0, total = 0;
+	size_t n = 0;
 	long long limit = DIFF_DEFAULT_LIMIT;
 	int64_t id, other = 0;
-	int c, json = 0, rc = CLI_FAIL, src;
-	json_t *out = NULL, *arr = NULL;
+	int c, json = 0;
+	json_t *out, *arr;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -86,72 +175,13 @@ int cmd_diff(int argc, char **argv, struct cli *cli)
 		return cli_usage("diff", "invalid scan id '%s'", argv[optind + 1]);
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	arr = json_array();
-	if (other) {
-		src = store_diff(s, other, id, (size_t)limit, &ch, &n, &total);
-		if (src != STORE_OK) {
-			cli_error("%s", store_error(s));
-			goto out;
-		}
-		out = json_pack("{sIsIsI}", "scan_id", (json_int_t)id, "compared_with",
-				(json_int_t)other, "total", (json_int_t)total);
-		if (!json)
-			printf("scan %lld compared with scan %lld: %zu change%s\n", (long long)id,
-			       (long long)other, total, total == 1 ? "" : "s");
-	} else {
-		struct scan_changes_info info;
-		int64_t after = 0;
-
-		src = store_changes_info(s, id, &info);
-		if (src != STORE_OK) {
-			cli_error("%s", store_error(s));
-			goto out;
-		}
-		out = json_pack("{sIsb}", "scan_id", (json_int_t)id, "baseline",
-				info.compared && info.baseline_id == 0);
-		json_object_set_new(out, "compared_with", info.baseline_id
-				    ? json_integer(info.baseline_id) : json_null());
-		json_object_set_new(out, "new", json_integer(info.nnew));
-		json_object_set_new(out, "gone", json_integer(info.ngone));
-		json_object_set_new(out, "changed", json_integer(info.nchanged));
-		if (!json) {
-			if (!info.compared)
-				printf("scan %lld has no comparison: it has not completed\n", (long long)id);
-			else if (!info.baseline_id)
-				printf("scan %lld is the baseline: the first completed scan of its type,"
-				       " targets and options; no changes recorded\n", (long long)id);
-			else
-				printf("changes since scan %lld: %lld new, %lld gone, %lld changed\n",
-				       (long long)info.baseline_id, (long long)info.nnew,
-				       (long long)info.ngone, (long long)info.nchanged);
-		}
-		while (n < (size_t)limit) {
-			struct scan_change *page = NULL, *grown;
-			size_t got = 0;
-			int want = limit - (long long)n > STORE_LIST_MAX ? STORE_LIST_MAX
-									 : (int)(limit - (long long)n);
-
-			if (store_changes(s, id, after, want, &page, &got) != STORE_OK) {
-				cli_error("%s", store_error(s));
-				scan_change_array_free(page, got);
-				goto out;
-			}
-			if (got && !(grown = realloc(ch, (n + got) * sizeof *ch))) {
-				scan_change_array_free(page, got);
-				cli_error("out of memory");
-				goto out;
-			} else if (got) {
-				ch = grown;
-				for (size_t i = 0; i < got; i++)
-					ch[n + i] = page[i];
-				n += got;
-				after = page[got - 1].id;
-			}
-			free(page);	/* its strings moved to ch */
-			if ((int)got < want)
-				break;
-		}
+	out = other ? diff_two(s, id, other, limit, json, &ch, &n) : diff_recorded(s, id, limit, json, &ch, &n);
+	store_close(s);
+	if (!out) {
+		scan_change_array_free(ch, n);
+		return CLI_FAIL;
 	}
+	arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		if (json)
 			json_array_append_new(arr, scan_change_to_json(&ch[i]));
@@ -159,15 +189,13 @@ int cmd_diff(int argc, char **argv, struct cli *cli)
 			print_change(&ch[i]);
 	}
 	if (json) {
-		json_object_set(out, "changes", arr);
+		json_object_set_new(out, "changes", arr);
 		json_dumpf(out, stdout, JSON_INDENT(2));
 		putchar('\n');
+	} else {
+		json_decref(arr);
 	}
-	rc = CLI_OK;
-out:
 	json_decref(out);
-	json_decref(arr);
 	scan_change_array_free(ch, n);
-	store_close(s);
-	return rc;
+	return CLI_OK;
 }
