@@ -11,6 +11,7 @@
 #include "scheduler.h"
 #include "store/store.h"
 #include "submit.h"
+#include "workflow.h"
 
 #define SCHEDULER_BATCH 100
 /* A scheduler at most this late (a slow database, a busy host) still fires
@@ -103,6 +104,18 @@ fail:
 	return -1;
 }
 
+char *schedule_slices(const struct schedule *sc)
+{
+	json_t *targets = json_loads(sc->targets ? sc->targets : "[]", 0, NULL);
+	json_t *opts = json_loads(sc->options ? sc->options : "{}", 0, NULL);
+	char *slices = json_is_array(targets)
+		? workflow_slices(targets, json_string_value(json_object_get(opts, "ports"))) : NULL;
+
+	json_decref(targets);
+	json_decref(opts);
+	return slices;
+}
+
 int scheduler_tick(struct store *s)
 {
 	struct schedule *due;
@@ -129,9 +142,13 @@ int scheduler_tick(struct store *s)
 		}
 		{
 			int64_t next = sc->next_run_at;
+			char *slices = schedule_slices(sc);
+			int rc;
 
 			sc->next_run_at = old;
-			if (store_schedule_fire(s, sc, now, next, &what, &scan_id) != STORE_OK) {
+			rc = store_schedule_fire(s, sc, slices, now, next, &what, &scan_id);
+			free(slices);
+			if (rc != STORE_OK) {
 				log_warn("firing a schedule failed", "schedule=%s error=\"%s\"", sc->name,
 					 store_error(s));
 				continue;

@@ -50,6 +50,14 @@ int schedule_build(const char *name, const char *cron, const char *tz, const cha
 		   const struct submit_input *scan, int64_t now, struct schedule *out,
 		   struct submit_error *err);
 
+/*
+ * The slices a scan of sc is split into, as a submitted scan of the same
+ * targets and ports would be (workflow_slices()): JSON text to pass to
+ * store_schedule_fire() and store_schedule_run_now() (free() it), or NULL
+ * when one scan holds them.
+ */
+char *schedule_slices(const struct schedule *sc);
+
 /* Fires every due schedule once.  Returns the number of scans queued, or
  * -1 after a store error (logged). */
 int scheduler_tick(struct store *s);

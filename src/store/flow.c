@@ -202,25 +202,27 @@ static json_t *chunk(json_t *targets, json_int_t per)
 	return slices;
 }
 
-int flow_insert_in_tx(struct store *s, const struct scan_request *req, const char *reason,
-		      int64_t *id)
+int flow_insert_in_tx(struct store *s, const struct scan_request *req, const char *slices,
+		      const char *reason, int64_t *id)
 {
 	struct flow_row like = { .priority = req->priority, .max_attempts = req->max_attempts,
 				 .time_limit_s = req->time_limit_s };
 	json_t *targets = json_loads(req->targets, 0, NULL);
 	json_t *opts = json_loads(req->options ? req->options : "{}", 0, NULL);
 	json_t *then = json_object_get(opts, "then");
+	json_t *sl = slices ? json_loads(slices, 0, NULL) : NULL;
 	int rc;
 
 	*id = 0;
-	if (!json_is_array(targets) || !json_is_object(opts))
+	if (!json_is_array(targets) || !json_is_object(opts) || (slices && !json_is_array(sl)))
 		rc = store_set_error(s, "a scan needs JSON targets and options");
 	else
 		rc = create(s, req->type, targets, opts, &like, 0,
-			    json_array_size(then) ? SCAN_FLOW_THEN : 0, NULL, req->idempotency_key,
+			    json_array_size(then) ? SCAN_FLOW_THEN : 0, sl, req->idempotency_key,
 			    reason, id);
 	json_decref(targets);
 	json_decref(opts);
+	json_decref(sl);
 	return rc;
 }
 

@@ -12,10 +12,12 @@
 
 /* For a caller that queues a scan inside its own transaction (a schedule
  * firing): inserts `req` as a pending scan with its flow bits taken from
- * options.then, its event (`reason`), the counter and the wake-up.  *id is
- * 0 when the idempotency key was taken.  Returns a store rc. */
-int flow_insert_in_tx(struct store *s, const struct scan_request *req, const char *reason,
-		      int64_t *id);
+ * options.then, its event (`reason`), the counter and the wake-up; with
+ * `slices` (JSON text, an array of target arrays, as store_submit_flow()
+ * takes; NULL for none), a split parent and its shards.  *id is 0 when
+ * the idempotency key was taken.  Returns a store rc. */
+int flow_insert_in_tx(struct store *s, const struct scan_request *req, const char *slices,
+		      const char *reason, int64_t *id);
 
 /* Does any of these completions need flow_completed()?  (A plain scan's
  * hint is 0: its batch takes the fast path.) */

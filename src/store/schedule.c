@@ -215,11 +215,12 @@ int store_schedule_delete(struct store *s, int64_t id)
 }
 
 /* Queues the scan of sc inside the open transaction, with its follow-up
- * stages when its options carry "then" (flow.c writes the row, its event,
- * the counter and the wake-up), and tags it with the schedule: the
- * schedule's last status and the baseline of change tracking. */
-static int queue_scan(struct store *s, const struct schedule *sc, const char *reason,
-		      int64_t *scan_id)
+ * stages when its options carry "then" and split into `slices` when given
+ * (flow.c writes the rows, their events, the counter and the wake-up), and
+ * tags it with the schedule: the schedule's last status and the baseline
+ * of change tracking. */
+static int queue_scan(struct store *s, const struct schedule *sc, const char *slices,
+		      const char *reason, int64_t *scan_id)
 {
 	struct scan_request req = {
 		.type = sc->type, .targets = sc->targets, .options = sc->options,
@@ -229,7 +230,7 @@ static int queue_scan(struct store *s, const struct schedule *sc, const char *re
 	struct db_args a = { 0 };
 	int rc;
 
-	if ((rc = flow_insert_in_tx(s, &req, reason, scan_id)) != STORE_OK)
+	if ((rc = flow_insert_in_tx(s, &req, slices, reason, scan_id)) != STORE_OK)
 		return rc;
 	if (!*scan_id)
 		return store_set_error(s, "the scan was not inserted");
@@ -249,8 +250,8 @@ static int mark(struct store *s, int64_t id, int fired, int skipped, int64_t now
 	return db_run(s, S_SCHED_MARK, &a, NULL);
 }
 
-static int fire(struct store *s, const struct schedule *sc, int64_t now, int64_t next,
-		enum schedule_fired *outcome, int64_t *scan_id)
+static int fire(struct store *s, const struct schedule *sc, const char *slices, int64_t now,
+		int64_t next, enum schedule_fired *outcome, int64_t *scan_id)
 {
 	struct db_args a = { 0 };
 	int64_t changed = 0, active = 0;
@@ -278,7 +279,7 @@ static int fire(struct store *s, const struct schedule *sc, int64_t now, int64_t
 			return core_abort(s, rc);
 	}
 	snprintf(reason, sizeof reason, "schedule %.64s", sc->name);
-	if (!active && (rc = queue_scan(s, sc, reason, scan_id)) != STORE_OK)
+	if (!active && (rc = queue_scan(s, sc, slices, reason, scan_id)) != STORE_OK)
 		return core_abort(s, rc);
 	if ((rc = mark(s, sc->id, !active, !!active, now)) != STORE_OK)
 		return core_abort(s, rc);
@@ -290,15 +291,16 @@ static int fire(struct store *s, const struct schedule *sc, int64_t now, int64_t
 	return STORE_OK;
 }
 
-int store_schedule_fire(struct store *s, const struct schedule *sc, int64_t now, int64_t next,
-			enum schedule_fired *outcome, int64_t *scan_id)
+int store_schedule_fire(struct store *s, const struct schedule *sc, const char *slices, int64_t now,
+			int64_t next, enum schedule_fired *outcome, int64_t *scan_id)
 {
-	int rc = fire(s, sc, now, next, outcome, scan_id);
+	int rc = fire(s, sc, slices, now, next, outcome, scan_id);
 
-	return core_retry_safe(s, rc) ? fire(s, sc, now, next, outcome, scan_id) : rc;
+	return core_retry_safe(s, rc) ? fire(s, sc, slices, now, next, outcome, scan_id) : rc;
 }
 
-static int run_now(struct store *s, const struct schedule *sc, int64_t now, int64_t *scan_id)
+static int run_now(struct store *s, const struct schedule *sc, const char *slices, int64_t now,
+		   int64_t *scan_id)
 {
 	char reason[96];
 	int rc;
@@ -307,7 +309,7 @@ static int run_now(struct store *s, const struct schedule *sc, int64_t now, int6
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
 	snprintf(reason, sizeof reason, "schedule %.64s (run now)", sc->name);
-	if ((rc = queue_scan(s, sc, reason, scan_id)) != STORE_OK
+	if ((rc = queue_scan(s, sc, slices, reason, scan_id)) != STORE_OK
 	    || (rc = mark(s, sc->id, 1, 0, now)) != STORE_OK)
 		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK)
@@ -315,12 +317,12 @@ static int run_now(struct store *s, const struct schedule *sc, int64_t now, int6
 	return rc;
 }
 
-int store_schedule_run_now(struct store *s, const struct schedule *sc, int64_t now,
-			   int64_t *scan_id)
+int store_schedule_run_now(struct store *s, const struct schedule *sc, const char *slices,
+			   int64_t now, int64_t *scan_id)
 {
-	int rc = run_now(s, sc, now, scan_id);
+	int rc = run_now(s, sc, slices, now, scan_id);
 
-	return core_retry_safe(s, rc) ? run_now(s, sc, now, scan_id) : rc;
+	return core_retry_safe(s, rc) ? run_now(s, sc, slices, now, scan_id) : rc;
 }
 
 json_t *schedule_to_json(const struct schedule *sc, int64_t now)

@@ -952,15 +952,18 @@ enum schedule_fired {
  * still holds that value (the conditional update that makes a firing happen
  * once however many schedulers run), and queues one scan tagged with the
  * schedule, unless the overlap policy is skip and a scan of the schedule
- * is pending or running.  *outcome and *scan_id (0 unless fired) say what
- * happened.  Returns STORE_OK or an error (nothing written).
+ * is pending or running.  A scan larger than one shard is split as a
+ * submitted one is: `slices` (schedule_slices(), NULL for none) as
+ * store_submit_flow() takes them.  *outcome and *scan_id (0 unless fired;
+ * a split scan's parent) say what happened.  Returns STORE_OK or an error
+ * (nothing written).
  */
-int store_schedule_fire(struct store *s, const struct schedule *sc, int64_t now, int64_t next,
-			enum schedule_fired *outcome, int64_t *scan_id);
+int store_schedule_fire(struct store *s, const struct schedule *sc, const char *slices, int64_t now,
+			int64_t next, enum schedule_fired *outcome, int64_t *scan_id);
 
-/* Queues one scan of schedule sc now, whatever its overlap policy and next
- * firing (`schedule run-now`). */
-int store_schedule_run_now(struct store *s, const struct schedule *sc, int64_t now,
-			   int64_t *scan_id);
+/* Queues one scan of schedule sc now (split into `slices` as above),
+ * whatever its overlap policy and next firing (`schedule run-now`). */
+int store_schedule_run_now(struct store *s, const struct schedule *sc, const char *slices,
+			   int64_t now, int64_t *scan_id);
 
 #endif

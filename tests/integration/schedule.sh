@@ -120,3 +120,20 @@ long_id=$(sched_field long last_scan_id)
 grep -q 'msg="schedule skipped: its previous scan is still pending or running" schedule=long' "$dir/serve.log" \
 	|| fail "no skip logged"
 ok "after downtime the missed slots fire once; paused fires nothing; overlap skip: one scan while it runs"
+
+# ---- a scheduled scan larger than a shard is split as a submitted one is ----
+# [flow] shard_addresses is 256 by default: a /22 on one port is 4 shards,
+# whether the scheduler fires it or run-now queues it.
+q schedule add big --cron "* * * * *" test-ok 127.1.0.0/22 --ports 80 >/dev/null || fail "add big"
+big_fired() { [ "$(scans_of big)" -ge 1 ]; }
+wait_for 30 "the big schedule to fire" big_fired
+big=$(sched_field big last_scan_id)
+shards() { sql "SELECT count(*) FROM scans WHERE parent_id = $1"; }
+[ "$(shards "$big")" = 4 ] || fail "the fired /22 (scan $big) has $(shards "$big") shards, not 4"
+wait_for 60 "the scheduled split scan $big to complete" is_status "$big" completed
+big_done() { [ "$(sched_field big last_status)" = completed ] || [ "$(sched_field big last_scan_id)" != "$big" ]; }
+wait_for 10 "the schedule's last status to follow its split scan" big_done
+now=$(q schedule run-now big) || fail "run-now big"
+[ "$(shards "$now")" = 4 ] || fail "run-now's /22 (scan $now) has $(shards "$now") shards, not 4"
+sql_is "SELECT schedule_id FROM scans WHERE id = $now" "$(sched_field big id)" || fail "the split parent is not tagged"
+ok "a scheduled /22 is split into 4 shards like a submitted one, fired or run now; the parent carries the schedule"

@@ -49,6 +49,17 @@ sql_is "SELECT schedule_id FROM scans WHERE id = $scan" "$id" || fail "run-now s
 	&& [ "$(json_field last_scan_id)" = "$scan" ] || fail "last status: $(cat "$T/body")"
 ok "roles: 401 without a token, viewer reads only (403 on every write), operator creates, pauses, resumes, runs now"
 
+# A schedule of a /22 on one port: run now queues a parent and its 4 shards.
+big='{"name":"api-big","cron":"0 3 * * *","type":"test-ok","targets":["127.1.0.0/22"],"ports":"80"}'
+[ "$(req POST /api/v1/schedules "${aso[@]}" "${J[@]}" --data-binary "$big")" = 201 ] || fail "create api-big: $(cat "$T/body")"
+[ "$(req POST /api/v1/schedules/api-big/run-now "${aso[@]}")" = 202 ] || fail "run-now api-big: $(cat "$T/body")"
+bigscan=$(json_field id)
+sql_is "SELECT count(*) FROM scans WHERE parent_id = $bigscan" 4 \
+	|| fail "run now of a /22: $(sql "SELECT count(*) FROM scans WHERE parent_id = $bigscan") shards, not 4"
+[ "$(req DELETE /api/v1/schedules/api-big "${aso[@]}")" = 200 ] || fail "delete api-big: $(cat "$T/body")"
+q cancel "$bigscan" >/dev/null || fail "cancel the split scan"	# no worker here runs it
+ok "run now of a scheduled /22 through the API queues it split into 4 shards"
+
 # ---- bad input ---------------------------------------------------------------------
 before=$(db_hash); sqlite3 "$DBFILE" .dump 2>/dev/null >"$T/before.sql"
 bad() {	# STATUS CODE TEXT BODY
