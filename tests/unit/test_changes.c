@@ -13,39 +13,18 @@
 #include <time.h>
 #include "store/store.h"
 
-struct fixture {
-	char dir[256];
-	char url[512];
-	struct store *s;
-};
-
 static const char *pg_url;	/* NULL: this round runs on SQLite */
 static char pg_db[512];		/* this process's own database (testutil_pg_create) */
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
-	char err[256];
-
-	testutil_tmpdb(f->dir, sizeof f->dir, f->url, sizeof f->url);
-	if (pg_url) {
-		testutil_pg_reset(pg_url);
-		snprintf(f->url, sizeof f->url, "%s", pg_url);
-	}
-	f->s = store_open(f->url, err, sizeof err);
-	if (!f->s)
-		fail_msg("store_open: %s", err);
-	*state = f;
+	*state = testutil_store_new(pg_url);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	testutil_rmdir(f->dir);
-	free(f);
+	testutil_store_free(*state);
 	return 0;
 }
 
@@ -73,7 +52,7 @@ static void release_all(struct finding *v, size_t n)
 }
 
 /* Submits, claims and completes one scan with these findings.  Returns its id. */
-static int64_t run_scan(struct fixture *f, const char *options, const struct finding *fs, size_t n)
+static int64_t run_scan(struct testutil_store *f, const char *options, const struct finding *fs, size_t n)
 {
 	struct scan_request req = { .type = "portscan", .targets = "[\"127.0.0.1\"]",
 				    .options = options, .max_attempts = 3, .time_limit_s = 60 };
@@ -91,7 +70,7 @@ static int64_t run_scan(struct fixture *f, const char *options, const struct fin
 	return id;
 }
 
-static void info_is(struct fixture *f, int64_t id, int64_t base, int64_t nw, int64_t gone,
+static void info_is(struct testutil_store *f, int64_t id, int64_t base, int64_t nw, int64_t gone,
 		    int64_t changed)
 {
 	struct scan_changes_info in;
@@ -106,7 +85,7 @@ static void info_is(struct fixture *f, int64_t id, int64_t base, int64_t nw, int
 
 static void the_first_scan_is_the_baseline_and_a_reordered_rerun_changes_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	struct finding a[3] = { port(22, "ssh", "9.2"), port(80, "http", "1.22"), port(443, "https", "") };
 	struct finding b[3] = { port(443, "https", ""), port(22, "ssh", "9.2"), port(80, "http", "1.22") };
 	struct scan_change *ch = NULL;
@@ -126,7 +105,7 @@ static void the_first_scan_is_the_baseline_and_a_reordered_rerun_changes_nothing
 
 static void a_closed_port_is_gone_an_opened_one_new_and_a_new_version_changed(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	struct finding a[2] = { port(22, "ssh", "9.2"), port(21, "ftp", "3.0") };
 	struct finding b[2] = { port(25, "smtp", ""), port(22, "ssh", "9.3") };
 	struct scan_change *ch = NULL;
@@ -176,7 +155,7 @@ static void a_closed_port_is_gone_an_opened_one_new_and_a_new_version_changed(vo
 
 static void a_delivery_is_written_with_the_completion_retried_fenced_and_failed(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	struct finding a[1] = { port(22, "ssh", "9.2") };
 	struct finding b[1] = { port(22, "ssh", "9.3") };
 	struct delivery *d = NULL;

@@ -16,18 +16,11 @@
 #include "config.h"
 #include "store/store.h"
 
-struct fixture {
-	char dir[256];
-	char url[512];
-	char path[512];
-	struct store *s;
-};
-
 static const char *pg_url;	/* NULL: this round runs on SQLite */
 static char pg_db[512];		/* this process's own database (testutil_pg_create) */
 
 /* Runs SQL on the test database directly (not through the store). */
-static void db_exec(struct fixture *f, const char *sql)
+static void db_exec(struct testutil_store *f, const char *sql)
 {
 	if (pg_url) {
 		testutil_pg_exec(pg_url, sql);
@@ -43,7 +36,7 @@ static void db_exec(struct fixture *f, const char *sql)
 }
 
 /* 1 if the SQL fails (a constraint refused it), 0 if it ran. */
-static int db_refuses(struct fixture *f, const char *sql)
+static int db_refuses(struct testutil_store *f, const char *sql)
 {
 	int refused;
 
@@ -64,7 +57,7 @@ static int db_refuses(struct fixture *f, const char *sql)
 }
 
 /* The first column of the first row of a query, as an integer. */
-static long long db_int(struct fixture *f, const char *sql)
+static long long db_int(struct testutil_store *f, const char *sql)
 {
 	long long v = -1;
 
@@ -92,37 +85,15 @@ static long long db_int(struct fixture *f, const char *sql)
 	return v;
 }
 
-/* A fresh, empty database for one test: a new file, or an emptied schema. */
-static void fresh_database(struct fixture *f)
-{
-	testutil_tmpdb(f->dir, sizeof f->dir, f->url, sizeof f->url);
-	snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
-	if (pg_url) {
-		snprintf(f->url, sizeof f->url, "%s", pg_url);
-		testutil_pg_reset(pg_url);
-	}
-}
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
-	char err[256];
-
-	fresh_database(f);
-	f->s = store_open(f->url, err, sizeof err);
-	if (!f->s)
-		fail_msg("store_open: %s", err);
-	*state = f;
+	*state = testutil_store_new(pg_url);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	testutil_rmdir(f->dir);
-	free(f);
+	testutil_store_free(*state);
 	return 0;
 }
 
@@ -226,7 +197,7 @@ static void database_urls_are_shown_without_their_password(void **state)
 
 static void pending_becomes_running_on_claim_and_cancelled_on_cancel(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t a = submit_one(f->s, NULL, 3, 0), b = submit_one(f->s, NULL, 3, 0);
 	enum scan_status now;
 
@@ -241,7 +212,7 @@ static void pending_becomes_running_on_claim_and_cancelled_on_cancel(void **stat
 
 static void running_becomes_completed_with_findings_in_one_write(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t id = submit_one(f->s, NULL, 3, 0);
 	int att = claim_one(f->s, id, 30000);
 	struct finding fd = { .kind = "open_port", .target = "127.0.0.1", .port = 22,
@@ -266,7 +237,7 @@ static void running_becomes_completed_with_findings_in_one_write(void **state)
 
 static void running_goes_back_to_pending_with_backoff_while_attempts_remain(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t id = submit_one(f->s, NULL, 2, 0);
 	int att = claim_one(f->s, id, 30000);
 	struct scan_failure slow = retryable_fail;
@@ -289,7 +260,7 @@ static void running_goes_back_to_pending_with_backoff_while_attempts_remain(void
 
 static void running_fails_when_attempts_run_out_or_the_error_is_final(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t a = submit_one(f->s, NULL, 2, 0), b = submit_one(f->s, NULL, 3, 0);
 	enum scan_status now;
 	int att;
@@ -311,7 +282,7 @@ static void running_fails_when_attempts_run_out_or_the_error_is_final(void **sta
 
 static void running_is_cancelled_when_its_worker_confirms(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t id = submit_one(f->s, NULL, 3, 0);
 	int att = claim_one(f->s, id, 30000), cancel = 0;
 	enum scan_status now;
@@ -330,7 +301,7 @@ static void running_is_cancelled_when_its_worker_confirms(void **state)
 
 static void a_failure_after_a_cancel_request_ends_cancelled(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t id = submit_one(f->s, NULL, 3, 0);
 	int att = claim_one(f->s, id, 30000);
 	enum scan_status now;
@@ -342,7 +313,7 @@ static void a_failure_after_a_cancel_request_ends_cancelled(void **state)
 
 static void a_graceful_hand_back_does_not_spend_an_attempt(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t id = submit_one(f->s, NULL, 1, 0);
 	int att = claim_one(f->s, id, 30000);
 	enum scan_status now;
@@ -359,7 +330,7 @@ static void a_graceful_hand_back_does_not_spend_an_attempt(void **state)
 
 static void failed_and_cancelled_scans_can_be_retried_with_a_fresh_budget(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t a = submit_one(f->s, NULL, 1, 0), b = submit_one(f->s, NULL, 1, 0);
 	enum scan_status now;
 	struct scan sc;
@@ -386,7 +357,7 @@ static void failed_and_cancelled_scans_can_be_retried_with_a_fresh_budget(void *
 
 static void forbidden_transitions_are_refused_and_change_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t pend = submit_one(f->s, NULL, 1, 0);
 	int64_t run = submit_one(f->s, NULL, 1, 0);
 	int64_t done = submit_one(f->s, NULL, 1, 0);
@@ -452,7 +423,7 @@ static void forbidden_transitions_are_refused_and_change_nothing(void **state)
 
 static void a_zombie_workers_late_completion_is_rejected_and_counted(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t id = submit_one(f->s, NULL, 3, 0);
 	struct store_counters c;
 	int old, fresh, rec = 0;
@@ -485,7 +456,7 @@ static void a_zombie_workers_late_completion_is_rejected_and_counted(void **stat
 
 static void a_grouped_completion_fences_each_scan_on_its_own(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t a = submit_one(f->s, NULL, 3, 0), b = submit_one(f->s, NULL, 3, 0);
 	struct store_completion c[2];
 	struct scan *cl = NULL;
@@ -506,7 +477,7 @@ static void a_grouped_completion_fences_each_scan_on_its_own(void **state)
 
 static void completions_are_counted_in_the_duration_bucket_of_their_run_time(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	static const double bounds[] = STORE_DURATION_BOUNDS_S;
 	enum { NB = sizeof bounds / sizeof bounds[0] };
 	int64_t want[STORE_DURATION_BUCKETS] = { 0 }, sum = 0;
@@ -550,7 +521,7 @@ static void completions_are_counted_in_the_duration_bucket_of_their_run_time(voi
 
 static void an_expired_lease_sends_the_scan_back_to_pending(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t id = submit_one(f->s, NULL, 3, 0);
 	struct scan_event *ev = NULL;
 	struct scan sc;
@@ -588,7 +559,7 @@ static void an_expired_lease_sends_the_scan_back_to_pending(void **state)
 
 static void an_expired_lease_with_no_attempts_left_fails_with_worker_lost(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t id = submit_one(f->s, NULL, 1, 0);
 	struct scan sc;
 	int rec = 0, failed = 0;
@@ -605,7 +576,7 @@ static void an_expired_lease_with_no_attempts_left_fails_with_worker_lost(void *
 
 static void an_expired_lease_of_a_cancelled_scan_ends_cancelled(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t id = submit_one(f->s, NULL, 3, 0);
 	enum scan_status now;
 
@@ -618,7 +589,7 @@ static void an_expired_lease_of_a_cancelled_scan_ends_cancelled(void **state)
 
 static void a_renewed_lease_is_never_recovered_however_long_it_runs(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t id = submit_one(f->s, NULL, 3, 0);
 	int att = claim_one(f->s, id, 1000);
 
@@ -640,7 +611,7 @@ static void a_renewed_lease_is_never_recovered_however_long_it_runs(void **state
 
 static void claims_take_priority_first_then_age(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t low = submit_one(f->s, NULL, 3, 0), high = submit_one(f->s, NULL, 3, 10);
 	int64_t low2 = submit_one(f->s, NULL, 3, 0);
 	struct scan *c = NULL;
@@ -660,7 +631,7 @@ static void claims_take_priority_first_then_age(void **state)
 
 static void an_idempotency_key_returns_the_first_scan(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	struct scan_request r = { .type = "test-ok", .targets = "[\"127.0.0.1\"]",
 				  .max_attempts = 3, .time_limit_s = 60, .idempotency_key = "ci-42" };
 	int64_t a, b;
@@ -678,7 +649,7 @@ static void an_idempotency_key_returns_the_first_scan(void **state)
 
 static void queue_status_counts_follow_every_transition(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	struct queue_status q;
 	enum scan_status now;
 	int64_t ids[6];
@@ -707,7 +678,7 @@ static void queue_status_counts_follow_every_transition(void **state)
  * scan must be claimed exactly once. */
 static void four_processes_claim_10000_scans_exactly_once(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	enum { N = 10000, P = 4 };
 	struct scan_request *reqs = calloc(N, sizeof *reqs);
 	int64_t *ids = calloc(N, sizeof *ids);
@@ -786,7 +757,7 @@ static void four_processes_claim_10000_scans_exactly_once(void **state)
 
 static void migrating_an_old_database_never_requeues_finished_scans(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	char err[256];
 	struct store *s;
 	int applied = -1;
@@ -795,7 +766,7 @@ static void migrating_an_old_database_never_requeues_finished_scans(void **state
 	store_close(f->s);
 	f->s = NULL;
 	testutil_rmdir(f->dir);
-	fresh_database(f);
+	testutil_store_fresh(f, pg_url);
 	s = store_open_flags(f->url, STORE_NO_MIGRATE, err, sizeof err);
 	assert_non_null(s);
 	assert_int_equal(store_schema_version(s), 0);
@@ -830,7 +801,7 @@ static void migrating_an_old_database_never_requeues_finished_scans(void **state
 
 static void a_status_column_without_a_default_cannot_invent_pending_rows(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t id = submit_one(f->s, NULL, 3, 0);
 
 	assert_true(db_refuses(f, "INSERT INTO scans (type, targets, run_after, created_at)"
@@ -843,7 +814,7 @@ static void a_status_column_without_a_default_cannot_invent_pending_rows(void **
 
 static void the_stuck_report_names_overdue_pending_and_expired_running_scans(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t waiting = submit_one(f->s, NULL, 3, 0), running = submit_one(f->s, NULL, 3, 0);
 	int64_t fresh, total = -1;
 	struct stuck_scan *st = NULL;
@@ -876,7 +847,7 @@ static void the_stuck_report_names_overdue_pending_and_expired_running_scans(voi
 
 static void pruning_deletes_only_old_finished_scans_with_their_events_and_findings(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t done[5], keep_pending, keep_running;
 	struct finding fd = { .kind = "open_port", .target = "127.0.0.1", .port = 80 };
 	struct queue_status q;
@@ -921,7 +892,7 @@ static void pruning_deletes_only_old_finished_scans_with_their_events_and_findin
 
 static void a_stopped_worker_is_neither_alive_nor_dead(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	struct worker_info w = { .id = "w-1@h:42", .name = "w-1", .host = "h", .pid = 42,
 				 .concurrency = 4 };
 	struct worker_info *list = NULL;
@@ -968,7 +939,7 @@ static void a_stopped_worker_is_neither_alive_nor_dead(void **state)
 
 static void exits_and_heartbeats_touch_one_worker_identity_only(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	/* Two serve processes, each with a worker named w-1. */
 	struct worker_info a = { .name = "w-1", .host = "h", .pid = 100, .concurrency = 1 };
 	struct worker_info b = { .name = "w-1", .host = "h", .pid = 200, .concurrency = 1 };
@@ -1021,7 +992,7 @@ static void exits_and_heartbeats_touch_one_worker_identity_only(void **state)
 
 static void a_completion_and_the_next_claim_commit_together(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t a = submit_one(f->s, NULL, 3, 0), b = submit_one(f->s, NULL, 3, 0);
 	int64_t c3 = submit_one(f->s, NULL, 3, 0);
 	struct store_completion done[2];
@@ -1052,7 +1023,7 @@ static void a_completion_and_the_next_claim_commit_together(void **state)
 static void a_dead_workers_scans_are_handed_back_without_spending_attempts_up_to_a_limit(
 	void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	int64_t id = submit_one(f->s, NULL, 1, 0), other = submit_one(f->s, NULL, 1, 0);
 	struct scan *c = NULL;
 	size_t n = 0;
@@ -1093,7 +1064,7 @@ static void a_dead_workers_scans_are_handed_back_without_spending_attempts_up_to
 
 static void a_process_killed_mid_claim_leaves_the_database_consistent(void **state)
 {
-	struct fixture *f = *state;
+	struct testutil_store *f = *state;
 	enum { N = 20000 };
 	struct scan_request *reqs = calloc(N, sizeof *reqs);
 	int64_t *ids = calloc(N, sizeof *ids);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 #include <libpq-fe.h>
+#include "store/store.h"
 
 /* Makes a new temporary directory; returns a static path "sqlite://DIR/t.db"
  * in url (at least 512 bytes) and the directory in dir. */
@@ -97,6 +98,48 @@ static inline void testutil_pg_reset(const char *url)
 {
 	testutil_pg_exec(url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"
 			      " DROP FUNCTION IF EXISTS scanq_now_ms(); DROP FUNCTION IF EXISTS scanq_count();");
+}
+
+/* ---- the store suites' fixture ---------------------------------------- */
+
+/* A fresh, empty database for one test: a new SQLite file in a folder of
+ * its own, or (pg_url set) the PostgreSQL database emptied. */
+struct testutil_store {
+	char dir[256];		/* the test's temporary folder */
+	char url[512];		/* the database the store opens */
+	char path[512];		/* DIR/t.db: the SQLite file */
+	struct store *s;	/* open on url, migrated */
+};
+
+static inline void testutil_store_fresh(struct testutil_store *f, const char *pg_url)
+{
+	testutil_tmpdb(f->dir, sizeof f->dir, f->url, sizeof f->url);
+	snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+	if (pg_url) {
+		snprintf(f->url, sizeof f->url, "%s", pg_url);
+		testutil_pg_reset(pg_url);
+	}
+}
+
+static inline struct testutil_store *testutil_store_new(const char *pg_url)
+{
+	struct testutil_store *f = calloc(1, sizeof *f);
+	char err[256];
+
+	if (!f)
+		fail_msg("out of memory");
+	testutil_store_fresh(f, pg_url);
+	f->s = store_open(f->url, err, sizeof err);
+	if (!f->s)
+		fail_msg("store_open: %s", err);
+	return f;
+}
+
+static inline void testutil_store_free(struct testutil_store *f)
+{
+	store_close(f->s);
+	testutil_rmdir(f->dir);
+	free(f);
 }
 
 #endif
