@@ -88,6 +88,25 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+int cli_dispatch(const char *cmd, const struct cli_sub *subs, int argc, char **argv,
+		 struct cli *cli)
+{
+	char names[256] = "";
+	size_t len = 0;
+
+	for (const struct cli_sub *s = subs; s->name; s++) {
+		if (argc >= 2 && strcmp(argv[1], s->name) == 0)
+			return s->run(argc - 1, argv + 1, cli);
+		len += (size_t)snprintf(names + len, len < sizeof names ? sizeof names - len : 0, "%s%s",
+					s == subs ? "" : ", ", s->name);
+		if (len >= sizeof names)
+			len = sizeof names - 1;
+	}
+	if (argc < 2)
+		return cli_usage(cmd, "expected a subcommand: %s", names);
+	return cli_usage(cmd, "unknown subcommand '%.40s' (%s)", argv[1], names);
+}
+
 int cli_bad_option(const char *cmd, char **argv, int c)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : "?";

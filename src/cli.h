@@ -52,6 +52,18 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* One subcommand of a command that has them: its name and what runs it
+ * (with argv[0] the subcommand's name). */
+struct cli_sub {
+	const char *name;
+	int (*run)(int argc, char **argv, struct cli *cli);
+};
+
+/* Runs the subcommand that argv[1] names among subs (ended by a NULL name),
+ * or says which ones there are (CLI_USAGE). */
+int cli_dispatch(const char *cmd, const struct cli_sub *subs, int argc, char **argv,
+		 struct cli *cli);
+
 /* After getopt_long() (optstring starting with ':') returned c, '?' or ':':
  * prints "unknown option 'X'" or "option 'X' needs a value" with the usage
  * line.  Returns CLI_USAGE. */

@@ -291,7 +291,7 @@ static int sched_show(int argc, char **argv, struct cli *cli)
 	return CLI_OK;
 }
 
-static int sched_pause(int argc, char **argv, struct cli *cli, int pause)
+static int sched_set_paused(int argc, char **argv, struct cli *cli, int pause)
 {
 	const char *name, *sub = pause ? "pause" : "resume";
 	struct schedule sc;
@@ -376,27 +376,23 @@ out:
 	return rc;
 }
 
+static int sched_pause(int argc, char **argv, struct cli *cli)
+{
+	return sched_set_paused(argc, argv, cli, 1);
+}
+
+static int sched_resume(int argc, char **argv, struct cli *cli)
+{
+	return sched_set_paused(argc, argv, cli, 0);
+}
+
 int cmd_schedule(int argc, char **argv, struct cli *cli)
 {
-	const char *sub = argc >= 2 ? argv[1] : NULL;
+	static const struct cli_sub subs[] = {
+		{ "add", sched_add }, { "list", sched_list }, { "show", sched_show },
+		{ "pause", sched_pause }, { "resume", sched_resume }, { "rm", sched_rm },
+		{ "run-now", sched_run_now }, { NULL, NULL },
+	};
 
-	if (!sub)
-		return cli_usage("schedule", "expected a subcommand: add, list, show, pause, resume,"
-				 " rm, run-now");
-	if (!strcmp(sub, "add"))
-		return sched_add(argc - 1, argv + 1, cli);
-	if (!strcmp(sub, "list"))
-		return sched_list(argc - 1, argv + 1, cli);
-	if (!strcmp(sub, "show"))
-		return sched_show(argc - 1, argv + 1, cli);
-	if (!strcmp(sub, "pause"))
-		return sched_pause(argc - 1, argv + 1, cli, 1);
-	if (!strcmp(sub, "resume"))
-		return sched_pause(argc - 1, argv + 1, cli, 0);
-	if (!strcmp(sub, "rm"))
-		return sched_rm(argc - 1, argv + 1, cli);
-	if (!strcmp(sub, "run-now"))
-		return sched_run_now(argc - 1, argv + 1, cli);
-	return cli_usage("schedule", "unknown subcommand '%s' (add, list, show, pause, resume, rm,"
-			 " run-now)", sub);
+	return cli_dispatch("schedule", subs, argc, argv, cli);
 }

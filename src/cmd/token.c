@@ -186,13 +186,10 @@ static int token_create(int argc, char **argv, struct cli *cli)
 
 int cmd_token(int argc, char **argv, struct cli *cli)
 {
-	if (argc < 2)
-		return cli_usage("token", "expected a subcommand: create, list or revoke");
-	if (strcmp(argv[1], "create") == 0)
-		return token_create(argc - 1, argv + 1, cli);
-	if (strcmp(argv[1], "list") == 0)
-		return token_list(argc - 1, argv + 1, cli);
-	if (strcmp(argv[1], "revoke") == 0)
-		return token_revoke(argc - 1, argv + 1, cli);
-	return cli_usage("token", "unknown subcommand '%s' (create, list or revoke)", argv[1]);
+	static const struct cli_sub subs[] = {
+		{ "create", token_create }, { "list", token_list }, { "revoke", token_revoke },
+		{ NULL, NULL },
+	};
+
+	return cli_dispatch("token", subs, argc, argv, cli);
 }

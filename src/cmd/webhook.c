@@ -170,20 +170,22 @@ static int deliveries(int argc, char **argv, struct cli *cli)
 	return rc;
 }
 
+static int rm(int argc, char **argv, struct cli *cli)
+{
+	return rm_or_test(argc, argv, cli, 0);
+}
+
+static int test(int argc, char **argv, struct cli *cli)
+{
+	return rm_or_test(argc, argv, cli, 1);
+}
+
 int cmd_webhook(int argc, char **argv, struct cli *cli)
 {
-	if (argc < 2)
-		return cli_usage("webhook", "expected add, list, rm, test or deliveries");
-	if (strcmp(argv[1], "add") == 0)
-		return add(argc - 1, argv + 1, cli);
-	if (strcmp(argv[1], "list") == 0)
-		return list(argc - 1, argv + 1, cli);
-	if (strcmp(argv[1], "rm") == 0)
-		return rm_or_test(argc - 1, argv + 1, cli, 0);
-	if (strcmp(argv[1], "test") == 0)
-		return rm_or_test(argc - 1, argv + 1, cli, 1);
-	if (strcmp(argv[1], "deliveries") == 0)
-		return deliveries(argc - 1, argv + 1, cli);
-	return cli_usage("webhook", "unknown subcommand '%.40s' (add, list, rm, test, deliveries)",
-			 argv[1]);
+	static const struct cli_sub subs[] = {
+		{ "add", add }, { "list", list }, { "rm", rm }, { "test", test },
+		{ "deliveries", deliveries }, { NULL, NULL },
+	};
+
+	return cli_dispatch("webhook", subs, argc, argv, cli);
 }
