@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -592,7 +593,7 @@ static int run_tool(char **argv, char **out, size_t *outlen, size_t cap, char *e
 	int pfd[2], status = 0, over = 0;
 	size_t len = 0, size = cap < 65536 ? cap : 65536;
 	char *buf = malloc(size);
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (!buf || pipe2(pfd, O_CLOEXEC) < 0) {
 		free(buf);
@@ -609,6 +610,12 @@ static int run_tool(char **argv, char **out, size_t *outlen, size_t cap, char *e
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		/* The tool dies with the scanner, as the scanner dies with its
+		 * worker (spawn.c): a worker SIGKILLed outside `serve` leaves
+		 * no nmap behind. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
 
 		if (devnull >= 0)
 			dup2(devnull, 0);
