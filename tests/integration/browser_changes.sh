@@ -8,19 +8,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
 
-banner_on() {
-	perl -MIO::Socket::INET -e '
-		my ($port, $text) = @ARGV; $SIG{PIPE} = "IGNORE";
-		my $s = IO::Socket::INET->new(Listen => 16, LocalAddr => "127.0.0.1",
-			LocalPort => $port, ReuseAddr => 1) or die "listen $port: $!";
-		while (my $c = $s->accept) { print $c $text; close $c; }' "$1" "$2" &
-	last=$!
-	pids+=($last)
-	wait_for 10 "a listener on $1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"
-}
-A=$(closed_port); B=$(closed_port); C=$(closed_port)
-while [ "$B" = "$A" ]; do B=$(closed_port); done
-while [ "$C" = "$A" ] || [ "$C" = "$B" ]; do C=$(closed_port); done
+three_ports
 scan() {
 	local id
 	id=$(q submit portscan 127.0.0.1 --ports "$A,$B,$C" --options '{"detect":true,"detect_ms":1000}')

@@ -9,21 +9,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
 
-# banner_on PORT TEXT: a listener on 127.0.0.1:PORT sending TEXT; pid in $last
-banner_on() {
-	perl -MIO::Socket::INET -e '
-		my ($port, $text) = @ARGV; $SIG{PIPE} = "IGNORE";
-		my $s = IO::Socket::INET->new(Listen => 16, LocalAddr => "127.0.0.1",
-			LocalPort => $port, ReuseAddr => 1) or die "listen $port: $!";
-		while (my $c = $s->accept) { print $c $text; close $c; }' "$1" "$2" &
-	last=$!
-	pids+=($last)
-	wait_for 10 "a listener on $1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"
-}
-
-A=$(closed_port); B=$(closed_port); C=$(closed_port)
-while [ "$B" = "$A" ]; do B=$(closed_port); done
-while [ "$C" = "$A" ] || [ "$C" = "$B" ]; do C=$(closed_port); done
+three_ports
 PORTS="$A,$B,$C"
 OPTS='{"detect":true,"detect_ms":1000}'
 scan() {

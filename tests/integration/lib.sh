@@ -187,6 +187,27 @@ closed_port() {
 			or die; print $s->sockport, "\n";'
 }
 
+# three_ports: A, B and C set to three different closed ports.
+three_ports() {
+	A=$(closed_port); B=$(closed_port); C=$(closed_port)
+	while [ "$B" = "$A" ]; do B=$(closed_port); done
+	while [ "$C" = "$A" ] || [ "$C" = "$B" ]; do C=$(closed_port); done
+}
+
+# banner_on PORT TEXT: a listener on 127.0.0.1:PORT (a port a test closes
+# and opens again keeps its number) sending TEXT to every connection; its
+# pid in $last.
+banner_on() {
+	perl -MIO::Socket::INET -e '
+		my ($port, $text) = @ARGV; $SIG{PIPE} = "IGNORE";
+		my $s = IO::Socket::INET->new(Listen => 16, LocalAddr => "127.0.0.1",
+			LocalPort => $port, ReuseAddr => 1) or die "listen $port: $!";
+		while (my $c = $s->accept) { print $c $text; close $c; }' "$1" "$2" &
+	last=$!
+	pids+=($last)
+	wait_for 10 "a listener on $1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"
+}
+
 # listen_http FILE SERVER TITLE: starts a small HTTP server on a random
 # 127.0.0.1 port (port written to FILE): every request gets a page titled
 # TITLE with "Server: SERVER"; a request with a Range header gets 206, as
