@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
 #include "clock.h"
 #include "discovery.h"
 #include "portscan.h"
@@ -51,6 +53,36 @@ static int usage(const char *what, const char *arg, const char *rest)
 	return 2;
 }
 
+static void on_worker_death(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);	/* this scan's process group: itself, its tools, their forks */
+}
+
+/*
+ * A scanner its worker spawned (spawn.c made it the leader of a process
+ * group of its own and gave it SIGKILL as its parent-death signal) takes
+ * its whole group with it when the worker dies, even by SIGKILL outside
+ * `serve`: the tools it runs and whatever they fork, not only itself.  Run
+ * by hand (no parent-death signal) nothing changes.  A worker that died
+ * before the new signal was set is seen by getppid().
+ */
+static void die_with_worker(void)
+{
+	struct sigaction sa;
+	pid_t parent = getppid();
+	int sig = 0;
+
+	if (prctl(PR_GET_PDEATHSIG, &sig) < 0 || sig == 0 || getpgrp() != getpid())
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_worker_death;
+	if (sigaction(SIGHUP, &sa, NULL) < 0 || prctl(PR_SET_PDEATHSIG, SIGHUP) < 0)
+		return;		/* SIGKILL stays: this process at least dies with it */
+	if (getppid() != parent)
+		kill(0, SIGKILL);
+}
+
 int scanner_main(int argc, char **argv, int (*other)(struct scanctx *ctx))
 {
 	static const struct option opts[] = {
@@ -71,6 +103,7 @@ int scanner_main(int argc, char **argv, int (*other)(struct scanctx *ctx))
 	 * otherwise arrive as a fatal SIGPIPE (sock.c sends with MSG_NOSIGNAL).
 	 * Tools that profiles exec get the default back (profile.c). */
 	signal(SIGPIPE, SIG_IGN);
+	die_with_worker();
 
 	/* Options may stand anywhere (scan TYPE TARGET --ports X); after "--"
 	 * everything is a target, which the target parser then judges. */

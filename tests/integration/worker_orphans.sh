@@ -5,8 +5,8 @@
 # grandchildren that left the group with setsid — is gone within 2 s, and
 # before the scans, handed back, run again.
 # The worker, which had registered and run, is restarted at once.
-# A standalone worker SIGKILLed takes its scan's scanner and the tool the
-# scanner runs with it.
+# A standalone worker SIGKILLed takes its scans' process groups with it:
+# the tools they run and the grandchildren they fork.
 source "$(dirname "$0")/lib.sh"
 export SCANQ_WORKER_HEARTBEAT=1 SCANQ_WORKER_GRACE=2	# the second attempts still run at the end
 
@@ -82,8 +82,9 @@ wait_for 30 "serve to exit" bash -c "! kill -0 $serve 2>/dev/null"
 marked_count_is 0 || fail "a process of the scans is alive after serve stopped"
 
 # A standalone `scanq worker` (no serve, no subreaper) SIGKILLed while a
-# profile scan runs its tool: the scanner dies with the worker and the
-# tool with the scanner (PR_SET_PDEATHSIG at each level scanq forks).
+# profile scan runs its tool and a test-fork scan its three grandchildren:
+# each scanner takes its process group down with the worker (its
+# parent-death signal, scanner.c), so the tool and the grandchildren go too.
 cat >"$dir/slowtool" <<'PERL'
 #!/usr/bin/perl
 sleep 600;
@@ -95,11 +96,14 @@ marker="$dir/slowtool"
 for i in $(sql "SELECT id FROM scans WHERE status = 'pending'"); do q cancel "$i" >/dev/null; done
 sql_is "SELECT count(*) FROM scans WHERE status IN ('pending', 'running')" 0 || fail "scans left from above"
 s=$(submit slowtool 127.0.0.1 --max-attempts 1) || fail "submit slowtool"
-start_worker solo --concurrency 1
+f=$(submit test-fork 127.0.0.1 --options "{\"children\":3,\"seconds\":600,\"tag\":\"$marker\"}" \
+	--max-attempts 1) || fail "submit test-fork"
+start_worker solo --concurrency 2
 solo=$last_pid
-wait_for 20 "the slowtool scan $s to run its tool" marked_count_is 1
+# the tool, the test-fork child and its three grandchildren
+wait_for 20 "the tool of scan $s and the processes of scan $f" marked_count_is 5
 kill -KILL "$solo"
 killed_at=$(now_ms)
-wait_for 2 "the tool of scan $s to die with its worker" marked_count_is 0
-echo "a standalone worker's SIGKILL: its scan's tool gone $(( $(now_ms) - killed_at )) ms later"
+wait_for 2 "every process of scans $s and $f to die with their worker" marked_count_is 0
+echo "a standalone worker's SIGKILL: its scans' tool and grandchildren gone $(( $(now_ms) - killed_at )) ms later"
 echo PASS
