@@ -83,7 +83,8 @@ static void child_exec(const struct spawn_opts *o, char *const *envp, int devnul
 	int e;
 
 	setpgid(0, 0);
-	/* If the worker dies (even by SIGKILL) its child dies with it. */
+	/* If the worker dies (even by SIGKILL) its child dies with it; a
+	 * scanq scanner then takes its whole group along (scanner.c). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		goto fail;
 	memset(&sa, 0, sizeof sa);
