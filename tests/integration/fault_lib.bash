@@ -26,7 +26,8 @@ fail() {
 	for f in "$dir"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; cp "$f" /tmp/fault-last-$(basename "$f"); }; done
 	exit 1
 }
-now_ms() { date +%s%3N; }
+WAIT_POLL=0.2	# the fault suites poll the database less often
+source "$ROOT/tests/integration/wait.bash"	# now_ms, wait_for (lib.sh's rule)
 
 # use_backend sqlite|pg|pg-own: sets BACKEND, DB and sql().
 use_backend() {
@@ -58,17 +59,6 @@ pg_down() { sh "$ROOT/tools/pg-test-server.sh" down "$own_pg" || fail "cannot st
 pg_up() { sh "$ROOT/tools/pg-test-server.sh" up "$own_pg" || fail "cannot start PostgreSQL"; }
 
 q() { "$S" --db "$DB" "$@"; }
-
-# wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.2 s until COMMAND succeeds
-wait_for() {
-	local secs=$1 what=$2 end
-	shift 2
-	end=$(( $(now_ms) + secs * 1000 ))
-	until "$@" >/dev/null 2>&1; do
-		[ "$(now_ms)" -lt "$end" ] || fail "timed out after ${secs}s waiting for: $what"
-		sleep 0.2
-	done
-}
 
 # submit_n N TYPE [ARGS...]: queues N scans, 4 submitters at a time
 submit_n() {

@@ -8,9 +8,10 @@
 # $dir removed.  A suite that used req() has every response checked
 # against docs/openapi.json on a successful exit.
 #
-# One rule for waiting: wait_for SECONDS DESCRIPTION COMMAND... runs
-# COMMAND every 0.1 s until it succeeds; if it has not after SECONDS, the
-# test fails with "timed out after SECONDS s waiting for: DESCRIPTION".
+# One rule for waiting (wait.bash, shared with fault_lib.bash): wait_for
+# SECONDS DESCRIPTION COMMAND... runs COMMAND every 0.1 s until it
+# succeeds; if it has not after SECONDS, the test fails with "timed out
+# after SECONDS s waiting for: DESCRIPTION".
 # One rule for failing: fail MESSAGE prints "FAIL: MESSAGE" and the last
 # lines of every $dir/*.log, and exits 1.
 set -u
@@ -47,17 +48,7 @@ fail() {
 	exit 1
 }
 ok() { echo "ok - $*"; }
-now_ms() { date +%s%3N; }
-
-wait_for() {
-	local secs=$1 what=$2 end
-	shift 2
-	end=$(( $(now_ms) + secs * 1000 ))
-	until "$@" >/dev/null 2>&1; do
-		[ "$(now_ms)" -lt "$end" ] || fail "timed out after ${secs}s waiting for: $what"
-		sleep 0.1
-	done
-}
+source "$(dirname "${BASH_SOURCE[0]}")/wait.bash"	# now_ms, wait_for
 
 # ---- the database ----------------------------------------------------------
 
