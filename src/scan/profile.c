@@ -690,6 +690,54 @@ static int write_targets(char *path, size_t len, char **list, int n, char *err, 
 	return 0;
 }
 
+/* The tool's target arguments: the address blocks of the resolved targets,
+ * then each name that resolved (or, when only some of its addresses are in
+ * scope, those addresses).  Returns -1 when they need more than lcap. */
+static int tool_targets(const struct resolve_hostset *hs, char **list, int *nlist, int lcap)
+{
+	for (size_t i = 0; i < targets_nranges(hs->list); i++) {
+		targets_u128 lo, hi;
+
+		targets_range(hs->list, i, &lo, &hi);
+		if (add_blocks(list, nlist, lcap, lo, hi) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < targets_nnames(hs->list); i++) {
+		const char *name = targets_name(hs->list, i);
+
+		if (hs->name_state[i] == RESOLVE_NAME_OK) {
+			if (*nlist >= lcap || !(list[(*nlist)++] = strdup(name)))
+				return -1;
+		} else if (hs->name_state[i] == RESOLVE_NAME_PARTIAL) {
+			for (size_t h = 0; h < hs->n; h++) {
+				char text[64];
+
+				if (hs->hosts[h].name != name)
+					continue;
+				targets_addr_str(&hs->hosts[h].addr, text, sizeof text);
+				if (*nlist >= lcap || !(list[(*nlist)++] = strdup(text)))
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* How the tool ended (run_tool()'s status, err its reason when < 0): 0 if
+ * it exited 0, else the scan's error line (tool_missing or tool_failed). */
+static int tool_ended(struct scanctx *ctx, const char *tool, int status, size_t outlen, const char *err)
+{
+	if (status < 0)
+		return scanner_error(ctx, "tool_failed", "%s", err);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && outlen == 0)
+		return scanner_error(ctx, "tool_missing", "'%s' could not be run", tool);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return scanner_error(ctx, "tool_failed", "'%s' %s %d", tool,
+				     WIFEXITED(status) ? "exited with status" : "was killed by signal",
+				     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return 0;
+}
+
 int profile_run(struct scanctx *ctx, const struct config_profile *p)
 {
 	struct resolve_hostset hs = { 0 };
@@ -722,30 +770,10 @@ int profile_run(struct scanctx *ctx, const struct config_profile *p)
 	rc = resolve_hosts(ctx, &hs);
 	if (rc != 0)
 		goto out;
-	for (size_t i = 0; i < targets_nranges(hs.list); i++) {
-		targets_u128 lo, hi;
-
-		targets_range(hs.list, i, &lo, &hi);
-		if (add_blocks(list, &nlist, lcap, lo, hi) < 0)
-			goto toomany;
-	}
-	for (size_t i = 0; i < targets_nnames(hs.list); i++) {
-		const char *name = targets_name(hs.list, i);
-
-		if (hs.name_state[i] == RESOLVE_NAME_OK) {
-			if (nlist >= lcap || !(list[nlist++] = strdup(name)))
-				goto toomany;
-		} else if (hs.name_state[i] == RESOLVE_NAME_PARTIAL) {
-			for (size_t h = 0; h < hs.n; h++) {
-				char text[64];
-
-				if (hs.hosts[h].name != name)
-					continue;
-				targets_addr_str(&hs.hosts[h].addr, text, sizeof text);
-				if (nlist >= lcap || !(list[nlist++] = strdup(text)))
-					goto toomany;
-			}
-		}
+	if (tool_targets(&hs, list, &nlist, lcap) < 0) {
+		rc = scanner_error(ctx, "too_many_targets", "the targets need more than %d arguments for '%s'",
+				   lcap, p->argv[0]);
+		goto out;
 	}
 	for (int i = 0; i < p->argc; i++)
 		if (strcmp(p->argv[i], "{targets_file}") == 0 && !tfile[0]
@@ -764,20 +792,8 @@ int profile_run(struct scanctx *ctx, const struct config_profile *p)
 	}
 	scanner_progress(ctx, 0);
 	status = run_tool(argv, &out, &outlen, cap, err, sizeof err);
-	if (status < 0) {
-		rc = scanner_error(ctx, "tool_failed", "%s", err);
+	if ((rc = tool_ended(ctx, argv[0], status, outlen, err)) != 0)
 		goto out;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && outlen == 0) {
-		rc = scanner_error(ctx, "tool_missing", "'%s' could not be run", argv[0]);
-		goto out;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		rc = scanner_error(ctx, "tool_failed", "'%s' %s %d", argv[0],
-				   WIFEXITED(status) ? "exited with status" : "was killed by signal",
-				   WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		goto out;
-	}
 	if (profile_parse(ctx, p->parser, out, outlen, &count, err, sizeof err) < 0) {
 		rc = scanner_error(ctx, "tool_failed", "%s", err);
 		goto out;
@@ -789,10 +805,6 @@ int profile_run(struct scanctx *ctx, const struct config_profile *p)
 	scanner_summary(ctx, summary);
 	json_decref(summary);
 	rc = 0;
-	goto out;
-toomany:
-	rc = scanner_error(ctx, "too_many_targets", "the targets need more than %d arguments for '%s'",
-			   lcap, p->argv[0]);
 out:
 	if (tfile[0])
 		unlink(tfile);
