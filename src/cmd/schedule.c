@@ -47,6 +47,36 @@ static void print_json(json_t *j)
 	json_decref(j);
 }
 
+/* The schedule of `schedule add`: words holds NAME TYPE TARGET... (the
+ * positional arguments), the rest came from options.  Returns CLI_OK with
+ * *sc filled, or what was wrong (said). */
+static int build_from_words(json_t *words, const char *cron, const char *tz, const char *overlap,
+			    struct submit_input *in, int64_t now, struct schedule *sc)
+{
+	struct submit_error err;
+	json_t *list;
+	int rc;
+
+	if (json_array_size(words) < 1)
+		return cli_usage("schedule", "add: missing schedule name");
+	if (!cron)
+		return cli_usage("schedule", "add: --cron \"EXPR\" is required");
+	if (json_array_size(words) < 2)
+		return cli_usage("schedule", "add: missing scan type");
+	if (json_array_size(words) < 3)
+		return cli_usage("schedule", "add: no targets given (no_targets)");
+	in->type = json_string_value(json_array_get(words, 1));
+	list = json_array();
+	for (size_t i = 2; i < json_array_size(words); i++)
+		json_array_append(list, json_array_get(words, i));
+	in->targets = list;
+	rc = schedule_build(json_string_value(json_array_get(words, 0)), cron, tz, overlap, in, now, sc,
+			    &err);
+	json_decref(list);
+	in->targets = NULL;
+	return rc < 0 ? cli_error("%s (%s)", err.message, err.code) : CLI_OK;
+}
+
 static int sched_add(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -61,12 +91,11 @@ static int sched_add(int argc, char **argv, struct cli *cli)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cron = NULL, *tz = NULL, *overlap = NULL, *name;
+	const char *cron = NULL, *tz = NULL, *overlap = NULL;
 	struct submit_input in;
-	struct submit_error err;
 	struct schedule sc = { 0 };
 	struct store *s = NULL;
-	json_t *targets = NULL, *options = NULL;
+	json_t *words = NULL, *options = NULL;
 	int64_t id, now = scheduler_now_ms();
 	int c, json = 0, rc = CLI_USAGE;
 	char t[40];
@@ -76,9 +105,9 @@ static int sched_add(int argc, char **argv, struct cli *cli)
 	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1 || optind < argc) {
 		if (c == -1) {
 			/* A positional argument: NAME, TYPE, TARGET... in any order with options. */
-			if (!targets)
-				targets = json_array();
-			json_array_append_new(targets, json_string(argv[optind++]));
+			if (!words)
+				words = json_array();
+			json_array_append_new(words, json_string(argv[optind++]));
 			continue;
 		}
 		int done = cmd_scan_option("schedule", c, optarg, &in, &options);
@@ -99,39 +128,8 @@ static int sched_add(int argc, char **argv, struct cli *cli)
 			goto out;
 		}
 	}
-	/* targets holds NAME TYPE TARGET... */
-	if (!targets || json_array_size(targets) < 1) {
-		rc = cli_usage("schedule", "add: missing schedule name");
+	if ((rc = build_from_words(words, cron, tz, overlap, &in, now, &sc)) != CLI_OK)
 		goto out;
-	}
-	if (!cron) {
-		rc = cli_usage("schedule", "add: --cron \"EXPR\" is required");
-		goto out;
-	}
-	if (json_array_size(targets) < 2) {
-		rc = cli_usage("schedule", "add: missing scan type");
-		goto out;
-	}
-	if (json_array_size(targets) < 3) {
-		rc = cli_usage("schedule", "add: no targets given (no_targets)");
-		goto out;
-	}
-	name = json_string_value(json_array_get(targets, 0));
-	in.type = json_string_value(json_array_get(targets, 1));
-	{
-		json_t *list = json_array();
-
-		for (size_t i = 2; i < json_array_size(targets); i++)
-			json_array_append(list, json_array_get(targets, i));
-		in.targets = list;
-		rc = schedule_build(name, cron, tz, overlap, &in, now, &sc, &err);
-		json_decref(list);
-		in.targets = NULL;
-	}
-	if (rc < 0) {
-		rc = cli_error("%s (%s)", err.message, err.code);
-		goto out;
-	}
 	rc = CLI_FAIL;
 	if (!(s = cli_open_store(cli)))
 		goto out;
@@ -155,7 +153,7 @@ static int sched_add(int argc, char **argv, struct cli *cli)
 	rc = CLI_OK;
 out:
 	schedule_release(&sc);
-	json_decref(targets);
+	json_decref(words);
 	json_decref(options);
 	store_close(s);
 	return rc;
