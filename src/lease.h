@@ -12,7 +12,6 @@ struct store;
 
 #define LEASE_RECOVERY_INTERVAL_MS 2000	/* how often serve looks for expired leases */
 
-
 /*
  * A loop that recovers leases watches for its own pauses: when a round
  * starts far later than the previous round's sleep explains (more than
@@ -38,6 +37,7 @@ void lease_pause_round(struct lease_pause *p, struct store *s);
  * the number of scans recovered or failed, or -1 on a store error (logged).
  */
 int lease_recover(struct store *s, struct lease_pause *p);
+
 /* Before the loop sleeps (or returns a wait to its caller). */
 static inline int64_t lease_pause_sleep(struct lease_pause *p, int64_t ms)
 {

@@ -104,7 +104,10 @@ fail:
 	return -1;
 }
 
-char *schedule_slices(const struct schedule *sc)
+/* The slices a scan of sc is split into, as a submitted scan of the same
+ * targets and ports would be (workflow_slices()), as the store takes them;
+ * NULL when one scan holds them.  free() it. */
+static char *schedule_slices(const struct schedule *sc)
 {
 	json_t *targets = json_loads(sc->targets ? sc->targets : "[]", 0, NULL);
 	json_t *opts = json_loads(sc->options ? sc->options : "{}", 0, NULL);
@@ -114,6 +117,15 @@ char *schedule_slices(const struct schedule *sc)
 	json_decref(targets);
 	json_decref(opts);
 	return slices;
+}
+
+int schedule_run_now(struct store *s, const struct schedule *sc, int64_t *scan_id)
+{
+	char *slices = schedule_slices(sc);
+	int rc = store_schedule_run_now(s, sc, slices, scheduler_now_ms(), scan_id);
+
+	free(slices);
+	return rc;
 }
 
 int scheduler_tick(struct store *s)

@@ -51,12 +51,11 @@ int schedule_build(const char *name, const char *cron, const char *tz, const cha
 		   struct submit_error *err);
 
 /*
- * The slices a scan of sc is split into, as a submitted scan of the same
- * targets and ports would be (workflow_slices()): JSON text to pass to
- * store_schedule_fire() and store_schedule_run_now() (free() it), or NULL
- * when one scan holds them.
+ * Queues one scan of sc now (`schedule run-now`, CLI and API), split into
+ * shards as a submitted scan of its targets and ports would be.  Returns
+ * store_schedule_run_now()'s rc, *scan_id the scan (a split one's parent).
  */
-char *schedule_slices(const struct schedule *sc);
+int schedule_run_now(struct store *s, const struct schedule *sc, int64_t *scan_id);
 
 /* Fires every due schedule once.  Returns the number of scans queued, or
  * -1 after a store error (logged). */

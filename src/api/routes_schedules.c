@@ -205,15 +205,11 @@ enum MHD_Result h_schedule_run_now(struct req *r)
 	struct schedule sc;
 	enum MHD_Result ret;
 	int64_t scan_id;
-	char loc[64], *slices;
-	int rc;
+	char loc[64];
 
 	if (path_schedule(r, &sc, &ret) < 0)
 		return ret;
-	slices = schedule_slices(&sc);
-	rc = store_schedule_run_now(r->s, &sc, slices, scheduler_now_ms(), &scan_id);
-	free(slices);
-	if (rc != STORE_OK) {
+	if (schedule_run_now(r->s, &sc, &scan_id) != STORE_OK) {
 		schedule_release(&sc);
 		return reply_store_problem(r, "run now");
 	}

@@ -349,16 +349,12 @@ static int sched_run_now(int argc, char **argv, struct cli *cli)
 	struct store *s;
 	int json, rc;
 	int64_t scan_id;
-	char *slices;
 
 	if ((rc = simple_args("run-now", argc, argv, 1, &name, &json)) != CLI_OK)
 		return rc;
 	if (!(s = open_one(cli, name, &sc, &rc)))
 		return rc;
-	slices = schedule_slices(&sc);
-	rc = store_schedule_run_now(s, &sc, slices, scheduler_now_ms(), &scan_id);
-	free(slices);
-	if (rc != STORE_OK) {
+	if (schedule_run_now(s, &sc, &scan_id) != STORE_OK) {
 		rc = cli_error("could not queue the scan: %s", store_error(s));
 		goto out;
 	}

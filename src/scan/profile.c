@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -593,7 +592,7 @@ static int run_tool(char **argv, char **out, size_t *outlen, size_t cap, char *e
 	int pfd[2], status = 0, over = 0;
 	size_t len = 0, size = cap < 65536 ? cap : 65536;
 	char *buf = malloc(size);
-	pid_t pid, parent = getpid();
+	pid_t pid;
 
 	if (!buf || pipe2(pfd, O_CLOEXEC) < 0) {
 		free(buf);
@@ -610,12 +609,6 @@ static int run_tool(char **argv, char **out, size_t *outlen, size_t cap, char *e
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		/* The tool dies with the scanner, as the scanner dies with its
-		 * worker (spawn.c): a worker SIGKILLed outside `serve` leaves
-		 * no nmap behind. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(127);
 
 		if (devnull >= 0)
 			dup2(devnull, 0);
@@ -725,7 +718,8 @@ static int tool_targets(const struct resolve_hostset *hs, char **list, int *nlis
 
 /* How the tool ended (run_tool()'s status, err its reason when < 0): 0 if
  * it exited 0, else the scan's error line (tool_missing or tool_failed). */
-static int tool_ended(struct scanctx *ctx, const char *tool, int status, size_t outlen, const char *err)
+static int tool_ended(struct scanctx *ctx, const char *tool, int status, size_t outlen,
+		      const char *err)
 {
 	if (status < 0)
 		return scanner_error(ctx, "tool_failed", "%s", err);

@@ -953,7 +953,7 @@ enum schedule_fired {
  * once however many schedulers run), and queues one scan tagged with the
  * schedule, unless the overlap policy is skip and a scan of the schedule
  * is pending or running.  A scan larger than one shard is split as a
- * submitted one is: `slices` (schedule_slices(), NULL for none) as
+ * submitted one is: `slices` (scheduler.c computes them; NULL for none) as
  * store_submit_flow() takes them.  *outcome and *scan_id (0 unless fired;
  * a split scan's parent) say what happened.  Returns STORE_OK or an error
  * (nothing written).
