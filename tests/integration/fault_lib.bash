@@ -102,6 +102,16 @@ serve_bg() {
 
 unfinished() { sql "SELECT count(*) FROM scans WHERE status IN ('pending', 'running')"; }
 all_finished() { [ "$(unfinished)" = 0 ]; }
+# show_unfinished: the scans still pending or running, and their last events
+show_unfinished() {
+	echo "--- unfinished scans (id status attempt worker lease_expires_at run_after, now $(now_ms)):"
+	sql "SELECT id, status, attempt, worker_id, lease_expires_at, run_after FROM scans
+		WHERE status IN ('pending', 'running') ORDER BY id LIMIT 20"
+	echo "--- their last events:"
+	sql "SELECT scan_id, at, from_status, to_status, attempt, worker_id, reason FROM scan_events
+		WHERE scan_id IN (SELECT id FROM scans WHERE status IN ('pending', 'running')
+		ORDER BY id LIMIT 5) ORDER BY id DESC LIMIT 30"
+}
 
 # check_exactly_once N: the timeline shows N scans, each completed exactly
 # once, never claimed while an earlier attempt was still running (each

@@ -1,6 +1,9 @@
 #!/bin/bash
-# flow_chain.sh — follow-up stages (issue 14): `discovery 127.0.0.0/28
+# flow_chain.sh — follow-up stages (issue 14): `discovery NET/28
 # --then portscan --then tls` with listeners on three loopback addresses.
+# NET is a loopback block of this run's own (127.A.B.16/28, not 127.0.0.x):
+# a suite running beside this one may listen on one of these ports on its
+# own address, and that port would become a stage of this chain.
 # The port scan targets exactly discovery's live hosts; the tls stage is
 # one scan per host, on exactly that host's open ports.  The worker that
 # completes a stage is SIGKILLed before its completion call, inside the
@@ -32,7 +35,8 @@ listen_many() {
 	wait_for 10 "listeners on $*" test -s "$file"
 }
 
-listen_many "$T/l" 127.0.0.2 127.0.0.5 127.0.0.9
+NET=127.$((100 + RANDOM % 100)).$((RANDOM % 256))
+listen_many "$T/l" $NET.18 $NET.21 $NET.25
 PORTS=$(cut -d' ' -f2 "$T/l" | paste -sd,)
 expect_tls=$(awk '{printf "[\"%s\"] {\"ports\":\"%s\"}\n", $1, $2}' "$T/l" | sort)
 
@@ -48,7 +52,7 @@ check_chain() {
 	live=$(sql "SELECT target FROM findings WHERE scan_id = $root AND kind = 'host'" | sort | paste -sd,)
 	targets=$(sql "SELECT targets FROM scans WHERE id = $ps" | tr -d '[]"' | tr , '\n' | sort | paste -sd,)
 	[ -n "$live" ] && [ "$live" = "$targets" ] || fail "portscan targets '$targets', live hosts '$live'"
-	for a in 127.0.0.2 127.0.0.5 127.0.0.9; do
+	for a in $NET.18 $NET.21 $NET.25; do
 		echo ",$live," | grep -q ",$a," || fail "listener $a not among the live hosts: $live"
 	done
 	[ "$(children "$ps")" = 3 ] || fail "portscan $ps has $(children "$ps") follow-ups, not 3"
@@ -57,7 +61,7 @@ check_chain() {
 }
 
 start_serve --workers 1 --concurrency 4
-root=$(q submit discovery 127.0.0.0/28 --then "portscan:$PORTS,1" --then tls) || fail "submit"
+root=$(q submit discovery $NET.16/28 --then "portscan:$PORTS,1" --then tls) || fail "submit"
 wait_for 60 "the chain of $root to finish" finished
 check_chain "$root"
 ok "discovery's live hosts are the port scan's targets; each tls stage holds one host and its open ports"
@@ -75,7 +79,7 @@ for point in BEFORE INSIDE AFTER; do
 	touch "$T/kill"
 	# A slow port scan (rate 20/s: 3 s), so that the kill file is there when it completes.
 	[ "$(req POST /api/v1/scans -H 'Content-Type: application/json' -d '{"type": "discovery",
-		"targets": ["127.0.0.0/28"], "then": [{"type": "portscan", "ports": "'"$PORTS"',1",
+		"targets": ["'"$NET"'.16/28"], "then": [{"type": "portscan", "ports": "'"$PORTS"',1",
 		"options": {"rate": 20}}, "tls"]}')" = 202 ] || fail "submit: $(cat "$dir/body")"
 	root=$(json_field id)
 	wait_for 60 "the kill at discovery ($point)" test ! -e "$T/kill"
