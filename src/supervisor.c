@@ -23,6 +23,7 @@
 
 #define BEAT_FD 3	/* where a worker finds its heartbeat pipe */
 #define SWEEP_WAIT_MS 1000	/* after a worker died: how long its scans' processes may take to go */
+#define RECHECK_MS 1000		/* after a hand-back: when to look at the dead worker's scans again */
 
 struct slot {
 	char name[16];
@@ -33,6 +34,11 @@ struct slot {
 	int stalled;		/* we killed it for silence */
 	int registered;		/* its first heartbeat came: it is registered in the store */
 	uint32_t instance;	/* of the running child's identity (worker_identity()) */
+	/* The last one of this slot that died without a clean exit: its
+	 * identity, how it ended, and when to hand back its scans once more
+	 * (0: not due; see recheck()). */
+	char gone[SCAN_WORKER_MAX], gone_why[96];
+	int64_t recheck_at;
 };
 
 static volatile sig_atomic_t sig_count;
@@ -136,26 +142,56 @@ static void describe(int status, int stalled, int stall_ms, char *buf, size_t le
 			 spawn_signal_name(WTERMSIG(status), sig, sizeof sig));
 }
 
+/* Hands back the scans the dead worker `id` holds; returns how many. */
+static int hand_back(struct store *s, const char *id, const char *reason)
+{
+	int back = 0;
+
+	if (store_release_worker(s, id, reason, &back) != STORE_OK) {
+		log_warn("hand-back failed; the leases will expire", "worker=%s error=\"%s\"", id,
+			 store_error(s));
+		return 0;
+	}
+	return back;
+}
+
+/*
+ * The second look at a dead worker's scans.  On PostgreSQL the server
+ * carries out a claim the worker sent just before it died, and its
+ * session can commit that claim after worker_gone() read what the worker
+ * held: without this look the scan would wait out its lease.
+ */
+static void recheck(struct store *s, struct slot *w)
+{
+	int back = hand_back(s, w->gone, w->gone_why);
+
+	if (back)
+		log_info("scans a dead worker's session claimed as it died, handed back",
+			 "worker=%s scans=%d", w->name, back);
+	w->recheck_at = 0;
+}
+
 /*
  * A worker died (a clean exit was recorded by the worker itself, with its
  * reason): record how, and hand the scans it held back to the queue now,
- * fenced by its identity, rather than after their leases run out.
+ * fenced by its identity, rather than after their leases run out; and
+ * once more RECHECK_MS later.
  */
-static void worker_gone(struct store *s, const char *name, pid_t pid, uint32_t instance,
-			const char *reason)
+static void worker_gone(struct store *s, struct slot *w, pid_t pid, const char *reason)
 {
-	char host[64] = "host", id[SCAN_WORKER_MAX];
-	int back = 0;
+	char host[64] = "host";
+	int back;
 
+	if (w->recheck_at)	/* the slot's previous death: its second look now */
+		recheck(s, w);
 	gethostname(host, sizeof host - 1);
-	worker_identity(id, sizeof id, name, host, (int)pid, instance);
-	store_worker_exited(s, id, reason);
-	if (store_release_worker(s, id, reason, &back) != STORE_OK)
-		log_warn("hand-back failed; the leases will expire", "worker=%s error=\"%s\"",
-			 name, store_error(s));
-	else if (back)
-		log_info("scans of a dead worker handed back", "worker=%s pid=%d scans=%d", name,
+	worker_identity(w->gone, sizeof w->gone, w->name, host, (int)pid, w->instance);
+	snprintf(w->gone_why, sizeof w->gone_why, "%s", reason);
+	store_worker_exited(s, w->gone, reason);
+	if ((back = hand_back(s, w->gone, reason)))
+		log_info("scans of a dead worker handed back", "worker=%s pid=%d scans=%d", w->name,
 			 (int)pid, back);
+	w->recheck_at = clock_mono_ms() + RECHECK_MS;
 }
 
 /* The pids of the workers alive now. */
@@ -183,7 +219,7 @@ static int live_workers(const struct supervisor_config *cfg, const struct slot *
  * alive.
  */
 static void worker_reaped(const struct supervisor_config *cfg, const struct slot *ws,
-			  const struct slot *w, pid_t pid, const char *reason, int clean)
+			  struct slot *w, pid_t pid, const char *reason, int clean)
 {
 	pid_t keep[SUPERVISOR_WORKERS_MAX];
 	char why[64];
@@ -197,7 +233,7 @@ static void worker_reaped(const struct supervisor_config *cfg, const struct slot
 	/* A clean exit was recorded by the worker itself, with its reason, and
 	 * it handed its scans back itself. */
 	if (!clean)
-		worker_gone(cfg->store, w->name, pid, w->instance, reason);
+		worker_gone(cfg->store, w, pid, reason);
 }
 
 /*
@@ -291,7 +327,8 @@ static void shutdown_step(struct supervisor *sv, int64_t now)
 	}
 }
 
-/* Starts the workers that are due to (re)start, kills the stalled ones;
+/* Starts the workers that are due to (re)start, kills the stalled ones,
+ * takes the second look at dead ones' scans that is due;
  * returns how many are alive. */
 static int tend_workers(struct supervisor *sv, int64_t now)
 {
@@ -300,6 +337,8 @@ static int tend_workers(struct supervisor *sv, int64_t now)
 	for (int i = 0; i < sv->cfg->workers; i++) {
 		struct slot *w = &sv->ws[i];
 
+		if (w->recheck_at && now >= w->recheck_at)
+			recheck(sv->cfg->store, w);
 		if (!w->pid && !sv->stopping && now >= w->start_at)
 			if (start_worker(sv->cfg, w) < 0)
 				w->start_at = now + 1000;
@@ -340,6 +379,8 @@ static void wait_beats(struct supervisor *sv)
 		}
 		if (!w->pid && !sv->stopping && w->start_at < next)
 			next = w->start_at;
+		if (w->recheck_at && w->recheck_at < next)
+			next = w->recheck_at;
 	}
 	if (sv->stopping && sv->kill_at < next)
 		next = sv->kill_at;
@@ -423,6 +464,9 @@ int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *ar
 		wait_beats(&sv);
 	}
 	subreaper_sweep(keep, 0, SWEEP_WAIT_MS, "serve stopped");
+	for (int i = 0; i < cfg->workers; i++)
+		if (sv.ws[i].recheck_at)
+			recheck(cfg->store, &sv.ws[i]);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	log_info("supervisor stopped", "workers=%d", cfg->workers);
 	return 0;

@@ -61,4 +61,35 @@ for p in $(sql "SELECT pid FROM workers WHERE stopped_at IS NULL"); do
 	kill -0 "$p" 2>/dev/null || fail "worker $p is shown live but is not running"
 done
 ok "two serve processes on one database each stop only their own workers"
+
+# PostgreSQL: the server carries out a claim the worker sent just before
+# its SIGKILL, and that session can commit after serve read what the dead
+# worker held.  A trigger holds the claim's session in a 0.5 s sleep, and
+# the worker is killed in it: serve's second look, a second later, hands
+# the scan back, long before its 30 s lease would run out.
+if [ "$BACKEND" = pg ]; then
+	kill -TERM "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
+	sql "CREATE FUNCTION slow_claim() RETURNS trigger LANGUAGE plpgsql AS \$\$
+		BEGIN IF NEW.reason = 'claimed' AND NEW.attempt = 1 THEN PERFORM pg_sleep(0.5); END IF;
+		RETURN NEW; END \$\$;
+		CREATE TRIGGER slow_claim BEFORE INSERT ON scan_events FOR EACH ROW
+		EXECUTE FUNCTION slow_claim()" >/dev/null || fail "trigger"
+	start_serve --workers 1
+	one() { [ "$(sql "SELECT count(*) FROM workers WHERE stopped_at IS NULL")" = 1 ]; }
+	wait_for 20 "a live worker" one
+	wpid=$(pgrep -P "$SERVE_PID" -f ' worker ')
+	id=$(q submit test-sleep 127.0.0.1 --options '{"seconds":0.1}') || fail "submit"
+	asleep() { sql "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep'
+		AND datname = current_database()" | grep -q 1; }
+	WAIT_POLL=0.02 wait_for 10 "the claim of scan $id in its sleep" asleep
+	kill -KILL "$wpid"
+	t0=$(now_ms)
+	wait_for 20 "scan $id completed" is_status "$id" completed
+	took=$(( $(now_ms) - t0 ))
+	grep -q "msg=\"scans a dead worker's session claimed as it died, handed back\"" "$dir/serve.log" \
+		|| fail "the scan was not handed back by the second look (${took} ms)"
+	[ "$took" -le 10000 ] || fail "scan $id completed ${took} ms after the kill"
+	sql "DROP TRIGGER slow_claim ON scan_events" >/dev/null
+	ok "a claim the dead worker's session committed after the hand-back is handed back a second later (completed in ${took} ms)"
+fi
 echo PASS
