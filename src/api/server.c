@@ -394,15 +394,80 @@ static int fit_open_files(int conns)
 	return conns;
 }
 
+/*
+ * Whether API tokens exist (1) or not (0), read once at start; -1 with
+ * err set when the store cannot say, or when there are none and the
+ * address is not loopback: a network address is never served without
+ * authentication.
+ */
+static int tokens_exist(const char *db_url, const char *listen, int loopback, char *err,
+			size_t errlen)
+{
+	struct store *s;
+	char serr[256];
+	int any;
+
+	if (!(s = store_open(db_url, serr, sizeof serr))) {
+		snprintf(err, errlen, "%s", serr);
+		return -1;
+	}
+	any = store_token_any(s);
+	store_close(s);
+	if (any < 0) {
+		snprintf(err, errlen, "cannot read the API tokens");
+		return -1;
+	}
+	if (!any && !loopback) {
+		snprintf(err, errlen, "refusing to listen on %.60s without API tokens: create one "
+			 "with 'scanq token create --role admin' or listen on 127.0.0.1", listen);
+		return -1;
+	}
+	return any;
+}
+
+/*
+ * Starts libmicrohttpd on the listening socket fd, with at most maxc
+ * connections; returns 0, or -1 with the socket closed.
+ */
+static int start_daemon(struct api *a, const struct api_options *o, int fd, int ipv6, int maxc)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	sigset_t block, old;
+
+	if (ipv6)
+		flags |= MHD_USE_IPv6;
+	/* The server threads inherit this mask: signals stay with the main
+	 * thread, whose sleeps they must interrupt (serve's shutdown).
+	 * libmicrohttpd's own limit is twice ours: it splits it evenly between
+	 * its threads and would refuse on a busy thread long before the table
+	 * (conns.h) makes room; the table keeps the total under maxc. */
+	sigfillset(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
+		MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : default_threads()),
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)maxc * 2,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)config.max_connections_per_ip,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config.timeout_s,
+		MHD_OPTION_NOTIFY_CONNECTION, conns_notify, a->conns,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+		MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (a->d)
+		return 0;
+	/* libmicrohttpd may or may not have closed the socket it was given. */
+	if (fcntl(fd, F_GETFD) != -1)
+		close(fd);
+	return -1;
+}
+
 struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 {
 	const char *listen = o->listen && *o->listen ? o->listen : config.listen;
 	struct sockaddr_storage ss, bound;
-	struct store *s = NULL;
 	struct api *a;
-	sigset_t block, old;
 	socklen_t sl = 0, bl = sizeof bound;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	const char *const *names;
 	int loopback = 0, any, nroutes, fd = -1, maxc;
 	struct conns_limits lim;
@@ -417,21 +482,8 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 		snprintf(err, errlen, "libsodium cannot be initialized");
 		return NULL;
 	}
-	if (!(s = store_open(o->db_url, serr, sizeof serr))) {
-		snprintf(err, errlen, "%s", serr);
+	if ((any = tokens_exist(o->db_url, listen, loopback, err, errlen)) < 0)
 		return NULL;
-	}
-	any = store_token_any(s);
-	store_close(s);
-	if (any < 0) {
-		snprintf(err, errlen, "cannot read the API tokens");
-		return NULL;
-	}
-	if (!any && !loopback) {
-		snprintf(err, errlen, "refusing to listen on %.60s without API tokens: create one "
-			 "with 'scanq token create --role admin' or listen on 127.0.0.1", listen);
-		return NULL;
-	}
 	if ((fd = listen_on(&ss, sl, listen, err, errlen)) < 0)
 		return NULL;
 	if (!(a = calloc(1, sizeof *a))) {
@@ -470,30 +522,7 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 	}
 	metrics_set_group(a->metrics, a->group);
 	ui_load(&a->ui, o->web_dir, o->self);
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	/* The server threads inherit this mask: signals stay with the main
-	 * thread, whose sleeps they must interrupt (serve's shutdown).
-	 * libmicrohttpd's own limit is twice ours: it splits it evenly between
-	 * its threads and would refuse on a busy thread long before the table
-	 * (conns.h) makes room; the table keeps the total under maxc. */
-	sigfillset(&block);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
-		MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : default_threads()),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)maxc * 2,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)config.max_connections_per_ip,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config.timeout_s,
-		MHD_OPTION_NOTIFY_CONNECTION, conns_notify, a->conns,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
-		MHD_OPTION_END);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!a->d) {
-		/* libmicrohttpd may or may not have closed the socket it was given. */
-		if (fcntl(fd, F_GETFD) != -1)
-			close(fd);
+	if (start_daemon(a, o, fd, ss.ss_family == AF_INET6, maxc) < 0) {
 		snprintf(err, errlen, "cannot start the http server on %.60s", listen);
 		api_stop(a);
 		return NULL;

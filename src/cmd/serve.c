@@ -41,7 +41,9 @@ static int64_t tick(void *arg)
 	return maintenance_tick(t->m, t->s);
 }
 
-int cmd_serve(int argc, char **argv, struct cli *cli)
+/* serve's options into sup and *listen; returns CLI_OK or a usage error. */
+static int serve_options(int argc, char **argv, struct supervisor_config *sup,
+			 const char **listen)
 {
 	static const struct option opts[] = {
 		{ "workers", required_argument, NULL, 'w' },
@@ -50,22 +52,9 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		{ "listen", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct maintenance m;
-	struct supervisor_config sup = { .self = cli->self, .db_url = cli->db_url,
-					 .workers = config.workers,
-					 .concurrency = config.concurrency };
-	struct serve_tick t = { &m, NULL };
-	struct sigaction sa;
-	struct store *s;
-	struct api_options ao = { .db_url = cli->db_url, .self = cli->self };
-	struct api *api;
-	struct scheduler *sched;
-	char aerr[256];
-	const char *listen = NULL;
 	long long v;
 	int c;
 
-	maintenance_init(&m);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
@@ -73,21 +62,21 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 			if (num_parse(optarg, 0, SUPERVISOR_WORKERS_MAX, &v) < 0)
 				return cli_usage("serve", "--workers must be 0..%d",
 						 SUPERVISOR_WORKERS_MAX);
-			sup.workers = (int)v;
+			sup->workers = (int)v;
 			break;
 		case 'c':
 			if (num_parse(optarg, 1, WORKER_CONCURRENCY_MAX, &v) < 0)
 				return cli_usage("serve", "--concurrency must be 1..%d",
 						 WORKER_CONCURRENCY_MAX);
-			sup.concurrency = (int)v;
+			sup->concurrency = (int)v;
 			break;
 		case 'm':
 			if (num_parse(optarg, 0, 1000000000, &v) < 0)
 				return cli_usage("serve", "--max-scans-per-worker must be 0 or more");
-			sup.max_scans = (int)v;
+			sup->max_scans = (int)v;
 			break;
 		case 'l':
-			listen = optarg;
+			*listen = optarg;
 			break;
 		default:
 			return cli_bad_option("serve", argv, c);
@@ -95,6 +84,53 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	}
 	if (optind != argc)
 		return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
+	return CLI_OK;
+}
+
+/*
+ * Until a signal: the supervisor's loop with the workers (its tick runs
+ * maintenance), or, with --workers 0, maintenance alone.
+ */
+static void serve_until_stopped(struct supervisor_config *sup, struct maintenance *m,
+				struct store *s)
+{
+	struct serve_tick t = { m, NULL };
+
+	if (sup->workers > 0) {
+		/* Silence longer than 3 heartbeats is a stall, but never less than 10 s:
+		 * a worker may wait up to the store's busy timeout (5 s) in one call. */
+		sup->store = t.s = s;
+		sup->stall_ms = config.heartbeat_s * 3000 > 10000 ? config.heartbeat_s * 3000 : 10000;
+		sup->grace_ms = config.grace_s * 1000 + 5000;
+		supervisor_run(sup, tick, &t);
+		stopping = SIGTERM;
+	}
+	while (!stopping) {
+		int64_t wait = maintenance_tick(m, s);
+		struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
+
+		while (!stopping && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+}
+
+int cmd_serve(int argc, char **argv, struct cli *cli)
+{
+	struct maintenance m;
+	struct supervisor_config sup = { .self = cli->self, .db_url = cli->db_url,
+					 .workers = config.workers,
+					 .concurrency = config.concurrency };
+	struct sigaction sa;
+	struct store *s;
+	struct api_options ao = { .db_url = cli->db_url, .self = cli->self };
+	struct api *api;
+	struct scheduler *sched;
+	char aerr[256], url[512];
+	int rc;
+
+	maintenance_init(&m);
+	if ((rc = serve_options(argc, argv, &sup, &ao.listen)) != CLI_OK)
+		return rc;
 	log_set_component("serve");
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
@@ -104,7 +140,6 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	sigaction(SIGINT, &sa, NULL);
 	/* The listening address first: a serve that cannot have it says so in
 	 * one line and starts nothing. */
-	ao.listen = listen;
 	if (!(api = api_start(&ao, aerr, sizeof aerr))) {
 		store_close(s);
 		return cli_error("%s", aerr);
@@ -115,28 +150,10 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		store_close(s);
 		return cli_error("scheduler: %s", aerr);
 	}
-	{
-		char url[512];
-		log_info("scanq serving", "db=%s backend=%s schema=%d workers=%d",
-			 store_url_redacted(cli->db_url, url, sizeof url), store_backend(s),
-			 store_schema_version(s), sup.workers);
-	}
-	if (sup.workers > 0) {
-		/* Silence longer than 3 heartbeats is a stall, but never less than 10 s:
-		 * a worker may wait up to the store's busy timeout (5 s) in one call. */
-		sup.store = t.s = s;
-		sup.stall_ms = config.heartbeat_s * 3000 > 10000 ? config.heartbeat_s * 3000 : 10000;
-		sup.grace_ms = config.grace_s * 1000 + 5000;
-		supervisor_run(&sup, tick, &t);
-		stopping = SIGTERM;
-	}
-	while (!stopping) {
-		int64_t wait = maintenance_tick(&m, s);
-		struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
-
-		while (!stopping && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-	}
+	log_info("scanq serving", "db=%s backend=%s schema=%d workers=%d",
+		 store_url_redacted(cli->db_url, url, sizeof url), store_backend(s),
+		 store_schema_version(s), sup.workers);
+	serve_until_stopped(&sup, &m, s);
 	scheduler_stop(sched);
 	api_stop(api);
 	maintenance_release(&m, s);

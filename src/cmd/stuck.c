@@ -29,6 +29,62 @@ static const char *reason_name(enum stuck_reason r)
 	return r == STUCK_LEASE_EXPIRED ? "lease_expired" : "pending_too_long";
 }
 
+/* The stuck list, as JSON or as text with a hint when no worker is alive. */
+static void print_stuck(const struct stuck_scan *st, size_t n, int64_t total, long long hours,
+			const struct queue_status *q, int json)
+{
+	char t[40];
+
+	if (json) {
+		json_t *o = json_object(), *a = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, json_pack("{sIsssssssisssIss}", "id", (json_int_t)st[i].id,
+				"type", st[i].type, "status", scan_status_name(st[i].status),
+				"reason", reason_name(st[i].reason), "attempt", st[i].attempt,
+				"worker_id", st[i].worker_id, "since_ms", (json_int_t)st[i].since,
+				"since", scan_format_time(st[i].since, t, sizeof t)));
+		json_object_set_new(o, "stuck_scans", json_integer(total));
+		json_object_set_new(o, "max_age_hours", json_integer(hours));
+		json_object_set_new(o, "scans", a);
+		json_object_set_new(o, "workers_alive", json_integer(q->workers_active + q->workers_idle));
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+		return;
+	}
+	printf("%lld stuck scan%s (pending and due for over %lldh, or running with an "
+	       "expired lease)\n", (long long)total, total == 1 ? "" : "s", hours);
+	for (size_t i = 0; i < n; i++)
+		printf("  %-8lld %-12s %-9s %-17s attempt %d%s%s since %s\n",
+		       (long long)st[i].id, st[i].type, scan_status_name(st[i].status),
+		       reason_name(st[i].reason), st[i].attempt,
+		       st[i].worker_id[0] ? " worker " : "", st[i].worker_id,
+		       scan_format_time(st[i].since, t, sizeof t));
+	if ((size_t)total > n)
+		printf("  ... and %lld more\n", (long long)total - (long long)n);
+	if (total && q->workers_active + q->workers_idle == 0)
+		printf("hint: no worker is alive; start `scanq serve` (or `scanq worker`)\n");
+}
+
+/* --recover: lease recovery now, or with dry what it would take back. */
+static int recover_now(struct store *s, const struct stuck_scan *st, size_t n, int dry)
+{
+	int expired = 0, rec = 0, failed = 0;
+
+	for (size_t i = 0; i < n; i++)
+		expired += st[i].reason == STUCK_LEASE_EXPIRED;
+	if (dry) {
+		printf("dry run: lease recovery would take back %d running scan%s\n", expired,
+		       expired == 1 ? "" : "s");
+		return CLI_OK;
+	}
+	if (store_recover_leases(s, &rec, &failed) != STORE_OK)
+		return cli_error("%s", store_error(s));
+	printf("lease recovery: %d back to pending, %d failed (worker_lost)\n", rec, failed);
+	return CLI_OK;
+}
+
 int cmd_stuck(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -74,54 +130,9 @@ int cmd_stuck(int argc, char **argv, struct cli *cli)
 		cli_error("%s", store_error(s));
 		goto out;
 	}
-	if (json) {
-		json_t *o = json_object(), *a = json_array();
-		char t[40];
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(a, json_pack("{sIsssssssisssIss}", "id", (json_int_t)st[i].id,
-				"type", st[i].type, "status", scan_status_name(st[i].status),
-				"reason", reason_name(st[i].reason), "attempt", st[i].attempt,
-				"worker_id", st[i].worker_id, "since_ms", (json_int_t)st[i].since,
-				"since", scan_format_time(st[i].since, t, sizeof t)));
-		json_object_set_new(o, "stuck_scans", json_integer(total));
-		json_object_set_new(o, "max_age_hours", json_integer(hours));
-		json_object_set_new(o, "scans", a);
-		json_object_set_new(o, "workers_alive", json_integer(q.workers_active + q.workers_idle));
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
-	} else {
-		char t[40];
-		printf("%lld stuck scan%s (pending and due for over %lldh, or running with an "
-		       "expired lease)\n", (long long)total, total == 1 ? "" : "s", hours);
-		for (size_t i = 0; i < n; i++)
-			printf("  %-8lld %-12s %-9s %-17s attempt %d%s%s since %s\n",
-			       (long long)st[i].id, st[i].type, scan_status_name(st[i].status),
-			       reason_name(st[i].reason), st[i].attempt,
-			       st[i].worker_id[0] ? " worker " : "", st[i].worker_id,
-			       scan_format_time(st[i].since, t, sizeof t));
-		if ((size_t)total > n)
-			printf("  ... and %lld more\n", (long long)total - (long long)n);
-		if (total && q.workers_active + q.workers_idle == 0)
-			printf("hint: no worker is alive; start `scanq serve` (or `scanq worker`)\n");
-	}
-	if (recover) {
-		int expired = 0;
-		for (size_t i = 0; i < n; i++)
-			expired += st[i].reason == STUCK_LEASE_EXPIRED;
-		if (dry) {
-			printf("dry run: lease recovery would take back %d running scan%s\n", expired,
-			       expired == 1 ? "" : "s");
-		} else {
-			int rec = 0, failed = 0;
-			if (store_recover_leases(s, &rec, &failed) != STORE_OK) {
-				cli_error("%s", store_error(s));
-				goto out;
-			}
-			printf("lease recovery: %d back to pending, %d failed (worker_lost)\n", rec,
-			       failed);
-		}
-	}
+	print_stuck(st, n, total, hours, &q, json);
+	if (recover && recover_now(s, st, n, dry) != CLI_OK)
+		goto out;
 	rc = CLI_OK;
 out:
 	free(st);
