@@ -62,7 +62,7 @@ $(BUILD)/%.o: %.c $(HDR)
 $(BUILD)/scanq: $(OBJ)
 	$(CC) $(SAN) $(LDFLAGS) $^ -o $@ $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(LIBOBJ)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h tests/unit/teststore.h $(LIBOBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/unit $< $(LIBOBJ) -o $@ $(LDLIBS_ALL) -lcmocka
 

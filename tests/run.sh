@@ -15,7 +15,7 @@
 # the fuzz targets, two at a time.  A sanitizer build (a name with "asan")
 # runs the integration suites on SQLite only ($SCANQ_ASAN_BACKENDS, default
 # "sqlite"): its
-# PostgreSQL dialect runs under the sanitizers in the unit tests (test_store,
+# PostgreSQL dialect runs under the sanitizers in the unit tests (test_store*,
 # test_changes: both backends) and in the suites that choose their own
 # backends (the fault suites), and every suite runs on PostgreSQL in the
 # plain build; both backends under ASan would take the run past 30 minutes.

@@ -1,32 +1,14 @@
 /*
  * test_changes.c — changes between the scans of a baseline and durable
- * webhook deliveries, through the store alone, against a real SQLite file
- * and, when SCANQ_TEST_PG_URL names a server, a real PostgreSQL database:
+ * webhook deliveries, through the store alone, on a real SQLite file and a
+ * real PostgreSQL database (teststore.h):
  * the first scan is the baseline; reordered findings change nothing; a
  * closed port is gone, an opened one new, a new version changed; a
  * delivery is written with the completion, retried with backoff, fenced,
  * failed after its attempts, and sent again with the same id when its
  * sender's lease ran out.
  */
-#include "testutil.h"
-#include <libpq-fe.h>
-#include <time.h>
-#include "store/store.h"
-
-static const char *pg_url;	/* NULL: this round runs on SQLite */
-static char pg_db[512];		/* this process's own database (testutil_pg_create) */
-
-static int setup(void **state)
-{
-	*state = testutil_store_new(pg_url);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	testutil_store_free(*state);
-	return 0;
-}
+#include "teststore.h"
 
 /* A port finding with a product version in its detail. */
 static struct finding port(int p, const char *service, const char *version)
@@ -228,15 +210,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_closed_port_is_gone_an_opened_one_new_and_a_new_version_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_delivery_is_written_with_the_completion_retried_fenced_and_failed, setup, teardown),
 	};
-	int failed;
 
-	failed = cmocka_run_group_tests_name("changes (sqlite)", tests, NULL, NULL);
-	if (testutil_pg_create(pg_db, sizeof pg_db) == 0) {
-		pg_url = pg_db;
-		failed += cmocka_run_group_tests_name("changes (postgres)", tests, NULL, NULL);
-		testutil_pg_drop();
-	} else {
-		printf("changes (postgres): not run, SCANQ_TEST_PG_URL is not set\n");
-	}
-	return failed != 0;
+	return teststore_run("changes", tests, sizeof tests / sizeof tests[0]) != 0;
 }

@@ -1,0 +1,247 @@
+/*
+ * test_store_durability.c — the store under concurrency and failure, on
+ * SQLite and PostgreSQL (teststore.h): four processes claiming 10,000
+ * scans exactly once, migrations that never re-queue finished scans, and
+ * a consistent database after a SIGKILL in the middle of a claim.
+ */
+#include "teststore.h"
+#include <signal.h>
+#include <sys/wait.h>
+
+/* Four separate processes claim from 10,000 pending scans at once; every
+ * scan must be claimed exactly once. */
+static void four_processes_claim_10000_scans_exactly_once(void **state)
+{
+	struct testutil_store *f = *state;
+	enum { N = 10000, P = 4 };
+	struct scan_request *reqs = calloc(N, sizeof *reqs);
+	int64_t *ids = calloc(N, sizeof *ids);
+	unsigned char *seen = calloc(N + 1, 1);
+	int fds[P][2];
+	pid_t pids[P];
+	long total = 0;
+
+	for (int i = 0; i < N; i++)
+		reqs[i] = (struct scan_request){ .type = "test-ok", .targets = "[\"127.0.0.1\"]",
+						 .max_attempts = 3, .time_limit_s = 60 };
+	assert_int_equal(store_submit_many(f->s, reqs, N, ids, NULL), STORE_OK);
+	for (int p = 0; p < P; p++) {
+		assert_int_equal(pipe(fds[p]), 0);
+		pids[p] = fork();
+		assert_true(pids[p] >= 0);
+		if (pids[p] == 0) {
+			char err[256], name[16];
+			struct store *s = store_open(f->url, err, sizeof err);
+			int empty = 0;
+
+			close(fds[p][0]);
+			snprintf(name, sizeof name, "w-%d", p);
+			if (!s)
+				_exit(3);
+			while (empty < 3) {
+				struct scan *c = NULL;
+				size_t n = 0;
+				int rc = store_claim(s, name, 37, 30000, &c, &n);
+
+				if (rc == STORE_BUSY)
+					continue;
+				if (rc != STORE_OK)
+					_exit(4);
+				empty = n ? 0 : empty + 1;
+				for (size_t i = 0; i < n; i++)
+					if (write(fds[p][1], &c[i].id, sizeof c[i].id) != sizeof c[i].id)
+						_exit(5);
+				scan_array_free(c, n);
+			}
+			store_close(s);
+			_exit(0);
+		}
+		close(fds[p][1]);
+	}
+	for (int p = 0; p < P; p++) {
+		int64_t id;
+		int status;
+
+		while (read(fds[p][0], &id, sizeof id) == sizeof id) {
+			assert_true(id >= ids[0] && id <= ids[N - 1]);
+			assert_int_equal(seen[id - ids[0]], 0);	/* never twice */
+			seen[id - ids[0]] = 1;
+			total++;
+		}
+		close(fds[p][0]);
+		assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(total, N);	/* every one */
+	{
+		struct queue_status q;
+		struct store_counters c;
+		assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
+		assert_int_equal(q.by_status[SCAN_RUNNING], N);
+		assert_int_equal(store_counters(f->s, &c), STORE_OK);
+		assert_int_equal(c.claims, N);
+	}
+	free(reqs);
+	free(ids);
+	free(seen);
+}
+
+
+/* ---- migrations ------------------------------------------------------------------ */
+
+static void migrating_an_old_database_never_requeues_finished_scans(void **state)
+{
+	struct testutil_store *f = *state;
+	char err[256];
+	struct store *s;
+	int applied = -1;
+
+	/* Start again from an empty database, brought to version 1 only. */
+	store_close(f->s);
+	f->s = NULL;
+	testutil_rmdir(f->dir);
+	testutil_store_fresh(f, pg_url);
+	s = store_open_flags(f->url, STORE_NO_MIGRATE, err, sizeof err);
+	assert_non_null(s);
+	assert_int_equal(store_schema_version(s), 0);
+	assert_int_equal(store_migrate(s, 1, &applied), STORE_OK);
+	assert_int_equal(applied, 1);
+	assert_int_equal(store_schema_version(s), 1);
+	store_close(s);
+
+	/* An old installation's rows, written as version 1 knew them. */
+	db_exec(f, "INSERT INTO scans (type, targets, status, attempt, run_after, created_at,"
+		   " finished_at) VALUES"
+		   " ('portscan', '[\"127.0.0.1\"]', 'completed', 1, 1, 1, 2),"
+		   " ('portscan', '[\"127.0.0.1\"]', 'failed', 3, 1, 1, 2),"
+		   " ('discovery', '[\"127.0.0.1\"]', 'cancelled', 0, 1, 1, 2),"
+		   " ('discovery', '[\"127.0.0.1\"]', 'pending', 0, 1, 1, NULL)");
+
+	f->s = store_open(f->url, err, sizeof err);	/* opening migrates */
+	assert_non_null(f->s);
+	assert_int_equal(store_schema_version(f->s), store_schema_latest(f->s));
+	assert_int_equal(store_migrate(f->s, -1, &applied), STORE_OK);
+	assert_int_equal(applied, 0);		/* twice changes nothing */
+
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans WHERE status = 'pending'"), 1);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans WHERE status = 'completed'"
+			       " AND finished_at = 2"), 1);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans WHERE status = 'failed'"), 1);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans WHERE status = 'cancelled'"), 1);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM schema_migrations"),
+			 db_int(f, "SELECT max(version) FROM schema_migrations"));
+	assert_int_equal(db_int(f, "SELECT min(time_limit_s) FROM scans"), 1800);
+}
+
+static void a_status_column_without_a_default_cannot_invent_pending_rows(void **state)
+{
+	struct testutil_store *f = *state;
+	int64_t id = submit_one(f->s, NULL, 3, 0);
+
+	assert_true(db_refuses(f, "INSERT INTO scans (type, targets, run_after, created_at)"
+			       " VALUES ('x', '[]', 1, 1)"));
+	assert_true(db_refuses(f, "UPDATE scans SET status = 'in_progress'"));
+	assert_int_equal(status_of(f->s, id), SCAN_PENDING);
+}
+
+
+/* ---- crash safety ----------------------------------------------------------------- */
+
+static void a_process_killed_mid_claim_leaves_the_database_consistent(void **state)
+{
+	struct testutil_store *f = *state;
+	enum { N = 20000 };
+	struct scan_request *reqs = calloc(N, sizeof *reqs);
+	int64_t *ids = calloc(N, sizeof *ids);
+
+	for (int i = 0; i < N; i++)
+		reqs[i] = (struct scan_request){ .type = "test-ok", .targets = "[\"127.0.0.1\"]",
+						 .max_attempts = 3, .time_limit_s = 60 };
+	assert_int_equal(store_submit_many(f->s, reqs, N, ids, NULL), STORE_OK);
+	store_close(f->s);
+	f->s = NULL;
+
+	for (int round = 0; round < 6; round++) {
+		int ready[2];
+		pid_t pid;
+		int status;
+		char b;
+
+		/* The child says when its first claim is in, so that the kill lands
+		 * in the middle of claiming and completing, not before it has even
+		 * connected (which takes longer than the delays on a loaded machine). */
+		assert_int_equal(pipe(ready), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			char err[256];
+			struct store *s = store_open(f->url, err, sizeof err);
+			close(ready[0]);
+			for (;;) {
+				struct scan *c = NULL;
+				size_t n = 0;
+				if (!s || store_claim(s, "doomed", 200, 30000, &c, &n) != STORE_OK)
+					_exit(1);
+				if (ready[1] >= 0) {
+					(void)!write(ready[1], "x", 1);
+					close(ready[1]);
+					ready[1] = -1;
+				}
+				for (size_t i = 0; i < n; i += 2)
+					store_complete(s, c[i].id, c[i].attempt, NULL, NULL, 0);
+				scan_array_free(c, n);
+			}
+		}
+		close(ready[1]);
+		assert_int_equal(read(ready[0], &b, 1), 1);	/* EOF: the child failed */
+		close(ready[0]);
+		nap_ms(5 + round * 23);
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+	}
+
+	if (!pg_url) {	/* PostgreSQL checks its own pages; SQLite is asked */
+		sqlite3 *db;
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	/* Kept counts equal real counts, for every status. */
+	assert_int_equal(db_int(f, "SELECT count(*) FROM (SELECT status, count(*) AS n FROM scans"
+				 " GROUP BY status) AS r LEFT JOIN scan_counts c ON c.status = r.status"
+				 " WHERE c.n IS NULL OR c.n <> r.n"), 0);
+	/* Every claim left its event; every running scan has its claim event. */
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans s WHERE status = 'running' AND"
+				 " NOT EXISTS (SELECT 1 FROM scan_events e WHERE e.scan_id = s.id"
+				 " AND e.to_status = 'running' AND e.attempt = s.attempt)"), 0);
+	assert_int_equal(db_int(f, "SELECT sum(attempt) FROM scans"),
+			 db_int(f, "SELECT count(*) FROM scan_events WHERE to_status = 'running'"));
+	assert_int_equal(db_int(f, "SELECT value FROM counters WHERE name = 'claims'"),
+			 db_int(f, "SELECT sum(attempt) FROM scans"));
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans WHERE status = 'completed' AND"
+				 " NOT EXISTS (SELECT 1 FROM scan_events e WHERE e.scan_id = scans.id"
+				 " AND e.to_status = 'completed')"), 0);
+	assert_true(db_int(f, "SELECT count(*) FROM scans WHERE status <> 'pending'") > 0);
+	free(reqs);
+	free(ids);
+}
+
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(four_processes_claim_10000_scans_exactly_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrating_an_old_database_never_requeues_finished_scans, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_status_column_without_a_default_cannot_invent_pending_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_process_killed_mid_claim_leaves_the_database_consistent, setup, teardown),
+	};
+
+	return teststore_run("test_store_durability", tests, sizeof tests / sizeof tests[0]);
+}
