@@ -9,7 +9,10 @@
  * the fast path of the queue.  Otherwise the two finding sets are compared
  * in memory — sorted by identity, then merged, so the work is
  * O(n log n) in the findings and independent of their order — and each
- * change is a row of the completing transaction.
+ * change is a row of the completing transaction.  A follow-up stage of a
+ * chain is compared with every scan of that stage in the chain's previous
+ * run, on its own targets only (S_CHANGES_STAGE_FINDINGS): its targets
+ * come from its run's results, so they are not part of its key.
  *
  * Identity: kind, target, port, proto and the check id (detail.script,
  * detail.template_id or detail.check; for other kinds without a port, the
@@ -253,7 +256,12 @@ static void rows_free(struct rows *r)
 	memset(r, 0, sizeof *r);
 }
 
-static int read_rows(struct store *s, int64_t id, struct rows *r)
+/*
+ * The findings of scan `id` (and its shards) into r; with stage_targets
+ * (a JSON array), those of the whole stage `id` was part of in its run of
+ * the chain, on those targets only.
+ */
+static int read_rows(struct store *s, int64_t id, const char *stage_targets, struct rows *r)
 {
 	struct db_args a = { 0 };
 	struct db_cur cur;
@@ -262,7 +270,10 @@ static int read_rows(struct store *s, int64_t id, struct rows *r)
 
 	memset(r, 0, sizeof *r);
 	db_i64(&a, id);
-	if ((rc = db_query(s, S_CHANGES_FINDINGS, &a, &cur)) != STORE_OK)
+	if (stage_targets)
+		db_text(&a, stage_targets);
+	if ((rc = db_query(s, stage_targets ? S_CHANGES_STAGE_FINDINGS : S_CHANGES_FINDINGS, &a,
+			   &cur)) != STORE_OK)
 		return rc;
 	while ((rc = db_next(&cur)) > 0) {
 		struct item *it;
@@ -396,7 +407,7 @@ static int compare(struct store *s, int64_t id, const char *summary_in, int stor
 	size_t nch = 0, ncur;
 	int64_t base_findings = 0, hooks = 0, counts[3];
 	json_t *arr = NULL;
-	char *summary = NULL;
+	char *summary = NULL, *stage = NULL;
 	int rc;
 
 	db_i64(&a, id);
@@ -404,20 +415,24 @@ static int compare(struct store *s, int64_t id, const char *summary_in, int stor
 		info.baseline_id = db_col_i64(&cur, 0);
 		base_findings = db_col_i64(&cur, 1);
 		hooks = db_col_i64(&cur, 2);
+		/* A stage is compared with its whole stage of the chain's last run. */
+		if (db_col_text(&cur, 3) && !(stage = db_col_dup(&cur, 3)))
+			rc = store_set_error(s, "out of memory");
 	}
 	db_done(&cur);
-	if (rc < 0)
-		return rc;
-	if (stored && info.baseline_id && (rc = read_rows(s, id, &now)) != STORE_OK)
-		return rc;
-	ncur = stored ? now.n : nf;
-	if (info.baseline_id == 0 || (base_findings == 0 && ncur == 0)) {
-		rc = hooks ? webhooks_on_completed(s, id, NULL, &info) : STORE_OK;
-		rows_free(&now);
+	if (rc < 0) {
+		free(stage);
 		return rc;
 	}
+	if (stored && info.baseline_id && (rc = read_rows(s, id, NULL, &now)) != STORE_OK)
+		goto out;
+	ncur = stored ? now.n : nf;
+	if (info.baseline_id == 0 || (base_findings == 0 && ncur == 0 && !stage)) {
+		rc = hooks ? webhooks_on_completed(s, id, NULL, &info) : STORE_OK;
+		goto out;
+	}
 
-	if ((rc = read_rows(s, info.baseline_id, &old)) != STORE_OK)
+	if ((rc = read_rows(s, info.baseline_id, stage, &old)) != STORE_OK)
 		goto out;
 	items = stored ? now.items : (cur_items = items_of(f, nf));
 	if ((!stored && !items)
@@ -461,6 +476,7 @@ static int compare(struct store *s, int64_t id, const char *summary_in, int stor
 out:
 	json_decref(arr);
 	free(summary);
+	free(stage);
 	scan_change_array_free(ch, nch);
 	if (cur_items)
 		items_free(cur_items, nf);
@@ -685,9 +701,9 @@ int store_diff(struct store *s, int64_t older, int64_t newer, size_t max,
 	*total = 0;
 	if ((rc = scan_exists(s, older)) != STORE_OK || (rc = scan_exists(s, newer)) != STORE_OK)
 		return rc;
-	if ((rc = read_rows(s, older, &a)) != STORE_OK)
+	if ((rc = read_rows(s, older, NULL, &a)) != STORE_OK)
 		return rc;
-	if ((rc = read_rows(s, newer, &b)) != STORE_OK) {
+	if ((rc = read_rows(s, newer, NULL, &b)) != STORE_OK) {
 		rows_free(&a);
 		return rc;
 	}

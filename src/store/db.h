@@ -123,10 +123,14 @@ enum db_stmt {
 	S_FLOW_REOPEN,		/* id: a failed or cancelled split parent -> running */
 	/* changes, webhooks, inventory (issue 13) */
 	S_CHANGES_MARK,		/* scan_id -> baseline_id (NULL: the first of its baseline), the
-				 * baseline's finding count, the webhook count; records the scan
-				 * under its baseline key */
+				 * baseline's finding count, the webhook count, and for a
+				 * follow-up stage its targets (NULL otherwise); records the
+				 * scan under its baseline key */
 	S_CHANGES_FINDINGS,	/* scan_id -> kind, target, port, proto, service, severity, title,
 				 * detail (every finding; a split scan's: its shards') */
+	S_CHANGES_STAGE_FINDINGS, /* baseline_id, targets (JSON array) -> the same columns, of
+				 * baseline_id and the other scans of its stage in that run of
+				 * the chain (same key, same parent), on those targets only */
 	S_CHANGES_INSERT,	/* scan_id, baseline_id, change, kind, target, port, proto, ident,
 				 * severity, title, before, after */
 	S_CHANGES_COUNT,	/* scan_id, new, gone, changed */

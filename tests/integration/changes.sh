@@ -137,3 +137,44 @@ for id in $a1 $b1 $a2; do is_status "$id" completed || fail "scheduled scan $id 
 [ "$(sql "SELECT baseline_id FROM scan_baselines WHERE scan_id = $a2")" = "$a1" ] \
 	|| fail "schedule a's second scan did not compare with its first ($a1)"
 ok "a schedule's scans compare with the schedule's previous scan, not another schedule's"
+
+# A chain's stages: a stage's targets come from its run's results, so it is
+# compared with the same stage of the chain's previous run, on the hosts it
+# scanned, however they were grouped.  portscan NET/28 --then tls: the tls
+# stage is one scan per set of open ports (flow.c); plain listeners give
+# each port a no_tls finding.  NET is a loopback block of this run's own.
+NET=127.$((100 + RANDOM % 100)).$((RANDOM % 256))
+X=$(closed_port); Y=$(closed_port)
+while [ "$Y" = "$X" ]; do Y=$(closed_port); done
+chain() {
+	local root
+	root=$(q submit portscan "$NET.16/28" --ports "$X,$Y" --then tls) || fail "submit chain"
+	wait_for 60 "chain $root" is_status "$root" completed
+	wait_for 60 "the tls stages of $root" sql_is "SELECT count(*) FROM scans WHERE parent_id = $root
+		AND status NOT IN ('completed', 'failed', 'cancelled')" 0
+	echo "$root"
+}
+stage() { sql "SELECT id FROM scans WHERE parent_id = $1 AND targets LIKE '%\"$2\"%'"; }
+base() { sql "SELECT coalesce(baseline_id, 0) FROM scan_baselines WHERE scan_id = $1"; }
+changes() { sql "SELECT change_type || ' ' || target || ':' || port FROM scan_changes WHERE scan_id = $1"; }
+banner_on "$X" "hello
+" "$NET.18"
+r1=$(chain); t1=$(stage "$r1" "$NET.18")
+[ -n "$t1" ] && [ "$(base "$t1")" = 0 ] || fail "run 1: tls stage '$t1' is not the baseline"
+banner_on "$Y" "hello
+" "$NET.21"
+r2=$(chain); t2a=$(stage "$r2" "$NET.18"); t2b=$(stage "$r2" "$NET.21")
+[ -n "$t2a" ] && [ -n "$t2b" ] && [ "$t2a" != "$t2b" ] || fail "run 2: tls stages '$t2a' '$t2b'"
+[ "$(base "$t2a")" = "$t1" ] && [ -z "$(changes "$t2a")" ] \
+	|| fail "run 2, $NET.18: baseline $(base "$t2a"), changes: $(changes "$t2a")"
+[ "$(base "$t2b")" = "$t1" ] && [ "$(changes "$t2b")" = "new $NET.21:$Y" ] \
+	|| fail "run 2, $NET.21 (a new host): baseline $(base "$t2b"), changes: $(changes "$t2b")"
+banner_on "$Y" "hello
+" "$NET.18"
+r3=$(chain); t3a=$(stage "$r3" "$NET.18"); t3b=$(stage "$r3" "$NET.21")
+[ "$(changes "$t3a")" = "new $NET.18:$Y" ] || fail "run 3, $NET.18 (a new port): $(changes "$t3a")"
+[ -z "$(changes "$t3b")" ] && [ "$(base "$t3b")" -gt "$t1" ] || fail "run 3, $NET.21: $(changes "$t3b")"
+q diff "$t3a" | head -1 | grep -q "changes since scan [0-9]*: 1 new, 0 gone, 0 changed" \
+	|| fail "diff of a stage: $(q diff "$t3a")"
+ok "a chain's stage is compared with the same stage of the previous run, on its own hosts: a new host and a new port are new"
+echo PASS

@@ -185,18 +185,19 @@ three_ports() {
 	while [ "$C" = "$A" ] || [ "$C" = "$B" ]; do C=$(closed_port); done
 }
 
-# banner_on PORT TEXT: a listener on 127.0.0.1:PORT (a port a test closes
-# and opens again keeps its number) sending TEXT to every connection; its
-# pid in $last.
+# banner_on PORT TEXT [ADDR]: a listener on ADDR:PORT (127.0.0.1 by
+# default; a port a test closes and opens again keeps its number) sending
+# TEXT to every connection; its pid in $last.
 banner_on() {
+	local addr=${3:-127.0.0.1}
 	perl -MIO::Socket::INET -e '
-		my ($port, $text) = @ARGV; $SIG{PIPE} = "IGNORE";
-		my $s = IO::Socket::INET->new(Listen => 16, LocalAddr => "127.0.0.1",
-			LocalPort => $port, ReuseAddr => 1) or die "listen $port: $!";
-		while (my $c = $s->accept) { print $c $text; close $c; }' "$1" "$2" &
+		my ($port, $text, $addr) = @ARGV; $SIG{PIPE} = "IGNORE";
+		my $s = IO::Socket::INET->new(Listen => 16, LocalAddr => $addr,
+			LocalPort => $port, ReuseAddr => 1) or die "listen $addr:$port: $!";
+		while (my $c = $s->accept) { print $c $text; close $c; }' "$1" "$2" "$addr" &
 	last=$!
 	pids+=($last)
-	wait_for 10 "a listener on $1" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"
+	wait_for 10 "a listener on $addr:$1" bash -c "exec 3<>/dev/tcp/$addr/$1"
 }
 
 # listen_http FILE SERVER TITLE: starts a small HTTP server on a random

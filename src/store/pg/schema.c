@@ -268,6 +268,13 @@ const struct db_migration pg_migrations[] = {
 };
 
 #define SCAN_COLS DB_SCAN_COLS
+/* The baseline key of a scan (S_CHANGES_MARK; docs/CHANGES.md): its
+ * schedule; for a follow-up stage, its parent's key and its type (the
+ * stage's targets come from that run's results); else its request. */
+#define CHANGES_KEY "CASE WHEN schedule_id IS NOT NULL THEN 'schedule:' || schedule_id" \
+	" ELSE coalesce('stage:' || (SELECT p.key FROM scan_baselines p" \
+	" WHERE p.scan_id = scans.parent_id) || chr(10) || type," \
+	" type || chr(10) || targets || chr(10) || options) END"
 /* A schedule's columns and its last scan (id, status), newest by id. */
 #define SCHED_SELECT DB_SCHED_COLS ", (SELECT id FROM scans WHERE schedule_id = schedules.id" \
 	" ORDER BY id DESC LIMIT 1), (SELECT status FROM scans WHERE schedule_id = schedules.id" \
@@ -581,16 +588,26 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_CHANGES_MARK] =
 		"INSERT INTO scan_baselines (scan_id, key, baseline_id)"
 		" SELECT k.id, k.key, (SELECT b.scan_id FROM scan_baselines b WHERE b.key = k.key"
-		"  AND b.scan_id < k.id ORDER BY b.scan_id DESC LIMIT 1)"
-		" FROM (SELECT id, CASE WHEN schedule_id IS NOT NULL THEN 'schedule:' || schedule_id"
-		"  ELSE type || chr(10) || targets || chr(10) || options END AS key"
+		"  AND b.scan_id < k.id AND (k.parent IS NULL OR NOT EXISTS (SELECT 1 FROM scans x"
+		"  WHERE x.id = b.scan_id AND x.parent_id = k.parent)) ORDER BY b.scan_id DESC LIMIT 1)"
+		" FROM (SELECT id, " CHANGES_KEY " AS key, parent_id AS parent"
 		"  FROM scans WHERE id = $1::bigint) k"
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f"
-		"  WHERE f.scan_id = scan_baselines.baseline_id), (SELECT count(*) FROM webhooks)",
+		"  WHERE f.scan_id = scan_baselines.baseline_id), (SELECT count(*) FROM webhooks),"
+		" CASE WHEN key LIKE 'stage:%' THEN (SELECT targets FROM scans"
+		"  WHERE id = scan_baselines.scan_id) END",
 	[S_CHANGES_FINDINGS] =
 		"SELECT kind, target, coalesce(port, 0), coalesce(proto, ''), service, severity, title,"
 		" detail FROM findings WHERE scan_id IN (SELECT $1::bigint UNION ALL"
 		" SELECT id FROM scans WHERE parent_id = $1::bigint AND (flow & 4) <> 0)",
+	[S_CHANGES_STAGE_FINDINGS] =
+		"WITH run AS (SELECT b.scan_id AS id FROM scan_baselines b JOIN scans x ON x.id = b.scan_id"
+		"  WHERE b.key = (SELECT key FROM scan_baselines WHERE scan_id = $1::bigint)"
+		"  AND x.parent_id = (SELECT parent_id FROM scans WHERE id = $1::bigint))"
+		" SELECT kind, target, coalesce(port, 0), coalesce(proto, ''), service, severity, title,"
+		" detail FROM findings WHERE scan_id IN (SELECT id FROM run UNION ALL"
+		" SELECT s.id FROM scans s WHERE s.parent_id IN (SELECT id FROM run) AND (s.flow & 4) <> 0)"
+		" AND target IN (SELECT jsonb_array_elements_text($2::text::jsonb))",
 	[S_CHANGES_INSERT] =
 		"INSERT INTO scan_changes (scan_id, baseline_id, change_type, kind, target, port, proto,"
 		" ident, severity, title, before_json, after_json)"
