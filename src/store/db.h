@@ -209,6 +209,19 @@ enum db_stmt {
 	" summary, idempotency_key, coalesce(parent_id, 0), flow, attempt - attempt_base," \
 	" schedule_id"
 
+/*
+ * The baseline key of a scan (S_CHANGES_MARK; docs/WORKFLOWS.md), over a
+ * row of scans; NL is the dialect's newline (char(10), chr(10)).  Its
+ * schedule; for a follow-up stage, its parent's key and its type (the
+ * stage's targets come from its run's results; a stage whose parent was
+ * completed before stages had keys falls back to the request); else the
+ * request: type, targets and options as stored.
+ */
+#define DB_CHANGES_KEY(NL) "CASE WHEN schedule_id IS NOT NULL THEN 'schedule:' || schedule_id" \
+	" ELSE coalesce(CASE WHEN parent_id IS NOT NULL THEN 'stage:' || (SELECT p.key" \
+	" FROM scan_baselines p WHERE p.scan_id = scans.parent_id) || " NL " || type END," \
+	" type || " NL " || targets || " NL " || options) END"
+
 /* The columns of S_SCHED_LIST, S_SCHED_BY_*, S_SCHED_DUE, S_SCHED_LATE. */
 #define DB_SCHED_COLS "id, name, cron, tz, overlap, type, targets, options, priority," \
 	" max_attempts, time_limit_s, paused, next_run_at, created_at, last_fired_at," \

@@ -230,13 +230,6 @@ const struct db_migration sqlite_migrations[] = {
 };
 
 #define SCAN_COLS DB_SCAN_COLS
-/* The baseline key of a scan (S_CHANGES_MARK; docs/CHANGES.md): its
- * schedule; for a follow-up stage, its parent's key and its type (the
- * stage's targets come from that run's results); else its request. */
-#define CHANGES_KEY "CASE WHEN schedule_id IS NOT NULL THEN 'schedule:' || schedule_id" \
-	" ELSE coalesce('stage:' || (SELECT p.key FROM scan_baselines p" \
-	" WHERE p.scan_id = scans.parent_id) || char(10) || type," \
-	" type || char(10) || targets || char(10) || options) END"
 /* A schedule's columns and its last scan (id, status), newest by id. */
 #define SCHED_SELECT DB_SCHED_COLS ", (SELECT id FROM scans INDEXED BY scans_schedule" \
 	" WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1), (SELECT status FROM scans" \
@@ -481,14 +474,18 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" error_code = NULL, error_message = NULL, error_detail = NULL"
 		" WHERE id = ?1 AND status IN ('failed', 'cancelled') AND (flow & 2) <> 0",
 	/* ---- changes, webhooks, inventory (issue 13) ---- */
-	/* The baseline rule, in one place: the same type, targets and options
-	 * (with schedules: the same schedule when the scan has one). */
+	/* The baseline rule: the key is DB_CHANGES_KEY (db.h); a scan that is
+	 * not a stage has its key's newest scan as baseline. */
 	[S_CHANGES_MARK] =
 		"INSERT INTO scan_baselines (scan_id, key, baseline_id)"
-		" SELECT k.id, k.key, (SELECT b.scan_id FROM scan_baselines b WHERE b.key = k.key"
-		"  AND b.scan_id < k.id AND (k.parent IS NULL OR NOT EXISTS (SELECT 1 FROM scans x"
-		"  WHERE x.id = b.scan_id AND x.parent_id = k.parent)) ORDER BY b.scan_id DESC LIMIT 1)"
-		" FROM (SELECT id, " CHANGES_KEY " AS key, parent_id AS parent"
+		" SELECT k.id, k.key, CASE WHEN k.parent IS NULL"
+		"  THEN (SELECT b.scan_id FROM scan_baselines b WHERE b.key = k.key AND b.scan_id < k.id"
+		"  ORDER BY b.scan_id DESC LIMIT 1)"
+		/* a stage: the newest scan of its key from another run of the chain */
+		"  ELSE (SELECT b.scan_id FROM scan_baselines b JOIN scans x ON x.id = b.scan_id"
+		"  WHERE b.key = k.key AND b.scan_id < k.id AND x.parent_id IS NOT k.parent"
+		"  ORDER BY b.scan_id DESC LIMIT 1) END"
+		" FROM (SELECT id, " DB_CHANGES_KEY("char(10)") " AS key, parent_id AS parent"
 		"  FROM scans WHERE id = ?1) k"
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f WHERE f.scan_id = baseline_id),"
 		" (SELECT count(*) FROM webhooks), CASE WHEN key LIKE 'stage:%'"
