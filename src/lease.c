@@ -9,23 +9,26 @@
 #include "store/store.h"
 
 /* A round that began far later than the previous one's sleep explains: the
- * pause counts as an outage of the store handle, once. */
-static void pause_check(struct lease_pause *p, struct store *s)
+ * pause counts as an outage of the store handle, once.  Returns the time
+ * up to which pauses are counted. */
+static int64_t pause_check(struct lease_pause *p, struct store *s)
 {
-	int64_t late = clock_mono_ms() - p->round_at - p->sleep_ms;
+	int64_t now = clock_mono_ms(), late = now - p->round_at - p->sleep_ms;
 
-	if (p->round_at && late > LEASE_PAUSE_MS) {
+	if (p->round_at && late > STORE_PAUSE_MS) {
 		store_note_pause(s, late);
 		p->round_at += late;	/* counted once */
 	}
+	return now;
 }
 
 int lease_recover(struct store *s, struct lease_pause *p)
 {
 	int recovered = 0, failed = 0, rc;
 
-	pause_check(p, s);
-	rc = store_recover_leases(s, &recovered, &failed);
+	/* A pause after this check, up to the moment the store reads the
+	 * expired leases, the store catches itself (store.h). */
+	rc = store_recover_leases(s, pause_check(p, s), &recovered, &failed);
 	if (rc != STORE_OK) {
 		log_warn("lease recovery failed", "error=\"%s\"", store_error(s));
 		return -1;

@@ -15,12 +15,13 @@ struct store;
 /*
  * A loop that recovers leases watches for its own pauses: when a round
  * starts far later than the previous round's sleep explains (more than
- * LEASE_PAUSE_MS), this process was stopped or its machine paused, and the
+ * STORE_PAUSE_MS), this process was stopped or its machine paused, and the
  * workers whose leases it judges may have been paused with it.  The pause
  * then counts as an outage of the store handle (store_note_pause()), made
- * up to every lease before the next recovery.
+ * up to every lease before the next recovery.  A pause that lands after
+ * the last look, inside the recovery itself, the store catches
+ * (store_recover_leases()).
  */
-#define LEASE_PAUSE_MS 3000
 
 struct lease_pause {
 	int64_t round_at;	/* monotonic ms when the last round began, 0 = none yet */

@@ -79,7 +79,7 @@ static int recover_now(struct store *s, const struct stuck_scan *st, size_t n, i
 		       expired == 1 ? "" : "s");
 		return CLI_OK;
 	}
-	if (store_recover_leases(s, &rec, &failed) != STORE_OK)
+	if (store_recover_leases(s, 0, &rec, &failed) != STORE_OK)
 		return cli_error("%s", store_error(s));
 	printf("lease recovery: %d back to pending, %d failed (worker_lost)\n", rec, failed);
 	return CLI_OK;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "clock.h"
 #include "store/db.h"
 #include "store/flow.h"
 
@@ -662,7 +663,12 @@ int store_release(struct store *s, int64_t id, int attempt, const char *reason)
 
 #define RECOVER_BATCH 500
 
-static int recover(struct store *s, int *recovered, int *failed)
+/*
+ * One judgement of every lease (store_recover_leases()).  If the expired
+ * leases were read more than STORE_PAUSE_MS after `since`, it is rolled
+ * back and *stale set: see store.h.
+ */
+static int recover(struct store *s, int64_t since, int *stale, int *recovered, int *failed)
 {
 	struct scan_failure f = { "worker_lost", LOST_MSG, NULL, 1, 0 };
 	struct expired { int64_t id; int attempt; struct running r; } *ex;
@@ -704,6 +710,14 @@ static int recover(struct store *s, int *recovered, int *failed)
 		rc = rc < 0 ? rc : STORE_OK;
 	}
 	db_done(&c);
+	if (rc == STORE_OK && since && clock_mono_ms() - since > STORE_PAUSE_MS) {
+		/* Paused (or kept waiting) after the caller last looked: the
+		 * workers may have stood still as long while our clock ran on. */
+		store_note_pause(s, clock_mono_ms() - since);
+		db_rollback(s);
+		*stale = 1;
+		goto out;
+	}
 	for (size_t i = 0; i < nex && rc == STORE_OK; i++) {
 		struct expired *e = &ex[i];
 		char reason[128];
@@ -739,16 +753,26 @@ out:
 	return rc;
 }
 
-int store_recover_leases(struct store *s, int *recovered, int *failed)
+int store_recover_leases(struct store *s, int64_t since, int *recovered, int *failed)
 {
-	int rc;
+	int rc, stale;
 
 	if (recovered)
 		*recovered = 0;
 	if (failed)
 		*failed = 0;
-	rc = recover(s, recovered, failed);
-	return core_retry_safe(s, rc) ? recover(s, recovered, failed) : rc;
+	for (int tries = 0;; tries++) {
+		stale = 0;
+		rc = recover(s, since, &stale, recovered, failed);
+		if (core_retry_safe(s, rc))
+			rc = recover(s, since, &stale, recovered, failed);
+		if (rc != STORE_OK || !stale)
+			return rc;
+		/* Judged again at once, the pause made up.  A database that keeps
+		 * the read past STORE_PAUSE_MS every time is trusted the third
+		 * time, or no lease would ever be recovered. */
+		since = tries == 0 ? clock_mono_ms() : 0;
+	}
 }
 
 /* ---- a dead worker's scans ----------------------------------------------------------- */

@@ -273,8 +273,20 @@ int store_release(struct store *s, int64_t id, int attempt, const char *reason);
  * pending (attempts left, no cancel requested), to cancelled (cancel
  * requested) or to failed with error_code worker_lost.  *recovered and
  * *failed (may be NULL) get the counts.  Returns STORE_OK or an error.
+ *
+ * `since` is a monotonic time (clock_mono_ms()) up to which the caller has
+ * told the handle of its own pauses (store_note_pause()), or 0 if it does
+ * not watch for them (a one-off command).  A pause may still land after
+ * that: between the caller's check and the moment the expired leases are
+ * read, even inside the transaction, which then judges every lease by a
+ * clock that ran on while the workers stood still.  So when the expired
+ * leases are read more than STORE_PAUSE_MS after `since`, the judgement is
+ * not trusted: it is rolled back, the time counts as a pause, and the
+ * leases are judged again with that time made up (a database that is that
+ * slow to read them twice running is trusted the third time).
  */
-int store_recover_leases(struct store *s, int *recovered, int *failed);
+#define STORE_PAUSE_MS 3000
+int store_recover_leases(struct store *s, int64_t since, int *recovered, int *failed);
 
 /*
  * Every running scan's lease ends `by_ms` later.  store_recover_leases()

@@ -284,7 +284,7 @@ static void a_zombie_workers_late_completion_is_rejected_and_counted(void **stat
 
 	old = claim_one(f->s, id, 1);	/* a 1 ms lease: the zombie's */
 	nap_ms(20);
-	assert_int_equal(store_recover_leases(f->s, &rec, NULL), STORE_OK);
+	assert_int_equal(store_recover_leases(f->s, 0, &rec, NULL), STORE_OK);
 	assert_int_equal(rec, 1);
 	fresh = claim_one(f->s, id, 30000);
 	assert_int_equal(fresh, old + 1);

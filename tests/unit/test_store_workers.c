@@ -4,6 +4,7 @@
  * pruning, the worker registry (one identity per process) and the
  * hand-back of a dead worker's scans.
  */
+#include "clock.h"
 #include "teststore.h"
 
 /* ---- leases --------------------------------------------------------------------- */
@@ -22,7 +23,7 @@ static void an_expired_lease_sends_the_scan_back_to_pending(void **state)
 	/* A 1 s lease: long enough that a loaded machine does not let it
 	 * expire between the claim and the next two calls. */
 	claim_one(f->s, id, 1000);
-	assert_int_equal(store_recover_leases(f->s, &rec, NULL), STORE_OK);
+	assert_int_equal(store_recover_leases(f->s, 0, &rec, NULL), STORE_OK);
 	assert_int_equal(rec, 0);	/* not expired yet */
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.overdue_lease_ms, 0);
@@ -30,7 +31,7 @@ static void an_expired_lease_sends_the_scan_back_to_pending(void **state)
 	/* Expired and not yet recovered: the gauge of ScannerWorkerStuck. */
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_true(q.overdue_lease_ms >= 50 && q.overdue_lease_ms < 60000);
-	assert_int_equal(store_recover_leases(f->s, &rec, NULL), STORE_OK);
+	assert_int_equal(store_recover_leases(f->s, 0, &rec, NULL), STORE_OK);
 	assert_int_equal(rec, 1);
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
 	assert_int_equal(q.overdue_lease_ms, 0);
@@ -55,7 +56,7 @@ static void an_expired_lease_with_no_attempts_left_fails_with_worker_lost(void *
 
 	claim_one(f->s, id, 1);
 	nap_ms(20);
-	assert_int_equal(store_recover_leases(f->s, &rec, &failed), STORE_OK);
+	assert_int_equal(store_recover_leases(f->s, 0, &rec, &failed), STORE_OK);
 	assert_int_equal(failed, 1);
 	assert_int_equal(store_get(f->s, id, &sc), STORE_OK);
 	assert_int_equal(sc.status, SCAN_FAILED);
@@ -72,7 +73,7 @@ static void an_expired_lease_of_a_cancelled_scan_ends_cancelled(void **state)
 	claim_one(f->s, id, 1);
 	assert_int_equal(store_cancel(f->s, id, &now), STORE_OK);
 	nap_ms(20);
-	assert_int_equal(store_recover_leases(f->s, NULL, NULL), STORE_OK);
+	assert_int_equal(store_recover_leases(f->s, 0, NULL, NULL), STORE_OK);
 	assert_int_equal(status_of(f->s, id), SCAN_CANCELLED);
 }
 
@@ -88,12 +89,39 @@ static void a_renewed_lease_is_never_recovered_however_long_it_runs(void **state
 	for (int i = 0; i < 40; i++) {
 		int rec = -1, failed = -1;
 		assert_int_equal(store_heartbeat(f->s, id, att, 1000, i / 40.0, NULL), STORE_OK);
-		assert_int_equal(store_recover_leases(f->s, &rec, &failed), STORE_OK);
+		assert_int_equal(store_recover_leases(f->s, 0, &rec, &failed), STORE_OK);
 		assert_int_equal(rec + failed, 0);
 		nap_ms(100);
 	}
 	assert_int_equal(status_of(f->s, id), SCAN_RUNNING);
 	assert_int_equal(store_complete(f->s, id, att, NULL, NULL, 0), STORE_OK);
+}
+
+/* A SIGSTOP that lands after the recovering process last looked for its own
+ * pauses: `since` is 20 s ago.  The lease that expired meanwhile is not
+ * judged by a clock that ran on while its worker may have stood still. */
+static void a_recovery_that_judges_long_after_its_last_look_makes_the_pause_up_first(void **state)
+{
+	struct testutil_store *f = *state;
+	int64_t paused = submit_one(f->s, NULL, 3, 0), plain = submit_one(f->s, NULL, 3, 0);
+	int att = claim_one(f->s, paused, 1), rec = -1, failed = -1;
+
+	nap_ms(20);
+	assert_int_equal(store_recover_leases(f->s, clock_mono_ms() - 20000, &rec, &failed),
+			 STORE_OK);
+	assert_int_equal(rec + failed, 0);
+	assert_int_equal(status_of(f->s, paused), SCAN_RUNNING);
+	/* The 20 s were made up to the lease: a judgement straight after the
+	 * last look still leaves it to its worker, whose result gets in. */
+	assert_int_equal(store_recover_leases(f->s, clock_mono_ms(), &rec, &failed), STORE_OK);
+	assert_int_equal(rec + failed, 0);
+	assert_int_equal(store_complete(f->s, paused, att, NULL, NULL, 0), STORE_OK);
+	/* Without a pause an expired lease is recovered as ever. */
+	claim_one(f->s, plain, 1);
+	nap_ms(20);
+	assert_int_equal(store_recover_leases(f->s, clock_mono_ms(), &rec, &failed), STORE_OK);
+	assert_int_equal(rec, 1);
+	assert_int_equal(status_of(f->s, plain), SCAN_PENDING);
 }
 
 
@@ -126,7 +154,7 @@ static void the_stuck_report_names_overdue_pending_and_expired_running_scans(voi
 	assert_int_equal(store_stuck(f->s, 3600000, 100, &st, &n, &total), STORE_OK);
 	assert_int_equal(total, 1);
 	free(st);
-	assert_int_equal(store_recover_leases(f->s, NULL, NULL), STORE_OK);
+	assert_int_equal(store_recover_leases(f->s, 0, NULL, NULL), STORE_OK);
 	assert_int_equal(store_stuck(f->s, 3600000, 100, &st, &n, &total), STORE_OK);
 	assert_int_equal(total, 0);
 	free(st);
@@ -326,6 +354,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(an_expired_lease_with_no_attempts_left_fails_with_worker_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_expired_lease_of_a_cancelled_scan_ends_cancelled, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_renewed_lease_is_never_recovered_however_long_it_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_recovery_that_judges_long_after_its_last_look_makes_the_pause_up_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_stuck_report_names_overdue_pending_and_expired_running_scans, setup, teardown),
 		cmocka_unit_test_setup_teardown(pruning_deletes_only_old_finished_scans_with_their_events_and_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_stopped_worker_is_neither_alive_nor_dead, setup, teardown),
