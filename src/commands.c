@@ -139,12 +139,15 @@ const struct cli_command cli_commands[] = {
 	  "  revoke ID            the token stops working at once\n"
 	  "Only a hash is stored.  Once a token exists the HTTP API needs\n"
 	  "Authorization: Bearer <secret> on every call.\n" },
-	{ "diff", cmd_diff, "diff ID [OTHER_ID] [--json] [--limit N]",
+	{ "diff", cmd_diff, "diff ID [OTHER_ID] [--chain] [--json] [--limit N]",
 	  "what changed: scan ID against its baseline, or against OTHER_ID",
+	  "  --chain     ID and every follow-up stage below it, as one result\n"
 	  "  --json      a JSON object with \"changes\"\n"
 	  "  --limit N   at most N changes (default 10000)\n"
 	  "With one id: the changes recorded when ID completed, against the previous\n"
 	  "completed scan of the same type, targets and options (its baseline).  With\n"
+	  "--chain: those of ID and of each stage of its chain, each stage against the\n"
+	  "same stage of the chain's previous run; each change names its scan.  With\n"
 	  "two: ID compared now with OTHER_ID.  Findings are matched by kind, target,\n"
 	  "port, proto and check id; `changed` is a new service, severity or version.\n" },
 	{ "webhook", cmd_webhook,

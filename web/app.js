@@ -439,13 +439,22 @@ async function loadChain(id) {
   if (id !== state.scanId) return;
   const solo = t.tree.children.length === 0;
   $('scan-chain').hidden = solo;
-  if (solo) return;
+  if (solo) { $('chain-changes').hidden = true; return; }
   const st = $('chain-status');
   st.textContent = 'chain ' + t.status;
   st.className = 'badge ' + t.status;
   st.setAttribute('data-status', t.status);
   $('chain-findings').textContent = t.findings + ' findings in all';
   $('chain-tree').replaceChildren(chainNode(t.tree, Number(id)));
+  // The chain's changes grow as its stages complete: reloaded every 2 s
+  // while it runs, once when it has finished.
+  const key = id + ':' + t.status, now = Date.now();
+  if (state.chainChangesFor !== key
+      || (!TERMINAL.includes(t.status) && now - (state.chainChangesAt || 0) >= 2000)) {
+    state.chainChangesAt = now;
+    state.chainChangesFor = key;
+    await loadChainChanges(id);
+  }
 }
 
 /* ---- changes, the inventory, webhooks (issue 13) ---- */
@@ -478,10 +487,37 @@ async function loadChanges(id, status) {
     el('a', { href: '/scans/' + data.compared_with, 'data-nav': '', text: 'scan ' + data.compared_with }));
   $('changes-note').textContent = data.new + ' new, ' + data.gone + ' gone, ' + data.changed + ' changed';
   $('changes-table').hidden = all.length === 0;
-  $('changes-body').replaceChildren(...all.map((c) => el('tr', { class: 'change-' + c.change, 'data-change': c.change },
-    el('td', { text: c.change }), el('td', { text: c.kind }), el('td', { text: c.target || '' }),
+  $('changes-body').replaceChildren(...all.map((c) => changeRow(c, false)));
+}
+
+/* A change as a table row; withScan: first the scan that recorded it. */
+function changeRow(c, withScan) {
+  return el('tr', { class: 'change-' + c.change, 'data-change': c.change },
+    withScan ? el('td', {}, el('a', { href: '/scans/' + c.scan_id, 'data-nav': '', text: 'scan ' + c.scan_id })) : null,
+    el('td', { class: 'change', text: c.change }), el('td', { text: c.kind }), el('td', { text: c.target || '' }),
     el('td', { text: portText(c) }), el('td', { text: stateText(c.after || c.before) + (c.ident ? ' [' + c.ident + ']' : '') }),
-    el('td', { text: c.change === 'changed' ? stateText(c.before) : '' }))));
+    el('td', { text: c.change === 'changed' ? stateText(c.before) : '' }));
+}
+
+/* The scan and every stage below it as one result (?chain=1); shown for a
+ * scan that has stages below it. */
+async function loadChainChanges(id) {
+  const all = [];
+  let data = null, after = 0;
+  try {
+    for (let page = 0; page < 10; page++) {
+      data = (await api('GET', '/api/v1/scans/' + id + '/changes?chain=1&limit=1000&after=' + after)).data;
+      all.push(...data.changes);
+      if (!data.next_cursor) break;
+      after = data.next_cursor;
+    }
+  } catch (e) { return; }
+  if (id !== state.scanId) return;
+  $('chain-changes').hidden = data.scans < 2;
+  $('chain-changes-note').textContent = data.new + ' new, ' + data.gone + ' gone, ' + data.changed
+    + ' changed in ' + data.compared + ' of ' + data.scans + ' scans compared';
+  $('chain-changes-table').hidden = all.length === 0;
+  $('chain-changes-body').replaceChildren(...all.map((c) => changeRow(c, true)));
 }
 
 async function loadInventory() {

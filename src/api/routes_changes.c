@@ -57,24 +57,51 @@ static int query_int(struct req *r, const char *name, long long lo, long long hi
 	return 0;
 }
 
+/* ?chain=1: the head of a chain's changes, its stages' comparisons summed
+ * and listed (the first STORE_LIST_MAX).  NULL on a store error. */
+static json_t *chain_head(struct req *r, int64_t id, int *rc)
+{
+	struct chain_stage *st = NULL;
+	struct chain_total tot;
+	size_t ns = 0;
+	json_t *o, *stages;
+
+	if ((*rc = store_chain_stages(r->s, id, STORE_LIST_MAX, &st, &ns, &tot)) != STORE_OK)
+		return NULL;
+	stages = json_array();
+	for (size_t i = 0; i < ns; i++)
+		json_array_append_new(stages, chain_stage_to_json(&st[i]));
+	free(st);
+	o = chain_total_to_json(id, &tot);
+	json_object_set_new(o, "stages", stages);
+	return o;
+}
+
 enum MHD_Result changes_h_scan(struct req *r)
 {
 	struct scan_changes_info info;
 	struct scan_change *ch = NULL;
-	long long after, limit;
+	long long after, limit, chain;
 	size_t n = 0;
 	int64_t id;
 	int rc;
 	enum MHD_Result ret;
-	json_t *o, *a;
+	json_t *o = NULL, *a;
 
 	if (path_id(r, "scan", &id, &ret) < 0
 	    || query_int(r, "after", 0, INT64_MAX, 0, &after, &ret) < 0
-	    || query_int(r, "limit", 1, STORE_LIST_MAX, 200, &limit, &ret) < 0)
+	    || query_int(r, "limit", 1, STORE_LIST_MAX, 200, &limit, &ret) < 0
+	    || query_int(r, "chain", 0, 1, 0, &chain, &ret) < 0)
 		return ret;
-	rc = store_changes_info(r->s, id, &info);
-	if (rc == STORE_OK)
+	if (chain) {
+		if ((o = chain_head(r, id, &rc)))
+			rc = store_chain_changes(r->s, id, after, (int)limit, &ch, &n);
+	} else if ((rc = store_changes_info(r->s, id, &info)) == STORE_OK) {
+		o = scan_changes_info_to_json(id, &info);
 		rc = store_changes(r->s, id, after, (int)limit, &ch, &n);
+	}
+	if (rc != STORE_OK)
+		json_decref(o);
 	if (rc == STORE_NOT_FOUND)
 		return reply_problem(r, 404, "not_found", "no scan %lld", (long long)id);
 	if (rc != STORE_OK)
@@ -82,12 +109,6 @@ enum MHD_Result changes_h_scan(struct req *r)
 	a = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, scan_change_to_json(&ch[i]));
-	o = json_pack("{sIsbsbsIsIsI}", "scan_id", (json_int_t)id, "compared", info.compared,
-		      "baseline", info.compared && info.baseline_id == 0, "new",
-		      (json_int_t)info.nnew, "gone", (json_int_t)info.ngone, "changed",
-		      (json_int_t)info.nchanged);
-	json_object_set_new(o, "compared_with", info.baseline_id ? json_integer(info.baseline_id)
-								: json_null());
 	json_object_set_new(o, "changes", a);
 	json_object_set_new(o, "next_cursor", n == (size_t)limit ? json_integer(ch[n - 1].id)
 								 : json_null());

@@ -597,6 +597,8 @@ json_t *scan_change_to_json(const struct scan_change *c)
 	json_object_set_new(o, "kind", text_or_null(c->kind));
 	if (c->id)
 		json_object_set_new(o, "id", json_integer(c->id));
+	if (c->scan_id)
+		json_object_set_new(o, "scan_id", json_integer(c->scan_id));
 	json_object_set_new(o, "target", text_or_null(c->target));
 	json_object_set_new(o, "port", c->port ? json_integer(c->port) : json_null());
 	json_object_set_new(o, "proto", c->proto[0] ? text_or_null(c->proto) : json_null());
@@ -606,6 +608,35 @@ json_t *scan_change_to_json(const struct scan_change *c)
 	json_object_set_new(o, "before", json_or_null(c->before));
 	json_object_set_new(o, "after", json_or_null(c->after));
 	return o;
+}
+
+json_t *scan_changes_info_to_json(int64_t scan_id, const struct scan_changes_info *info)
+{
+	json_t *o = json_pack("{sIsbsbsIsIsI}", "scan_id", (json_int_t)scan_id, "compared",
+			      info->compared, "baseline", info->compared && info->baseline_id == 0,
+			      "new", (json_int_t)info->nnew, "gone", (json_int_t)info->ngone,
+			      "changed", (json_int_t)info->nchanged);
+
+	json_object_set_new(o, "compared_with", info->baseline_id ? json_integer(info->baseline_id)
+								 : json_null());
+	return o;
+}
+
+json_t *chain_stage_to_json(const struct chain_stage *st)
+{
+	json_t *o = scan_changes_info_to_json(st->scan_id, &st->info);
+
+	json_object_set_new(o, "type", json_string(st->type));
+	json_object_set_new(o, "status", json_string(scan_status_name(st->status)));
+	return o;
+}
+
+json_t *chain_total_to_json(int64_t root, const struct chain_total *t)
+{
+	return json_pack("{sIsbsIsIsIsIsI}", "scan_id", (json_int_t)root, "chain", 1, "scans",
+			 (json_int_t)t->stages, "compared", (json_int_t)t->compared, "new",
+			 (json_int_t)t->nnew, "gone", (json_int_t)t->ngone, "changed",
+			 (json_int_t)t->nchanged);
 }
 
 static int scan_exists(struct store *s, int64_t id)
@@ -642,8 +673,10 @@ int store_changes_info(struct store *s, int64_t scan_id, struct scan_changes_inf
 	return rc < 0 ? rc : STORE_OK;
 }
 
-int store_changes(struct store *s, int64_t scan_id, int64_t after_id, int limit,
-		  struct scan_change **out, size_t *n)
+/* The changes `stmt` (S_CHANGES_LIST or S_CHAIN_CHANGES) gives for scan
+ * `id`, after `after_id`, at most `limit`: see store_changes(). */
+static int list_changes(struct store *s, enum db_stmt stmt, int64_t id, int64_t after_id,
+			int limit, struct scan_change **out, size_t *n)
 {
 	struct db_args a = { 0 };
 	struct db_cur cur;
@@ -654,14 +687,14 @@ int store_changes(struct store *s, int64_t scan_id, int64_t after_id, int limit,
 	*n = 0;
 	if (limit < 1 || limit > STORE_LIST_MAX)
 		return store_set_error(s, "limit must be 1..%d", STORE_LIST_MAX);
-	if ((rc = scan_exists(s, scan_id)) != STORE_OK)
+	if ((rc = scan_exists(s, id)) != STORE_OK)
 		return rc;
 	if (!(v = calloc((size_t)limit, sizeof *v)))
 		return store_set_error(s, "out of memory");
-	db_i64(&a, scan_id);
+	db_i64(&a, id);
 	db_i64(&a, after_id);
 	db_i64(&a, limit);
-	if ((rc = db_query(s, S_CHANGES_LIST, &a, &cur)) == STORE_OK) {
+	if ((rc = db_query(s, stmt, &a, &cur)) == STORE_OK) {
 		while (*n < (size_t)limit && (rc = db_next(&cur)) > 0) {
 			struct scan_change *c = &v[(*n)++];
 
@@ -676,6 +709,7 @@ int store_changes(struct store *s, int64_t scan_id, int64_t after_id, int limit,
 			c->title = db_col_dup(&cur, 8);
 			c->before = db_col_dup(&cur, 9);
 			c->after = db_col_dup(&cur, 10);
+			c->scan_id = db_col_i64(&cur, 11);
 		}
 		rc = rc < 0 ? rc : STORE_OK;
 	}
@@ -685,6 +719,69 @@ int store_changes(struct store *s, int64_t scan_id, int64_t after_id, int limit,
 		*n = 0;
 		return rc;
 	}
+	*out = v;
+	return STORE_OK;
+}
+
+int store_changes(struct store *s, int64_t scan_id, int64_t after_id, int limit,
+		  struct scan_change **out, size_t *n)
+{
+	return list_changes(s, S_CHANGES_LIST, scan_id, after_id, limit, out, n);
+}
+
+int store_chain_changes(struct store *s, int64_t root, int64_t after_id, int limit,
+			struct scan_change **out, size_t *n)
+{
+	return list_changes(s, S_CHAIN_CHANGES, root, after_id, limit, out, n);
+}
+
+int store_chain_stages(struct store *s, int64_t root, size_t max, struct chain_stage **out,
+		       size_t *n, struct chain_total *total)
+{
+	struct chain_total sum = { 0 };
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	struct chain_stage *v = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = scan_exists(s, root)) != STORE_OK)
+		return rc;
+	if (max && !(v = calloc(max, sizeof *v)))
+		return store_set_error(s, "out of memory");
+	db_i64(&a, root);
+	if ((rc = db_query(s, S_CHAIN_STAGES, &a, &cur)) == STORE_OK) {
+		while ((rc = db_next(&cur)) > 0) {
+			struct chain_stage st = { .scan_id = db_col_i64(&cur, 0) };
+			char status[16];
+
+			db_col_copy(&cur, 1, st.type, sizeof st.type);
+			db_col_copy(&cur, 2, status, sizeof status);
+			scan_status_parse(status, &st.status);
+			st.info.compared = (int)db_col_i64(&cur, 3);
+			st.info.baseline_id = db_col_i64(&cur, 4);
+			st.info.nnew = db_col_i64(&cur, 5);
+			st.info.ngone = db_col_i64(&cur, 6);
+			st.info.nchanged = db_col_i64(&cur, 7);
+			sum.stages++;
+			sum.compared += st.info.compared;
+			sum.nnew += st.info.nnew;
+			sum.ngone += st.info.ngone;
+			sum.nchanged += st.info.nchanged;
+			if (*n < max)
+				v[(*n)++] = st;
+		}
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&cur);
+	if (rc != STORE_OK) {
+		free(v);
+		*n = 0;
+		return rc;
+	}
+	if (total)
+		*total = sum;
 	*out = v;
 	return STORE_OK;
 }

@@ -136,8 +136,12 @@ enum db_stmt {
 	S_CHANGES_COUNT,	/* scan_id, new, gone, changed */
 	S_CHANGES_SUMMARY,	/* scan_id, summary */
 	S_CHANGES_LIST,		/* scan_id, after_id, limit -> id, change, kind, target, port, proto,
-				 * ident, severity, title, before, after */
+				 * ident, severity, title, before, after, scan_id */
 	S_CHANGES_OF,		/* scan_id -> baseline_id (0: none), new, gone, changed */
+	S_CHAIN_STAGES,		/* root -> id, type, status, compared (0/1), baseline_id,
+				 * new, gone, changed: root and its stages (not shards) below */
+	S_CHAIN_CHANGES,	/* root, after_id, limit -> S_CHANGES_LIST's columns, scan_id:
+				 * of root and its stages below */
 	S_WEBHOOKS,		/* -> id, url, events, secret, min_severity, created_at */
 	S_WEBHOOK_INSERT,	/* url, events, secret, min_severity, now -> id */
 	S_WEBHOOK_DELETE,	/* id */
@@ -221,6 +225,15 @@ enum db_stmt {
 	" ELSE coalesce(CASE WHEN parent_id IS NOT NULL THEN 'stage:' || (SELECT p.key" \
 	" FROM scan_baselines p WHERE p.scan_id = scans.parent_id) || " NL " || type END," \
 	" type || " NL " || targets || " NL " || options) END"
+
+/*
+ * The scans of a chain read as one result (S_CHAIN_STAGES, S_CHAIN_CHANGES):
+ * a CTE chain(id) of scan ROOT (the dialect's placeholder) and every
+ * follow-up stage below it, leaving shards out (their parent holds their
+ * changes).
+ */
+#define DB_CHAIN_CTE(ROOT) "WITH RECURSIVE chain(id) AS (SELECT " ROOT " UNION ALL" \
+	" SELECT s.id FROM scans s JOIN chain c ON s.parent_id = c.id WHERE (s.flow & 4) = 0)"
 
 /* The columns of S_SCHED_LIST, S_SCHED_BY_*, S_SCHED_DUE, S_SCHED_LATE. */
 #define DB_SCHED_COLS "id, name, cron, tz, overlap, type, targets, options, priority," \

@@ -596,6 +596,7 @@ int store_flow_tree(struct store *s, int64_t id, json_t **out);
  */
 struct scan_change {
 	int64_t id;
+	int64_t scan_id;		/* the scan that recorded it; 0 when computed (store_diff) */
 	char change[8];			/* "new", "gone", "changed" */
 	char kind[32];
 	char *target;
@@ -627,6 +628,38 @@ int store_changes_info(struct store *s, int64_t scan_id, struct scan_changes_inf
  * scan_change_array_free()).  Returns STORE_OK, STORE_NOT_FOUND or an error. */
 int store_changes(struct store *s, int64_t scan_id, int64_t after_id, int limit,
 		  struct scan_change **out, size_t *n);
+
+/*
+ * A chain as one result: scan `root` and its follow-up stages below it,
+ * each compared with the same stage of the chain's previous run (a split
+ * scan's shards are not stages: their parent is compared as one).
+ * store_chain_stages() gives each of them, in id order, what it was
+ * compared with: at most `max` in *out (new array, free()); *total (may be
+ * NULL) sums all of them.  store_chain_changes() pages through the changes
+ * they recorded, in id order, like store_changes().  Both return STORE_OK,
+ * STORE_NOT_FOUND (no scan `root`) or an error.
+ */
+struct chain_stage {
+	int64_t scan_id;
+	char type[32];
+	enum scan_status status;
+	struct scan_changes_info info;
+};
+struct chain_total {
+	int64_t stages, compared;	/* scans in the chain; of them compared (completed) */
+	int64_t nnew, ngone, nchanged;
+};
+int store_chain_stages(struct store *s, int64_t root, size_t max, struct chain_stage **out,
+		       size_t *n, struct chain_total *total);
+/* The JSON forms (CLI and API): {scan_id, compared, baseline, new, gone,
+ * changed, compared_with}; a stage's adds type and status; a chain's head
+ * is {scan_id, chain: true, scans, compared, new, gone, changed}.  New
+ * references. */
+json_t *scan_changes_info_to_json(int64_t scan_id, const struct scan_changes_info *info);
+json_t *chain_stage_to_json(const struct chain_stage *st);
+json_t *chain_total_to_json(int64_t root, const struct chain_total *t);
+int store_chain_changes(struct store *s, int64_t root, int64_t after_id, int limit,
+			struct scan_change **out, size_t *n);
 
 /*
  * Compares the findings of two scans now (nothing is stored): what

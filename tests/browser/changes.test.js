@@ -7,12 +7,15 @@
 //   SCANQ_URL                  base URL of the server
 //   SCANQ_S1, SCANQ_S2         the baseline scan and the scan that changed
 //   SCANQ_GONE, SCANQ_NEW      the closed and the opened port
+//   SCANQ_CHAIN                a chain's root whose root and tls stage
+//                              found port SCANQ_CHAIN_GONE gone
 //   SCANQ_ARTIFACTS            where screenshots go
 'use strict';
 const { BASE, T, run, shot } = require('./lib');
 
 const S1 = process.env.SCANQ_S1, S2 = process.env.SCANQ_S2;
 const GONE = process.env.SCANQ_GONE, NEW = process.env.SCANQ_NEW;
+const CHAIN = process.env.SCANQ_CHAIN, CHAIN_GONE = process.env.SCANQ_CHAIN_GONE;
 
 const parts = {
   async 'a scan shows its changes since the previous scan, new, gone and changed marked'(page) {
@@ -34,6 +37,26 @@ const parts = {
     await page.waitForFunction(() => document.querySelector('#changes-note').textContent.includes('baseline'),
       null, { timeout: T });
     if (!(await page.isHidden('#changes-table'))) throw new Error('the baseline shows a changes table');
+  },
+  async "a chain's first scan gathers the changes of every stage below it, each naming its scan"(page) {
+    await page.goto(BASE + '/scans/' + CHAIN);
+    await page.waitForSelector('#chain-changes:not([hidden]) #chain-changes-body tr[data-change="gone"]', { timeout: T });
+    await page.waitForFunction(() => document.querySelectorAll('#chain-changes-body tr').length === 2,
+      null, { timeout: T });
+    const rows = await page.$$eval('#chain-changes-body tr', (trs) => trs.map((tr) =>
+      [tr.children[0].textContent, tr.getAttribute('data-change'), tr.children[4].textContent]));
+    const scans = rows.map((r) => r[0]);
+    if (!rows.every((r) => r[1] === 'gone' && r[2] === CHAIN_GONE + '/tcp')
+        || !scans.includes('scan ' + CHAIN) || new Set(scans).size !== 2)
+      throw new Error('rows: ' + JSON.stringify(rows));
+    const note = await page.textContent('#chain-changes-note');
+    if (!note.startsWith('0 new, 2 gone, 0 changed')) throw new Error('note: ' + note);
+    await shot(page, 'changes-chain');
+    // A stage with nothing below it shows only its own changes.
+    const stage = scans.find((s) => s !== 'scan ' + CHAIN).slice(5);
+    await page.goto(BASE + '/scans/' + stage);
+    await page.waitForSelector('#changes-body tr[data-change="gone"]', { timeout: T });
+    if (!(await page.isHidden('#chain-changes'))) throw new Error('a stage without stages below shows a chain section');
   },
   async 'the inventory shows the closed port as no longer seen and the new one as seen'(page) {
     await page.goto(BASE + '/');

@@ -177,4 +177,42 @@ r3=$(chain); t3a=$(stage "$r3" "$NET.18"); t3b=$(stage "$r3" "$NET.21")
 q diff "$t3a" | head -1 | grep -q "changes since scan [0-9]*: 1 new, 0 gone, 0 changed" \
 	|| fail "diff of a stage: $(q diff "$t3a")"
 ok "a chain's stage is compared with the same stage of the previous run, on its own hosts: a new host and a new port are new"
+
+# The chain as one result: run 3's root found NET.18:Y new, and so did its
+# tls stage of NET.18.  `diff --chain` and ?chain=1 gather the root's and
+# every stage's changes, each naming its scan, and count every scan.
+want=$(sql "SELECT scan_id || ' ' || change_type || ' ' || target || ':' || port FROM scan_changes
+	WHERE scan_id = $r3 OR scan_id IN (SELECT id FROM scans WHERE parent_id = $r3) ORDER BY id")
+[ "$(echo "$want" | grep -c " new $NET.18:$Y\$")" = 2 ] || fail "run 3's chain recorded: $want"
+nscans=$(( 1 + $(sql "SELECT count(*) FROM scans WHERE parent_id = $r3") ))
+q diff "$r3" --chain > out || fail "diff --chain: $(cat out)"
+head -1 out | grep -q "^chain of scan $r3: $nscans scans, $nscans compared: 2 new, 0 gone, 0 changed\$" \
+	|| fail "diff --chain: $(cat out)"
+[ "$(grep -c "^  scan [0-9]* \(portscan\|tls\) (completed): " out)" = "$nscans" ] \
+	|| fail "diff --chain lists not every scan of the chain: $(cat out)"
+got=$(awk '/^scan [0-9]/ { split($6, p, "/"); print $2, $3, $5 ":" p[1] }' out)
+[ "$got" = "$want" ] || fail "diff --chain changes: $got; recorded: $want"
+chain_json() { python3 -c 'import json, sys; d = json.load(sys.stdin)
+print(d["chain"], d["scans"], d["new"], len(d["stages"]), d.get("next_cursor"))
+for c in d["changes"]: print(c["scan_id"], c["change"], "%s:%s" % (c["target"], c["port"]))'; }
+[ "$(q diff "$r3" --chain --json | chain_json | tail -n +2)" = "$want" ] || fail "diff --chain --json"
+[ "$(req GET "/api/v1/scans/$r3/changes?chain=1&limit=1")" = 200 ] || fail "?chain=1: $(cat "$dir/body")"
+page=$(chain_json < "$dir/body"); next=$(echo "$page" | head -1 | cut -d' ' -f5)
+[ "$(echo "$page" | head -1 | cut -d' ' -f1-4)" = "True $nscans 2 $nscans" ] && [ "$next" != None ] \
+	|| fail "?chain=1 page 1: $(cat "$dir/body")"
+[ "$(req GET "/api/v1/scans/$r3/changes?chain=1&limit=1&after=$next")" = 200 ] \
+	|| fail "?chain=1 page 2: $(cat "$dir/body")"
+[ "$(echo "$page" | tail -n +2; chain_json < "$dir/body" | tail -n +2)" = "$want" ] \
+	|| fail "?chain=1 pages: $(cat "$dir/body")"
+n2=$(sql "SELECT count(*) FROM scan_changes WHERE scan_id = $r2 OR scan_id IN
+	(SELECT id FROM scans WHERE parent_id = $r2)")
+q diff "$r2" --chain | head -1 | grep -q ": $n2 new, 0 gone, 0 changed\$" || fail "run 2: $(q diff "$r2" --chain)"
+[ "$(q diff "$r1" --chain | grep -c "^  scan .*: the baseline\$")" = 2 ] \
+	|| fail "run 1, every scan the baseline: $(q diff "$r1" --chain)"
+out=$(q diff "$r3" "$r2" --chain 2>&1); [ $? = 2 ] && echo "$out" | grep -q "\-\-chain takes one scan id" \
+	|| fail "diff --chain with two ids: $out"
+out=$(q diff 999 --chain 2>&1); [ $? = 1 ] && echo "$out" | grep -q "no scan 999" || fail "diff 999 --chain: $out"
+[ "$(req GET "/api/v1/scans/$r3/changes?chain=2")" = 400 ] || fail "chain=2"
+[ "$(req GET "/api/v1/scans/999/changes?chain=1")" = 404 ] || fail "chain of no scan"
+ok "a chain as one result: diff --chain and ?chain=1 gather every stage's changes, paged, each naming its scan"
 echo PASS

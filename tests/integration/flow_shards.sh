@@ -115,6 +115,9 @@ wait_for 180 "the second split scan $id2" finished
 	|| fail "the second split scan's baseline: $(sql "SELECT * FROM scan_baselines WHERE scan_id = $id2")"
 [ "$(sql "SELECT count(*) FROM scan_baselines b JOIN scans s ON s.id = b.scan_id
 	WHERE (s.flow & 4) <> 0")" = 0 ] || fail "shards were compared on their own"
+# Read as a chain, a split scan is one scan: its shards are not stages.
+q diff "$id2" --chain | head -1 | grep -q "^chain of scan $id2: 1 scan, 1 compared: 0 new, 0 gone, 0 changed\$" \
+	|| fail "diff --chain of a split scan: $(q diff "$id2" --chain | head -3)"
 ok "a split scan is compared with its baseline as one result, its shards not on their own"
 
 # Cancel and retry of a split scan.

@@ -511,10 +511,23 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_CHANGES_SUMMARY] = "UPDATE scans SET summary = ?2 WHERE id = ?1",
 	[S_CHANGES_LIST] =
 		"SELECT id, change_type, kind, target, coalesce(port, 0), coalesce(proto, ''), ident,"
-		" severity, title, before_json, after_json FROM scan_changes"
+		" severity, title, before_json, after_json, scan_id FROM scan_changes"
 		" WHERE scan_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
 	[S_CHANGES_OF] =
 		"SELECT coalesce(baseline_id, 0), new, gone, changed FROM scan_baselines WHERE scan_id = ?1",
+	[S_CHAIN_STAGES] =
+		DB_CHAIN_CTE("?1")
+		" SELECT s.id, s.type, s.status, CASE WHEN b.scan_id IS NULL THEN 0 ELSE 1 END,"
+		" coalesce(b.baseline_id, 0),"
+		" coalesce(b.new, 0), coalesce(b.gone, 0), coalesce(b.changed, 0)"
+		" FROM scans s JOIN chain c ON c.id = s.id"
+		" LEFT JOIN scan_baselines b ON b.scan_id = s.id ORDER BY s.id",
+	[S_CHAIN_CHANGES] =
+		DB_CHAIN_CTE("?1")
+		" SELECT id, change_type, kind, target, coalesce(port, 0), coalesce(proto, ''), ident,"
+		" severity, title, before_json, after_json, scan_id FROM scan_changes"
+		" WHERE scan_id IN (SELECT id FROM chain) AND id > ?2"
+		" ORDER BY id LIMIT ?3",
 	[S_WEBHOOKS] =
 		"SELECT id, url, events, secret, min_severity, created_at FROM webhooks ORDER BY id",
 	[S_WEBHOOK_INSERT] =
