@@ -676,6 +676,7 @@ static int recover(struct store *s, int64_t since, int *stale, int *recovered, i
 	struct db_args a = { 0 };
 	struct db_cur c;
 	size_t nex = 0;
+	int64_t late;
 
 	if (!(ex = calloc(RECOVER_BATCH, sizeof *ex)))
 		return store_set_error(s, "out of memory");
@@ -710,10 +711,11 @@ static int recover(struct store *s, int64_t since, int *stale, int *recovered, i
 		rc = rc < 0 ? rc : STORE_OK;
 	}
 	db_done(&c);
-	if (rc == STORE_OK && since && clock_mono_ms() - since > STORE_PAUSE_MS) {
+	late = since ? clock_mono_ms() - since : 0;
+	if (rc == STORE_OK && late > STORE_PAUSE_MS) {
 		/* Paused (or kept waiting) after the caller last looked: the
 		 * workers may have stood still as long while our clock ran on. */
-		store_note_pause(s, clock_mono_ms() - since);
+		store_note_pause(s, late);
 		db_rollback(s);
 		*stale = 1;
 		goto out;

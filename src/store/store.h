@@ -651,6 +651,8 @@ struct chain_total {
 };
 int store_chain_stages(struct store *s, int64_t root, size_t max, struct chain_stage **out,
 		       size_t *n, struct chain_total *total);
+int store_chain_changes(struct store *s, int64_t root, int64_t after_id, int limit,
+			struct scan_change **out, size_t *n);
 /* The JSON forms (CLI and API): {scan_id, compared, baseline, new, gone,
  * changed, compared_with}; a stage's adds type and status; a chain's head
  * is {scan_id, chain: true, scans, compared, new, gone, changed}.  New
@@ -658,8 +660,6 @@ int store_chain_stages(struct store *s, int64_t root, size_t max, struct chain_s
 json_t *scan_changes_info_to_json(int64_t scan_id, const struct scan_changes_info *info);
 json_t *chain_stage_to_json(const struct chain_stage *st);
 json_t *chain_total_to_json(int64_t root, const struct chain_total *t);
-int store_chain_changes(struct store *s, int64_t root, int64_t after_id, int limit,
-			struct scan_change **out, size_t *n);
 
 /*
  * Compares the findings of two scans now (nothing is stored): what
