@@ -42,7 +42,7 @@ BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 # The lean scanner binary (src/bin/scanq-scan.c says why): the scanner
 # sources only, with jansson, c-ares and inih linked statically and libssl
 # (for the tls type) dynamically.
-LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/,clock.c config.c log.c scan.c) \
+LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/core/,clock.c config.c log.c scan.c) \
             $(addprefix src/scan/,scanner.c testscan.c portscan.c discovery.c resolve.c \
             scope.c targets.c ports.c ports_top.c sock.c tls.c tls_hello.c detect.c)
 LEAN_OBJ := $(LEAN_SRC:%.c=$(BUILD)/%.o)

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
-#include "config.h"
-#include "webhook.h"
+#include "core/config.h"
+#include "worker/webhook.h"
 #include "store/store.h"
 
 static double now_s(void)

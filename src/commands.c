@@ -4,7 +4,7 @@
  * `scanq CMD --help` print from here, so the two can never disagree.
  */
 #include <stddef.h>
-#include "cli.h"
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
 
 const struct cli_command cli_commands[] = {

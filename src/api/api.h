@@ -41,7 +41,7 @@
 
 #include <stddef.h>
 #include <jansson.h>
-#include "submit.h"
+#include "app/submit.h"
 
 #define API_THREADS_MIN   8	/* default server threads: one per online CPU, at least this
 				   (a submission waits for its group commit: more waiting

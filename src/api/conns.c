@@ -18,8 +18,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include "api/conns.h"
-#include "clock.h"
-#include "log.h"
+#include "core/clock.h"
+#include "core/log.h"
 
 #define SUMMARY_MS 10000	/* at most one "connections closed" log line per this */
 

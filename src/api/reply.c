@@ -10,7 +10,7 @@
 #include "api/reply.h"
 #include "api/routes.h"
 #include "api/server.h"
-#include "log.h"
+#include "core/log.h"
 #include "store/store.h"
 
 /* Copies `s` for a message: printable ASCII only, at most 60 bytes, so a

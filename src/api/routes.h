@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 #include <microhttpd.h>
-#include "auth.h"
+#include "api/auth.h"
 
 struct req;
 typedef enum MHD_Result (*routes_handler_fn)(struct req *r);

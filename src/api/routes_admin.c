@@ -15,11 +15,11 @@
 #include "api/reply.h"
 #include "api/routes_admin.h"
 #include "api/server.h"
-#include "auth.h"
-#include "config.h"
-#include "log.h"
-#include "maintenance.h"
-#include "num.h"
+#include "api/auth.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "maintenance/maintenance.h"
+#include "core/num.h"
 #include "store/store.h"
 
 #define AUDIT_PAGE_DEFAULT 100

@@ -14,11 +14,11 @@
 #include "api/changes.h"
 #include "api/reply.h"
 #include "api/server.h"
-#include "auth.h"
-#include "inventory.h"
-#include "log.h"
-#include "num.h"
-#include "webhook.h"
+#include "api/auth.h"
+#include "app/inventory.h"
+#include "core/log.h"
+#include "core/num.h"
+#include "worker/webhook.h"
 #include "store/store.h"
 
 static const char *query(struct req *r, const char *name)

@@ -10,7 +10,7 @@
 #include "api/reply.h"
 #include "api/routes_flow.h"
 #include "api/server.h"
-#include "num.h"
+#include "core/num.h"
 #include "store/store.h"
 
 enum MHD_Result routes_flow_tree(struct req *r)

@@ -13,11 +13,11 @@
 #include "api/routes_admin.h"
 #include "api/routes_schedules.h"
 #include "api/server.h"
-#include "auth.h"
-#include "log.h"
-#include "scheduler.h"
+#include "api/auth.h"
+#include "core/log.h"
+#include "maintenance/scheduler.h"
 #include "store/store.h"
-#include "submit.h"
+#include "app/submit.h"
 
 /* Reads the schedule of the path ({name}: a name or an id); answers 404. */
 

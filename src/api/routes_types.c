@@ -8,7 +8,7 @@
 #include "api/reply.h"
 #include "api/routes_schedules.h"
 #include "api/server.h"
-#include "config.h"
+#include "core/config.h"
 #include "profile.h"
 #include "scanner.h"
 

@@ -28,12 +28,12 @@
 #include "api/routes.h"
 #include "api/server.h"
 #include "api/ui.h"
-#include "auth.h"
-#include "clock.h"
-#include "config.h"
-#include "log.h"
-#include "metrics.h"
-#include "num.h"
+#include "api/auth.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "api/metrics.h"
+#include "core/num.h"
 #include "store/store.h"
 
 #define TOKEN_RECHECK_MS 1000		/* "are there tokens yet?" at most this often */

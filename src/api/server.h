@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <microhttpd.h>
-#include "auth.h"
+#include "api/auth.h"
 #include "api/ui.h"
 
 struct api {

@@ -12,7 +12,7 @@
 #include "api/reply.h"
 #include "api/server.h"
 #include "api/ui.h"
-#include "log.h"
+#include "core/log.h"
 
 static enum MHD_Result send_static(struct req *r, const struct ui_file *f)
 {

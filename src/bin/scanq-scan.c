@@ -16,8 +16,8 @@
  * the worker uses `scanq scan` for everything.
  */
 #include <stdio.h>
-#include "config.h"
-#include "log.h"
+#include "core/config.h"
+#include "core/log.h"
 #include "scanner.h"
 
 int main(int argc, char **argv)

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <jansson.h>
-#include "cli.h"
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
-#include "config.h"
+#include "core/config.h"
 
 struct show {
 	json_t *arr;			/* --json, else NULL */

@@ -16,11 +16,11 @@
 #include <string.h>
 #include <time.h>
 #include <sys/statvfs.h>
-#include "cli.h"
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
-#include "config.h"
+#include "core/config.h"
 #include "profile.h"
-#include "scheduler.h"
+#include "maintenance/scheduler.h"
 #include "store/store.h"
 
 enum verdict { OK, WARN, FAIL };

@@ -7,9 +7,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "cli.h"
-#include "findings.h"
-#include "num.h"
+#include "cmd/cli.h"
+#include "app/findings.h"
+#include "core/num.h"
 #include "scanner.h"
 #include "cmd/cmd.h"
 #include "store/store.h"

@@ -21,11 +21,11 @@
 #include <stdio.h>
 #include <string.h>
 #include "api/routes.h"
-#include "auth.h"
-#include "cli.h"
+#include "api/auth.h"
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
-#include "config.h"
-#include "scan.h"
+#include "core/config.h"
+#include "core/scan.h"
 #include "scanner.h"
 
 #ifndef SCANQ_VERSION

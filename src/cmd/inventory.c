@@ -7,9 +7,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <time.h>
-#include "cli.h"
-#include "inventory.h"
-#include "num.h"
+#include "cmd/cli.h"
+#include "app/inventory.h"
+#include "core/num.h"
 #include "cmd/cmd.h"
 #include "store/store.h"
 

@@ -5,8 +5,8 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include "cli.h"
-#include "num.h"
+#include "cmd/cli.h"
+#include "core/num.h"
 #include "cmd/cmd.h"
 #include "store/store.h"
 

@@ -15,11 +15,11 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include "cli.h"
-#include "num.h"
+#include "cmd/cli.h"
+#include "core/num.h"
 #include "cmd/cmd.h"
-#include "config.h"
-#include "maintenance.h"
+#include "core/config.h"
+#include "maintenance/maintenance.h"
 #include "store/store.h"
 
 int cmd_prune(int argc, char **argv, struct cli *cli)

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "cli.h"
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
-#include "num.h"
+#include "core/num.h"
 #include "store/store.h"
 
 static void print_text(const struct queue_status *q)

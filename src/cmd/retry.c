@@ -5,7 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "cli.h"
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "store/store.h"
 

@@ -7,9 +7,9 @@
  * TYPE is a built-in scanner or a tool profile of the configuration.
  */
 #include <stdio.h>
-#include "cli.h"
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
-#include "config.h"
+#include "core/config.h"
 #include "profile.h"
 #include "scanner.h"
 

@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
-#include "num.h"
-#include "scheduler.h"
+#include "core/num.h"
+#include "maintenance/scheduler.h"
 #include "store/store.h"
-#include "submit.h"
+#include "app/submit.h"
 
 
 /* Who changed a schedule, in the audit trail (`scanq audit`). */

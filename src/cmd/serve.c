@@ -11,15 +11,15 @@
 #include <string.h>
 #include <time.h>
 #include "api/api.h"
-#include "cli.h"
-#include "num.h"
+#include "cmd/cli.h"
+#include "core/num.h"
 #include "cmd/cmd.h"
-#include "config.h"
-#include "supervisor.h"
-#include "worker.h"
-#include "maintenance.h"
-#include "scheduler.h"
-#include "log.h"
+#include "core/config.h"
+#include "worker/supervisor.h"
+#include "worker/worker.h"
+#include "maintenance/maintenance.h"
+#include "maintenance/scheduler.h"
+#include "core/log.h"
 #include "store/store.h"
 
 static volatile sig_atomic_t stopping;

@@ -5,7 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "cli.h"
+#include "cmd/cli.h"
 #include "cmd/chain.h"
 #include "cmd/cmd.h"
 #include "store/store.h"

@@ -16,10 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "num.h"
+#include "cmd/cli.h"
+#include "core/num.h"
 #include "cmd/cmd.h"
-#include "config.h"
+#include "core/config.h"
 #include "store/store.h"
 
 #define STUCK_LIST_MAX 200

@@ -14,11 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
-#include "config.h"
-#include "num.h"
-#include "scheduler.h"
+#include "core/config.h"
+#include "core/num.h"
+#include "maintenance/scheduler.h"
 #include "store/store.h"
 
 #define REPORT_PER_CATEGORY 200

@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "num.h"
+#include "cmd/cli.h"
+#include "core/num.h"
 #include "cmd/cmd.h"
 #include "store/store.h"
-#include "submit.h"
+#include "app/submit.h"
 
 int cmd_scan_option(const char *cmd, int c, const char *arg, struct submit_input *in,
 		    json_t **options)

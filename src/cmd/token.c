@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "auth.h"
-#include "cli.h"
+#include "api/auth.h"
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
-#include "num.h"
+#include "core/num.h"
 #include "store/store.h"
 
 /* "90m", "12h", "30d" (or "45s") in ms, at most 3650 days; -1 if invalid. */

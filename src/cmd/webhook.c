@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "num.h"
-#include "webhook.h"
+#include "cmd/cli.h"
+#include "core/num.h"
+#include "worker/webhook.h"
 #include "cmd/cmd.h"
 #include "store/store.h"
 

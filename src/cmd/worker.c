@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "num.h"
+#include "cmd/cli.h"
+#include "core/num.h"
 #include "cmd/cmd.h"
-#include "config.h"
-#include "scan.h"
-#include "log.h"
-#include "worker.h"
+#include "core/config.h"
+#include "core/scan.h"
+#include "core/log.h"
+#include "worker/worker.h"
 
 int cmd_worker(int argc, char **argv, struct cli *cli)
 {

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include "clock.h"
+#include "core/clock.h"
 #include "detect.h"
 #include "sock.h"
 

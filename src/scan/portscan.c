@@ -26,7 +26,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "clock.h"
+#include "core/clock.h"
 #include "detect.h"
 #include "ports.h"
 #include "portscan.h"

@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include "config.h"
+#include "core/config.h"
 #include "ports.h"
 #include "profile.h"
 #include "resolve.h"

@@ -13,8 +13,8 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
-#include "clock.h"
-#include "config.h"
+#include "core/clock.h"
+#include "core/config.h"
 #include "resolve.h"
 #include "scanner.h"
 #include "scope.h"

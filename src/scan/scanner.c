@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
-#include "clock.h"
+#include "core/clock.h"
 #include "discovery.h"
 #include "portscan.h"
 #include "scanner.h"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "config.h"
+#include "core/config.h"
 #include "scope.h"
 #include "targets.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "clock.h"
+#include "core/clock.h"
 #include "sock.h"
 
 int sock_dial(const struct target_addr *addr, int port, int timeout_ms)

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include "config.h"
+#include "core/config.h"
 #include "targets.h"
 
 #define V4MAPPED(v)  (((targets_u128)0xffff << 32) | (v))

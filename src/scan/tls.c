@@ -17,7 +17,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include "clock.h"
+#include "core/clock.h"
 #include "ports.h"
 #include "resolve.h"
 #include "scanner.h"

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "clock.h"
-#include "log.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "store/db.h"
 
 void db_i64(struct db_args *a, int64_t v)

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "clock.h"
+#include "core/clock.h"
 #include "store/db.h"
 #include "store/flow.h"
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/random.h>
-#include "clock.h"
+#include "core/clock.h"
 #include "store/db.h"
 
 char *worker_identity(char *buf, size_t len, const char *name, const char *host, int pid,

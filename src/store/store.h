@@ -28,7 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "scan.h"
+#include "core/scan.h"
 
 struct store;
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api/api.h"
-#include "submit.h"
+#include "app/submit.h"
 #include "targets.h"
 
 static void check_text(const char *s)

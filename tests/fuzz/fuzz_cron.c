@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cron.h"
+#include "core/cron.h"
 
 static const char *const zones[] = { "UTC", "Europe/Berlin", "America/New_York",
 				     "Australia/Lord_Howe", "Asia/Kathmandu" };

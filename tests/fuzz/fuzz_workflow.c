@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "config.h"
+#include "core/config.h"
 #include "targets.h"
-#include "workflow.h"
+#include "app/workflow.h"
 
 static int known(const char *type)
 {

@@ -4,7 +4,7 @@
  * refused.
  */
 #include "testutil.h"
-#include "auth.h"
+#include "api/auth.h"
 #include "store/store.h"
 
 struct fx {

@@ -6,7 +6,7 @@
  */
 #include <time.h>
 #include "testutil.h"
-#include "cron.h"
+#include "core/cron.h"
 
 static int64_t at(const char *iso)
 {

@@ -11,7 +11,7 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <jansson.h>
-#include "config.h"
+#include "core/config.h"
 #include "discovery.h"
 #include "portscan.h"
 #include "scanner.h"

@@ -9,7 +9,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <jansson.h>
-#include "config.h"
+#include "core/config.h"
 #include "portscan.h"
 #include "profile.h"
 #include "scanner.h"

@@ -4,7 +4,7 @@
  */
 #include "testutil.h"
 #include <arpa/inet.h>
-#include "config.h"
+#include "core/config.h"
 #include "scope.h"
 #include "targets.h"
 

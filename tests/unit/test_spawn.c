@@ -3,14 +3,14 @@
  * /bin and /usr/bin programs, and the scanq binary ($SCANQ) running its
  * test-* scan types.  No shell is involved anywhere.
  */
-#include "clock.h"
+#include "core/clock.h"
 #include "testutil.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <poll.h>
-#include "spawn.h"
+#include "worker/spawn.h"
 
 struct lines {
 	char text[16384];

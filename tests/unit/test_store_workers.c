@@ -4,7 +4,7 @@
  * pruning, the worker registry (one identity per process) and the
  * hand-back of a dead worker's scans.
  */
-#include "clock.h"
+#include "core/clock.h"
 #include "teststore.h"
 
 /* ---- leases --------------------------------------------------------------------- */

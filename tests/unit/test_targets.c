@@ -6,9 +6,9 @@
 #include "testutil.h"
 #include <arpa/inet.h>
 #include <jansson.h>
-#include "config.h"
+#include "core/config.h"
 #include "ports.h"
-#include "submit.h"
+#include "app/submit.h"
 #include "targets.h"
 
 struct good {

@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <time.h>
-#include "config.h"
+#include "core/config.h"
 #include "store/store.h"
 
 static const char *pg_url;	/* NULL: this round runs on SQLite */

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libpq-fe.h>
-#include "clock.h"
+#include "core/clock.h"
 #include "store/pg/pg.h"
 
 #define RECONNECT_MIN_MS 100

@@ -18,9 +18,9 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include "clock.h"
-#include "log.h"
-#include "subreaper.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "worker/subreaper.h"
 
 struct orphan {
 	pid_t pid, pgrp;

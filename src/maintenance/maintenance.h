@@ -14,7 +14,7 @@
 #ifndef SCANQ_MAINTENANCE_H
 #define SCANQ_MAINTENANCE_H
 
-#include "lease.h"
+#include "worker/lease.h"
 
 #include <stdint.h>
 

@@ -20,15 +20,15 @@
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
-#include "clock.h"
-#include "config.h"
-#include "lease.h"
-#include "log.h"
-#include "spawn.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "worker/lease.h"
+#include "core/log.h"
+#include "worker/spawn.h"
 #include "scanner.h"
 #include "store/store.h"
-#include "webhook.h"
-#include "worker.h"
+#include "worker/webhook.h"
+#include "worker/worker.h"
 
 #define RETRY_MIN_MS 100	/* first delay of a failed store write */
 #define RETRY_MAX_MS 5000	/* longest delay between store write attempts */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include "cron.h"
+#include "core/cron.h"
 
 struct field {
 	const char *name;

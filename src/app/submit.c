@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "config.h"
+#include "core/config.h"
 #include "ports.h"
 #include "scanner.h"
 #include "scope.h"
 #include "store/store.h"
-#include "submit.h"
+#include "app/submit.h"
 #include "targets.h"
-#include "workflow.h"
+#include "app/workflow.h"
 
 #define SUBMIT_OPTIONS_MAX 8192		/* bytes of the options JSON */
 

@@ -1,6 +1,6 @@
 /*
  * scheduler.h — firing scheduled scans (src/store/schedule.c holds the
- * rows and the firing transaction, src/cron.c the arithmetic).
+ * rows and the firing transaction, src/core/cron.c the arithmetic).
  *
  * Every `scanq serve` runs a scheduler thread, not only the maintenance
  * leader: the conditional update of next_run_at makes each slot fire once

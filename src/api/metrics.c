@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "metrics.h"
-#include "scan.h"
+#include "api/metrics.h"
+#include "core/scan.h"
 #include "store/store.h"
 
 #define CODE_MIN 100

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "num.h"
+#include "core/num.h"
 
 int num_parse(const char *s, long long min, long long max, long long *out)
 {

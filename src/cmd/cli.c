@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "config.h"
-#include "num.h"
+#include "cmd/cli.h"
+#include "core/config.h"
+#include "core/num.h"
 #include "store/store.h"
 
 const struct cli_command *cli_find(const char *name)

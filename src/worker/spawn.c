@@ -24,8 +24,8 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include "clock.h"
-#include "spawn.h"
+#include "core/clock.h"
+#include "worker/spawn.h"
 
 #ifndef __has_feature
 #define __has_feature(x) 0

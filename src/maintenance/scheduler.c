@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "cron.h"
-#include "log.h"
-#include "scheduler.h"
+#include "core/cron.h"
+#include "core/log.h"
+#include "maintenance/scheduler.h"
 #include "store/store.h"
-#include "submit.h"
-#include "workflow.h"
+#include "app/submit.h"
+#include "app/workflow.h"
 
 #define SCHEDULER_BATCH 100
 /* A scheduler at most this late (a slow database, a busy host) still fires

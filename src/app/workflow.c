@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "config.h"
+#include "core/config.h"
 #include "ports.h"
-#include "scan.h"
+#include "core/scan.h"
 #include "scanner.h"
 #include "targets.h"
-#include "workflow.h"
+#include "app/workflow.h"
 
 static int bad(char *code, size_t codelen, char *msg, size_t msglen, const char *c,
 	       const char *fmt, ...) __attribute__((format(printf, 6, 7)));

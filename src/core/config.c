@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <ini.h>
-#include "config.h"
+#include "core/config.h"
 #include "scanner.h"
 #include "scope.h"
 
@@ -677,7 +677,7 @@ void config_print_defaults(FILE *f)
 		"; default and commented out: uncomment a line to change it.\n"
 		"; Environment variables SCANQ_<SECTION>_<KEY> (upper case) and\n"
 		"; DATABASE_URL override this file.  Generated from the table in\n"
-		"; src/config.c (`scanq __config`); see scanq(1).\n");
+		"; src/core/config.c (`scanq __config`); see scanq(1).\n");
 	for (size_t i = 0; i < NSTRKEYS; i++) {
 		int seen = 0;
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "scan.h"
+#include "core/scan.h"
 
 static const char *status_names[SCAN_STATUS_COUNT] = {
 	"pending", "running", "completed", "failed", "cancelled",

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include "log.h"
-#include "scan.h"
+#include "core/log.h"
+#include "core/scan.h"
 
 static enum log_level min_level = LOG_INFO;
 static int level_read = 0;	/* SCANQ_LOG_LEVEL has been read */

@@ -17,12 +17,12 @@
 #include <sys/socket.h>
 #include <curl/curl.h>
 #include <sodium.h>
-#include "clock.h"
-#include "config.h"
-#include "log.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
 #include "scanner.h"
 #include "scope.h"
-#include "webhook.h"
+#include "worker/webhook.h"
 #include "store/store.h"
 
 #define SENDER_BATCH 16		/* deliveries claimed at once by one sender */

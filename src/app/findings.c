@@ -6,7 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "findings.h"
+#include "app/findings.h"
 #include "scanner.h"
 #include "store/store.h"
 

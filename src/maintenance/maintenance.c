@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/random.h>
-#include "config.h"
-#include "lease.h"
-#include "log.h"
-#include "maintenance.h"
+#include "core/config.h"
+#include "worker/lease.h"
+#include "core/log.h"
+#include "maintenance/maintenance.h"
 #include "store/store.h"
 
 int maintenance_prune(struct store *s, int64_t now, int days, int batch, int max_batches,

@@ -3,9 +3,9 @@
  * The decisions (back to pending, cancelled or failed with worker_lost) are
  * the store's, made in one transaction with the timeline events.
  */
-#include "clock.h"
-#include "lease.h"
-#include "log.h"
+#include "core/clock.h"
+#include "worker/lease.h"
+#include "core/log.h"
 #include "store/store.h"
 
 /* A round that began far later than the previous one's sleep explains: the

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "inventory.h"
+#include "app/inventory.h"
 #include "targets.h"
 #include "store/store.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sodium.h>
-#include "auth.h"
+#include "api/auth.h"
 #include "store/store.h"
 
 #define RANDOM_BYTES 32

@@ -14,12 +14,12 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include "clock.h"
-#include "log.h"
-#include "spawn.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "worker/spawn.h"
 #include "store/store.h"
-#include "subreaper.h"
-#include "supervisor.h"
+#include "worker/subreaper.h"
+#include "worker/supervisor.h"
 
 #define BEAT_FD 3	/* where a worker finds its heartbeat pipe */
 #define SWEEP_WAIT_MS 1000	/* after a worker died: how long its scans' processes may take to go */
