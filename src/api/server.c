@@ -56,7 +56,7 @@ static struct store *thread_store(struct api *a)
 
 	if (s)
 		return s;
-	s = store_open_flags(a->db_url, STORE_NO_MIGRATE, err, sizeof err);
+	s = store_open_flags(a->db_url, STORE_NO_MIGRATE | STORE_ON_DEMAND, err, sizeof err);
 	if (!s) {
 		char q[300];
 		log_error("cannot open the store", "error=%s", log_quote(err, q, sizeof q));

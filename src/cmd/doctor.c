@@ -352,9 +352,10 @@ static void c_disk_space(struct report *r)
 	if (free_pct < config.disk_fail_pct)
 		check(r, FAIL, "storage.disk_space", "%.1f%% free (%.0f MiB) in %s (fail below %d%%); "
 		      "fix: `scanq prune`, or free space", free_pct, free_mb, dir, config.disk_fail_pct);
-	else if (free_pct < config.disk_warn_pct)
-		check(r, WARN, "storage.disk_space", "%.1f%% free (%.0f MiB) in %s (warn below %d%%); "
-		      "fix: `scanq prune`, or free space", free_pct, free_mb, dir, config.disk_warn_pct);
+	else if (free_pct < config.disk_warn_pct || free_mb < config.disk_warn_mb)
+		check(r, WARN, "storage.disk_space", "%.1f%% free (%.0f MiB) in %s (warn below %d%% "
+		      "or %d MiB); fix: `scanq prune`, or free space", free_pct, free_mb, dir,
+		      config.disk_warn_pct, config.disk_warn_mb);
 	else
 		check(r, OK, "storage.disk_space", "%.1f%% free (%.0f MiB) in %s", free_pct, free_mb,
 		      dir);

@@ -74,6 +74,7 @@ static const struct intkey intkeys[] = {
 	K("maintenance", "failure_fail", failure_fail_pct, 15, 0, 100),
 	K("maintenance", "disk_warn", disk_warn_pct, 10, 0, 100),
 	K("maintenance", "disk_fail", disk_fail_pct, 2, 0, 100),
+	K("maintenance", "disk_warn_mb", disk_warn_mb, 64, 0, 1048576),
 };
 
 #undef K
@@ -601,6 +602,7 @@ static const struct {
 	{ "maintenance.failure_fail", "percent of the last hour's scans failed at which doctor fails" },
 	{ "maintenance.disk_warn", "percent of free disk below which doctor warns" },
 	{ "maintenance.disk_fail", "percent of free disk below which doctor fails" },
+	{ "maintenance.disk_warn_mb", "MiB of free disk below which doctor warns, whatever the percent" },
 };
 
 static const char *note_of(const char *section, const char *key)

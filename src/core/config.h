@@ -76,6 +76,7 @@ struct config {
 	int failure_fail_pct;		/* [maintenance] failure_fail = 15 */
 	int disk_warn_pct;		/* [maintenance] disk_warn = 10 (% free) */
 	int disk_fail_pct;		/* [maintenance] disk_fail = 2 */
+	int disk_warn_mb;		/* [maintenance] disk_warn_mb = 64 (MiB free) */
 	int max_targets;		/* [scope] max_targets = 65536 addresses per scan */
 	int shard_addresses;		/* [flow] shard_addresses = 256: split above this */
 	int shard_probes;		/* [flow] shard_probes = 65536 address x port probes */

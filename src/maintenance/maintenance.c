@@ -37,6 +37,8 @@ static void prune(struct store *s, int64_t now)
 	int64_t d[3] = { 0, 0, 0 }, deleted = 0;
 
 	if (maintenance_prune(s, now, -1, config.prune_batch, MAINTENANCE_PRUNE_BATCHES, 0, d) < 0) {
+		if (store_outage(s))	/* the store's to log */
+			return;
 		log_warn("pruning failed", "error=\"%s\" completed=%lld failed=%lld cancelled=%lld",
 			 store_error(s), (long long)d[0], (long long)d[1], (long long)d[2]);
 		return;
@@ -48,9 +50,10 @@ static void prune(struct store *s, int64_t now)
 		if (store_audit(s, "maintenance", "prune", 0, "automatic") != STORE_OK)
 			log_warn("audit failed", "error=\"%s\"", store_error(s));
 	}
-	if (store_worker_prune(s, (int64_t)config.worker_keep_hours * 3600000, &deleted) != STORE_OK)
-		log_warn("pruning workers failed", "error=\"%s\"", store_error(s));
-	else if (deleted)
+	if (store_worker_prune(s, (int64_t)config.worker_keep_hours * 3600000, &deleted) != STORE_OK) {
+		if (!store_outage(s))
+			log_warn("pruning workers failed", "error=\"%s\"", store_error(s));
+	} else if (deleted)
 		log_info("stopped workers pruned", "deleted=%lld older_than_hours=%d",
 			 (long long)deleted, config.worker_keep_hours);
 }
@@ -67,7 +70,7 @@ static void stuck_clear(struct store *s)
 	char what[512] = "";
 
 	if (store_stuck_clear(s, (int64_t)config.stuck_hours * 3600000, STUCK_CLEAR_AUTOMATIC,
-			      "maintenance", &ch, &n, &total) != STORE_OK)
+			      "maintenance", &ch, &n, &total) != STORE_OK && !store_outage(s))
 		log_warn("stuck clear failed", "error=\"%s\" changed=%lld", store_error(s),
 			 (long long)total);
 	for (size_t i = 0; i < n; i++)

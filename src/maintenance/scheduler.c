@@ -136,7 +136,8 @@ int scheduler_tick(struct store *s)
 	int fired = 0;
 
 	if (store_schedules_due(s, now, SCHEDULER_BATCH, &due, &n) != STORE_OK) {
-		log_warn("reading due schedules failed", "error=\"%s\"", store_error(s));
+		if (!store_outage(s))	/* an outage is the store's to log */
+			log_warn("reading due schedules failed", "error=\"%s\"", store_error(s));
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -161,6 +162,8 @@ int scheduler_tick(struct store *s)
 			rc = store_schedule_fire(s, sc, slices, now, next, &what, &scan_id);
 			free(slices);
 			if (rc != STORE_OK) {
+				if (store_outage(s))
+					continue;
 				log_warn("firing a schedule failed", "schedule=%s error=\"%s\"", sc->name,
 					 store_error(s));
 				continue;

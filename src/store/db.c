@@ -7,10 +7,12 @@
  * (store_recover_leases() extends every lease by it before it recovers
  * anything, so work that finished during the outage is not thrown away).
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/backoff.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "store/db.h"
@@ -58,7 +60,63 @@ int core_scan_row(struct store *s, int rc, int64_t id)
 
 /* ---- outages -------------------------------------------------------------- */
 
-/* The database answered: end an outage if one was running. */
+/*
+ * The process's outage (store.h): one for all its handles, whatever thread
+ * uses them.  `since_ms` is read without the lock on every call (an atomic
+ * load): the common case, no outage, costs nothing more.
+ */
+static struct {
+	pthread_mutex_t mu;
+	int64_t since_ms;	/* first failure of the outage; 0: none (atomic) */
+	struct backoff b;	/* when the next attempt may be made */
+	int64_t attempts;	/* attempts that failed in this outage */
+	int64_t logged_ms;	/* the last line about it; 0: none yet */
+	int rc;			/* what a held-back call returns */
+	int disconnected, full;	/* ... and the flags it sets */
+	int space_back;		/* a full disk ended: space_back() is due (atomic) */
+	char err[256];		/* the last error from the database */
+} outage = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static int64_t outage_since(void)
+{
+	return __atomic_load_n(&outage.since_ms, __ATOMIC_ACQUIRE);
+}
+
+/* May this call try the database?  Outside an outage, yes.  In one, the
+ * first call after the backoff's time is let through and the time moved on
+ * by one delay, so that the process makes one attempt at a time; the others
+ * fail here, with the outage's own error, and never reach the database. */
+static int gate(struct store *s)
+{
+	int64_t now, wait;
+	int ok;
+
+	if (s->on_demand || !outage_since())
+		return 1;
+	now = clock_mono_ms();
+	pthread_mutex_lock(&outage.mu);
+	wait = outage.since_ms ? backoff_wait_ms(&outage.b, now) : 0;
+	ok = wait == 0;
+	if (ok && outage.since_ms)
+		outage.b.next_ms = now + (outage.b.delay_ms ? outage.b.delay_ms : BACKOFF_MIN_MS);
+	if (!ok) {
+		snprintf(s->err, sizeof s->err, "%s (next try in %lld ms)", outage.err,
+			 (long long)wait);
+		s->disconnected = outage.disconnected;
+		s->full = outage.full;
+	}
+	pthread_mutex_unlock(&outage.mu);
+	return ok;
+}
+
+static int held_back(struct store *s)
+{
+	if (!s->failing_since_ms)
+		s->failing_since_ms = clock_mono_ms();
+	return outage.rc ? outage.rc : STORE_ERROR;
+}
+
+/* The database answered: end the handle's outage, and the process's. */
 static void reached(struct store *s)
 {
 	int64_t now = clock_mono_ms();
@@ -70,13 +128,25 @@ static void reached(struct store *s)
 
 		if (gone > s->outage_ms)
 			s->outage_ms = gone;
-		if (s->outage_logged)
-			log_info("database reachable again", "backend=%s outage_ms=%lld",
-				 s->d->name, (long long)gone);
 		s->failing_since_ms = 0;
-		s->outage_logged = 0;
 	}
 	s->last_ok_ms = now;
+	if (!outage_since())
+		return;
+	pthread_mutex_lock(&outage.mu);
+	if (outage.since_ms) {
+		if (outage.logged_ms)
+			log_info("database reachable again", "backend=%s outage_ms=%lld attempts=%lld",
+				 s->d->name, (long long)(now - outage.since_ms),
+				 (long long)outage.attempts);
+		if (outage.full)
+			__atomic_store_n(&outage.space_back, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&outage.since_ms, 0, __ATOMIC_RELEASE);
+		outage.attempts = outage.logged_ms = 0;
+		outage.full = outage.disconnected = 0;
+		backoff_reset(&outage.b);
+	}
+	pthread_mutex_unlock(&outage.mu);
 }
 
 void store_note_pause(struct store *s, int64_t ms)
@@ -85,21 +155,90 @@ void store_note_pause(struct store *s, int64_t ms)
 		s->outage_ms = ms;
 }
 
-/* A call failed.  Locks (STORE_BUSY) and lost connections count as an outage;
- * an error in a statement does not. */
+/* A call failed.  Locks (STORE_BUSY), lost connections and a full disk
+ * count as an outage; an error in a statement is an answer. */
 static int failed(struct store *s, int rc)
 {
-	if (rc != STORE_BUSY && !s->disconnected)
+	int64_t now;
+	char q[300];
+
+	if (rc != STORE_BUSY && !s->disconnected && !s->full) {
+		if (rc != STORE_LOST)
+			reached(s);
 		return rc;
-	if (!s->failing_since_ms)
-		s->failing_since_ms = clock_mono_ms();
-	/* One line per outage, once it has lasted a second (a busy moment is no
-	 * outage worth a log line). */
-	if (!s->outage_logged && clock_mono_ms() - s->failing_since_ms >= 1000) {
-		log_warn("database unreachable", "backend=%s error=\"%s\"", s->d->name, s->err);
-		s->outage_logged = 1;
 	}
+	now = clock_mono_ms();
+	if (!s->failing_since_ms)
+		s->failing_since_ms = now;
+	pthread_mutex_lock(&outage.mu);
+	if (!outage.since_ms) {
+		__atomic_store_n(&outage.since_ms, now, __ATOMIC_RELEASE);
+		outage.attempts = outage.logged_ms = 0;
+	}
+	outage.attempts++;
+	outage.rc = rc;
+	outage.disconnected = s->disconnected;
+	outage.full = s->full;
+	snprintf(outage.err, sizeof outage.err, "%.255s", s->err);
+	backoff_failed(&outage.b, now);
+	/* A busy moment is no outage worth a line: the first once it has
+	 * lasted a second, then one every 10 s. */
+	if (!outage.logged_ms && now - outage.since_ms >= 1000) {
+		log_warn(s->full ? "database disk full" : "database unreachable",
+			 "backend=%s attempts=%lld error=%s", s->d->name, (long long)outage.attempts,
+			 log_quote(s->err, q, sizeof q));
+		outage.logged_ms = now;
+	} else if (outage.logged_ms && now - outage.logged_ms >= STORE_OUTAGE_LOG_MS) {
+		log_warn(s->full ? "database disk still full" : "database still unreachable",
+			 "backend=%s outage_ms=%lld attempts=%lld", s->d->name,
+			 (long long)(now - outage.since_ms), (long long)outage.attempts);
+		outage.logged_ms = now;
+	}
+	pthread_mutex_unlock(&outage.mu);
 	return rc;
+}
+
+int store_outage(const struct store *s)
+{
+	return s->failing_since_ms != 0 && (s->disconnected || s->full || outage_since());
+}
+
+int db_outage_active(void)
+{
+	return outage_since() != 0;
+}
+
+int64_t store_outage_wait_ms(void)
+{
+	int64_t wait;
+
+	if (!outage_since())
+		return 0;
+	pthread_mutex_lock(&outage.mu);
+	wait = outage.since_ms ? backoff_wait_ms(&outage.b, clock_mono_ms()) : 0;
+	pthread_mutex_unlock(&outage.mu);
+	return wait;
+}
+
+int store_claim_ready(struct store *s)
+{
+	int full, due;
+
+	if (!outage_since() && !__atomic_load_n(&outage.space_back, __ATOMIC_ACQUIRE))
+		return 1;
+	pthread_mutex_lock(&outage.mu);
+	full = outage.since_ms && outage.full;
+	due = outage.space_back;
+	pthread_mutex_unlock(&outage.mu);
+	if (full)
+		return 0;
+	if (!due)
+		return 1;
+	if (s->d->space_back && s->d->space_back(s) != STORE_OK)
+		return 0;
+	__atomic_store_n(&outage.space_back, 0, __ATOMIC_RELEASE);
+	log_info("database disk space back, claiming again", "backend=%s", s->d->name);
+	return 1;
 }
 
 /* ---- transactions and statements ----------------------------------------------- */
@@ -108,13 +247,19 @@ int db_begin(struct store *s, int write)
 {
 	int rc;
 
-	s->disconnected = s->commit_unknown = 0;
+	s->disconnected = s->commit_unknown = s->full = s->tried_connect = 0;
+	if (!gate(s))
+		return held_back(s);
 	rc = s->d->begin(s, write);
-	if (rc != STORE_OK && s->disconnected && s->d->reconnect
+	/* A connection found broken by BEGIN is re-opened once, unless the
+	 * dialect has just tried that itself. */
+	if (rc != STORE_OK && s->disconnected && !s->tried_connect && s->d->reconnect
 	    && s->d->reconnect(s) == STORE_OK) {
 		s->disconnected = 0;
 		rc = s->d->begin(s, write);
 	}
+	if (rc == STORE_OK)
+		s->in_tx = 1;
 	return rc == STORE_OK ? (reached(s), rc) : failed(s, rc);
 }
 
@@ -122,11 +267,13 @@ int db_commit(struct store *s)
 {
 	int rc = s->d->commit(s);
 
+	s->in_tx = 0;
 	return rc == STORE_OK ? (reached(s), rc) : failed(s, rc);
 }
 
 void db_rollback(struct store *s)
 {
+	s->in_tx = 0;
 	s->d->rollback(s);
 }
 
@@ -138,6 +285,11 @@ int db_query(struct store *s, enum db_stmt id, const struct db_args *a, struct d
 	c->s = s;
 	if (!s->d->sql[id])
 		return STORE_OK;	/* not needed by this dialect: no rows */
+	if (!s->in_tx) {
+		s->disconnected = s->commit_unknown = s->full = s->tried_connect = 0;
+		if (!gate(s))
+			return held_back(s);
+	}
 	rc = s->d->query(s, id, a, c);
 	return rc == STORE_OK ? (reached(s), rc) : failed(s, rc);
 }
@@ -339,6 +491,8 @@ struct store *store_open_flags(const char *url, int flags, char *err, size_t err
 		}
 		s = store_sqlite_open(url, err, errlen);
 	}
+	if (s)
+		s->on_demand = !!(flags & STORE_ON_DEMAND);
 	if (!s || (flags & STORE_NO_MIGRATE))
 		return s;
 	/* Read first: a database that is up to date is never write-locked by

@@ -309,6 +309,10 @@ struct dialect {
 	/* Re-opens a lost connection (NULL: the dialect never loses one).
 	 * Returns STORE_OK or STORE_ERROR. */
 	int (*reconnect)(struct store *s);
+	/* Runs outside a transaction after a full disk was relieved, before
+	 * the process claims again: gives back what the outage left behind
+	 * (SQLite: checkpoints and truncates the WAL).  NULL: nothing to do. */
+	int (*space_back)(struct store *s);
 	/* A wake-up source for this database (see store_wakeup_new()). */
 	struct store_wakeup *(*wakeup_new)(struct store *s);
 };
@@ -319,10 +323,13 @@ struct store {
 	char err[512];
 	int disconnected;		/* the last error was a lost connection */
 	int commit_unknown;		/* ... and it was lost during COMMIT */
+	int full;			/* the last error was a full disk */
+	int tried_connect;		/* this call already made a connection attempt */
+	int in_tx;			/* a transaction is open (db_begin .. commit/rollback) */
+	int on_demand;			/* STORE_ON_DEMAND: never held back by the outage gate */
 	int64_t last_ok_ms;		/* monotonic time of the last call that reached the db */
 	int64_t failing_since_ms;	/* first failed call since then, 0 if none */
 	int64_t outage_ms;		/* the last outage seen and not yet made up for */
-	int outage_logged;
 };
 
 /* A wake-up source (store.h): a dialect's own, behind these three calls. */
@@ -334,6 +341,9 @@ struct store_wakeup {
 };
 
 /* ---- primitives the core uses (db.c) ----------------------------------------- */
+
+/* Whether the process is in an outage (store.h) right now. */
+int db_outage_active(void);
 
 /* Sets the handle's error message (printf-style).  Returns STORE_ERROR. */
 int store_set_error(struct store *s, const char *fmt, ...)

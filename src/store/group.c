@@ -99,7 +99,7 @@ struct store_group *store_group_new(const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (!(g->s = store_open_flags(url, STORE_NO_MIGRATE, err, errlen))) {
+	if (!(g->s = store_open_flags(url, STORE_NO_MIGRATE | STORE_ON_DEMAND, err, errlen))) {
 		free(g);
 		return NULL;
 	}

@@ -47,6 +47,37 @@ enum store_rc {
 
 /* Flags for store_open_flags(). */
 #define STORE_NO_MIGRATE 0x1	/* open as is; do not bring the schema up to date */
+/* Calls made for a client that waits for the answer (the HTTP API): they
+ * are never held back by the process's outage backoff (store_outage()), so
+ * the first request after the database returns is answered. */
+#define STORE_ON_DEMAND 0x2
+
+/*
+ * Outages.  When the database cannot be reached (a lost connection, a lock
+ * held past the busy timeout, a full disk) every handle of the process
+ * backs off together: one call at a time is let through to try, after
+ * 100 ms, then twice as long after each failure up to 1 s (core/backoff.h),
+ * and the others fail at once with STORE_BUSY or STORE_ERROR without
+ * touching the database.  The process logs the outage itself: one warning
+ * once it has lasted a second, one line every 10 s while it lasts, and one
+ * when it ends, with its length and the attempts made.  A loop that fails
+ * because of an outage need not log its own failure.
+ *
+ * store_outage() returns 1 when the handle's last failure was such an
+ * outage (the store has logged it), 0 otherwise.  store_outage_wait_ms()
+ * says how long until the process tries the database again (0: now, or no
+ * outage).
+ *
+ * store_claim_ready() says whether a worker may claim new scans now: not
+ * while the process's outage is a full disk (what space there is goes to
+ * finishing the scans that run), and after one only once the dialect has
+ * given the space back (SQLite: a WAL checkpoint that truncates the WAL,
+ * run here on `s`, outside a transaction).  Returns 1 or 0.
+ */
+#define STORE_OUTAGE_LOG_MS 10000	/* at most one line this often while it lasts */
+int store_outage(const struct store *s);
+int64_t store_outage_wait_ms(void);
+int store_claim_ready(struct store *s);
 
 /*
  * Opens the store named by `url` ("sqlite://./scanq.db", "sqlite:///abs",

@@ -30,7 +30,8 @@ int lease_recover(struct store *s, struct lease_pause *p)
 	 * expired leases, the store catches itself (store.h). */
 	rc = store_recover_leases(s, pause_check(p, s), &recovered, &failed);
 	if (rc != STORE_OK) {
-		log_warn("lease recovery failed", "error=\"%s\"", store_error(s));
+		if (!store_outage(s))	/* an outage is the store's to log */
+			log_warn("lease recovery failed", "error=\"%s\"", store_error(s));
 		return -1;
 	}
 	if (recovered || failed)

@@ -403,8 +403,11 @@ static void *sender_main(void *arg)
 		}
 		if (store_delivery_claim(s, w->worker, SENDER_BATCH, config.webhook_lease_s * 1000, &d,
 					 &n) != STORE_OK) {
-			log_warn("cannot claim deliveries", "error=\"%s\"", store_error(s));
-			stopping(w, config.webhook_poll_ms);
+			int64_t wait = store_outage_wait_ms();
+
+			if (!store_outage(s))	/* an outage is the store's to log */
+				log_warn("cannot claim deliveries", "error=\"%s\"", store_error(s));
+			stopping(w, wait > config.webhook_poll_ms ? (int)wait : config.webhook_poll_ms);
 			continue;
 		}
 		for (size_t i = 0; i < n; i++)

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "core/backoff.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "worker/lease.h"
@@ -30,8 +31,6 @@
 #include "worker/webhook.h"
 #include "worker/worker.h"
 
-#define RETRY_MIN_MS 100	/* first delay of a failed store write */
-#define RETRY_MAX_MS 5000	/* longest delay between store write attempts */
 #define PIPE_BEAT_MS 1000	/* supervisor pipe heartbeat period */
 #define PROGRESS_EVERY_MS 1000	/* new progress reaches the store within this, coalesced */
 #define WAKE_RENEW_MS 500	/* on a wake-up, renew (and see cancels) at most this often */
@@ -65,8 +64,7 @@ struct job {
 	char fmessage[WORKER_MESSAGE_MAX];
 	char *fdetail;
 	int fretryable;
-	int64_t retry_at;
-	int retry_ms;
+	struct backoff retry;		/* a failed final write: when to try again */
 };
 
 struct worker {
@@ -88,6 +86,7 @@ struct worker {
 	/* the loop's timers: when each duty is next due (monotonic ms) */
 	int64_t next_claim, next_beat, next_recover, next_pipe;
 	int64_t wake_renew_at;		/* last renewal a wake-up brought forward */
+	int64_t renew_hold;		/* a renewal failed: none before this (monotonic ms) */
 	int woken;			/* claim at once: a wake-up, or a slot freed */
 	struct lease_pause pause;	/* lease recovery's watch for pauses (lease.h) */
 
@@ -239,8 +238,7 @@ static void set_finish(struct job *j, enum finish fin, const char *code, const c
 {
 	j->finishing = 1;
 	j->fin = fin;
-	j->retry_at = 0;
-	j->retry_ms = 0;
+	backoff_reset(&j->retry);
 	snprintf(j->fcode, sizeof j->fcode, "%s", code ? code : "");
 	sanitize(j->fmessage, sizeof j->fmessage, message);
 	free(j->fdetail);
@@ -452,7 +450,8 @@ static int claim(struct worker *w)
 	alive(w);
 	rc = store_claim(w->s, w->id, max, w->lease_ms, &arr, &n);
 	if (rc != STORE_OK) {
-		log_warn("claim failed", "worker=%s error=\"%s\"", w->name, store_error(w->s));
+		if (!store_outage(w->s))	/* an outage is the store's to log */
+			log_warn("claim failed", "worker=%s error=\"%s\"", w->name, store_error(w->s));
 		return -1;
 	}
 	adopt(w, arr, n);
@@ -466,13 +465,11 @@ static int written(struct worker *w, struct job *j, int rc, enum scan_status now
 	char q[WORKER_MESSAGE_MAX + 8];
 
 	if (rc == STORE_BUSY || rc == STORE_ERROR) {
-		j->retry_ms = j->retry_ms ? j->retry_ms * 2 : RETRY_MIN_MS;
-		if (j->retry_ms > RETRY_MAX_MS)
-			j->retry_ms = RETRY_MAX_MS;
-		j->retry_at = clock_mono_ms() + j->retry_ms;
-		log_warn("store write failed, will retry", "scan=%lld attempt=%d worker=%s"
-			 " retry_ms=%d error=%s", (long long)j->scan.id, j->scan.attempt, w->name,
-			 j->retry_ms, log_quote(store_error(w->s), q, sizeof q));
+		backoff_failed(&j->retry, clock_mono_ms());
+		if (!store_outage(w->s))
+			log_warn("store write failed, will retry", "scan=%lld attempt=%d worker=%s"
+				 " retry_ms=%d error=%s", (long long)j->scan.id, j->scan.attempt,
+				 w->name, j->retry.delay_ms, log_quote(store_error(w->s), q, sizeof q));
 		return 0;
 	}
 	if (rc != STORE_OK) {
@@ -535,7 +532,7 @@ static void flush(struct worker *w, int may_claim)
 		enum scan_status st = SCAN_FAILED;
 		int rc;
 
-		if (!j->finishing || j->child || j->retry_at > now)
+		if (!j->finishing || j->child || j->retry.next_ms > now)
 			continue;
 		if (j->lost) {
 			job_remove(w, i--);
@@ -604,6 +601,8 @@ static void renew(struct worker *w)
 	int64_t now = clock_mono_ms();
 	char q[300];
 
+	if (now < w->renew_hold)
+		return;
 	for (int i = 0; i < w->njobs; i++) {
 		struct job *j = w->jobs[i];
 		int cancel = 0, rc;
@@ -620,14 +619,17 @@ static void renew(struct worker *w)
 		if (rc == STORE_BUSY || rc == STORE_ERROR) {
 			int64_t again = now + (w->beat_ms < 1000 ? w->beat_ms : 1000);
 
-			log_warn("lease renewal failed", "scan=%lld attempt=%d worker=%s error=%s",
-				 (long long)j->scan.id, j->scan.attempt, w->name,
-				 log_quote(store_error(w->s), q, sizeof q));
+			if (!store_outage(w->s))
+				log_warn("lease renewal failed", "scan=%lld attempt=%d worker=%s error=%s",
+					 (long long)j->scan.id, j->scan.attempt, w->name,
+					 log_quote(store_error(w->s), q, sizeof q));
 			/* The database is away: one failed call per round, not one per
-			 * scan, each waiting out the busy timeout. */
+			 * scan, each waiting out the busy timeout; no renewal, lease or
+			 * progress, before `again`. */
+			w->renew_hold = again + store_outage_wait_ms();
 			for (int k = i; k < w->njobs; k++)
-				if (w->jobs[k]->next_beat < again)
-					w->jobs[k]->next_beat = again;
+				if (w->jobs[k]->next_beat < w->renew_hold)
+					w->jobs[k]->next_beat = w->renew_hold;
 			break;
 		}
 		j->next_beat = now + w->beat_ms;
@@ -834,20 +836,37 @@ static int shutdown_step(struct worker *w, int64_t now)
 static int duties(struct worker *w)
 {
 	int64_t now = clock_mono_ms();
+	/* A full disk: what space there is goes to the scans that run. */
+	int may_claim = !w->draining && store_claim_ready(w->s);
 
-	if (!w->draining && w->njobs < w->o->concurrency && (w->woken || now >= w->next_claim)) {
+	if (!w->draining && !may_claim && now >= w->next_claim)
+		w->next_claim = now + CLAIM_RETRY_MS + store_outage_wait_ms();
+
+	if (may_claim && w->njobs < w->o->concurrency && (w->woken || now >= w->next_claim)) {
 		w->woken = 0;
 		w->next_claim = now + config.poll_ms;
-		if (claim(w) < 0 && config.poll_ms > CLAIM_RETRY_MS)
-			w->next_claim = clock_mono_ms() + CLAIM_RETRY_MS;
+		if (claim(w) < 0) {
+			/* Soon, but not before the store will try the database again. */
+			int64_t again = CLAIM_RETRY_MS + store_outage_wait_ms();
+
+			if (again < config.poll_ms)
+				w->next_claim = clock_mono_ms() + again;
+		}
 	}
 	renew(w);
-	flush(w, !w->draining && !w->stopping);
+	flush(w, may_claim && !w->stopping);
 	now = clock_mono_ms();
 	if (now >= w->next_beat) {
+		int rc = store_worker_heartbeat(w->s, w->id, w->scans_done);
+
 		w->next_beat = now + w->beat_ms;
-		if (store_worker_heartbeat(w->s, w->id, w->scans_done) == STORE_NOT_FOUND)
+		if (rc == STORE_NOT_FOUND)
 			register_worker(w);
+		else if (rc != STORE_OK)
+			/* Again as soon as the store tries the database again: after
+			 * an outage longer than the liveness window, the registry
+			 * must not show this worker dead for a heartbeat period. */
+			w->next_beat = now + CLAIM_RETRY_MS + store_outage_wait_ms();
 	}
 	if (w->o->recover_leases && now >= w->next_recover) {
 		w->next_recover = now + LEASE_RECOVERY_INTERVAL_MS;
@@ -883,11 +902,12 @@ static int64_t next_due(const struct worker *w, int64_t now)
 		const struct job *j = w->jobs[i];
 
 		if (!j->lost)
-			next = min_at(next, j->next_beat);
+			next = min_at(next, j->next_beat > w->renew_hold ? j->next_beat : w->renew_hold);
 		if (!j->lost && !j->finishing && j->progress != j->progress_written)
-			next = min_at(next, j->progress_at + PROGRESS_EVERY_MS);
+			next = min_at(next, j->progress_at + PROGRESS_EVERY_MS > w->renew_hold
+				      ? j->progress_at + PROGRESS_EVERY_MS : w->renew_hold);
 		if (j->finishing && !j->child)
-			next = min_at(next, j->retry_at ? j->retry_at : now);
+			next = min_at(next, j->retry.next_ms ? j->retry.next_ms : now);
 	}
 	return next;
 }

@@ -99,6 +99,8 @@ verdict ok scans.fenced
 verdict ok storage.disk_space
 if [ "$BACKEND" = sqlite ]; then
 	verdict warn storage.disk_space SCANQ_MAINTENANCE_DISK_WARN=100
+	# ... and by its margin in MiB, whatever the percent (1 TiB: more than is free)
+	verdict warn storage.disk_space SCANQ_MAINTENANCE_DISK_WARN=0 SCANQ_MAINTENANCE_DISK_WARN_MB=1048576
 	verdict fail storage.disk_space SCANQ_MAINTENANCE_DISK_WARN=100 SCANQ_MAINTENANCE_DISK_FAIL=100
 fi
 

@@ -7,9 +7,11 @@
  * values as text parameters.  A lost connection is noticed here: the call
  * fails with STORE_ERROR and `disconnected` set (and `commit_unknown` when
  * it broke during COMMIT), and the next transaction or autocommit statement
- * reconnects first, with a backoff from 100 ms to 1 s between attempts so
- * an outage costs a few connection attempts a second, not a storm.  The
- * wake-up is a connection of its own that LISTENs on scanq_pending.
+ * reconnects first (one attempt; the store core's outage gate, db.c, says
+ * how often the process tries).  The wake-up is a connection of its own
+ * that LISTENs on scanq_pending; it is re-opened only once the store's own
+ * connections reach the server again, so it adds no attempts of its own
+ * to an outage.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,16 +20,11 @@
 #include "core/clock.h"
 #include "store/pg/pg.h"
 
-#define RECONNECT_MIN_MS 100
-#define RECONNECT_MAX_MS 1000
-
 struct pg {
 	struct store base;
 	PGconn *conn;
 	char *url;
 	unsigned char prepared[DB_STMT_COUNT];
-	int64_t next_connect_ms;	/* monotonic: no reconnect attempt before this */
-	int backoff_ms;
 	int in_tx;			/* a transaction is open on this connection */
 };
 
@@ -48,6 +45,8 @@ static int db_fail(struct pg *p, PGresult *res, const char *what)
 	p->base.err[strcspn(p->base.err, "\n")] = '\0';
 	if (PQstatus(p->conn) != CONNECTION_OK)
 		p->base.disconnected = 1;
+	if (state && strcmp(state, "53100") == 0)	/* disk_full */
+		p->base.full = 1;
 	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0
 		      || strcmp(state, "55P03") == 0))
 		return STORE_BUSY;
@@ -75,28 +74,20 @@ static int configure(struct pg *p)
 	return STORE_OK;
 }
 
+/* One connection attempt.  How often one is made is the store core's
+ * business (db.c's outage gate), not this dialect's. */
 static int pg_reconnect(struct store *s)
 {
 	struct pg *p = PG(s);
-	int64_t now = clock_mono_ms();
 
-	if (now < p->next_connect_ms) {
-		p->base.disconnected = 1;
-		return store_set_error(s, "database error: not connected (retrying)");
-	}
+	s->tried_connect = 1;
 	PQreset(p->conn);
 	memset(p->prepared, 0, sizeof p->prepared);
 	if (PQstatus(p->conn) != CONNECTION_OK || configure(p) != STORE_OK) {
-		p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : RECONNECT_MIN_MS;
-		if (p->backoff_ms > RECONNECT_MAX_MS)
-			p->backoff_ms = RECONNECT_MAX_MS;
-		p->next_connect_ms = now + p->backoff_ms;
 		p->base.disconnected = 1;
 		db_fail(p, NULL, "reconnecting");
 		return STORE_ERROR;
 	}
-	p->backoff_ms = 0;
-	p->next_connect_ms = 0;
 	return STORE_OK;
 }
 
@@ -246,45 +237,62 @@ struct listener {
 	struct store_wakeup base;
 	PGconn *conn;
 	int64_t next_reset_ms;		/* monotonic: no reconnect attempt before this */
+	int broken;			/* lost: not polled until re-opened */
 };
+
+/* The LISTEN connection is idle between notifications, so libpq hands a
+ * server's goodbye ("terminating connection due to administrator
+ * command") to the notice processor, which would print it on stderr
+ * outside the log's format.  The outage is logged by the store core. */
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
 
 static int listen_on(PGconn *conn)
 {
-	PGresult *res = PQexec(conn, "LISTEN scanq_pending");
-	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PGresult *res;
+	int ok;
+
+	PQsetNoticeProcessor(conn, quiet, NULL);
+	res = PQexec(conn, "LISTEN scanq_pending");
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
 	PQclear(res);
 	return ok && PQsetnonblocking(conn, 1) == 0 ? 0 : -1;
 }
 
-/* Re-opens a lost LISTEN connection, at most once a second.  Returns 1 if
- * it is (again) listening. */
+/* Re-opens a lost LISTEN connection, at most once a second and only while
+ * the process is not in an outage: its store calls find out when the
+ * server is back (at the outage gate's pace), and only then is this one
+ * tried again.  Returns 1 if it is (again) listening. */
 static int relisten(struct listener *w)
 {
 	int64_t now = clock_mono_ms();
 
-	if (PQstatus(w->conn) == CONNECTION_OK)
+	if (!w->broken && PQstatus(w->conn) == CONNECTION_OK)
 		return 1;
-	if (now < w->next_reset_ms)
+	if (now < w->next_reset_ms || db_outage_active())
 		return 0;
 	w->next_reset_ms = now + 1000;
 	PQreset(w->conn);
-	return PQstatus(w->conn) == CONNECTION_OK && listen_on(w->conn) == 0;
+	w->broken = PQstatus(w->conn) != CONNECTION_OK || listen_on(w->conn) < 0;
+	return !w->broken;
 }
 
-/* While the connection is down (the server restarting) there is no socket
- * to poll: the worker's fallback poll calls here each time and the
- * connection comes back within a second of the server. */
+/* While the connection is down there is no socket to poll (-1: poll()
+ * skips it) and the worker's fallback poll claims; each call here may
+ * re-open it. */
 static int listener_fd(struct store_wakeup *base)
 {
 	struct listener *w = (struct listener *)base;
 
-	relisten(w);
-	return PQsocket(w->conn);
+	return relisten(w) ? PQsocket(w->conn) : -1;
 }
 
-/* A broken connection reports a change (the worker claims, and polls on)
- * and reconnects. */
+/* A connection that just broke reports a change once (the worker claims,
+ * finds the outage and backs off); it is re-opened by listener_fd(). */
 static int listener_drain(struct store_wakeup *base)
 {
 	struct listener *w = (struct listener *)base;
@@ -292,8 +300,7 @@ static int listener_drain(struct store_wakeup *base)
 	int changed = 0;
 
 	if (PQconsumeInput(w->conn) == 0 || PQstatus(w->conn) != CONNECTION_OK) {
-		w->next_reset_ms = 0;
-		relisten(w);
+		w->broken = 1;
 		return 1;
 	}
 	while ((n = PQnotifies(w->conn)) != NULL) {

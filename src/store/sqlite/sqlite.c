@@ -48,6 +48,8 @@ static int db_fail(struct sq *q, const char *what)
 		 what, sqlite3_errmsg(q->db));
 	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
 		return STORE_BUSY;
+	if ((code & 0xff) == SQLITE_FULL)
+		q->base.full = 1;	/* an outage (db.c): no space for the WAL or the file */
 	return STORE_ERROR;
 }
 
@@ -252,6 +254,14 @@ static struct store_wakeup *sq_wakeup_new(struct store *s)
 	return &w->base;
 }
 
+/* After a full disk: the WAL grew into whatever space there was and does
+ * not shrink by itself; copy it into the database and truncate it, so
+ * that the space is there for the scans that finish next. */
+static int sq_space_back(struct store *s)
+{
+	return exec(SQ(s), "PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing the WAL");
+}
+
 static const struct dialect sqlite_dialect = {
 	.name = "sqlite",
 	.sql = sqlite_sql,
@@ -269,6 +279,7 @@ static const struct dialect sqlite_dialect = {
 	.done = sq_done,
 	.script = sq_script,
 	.reconnect = NULL,
+	.space_back = sq_space_back,
 	.wakeup_new = sq_wakeup_new,
 };
 
@@ -276,18 +287,31 @@ static const struct dialect sqlite_dialect = {
  * The busy handler: how a writer waits for the database lock.  SQLite's own
  * first sleep is 1 ms and grows to 100 ms; a claim or a commit holds the
  * lock for well under a millisecond, so this one starts at 50 us and
- * doubles up to 2 ms, giving up after BUSY_TIMEOUT_MS in all.  Returns 1 to
- * try again, 0 to give up (the call then fails with SQLITE_BUSY).
+ * doubles up to 2 ms.  A lock held past 100 ms is a long transaction or
+ * another process's (an outage): from there the sleeps double again up to
+ * 64 ms, so that a process waiting out a held lock costs next to no CPU.
+ * It gives up after BUSY_TIMEOUT_MS in all.  Returns 1 to try again, 0 to
+ * give up (the call then fails with SQLITE_BUSY).
  */
+static long busy_sleep_us(int count)
+{
+	if (count < 6)
+		return 50L << count;			/* 50 .. 1600 us: 3150 us */
+	if (count < 54)
+		return 2000;				/* 48 x 2 ms: to ~99 ms */
+	return count - 54 < 5 ? 4000L << (count - 54) : 64000;	/* 4 .. 64 ms */
+}
+
 static int busy_wait(void *arg, int count)
 {
-	/* Sleeps of 50, 100, ..., 1600 us (3150 us in all), then 2 ms each. */
-	long us = count < 6 ? 50L << count : 2000;
-	long waited = count < 6 ? (50L << count) - 50 : 3150 + (count - 6) * 2000L;
-	struct timespec ts = { 0, us * 1000 };
+	long waited = 0;
+	struct timespec ts;
 
+	for (int i = 0; i < count; i++)
+		waited += busy_sleep_us(i);
 	if (waited >= BUSY_TIMEOUT_MS * 1000L)
 		return 0;
+	ts = (struct timespec){ 0, busy_sleep_us(count) * 1000 };
 	nanosleep(&ts, NULL);
 	return 1;
 }
