@@ -163,7 +163,7 @@ enum db_stmt {
 	S_SQ_NO_WORKER,		/* pending, due for age_ms, no live worker */
 	S_SQ_BACKLOG,		/* pending, due for age_ms, workers alive */
 	S_SQ_NO_FINISH,		/* finished without finished_at */
-	S_SQ_NO_LEASE,		/* running without worker or lease */
+	S_SQ_NO_LEASE,		/* running without worker or lease (not a split parent: it never has) */
 	S_SQ_CANCEL_LEFT,	/* completed/failed with cancel_requested set */
 	S_SQ_TIMELINE,		/* last event's to_status differs (detail: that status) */
 	S_SQ_BUDGET,		/* attempt above the budget (detail: "N of M") */

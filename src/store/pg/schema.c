@@ -707,7 +707,7 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" ORDER BY id LIMIT $3::int",
 	[S_SQ_NO_LEASE] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), coalesce(claimed_at, created_at), '' FROM scans"
 		" WHERE status = 'running' AND (worker_id IS NULL OR lease_expires_at IS NULL)"
-		" ORDER BY id LIMIT $3::int",
+		" AND (flow & 2) = 0 ORDER BY id LIMIT $3::int",
 	[S_SQ_CANCEL_LEFT] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), coalesce(finished_at, created_at), '' FROM scans"
 		" WHERE status IN ('completed', 'failed') AND cancel_requested <> 0 ORDER BY id LIMIT $3::int",
 	[S_SQ_TIMELINE] = "SELECT s.id, s.type, s.status, s.attempt, coalesce(s.worker_id, ''),"
