@@ -403,6 +403,54 @@ int core_scan_row(struct store *s, int rc, int64_t id);
  * error to report (never STORE_OK). */
 int core_abort(struct store *s, int rc);
 
+/* ---- the failure path of a running attempt (lifecycle.c) -------------------------------- */
+
+/*
+ * Every path that ends a running attempt badly — store_fail(), lease
+ * recovery, a dead worker's scans, stuck clear — goes through these, so
+ * the decision, the state machine's check, the row, the scan.failed
+ * deliveries, a shard's parent (flow_ended()), the timeline event and the
+ * counters are written once.
+ */
+
+/* The running row of an attempt, as the failure path reads it. */
+struct lifecycle_row {
+	int used, max, cancel;		/* attempts used of the budget, cancel requested */
+	char worker[SCAN_WORKER_MAX];
+};
+
+/* The failure of an attempt whose worker was lost (worker_lost). */
+extern const struct scan_failure lifecycle_worker_lost;
+
+/* What ended the attempt: decides the counters. */
+enum lifecycle_cause {
+	LIFECYCLE_ERROR,	/* a failure: counted in retries, failed or cancelled */
+	LIFECYCLE_LEASE,	/* its lease expired: counted in lease_recoveries, and failed
+				 * or cancelled (a lost worker is no error of the scan) */
+};
+
+/* Reads (on PostgreSQL locks) the row of (id, attempt) inside the caller's
+ * write transaction.  Returns STORE_OK, STORE_NOT_FOUND when the scan is
+ * no longer running that attempt (nothing counted), or an error. */
+int lifecycle_running(struct store *s, int64_t id, int attempt, struct lifecycle_row *r);
+
+/* What ending that attempt with failure f makes of the scan: pending
+ * (attempts left), failed, or cancelled (a cancel was asked for).  Writes
+ * nothing. */
+enum scan_status lifecycle_ending(const struct lifecycle_row *r, const struct scan_failure *f);
+
+/*
+ * Ends that attempt with failure f inside the caller's write transaction,
+ * as lifecycle_ending() says: requeued after delay_ms, or final by the
+ * state machine with f's code (scan.failed deliveries queued), a shard's
+ * parent failed with it, the timeline event (`reason`; NULL: f's code and
+ * the retry count) and the counters of `cause`.  *to gets the new status.
+ * Returns STORE_OK or an error (the caller rolls back).
+ */
+int lifecycle_end(struct store *s, int64_t id, int attempt, const struct lifecycle_row *r,
+		  const struct scan_failure *f, int64_t delay_ms, enum lifecycle_cause cause,
+		  const char *reason, enum scan_status *to);
+
 /* The dialects' constructors: NULL with err set. */
 struct store *store_sqlite_open(const char *path, char *err, size_t errlen);
 struct store *store_pg_open(const char *url, char *err, size_t errlen);

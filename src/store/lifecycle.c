@@ -8,8 +8,10 @@
  * they name (id, attempt) and change nothing unless the row is still
  * `running` with that attempt (STORE_LOST, counted in fenced_writes).  What
  * becomes of a failed attempt is decided by store_failure_action() and
- * scan_action_allowed() only.  A call that failed because the connection
- * was lost before it committed is run once more on a new connection.
+ * scan_action_allowed() only, and written by end_attempt() only: every
+ * failure path goes through it, stuck clear's repairs of running scans too
+ * (lifecycle_end(), db.h).  A call that failed because the connection was
+ * lost before it committed is run once more on a new connection.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,10 @@
 #include "store/flow.h"
 
 static const char CANCEL_MSG[] = "cancelled by an operator";
-static const char LOST_MSG[] = "the worker running this scan stopped responding";
+
+const struct scan_failure lifecycle_worker_lost = {
+	"worker_lost", "the worker running this scan stopped responding", NULL, 1, 0
+};
 
 /* May a failed call be run again?  Only when nothing can have been
  * committed: the connection broke before COMMIT went out. */
@@ -443,18 +448,7 @@ int store_complete(struct store *s, int64_t id, int attempt, const char *summary
 
 /* ---- ending an attempt ------------------------------------------------------------- */
 
-struct running {
-	int used, max, cancel;
-	char worker[SCAN_WORKER_MAX];
-};
-
-/*
- * Reads (and on PostgreSQL locks) the running row of (id, attempt) inside
- * the caller's write transaction.  Returns STORE_OK, or STORE_LOST when the
- * row is no longer ours: the refused write is then already counted and the
- * error set, and the caller only commits that count.
- */
-static int running_row(struct store *s, int64_t id, int attempt, struct running *r)
+int lifecycle_running(struct store *s, int64_t id, int attempt, struct lifecycle_row *r)
 {
 	struct db_args a = { 0 };
 	struct db_cur c;
@@ -469,9 +463,20 @@ static int running_row(struct store *s, int64_t id, int attempt, struct running 
 		db_col_copy(&c, 3, r->worker, sizeof r->worker);
 	}
 	db_done(&c);
-	if (rc > 0)
-		return STORE_OK;
-	if (rc < 0)
+	return rc > 0 ? STORE_OK : rc < 0 ? rc : STORE_NOT_FOUND;
+}
+
+/*
+ * The running row of a worker's write to (id, attempt), inside the
+ * caller's write transaction.  Returns STORE_OK, or STORE_LOST when the
+ * row is no longer ours: the refused write is then already counted and the
+ * error set, and the caller only commits that count.
+ */
+static int running_row(struct store *s, int64_t id, int attempt, struct lifecycle_row *r)
+{
+	int rc = lifecycle_running(s, id, attempt, r);
+
+	if (rc != STORE_NOT_FOUND)
 		return rc;
 	if ((rc = core_bump(s, "fenced_writes", 1)) != STORE_OK)
 		return rc;
@@ -483,7 +488,7 @@ static int running_row(struct store *s, int64_t id, int attempt, struct running 
  * Returns STORE_OK with the transaction open; STORE_LOST with the refused
  * write counted and committed; or an error with the transaction closed.
  */
-static int begin_running(struct store *s, int64_t id, int attempt, struct running *r)
+static int begin_running(struct store *s, int64_t id, int attempt, struct lifecycle_row *r)
 {
 	int rc;
 
@@ -543,54 +548,97 @@ static int to_final(struct store *s, int64_t id, int attempt, enum scan_status f
 	return rc == STORE_OK && to == SCAN_FAILED ? webhooks_on_failed(s, id) : rc;
 }
 
-static const char *counter_of(enum scan_status to)
-{
-	return to == SCAN_PENDING ? "retries" : to == SCAN_FAILED ? "failed" : "cancelled";
-}
-
-/*
- * Ends a failed attempt of a locked running row as the shared decision says;
- * a requeued scan is due again after delay_ms.  *to gets the new status.
- */
-static int end_attempt(struct store *s, int64_t id, int attempt, const struct running *r,
-		       const struct scan_failure *f, int64_t delay_ms, enum scan_status *to)
+enum scan_status lifecycle_ending(const struct lifecycle_row *r, const struct scan_failure *f)
 {
 	switch (store_failure_action(r->used, r->max, r->cancel, f->retryable)) {
 	case SCAN_ACT_CANCELLED:
-		*to = SCAN_CANCELLED;
-		return to_final(s, id, attempt, SCAN_RUNNING, SCAN_ACT_CANCELLED, "cancelled",
-				CANCEL_MSG, f->detail);
+		return SCAN_CANCELLED;
 	case SCAN_ACT_REQUEUE:
-		*to = SCAN_PENDING;
-		return to_pending(s, id, attempt, delay_ms, 0, f);
+		return SCAN_PENDING;
 	default:
-		*to = SCAN_FAILED;
-		return to_final(s, id, attempt, SCAN_RUNNING, SCAN_ACT_FAIL, f->code, f->message,
-				f->detail);
+		return SCAN_FAILED;
 	}
+}
+
+/* Attempts ended, by what they became: what count_ended() counts. */
+struct ended {
+	int64_t pending, failed, cancelled;
+};
+
+static void tally(struct ended *e, enum scan_status to)
+{
+	e->pending += to == SCAN_PENDING;
+	e->failed += to == SCAN_FAILED;
+	e->cancelled += to == SCAN_CANCELLED;
+}
+
+static int count_ended(struct store *s, const struct ended *e, enum lifecycle_cause cause)
+{
+	int rc;
+
+	if (cause == LIFECYCLE_LEASE)
+		rc = core_bump(s, "lease_recoveries", e->pending + e->failed + e->cancelled);
+	else
+		rc = core_bump(s, "retries", e->pending);
+	if (rc != STORE_OK || (rc = core_bump(s, "failed", e->failed)) != STORE_OK)
+		return rc;
+	return core_bump(s, "cancelled", e->cancelled);
+}
+
+/* lifecycle_end() but the counters, which the caller counts (a batch
+ * counts once). */
+static int end_attempt(struct store *s, int64_t id, int attempt, const struct lifecycle_row *r,
+		       const struct scan_failure *f, int64_t delay_ms, const char *reason,
+		       enum scan_status *to)
+{
+	char why[128];
+	int rc;
+
+	switch ((*to = lifecycle_ending(r, f))) {
+	case SCAN_CANCELLED:
+		rc = to_final(s, id, attempt, SCAN_RUNNING, SCAN_ACT_CANCELLED, "cancelled",
+			      CANCEL_MSG, f->detail);
+		break;
+	case SCAN_PENDING:
+		rc = to_pending(s, id, attempt, delay_ms, 0, f);
+		break;
+	default:
+		rc = to_final(s, id, attempt, SCAN_RUNNING, SCAN_ACT_FAIL, f->code, f->message,
+			      f->detail);
+		break;
+	}
+	if (rc != STORE_OK || (rc = flow_ended(s, id, *to)) != STORE_OK)
+		return rc;
+	if (!reason && *to == SCAN_PENDING)
+		snprintf(why, sizeof why, "%s; retry %d of %d", f->code, r->used, r->max - 1);
+	return core_event(s, id, "running", scan_status_name(*to), attempt, r->worker,
+			  reason ? reason : *to == SCAN_PENDING ? why : f->code);
+}
+
+int lifecycle_end(struct store *s, int64_t id, int attempt, const struct lifecycle_row *r,
+		  const struct scan_failure *f, int64_t delay_ms, enum lifecycle_cause cause,
+		  const char *reason, enum scan_status *to)
+{
+	struct ended e = { 0 };
+	int rc;
+
+	if ((rc = end_attempt(s, id, attempt, r, f, delay_ms, reason, to)) != STORE_OK)
+		return rc;
+	tally(&e, *to);
+	return count_ended(s, &e, cause);
 }
 
 static int fail(struct store *s, int64_t id, int attempt, const struct scan_failure *f,
 		enum scan_status *now_status)
 {
-	struct running r;
-	char reason[128];
+	struct lifecycle_row r;
 	enum scan_status to;
 	int rc;
 
 	if ((rc = begin_running(s, id, attempt, &r)) != STORE_OK)
 		return rc;
-	if ((rc = end_attempt(s, id, attempt, &r, f, store_backoff_ms(r.used, f->backoff_base_ms),
-			      &to)) != STORE_OK
-	    || (rc = flow_ended(s, id, to)) != STORE_OK)
-		return core_abort(s, rc);
-	if (to == SCAN_PENDING)
-		snprintf(reason, sizeof reason, "%s; retry %d of %d", f->code, r.used, r.max - 1);
-	else
-		snprintf(reason, sizeof reason, "%s", f->code);
-	if ((rc = core_event(s, id, "running", scan_status_name(to), attempt, r.worker,
-			    reason)) != STORE_OK
-	    || (rc = core_bump(s, counter_of(to), 1)) != STORE_OK)
+	if ((rc = lifecycle_end(s, id, attempt, &r, f, store_backoff_ms(r.used, f->backoff_base_ms),
+				LIFECYCLE_ERROR, NULL, &to)) != STORE_OK)
 		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK)
 		return rc;
@@ -609,8 +657,9 @@ int store_fail(struct store *s, int64_t id, int attempt, const struct scan_failu
 
 /* running -> cancelled (a requested cancel carried out) or -> pending with
  * the attempt given back (a hand-back), in the caller's transaction. */
-static int cancel_or_hand_back(struct store *s, int64_t id, int attempt, const struct running *r,
-			       int hand_back, const char *cancel_reason, const char *reason)
+static int cancel_or_hand_back(struct store *s, int64_t id, int attempt,
+			       const struct lifecycle_row *r, int hand_back,
+			       const char *cancel_reason, const char *reason)
 {
 	int rc;
 
@@ -632,7 +681,7 @@ static int cancel_or_hand_back(struct store *s, int64_t id, int attempt, const s
 static int end_running(struct store *s, int64_t id, int attempt, int hand_back,
 		       const char *reason)
 {
-	struct running r;
+	struct lifecycle_row r;
 	int rc;
 
 	if ((rc = begin_running(s, id, attempt, &r)) != STORE_OK)
@@ -670,13 +719,13 @@ int store_release(struct store *s, int64_t id, int attempt, const char *reason)
  */
 static int recover(struct store *s, int64_t since, int *stale, int *recovered, int *failed)
 {
-	struct scan_failure f = { "worker_lost", LOST_MSG, NULL, 1, 0 };
-	struct expired { int64_t id; int attempt; struct running r; } *ex;
-	int nrec = 0, nfail = 0, ncanc = 0, rc;
+	struct expired { int64_t id; int attempt; struct lifecycle_row r; } *ex;
+	struct ended ends = { 0 };
 	struct db_args a = { 0 };
 	struct db_cur c;
 	size_t nex = 0;
 	int64_t late;
+	int rc;
 
 	if (!(ex = calloc(RECOVER_BATCH, sizeof *ex)))
 		return store_set_error(s, "out of memory");
@@ -728,17 +777,12 @@ static int recover(struct store *s, int64_t since, int *stale, int *recovered, i
 		snprintf(reason, sizeof reason, "lease expired; worker %s lost",
 			 e->r.worker[0] ? e->r.worker : "?");
 		/* A lost worker's scan is due again at once: no backoff. */
-		if ((rc = end_attempt(s, e->id, e->attempt, &e->r, &f, 0, &to)) == STORE_OK
-		    && (rc = flow_ended(s, e->id, to)) == STORE_OK)
-			rc = core_event(s, e->id, "running", scan_status_name(to), e->attempt,
-				       e->r.worker, reason);
-		nrec += to == SCAN_PENDING;
-		nfail += to == SCAN_FAILED;
-		ncanc += to == SCAN_CANCELLED;
+		if ((rc = end_attempt(s, e->id, e->attempt, &e->r, &lifecycle_worker_lost, 0, reason,
+				      &to)) == STORE_OK)
+			tally(&ends, to);
 	}
-	if (rc == STORE_OK && (rc = core_bump(s, "lease_recoveries", (int64_t)nex)) == STORE_OK
-	    && (rc = core_bump(s, "failed", nfail)) == STORE_OK)
-		rc = core_bump(s, "cancelled", ncanc);
+	if (rc == STORE_OK)
+		rc = count_ended(s, &ends, LIFECYCLE_LEASE);
 	if (rc != STORE_OK) {
 		rc = core_abort(s, rc);
 		goto out;
@@ -747,9 +791,9 @@ static int recover(struct store *s, int64_t since, int *stale, int *recovered, i
 		goto out;
 	s->outage_ms = 0;	/* made up for */
 	if (recovered)
-		*recovered = nrec;
+		*recovered = (int)ends.pending;
 	if (failed)
-		*failed = nfail;
+		*failed = (int)ends.failed;
 out:
 	free(ex);
 	return rc;
@@ -781,7 +825,7 @@ int store_recover_leases(struct store *s, int64_t since, int *recovered, int *fa
 
 static int release_worker(struct store *s, const char *id, const char *reason, int *released)
 {
-	struct held { int64_t id; int attempt; struct running r; int lost; } *h;
+	struct held { int64_t id; int attempt; struct lifecycle_row r; int lost; } *h;
 	struct db_args a = { 0 };
 	struct db_cur c;
 	size_t n = 0;
@@ -808,31 +852,28 @@ static int release_worker(struct store *s, const char *id, const char *reason, i
 	}
 	db_done(&c);
 	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
-		struct scan_failure f = { "worker_lost", LOST_MSG, NULL, 1, 0 };
+		struct db_args b = { 0 };
 		char why[160];
 		enum scan_status to;
 
 		snprintf(why, sizeof why, "worker %s died (%s)", id, reason ? reason : "?");
 		if (h[i].r.cancel || h[i].lost >= STORE_HANDBACK_FORGIVEN) {
 			/* Cancelled as asked, or the hand-backs are used up: it counts. */
-			rc = end_attempt(s, h[i].id, h[i].attempt, &h[i].r, &f, 0, &to);
-			if (rc == STORE_OK && (rc = flow_ended(s, h[i].id, to)) == STORE_OK)
-				rc = core_bump(s, counter_of(to), 1);
-		} else {
-			struct db_args b = { 0 };
-
-			to = SCAN_PENDING;
-			db_i64(&b, h[i].id);
-			db_i64(&b, h[i].attempt);
-			db_i64(&b, scan_now_ms());
-			if ((rc = db_run(s, S_HANDBACK, &b, NULL)) == STORE_OK)
-				rc = core_notify(s);
+			rc = lifecycle_end(s, h[i].id, h[i].attempt, &h[i].r, &lifecycle_worker_lost, 0,
+					   LIFECYCLE_ERROR, why, &to);
+			back += rc == STORE_OK && to == SCAN_PENDING;
+			continue;
+		}
+		db_i64(&b, h[i].id);
+		db_i64(&b, h[i].attempt);
+		db_i64(&b, scan_now_ms());
+		if ((rc = db_run(s, S_HANDBACK, &b, NULL)) == STORE_OK
+		    && (rc = core_notify(s)) == STORE_OK) {
 			snprintf(why + strlen(why), sizeof why - strlen(why), "; handed back, %d of %d",
 				 h[i].lost + 1, STORE_HANDBACK_FORGIVEN);
+			rc = core_event(s, h[i].id, "running", "pending", h[i].attempt, id, why);
 		}
-		if (rc == STORE_OK)
-			rc = core_event(s, h[i].id, "running", scan_status_name(to), h[i].attempt, id, why);
-		back += to == SCAN_PENDING;
+		back++;
 	}
 	if (rc == STORE_OK)
 		rc = core_bump(s, "worker_handbacks", (int64_t)n);

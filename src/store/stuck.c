@@ -216,7 +216,18 @@ static int set_pending(struct store *s, const struct stuck_item *it, int forgive
 	return changed ? STORE_OK : SKIPPED;
 }
 
-/* Appends the timeline event of a change and fills *ch. */
+/* Fills *ch with a change from `from` to `to` and why stuck clear made it. */
+static void describe(const struct stuck_item *it, enum scan_status from, enum scan_status to,
+		     struct stuck_change *ch, const char *why)
+{
+	ch->category = it->category;
+	ch->id = it->id;
+	ch->from = from;
+	ch->to = to;
+	snprintf(ch->action, sizeof ch->action, "stuck clear: %s", why);
+}
+
+/* Fills *ch and appends the timeline event of the change (not in a dry run). */
 static int record(struct store *s, const struct stuck_item *it, enum scan_status from,
 		  enum scan_status to, struct stuck_change *ch, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
@@ -230,81 +241,60 @@ static int record(struct store *s, const struct stuck_item *it, enum scan_status
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
-	ch->category = it->category;
-	ch->id = it->id;
-	ch->from = from;
-	ch->to = to;
-	snprintf(ch->action, sizeof ch->action, "stuck clear: %s", why);
+	describe(it, from, to, ch, why);
 	if (in_dry_run)
 		return STORE_OK;
 	return core_event(s, it->id, scan_status_name(from), scan_status_name(to), it->attempt,
 			  it->worker_id, ch->action);
 }
 
-/* Ends the attempt of a running scan as failed with `code`, by the shared
- * failure rule (requeue while attempts are left, cancel if asked). */
-static int end_running(struct store *s, const struct stuck_item *it, const char *code,
-		       const char *message, const char *why, struct stuck_change *ch)
-{
-	struct db_args a = { 0 };
-	struct db_cur c;
-	int used = 0, max = 0, cancel = 0, found = 0, rc;
-	enum scan_status to;
+/*
+ * Ends the attempt of a running scan with failure f through the
+ * lifecycle's failure path (lifecycle_end(): the shared decision, the
+ * state machine, a shard's parent, the scan.failed deliveries, the
+ * counters of `cause`), the repair written as the event's reason.  A dry
+ * run takes the same decision and writes nothing: the failure path's
+ * inserts (events, deliveries) would advance PostgreSQL's sequences even
+ * when rolled back.
+ */
+static int end_running(struct store *s, const struct stuck_item *it, const struct scan_failure *f,
+		       enum lifecycle_cause cause, struct stuck_change *ch, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 
-	db_i64(&a, it->id);
-	db_i64(&a, it->attempt);
-	if ((rc = db_query(s, S_RUNNING_ROW, &a, &c)) == STORE_OK) {
-		if ((rc = db_next(&c)) > 0) {
-			used = (int)db_col_i64(&c, 0);
-			max = (int)db_col_i64(&c, 1);
-			cancel = (int)db_col_i64(&c, 2);
-			found = 1;
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&c);
-	if (rc != STORE_OK || !found)
-		return rc != STORE_OK ? rc : SKIPPED;
-	switch (store_failure_action(used, max, cancel, 1)) {
-	case SCAN_ACT_CANCELLED:
-		to = SCAN_CANCELLED;
-		rc = set_final(s, it, to, "cancelled", "cancelled by an operator");
-		break;
-	case SCAN_ACT_REQUEUE:
-		to = SCAN_PENDING;
-		rc = set_pending(s, it, 0, code, message);
-		break;
-	default:
-		to = SCAN_FAILED;
-		rc = set_final(s, it, to, code, message);
-		break;
-	}
-	if (rc != STORE_OK)
-		return rc;
-	if ((rc = core_bump(s, to == SCAN_PENDING ? "retries" : to == SCAN_FAILED ? "failed"
-			    : "cancelled", 1)) != STORE_OK)
-		return rc;
-	if (to == SCAN_PENDING && (rc = core_notify(s)) != STORE_OK)
-		return rc;
-	return record(s, it, SCAN_RUNNING, to, ch, "%s (attempt %d of %d)", why, used, max);
+static int end_running(struct store *s, const struct stuck_item *it, const struct scan_failure *f,
+		       enum lifecycle_cause cause, struct stuck_change *ch, const char *fmt, ...)
+{
+	struct lifecycle_row r;
+	char why[sizeof ch->action - 16];
+	va_list ap;
+	int rc;
+
+	if ((rc = lifecycle_running(s, it->id, it->attempt, &r)) != STORE_OK)
+		return rc == STORE_NOT_FOUND ? SKIPPED : rc;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	snprintf(why + strlen(why), sizeof why - strlen(why), " (attempt %d of %d)", r.used, r.max);
+	describe(it, SCAN_RUNNING, lifecycle_ending(&r, f), ch, why);
+	if (in_dry_run)
+		return STORE_OK;
+	return lifecycle_end(s, it->id, it->attempt, &r, f, 0, cause, ch->action, &ch->to);
 }
 
 static int fix_lease(struct store *s, const struct stuck_item *it, struct stuck_change *ch)
 {
-	char why[128];
-	int rc;
-
-	snprintf(why, sizeof why, "lease expired; worker %s lost",
-		 it->worker_id[0] ? it->worker_id : "?");
-	rc = end_running(s, it, "worker_lost", "the worker running this scan stopped responding",
-			 why, ch);
-	return rc == STORE_OK ? core_bump(s, "lease_recoveries", 1) : rc;
+	return end_running(s, it, &lifecycle_worker_lost, LIFECYCLE_LEASE, ch,
+			   "lease expired; worker %s lost", it->worker_id[0] ? it->worker_id : "?");
 }
 
 static int fix_overtime(struct store *s, const struct stuck_item *it, struct stuck_change *ch)
 {
-	return end_running(s, it, "timeout", "the scan ran past its time limit",
-			   "ran past its hard time limit and its worker did not stop it", ch);
+	static const struct scan_failure overtime = {
+		"timeout", "the scan ran past its time limit", NULL, 1, 0
+	};
+
+	return end_running(s, it, &overtime, LIFECYCLE_ERROR, ch,
+			   "ran past its hard time limit and its worker did not stop it");
 }
 
 static int fix_no_worker(struct store *s, const struct stuck_item *it, struct stuck_change *ch)

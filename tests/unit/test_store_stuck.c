@@ -1,11 +1,139 @@
 /*
- * test_store_stuck.c — the stuck report and `stuck clear` on SQLite and
- * PostgreSQL (teststore.h): a split parent waiting for its shards is never
- * taken for a stuck scan.
+ * test_store_stuck.c — what `stuck clear` does to running scans, on SQLite
+ * and PostgreSQL (teststore.h): it ends a stuck attempt the way the
+ * lifecycle ends any failed attempt, so a stuck shard fails its split
+ * parent, a scan.failed delivery is queued, and the counters move as lease
+ * recovery (or a failure) moves them; a dry run changes nothing; a split
+ * parent waiting for its shards is never taken for a stuck scan.
  */
 #include "teststore.h"
 
 #define HOUR_MS 3600000
+
+/* A split scan of two shards with `max_attempts` each; *shard gets the
+ * first shard's id.  Returns the parent's id. */
+static int64_t submit_split(struct store *s, int max_attempts, int64_t *shard)
+{
+	struct scan_request r = {
+		.type = "test-ok", .targets = "[\"127.0.0.1\",\"127.0.0.2\"]", .options = "{}",
+		.max_attempts = max_attempts, .time_limit_s = 60,
+	};
+	struct scan *c = NULL;
+	int64_t parent = 0;
+	size_t n = 0;
+
+	assert_int_equal(store_submit_flow(s, &r, 0, "[[\"127.0.0.1\"],[\"127.0.0.2\"]]", &parent,
+					   NULL), STORE_OK);
+	assert_int_equal(status_of(s, parent), SCAN_RUNNING);	/* a split parent never runs */
+	/* One shard claimed with a lease that expires at once. */
+	assert_int_equal(store_claim(s, "w-gone", 1, 1, &c, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	*shard = c[0].id;
+	assert_true(c[0].flow & SCAN_FLOW_SHARD);
+	scan_array_free(c, n);
+	nap_ms(20);
+	return parent;
+}
+
+static int64_t webhook_scan_failed(struct store *s)
+{
+	int64_t id = 0;
+
+	assert_int_equal(store_webhook_add(s, "http://127.0.0.1:9/hook", "scan.failed", "test-secret", "info",
+					   &id), STORE_OK);
+	return id;
+}
+
+static long long deliveries(struct testutil_store *f, const char *event, int64_t scan_id)
+{
+	char q[160];
+
+	snprintf(q, sizeof q, "SELECT count(*) FROM webhook_deliveries WHERE event = '%s'"
+		 " AND scan_id = %lld", event, (long long)scan_id);
+	return db_int(f, q);
+}
+
+static void clear(struct store *s, int flags, struct stuck_change **ch, size_t *n)
+{
+	int64_t total = 0;
+
+	assert_int_equal(store_stuck_clear(s, HOUR_MS, flags, "test", ch, n, &total), STORE_OK);
+	assert_int_equal(total, (int64_t)*n);
+}
+
+static void stuck_clear_of_a_shard_out_of_attempts_fails_its_parent_and_queues_scan_failed(void **state)
+{
+	struct testutil_store *f = *state;
+	struct store_counters before, after;
+	struct stuck_change *ch = NULL;
+	struct scan_event *ev = NULL;
+	int64_t shard, parent;
+	struct scan sc;
+	size_t n = 0, ne = 0;
+
+	webhook_scan_failed(f->s);
+	parent = submit_split(f->s, 1, &shard);
+	assert_int_equal(store_counters(f->s, &before), STORE_OK);
+	clear(f->s, 0, &ch, &n);
+
+	assert_int_equal(store_get(f->s, shard, &sc), STORE_OK);
+	assert_int_equal(sc.status, SCAN_FAILED);
+	assert_string_equal(sc.error_code, "worker_lost");
+	scan_release(&sc);
+	/* The parent fails with it, in the same transaction, naming the shard. */
+	assert_int_equal(store_get(f->s, parent, &sc), STORE_OK);
+	assert_string_equal(scan_status_name(sc.status), "failed");
+	assert_string_equal(sc.error_code, "shard_failed");
+	scan_release(&sc);
+	assert_int_equal(deliveries(f, "scan.failed", shard), 1);
+	/* One change: the shard's (its parent's follows from it). */
+	assert_int_equal(n, 1);
+	assert_int_equal(ch[0].id, shard);
+	assert_int_equal(ch[0].from, SCAN_RUNNING);
+	assert_int_equal(ch[0].to, SCAN_FAILED);
+	free(ch);
+	/* One timeline entry of the repair, saying so. */
+	assert_int_equal(store_events(f->s, shard, 100, &ev, &ne), STORE_OK);
+	assert_int_equal(ev[ne - 1].from, SCAN_RUNNING);
+	assert_int_equal(ev[ne - 1].to, SCAN_FAILED);
+	assert_non_null(strstr(ev[ne - 1].reason, "stuck clear: lease expired"));
+	assert_string_equal(ev[ne - 1].worker_id, "w-gone");
+	free(ev);
+	/* Counted as lease recovery counts a lost lease: the shard and its
+	 * parent failed. */
+	assert_int_equal(store_counters(f->s, &after), STORE_OK);
+	assert_int_equal(after.lease_recoveries - before.lease_recoveries, 1);
+	assert_int_equal(after.failed - before.failed, 2);
+	assert_int_equal(after.retries - before.retries, 0);
+}
+
+static void stuck_clear_of_a_shard_with_attempts_left_requeues_it_and_its_parent_waits(void **state)
+{
+	struct testutil_store *f = *state;
+	struct store_counters before, after;
+	struct stuck_change *ch = NULL;
+	int64_t shard, parent;
+	size_t n = 0;
+
+	webhook_scan_failed(f->s);
+	parent = submit_split(f->s, 3, &shard);
+	assert_int_equal(store_counters(f->s, &before), STORE_OK);
+	clear(f->s, 0, &ch, &n);
+	assert_int_equal(status_of(f->s, shard), SCAN_PENDING);
+	assert_string_equal(scan_status_name(status_of(f->s, parent)), "running");
+	/* Only the shard changed: the parent, running with no worker and no
+	 * lease as every split parent is, is not stuck. */
+	assert_int_equal(n, 1);
+	assert_int_equal(ch[0].id, shard);
+	assert_int_equal(ch[0].to, SCAN_PENDING);
+	free(ch);
+	assert_int_equal(deliveries(f, "scan.failed", shard), 0);
+	/* A lost lease is no error of the scan: not a retry. */
+	assert_int_equal(store_counters(f->s, &after), STORE_OK);
+	assert_int_equal(after.lease_recoveries - before.lease_recoveries, 1);
+	assert_int_equal(after.retries - before.retries, 0);
+	assert_int_equal(after.failed - before.failed, 0);
+}
 
 static void a_split_parent_waiting_for_its_shards_is_not_stuck(void **state)
 {
@@ -33,10 +161,69 @@ static void a_split_parent_waiting_for_its_shards_is_not_stuck(void **state)
 	assert_string_equal(scan_status_name(status_of(f->s, parent)), "running");
 }
 
+static void stuck_clear_ends_an_overtime_attempt_as_a_timeout_failure(void **state)
+{
+	struct testutil_store *f = *state;
+	struct store_counters before, after;
+	struct stuck_change *ch = NULL;
+	int64_t id = submit_one(f->s, NULL, 1, 0);
+	char sql[256];
+	struct scan sc;
+	size_t n = 0;
+
+	webhook_scan_failed(f->s);
+	claim_one(f->s, id, 600000);
+	/* Claimed two hours ago with a 60 s limit; its worker still renews the lease. */
+	snprintf(sql, sizeof sql, "UPDATE scans SET claimed_at = %lld WHERE id = %lld",
+		 (long long)(scan_now_ms() - 2 * HOUR_MS), (long long)id);
+	db_exec(f, sql);
+	assert_int_equal(store_counters(f->s, &before), STORE_OK);
+	clear(f->s, 0, &ch, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(ch[0].to, SCAN_FAILED);
+	free(ch);
+	assert_int_equal(store_get(f->s, id, &sc), STORE_OK);
+	assert_int_equal(sc.status, SCAN_FAILED);
+	assert_string_equal(sc.error_code, "timeout");
+	scan_release(&sc);
+	assert_int_equal(deliveries(f, "scan.failed", id), 1);
+	assert_int_equal(store_counters(f->s, &after), STORE_OK);
+	assert_int_equal(after.failed - before.failed, 1);
+	assert_int_equal(after.lease_recoveries - before.lease_recoveries, 0);
+}
+
+static void a_dry_run_of_a_stuck_shard_lists_the_change_and_writes_nothing(void **state)
+{
+	struct testutil_store *f = *state;
+	struct stuck_change *ch = NULL;
+	int64_t shard, parent;
+	long long events, deliv;
+	size_t n = 0;
+
+	webhook_scan_failed(f->s);
+	parent = submit_split(f->s, 1, &shard);
+	events = db_int(f, "SELECT count(*) FROM scan_events");
+	deliv = db_int(f, "SELECT count(*) FROM webhook_deliveries");
+	clear(f->s, STUCK_CLEAR_DRY_RUN, &ch, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(ch[0].id, shard);
+	assert_int_equal(ch[0].to, SCAN_FAILED);
+	assert_non_null(strstr(ch[0].action, "stuck clear: lease expired"));
+	free(ch);
+	assert_int_equal(status_of(f->s, shard), SCAN_RUNNING);
+	assert_int_equal(status_of(f->s, parent), SCAN_RUNNING);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scan_events"), events);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM webhook_deliveries"), deliv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(stuck_clear_of_a_shard_out_of_attempts_fails_its_parent_and_queues_scan_failed, setup, teardown),
+		cmocka_unit_test_setup_teardown(stuck_clear_of_a_shard_with_attempts_left_requeues_it_and_its_parent_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_split_parent_waiting_for_its_shards_is_not_stuck, setup, teardown),
+		cmocka_unit_test_setup_teardown(stuck_clear_ends_an_overtime_attempt_as_a_timeout_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_dry_run_of_a_stuck_shard_lists_the_change_and_writes_nothing, setup, teardown),
 	};
 
 	return teststore_run("test_store_stuck", tests, sizeof tests / sizeof tests[0]);
