@@ -156,10 +156,12 @@ enum db_stmt {
 				 * service, first_seen, last_seen, first_scan, last_scan, still */
 	/* operations (issue 12 part B): the stuck report and its repairs, reset,
 	 * tokens that expire or are revoked, the audit trail, prune by status.
-	 * Each S_SQ_* selects one stuck category: now, age_ms, limit -> id, type,
-	 * status, attempt, worker, since, detail (text) */
+	 * Each S_SQ_* selects one stuck category: now, age_ms, limit, dead_ms
+	 * (STORE_WORKER_DEAD_MS: a worker without a heartbeat for this long is
+	 * not live), grace_ms (STUCK_OVERTIME_GRACE_MS) -> id, type, status,
+	 * attempt, worker, since, detail (text) */
 	S_SQ_LEASE,		/* running, lease expired */
-	S_SQ_OVERTIME,		/* running past its hard time limit (+ 60 s), lease still live */
+	S_SQ_OVERTIME,		/* running past its hard time limit + grace_ms, lease still live */
 	S_SQ_NO_WORKER,		/* pending, due for age_ms, no live worker */
 	S_SQ_BACKLOG,		/* pending, due for age_ms, workers alive */
 	S_SQ_NO_FINISH,		/* finished without finished_at */

@@ -825,6 +825,11 @@ const struct stuck_category *store_stuck_categories(int *n);
 
 #define STUCK_DETAIL_MAX 96
 
+/* A running scan still renewing its lease is over_time_limit this long after
+ * its hard time limit: its worker stops it at the limit and reports the
+ * timeout well within this. */
+#define STUCK_OVERTIME_GRACE_MS 60000
+
 struct stuck_item {
 	int category;			/* index in store_stuck_categories() */
 	int64_t id;

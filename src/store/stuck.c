@@ -99,6 +99,8 @@ static int list_category(struct store *s, int cat, int64_t age_ms, int limit,
 	db_i64(&a, scan_now_ms());
 	db_i64(&a, age_ms);
 	db_i64(&a, limit);
+	db_i64(&a, STORE_WORKER_DEAD_MS);
+	db_i64(&a, STUCK_OVERTIME_GRACE_MS);
 	if ((rc = db_query(s, how[cat].list, &a, &c)) == STORE_OK) {
 		while (*n < (size_t)limit && (rc = db_next(&c)) > 0) {
 			struct stuck_item *x = &arr[(*n)++];

@@ -4,7 +4,9 @@
  * lifecycle ends any failed attempt, so a stuck shard fails its split
  * parent, a scan.failed delivery is queued, and the counters move as lease
  * recovery (or a failure) moves them; a dry run changes nothing; a split
- * parent waiting for its shards is never taken for a stuck scan.
+ * parent waiting for its shards is never taken for a stuck scan.  And where
+ * the categories draw their lines: worker liveness (STORE_WORKER_DEAD_MS)
+ * and the overtime grace (STUCK_OVERTIME_GRACE_MS).
  */
 #include "teststore.h"
 
@@ -216,6 +218,71 @@ static void a_dry_run_of_a_stuck_shard_lists_the_change_and_writes_nothing(void 
 	assert_int_equal(db_int(f, "SELECT count(*) FROM webhook_deliveries"), deliv);
 }
 
+/* The categories scan `id` is listed under in a report of age HOUR_MS, as a
+ * bit set by category index. */
+static unsigned listed_under(struct store *s, int64_t id)
+{
+	struct stuck_item *it = NULL;
+	unsigned cats = 0;
+	size_t n = 0;
+
+	assert_int_equal(store_stuck_report(s, HOUR_MS, 100, &it, &n, NULL), STORE_OK);
+	for (size_t i = 0; i < n; i++)
+		if (it[i].id == id)
+			cats |= 1u << it[i].category;
+	free(it);
+	return cats;
+}
+
+static unsigned category(const char *name)
+{
+	int n;
+	const struct stuck_category *c = store_stuck_categories(&n);
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(c[i].name, name) == 0)
+			return 1u << i;
+	fail_msg("no category %s", name);
+	return 0;
+}
+
+static void a_worker_is_live_until_store_worker_dead_ms_without_a_heartbeat(void **state)
+{
+	struct testutil_store *f = *state;
+	int64_t id = submit_one(f->s, NULL, 3, 0), now = scan_now_ms();
+	char sql[256];
+
+	snprintf(sql, sizeof sql, "UPDATE scans SET run_after = %lld WHERE id = %lld",
+		 (long long)(now - 2 * HOUR_MS), (long long)id);
+	db_exec(f, sql);
+	snprintf(sql, sizeof sql, "INSERT INTO workers (id, name, host, pid, started_at, heartbeat_at,"
+		 " concurrency) VALUES ('w-1@h:1', 'w-1', 'h', 1, %lld, %lld, 1)",
+		 (long long)now, (long long)(now - STORE_WORKER_DEAD_MS + 10000));
+	db_exec(f, sql);
+	assert_int_equal(listed_under(f->s, id), category("backlog"));
+	snprintf(sql, sizeof sql, "UPDATE workers SET heartbeat_at = %lld",
+		 (long long)(now - STORE_WORKER_DEAD_MS - 10000));
+	db_exec(f, sql);
+	assert_int_equal(listed_under(f->s, id), category("pending_no_worker"));
+}
+
+static void a_renewed_scan_is_over_time_only_stuck_overtime_grace_ms_past_its_limit(void **state)
+{
+	struct testutil_store *f = *state;
+	int64_t id = submit_one(f->s, NULL, 3, 0);	/* a 60 s limit */
+	char sql[256];
+
+	claim_one(f->s, id, 600000);
+	snprintf(sql, sizeof sql, "UPDATE scans SET claimed_at = %lld WHERE id = %lld",
+		 (long long)(scan_now_ms() - 60000 - STUCK_OVERTIME_GRACE_MS + 10000), (long long)id);
+	db_exec(f, sql);
+	assert_int_equal(listed_under(f->s, id), 0);
+	snprintf(sql, sizeof sql, "UPDATE scans SET claimed_at = %lld WHERE id = %lld",
+		 (long long)(scan_now_ms() - 60000 - STUCK_OVERTIME_GRACE_MS - 10000), (long long)id);
+	db_exec(f, sql);
+	assert_int_equal(listed_under(f->s, id), category("over_time_limit"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +291,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_split_parent_waiting_for_its_shards_is_not_stuck, setup, teardown),
 		cmocka_unit_test_setup_teardown(stuck_clear_ends_an_overtime_attempt_as_a_timeout_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_dry_run_of_a_stuck_shard_lists_the_change_and_writes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_worker_is_live_until_store_worker_dead_ms_without_a_heartbeat, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_renewed_scan_is_over_time_only_stuck_overtime_grace_ms_past_its_limit, setup, teardown),
 	};
 
 	return teststore_run("test_store_stuck", tests, sizeof tests / sizeof tests[0]);

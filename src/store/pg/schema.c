@@ -693,14 +693,14 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_SQ_OVERTIME] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), claimed_at + time_limit_s * 1000,"
 		" 'hard limit ' || time_limit_s::text || ' s' FROM scans"
 		" WHERE status = 'running' AND lease_expires_at >= scanq_now_ms()"
-		" AND claimed_at + time_limit_s * 1000 + 60000 < scanq_now_ms() ORDER BY id LIMIT $3::int",
+		" AND claimed_at + time_limit_s * 1000 + $5::bigint < scanq_now_ms() ORDER BY id LIMIT $3::int",
 	[S_SQ_NO_WORKER] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, '' FROM scans"
 		" WHERE status = 'pending' AND run_after <= scanq_now_ms() - $2::bigint AND NOT EXISTS (SELECT 1"
-		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= scanq_now_ms() - 30000)"
+		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= scanq_now_ms() - $4::bigint)"
 		" ORDER BY run_after, id LIMIT $3::int",
 	[S_SQ_BACKLOG] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, '' FROM scans"
 		" WHERE status = 'pending' AND run_after <= scanq_now_ms() - $2::bigint AND EXISTS (SELECT 1"
-		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= scanq_now_ms() - 30000)"
+		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= scanq_now_ms() - $4::bigint)"
 		" ORDER BY run_after, id LIMIT $3::int",
 	[S_SQ_NO_FINISH] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), created_at, '' FROM scans"
 		" WHERE status IN ('completed', 'failed', 'cancelled') AND finished_at IS NULL"

@@ -584,14 +584,14 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_SQ_OVERTIME] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), claimed_at + time_limit_s * 1000,"
 		" 'hard limit ' || time_limit_s || ' s' FROM scans INDEXED BY scans_lease"
 		" WHERE status = 'running' AND lease_expires_at >= ?1"
-		" AND claimed_at + time_limit_s * 1000 + 60000 < ?1 ORDER BY id LIMIT ?3",
+		" AND claimed_at + time_limit_s * 1000 + ?5 < ?1 ORDER BY id LIMIT ?3",
 	[S_SQ_NO_WORKER] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, '' FROM scans INDEXED BY scans_pending_due"
 		" WHERE status = 'pending' AND run_after <= ?1 - ?2 AND NOT EXISTS (SELECT 1"
-		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= ?1 - 30000)"
+		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= ?1 - ?4)"
 		" ORDER BY run_after, id LIMIT ?3",
 	[S_SQ_BACKLOG] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, '' FROM scans INDEXED BY scans_pending_due"
 		" WHERE status = 'pending' AND run_after <= ?1 - ?2 AND EXISTS (SELECT 1"
-		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= ?1 - 30000)"
+		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= ?1 - ?4)"
 		" ORDER BY run_after, id LIMIT ?3",
 	[S_SQ_NO_FINISH] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), created_at, '' FROM scans"
 		" WHERE status IN ('completed', 'failed', 'cancelled') AND finished_at IS NULL"
