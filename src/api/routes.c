@@ -290,29 +290,36 @@ static enum MHD_Result h_readyz(struct req *r)
 
 static enum MHD_Result h_scheduler(struct req *r)
 {
-	struct stuck_scan *st = NULL;
+	int64_t totals[STUCK_CATEGORIES_MAX] = { 0 }, total = 0, npending = 0, nlease = 0;
+	int ncat;
+	const struct stuck_category *cat = store_stuck_categories(&ncat);
+	struct stuck_item *st = NULL;
 	struct queue_status q;
 	size_t n = 0;
-	int64_t total = 0;
-	int npending = 0, nlease = 0;
 	json_t *o, *list;
 
 	if (store_queue_status(r->s, &q) != STORE_OK)
 		return reply_store_problem(r, "queue status");
-	if (store_stuck(r->s, (int64_t)config.stuck_hours * 3600 * 1000, 20, &st, &n, &total)
-	    != STORE_OK)
+	/* The short stuck report: its categories, 20 scans of each at most. */
+	if (store_stuck_report(r->s, (int64_t)config.stuck_hours * 3600 * 1000, 20,
+			       STUCK_REPORT_BRIEF, &st, &n, NULL, totals) != STORE_OK)
 		return reply_store_problem(r, "stuck report");
+	for (int i = 0; i < ncat; i++) {
+		if (!cat[i].brief)
+			continue;
+		total += totals[i];
+		if (strcmp(cat[i].brief, "lease_expired") == 0)
+			nlease += totals[i];
+		else
+			npending += totals[i];
+	}
 	list = json_array();
 	for (size_t i = 0; i < n; i++) {
 		char since[40];
-		if (st[i].reason == STUCK_PENDING_TOO_LONG)
-			npending++;
-		else
-			nlease++;
+
 		json_array_append_new(list, json_pack("{sI ss ss ss si ss}", "id", (json_int_t)st[i].id,
 			"type", st[i].type, "status", scan_status_name(st[i].status),
-			"reason", st[i].reason == STUCK_PENDING_TOO_LONG ? "pending_too_long"
-			: "lease_expired", "attempt", st[i].attempt,
+			"reason", cat[st[i].category].brief, "attempt", st[i].attempt,
 			"since", scan_format_time(st[i].since, since, sizeof since)));
 	}
 	free(st);
@@ -330,9 +337,9 @@ static enum MHD_Result h_scheduler(struct req *r)
 						    "oldest_pending_s", q.oldest_pending_ms / 1000.0,
 						    "workers_dead", q.workers_dead), NULL, NULL);
 	}
-	o = json_pack("{ss sI s{si si sf si si si so}}", "status", "warning",
+	o = json_pack("{ss sI s{sI sI sf si si si so}}", "status", "warning",
 		      "stuck_scans", (json_int_t)total, "details",
-		      "pending_too_long", npending, "lease_expired", nlease,
+		      "pending_too_long", (json_int_t)npending, "lease_expired", (json_int_t)nlease,
 		      "oldest_pending_s", q.oldest_pending_ms / 1000.0,
 		      "stuck_hours", config.stuck_hours,
 		      "workers_live", q.workers_active + q.workers_idle,

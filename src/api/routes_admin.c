@@ -139,7 +139,7 @@ enum MHD_Result admin_stuck(struct req *r)
 
 	if (age_query(r, &hours, &ret) < 0)
 		return ret;
-	if (store_stuck_report(r->s, hours * 3600000, 100, &it, &n, counts) != STORE_OK)
+	if (store_stuck_report(r->s, hours * 3600000, 100, 0, &it, &n, counts, NULL) != STORE_OK)
 		return reply_store_problem(r, "stuck report");
 	o = stuck_report_to_json(it, n, counts, hours * 3600000);
 	free(it);

@@ -252,8 +252,8 @@ static void c_scans_stuck(struct report *r)
 
 	if (!need_store(r, "scans.stuck"))
 		return;
-	if (store_stuck_report(r->s, (int64_t)config.stuck_hours * 3600000, 10, &it, &n, counts)
-	    != STORE_OK) {
+	if (store_stuck_report(r->s, (int64_t)config.stuck_hours * 3600000, 10, 0, &it, &n, counts,
+			       NULL) != STORE_OK) {
 		check(r, FAIL, "scans.stuck", "%s", store_error(r->s));
 		return;
 	}

@@ -10,7 +10,8 @@
  *
  * `stuck report` and `stuck clear` (stuck_clear.c) are the full report,
  * every category with its fix, and the repair of each; the bare `stuck`
- * stays as the short report it always was.
+ * stays as the short report it always was: the same report
+ * (store_stuck_report()), its categories with a brief reason only.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,15 +23,20 @@
 #include "core/config.h"
 #include "store/store.h"
 
-#define STUCK_LIST_MAX 200
+#define STUCK_LIST_MAX 200	/* of each category */
 
-static const char *reason_name(enum stuck_reason r)
+/* The brief reason of an item of the short report. */
+static const char *reason_of(const struct stuck_item *it)
 {
-	return r == STUCK_LEASE_EXPIRED ? "lease_expired" : "pending_too_long";
+	int ncat;
+	const struct stuck_category *cat = store_stuck_categories(&ncat);
+
+	return it->category >= 0 && it->category < ncat && cat[it->category].brief
+	       ? cat[it->category].brief : "?";
 }
 
 /* The stuck list, as JSON or as text with a hint when no worker is alive. */
-static void print_stuck(const struct stuck_scan *st, size_t n, int64_t total, long long hours,
+static void print_stuck(const struct stuck_item *st, size_t n, int64_t total, long long hours,
 			const struct queue_status *q, int json)
 {
 	char t[40];
@@ -41,7 +47,7 @@ static void print_stuck(const struct stuck_scan *st, size_t n, int64_t total, lo
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(a, json_pack("{sIsssssssisssIss}", "id", (json_int_t)st[i].id,
 				"type", st[i].type, "status", scan_status_name(st[i].status),
-				"reason", reason_name(st[i].reason), "attempt", st[i].attempt,
+				"reason", reason_of(&st[i]), "attempt", st[i].attempt,
 				"worker_id", st[i].worker_id, "since_ms", (json_int_t)st[i].since,
 				"since", scan_format_time(st[i].since, t, sizeof t)));
 		json_object_set_new(o, "stuck_scans", json_integer(total));
@@ -58,7 +64,7 @@ static void print_stuck(const struct stuck_scan *st, size_t n, int64_t total, lo
 	for (size_t i = 0; i < n; i++)
 		printf("  %-8lld %-12s %-9s %-17s attempt %d%s%s since %s\n",
 		       (long long)st[i].id, st[i].type, scan_status_name(st[i].status),
-		       reason_name(st[i].reason), st[i].attempt,
+		       reason_of(&st[i]), st[i].attempt,
 		       st[i].worker_id[0] ? " worker " : "", st[i].worker_id,
 		       scan_format_time(st[i].since, t, sizeof t));
 	if ((size_t)total > n)
@@ -67,16 +73,15 @@ static void print_stuck(const struct stuck_scan *st, size_t n, int64_t total, lo
 		printf("hint: no worker is alive; start `scanq serve` (or `scanq worker`)\n");
 }
 
-/* --recover: lease recovery now, or with dry what it would take back. */
-static int recover_now(struct store *s, const struct stuck_scan *st, size_t n, int dry)
+/* --recover: lease recovery now, or with dry what it would take back (the
+ * scans whose lease expired). */
+static int recover_now(struct store *s, int64_t expired, int dry)
 {
-	int expired = 0, rec = 0, failed = 0;
+	int rec = 0, failed = 0;
 
-	for (size_t i = 0; i < n; i++)
-		expired += st[i].reason == STUCK_LEASE_EXPIRED;
 	if (dry) {
-		printf("dry run: lease recovery would take back %d running scan%s\n", expired,
-		       expired == 1 ? "" : "s");
+		printf("dry run: lease recovery would take back %lld running scan%s\n",
+		       (long long)expired, expired == 1 ? "" : "s");
 		return CLI_OK;
 	}
 	if (store_recover_leases(s, 0, &rec, &failed) != STORE_OK)
@@ -95,11 +100,12 @@ int cmd_stuck(int argc, char **argv, struct cli *cli)
 		{ NULL, 0, NULL, 0 },
 	};
 	long long hours = config.stuck_hours;
-	int c, json = 0, recover = 0, dry = 0, rc = CLI_FAIL;
-	struct stuck_scan *st = NULL;
+	int c, json = 0, recover = 0, dry = 0, rc = CLI_FAIL, ncat;
+	const struct stuck_category *cat = store_stuck_categories(&ncat);
+	int64_t totals[STUCK_CATEGORIES_MAX] = { 0 }, total = 0, expired = 0;
+	struct stuck_item *st = NULL;
 	struct queue_status q;
 	struct store *s;
-	int64_t total = 0;
 	size_t n = 0;
 
 	if (argc >= 2 && strcmp(argv[1], "report") == 0)
@@ -125,13 +131,19 @@ int cmd_stuck(int argc, char **argv, struct cli *cli)
 		return cli_usage("stuck", "--dry-run goes with --recover");
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	if (store_stuck(s, hours * 3600 * 1000, STUCK_LIST_MAX, &st, &n, &total) != STORE_OK
+	if (store_stuck_report(s, hours * 3600 * 1000, STUCK_LIST_MAX, STUCK_REPORT_BRIEF, &st, &n,
+			       NULL, totals) != STORE_OK
 	    || store_queue_status(s, &q) != STORE_OK) {
 		cli_error("%s", store_error(s));
 		goto out;
 	}
+	for (int i = 0; i < ncat; i++) {
+		total += totals[i];
+		if (cat[i].brief && strcmp(cat[i].brief, "lease_expired") == 0)
+			expired += totals[i];
+	}
 	print_stuck(st, n, total, hours, &q, json);
-	if (recover && recover_now(s, st, n, dry) != CLI_OK)
+	if (recover && recover_now(s, expired, dry) != CLI_OK)
 		goto out;
 	rc = CLI_OK;
 out:

@@ -104,7 +104,7 @@ int cmd_stuck_report(int argc, char **argv, struct cli *cli)
 		return rc;
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	if (store_stuck_report(s, hours * 3600000, REPORT_PER_CATEGORY, &it, &n, counts)
+	if (store_stuck_report(s, hours * 3600000, REPORT_PER_CATEGORY, 0, &it, &n, counts, NULL)
 	    != STORE_OK
 	    || store_schedules_late(s, now, SCHEDULE_LATE_MS, &late, &nlate) != STORE_OK) {
 		rc = cli_error("%s", store_error(s));

@@ -68,10 +68,6 @@ enum db_stmt {
 	S_FINISHED_SINCE,	/* now -> finished in the last minute */
 	S_WORKER_BEATS,		/* now -> heartbeat age_ms, running (workers not stopped) */
 	S_COUNTERS,		/* -> name, value */
-	S_STUCK_PENDING,	/* now, pending_ms, limit -> id, type, status, attempt, worker, since */
-	S_STUCK_RUNNING,	/* now, limit -> (same columns) */
-	S_STUCK_PENDING_N,	/* now, pending_ms -> count */
-	S_STUCK_RUNNING_N,	/* now -> count */
 	S_PRUNE,		/* before_ms, batch -> deleted ids */
 	S_PRUNE_COUNT,		/* before_ms -> count */
 	/* the registry, tokens, leadership */
@@ -169,6 +165,11 @@ enum db_stmt {
 	S_SQ_CANCEL_LEFT,	/* completed/failed with cancel_requested set */
 	S_SQ_TIMELINE,		/* last event's to_status differs (detail: that status) */
 	S_SQ_BUDGET,		/* attempt above the budget (detail: "N of M") */
+	/* the short report's categories counted in all: the same parameters ->
+	 * how many scans S_SQ_LEASE, S_SQ_NO_WORKER, S_SQ_BACKLOG match */
+	S_SQ_LEASE_N,
+	S_SQ_NO_WORKER_N,
+	S_SQ_BACKLOG_N,
 	S_LAST_EVENT,		/* scan_id -> to_status, at */
 	S_FIX_FINISHED_AT,	/* id, at: sets finished_at */
 	S_FIX_CANCEL_FLAG,	/* id: clears cancel_requested on a finished scan */

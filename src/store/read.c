@@ -1,7 +1,7 @@
 /*
  * read.c — the store's reading side, written once for both dialects: one
  * scan, pages of scans, a timeline, findings, queue status, counters, and
- * the operator's reports (stuck scans) and pruning.  Every page has a cap
+ * pruning (the stuck report is stuck.c's).  Every page has a cap
  * (STORE_LIST_MAX) and says so in store.h.
  */
 #include <stdio.h>
@@ -258,68 +258,7 @@ int store_counters(struct store *s, struct store_counters *out)
 	return rc < 0 ? rc : STORE_OK;
 }
 
-/* ---- stuck scans and pruning ------------------------------------------------------ */
-
-int store_stuck(struct store *s, int64_t pending_ms, int limit, struct stuck_scan **out,
-		size_t *n, int64_t *total)
-{
-	int64_t now = scan_now_ms(), np = 0, nr = 0;
-	struct db_args a = { 0 }, b = { 0 };
-	struct stuck_scan *arr;
-	size_t cnt = 0;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	limit = clamp_limit(limit);
-	if (!(arr = calloc((size_t)limit, sizeof *arr)))
-		return store_set_error(s, "out of memory");
-	if ((rc = db_begin(s, 0)) != STORE_OK) {
-		free(arr);
-		return rc;
-	}
-	db_i64(&a, now);
-	db_i64(&a, pending_ms);
-	db_i64(&b, now);
-	if ((rc = db_int(s, S_STUCK_PENDING_N, &a, &np)) < 0
-	    || (rc = db_int(s, S_STUCK_RUNNING_N, &b, &nr)) < 0)
-		goto fail;
-	for (int pass = 0; pass < 2; pass++) {
-		struct db_args p = { 0 };
-		struct db_cur c;
-
-		db_i64(&p, now);
-		if (pass)
-			db_i64(&p, pending_ms);
-		db_i64(&p, limit);
-		if ((rc = db_query(s, pass ? S_STUCK_PENDING : S_STUCK_RUNNING, &p, &c)) == STORE_OK) {
-			while (cnt < (size_t)limit && (rc = db_next(&c)) > 0) {
-				struct stuck_scan *x = &arr[cnt++];
-
-				x->id = db_col_i64(&c, 0);
-				db_col_copy(&c, 1, x->type, sizeof x->type);
-				scan_status_parse(db_col_text(&c, 2), &x->status);
-				x->attempt = (int)db_col_i64(&c, 3);
-				db_col_copy(&c, 4, x->worker_id, sizeof x->worker_id);
-				x->since = db_col_i64(&c, 5);
-				x->reason = pass ? STUCK_PENDING_TOO_LONG : STUCK_LEASE_EXPIRED;
-			}
-		}
-		db_done(&c);
-		if (rc < 0)
-			goto fail;
-	}
-	db_rollback(s);
-	*out = arr;
-	*n = cnt;
-	if (total)
-		*total = np + nr;
-	return STORE_OK;
-fail:
-	db_rollback(s);
-	free(arr);
-	return rc;
-}
+/* ---- pruning -------------------------------------------------------------------- */
 
 int store_prune(struct store *s, int64_t before_ms, int batch, int max_batches, int dry_run,
 		int64_t *deleted)

@@ -361,31 +361,6 @@ int store_retry(struct store *s, int64_t id);
 
 /* ---- maintenance --------------------------------------------------------- */
 
-/* Why a scan is reported as stuck. */
-enum stuck_reason {
-	STUCK_PENDING_TOO_LONG,		/* due, unclaimed for longer than the threshold */
-	STUCK_LEASE_EXPIRED,		/* running, lease expired, not yet recovered */
-};
-
-struct stuck_scan {
-	int64_t id;
-	char type[SCAN_TYPE_MAX];
-	enum scan_status status;
-	enum stuck_reason reason;
-	int attempt;
-	char worker_id[SCAN_WORKER_MAX];
-	int64_t since;			/* due since (pending) or lease expiry (running) */
-};
-
-/*
- * The stuck-scan report: due pending scans older than `pending_ms`, and
- * running scans whose lease expired (lease recovery has not run since).
- * At most `limit` rows, oldest first; *total gets how many there are in
- * all (may exceed limit).  *out is a new array (free()).
- */
-int store_stuck(struct store *s, int64_t pending_ms, int limit, struct stuck_scan **out,
-		size_t *n, int64_t *total);
-
 /*
  * Deletes finished scans (completed, failed, cancelled) that finished
  * before `before_ms`, with their events and findings, at most `batch` per
@@ -818,7 +793,12 @@ struct stuck_category {
 	const char *fix;		/* the suggested fix, one line */
 	int repairable;			/* stuck clear changes it */
 	int automatic;			/* serve's hourly maintenance repairs it too */
+	const char *brief;		/* its reason in the short report (`scanq stuck`,
+					 * /health/scheduler): "lease_expired" or
+					 * "pending_too_long"; NULL: not in it */
 };
+
+#define STUCK_CATEGORIES_MAX 32		/* room for counts and totals of every category */
 
 /* The categories, in report order; *n gets their number.  Static storage. */
 const struct stuck_category *store_stuck_categories(int *n);
@@ -841,14 +821,20 @@ struct stuck_item {
 	char detail[STUCK_DETAIL_MAX];	/* category-specific ("3 of 3", "completed") */
 };
 
+#define STUCK_REPORT_BRIEF 0x1	/* only the short report's categories (brief) */
+
 /*
  * The stuck report: up to `limit` items of each category (pending ones
- * count as stuck after age_ms), in one read transaction.  *out is a new
- * array of *n items (free()); counts (may be NULL, as many as categories)
- * gets how many of each were listed.  Returns STORE_OK or an error.
+ * count as stuck after age_ms), in report order, in one read transaction;
+ * with STUCK_REPORT_BRIEF only the categories of the short report, each
+ * read with an index (the others read every scan).  *out is a new array
+ * of *n items (free()).  counts and totals (each may be NULL, room for
+ * STUCK_CATEGORIES_MAX) get how many of each category were listed, and
+ * how many there are in all: counted for the short report's categories,
+ * as many as listed for the others.  Returns STORE_OK or an error.
  */
-int store_stuck_report(struct store *s, int64_t age_ms, int limit, struct stuck_item **out,
-		       size_t *n, int *counts);
+int store_stuck_report(struct store *s, int64_t age_ms, int limit, int flags,
+		       struct stuck_item **out, size_t *n, int *counts, int64_t *totals);
 
 /* The JSON forms of a stuck report (CLI and API): {max_age_hours, found,
  * categories: [{name, reason, fix, repairable, automatic, count, scans}]}

@@ -6,6 +6,9 @@
  * its scans, what it means, the fix, and the function that applies the fix
  * inside an open write transaction.  Adding a category (the schedules that
  * did not fire, say) is one more row of `categories` and one statement.
+ * The short report (`scanq stuck`, /health/scheduler) is not another
+ * report: it is the categories with a `brief` name, read by their indexes
+ * and counted in all.
  *
  * Repairs never guess: a scan whose row and timeline disagree is repaired
  * from the timeline (a final event wins over a row still pending or
@@ -40,39 +43,46 @@ static int fix_budget(struct store *s, const struct stuck_item *it, struct stuck
 
 static const struct stuck_category categories[] = {
 	{ "lease_expired", "running, but its lease expired (its worker died or was cut off)",
-	  "lease recovery hands it back: `scanq stuck clear` (serve does it every 2 s)", 1, 1 },
+	  "lease recovery hands it back: `scanq stuck clear` (serve does it every 2 s)", 1, 1,
+	  "lease_expired" },
 	{ "over_time_limit", "running past its hard time limit while its worker still renews the lease",
-	  "`scanq stuck clear` ends the attempt as timeout; check the worker's log", 1, 1 },
+	  "`scanq stuck clear` ends the attempt as timeout; check the worker's log", 1, 1, NULL },
 	{ "pending_no_worker", "pending and due past the threshold, and no live worker can take it",
-	  "start `scanq serve` or `scanq worker`; `scanq stuck clear` fails these scans", 1, 0 },
+	  "start `scanq serve` or `scanq worker`; `scanq stuck clear` fails these scans", 1, 0,
+	  "pending_too_long" },
 	{ "backlog", "pending and due past the threshold while workers are alive (a backlog)",
-	  "add workers or concurrency (`scanq serve --workers N`); nothing to repair", 0, 0 },
+	  "add workers or concurrency (`scanq serve --workers N`); nothing to repair", 0, 0,
+	  "pending_too_long" },
 	{ "finished_without_time", "finished, but finished_at is missing",
-	  "`scanq stuck clear` sets it from the timeline", 1, 1 },
+	  "`scanq stuck clear` sets it from the timeline", 1, 1, NULL },
 	{ "running_without_lease", "running without a worker or a lease",
-	  "`scanq stuck clear` repairs it from the timeline (or hands it back to pending)", 1, 1 },
+	  "`scanq stuck clear` repairs it from the timeline (or hands it back to pending)", 1, 1, NULL },
 	{ "cancel_left_set", "finished, with a cancel request still set",
-	  "`scanq stuck clear` clears the request", 1, 1 },
+	  "`scanq stuck clear` clears the request", 1, 1, NULL },
 	{ "timeline_mismatch", "the timeline's last event disagrees with the status",
-	  "`scanq stuck clear` repairs the status from the timeline, or the timeline from it", 1, 1 },
+	  "`scanq stuck clear` repairs the status from the timeline, or the timeline from it", 1, 1,
+	  NULL },
 	{ "attempt_over_budget", "its attempt is above the attempt budget",
-	  "`scanq stuck clear` fails a pending one (attempts_exhausted); a running one finishes", 1, 1 },
+	  "`scanq stuck clear` fails a pending one (attempts_exhausted); a running one finishes", 1, 1,
+	  NULL },
 };
 #define NCAT ((int)(sizeof categories / sizeof categories[0]))
+_Static_assert(NCAT <= STUCK_CATEGORIES_MAX, "STUCK_CATEGORIES_MAX is too small");
 
+/* Each category's statements (count: the short report's only) and repair. */
 static const struct {
-	enum db_stmt list;
+	enum db_stmt list, count;
 	fix_fn fix;
 } how[NCAT] = {
-	{ S_SQ_LEASE, fix_lease },
-	{ S_SQ_OVERTIME, fix_overtime },
-	{ S_SQ_NO_WORKER, fix_no_worker },
-	{ S_SQ_BACKLOG, NULL },
-	{ S_SQ_NO_FINISH, fix_no_finish },
-	{ S_SQ_NO_LEASE, fix_no_lease },
-	{ S_SQ_CANCEL_LEFT, fix_cancel_left },
-	{ S_SQ_TIMELINE, fix_timeline },
-	{ S_SQ_BUDGET, fix_budget },
+	{ S_SQ_LEASE, S_SQ_LEASE_N, fix_lease },
+	{ S_SQ_OVERTIME, DB_STMT_COUNT, fix_overtime },
+	{ S_SQ_NO_WORKER, S_SQ_NO_WORKER_N, fix_no_worker },
+	{ S_SQ_BACKLOG, S_SQ_BACKLOG_N, NULL },
+	{ S_SQ_NO_FINISH, DB_STMT_COUNT, fix_no_finish },
+	{ S_SQ_NO_LEASE, DB_STMT_COUNT, fix_no_lease },
+	{ S_SQ_CANCEL_LEFT, DB_STMT_COUNT, fix_cancel_left },
+	{ S_SQ_TIMELINE, DB_STMT_COUNT, fix_timeline },
+	{ S_SQ_BUDGET, DB_STMT_COUNT, fix_budget },
 };
 
 const struct stuck_category *store_stuck_categories(int *n)
@@ -87,6 +97,16 @@ static int is_final(enum scan_status st)
 	return st == SCAN_COMPLETED || st == SCAN_FAILED || st == SCAN_CANCELLED;
 }
 
+/* The parameters of every S_SQ_* statement (db.h). */
+static void category_args(struct db_args *a, int64_t age_ms, int limit)
+{
+	db_i64(a, scan_now_ms());
+	db_i64(a, age_ms);
+	db_i64(a, limit);
+	db_i64(a, STORE_WORKER_DEAD_MS);
+	db_i64(a, STUCK_OVERTIME_GRACE_MS);
+}
+
 /* Reads up to `limit` items of category `cat` into arr (room for limit). */
 static int list_category(struct store *s, int cat, int64_t age_ms, int limit,
 			 struct stuck_item *arr, size_t *n)
@@ -96,11 +116,7 @@ static int list_category(struct store *s, int cat, int64_t age_ms, int limit,
 	int rc;
 
 	*n = 0;
-	db_i64(&a, scan_now_ms());
-	db_i64(&a, age_ms);
-	db_i64(&a, limit);
-	db_i64(&a, STORE_WORKER_DEAD_MS);
-	db_i64(&a, STUCK_OVERTIME_GRACE_MS);
+	category_args(&a, age_ms, limit);
 	if ((rc = db_query(s, how[cat].list, &a, &c)) == STORE_OK) {
 		while (*n < (size_t)limit && (rc = db_next(&c)) > 0) {
 			struct stuck_item *x = &arr[(*n)++];
@@ -121,8 +137,22 @@ static int list_category(struct store *s, int cat, int64_t age_ms, int limit,
 	return rc;
 }
 
-int store_stuck_report(struct store *s, int64_t age_ms, int limit, struct stuck_item **out,
-		       size_t *n, int *counts)
+/* How many scans category `cat` holds in all: counted when it has a count
+ * statement and its list was full, else as many as were listed. */
+static int total_of(struct store *s, int cat, int64_t age_ms, int limit, size_t listed,
+		    int64_t *total)
+{
+	struct db_args a = { 0 };
+
+	*total = (int64_t)listed;
+	if (how[cat].count == DB_STMT_COUNT || listed < (size_t)limit)
+		return STORE_OK;
+	category_args(&a, age_ms, limit);
+	return db_int(s, how[cat].count, &a, total);
+}
+
+int store_stuck_report(struct store *s, int64_t age_ms, int limit, int flags,
+		       struct stuck_item **out, size_t *n, int *counts, int64_t *totals)
 {
 	struct stuck_item *arr;
 	size_t cnt = 0;
@@ -137,14 +167,20 @@ int store_stuck_report(struct store *s, int64_t age_ms, int limit, struct stuck_
 	if ((rc = db_begin(s, 0)) != STORE_OK)
 		goto fail;
 	for (int i = 0; i < NCAT; i++) {
+		int64_t total = 0;
 		size_t k = 0;
 
-		if ((rc = list_category(s, i, age_ms, limit, arr + cnt, &k)) != STORE_OK) {
-			db_rollback(s);
-			goto fail;
+		if (!(flags & STUCK_REPORT_BRIEF) || categories[i].brief) {
+			if ((rc = list_category(s, i, age_ms, limit, arr + cnt, &k)) != STORE_OK
+			    || (rc = total_of(s, i, age_ms, limit, k, &total)) != STORE_OK) {
+				db_rollback(s);
+				goto fail;
+			}
 		}
 		if (counts)
 			counts[i] = (int)k;
+		if (totals)
+			totals[i] = total;
 		cnt += k;
 	}
 	db_rollback(s);

@@ -4,9 +4,10 @@
  * lifecycle ends any failed attempt, so a stuck shard fails its split
  * parent, a scan.failed delivery is queued, and the counters move as lease
  * recovery (or a failure) moves them; a dry run changes nothing; a split
- * parent waiting for its shards is never taken for a stuck scan.  And where
+ * parent waiting for its shards is never taken for a stuck scan.  Where
  * the categories draw their lines: worker liveness (STORE_WORKER_DEAD_MS)
- * and the overtime grace (STUCK_OVERTIME_GRACE_MS).
+ * and the overtime grace (STUCK_OVERTIME_GRACE_MS).  And the short report
+ * (`scanq stuck`) as a view of the one report, counted in all.
  */
 #include "teststore.h"
 
@@ -41,8 +42,8 @@ static int64_t webhook_scan_failed(struct store *s)
 {
 	int64_t id = 0;
 
-	assert_int_equal(store_webhook_add(s, "http://127.0.0.1:9/hook", "scan.failed", "test-secret", "info",
-					   &id), STORE_OK);
+	assert_int_equal(store_webhook_add(s, "http://127.0.0.1:9/hook", "scan.failed", "test-secret",
+					   "info", &id), STORE_OK);
 	return id;
 }
 
@@ -151,7 +152,7 @@ static void a_split_parent_waiting_for_its_shards_is_not_stuck(void **state)
 
 	assert_int_equal(store_submit_flow(f->s, &r, 0, "[[\"127.0.0.1\"],[\"127.0.0.2\"]]",
 					   &parent, NULL), STORE_OK);
-	assert_int_equal(store_stuck_report(f->s, HOUR_MS, 100, &it, &n, counts), STORE_OK);
+	assert_int_equal(store_stuck_report(f->s, HOUR_MS, 100, 0, &it, &n, counts, NULL), STORE_OK);
 	for (size_t i = 0; i < n; i++)
 		assert_int_not_equal(it[i].id, parent);
 	free(it);
@@ -226,7 +227,7 @@ static unsigned listed_under(struct store *s, int64_t id)
 	unsigned cats = 0;
 	size_t n = 0;
 
-	assert_int_equal(store_stuck_report(s, HOUR_MS, 100, &it, &n, NULL), STORE_OK);
+	assert_int_equal(store_stuck_report(s, HOUR_MS, 100, 0, &it, &n, NULL, NULL), STORE_OK);
 	for (size_t i = 0; i < n; i++)
 		if (it[i].id == id)
 			cats |= 1u << it[i].category;
@@ -283,6 +284,79 @@ static void a_renewed_scan_is_over_time_only_stuck_overtime_grace_ms_past_its_li
 	assert_int_equal(listed_under(f->s, id), category("over_time_limit"));
 }
 
+/* The short report (`scanq stuck`, /health/scheduler): its categories only,
+ * with the totals of each summed as that report shows them. */
+static size_t brief(struct store *s, int64_t age_ms, int limit, struct stuck_item **it,
+		    int64_t *lease, int64_t *pending)
+{
+	int64_t totals[STUCK_CATEGORIES_MAX];
+	int counts[STUCK_CATEGORIES_MAX], ncat;
+	const struct stuck_category *cat = store_stuck_categories(&ncat);
+	size_t n = 0;
+
+	assert_int_equal(store_stuck_report(s, age_ms, limit, STUCK_REPORT_BRIEF, it, &n, counts,
+					    totals), STORE_OK);
+	*lease = *pending = 0;
+	for (int i = 0; i < ncat; i++) {
+		if (!cat[i].brief) {
+			assert_int_equal(counts[i], 0);	/* not even read */
+			continue;
+		}
+		if (strcmp(cat[i].brief, "lease_expired") == 0)
+			*lease += totals[i];
+		else
+			*pending += totals[i];
+	}
+	return n;
+}
+
+static void the_short_report_names_overdue_pending_and_expired_running_scans_counted_in_all(void **state)
+{
+	struct testutil_store *f = *state;
+	int64_t waiting = submit_one(f->s, NULL, 3, 0), running = submit_one(f->s, NULL, 3, 0);
+	int64_t fresh, fresh2, lease, pending;
+	struct stuck_item *it = NULL;
+	int ncat;
+	const struct stuck_category *cat = store_stuck_categories(&ncat);
+	size_t n;
+
+	assert_int_equal(claim_one(f->s, waiting, 1), 1);	/* expires at once */
+	assert_int_equal(store_release(f->s, waiting, 1, "test"), STORE_OK);
+	assert_int_equal(claim_one(f->s, waiting, 60000), 2);	/* a healthy lease */
+	assert_int_equal(claim_one(f->s, running, 1), 1);	/* expires at once */
+	fresh = submit_one(f->s, NULL, 3, 0);
+	fresh2 = submit_one(f->s, NULL, 3, 0);
+	nap_ms(30);
+	/* threshold 10 ms: `fresh` and `fresh2` are overdue too; waiting has a
+	 * live lease.  Expired leases first, then the pending, oldest first. */
+	n = brief(f->s, 10, 100, &it, &lease, &pending);
+	assert_int_equal(n, 3);
+	assert_int_equal(lease, 1);
+	assert_int_equal(pending, 2);
+	assert_int_equal(it[0].id, running);
+	assert_string_equal(cat[it[0].category].brief, "lease_expired");
+	assert_int_equal(it[1].id, fresh);
+	assert_string_equal(cat[it[1].category].brief, "pending_too_long");
+	assert_int_equal(it[2].id, fresh2);
+	free(it);
+	/* One of each listed, every one counted. */
+	n = brief(f->s, 10, 1, &it, &lease, &pending);
+	assert_int_equal(n, 2);
+	assert_int_equal(lease, 1);
+	assert_int_equal(pending, 2);
+	free(it);
+	/* a threshold of an hour: only the expired lease */
+	n = brief(f->s, HOUR_MS, 100, &it, &lease, &pending);
+	assert_int_equal(n, 1);
+	assert_int_equal(lease + pending, 1);
+	free(it);
+	assert_int_equal(store_recover_leases(f->s, 0, NULL, NULL), STORE_OK);
+	n = brief(f->s, HOUR_MS, 100, &it, &lease, &pending);
+	assert_int_equal(n, 0);
+	assert_int_equal(lease + pending, 0);
+	free(it);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +366,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(stuck_clear_ends_an_overtime_attempt_as_a_timeout_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_dry_run_of_a_stuck_shard_lists_the_change_and_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_worker_is_live_until_store_worker_dead_ms_without_a_heartbeat, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_short_report_names_overdue_pending_and_expired_running_scans_counted_in_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_renewed_scan_is_over_time_only_stuck_overtime_grace_ms_past_its_limit, setup, teardown),
 	};
 

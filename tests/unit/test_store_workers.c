@@ -1,8 +1,8 @@
 /*
  * test_store_workers.c — what the store does about workers, on SQLite and
- * PostgreSQL (teststore.h): lease expiry and renewal, the stuck report,
- * pruning, the worker registry (one identity per process) and the
- * hand-back of a dead worker's scans.
+ * PostgreSQL (teststore.h): lease expiry and renewal, pruning, the worker
+ * registry (one identity per process) and the hand-back of a dead worker's
+ * scans.  (The stuck report: test_store_stuck.c.)
  */
 #include "core/clock.h"
 #include "teststore.h"
@@ -126,39 +126,6 @@ static void a_recovery_that_judges_long_after_its_last_look_makes_the_pause_up_f
 
 
 /* ---- maintenance ------------------------------------------------------------------- */
-
-static void the_stuck_report_names_overdue_pending_and_expired_running_scans(void **state)
-{
-	struct testutil_store *f = *state;
-	int64_t waiting = submit_one(f->s, NULL, 3, 0), running = submit_one(f->s, NULL, 3, 0);
-	int64_t fresh, total = -1;
-	struct stuck_scan *st = NULL;
-	size_t n = 0;
-
-	assert_int_equal(claim_one(f->s, waiting, 1), 1);	/* expires at once */
-	assert_int_equal(store_release(f->s, waiting, 1, "test"), STORE_OK);
-	assert_int_equal(claim_one(f->s, waiting, 60000), 2);	/* a healthy lease */
-	assert_int_equal(claim_one(f->s, running, 1), 1);	/* expires at once */
-	fresh = submit_one(f->s, NULL, 3, 0);
-	nap_ms(30);
-	/* threshold 10 ms: `fresh` is overdue too; waiting has a live lease */
-	assert_int_equal(store_stuck(f->s, 10, 100, &st, &n, &total), STORE_OK);
-	assert_int_equal(total, 2);
-	assert_int_equal(n, 2);
-	assert_int_equal(st[0].id, running);
-	assert_int_equal(st[0].reason, STUCK_LEASE_EXPIRED);
-	assert_int_equal(st[1].id, fresh);
-	assert_int_equal(st[1].reason, STUCK_PENDING_TOO_LONG);
-	free(st);
-	/* a threshold of an hour: only the expired lease */
-	assert_int_equal(store_stuck(f->s, 3600000, 100, &st, &n, &total), STORE_OK);
-	assert_int_equal(total, 1);
-	free(st);
-	assert_int_equal(store_recover_leases(f->s, 0, NULL, NULL), STORE_OK);
-	assert_int_equal(store_stuck(f->s, 3600000, 100, &st, &n, &total), STORE_OK);
-	assert_int_equal(total, 0);
-	free(st);
-}
 
 static void pruning_deletes_only_old_finished_scans_with_their_events_and_findings(void **state)
 {
@@ -355,7 +322,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(an_expired_lease_of_a_cancelled_scan_ends_cancelled, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_renewed_lease_is_never_recovered_however_long_it_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_recovery_that_judges_long_after_its_last_look_makes_the_pause_up_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(the_stuck_report_names_overdue_pending_and_expired_running_scans, setup, teardown),
 		cmocka_unit_test_setup_teardown(pruning_deletes_only_old_finished_scans_with_their_events_and_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_stopped_worker_is_neither_alive_nor_dead, setup, teardown),
 		cmocka_unit_test_setup_teardown(exits_and_heartbeats_touch_one_worker_identity_only, setup, teardown),

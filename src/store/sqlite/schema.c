@@ -230,6 +230,13 @@ const struct db_migration sqlite_migrations[] = {
 };
 
 #define SCAN_COLS DB_SCAN_COLS
+/* The stuck categories that are counted as well as listed (S_SQ_*, S_SQ_*_N):
+ * each condition written once.  LIVE: EXISTS or NOT EXISTS a live worker. */
+#define SQ_LEASE " FROM scans INDEXED BY scans_lease WHERE status = 'running'" \
+	" AND lease_expires_at < ?1"
+#define SQ_DUE(LIVE) " FROM scans INDEXED BY scans_pending_due WHERE status = 'pending'" \
+	" AND run_after <= ?1 - ?2 AND " LIVE " (SELECT 1 FROM workers WHERE stopped_at IS NULL" \
+	" AND heartbeat_at >= ?1 - ?4)"
 /* A schedule's columns and its last scan (id, status), newest by id. */
 #define SCHED_SELECT DB_SCHED_COLS ", (SELECT id FROM scans INDEXED BY scans_schedule" \
 	" WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1), (SELECT status FROM scans" \
@@ -331,18 +338,6 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" WHERE s.status = 'running' AND s.worker_id = w.id) FROM workers w"
 		" WHERE w.stopped_at IS NULL",
 	[S_COUNTERS] = "SELECT name, value FROM counters",
-	[S_STUCK_PENDING] =
-		"SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after"
-		" FROM scans INDEXED BY scans_pending_due"
-		" WHERE status = 'pending' AND run_after <= ?1 - ?2 ORDER BY run_after LIMIT ?3",
-	[S_STUCK_RUNNING] =
-		"SELECT id, type, status, attempt, coalesce(worker_id, ''), lease_expires_at"
-		" FROM scans INDEXED BY scans_lease"
-		" WHERE status = 'running' AND lease_expires_at < ?1 ORDER BY lease_expires_at LIMIT ?2",
-	[S_STUCK_PENDING_N] = "SELECT count(*) FROM scans INDEXED BY scans_pending_due"
-		" WHERE status = 'pending' AND run_after <= ?1 - ?2",
-	[S_STUCK_RUNNING_N] = "SELECT count(*) FROM scans INDEXED BY scans_lease"
-		" WHERE status = 'running' AND lease_expires_at < ?1",
 	/* Events and findings go with their scan (ON DELETE CASCADE); the count
 	 * trigger keeps scan_counts right. */
 	[S_PRUNE] =
@@ -578,21 +573,19 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"  min(finished_at), max(finished_at), min(scan_id), max(scan_id), max(still)"
 		" FROM f GROUP BY target, port, proto ORDER BY target, port, proto LIMIT ?3",
 	/* operations (issue 12 part B) */
-	[S_SQ_LEASE] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), lease_expires_at, '' FROM scans INDEXED BY scans_lease"
-		" WHERE status = 'running' AND lease_expires_at < ?1"
-		" ORDER BY lease_expires_at, id LIMIT ?3",
+	[S_SQ_LEASE] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), lease_expires_at, ''"
+		SQ_LEASE " ORDER BY lease_expires_at, id LIMIT ?3",
+	[S_SQ_LEASE_N] = "SELECT count(*)" SQ_LEASE,
 	[S_SQ_OVERTIME] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), claimed_at + time_limit_s * 1000,"
 		" 'hard limit ' || time_limit_s || ' s' FROM scans INDEXED BY scans_lease"
 		" WHERE status = 'running' AND lease_expires_at >= ?1"
 		" AND claimed_at + time_limit_s * 1000 + ?5 < ?1 ORDER BY id LIMIT ?3",
-	[S_SQ_NO_WORKER] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, '' FROM scans INDEXED BY scans_pending_due"
-		" WHERE status = 'pending' AND run_after <= ?1 - ?2 AND NOT EXISTS (SELECT 1"
-		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= ?1 - ?4)"
-		" ORDER BY run_after, id LIMIT ?3",
-	[S_SQ_BACKLOG] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, '' FROM scans INDEXED BY scans_pending_due"
-		" WHERE status = 'pending' AND run_after <= ?1 - ?2 AND EXISTS (SELECT 1"
-		" FROM workers WHERE stopped_at IS NULL AND heartbeat_at >= ?1 - ?4)"
-		" ORDER BY run_after, id LIMIT ?3",
+	[S_SQ_NO_WORKER] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, ''"
+		SQ_DUE("NOT EXISTS") " ORDER BY run_after, id LIMIT ?3",
+	[S_SQ_NO_WORKER_N] = "SELECT count(*)" SQ_DUE("NOT EXISTS"),
+	[S_SQ_BACKLOG] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, ''"
+		SQ_DUE("EXISTS") " ORDER BY run_after, id LIMIT ?3",
+	[S_SQ_BACKLOG_N] = "SELECT count(*)" SQ_DUE("EXISTS"),
 	[S_SQ_NO_FINISH] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), created_at, '' FROM scans"
 		" WHERE status IN ('completed', 'failed', 'cancelled') AND finished_at IS NULL"
 		" ORDER BY id LIMIT ?3",
