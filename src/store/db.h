@@ -82,7 +82,6 @@ enum db_stmt {
 	S_HANDBACK,		/* id, attempt, now: running -> pending, attempt forgiven,
 				 * lost_workers + 1 */
 	S_WORKER_PRUNE,		/* now, keep_ms */
-	S_TOKEN_INSERT,		/* name, role, hash, now -> id */
 	S_TOKEN_GET,		/* id -> role, hash */
 	S_TOKEN_ANY,		/* -> 0/1 */
 	S_LEADER_TAKE,		/* holder, now, ttl_ms -> holder when this holder leads now */

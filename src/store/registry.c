@@ -139,18 +139,6 @@ int store_worker_list(struct store *s, struct worker_info **out, size_t *n)
 
 /* ---- tokens ------------------------------------------------------------------------ */
 
-int store_token_create(struct store *s, const char *name, const char *role,
-		       const char *hash, int64_t *id)
-{
-	struct db_args a = { 0 };
-
-	db_text(&a, name);
-	db_text(&a, role);
-	db_text(&a, hash);
-	db_i64(&a, scan_now_ms());
-	return db_int(s, S_TOKEN_INSERT, &a, id);
-}
-
 int store_token_get(struct store *s, int64_t id, char *role, char *hash)
 {
 	struct db_args a = { 0 };
@@ -197,21 +185,6 @@ int store_leader_drop(struct store *s, const char *holder)
 
 	db_text(&a, holder);
 	return db_run(s, S_LEADER_DROP, &a, NULL);
-}
-
-int store_extend_leases(struct store *s, int64_t by_ms)
-{
-	struct db_args a = { 0 };
-	int rc;
-
-	db_i64(&a, by_ms);
-	if ((rc = db_begin(s, 1)) != STORE_OK)
-		return rc;
-	if ((rc = db_run(s, S_EXTEND_LEASES, &a, NULL)) != STORE_OK) {
-		db_rollback(s);
-		return rc;
-	}
-	return db_commit(s);
 }
 
 int store_worker_prune(struct store *s, int64_t keep_ms, int64_t *deleted)

@@ -320,13 +320,6 @@ int store_release(struct store *s, int64_t id, int attempt, const char *reason);
 int store_recover_leases(struct store *s, int64_t since, int *recovered, int *failed);
 
 /*
- * Every running scan's lease ends `by_ms` later.  store_recover_leases()
- * does this by itself first when its handle saw an outage (the workers were
- * cut off as long and could not renew); exposed for the operator's tools.
- */
-int store_extend_leases(struct store *s, int64_t by_ms);
-
-/*
  * This process did not run for `ms` (it was stopped, or its machine was
  * paused).  Whatever paused it may have paused the workers whose leases it
  * would judge (a host, a VM, a process group), so the pause counts as an
@@ -551,11 +544,6 @@ const char *store_wakeup_kind(const struct store_wakeup *w);
 void store_wakeup_free(struct store_wakeup *w);
 
 /* ---- API tokens -------------------------------------------------------- */
-
-/* Stores a token's hash (hex, from auth.c) with its role and name.
- * *id gets the new token's id.  Returns STORE_OK or an error. */
-int store_token_create(struct store *s, const char *name, const char *role,
-		       const char *hash, int64_t *id);
 
 /* Looks a token up by id: fills role (16 bytes) and hash (129 bytes).
  * Returns STORE_OK, STORE_NOT_FOUND or an error. */
@@ -920,7 +908,9 @@ struct token_info {
 	int64_t revoked_at;		/* 0: not revoked */
 };
 
-/* As store_token_create(), expiring at expires_at (ms; 0: never). */
+/* Stores a token's hash (hex, from auth.c) with its role and name, expiring
+ * at expires_at (ms; 0: never).  *id gets the new token's id.  Returns
+ * STORE_OK or an error. */
 int store_token_create_exp(struct store *s, const char *name, const char *role,
 			   const char *hash, int64_t expires_at, int64_t *id);
 

@@ -473,9 +473,6 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'running'",
 	[S_WORKER_PRUNE] =
 		"DELETE FROM workers WHERE coalesce(stopped_at, heartbeat_at) < scanq_now_ms() - $2::bigint",
-	[S_TOKEN_INSERT] =
-		"INSERT INTO tokens (name, role, hash, created_at) VALUES ($1::text, $2::text,"
-		" $3::text, scanq_now_ms()) RETURNING id",
 	[S_TOKEN_GET] = "SELECT role, hash FROM tokens WHERE id = $1::bigint",
 	[S_TOKEN_ANY] = "SELECT EXISTS (SELECT 1 FROM tokens)::int",
 	[S_LEADER_TAKE] =

@@ -378,9 +378,6 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" WHERE id = ?1 AND attempt = ?2 AND status = 'running'",
 	[S_WORKER_PRUNE] =
 		"DELETE FROM workers WHERE coalesce(stopped_at, heartbeat_at) < ?1 - ?2",
-	[S_TOKEN_INSERT] =
-		"INSERT INTO tokens (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)"
-		" RETURNING id",
 	[S_TOKEN_GET] = "SELECT role, hash FROM tokens WHERE id = ?1",
 	[S_TOKEN_ANY] = "SELECT EXISTS (SELECT 1 FROM tokens)",
 	[S_LEADER_TAKE] =
