@@ -8,7 +8,9 @@
  * Every route is one entry of a table (routes.h): method, path pattern,
  * handler and the role it needs (auth.h).  Answers are JSON; errors are
  * application/problem+json with a stable `code` and a one-line `detail`
- * that never carries SQL, paths or internal error text.  Each server
+ * that never carries SQL, paths or internal error text.  No route sees a
+ * control character in the path or a query parameter: such a request is
+ * refused 400 invalid_parameter first (uri.h).  Each server
  * thread opens its own store handle on first use (store handles are
  * single-threaded) and closes it when the server stops.
  *

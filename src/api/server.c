@@ -4,8 +4,9 @@
  * per-thread store handles, and the dispatch of each request to its route
  * (routes.h).
  *
- * A request goes: route match (404 / 405) -> body collected up to the cap
- * (413) -> authentication (401) and role (403) -> handler.
+ * A request goes: raw target checked (400, uri.h) -> route match (404 /
+ * 405) -> body collected up to the cap (413) -> authentication (401) and
+ * role (403) -> handler.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +35,7 @@
 #include "core/log.h"
 #include "api/metrics.h"
 #include "core/num.h"
+#include "api/uri.h"
 #include "store/store.h"
 
 #define TOKEN_RECHECK_MS 1000		/* "are there tokens yet?" at most this often */
@@ -165,6 +167,44 @@ static int authenticate(struct req *r, enum MHD_Result *ret)
 	return 0;
 }
 
+/*
+ * A request begins here, as soon as its request line is in
+ * (MHD_OPTION_URI_LOG_CALLBACK): this is the only place that sees the
+ * target before libmicrohttpd decodes it into C strings, where a %00 would
+ * cut the path or a query value short.  The request's state is made here
+ * and becomes its *con_cls; on_completed() frees it.  NULL without memory
+ * (on_request() then ends the connection).
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct req *r = calloc(1, sizeof *r);
+
+	if (!r)
+		return NULL;
+	r->api = cls;
+	r->conn = conn;
+	r->raw_uri = uri;
+	r->raw_len = strlen(uri);
+	uri_check(uri, r->bad_uri, sizeof r->bad_uri);
+	return r;
+}
+
+/*
+ * A NUL byte sent as is in the request line ends the target's C string
+ * for on_uri() too.  libmicrohttpd decodes the target in place, where it
+ * runs up to the space before the version: the version's string starts
+ * one byte after the target's end.  A target that ended earlier held a
+ * NUL.  (When url is not where on_uri() saw the target, or there is no
+ * version, nothing can be told and nothing is refused.)
+ */
+static void check_raw_nul(struct req *r, const char *url, const char *version)
+{
+	if (r->bad_uri[0] || url != r->raw_uri || !version || !*version || version <= url)
+		return;
+	if ((size_t)(version - url) != r->raw_len + 1)
+		snprintf(r->bad_uri, sizeof r->bad_uri, "the request target holds a NUL byte");
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_size, void **con_cls)
@@ -173,20 +213,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct req *r = *con_cls;
 	enum MHD_Result ret;
 
-	if (!r) {
+	if (!r)
+		return MHD_NO;
+	if (!r->method) {
 		const char *cl;
 		long long v;
 
-		if (!(r = calloc(1, sizeof *r)))
-			return MHD_NO;
-		*con_cls = r;
-		r->api = a;
-		r->conn = conn;
 		r->method = method;
 		r->url = url;
 		r->start_ns = clock_mono_ns();
-		r->route = routes_find(method, url, r->param, sizeof r->param, r->allow,
-				       sizeof r->allow);
+		r->route = -1;
+		check_raw_nul(r, url, version);
 		conns_request_begin(a->conns, conn);
 		/* An oversized body and a request its client may not make are
 		 * refused before the body is read (MHD then closes the
@@ -196,6 +233,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (cl && (num_parse(cl, 0, LLONG_MAX, &v) < 0 || (unsigned long long)v > a->body_max))
 			return reply_problem(r, 413, "body_too_large", "the body is larger than %zu bytes",
 					     a->body_max);
+		if (r->bad_uri[0])
+			return MHD_YES;		/* no route sees it: answered 400 below */
+		r->route = routes_find(method, url, r->param, sizeof r->param, r->allow,
+				       sizeof r->allow);
 		if (r->route >= 0 && authenticate(r, &ret) < 0)
 			return ret;
 		return MHD_YES;
@@ -218,6 +259,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	conns_request_answer(a->conns, conn);
 	if (r->code)
 		return MHD_YES;	/* already answered */
+	if (r->bad_uri[0])
+		return reply_problem(r, 400, "invalid_parameter", "%s", r->bad_uri);
 	if (r->route == -1)
 		return reply_problem(r, 404, "not_found", "no such endpoint");
 	if (r->route == -2) {
@@ -445,6 +488,7 @@ static int start_daemon(struct api *a, const struct api_options *o, int fd, int 
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, a,
 		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : default_threads()),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)maxc * 2,

@@ -51,6 +51,9 @@ struct req {
 	char actor[80];		/* who, for the audit trail: "token:NAME" or "api:open" */
 	struct store *s;
 	char param[128];	/* the {id} or {file} segment */
+	char bad_uri[160];	/* why the raw target is refused (uri.h); "" when it is not */
+	const char *raw_uri;	/* where the raw target began (compared, never read) */
+	size_t raw_len;		/* its length up to its first NUL */
 	char allow[64];		/* methods of the path, for a 405 */
 };
 

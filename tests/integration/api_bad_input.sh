@@ -115,6 +115,61 @@ check 400 invalid_query  GET "$SCANS?limit=100000" op
 check 400 invalid_query  GET "$SCANS?cursor=abc" op
 check 400 invalid_query  GET "$SCANS/1/findings?after=-5" op
 check 404 not_found      GET /api/v1/nothing-here op
+# -- control characters in a query parameter (its name or its value) or in
+#    the path, after percent-decoding: 400 invalid_parameter on every route,
+#    a known one or not, before anything is read or written (the POST below
+#    has a valid body and queues nothing).  The detail names the parameter.
+for qs in 'cursor=%00%01' 'status=%00x' 'limit=5%00abc' 'type=port%01scan' 'target=127.0.0.1%1f' \
+	  'target=127.0.0.1%7f' 'limit=5&cursor=1%0a' 'status=pending%0d%0aX:1' 'sta%00tus=pending' \
+	  '%01=1' 'x%7f' 'limit=%00'; do
+	check 400 invalid_parameter GET "$SCANS?$qs" op
+done
+detail_says() { grep -q "$1" "$dir/body" || { echo "not ok - the detail does not say $1: $(cat "$dir/body")"; bad=$((bad + 1)); }; }
+check 400 invalid_parameter GET "$SCANS?limit=5&cursor=%00%01" op;	detail_says "'cursor'"
+check 400 invalid_parameter GET "$SCANS?sta%00tus=pending" op;	detail_says "'sta?tus'"
+check 400 invalid_parameter POST "$SCANS?x=%00" op "$ok_body";	detail_says "'x'"
+check 400 invalid_parameter POST "$SCANS/1/cancel?reason=a%01" op
+check 400 invalid_parameter GET "$SCANS/1/findings?after=1%00" op
+check 400 invalid_parameter GET "/api/v1/inventory?port=80%00" op
+check 400 invalid_parameter GET "/readyz?x=%00" none
+check 400 invalid_parameter GET "/healthz?%1f" none
+for p in "$SCANS%00" "$SCANS/1%00" "$SCANS/1%00/cancel" "$SCANS%2f1%01" "$SCANS/1%7f" \
+	 "/healthz%0a" "/static/app.js%00.png" "/api/v1/nothing%1f"; do
+	check 400 invalid_parameter GET "$p" op
+done
+check 400 invalid_parameter POST "$SCANS%00" op "$ok_body";	detail_says "path"
+check 400 invalid_parameter POST "$SCANS/1%00/cancel" op
+check 400 invalid_parameter GET "$SCANS/1%01" none
+# The same bytes sent as they are (no client sends them; curl cannot): a raw
+# NUL cuts libmicrohttpd's C strings short like %00 does.
+raw_request() { # LINE (Python escapes): the status and code of that request line
+	python3 - "${BASE##*:}" "$1" "$OP" <<'PY'
+import json, socket, sys
+line = sys.argv[2].encode().decode("unicode_escape").encode("latin-1")
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(line + b"\r\nHost: t\r\nAuthorization: Bearer " + sys.argv[3].encode()
+	  + b"\r\nConnection: close\r\n\r\n")
+resp = b""
+while (b := s.recv(65536)):
+	resp += b
+head, _, body = resp.partition(b"\r\n\r\n")
+code = json.loads(body).get("code", "") if body.startswith(b"{") else ""
+print(head.split(b" ")[1].decode(), code)
+PY
+}
+for line in 'GET /api/v1/scans\x00x HTTP/1.1' 'GET /api/v1/scans?limit=5\x00abc HTTP/1.1' \
+	    'GET /api/v1/scans?cursor=\x00 HTTP/1.1' 'GET /api/v1/scans/1\x01 HTTP/1.1' \
+	    'GET /api/v1/scans?status=pending\x1f HTTP/1.1' 'POST /api/v1/scans/1/cancel?x=\x7f HTTP/1.1'; do
+	n=$((n + 1))
+	got=$(raw_request "$line")
+	if [ "$got" = "400 invalid_parameter" ]; then
+		echo "ok $n - raw $line -> $got"
+	else
+		echo "not ok $n - raw $line: want 400 invalid_parameter, got $got"
+		bad=$((bad + 1))
+	fi
+done
+[ "$(raw_request 'GET /api/v1/scans?limit=5 HTTP/1.1')" = "200 " ] || fail "raw_request: a clean request line"
 check 405 method_not_allowed DELETE "$SCANS/1" op
 check 405 method_not_allowed PUT "$SCANS" op "$ok_body"
 # -- authentication and roles

@@ -5,7 +5,9 @@
 //
 // A response passes when its path and method are an operation of DOC (or,
 // for a path DOC does not have, it is a 404 problem; for a method the path
-// does not take, a 405 problem with Allow), its status is one of that
+// does not take, a 405 problem with Allow; for either, the refusals every
+// request may get, a 400 problem for a control character in the path or
+// the query and a 413 problem for a body too large), its status is one of that
 // operation's responses, its Content-Type one of that response's media
 // types, and a JSON body matches the media type's schema (JSON Schema
 // 2020-12, formats checked).  Prints one line per failure and a summary;
@@ -105,7 +107,7 @@ for (const name of fs.readdirSync(dir).filter(f => !f.includes('.')).sort()) {
 		// Not an operation: the server's generic refusals (see info.description).
 		const want = !tpl ? 404 : 405;
 		key = `(no operation) ${want}`;
-		if (status !== want && status !== 413) { fail(`expected ${want} for ${tpl ? 'a method the path does not take' : 'an undocumented path'}`); continue; }
+		if (status !== want && status !== 400 && status !== 413) { fail(`expected ${want} for ${tpl ? 'a method the path does not take' : 'an undocumented path'}`); continue; }
 		if (status === 405 && !h['allow']) fail('405 without an Allow header');
 		response = { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
 	} else {
