@@ -15,7 +15,11 @@
  * single-threaded) and closes it when the server stops.
  *
  * Limits ([http] in config.h): request bodies above max_body_kb are
- * refused with 413 before they are read when Content-Length says so; a
+ * refused with 413, and the connection closed after it.  The body is read
+ * and dropped first, up to 8 MiB past the cap, so that a client still
+ * sending reads the 413 instead of a reset; a client that waits for "100
+ * Continue", or a Content-Length past that, is answered before the body
+ * is read, and a body that runs past it ends the connection.  A
  * request's headers must be complete within header_timeout seconds of
  * the accept (keepalive_timeout after the previous answer), and its body
  * within body_timeout of the headers, however slowly they trickle; at most max_connections_per_ip connections from one

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "api/reply.h"
 #include "api/routes.h"
 #include "api/server.h"
@@ -68,7 +69,8 @@ enum MHD_Result reply_buf(struct req *r, int status, const char *type, char *buf
 		MHD_add_response_header(resp, hname, hvalue);
 	/* On a network address a refused request without a valid token ends
 	 * its connection: a client that has none gets nothing to keep open. */
-	if (status >= 400 && !r->api->loopback && !r->authed)
+	if (status >= 400 && !r->api->loopback && !r->authed
+	    && !(hname && strcasecmp(hname, "Connection") == 0))
 		MHD_add_response_header(resp, "Connection", "close");
 	r->code = status;
 	ret = MHD_queue_response(r->conn, (unsigned)status, resp);

@@ -5,8 +5,17 @@
  * (routes.h).
  *
  * A request goes: raw target checked (400, uri.h) -> route match (404 /
- * 405) -> body collected up to the cap (413) -> authentication (401) and
- * role (403) -> handler.
+ * 405) -> authentication (401) and role (403) -> body collected up to the
+ * cap (413) -> handler.  The 401 and 403 come as soon as the headers are
+ * in; the others, once the body is.
+ *
+ * A body over the cap is read to its end and dropped before its 413, so
+ * that a client still sending reads the answer: closing a connection with
+ * unread data resets it, and the client's next send fails with a broken
+ * pipe instead.  Only a client that waits for "100 Continue" (it has sent
+ * nothing yet), a body announced past API_BODY_DRAIN and, on a network
+ * address, a client without a valid token are answered at once; a body
+ * that turns out longer than the bound ends the connection.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -41,6 +51,8 @@
 #define TOKEN_RECHECK_MS 1000		/* "are there tokens yet?" at most this often */
 #define API_FDS_OTHER    256		/* descriptors kept for everything but connections */
 #define API_CONN_RESERVE_DIV 10		/* above max - max/10 open, new connections make room */
+#define API_BODY_DRAIN   (8u << 20)	/* a refused body is read and dropped up to this far past
+					   the cap before its 413; further, the connection ends */
 
 /* ---- per-thread store ------------------------------------------------------------ */
 
@@ -89,6 +101,29 @@ static int auth_required(struct api *a, struct store *s)
 }
 
 /* ---- dispatch ------------------------------------------------------------------------ */
+
+/* The 413; the connection closes after it (a client that sent too much is
+ * not kept). */
+static enum MHD_Result too_large(struct req *r)
+{
+	struct api_problem p = { 413, "body_too_large", "" };
+
+	snprintf(p.detail, sizeof p.detail, "the body is larger than %zu bytes", r->api->body_max);
+	return reply_problem_hdr(r, &p, "Connection", "close");
+}
+
+/* 1 when a body announced as `length` bytes (-1: not a number), over the
+ * cap, must be refused before it is read (see the top of this file).  On
+ * a network address the server reads nothing for a client without a
+ * valid token. */
+static int too_large_now(struct req *r, long long length)
+{
+	const char *expect = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Expect");
+
+	return length < 0 || (unsigned long long)length > r->api->body_max + API_BODY_DRAIN
+	       || (expect && strcasecmp(expect, "100-continue") == 0)
+	       || (!r->api->loopback && !r->authed);
+}
 
 /* Runs a route's handler; the ones that write (every POST and DELETE)
  * hold the server's write lock. */
@@ -225,42 +260,54 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->route = -1;
 		check_raw_nul(r, url, version);
 		conns_request_begin(a->conns, conn);
-		/* An oversized body and a request its client may not make are
-		 * refused before the body is read (MHD then closes the
-		 * connection).  Every other answer waits for the next call:
-		 * answering in this first one would cost the keep-alive. */
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && (num_parse(cl, 0, LLONG_MAX, &v) < 0 || (unsigned long long)v > a->body_max))
-			return reply_problem(r, 413, "body_too_large", "the body is larger than %zu bytes",
-					     a->body_max);
-		if (r->bad_uri[0])
-			return MHD_YES;		/* no route sees it: answered 400 below */
-		r->route = routes_find(method, url, r->param, sizeof r->param, r->allow,
-				       sizeof r->allow);
-		if (r->route >= 0 && authenticate(r, &ret) < 0)
+		if (!r->bad_uri[0])	/* else no route sees it: answered 400 below */
+			r->route = routes_find(method, url, r->param, sizeof r->param, r->allow,
+					       sizeof r->allow);
+		/* A request its client may not make and a body too large to
+		 * read are refused now (MHD then closes the connection).
+		 * Every other answer waits for the body: answering in this
+		 * first call would cost the keep-alive, or reset a client
+		 * still sending. */
+		if (r->route >= 0 && !r->bad_uri[0] && authenticate(r, &ret) < 0)
 			return ret;
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (cl && num_parse(cl, 0, LLONG_MAX, &v) < 0)
+			v = -1;
+		if (cl && (v < 0 || (unsigned long long)v > a->body_max)) {
+			if (too_large_now(r, v))
+				return too_large(r);
+			r->too_big = 1;		/* read, dropped and answered below */
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!r->too_big && r->len + *upload_size <= a->body_max) {
-			char *nb = realloc(r->body, r->len + *upload_size + 1);
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (!r->too_big && r->len + n <= a->body_max) {
+			char *nb = realloc(r->body, r->len + n + 1);
 			if (!nb)
 				return MHD_NO;
 			r->body = nb;
-			memcpy(r->body + r->len, upload_data, *upload_size);
-			r->len += *upload_size;
+			memcpy(r->body + r->len, upload_data, n);
+			r->len += n;
 			r->body[r->len] = '\0';
-		} else {
-			r->too_big = 1;	/* read and dropped; answered 413 below */
+			return MHD_YES;
 		}
-		*upload_size = 0;
-		return MHD_YES;
+		/* Over the cap: dropped, and answered 413 below once it is all
+		 * in.  Past the drain bound the connection ends here: MHD takes
+		 * no answer in the middle of a body. */
+		r->too_big = 1;
+		r->dropped += n;
+		return r->len + r->dropped > a->body_max + API_BODY_DRAIN ? MHD_NO : MHD_YES;
 	}
 	conns_request_answer(a->conns, conn);
 	if (r->code)
 		return MHD_YES;	/* already answered */
 	if (r->bad_uri[0])
 		return reply_problem(r, 400, "invalid_parameter", "%s", r->bad_uri);
+	if (r->too_big)
+		return too_large(r);
 	if (r->route == -1)
 		return reply_problem(r, 404, "not_found", "no such endpoint");
 	if (r->route == -2) {
@@ -269,9 +316,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->route = -1;
 		return reply_problem_hdr(r, &p, "Allow", r->allow);
 	}
-	if (r->too_big)
-		return reply_problem(r, 413, "body_too_large", "the body is larger than %zu bytes",
-				     a->body_max);
 	return run(r, &routes_table(NULL)[r->route]);
 }
 

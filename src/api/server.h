@@ -43,7 +43,8 @@ struct req {
 	int route;		/* index in the route table, -1 when none matched */
 	char *body;
 	size_t len;
-	int too_big;
+	int too_big;		/* the body is over the cap: dropped, answered 413 */
+	size_t dropped;		/* bytes of it dropped so far */
 	int code;		/* the status answered, for the metrics */
 	int64_t start_ns;
 	enum auth_role role;

@@ -579,6 +579,167 @@ static void test_network_address_refuses_and_closes(void **state)
 	assert_true(closed);
 }
 
+/* ---- bodies over the cap -------------------------------------------------------- */
+
+#define BODY_CAP   (1 << 20)	/* max_body_kb's default */
+#define BODY_DRAIN (8 << 20)	/* server.c: read and dropped up to this past the cap */
+
+/* A blocking connection to 127.0.0.1:port with 5 s send and receive
+ * timeouts. */
+static int connect_local(int port)
+{
+	struct sockaddr_in b = { .sin_family = AF_INET };
+	struct timeval tv = { 5, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	b.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	b.sin_port = htons((uint16_t)port);
+	assert_int_equal(connect(fd, (struct sockaddr *)&b, sizeof b), 0);
+	return fd;
+}
+
+/* Sends the headers of a POST of `len` bytes (chunked when `chunked`),
+ * with `extra` header lines. */
+static void send_head(int fd, size_t len, int chunked, const char *extra)
+{
+	char head[512];
+	int n;
+
+	if (chunked)
+		n = snprintf(head, sizeof head, "POST /api/v1/scans HTTP/1.1\r\nHost: t\r\n"
+			     "Content-Type: application/json\r\n%sTransfer-Encoding: chunked\r\n\r\n",
+			     extra);
+	else
+		n = snprintf(head, sizeof head, "POST /api/v1/scans HTTP/1.1\r\nHost: t\r\n"
+			     "Content-Type: application/json\r\n%sContent-Length: %zu\r\n\r\n",
+			     extra, len);
+	assert_int_equal(send(fd, head, (size_t)n, MSG_NOSIGNAL), n);
+}
+
+/* Sends `len` body bytes in 64 KiB pieces (as chunks, then the last one,
+ * when `chunked`).  Returns how many went out before a send failed. */
+static size_t send_body(int fd, size_t len, int chunked)
+{
+	static char piece[64 << 10];
+	size_t sent = 0;
+	char size[32];
+
+	memset(piece, 'a', sizeof piece);
+	while (sent < len) {
+		size_t k = len - sent < sizeof piece ? len - sent : sizeof piece;
+		int hn = snprintf(size, sizeof size, "%zx\r\n", k);
+
+		if ((chunked && send(fd, size, (size_t)hn, MSG_NOSIGNAL) != hn)
+		    || send(fd, piece, k, MSG_NOSIGNAL) != (ssize_t)k
+		    || (chunked && send(fd, "\r\n", 2, MSG_NOSIGNAL) != 2))
+			return sent;
+		sent += k;
+	}
+	if (chunked && send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
+		return sent - 1;
+	return sent;
+}
+
+/* 1 when the server closes fd (end of stream) within 5 s. */
+static int closed_by_server(int fd)
+{
+	char b[256];
+
+	return recv(fd, b, sizeof b, 0) == 0;
+}
+
+/* A client that waits for "100 Continue" has sent nothing: its 413 comes
+ * at once, instead of the 100, and the connection closes. */
+static void test_a_client_waiting_for_100_continue_gets_the_413_at_once(void **state)
+{
+	char buf[4096];
+	struct serve s;
+	int fd, st, closed;
+
+	serve_start(&s, "127.0.0.1:0", NULL);
+	fd = connect_local(s.port);
+	send_head(fd, 2 << 20, 0, "Expect: 100-continue\r\n");
+	st = read_response(fd, buf, sizeof buf);
+	closed = closed_by_server(fd);
+	close(fd);
+	serve_stop(&s);
+	assert_int_equal(st, 413);
+	assert_true(closed);
+}
+
+/* A body announced past the drain bound is not read: 413 at once, then
+ * the connection closes. */
+static void test_a_body_announced_past_the_drain_bound_is_refused_unread(void **state)
+{
+	char buf[4096];
+	struct serve s;
+	int fd, st, closed;
+	int64_t t0, ms;
+
+	serve_start(&s, "127.0.0.1:0", NULL);
+	fd = connect_local(s.port);
+	t0 = now_ms();
+	send_head(fd, (size_t)BODY_CAP + BODY_DRAIN + 1, 0, "");
+	st = read_response(fd, buf, sizeof buf);
+	ms = now_ms() - t0;
+	closed = closed_by_server(fd);
+	close(fd);
+	serve_stop(&s);
+	assert_int_equal(st, 413);
+	assert_true(ms < 1000);
+	assert_true(closed);
+}
+
+/* A chunked body (its length unknown until it ends) over the cap is read
+ * and dropped to its end, then answered 413, then the connection closes. */
+static void test_a_chunked_body_over_the_cap_reads_back_its_413(void **state)
+{
+	char buf[4096];
+	struct serve s;
+	size_t sent;
+	int fd, st, closed;
+
+	serve_start(&s, "127.0.0.1:0", NULL);
+	fd = connect_local(s.port);
+	send_head(fd, 0, 1, "");
+	sent = send_body(fd, 2 << 20, 1);
+	st = read_response(fd, buf, sizeof buf);
+	closed = closed_by_server(fd);
+	close(fd);
+	serve_stop(&s);
+	print_message("sent %zu of %d bytes, answered %d\n", sent, 2 << 20, st);
+	assert_int_equal(sent, 2 << 20);
+	assert_int_equal(st, 413);
+	assert_true(closed);
+}
+
+/* A chunked body that goes on past the drain bound ends its connection
+ * there: the server reads no more of it (and still answers others). */
+static void test_a_chunked_body_past_the_drain_bound_ends_the_connection(void **state)
+{
+	size_t want = (size_t)BODY_CAP + BODY_DRAIN + (16 << 20), sent;
+	char buf[4096];
+	struct serve s;
+	int fd, st, status;
+
+	serve_start(&s, "127.0.0.1:0", NULL);
+	fd = connect_local(s.port);
+	send_head(fd, 0, 1, "");
+	sent = send_body(fd, want, 1);
+	st = read_response(fd, buf, sizeof buf);
+	close(fd);
+	timed_get(s.port, "/healthz", &status);
+	serve_stop(&s);
+	print_message("sent %zu of %zu bytes before the server ended the connection; answer %d\n",
+		      sent, want, st);
+	assert_true(sent < want);
+	assert_int_equal(st, -1);
+	assert_int_equal(status, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +754,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_second_serve_on_a_used_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_network_address_refuses_and_closes, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_a_client_waiting_for_100_continue_gets_the_413_at_once,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_body_announced_past_the_drain_bound_is_refused_unread,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_chunked_body_over_the_cap_reads_back_its_413, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_chunked_body_past_the_drain_bound_ends_the_connection,
+						setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
