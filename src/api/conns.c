@@ -31,6 +31,7 @@ struct counts {
 	int64_t body_cut;	/* closed: body not complete in time */
 	int64_t idle_cut;	/* closed: keep-alive connection idle too long */
 	int64_t evicted;	/* closed to make room for a new connection */
+	int64_t refused;	/* closed by libmicrohttpd at accept (conns_refused()) */
 };
 
 struct conn {
@@ -136,13 +137,13 @@ static void summary(struct conns *t, int64_t now, int force)
 		return;
 	t->logged_ms = now;
 	if (s.header_cut == o->header_cut && s.body_cut == o->body_cut && s.idle_cut == o->idle_cut
-	    && s.evicted == o->evicted)
+	    && s.evicted == o->evicted && s.refused == o->refused)
 		return;
 	log_warn("http connections closed by the server", "headers_late=%lld body_late=%lld "
-		 "keepalive_idle=%lld evicted=%lld open=%d",
+		 "keepalive_idle=%lld evicted=%lld refused=%lld open=%d",
 		 (long long)(s.header_cut - o->header_cut), (long long)(s.body_cut - o->body_cut),
 		 (long long)(s.idle_cut - o->idle_cut), (long long)(s.evicted - o->evicted),
-		 open_count(t));
+		 (long long)(s.refused - o->refused), open_count(t));
 	*o = s;
 }
 
@@ -262,6 +263,13 @@ void conns_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 	pthread_mutex_unlock(&t->lock);
 	free(c);
 	*socket_context = NULL;
+}
+
+void conns_refused(struct conns *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->st.refused++;
+	pthread_mutex_unlock(&t->lock);
 }
 
 static struct conn *conn_of(struct MHD_Connection *mc)

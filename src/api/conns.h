@@ -20,6 +20,11 @@
  * libmicrohttpd then sees the end of the stream on its own thread and
  * closes the connection (the file descriptor stays open until it does,
  * and this table forgets the connection before that).
+ *
+ * What the table closed, and the connections libmicrohttpd refused at
+ * accept (its total and per-address limits), are counted in one log line
+ * at most every 10 s: `msg="http connections closed by the server"`
+ * with headers_late, body_late, keepalive_idle, evicted and refused.
  */
 #ifndef SCANQ_API_CONNS_H
 #define SCANQ_API_CONNS_H
@@ -55,6 +60,10 @@ void conns_stop(struct conns *t);
  * connection enters the table (and may make room), a closed one leaves. */
 void conns_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		  enum MHD_ConnectionNotificationCode code);
+
+/* libmicrohttpd refused a new connection (a limit was reached): counted
+ * for the summary line; the connection never entered the table. */
+void conns_refused(struct conns *t);
 
 /* The headers of a request on c are complete: the header deadline stops,
  * the body deadline starts. */

@@ -336,11 +336,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* libmicrohttpd's messages, one warning line each; except its refusals at
+ * a connection limit, which a crowd makes by the thousand: they are
+ * counted in the connection table's summary line instead. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct api *a = cls;
 	char line[256], q[300];
 	size_t n;
 
+	if (strncmp(fmt, "Server reached connection limit", 31) == 0) {
+		conns_refused(a->conns);
+		return;
+	}
 	vsnprintf(line, sizeof line, fmt, ap);
 	n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))

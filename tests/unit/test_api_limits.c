@@ -474,12 +474,38 @@ static void test_near_the_limit_idle_keepalive_goes_first(void **state)
 	assert_int_equal(status, 200);
 }
 
+/* How many lines of the log at path contain `what`; *last gets the last
+ * such line. */
+static int log_lines(const char *path, const char *what, char *last, size_t len)
+{
+	char buf[1024];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (last && len)
+		last[0] = '\0';
+	if (!f)
+		return 0;
+	while (fgets(buf, sizeof buf, f)) {
+		if (!strstr(buf, what))
+			continue;
+		n++;
+		if (last)
+			snprintf(last, len, "%s", buf);
+	}
+	fclose(f);
+	return n;
+}
+
 /* One address holds at most max_connections_per_ip connections; the
- * others are closed at once and a client from another address is served. */
+ * others are closed at once, and counted in the summary line of closed
+ * connections (not one line each); a client from another address is
+ * served. */
 static void test_per_address_limit(void **state)
 {
 	static const char *const env[] = { "SCANQ_HTTP_MAX_CONNECTIONS_PER_IP=8", NULL };
-	int fds[12], status;
+	int fds[12], status, per_refusal, summaries;
+	char line[1024];
 	struct serve s;
 
 	serve_start(&s, "127.0.0.1:0", env);
@@ -491,8 +517,15 @@ static void test_per_address_limit(void **state)
 	timed_get(s.port, "/healthz", &status);
 	close_all(fds, 12);
 	serve_stop(&s);
+	per_refusal = log_lines(s.log, "connection limit", NULL, 0);
+	summaries = log_lines(s.log, "msg=\"http connections closed by the server\"", line,
+			      sizeof line);
+	print_message("summary: %s", summaries ? line : "(none)\n");
 	assert_int_equal(closed, 4);
 	assert_int_equal(status, 200);
+	assert_int_equal(per_refusal, 0);
+	assert_int_equal(summaries, 1);
+	assert_non_null(strstr(line, " refused=4 "));
 }
 
 /* A second serve on a port in use exits non-zero with one line saying so. */
