@@ -180,13 +180,17 @@ enum MHD_Result reply_problem(struct req *r, int status, const char *code, const
 	return reply_problem_hdr(r, &p, NULL, NULL);
 }
 
-/* The store failed: the reason goes to the log, a generic line to the client. */
-enum MHD_Result reply_store_problem(struct req *r, const char *what)
+enum MHD_Result reply_store_failed(struct req *r, const char *what, const char *error)
 {
 	char q[300];
 
 	log_error("store call failed", "what=\"%s\" error=%s", what,
-		  log_quote(store_error(r->s), q, sizeof q));
+		  log_quote(error, q, sizeof q));
 	return reply_problem(r, 503, "store_unavailable",
 			     "the database could not be read or written; try again");
+}
+
+enum MHD_Result reply_store_problem(struct req *r, const char *what)
+{
+	return reply_store_failed(r, what, store_error(r->s));
 }

@@ -35,8 +35,11 @@ enum MHD_Result reply_problem(struct req *r, int status, const char *code, const
 	__attribute__((format(printf, 4, 5)));
 
 /* The store failed: the reason goes to the log, a generic 503 to the
- * client. */
+ * client.  reply_store_problem() reads the reason from the request's own
+ * store handle (r->s); a call that failed on another handle (the group
+ * committer's) hands its reason to reply_store_failed(). */
 enum MHD_Result reply_store_problem(struct req *r, const char *what);
+enum MHD_Result reply_store_failed(struct req *r, const char *what, const char *error);
 
 /* Copies s into buf for a detail: printable ASCII only, at most 60 bytes
  * then "...", so a detail quoting input is one valid line.  Returns buf. */

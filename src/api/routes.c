@@ -455,8 +455,8 @@ static enum MHD_Result h_submit(struct req *r)
 		return reply_problem_hdr(r, &p, NULL, NULL);
 	if (submit_scan(r->s, r->api->group, &in, &id, &existed, &se) < 0) {
 		json_decref(root);
-		if (strcmp(se.code, "store_error") == 0)
-			return reply_store_problem(r, "submit");
+		if (strcmp(se.code, "store_error") == 0)	/* maybe on the group's handle */
+			return reply_store_failed(r, "submit", se.message);
 		return reply_problem(r, submit_status(se.code), se.code, "%s", se.message);
 	}
 	json_decref(root);
