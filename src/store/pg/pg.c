@@ -13,6 +13,7 @@
  * connections reach the server again, so it adds no attempts of its own
  * to an outage.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,9 +92,31 @@ static int pg_reconnect(struct store *s)
 	return STORE_OK;
 }
 
+/*
+ * An idle connection can be dead before libpq knows it: a server that
+ * restarts, or ends the backend, says so and hangs up, and libpq reads
+ * that only with the next statement, which then fails (after a restart,
+ * the first call on every idle handle did: a 503 from each API thread).
+ * Nothing is due on an idle connection of these handles (their LISTEN is
+ * elsewhere), so whatever waits on its socket is read now, without
+ * blocking: a hang-up marks it bad, and it is re-opened before use.  One
+ * poll(2) a transaction.
+ */
+static void read_hangup(struct pg *p)
+{
+	struct pollfd pfd = { PQsocket(p->conn), POLLIN, 0 };
+
+	for (int i = 0; i < 4 && pfd.fd >= 0 && PQstatus(p->conn) == CONNECTION_OK
+	     && poll(&pfd, 1, 0) == 1; i++)
+		if (!PQconsumeInput(p->conn))
+			break;
+}
+
 /* Outside a transaction a broken connection is re-opened before use. */
 static int ensure_connected(struct pg *p)
 {
+	if (!p->in_tx)
+		read_hangup(p);
 	if (PQstatus(p->conn) == CONNECTION_OK)
 		return STORE_OK;
 	if (p->in_tx) {		/* the transaction is gone with it: fail the call */
