@@ -18,7 +18,9 @@ PAIRS=${3:-3}
 command -v beanstalkd >/dev/null || { echo "beanstalkd is missing (apt-get install beanstalkd)" >&2; exit 1; }
 [ -x build/bench/queue ] && [ -x build/bench/beanstalk ] || make -s build/bench/queue build/bench/beanstalk
 tmp=$(mktemp -d)
-trap 'pkill -f "beanstalkd -l 127.0.0.1 -p $port" 2>/dev/null; rm -rf "$tmp"' EXIT
+bpid=""
+# Only the beanstalkd this script started, by its PID.
+trap '[ -n "$bpid" ] && kill "$bpid" 2>/dev/null; rm -rf "$tmp"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
 	|| echo $((30000 + $$ % 20000)))
 # bean FSYNC_ARGS: reserve+delete rate of a fresh beanstalkd
@@ -29,6 +31,7 @@ bean() {
 	for _ in 1 2 3 4 5 6 7 8 9 10; do build/bench/beanstalk "$port" 1 1 >/dev/null 2>&1 && break; sleep 0.2; done
 	build/bench/beanstalk "$port" "$N" "$BATCH" | sed -n 's/^reserve+delete: *\([0-9]*\).*/\1/p'
 	kill "$bpid"; wait "$bpid" 2>/dev/null || true
+	bpid=""
 }
 out=$tmp/ratios
 echo "N=$N BATCH=$BATCH, $PAIRS pairs, $(nproc) cores, $(beanstalkd -v)"

@@ -40,6 +40,9 @@ for r in $(seq "$ROUNDS"); do
 	for f in $sizes; do
 		cp "$tmp/base$f.db" "$tmp/run.db"
 		rate=$(build/bench/queue "$N" "$BATCH" "$tmp/run.db" | sed -n 's/^claim+complete: *\([0-9]*\).*/\1/p')
+		# The seeded scans were there while it measured: they are there after.
+		have=$(sqlite3 "$tmp/run.db" "SELECT count(*) FROM scans WHERE status = 'completed'")
+		[ "$have" = $((f + N)) ] || { echo "error: $have completed scans after the run, expected $((f + N))" >&2; exit 1; }
 		rm -f "$tmp/run.db" "$tmp/run.db-wal" "$tmp/run.db-shm"
 		echo "round $r: $f finished scans: $rate scans/s"
 		echo "$f $rate" >>"$tmp/rates"
