@@ -531,6 +531,8 @@ static int start_daemon(struct api *a, const struct api_options *o, int fd, int 
 
 	if (ipv6)
 		flags |= MHD_USE_IPv6;
+	if (a->tls.cert)
+		flags |= MHD_USE_TLS;
 	/* The server threads inherit this mask: signals stay with the main
 	 * thread, whose sleeps they must interrupt (serve's shutdown).
 	 * libmicrohttpd's own limit is twice ours: it splits it evenly between
@@ -548,6 +550,9 @@ static int start_daemon(struct api *a, const struct api_options *o, int fd, int 
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config.timeout_s,
 		MHD_OPTION_NOTIFY_CONNECTION, conns_notify, a->conns,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+		/* Only read with MHD_USE_TLS; the PEM texts live as long as a. */
+		MHD_OPTION_HTTPS_MEM_CERT, a->tls.cert ? a->tls.cert : "",
+		MHD_OPTION_HTTPS_MEM_KEY, a->tls.key ? a->tls.key : "",
 		MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (a->d)
@@ -618,15 +623,25 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 	}
 	metrics_set_group(a->metrics, a->group);
 	ui_load(&a->ui, o->web_dir, o->self);
+	if (config.tls_cert[0] && api_tls_load(&a->tls, config.tls_cert, config.tls_key, err,
+						  errlen) < 0) {
+		close(fd);
+		api_stop(a);
+		return NULL;
+	}
 	if (start_daemon(a, o, fd, ss.ss_family == AF_INET6, maxc) < 0) {
 		snprintf(err, errlen, "cannot start the http server on %.60s", listen);
 		api_stop(a);
 		return NULL;
 	}
-	log_info("http listening", "listen=%s port=%d auth=%s ui=%s max_connections=%d "
-		 "per_ip=%d header_timeout_s=%d", listen, a->port, any ? "tokens" : "none",
-		 a->ui.files[0].data ? "yes" : "no", maxc, config.max_connections_per_ip,
-		 config.header_timeout_s);
+	log_info("http listening", "listen=%s port=%d tls=%s auth=%s ui=%s max_connections=%d "
+		 "per_ip=%d header_timeout_s=%d", listen, a->port, a->tls.cert ? "on" : "off",
+		 any ? "tokens" : "none", a->ui.files[0].data ? "yes" : "no", maxc,
+		 config.max_connections_per_ip, config.header_timeout_s);
+	if (a->tls.cert && a->tls.days_left < 14)
+		log_warn(a->tls.days_left < 0 ? "the https certificate has expired"
+			 : "the https certificate expires soon", "subject=\"%s\" days_left=%ld",
+			 a->tls.subject, a->tls.days_left);
 	if (!any)
 		log_warn("no API tokens: serving without authentication on loopback only",
 			 "hint=\"scanq token create --role admin\"");
@@ -647,5 +662,6 @@ void api_stop(struct api *a)
 	pthread_mutex_destroy(&a->write_lock);
 	ui_release(&a->ui);
 	metrics_free(a->metrics);
+	api_tls_release(&a->tls);
 	free(a);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <microhttpd.h>
 #include "api/auth.h"
+#include "api/tls.h"
 #include "api/ui.h"
 
 struct api {
@@ -32,6 +33,7 @@ struct api {
 	struct store_group *group;
 	struct ui ui;
 	struct conns *conns;	/* deadlines and room (conns.h) */
+	struct api_tls tls;	/* HTTPS: cert and key (tls.h); cert NULL: plain HTTP */
 	int port;
 };
 

@@ -81,8 +81,8 @@ static const struct intkey intkeys[] = {
 
 /* The settings that are text, not numbers (apply() parses each). */
 static const char *const strkeys[][2] = {
-	{ "database", "url" }, { "http", "listen" }, { "scope", "allow" }, { "scope", "deny" },
-	{ "webhooks", "allow" },
+	{ "database", "url" }, { "http", "listen" }, { "http", "tls_cert" }, { "http", "tls_key" },
+	{ "scope", "allow" }, { "scope", "deny" }, { "webhooks", "allow" },
 };
 #define NSTRKEYS (sizeof strkeys / sizeof strkeys[0])
 
@@ -336,6 +336,10 @@ static int apply(struct config *c, const char *section, const char *key, const c
 				"database.url");
 	if (strcmp(section, "http") == 0 && strcmp(key, "listen") == 0)
 		return copy_str(c->listen, sizeof c->listen, value, err, errlen, "http.listen");
+	if (strcmp(section, "http") == 0 && strcmp(key, "tls_cert") == 0)
+		return copy_str(c->tls_cert, sizeof c->tls_cert, value, err, errlen, "http.tls_cert");
+	if (strcmp(section, "http") == 0 && strcmp(key, "tls_key") == 0)
+		return copy_str(c->tls_key, sizeof c->tls_key, value, err, errlen, "http.tls_key");
 	if (strcmp(section, "scope") == 0 && strcmp(key, "allow") == 0)
 		return set_list(c->scope_allow, &c->nallow, value, first, "scope.allow", err, errlen);
 	if (strcmp(section, "scope") == 0 && strcmp(key, "deny") == 0)
@@ -465,6 +469,11 @@ static int cross_check(struct config *c, char *err, size_t errlen)
 			 c->soft_time_limit_s, c->hard_time_limit_s);
 		return -1;
 	}
+	if (!c->tls_cert[0] != !c->tls_key[0]) {
+		snprintf(err, errlen, "http.tls_cert and http.tls_key go together: %s is set, %s is not",
+			 c->tls_cert[0] ? "tls_cert" : "tls_key", c->tls_cert[0] ? "tls_key" : "tls_cert");
+		return -1;
+	}
 	if (c->backlog_warn > c->backlog_fail) {
 		snprintf(err, errlen, "maintenance.backlog_warn (%d) exceeds maintenance.backlog_fail (%d)",
 			 c->backlog_warn, c->backlog_fail);
@@ -574,6 +583,8 @@ static const struct {
 	{ "serve.workers", "worker processes `scanq serve` starts" },
 	{ "serve.concurrency", "scans one worker runs at once" },
 	{ "http.listen", "ADDR:PORT of the API and web UI; port 0: any free port" },
+	{ "http.tls_cert", "PEM certificate (chain) to serve HTTPS with; empty: plain HTTP" },
+	{ "http.tls_key", "PEM private key of http.tls_cert" },
 	{ "http.max_body_kb", "largest request body accepted" },
 	{ "http.max_connections", "open connections at most" },
 	{ "maintenance.prune_days", "finished scans older than this are deleted hourly" },
@@ -655,6 +666,10 @@ static void print_strkeys(FILE *f, const struct config *c, const char *section)
 			v = c->database_url;
 		else if (strcmp(key, "listen") == 0)
 			v = c->listen;
+		else if (strcmp(key, "tls_cert") == 0)
+			v = c->tls_cert;
+		else if (strcmp(key, "tls_key") == 0)
+			v = c->tls_key;
 		else if (strcmp(key, "allow") == 0 && strcmp(section, "webhooks") == 0)
 			v = join(c->webhook_allow, c->nwebhook_allow, buf, sizeof buf);
 		else if (strcmp(key, "allow") == 0)
@@ -737,6 +752,10 @@ void config_each(void (*fn)(void *arg, const char *name, const char *value, cons
 			snprintf(value, sizeof value, "%s", config.database_url);
 		else if (!strcmp(key, "listen"))
 			snprintf(value, sizeof value, "%s", config.listen);
+		else if (!strcmp(key, "tls_cert"))
+			snprintf(value, sizeof value, "%s", config.tls_cert);
+		else if (!strcmp(key, "tls_key"))
+			snprintf(value, sizeof value, "%s", config.tls_key);
 		else if (!strcmp(key, "allow"))
 			join(config.scope_allow, config.nallow, value, sizeof value);
 		else
