@@ -28,15 +28,17 @@
       note.textContent = 'The stuck report cannot be read: ' + e.message;
       return;
     }
-    box.replaceChildren();
     if (res.status === 401 || res.status === 403) {
+      box.replaceChildren();
       note.textContent = 'The stuck report needs a token with the admin role.';
       return;
     }
     if (!res.ok) {
+      box.replaceChildren();
       note.textContent = (body && body.detail) || ('HTTP ' + res.status);
       return;
     }
+    const cats = [];
     const ids = new Set();
     for (const c of body.categories) for (const s of c.scans) ids.add(s.id);
     note.textContent = ids.size
@@ -58,8 +60,9 @@
         ul.append(li);
       }
       d.append(ul);
-      box.append(d);
+      cats.push(d);
     }
+    morph(box, cats);	/* app.js: a click on a scan's link survives the refresh */
   }
 
   document.addEventListener('DOMContentLoaded', () => {

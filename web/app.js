@@ -77,6 +77,38 @@ function el(tag, props, ...kids) {
   for (const k of kids) if (k != null) e.append(k);
   return e;
 }
+// morph(parent, kids): parent's children become the nodes kids (built with
+// el(), not yet in the page), but a node already in the page stays where it
+// matches (same tag, and the same data-id or data-name where it has one, else
+// the same position) and only has its attributes, click handler and text
+// brought up to date.  The views below are rebuilt on every poll; replacing
+// their nodes would drop a click that lands across a poll (mousedown on the
+// old link, mouseup on its new copy: the browser fires no click at all), and
+// close a <details> the user opened, whose "open" is kept.  Keys keep a row
+// with its scan when a new one is listed above it.
+function morph(parent, kids) {
+  const key = (n) => n.nodeType === Node.ELEMENT_NODE
+    && (n.getAttribute('data-id') || n.getAttribute('data-name')) || null;
+  const keyed = new Map([...parent.childNodes].filter(key).map((o) => [key(o), o]));
+  kids.forEach((k, i) => {
+    const at = parent.childNodes[i] || null;
+    const o = key(k) ? keyed.get(key(k)) : at && !key(at) ? at : null;
+    if (!o || o.nodeName !== k.nodeName) { parent.insertBefore(k, at); return; }
+    keyed.delete(key(k));
+    if (o !== at) parent.insertBefore(o, at);
+    if (o.nodeType === Node.TEXT_NODE) {
+      if (o.nodeValue !== k.nodeValue) o.nodeValue = k.nodeValue;
+      return;
+    }
+    for (const a of [...o.attributes])
+      if (!k.hasAttribute(a.name) && a.name !== 'open') o.removeAttribute(a.name);
+    for (const a of k.attributes)
+      if (o.getAttribute(a.name) !== a.value) o.setAttribute(a.name, a.value);
+    o.onclick = k.onclick;
+    morph(o, [...k.childNodes]);
+  });
+  while (parent.childNodes.length > kids.length) parent.lastChild.remove();
+}
 function when(t) { return t ? new Date(t).toLocaleString() : '—'; }
 function badge(status) { return el('span', { class: 'badge ' + status, text: status }); }
 function bar(progress, status) {
@@ -172,7 +204,7 @@ function renderScans(scans, body, replace) {
     el('td', { text: attemptText(s), class: 'attempt' }),
     el('td', { text: when(s.created_at) }),
     el('td', { class: 'err', text: s.error_message || '' })));
-  if (replace) body.replaceChildren(...rows); else body.append(...rows);
+  if (replace) morph(body, rows); else body.append(...rows);
 }
 
 async function loadQueue() {
@@ -186,9 +218,9 @@ async function loadQueue() {
     kv.push(['finished last min', q.finished_last_minute]);
     kv.push(['workers', q.workers.active + ' active, ' + q.workers.idle + ' idle, ' +
       q.workers.dead + ' dead']);
-    $('queue').replaceChildren(...kv.flatMap(([k, v]) =>
+    morph($('queue'), kv.flatMap(([k, v]) =>
       [el('dt', { text: k }), el('dd', { text: String(v), 'data-key': k })]));
-    $('workers-body').replaceChildren(...w.workers.map((x) => el('tr', {},
+    morph($('workers-body'), w.workers.map((x) => el('tr', {},
       el('td', { text: x.name }), el('td', {}, badge(x.status)),
       el('td', { text: String(x.running) }), el('td', { text: String(x.scans_done) }))));
     $('workers-empty').hidden = w.workers.length > 0;
@@ -254,8 +286,8 @@ async function loadScan() {
     ['options', JSON.stringify(s.options || {})], ['summary', summaryFields(s.summary)]];
   if (s.schedule_id) fields.push(['schedule', String(s.schedule_id)]);
   if (s.error_detail) fields.push(['error detail (admin)', s.error_detail]);
-  $('scan-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
-  $('events-body').replaceChildren(...s.events.map((e) => el('tr', {},
+  morph($('scan-fields'), fields.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
+  morph($('events-body'), s.events.map((e) => el('tr', {},
     el('td', { text: when(e.at) }), el('td', { text: e.from || 'new' }), el('td', {}, badge(e.to)),
     el('td', { text: String(e.attempt) }), el('td', { text: e.worker_id || '' }),
     el('td', { text: e.reason || '' }))));
@@ -285,7 +317,7 @@ async function loadFindings(id) {
   all.sort((a, b) => sevRank(b.severity) - sevRank(a.severity) || a.id - b.id);
   $('findings-count').textContent = '(' + all.length + ')';
   $('findings-empty').hidden = all.length > 0;
-  $('findings-body').replaceChildren(...all.map((f) => el('tr',
+  morph($('findings-body'), all.map((f) => el('tr',
     { class: 'finding', 'data-severity': f.severity || 'info' },
     el('td', { text: f.kind }), el('td', { text: f.target || '' }),
     el('td', { text: f.port ? f.port + '/' + (f.proto || 'tcp') : '' }),
@@ -445,7 +477,7 @@ async function loadChain(id) {
   st.className = 'badge ' + t.status;
   st.setAttribute('data-status', t.status);
   $('chain-findings').textContent = t.findings + ' findings in all';
-  $('chain-tree').replaceChildren(chainNode(t.tree, Number(id)));
+  morph($('chain-tree'), [chainNode(t.tree, Number(id))]);
   // The chain's changes grow as its stages complete: reloaded every 2 s
   // while it runs, once when it has finished.
   const key = id + ':' + t.status, now = Date.now();
@@ -517,7 +549,7 @@ async function loadChainChanges(id) {
   $('chain-changes-note').textContent = data.new + ' new, ' + data.gone + ' gone, ' + data.changed
     + ' changed in ' + data.compared + ' of ' + data.scans + ' scans compared';
   $('chain-changes-table').hidden = all.length === 0;
-  $('chain-changes-body').replaceChildren(...all.map((c) => changeRow(c, true)));
+  morph($('chain-changes-body'), all.map((c) => changeRow(c, true)));
 }
 
 async function loadInventory() {
@@ -531,7 +563,7 @@ async function loadInventory() {
     $('inv-msg').textContent = '';
   } catch (e) { $('inv-msg').className = 'msg bad'; $('inv-msg').textContent = e.message; return; }
   $('inventory-empty').hidden = data.items.length > 0;
-  $('inventory-body').replaceChildren(...data.items.map((it) => el('tr',
+  morph($('inventory-body'), data.items.map((it) => el('tr',
     { class: it.still_seen ? 'seen-now' : 'gone-now', 'data-still-seen': String(it.still_seen) },
     el('td', { text: it.target }), el('td', { text: portText(it) }), el('td', { text: it.service || '' }),
     el('td', { text: when(it.first_seen) }), el('td', { text: when(it.last_seen) }),
@@ -547,11 +579,11 @@ async function loadWebhooks() {
     dels = (await api('GET', '/api/v1/webhook-deliveries?limit=10')).data.deliveries;
   } catch (e) { return; }
   $('webhooks-card').hidden = false;
-  $('webhooks-body').replaceChildren(...hooks.map((w) => el('tr', {},
+  morph($('webhooks-body'), hooks.map((w) => el('tr', {},
     el('td', { text: '#' + w.id }), el('td', { text: w.url }), el('td', { text: w.events }),
     el('td', {}, el('button', { type: 'button', class: 'link', text: 'test', onclick: () => webhookAct('POST', w.id, '/test') }),
       el('button', { type: 'button', class: 'link', text: 'remove', onclick: () => webhookAct('DELETE', w.id, '') })))));
-  $('deliveries-body').replaceChildren(...dels.map((d) => el('tr', { 'data-status': d.status },
+  morph($('deliveries-body'), dels.map((d) => el('tr', { 'data-status': d.status },
     el('td', { text: d.event }), el('td', { text: d.status }), el('td', { text: String(d.attempt) }),
     el('td', { text: d.code ? String(d.code) : '' }), el('td', { text: d.error || '' }))));
 }
@@ -580,7 +612,7 @@ async function loadSchedules() {
   try { data = (await api('GET', '/api/v1/schedules')).data; } catch (e) { $('conn').textContent = e.message; return; }
   const op = canOperate();
   $('schedules-empty').hidden = data.schedules.length > 0;
-  $('schedules-body').replaceChildren(...data.schedules.map((s) => {
+  morph($('schedules-body'), data.schedules.map((s) => {
     const state_ = s.paused ? 'paused' : s.late ? 'late' : 'active';
     const btn = (text, fn, cls) => el('button', { type: 'button', text, disabled: !op,
       className: cls || '', onclick: fn });
