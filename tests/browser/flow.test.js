@@ -25,8 +25,12 @@ const parts = {
     if (!(tree[0].depth < tree[1].depth && tree[1].depth < tree[2].depth))
       throw new Error('not nested: ' + JSON.stringify(tree));
     await shot(page, 'flow-chain');
-    // A stage's own page shows the same chain, itself marked.
-    await page.click(`#chain-tree li[data-id="${tree[2].id}"] > a`);
+    // A stage's own page shows the same chain, itself marked.  The click is
+    // held longer than a poll (500 ms), so the tree is redrawn between its
+    // mousedown and its mouseup, as it can be under any click on a loaded
+    // machine: the link must stay the node it was, or the browser fires no
+    // click at all and the page never leaves the root.
+    await page.click(`#chain-tree li[data-id="${tree[2].id}"] > a`, { delay: 600 });
     await page.waitForSelector(`#chain-tree li.current[data-id="${tree[2].id}"]`, { timeout: T });
   },
 

@@ -55,7 +55,10 @@ const parts = {
     await page.goto(BASE + '/schedules');
     const row = 'tr[data-name="ui-minutely"]';
     await page.waitForSelector(row, { timeout: T });
-    await page.click(row + ' button:has-text("Pause")');
+    // Held longer than the list's poll (2 s) while the schedule fires: the
+    // row is redrawn with new values between mousedown and mouseup, and the
+    // button must stay the node it was for the click to land.
+    await page.click(row + ' button:has-text("Pause")', { delay: 2100 });
     await page.waitForSelector(row + '[data-state="paused"]', { timeout: T });
     const before = await page.getAttribute(row + ' td.last a[data-scan]', 'data-scan');
     await page.click(row + ' button:has-text("Run now")');
