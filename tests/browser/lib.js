@@ -24,6 +24,15 @@ function shot(page, name) {
   return page.screenshot({ path: path.join(OUT, name + '.png'), fullPage: true });
 }
 
+// why(e, page): the error's first line, the step its call log names first
+// (which selector a timeout waited for: a part may wait for several) and the
+// page the browser was on.
+function why(e, page) {
+  const lines = String(e.message).replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+  const step = lines.find((l) => /^\s*- waiting for /.test(l));
+  return lines[0] + (step ? ' (' + step.trim().slice(2) + ')' : '') + ' on ' + page.url();
+}
+
 // run(prefix, parts): each part (an async function of a fresh page, in its
 // own browser context) reports "PASS n. name" or "FAIL n. name: why", with
 // a screenshot PREFIX-fail-n.png on failure; the process exits 1 if any
@@ -47,7 +56,7 @@ function run(prefix, parts) {
         console.log(`PASS ${n}. ${name} (${Date.now() - t0} ms)`);
       } catch (e) {
         failed++;
-        console.log(`FAIL ${n}. ${name}: ${e.message.split('\n')[0]}`);
+        console.log(`FAIL ${n}. ${name}: ${why(e, page)}`);
         await shot(page, `${prefix}-fail-${n}`).catch(() => {});
       }
       await ctx.close();
