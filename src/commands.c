@@ -20,10 +20,12 @@ const struct cli_command cli_commands[] = {
 	  "  --idempotency-key KEY   a repeat with the same key returns the first scan\n"
 	  "  --options JSON          scanner options as a JSON object\n"
 	  "  --json                  print {\"id\":N,...} instead of the bare id\n"
-	  "  --then TYPE[:PORTS]     a follow-up stage run on what this scan finds (repeat for more)\n" },
+	  "  --then TYPE[:PORTS]     a follow-up stage run on what this scan finds (repeat for more)\n",
+	  CLI_WRITES },
 	{ "show", cmd_show, "show ID [--json]",
 	  "show one scan, its error and its timeline (and its chain or shards as a tree)",
-	  "  --json   the scan as JSON (column names as keys) with \"events\" (and \"flow\")\n" },
+	  "  --json   the scan as JSON (column names as keys) with \"events\" (and \"flow\")\n",
+	  CLI_READS },
 	{ "list", cmd_list,
 	  "list [--status S] [--type T] [--target TEXT] [--limit N] [--before ID] [--json]",
 	  "list scans, newest first",
@@ -32,11 +34,14 @@ const struct cli_command cli_commands[] = {
 	  "  --target TEXT only scans whose targets contain TEXT\n"
 	  "  --limit N     at most N scans (default 50, at most 1000)\n"
 	  "  --before ID   the page after the one that ended at ID\n"
-	  "  --json        a JSON array\n" },
+	  "  --json        a JSON array\n",
+	  CLI_READS },
 	{ "retry", cmd_retry, "retry ID",
-	  "send a failed or cancelled scan back to pending with a fresh attempt budget", "" },
+	  "send a failed or cancelled scan back to pending with a fresh attempt budget", "",
+	  CLI_WRITES },
 	{ "cancel", cmd_cancel, "cancel ID",
-	  "cancel a pending scan, or ask the worker of a running one to stop it", "" },
+	  "cancel a pending scan, or ask the worker of a running one to stop it", "",
+	  CLI_WRITES },
 	{ "queue", cmd_queue, "queue status [--json] [--watch [SECONDS]] [--count N]",
 	  "counts by status and type, oldest pending age, throughput, workers",
 	  "  --watch [SECONDS]   refresh every SECONDS (default 2): redrawn in place on a\n"
@@ -44,11 +49,13 @@ const struct cli_command cli_commands[] = {
 	  "  --count N           with --watch: stop after N refreshes\n"
 	  "  --json              JSON (with --watch: one compact object per line)\n"
 	  "The oldest pending age counts from when a scan became due (run_after).\n"
-	  "Throughput: scans finished per minute over the last 1 and 5 minutes.\n" },
+	  "Throughput: scans finished per minute over the last 1 and 5 minutes.\n",
+	  CLI_READS },
 	{ "migrate", cmd_migrate, "migrate [--to VERSION] [--status]",
 	  "bring the database schema up to date (every command also does this)",
 	  "  --to VERSION   stop at this schema version\n"
-	  "  --status       print the schema version and change nothing\n" },
+	  "  --status       print the schema version and change nothing\n",
+	  CLI_WRITES },
 	{ "stuck", cmd_stuck, "stuck report|clear [--max-age-hours H] [--dry-run] [--force] [--json]",
 	  "every scan that needs a look, by category, with its fix; clear repairs them",
 	  "  report              every category (expired lease, past the time limit, pending with\n"
@@ -63,7 +70,8 @@ const struct cli_command cli_commands[] = {
 	  "  --recover           (bare `stuck`) run lease recovery now; with --dry-run, say what\n"
 	  "                      it would take back\n"
 	  "The bare `stuck [--max-age-hours N] [--recover [--dry-run]] [--json]` is the short\n"
-	  "report of expired leases and overdue pending scans.\n" },
+	  "report of expired leases and overdue pending scans.\n",
+	  CLI_WRITES },
 	{ "prune", cmd_prune, "prune [--older-than-days N] [--batch N] [--dry-run] [--yes]",
 	  "delete finished scans past their retention with their events and findings",
 	  "  --older-than-days N   every final status keeps N days (default: by status,\n"
@@ -73,7 +81,8 @@ const struct cli_command cli_commands[] = {
 	  "  --dry-run             count, delete nothing\n"
 	  "  --yes                 do not ask (needed when stdin is not a terminal)\n"
 	  "It prints the count first and asks on a terminal.  Pending and running scans are\n"
-	  "never deleted.\n" },
+	  "never deleted.\n",
+	  CLI_WRITES },
 	{ "doctor", cmd_doctor, "doctor [--check NAME] [--json]",
 	  "check the database, workers, queue, failures, stuck scans, disk and scanners",
 	  "  --check NAME   run one check: db.reachable, db.schema, workers.alive, workers.dead,\n"
@@ -81,7 +90,8 @@ const struct cli_command cli_commands[] = {
 	  "                 scans.fenced, storage.disk_space, scanners.tools\n"
 	  "  --json         {status, checks: [{check, status, detail}]}\n"
 	  "Each check prints ok, warn or fail and, when not ok, the step that fixes it.\n"
-	  "Exit status 1 when a check fails; warnings alone exit 0.\n" },
+	  "Exit status 1 when a check fails; warnings alone exit 0.\n",
+	  CLI_READS },
 	{ "serve", cmd_serve, "serve [--listen ADDR:PORT] [--workers N] [--concurrency C]"
 	  " [--max-scans-per-worker N]",
 	  "run scanq: HTTP API and web UI, supervised workers, lease recovery",
@@ -92,7 +102,8 @@ const struct cli_command cli_commands[] = {
 	  "  --concurrency C            scans per worker (default [serve] concurrency)\n"
 	  "  --max-scans-per-worker N   a worker exits after N scans and is replaced (0: never)\n"
 	  "A worker that exits or stops heartbeating is killed and restarted with backoff.\n"
-	  "SIGTERM/SIGINT: workers finish or hand back their scans within [worker] grace.\n" },
+	  "SIGTERM/SIGINT: workers finish or hand back their scans within [worker] grace.\n",
+	  CLI_WRITES },
 	{ "scan", cmd_scan, "scan TYPE TARGET... [--ports SPEC] [--options JSON] [--time-limit S] [--json]",
 	  "run one scanner in the foreground, without the queue",
 	  "  --ports SPEC     ports to scan: 22,80,443 or 1-1024 or - (all) or top100 / top1000\n"
@@ -108,12 +119,14 @@ const struct cli_command cli_commands[] = {
 	  "hostname; only targets in [scope] allow (default: loopback) are scanned.\n"
 	  "TYPE: portscan, discovery, tls, or a tool profile of the configuration (vuln\n"
 	  "runs nmap's vuln and safe scripts, nuclei runs nuclei, nmap runs nmap -sV).\n"
-	  "Types named test-* exist only to test the worker.\n" },
+	  "Types named test-* exist only to test the worker.\n",
+	  CLI_WRITES },
 	{ "findings", cmd_findings, "findings ID [--json] [--limit N] [--min-severity S]",
 	  "print the findings of one scan",
 	  "  --json             print a JSON array (\"cve\" lifted from detail.cve)\n"
 	  "  --limit N          at most N findings (default 10000)\n"
-	  "  --min-severity S   only severity S or above: info, low, medium, high, critical\n" },
+	  "  --min-severity S   only severity S or above: info, low, medium, high, critical\n",
+	  CLI_READS },
 	{ "worker", cmd_worker, "worker [--concurrency N] [--name NAME] [--once] [--max-scans N]",
 	  "run one worker process: claim scans and run each in a supervised child",
 	  "  --concurrency N   scans run at once (default [serve] concurrency)\n"
@@ -124,10 +137,12 @@ const struct cli_command cli_commands[] = {
 	  "  --heartbeat-fd N  write a byte to descriptor N every second (set by serve)\n"
 	  "  --instance HEX    the random part of the worker's identity (set by serve)\n"
 	  "SIGTERM/SIGINT: stop claiming, let running scans finish within [worker] grace,\n"
-	  "then hand them back to pending; a second signal does that at once.\n" },
+	  "then hand them back to pending; a second signal does that at once.\n",
+	  CLI_WRITES },
 	{ "workers", cmd_workers, "workers [--json]",
 	  "list worker processes as active, idle or dead, with their scans",
-	  "  --json   a JSON array (running_ids, last_exit, heartbeat age)\n" },
+	  "  --json   a JSON array (running_ids, last_exit, heartbeat age)\n",
+	  CLI_READS },
 	{ "token", cmd_token, "token create --role ROLE [--name NAME] [--expires DURATION] | list [--json]"
 	  " | revoke ID",
 	  "create, list or revoke API tokens (a secret is shown once)",
@@ -138,7 +153,8 @@ const struct cli_command cli_commands[] = {
 	  "  list                 every token with its role and state (active, expired, revoked)\n"
 	  "  revoke ID            the token stops working at once\n"
 	  "Only a hash is stored.  Once a token exists the HTTP API needs\n"
-	  "Authorization: Bearer <secret> on every call.\n" },
+	  "Authorization: Bearer <secret> on every call.\n",
+	  CLI_WRITES },
 	{ "diff", cmd_diff, "diff ID [OTHER_ID] [--chain] [--json] [--limit N]",
 	  "what changed: scan ID against its baseline, or against OTHER_ID",
 	  "  --chain     ID and every follow-up stage below it, as one result\n"
@@ -149,7 +165,8 @@ const struct cli_command cli_commands[] = {
 	  "--chain: those of ID and of each stage of its chain, each stage against the\n"
 	  "same stage of the chain's previous run; each change names its scan.  With\n"
 	  "two: ID compared now with OTHER_ID.  Findings are matched by kind, target,\n"
-	  "port, proto and check id; `changed` is a new service, severity or version.\n" },
+	  "port, proto and check id; `changed` is a new service, severity or version.\n",
+	  CLI_READS },
 	{ "webhook", cmd_webhook,
 	  "webhook add URL [--events E,...] [--secret S] [--min-severity S] | list [--json] |"
 	  " rm ID | test ID | deliveries [--webhook ID] [--limit N] [--json]",
@@ -161,7 +178,8 @@ const struct cli_command cli_commands[] = {
 	  "URLs must resolve into [webhooks] allow (default: loopback).  Deliveries are\n"
 	  "sent by the workers, retried with backoff (8 attempts), signed with\n"
 	  "X-Scanq-Signature: v1=HMAC(secret, TIMESTAMP.BODY); `deliveries` lists every\n"
-	  "attempt with its HTTP status and error.\n" },
+	  "attempt with its HTTP status and error.\n",
+	  CLI_WRITES },
 	{ "inventory", cmd_inventory,
 	  "inventory [--target CIDR] [--port N] [--service S] [--json]",
 	  "every host, port and service completed scans have seen",
@@ -170,18 +188,21 @@ const struct cli_command cli_commands[] = {
 	  "  --service S     only this service (as detection named it)\n"
 	  "  --json          a JSON array\n"
 	  "STILL SEEN: the latest completed scan of the same type, targets and options\n"
-	  "that saw it still does.\n" },
+	  "that saw it still does.\n",
+	  CLI_READS },
 	{ "reset", cmd_reset, "reset --force",
 	  "emergency: every running scan back to pending (no attempt spent), workers cleared",
 	  "  --force   required; the reset is recorded in the audit trail with who ran it\n"
 	  "Live workers register again at their next heartbeat; a child whose scan was handed\n"
-	  "back is stopped by fencing when its worker next renews the lease.\n" },
+	  "back is stopped by fencing when its worker next renews the lease.\n",
+	  CLI_WRITES },
 	{ "audit", cmd_audit, "audit [--limit N] [--before ID] [--json]",
 	  "who did what: submit, retry, cancel, stuck clear, reset, prune, token changes",
 	  "  --limit N     at most N entries, newest first (default 50)\n"
 	  "  --before ID   the page after the one that ended at ID\n"
 	  "  --json        a JSON array\n"
-	  "The actor is cli:USER for the CLI, token:NAME for the API, maintenance for serve.\n" },
+	  "The actor is cli:USER for the CLI, token:NAME for the API, maintenance for serve.\n",
+	  CLI_WRITES },
 	{ "schedule", cmd_schedule,
 	  "schedule add NAME --cron \"EXPR\" [--tz ZONE] [--overlap skip|queue] TYPE TARGET..."
 	  " [--ports SPEC] [--options JSON] | list | show NAME | pause NAME | resume NAME"
@@ -201,11 +222,13 @@ const struct cli_command cli_commands[] = {
 	  "  --json                 print JSON\n"
 	  "Every `scanq serve` fires due schedules; each slot queues exactly one scan.\n"
 	  "A daylight-saving gap fires once when the clocks jump; a repeated hour fires once.\n"
-	  "After downtime the missed slots fire once.  pause/resume/rm/run-now take NAME or id.\n" },
+	  "After downtime the missed slots fire once.  pause/resume/rm/run-now take NAME or id.\n",
+	  CLI_WRITES },
 	{ "config", cmd_config, "config show [--json]",
 	  "every effective setting with where it came from (default, file:line, environment, flag)",
 	  "  --json   a JSON array of {name, value, source}\n"
 	  "An unknown SCANQ_* environment variable is warned about at the start of every\n"
-	  "command, naming the closest known one.\n" },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  "command, naming the closest known one.\n",
+	  CLI_WRITES },
+	{ NULL, NULL, NULL, NULL, NULL, CLI_WRITES },
 };

@@ -109,5 +109,8 @@ int main(int argc, char **argv)
 			return CLI_OK;
 		}
 	}
+	/* A command that only reads never creates a database (a mistyped
+	 * --db would otherwise list the scans of a new, empty file). */
+	cli.must_exist = cmd->reads_only;
 	return cmd->run(argc - 1, argv + 1, &cli);
 }

@@ -119,7 +119,8 @@ int cli_bad_option(const char *cmd, char **argv, int c)
 struct store *cli_open_store(struct cli *cli)
 {
 	char err[256];
-	struct store *s = store_open(cli->db_url, err, sizeof err);
+	struct store *s = store_open_flags(cli->db_url, cli->must_exist ? STORE_MUST_EXIST : 0, err,
+					   sizeof err);
 
 	if (!s)
 		cli_error("%s", err);

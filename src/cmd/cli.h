@@ -21,6 +21,7 @@ struct store;
 struct cli {
 	const char *db_url;	/* --db, else $DATABASE_URL, else the default */
 	const char *self;	/* absolute path of this executable */
+	int must_exist;		/* the command only reads: never create a database */
 };
 
 struct cli_command {
@@ -29,7 +30,10 @@ struct cli_command {
 	const char *usage;	/* "submit TYPE TARGET... [--ports SPEC]" */
 	const char *summary;	/* one line for `scanq help` */
 	const char *help;	/* options and details for `scanq CMD --help` */
+	int reads_only;		/* CLI_READS: refuses a SQLite file that does not exist */
 };
+
+enum { CLI_WRITES = 0, CLI_READS = 1 };
 
 /* The table, terminated by an entry with name NULL. */
 extern const struct cli_command cli_commands[];

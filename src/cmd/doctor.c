@@ -440,7 +440,7 @@ int cmd_doctor(int argc, char **argv, struct cli *cli)
 	r.checks = json_array();
 	if (need) {
 		t0 = mono_ms();
-		r.s = store_open(cli->db_url, r.open_err, sizeof r.open_err);
+		r.s = store_open_flags(cli->db_url, STORE_MUST_EXIST, r.open_err, sizeof r.open_err);
 		r.open_ms = mono_ms() - t0;
 	}
 	for (int i = 0; i < NCHECKS; i++) {

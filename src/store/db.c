@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "core/backoff.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -487,6 +488,11 @@ struct store *store_open_flags(const char *url, int flags, char *err, size_t err
 		}
 		if (!*url) {
 			snprintf(err, errlen, "the database URL names no file");
+			return NULL;
+		}
+		if ((flags & STORE_MUST_EXIST) && access(url, F_OK) != 0) {
+			snprintf(err, errlen, "database %.300s does not exist (a mistyped --db or "
+				 "DATABASE_URL? `scanq serve` or `scanq migrate` creates it)", url);
 			return NULL;
 		}
 		s = store_sqlite_open(url, err, errlen);

@@ -51,6 +51,10 @@ enum store_rc {
  * are never held back by the process's outage backoff (store_outage()), so
  * the first request after the database returns is answered. */
 #define STORE_ON_DEMAND 0x2
+/* Refuse a SQLite file that does not exist instead of creating it (the
+ * commands that only read: a mistyped path is an error, not a new empty
+ * database).  A PostgreSQL database always has to exist. */
+#define STORE_MUST_EXIST 0x4
 
 /*
  * Outages.  When the database cannot be reached (a lost connection, a lock

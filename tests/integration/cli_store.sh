@@ -110,3 +110,19 @@ if [ -n "${SCANQ_TEST_PG_URL:-}" ]; then
 	psql -q "$SCANQ_TEST_PG_URL" -c "DROP DATABASE $pgdb" || fail "dropdb"
 	ok "the CLI on PostgreSQL"
 fi
+
+# A command that only reads never creates a database: a mistyped SQLite path
+# is one line and exit 1, and no file appears.
+typo="$dir/mistyped/scanq.db"
+mkdir -p "$dir/mistyped"
+for c in "list" "show 1" "queue status" "workers" "findings 1" "diff 1" "inventory" \
+	"doctor --check db.reachable"; do
+	out=$("$S" --db "sqlite://$typo" $c 2>&1); rc=$?
+	[ "$rc" = 1 ] || fail "'$c' on a missing database exited $rc: $out"
+	echo "$out" | grep -q "database $typo does not exist" || fail "'$c' on a missing database: $out"
+	[ -e "$typo" ] && fail "'$c' created $typo"
+done
+# ... while a command that writes still creates it (as serve and migrate do).
+"$S" --db "sqlite://$typo" submit test-ok 127.0.0.1 >/dev/null || fail "submit on a new file"
+[ -e "$typo" ] || fail "submit did not create the database"
+ok "read-only commands refuse a database that does not exist"

@@ -27,6 +27,7 @@ echo "$out" | grep -q '"source": "environment DATABASE_URL"' || fail "json: $out
 q config frob 2>/dev/null; [ $? = 2 ] || fail "config frob is a usage error"
 ok "config show: default, file:line, environment, flag; JSON"
 
+q migrate >/dev/null || fail "migrate"	# list only reads: it never creates the database
 warned=$(SCANQ_WORKER_LEESE=60 q list 2>&1 >/dev/null)
 [ "$warned" = "warning: unknown environment variable SCANQ_WORKER_LEESE is ignored (did you mean SCANQ_WORKER_LEASE?)" ] \
 	|| fail "misspelled variable: '$warned'"
