@@ -146,10 +146,14 @@ int scheduler_tick(struct store *s)
 		int64_t old = sc->next_run_at, scan_id = 0;
 		char err[256], t1[40], t2[40];
 
-		/* The next slot after this one, or after a minute ago if this one
-		 * is older: a downtime fires once, a short lag loses no slot. */
-		if (scheduler_plan(sc, old > now - SCHEDULER_CATCHUP_MS ? old : now - SCHEDULER_CATCHUP_MS,
-				   err, sizeof err) < 0) {
+		/* A short lag (this slot is less than a minute old) loses no slot:
+		 * the next is the one after this.  After a downtime (older) the
+		 * missed slots fire once, now, and the next is the first slot
+		 * after now: planning from a minute ago fired a `* * * * *`
+		 * schedule twice within a second (the missed slot, then the one
+		 * of the last minute). */
+		if (scheduler_plan(sc, old > now - SCHEDULER_CATCHUP_MS ? old : now, err,
+				   sizeof err) < 0) {
 			log_warn("schedule cannot be planned", "schedule=%s error=\"%s\"", sc->name, err);
 			continue;
 		}

@@ -7,7 +7,9 @@
 #    of 20 minutes, simulated (SCANQ_TEST_CLOCK at 30x): exactly 20 scans,
 #    each tagged with the schedule, and none after the last minute;
 #  - after downtime the missed slots fire once; a paused schedule fires
-#    nothing; overlap skip queues no new scan while the last one runs.
+#    nothing; overlap skip queues no new scan while the last one runs;
+#  - after downtime a `* * * * *` schedule fires once, then at the next
+#    minute, not again for the minute that has just passed.
 source "$(dirname "$0")/lib.sh"
 
 # sim_clock SIM_ISO SPEED: SCANQ_TEST_CLOCK for a clock at SIM_ISO now
@@ -137,3 +139,19 @@ now=$(q schedule run-now big) || fail "run-now big"
 [ "$(shards "$now")" = 4 ] || fail "run-now's /22 (scan $now) has $(shards "$now") shards, not 4"
 sql_is "SELECT schedule_id FROM scans WHERE id = $now" "$(sched_field big id)" || fail "the split parent is not tagged"
 ok "a scheduled /22 is split into 4 shards like a submitted one, fired or run now; the parent carries the schedule"
+
+# ---- downtime of an every-minute schedule: once, then the next minute ------
+# Added at 00:00:10 (first slot 00:01); serve starts at 00:03:40, 1x: the
+# slots 00:01 .. 00:03 fire once, and the next is 00:04, not 00:03 again.
+kill -TERM "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
+export SCANQ_TEST_CLOCK=$(sim_clock 2030-01-03T00:00:10Z 1)
+q schedule add everymin --cron "* * * * *" --overlap queue test-ok 127.0.0.1 >/dev/null || fail "add everymin"
+export SCANQ_TEST_CLOCK=$(sim_clock 2030-01-03T00:03:40Z 1)
+start_serve --workers 1
+everymin_fired() { [ "$(scans_of everymin)" -ge 1 ]; }
+wait_for 15 "the every-minute schedule to fire after the downtime" everymin_fired
+sleep 3
+[ "$(scans_of everymin)" = 1 ] || fail "after a downtime, '* * * * *' fired $(scans_of everymin) times, not once"
+[[ $(sched_field everymin next_run_at) == 2030-01-03T00:04:00.000Z ]] \
+	|| fail "everymin next: $(sched_field everymin next_run_at), expected the next minute"
+ok "after a downtime a '* * * * *' schedule fires once, and next at the next minute"
