@@ -140,8 +140,9 @@ static void reached(struct store *s)
 			log_info("database reachable again", "backend=%s outage_ms=%lld attempts=%lld",
 				 s->d->name, (long long)(now - outage.since_ms),
 				 (long long)outage.attempts);
-		if (outage.full)
-			__atomic_store_n(&outage.space_back, 1, __ATOMIC_RELEASE);
+		if (outage.full && (outage.logged_ms ? 2 : 1) > outage.space_back)
+			__atomic_store_n(&outage.space_back, outage.logged_ms ? 2 : 1,
+					 __ATOMIC_RELEASE);
 		__atomic_store_n(&outage.since_ms, 0, __ATOMIC_RELEASE);
 		outage.attempts = outage.logged_ms = 0;
 		outage.full = outage.disconnected = 0;
@@ -223,13 +224,20 @@ int64_t store_outage_wait_ms(void)
 
 int store_claim_ready(struct store *s)
 {
+	static int64_t next_try_ms;	/* the dialect's clean-up at most twice a second */
 	int full, due;
+	int64_t now;
 
 	if (!outage_since() && !__atomic_load_n(&outage.space_back, __ATOMIC_ACQUIRE))
 		return 1;
 	pthread_mutex_lock(&outage.mu);
 	full = outage.since_ms && outage.full;
 	due = outage.space_back;
+	now = clock_mono_ms();
+	if (!full && due && now < next_try_ms)
+		full = 1;		/* tried a moment ago: not yet */
+	else if (!full && due)
+		next_try_ms = now + 500;
 	pthread_mutex_unlock(&outage.mu);
 	if (full)
 		return 0;
@@ -238,7 +246,8 @@ int store_claim_ready(struct store *s)
 	if (s->d->space_back && s->d->space_back(s) != STORE_OK)
 		return 0;
 	__atomic_store_n(&outage.space_back, 0, __ATOMIC_RELEASE);
-	log_info("database disk space back, claiming again", "backend=%s", s->d->name);
+	if (due > 1)		/* the full disk was logged: so is its end */
+		log_info("database disk space back, claiming again", "backend=%s", s->d->name);
 	return 1;
 }
 

@@ -25,6 +25,13 @@
 #include "store/sqlite/sqlite.h"
 
 #define BUSY_TIMEOUT_MS 5000
+/* SQLite checkpoints its WAL once it holds 1000 pages (4 MiB), and a WAL
+ * only restarts from its beginning after a checkpoint: on a disk with
+ * less room than that, the WAL grows until the disk is full again, even
+ * after space came back (a 2 MiB disk, 512 KiB freed: the finished scans'
+ * results never fit).  A connection that met a full disk checkpoints every
+ * 64 pages (256 KiB) from then on. */
+#define SQ_TIGHT_PAGES 64
 #define HEAP_KEEP_BYTES (4 << 20)	/* freed heap top glibc keeps (see keep_heap) */
 
 struct sq {
@@ -32,6 +39,7 @@ struct sq {
 	sqlite3 *db;
 	char path[PATH_MAX];
 	sqlite3_stmt *st[DB_STMT_COUNT];
+	int tight;		/* met a full disk: checkpoints every SQ_TIGHT_PAGES */
 };
 
 static struct sq *SQ(struct store *s)
@@ -48,8 +56,13 @@ static int db_fail(struct sq *q, const char *what)
 		 what, sqlite3_errmsg(q->db));
 	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
 		return STORE_BUSY;
-	if ((code & 0xff) == SQLITE_FULL)
+	if ((code & 0xff) == SQLITE_FULL) {
 		q->base.full = 1;	/* an outage (db.c): no space for the WAL or the file */
+		if (!q->tight) {
+			sqlite3_wal_autocheckpoint(q->db, SQ_TIGHT_PAGES);
+			q->tight = 1;
+		}
+	}
 	return STORE_ERROR;
 }
 
