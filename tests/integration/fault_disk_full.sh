@@ -23,7 +23,7 @@ if ! mount -t tmpfs -o size=6m tmpfs "$disk" 2>"$dir/mount.err"; then
 fi
 # The processes first (they hold the disk's files), then the disk, then
 # fault_lib's cleanup (which removes $dir).
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null
+trap 'for p in "${pids[@]}"; do mine "$p" && kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null
 	umount -l "$disk" 2>/dev/null; [ -n "${KEEP:-}" ] && cp "$dir"/*.log /tmp/ 2>/dev/null; cleanup' EXIT
 
 BACKEND=sqlite

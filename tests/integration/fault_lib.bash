@@ -11,9 +11,14 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/scanq-fault-XXXXXX")
 pids=()
 own_pg=""
 
+# mine PID: is PID still a process this shell started (not waited for yet)?
+# A PID the test already waited for may belong to another test's process
+# by now: killing it by number killed a serve of flow_shards.sh in CI.
+mine() { [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ]; }
+
 cleanup() {
 	local p
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do mine "$p" && kill -KILL "$p" 2>/dev/null; done
 	pkill -KILL -f -- "--db $dir/" 2>/dev/null
 	wait 2>/dev/null
 	[ -n "$own_pg" ] && sh "$ROOT/tools/pg-test-server.sh" stop "$own_pg"

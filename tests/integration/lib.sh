@@ -25,15 +25,21 @@ new_db "$dir"
 pids=()
 PIDS=""
 
+# mine PID: is PID still a process this shell started (not waited for yet)?
+# A PID the test already waited for may be another test's process by now
+# (PIDs are reused): cleanup ends only its own.
+mine() { [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ]; }
+
 cleanup() {
-	local p end=$(( $(date +%s) + 10 ))
-	for p in "${pids[@]}" $PIDS; do
+	local p end=$(( $(date +%s) + 10 )) own=()
+	for p in "${pids[@]}" $PIDS; do mine "$p" && own+=("$p"); done
+	for p in "${own[@]}"; do
 		kill -CONT "$p" 2>/dev/null
 		kill -TERM "$p" 2>/dev/null
 	done
-	for p in "${pids[@]}" $PIDS; do
+	for p in "${own[@]}"; do
 		while kill -0 "$p" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
+		mine "$p" && kill -KILL "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
 	drop_test_db
