@@ -8,7 +8,7 @@ MAKEFLAGS += -j$(shell nproc)
 
 CC      ?= gcc
 BUILD   ?= build
-PKGS    := sqlite3 jansson libmicrohttpd libsodium libcares libxml-2.0 libpq openssl libcurl
+PKGS    := sqlite3 jansson libmicrohttpd libsodium libcares libxml-2.0 libpq openssl libcurl ldns
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 OPT     ?= -O2 -g
@@ -20,11 +20,11 @@ LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -linih -lpthread -lm
 # verifies against the system CA store), the tests and the benchmarks need.
 DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-dev \
              libmicrohttpd-dev libsodium-dev libinih-dev libc-ares-dev libxml2-dev libpq-dev libssl-dev sqlite3 \
-             libcurl4-openssl-dev
+             libcurl4-openssl-dev libldns-dev
 DEB_RUN   := nmap ca-certificates
 DEB_TEST  := clang libclang-rt-14-dev nmap openssl postgresql procps iproute2 chromium nodejs npm curl \
-             python3
-DEB_BENCH := wrk hyperfine time bc sslscan beanstalkd
+             python3 nsd
+DEB_BENCH := wrk hyperfine time bc sslscan beanstalkd dnsrecon
 # `make deb`, and the checks of the package: lintian, its units
 # (systemd-analyze), man pages, completion and alert rules (promtool).
 DEB_PKG   := debhelper dpkg-dev fakeroot
@@ -40,13 +40,14 @@ BENCH_SRC:= $(sort $(wildcard bench/*.c))
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 # The lean scanner binary (src/bin/scanq-scan.c says why): the scanner
-# sources only, with jansson, c-ares and inih linked statically and libssl
-# (for the tls type) dynamically.
+# sources only, with jansson, c-ares, inih and libldns (the dns type) linked
+# statically and libssl (for the tls type and libldns) dynamically.
 LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/core/,clock.c config.c log.c scan.c) \
             $(addprefix src/scan/,scanner.c testscan.c portscan.c discovery.c resolve.c \
-            scope.c targets.c ports.c ports_top.c sock.c tls.c tls_hello.c detect.c)
+            scope.c targets.c ports.c ports_top.c sock.c tls.c tls_hello.c detect.c \
+            dns.c dns_answer.c dns_axfr.c dns_names.c)
 LEAN_OBJ := $(LEAN_SRC:%.c=$(BUILD)/%.o)
-LEAN_LIBS := -Wl,-Bstatic -ljansson -lcares -linih -Wl,-Bdynamic -lssl -lcrypto -lpthread -lm
+LEAN_LIBS := -Wl,-Bstatic -ljansson -lcares -linih -lldns -Wl,-Bdynamic -lssl -lcrypto -lpthread -lm
 
 .PHONY: all run test deps deps-test check unit asan fuzz bench clean
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "core/config.h"
+#include "dns.h"
 #include "ports.h"
 #include "scanner.h"
 #include "scope.h"
@@ -170,6 +171,21 @@ int submit_prepare(const struct submit_input *in, char **targets_text, char **op
 	if (workflow_then(in->then, known_type, &then, err->code, sizeof err->code, err->message,
 			  sizeof err->message) < 0)
 		return -1;
+	/* A scan type whose options name a server or a file is checked now,
+	 * so a bad one is refused before anything is queued. */
+	if (strcmp(in->type, "dns") == 0) {
+		json_t *none = json_object();
+		int bad = dns_options_check(in->options ? in->options : none, err->message,
+					    sizeof err->message) < 0;
+
+		json_decref(none);
+		if (bad) {
+			json_decref(then);
+			snprintf(err->code, sizeof err->code, "%s",
+				 strstr(err->message, "out of scope") ? "out_of_scope" : "invalid_field");
+			return -1;
+		}
+	}
 
 	opts = in->options ? json_deep_copy(in->options) : json_object();
 	if (in->ports)

@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include "core/clock.h"
 #include "discovery.h"
+#include "dns.h"
 #include "portscan.h"
 #include "scanner.h"
 #include "testscan.h"
@@ -22,6 +23,7 @@
 const struct scanner_type scanner_types[] = {
 	{ "portscan",   "TCP connect port scan (options: ports, concurrency, timeout_ms, retries, rate, banner)", 0, portscan_run },
 	{ "discovery",  "resolve names and find which hosts answer on common TCP ports", 0, discovery_run },
+	{ "dns",        "DNS records, reverse names, subdomains from a word list, zone transfers (options: resolver, wordlist, rate)", 0, dns_run },
 	{ "tls",        "TLS certificate, protocol and cipher checks (options: ports, expiry_days, starttls)", 0, tls_run },
 	{ "test-ok",    "test type: finish at once with one finding (or one per options.severities)", 1, testscan_ok },
 	{ "test-sleep", "test type: sleep options.seconds, reporting progress", 1, testscan_sleep },
