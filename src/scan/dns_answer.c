@@ -25,6 +25,10 @@ static void put(char *buf, size_t cap, const char *text, int lower)
 		n = cap - 1;
 	for (size_t i = 0; i < n; i++)
 		buf[i] = lower ? (char)tolower((unsigned char)text[i]) : text[i];
+	/* A name cut short (escapes make its text longer than the buffer)
+	 * does not end in a separator. */
+	while (lower && n > 1 && buf[n - 1] == '.' && buf[n - 2] != '\\')
+		n--;
 	buf[n] = '\0';
 }
 

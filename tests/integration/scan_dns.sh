@@ -167,6 +167,16 @@ words=$(grep '"summary"' "$T/out" | sed 's/.*"words":\([0-9]*\).*/\1/')
 grep -q '"progress":1' "$T/out" || fail "no final progress"
 ok "the built-in word list ($words names) finds the common names"
 
+# Progress once a second: at 1,500 queries/s the list takes about 3 s.
+start=$(date +%s%N)
+"$LEAN" dns example.test --json --options "{$OPTS,\"rate\":1500,\"axfr\":false}" > "$T/out" || fail "paced scan failed"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+n=$(grep -c '"progress":0\.' "$T/out")
+[ "$ms" -ge 2000 ] || fail "4,300 queries at 1,500/s took only $ms ms: the rate is not held"
+[ "$n" -ge $(( ms / 1000 - 1 )) ] && [ "$n" -le $(( ms / 1000 + 1 )) ] \
+	|| fail "$n progress lines in $ms ms, not one a second"
+ok "the rate is held and progress comes once a second ($n lines in $ms ms)"
+
 # Bad input: a clear one-line error, nothing queued.
 q migrate >/dev/null || fail "migrate"
 before=$(sql "SELECT count(*) FROM scans")
