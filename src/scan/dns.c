@@ -51,7 +51,7 @@ enum purpose { P_RECORD, P_PROBE, P_PTR, P_WORD, P_NSADDR, P_SUBPROBE };
 
 struct domain {
 	char name[DNS_NAME_MAX];
-	char wild[DNS_WILD_MAX][DNS_VALUE_MAX / 4];	/* values a random label got */
+	char wild[DNS_WILD_MAX][DNS_VALUE_MAX];	/* values a random label got */
 	int nwild, wildcard;
 	char ns[DNS_NS_MAX][DNS_NAME_MAX];
 	int nns;
@@ -457,7 +457,7 @@ static void on_record(struct run *r, struct job *j, const struct dns_rec *recs, 
 		record_finding(r, d, &recs[i]);
 		if (strcmp(recs[i].type, "NS") == 0 && strcmp(recs[i].name, d->name) == 0
 		    && d->nns < DNS_NS_MAX)
-			snprintf(d->ns[d->nns++], DNS_NAME_MAX, "%s", recs[i].value);
+			snprintf(d->ns[d->nns++], DNS_NAME_MAX, "%.253s", recs[i].value);
 		if (rec_addr(&recs[i], &a) == 0) {
 			struct found *f = find_name(r, d->name, j->dom, "record");
 
@@ -502,7 +502,7 @@ static void on_name(struct run *r, struct job *j, const struct dns_rec *recs, in
 			return;
 		if (strcmp(recs[i].type, "CNAME") == 0) {
 			if (strcmp(recs[i].name, j->name) == 0)
-				snprintf(f->cname, sizeof f->cname, "%s", recs[i].value);
+				snprintf(f->cname, sizeof f->cname, "%.253s", recs[i].value);
 		} else {
 			add_addr(f, &a);
 		}
@@ -519,7 +519,7 @@ static void on_ptr(struct run *r, struct job *j, const struct dns_rec *recs, int
 		if (strcmp(recs[i].type, "PTR"))
 			continue;
 		r->ptrs++;
-		snprintf(title, sizeof title, "%s is %s", text, recs[i].value);
+		snprintf(title, sizeof title, "%s is %.253s", text, recs[i].value);
 		finding(r, json_pack("{sssssissss s{ssssss}}", "kind", "dns_ptr", "target", text, "port", 0,
 				     "severity", "info", "title", title, "detail", "address", text,
 				     "name", recs[i].value, "query", j->name));

@@ -206,6 +206,14 @@ P=$(closed_port)
 banner_on "$P" "SSH-2.0-test" $NET.10
 banner_on "$P" "SSH-2.0-test" $NET.11
 start_serve --workers 1 --concurrency 2
+code=$(req POST /api/v1/scans -H 'Content-Type: application/json' \
+	-d '{"type":"dns","targets":["example.test"],"options":{"resolver":"192.0.2.53"}}')
+[ "$code" = 403 ] && grep -q 'resolver 192.0.2.53 is out of scope' "$dir/body" || fail "API, resolver out of scope: $code $(cat "$dir/body")"
+code=$(req POST /api/v1/scans -H 'Content-Type: application/json' \
+	-d '{"type":"dns","targets":["example.test"],"options":{"wordlist":"/nonexistent/words"}}')
+[ "$code" = 422 ] && grep -q "wordlist '/nonexistent/words' cannot be read" "$dir/body" || fail "API, bad word list: $code $(cat "$dir/body")"
+[ "$(sql "SELECT count(*) FROM scans")" = "$before" ] || fail "a refused API submit queued a scan"
+ok "the API refuses the same options (403 out of scope, 422 bad word list) and queues nothing"
 root=$(q submit dns example.test --options "{$OPTS,\"wordlist\":\"$T/words\"}" --then "portscan:$P") \
 	|| fail "submit of the chain"
 finished() { sql_is "SELECT count(*) FROM scans WHERE status NOT IN ('completed', 'failed', 'cancelled')" 0; }
