@@ -112,12 +112,14 @@ const struct cli_command cli_commands[] = {
 	  "                   concurrency (512), timeout_ms (1000), retries (1), rate (0: none),\n"
 	  "                   banner (false), banner_ms (500), resolve_ms (3000); portscan\n"
 	  "                   also detect (false) and detect_ms (3000); tls takes\n"
-	  "                   concurrency (32), timeout_ms (3000), expiry_days (30), starttls\n"
+	  "                   concurrency (32), timeout_ms (3000), expiry_days (30), starttls;\n"
+	  "                   dns takes resolver (ADDRESS[:PORT]), wordlist (a file), rate\n"
+	  "                   (3000 queries/s), subdomains, axfr, ns_port (53), timeout_ms\n"
 	  "  --time-limit S   the scan's time limit, which tool profiles pace themselves by\n"
 	  "  --json           print the child protocol (JSON lines) instead of text\n"
 	  "TARGET: an address, a CIDR block (10.0.0.0/30), a range (192.0.2.1-20) or a\n"
 	  "hostname; only targets in [scope] allow (default: loopback) are scanned.\n"
-	  "TYPE: portscan, discovery, tls, or a tool profile of the configuration (vuln\n"
+	  "TYPE: portscan, discovery, tls, dns, or a tool profile of the configuration (vuln\n"
 	  "runs nmap's vuln and safe scripts, nuclei runs nuclei, nmap runs nmap -sV).\n"
 	  "Types named test-* exist only to test the worker.\n",
 	  CLI_WRITES },
