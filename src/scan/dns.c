@@ -1037,6 +1037,13 @@ int dns_run(struct scanctx *ctx)
 			r.total_units += r.o.subdomains ? r.nfound : 0;
 		run_phase(&r);
 	}
+	/* A resolver that answered nothing at all is a failed scan, not an
+	 * empty result: "no names" would be a lie. */
+	if (r.sent > 0 && r.answered == 0) {
+		rc = scanner_error(ctx, "scanner_error", "resolver %s answered none of %ld queries (%ld errors)",
+				   r.o.resolver[0] ? r.o.resolver : "of the system", r.sent, r.errors);
+		goto out;
+	}
 	if (r.o.axfr)
 		run_axfr(&r, axfr);
 	report_wildcards(&r);

@@ -177,6 +177,22 @@ n=$(grep -c '"progress":0\.' "$T/out")
 	|| fail "$n progress lines in $ms ms, not one a second"
 ok "the rate is held and progress comes once a second ($n lines in $ms ms)"
 
+# A resolver that never answers costs its timeouts, then fails the scan.
+perl -MIO::Socket::INET -e '
+	my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Proto => "udp") or die;
+	open(my $f, ">", "$ARGV[0].tmp") or die; print $f $s->sockport, "\n"; close $f;
+	rename("$ARGV[0].tmp", $ARGV[0]); sleep 600' "$T/silent" &
+pids+=($!)
+wait_for 10 "the silent resolver" test -s "$T/silent"
+start=$(date +%s%N)
+"$LEAN" dns example.test --json --options '{"resolver":"127.0.0.1:'"$(cat "$T/silent")"'","subdomains":false,"timeout_ms":300}' \
+	> "$T/out" 2>/dev/null && fail "a scan against a silent resolver succeeded"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+grep -q '"code":"scanner_error","message":"resolver 127.0.0.1:[0-9]* answered none of 7 queries (7 errors)"' "$T/out" \
+	|| fail "silent resolver: $(cat "$T/out")"
+[ "$ms" -lt 5000 ] || fail "a silent resolver held the scan $ms ms (timeout 300 ms, two tries)"
+ok "a resolver that never answers fails the scan after its timeouts ($ms ms), with a reason"
+
 # Bad input: a clear one-line error, nothing queued.
 q migrate >/dev/null || fail "migrate"
 before=$(sql "SELECT count(*) FROM scans")
