@@ -22,7 +22,7 @@ B=$(( RANDOM % 200 + 20 )); C=$(( RANDOM % 250 + 1 ))
 NET=127.$B.$C
 NS=$NET.1
 export SCANQ_CONFIG=$T/scanq.ini
-printf '[scope]\nallow = 127.0.0.0/8, ::1, example.test, closed.test\n' > "$SCANQ_CONFIG"
+printf '[scope]\nallow = 127.0.0.0/8, ::1, example.test, closed.test, silent.test\n' > "$SCANQ_CONFIG"
 
 mkdir -p "$T/nsd"
 cat > "$T/nsd/example.test.zone" <<EOF
@@ -51,6 +51,13 @@ cat > "$T/nsd/closed.test.zone" <<EOF
 @	IN NS ns1.closed.test.
 ns1	IN A $NS
 www	IN A $NET.30
+EOF
+cat > "$T/nsd/silent.test.zone" <<EOF
+\$ORIGIN silent.test.
+\$TTL 300
+@	IN SOA ns1.silent.test. hostmaster.silent.test. 1 3600 600 86400 300
+@	IN NS ns1.silent.test.
+ns1	IN A $NET.2
 EOF
 cat > "$T/nsd/reverse.zone" <<EOF
 \$ORIGIN $C.$B.127.in-addr.arpa.
@@ -89,6 +96,9 @@ zone:
 zone:
 	name: closed.test
 	zonefile: closed.test.zone
+zone:
+	name: silent.test
+	zonefile: silent.test.zone
 zone:
 	name: $C.$B.127.in-addr.arpa
 	zonefile: reverse.zone
@@ -176,6 +186,23 @@ n=$(grep -c '"progress":0\.' "$T/out")
 [ "$n" -ge $(( ms / 1000 - 1 )) ] && [ "$n" -le $(( ms / 1000 + 1 )) ] \
 	|| fail "$n progress lines in $ms ms, not one a second"
 ok "the rate is held and progress comes once a second ($n lines in $ms ms)"
+
+# A name server that accepts the transfer's connection and never answers
+# costs one timeout, not a hang.
+perl -MIO::Socket::INET -e '
+	my $s = IO::Socket::INET->new(Listen => 8, LocalAddr => $ARGV[0], LocalPort => $ARGV[1], ReuseAddr => 1) or die;
+	my @keep; while (my $c = $s->accept) { push @keep, $c; }' $NET.2 "$PORT" &
+pids+=($!)
+wait_for 10 "the silent name server" bash -c "exec 3<>/dev/tcp/$NET.2/$PORT"
+start=$(date +%s%N)
+"$LEAN" dns silent.test --json --options "{$OPTS,\"subdomains\":false,\"timeout_ms\":500}" > "$T/out" \
+	|| fail "silent.test scan failed: $(cat "$T/out")"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+has dns_axfr silent.test && fail "a silent name server counted as a transfer"
+grep '"summary"' "$T/out" | grep -q '"zone":"silent.test","server":"ns1.silent.test","address":"'$NET.2'","result":"[^"]*","records":0' \
+	|| fail "the silent transfer is not in the summary: $(grep summary "$T/out")"
+[ "$ms" -lt 5000 ] || fail "a silent name server held the scan $ms ms (timeout 500 ms)"
+ok "a name server that never answers the transfer costs a timeout ($ms ms): $(grep -o '"zone":"silent.test"[^}]*' "$T/out" | sed 's/.*"result":"\([^"]*\)".*/\1/')"
 
 # A resolver that never answers costs its timeouts, then fails the scan.
 perl -MIO::Socket::INET -e '
