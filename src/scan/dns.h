@@ -14,17 +14,20 @@
  * only reported: those in scope become `host` findings (target: the
  * address), which is what a follow-up stage scans (store/flow.c).
  *
- * The modules: dns.c (the scan), dns_answer.c (answers, as parsed by
- * libldns, to records), dns_axfr.c (zone transfers, libldns), dns_names.c
- * (the default word list).
+ * The modules: dns.c (the scan), dns_options.c (its options, the rule of
+ * where packets may go), dns_answer.c (answers, as parsed by libldns, to
+ * records), dns_axfr.c (zone transfers, libldns), dns_names.c (the default
+ * word list).
  */
 #ifndef SCANQ_DNS_H
 #define SCANQ_DNS_H
 
 #include <stddef.h>
 #include <jansson.h>
+#include "targets.h"
 
 struct scanctx;
+struct scope;
 
 #define DNS_NAME_MAX 254	/* text of a name, without the root dot, and its NUL */
 #define DNS_LABEL_MAX 63
@@ -41,12 +44,33 @@ struct dns_rec {
 /* The scan type (scanner.c's table).  Returns the exit status. */
 int dns_run(struct scanctx *ctx);
 
+/* A dns scan's options (dns_options.c), defaults filled in. */
+struct dns_opts {
+	char resolver[64];		/* as given; "" for the system's */
+	struct target_addr raddr;	/* the resolver's address and port */
+	int rport;
+	const char *wordlist;		/* borrowed from the options; NULL: the built-in list */
+	int subdomains, axfr, ns_port, rate, concurrency, timeout_ms;
+};
+
 /*
- * Checks a dns scan's options before it is queued or run: the resolver's
- * syntax and scope, the word list's path, the numbers' ranges.  Returns 0,
+ * Reads the options into o: the known keys only (and those the system adds
+ * to a stage: ports, then, rate_of_scan), each of its type and range, the
+ * word list readable.  Returns 0, or -1 with a one-line reason in msg.  The
+ * resolver's scope is not judged here (see dns_options_check()).
+ */
+int dns_options_read(const json_t *options, struct dns_opts *o, char *msg, size_t msglen);
+
+/*
+ * Checks a dns scan's options before it is queued: dns_options_read(),
+ * and the resolver loopback or in the configuration's scope.  Returns 0,
  * or -1 with a one-line reason in msg.
  */
 int dns_options_check(const json_t *options, char *msg, size_t msglen);
+
+/* 1 if a packet may go to this address (a resolver, a name server):
+ * loopback, or in scope.  0 if not. */
+int dns_may_send(const struct scope *sc, const struct target_addr *a);
 
 /*
  * Parses a DNS message (a reply as received) into the records of its
