@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store/db.h"
+#include "store/fingerprint.h"
 
 /* One side of the comparison: borrowed strings of a finding. */
 struct item {
@@ -109,25 +110,16 @@ static void derive_state(struct item *it)
 	}
 }
 
-/* The check id of the identity.  A port or host finding has none: its
- * detail is not parsed for it. */
+/* The check id of the identity (the fingerprint's rule).  A port or host
+ * finding has none: its detail is not parsed for it. */
 static void item_derive(struct item *it)
 {
 	json_t *d = NULL;
-	const char *id = NULL;
 
 	if (strcmp(it->kind, "open_port") == 0 || strcmp(it->kind, "host") == 0)
 		return;
-	if ((d = detail_of(it))) {
-		id = json_string_value(json_object_get(d, "script"));
-		if (!id)
-			id = json_string_value(json_object_get(d, "template_id"));
-		if (!id)
-			id = json_string_value(json_object_get(d, "check"));
-	}
-	if (!id && it->port == 0)
-		id = it->title;
-	it->ident = dup_or_null(id);
+	d = detail_of(it);
+	it->ident = dup_or_null(fingerprint_check_id(it->kind, it->port, it->title, d));
 	json_decref(d);
 }
 
