@@ -120,10 +120,12 @@ clean:
 # Built into scanq by src/api/openapi.c (.incbin): rebuild it when it changes.
 $(BUILD)/src/api/openapi.o build-fuzz/obj/src/api/openapi.o: docs/openapi.json
 # The npm packages (locked) of the tests: the OpenAPI linter and response
-# validator (tests/openapi), playwright-core for the browser tests.
+# validator (tests/openapi), playwright-core for the browser tests, the
+# SARIF schema validator and Microsoft's SARIF multitool (tests/export).
 .PHONY: node-deps
 node-deps:
 	cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/export && npm ci --no-audit --no-fund --loglevel=error
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 
 # ---- the Debian package (debian/, docs/DEPLOY.md) ---------------------------

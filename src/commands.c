@@ -129,6 +129,12 @@ const struct cli_command cli_commands[] = {
 	  "  --limit N          at most N findings (default 10000)\n"
 	  "  --min-severity S   only severity S or above: info, low, medium, high, critical\n",
 	  CLI_READS },
+	{ "export", cmd_export, "export SCAN --format sarif|defectdojo|csv|jsonl [--output FILE]",
+	  "export one scan's findings for another tool, each with its fingerprint",
+	  "  --format F      sarif (SARIF 2.1.0), defectdojo (Generic Findings Import\n"
+	  "                  JSON), csv (RFC 4180, a header row) or jsonl (JSON Lines)\n"
+	  "  --output FILE   write FILE (complete or not at all) instead of stdout\n",
+	  CLI_READS },
 	{ "worker", cmd_worker, "worker [--concurrency N] [--name NAME] [--once] [--max-scans N]",
 	  "run one worker process: claim scans and run each in a supervised child",
 	  "  --concurrency N   scans run at once (default [serve] concurrency)\n"

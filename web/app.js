@@ -326,6 +326,35 @@ async function loadFindings(id) {
       ...(f.cve || []).map((c) => el('span', { class: 'cve', text: c }))))));
 }
 
+// The download menu: the export is fetched with the token (a plain link
+// could not carry it) and saved under the name the server gives.
+async function downloadExport(format) {
+  const id = state.scanId;
+  const headers = {};
+  if (token()) headers.Authorization = 'Bearer ' + token();
+  $('export-status').textContent = 'preparing ' + format + '…';
+  try {
+    const res = await fetch('/api/v1/scans/' + id + '/export?format=' + encodeURIComponent(format), { headers });
+    if (!res.ok) {
+      let detail = 'HTTP ' + res.status;
+      try { detail = (await res.json()).detail || detail; } catch (e) { /* not JSON */ }
+      $('export-status').textContent = 'export failed: ' + detail;
+      return;
+    }
+    const disp = res.headers.get('Content-Disposition') || '';
+    const m = /filename="([^"]+)"/.exec(disp);
+    const a = el('a', { href: URL.createObjectURL(await res.blob()),
+      download: m ? m[1] : 'scanq-scan-' + id + '.' + format });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    $('export-status').textContent = '';
+  } catch (e) {
+    $('export-status').textContent = 'export failed: the server cannot be reached';
+  }
+}
+
 const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'];
 function sevRank(s) { return Math.max(0, SEVERITIES.indexOf(s)); }
 function sevBadge(s) {
@@ -420,6 +449,8 @@ window.addEventListener('DOMContentLoaded', async () => {
   $('sched-form').addEventListener('submit', addSchedule);
   $('submit-form').addEventListener('submit', submitScan);
   $('btn-retry').addEventListener('click', () => act('retry'));
+  document.querySelectorAll('#export-menu button[data-format]').forEach((b) =>
+    b.addEventListener('click', () => downloadExport(b.dataset.format)));
   $('btn-cancel').addEventListener('click', () => act('cancel'));
   $('btn-token').addEventListener('click', async () => { await askToken('Enter an API token.'); loadRole(); });
   $('inv-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadInventory(); });

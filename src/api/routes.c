@@ -18,6 +18,7 @@
 #include "api/openapi.h"
 #include "api/reply.h"
 #include "api/routes.h"
+#include "api/routes_export.h"
 #include "api/routes_flow.h"
 #include "api/routes_admin.h"
 #include "api/routes_schedules.h"
@@ -64,6 +65,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/scans", h_list, AUTH_VIEWER, "scans_list", 1 },
 	{ "GET", "/api/v1/scans/{id}", h_get, AUTH_VIEWER, "scan_get", 1 },
 	{ "GET", "/api/v1/scans/{id}/findings", h_findings, AUTH_VIEWER, "scan_findings", 1 },
+	{ "GET", "/api/v1/scans/{id}/export", routes_export, AUTH_VIEWER, "scan_export", 1 },
 	{ "GET", "/api/v1/scans/{id}/tree", routes_flow_tree, AUTH_VIEWER, "scan_tree", 1 },
 	{ "POST", "/api/v1/scans/{id}/retry", h_retry, AUTH_OPERATOR, "scan_retry", 1 },
 	{ "POST", "/api/v1/scans/{id}/cancel", h_cancel, AUTH_OPERATOR, "scan_cancel", 1 },

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "app/findings.h"
 #include "scanner.h"
+#include "store/fingerprint.h"
 #include "store/store.h"
 
 int findings_read(struct store *s, int64_t scan_id, int64_t after_id, int limit, int min_rank,
@@ -57,7 +58,10 @@ int findings_read(struct store *s, int64_t scan_id, int64_t after_id, int limit,
 json_t *findings_to_json(const struct finding *f)
 {
 	json_t *o = finding_to_json(f), *cve = json_object_get(json_object_get(o, "detail"), "cve");
+	char fp[FINGERPRINT_HEX + 1];
 
 	json_object_set_new(o, "cve", json_is_array(cve) ? json_deep_copy(cve) : json_array());
+	fingerprint_of(f, fp);
+	json_object_set_new(o, "fingerprint", fp[0] ? json_string(fp) : json_null());
 	return o;
 }

@@ -1,7 +1,8 @@
 /*
  * findings.h — reading a scan's findings the way the CLI and the API show
  * them: filtered by a minimum severity over the store's keyset pages, and
- * as JSON with the CVE ids lifted from detail.cve to a top-level "cve".
+ * as JSON with the CVE ids lifted from detail.cve to a top-level "cve"
+ * and the finding's fingerprint beside them.
  * The store knows nothing of severities' order; this module does (the
  * order is scanner.h's: info < low < medium < high < critical).
  */
@@ -27,7 +28,8 @@ int findings_read(struct store *s, int64_t scan_id, int64_t after_id, int limit,
 		  struct finding **out, size_t *n, int64_t *next);
 
 /* The JSON of a finding (store's finding_to_json()) with "cve": the array
- * detail.cve, or [] (new reference). */
+ * detail.cve, or [], and "fingerprint" (store/fingerprint.h; null if it
+ * cannot be computed).  New reference. */
 json_t *findings_to_json(const struct finding *f);
 
 #endif

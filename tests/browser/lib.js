@@ -46,7 +46,7 @@ function run(prefix, parts) {
     for (const [name, fn] of Object.entries(parts)) {
       n++;
       if (only && !only.includes(String(n))) continue;
-      const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
       const page = await ctx.newPage();
       page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
       page.on('dialog', (d) => d.accept());

@@ -55,6 +55,29 @@ const parts = {
     await shot(page, 'ui-severity');
   },
 
+  async 'the download menu saves the scan\'s findings as CSV and SARIF'(page) {
+    const id = await submit(page, { type: 'test-ok', targets: '127.0.0.1',
+      options: '{"severities":["low","critical","info"]}' });
+    await waitStatus(page, 'completed');
+    await page.waitForFunction(() => document.querySelectorAll('#findings-body tr').length === 3,
+      null, { timeout: T });
+    const fs = require('fs');
+    const save = async (label) => {
+      const [dl] = await Promise.all([page.waitForEvent('download', { timeout: T }),
+        page.click(`#export-menu button:has-text("${label}")`)]);
+      return { name: dl.suggestedFilename(), text: fs.readFileSync(await dl.path(), 'utf8') };
+    };
+    const csv = await save('CSV');
+    if (csv.name !== `scanq-scan-${id}.csv`) throw new Error('csv file name ' + csv.name);
+    const lines = csv.text.split('\r\n').filter((l) => l);
+    if (!lines[0].startsWith('fingerprint,') || lines.length !== 4) throw new Error('csv: ' + csv.text);
+    if (!lines.slice(1).every((l) => l.includes('CVE-2014-3566'))) throw new Error('csv lacks the CVE: ' + csv.text);
+    const sarif = await save('SARIF');
+    const doc = JSON.parse(sarif.text);
+    if (doc.version !== '2.1.0' || doc.runs[0].results.length !== 3) throw new Error('sarif: ' + sarif.text.slice(0, 300));
+    await shot(page, 'ui-export-menu');
+  },
+
   async 'a long scan is cancelled from its page'(page) {
     await submit(page, { type: 'test-sleep', targets: '127.0.0.1', options: '{"seconds":300}' });
     await waitStatus(page, ['pending', 'running']);

@@ -4,7 +4,8 @@
 # worker on a temp database.  Parts: a port scan of a loopback listener
 # (serve's own port) completes with its finding; a long scan is cancelled;
 # a failed scan shows its error and is retried; the queue panel shows the
-# worker; once a token exists the UI asks for it.  Screenshots go to
+# worker; once a token exists the UI asks for it; the download menu saves
+# a scan's findings as CSV and SARIF.  Screenshots go to
 # test-logs/browser/.
 source "$(dirname "$0")/lib.sh"
 

@@ -1,0 +1,563 @@
+/*
+ * export.c — the four export formats of export.h, one finding at a time.
+ *
+ * The stream has three parts: a head (SARIF's log and run up to
+ * "results", DefectDojo's object up to "findings", the CSV header row;
+ * JSON Lines has none), one piece per finding, and a tail closing what the
+ * head opened.  Pieces are rendered into `pend` and copied out as the
+ * reader asks, so the reader's buffer size never changes the document.
+ * Findings come from store_findings() in id order, a page at a time; the
+ * cursor is the last id read, so a page boundary neither skips nor
+ * repeats a row.  Each finding's detail is parsed once: the fingerprint,
+ * the CVE ids, product, version and fix are read from that one parse.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "app/export.h"
+#include "core/scan.h"
+#include "store/fingerprint.h"
+#include "store/store.h"
+
+#define EXPORT_SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
+#ifndef SCANQ_VERSION
+#define SCANQ_VERSION "dev"
+#endif
+
+enum part { PART_HEAD, PART_BODY, PART_TAIL, PART_DONE };
+
+struct export {
+	struct store *s;
+	enum export_format f;
+	struct scan sc;
+	enum part part;
+	struct finding *page;		/* the current page of findings */
+	size_t npage, next;		/* its length, the next one to render */
+	int64_t after;			/* id of the last finding read */
+	int more;			/* the store may have more pages */
+	size_t nout;			/* findings rendered so far */
+	char *pend;			/* rendered text not yet handed out */
+	size_t plen, poff, pcap;
+	char err[200];
+};
+
+int export_format_parse(const char *name, enum export_format *out)
+{
+	static const struct { const char *name; enum export_format f; } map[] = {
+		{ "sarif", EXPORT_SARIF }, { "defectdojo", EXPORT_DEFECTDOJO },
+		{ "csv", EXPORT_CSV }, { "jsonl", EXPORT_JSONL },
+	};
+
+	for (size_t i = 0; name && i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(name, map[i].name) == 0) {
+			*out = map[i].f;
+			return 0;
+		}
+	return -1;
+}
+
+const char *export_content_type(enum export_format f)
+{
+	switch (f) {
+	case EXPORT_SARIF: return "application/sarif+json";
+	case EXPORT_DEFECTDOJO: return "application/json";
+	case EXPORT_CSV: return "text/csv; charset=utf-8; header=present";
+	case EXPORT_JSONL: return "application/jsonl";
+	}
+	return "application/octet-stream";
+}
+
+const char *export_extension(enum export_format f)
+{
+	switch (f) {
+	case EXPORT_SARIF: return "sarif";
+	case EXPORT_DEFECTDOJO: return "defectdojo.json";
+	case EXPORT_CSV: return "csv";
+	case EXPORT_JSONL: return "jsonl";
+	}
+	return "txt";
+}
+
+/* ---- the pending text ------------------------------------------------------ */
+
+static int append(struct export *ex, const char *s, size_t n)
+{
+	if (ex->plen + n + 1 > ex->pcap) {
+		size_t cap = ex->pcap ? ex->pcap : 4096;
+		char *p;
+
+		while (cap < ex->plen + n + 1)
+			cap *= 2;
+		if (!(p = realloc(ex->pend, cap)))
+			return -1;
+		ex->pend = p;
+		ex->pcap = cap;
+	}
+	memcpy(ex->pend + ex->plen, s, n);
+	ex->plen += n;
+	ex->pend[ex->plen] = '\0';
+	return 0;
+}
+
+static int append_str(struct export *ex, const char *s)
+{
+	return append(ex, s, strlen(s));
+}
+
+/* Appends `o` (consumed) as compact JSON. */
+static int append_json(struct export *ex, json_t *o)
+{
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc = text ? append_str(ex, text) : -1;
+
+	free(text);
+	json_decref(o);
+	return rc;
+}
+
+/* ---- what every format reads from a finding ---------------------------------- */
+
+struct row {
+	const struct finding *f;
+	json_t *detail;			/* parsed detail object, or NULL */
+	char fp[FINGERPRINT_HEX + 1];
+	const char *check;		/* check id, or NULL */
+	json_t *cve;			/* detail.cve when an array (borrowed), or NULL */
+};
+
+static int row_init(struct row *r, const struct finding *f)
+{
+	json_t *d = f->detail && *f->detail == '{' ? json_loads(f->detail, 0, NULL) : NULL;
+
+	memset(r, 0, sizeof *r);
+	r->f = f;
+	r->detail = json_is_object(d) ? d : NULL;
+	if (!r->detail)
+		json_decref(d);
+	if (fingerprint_of_detail(f, r->detail, r->fp) < 0) {
+		json_decref(r->detail);
+		return -1;
+	}
+	r->check = fingerprint_check_id(f->kind, f->port, f->title, r->detail);
+	r->cve = json_object_get(r->detail, "cve");
+	if (!json_is_array(r->cve))
+		r->cve = NULL;
+	return 0;
+}
+
+static void row_release(struct row *r)
+{
+	json_decref(r->detail);
+}
+
+/* The finding's CVE ids, space-separated, as many as fit in buf. */
+static const char *cve_text(const struct row *r, char *buf, size_t len)
+{
+	size_t i, used = 0;
+	json_t *v;
+
+	buf[0] = '\0';
+	json_array_foreach(r->cve, i, v)
+		if (json_is_string(v) && used + strlen(json_string_value(v)) + 2 < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "",
+						 json_string_value(v));
+	return buf;
+}
+
+static const char *dstr(const struct row *r, const char *key)
+{
+	return json_string_value(json_object_get(r->detail, key));
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static const char *proto_of(const struct finding *f)
+{
+	return f->proto[0] ? f->proto : "tcp";
+}
+
+/* The host part of a URI or a place: the target, an IPv6 address in
+ * brackets. */
+static void authority(const struct finding *f, char *buf, size_t len)
+{
+	const char *t = f->target ? f->target : "";
+
+	snprintf(buf, len, strchr(t, ':') ? "[%s]" : "%s", t);
+}
+
+/* "host" or "host:port/proto": where a finding is. */
+static void where(const struct finding *f, char *buf, size_t len)
+{
+	char host[260];
+
+	authority(f, host, sizeof host);
+	if (f->port)
+		snprintf(buf, len, "%s:%d/%s", host, f->port, proto_of(f));
+	else
+		snprintf(buf, len, "%s", host);
+}
+
+/* ---- SARIF 2.1.0 -------------------------------------------------------------- */
+
+static const char *sarif_level(const char *severity)
+{
+	if (strcmp(severity, "critical") == 0 || strcmp(severity, "high") == 0)
+		return "error";
+	if (strcmp(severity, "medium") == 0)
+		return "warning";
+	return "note";
+}
+
+static int sarif_head(struct export *ex)
+{
+	char id[64];
+	json_t *o;
+	char *text;
+	int rc;
+
+	snprintf(id, sizeof id, "scanq/%s/%lld", ex->sc.type, (long long)ex->sc.id);
+	o = json_pack("{ss ss s[{s{s{ss ss}} s{ss}}]}", "$schema", EXPORT_SARIF_SCHEMA, "version", "2.1.0",
+		      "runs", "tool", "driver", "name", "scanq", "version", SCANQ_VERSION,
+		      "automationDetails", "id", id);
+	if (!o)
+		return -1;
+	/* The document up to the results array: cut before the run's closing
+	 * brace and open "results" there. */
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!text || strlen(text) < 3) {
+		free(text);
+		return -1;
+	}
+	rc = append(ex, text, strlen(text) - 3);
+	free(text);
+	return rc < 0 ? -1 : append_str(ex, ",\"results\":[");
+}
+
+static json_t *sarif_result(const struct row *r)
+{
+	const struct finding *f = r->f;
+	char loc[300], uri[320], host[260];
+	json_t *props;
+
+	where(f, loc, sizeof loc);
+	authority(f, host, sizeof host);
+	if (f->port)
+		snprintf(uri, sizeof uri, "%s://%s:%d", proto_of(f), host, f->port);
+	else
+		snprintf(uri, sizeof uri, "host://%s", host);
+	props = json_pack("{ss ss so so so ss so sI sI}", "kind", f->kind, "target", f->target ? f->target : "",
+			  "port", f->port ? json_integer(f->port) : json_null(),
+			  "proto", f->port ? json_string(proto_of(f)) : json_null(),
+			  "service", str_or_null(f->service), "severity", f->severity,
+			  "cve", r->cve ? json_incref(r->cve) : json_array(), "scan_id", (json_int_t)f->scan_id,
+			  "finding_id", (json_int_t)f->id);
+	if (!props)
+		return NULL;
+	if (r->detail)
+		json_object_set(props, "detail", r->detail);
+	return json_pack("{ss ss s{ss} s[{s{s{ss}} s[{ss ss}]}] s{ss} so}",
+			"ruleId", r->check ? r->check : f->kind, "level", sarif_level(f->severity),
+			"message", "text", f->title && *f->title ? f->title : f->kind,
+			"locations", "physicalLocation", "artifactLocation", "uri", uri,
+			"logicalLocations", "name", loc, "kind", "resource",
+			"partialFingerprints", "scanqFingerprint/v1", r->fp, "properties", props);
+}
+
+/* ---- DefectDojo Generic Findings Import -------------------------------------- */
+
+static const char *dojo_severity(const char *severity)
+{
+	if (strcmp(severity, "critical") == 0) return "Critical";
+	if (strcmp(severity, "high") == 0) return "High";
+	if (strcmp(severity, "medium") == 0) return "Medium";
+	if (strcmp(severity, "low") == 0) return "Low";
+	return "Info";
+}
+
+static int dojo_head(struct export *ex)
+{
+	char name[96];
+	json_t *o;
+	char *text;
+	int rc;
+
+	snprintf(name, sizeof name, "scanq %s scan %lld", ex->sc.type, (long long)ex->sc.id);
+	o = json_pack("{ss ss}", "name", name, "type", "scanq");
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!text)
+		return -1;
+	rc = append(ex, text, strlen(text) - 1);	/* without the closing brace */
+	free(text);
+	return rc < 0 ? -1 : append_str(ex, ",\"findings\":[");
+}
+
+static json_t *dojo_finding(const struct row *r)
+{
+	const struct finding *f = r->f;
+	char date[40], loc[300], cve[512], *desc = NULL, *dtext = NULL;
+	const char *product = dstr(r, "product"), *version = dstr(r, "version"), *fix = dstr(r, "fix");
+	json_t *o, *ep, *cves = json_array();
+	size_t i;
+	json_t *v;
+
+	where(f, loc, sizeof loc);
+	scan_format_time(f->created_at, date, sizeof date);
+	if (strlen(date) > 10)
+		date[10] = '\0';	/* YYYY-MM-DD */
+	json_array_foreach(r->cve, i, v)
+		if (json_is_string(v))
+			json_array_append(cves, v);
+	dtext = r->detail ? json_dumps(r->detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (asprintf(&desc, "%s\n\nkind: %s\nwhere: %s\nservice: %s\nproduct: %s %s\ncve: %s\ndetail: %s",
+		     f->title ? f->title : f->kind, f->kind, loc, f->service ? f->service : "-",
+		     product ? product : "-", version ? version : "", *cve_text(r, cve, sizeof cve) ? cve : "-",
+		     dtext ? dtext : "{}") < 0)
+		desc = NULL;
+	free(dtext);
+	ep = json_pack("{ss}", "host", f->target ? f->target : "");
+	if (f->port)
+		json_object_set_new(ep, "port", json_integer(f->port));
+	if (f->service && *f->service)
+		json_object_set_new(ep, "protocol", json_string(f->service));
+	o = json_pack("{ss ss ss ss ss ss s[o] sb sb sb s[ss]}", "title", f->title && *f->title ? f->title : f->kind,
+		      "severity", dojo_severity(f->severity), "description", desc ? desc : "",
+		      "date", date, "unique_id_from_tool", r->fp, "vuln_id_from_tool", r->check ? r->check : f->kind,
+		      "endpoints", ep, "active", 1, "static_finding", 0, "dynamic_finding", 1,
+		      "tags", "scanq", f->kind);
+	free(desc);
+	if (!o) {
+		json_decref(cves);
+		return NULL;
+	}
+	if (json_array_size(cves) > 0)
+		json_object_set(o, "cve", json_array_get(cves, 0));
+	if (json_array_size(cves) > 1) {
+		char *refs = json_dumps(cves, JSON_COMPACT);
+		json_object_set_new(o, "references", json_string(refs ? refs : ""));
+		free(refs);
+	}
+	json_decref(cves);
+	if (f->service && *f->service)
+		json_object_set_new(o, "service", json_string(f->service));
+	if (product)
+		json_object_set_new(o, "component_name", json_string(product));
+	if (version)
+		json_object_set_new(o, "component_version", json_string(version));
+	if (fix)
+		json_object_set_new(o, "mitigation", json_string(fix));
+	return o;
+}
+
+/* ---- CSV (RFC 4180) ------------------------------------------------------------ */
+
+#define CSV_HEADER "fingerprint,scan_id,finding_id,kind,target,port,proto,service,severity,title," \
+		   "check,cve,product,version,created_at,detail\r\n"
+
+/* One field: quoted (quotes doubled) when it holds a comma, quote, CR or
+ * LF; then `sep`. */
+static int csv_field(struct export *ex, const char *s, const char *sep)
+{
+	int rc = 0;
+
+	s = s ? s : "";
+	if (strpbrk(s, ",\"\r\n")) {
+		rc |= append_str(ex, "\"");
+		for (const char *q; (q = strchr(s, '"')); s = q + 1)
+			rc |= append(ex, s, (size_t)(q - s + 1)) | append_str(ex, "\"");
+		rc |= append_str(ex, s) | append_str(ex, "\"");
+	} else {
+		rc |= append_str(ex, s);
+	}
+	return rc | append_str(ex, sep);
+}
+
+static int csv_row(struct export *ex, const struct row *r)
+{
+	const struct finding *f = r->f;
+	char sid[24], fid[24], port[16], ts[40], cve[512];
+	char *dtext = r->detail ? json_dumps(r->detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	int rc = 0;
+
+	snprintf(sid, sizeof sid, "%lld", (long long)f->scan_id);
+	snprintf(fid, sizeof fid, "%lld", (long long)f->id);
+	snprintf(port, sizeof port, "%d", f->port);
+	cve_text(r, cve, sizeof cve);
+	rc |= csv_field(ex, r->fp, ",") | csv_field(ex, sid, ",") | csv_field(ex, fid, ",");
+	rc |= csv_field(ex, f->kind, ",") | csv_field(ex, f->target, ",") | csv_field(ex, f->port ? port : "", ",");
+	rc |= csv_field(ex, f->port ? proto_of(f) : "", ",") | csv_field(ex, f->service, ",");
+	rc |= csv_field(ex, f->severity, ",") | csv_field(ex, f->title, ",") | csv_field(ex, r->check, ",");
+	rc |= csv_field(ex, cve, ",") | csv_field(ex, dstr(r, "product"), ",") | csv_field(ex, dstr(r, "version"), ",");
+	rc |= csv_field(ex, scan_format_time(f->created_at, ts, sizeof ts), ",");
+	rc |= csv_field(ex, dtext ? dtext : "{}", "\r\n");
+	free(dtext);
+	return rc ? -1 : 0;
+}
+
+/* ---- JSON Lines ------------------------------------------------------------------ */
+
+static json_t *jsonl_object(const struct row *r)
+{
+	json_t *o = finding_to_json(r->f);
+
+	json_object_set_new(o, "fingerprint", json_string(r->fp));
+	json_object_set_new(o, "check", str_or_null(r->check));
+	json_object_set_new(o, "cve", r->cve ? json_deep_copy(r->cve) : json_array());
+	return o;
+}
+
+/* ---- the stream ------------------------------------------------------------------- */
+
+static int render_one(struct export *ex, const struct finding *f)
+{
+	struct row r;
+	int rc = -1;
+
+	if (row_init(&r, f) < 0)
+		return -1;
+	switch (ex->f) {
+	case EXPORT_SARIF:
+	case EXPORT_DEFECTDOJO:
+		if (ex->nout && append_str(ex, ",") < 0)
+			goto out;
+		rc = append_json(ex, ex->f == EXPORT_SARIF ? sarif_result(&r) : dojo_finding(&r));
+		break;
+	case EXPORT_CSV:
+		rc = csv_row(ex, &r);
+		break;
+	case EXPORT_JSONL:
+		rc = append_json(ex, jsonl_object(&r));
+		if (rc == 0)
+			rc = append_str(ex, "\n");
+		break;
+	}
+	ex->nout++;
+out:
+	row_release(&r);
+	return rc;
+}
+
+static int render_head(struct export *ex)
+{
+	switch (ex->f) {
+	case EXPORT_SARIF: return sarif_head(ex);
+	case EXPORT_DEFECTDOJO: return dojo_head(ex);
+	case EXPORT_CSV: return append_str(ex, CSV_HEADER);
+	case EXPORT_JSONL: return 0;
+	}
+	return -1;
+}
+
+static int render_tail(struct export *ex)
+{
+	switch (ex->f) {
+	case EXPORT_SARIF: return append_str(ex, "]}]}\n");
+	case EXPORT_DEFECTDOJO: return append_str(ex, "]}\n");
+	case EXPORT_CSV:
+	case EXPORT_JSONL: return 0;
+	}
+	return -1;
+}
+
+/* Renders the next piece into pend: the head, a finding (reading the
+ * next page when this one is used up), or the tail.  0, or -1. */
+static int render_next(struct export *ex)
+{
+	int rc;
+
+	switch (ex->part) {
+	case PART_HEAD:
+		ex->part = PART_BODY;
+		return render_head(ex);
+	case PART_BODY:
+		if (ex->next == ex->npage) {
+			finding_array_free(ex->page, ex->npage);
+			ex->page = NULL;
+			ex->npage = ex->next = 0;
+			if (ex->more) {
+				rc = store_findings(ex->s, ex->sc.id, ex->after, STORE_LIST_MAX, &ex->page, &ex->npage);
+				if (rc != STORE_OK) {
+					snprintf(ex->err, sizeof ex->err, "%s", store_error(ex->s));
+					return -1;
+				}
+				ex->more = ex->npage == STORE_LIST_MAX;
+			}
+			if (ex->npage == 0) {
+				ex->part = PART_TAIL;
+				return 0;
+			}
+			ex->after = ex->page[ex->npage - 1].id;
+		}
+		if (render_one(ex, &ex->page[ex->next++]) < 0) {
+			snprintf(ex->err, sizeof ex->err, "out of memory");
+			return -1;
+		}
+		return 0;
+	case PART_TAIL:
+		ex->part = PART_DONE;
+		return render_tail(ex);
+	case PART_DONE:
+		return 0;
+	}
+	return -1;
+}
+
+int export_open(struct store *s, int64_t scan_id, enum export_format f, struct export **out)
+{
+	struct export *ex;
+	int rc;
+
+	*out = NULL;
+	if (!(ex = calloc(1, sizeof *ex)))
+		return STORE_ERROR;
+	ex->s = s;
+	ex->f = f;
+	ex->more = 1;
+	rc = store_get(s, scan_id, &ex->sc);
+	if (rc != STORE_OK) {
+		export_free(ex);
+		return rc;
+	}
+	*out = ex;
+	return STORE_OK;
+}
+
+ssize_t export_read(struct export *ex, char *buf, size_t cap)
+{
+	size_t n;
+
+	while (ex->poff == ex->plen) {
+		ex->poff = ex->plen = 0;
+		if (ex->part == PART_DONE)
+			return 0;
+		if (render_next(ex) < 0) {
+			if (!ex->err[0])
+				snprintf(ex->err, sizeof ex->err, "out of memory");
+			return -1;
+		}
+	}
+	n = ex->plen - ex->poff < cap ? ex->plen - ex->poff : cap;
+	memcpy(buf, ex->pend + ex->poff, n);
+	ex->poff += n;
+	return (ssize_t)n;
+}
+
+const char *export_error(const struct export *ex)
+{
+	return ex->err;
+}
+
+void export_free(struct export *ex)
+{
+	if (!ex)
+		return;
+	finding_array_free(ex->page, ex->npage);
+	scan_release(&ex->sc);
+	free(ex->pend);
+	free(ex);
+}

@@ -1,0 +1,117 @@
+/*
+ * export.c — `scanq export SCAN --format sarif|defectdojo|csv|jsonl
+ * [--output FILE]`: one scan's findings in a format another tool imports
+ * (app/export.h), streamed page by page, so a scan of any size exports in
+ * bounded memory.  With --output the document is written to FILE.tmp and
+ * renamed when complete: a failed export never leaves half a file.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "app/export.h"
+#include "cmd/cli.h"
+#include "cmd/cmd.h"
+#include "store/store.h"
+
+#define EXPORT_CHUNK 65536
+
+/* Copies the stream to `out`.  0, or -1 after an error line. */
+static int copy(struct export *ex, FILE *out)
+{
+	static char buf[EXPORT_CHUNK];
+	ssize_t n;
+
+	while ((n = export_read(ex, buf, sizeof buf)) > 0)
+		if (fwrite(buf, 1, (size_t)n, out) != (size_t)n) {
+			cli_error("cannot write the export: %s", strerror(errno));
+			return -1;
+		}
+	if (n < 0) {
+		cli_error("export failed: %s", export_error(ex));
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_export(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *format = NULL, *output = NULL;
+	enum export_format fmt = EXPORT_JSONL;
+	struct store *s = NULL;
+	struct export *ex = NULL;
+	char tmp[4096];
+	FILE *out = stdout;
+	int64_t id;
+	int c, rc = CLI_FAIL, src;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		default:
+			return cli_bad_option("export", argv, c);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage("export", "expected one scan id");
+	if (cli_parse_id(argv[optind], &id) < 0)
+		return cli_usage("export", "invalid scan id '%s'", argv[optind]);
+	if (!format)
+		return cli_usage("export", "--format is required: " EXPORT_FORMAT_NAMES);
+	if (export_format_parse(format, &fmt) < 0)
+		return cli_usage("export", "unknown format '%s': use " EXPORT_FORMAT_NAMES, format);
+	if (output && (size_t)snprintf(tmp, sizeof tmp, "%s.tmp", output) >= sizeof tmp)
+		return cli_usage("export", "--output path too long");
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	src = export_open(s, id, fmt, &ex);
+	if (src == STORE_NOT_FOUND) {
+		cli_error("no scan %lld", (long long)id);
+		goto out;
+	}
+	if (src != STORE_OK) {
+		cli_error("%s", store_error(s));
+		goto out;
+	}
+	if (output && !(out = fopen(tmp, "w"))) {
+		cli_error("cannot open %s: %s", tmp, strerror(errno));
+		out = stdout;
+		goto out;
+	}
+	if (copy(ex, out) < 0 || fflush(out) != 0)
+		goto out;
+	if (output) {
+		if (fclose(out) != 0) {
+			out = stdout;
+			cli_error("cannot write %s: %s", tmp, strerror(errno));
+			goto out;
+		}
+		out = stdout;
+		if (rename(tmp, output) < 0) {
+			cli_error("cannot rename %s: %s", tmp, strerror(errno));
+			goto out;
+		}
+	}
+	rc = CLI_OK;
+out:
+	if (out != stdout) {
+		fclose(out);
+		remove(tmp);
+	} else if (output && rc != CLI_OK) {
+		remove(tmp);
+	}
+	export_free(ex);
+	store_close(s);
+	return rc;
+}
