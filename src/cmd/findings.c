@@ -2,7 +2,9 @@
  * findings.c — `scanq findings ID [--json] [--limit N] [--min-severity S]`:
  * the results of one scan, oldest first, read page by page from the store
  * (never the whole table at once), only those of severity S or above when
- * asked.  A scan without (such) findings prints nothing (or []).
+ * asked.  A scan without (such) findings prints nothing (or []).  The
+ * text form ends a line with the finding's CVE ids; the JSON form carries
+ * them as "cve" and the finding's "fingerprint".
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,14 +19,25 @@
 #define FINDINGS_DEFAULT_LIMIT 10000
 #define FINDINGS_MAX_LIMIT     1000000
 
+/* One line: kind, target, port, severity, service, title and, when the
+ * finding names any, its CVE ids (detail.cve) in brackets at the end. */
 static void print_human(const struct finding *f)
 {
+	json_t *d = f->detail && *f->detail == '{' ? json_loads(f->detail, 0, NULL) : NULL;
+	json_t *cve = json_object_get(d, "cve"), *v;
+	size_t i, n = 0;
+
 	printf("%-10s %-24s", f->kind, f->target ? f->target : "");
 	if (f->port)
 		printf(" %5d/%-4s", f->port, f->proto[0] ? f->proto : "tcp");
 	else
 		printf(" %10s", "");
-	printf(" %-8s %-14s %s\n", f->severity, f->service ? f->service : "-", f->title ? f->title : "");
+	printf(" %-8s %-14s %s", f->severity, f->service ? f->service : "-", f->title ? f->title : "");
+	json_array_foreach(cve, i, v)
+		if (json_is_string(v))
+			printf("%s%s", n++ ? " " : " [", json_string_value(v));
+	printf("%s\n", n ? "]" : "");
+	json_decref(d);
 }
 
 int cmd_findings(int argc, char **argv, struct cli *cli)

@@ -22,7 +22,9 @@ q findings "$id" --min-severity medium --json | tr -d '\n ' >"$T/medium" || fail
 grep -q '"kind":"vuln"' "$T/medium" && grep -q '"cve":\["CVE-2011-3192"\]' "$T/medium" \
 	&& grep -q '"severity":"medium"' "$T/medium" || fail "no medium vuln finding with its CVE: $(cat "$T/medium")"
 grep -q '"kind":"open_port"' "$T/medium" && fail "--min-severity medium let an info finding through"
-ok "findings --min-severity medium: the byterange finding with CVE-2011-3192, no info"
+q findings "$id" --min-severity medium | grep -q '^vuln .*\[CVE-2011-3192\]$' \
+	|| fail "the text output lacks the CVE: $(q findings "$id")"
+ok "findings --min-severity medium: the byterange finding with CVE-2011-3192, no info; the text line ends with its CVE"
 
 start_serve --workers 0
 [ "$(req GET "/api/v1/scans/$id/findings?severity=medium")" = 200 ] || fail "GET findings?severity=medium"
