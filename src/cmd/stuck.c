@@ -117,7 +117,8 @@ int cmd_stuck(int argc, char **argv, struct cli *cli)
 		switch (c) {
 		case 'a':
 			if (num_parse(optarg, 0, 24 * 365, &hours))
-				return cli_usage("stuck", "--max-age-hours must be from 0 to 8760");
+				return cli_usage("stuck", "--max-age-hours must be a whole number of hours "
+						 "from 0 to 8760");
 			break;
 		case 'r': recover = 1; break;
 		case 'n': dry = 1; break;

@@ -41,7 +41,8 @@ static int parse(const char *cmd, int argc, char **argv, long long *hours, int *
 		switch (c) {
 		case 'a':
 			if (num_parse(optarg, 0, 24 * 365, hours))
-				return cli_usage(cmd, "--max-age-hours must be from 0 to 8760");
+				return cli_usage(cmd, "--max-age-hours must be a whole number of hours "
+						 "from 0 to 8760");
 			break;
 		case 'j': *json = 1; break;
 		case 'n':
@@ -157,6 +158,45 @@ int cmd_stuck_report(int argc, char **argv, struct cli *cli)
 	return n || nlate ? CLI_FAIL : CLI_OK;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* How many scans the n changes listed touch: a scan in two categories is
+ * one scan with two changes.  -1 without memory. */
+static int64_t distinct_scans(const struct stuck_change *ch, size_t n)
+{
+	int64_t *ids = malloc((n ? n : 1) * sizeof *ids), k = 0;
+
+	if (!ids)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		ids[i] = ch[i].id;
+	qsort(ids, n, sizeof *ids, cmp_id);
+	for (size_t i = 0; i < n; i++)
+		k += i == 0 || ids[i] != ids[i - 1];
+	free(ids);
+	return k;
+}
+
+/* "8 changes to 6 scans" (or "to at least 6 scans" when the list was cut
+ * at STUCK_CLEAR_MAX). */
+static const char *changes_text(const struct stuck_change *ch, size_t n, int64_t total, char *buf,
+				size_t len)
+{
+	int64_t k = distinct_scans(ch, n);
+
+	if (k < 0)
+		snprintf(buf, len, "%lld change%s", (long long)total, total == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "%lld change%s to %s%lld scan%s", (long long)total, total == 1 ? "" : "s",
+			 (int64_t)n < total ? "at least " : "", (long long)k, k == 1 ? "" : "s");
+	return buf;
+}
+
 int cmd_stuck_clear(int argc, char **argv, struct cli *cli)
 {
 	struct stuck_change *ch = NULL;
@@ -171,21 +211,23 @@ int cmd_stuck_clear(int argc, char **argv, struct cli *cli)
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
 	if (!dry && !force) {
+		struct stuck_change *wch = NULL;
 		int64_t would = 0;
 		size_t nw = 0;
-		char q[160];
+		char q[200], what[96];
 
-		if (store_stuck_clear(s, hours * 3600000, STUCK_CLEAR_DRY_RUN, NULL, NULL, &nw, &would)
+		if (store_stuck_clear(s, hours * 3600000, STUCK_CLEAR_DRY_RUN, NULL, &wch, &nw, &would)
 		    != STORE_OK) {
 			rc = cli_error("%s", store_error(s));
 			goto out;
 		}
+		changes_text(wch, nw, would, what, sizeof what);
+		free(wch);
 		if (would == 0) {
 			printf("stuck clear: nothing to change\n");
 			goto out;
 		}
-		snprintf(q, sizeof q, "stuck clear would change %lld scan%s (see --dry-run); go ahead?",
-			 (long long)would, would == 1 ? "" : "s");
+		snprintf(q, sizeof q, "stuck clear would make %s (see --dry-run); go ahead?", what);
 		switch (cli_confirm(q)) {
 		case 1:
 			break;
@@ -193,9 +235,8 @@ int cmd_stuck_clear(int argc, char **argv, struct cli *cli)
 			printf("stuck clear: nothing changed\n");
 			goto out;
 		default:
-			rc = cli_usage("stuck", "stuck clear would change %lld scan%s; stdin is not a "
-				       "terminal, so confirm with --force (or look first with --dry-run)",
-				       (long long)would, would == 1 ? "" : "s");
+			rc = cli_usage("stuck", "stuck clear would make %s; stdin is not a "
+				       "terminal, so confirm with --force (or look first with --dry-run)", what);
 			goto out;
 		}
 	}
@@ -220,8 +261,13 @@ int cmd_stuck_clear(int argc, char **argv, struct cli *cli)
 			       ch[i].action);
 		if ((int64_t)n < total)
 			printf("... and %lld more\n", (long long)(total - (int64_t)n));
-		printf("%s %lld scan%s\n", dry ? "dry run: would change" : "stuck clear: changed",
-		       (long long)total, total == 1 ? "" : "s");
+		char what[96];
+
+		if (total == 0)
+			printf("%s: nothing to change\n", dry ? "dry run" : "stuck clear");
+		else
+			printf("%s %s\n", dry ? "dry run: would make" : "stuck clear: made",
+			       changes_text(ch, n, total, what, sizeof what));
 	}
 out:
 	free(ch);

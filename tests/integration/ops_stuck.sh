@@ -94,10 +94,19 @@ q stuck clear --max-age-hours 1 --dry-run >"$dir/dry.txt" || fail "dry run faile
 for id in $lease $slow $waiting $nofin $nolease $nolease2 $cancelset $tl $tl2 $budget; do
 	grep -q "^would: scan $id " "$dir/dry.txt" || { cat "$dir/dry.txt"; fail "dry run does not show scan $id"; }
 done
+[ "$(tail -n 1 "$dir/dry.txt")" = "dry run: would make 10 changes to 10 scans" ] \
+	|| fail "dry run's count: $(tail -n 1 "$dir/dry.txt")"
 out=$(q stuck clear --max-age-hours 1 </dev/null 2>&1); rc=$?
 [ "$rc" = 2 ] || fail "stuck clear without --force on a non-terminal exited $rc"
+echo "$out" | grep -q "would make 10 changes to 10 scans; stdin is not a terminal" || fail "refusal: $out"
+for cmd in "stuck" "stuck clear --dry-run" "stuck report"; do
+	out=$(q $cmd --max-age-hours 1.5 2>&1); rc=$?
+	[ "$rc" = 2 ] && echo "$out" | grep -q -- "--max-age-hours must be a whole number of hours from 0 to 8760" \
+		|| fail "$cmd --max-age-hours 1.5: exit $rc: $out"
+done
+[ "$(db_hash)" = "$before" ] || fail "a refused --max-age-hours changed the database"
 [ "$(db_hash)" = "$before" ] || fail "a refused stuck clear changed the database"
-ok "--dry-run prints every change and changes nothing; without --force off a terminal it refuses"
+ok "--dry-run prints every change and counts changes and scans; without --force off a terminal it refuses; a fraction of an hour is refused as not a whole number"
 
 q stuck clear --max-age-hours 1 --force >"$dir/clear.txt" || fail "stuck clear: $(cat "$dir/clear.txt")"
 # Each the way the timeline says, with a timeline entry.
@@ -126,7 +135,7 @@ q audit | grep -q "cli:.*stuck clear .*10 changes" || fail "stuck clear not in t
 ok "stuck clear repairs every category from the timeline, each with a timeline entry and an audit row"
 
 # A second run finds nothing to do (the repairs are idempotent).
-q stuck clear --max-age-hours 1 --force | grep -q "nothing to change\|changed 0 scans" || fail "second clear"
+q stuck clear --max-age-hours 1 --force | grep -qx "stuck clear: nothing to change" || fail "second clear"
 ok "a second clear changes nothing"
 
 # ---- reset --------------------------------------------------------------------
