@@ -120,7 +120,8 @@ static int age_query(struct req *r, long long *hours, enum MHD_Result *ret)
 
 	*hours = config.stuck_hours;
 	if (q && num_parse(q, 0, 8760, hours) < 0) {
-		*ret = reply_problem(r, 400, "invalid_query", "max_age_hours must be from 0 to 8760");
+		*ret = reply_problem(r, 400, "invalid_query",
+				     "max_age_hours must be a whole number of hours from 0 to 8760");
 		return -1;
 	}
 	return 0;
@@ -242,13 +243,22 @@ enum MHD_Result admin_reset(struct req *r)
 
 /* ---- tokens and audit ------------------------------------------------------------------------ */
 
+/* A time of the admin API: RFC 3339, UTC, milliseconds, as the rest of
+ * the API writes them; null for 0 (never). */
+static json_t *time_json(int64_t ms)
+{
+	char t[40];
+
+	return ms ? json_string(scan_format_time(ms, t, sizeof t)) : json_null();
+}
+
 static json_t *token_json(const struct token_info *t, int64_t now)
 {
-	json_t *o = json_pack("{sI ss ss sI}", "id", (json_int_t)t->id, "name", t->name,
-			      "role", t->role, "created_at", (json_int_t)t->created_at);
+	json_t *o = json_pack("{sI ss ss so}", "id", (json_int_t)t->id, "name", t->name,
+			      "role", t->role, "created_at", time_json(t->created_at));
 
-	json_object_set_new(o, "expires_at", t->expires_at ? json_integer(t->expires_at) : json_null());
-	json_object_set_new(o, "revoked_at", t->revoked_at ? json_integer(t->revoked_at) : json_null());
+	json_object_set_new(o, "expires_at", time_json(t->expires_at));
+	json_object_set_new(o, "revoked_at", time_json(t->revoked_at));
 	json_object_set_new(o, "state", json_string(t->revoked_at ? "revoked"
 		: t->expires_at && t->expires_at <= now ? "expired" : "active"));
 	return o;
@@ -310,7 +320,7 @@ enum MHD_Result admin_token_create(struct req *r)
 	api_audit(r, "token create", 0, detail);
 	ret = reply_json(r, 201, json_pack("{sI ss ss ss so}", "id", (json_int_t)id,
 		"role", auth_role_name(role), "name", name, "token", secret,
-		"expires_at", expires ? json_integer(expires) : json_null()), NULL, NULL);
+		"expires_at", time_json(expires)), NULL, NULL);
 	json_decref(o);
 	return ret;
 }
@@ -354,8 +364,8 @@ enum MHD_Result admin_audit(struct req *r)
 		return reply_store_problem(r, "audit");
 	a = json_array();
 	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_pack("{sI sI ss ss ss}", "id", (json_int_t)e[i].id,
-				      "at", (json_int_t)e[i].at, "actor", e[i].actor,
+		json_t *o = json_pack("{sI so ss ss ss}", "id", (json_int_t)e[i].id,
+				      "at", time_json(e[i].at), "actor", e[i].actor,
 				      "action", e[i].action, "detail", e[i].detail);
 
 		json_object_set_new(o, "scan_id", e[i].scan_id ? json_integer(e[i].scan_id)

@@ -50,7 +50,10 @@ matrix GET /api/v1/admin/tokens "" 200
 matrix POST /api/v1/admin/tokens '{"role":"viewer","name":"short","expires_in_hours":1}' 201
 short=$(json_field token); short_id=$(json_field id)
 [ -n "$short" ] && [ -n "$short_id" ] || fail "token create body: $(cat "$dir/body")"
+RFC='"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z"'
+grep -Eq "\"expires_at\":$RFC" "$dir/body" || fail "token create: expires_at not RFC 3339: $(cat "$dir/body")"
 matrix GET /api/v1/admin/audit "" 200
+grep -Eq "\"at\":$RFC" "$dir/body" && ! grep -Eq '"at":[0-9]' "$dir/body" || fail "audit times: $(cat "$dir/body")"
 matrix POST "/api/v1/admin/tokens/$short_id/revoke" "" 200
 matrix POST /api/v1/admin/reset '{"force":true}' 200
 ok "role matrix: every admin endpoint answers 401 without or with a bad token, 403 to viewer and operator"
@@ -105,7 +108,9 @@ q token revoke "$cli_id" >/dev/null || fail "cli revoke"
 req GET /api/v1/admin/tokens "${A[@]}" >/dev/null
 grep -q '"state":"expired"' "$dir/body" && grep -q '"state":"revoked"' "$dir/body" || fail "token states: $(cat "$dir/body")"
 grep -q '"hash"' "$dir/body" && fail "token list shows a hash"
-ok "a revoked or expired token is refused at once; token list shows each state"
+grep -Eq "\"created_at\":$RFC" "$dir/body" && grep -Eq "\"revoked_at\":$RFC" "$dir/body" \
+	&& ! grep -Eq '"(created|expires|revoked)_at":[0-9]' "$dir/body" || fail "token times: $(cat "$dir/body")"
+ok "a revoked or expired token is refused at once; token list shows each state; admin times are RFC 3339"
 
 # The audit trail names the token of each action.
 O=(-H "Authorization: Bearer $oper")
