@@ -105,15 +105,93 @@ static int append_str(struct export *ex, const char *s)
 	return append(ex, s, strlen(s));
 }
 
-/* Appends `o` (consumed) as compact JSON. */
-static int append_json(struct export *ex, json_t *o)
+/* Length of the valid UTF-8 sequence at s (1..4), or 0. */
+static size_t utf8_len(const unsigned char *s)
 {
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	int rc = text ? append_str(ex, text) : -1;
+	size_t n;
 
-	free(text);
-	json_decref(o);
-	return rc;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] > 0x9f)
+	    || (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/* Appends s as a JSON string (RFC 8259 escapes; a byte that is not valid
+ * UTF-8 becomes U+FFFD), or null for NULL. */
+static int jstr(struct export *ex, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s, *run;
+	int rc = 0;
+
+	if (!s)
+		return append_str(ex, "null");
+	rc |= append_str(ex, "\"");
+	for (run = u; *u;) {
+		size_t n = utf8_len(u);
+		char esc[8];
+
+		if (n > 1 || (n == 1 && *u >= 0x20 && *u != '"' && *u != '\\')) {
+			u += n;
+			continue;
+		}
+		rc |= append(ex, (const char *)run, (size_t)(u - run));
+		if (n == 0)
+			snprintf(esc, sizeof esc, "\\ufffd");
+		else if (*u == '"' || *u == '\\')
+			snprintf(esc, sizeof esc, "\\%c", *u);
+		else if (*u == '\n')
+			snprintf(esc, sizeof esc, "\\n");
+		else if (*u == '\r')
+			snprintf(esc, sizeof esc, "\\r");
+		else if (*u == '\t')
+			snprintf(esc, sizeof esc, "\\t");
+		else
+			snprintf(esc, sizeof esc, "\\u%04x", *u);
+		rc |= append_str(ex, esc);
+		run = ++u;
+	}
+	rc |= append(ex, (const char *)run, (size_t)(u - run));
+	return rc | append_str(ex, "\"");
+}
+
+/* Appends ,"key": (or "key": for the first member, when first is set). */
+static int jkey(struct export *ex, const char *key, int first)
+{
+	return append_str(ex, first ? "\"" : ",\"") | append_str(ex, key) | append_str(ex, "\":");
+}
+
+static int jint(struct export *ex, long long v)
+{
+	char b[24];
+
+	snprintf(b, sizeof b, "%lld", v);
+	return append_str(ex, b);
+}
+
+/* Appends an array of the strings of `a` (borrowed; NULL: []). */
+static int jstrings(struct export *ex, json_t *a)
+{
+	size_t i, k = 0;
+	json_t *v;
+	int rc = append_str(ex, "[");
+
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			rc |= append_str(ex, k++ ? "," : "") | jstr(ex, json_string_value(v));
+	return rc | append_str(ex, "]");
 }
 
 /* ---- what every format reads from a finding ---------------------------------- */
@@ -165,14 +243,16 @@ static const char *cve_text(const struct row *r, char *buf, size_t len)
 	return buf;
 }
 
+/* The detail as JSON text: the stored text itself once it parsed as an
+ * object (jansson checked it, UTF-8 included), else "{}". */
+static const char *raw_detail(const struct row *r)
+{
+	return r->detail ? r->f->detail : "{}";
+}
+
 static const char *dstr(const struct row *r, const char *key)
 {
 	return json_string_value(json_object_get(r->detail, key));
-}
-
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
 }
 
 static const char *proto_of(const struct finding *f)
@@ -238,11 +318,11 @@ static int sarif_head(struct export *ex)
 	return rc < 0 ? -1 : append_str(ex, ",\"results\":[");
 }
 
-static json_t *sarif_result(const struct row *r)
+static int sarif_result(struct export *ex, const struct row *r)
 {
 	const struct finding *f = r->f;
 	char loc[300], uri[320], host[260];
-	json_t *props;
+	int rc = 0;
 
 	where(f, loc, sizeof loc);
 	authority(f, host, sizeof host);
@@ -250,22 +330,25 @@ static json_t *sarif_result(const struct row *r)
 		snprintf(uri, sizeof uri, "%s://%s:%d", proto_of(f), host, f->port);
 	else
 		snprintf(uri, sizeof uri, "host://%s", host);
-	props = json_pack("{ss ss so so so ss so sI sI}", "kind", f->kind, "target", f->target ? f->target : "",
-			  "port", f->port ? json_integer(f->port) : json_null(),
-			  "proto", f->port ? json_string(proto_of(f)) : json_null(),
-			  "service", str_or_null(f->service), "severity", f->severity,
-			  "cve", r->cve ? json_incref(r->cve) : json_array(), "scan_id", (json_int_t)f->scan_id,
-			  "finding_id", (json_int_t)f->id);
-	if (!props)
-		return NULL;
-	if (r->detail)
-		json_object_set(props, "detail", r->detail);
-	return json_pack("{ss ss s{ss} s[{s{s{ss}} s[{ss ss}]}] s{ss} so}",
-			"ruleId", r->check ? r->check : f->kind, "level", sarif_level(f->severity),
-			"message", "text", f->title && *f->title ? f->title : f->kind,
-			"locations", "physicalLocation", "artifactLocation", "uri", uri,
-			"logicalLocations", "name", loc, "kind", "resource",
-			"partialFingerprints", "scanqFingerprint/v1", r->fp, "properties", props);
+	rc |= jkey(ex, "ruleId", 1) | jstr(ex, r->check ? r->check : f->kind);
+	rc |= jkey(ex, "level", 0) | jstr(ex, sarif_level(f->severity));
+	rc |= jkey(ex, "message", 0) | append_str(ex, "{\"text\":")
+	      | jstr(ex, f->title && *f->title ? f->title : f->kind) | append_str(ex, "}");
+	rc |= jkey(ex, "locations", 0) | append_str(ex, "[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":")
+	      | jstr(ex, uri) | append_str(ex, "}},\"logicalLocations\":[{\"name\":") | jstr(ex, loc)
+	      | append_str(ex, ",\"kind\":\"resource\"}]}]");
+	rc |= jkey(ex, "partialFingerprints", 0) | append_str(ex, "{\"scanqFingerprint/v1\":") | jstr(ex, r->fp)
+	      | append_str(ex, "}");
+	rc |= jkey(ex, "properties", 0) | append_str(ex, "{") | jkey(ex, "kind", 1) | jstr(ex, f->kind);
+	rc |= jkey(ex, "target", 0) | jstr(ex, f->target ? f->target : "");
+	rc |= jkey(ex, "port", 0) | (f->port ? jint(ex, f->port) : append_str(ex, "null"));
+	rc |= jkey(ex, "proto", 0) | jstr(ex, f->port ? proto_of(f) : NULL);
+	rc |= jkey(ex, "service", 0) | jstr(ex, f->service);
+	rc |= jkey(ex, "severity", 0) | jstr(ex, f->severity);
+	rc |= jkey(ex, "cve", 0) | jstrings(ex, r->cve);
+	rc |= jkey(ex, "scan_id", 0) | jint(ex, f->scan_id) | jkey(ex, "finding_id", 0) | jint(ex, f->id);
+	rc |= jkey(ex, "detail", 0) | append_str(ex, raw_detail(r)) | append_str(ex, "}}");
+	return rc ? -1 : 0;
 }
 
 /* ---- DefectDojo Generic Findings Import -------------------------------------- */
@@ -297,61 +380,51 @@ static int dojo_head(struct export *ex)
 	return rc < 0 ? -1 : append_str(ex, ",\"findings\":[");
 }
 
-static json_t *dojo_finding(const struct row *r)
+static int dojo_finding(struct export *ex, const struct row *r)
 {
 	const struct finding *f = r->f;
-	char date[40], loc[300], cve[512], *desc = NULL, *dtext = NULL;
+	char date[40], loc[300], cve[512], *desc = NULL;
 	const char *product = dstr(r, "product"), *version = dstr(r, "version"), *fix = dstr(r, "fix");
-	json_t *o, *ep, *cves = json_array();
-	size_t i;
-	json_t *v;
+	json_t *first = json_array_get(r->cve, 0);
+	int rc = 0;
 
 	where(f, loc, sizeof loc);
 	scan_format_time(f->created_at, date, sizeof date);
 	if (strlen(date) > 10)
 		date[10] = '\0';	/* YYYY-MM-DD */
-	json_array_foreach(r->cve, i, v)
-		if (json_is_string(v))
-			json_array_append(cves, v);
-	dtext = r->detail ? json_dumps(r->detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (asprintf(&desc, "%s\n\nkind: %s\nwhere: %s\nservice: %s\nproduct: %s %s\ncve: %s\ndetail: %s",
 		     f->title ? f->title : f->kind, f->kind, loc, f->service ? f->service : "-",
 		     product ? product : "-", version ? version : "", *cve_text(r, cve, sizeof cve) ? cve : "-",
-		     dtext ? dtext : "{}") < 0)
-		desc = NULL;
-	free(dtext);
-	ep = json_pack("{ss}", "host", f->target ? f->target : "");
-	if (f->port)
-		json_object_set_new(ep, "port", json_integer(f->port));
-	if (f->service && *f->service)
-		json_object_set_new(ep, "protocol", json_string(f->service));
-	o = json_pack("{ss ss ss ss ss ss s[o] sb sb sb s[ss]}", "title", f->title && *f->title ? f->title : f->kind,
-		      "severity", dojo_severity(f->severity), "description", desc ? desc : "",
-		      "date", date, "unique_id_from_tool", r->fp, "vuln_id_from_tool", r->check ? r->check : f->kind,
-		      "endpoints", ep, "active", 1, "static_finding", 0, "dynamic_finding", 1,
-		      "tags", "scanq", f->kind);
+		     raw_detail(r)) < 0)
+		return -1;
+	rc |= jkey(ex, "title", 1) | jstr(ex, f->title && *f->title ? f->title : f->kind);
+	rc |= jkey(ex, "severity", 0) | jstr(ex, dojo_severity(f->severity));
+	rc |= jkey(ex, "description", 0) | jstr(ex, desc);
 	free(desc);
-	if (!o) {
-		json_decref(cves);
-		return NULL;
-	}
-	if (json_array_size(cves) > 0)
-		json_object_set(o, "cve", json_array_get(cves, 0));
-	if (json_array_size(cves) > 1) {
-		char *refs = json_dumps(cves, JSON_COMPACT);
-		json_object_set_new(o, "references", json_string(refs ? refs : ""));
-		free(refs);
-	}
-	json_decref(cves);
+	rc |= jkey(ex, "date", 0) | jstr(ex, date);
+	rc |= jkey(ex, "unique_id_from_tool", 0) | jstr(ex, r->fp);
+	rc |= jkey(ex, "vuln_id_from_tool", 0) | jstr(ex, r->check ? r->check : f->kind);
+	rc |= jkey(ex, "endpoints", 0) | append_str(ex, "[{\"host\":") | jstr(ex, f->target ? f->target : "");
+	if (f->port)
+		rc |= jkey(ex, "port", 0) | jint(ex, f->port);
 	if (f->service && *f->service)
-		json_object_set_new(o, "service", json_string(f->service));
+		rc |= jkey(ex, "protocol", 0) | jstr(ex, f->service);
+	rc |= append_str(ex, "}]");
+	rc |= append_str(ex, ",\"active\":true,\"static_finding\":false,\"dynamic_finding\":true");
+	rc |= jkey(ex, "tags", 0) | append_str(ex, "[\"scanq\",") | jstr(ex, f->kind) | append_str(ex, "]");
+	if (json_is_string(first))
+		rc |= jkey(ex, "cve", 0) | jstr(ex, json_string_value(first));
+	if (json_array_size(r->cve) > 1)
+		rc |= jkey(ex, "references", 0) | jstr(ex, cve);
+	if (f->service && *f->service)
+		rc |= jkey(ex, "service", 0) | jstr(ex, f->service);
 	if (product)
-		json_object_set_new(o, "component_name", json_string(product));
+		rc |= jkey(ex, "component_name", 0) | jstr(ex, product);
 	if (version)
-		json_object_set_new(o, "component_version", json_string(version));
+		rc |= jkey(ex, "component_version", 0) | jstr(ex, version);
 	if (fix)
-		json_object_set_new(o, "mitigation", json_string(fix));
-	return o;
+		rc |= jkey(ex, "mitigation", 0) | jstr(ex, fix);
+	return rc | append_str(ex, "}") ? -1 : 0;
 }
 
 /* ---- CSV (RFC 4180) ------------------------------------------------------------ */
@@ -381,7 +454,6 @@ static int csv_row(struct export *ex, const struct row *r)
 {
 	const struct finding *f = r->f;
 	char sid[24], fid[24], port[16], ts[40], cve[512];
-	char *dtext = r->detail ? json_dumps(r->detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	int rc = 0;
 
 	snprintf(sid, sizeof sid, "%lld", (long long)f->scan_id);
@@ -394,21 +466,30 @@ static int csv_row(struct export *ex, const struct row *r)
 	rc |= csv_field(ex, f->severity, ",") | csv_field(ex, f->title, ",") | csv_field(ex, r->check, ",");
 	rc |= csv_field(ex, cve, ",") | csv_field(ex, dstr(r, "product"), ",") | csv_field(ex, dstr(r, "version"), ",");
 	rc |= csv_field(ex, scan_format_time(f->created_at, ts, sizeof ts), ",");
-	rc |= csv_field(ex, dtext ? dtext : "{}", "\r\n");
-	free(dtext);
+	rc |= csv_field(ex, raw_detail(r), "\r\n");
 	return rc ? -1 : 0;
 }
 
 /* ---- JSON Lines ------------------------------------------------------------------ */
 
-static json_t *jsonl_object(const struct row *r)
+/* The members of `scanq findings --json` (findings_to_json()), plus
+ * "check". */
+static int jsonl_line(struct export *ex, const struct row *r)
 {
-	json_t *o = finding_to_json(r->f);
+	const struct finding *f = r->f;
+	char ts[40];
+	int rc = 0;
 
-	json_object_set_new(o, "fingerprint", json_string(r->fp));
-	json_object_set_new(o, "check", str_or_null(r->check));
-	json_object_set_new(o, "cve", r->cve ? json_deep_copy(r->cve) : json_array());
-	return o;
+	rc |= jkey(ex, "id", 1) | jint(ex, f->id) | jkey(ex, "scan_id", 0) | jint(ex, f->scan_id);
+	rc |= jkey(ex, "kind", 0) | jstr(ex, f->kind) | jkey(ex, "target", 0) | jstr(ex, f->target);
+	rc |= jkey(ex, "port", 0) | (f->port ? jint(ex, f->port) : append_str(ex, "null"));
+	rc |= jkey(ex, "proto", 0) | jstr(ex, f->proto[0] ? f->proto : NULL);
+	rc |= jkey(ex, "service", 0) | jstr(ex, f->service) | jkey(ex, "severity", 0) | jstr(ex, f->severity);
+	rc |= jkey(ex, "title", 0) | jstr(ex, f->title) | jkey(ex, "detail", 0) | append_str(ex, raw_detail(r));
+	rc |= jkey(ex, "created_at", 0) | jstr(ex, scan_format_time(f->created_at, ts, sizeof ts));
+	rc |= jkey(ex, "cve", 0) | jstrings(ex, r->cve) | jkey(ex, "fingerprint", 0) | jstr(ex, r->fp);
+	rc |= jkey(ex, "check", 0) | jstr(ex, r->check);
+	return rc | append_str(ex, "}\n") ? -1 : 0;
 }
 
 /* ---- the stream ------------------------------------------------------------------- */
@@ -416,30 +497,27 @@ static json_t *jsonl_object(const struct row *r)
 static int render_one(struct export *ex, const struct finding *f)
 {
 	struct row r;
-	int rc = -1;
+	int rc = 0;
 
 	if (row_init(&r, f) < 0)
 		return -1;
 	switch (ex->f) {
 	case EXPORT_SARIF:
+		rc = append_str(ex, ex->nout ? ",{" : "{") | sarif_result(ex, &r);
+		break;
 	case EXPORT_DEFECTDOJO:
-		if (ex->nout && append_str(ex, ",") < 0)
-			goto out;
-		rc = append_json(ex, ex->f == EXPORT_SARIF ? sarif_result(&r) : dojo_finding(&r));
+		rc = append_str(ex, ex->nout ? ",{" : "{") | dojo_finding(ex, &r);
 		break;
 	case EXPORT_CSV:
 		rc = csv_row(ex, &r);
 		break;
 	case EXPORT_JSONL:
-		rc = append_json(ex, jsonl_object(&r));
-		if (rc == 0)
-			rc = append_str(ex, "\n");
+		rc = append_str(ex, "{") | jsonl_line(ex, &r);
 		break;
 	}
 	ex->nout++;
-out:
 	row_release(&r);
-	return rc;
+	return rc ? -1 : 0;
 }
 
 static int render_head(struct export *ex)

@@ -73,7 +73,10 @@ int fingerprint_of_detail(const struct finding *f, json_t *detail, char out[FING
 	len = put(text, len, product, 0);
 	if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen * 2 < FINGERPRINT_HEX)
 		return -1;
-	for (int i = 0; i < FINGERPRINT_HEX / 2; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	for (int i = 0; i < FINGERPRINT_HEX / 2; i++) {
+		out[2 * i] = "0123456789abcdef"[md[i] >> 4];
+		out[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+	}
+	out[FINGERPRINT_HEX] = '\0';
 	return 0;
 }
