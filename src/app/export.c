@@ -10,6 +10,9 @@
  * cursor is the last id read, so a page boundary neither skips nor
  * repeats a row.  Each finding's detail is parsed once: the fingerprint,
  * the CVE ids, product, version and fix are read from that one parse.
+ * The heads are built with jansson; each finding is written as JSON text
+ * directly (jstr() escapes), with the stored detail embedded as it is once
+ * it parsed: a tree per finding cost three times the CPU.
  */
 #include <stdio.h>
 #include <stdlib.h>
