@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include "api/reply.h"
+#include "core/utf8.h"
 #include "api/routes.h"
 #include "api/server.h"
 #include "core/log.h"
@@ -92,30 +93,6 @@ enum MHD_Result reply_json(struct req *r, int status, json_t *o, const char *hna
 	}
 	return reply_buf(r, status, "application/json", text, strlen(text),
 			 MHD_RESPMEM_MUST_FREE, hname, hvalue);
-}
-
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] > 0x9f)
-	    || (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] > 0x8f))
-		return 0;
-	return n;
 }
 
 /* Makes text from other modules safe for a client: control characters

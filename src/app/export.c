@@ -19,6 +19,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "app/export.h"
+#include "core/utf8.h"
 #include "core/scan.h"
 #include "store/fingerprint.h"
 #include "store/store.h"
@@ -106,30 +107,6 @@ static int append(struct export *ex, const char *s, size_t n)
 static int append_str(struct export *ex, const char *s)
 {
 	return append(ex, s, strlen(s));
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] > 0x9f)
-	    || (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] > 0x8f))
-		return 0;
-	return n;
 }
 
 /* Appends s as a JSON string (RFC 8259 escapes; a byte that is not valid

@@ -127,6 +127,15 @@ struct store *cli_open_store(struct cli *cli)
 	return s;
 }
 
+int cli_scan_id(const char *cmd, int argc, char **argv, int at, int64_t *id)
+{
+	if (at != argc - 1)
+		return cli_usage(cmd, "expected one scan id");
+	if (cli_parse_id(argv[at], id) < 0)
+		return cli_usage(cmd, "invalid scan id '%s'", argv[at]);
+	return CLI_OK;
+}
+
 int cli_parse_id(const char *s, int64_t *id)
 {
 	long long v;

@@ -80,6 +80,10 @@ struct store *cli_open_store(struct cli *cli);
 /* Parses a scan id (a positive integer).  Returns 0 or -1. */
 int cli_parse_id(const char *s, int64_t *id);
 
+/* The one scan id a command takes, argv[at], which must be the last word.
+ * Returns CLI_OK with *id set, or CLI_USAGE after saying what was wrong. */
+int cli_scan_id(const char *cmd, int argc, char **argv, int at, int64_t *id);
+
 /* Who runs this command, for the audit trail: "cli:USER" (the login name
  * of the effective uid, else $USER, else the uid).  Returns buf. */
 const char *cli_actor(char *buf, size_t len);

@@ -63,10 +63,8 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 			return cli_bad_option("export", argv, c);
 		}
 	}
-	if (optind != argc - 1)
-		return cli_usage("export", "expected one scan id");
-	if (cli_parse_id(argv[optind], &id) < 0)
-		return cli_usage("export", "invalid scan id '%s'", argv[optind]);
+	if (cli_scan_id("export", argc, argv, optind, &id) != CLI_OK)
+		return CLI_USAGE;
 	if (!format)
 		return cli_usage("export", "--format is required: " EXPORT_FORMAT_NAMES);
 	if (export_format_parse(format, &fmt) < 0)

@@ -74,10 +74,8 @@ int cmd_findings(int argc, char **argv, struct cli *cli)
 			return cli_bad_option("findings", argv, c);
 		}
 	}
-	if (optind != argc - 1)
-		return cli_usage("findings", "expected one scan id");
-	if (cli_parse_id(argv[optind], &id) < 0)
-		return cli_usage("findings", "invalid scan id '%s'", argv[optind]);
+	if (cli_scan_id("findings", argc, argv, optind, &id) != CLI_OK)
+		return CLI_USAGE;
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
 	src = store_get(s, id, &sc);

@@ -13,12 +13,12 @@
 static int one_id(const char *cmd, int argc, char **argv, struct cli *cli, struct store **s,
 		  int64_t *id)
 {
-	if (argc != 2)
-		return cli_usage(cmd, "expected one scan id");
-	if (argv[1][0] == '-')
+	int rc;
+
+	if (argc == 2 && argv[1][0] == '-')
 		return cli_usage(cmd, "unknown option '%s'", argv[1]);
-	if (cli_parse_id(argv[1], id) < 0)
-		return cli_usage(cmd, "invalid scan id '%s'", argv[1]);
+	if ((rc = cli_scan_id(cmd, argc, argv, 1, id)) != CLI_OK)
+		return rc;
 	*s = cli_open_store(cli);
 	return *s ? CLI_OK : CLI_FAIL;
 }

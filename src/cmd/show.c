@@ -72,10 +72,8 @@ int cmd_show(int argc, char **argv, struct cli *cli)
 			return cli_bad_option("show", argv, c);
 		json = 1;
 	}
-	if (optind != argc - 1)
-		return cli_usage("show", "expected one scan id");
-	if (cli_parse_id(argv[optind], &id) < 0)
-		return cli_usage("show", "invalid scan id '%s'", argv[optind]);
+	if (cli_scan_id("show", argc, argv, optind, &id) != CLI_OK)
+		return CLI_USAGE;
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
 	src = store_get(s, id, &sc);
