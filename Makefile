@@ -24,7 +24,7 @@ DEB_BUILD := build-essential pkg-config libsqlite3-dev libjansson-dev libcmocka-
 DEB_RUN   := nmap ca-certificates
 DEB_TEST  := clang libclang-rt-14-dev nmap openssl postgresql procps iproute2 chromium nodejs npm curl \
              python3 nsd
-DEB_BENCH := wrk hyperfine time bc sslscan beanstalkd dnsrecon
+DEB_BENCH := wrk hyperfine time bc sslscan beanstalkd dnsrecon nginx-light
 # `make deb`, and the checks of the package: lintian, its units
 # (systemd-analyze), man pages, completion and alert rules (promtool).
 DEB_PKG   := debhelper dpkg-dev fakeroot
@@ -41,11 +41,13 @@ BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 # The lean scanner binary (src/bin/scanq-scan.c says why): the scanner
 # sources only, with jansson, c-ares, inih and libldns (the dns type) linked
-# statically and libssl (for the tls type and libldns) dynamically.
+# statically and libssl (for the tls type and libldns) dynamically; libcurl
+# is loaded by the http type when it runs (src/scan/libcurl.h says why).
 LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/core/,clock.c config.c log.c scan.c) \
             $(addprefix src/scan/,scanner.c testscan.c portscan.c discovery.c resolve.c \
             scope.c targets.c ports.c ports_top.c sock.c tls.c tls_hello.c detect.c \
-            dns.c dns_answer.c dns_axfr.c dns_names.c dns_options.c)
+            dns.c dns_answer.c dns_axfr.c dns_names.c dns_options.c \
+            http.c libcurl.c webpage.c webtech.c)
 LEAN_OBJ := $(LEAN_SRC:%.c=$(BUILD)/%.o)
 LEAN_LIBS := -Wl,-Bstatic -ljansson -lcares -linih -lldns -Wl,-Bdynamic -lssl -lcrypto -lpthread -lm
 
@@ -115,6 +117,9 @@ bench: $(BENCH_BIN) $(BUILD)/scanq $(BUILD)/scanq-scan
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# The web technology table is built into webtech.o (.incbin).
+$(BUILD)/src/scan/webtech.o build-fuzz/obj/src/scan/webtech.o: src/scan/webtech.tsv
 
 # ---- the OpenAPI document (docs/openapi.json) ------------------------------
 # Built into scanq by src/api/openapi.c (.incbin): rebuild it when it changes.

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "discovery.h"
 #include "dns.h"
+#include "http.h"
 #include "portscan.h"
 #include "scanner.h"
 #include "testscan.h"
@@ -25,6 +26,7 @@ const struct scanner_type scanner_types[] = {
 	{ "discovery",  "resolve names and find which hosts answer on common TCP ports", 0, discovery_run },
 	{ "dns",        "DNS records, reverse names, subdomains from a word list, zone transfers (options: resolver, wordlist, rate)", 0, dns_run },
 	{ "tls",        "TLS certificate, protocol and cipher checks (options: ports, expiry_days, starttls)", 0, tls_run },
+	{ "http",       "HTTP(S) GET of each endpoint: status, title, server, certificate names, redirects, technologies", 0, http_run },
 	{ "test-ok",    "test type: finish at once with one finding (or one per options.severities)", 1, testscan_ok },
 	{ "test-sleep", "test type: sleep options.seconds, reporting progress", 1, testscan_sleep },
 	{ "test-fail",  "test type: exit with options.exit (default 3)", 1, testscan_fail },

@@ -75,7 +75,8 @@ struct scanner_type {
  * (argv[0] is the command's own name).  A type that is not built in goes
  * to `other` (tool profiles, in `scanq scan`); with other NULL it is
  * refused.  Returns the exit status: the scanner's, or 2 for a usage error.
- * Uses no database and no HTTP library, so the lean binary links neither.
+ * Uses no database and links no HTTP library (the http type loads libcurl
+ * when it runs, libcurl.h), so the lean binary links neither.
  */
 int scanner_main(int argc, char **argv, int (*other)(struct scanctx *ctx));
 

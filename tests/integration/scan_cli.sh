@@ -51,7 +51,7 @@ printf '[scope]\nallow = ::1\n' > "$dir/v6only.ini"
 # Follow the facts: when every target is skipped, nothing was scanned, and
 # every type says so the same way: failed with no_targets, after the
 # skipped findings that say why.
-for type in portscan discovery tls vuln; do
+for type in portscan discovery tls http vuln; do
 	out=$("$S" scan "$type" localhost --config "$dir/v6only.ini" --ports "$P" --json \
 		--options '{"resolve_ms":2000}'); rc=$?
 	[ "$rc" = 1 ] || fail "$type: an out-of-scope-only scan exited $rc: $out"
@@ -61,7 +61,7 @@ for type in portscan discovery tls vuln; do
 		|| fail "$type: no no_targets error: $out"
 	echo "$out" | grep -q '"open_port"\|"summary"' && fail "$type: an address out of scope was scanned: $out"
 done
-ok "an out-of-scope-only scan fails with no_targets for portscan, discovery, tls and vuln alike"
+ok "an out-of-scope-only scan fails with no_targets for portscan, discovery, tls, http and vuln alike"
 
 printf '[worker]\nleese = 3\n' > "$dir/bad.ini"
 "$S" scan portscan 127.0.0.1 --config "$dir/bad.ini" 2>"$dir/err" && fail "bad config accepted"
