@@ -5,8 +5,9 @@
 #   unit:        each cmocka binary in BUILD/tests/
 #   integration: each tests/integration/*.sh against BUILD/scanq, once on
 #                SQLite and once on PostgreSQL (SCANQ_TEST_BACKEND=pg), but
-#                once only for a suite that says "# backends: own"; a suite
-#                that exits 77 was skipped on that backend
+#                once only for a suite that says "# backends: own", and not
+#                in a sanitizer build for one that says "# sanitizers: no";
+#                a suite that exits 77 was skipped on that backend
 #   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds
 # for every BUILD in $SCANQ_BUILDS (default "build build-asan").  Three jobs
 # run side by side: the plain build on SQLite, the plain build on PostgreSQL
@@ -98,6 +99,10 @@ run_build() {
 		[ -f "$t" ] || continue
 		[ "$(basename "$t")" = lib.sh ] && continue	# sourced by the others
 		wanted "$(basename "$t" .sh)" || continue
+		# A suite that measures cost ("# sanitizers: no": CPU, log lines,
+		# connection attempts) means nothing under ASan, which only makes
+		# it slower: the plain build runs it.
+		case $b in *asan*) head -n 3 "$t" | grep -q '^# sanitizers: no' && continue ;; esac
 		if head -n 3 "$t" | grep -q '^# backends: own'; then
 			[ "$first" = 1 ] && run_one "$b/integration/$(basename "$t" .sh)" \
 				env SCANQ="$(pwd)/$b/scanq" bash "$t"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # backends: own
+# sanitizers: no
 # What a database outage costs the processes that wait for it: a `serve`
 # with two workers, idle and then busy, while PostgreSQL is stopped for
 # 20 s, and while another process holds SQLite's write lock for 20 s.
