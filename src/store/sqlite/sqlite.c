@@ -300,9 +300,11 @@ static const struct dialect sqlite_dialect = {
  * The busy handler: how a writer waits for the database lock.  SQLite's own
  * first sleep is 1 ms and grows to 100 ms; a claim or a commit holds the
  * lock for well under a millisecond, so this one starts at 50 us and
- * doubles up to 2 ms.  A lock held past 100 ms is a long transaction or
- * another process's (an outage): from there the sleeps double again up to
- * 64 ms, so that a process waiting out a held lock costs next to no CPU.
+ * doubles up to 2 ms, and stays there for the first second: under heavy
+ * contention (a prune's batches against back-to-back claims) a waiter
+ * must look often, or it starves.  A lock held past a second is another
+ * process's (an outage): from there the sleeps double again up to 64 ms,
+ * so that a process waiting out a held lock costs next to no CPU.
  * It gives up after BUSY_TIMEOUT_MS in all.  Returns 1 to try again, 0 to
  * give up (the call then fails with SQLITE_BUSY).
  */
@@ -310,9 +312,9 @@ static long busy_sleep_us(int count)
 {
 	if (count < 6)
 		return 50L << count;			/* 50 .. 1600 us: 3150 us */
-	if (count < 54)
-		return 2000;				/* 48 x 2 ms: to ~99 ms */
-	return count - 54 < 5 ? 4000L << (count - 54) : 64000;	/* 4 .. 64 ms */
+	if (count < 504)
+		return 2000;				/* 498 x 2 ms: to ~1 s */
+	return count - 504 < 5 ? 4000L << (count - 504) : 64000;	/* 4 .. 64 ms */
 }
 
 static int busy_wait(void *arg, int count)
