@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "store/db.h"
+#include "store/tx.h"
 
 int store_audit(struct store *s, const char *actor, const char *action, int64_t scan_id,
 		const char *detail)

@@ -23,7 +23,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "store/db.h"
+#include "store/tx.h"
 #include "store/fingerprint.h"
 
 /* One side of the comparison: borrowed strings of a finding. */

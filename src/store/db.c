@@ -1,5 +1,5 @@
 /*
- * db.c — opening a store, and the thin layer between the core's operations
+ * db.c — migrating a store, and the thin layer between the core's operations
  * and a dialect's primitives (db.h).  Every call that reaches the database
  * goes through here, so this is where an outage is noticed once: the first
  * failed call after a success starts it, the next success ends it, each
@@ -46,17 +46,6 @@ int store_set_error(struct store *s, const char *fmt, ...)
 	vsnprintf(s->err, sizeof s->err, fmt, ap);
 	va_end(ap);
 	return STORE_ERROR;
-}
-
-int core_scan_row(struct store *s, int rc, int64_t id)
-{
-	if (rc > 0)
-		return STORE_OK;
-	if (rc == 0) {
-		store_set_error(s, "scan %lld not found", (long long)id);
-		return STORE_NOT_FOUND;
-	}
-	return rc;
 }
 
 /* ---- outages -------------------------------------------------------------- */
@@ -469,56 +458,6 @@ int store_migrate(struct store *s, int target, int *applied)
 	if (applied)
 		*applied = done;
 	return rc;
-}
-
-struct store *store_open(const char *url, char *err, size_t errlen)
-{
-	return store_open_flags(url, 0, err, errlen);
-}
-
-struct store *store_open_flags(const char *url, int flags, char *err, size_t errlen)
-{
-	struct store *s;
-	int v;
-
-	if (!url || !*url) {
-		snprintf(err, errlen, "no database URL given");
-		return NULL;
-	}
-	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-		s = store_pg_open(url, err, errlen);
-	} else {
-		if (strncmp(url, "sqlite://", 9) == 0)
-			url += 9;
-		else if (strstr(url, "://")) {
-			snprintf(err, errlen, "unsupported database URL '%.100s' (expected "
-				 "sqlite://PATH or postgres://...)", url);
-			return NULL;
-		}
-		if (!*url) {
-			snprintf(err, errlen, "the database URL names no file");
-			return NULL;
-		}
-		if ((flags & STORE_MUST_EXIST) && access(url, F_OK) != 0) {
-			snprintf(err, errlen, "database %.300s does not exist (a mistyped --db or "
-				 "DATABASE_URL? `scanq serve` or `scanq migrate` creates it)", url);
-			return NULL;
-		}
-		s = store_sqlite_open(url, err, errlen);
-	}
-	if (s)
-		s->on_demand = !!(flags & STORE_ON_DEMAND);
-	if (!s || (flags & STORE_NO_MIGRATE))
-		return s;
-	/* Read first: a database that is up to date is never write-locked by
-	 * opening it, so read-only commands work while another process writes. */
-	v = store_schema_version(s);
-	if (v != store_schema_latest(s) && store_migrate(s, -1, NULL) != STORE_OK) {
-		snprintf(err, errlen, "cannot migrate the database: %s", s->err);
-		store_close(s);
-		return NULL;
-	}
-	return s;
 }
 
 void store_close(struct store *s)

@@ -374,37 +374,6 @@ void db_rollback(struct store *s);
 /* Reads a DB_SCAN_COLS row into *out. */
 void db_read_scan(struct db_cur *c, struct scan *out);
 
-/* Idempotency (submit.c): keeps a new keyed scan's request hash; finds the
- * scan that took r's key: *existed 1 for a repeat, STORE_KEY_REUSED when
- * that scan was queued by a different request. */
-int core_set_request_hash(struct store *s, int64_t id, const char *key, const char *hash);
-int core_key_owner(struct store *s, const struct scan_request *r, int64_t *id, int *existed);
-
-/* ---- helpers of the core's files (lifecycle.c) --------------------------------------- */
-
-/* May a failed call be run once more?  Only when the connection broke
- * before COMMIT went out, so nothing can have been committed. */
-int core_retry_safe(struct store *s, int rc);
-
-/* Appends a timeline event / adds `by` to a counter / wakes the waiting
- * workers at commit, inside the caller's transaction.  Return a store rc. */
-int core_event(struct store *s, int64_t scan_id, const char *from, const char *to,
-	       int attempt, const char *worker, const char *reason);
-int core_bump(struct store *s, const char *counter, int64_t by);
-int core_notify(struct store *s);
-
-/* Sets the "fenced" message for (id, attempt).  Returns STORE_LOST. */
-int core_lost(struct store *s, int64_t id, int attempt);
-
-/* What reading the row of scan `id` came to, from db_next()'s rc (or an
- * earlier error): STORE_OK for a row, STORE_NOT_FOUND with "scan N not
- * found" set for none, the error otherwise. */
-int core_scan_row(struct store *s, int rc, int64_t id);
-
-/* Rolls a failed transaction back, keeping the first error.  Returns the
- * error to report (never STORE_OK). */
-int core_abort(struct store *s, int rc);
-
 /* ---- the failure path of a running attempt (lifecycle.c) -------------------------------- */
 
 /*
@@ -452,10 +421,6 @@ enum scan_status lifecycle_ending(const struct lifecycle_row *r, const struct sc
 int lifecycle_end(struct store *s, int64_t id, int attempt, const struct lifecycle_row *r,
 		  const struct scan_failure *f, int64_t delay_ms, enum lifecycle_cause cause,
 		  const char *reason, enum scan_status *to);
-
-/* The dialects' constructors: NULL with err set. */
-struct store *store_sqlite_open(const char *path, char *err, size_t errlen);
-struct store *store_pg_open(const char *url, char *err, size_t errlen);
 
 /*
  * What becomes of a running scan whose attempt ended badly (an error, or

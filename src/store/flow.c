@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "store/flow.h"
+#include "store/tx.h"
 
 #define FLOW_INPUTS_MAX 65536	/* findings read to build a follow-up */
 #define FLOW_GROUPS_MAX 64	/* follow-up scans of one stage, one per port set */

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/clock.h"
-#include "store/db.h"
+#include "store/tx.h"
 #include "store/flow.h"
 
 static const char CANCEL_MSG[] = "cancelled by an operator";
@@ -25,62 +25,6 @@ static const char CANCEL_MSG[] = "cancelled by an operator";
 const struct scan_failure lifecycle_worker_lost = {
 	"worker_lost", "the worker running this scan stopped responding", NULL, 1, 0
 };
-
-/* May a failed call be run again?  Only when nothing can have been
- * committed: the connection broke before COMMIT went out. */
-int core_retry_safe(struct store *s, int rc)
-{
-	return rc < 0 && rc != STORE_LOST && s->disconnected && !s->commit_unknown;
-}
-
-int core_event(struct store *s, int64_t scan_id, const char *from, const char *to,
-	       int attempt, const char *worker, const char *reason)
-{
-	struct db_args a = { 0 };
-
-	db_i64(&a, scan_id);
-	db_i64(&a, scan_now_ms());
-	db_text(&a, from);
-	db_text(&a, to);
-	db_i64(&a, attempt);
-	db_text(&a, worker && *worker ? worker : NULL);
-	db_text(&a, reason);
-	return db_run(s, S_EVENT, &a, NULL);
-}
-
-int core_bump(struct store *s, const char *counter, int64_t by)
-{
-	struct db_args a = { 0 };
-
-	if (by == 0)
-		return STORE_OK;
-	db_text(&a, counter);
-	db_i64(&a, by);
-	return db_run(s, S_COUNT, &a, NULL);
-}
-
-/* Wakes the waiting workers when the transaction commits (a no-op where
- * the dialect's wake-up needs no help). */
-int core_notify(struct store *s)
-{
-	struct db_args a = { 0 };
-
-	return db_run(s, S_NOTIFY, &a, NULL);
-}
-
-int core_lost(struct store *s, int64_t id, int attempt)
-{
-	snprintf(s->err, sizeof s->err,
-		 "scan %lld attempt %d is no longer running here (fenced)", (long long)id, attempt);
-	return STORE_LOST;
-}
-
-/* Ends a transaction that failed: rolls back and keeps the first error. */
-int core_abort(struct store *s, int rc)
-{
-	db_rollback(s);
-	return rc == STORE_OK || rc == STORE_LOST || rc > 0 ? STORE_ERROR : rc;
-}
 
 /* ---- claim and heartbeat ---------------------------------------------------------- */
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store/db.h"
+#include "store/tx.h"
 #include "store/flow.h"
 
 static int clamp_limit(int limit)

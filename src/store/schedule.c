@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store/db.h"
+#include "store/tx.h"
 #include "store/flow.h"
 
 void schedule_release(struct schedule *sc)

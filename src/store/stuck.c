@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "store/db.h"
+#include "store/tx.h"
 
 #define SKIPPED 1		/* a repair that found nothing to change */
 

@@ -7,48 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "store/db.h"
-
-/* Keeps the request's hash with a new keyed scan (issue 12). */
-int core_set_request_hash(struct store *s, int64_t id, const char *key, const char *hash)
-{
-	struct db_args a = { 0 };
-
-	if (!key || !hash)
-		return STORE_OK;
-	db_i64(&a, id);
-	db_text(&a, hash);
-	return db_run(s, S_REQUEST_HASH_SET, &a, NULL);
-}
-
-/*
- * The scan that took r's idempotency key: *id, and *existed 1 (a repeat)
- * or STORE_KEY_REUSED (that scan was queued by a different request).  A
- * scan from before request hashes were kept counts as a repeat.
- */
-int core_key_owner(struct store *s, const struct scan_request *r, int64_t *id, int *existed)
-{
-	struct db_args a = { 0 };
-	struct db_cur c;
-	int rc;
-
-	db_text(&a, r->idempotency_key);
-	if ((rc = db_query(s, S_REQUEST_HASH_GET, &a, &c)) == STORE_OK) {
-		if ((rc = db_next(&c)) > 0) {
-			const char *h = db_col_text(&c, 1);
-
-			*id = db_col_i64(&c, 0);
-			if (existed)
-				*existed = r->request_hash && h && *h && strcmp(h, r->request_hash)
-					   ? STORE_KEY_REUSED : 1;
-			rc = STORE_OK;
-		} else if (rc == 0) {
-			rc = store_set_error(s, "idempotency key conflict without a scan");
-		}
-	}
-	db_done(&c);
-	return rc;
-}
+#include "store/tx.h"
 
 static int submit_many(struct store *s, const struct scan_request *reqs, size_t n,
 		       int64_t *ids, int *existed)

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "store/db.h"
+#include "store/tx.h"
 #include "scanner.h"
 
 /* A random (version 4) UUID in out (37 bytes). */

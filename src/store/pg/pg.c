@@ -19,7 +19,8 @@
 #include <string.h>
 #include <libpq-fe.h>
 #include "core/clock.h"
-#include "store/pg/pg.h"
+#include "store/dialect.h"
+#include "store/pg/schema.h"
 
 struct pg {
 	struct store base;

@@ -11,7 +11,7 @@
  * operator or a worker changes are locked first (SELECT ... FOR UPDATE).
  */
 #include "store/db.h"
-#include "store/pg/pg.h"
+#include "store/pg/schema.h"
 
 const struct db_migration pg_migrations[] = {
 	{ 1, "scans, scan events and status counts",

@@ -12,7 +12,7 @@
  * whole table.
  */
 #include "store/db.h"
-#include "store/sqlite/sqlite.h"
+#include "store/sqlite/schema.h"
 
 const struct db_migration sqlite_migrations[] = {
 	{ 1, "scans, scan events and status counts",

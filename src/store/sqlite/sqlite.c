@@ -22,7 +22,8 @@
 #include <unistd.h>
 #include <sys/inotify.h>
 #include <sqlite3.h>
-#include "store/sqlite/sqlite.h"
+#include "store/dialect.h"
+#include "store/sqlite/schema.h"
 
 #define BUSY_TIMEOUT_MS 5000
 /* SQLite checkpoints its WAL once it holds 1000 pages (4 MiB), and a WAL

@@ -1,0 +1,44 @@
+/*
+ * tx.h — the helpers every operation of the store core uses inside its
+ * transactions (tx.c): the timeline event, the counters, the wake-up, the
+ * fenced and not-found answers, the rollback that keeps the first error,
+ * the rule for running a call again after a lost connection, and the
+ * idempotency key's owner.  Only src/store/ includes this.  None of them
+ * opens or ends a transaction, except core_abort(), which rolls back.
+ */
+#ifndef SCANQ_STORE_TX_H
+#define SCANQ_STORE_TX_H
+
+#include "store/db.h"
+
+/* May a failed call be run once more?  Only when the connection broke
+ * before COMMIT went out, so nothing can have been committed. */
+int core_retry_safe(struct store *s, int rc);
+
+/* Appends a timeline event / adds `by` to a counter / wakes the waiting
+ * workers at commit, inside the caller's transaction.  Return a store rc. */
+int core_event(struct store *s, int64_t scan_id, const char *from, const char *to,
+	       int attempt, const char *worker, const char *reason);
+int core_bump(struct store *s, const char *counter, int64_t by);
+int core_notify(struct store *s);
+
+/* Sets the "fenced" message for (id, attempt).  Returns STORE_LOST. */
+int core_lost(struct store *s, int64_t id, int attempt);
+
+/* What reading the row of scan `id` came to, from db_next()'s rc (or an
+ * earlier error): STORE_OK for a row, STORE_NOT_FOUND with "scan N not
+ * found" set for none, the error otherwise. */
+int core_scan_row(struct store *s, int rc, int64_t id);
+
+/* Rolls a failed transaction back, keeping the first error.  Returns the
+ * error to report (never STORE_OK). */
+int core_abort(struct store *s, int rc);
+
+/* Idempotency: keeps a new keyed scan's request hash (nothing without a
+ * key or a hash); finds the scan that took r's key: *existed 1 for a
+ * repeat, STORE_KEY_REUSED when that scan was queued by a different
+ * request.  Inside the caller's transaction; return a store rc. */
+int core_set_request_hash(struct store *s, int64_t id, const char *key, const char *hash);
+int core_key_owner(struct store *s, const struct scan_request *r, int64_t *id, int *existed);
+
+#endif
