@@ -27,7 +27,8 @@ enum db_stmt {
 	/* submit and read */
 	S_KEY_LOOKUP,		/* key -> id */
 	S_INSERT_SCAN,		/* type, targets, options, priority, max_attempts, time_limit_s,
-				 * now, key -> id; no row when the key is taken */
+				 * now, parent_id, flow, status ('pending' or 'running'), key -> id;
+				 * no row when the key is taken (queue.c) */
 	S_SUBMIT_BATCH,		/* requests JSON [{n, type, targets, options, priority,
 				 * max_attempts, time_limit_s, key, hash}], event reason -> n, id,
 				 * inserted (0: its key was taken); writes the events, the
@@ -93,9 +94,6 @@ enum db_stmt {
 	S_SCHEMA_LOCK,		/* serializes migrators inside a write transaction (or NULL) */
 	S_SCHEMA_RECORD,	/* version, name, now */
 	/* follow-up stages and shards (issue 14, flow.c) */
-	S_FLOW_INSERT,		/* type, targets, options, priority, max_attempts, time_limit_s,
-				 * now, parent_id, flow, status ('pending' or 'running'), key -> id;
-				 * no row when the key is taken */
 	S_FLOW_ROW,		/* id -> parent_id, flow, type, options, priority, max_attempts,
 				 * time_limit_s, cancel_requested, status (locks the row) */
 	S_FLOW_HOSTS,		/* id, limit -> distinct targets of its (and its shards') host
@@ -409,6 +407,24 @@ int lifecycle_running(struct store *s, int64_t id, int attempt, struct lifecycle
  * (attempts left), failed, or cancelled (a cancel was asked for).  Writes
  * nothing. */
 enum scan_status lifecycle_ending(const struct lifecycle_row *r, const struct scan_failure *f);
+
+/* Attempts ended, by what they became: what lifecycle_count() counts. */
+struct lifecycle_ended {
+	int64_t pending, failed, cancelled;
+};
+
+/* Adds an attempt that became `to` to *e. */
+void lifecycle_tally(struct lifecycle_ended *e, enum scan_status to);
+
+/* Moves the counters of the attempts *e ended by `cause`, inside the
+ * caller's transaction.  Returns a store rc. */
+int lifecycle_count(struct store *s, const struct lifecycle_ended *e, enum lifecycle_cause cause);
+
+/* lifecycle_end() but the counters, which the caller counts with
+ * lifecycle_tally() and lifecycle_count() (a batch counts once). */
+int lifecycle_end_uncounted(struct store *s, int64_t id, int attempt, const struct lifecycle_row *r,
+			    const struct scan_failure *f, int64_t delay_ms, const char *reason,
+			    enum scan_status *to);
 
 /*
  * Ends that attempt with failure f inside the caller's write transaction,

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "store/flow.h"
+#include "store/queue.h"
 #include "store/tx.h"
 
 #define FLOW_INPUTS_MAX 65536	/* findings read to build a follow-up */
@@ -77,36 +78,19 @@ static void test_kill_point(void)
 
 /* ---- creating scans ---------------------------------------------------------------- */
 
-/* One row: S_FLOW_INSERT, its event, in the caller's transaction.
- * *id is 0 when the idempotency key was taken. */
+/* One row through queue_insert(), like's priority and budget, in the
+ * caller's transaction.  *id is 0 when the idempotency key was taken. */
 static int insert(struct store *s, const char *type, const char *targets, const char *options,
 		  const struct flow_row *like, int64_t parent, int flow, const char *status,
 		  const char *key, const char *reason, int64_t *id)
 {
-	struct db_args a = { 0 };
-	int rc;
+	struct queue_row row = {
+		.type = type, .targets = targets, .options = options, .priority = like->priority,
+		.max_attempts = like->max_attempts, .time_limit_s = like->time_limit_s,
+		.parent = parent, .flow = flow, .status = status, .key = key,
+	};
 
-	*id = 0;
-	db_text(&a, type);
-	db_text(&a, targets);
-	db_text(&a, options);
-	db_i64(&a, like->priority);
-	db_i64(&a, like->max_attempts);
-	db_i64(&a, like->time_limit_s);
-	db_i64(&a, scan_now_ms());
-	if (parent)
-		db_i64(&a, parent);
-	else
-		db_null(&a);
-	db_i64(&a, flow);
-	db_text(&a, status);
-	db_text(&a, key && *key ? key : NULL);
-	rc = db_int(s, S_FLOW_INSERT, &a, id);
-	if (rc == STORE_NOT_FOUND)
-		return STORE_OK;		/* the key was taken */
-	if (rc != STORE_OK)
-		return rc;
-	return core_event(s, *id, NULL, status, 0, NULL, reason);
+	return queue_insert(s, &row, reason, id);
 }
 
 /* The options of a shard: the parent's without "then", its rate divided
@@ -249,9 +233,8 @@ int store_submit_flow(struct store *s, const struct scan_request *req, int flow,
 			break;
 		rc = create(s, req->type, targets, opts, &like, 0, flow & SCAN_FLOW_THEN, sl,
 			    req->idempotency_key, "submitted", id);
-		if (rc == STORE_OK && req->idempotency_key && *req->idempotency_key)
-			rc = *id ? core_set_request_hash(s, *id, req->idempotency_key, req->request_hash)
-				 : core_key_owner(s, req, id, existed);
+		if (rc == STORE_OK)
+			rc = queue_keyed(s, req, id, existed);
 		if (rc != STORE_OK) {
 			rc = core_abort(s, rc);
 			if (core_retry_safe(s, rc))

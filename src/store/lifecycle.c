@@ -1,14 +1,16 @@
 /*
- * lifecycle.c — every change of a scan's status after it was queued
- * (submit.c queues it), written once for both dialects: claim, heartbeat,
- * complete, fail, cancel, retry, hand-back and lease recovery.
+ * lifecycle.c — every change of a scan's status after it was claimed
+ * (queue.c queues it, claim.c claims it, lease.c renews its lease and
+ * recovers it), written once for both dialects: complete, fail, cancel,
+ * retry and hand-back, and the failure path that lease recovery and stuck
+ * clear end an attempt through.
  *
  * Each change is one transaction that moves the row, appends its timeline
  * event and bumps its counters together.  The worker's calls are fenced:
  * they name (id, attempt) and change nothing unless the row is still
  * `running` with that attempt (STORE_LOST, counted in fenced_writes).  What
  * becomes of a failed attempt is decided by store_failure_action() and
- * scan_action_allowed() only, and written by end_attempt() only: every
+ * scan_action_allowed() only, and written by lifecycle_end_uncounted() only: every
  * failure path goes through it, stuck clear's repairs of running scans too
  * (lifecycle_end(), db.h).  A call that failed because the connection was
  * lost before it committed is run once more on a new connection.
@@ -17,156 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/clock.h"
-#include "store/tx.h"
+#include "store/claim.h"
 #include "store/flow.h"
+#include "store/tx.h"
 
 static const char CANCEL_MSG[] = "cancelled by an operator";
 
 const struct scan_failure lifecycle_worker_lost = {
 	"worker_lost", "the worker running this scan stopped responding", NULL, 1, 0
 };
-
-/* ---- claim and heartbeat ---------------------------------------------------------- */
-
-static int collect(struct db_cur *c, size_t max, struct scan **out, size_t *n)
-{
-	struct scan *arr = calloc(max ? max : 1, sizeof *arr);
-	size_t cnt = 0;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if (!arr)
-		return store_set_error(c->s, "out of memory");
-	while (cnt < max && (rc = db_next(c)) > 0)
-		db_read_scan(c, &arr[cnt++]);
-	if (cnt < max && rc < 0) {
-		scan_array_free(arr, cnt);
-		return rc;
-	}
-	*out = arr;
-	*n = cnt;
-	return STORE_OK;
-}
-
-/*
- * The claim itself, inside the caller's write transaction, or alone where
- * the dialect's claim statement logs its own events (DB_CLAIM_LOGS: one
- * round trip, its own transaction).  On error *out is freed and empty.
- */
-static int claim_rows(struct store *s, const char *worker, int max, int lease_ms,
-		      struct scan **out, size_t *n)
-{
-	struct db_args a = { 0 };
-	struct db_cur c;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	db_text(&a, worker);
-	db_i64(&a, scan_now_ms());
-	db_i64(&a, lease_ms);
-	db_i64(&a, max);
-	if ((rc = db_query(s, S_CLAIM, &a, &c)) == STORE_OK)
-		rc = collect(&c, (size_t)max, out, n);
-	db_done(&c);
-	if (rc == STORE_OK && !(s->d->caps & DB_CLAIM_LOGS)) {
-		for (size_t i = 0; i < *n && rc == STORE_OK; i++)
-			rc = core_event(s, (*out)[i].id, "pending", "running", (*out)[i].attempt,
-				       worker, "claimed");
-		if (rc == STORE_OK)
-			rc = core_bump(s, "claims", (int64_t)*n);
-	}
-	if (rc != STORE_OK) {
-		scan_array_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-static int claim(struct store *s, const char *worker, int max, int lease_ms,
-		 struct scan **out, size_t *n)
-{
-	int rc;
-
-	/* A dialect whose claim statement logs its own events runs it alone. */
-	if (s->d->caps & DB_CLAIM_LOGS)
-		return claim_rows(s, worker, max, lease_ms, out, n);
-	if ((rc = db_begin(s, 1)) != STORE_OK)
-		return rc;
-	if ((rc = claim_rows(s, worker, max, lease_ms, out, n)) != STORE_OK)
-		return core_abort(s, rc);
-	if ((rc = db_commit(s)) != STORE_OK) {
-		scan_array_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-int store_claim(struct store *s, const char *worker, int max, int lease_ms,
-		struct scan **out, size_t *n)
-{
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if (max < 1)
-		return STORE_OK;
-	if (max > STORE_CLAIM_MAX)
-		max = STORE_CLAIM_MAX;
-	rc = claim(s, worker, max, lease_ms, out, n);
-	return core_retry_safe(s, rc) ? claim(s, worker, max, lease_ms, out, n) : rc;
-}
-
-/* Counts one write that fencing refused, in a transaction of its own. */
-static void count_fenced(struct store *s)
-{
-	char keep[sizeof s->err];
-
-	memcpy(keep, s->err, sizeof keep);
-	if (db_begin(s, 1) == STORE_OK) {
-		if (core_bump(s, "fenced_writes", 1) == STORE_OK)
-			db_commit(s);
-		else
-			db_rollback(s);
-	}
-	memcpy(s->err, keep, sizeof keep);
-}
-
-static int heartbeat(struct store *s, int64_t id, int attempt, int lease_ms, double progress,
-		     int *cancel_requested)
-{
-	struct db_args a = { 0 };
-	int64_t cancel;
-	int rc;
-
-	db_i64(&a, id);
-	db_i64(&a, attempt);
-	db_i64(&a, scan_now_ms());
-	db_i64(&a, lease_ms);
-	db_f64(&a, progress > 1 ? 1 : progress);
-	rc = db_int(s, S_HEARTBEAT, &a, &cancel);
-	if (rc == STORE_OK) {
-		if (cancel_requested)
-			*cancel_requested = (int)cancel;
-		return STORE_OK;
-	}
-	if (rc != STORE_NOT_FOUND)
-		return rc;
-	core_lost(s, id, attempt);
-	count_fenced(s);
-	return STORE_LOST;
-}
-
-int store_heartbeat(struct store *s, int64_t id, int attempt, int lease_ms,
-		    double progress, int *cancel_requested)
-{
-	int rc = heartbeat(s, id, attempt, lease_ms, progress, cancel_requested);
-
-	return core_retry_safe(s, rc) ? heartbeat(s, id, attempt, lease_ms, progress, cancel_requested) : rc;
-}
 
 /* ---- completion ------------------------------------------------------------------ */
 
@@ -504,19 +365,14 @@ enum scan_status lifecycle_ending(const struct lifecycle_row *r, const struct sc
 	}
 }
 
-/* Attempts ended, by what they became: what count_ended() counts. */
-struct ended {
-	int64_t pending, failed, cancelled;
-};
-
-static void tally(struct ended *e, enum scan_status to)
+void lifecycle_tally(struct lifecycle_ended *e, enum scan_status to)
 {
 	e->pending += to == SCAN_PENDING;
 	e->failed += to == SCAN_FAILED;
 	e->cancelled += to == SCAN_CANCELLED;
 }
 
-static int count_ended(struct store *s, const struct ended *e, enum lifecycle_cause cause)
+int lifecycle_count(struct store *s, const struct lifecycle_ended *e, enum lifecycle_cause cause)
 {
 	int rc;
 
@@ -529,9 +385,7 @@ static int count_ended(struct store *s, const struct ended *e, enum lifecycle_ca
 	return core_bump(s, "cancelled", e->cancelled);
 }
 
-/* lifecycle_end() but the counters, which the caller counts (a batch
- * counts once). */
-static int end_attempt(struct store *s, int64_t id, int attempt, const struct lifecycle_row *r,
+int lifecycle_end_uncounted(struct store *s, int64_t id, int attempt, const struct lifecycle_row *r,
 		       const struct scan_failure *f, int64_t delay_ms, const char *reason,
 		       enum scan_status *to)
 {
@@ -563,13 +417,13 @@ int lifecycle_end(struct store *s, int64_t id, int attempt, const struct lifecyc
 		  const struct scan_failure *f, int64_t delay_ms, enum lifecycle_cause cause,
 		  const char *reason, enum scan_status *to)
 {
-	struct ended e = { 0 };
+	struct lifecycle_ended e = { 0 };
 	int rc;
 
-	if ((rc = end_attempt(s, id, attempt, r, f, delay_ms, reason, to)) != STORE_OK)
+	if ((rc = lifecycle_end_uncounted(s, id, attempt, r, f, delay_ms, reason, to)) != STORE_OK)
 		return rc;
-	tally(&e, *to);
-	return count_ended(s, &e, cause);
+	lifecycle_tally(&e, *to);
+	return lifecycle_count(s, &e, cause);
 }
 
 static int fail(struct store *s, int64_t id, int attempt, const struct scan_failure *f,
@@ -652,118 +506,7 @@ int store_release(struct store *s, int64_t id, int attempt, const char *reason)
 	return core_retry_safe(s, rc) ? end_running(s, id, attempt, 1, reason) : rc;
 }
 
-/* ---- lease recovery ---------------------------------------------------------------- */
-
 #define RECOVER_BATCH 500
-
-/*
- * One judgement of every lease (store_recover_leases()).  If the expired
- * leases were read more than STORE_PAUSE_MS after `since`, it is rolled
- * back and *stale set: see store.h.
- */
-static int recover(struct store *s, int64_t since, int *stale, int *recovered, int *failed)
-{
-	struct expired { int64_t id; int attempt; struct lifecycle_row r; } *ex;
-	struct ended ends = { 0 };
-	struct db_args a = { 0 };
-	struct db_cur c;
-	size_t nex = 0;
-	int64_t late;
-	int rc;
-
-	if (!(ex = calloc(RECOVER_BATCH, sizeof *ex)))
-		return store_set_error(s, "out of memory");
-	if ((rc = db_begin(s, 1)) != STORE_OK)
-		goto out;
-	/* This handle was cut off from the database for outage_ms: so were the
-	 * workers, who could not renew their leases.  Make that time up to them
-	 * before judging any lease, so a scan that finished during the outage
-	 * gets its result in instead of running again. */
-	if (s->outage_ms > 0) {
-		struct db_args b = { 0 };
-
-		db_i64(&b, s->outage_ms + 1000);
-		if ((rc = db_run(s, S_EXTEND_LEASES, &b, NULL)) != STORE_OK) {
-			rc = core_abort(s, rc);
-			goto out;
-		}
-	}
-	db_i64(&a, scan_now_ms());
-	db_i64(&a, RECOVER_BATCH);
-	if ((rc = db_query(s, S_EXPIRED, &a, &c)) == STORE_OK) {
-		while (nex < RECOVER_BATCH && (rc = db_next(&c)) > 0) {
-			struct expired *e = &ex[nex++];
-
-			e->id = db_col_i64(&c, 0);
-			e->attempt = (int)db_col_i64(&c, 1);
-			e->r.used = (int)db_col_i64(&c, 2);
-			e->r.max = (int)db_col_i64(&c, 3);
-			e->r.cancel = (int)db_col_i64(&c, 4);
-			db_col_copy(&c, 5, e->r.worker, sizeof e->r.worker);
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&c);
-	late = since ? clock_mono_ms() - since : 0;
-	if (rc == STORE_OK && late > STORE_PAUSE_MS) {
-		/* Paused (or kept waiting) after the caller last looked: the
-		 * workers may have stood still as long while our clock ran on. */
-		store_note_pause(s, late);
-		db_rollback(s);
-		*stale = 1;
-		goto out;
-	}
-	for (size_t i = 0; i < nex && rc == STORE_OK; i++) {
-		struct expired *e = &ex[i];
-		char reason[128];
-		enum scan_status to;
-
-		snprintf(reason, sizeof reason, "lease expired; worker %s lost",
-			 e->r.worker[0] ? e->r.worker : "?");
-		/* A lost worker's scan is due again at once: no backoff. */
-		if ((rc = end_attempt(s, e->id, e->attempt, &e->r, &lifecycle_worker_lost, 0, reason,
-				      &to)) == STORE_OK)
-			tally(&ends, to);
-	}
-	if (rc == STORE_OK)
-		rc = count_ended(s, &ends, LIFECYCLE_LEASE);
-	if (rc != STORE_OK) {
-		rc = core_abort(s, rc);
-		goto out;
-	}
-	if ((rc = db_commit(s)) != STORE_OK)
-		goto out;
-	s->outage_ms = 0;	/* made up for */
-	if (recovered)
-		*recovered = (int)ends.pending;
-	if (failed)
-		*failed = (int)ends.failed;
-out:
-	free(ex);
-	return rc;
-}
-
-int store_recover_leases(struct store *s, int64_t since, int *recovered, int *failed)
-{
-	int rc, stale;
-
-	if (recovered)
-		*recovered = 0;
-	if (failed)
-		*failed = 0;
-	for (int tries = 0;; tries++) {
-		stale = 0;
-		rc = recover(s, since, &stale, recovered, failed);
-		if (core_retry_safe(s, rc))
-			rc = recover(s, since, &stale, recovered, failed);
-		if (rc != STORE_OK || !stale)
-			return rc;
-		/* Judged again at once, the pause made up.  A database that keeps
-		 * the read past STORE_PAUSE_MS every time is trusted the third
-		 * time, or no lease would ever be recovered. */
-		since = tries == 0 ? clock_mono_ms() : 0;
-	}
-}
 
 /* ---- a dead worker's scans ----------------------------------------------------------- */
 

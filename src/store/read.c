@@ -1,7 +1,7 @@
 /*
  * read.c — the store's reading side, written once for both dialects: one
- * scan, pages of scans, a timeline, findings, queue status, counters, and
- * pruning (the stuck report is stuck.c's).  Every page has a cap
+ * scan, pages of scans, a timeline, findings, queue status, counters and
+ * the failure rate of the last hour (the stuck report is stuck.c's).  Every page has a cap
  * (STORE_LIST_MAX) and says so in store.h.
  */
 #include <stdio.h>
@@ -258,42 +258,23 @@ int store_counters(struct store *s, struct store_counters *out)
 	return rc < 0 ? rc : STORE_OK;
 }
 
-/* ---- pruning -------------------------------------------------------------------- */
+/* ---- doctor's failure rate ------------------------------------------------------ */
 
-int store_prune(struct store *s, int64_t before_ms, int batch, int max_batches, int dry_run,
-		int64_t *deleted)
+int store_finished_last_hour(struct store *s, int64_t *completed, int64_t *failed)
 {
-	int64_t total = 0;
+	struct db_args a = { 0 };
+	struct db_cur c;
 	int rc;
 
-	*deleted = 0;
-	if (batch < 1)
-		batch = 1000;
-	if (dry_run) {
-		struct db_args a = { 0 };
-
-		db_i64(&a, before_ms);
-		return db_int(s, S_PRUNE_COUNT, &a, deleted);
-	}
-	/* Short transactions: writers (claims, completions) wait at most one batch. */
-	for (int b = 0; max_batches == 0 || b < max_batches; b++) {
-		struct db_args a = { 0 };
-		int64_t changed = 0;
-
-		db_i64(&a, before_ms);
-		db_i64(&a, batch);
-		if ((rc = db_begin(s, 1)) != STORE_OK)
-			return rc;
-		if ((rc = db_run(s, S_PRUNE, &a, &changed)) != STORE_OK) {
-			db_rollback(s);
-			return rc;
+	*completed = *failed = 0;
+	db_i64(&a, scan_now_ms());
+	if ((rc = db_query(s, S_FINISHED_HOUR, &a, &c)) == STORE_OK) {
+		if ((rc = db_next(&c)) > 0) {
+			*completed = db_col_i64(&c, 0);
+			*failed = db_col_i64(&c, 1);
 		}
-		if ((rc = db_commit(s)) != STORE_OK)
-			return rc;
-		total += changed;
-		*deleted = total;
-		if (changed < batch)
-			break;
+		rc = rc < 0 ? rc : STORE_OK;
 	}
-	return STORE_OK;
+	db_done(&c);
+	return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * registry.c — the worker registry, API tokens and maintenance leadership,
+ * registry.c — the worker registry and maintenance leadership,
  * written once for both dialects.
  *
  * Leadership is a lease in the database, not a lock held by a connection:
@@ -135,31 +135,6 @@ int store_worker_list(struct store *s, struct worker_info **out, size_t *n)
 	*out = arr;
 	*n = cnt;
 	return STORE_OK;
-}
-
-/* ---- tokens ------------------------------------------------------------------------ */
-
-int store_token_get(struct store *s, int64_t id, char *role, char *hash)
-{
-	struct db_args a = { 0 };
-	struct db_cur c;
-	int rc;
-
-	db_i64(&a, id);
-	if ((rc = db_query(s, S_TOKEN_GET, &a, &c)) == STORE_OK && (rc = db_next(&c)) > 0) {
-		db_col_copy(&c, 0, role, 16);
-		db_col_copy(&c, 1, hash, 129);
-	}
-	db_done(&c);
-	return rc > 0 ? STORE_OK : rc == 0 ? STORE_NOT_FOUND : rc;
-}
-
-int store_token_any(struct store *s)
-{
-	struct db_args a = { 0 };
-	int64_t any;
-
-	return db_int(s, S_TOKEN_ANY, &a, &any) == STORE_OK ? (int)(any != 0) : -1;
 }
 
 /* ---- leadership ---------------------------------------------------------------------- */

@@ -285,14 +285,10 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	 * no row comes back and the core looks the winner up. */
 	[S_INSERT_SCAN] =
 		"INSERT INTO scans (type, targets, options, status, priority, max_attempts,"
-		" time_limit_s, run_after, created_at, idempotency_key)"
-		" VALUES ($1::text, $2::text, $3::text, 'pending', $4::int, $5::int, $6::int,"
-		" scanq_now_ms(), scanq_now_ms(), $8::text)"
-		" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-	/* A whole batch of submissions in one statement.  Ids are drawn first,
-	 * so each request's id is known whether or not its row went in; a row
-	 * whose idempotency key is taken (before, or earlier in the batch) is
-	 * not inserted and the core looks the winner up. */
+		" time_limit_s, run_after, created_at, claimed_at, parent_id, flow, idempotency_key)"
+		" VALUES ($1::text, $2::text, $3::text, $10::text, $4::int, $5::int, $6::int,"
+		" scanq_now_ms(), scanq_now_ms(), CASE WHEN $10::text = 'running' THEN scanq_now_ms() END,"
+		" $8::bigint, $9::int, $11::text) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
 	[S_SUBMIT_BATCH] =
 		"WITH i AS (SELECT x.*, nextval(pg_get_serial_sequence('scans', 'id')) AS id"
 		"  FROM json_to_recordset($1::json) AS x(n int, type text, targets text, options text,"
@@ -496,12 +492,6 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"INSERT INTO schema_migrations (version, name, applied_at)"
 		" VALUES ($1::int, $2::text, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)",
 	/* follow-up stages and shards (issue 14) */
-	[S_FLOW_INSERT] =
-		"INSERT INTO scans (type, targets, options, status, priority, max_attempts,"
-		" time_limit_s, run_after, created_at, claimed_at, parent_id, flow, idempotency_key)"
-		" VALUES ($1::text, $2::text, $3::text, $10::text, $4::int, $5::int, $6::int,"
-		" scanq_now_ms(), scanq_now_ms(), CASE WHEN $10::text = 'running' THEN scanq_now_ms() END,"
-		" $8::bigint, $9::int, $11::text) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
 	[S_FLOW_ROW] =
 		"SELECT coalesce(parent_id, 0), flow, type, options, priority, max_attempts,"
 		" time_limit_s, cancel_requested, status FROM scans WHERE id = $1::bigint FOR UPDATE",

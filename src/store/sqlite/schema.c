@@ -246,9 +246,9 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_KEY_LOOKUP] = "SELECT id FROM scans WHERE idempotency_key = ?1",
 	[S_INSERT_SCAN] =
 		"INSERT INTO scans (type, targets, options, status, priority, max_attempts,"
-		" time_limit_s, run_after, created_at, idempotency_key)"
-		" VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?7, ?8)"
-		" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+		" time_limit_s, run_after, created_at, claimed_at, parent_id, flow, idempotency_key)"
+		" VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?7, CASE WHEN ?10 = 'running' THEN ?7 END,"
+		" ?8, ?9, ?11) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
 	[S_EVENT] =
 		"INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
 		" worker_id, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -397,11 +397,6 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_SCHEMA_RECORD] =
 		"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
 	/* follow-up stages and shards (issue 14) */
-	[S_FLOW_INSERT] =
-		"INSERT INTO scans (type, targets, options, status, priority, max_attempts,"
-		" time_limit_s, run_after, created_at, claimed_at, parent_id, flow, idempotency_key)"
-		" VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?7, CASE WHEN ?10 = 'running' THEN ?7 END,"
-		" ?8, ?9, ?11) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
 	[S_FLOW_ROW] =
 		"SELECT coalesce(parent_id, 0), flow, type, options, priority, max_attempts,"
 		" time_limit_s, cancel_requested, status FROM scans WHERE id = ?1",

@@ -1,49 +1,80 @@
 /*
- * submit.c — queueing scans, written once for both dialects: a batch of
- * requests is one transaction (or, with S_SUBMIT_BATCH, one statement),
- * each new scan gets its "submitted" event, the counter moves once per
- * batch, and waiting workers are woken at commit.  An idempotency key that
- * was used before returns the first scan's id and queues nothing.
+ * queue.c — queueing scans, written once for both dialects.  Every scan
+ * row goes in through queue_insert() (S_INSERT_SCAN and its timeline
+ * event): a submission, each request of a batch, a follow-up stage, a
+ * split scan and its shards (flow.c), a schedule's firing.  The one
+ * exception is a dialect's batch statement (S_SUBMIT_BATCH, PostgreSQL),
+ * which writes the same rows and events in one statement.  A batch of
+ * requests is one transaction, the counter moves once per batch, and
+ * waiting workers are woken at commit.  An idempotency key that was used
+ * before returns the first scan's id and queues nothing.
  */
 #include <stdlib.h>
 #include <string.h>
+#include "store/queue.h"
 #include "store/tx.h"
+
+int queue_insert(struct store *s, const struct queue_row *r, const char *reason, int64_t *id)
+{
+	struct db_args a = { 0 };
+	int rc;
+
+	*id = 0;
+	db_text(&a, r->type);
+	db_text(&a, r->targets);
+	db_text(&a, r->options);
+	db_i64(&a, r->priority);
+	db_i64(&a, r->max_attempts);
+	db_i64(&a, r->time_limit_s);
+	db_i64(&a, scan_now_ms());
+	if (r->parent)
+		db_i64(&a, r->parent);
+	else
+		db_null(&a);
+	db_i64(&a, r->flow);
+	db_text(&a, r->status ? r->status : "pending");
+	db_text(&a, r->key && *r->key ? r->key : NULL);
+	rc = db_int(s, S_INSERT_SCAN, &a, id);
+	if (rc == STORE_NOT_FOUND)
+		return STORE_OK;		/* the key was taken */
+	if (rc != STORE_OK)
+		return rc;
+	return core_event(s, *id, NULL, r->status ? r->status : "pending", 0, NULL, reason);
+}
+
+int queue_keyed(struct store *s, const struct scan_request *r, int64_t *id, int *existed)
+{
+	if (!r->idempotency_key || !*r->idempotency_key)
+		return STORE_OK;
+	return *id ? core_set_request_hash(s, *id, r->idempotency_key, r->request_hash)
+		   : core_key_owner(s, r, id, existed);
+}
 
 static int submit_many(struct store *s, const struct scan_request *reqs, size_t n,
 		       int64_t *ids, int *existed)
 {
-	int64_t added = 0, now = scan_now_ms();
+	int64_t added = 0;
 	int rc;
 
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		const struct scan_request *r = &reqs[i];
-		const char *key = r->idempotency_key && *r->idempotency_key ? r->idempotency_key : NULL;
-		struct db_args a = { 0 };
+		struct queue_row row = {
+			.type = r->type, .targets = r->targets,
+			.options = r->options ? r->options : "{}", .priority = r->priority,
+			.max_attempts = r->max_attempts, .time_limit_s = r->time_limit_s,
+			.key = r->idempotency_key,
+		};
 
 		if (existed)
 			existed[i] = 0;
-		db_text(&a, r->type);
-		db_text(&a, r->targets);
-		db_text(&a, r->options ? r->options : "{}");
-		db_i64(&a, r->priority);
-		db_i64(&a, r->max_attempts);
-		db_i64(&a, r->time_limit_s);
-		db_i64(&a, now);
-		db_text(&a, key);
-		rc = db_int(s, S_INSERT_SCAN, &a, &ids[i]);
-		if (rc == STORE_OK) {
-			if ((rc = core_event(s, ids[i], NULL, "pending", 0, NULL, "submitted")) != STORE_OK
-			    || (rc = core_set_request_hash(s, ids[i], key, r->request_hash)) != STORE_OK)
-				return core_abort(s, rc);
-			added++;
-			continue;
-		}
-		if (rc != STORE_NOT_FOUND)
+		if ((rc = queue_insert(s, &row, "submitted", &ids[i])) != STORE_OK)
 			return core_abort(s, rc);
-		/* The key was used before: return that scan, queue nothing. */
-		if ((rc = core_key_owner(s, r, &ids[i], existed ? &existed[i] : NULL)) != STORE_OK)
+		added += ids[i] != 0;
+		/* A new keyed scan keeps its request's hash; a key used before
+		 * returns that scan and queues nothing. */
+		if ((rc = queue_keyed(s, r, &ids[i], existed ? &existed[i] : NULL)) != STORE_OK)
 			return core_abort(s, rc);
 	}
 	if ((rc = core_bump(s, "submitted", added)) != STORE_OK

@@ -1,0 +1,92 @@
+/*
+ * prune.c — deleting finished scans, written once for both dialects: those
+ * finished before a time (store_prune(), the maintenance leader's and
+ * `scanq prune`'s), and those of one final status (store_prune_status(),
+ * with a pause between batches).  Both run in short transactions of one
+ * batch each, so a claim or a completion never waits behind more than one
+ * small batch; a dry run only counts.
+ */
+#include <time.h>
+#include "store/tx.h"
+
+int store_prune(struct store *s, int64_t before_ms, int batch, int max_batches, int dry_run,
+		int64_t *deleted)
+{
+	int64_t total = 0;
+	int rc;
+
+	*deleted = 0;
+	if (batch < 1)
+		batch = 1000;
+	if (dry_run) {
+		struct db_args a = { 0 };
+
+		db_i64(&a, before_ms);
+		return db_int(s, S_PRUNE_COUNT, &a, deleted);
+	}
+	/* Short transactions: writers (claims, completions) wait at most one batch. */
+	for (int b = 0; max_batches == 0 || b < max_batches; b++) {
+		struct db_args a = { 0 };
+		int64_t changed = 0;
+
+		db_i64(&a, before_ms);
+		db_i64(&a, batch);
+		if ((rc = db_begin(s, 1)) != STORE_OK)
+			return rc;
+		if ((rc = db_run(s, S_PRUNE, &a, &changed)) != STORE_OK) {
+			db_rollback(s);
+			return rc;
+		}
+		if ((rc = db_commit(s)) != STORE_OK)
+			return rc;
+		total += changed;
+		*deleted = total;
+		if (changed < batch)
+			break;
+	}
+	return STORE_OK;
+}
+
+int store_prune_status(struct store *s, enum scan_status status, int64_t before_ms, int batch,
+		       int max_batches, int pause_ms, int dry_run, int64_t *deleted)
+{
+	const char *st = scan_status_name(status);
+	int64_t total = 0;
+	int rc;
+
+	*deleted = 0;
+	if (status != SCAN_COMPLETED && status != SCAN_FAILED && status != SCAN_CANCELLED)
+		return store_set_error(s, "only finished scans can be pruned");
+	if (batch < 1)
+		batch = 1000;
+	if (dry_run) {
+		struct db_args a = { 0 };
+
+		db_i64(&a, before_ms);
+		db_text(&a, st);
+		return db_int(s, S_PRUNE_STATUS_COUNT, &a, deleted);
+	}
+	for (int b = 0; max_batches == 0 || b < max_batches; b++) {
+		struct db_args a = { 0 };
+		int64_t changed = 0;
+
+		if (b && pause_ms > 0) {
+			struct timespec ts = { pause_ms / 1000, (long)(pause_ms % 1000) * 1000000 };
+			nanosleep(&ts, NULL);
+		}
+		db_i64(&a, before_ms);
+		db_i64(&a, batch);
+		db_text(&a, st);
+		if ((rc = db_begin(s, 1)) != STORE_OK)
+			return rc;
+		if ((rc = db_run(s, S_PRUNE_STATUS, &a, &changed)) != STORE_OK)
+			return core_abort(s, rc);
+		if ((rc = db_commit(s)) != STORE_OK)
+			return rc;
+		total += changed;
+		*deleted = total;
+		if (changed < batch)
+			break;
+	}
+	return STORE_OK;
+}
