@@ -11,11 +11,13 @@
  * prepared statement, reading a row, the wake-up descriptor).
  * docs/STORE.md says why the line sits here.
  *
- * Statements are named by `enum db_stmt`; each dialect gives the SQL text
- * for each name, taking the parameters listed here in this order (a
- * dialect whose clock is the database's own, PostgreSQL, ignores the `now`
- * parameters and reads its clock in SQL).  A NULL text means the dialect
- * does not need that statement (SQLite has no NOTIFY).
+ * Statements are named by `enum db_stmt` and take the parameters listed
+ * here in this order (a dialect whose clock is the database's own,
+ * PostgreSQL, ignores the `now` parameters and reads its clock in SQL).
+ * A statement that is the same in both dialects has its text once, in
+ * sql.c; the others have one in each dialect's table.  A NULL text in
+ * both means the dialect does not need that statement (SQLite has no
+ * NOTIFY).
  */
 #ifndef SCANQ_STORE_DB_H
 #define SCANQ_STORE_DB_H
@@ -287,7 +289,7 @@ struct db_migration {
 
 struct dialect {
 	const char *name;		/* "sqlite" or "postgres": for messages only */
-	const char *const *sql;		/* DB_STMT_COUNT texts */
+	const char *const *sql;		/* DB_STMT_COUNT texts: its own and sql.c's */
 	const struct db_migration *migrations;	/* oldest first, ends with { 0 } */
 	unsigned caps;
 

@@ -14,6 +14,7 @@
  * to an outage.
  */
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,21 @@
 #include "core/clock.h"
 #include "store/dialect.h"
 #include "store/pg/schema.h"
+#include "store/sql.h"
+
+/* The common statements (sql.h) as PostgreSQL writes them: `$N` with
+ * their casts, the database's own clock, no index hints. */
+static const struct sql_style PG_STYLE = { '$', 1, "scanq_now_ms()", 0 };
+
+/* Every statement's text: pg_sql[] and the common ones, filled once. */
+static const char *pg_text_of[DB_STMT_COUNT];
+static pthread_once_t pg_text_once = PTHREAD_ONCE_INIT;
+static int pg_text_rc;
+
+static void pg_text_fill(void)
+{
+	pg_text_rc = sql_table(pg_sql, &PG_STYLE, pg_text_of);
+}
 
 struct pg {
 	struct store base;
@@ -190,7 +206,7 @@ static int pg_query(struct store *s, enum db_stmt id, const struct db_args *a, s
 
 		for (int i = 0; i < n; i++)
 			types[i] = a->v[i].type == 'i' ? 20 : a->v[i].type == 'f' ? 701 : 25;
-		res = PQprepare(p->conn, name, pg_sql[id], n, types);
+		res = PQprepare(p->conn, name, pg_text_of[id], n, types);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			rc = db_fail(p, res, "preparing a statement");
 			PQclear(res);
@@ -358,7 +374,7 @@ static struct store_wakeup *pg_wakeup_new(struct store *s)
 
 static const struct dialect pg_dialect = {
 	.name = "postgres",
-	.sql = pg_sql,
+	.sql = pg_text_of,
 	.migrations = pg_migrations,
 	.caps = DB_CLAIM_LOGS,
 	.close = pg_close,
@@ -378,8 +394,10 @@ static const struct dialect pg_dialect = {
 
 struct store *store_pg_open(const char *url, char *err, size_t errlen)
 {
-	struct pg *p = calloc(1, sizeof *p);
+	struct pg *p;
 
+	pthread_once(&pg_text_once, pg_text_fill);
+	p = pg_text_rc == 0 ? calloc(1, sizeof *p) : NULL;
 	if (!p || !(p->url = strdup(url))) {
 		snprintf(err, errlen, "out of memory");
 		free(p);

@@ -23,7 +23,23 @@
 #include <sys/inotify.h>
 #include <sqlite3.h>
 #include "store/dialect.h"
+#include "store/sql.h"
 #include "store/sqlite/schema.h"
+
+/* The common statements (sql.h) as SQLite writes them: numbered `?N`
+ * parameters (`$N` would be a named one, numbered by first appearance),
+ * no casts, the core's `now` parameter for the clock, its index hints. */
+static const struct sql_style SQLITE_STYLE = { '?', 0, NULL, 1 };
+
+/* Every statement's text: sqlite_sql[] and the common ones, filled once. */
+static const char *sqlite_text[DB_STMT_COUNT];
+static pthread_once_t sqlite_text_once = PTHREAD_ONCE_INIT;
+static int sqlite_text_rc;
+
+static void sqlite_text_fill(void)
+{
+	sqlite_text_rc = sql_table(sqlite_sql, &SQLITE_STYLE, sqlite_text);
+}
 
 #define BUSY_TIMEOUT_MS 5000
 /* SQLite checkpoints its WAL once it holds 1000 pages (4 MiB), and a WAL
@@ -112,7 +128,7 @@ static int sq_query(struct store *s, enum db_stmt id, const struct db_args *a, s
 	sqlite3_stmt *st = q->st[id];
 
 	if (!st) {
-		if (sqlite3_prepare_v3(q->db, sqlite_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+		if (sqlite3_prepare_v3(q->db, sqlite_text[id], -1, SQLITE_PREPARE_PERSISTENT,
 				       &q->st[id], NULL) != SQLITE_OK)
 			return db_fail(q, "preparing a statement");
 		st = q->st[id];
@@ -278,7 +294,7 @@ static int sq_space_back(struct store *s)
 
 static const struct dialect sqlite_dialect = {
 	.name = "sqlite",
-	.sql = sqlite_sql,
+	.sql = sqlite_text,
 	.migrations = sqlite_migrations,
 	.caps = 0,
 	.close = sq_close,
@@ -380,7 +396,9 @@ struct store *store_sqlite_open(const char *path, char *err, size_t errlen)
 	char pragma[96];
 
 	pthread_once(&heap_once, keep_heap);
-	if (!q) {
+	pthread_once(&sqlite_text_once, sqlite_text_fill);
+	if (!q || sqlite_text_rc != 0) {
+		free(q);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
