@@ -9,7 +9,8 @@ A call edge is a .c file naming a function or variable that another .c
 file of src/store/ defines without `static`; an include edge is an
 #include "store/...".  Comments and string literals are ignored.
 
-Usage: python3 tools/store-graph.py [--edges]
+Usage: python3 tools/store-graph.py [--edges] [ROOT]
+(ROOT: the repository to read; default the one this script is in.)
 """
 import os
 import re
@@ -53,7 +54,8 @@ def exported(paths):
 
 
 def main():
-    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    roots = [a for a in sys.argv[1:] if not a.startswith("--")]
+    os.chdir(roots[0] if roots else os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     above = []
     for d in ABOVE:
         for dd, _, names in os.walk(os.path.join(ROOT, d)):
