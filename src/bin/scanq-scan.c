@@ -25,6 +25,7 @@ int main(int argc, char **argv)
 	char err[512];
 
 	/* The same settings as the worker: it passes SCANQ_CONFIG and SCANQ_*. */
+	scanner_config_checks();
 	if (config_load(NULL, err, sizeof err) < 0) {
 		fprintf(stderr, "error: %s\n", err);
 		return 1;

@@ -15,8 +15,6 @@
 #include <unistd.h>
 #include <ini.h>
 #include "core/config.h"
-#include "scanner.h"
-#include "scope.h"
 
 struct config config;
 
@@ -204,6 +202,13 @@ static int parse_int(const char *s, const struct intkey *k, int *out, char *err,
 	return 0;
 }
 
+static struct config_checks checks;
+
+void config_set_checks(const struct config_checks *c)
+{
+	checks = *c;
+}
+
 /* Splits a list ("127.0.0.0/8, ::1" or one item a line) into list[], after
  * checking each entry.  `replace` empties the list first. */
 static int set_list(char **list, int *n, const char *value, int replace, const char *name,
@@ -223,7 +228,9 @@ static int set_list(char **list, int *n, const char *value, int replace, const c
 			snprintf(err, errlen, "%s has more than %d entries", name, CONFIG_LIST_MAX);
 			return -1;
 		}
-		if (scope_entry_valid(tok, err, errlen) < 0)
+		/* The built-in defaults are parsed before any check is
+		 * registered; config_load() refuses to run without them. */
+		if (checks.list_entry && checks.list_entry(tok, err, errlen) < 0)
 			return -1;
 		list[*n] = strdup(tok);
 		if (!list[*n]) {
@@ -248,7 +255,7 @@ static struct config_profile *profile_slot(struct config *c, const char *type, c
 		snprintf(err, errlen, "bad profile name '%.40s' (lower-case letters, digits, - and _)", type);
 		return NULL;
 	}
-	if (scanner_find(type)) {
+	if (checks.builtin_type && checks.builtin_type(type)) {
 		snprintf(err, errlen, "profile '%s' would hide the built-in scan type", type);
 		return NULL;
 	}
@@ -497,6 +504,10 @@ int config_load(const char *path, char *err, size_t errlen)
 	FILE *f = NULL;
 
 	heartbeat_given = 0;
+	if (!checks.list_entry || !checks.builtin_type) {
+		snprintf(err, errlen, "internal: no config checks registered before loading");
+		goto out;
+	}
 	if (defaults(&next, err, errlen) < 0)
 		goto out;
 	for (size_t i = 0; i < NKEYS + CONFIG_PROFILES_MAX; i++)

@@ -102,9 +102,28 @@ struct config {
 extern struct config config;
 
 /*
+ * The two checks of a setting that need the scan layer, which sits above
+ * core/ (docs/LAYOUT.md): whether a scope or webhook allow/deny entry is
+ * well formed (scope_entry_valid()), and whether a name is a built-in scan
+ * type, which a [profile.NAME] may not hide.  src/scan/ registers them
+ * (scanner_config_checks()) before the first config_load().
+ */
+struct config_checks {
+	/* 0 if entry is a valid list entry, else -1 with a reason in err */
+	int (*list_entry)(const char *entry, char *err, size_t errlen);
+	/* 1 if name is a built-in scan type, else 0 */
+	int (*builtin_type)(const char *name);
+};
+
+/* Registers the checks config_load() applies; *c is copied. */
+void config_set_checks(const struct config_checks *c);
+
+/*
  * Loads defaults, then `path` (NULL: $SCANQ_CONFIG or ./scanq.ini if it
  * exists), then the environment.  Returns 0, or -1 with a one-line reason
- * ("scanq.ini:12: unknown key 'leese'") in err.  Safe to call again.
+ * ("scanq.ini:12: unknown key 'leese'") in err; also -1 when no checks
+ * were registered (config_set_checks()), so no setting goes unchecked.
+ * Safe to call again.
  */
 int config_load(const char *path, char *err, size_t errlen);
 

@@ -13,11 +13,13 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include "core/clock.h"
+#include "core/config.h"
 #include "discovery.h"
 #include "dns.h"
 #include "http.h"
 #include "portscan.h"
 #include "scanner.h"
+#include "scope.h"
 #include "testscan.h"
 #include "tls.h"
 
@@ -160,6 +162,17 @@ const struct scanner_type *scanner_find(const char *name)
 	return NULL;
 }
 
+static int is_builtin(const char *name)
+{
+	return scanner_find(name) != NULL;
+}
+
+void scanner_config_checks(void)
+{
+	static const struct config_checks c = { scope_entry_valid, is_builtin };
+
+	config_set_checks(&c);
+}
 
 static void emit(struct scanctx *ctx, const char *key, json_t *value)
 {

@@ -83,6 +83,11 @@ int scanner_main(int argc, char **argv, int (*other)(struct scanctx *ctx));
 /* Finds a built-in type by name, or NULL. */
 const struct scanner_type *scanner_find(const char *name);
 
+/* Registers with config_set_checks() what config_load() asks of the scan
+ * layer: scope_entry_valid() for allow/deny entries and scanner_find() for
+ * the names a [profile.NAME] may not take.  Call before config_load(). */
+void scanner_config_checks(void);
+
 /* The table of built-in types, terminated by an entry with name NULL. */
 extern const struct scanner_type scanner_types[];
 

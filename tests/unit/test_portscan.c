@@ -411,6 +411,7 @@ static void discovery_finds_loopback_up(void **state)
 
 int main(void)
 {
+	scanner_config_checks();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exactly_the_listening_ports_are_open),
 		cmocka_unit_test(a_range_around_listeners_is_all_answered),

@@ -519,6 +519,7 @@ static void nmap_finds_the_same_open_ports_as_portscan(void **state)
 
 int main(void)
 {
+	scanner_config_checks();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(targets_become_separate_argv_elements),
 		cmocka_unit_test(ports_inside_a_word_are_substituted),
