@@ -16,7 +16,7 @@
 #include "core/config.h"
 #include "worker/webhook.h"
 #include "store/store.h"
-#include "scanner.h"
+#include "scantype.h"
 
 static double now_s(void)
 {
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: webhooks [N [SENDERS(1..64) [DB_URL]]]\n");
 		return 2;
 	}
-	scanner_config_checks();
+	scantype_config_checks();
 	if (config_load("/dev/null", err, sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;

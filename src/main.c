@@ -12,7 +12,7 @@
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "core/config.h"
-#include "scanner.h"
+#include "scantype.h"
 
 int main(int argc, char **argv)
 {
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 	opterr = 0;	/* commands print their own one-line errors */
 
 	/* Defaults, then the config file, then the environment, then --db. */
-	scanner_config_checks();
+	scantype_config_checks();
 	if (config_load(config_path, err, sizeof err) < 0) {
 		fprintf(stderr, "error: %s\n", err);
 		return CLI_FAIL;

@@ -10,13 +10,13 @@
 #include "api/server.h"
 #include "core/config.h"
 #include "profile.h"
-#include "scanner.h"
+#include "scantype.h"
 
 enum MHD_Result h_scan_types(struct req *r)
 {
 	json_t *a = json_array();
 
-	for (const struct scanner_type *t = scanner_types; t->name; t++)
+	for (const struct scantype *t = scantype_table; t->name; t++)
 		json_array_append_new(a, json_pack("{ss ss ss sb sb}", "name", t->name, "kind", "builtin",
 						   "summary", t->summary, "available", 1,
 						   "test_only", t->test_only));

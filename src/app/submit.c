@@ -10,7 +10,7 @@
 #include "core/config.h"
 #include "dns.h"
 #include "ports.h"
-#include "scanner.h"
+#include "scantype.h"
 #include "scope.h"
 #include "store/store.h"
 #include "app/submit.h"
@@ -42,7 +42,7 @@ static int refuse(struct submit_error *err, const char *code, const char *fmt, .
 
 static int known_type(const char *type)
 {
-	return scanner_find(type) != NULL || config_profile(type) != NULL;
+	return scantype_find(type) != NULL || config_profile(type) != NULL;
 }
 
 int submit_validate_targets(json_t *targets, const char *ports, char *code, size_t codelen,

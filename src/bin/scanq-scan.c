@@ -1,7 +1,7 @@
 /*
  * scanq-scan.c — the lean scanner binary: `scanq-scan TYPE --json --options
  * JSON -- TARGET...` runs one built-in scan type, exactly as `scanq scan`
- * does (both call scanner_main()), and nothing else.
+ * does (both call scantype_main()), and nothing else.
  *
  * Why a second executable: a worker starts one child per scan, and a child
  * of the full `scanq` binary maps 38 shared libraries (libpq with Kerberos
@@ -18,18 +18,18 @@
 #include <stdio.h>
 #include "core/config.h"
 #include "core/log.h"
-#include "scanner.h"
+#include "scantype.h"
 
 int main(int argc, char **argv)
 {
 	char err[512];
 
 	/* The same settings as the worker: it passes SCANQ_CONFIG and SCANQ_*. */
-	scanner_config_checks();
+	scantype_config_checks();
 	if (config_load(NULL, err, sizeof err) < 0) {
 		fprintf(stderr, "error: %s\n", err);
 		return 1;
 	}
 	log_set_component("scan");
-	return scanner_main(argc, argv, NULL);
+	return scantype_main(argc, argv, NULL);
 }

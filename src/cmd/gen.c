@@ -26,7 +26,7 @@
 #include "cmd/cmd.h"
 #include "core/config.h"
 #include "core/scan.h"
-#include "scanner.h"
+#include "scantype.h"
 
 #ifndef SCANQ_VERSION
 #define SCANQ_VERSION "dev"
@@ -446,7 +446,7 @@ static int completion_main(void)
 static int complete_main(const char *what)
 {
 	if (strcmp(what, "types") == 0) {
-		for (const struct scanner_type *t = scanner_types; t->name; t++)
+		for (const struct scantype *t = scantype_table; t->name; t++)
 			if (!t->test_only)
 				printf("%s\n", t->name);
 		for (int i = 0; i < config.nprofiles; i++)

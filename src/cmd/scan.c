@@ -3,7 +3,7 @@
  * runs one scanner in the foreground, without the queue.  It is a
  * debugging tool for operators and what a worker runs as a child for tool
  * profiles; built-in types run in the lean `scanq-scan` binary, which
- * shares scanner_main() with this command (see src/bin/scanq-scan.c).
+ * shares scantype_main() with this command (see src/bin/scanq-scan.c).
  * TYPE is a built-in scanner or a tool profile of the configuration.
  */
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "profile.h"
 #include "scanner.h"
+#include "scantype.h"
 
 /* A type that is not built in: a tool profile, or unknown. */
 static int run_profile(struct scanctx *ctx)
@@ -25,5 +26,5 @@ static int run_profile(struct scanctx *ctx)
 
 int cmd_scan(int argc, char **argv, struct cli *cli)
 {
-	return scanner_main(argc, argv, run_profile);
+	return scantype_main(argc, argv, run_profile);
 }

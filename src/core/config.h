@@ -106,7 +106,7 @@ extern struct config config;
  * core/ (docs/LAYOUT.md): whether a scope or webhook allow/deny entry is
  * well formed (scope_entry_valid()), and whether a name is a built-in scan
  * type, which a [profile.NAME] may not hide.  src/scan/ registers them
- * (scanner_config_checks()) before the first config_load().
+ * (scantype_config_checks()) before the first config_load().
  */
 struct config_checks {
 	/* 0 if entry is a valid list entry, else -1 with a reason in err */

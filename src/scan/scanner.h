@@ -13,7 +13,7 @@
  *
  * and exits 0 on success.  Without --json the same events are printed for a
  * person.  The worker (worker.c) parses these lines; a scanner never talks
- * to the database.  Each scan type is an entry in the table of scanner.c.
+ * to the database.  Each scan type is an entry in the table of scantype.c.
  */
 #ifndef SCANQ_SCANNER_H
 #define SCANQ_SCANNER_H
@@ -59,36 +59,5 @@ void scanner_summary(struct scanctx *ctx, json_t *summary);
  * one-line message for users.  Returns 1, the exit status to use. */
 int scanner_error(struct scanctx *ctx, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-/* A scan type built into the binary. */
-struct scanner_type {
-	const char *name;
-	const char *summary;	/* one line for `scanq help` and the UI */
-	int test_only;		/* 1: a type for tests of the worker */
-	int (*run)(struct scanctx *ctx);	/* returns the exit status */
-};
-
-/*
- * The `scan TYPE [--ports SPEC] [--options JSON] [--time-limit S] [--json]
- * [--] TARGET...` command line (--time-limit: the worker passes the scan's
- * limit so a scanner can pace itself within it), shared by `scanq scan` and the lean `scanq-scan` binary
- * (argv[0] is the command's own name).  A type that is not built in goes
- * to `other` (tool profiles, in `scanq scan`); with other NULL it is
- * refused.  Returns the exit status: the scanner's, or 2 for a usage error.
- * Uses no database and links no HTTP library (the http type loads libcurl
- * when it runs, libcurl.h), so the lean binary links neither.
- */
-int scanner_main(int argc, char **argv, int (*other)(struct scanctx *ctx));
-
-/* Finds a built-in type by name, or NULL. */
-const struct scanner_type *scanner_find(const char *name);
-
-/* Registers with config_set_checks() what config_load() asks of the scan
- * layer: scope_entry_valid() for allow/deny entries and scanner_find() for
- * the names a [profile.NAME] may not take.  Call before config_load(). */
-void scanner_config_checks(void);
-
-/* The table of built-in types, terminated by an entry with name NULL. */
-extern const struct scanner_type scanner_types[];
 
 #endif

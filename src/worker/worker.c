@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "worker/spawn.h"
 #include "scanner.h"
+#include "scantype.h"
 #include "store/store.h"
 #include "worker/webhook.h"
 #include "worker/worker.h"
@@ -352,7 +353,7 @@ static void start_child(struct worker *w, struct job *j)
 	/* Built-in types run in the lean scanq-scan binary beside this one (its
 	 * file comment says why); tool profiles and a missing binary use
 	 * `scanq scan`.  Both take the same arguments after the type. */
-	if (w->lean[0] && scanner_find(j->scan.type)) {
+	if (w->lean[0] && scantype_find(j->scan.type)) {
 		argv[k++] = w->lean;
 	} else {
 		argv[k++] = (char *)w->o->self;

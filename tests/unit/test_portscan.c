@@ -15,6 +15,7 @@
 #include "discovery.h"
 #include "portscan.h"
 #include "scanner.h"
+#include "scantype.h"
 
 #define NLISTEN 4
 #define NCLOSED 24
@@ -411,7 +412,7 @@ static void discovery_finds_loopback_up(void **state)
 
 int main(void)
 {
-	scanner_config_checks();
+	scantype_config_checks();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exactly_the_listening_ports_are_open),
 		cmocka_unit_test(a_range_around_listeners_is_all_answered),

@@ -13,6 +13,7 @@
 #include "portscan.h"
 #include "profile.h"
 #include "scanner.h"
+#include "scantype.h"
 
 static struct config_profile make_profile(const char *type, const char *parser, char **words)
 {
@@ -519,7 +520,7 @@ static void nmap_finds_the_same_open_ports_as_portscan(void **state)
 
 int main(void)
 {
-	scanner_config_checks();
+	scantype_config_checks();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(targets_become_separate_argv_elements),
 		cmocka_unit_test(ports_inside_a_word_are_substituted),

@@ -7,7 +7,7 @@
 #include "core/config.h"
 #include "scope.h"
 #include "targets.h"
-#include "scanner.h"
+#include "scantype.h"
 
 static int addr_ok(const struct scope *s, const char *text)
 {
@@ -242,7 +242,7 @@ static void config_errors_name_file_and_line_and_change_nothing(void **state)
 
 int main(void)
 {
-	scanner_config_checks();
+	scantype_config_checks();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_default_scope_is_loopback_only),
 		cmocka_unit_test(deny_wins_over_allow),

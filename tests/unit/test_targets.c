@@ -10,7 +10,7 @@
 #include "ports.h"
 #include "app/submit.h"
 #include "targets.h"
-#include "scanner.h"
+#include "scantype.h"
 
 struct good {
 	const char *specs[4];
@@ -299,7 +299,7 @@ static void validate_applies_syntax_cap_scope_and_ports(void **state)
 
 int main(void)
 {
-	scanner_config_checks();
+	scantype_config_checks();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(valid_specs_expand_to_exact_addresses),
 		cmocka_unit_test(invalid_specs_are_refused_with_exact_codes),

@@ -14,7 +14,7 @@
 #include <time.h>
 #include "core/config.h"
 #include "store/store.h"
-#include "scanner.h"
+#include "scantype.h"
 
 static const char *pg_url;	/* NULL: this round runs on SQLite */
 static char pg_db[512];		/* this process's own database (testutil_pg_create) */
@@ -164,7 +164,7 @@ static inline int teststore_run(const char *name, const struct CMUnitTest *tests
 	char err[256], group[64];
 	int failed;
 
-	scanner_config_checks();
+	scantype_config_checks();
 	if (config_load(NULL, err, sizeof err) < 0) {
 		fprintf(stderr, "config: %s\n", err);
 		return 1;
