@@ -47,7 +47,6 @@
 
 #include <stddef.h>
 #include <jansson.h>
-#include "app/submit.h"
 
 #define API_THREADS_MIN   8	/* default server threads: one per online CPU, at least this
 				   (a submission waits for its group commit: more waiting
@@ -91,18 +90,5 @@ struct api_problem {
  * text.  Returns a new reference, NULL only without memory.
  */
 json_t *api_problem_json(const struct api_problem *p);
-
-/*
- * Parses the body of POST /api/v1/scans into `in` (after
- * submit_input_init()).  Only the documented fields are accepted: type
- * (string), targets (array of strings), ports (string), priority,
- * max_attempts, time_limit_s (integers) and options (object).  Returns 0
- * with *root holding the parsed document that `in` borrows from (the
- * caller json_decref()s it after use), or -1 with *p filled (400 for a
- * body that is not a JSON object, 422 for wrong or unknown fields) and
- * *root NULL.  Exposed for the fuzz target.
- */
-int api_parse_submit(const char *body, size_t len, struct submit_input *in, json_t **root,
-		     struct api_problem *p);
 
 #endif

@@ -9,9 +9,8 @@
 #include <string.h>
 #include <strings.h>
 #include "api/reply.h"
+#include "api/req.h"
 #include "core/utf8.h"
-#include "api/routes.h"
-#include "api/server.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -139,7 +138,7 @@ enum MHD_Result reply_problem_hdr(struct req *r, const struct api_problem *p, co
 	}
 	if (p->status >= 500)
 		log_warn("http request failed", "method=%s route=%s status=%d code=%s", r->method,
-			 r->route >= 0 ? routes_table(NULL)[r->route].name : "none", p->status, p->code);
+			 r->rname, p->status, p->code);
 	return reply_buf(r, p->status, "application/problem+json", text, strlen(text),
 			 MHD_RESPMEM_MUST_FREE, hname, hvalue);
 }

@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <microhttpd.h>
 #include "api/api.h"
+#include "api/audit.h"
+#include "api/body.h"
 #include "api/changes.h"
 #include "api/openapi.h"
 #include "api/reply.h"
@@ -22,7 +24,7 @@
 #include "api/routes_flow.h"
 #include "api/routes_admin.h"
 #include "api/routes_schedules.h"
-#include "api/server.h"
+#include "api/req.h"
 #include "api/ui.h"
 #include "api/auth.h"
 #include "core/config.h"
@@ -119,20 +121,6 @@ const struct route *routes_table(int *n)
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static void set_problem(struct api_problem *p, int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void set_problem(struct api_problem *p, int status, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	p->status = status;
-	snprintf(p->code, sizeof p->code, "%s", code);
-	va_start(ap, fmt);
-	vsnprintf(p->detail, sizeof p->detail, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- query parameters --------------------------------------------------------------- */
 
 static const char *query(struct req *r, const char *name)
@@ -153,118 +141,6 @@ static int path_id(struct req *r, int64_t *id, enum MHD_Result *ret)
 	}
 	*id = v;
 	return 0;
-}
-
-/* ---- body parsing ------------------------------------------------------------------- */
-
-static int json_problem(const char *body, size_t len, json_t **root, struct api_problem *p)
-{
-	json_error_t je;
-
-	*root = NULL;
-	if (len == 0) {
-		set_problem(p, 400, "empty_body", "the request needs a JSON object body");
-		return -1;
-	}
-	*root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (!*root) {
-		char c[80];
-		set_problem(p, 400, "invalid_json", "the body is not valid JSON: %s (line %d, column %d)",
-			    reply_clean(je.text, c, sizeof c), je.line, je.column);
-		return -1;
-	}
-	if (!json_is_object(*root)) {
-		json_decref(*root);
-		*root = NULL;
-		set_problem(p, 400, "invalid_body", "the body must be a JSON object");
-		return -1;
-	}
-	return 0;
-}
-
-static int int_field(json_t *v, const char *key, long long *out, struct api_problem *p)
-{
-	if (!json_is_integer(v)) {
-		set_problem(p, 422, "invalid_field", "%s must be an integer", key);
-		return -1;
-	}
-	*out = (long long)json_integer_value(v);
-	return 0;
-}
-
-int api_parse_submit(const char *body, size_t len, struct submit_input *in, json_t **root,
-		     struct api_problem *p)
-{
-	const char *key;
-	json_t *v;
-	char c[80];
-
-	if (json_problem(body, len, root, p) < 0)
-		return -1;
-	json_object_foreach(*root, key, v) {
-		if (strcmp(key, "type") == 0) {
-			if (!json_is_string(v)) {
-				set_problem(p, 422, "invalid_field", "type must be a string");
-				goto fail;
-			}
-			in->type = json_string_value(v);
-		} else if (strcmp(key, "targets") == 0) {
-			size_t i;
-			json_t *t;
-			if (!json_is_array(v)) {
-				set_problem(p, 422, "invalid_field", "targets must be an array of strings");
-				goto fail;
-			}
-			json_array_foreach(v, i, t) {
-				if (!json_is_string(t)) {
-					set_problem(p, 422, "invalid_field",
-						    "targets[%zu] must be a string", i);
-					goto fail;
-				}
-			}
-			in->targets = v;
-		} else if (strcmp(key, "ports") == 0) {
-			if (!json_is_string(v)) {
-				set_problem(p, 422, "invalid_field",
-					    "ports must be a string such as \"22,80\" or \"1-1024\"");
-				goto fail;
-			}
-			in->ports = json_string_value(v);
-		} else if (strcmp(key, "priority") == 0) {
-			if (int_field(v, key, &in->priority, p) < 0)
-				goto fail;
-		} else if (strcmp(key, "max_attempts") == 0) {
-			if (int_field(v, key, &in->max_attempts, p) < 0)
-				goto fail;
-		} else if (strcmp(key, "time_limit_s") == 0) {
-			if (int_field(v, key, &in->time_limit_s, p) < 0)
-				goto fail;
-		} else if (strcmp(key, "options") == 0) {
-			if (!json_is_object(v)) {
-				set_problem(p, 422, "invalid_field", "options must be a JSON object");
-				goto fail;
-			}
-			in->options = v;
-		} else if (strcmp(key, "then") == 0) {
-			in->then = v;		/* checked by submit_scan() (workflow.c) */
-		} else {
-			set_problem(p, 422, "unknown_field", "unknown field '%s'", reply_clean(key, c, sizeof c));
-			goto fail;
-		}
-	}
-	if (!in->type) {
-		set_problem(p, 422, "missing_field", "type is required");
-		goto fail;
-	}
-	if (!in->targets) {
-		set_problem(p, 422, "missing_field", "targets is required");
-		goto fail;
-	}
-	return 0;
-fail:
-	json_decref(*root);
-	*root = NULL;
-	return -1;
 }
 
 /* ---- handlers: health and metrics -------------------------------------------------------- */
@@ -453,7 +329,7 @@ static enum MHD_Result h_submit(struct req *r)
 		return reply_problem(r, 400, "invalid_header", "Idempotency-Key must be 1 to %d printable "
 			       "ASCII characters", SCAN_KEY_MAX);
 	in.idempotency_key = key;
-	if (api_parse_submit(r->body, r->len, &in, &root, &p) < 0)
+	if (body_parse_submit(r->body, r->len, &in, &root, &p) < 0)
 		return reply_problem_hdr(r, &p, NULL, NULL);
 	if (submit_scan(r->s, r->api->group, &in, &id, &existed, &se) < 0) {
 		json_decref(root);
@@ -466,7 +342,7 @@ static enum MHD_Result h_submit(struct req *r)
 	/* Audited when a token names the caller; an open (tokenless) server's
 	 * submissions stay group-committed, one write each, unaudited. */
 	if (!existed && r->authed)
-		api_audit(r, "submit", id, NULL);
+		audit_request(r, "submit", id, NULL);
 	if (!existed)
 		return reply_json(r, 202, json_pack("{sI ss}", "id", (json_int_t)id, "status",
 						    "pending"), "Location", loc);
@@ -636,7 +512,7 @@ static enum MHD_Result h_retry(struct req *r)
 		return conflict(r, id, "only failed or cancelled scans can be retried");
 	if (rc != STORE_OK)
 		return reply_store_problem(r, "retry");
-	api_audit(r, "retry", id, NULL);
+	audit_request(r, "retry", id, NULL);
 	log_info("scan retried via api", "scan=%lld role=%s", (long long)id, auth_role_name(r->role));
 	return reply_json(r, 202, json_pack("{sI ss}", "id", (json_int_t)id, "status", "pending"),
 			  NULL, NULL);
@@ -658,7 +534,7 @@ static enum MHD_Result h_cancel(struct req *r)
 		return conflict(r, id, "a finished scan cannot be cancelled");
 	if (rc != STORE_OK)
 		return reply_store_problem(r, "cancel");
-	api_audit(r, "cancel", id, now == SCAN_CANCELLED ? "cancelled" : "cancel requested");
+	audit_request(r, "cancel", id, now == SCAN_CANCELLED ? "cancelled" : "cancel requested");
 	log_info("scan cancel via api", "scan=%lld now=%s role=%s", (long long)id,
 		 scan_status_name(now), auth_role_name(r->role));
 	return reply_json(r, 202, json_pack("{sI ss sb}", "id", (json_int_t)id, "status",
@@ -679,7 +555,7 @@ static enum MHD_Result h_token_create(struct req *r)
 	if (!media_type_ok(r))
 		return reply_problem(r, 415, "unsupported_media_type",
 			       "send the token request as Content-Type: application/json");
-	if (json_problem(r->body, r->len, &root, &p) < 0)
+	if (body_json(r->body, r->len, &root, &p) < 0)
 		return reply_problem_hdr(r, &p, NULL, NULL);
 	json_object_foreach(root, key, v) {
 		if (strcmp(key, "role") == 0 && json_is_string(v)) {
@@ -706,7 +582,7 @@ static enum MHD_Result h_token_create(struct req *r)
 					   auth_role_name(role), "name", name, "token", secret),
 			 NULL, NULL);
 	log_info("api token created", "id=%lld role=%s", (long long)id, auth_role_name(role));
-	api_audit(r, "token create", 0, name);
+	audit_request(r, "token create", 0, name);
 	json_decref(root);
 	return ret;
 }

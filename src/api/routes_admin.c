@@ -12,9 +12,10 @@
 #include <strings.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include "api/audit.h"
 #include "api/reply.h"
 #include "api/routes_admin.h"
-#include "api/server.h"
+#include "api/req.h"
 #include "api/auth.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -23,13 +24,6 @@
 #include "store/store.h"
 
 #define AUDIT_PAGE_DEFAULT 100
-
-void api_audit(struct req *r, const char *action, int64_t scan_id, const char *detail)
-{
-	if (store_audit(r->s, r->actor[0] ? r->actor : "api:open", action, scan_id, detail)
-	    != STORE_OK)
-		log_warn("audit failed", "action=\"%s\" error=\"%s\"", action, store_error(r->s));
-}
 
 /* ---- input ------------------------------------------------------------------------------- */
 
@@ -206,7 +200,7 @@ enum MHD_Result admin_prune(struct req *r)
 	if (!dry) {
 		snprintf(detail, sizeof detail, "%lld deleted (days_to_keep %s)",
 			 (long long)(d[0] + d[1] + d[2]), days < 0 ? "by status" : "given");
-		api_audit(r, "prune", 0, detail);
+		audit_request(r, "prune", 0, detail);
 	}
 	return reply_json(r, 200, json_pack("{sb sI s{sI sI sI}}", "dry_run", dry,
 		"deleted", (json_int_t)(d[0] + d[1] + d[2]), "by_status",
@@ -317,7 +311,7 @@ enum MHD_Result admin_token_create(struct req *r)
 	}
 	snprintf(detail, sizeof detail, "token %lld (%s, %s)", (long long)id, name,
 		 auth_role_name(role));
-	api_audit(r, "token create", 0, detail);
+	audit_request(r, "token create", 0, detail);
 	ret = reply_json(r, 201, json_pack("{sI ss ss ss so}", "id", (json_int_t)id,
 		"role", auth_role_name(role), "name", name, "token", secret,
 		"expires_at", time_json(expires)), NULL, NULL);
@@ -342,7 +336,7 @@ enum MHD_Result admin_token_revoke(struct req *r)
 	if (rc != STORE_OK)
 		return reply_store_problem(r, "token revoke");
 	snprintf(detail, sizeof detail, "token %lld", id);
-	api_audit(r, "token revoke", 0, detail);
+	audit_request(r, "token revoke", 0, detail);
 	return reply_json(r, 200, json_pack("{sI sb}", "id", (json_int_t)id, "revoked", 1), NULL, NULL);
 }
 

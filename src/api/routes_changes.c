@@ -13,7 +13,7 @@
 #include <microhttpd.h>
 #include "api/changes.h"
 #include "api/reply.h"
-#include "api/server.h"
+#include "api/req.h"
 #include "api/auth.h"
 #include "app/inventory.h"
 #include "core/log.h"

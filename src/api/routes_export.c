@@ -12,7 +12,7 @@
 #include <microhttpd.h>
 #include "api/reply.h"
 #include "api/routes_export.h"
-#include "api/server.h"
+#include "api/req.h"
 #include "app/export.h"
 #include "core/log.h"
 #include "core/num.h"

@@ -9,7 +9,7 @@
 #include "api/api.h"
 #include "api/reply.h"
 #include "api/routes_flow.h"
-#include "api/server.h"
+#include "api/req.h"
 #include "core/num.h"
 #include "store/store.h"
 

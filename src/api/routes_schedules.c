@@ -2,7 +2,7 @@
  * routes_schedules.c — /api/v1/schedules: list and read (viewer); create,
  * pause, resume, run now and delete (operator).  The checks are
  * schedule_build()'s, the same as `scanq schedule add`; the scan part of a
- * body is read by api_parse_submit(), the same as POST /api/v1/scans.
+ * body is read by body_parse_submit(), the same as POST /api/v1/scans.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +10,10 @@
 #include <microhttpd.h>
 #include "api/api.h"
 #include "api/reply.h"
-#include "api/routes_admin.h"
+#include "api/audit.h"
+#include "api/body.h"
 #include "api/routes_schedules.h"
-#include "api/server.h"
+#include "api/req.h"
 #include "api/auth.h"
 #include "core/log.h"
 #include "maintenance/scheduler.h"
@@ -28,7 +29,7 @@ static void audit_schedule(struct req *r, const char *action, int64_t scan_id,
 	char detail[SCHEDULE_NAME_MAX + 16];
 
 	snprintf(detail, sizeof detail, "schedule %s", sc->name);
-	api_audit(r, action, scan_id, detail);
+	audit_request(r, action, scan_id, detail);
 }
 
 static int path_schedule(struct req *r, struct schedule *sc, enum MHD_Result *ret)
@@ -113,7 +114,7 @@ enum MHD_Result h_schedule_create(struct req *r)
 	    || !json_is_object(root)) {
 		/* Let the submit parser say what is wrong with it. */
 		submit_input_init(&in);
-		if (api_parse_submit(r->body, r->len, &in, &scan_root, &p) < 0)
+		if (body_parse_submit(r->body, r->len, &in, &scan_root, &p) < 0)
 			return reply_problem_hdr(r, &p, NULL, NULL);
 		json_decref(scan_root);
 		return reply_problem(r, 400, "invalid_body", "the body must be a JSON object");
@@ -132,7 +133,7 @@ enum MHD_Result h_schedule_create(struct req *r)
 	rest = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	submit_input_init(&in);
-	if (!rest || api_parse_submit(rest, strlen(rest), &in, &scan_root, &p) < 0) {
+	if (!rest || body_parse_submit(rest, strlen(rest), &in, &scan_root, &p) < 0) {
 		free(rest);
 		return reply_problem_hdr(r, &p, NULL, NULL);
 	}

@@ -7,7 +7,7 @@
 #include <microhttpd.h>
 #include "api/reply.h"
 #include "api/routes_schedules.h"
-#include "api/server.h"
+#include "api/req.h"
 #include "core/config.h"
 #include "profile.h"
 #include "scantype.h"

@@ -37,7 +37,7 @@
 #include "api/conns.h"
 #include "api/reply.h"
 #include "api/routes.h"
-#include "api/server.h"
+#include "api/req.h"
 #include "api/ui.h"
 #include "api/auth.h"
 #include "core/clock.h"
@@ -218,6 +218,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 		return NULL;
 	r->api = cls;
 	r->conn = conn;
+	r->rname = "none";
 	r->raw_uri = uri;
 	r->raw_len = strlen(uri);
 	uri_check(uri, r->bad_uri, sizeof r->bad_uri);
@@ -258,11 +259,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->url = url;
 		r->start_ns = clock_mono_ns();
 		r->route = -1;
+		r->rname = "none";
 		check_raw_nul(r, url, version);
 		conns_request_begin(a->conns, conn);
 		if (!r->bad_uri[0])	/* else no route sees it: answered 400 below */
 			r->route = routes_find(method, url, r->param, sizeof r->param, r->allow,
 					       sizeof r->allow);
+		if (r->route >= 0)
+			r->rname = routes_table(NULL)[r->route].name;
 		/* A request its client may not make and a body too large to
 		 * read are refused now (MHD then closes the connection).
 		 * Every other answer waits for the body: answering in this
@@ -608,7 +612,8 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 	names = route_names(&nroutes);
 	if (!(a->metrics = metrics_new(names, nroutes))
 	    || pthread_key_create(&a->store_key, close_store) != 0
-	    || !(a->conns = conns_new(&lim))) {
+	    || !(a->conns = conns_new(&lim)) || !(a->ui = calloc(1, sizeof *a->ui))) {
+		conns_free(a->conns);
 		metrics_free(a->metrics);
 		free(a);
 		close(fd);
@@ -622,7 +627,7 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 		return NULL;
 	}
 	metrics_set_group(a->metrics, a->group);
-	ui_load(&a->ui, o->web_dir, o->self);
+	ui_load(a->ui, o->web_dir, o->self);
 	if (config.tls_cert[0] && api_tls_load(&a->tls, config.tls_cert, config.tls_key, err,
 						  errlen) < 0) {
 		close(fd);
@@ -636,7 +641,7 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 	}
 	log_info("http listening", "listen=%s port=%d tls=%s auth=%s ui=%s max_connections=%d "
 		 "per_ip=%d header_timeout_s=%d", listen, a->port, a->tls.cert ? "on" : "off",
-		 any ? "tokens" : "none", a->ui.files[0].data ? "yes" : "no", maxc,
+		 any ? "tokens" : "none", a->ui->files[0].data ? "yes" : "no", maxc,
 		 config.max_connections_per_ip, config.header_timeout_s);
 	if (a->tls.cert && a->tls.days_left < 14)
 		log_warn(a->tls.days_left < 0 ? "the https certificate has expired"
@@ -660,7 +665,9 @@ void api_stop(struct api *a)
 	conns_free(a->conns);
 	pthread_key_delete(a->store_key);
 	pthread_mutex_destroy(&a->write_lock);
-	ui_release(&a->ui);
+	if (a->ui)
+		ui_release(a->ui);
+	free(a->ui);
 	metrics_free(a->metrics);
 	api_tls_release(&a->tls);
 	free(a);

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <microhttpd.h>
 #include "api/reply.h"
-#include "api/server.h"
+#include "api/req.h"
 #include "api/ui.h"
 #include "core/log.h"
 
@@ -25,14 +25,14 @@ static enum MHD_Result send_static(struct req *r, const struct ui_file *f)
 
 enum MHD_Result ui_index(struct req *r)
 {
-	return send_static(r, &r->api->ui.files[0]);
+	return send_static(r, &r->api->ui->files[0]);
 }
 
 enum MHD_Result ui_static(struct req *r)
 {
 	for (size_t i = 1; i < UI_NFILES; i++)
-		if (strcmp(r->param, r->api->ui.files[i].name) == 0)
-			return send_static(r, &r->api->ui.files[i]);
+		if (strcmp(r->param, r->api->ui->files[i].name) == 0)
+			return send_static(r, &r->api->ui->files[i]);
 	return reply_problem(r, 404, "not_found", "no such file");
 }
 

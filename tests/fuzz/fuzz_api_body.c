@@ -1,6 +1,6 @@
 /*
  * fuzz_api_body.c — libFuzzer target for the body parser of
- * POST /api/v1/scans (api_parse_submit) and the validation the API runs
+ * POST /api/v1/scans (body_parse_submit) and the validation the API runs
  * next (submit_validate_targets), without a database.
  *
  * Beyond "no crash, no leak, no undefined behaviour" it checks the parser's
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api/api.h"
+#include "api/body.h"
 #include "app/submit.h"
 #include "targets.h"
 
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	submit_input_init(&in);
 	memset(&p, 0, sizeof p);
-	if (api_parse_submit((const char *)data, size, &in, &root, &p) < 0) {
+	if (body_parse_submit((const char *)data, size, &in, &root, &p) < 0) {
 		if (root || (p.status != 400 && p.status != 422))
 			abort();
 		check_text(p.code);

@@ -1,11 +1,11 @@
 /*
- * server.h — what the parts of the HTTP server share (internal to
+ * req.h — what the parts of the HTTP server share (internal to
  * src/api/): the server itself (struct api) and one request in flight
  * (struct req).  server.c owns both; the handlers in routes.c and ui.c
  * read them and answer through reply.h.
  */
-#ifndef SCANQ_API_SERVER_H
-#define SCANQ_API_SERVER_H
+#ifndef SCANQ_API_REQ_H
+#define SCANQ_API_REQ_H
 
 #include <limits.h>
 #include <pthread.h>
@@ -14,7 +14,8 @@
 #include <microhttpd.h>
 #include "api/auth.h"
 #include "api/tls.h"
-#include "api/ui.h"
+
+struct ui;
 
 struct api {
 	struct MHD_Daemon *d;
@@ -31,7 +32,7 @@ struct api {
 	pthread_mutex_t write_lock;
 	/* Submissions are committed together, many per transaction. */
 	struct store_group *group;
-	struct ui ui;
+	struct ui *ui;		/* the static UI files (ui.h), owned */
 	struct conns *conns;	/* deadlines and room (conns.h) */
 	struct api_tls tls;	/* HTTPS: cert and key (tls.h); cert NULL: plain HTTP */
 	int port;
@@ -43,6 +44,7 @@ struct req {
 	const char *method;
 	const char *url;
 	int route;		/* index in the route table, -1 when none matched */
+	const char *rname;	/* the matched route's metrics label, "none" when none */
 	char *body;
 	size_t len;
 	int too_big;		/* the body is over the cap: dropped, answered 413 */
