@@ -1,13 +1,12 @@
 # backend.bash — which database an integration test runs on (sourced by
-# lib.sh and worker_lib.bash, not a test).  tests/run.sh runs each suite
+# lib.sh, not a test).  tests/run.sh runs each suite
 # once per backend: SQLite by default, and with SCANQ_TEST_BACKEND=pg on a
 # fresh database of the PostgreSQL server it started ($SCANQ_TEST_PG_URL).
 # A suite whose first lines say "# backends: own" runs once and picks its
 # databases itself.
 #
-# new_db DIR: sets DB (the URL), BACKEND (sqlite | pg) and DBFILE (SQLite
-# only), and defines
-#   sql QUERY      one query, values separated by "|", rows by newlines
+# new_db DIR: sets DB (the URL; common.bash's sql() reads it), BACKEND
+# (sqlite | pg) and DBFILE (SQLite only), and defines
 #   db_hash        a digest of the whole database content (not its layout),
 #                  less the maintenance leader's term, which a running
 #                  `serve` renews every 2 s
@@ -19,7 +18,6 @@ new_db() {
 	sqlite)
 		DBFILE="$1/t.db"
 		DB="sqlite://$DBFILE"
-		sql() { sqlite3 -cmd ".timeout 10000" "$DBFILE" "$1"; }
 		db_hash() { sqlite3 "$DBFILE" .dump | grep -v '^INSERT INTO leader' | sha256sum | cut -d' ' -f1; }
 		;;
 	pg)
@@ -30,7 +28,6 @@ new_db() {
 		DB="${SCANQ_TEST_PG_URL%/*}/$name"
 		DBNAME=$name
 		DBFILE=""
-		sql() { psql "$DB" -tAqF '|' -c "$1"; }
 		db_hash() {
 			pg_dump --data-only --inserts "$DB" 2>/dev/null | grep '^INSERT\|^SELECT pg_catalog.setval' \
 				| grep -v '^INSERT INTO public.leader' | sort | sha256sum | cut -d' ' -f1

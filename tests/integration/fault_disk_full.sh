@@ -27,8 +27,7 @@ trap 'for p in "${pids[@]}"; do mine "$p" && kill -KILL "$p" 2>/dev/null; done; 
 	umount -l "$disk" 2>/dev/null; [ -n "${KEEP:-}" ] && cp "$dir"/*.log /tmp/ 2>/dev/null; cleanup' EXIT
 
 BACKEND=sqlite
-DB="sqlite://$disk/t.db"
-sql() { sqlite3 -cmd ".timeout 20000" "${DB#sqlite://}" "$1"; }
+DB="sqlite://$disk/t.db"	# common.bash's sql() follows DB
 
 running_n() { sql "SELECT count(*) FROM scans WHERE status = 'running'"; }
 at_least_running() { [ "$(running_n)" -ge "$1" ]; }

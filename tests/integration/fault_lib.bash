@@ -11,36 +11,26 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/scanq-fault-XXXXXX")
 pids=()
 own_pg=""
 
-# mine PID: is PID still a process this shell started (not waited for yet)?
-# A PID the test already waited for may belong to another test's process
-# by now: killing it by number killed a serve of flow_shards.sh in CI.
-mine() { [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ]; }
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do mine "$p" && kill -KILL "$p" 2>/dev/null; done
+FAIL_SHOWS_BACKEND=1
+FAIL_TAIL=20
+FAIL_KEEP=/tmp/fault-last-
+CLEANUP_GRACE=0	# a fault test's processes are killed, not stopped
+SQL_TIMEOUT_MS=20000
+WAIT_POLL=0.2	# the fault suites poll the database less often
+cleanup_backend() {
 	pkill -KILL -f -- "--db $dir/" 2>/dev/null
-	wait 2>/dev/null
 	[ -n "$own_pg" ] && sh "$ROOT/tools/pg-test-server.sh" stop "$own_pg"
-	rm -rf "$dir"
+	return 0
 }
+source "$ROOT/tests/integration/common.bash"	# fail, cleanup, wait_for, q, sql
 trap cleanup EXIT
 
-fail() {
-	echo "FAIL ($BACKEND): $*"
-	for f in "$dir"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; cp "$f" /tmp/fault-last-$(basename "$f"); }; done
-	exit 1
-}
-WAIT_POLL=0.2	# the fault suites poll the database less often
-source "$ROOT/tests/integration/wait.bash"	# now_ms, wait_for (lib.sh's rule)
-
-# use_backend sqlite|pg|pg-own: sets BACKEND, DB and sql().
+# use_backend sqlite|pg|pg-own: sets BACKEND and DB (sql() follows DB).
 use_backend() {
 	BACKEND=$1
 	case $1 in
 	sqlite)
 		DB="sqlite://$dir/$RANDOM.db"
-		sql() { sqlite3 -cmd ".timeout 20000" "${DB#sqlite://}" "$1"; }
 		;;
 	pg|pg-own)
 		local base name
@@ -55,15 +45,12 @@ use_backend() {
 		name="fault_$$_$RANDOM"
 		psql "$base" -qc "CREATE DATABASE $name" >/dev/null || fail "cannot create a database"
 		DB="${base%/*}/$name"
-		sql() { psql "$DB" -tAqc "$1"; }
 		;;
 	esac
 }
 
 pg_down() { sh "$ROOT/tools/pg-test-server.sh" down "$own_pg" || fail "cannot stop PostgreSQL"; }
 pg_up() { sh "$ROOT/tools/pg-test-server.sh" up "$own_pg" || fail "cannot start PostgreSQL"; }
-
-q() { "$S" --db "$DB" "$@"; }
 
 # submit_n N TYPE [ARGS...]: queues N scans, 4 submitters at a time
 submit_n() {

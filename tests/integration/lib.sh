@@ -8,61 +8,33 @@
 # $dir removed.  A suite that used req() has every response checked
 # against docs/openapi.json on a successful exit.
 #
-# One rule for waiting (wait.bash, shared with fault_lib.bash): wait_for
+# One rule for waiting (common.bash, shared with fault_lib.bash): wait_for
 # SECONDS DESCRIPTION COMMAND... runs COMMAND every 0.1 s until it
 # succeeds; if it has not after SECONDS, the test fails with "timed out
 # after SECONDS s waiting for: DESCRIPTION".
-# One rule for failing: fail MESSAGE prints "FAIL: MESSAGE" and the last
-# lines of every $dir/*.log, and exits 1.
+# One rule for failing (common.bash too): fail MESSAGE prints "FAIL:
+# MESSAGE" and the last lines of every $dir/*.log, and exits 1.
 set -u
 S=${SCANQ:?set SCANQ to the scanq binary}
 SCANQ=$S
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)	# before any cd of the test
 dir=$(mktemp -d "${TMPDIR:-/tmp}/scanq-it-XXXXXX")
 T=$dir
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"	# fail, cleanup, wait_for, q, sql
 source "$(dirname "${BASH_SOURCE[0]}")/backend.bash"
 new_db "$dir"
 pids=()
 PIDS=""
 
-# mine PID: is PID still a process this shell started (not waited for yet)?
-# A PID the test already waited for may be another test's process by now
-# (PIDs are reused): cleanup ends only its own.
-mine() { [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ]; }
-
-cleanup() {
-	local p end=$(( $(date +%s) + 10 )) own=()
-	for p in "${pids[@]}" $PIDS; do mine "$p" && own+=("$p"); done
-	for p in "${own[@]}"; do
-		kill -CONT "$p" 2>/dev/null
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${own[@]}"; do
-		while kill -0 "$p" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
-		mine "$p" && kill -KILL "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	drop_test_db
-	rm -rf "$dir"
-}
+cleanup_backend() { drop_test_db; }
 trap on_exit EXIT
 
-fail() {
-	local f
-	echo "FAIL: $*"
-	for f in "$dir"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done
-	exit 1
-}
 ok() { echo "ok - $*"; }
-source "$(dirname "${BASH_SOURCE[0]}")/wait.bash"	# now_ms, wait_for
 
 # ---- the database ----------------------------------------------------------
 
-# q ARGS...: scanq on the test database (to run it in the background, call
-# "$S" --db "$DB" ... & so that $! is scanq itself); sq is the same.
-q() { "$S" --db "$DB" "$@"; }
+# q and sql come from common.bash, db_hash from backend.bash; sq is q.
 sq() { q "$@"; }
-# sql QUERY and db_hash come from backend.bash.
 # sql_is QUERY VALUE: the query's one value is VALUE
 sql_is() { [ "$(sql "$1" 2>/dev/null)" = "$2" ]; }
 status() { sql "SELECT status FROM scans WHERE id = $1"; }

@@ -15,8 +15,7 @@ psql -q "$SCANQ_TEST_PG_URL" -c "CREATE DATABASE $pgdb" || fail "createdb"
 drop_db() { cleanup; psql -q "$SCANQ_TEST_PG_URL" -c "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null 2>&1; }
 trap drop_db EXIT
 DB="${SCANQ_TEST_PG_URL%/*}/$pgdb"
-# On PostgreSQL the helpers read the database with psql, not sqlite3.
-sql() { psql -qtA "$DB" -c "$1"; }
+# common.bash's sql() follows DB: psql on this PostgreSQL database.
 export SCANQ_WORKER_POLL_MS=60000 SCANQ_WORKER_LEASE=3 SCANQ_WORKER_HEARTBEAT=1
 
 q migrate >/dev/null || fail "migrate"
