@@ -8,14 +8,10 @@
 # and exits 1 if there is any; prints "floors: ok ..." and exits 0 if not.
 #
 # Usage: tools/floors.sh [SRC_DIR]   (default: src of this repository)
-# FLOORS_CIRCLES_EXEMPT: folders whose inner circles are reported but not
-# counted (default src/store, whose circle another change dissolves; arrows
-# up a floor are never exempt).
 set -eu
 
 src=${1:-$(dirname "$0")/../src}
 src=$(cd "$src" && pwd)
-exempt=${FLOORS_CIRCLES_EXEMPT-src/store}
 
 # The floor of a path relative to the repository, lowest first.  Keep in
 # step with the drawing in docs/LAYOUT.md.
@@ -83,28 +79,11 @@ function visit(v,    i, w, c) {
 }
 END { for (v in n) if (!(v in idx)) visit(v) }' "$edges" | sort)
 if [ -n "$circles" ]; then
-	printf '%s\n' "$circles" | while read -r line; do
-		counted=1
-		if [ -n "$exempt" ]; then
-			others=$(printf '%s\n' "$line" | tr ' ' '\n' | grep '^src/' | grep -v "^$exempt/" || true)
-			[ -z "$others" ] && counted=0
-		fi
-		if [ $counted = 1 ]; then
-			printf '%s\n' "$line"
-		else
-			printf '%s (exempt: %s)\n' "$line" "$exempt"
-		fi
-	done
-	if printf '%s\n' "$circles" | while read -r line; do
-		others=$(printf '%s\n' "$line" | tr ' ' '\n' | grep '^src/' | grep -v "^${exempt:-//}/" || true)
-		[ -n "$others" ] && echo x
-	done | grep -q x; then
-		bad=1
-	fi
+	printf '%s\n' "$circles"
+	bad=1
 fi
 
 if [ $bad = 0 ]; then
-	printf 'floors: ok, %s arrows, none up a floor, no circle%s\n' \
-		"$(wc -l <"$edges" | tr -d ' ')" "${exempt:+ outside $exempt}"
+	printf 'floors: ok, %s arrows, none up a floor, no circle\n' "$(wc -l <"$edges" | tr -d ' ')"
 fi
 exit $bad

@@ -251,7 +251,7 @@ void metrics_set_group(struct metrics *m, struct store_group *g)
 	m->group = g;
 }
 
-/* Changes found and webhook deliveries (issue 13): counters kept by the
+/* Changes found and webhook deliveries: counters kept by the
  * database in the transactions that made them. */
 static void render_changes(struct text *t, const struct store_counters *c)
 {

@@ -72,7 +72,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/scans/{id}/retry", h_retry, AUTH_OPERATOR, "scan_retry", 1 },
 	{ "POST", "/api/v1/scans/{id}/cancel", h_cancel, AUTH_OPERATOR, "scan_cancel", 1 },
 	{ "POST", "/api/v1/tokens", h_token_create, AUTH_ADMIN, "tokens_create", 1 },
-	/* changes, the inventory, webhooks (issue 13: changes.h) */
+	/* changes, the inventory, webhooks (changes.h) */
 	{ "GET", "/api/v1/scans/{id}/changes", changes_h_scan, AUTH_VIEWER, "scan_changes", 1 },
 	{ "GET", "/api/v1/inventory", changes_h_inventory, AUTH_VIEWER, "inventory", 1 },
 	{ "GET", "/api/v1/webhooks", changes_h_webhooks, AUTH_ADMIN, "webhooks_list", 1 },
@@ -82,7 +82,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/webhook-deliveries", changes_h_deliveries, AUTH_ADMIN, "webhook_deliveries",
 	  1 },
 	{ "GET", "/inventory", ui_index, AUTH_NONE, "ui_inventory", 0 },
-	/* the admin API (issue 12 part B): routes_admin.c */
+	/* the admin API: stuck report and repair, prune, reset, tokens, audit (routes_admin.c) */
 	{ "GET", "/api/v1/admin/stuck", admin_stuck, AUTH_ADMIN, "admin_stuck", 1 },
 	{ "POST", "/api/v1/admin/stuck/clear", admin_stuck_clear, AUTH_ADMIN, "admin_stuck_clear", 1 },
 	{ "POST", "/api/v1/admin/prune", admin_prune, AUTH_ADMIN, "admin_prune", 1 },

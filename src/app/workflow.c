@@ -1,5 +1,5 @@
 /*
- * workflow.c — the submit side of follow-up stages and shards (issue 14):
+ * workflow.c — the submit side of follow-up stages and shards (docs/WORKFLOWS.md):
  * checks a request's "then" list and folds it into the scan's options,
  * and splits a scan larger than [flow] shard_addresses addresses (or
  * shard_probes address x port probes) into slices of its targets.  The

@@ -27,14 +27,14 @@ int cmd_doctor(int argc, char **argv, struct cli *cli);
 int cmd_worker(int argc, char **argv, struct cli *cli);
 int cmd_workers(int argc, char **argv, struct cli *cli);
 int cmd_token(int argc, char **argv, struct cli *cli);
-/* changes, webhooks, inventory (issue 13) */
+/* changes, webhooks, inventory */
 int cmd_diff(int argc, char **argv, struct cli *cli);
 int cmd_webhook(int argc, char **argv, struct cli *cli);
 int cmd_inventory(int argc, char **argv, struct cli *cli);
 int cmd_schedule(int argc, char **argv, struct cli *cli);
 int cmd_config(int argc, char **argv, struct cli *cli);
 
-/* issue 12 part B: stuck report / clear (stuck_clear.c, reached through
+/* operations: stuck report / clear (stuck_clear.c, reached through
  * cmd_stuck), reset, audit. */
 int cmd_stuck_report(int argc, char **argv, struct cli *cli);
 int cmd_stuck_clear(int argc, char **argv, struct cli *cli);

@@ -98,7 +98,7 @@ static const struct {
 	{ "nmap", "nmap-xml", "nmap -sV -Pn -n -oX - -p {ports} {targets}" },
 };
 
-/* ---- where each effective value came from (issue 12: `scanq config show`) ---- */
+/* ---- where each effective value came from (`scanq config show`) ---- */
 
 #define NINTKEYS (sizeof intkeys / sizeof intkeys[0])
 #define NKEYS (NINTKEYS + NSTRKEYS)
@@ -745,7 +745,7 @@ void config_print_defaults(FILE *f)
 	release(&c);
 }
 
-/* ---- config show and unknown variables (issue 12) ---------------------------- */
+/* ---- config show and unknown variables ---------------------------- */
 
 void config_each(void (*fn)(void *arg, const char *name, const char *value, const char *source),
 		 void *arg)

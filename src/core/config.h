@@ -1,5 +1,6 @@
 /*
- * config.h — every tunable of scanq, with the defaults of DESIGN.md.
+ * config.h — every tunable of scanq, with the defaults that `scanq
+ * __config` prints and README.md ("Configuration") describes.
  *
  * Sources, later ones winning: built-in defaults, the INI file (--config
  * PATH, else $SCANQ_CONFIG, else ./scanq.ini when it exists, else
@@ -67,7 +68,7 @@ struct config {
 	int worker_keep_hours;	/* registry rows of stopped or dead workers kept this long */
 	int backlog_warn;		/* [maintenance] backlog_warn = 100 */
 	int backlog_fail;		/* [maintenance] backlog_fail = 500 */
-	/* issue 12 part B: automatic maintenance and retention by final status */
+	/* automatic maintenance and retention by final status */
 	int stuck_clear_minutes;	/* [maintenance] stuck_clear_minutes = 60 (0: off) */
 	int prune_hours;		/* [maintenance] prune_hours = 24 (0: off) */
 	int keep_completed_days;	/* [maintenance] keep_completed_days = 0 (0: prune_days) */
@@ -88,7 +89,7 @@ struct config {
 	int ndeny;
 	struct config_profile profiles[CONFIG_PROFILES_MAX];	/* [profile.TYPE] */
 	int nprofiles;
-	/* [webhooks] (issue 13) */
+	/* [webhooks]: who may receive deliveries, and how they are sent */
 	char *webhook_allow[CONFIG_LIST_MAX];	/* [webhooks] allow = 127.0.0.0/8, ::1 */
 	int nwebhook_allow;
 	int webhook_timeout_ms;		/* [webhooks] timeout_ms = 5000 (one attempt, in all) */

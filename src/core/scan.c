@@ -30,7 +30,7 @@ int scan_status_parse(const char *name, enum scan_status *out)
 }
 
 /*
- * The lifecycle of DESIGN.md as (action, from) -> to.  -1 = not allowed.
+ * The lifecycle (README.md, "How scanq keeps scans honest") as (action, from) -> to.  -1 = not allowed.
  * Every write in every backend asks scan_action_allowed() first.
  */
 static const signed char next_status[SCAN_ACTION_COUNT][SCAN_STATUS_COUNT] = {

@@ -3,7 +3,7 @@
  *
  * This module owns the one decision of which status changes are legal
  * (scan_transition_allowed).  Every backend asks it before it writes, so
- * the lifecycle drawn in DESIGN.md is enforced in one place.  It also turns
+ * the lifecycle of README.md ("How scanq keeps scans honest") is enforced in one place.  It also turns
  * a scan into the JSON the CLI and the API print (column names as keys,
  * times as RFC 3339 UTC).
  */

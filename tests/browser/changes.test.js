@@ -1,4 +1,4 @@
-// changes.test.js — the UI of issue 13 in Debian's headless Chromium
+// changes.test.js — the UI of changes, webhooks and the inventory in Debian's headless Chromium
 // (playwright-core): a scan's "Changes since scan N" with new, gone and
 // changed rows marked; the baseline saying so; the Inventory page with the
 // closed port no longer seen and the new one seen; the webhooks panel

@@ -1,4 +1,4 @@
-// flow.test.js — the web UI's chains and shards (issue 14) in Debian's
+// flow.test.js — the web UI's chains and shards in Debian's
 // headless Chromium (playwright-core).  Started by
 // tests/integration/browser_flow.sh, which runs `scanq serve` and passes
 // SCANQ_URL, SCANQ_LISTENER_PORT (an open loopback TCP port: serve's own)

@@ -1,6 +1,6 @@
 // lib.js — what the browser tests share: Debian's headless Chromium through
 // playwright-core, the part runner, and the scan form.  Each *.test.js is
-// started by its tests/integration/browser_*.sh (browser_setup in lib.sh),
+// started by its tests/integration/browser_*.sh (browser_test in lib.sh),
 // which runs `scanq serve` and passes SCANQ_URL and SCANQ_ARTIFACTS (where
 // screenshots go).
 'use strict';

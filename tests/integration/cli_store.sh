@@ -12,7 +12,7 @@ id=$(q submit test-ok 127.0.0.1) || fail "submit"
 k1=$(q submit test-ok 127.0.0.1 --idempotency-key build-7 2>/dev/null)
 k2=$(q submit test-ok 127.0.0.1 --idempotency-key build-7 2>/dev/null)
 [ "$k1" = "$k2" ] || fail "idempotency key gave two scans ($k1, $k2)"
-# The key with another request: refused, nothing queued (issue 12).
+# The key with another request: refused, nothing queued.
 q submit test-ok 127.0.0.2 --idempotency-key build-7 2>&1 | grep -q idempotency_key_reused \
 	|| fail "a reused key with another target was not refused"
 q submit test-ok 127.0.0.1 --priority 5 --max-attempts 2 --time-limit 60 --json \

@@ -1,5 +1,5 @@
 #!/bin/bash
-# flow_chain.sh — follow-up stages (issue 14): `discovery NET/28
+# flow_chain.sh — follow-up stages: `discovery NET/28
 # --then portscan --then tls` with listeners on three loopback addresses.
 # NET is a loopback block of this run's own (127.A.B.16/28, not 127.0.0.x):
 # a suite running beside this one may listen on one of these ports on its

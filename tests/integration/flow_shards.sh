@@ -1,6 +1,6 @@
 #!/bin/bash
 # flow_shards.sh — a scan larger than [flow] shard_addresses is split into
-# shards (issue 14): 127.1.0.0/20 (4,096 addresses) becomes 16 shards of
+# shards: 127.1.0.0/20 (4,096 addresses) becomes 16 shards of
 # 256, run by 2 workers x 4 (SQLite: serve's two workers; PostgreSQL: serve
 # plus a second `scanq worker`), with a worker SIGKILLed mid-run.  Every
 # shard completes exactly once, shards finished before the kill never run

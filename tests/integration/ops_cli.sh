@@ -1,5 +1,5 @@
 #!/bin/bash
-# Operator CLI of issue 12:
+# The operator CLI:
 #  - `scanq config show`: every effective value with its source (default,
 #    file:line, environment, flag), also as JSON; an unknown SCANQ_*
 #    variable is warned about at the start of any command, naming the

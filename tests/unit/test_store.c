@@ -16,7 +16,7 @@ static const struct scan_failure final_fail = { "tool_missing", "nmap is not ins
 
 static void the_transition_table_is_the_designed_lifecycle(void **state)
 {
-	/* [from][to] as DESIGN.md draws it. */
+	/* [from][to] as src/core/scan.c's table draws it. */
 	static const int want[5][5] = {
 		/*             pend run comp fail canc */
 		/* pending */ { 0, 1, 0, 0, 1 },
