@@ -13,11 +13,11 @@
  * descriptor, so a shutdown(2) here never reaches a reused descriptor.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
 #include "api/conns.h"
+#include "core/bg.h"
 #include "core/clock.h"
 #include "core/log.h"
 
@@ -47,11 +47,7 @@ struct list {
 };
 
 struct conns {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;	/* on CLOCK_MONOTONIC */
-	pthread_t thread;
-	int thread_running;
-	int stopping;
+	struct bg bg;		/* the housekeeping thread; bg.mu guards everything here */
 	struct conns_limits lim;
 	struct list fresh, body, idle;
 	int busy;
@@ -151,10 +147,9 @@ static void *housekeeping(void *arg)
 {
 	struct conns *t = arg;
 
-	pthread_mutex_lock(&t->lock);
-	while (!t->stopping) {
+	pthread_mutex_lock(&t->bg.mu);
+	while (!t->bg.stop) {
 		int64_t now = clock_mono_ms();
-		struct timespec ts;
 
 		while (t->fresh.head && now - t->fresh.head->since_ms >= t->lim.header_timeout_ms)
 			cut(t, t->fresh.head, &t->st.header_cut);
@@ -163,60 +158,36 @@ static void *housekeeping(void *arg)
 		while (t->idle.head && now - t->idle.head->since_ms >= t->lim.keepalive_timeout_ms)
 			cut(t, t->idle.head, &t->st.idle_cut);
 		summary(t, now, 0);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += CONNS_TICK_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&t->wake, &t->lock, &ts);
+		bg_wait_locked(&t->bg, CONNS_TICK_MS);
 	}
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&t->bg.mu);
 	return NULL;
 }
 
 struct conns *conns_new(const struct conns_limits *l)
 {
 	struct conns *t = calloc(1, sizeof *t);
-	pthread_condattr_t ca;
-	sigset_t all, old;
-	int rc;
 
 	if (!t)
 		return NULL;
 	t->lim = *l;
 	t->logged_ms = clock_mono_ms();
-	pthread_mutex_init(&t->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&t->wake, &ca);
-	pthread_condattr_destroy(&ca);
-	/* Signals stay with the main thread (serve's shutdown). */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&t->thread, NULL, housekeeping, t);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		conns_free(t);
+	/* Signals stay with the main thread (serve's shutdown): bg.h. */
+	if (bg_start(&t->bg, housekeeping, t) < 0) {
+		free(t);
 		return NULL;
 	}
-	t->thread_running = 1;
 	return t;
 }
 
 void conns_stop(struct conns *t)
 {
-	if (!t || !t->thread_running)
+	if (!t || !t->bg.running)
 		return;
-	pthread_mutex_lock(&t->lock);
-	t->stopping = 1;
-	pthread_cond_signal(&t->wake);
-	pthread_mutex_unlock(&t->lock);
-	pthread_join(t->thread, NULL);
-	t->thread_running = 0;
-	pthread_mutex_lock(&t->lock);
+	bg_stop(&t->bg);
+	pthread_mutex_lock(&t->bg.mu);
 	summary(t, clock_mono_ms(), 1);
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&t->bg.mu);
 }
 
 void conns_free(struct conns *t)
@@ -225,8 +196,7 @@ void conns_free(struct conns *t)
 		return;
 	conns_stop(t);
 	/* The daemon stopped: every connection was notified closed and freed. */
-	pthread_cond_destroy(&t->wake);
-	pthread_mutex_destroy(&t->lock);
+	bg_release(&t->bg);
 	free(t);
 }
 
@@ -245,31 +215,31 @@ void conns_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 			return;		/* untracked: only libmicrohttpd's timeout applies */
 		c->fd = fi->connect_fd;
 		c->st = ST_FRESH;
-		pthread_mutex_lock(&t->lock);
+		pthread_mutex_lock(&t->bg.mu);
 		c->since_ms = clock_mono_ms();
 		list_push(&t->fresh, c);
 		make_room(t, c);
-		pthread_mutex_unlock(&t->lock);
+		pthread_mutex_unlock(&t->bg.mu);
 		*socket_context = c;
 		return;
 	}
 	if (!(c = *socket_context))
 		return;
-	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&t->bg.mu);
 	if (list_of(t, c))
 		list_remove(list_of(t, c), c);
 	else if (c->st == ST_BUSY)
 		t->busy--;
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&t->bg.mu);
 	free(c);
 	*socket_context = NULL;
 }
 
 void conns_refused(struct conns *t)
 {
-	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&t->bg.mu);
 	t->st.refused++;
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&t->bg.mu);
 }
 
 static struct conn *conn_of(struct MHD_Connection *mc)
@@ -286,14 +256,14 @@ void conns_request_begin(struct conns *t, struct MHD_Connection *mc)
 
 	if (!c)
 		return;
-	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&t->bg.mu);
 	if (c->st == ST_FRESH || c->st == ST_IDLE) {
 		list_remove(list_of(t, c), c);
 		c->st = ST_BODY;
 		c->since_ms = clock_mono_ms();
 		list_push(&t->body, c);
 	}
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&t->bg.mu);
 }
 
 void conns_request_answer(struct conns *t, struct MHD_Connection *mc)
@@ -302,13 +272,13 @@ void conns_request_answer(struct conns *t, struct MHD_Connection *mc)
 
 	if (!c)
 		return;
-	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&t->bg.mu);
 	if (c->st == ST_BODY) {
 		list_remove(&t->body, c);
 		c->st = ST_BUSY;
 		t->busy++;
 	}
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&t->bg.mu);
 }
 
 void conns_request_end(struct conns *t, struct MHD_Connection *mc)
@@ -317,7 +287,7 @@ void conns_request_end(struct conns *t, struct MHD_Connection *mc)
 
 	if (!c)
 		return;
-	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&t->bg.mu);
 	if (c->st == ST_BODY || c->st == ST_BUSY) {
 		if (c->st == ST_BODY)
 			list_remove(&t->body, c);
@@ -327,5 +297,5 @@ void conns_request_end(struct conns *t, struct MHD_Connection *mc)
 		c->since_ms = clock_mono_ms();
 		list_push(&t->idle, c);
 	}
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&t->bg.mu);
 }

@@ -18,6 +18,7 @@
 #include <sys/statvfs.h>
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "profile.h"
 #include "maintenance/scheduler.h"
@@ -58,14 +59,6 @@ static void check(struct report *r, enum verdict v, const char *name, const char
 		printf("%-5s %-21s %s\n", names[v], name, msg);
 }
 
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* The store, opened once for every check that needs it; NULL after the
  * check reported why not. */
 static struct store *need_store(struct report *r, const char *name)
@@ -101,7 +94,7 @@ static void c_db_reachable(struct report *r)
 		      "server runs", r->open_err);
 		return;
 	}
-	t0 = mono_ms();
+	t0 = clock_mono_s() * 1e3;
 	if (store_schema_version(r->s) < 0) {
 		check(r, FAIL, "db.reachable", "%s; fix: check that the database server runs",
 		      store_error(r->s));
@@ -109,7 +102,7 @@ static void c_db_reachable(struct report *r)
 	}
 	check(r, OK, "db.reachable", "%s backend, %s, opened in %.1f ms, a query in %.2f ms",
 	      store_backend(r->s), store_url_redacted(r->cli->db_url, url, sizeof url),
-	      r->open_ms, mono_ms() - t0);
+	      r->open_ms, clock_mono_s() * 1e3 - t0);
 }
 
 static void c_db_schema(struct report *r)
@@ -439,9 +432,9 @@ int cmd_doctor(int argc, char **argv, struct cli *cli)
 		need |= (which < 0 || which == i) && checks[i].store;
 	r.checks = json_array();
 	if (need) {
-		t0 = mono_ms();
+		t0 = clock_mono_s() * 1e3;
 		r.s = store_open_flags(cli->db_url, STORE_MUST_EXIST, r.open_err, sizeof r.open_err);
-		r.open_ms = mono_ms() - t0;
+		r.open_ms = clock_mono_s() * 1e3 - t0;
 	}
 	for (int i = 0; i < NCHECKS; i++) {
 		if (which >= 0 && which != i)

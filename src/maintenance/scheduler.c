@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "core/bg.h"
 #include "core/cron.h"
 #include "core/log.h"
 #include "maintenance/scheduler.h"
@@ -189,10 +190,7 @@ int scheduler_tick(struct store *s)
 }
 
 struct scheduler {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int stop;
+	struct bg bg;
 	struct store *s;
 };
 
@@ -202,21 +200,10 @@ static void *run(void *arg)
 	/* A simulated clock runs fast: look more often. */
 	int64_t period = test_clock() ? 100 : 1000;
 
-	pthread_mutex_lock(&sch->lock);
-	while (!sch->stop) {
-		struct timespec ts;
-
-		pthread_mutex_unlock(&sch->lock);
+	while (!bg_wait(&sch->bg, 0)) {
 		scheduler_tick(sch->s);
-		pthread_mutex_lock(&sch->lock);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += (long)(period % 1000) * 1000000L;
-		ts.tv_sec += (time_t)(period / 1000) + ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		if (!sch->stop)
-			pthread_cond_timedwait(&sch->cond, &sch->lock, &ts);
+		bg_wait(&sch->bg, period);
 	}
-	pthread_mutex_unlock(&sch->lock);
 	return NULL;
 }
 
@@ -232,9 +219,7 @@ struct scheduler *scheduler_start(const char *db_url, char *err, size_t errlen)
 		free(sch);
 		return NULL;
 	}
-	pthread_mutex_init(&sch->lock, NULL);
-	pthread_cond_init(&sch->cond, NULL);
-	if (pthread_create(&sch->thread, NULL, run, sch)) {
+	if (bg_start(&sch->bg, run, sch) < 0) {
 		snprintf(err, errlen, "cannot start the scheduler thread");
 		store_close(sch->s);
 		free(sch);
@@ -247,13 +232,8 @@ void scheduler_stop(struct scheduler *sch)
 {
 	if (!sch)
 		return;
-	pthread_mutex_lock(&sch->lock);
-	sch->stop = 1;
-	pthread_cond_signal(&sch->cond);
-	pthread_mutex_unlock(&sch->lock);
-	pthread_join(sch->thread, NULL);
+	bg_stop(&sch->bg);
 	store_close(sch->s);
-	pthread_mutex_destroy(&sch->lock);
-	pthread_cond_destroy(&sch->cond);
+	bg_release(&sch->bg);
 	free(sch);
 }

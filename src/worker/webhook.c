@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <curl/curl.h>
 #include <sodium.h>
+#include "core/bg.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -330,34 +331,10 @@ out:
 /* ---- the sender thread ---------------------------------------------------------- */
 
 struct webhook_sender {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int stop;
+	struct bg bg;
 	char *db_url;
 	char worker[128];
 };
-
-static int stopping(struct webhook_sender *w, int wait_ms)
-{
-	struct timespec ts;
-	int stop;
-
-	pthread_mutex_lock(&w->mu);
-	if (!w->stop && wait_ms > 0) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += wait_ms / 1000;
-		ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-	}
-	stop = w->stop;
-	pthread_mutex_unlock(&w->mu);
-	return stop;
-}
 
 static void send_one(struct store *s, const struct delivery *d)
 {
@@ -392,13 +369,13 @@ static void *sender_main(void *arg)
 	struct store *s = NULL;
 	char err[256];
 
-	while (!stopping(w, 0)) {
+	while (!bg_wait(&w->bg, 0)) {
 		struct delivery *d = NULL;
 		size_t n = 0;
 
 		if (!s && !(s = store_open(w->db_url, err, sizeof err))) {
 			log_warn("webhook sender cannot open the store", "error=\"%s\"", err);
-			stopping(w, 5000);
+			bg_wait(&w->bg, 5000);
 			continue;
 		}
 		if (store_delivery_claim(s, w->worker, SENDER_BATCH, config.webhook_lease_s * 1000, &d,
@@ -407,14 +384,14 @@ static void *sender_main(void *arg)
 
 			if (!store_outage(s))	/* an outage is the store's to log */
 				log_warn("cannot claim deliveries", "error=\"%s\"", store_error(s));
-			stopping(w, wait > config.webhook_poll_ms ? (int)wait : config.webhook_poll_ms);
+			bg_wait(&w->bg, wait > config.webhook_poll_ms ? (int)wait : config.webhook_poll_ms);
 			continue;
 		}
 		for (size_t i = 0; i < n; i++)
 			send_one(s, &d[i]);	/* even when stopping: each is claimed */
 		delivery_array_free(d, n);
 		if (n == 0)
-			stopping(w, config.webhook_poll_ms);
+			bg_wait(&w->bg, config.webhook_poll_ms);
 	}
 	store_close(s);
 	return NULL;
@@ -431,9 +408,7 @@ struct webhook_sender *webhook_sender_start(const char *db_url, const char *work
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	snprintf(w->worker, sizeof w->worker, "%s", worker_id);
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->thread, NULL, sender_main, w) != 0) {
+	if (bg_start(&w->bg, sender_main, w) < 0) {
 		log_warn("webhook sender not started", "error=\"%s\"", strerror(errno));
 		free(w->db_url);
 		free(w);
@@ -446,13 +421,8 @@ void webhook_sender_stop(struct webhook_sender *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = 1;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
+	bg_stop(&w->bg);
+	bg_release(&w->bg);
 	free(w->db_url);
 	free(w);
 }
