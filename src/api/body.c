@@ -7,9 +7,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <jansson.h>
+#include <microhttpd.h>
 #include "api/body.h"
 #include "api/reply.h"
+#include "api/req.h"
 
 static void set_problem(struct api_problem *p, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -23,6 +26,14 @@ static void set_problem(struct api_problem *p, int status, const char *code, con
 	va_start(ap, fmt);
 	vsnprintf(p->detail, sizeof p->detail, fmt, ap);
 	va_end(ap);
+}
+
+int body_is_json(struct req *r)
+{
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+
+	return !ct || (strncasecmp(ct, "application/json", 16) == 0
+		       && (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' '));
 }
 
 int body_json(const char *body, size_t len, json_t **root, struct api_problem *p)

@@ -1,6 +1,6 @@
 /*
- * body.h — reading a JSON request body (internal to src/api/): the one
- * parser every handler that takes a JSON object uses, and the fields of a
+ * body.h — reading a JSON request body (internal to src/api/): the media
+ * type and the one parser every handler that takes a JSON object uses, and the fields of a
  * scan submission (POST /api/v1/scans, and the scan of a schedule).
  */
 #ifndef SCANQ_API_BODY_H
@@ -10,6 +10,13 @@
 #include <jansson.h>
 #include "api/api.h"
 #include "app/submit.h"
+
+struct req;
+
+/* 1 if the request says its body is JSON (Content-Type application/json,
+ * with or without parameters) or says nothing, else 0: the handler then
+ * answers 415. */
+int body_is_json(struct req *r);
 
 /*
  * Parses body[0..len) as a JSON object (duplicate keys refused).  Returns

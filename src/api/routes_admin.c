@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include "api/audit.h"
+#include "api/body.h"
 #include "api/reply.h"
 #include "api/routes_admin.h"
 #include "api/req.h"
@@ -34,28 +34,20 @@
  */
 static json_t *body_object(struct req *r, const char *const *allowed, enum MHD_Result *ret)
 {
-	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
-	json_error_t je;
+	struct api_problem p;
 	const char *key;
 	json_t *root, *v;
 	char c[80];
 
-	if (ct && !(strncasecmp(ct, "application/json", 16) == 0
-		    && (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' '))) {
+	if (!body_is_json(r)) {
 		*ret = reply_problem(r, 415, "unsupported_media_type",
 				     "send the body as Content-Type: application/json");
 		return NULL;
 	}
 	if (r->len == 0)
 		return json_object();
-	if (!(root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &je))) {
-		*ret = reply_problem(r, 400, "invalid_json", "the body is not valid JSON: %s",
-				     reply_clean(je.text, c, sizeof c));
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
-		*ret = reply_problem(r, 400, "invalid_json", "the body must be a JSON object");
+	if (body_json(r->body, r->len, &root, &p) < 0) {
+		*ret = reply_problem_hdr(r, &p, NULL, NULL);
 		return NULL;
 	}
 	json_object_foreach(root, key, v) {

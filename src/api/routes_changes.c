@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <microhttpd.h>
+#include "api/body.h"
 #include "api/changes.h"
 #include "api/reply.h"
 #include "api/req.h"
@@ -162,33 +162,20 @@ enum MHD_Result changes_h_webhooks(struct req *r)
 	return reply_json(r, 200, json_pack("{so}", "webhooks", a), NULL, NULL);
 }
 
-static int media_type_ok(struct req *r)
-{
-	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
-
-	return !ct || (strncasecmp(ct, "application/json", 16) == 0
-		       && (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' '));
-}
-
 enum MHD_Result changes_h_webhook_add(struct req *r)
 {
 	const char *url = NULL, *events = WEBHOOK_EVENTS, *secret = NULL, *min = NULL, *key;
 	char made[65], err[512], c[80];
-	json_error_t je;
+	struct api_problem p;
 	json_t *root, *v;
 	int64_t id;
 	enum MHD_Result ret;
 
-	if (!media_type_ok(r))
+	if (!body_is_json(r))
 		return reply_problem(r, 415, "unsupported_media_type",
 				     "send the webhook as Content-Type: application/json");
-	if (!r->len)
-		return reply_problem(r, 400, "empty_body", "the request needs a JSON object body");
-	root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &je);
-	if (!json_is_object(root)) {
-		json_decref(root);
-		return reply_problem(r, 400, "invalid_json", "the body must be a JSON object");
-	}
+	if (body_json(r->body, r->len, &root, &p) < 0)
+		return reply_problem_hdr(r, &p, NULL, NULL);
 	json_object_foreach(root, key, v) {
 		const char **dst = strcmp(key, "url") == 0 ? &url : strcmp(key, "events") == 0 ? &events
 				 : strcmp(key, "secret") == 0 ? &secret

@@ -105,20 +105,12 @@ enum MHD_Result h_schedule_create(struct req *r)
 	struct submit_error se;
 	struct schedule sc = { 0 };
 	json_t *root, *scan_root = NULL;
-	json_error_t je;
 	int64_t id, now = scheduler_now_ms();
 	enum MHD_Result ret;
 	int rc;
 
-	if (r->len == 0 || !(root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &je))
-	    || !json_is_object(root)) {
-		/* Let the submit parser say what is wrong with it. */
-		submit_input_init(&in);
-		if (body_parse_submit(r->body, r->len, &in, &scan_root, &p) < 0)
-			return reply_problem_hdr(r, &p, NULL, NULL);
-		json_decref(scan_root);
-		return reply_problem(r, 400, "invalid_body", "the body must be a JSON object");
-	}
+	if (body_json(r->body, r->len, &root, &p) < 0)
+		return reply_problem_hdr(r, &p, NULL, NULL);
 	if (take_string(root, "name", name, sizeof name, &p) < 0
 	    || take_string(root, "cron", cron, sizeof cron, &p) < 0
 	    || take_string(root, "tz", tz, sizeof tz, &p) < 0
