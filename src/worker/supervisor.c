@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include "core/clock.h"
 #include "core/log.h"
+#include "worker/signals.h"
 #include "worker/spawn.h"
 #include "store/store.h"
 #include "worker/subreaper.h"
@@ -411,9 +412,9 @@ static void wait_beats(struct supervisor *sv)
 
 int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *arg), void *arg)
 {
+	static const int caught[] = { SIGTERM, SIGINT, SIGCHLD };
 	struct supervisor sv;
-	struct sigaction sa;
-	sigset_t block, old;
+	sigset_t old;
 	pid_t keep[SUPERVISOR_WORKERS_MAX];
 
 	if (cfg->workers < 1 || cfg->workers > SUPERVISOR_WORKERS_MAX)
@@ -424,22 +425,7 @@ int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *ar
 		snprintf(sv.ws[i].name, sizeof sv.ws[i].name, "w-%d", i + 1);
 		sv.ws[i].fd = -1;
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	sv.waitmask = old;
-	sigdelset(&sv.waitmask, SIGTERM);
-	sigdelset(&sv.waitmask, SIGINT);
-	sigdelset(&sv.waitmask, SIGCHLD);
+	signals_catch(on_signal, caught, 3, &old, &sv.waitmask);
 	if (subreaper_enable() < 0)
 		log_warn("cannot become the subreaper of the workers' scans: a killed worker's "
 			 "grandchildren may live on", "error=\"%s\"", strerror(errno));

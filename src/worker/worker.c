@@ -25,6 +25,7 @@
 #include "core/config.h"
 #include "worker/lease.h"
 #include "core/log.h"
+#include "worker/signals.h"
 #include "worker/spawn.h"
 #include "scanner.h"
 #include "scantype.h"
@@ -720,8 +721,7 @@ static void find_lean(struct worker *w)
  * worker_close(). */
 static int worker_open(struct worker *w, const struct worker_opts *o)
 {
-	struct sigaction sa;
-	sigset_t block;
+	static const int caught[] = { SIGTERM, SIGINT };
 	char err[256], host[64] = "host";
 
 	w->o = o;
@@ -749,18 +749,7 @@ static int worker_open(struct worker *w, const struct worker_opts *o)
 	}
 	w->wake = store_wakeup_new(w->s);
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &w->waitmask);
-	sigdelset(&w->waitmask, SIGTERM);
-	sigdelset(&w->waitmask, SIGINT);
+	signals_catch(on_signal, caught, 2, NULL, &w->waitmask);
 	/* After the mask: the sender thread must never take SIGTERM/SIGINT. */
 	w->sender = o->once ? NULL : webhook_sender_start(o->db_url, w->id);
 
