@@ -1,9 +1,10 @@
 /*
  * bg.h — a background thread of the process, and the one way it waits.
  *
- * The webhook sender, the scheduler and the HTTP server's connection
- * housekeeping each run a loop on a thread of their own: do a step, then
- * sleep for a while unless asked to stop.  struct bg is that thread, its
+ * The webhook sender, the scheduler, the HTTP server's connection
+ * housekeeping and the store's group committer each run a loop on a
+ * thread of their own: do a step, then sleep for a while (or until there
+ * is work) unless asked to stop.  struct bg is that thread, its
  * mutex, the condition it sleeps on and the stop flag.  The condition
  * waits on CLOCK_MONOTONIC (clock.h's rule), so a step of the wall clock
  * never cuts a sleep short or stretches it; the thread starts with every

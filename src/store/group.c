@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/bg.h"
 #include "store/db.h"
 
 #define GROUP_MAX 256
@@ -29,11 +30,9 @@ struct waiter {
 
 struct store_group {
 	struct store *s;		/* the committer's own handle */
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
+	struct bg bg;			/* the committer; bg.mu guards the queue, bg.cv says work */
+	pthread_cond_t done;
 	struct waiter *head, *tail;
-	int stop;
 	int64_t commits, requests;	/* for the benchmark and tests */
 };
 
@@ -68,13 +67,13 @@ static void *committer(void *arg)
 	struct store_group *g = arg;
 	struct waiter *batch[GROUP_MAX];
 
-	pthread_mutex_lock(&g->mu);
+	pthread_mutex_lock(&g->bg.mu);
 	for (;;) {
 		size_t n = 0;
 
-		while (!g->head && !g->stop)
-			pthread_cond_wait(&g->work, &g->mu);
-		if (!g->head && g->stop)
+		while (!g->head && !bg_wait_locked(&g->bg, -1))
+			;
+		if (!g->head && g->bg.stop)	/* what was queued is committed first */
 			break;
 		while (g->head && n < GROUP_MAX) {
 			batch[n++] = g->head;
@@ -82,12 +81,12 @@ static void *committer(void *arg)
 		}
 		if (!g->head)
 			g->tail = NULL;
-		pthread_mutex_unlock(&g->mu);
+		pthread_mutex_unlock(&g->bg.mu);
 		commit_batch(g, batch, n);
-		pthread_mutex_lock(&g->mu);
+		pthread_mutex_lock(&g->bg.mu);
 		pthread_cond_broadcast(&g->done);
 	}
-	pthread_mutex_unlock(&g->mu);
+	pthread_mutex_unlock(&g->bg.mu);
 	return NULL;
 }
 
@@ -103,14 +102,10 @@ struct store_group *store_group_new(const char *url, char *err, size_t errlen)
 		free(g);
 		return NULL;
 	}
-	pthread_mutex_init(&g->mu, NULL);
-	pthread_cond_init(&g->work, NULL);
 	pthread_cond_init(&g->done, NULL);
-	if (pthread_create(&g->thread, NULL, committer, g) != 0) {
+	if (bg_start(&g->bg, committer, g) < 0) {
 		snprintf(err, errlen, "cannot start the commit thread");
 		store_close(g->s);
-		pthread_mutex_destroy(&g->mu);
-		pthread_cond_destroy(&g->work);
 		pthread_cond_destroy(&g->done);
 		free(g);
 		return NULL;
@@ -123,16 +118,16 @@ int store_group_submit(struct store_group *g, const struct scan_request *req, in
 {
 	struct waiter w = { .req = req, .rc = 1 };
 
-	pthread_mutex_lock(&g->mu);
+	pthread_mutex_lock(&g->bg.mu);
 	if (g->tail)
 		g->tail->next = &w;
 	else
 		g->head = &w;
 	g->tail = &w;
-	pthread_cond_signal(&g->work);
+	pthread_cond_signal(&g->bg.cv);
 	while (w.rc == 1)
-		pthread_cond_wait(&g->done, &g->mu);
-	pthread_mutex_unlock(&g->mu);
+		pthread_cond_wait(&g->done, &g->bg.mu);
+	pthread_mutex_unlock(&g->bg.mu);
 	*id = w.id;
 	if (existed)
 		*existed = w.existed;
@@ -143,24 +138,19 @@ int store_group_submit(struct store_group *g, const struct scan_request *req, in
 
 void store_group_stats(struct store_group *g, int64_t *commits, int64_t *requests)
 {
-	pthread_mutex_lock(&g->mu);
+	pthread_mutex_lock(&g->bg.mu);
 	*commits = g->commits;
 	*requests = g->requests;
-	pthread_mutex_unlock(&g->mu);
+	pthread_mutex_unlock(&g->bg.mu);
 }
 
 void store_group_free(struct store_group *g)
 {
 	if (!g)
 		return;
-	pthread_mutex_lock(&g->mu);
-	g->stop = 1;
-	pthread_cond_signal(&g->work);
-	pthread_mutex_unlock(&g->mu);
-	pthread_join(g->thread, NULL);
+	bg_stop(&g->bg);
 	store_close(g->s);
-	pthread_mutex_destroy(&g->mu);
-	pthread_cond_destroy(&g->work);
+	bg_release(&g->bg);
 	pthread_cond_destroy(&g->done);
 	free(g);
 }
