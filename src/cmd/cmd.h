@@ -49,6 +49,12 @@ int cmd_audit(int argc, char **argv, struct cli *cli);
  * what was wrong (for `cmd`).
  */
 struct submit_input;
+#define CMD_SCAN_OPTIONS \
+	{ "ports", required_argument, NULL, 'p' }, \
+	{ "priority", required_argument, NULL, 'P' }, \
+	{ "max-attempts", required_argument, NULL, 'm' }, \
+	{ "time-limit", required_argument, NULL, 't' }, \
+	{ "options", required_argument, NULL, 'o' }	/* their entries of a getopt_long() table */
 int cmd_scan_option(const char *cmd, int c, const char *arg, struct submit_input *in,
 		    json_t **options);
 

@@ -83,11 +83,7 @@ static int sched_add(int argc, char **argv, struct cli *cli)
 		{ "cron", required_argument, NULL, 'c' },
 		{ "tz", required_argument, NULL, 'z' },
 		{ "overlap", required_argument, NULL, 'O' },
-		{ "ports", required_argument, NULL, 'p' },
-		{ "priority", required_argument, NULL, 'P' },
-		{ "max-attempts", required_argument, NULL, 'm' },
-		{ "time-limit", required_argument, NULL, 't' },
-		{ "options", required_argument, NULL, 'o' },
+		CMD_SCAN_OPTIONS,
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};

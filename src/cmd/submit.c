@@ -51,12 +51,8 @@ int cmd_scan_option(const char *cmd, int c, const char *arg, struct submit_input
 int cmd_submit(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
-		{ "ports", required_argument, NULL, 'p' },
-		{ "priority", required_argument, NULL, 'P' },
-		{ "max-attempts", required_argument, NULL, 'm' },
-		{ "time-limit", required_argument, NULL, 't' },
+		CMD_SCAN_OPTIONS,
 		{ "idempotency-key", required_argument, NULL, 'k' },
-		{ "options", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "then", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
