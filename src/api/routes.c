@@ -7,7 +7,6 @@
  * source of truth.  Each answers through reply.h.
  */
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
