@@ -168,20 +168,30 @@ static void c_workers_dead(struct report *r)
 		      dead == 1 ? "" : "s");
 }
 
+/* The verdict of v against its two thresholds; *word and *at (for a
+ * detail such as "warn at 100") get the one crossed. */
+static enum verdict against(double v, int warn, int fail, const char **word, int *at)
+{
+	*word = v >= fail ? "fail" : "warn";
+	*at = v >= fail ? fail : warn;
+	return v >= fail ? FAIL : v >= warn ? WARN : OK;
+}
+
 static void c_queue_backlog(struct report *r)
 {
 	const struct queue_status *q = need_queue(r, "queue.backlog");
+	enum verdict v;
+	const char *word;
 	long long p;
+	int at;
 
 	if (!q)
 		return;
 	p = (long long)q->by_status[SCAN_PENDING];
-	if (p >= config.backlog_fail)
-		check(r, FAIL, "queue.backlog", "%lld pending (fail at %d); fix: more workers or "
-		      "concurrency (`scanq serve --workers N --concurrency C`)", p, config.backlog_fail);
-	else if (p >= config.backlog_warn)
-		check(r, WARN, "queue.backlog", "%lld pending (warn at %d); fix: more workers or "
-		      "concurrency (`scanq serve --workers N --concurrency C`)", p, config.backlog_warn);
+	v = against((double)p, config.backlog_warn, config.backlog_fail, &word, &at);
+	if (v != OK)
+		check(r, v, "queue.backlog", "%lld pending (%s at %d); fix: more workers or "
+		      "concurrency (`scanq serve --workers N --concurrency C`)", p, word, at);
 	else
 		check(r, OK, "queue.backlog", "%lld pending, %lld running, %lld finished in the last "
 		      "minute", p, (long long)q->by_status[SCAN_RUNNING],
@@ -210,7 +220,10 @@ static void c_queue_oldest(struct report *r)
 static void c_failure_rate(struct report *r)
 {
 	int64_t done = 0, failed = 0;
+	enum verdict v;
+	const char *word;
 	double pct;
+	int at;
 
 	if (!need_store(r, "scans.failure_rate"))
 		return;
@@ -223,14 +236,11 @@ static void c_failure_rate(struct report *r)
 		return;
 	}
 	pct = 100.0 * (double)failed / (double)(done + failed);
-	if (pct >= config.failure_fail_pct)
-		check(r, FAIL, "scans.failure_rate", "%.1f%% of the last hour's scans failed (%lld of "
-		      "%lld; fail at %d%%); fix: `scanq list --status failed` and their error codes",
-		      pct, (long long)failed, (long long)(done + failed), config.failure_fail_pct);
-	else if (pct >= config.failure_warn_pct)
-		check(r, WARN, "scans.failure_rate", "%.1f%% of the last hour's scans failed (%lld of "
-		      "%lld; warn at %d%%); fix: `scanq list --status failed` and their error codes",
-		      pct, (long long)failed, (long long)(done + failed), config.failure_warn_pct);
+	v = against(pct, config.failure_warn_pct, config.failure_fail_pct, &word, &at);
+	if (v != OK)
+		check(r, v, "scans.failure_rate", "%.1f%% of the last hour's scans failed (%lld of "
+		      "%lld; %s at %d%%); fix: `scanq list --status failed` and their error codes",
+		      pct, (long long)failed, (long long)(done + failed), word, at);
 	else
 		check(r, OK, "scans.failure_rate", "%.1f%% failed in the last hour (%lld of %lld)", pct,
 		      (long long)failed, (long long)(done + failed));
