@@ -22,7 +22,7 @@ cleanup_backend() {
 	[ -n "$own_pg" ] && sh "$ROOT/tools/pg-test-server.sh" stop "$own_pg"
 	return 0
 }
-source "$ROOT/tests/integration/common.bash"	# fail, cleanup, wait_for, q, sql
+source "$ROOT/tests/integration/common.bash" || { echo "FAIL: cannot read common.bash"; exit 1; }
 trap cleanup EXIT
 
 # use_backend sqlite|pg|pg-own: sets BACKEND and DB (sql() follows DB).

@@ -20,7 +20,8 @@ SCANQ=$S
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)	# before any cd of the test
 dir=$(mktemp -d "${TMPDIR:-/tmp}/scanq-it-XXXXXX")
 T=$dir
-source "$(dirname "${BASH_SOURCE[0]}")/common.bash"	# fail, cleanup, wait_for, q, sql
+# Without its library a suite would run on with no fail() and pass: stop.
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash" || { echo "FAIL: cannot read common.bash"; exit 1; }
 source "$(dirname "${BASH_SOURCE[0]}")/backend.bash"
 new_db "$dir"
 pids=()
