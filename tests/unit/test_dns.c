@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "dns.h"
 #include "targets.h"
+#include "scantype.h"
 
 static int check(const char *json, char *msg, size_t len)
 {
@@ -111,6 +112,7 @@ static void an_answer_becomes_text_records(void **state)
 
 int main(void)
 {
+	scantype_config_checks();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(options_are_checked_with_a_reason),
 		cmocka_unit_test(the_built_in_word_list_is_sorted_unique_and_valid),
