@@ -86,20 +86,6 @@ struct scan {
 
 /* ---- options ------------------------------------------------------------ */
 
-static int opt_int(json_t *options, const char *key, int lo, int hi, int *out, char *err, size_t errlen)
-{
-	json_t *v = json_object_get(options, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		snprintf(err, errlen, "option %s must be an integer from %d to %d", key, lo, hi);
-		return -1;
-	}
-	*out = (int)json_integer_value(v);
-	return 0;
-}
-
 static int parse_opts(struct opts *o, json_t *options, char *err, size_t errlen)
 {
 	json_t *fav = json_object_get(options, "favicon");
@@ -107,14 +93,14 @@ static int parse_opts(struct opts *o, json_t *options, char *err, size_t errlen)
 	*o = (struct opts){ .concurrency = 64, .per_host = 8, .rate = 500, .timeout_ms = 5000,
 			    .connect_ms = 3000, .body_max = HTTP_BODY_MAX, .favicon = 1, .expiry_days = 30,
 			    .resolve_ms = RESOLVE_MS };
-	if (opt_int(options, "concurrency", 1, HTTP_CONCURRENCY_MAX, &o->concurrency, err, errlen) < 0
-	    || opt_int(options, "per_host", 1, HTTP_CONCURRENCY_MAX, &o->per_host, err, errlen) < 0
-	    || opt_int(options, "rate", 0, 100000, &o->rate, err, errlen) < 0
-	    || opt_int(options, "timeout_ms", 100, 120000, &o->timeout_ms, err, errlen) < 0
-	    || opt_int(options, "connect_ms", 50, 60000, &o->connect_ms, err, errlen) < 0
-	    || opt_int(options, "body_max", 1024, HTTP_BODY_MAX, &o->body_max, err, errlen) < 0
-	    || opt_int(options, "expiry_days", 0, 3650, &o->expiry_days, err, errlen) < 0
-	    || opt_int(options, "resolve_ms", 10, 60000, &o->resolve_ms, err, errlen) < 0)
+	if (scanner_opt_int(options, "concurrency", 1, HTTP_CONCURRENCY_MAX, &o->concurrency, err, errlen) < 0
+	    || scanner_opt_int(options, "per_host", 1, HTTP_CONCURRENCY_MAX, &o->per_host, err, errlen) < 0
+	    || scanner_opt_int(options, "rate", 0, 100000, &o->rate, err, errlen) < 0
+	    || scanner_opt_int(options, "timeout_ms", 100, 120000, &o->timeout_ms, err, errlen) < 0
+	    || scanner_opt_int(options, "connect_ms", 50, 60000, &o->connect_ms, err, errlen) < 0
+	    || scanner_opt_int(options, "body_max", 1024, HTTP_BODY_MAX, &o->body_max, err, errlen) < 0
+	    || scanner_opt_int(options, "expiry_days", 0, 3650, &o->expiry_days, err, errlen) < 0
+	    || scanner_opt_int(options, "resolve_ms", 10, 60000, &o->resolve_ms, err, errlen) < 0)
 		return -1;
 	if (fav && !json_is_boolean(fav)) {
 		snprintf(err, errlen, "option favicon must be true or false");
@@ -456,7 +442,15 @@ static int redirect_target(struct scan *s, struct slot *sl, const char *url, cha
 	*reason = "not http or https";
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
 		goto out;
-	*port = atoi(portstr);
+	{
+		char *end;
+		long p = strtol(portstr, &end, 10);
+
+		*reason = "bad port";
+		if (*end || p < 1 || p > 65535)
+			goto out;
+		*port = (int)p;
+	}
 	if (host[0] == '[') {
 		size_t n = strlen(host);
 

@@ -57,6 +57,21 @@ void scanner_progress(struct scanctx *ctx, double done)
 	}
 }
 
+int scanner_opt_int(json_t *options, const char *key, int lo, int hi, int *out, char *err,
+		    size_t errlen)
+{
+	json_t *v = json_object_get(options, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		snprintf(err, errlen, "option %s must be an integer from %d to %d", key, lo, hi);
+		return -1;
+	}
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
 void scanner_finding(struct scanctx *ctx, json_t *finding)
 {
 	int rank = scanner_severity_rank(json_string_value(json_object_get(finding, "severity")));

@@ -45,6 +45,12 @@ struct scanctx {
  * 100 ms unless done == 1. */
 void scanner_progress(struct scanctx *ctx, double done);
 
+/* Reads the integer option `key` of `options` into *out when it is there
+ * (left as it is when not).  Returns 0, or -1 with "option KEY must be an
+ * integer from LO to HI" in err when it is not an integer in [lo, hi]. */
+int scanner_opt_int(json_t *options, const char *key, int lo, int hi, int *out, char *err,
+		    size_t errlen);
+
 /* Reports one finding; `finding` is borrowed.  Keys: kind, target, port,
  * proto, service, severity, title, banner, detail (object; CVE ids go in
  * detail.cve, an array).  A missing or unknown severity is set to "info"

@@ -522,28 +522,14 @@ static void *worker(void *arg)
 	}
 }
 
-static int opt_int(json_t *options, const char *key, int lo, int hi, int *out, char *err, size_t errlen)
-{
-	json_t *v = json_object_get(options, key);
-
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		snprintf(err, errlen, "option %s must be an integer from %d to %d", key, lo, hi);
-		return -1;
-	}
-	*out = (int)json_integer_value(v);
-	return 0;
-}
-
 static int parse_opts(struct opts *o, json_t *options, char *err, size_t errlen)
 {
 	json_t *st = json_object_get(options, "starttls");
 
 	*o = (struct opts){ .concurrency = 32, .timeout_ms = 3000, .expiry_days = 30, .starttls = -1 };
-	if (opt_int(options, "concurrency", 1, TLS_CONCURRENCY_MAX, &o->concurrency, err, errlen) < 0
-	    || opt_int(options, "timeout_ms", 50, 60000, &o->timeout_ms, err, errlen) < 0
-	    || opt_int(options, "expiry_days", 0, 3650, &o->expiry_days, err, errlen) < 0)
+	if (scanner_opt_int(options, "concurrency", 1, TLS_CONCURRENCY_MAX, &o->concurrency, err, errlen) < 0
+	    || scanner_opt_int(options, "timeout_ms", 50, 60000, &o->timeout_ms, err, errlen) < 0
+	    || scanner_opt_int(options, "expiry_days", 0, 3650, &o->expiry_days, err, errlen) < 0)
 		return -1;
 	if (st) {
 		if (json_is_string(st) && strcmp(json_string_value(st), "smtp") == 0) {
