@@ -188,6 +188,20 @@ const struct cli_command cli_commands[] = {
 	  "X-Scanq-Signature: v1=HMAC(secret, TIMESTAMP.BODY); `deliveries` lists every\n"
 	  "attempt with its HTTP status and error.\n",
 	  CLI_WRITES },
+	{ "exclude", cmd_exclude, "exclude add ENTRY [--reason TEXT] | rm ENTRY | list [--json]",
+	  "the global exclusion list: addresses, blocks and domains no scan ever touches",
+	  "  add ENTRY        a CIDR block, an address or a domain suffix (example.com: it\n"
+	  "                   and every name under it)\n"
+	  "  --reason TEXT    why, shown by list and kept in the audit trail\n"
+	  "  rm ENTRY         as list shows it\n"
+	  "  list [--json]    every exclusion: [scope] exclude of this host's configuration,\n"
+	  "                   then the database's list, with who added it, when and why\n"
+	  "The list is in the database, so every host and worker sees it.  A scan whose\n"
+	  "targets are all excluded is refused at submit; excluded addresses of a larger\n"
+	  "target are skipped by the scanner (the summary's `excluded` counts them) and\n"
+	  "never become targets of a follow-up stage.  Workers read the list before\n"
+	  "every claim: a scan claimed after `exclude add` returned never touches it.\n",
+	  CLI_WRITES },
 	{ "inventory", cmd_inventory,
 	  "inventory [--target CIDR] [--port N] [--service S] [--json]",
 	  "every host, port and service completed scans have seen",

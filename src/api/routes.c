@@ -281,7 +281,7 @@ static enum MHD_Result h_workers(struct req *r)
 /* The HTTP status of a submit_scan() refusal. */
 static int submit_status(const char *code)
 {
-	if (strcmp(code, "out_of_scope") == 0)
+	if (strcmp(code, "out_of_scope") == 0 || strcmp(code, "excluded") == 0)
 		return 403;
 	if (strcmp(code, "store_error") == 0)
 		return 503;

@@ -231,6 +231,29 @@ static const char *request_hash(const struct scan_request *r, char *out, size_t 
 	return sodium_bin2hex(out, len, h, sizeof h);
 }
 
+/*
+ * Refuses a request whose every target is excluded (the store's list and
+ * [scope] exclude); one partly excluded is queued, and its scanner skips
+ * and counts the excluded addresses.  Returns 0, or -1 with *err filled.
+ */
+static int check_excluded(struct store *s, json_t *targets, struct submit_error *err)
+{
+	struct scope *sc = store_exclusion_scope(s);
+	size_t i, n = json_array_size(targets), hit = 0;
+	json_t *v;
+
+	if (!sc)
+		return refuse(err, "store_error", "could not read the exclusions: %s", store_error(s));
+	if (scope_nexcluded(sc) > 0)
+		json_array_foreach(targets, i, v)
+			hit += (size_t)scope_excluded_spec(sc, json_string_value(v));
+	scope_free(sc);
+	if (n > 0 && hit == n)
+		return refuse(err, "excluded", "every target is excluded (see scanq exclude list and"
+			      " [scope] exclude); nothing was queued");
+	return 0;
+}
+
 int submit_scan(struct store *s, struct store_group *g, const struct submit_input *in,
 		int64_t *id, int *existed, struct submit_error *err)
 {
@@ -240,6 +263,8 @@ int submit_scan(struct store *s, struct store_group *g, const struct submit_inpu
 
 	if (submit_prepare(in, &targets_text, &opts_text, err) < 0)
 		return -1;
+	if (check_excluded(s, in->targets, err) < 0)
+		goto out;
 	then = in->then && json_array_size(in->then) > 0;
 	slices = workflow_slices(in->targets, in->ports);
 	req.type = in->type;

@@ -30,8 +30,8 @@ void submit_input_init(struct submit_input *in);
 
 struct submit_error {
 	char code[32];		/* stable: invalid_type, no_targets, invalid_target,
-				 * too_many_targets, out_of_scope, invalid_ports,
-				 * invalid_field, store_error */
+				 * too_many_targets, out_of_scope, excluded,
+				 * invalid_ports, invalid_field, store_error */
 	char message[256];	/* one line for a person */
 };
 

@@ -80,7 +80,7 @@ static const struct intkey intkeys[] = {
 /* The settings that are text, not numbers (apply() parses each). */
 static const char *const strkeys[][2] = {
 	{ "database", "url" }, { "http", "listen" }, { "http", "tls_cert" }, { "http", "tls_key" },
-	{ "scope", "allow" }, { "scope", "deny" }, { "webhooks", "allow" },
+	{ "scope", "allow" }, { "scope", "deny" }, { "scope", "exclude" }, { "webhooks", "allow" },
 };
 #define NSTRKEYS (sizeof strkeys / sizeof strkeys[0])
 
@@ -162,6 +162,8 @@ static void release(struct config *c)
 		free(c->scope_allow[i]);
 	for (int i = 0; i < c->ndeny; i++)
 		free(c->scope_deny[i]);
+	for (int i = 0; i < c->nexclude; i++)
+		free(c->scope_exclude[i]);
 	for (int p = 0; p < c->nprofiles; p++)
 		for (int i = 0; i < c->profiles[p].argc; i++)
 			free(c->profiles[p].argv[i]);
@@ -211,10 +213,10 @@ void config_set_checks(const struct config_checks *c)
 
 /* Splits a list ("127.0.0.0/8, ::1" or one item a line) into list[], after
  * checking each entry.  `replace` empties the list first. */
-static int set_list(char **list, int *n, const char *value, int replace, const char *name,
-		    char *err, size_t errlen)
+static int set_list_max(char **list, int *n, int max, const char *value, int replace,
+			const char *name, char *err, size_t errlen)
 {
-	char buf[1024], *save = NULL, *tok;
+	char buf[CONFIG_EXCLUDE_MAX * 256], *save = NULL, *tok;
 
 	if (copy_str(buf, sizeof buf, value, err, errlen, name) < 0)
 		return -1;
@@ -224,8 +226,8 @@ static int set_list(char **list, int *n, const char *value, int replace, const c
 		*n = 0;
 	}
 	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-		if (*n >= CONFIG_LIST_MAX) {
-			snprintf(err, errlen, "%s has more than %d entries", name, CONFIG_LIST_MAX);
+		if (*n >= max) {
+			snprintf(err, errlen, "%s has more than %d entries", name, max);
 			return -1;
 		}
 		/* The built-in defaults are parsed before any check is
@@ -240,6 +242,12 @@ static int set_list(char **list, int *n, const char *value, int replace, const c
 		(*n)++;
 	}
 	return 0;
+}
+
+static int set_list(char **list, int *n, const char *value, int replace, const char *name,
+		    char *err, size_t errlen)
+{
+	return set_list_max(list, n, CONFIG_LIST_MAX, value, replace, name, err, errlen);
 }
 
 static struct config_profile *profile_slot(struct config *c, const char *type, char *err,
@@ -351,6 +359,9 @@ static int apply(struct config *c, const char *section, const char *key, const c
 		return set_list(c->scope_allow, &c->nallow, value, first, "scope.allow", err, errlen);
 	if (strcmp(section, "scope") == 0 && strcmp(key, "deny") == 0)
 		return set_list(c->scope_deny, &c->ndeny, value, first, "scope.deny", err, errlen);
+	if (strcmp(section, "scope") == 0 && strcmp(key, "exclude") == 0)
+		return set_list_max(c->scope_exclude, &c->nexclude, CONFIG_EXCLUDE_MAX, value, first,
+				    "scope.exclude", err, errlen);
 	if (strcmp(section, "webhooks") == 0 && strcmp(key, "allow") == 0)
 		return set_list(c->webhook_allow, &c->nwebhook_allow, value, first, "webhooks.allow",
 				err, errlen);
@@ -687,6 +698,8 @@ static void print_strkeys(FILE *f, const struct config *c, const char *section)
 			v = join(c->scope_allow, c->nallow, buf, sizeof buf);
 		else if (strcmp(key, "deny") == 0)
 			v = join(c->scope_deny, c->ndeny, buf, sizeof buf);
+		else if (strcmp(key, "exclude") == 0)
+			v = join(c->scope_exclude, c->nexclude, buf, sizeof buf);
 		print_line(f, section, key, v, NULL);
 	}
 }
@@ -769,6 +782,8 @@ void config_each(void (*fn)(void *arg, const char *name, const char *value, cons
 			snprintf(value, sizeof value, "%s", config.tls_key);
 		else if (!strcmp(key, "allow"))
 			join(config.scope_allow, config.nallow, value, sizeof value);
+		else if (!strcmp(key, "exclude"))
+			join(config.scope_exclude, config.nexclude, value, sizeof value);
 		else
 			join(config.scope_deny, config.ndeny, value, sizeof value);
 		fn(arg, name, value, src_cur[i][0] ? src_cur[i] : "default");

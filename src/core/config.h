@@ -25,6 +25,8 @@
 #endif
 
 #define CONFIG_LIST_MAX   64	/* entries of one allow/deny list */
+#define CONFIG_EXCLUDE_MAX 128	/* entries of [scope] exclude: the file's and the
+				 * store's exclusions, which a worker hands its child */
 #define CONFIG_PROFILES_MAX 16	/* external tool profiles */
 #define CONFIG_ARGV_MAX   48	/* argv elements of one profile template */
 
@@ -87,6 +89,9 @@ struct config {
 	int nallow;
 	char *scope_deny[CONFIG_LIST_MAX];	/* [scope] deny = (none) */
 	int ndeny;
+	/* [scope] exclude = (none): skipped, never refused (scope.h) */
+	char *scope_exclude[CONFIG_EXCLUDE_MAX];
+	int nexclude;
 	struct config_profile profiles[CONFIG_PROFILES_MAX];	/* [profile.TYPE] */
 	int nprofiles;
 	/* [webhooks]: who may receive deliveries, and how they are sent */

@@ -99,8 +99,9 @@ int discovery_run(struct scanctx *ctx)
 	}
 	scanner_progress(ctx, 1);
 	{
-		json_t *s = json_pack("{sIsIsIsIsIsf}", "hosts", (json_int_t)hs.n, "up", (json_int_t)up,
+		json_t *s = json_pack("{sIsIsIsIsIsIsf}", "hosts", (json_int_t)hs.n, "up", (json_int_t)up,
 				      "down", (json_int_t)(hs.n - (size_t)up), "skipped", (json_int_t)hs.skipped,
+				      "excluded", (json_int_t)hs.excluded,
 				      "unresolved", (json_int_t)hs.unresolved, "elapsed_s", st.elapsed_s);
 		scanner_summary(ctx, s);
 		json_decref(s);

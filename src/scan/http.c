@@ -931,11 +931,12 @@ int http_run(struct scanctx *ctx)
 	loop(&s);
 	scanner_progress(ctx, 1);
 	{
-		json_t *sum = json_pack("{sIsIsIsIsIsIsIsf}", "endpoints", (json_int_t)s.n,
+		json_t *sum = json_pack("{sIsIsIsIsIsIsIsIsf}", "endpoints", (json_int_t)s.n,
 					"http", (json_int_t)s.answered, "tls", (json_int_t)s.tls,
 					"closed", (json_int_t)s.closed, "errors", (json_int_t)s.errors,
 					"redirects_out_of_scope", (json_int_t)s.offscope,
-					"skipped", (json_int_t)s.hs.skipped, "elapsed_s", clock_mono_s() - t0);
+					"skipped", (json_int_t)s.hs.skipped,
+					"excluded", (json_int_t)s.hs.excluded, "elapsed_s", clock_mono_s() - t0);
 
 		scanner_summary(ctx, sum);
 		json_decref(sum);

@@ -785,9 +785,10 @@ int portscan_run(struct scanctx *ctx)
 		}
 	}
 	scanner_progress(ctx, 1);
-	summary = json_pack("{sIsisIsIsIsIsIsIsf}", "hosts", (json_int_t)hs.n, "ports", nports,
+	summary = json_pack("{sIsisIsIsIsIsIsIsIsf}", "hosts", (json_int_t)hs.n, "ports", nports,
 			    "open", (json_int_t)st.open, "closed", (json_int_t)st.closed,
 			    "filtered", (json_int_t)st.filtered, "skipped", (json_int_t)hs.skipped,
+			    "excluded", (json_int_t)hs.excluded,
 			    "unresolved", (json_int_t)hs.unresolved,
 			    "attempts", (json_int_t)st.attempts, "elapsed_s", st.elapsed_s);
 	if (r.detect)

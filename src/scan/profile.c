@@ -793,8 +793,9 @@ int profile_run(struct scanctx *ctx, const struct config_profile *p)
 		goto out;
 	}
 	scanner_progress(ctx, 1);
-	summary = json_pack("{sssssIsIsI}", "tool", argv[0], "parser", p->parser,
+	summary = json_pack("{sssssIsIsIsI}", "tool", argv[0], "parser", p->parser,
 			    "targets", (json_int_t)nlist, "skipped", (json_int_t)hs.skipped,
+			    "excluded", (json_int_t)hs.excluded,
 			    "output_bytes", (json_int_t)outlen);
 	scanner_summary(ctx, summary);
 	json_decref(summary);

@@ -143,6 +143,12 @@ static int add_resolved(struct scanctx *ctx, struct resolve_hostset *hs, const s
 	for (size_t i = 0; i < nn; i++) {
 		int kept = 0;
 
+		if (scope_excluded_name(sc, names[i].name)) {
+			hs->name_state[i] = RESOLVE_NAME_NONE;
+			hs->excluded++;
+			report_skip(ctx, names[i].name, NULL, "excluded", "excluded");
+			continue;
+		}
 		if (names[i].naddrs == 0) {
 			hs->name_state[i] = RESOLVE_NAME_NONE;
 			hs->unresolved++;
@@ -159,6 +165,12 @@ static int add_resolved(struct scanctx *ctx, struct resolve_hostset *hs, const s
 				hs->name_state[i] = RESOLVE_NAME_PARTIAL;
 				hs->skipped++;
 				report_skip(ctx, names[i].name, text, "out_of_scope", "out of scope");
+				continue;
+			}
+			if (scope_excluded_addr(sc, a)) {
+				hs->name_state[i] = RESOLVE_NAME_PARTIAL;
+				hs->excluded++;
+				report_skip(ctx, names[i].name, text, "excluded", "excluded");
 				continue;
 			}
 			kept++;
@@ -229,6 +241,12 @@ int resolve_hosts(struct scanctx *ctx, struct resolve_hostset *hs)
 	}
 	targets_iter_init(&it, hs->list);
 	while (targets_iter_next(&it, &a)) {
+		/* The last check before any packet: an excluded address never
+		 * reaches a scanner's host list. */
+		if (scope_excluded_addr(sc, &a)) {
+			hs->excluded++;
+			continue;
+		}
 		hs->hosts[hs->n].addr = a;
 		hs->hosts[hs->n].name = NULL;
 		hs->n++;
@@ -248,8 +266,8 @@ int resolve_hosts(struct scanctx *ctx, struct resolve_hostset *hs)
 	 * completed, whatever its type (docs/SCANNERS.md, "Follow the facts"). */
 	if (hs->n == 0) {
 		rc = scanner_error(ctx, "no_targets", "nothing to scan: every target was skipped "
-				   "(%ld addresses out of scope, %ld names unresolved)", hs->skipped,
-				   hs->unresolved);
+				   "(%ld addresses out of scope, %ld excluded, %ld names unresolved)",
+				   hs->skipped, hs->excluded, hs->unresolved);
 		goto out;
 	}
 	rc = 0;

@@ -32,6 +32,7 @@ struct resolve_hostset {
 	size_t n;
 	long skipped;			/* addresses out of scope after resolution */
 	long unresolved;		/* names with no address */
+	long excluded;			/* addresses and names an exclusion skipped (scope.h) */
 	struct target_list *list;	/* owns the names */
 	unsigned char *name_state;	/* per name of list: a RESOLVE_NAME_* */
 };

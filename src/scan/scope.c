@@ -1,7 +1,8 @@
 /*
  * scope.c — the scope policy of scope.h.  Entries are parsed once into
  * address intervals and lower-case domain suffixes; every check is a walk
- * over at most CONFIG_LIST_MAX entries per list, with deny winning.
+ * over at most CONFIG_LIST_MAX entries per list (CONFIG_EXCLUDE_MAX for
+ * the exclusions), with deny winning.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@ struct scope {
 	int nallow;
 	struct rule deny[CONFIG_LIST_MAX];
 	int ndeny;
+	struct rule exclude[CONFIG_EXCLUDE_MAX];
+	int nexclude;
 };
 
 static int parse_rule(const char *entry, struct rule *r, char *err, size_t errlen)
@@ -92,7 +95,14 @@ fail:
 
 struct scope *scope_from_config(const struct config *c, char *err, size_t errlen)
 {
-	return scope_new(c->scope_allow, c->nallow, c->scope_deny, c->ndeny, err, errlen);
+	struct scope *s = scope_new(c->scope_allow, c->nallow, c->scope_deny, c->ndeny, err, errlen);
+
+	for (int i = 0; s && i < c->nexclude; i++)
+		if (scope_exclude_add(s, c->scope_exclude[i], err, errlen) < 0) {
+			scope_free(s);
+			s = NULL;
+		}
+	return s;
 }
 
 void scope_free(struct scope *s)
@@ -176,4 +186,82 @@ int scope_check_name(const struct scope *s, const char *name)
 	if (under(low, len, "localhost"))
 		allowed = 1;
 	return allowed;
+}
+
+/* ---- exclusions ---------------------------------------------------------- */
+
+int scope_exclude_add(struct scope *s, const char *entry, char *err, size_t errlen)
+{
+	if (s->nexclude >= CONFIG_EXCLUDE_MAX) {
+		snprintf(err, errlen, "more than %d exclusions", CONFIG_EXCLUDE_MAX);
+		return -1;
+	}
+	if (parse_rule(entry, &s->exclude[s->nexclude], err, errlen) < 0)
+		return -1;
+	s->nexclude++;
+	return 0;
+}
+
+int scope_nexcluded(const struct scope *s)
+{
+	return s->nexclude;
+}
+
+int scope_excluded_range(const struct scope *s, targets_u128 lo, targets_u128 hi)
+{
+	targets_u128 cur = lo;
+
+	/* Walk [lo, hi] through the excluded blocks, which may overlap. */
+	for (;;) {
+		const struct rule *best = NULL;
+
+		for (int i = 0; i < s->nexclude; i++) {
+			const struct rule *x = &s->exclude[i];
+
+			if (!x->is_name && x->lo <= cur && x->hi >= cur && (!best || x->hi > best->hi))
+				best = x;
+		}
+		if (!best)
+			return 0;
+		if (best->hi >= hi)
+			return 1;
+		cur = best->hi + 1;
+	}
+}
+
+int scope_excluded_addr(const struct scope *s, const struct target_addr *a)
+{
+	targets_u128 v = targets_from_addr(a);
+
+	return scope_excluded_range(s, v, v);
+}
+
+int scope_excluded_name(const struct scope *s, const char *name)
+{
+	char low[TARGETS_NAME_MAX + 1];
+	size_t len = strlen(name);
+
+	if (len > TARGETS_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		low[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] - 'A' + 'a' : name[i]);
+	while (len && low[len - 1] == '.')
+		len--;
+	low[len] = '\0';
+	for (int i = 0; i < s->nexclude; i++)
+		if (s->exclude[i].is_name && under(low, len, s->exclude[i].name))
+			return 1;
+	return 0;
+}
+
+int scope_excluded_spec(const struct scope *s, const char *spec)
+{
+	targets_u128 lo, hi;
+	int kind = targets_classify(spec, &lo, &hi);
+
+	if (kind == 1)
+		return scope_excluded_range(s, lo, hi);
+	if (kind == 2)
+		return scope_excluded_name(s, spec);
+	return 0;
 }

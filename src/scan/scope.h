@@ -12,6 +12,12 @@
  * RFC 6761 reserves for loopback); either way the scanner checks every
  * address it resolves to again and skips those out of scope, so a suffix
  * alone never lets a scan reach an address outside the allowed blocks.
+ *
+ * A third list, the exclusions ([scope] exclude and the store's `scanq
+ * exclude` list, which a worker hands its child as [scope] exclude), is a
+ * deny list that skips instead of refusing: a target partly excluded is
+ * scanned without its excluded addresses; one wholly excluded is refused
+ * at submit.  Exclusions do not change scope_check_range()'s answer.
  */
 #ifndef SCANQ_SCOPE_H
 #define SCANQ_SCOPE_H
@@ -48,5 +54,25 @@ int scope_check_range(const struct scope *s, targets_u128 lo, targets_u128 hi,
 
 /* 1 if the hostname is accepted before resolution (see above), 0 if not. */
 int scope_check_name(const struct scope *s, const char *name);
+
+/* Adds one exclusion entry (syntax as for the other lists; at most
+ * CONFIG_EXCLUDE_MAX in all).  Returns 0, or -1 with a reason. */
+int scope_exclude_add(struct scope *s, const char *entry, char *err, size_t errlen);
+
+/* The number of exclusion entries. */
+int scope_nexcluded(const struct scope *s);
+
+/* 1 if an exclusion holds the address, 0 if not. */
+int scope_excluded_addr(const struct scope *s, const struct target_addr *a);
+
+/* 1 if exclusions hold every address of [lo, hi], 0 if not. */
+int scope_excluded_range(const struct scope *s, targets_u128 lo, targets_u128 hi);
+
+/* 1 if the name is under an excluded suffix, 0 if not. */
+int scope_excluded_name(const struct scope *s, const char *name);
+
+/* 1 if the target spec (an address, block, range or name, as
+ * targets_classify() reads it) is wholly excluded, 0 if not. */
+int scope_excluded_spec(const struct scope *s, const char *spec);
 
 #endif

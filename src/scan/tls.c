@@ -613,9 +613,10 @@ int tls_run(struct scanctx *ctx)
 		pthread_join(th[i], NULL);
 	scanner_progress(ctx, 1);
 	{
-		json_t *sum = json_pack("{sIsIsIsIsIsf}", "endpoints", (json_int_t)s.n, "tls", (json_int_t)s.tls,
+		json_t *sum = json_pack("{sIsIsIsIsIsIsf}", "endpoints", (json_int_t)s.n, "tls", (json_int_t)s.tls,
 					"closed", (json_int_t)s.closed, "not_tls", (json_int_t)s.not_tls,
 					"skipped", (json_int_t)hs.skipped,
+					"excluded", (json_int_t)hs.excluded,
 					"elapsed_s", clock_mono_s() - t0);
 
 		scanner_summary(ctx, sum);

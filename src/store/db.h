@@ -205,6 +205,11 @@ enum db_stmt {
 	S_FINISHED_WINDOW,	/* now, window_ms -> finished in the last window_ms */
 	S_LIST_TARGET,		/* status, type (NULL: any), before_id, limit, target (a
 				 * substring of the targets) -> SCAN_COLS */
+	/* the global exclusion list (store/exclusions.c) */
+	S_EXCL_INSERT,		/* entry, reason, now, actor; no row when the entry exists */
+	S_EXCL_DELETE,		/* entry */
+	S_EXCL_LIST,		/* limit -> entry, reason, created_at, created_by, by entry */
+	S_EXCL_COUNT,		/* -> count */
 	DB_STMT_COUNT
 };
 

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "store/exclusions.h"
 #include "store/flow.h"
 #include "store/queue.h"
 #include "store/tx.h"
@@ -354,6 +355,7 @@ static int follow_up(struct store *s, const struct flow_row *r)
 	json_int_t per;
 	char why[200];
 	json_t *v;
+	size_t dropped = 0;
 	int rc;
 
 	if (!json_is_array(then) || json_array_size(then) == 0) {
@@ -370,18 +372,21 @@ static int follow_up(struct store *s, const struct flow_row *r)
 	rest = json_array();
 	for (size_t i = 1; i < json_array_size(then); i++)
 		json_array_append(rest, json_array_get(then, i));
-	if ((rc = read_inputs(s, S_FLOW_PORTS, r->id, hosts, ports)) != STORE_OK)
+	if ((rc = read_inputs(s, S_FLOW_PORTS, r->id, hosts, ports)) != STORE_OK
+	    || (rc = exclusions_filter(s, hosts, ports, &dropped)) != STORE_OK)
 		goto out;
 	if (json_array_size(hosts) > 0) {
 		groups = group_ports(hosts, ports);
 	} else {
 		const char *p = json_string_value(json_object_get(stage, "ports"));
 
-		if ((rc = read_inputs(s, S_FLOW_HOSTS, r->id, hosts, NULL)) != STORE_OK)
+		if ((rc = read_inputs(s, S_FLOW_HOSTS, r->id, hosts, NULL)) != STORE_OK
+		    || (rc = exclusions_filter(s, hosts, NULL, &dropped)) != STORE_OK)
 			goto out;
 		if (json_array_size(hosts) == 0) {
 			snprintf(why, sizeof why, "chain ends here: %s found no live hosts and no open"
-				 " ports, so no %s stage was created", r->type, type);
+				 " ports%s, so no %s stage was created", r->type,
+				 dropped ? " that are not excluded" : "", type);
 			rc = note(s, r->id, why);
 			goto out;
 		}

@@ -497,4 +497,12 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		[S_FINISHED_WINDOW] =
 		"SELECT count(*) FROM scan_events INDEXED BY scan_events_finished WHERE at >="
 		" NOW_MS($1) - $2::bigint AND to_status IN ('completed', 'failed', 'cancelled')",
+	[S_EXCL_INSERT] =
+		"INSERT INTO exclusions (entry, reason, created_at, created_by)"
+		" VALUES ($1::text, $2::text, NOW_MS($3), $4::text) ON CONFLICT (entry) DO NOTHING",
+	[S_EXCL_DELETE] = "DELETE FROM exclusions WHERE entry = $1::text",
+	[S_EXCL_LIST] =
+		"SELECT entry, reason, created_at, created_by FROM exclusions ORDER BY entry"
+		" LIMIT $1::int",
+	[S_EXCL_COUNT] = "SELECT count(*) FROM exclusions",
 };

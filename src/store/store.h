@@ -1027,4 +1027,47 @@ int store_schedule_fire(struct store *s, const struct schedule *sc, const char *
 int store_schedule_run_now(struct store *s, const struct schedule *sc, const char *slices,
 			   int64_t now, int64_t *scan_id);
 
+/* ---- exclusions: the global deny-list (store/exclusions.c) ----------------- */
+
+struct scope;
+
+#define STORE_EXCLUSIONS_MAX 64		/* rows of the list; [scope] exclude adds its own */
+#define STORE_EXCLUSION_REASON_MAX 200	/* bytes of a reason */
+
+struct exclusion {
+	char entry[256];		/* a CIDR block, an address or a domain suffix */
+	char reason[STORE_EXCLUSION_REASON_MAX + 1];
+	int64_t created_at;		/* ms */
+	char created_by[80];		/* the audit trail's actor */
+};
+
+/*
+ * Adds `entry` (checked with scope_entry_valid(); a CIDR block, an address
+ * or a domain suffix) with a reason (may be NULL or "") by `actor`.
+ * Returns STORE_OK, or STORE_ILLEGAL with a one-line message (a bad entry,
+ * a reason too long, one already listed, or the list full at
+ * STORE_EXCLUSIONS_MAX), or an error; nothing is written on a refusal.
+ */
+int store_exclusion_add(struct store *s, const char *entry, const char *reason, const char *actor);
+
+/* Removes `entry` (as listed).  Returns STORE_OK or STORE_NOT_FOUND. */
+int store_exclusion_rm(struct store *s, const char *entry);
+
+/* Every exclusion, by entry.  *out is a new array (free()). */
+int store_exclusion_list(struct store *s, struct exclusion **out, size_t *n);
+
+/* The exclusions as `exclude list --json` and GET /api/v1/exclusions show
+ * them: the configuration's [scope] exclude ("source": "config") first,
+ * then the n rows of x ("source": "store").  A new array (json_decref()). */
+json_t *store_exclusions_json(const struct exclusion *x, size_t n);
+
+/*
+ * The scope of the configuration ([scope] allow, deny, exclude) with the
+ * store's exclusions added: what submit, follow-up stages and workers
+ * check.  Returns a new scope (scope_free()), or NULL with the reason in
+ * store_error() (the store could not be read, or more than
+ * CONFIG_EXCLUDE_MAX exclusions in all).
+ */
+struct scope *store_exclusion_scope(struct store *s);
+
 #endif

@@ -23,6 +23,7 @@
 #include "core/backoff.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "worker/childenv.h"
 #include "worker/lease.h"
 #include "core/log.h"
 #include "worker/signals.h"
@@ -79,7 +80,7 @@ struct worker {
 	int njobs;
 	int64_t scans_done, claimed;
 	int lease_ms, beat_ms, grace_ms;
-	char *env[SPAWN_ENV_MAX + 1];
+	struct childenv env;
 	char lean[PATH_MAX];		/* the scanq-scan binary beside self, or "" */
 	int64_t alive_at;		/* last "h" on the supervisor's pipe */
 	struct webhook_sender *sender;	/* sends webhook deliveries (webhook.h) */
@@ -381,7 +382,7 @@ static void start_child(struct worker *w, struct job *j)
 	}
 	argv[k] = NULL;
 	so.argv = argv;
-	so.env = w->env;
+	so.env = w->env.env;
 	so.memory_limit_mb = config.memory_limit_mb;
 	/* A backstop against a runaway: the wall-clock limit, twice, in CPU seconds. */
 	so.cpu_limit_s = (long)j->scan.time_limit_s * 2;
@@ -406,8 +407,6 @@ out:
 	json_decref(targets);
 }
 
-/* Claims up to the free slots and starts their children.  Returns 0, or
- * -1 when the claim failed (nothing was claimed; try again soon). */
 /* How many scans this worker may claim now, with `freeing` slots about to
  * free up. */
 static int claim_room(const struct worker *w, int freeing)
@@ -441,6 +440,8 @@ static void adopt(struct worker *w, struct scan *arr, size_t n)
 	scan_array_free(arr, n);
 }
 
+/* Claims up to the free slots and starts their children.  Returns 0, or
+ * -1 when the claim failed (nothing was claimed; try again soon). */
 static int claim(struct worker *w)
 {
 	struct scan *arr = NULL;
@@ -450,6 +451,8 @@ static int claim(struct worker *w)
 	if (max <= 0)
 		return 0;
 	alive(w);
+	if (childenv_exclusions(&w->env, w->s, w->name) < 0)
+		return -1;
 	rc = store_claim(w->s, w->id, max, w->lease_ms, &arr, &n);
 	if (rc != STORE_OK) {
 		if (!store_outage(w->s))	/* an outage is the store's to log */
@@ -573,7 +576,8 @@ static void flush(struct worker *w, int may_claim)
 	if (nc) {
 		struct scan *arr = NULL;
 		size_t narr = 0;
-		int rc, room = may_claim ? claim_room(w, (int)nc) : 0;
+		int rc, room = may_claim && childenv_exclusions(&w->env, w->s, w->name) == 0
+			       ? claim_room(w, (int)nc) : 0;
 
 		alive(w);
 		test_kill_point("SCANQ_TEST_KILL_BEFORE");
@@ -670,19 +674,6 @@ static void stop_all(struct worker *w, int grace_ms)
 	}
 }
 
-/* The environment of a child: the settings it must share with its worker. */
-static void build_env(struct worker *w)
-{
-	extern char **environ;
-	int n = 0;
-
-	for (char **e = environ; *e && n < SPAWN_ENV_MAX; e++)
-		if (strncmp(*e, "SCANQ_", 6) == 0 || strncmp(*e, "ASAN_OPTIONS=", 13) == 0
-		    || strncmp(*e, "UBSAN_OPTIONS=", 14) == 0 || strncmp(*e, "TMPDIR=", 7) == 0)
-			w->env[n++] = *e;
-	w->env[n] = NULL;
-}
-
 static int register_worker(struct worker *w)
 {
 	struct worker_info info;
@@ -735,7 +726,7 @@ static int worker_open(struct worker *w, const struct worker_opts *o)
 		snprintf(w->name, sizeof w->name, "%.40s-%d", host, (int)getpid());
 	worker_identity(w->id, sizeof w->id, w->name, host, (int)getpid(),
 			o->instance ? o->instance : worker_instance());
-	build_env(w);
+	childenv_init(&w->env);
 	find_lean(w);
 	w->s = store_open(o->db_url, err, sizeof err);
 	if (!w->s) {

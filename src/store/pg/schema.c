@@ -264,6 +264,10 @@ const struct db_migration pg_migrations[] = {
 	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 15, "a counter of scans handed back from dead workers",
 	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
+	/* Scanning politely: the global exclusion list (store/exclusions.c). */
+	{ 19, "exclusions",
+	  "CREATE TABLE exclusions (entry TEXT PRIMARY KEY, reason TEXT NOT NULL DEFAULT '',"
+	  " created_at BIGINT NOT NULL, created_by TEXT NOT NULL);" },
 	{ 0, NULL, NULL }
 };
 
