@@ -1,6 +1,6 @@
 /*
  * routes_admin.c — the admin API (see routes_admin.h): the same operations
- * as `scanq stuck report|clear`, `prune`, `reset`, `token` and `audit`,
+ * as `scanq stuck report|clear`, `prune`, `reset`, `token`, `audit` and `exclude`,
  * through the same store calls, so the two can never disagree.  Every
  * handler validates its whole input before it changes anything, and every
  * change is recorded in the audit trail with the token's name.
@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "maintenance/maintenance.h"
 #include "core/num.h"
+#include "scope.h"
 #include "store/store.h"
 
 #define AUDIT_PAGE_DEFAULT 100
@@ -360,4 +361,80 @@ enum MHD_Result admin_audit(struct req *r)
 	}
 	free(e);
 	return reply_json(r, 200, json_pack("{so}", "entries", a), NULL, NULL);
+}
+
+/* ---- exclusions (store/exclusions.c; `scanq exclude`) -------------------------------------- */
+
+enum MHD_Result admin_exclusions(struct req *r)
+{
+	struct exclusion *x = NULL;
+	size_t n = 0;
+	json_t *a;
+
+	if (store_exclusion_list(r->s, &x, &n) != STORE_OK)
+		return reply_store_problem(r, "exclusions");
+	a = store_exclusions_json(x, n);
+	free(x);
+	return reply_json(r, 200, json_pack("{so}", "exclusions", a), NULL, NULL);
+}
+
+enum MHD_Result admin_exclusion_add(struct req *r)
+{
+	static const char *const allowed[] = { "entry", "reason", NULL };
+	const char *entry, *reason;
+	char c[80], detail[512], err[200];
+	enum MHD_Result ret;
+	json_t *o;
+	int rc;
+
+	if (!(o = body_object(r, allowed, &ret)))
+		return ret;
+	entry = json_string_value(json_object_get(o, "entry"));
+	reason = json_string_value(json_object_get(o, "reason"));
+	if (!entry || scope_entry_valid(entry, err, sizeof err) < 0 || strlen(entry) >= 256) {
+		ret = reply_problem(r, 422, "invalid_field", "entry must be a CIDR block, an address or a"
+				    " domain suffix, not '%s'", reply_clean(entry ? entry : "", c, sizeof c));
+		goto out;
+	}
+	if ((json_object_get(o, "reason") && !reason)
+	    || (reason && strlen(reason) > STORE_EXCLUSION_REASON_MAX)) {
+		ret = reply_problem(r, 422, "invalid_field", "reason must be a string of at most %d bytes",
+				    STORE_EXCLUSION_REASON_MAX);
+		goto out;
+	}
+	rc = store_exclusion_add(r->s, entry, reason, r->actor[0] ? r->actor : "api:open");
+	if (rc == STORE_ILLEGAL) {
+		ret = reply_problem(r, 409, "conflict", "%s", store_error(r->s));
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		ret = reply_store_problem(r, "exclude add");
+		goto out;
+	}
+	snprintf(detail, sizeof detail, "%.255s%s%.200s", entry, reason && *reason ? ": " : "",
+		 reason ? reason : "");
+	audit_request(r, "exclude add", 0, detail);
+	ret = reply_json(r, 201, json_pack("{ssss}", "entry", entry, "reason", reason ? reason : ""),
+			 NULL, NULL);
+out:
+	json_decref(o);
+	return ret;
+}
+
+enum MHD_Result admin_exclusion_rm(struct req *r)
+{
+	const char *entry = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "entry");
+	char c[80];
+	int rc;
+
+	if (!entry || !*entry)
+		return reply_problem(r, 400, "invalid_field", "give the entry to remove as ?entry=");
+	rc = store_exclusion_rm(r->s, entry);
+	if (rc == STORE_NOT_FOUND)
+		return reply_problem(r, 404, "not_found", "no exclusion '%s'",
+				     reply_clean(entry, c, sizeof c));
+	if (rc != STORE_OK)
+		return reply_store_problem(r, "exclude rm");
+	audit_request(r, "exclude rm", 0, entry);
+	return reply_json(r, 200, json_pack("{sssb}", "entry", entry, "deleted", 1), NULL, NULL);
 }

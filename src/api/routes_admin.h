@@ -1,7 +1,8 @@
 /*
  * routes_admin.h — the admin API's handlers (internal to src/api/): the
  * stuck report and clear, prune, reset, tokens (list, create with an
- * expiry, revoke) and the audit trail, all for the admin role.
+ * expiry, revoke) and the audit trail, all for the admin role, and the
+ * exclusion list (read by any role, changed by an admin).
  * routes.c lists them in the route table.
  */
 #ifndef SCANQ_API_ROUTES_ADMIN_H
@@ -19,5 +20,9 @@ enum MHD_Result admin_tokens(struct req *r);
 enum MHD_Result admin_token_create(struct req *r);
 enum MHD_Result admin_token_revoke(struct req *r);
 enum MHD_Result admin_audit(struct req *r);
+/* GET (viewer), POST and DELETE ?entry= (admin) /api/v1/exclusions */
+enum MHD_Result admin_exclusions(struct req *r);
+enum MHD_Result admin_exclusion_add(struct req *r);
+enum MHD_Result admin_exclusion_rm(struct req *r);
 
 #endif

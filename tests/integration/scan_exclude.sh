@@ -113,3 +113,43 @@ targets=$(sql "SELECT targets FROM scans WHERE id = $stage")
 echo "$targets" | grep -q "\"$NET.6\"" && fail "the stage's targets hold the excluded $NET.6: $targets"
 echo "$targets" | grep -q "\"$NET.2\"" || fail "the stage lacks $NET.2: $targets"
 ok "a chain's discovered address excluded meanwhile gets no follow-up stage"
+
+# ---- the HTTP API: admin to change, any role to read, audited --------------------------
+kill -TERM "$last_pid"; wait "$last_pid" 2>/dev/null
+VIEW=$(q token create --role viewer --name v) || fail "token create viewer"
+OP=$(q token create --role operator --name o) || fail "token create operator"
+ADMIN=$(q token create --role admin --name a) || fail "token create admin"
+start_serve --workers 0
+J=(-H "Content-Type: application/json")
+before=$(db_hash)
+code=$(req POST /api/v1/exclusions "${J[@]}" -H "Authorization: Bearer $OP" -d '{"entry":"10.0.0.0/8"}')
+[ "$code" = 403 ] || fail "an operator added an exclusion ($code)"
+for body in '{"entry":"10.0.0.0/33"}' '{"entry":42}' '{}' '{"entry":"10.0.0.0/8","reason":7}' \
+	'{"entry":"10.0.0.0/8","extra":1}'; do
+	code=$(req POST /api/v1/exclusions "${J[@]}" -H "Authorization: Bearer $ADMIN" -d "$body")
+	[ "$code" = 422 ] || fail "POST $body answered $code, not 422: $(cat "$T/body")"
+done
+code=$(req POST /api/v1/exclusions "${J[@]}" -H "Authorization: Bearer $ADMIN" -d "{\"entry\":\"$NET.6\"}")
+[ "$code" = 409 ] || fail "a second add of $NET.6 answered $code, not 409"
+code=$(req DELETE "/api/v1/exclusions?entry=10.9.9.9" -H "Authorization: Bearer $ADMIN")
+[ "$code" = 404 ] || fail "DELETE of an unknown entry answered $code"
+code=$(req DELETE "/api/v1/exclusions?entry=$NET.6" -H "Authorization: Bearer $VIEW")
+[ "$code" = 403 ] || fail "a viewer removed an exclusion ($code)"
+[ "$(db_hash)" = "$before" ] || fail "a refused API request changed the database"
+ok "the API refuses bad entries (422), duplicates (409), unknown ones (404) and non-admins (403); nothing changes"
+
+code=$(req POST /api/v1/exclusions "${J[@]}" -H "Authorization: Bearer $ADMIN" \
+	-d '{"entry":"10.20.0.0/16","reason":"lab network"}')
+[ "$code" = 201 ] || fail "POST answered $code: $(cat "$T/body")"
+code=$(req GET /api/v1/exclusions -H "Authorization: Bearer $VIEW")
+[ "$code" = 200 ] || fail "GET answered $code"
+grep -q '"entry":"10.20.0.0/16","reason":"lab network"' "$T/body" || fail "GET: $(cat "$T/body")"
+grep -q '"created_by":"token:a"' "$T/body" || fail "GET: no creator token:a: $(cat "$T/body")"
+code=$(req POST /api/v1/scans "${J[@]}" -H "Authorization: Bearer $OP" \
+	-d "{\"type\":\"portscan\",\"targets\":[\"$NET.6\"]}")
+[ "$code" = 403 ] && grep -q '"code":"excluded"' "$T/body" || fail "API submit of an excluded target: $code $(cat "$T/body")"
+code=$(req DELETE "/api/v1/exclusions?entry=10.20.0.0/16" -H "Authorization: Bearer $ADMIN")
+[ "$code" = 200 ] || fail "DELETE answered $code"
+q audit | grep -q "token:a .*exclude add.*10.20.0.0/16: lab network" || fail "audit lacks the API add: $(q audit)"
+q audit | grep -q "token:a .*exclude rm.*10.20.0.0/16" || fail "audit lacks the API rm"
+ok "an admin adds and removes exclusions through the API, in the audit trail; a submit of excluded targets is 403 excluded"
