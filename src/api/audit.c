@@ -9,7 +9,7 @@
 
 void audit_request(struct req *r, const char *action, int64_t scan_id, const char *detail)
 {
-	if (store_audit(r->s, r->actor[0] ? r->actor : "api:open", action, scan_id, detail)
-	    != STORE_OK)
+	if (store_audit_from(r->s, r->actor[0] ? r->actor : "api:open", r->client, action, scan_id,
+			     detail) != STORE_OK)
 		log_warn("audit failed", "action=\"%s\" error=\"%s\"", action, store_error(r->s));
 }

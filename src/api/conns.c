@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
+#include "api/client.h"
 #include "api/conns.h"
 #include "core/bg.h"
 #include "core/clock.h"
@@ -32,6 +33,7 @@ struct counts {
 	int64_t idle_cut;	/* closed: keep-alive connection idle too long */
 	int64_t evicted;	/* closed to make room for a new connection */
 	int64_t refused;	/* closed by libmicrohttpd at accept (conns_refused()) */
+	int64_t per_ip;		/* closed or refused: over per_ip for one address */
 };
 
 struct conn {
@@ -39,6 +41,11 @@ struct conn {
 	int fd;
 	enum state st;
 	int64_t since_ms;	/* entered its current state */
+	targets_u128 peer;	/* the socket's peer */
+	targets_u128 client;	/* the current request's forwarded client (forwarded) */
+	int forwarded;		/* a trusted proxy's request for `client` in progress */
+	int known;		/* peer is set */
+	int proxy;		/* the peer is a trusted proxy */
 };
 
 struct list {
@@ -49,8 +56,7 @@ struct list {
 struct conns {
 	struct bg bg;		/* the housekeeping thread; bg.mu guards everything here */
 	struct conns_limits lim;
-	struct list fresh, body, idle;
-	int busy;
+	struct list fresh, body, busy, idle;
 	struct counts st;
 	struct counts logged;	/* as of the last summary line */
 	int64_t logged_ms;
@@ -85,12 +91,12 @@ static void list_remove(struct list *l, struct conn *c)
 static struct list *list_of(struct conns *t, struct conn *c)
 {
 	return c->st == ST_FRESH ? &t->fresh : c->st == ST_BODY ? &t->body
-	       : c->st == ST_IDLE ? &t->idle : NULL;
+	       : c->st == ST_BUSY ? &t->busy : c->st == ST_IDLE ? &t->idle : NULL;
 }
 
 static int open_count(const struct conns *t)
 {
-	return t->fresh.n + t->body.n + t->idle.n + t->busy;
+	return t->fresh.n + t->body.n + t->idle.n + t->busy.n;
 }
 
 /* Takes c out of its list and shuts its socket down; libmicrohttpd closes
@@ -101,8 +107,6 @@ static void cut(struct conns *t, struct conn *c, int64_t *counter)
 
 	if (l)
 		list_remove(l, c);
-	else if (c->st == ST_BUSY)
-		t->busy--;
 	c->st = ST_CLOSING;
 	shutdown(c->fd, SHUT_RDWR);
 	(*counter)++;
@@ -133,13 +137,14 @@ static void summary(struct conns *t, int64_t now, int force)
 		return;
 	t->logged_ms = now;
 	if (s.header_cut == o->header_cut && s.body_cut == o->body_cut && s.idle_cut == o->idle_cut
-	    && s.evicted == o->evicted && s.refused == o->refused)
+	    && s.evicted == o->evicted && s.refused == o->refused && s.per_ip == o->per_ip)
 		return;
 	log_warn("http connections closed by the server", "headers_late=%lld body_late=%lld "
-		 "keepalive_idle=%lld evicted=%lld refused=%lld open=%d",
+		 "keepalive_idle=%lld evicted=%lld refused=%lld per_ip=%lld open=%d",
 		 (long long)(s.header_cut - o->header_cut), (long long)(s.body_cut - o->body_cut),
 		 (long long)(s.idle_cut - o->idle_cut), (long long)(s.evicted - o->evicted),
-		 (long long)(s.refused - o->refused), open_count(t));
+		 (long long)(s.refused - o->refused), (long long)(s.per_ip - o->per_ip),
+		 open_count(t));
 	*o = s;
 }
 
@@ -200,6 +205,34 @@ void conns_free(struct conns *t)
 	free(t);
 }
 
+/* Sets c->peer from the connection, c->known when there is one, and
+ * c->proxy when it is a trusted proxy (its limit is then per client). */
+static void peer_of(const struct conns *t, struct MHD_Connection *mc, struct conn *c)
+{
+	const union MHD_ConnectionInfo *ai =
+		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	c->known = ai && client_sockaddr(ai->client_addr, &c->peer) == 0;
+	c->proxy = c->known && client_trusted(t->lim.trusted, c->peer);
+}
+
+/*
+ * How many open connections share c's address: its peer (by_client 0,
+ * counting every state), or its forwarded client (by_client 1, counting
+ * requests in progress only).  Lock held.
+ */
+static int count_from(const struct conns *t, const struct conn *c, int by_client)
+{
+	const struct list *ls[] = { &t->fresh, &t->body, &t->busy, &t->idle };
+	int n = 0;
+
+	for (size_t i = by_client ? 1 : 0; i < (by_client ? 3u : 4u); i++)
+		for (const struct conn *o = ls[i]->head; o; o = o->next)
+			n += by_client ? o->forwarded && o->client == c->client
+				       : o->known && o->peer == c->peer;
+	return n;
+}
+
 void conns_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 		  enum MHD_ConnectionNotificationCode code)
 {
@@ -215,10 +248,14 @@ void conns_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 			return;		/* untracked: only libmicrohttpd's timeout applies */
 		c->fd = fi->connect_fd;
 		c->st = ST_FRESH;
+		peer_of(t, mc, c);
 		pthread_mutex_lock(&t->bg.mu);
 		c->since_ms = clock_mono_ms();
 		list_push(&t->fresh, c);
-		make_room(t, c);
+		if (c->known && !c->proxy && t->lim.per_ip > 0 && count_from(t, c, 0) > t->lim.per_ip)
+			cut(t, c, &t->st.per_ip);
+		else
+			make_room(t, c);
 		pthread_mutex_unlock(&t->bg.mu);
 		*socket_context = c;
 		return;
@@ -228,8 +265,6 @@ void conns_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 	pthread_mutex_lock(&t->bg.mu);
 	if (list_of(t, c))
 		list_remove(list_of(t, c), c);
-	else if (c->st == ST_BUSY)
-		t->busy--;
 	pthread_mutex_unlock(&t->bg.mu);
 	free(c);
 	*socket_context = NULL;
@@ -250,12 +285,14 @@ static struct conn *conn_of(struct MHD_Connection *mc)
 	return i ? i->socket_context : NULL;
 }
 
-void conns_request_begin(struct conns *t, struct MHD_Connection *mc)
+int conns_request_begin(struct conns *t, struct MHD_Connection *mc, targets_u128 client,
+			int forwarded)
 {
 	struct conn *c = conn_of(mc);
+	int rc = 0;
 
 	if (!c)
-		return;
+		return 0;
 	pthread_mutex_lock(&t->bg.mu);
 	if (c->st == ST_FRESH || c->st == ST_IDLE) {
 		list_remove(list_of(t, c), c);
@@ -263,7 +300,15 @@ void conns_request_begin(struct conns *t, struct MHD_Connection *mc)
 		c->since_ms = clock_mono_ms();
 		list_push(&t->body, c);
 	}
+	c->forwarded = c->proxy && forwarded;
+	c->client = client;
+	if (c->forwarded && t->lim.per_ip > 0 && count_from(t, c, 1) > t->lim.per_ip) {
+		c->forwarded = 0;	/* refused: it does not count against its client */
+		t->st.per_ip++;
+		rc = -1;
+	}
 	pthread_mutex_unlock(&t->bg.mu);
+	return rc;
 }
 
 void conns_request_answer(struct conns *t, struct MHD_Connection *mc)
@@ -276,7 +321,7 @@ void conns_request_answer(struct conns *t, struct MHD_Connection *mc)
 	if (c->st == ST_BODY) {
 		list_remove(&t->body, c);
 		c->st = ST_BUSY;
-		t->busy++;
+		list_push(&t->busy, c);
 	}
 	pthread_mutex_unlock(&t->bg.mu);
 }
@@ -288,11 +333,9 @@ void conns_request_end(struct conns *t, struct MHD_Connection *mc)
 	if (!c)
 		return;
 	pthread_mutex_lock(&t->bg.mu);
+	c->forwarded = 0;
 	if (c->st == ST_BODY || c->st == ST_BUSY) {
-		if (c->st == ST_BODY)
-			list_remove(&t->body, c);
-		else
-			t->busy--;
+		list_remove(list_of(t, c), c);
 		c->st = ST_IDLE;
 		c->since_ms = clock_mono_ms();
 		list_push(&t->idle, c);

@@ -15,7 +15,13 @@
  *   - when more than `high` connections are open, each new one makes room:
  *     the oldest idle keep-alive connection is closed first, then the
  *     oldest one still waiting for its first headers.  A connection with
- *     a request in progress (body or answer) is never closed for room.
+ *     a request in progress (body or answer) is never closed for room;
+ *   - at most `per_ip` connections from one peer address, unless the peer
+ *     is a trusted proxy (client.h): one more is closed at once.  Behind a
+ *     trusted proxy the limit is per client address instead: at most
+ *     `per_ip` requests in progress for one X-Forwarded-For client
+ *     (conns_request_begin() refuses the next), however many idle
+ *     connections the proxy keeps open.
  * Closing means shutdown(2) of the socket from a housekeeping thread;
  * libmicrohttpd then sees the end of the stream on its own thread and
  * closes the connection (the file descriptor stays open until it does,
@@ -31,6 +37,9 @@
 
 #include <stdint.h>
 #include <microhttpd.h>
+#include "targets.h"
+
+struct scope;
 
 #define CONNS_TICK_MS 100	/* how often deadlines are checked */
 
@@ -41,6 +50,8 @@ struct conns_limits {
 	int64_t body_timeout_ms;	/* a request's body, from its headers */
 	int64_t keepalive_timeout_ms;	/* next request's headers, from the last answer */
 	int high;			/* open connections above which new ones make room */
+	int per_ip;			/* connections from one address (see above) */
+	const struct scope *trusted;	/* trusted proxies (client.h), borrowed; NULL: none */
 };
 
 /* A new table with its housekeeping thread running.  Returns NULL (out of
@@ -66,8 +77,13 @@ void conns_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 void conns_refused(struct conns *t);
 
 /* The headers of a request on c are complete: the header deadline stops,
- * the body deadline starts. */
-void conns_request_begin(struct conns *t, struct MHD_Connection *c);
+ * the body deadline starts.  `client` is the request's client address
+ * (client_from()); `forwarded` says it came from a trusted proxy's
+ * header.  Returns 0, or -1 when that forwarded client already has
+ * per_ip requests in progress (answer 429; the request still ends with
+ * conns_request_end()). */
+int conns_request_begin(struct conns *t, struct MHD_Connection *c, targets_u128 client,
+			int forwarded);
 
 /* The request on c is complete (body included) and about to be answered:
  * no deadline of this table applies until the answer is sent.  Calling it

@@ -16,6 +16,7 @@
 #include "api/tls.h"
 
 struct ui;
+struct scope;
 
 struct api {
 	struct MHD_Daemon *d;
@@ -36,6 +37,7 @@ struct api {
 	struct conns *conns;	/* deadlines and room (conns.h) */
 	struct api_tls tls;	/* HTTPS: cert and key (tls.h); cert NULL: plain HTTP */
 	int port;
+	struct scope *trusted;	/* [http] trusted_proxies (client.h), owned */
 };
 
 struct req {
@@ -60,6 +62,7 @@ struct req {
 	const char *raw_uri;	/* where the raw target began (compared, never read) */
 	size_t raw_len;		/* its length up to its first NUL */
 	char allow[64];		/* methods of the path, for a 405 */
+	char client[64];	/* the client's address (client.h): the audit trail, logs */
 };
 
 #endif

@@ -351,9 +351,9 @@ enum MHD_Result admin_audit(struct req *r)
 		return reply_store_problem(r, "audit");
 	a = json_array();
 	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_pack("{sI so ss ss ss}", "id", (json_int_t)e[i].id,
+		json_t *o = json_pack("{sI so ss ss ss ss}", "id", (json_int_t)e[i].id,
 				      "at", time_json(e[i].at), "actor", e[i].actor,
-				      "action", e[i].action, "detail", e[i].detail);
+				      "action", e[i].action, "detail", e[i].detail, "client", e[i].client);
 
 		json_object_set_new(o, "scan_id", e[i].scan_id ? json_integer(e[i].scan_id)
 				    : json_null());

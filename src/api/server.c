@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 #include "api/api.h"
+#include "api/client.h"
 #include "api/conns.h"
 #include "api/reply.h"
 #include "api/routes.h"
@@ -46,6 +47,7 @@
 #include "api/metrics.h"
 #include "core/num.h"
 #include "api/uri.h"
+#include "scope.h"
 #include "store/store.h"
 
 #define TOKEN_RECHECK_MS 1000		/* "are there tokens yet?" at most this often */
@@ -241,6 +243,28 @@ static void check_raw_nul(struct req *r, const char *url, const char *version)
 		snprintf(r->bad_uri, sizeof r->bad_uri, "the request target holds a NUL byte");
 }
 
+/* Who the request is from (client.h), and the per-address limit of a
+ * trusted proxy's clients (conns.h).  Returns 0, or -1 when over it. */
+static int begin(struct req *r)
+{
+	targets_u128 client = 0;
+	int forwarded = 0;
+
+	if (client_of(r->conn, r->api->trusted, &client, &forwarded) == 0)
+		client_text(client, r->client, sizeof r->client);
+	else
+		snprintf(r->client, sizeof r->client, "unknown");
+	return conns_request_begin(r->api->conns, r->conn, client, forwarded);
+}
+
+static enum MHD_Result ret_limit(struct req *r)
+{
+	log_warn("http request refused", "client=%s reason=per_ip limit=%d", r->client,
+		 config.max_connections_per_ip);
+	return reply_problem(r, 429, "too_many_requests", "more than %d requests in progress from %s",
+			     config.max_connections_per_ip, r->client);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_size, void **con_cls)
@@ -261,7 +285,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->route = -1;
 		r->rname = "none";
 		check_raw_nul(r, url, version);
-		conns_request_begin(a->conns, conn);
+		if (begin(r) < 0)
+			return ret_limit(r);
 		if (!r->bad_uri[0])	/* else no route sees it: answered 400 below */
 			r->route = routes_find(method, url, r->param, sizeof r->param, r->allow,
 					       sizeof r->allow);
@@ -541,7 +566,9 @@ static int start_daemon(struct api *a, const struct api_options *o, int fd, int 
 	 * thread, whose sleeps they must interrupt (serve's shutdown).
 	 * libmicrohttpd's own limit is twice ours: it splits it evenly between
 	 * its threads and would refuse on a busy thread long before the table
-	 * (conns.h) makes room; the table keeps the total under maxc. */
+	 * (conns.h) makes room; the table keeps the total under maxc.  The
+	 * per-address limit is the table's too: libmicrohttpd's would count a
+	 * trusted proxy as one client. */
 	sigfillset(&block);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
@@ -550,7 +577,6 @@ static int start_daemon(struct api *a, const struct api_options *o, int fd, int 
 		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : default_threads()),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)maxc * 2,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)config.max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config.timeout_s,
 		MHD_OPTION_NOTIFY_CONNECTION, conns_notify, a->conns,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
@@ -609,12 +635,21 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 	lim.body_timeout_ms = (int64_t)config.body_timeout_s * 1000;
 	lim.keepalive_timeout_ms = (int64_t)config.keepalive_timeout_s * 1000;
 	lim.high = maxc - maxc / API_CONN_RESERVE_DIV;
+	lim.per_ip = config.max_connections_per_ip;
 	names = route_names(&nroutes);
+	if (!(a->trusted = client_trusted_new(serr, sizeof serr))) {
+		free(a);
+		close(fd);
+		snprintf(err, errlen, "http.trusted_proxies: %s", serr);
+		return NULL;
+	}
+	lim.trusted = a->trusted;
 	if (!(a->metrics = metrics_new(names, nroutes))
 	    || pthread_key_create(&a->store_key, close_store) != 0
 	    || !(a->conns = conns_new(&lim)) || !(a->ui = calloc(1, sizeof *a->ui))) {
 		conns_free(a->conns);
 		metrics_free(a->metrics);
+		scope_free(a->trusted);
 		free(a);
 		close(fd);
 		snprintf(err, errlen, "out of memory");
@@ -670,5 +705,6 @@ void api_stop(struct api *a)
 	free(a->ui);
 	metrics_free(a->metrics);
 	api_tls_release(&a->tls);
+	scope_free(a->trusted);
 	free(a);
 }

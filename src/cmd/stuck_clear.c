@@ -355,9 +355,9 @@ int cmd_audit(int argc, char **argv, struct cli *cli)
 		json_t *a = json_array();
 
 		for (size_t i = 0; i < n; i++) {
-			json_t *o = json_pack("{sI sI ss ss ss}", "id", (json_int_t)e[i].id, "at",
+			json_t *o = json_pack("{sI sI ss ss ss ss}", "id", (json_int_t)e[i].id, "at",
 					      (json_int_t)e[i].at, "actor", e[i].actor, "action",
-					      e[i].action, "detail", e[i].detail);
+					      e[i].action, "detail", e[i].detail, "client", e[i].client);
 
 			json_object_set_new(o, "scan_id", e[i].scan_id ? json_integer(e[i].scan_id)
 					    : json_null());
@@ -370,9 +370,10 @@ int cmd_audit(int argc, char **argv, struct cli *cli)
 
 			if (e[i].scan_id)
 				snprintf(scan, sizeof scan, " scan %lld", (long long)e[i].scan_id);
-			printf("%-6lld %s  %-24s %-12s%s%s%s\n", (long long)e[i].id,
+			printf("%-6lld %s  %-24s %-12s%s%s%s%s%s\n", (long long)e[i].id,
 			       scan_format_time(e[i].at, t, sizeof t), e[i].actor, e[i].action, scan,
-			       e[i].detail[0] ? "  " : "", e[i].detail);
+			       e[i].detail[0] ? "  " : "", e[i].detail,
+			       e[i].client[0] ? "  from " : "", e[i].client);
 		}
 		if (!n)
 			printf("the audit trail is empty\n");

@@ -80,6 +80,7 @@ static const struct intkey intkeys[] = {
 /* The settings that are text, not numbers (apply() parses each). */
 static const char *const strkeys[][2] = {
 	{ "database", "url" }, { "http", "listen" }, { "http", "tls_cert" }, { "http", "tls_key" },
+	{ "http", "trusted_proxies" },
 	{ "scope", "allow" }, { "scope", "deny" }, { "scope", "exclude" }, { "webhooks", "allow" },
 };
 #define NSTRKEYS (sizeof strkeys / sizeof strkeys[0])
@@ -164,6 +165,8 @@ static void release(struct config *c)
 		free(c->scope_deny[i]);
 	for (int i = 0; i < c->nexclude; i++)
 		free(c->scope_exclude[i]);
+	for (int i = 0; i < c->ntrusted; i++)
+		free(c->http_trusted[i]);
 	for (int p = 0; p < c->nprofiles; p++)
 		for (int i = 0; i < c->profiles[p].argc; i++)
 			free(c->profiles[p].argv[i]);
@@ -359,6 +362,9 @@ static int apply(struct config *c, const char *section, const char *key, const c
 		return set_list(c->scope_allow, &c->nallow, value, first, "scope.allow", err, errlen);
 	if (strcmp(section, "scope") == 0 && strcmp(key, "deny") == 0)
 		return set_list(c->scope_deny, &c->ndeny, value, first, "scope.deny", err, errlen);
+	if (strcmp(section, "http") == 0 && strcmp(key, "trusted_proxies") == 0)
+		return set_list(c->http_trusted, &c->ntrusted, value, first, "http.trusted_proxies",
+				err, errlen);
 	if (strcmp(section, "scope") == 0 && strcmp(key, "exclude") == 0)
 		return set_list_max(c->scope_exclude, &c->nexclude, CONFIG_EXCLUDE_MAX, value, first,
 				    "scope.exclude", err, errlen);
@@ -700,6 +706,8 @@ static void print_strkeys(FILE *f, const struct config *c, const char *section)
 			v = join(c->scope_deny, c->ndeny, buf, sizeof buf);
 		else if (strcmp(key, "exclude") == 0)
 			v = join(c->scope_exclude, c->nexclude, buf, sizeof buf);
+		else if (strcmp(key, "trusted_proxies") == 0)
+			v = join(c->http_trusted, c->ntrusted, buf, sizeof buf);
 		print_line(f, section, key, v, NULL);
 	}
 }
@@ -784,6 +792,8 @@ void config_each(void (*fn)(void *arg, const char *name, const char *value, cons
 			join(config.scope_allow, config.nallow, value, sizeof value);
 		else if (!strcmp(key, "exclude"))
 			join(config.scope_exclude, config.nexclude, value, sizeof value);
+		else if (!strcmp(key, "trusted_proxies"))
+			join(config.http_trusted, config.ntrusted, value, sizeof value);
 		else
 			join(config.scope_deny, config.ndeny, value, sizeof value);
 		fn(arg, name, value, src_cur[i][0] ? src_cur[i] : "default");

@@ -92,6 +92,10 @@ struct config {
 	/* [scope] exclude = (none): skipped, never refused (scope.h) */
 	char *scope_exclude[CONFIG_EXCLUDE_MAX];
 	int nexclude;
+	/* [http] trusted_proxies = (none): peers whose X-Forwarded-For names
+	 * the client (api/client.h) */
+	char *http_trusted[CONFIG_LIST_MAX];
+	int ntrusted;
 	struct config_profile profiles[CONFIG_PROFILES_MAX];	/* [profile.TYPE] */
 	int nprofiles;
 	/* [webhooks]: who may receive deliveries, and how they are sent */

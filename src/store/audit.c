@@ -13,6 +13,12 @@
 int store_audit(struct store *s, const char *actor, const char *action, int64_t scan_id,
 		const char *detail)
 {
+	return store_audit_from(s, actor, NULL, action, scan_id, detail);
+}
+
+int store_audit_from(struct store *s, const char *actor, const char *client, const char *action,
+		     int64_t scan_id, const char *detail)
+{
 	struct db_args a = { 0 };
 	int rc;
 
@@ -24,6 +30,7 @@ int store_audit(struct store *s, const char *actor, const char *action, int64_t 
 	else
 		db_null(&a);
 	db_text(&a, detail);
+	db_text(&a, client && *client ? client : NULL);
 	rc = db_run(s, S_AUDIT_INSERT, &a, NULL);
 	return core_retry_safe(s, rc) ? db_run(s, S_AUDIT_INSERT, &a, NULL) : rc;
 }
@@ -55,6 +62,7 @@ int store_audit_list(struct store *s, int64_t before_id, int limit, struct audit
 			db_col_copy(&c, 3, e->action, sizeof e->action);
 			e->scan_id = db_col_i64(&c, 4);
 			db_col_copy(&c, 5, e->detail, sizeof e->detail);
+			db_col_copy(&c, 6, e->client, sizeof e->client);
 		}
 		rc = rc < 0 ? rc : STORE_OK;
 	}

@@ -174,8 +174,8 @@ enum db_stmt {
 	S_FIX_CANCEL_FLAG,	/* id: clears cancel_requested on a finished scan */
 	S_RESET_RUNNING,	/* limit -> id, attempt, worker (running scans; locks them) */
 	S_WORKERS_CLEAR,	/* deletes every worker registration */
-	S_AUDIT_INSERT,		/* now, actor, action, scan_id, detail */
-	S_AUDIT_LIST,		/* before_id, limit -> id, at, actor, action, scan_id, detail */
+	S_AUDIT_INSERT,		/* now, actor, action, scan_id, detail, client */
+	S_AUDIT_LIST,		/* before_id, limit -> id, at, actor, action, scan_id, detail, client */
 	S_TOKEN_INSERT_EXP,	/* name, role, hash, now, expires_at -> id */
 	S_TOKEN_CHECK,		/* id, now -> role, hash, name, state ('ok', 'revoked', 'expired') */
 	S_TOKEN_LIST,		/* -> id, name, role, created_at, expires_at, revoked_at */

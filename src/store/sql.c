@@ -425,10 +425,11 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" AND status IN ('completed', 'failed', 'cancelled')",
 	[S_WORKERS_CLEAR] = "DELETE FROM workers",
 	[S_AUDIT_INSERT] =
-		"INSERT INTO audit (at, actor, action, scan_id, detail)"
-		" VALUES (NOW_MS($1), $2::text, $3::text, $4::bigint, $5::text)",
+		"INSERT INTO audit (at, actor, action, scan_id, detail, client)"
+		" VALUES (NOW_MS($1), $2::text, $3::text, $4::bigint, $5::text, $6::text)",
 	[S_AUDIT_LIST] =
-		"SELECT id, at, actor, action, scan_id, coalesce(detail, '') FROM audit"
+		"SELECT id, at, actor, action, scan_id, coalesce(detail, ''), coalesce(client, '')"
+		" FROM audit"
 		" WHERE id < $1::bigint ORDER BY id DESC LIMIT $2::int",
 	[S_TOKEN_INSERT_EXP] =
 		"INSERT INTO tokens (name, role, hash, created_at, expires_at)"

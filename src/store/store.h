@@ -880,6 +880,8 @@ int store_reset(struct store *s, const char *actor, int *released, int64_t *work
  * short detail (may be NULL).  One call, its own statement; schedules and
  * any later action record the same way.  Returns STORE_OK or an error.
  */
+int store_audit_from(struct store *s, const char *actor, const char *client, const char *action,
+		     int64_t scan_id, const char *detail);
 int store_audit(struct store *s, const char *actor, const char *action, int64_t scan_id,
 		const char *detail);
 
@@ -890,6 +892,7 @@ struct audit_entry {
 	char action[32];
 	int64_t scan_id;		/* 0: none */
 	char detail[256];
+	char client[64];		/* the API client's address; "" for the CLI */
 };
 
 /* The audit trail newest first: ids < before_id (0: newest), at most limit

@@ -226,10 +226,12 @@ const struct db_migration sqlite_migrations[] = {
 	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 15, "a counter of scans handed back from dead workers",
 	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
-	/* Scanning politely: the global exclusion list (store/exclusions.c). */
-	{ 19, "exclusions",
+	/* Scanning politely: the global exclusion list (store/exclusions.c);
+	 * the audit trail names the client address of an API change. */
+	{ 19, "exclusions; the audit trail's client address",
 	  "CREATE TABLE exclusions (entry TEXT PRIMARY KEY, reason TEXT NOT NULL DEFAULT '',"
-	  " created_at INTEGER NOT NULL, created_by TEXT NOT NULL);" },
+	  " created_at INTEGER NOT NULL, created_by TEXT NOT NULL);"
+	  "ALTER TABLE audit ADD COLUMN client TEXT;" },
 	{ 0, NULL, NULL }
 };
 
