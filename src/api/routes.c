@@ -22,6 +22,7 @@
 #include "api/routes_export.h"
 #include "api/routes_flow.h"
 #include "api/routes_admin.h"
+#include "api/routes_pause.h"
 #include "api/routes_schedules.h"
 #include "api/req.h"
 #include "api/ui.h"
@@ -94,6 +95,9 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/exclusions", admin_exclusions, AUTH_VIEWER, "exclusions_list", 1 },
 	{ "POST", "/api/v1/exclusions", admin_exclusion_add, AUTH_ADMIN, "exclusions_add", 1 },
 	{ "DELETE", "/api/v1/exclusions", admin_exclusion_rm, AUTH_ADMIN, "exclusions_rm", 1 },
+	{ "GET", "/api/v1/pauses", pause_h_list, AUTH_VIEWER, "pauses_list", 1 },
+	{ "POST", "/api/v1/pause", pause_h_pause, AUTH_OPERATOR, "pause", 1 },
+	{ "POST", "/api/v1/resume", pause_h_resume, AUTH_OPERATOR, "resume", 1 },
 	{ "GET", "/api/v1/scan-types", h_scan_types, AUTH_VIEWER, "scan_types", 0 },
 	{ "GET", "/api/v1/schedules", h_schedules_list, AUTH_VIEWER, "schedules_list", 1 },
 	{ "POST", "/api/v1/schedules", h_schedule_create, AUTH_OPERATOR, "schedules_create", 1 },
@@ -155,6 +159,7 @@ static enum MHD_Result h_healthz(struct req *r)
 static enum MHD_Result h_readyz(struct req *r)
 {
 	int v, latest;
+	json_t *p;
 
 	if (!r->s)
 		return reply_problem(r, 503, "not_ready", "the database cannot be opened");
@@ -165,7 +170,12 @@ static enum MHD_Result h_readyz(struct req *r)
 	if (v != latest)
 		return reply_problem(r, 503, "not_ready", "the database schema is at version %d, this "
 			       "build needs %d: run scanq migrate", v, latest);
-	return reply_json(r, 200, json_pack("{sssi}", "status", "ready", "schema", v), NULL, NULL);
+	/* Paused is still ready: the server answers, only claims wait. */
+	p = store_pauses_json(r->s);
+	if (!p)
+		return reply_problem(r, 503, "not_ready", "the pauses cannot be read");
+	return reply_json(r, 200, json_pack("{sssiso}", "status", "ready", "schema", v, "paused", p),
+			  NULL, NULL);
 }
 
 static enum MHD_Result h_scheduler(struct req *r)

@@ -28,12 +28,7 @@
 
 /* ---- input ------------------------------------------------------------------------------- */
 
-/*
- * Reads the body as a JSON object whose fields are all in `allowed` (a
- * body may be empty: {}).  Returns the object (new reference), or NULL
- * after answering.
- */
-static json_t *body_object(struct req *r, const char *const *allowed, enum MHD_Result *ret)
+json_t *admin_body_object(struct req *r, const char *const *allowed, enum MHD_Result *ret)
 {
 	struct api_problem p;
 	const char *key;
@@ -145,7 +140,7 @@ enum MHD_Result admin_stuck_clear(struct req *r)
 	enum MHD_Result ret;
 	json_t *o;
 
-	if (!(o = body_object(r, allowed, &ret)))
+	if (!(o = admin_body_object(r, allowed, &ret)))
 		return ret;
 	if (int_field(r, o, "max_age_hours", 0, 8760, config.stuck_hours, &hours, &ret) < 0
 	    || bool_field(r, o, "dry_run", &dry, &ret) < 0) {
@@ -179,7 +174,7 @@ enum MHD_Result admin_prune(struct req *r)
 	json_t *o;
 	char detail[128];
 
-	if (!(o = body_object(r, allowed, &ret)))
+	if (!(o = admin_body_object(r, allowed, &ret)))
 		return ret;
 	if (int_field(r, o, "days_to_keep", 0, 36500, -1, &days, &ret) < 0
 	    || int_field(r, o, "batch_size", 1, 100000, config.prune_batch, &batch, &ret) < 0
@@ -209,7 +204,7 @@ enum MHD_Result admin_reset(struct req *r)
 	enum MHD_Result ret;
 	json_t *o;
 
-	if (!(o = body_object(r, allowed, &ret)))
+	if (!(o = admin_body_object(r, allowed, &ret)))
 		return ret;
 	if (bool_field(r, o, "force", &force, &ret) < 0) {
 		json_decref(o);
@@ -278,7 +273,7 @@ enum MHD_Result admin_token_create(struct req *r)
 	int64_t id, expires = 0;
 	json_t *o, *v;
 
-	if (!(o = body_object(r, allowed, &ret)))
+	if (!(o = admin_body_object(r, allowed, &ret)))
 		return ret;
 	v = json_object_get(o, "role");
 	if (!json_is_string(v) || auth_role_parse(json_string_value(v), &role) < 0) {
@@ -387,7 +382,7 @@ enum MHD_Result admin_exclusion_add(struct req *r)
 	json_t *o;
 	int rc;
 
-	if (!(o = body_object(r, allowed, &ret)))
+	if (!(o = admin_body_object(r, allowed, &ret)))
 		return ret;
 	entry = json_string_value(json_object_get(o, "entry"));
 	reason = json_string_value(json_object_get(o, "reason"));

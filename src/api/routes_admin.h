@@ -8,9 +8,17 @@
 #ifndef SCANQ_API_ROUTES_ADMIN_H
 #define SCANQ_API_ROUTES_ADMIN_H
 
+#include <jansson.h>
 #include <microhttpd.h>
 
 struct req;
+
+/*
+ * Reads the body as a JSON object whose fields are all in `allowed` (a
+ * body may be empty: {}).  Returns the object (new reference), or NULL
+ * after answering.  routes_pause.c reads its bodies with it too.
+ */
+json_t *admin_body_object(struct req *r, const char *const *allowed, enum MHD_Result *ret);
 
 enum MHD_Result admin_stuck(struct req *r);
 enum MHD_Result admin_stuck_clear(struct req *r);

@@ -31,6 +31,8 @@ int cmd_token(int argc, char **argv, struct cli *cli);
 int cmd_diff(int argc, char **argv, struct cli *cli);
 int cmd_webhook(int argc, char **argv, struct cli *cli);
 int cmd_exclude(int argc, char **argv, struct cli *cli);
+int cmd_pause(int argc, char **argv, struct cli *cli);
+int cmd_resume(int argc, char **argv, struct cli *cli);
 int cmd_inventory(int argc, char **argv, struct cli *cli);
 int cmd_schedule(int argc, char **argv, struct cli *cli);
 int cmd_config(int argc, char **argv, struct cli *cli);

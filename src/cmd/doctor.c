@@ -217,6 +217,27 @@ static void c_queue_oldest(struct report *r)
 		      "it became due)", (double)q->oldest_pending_ms / 1000);
 }
 
+static void c_queue_paused(struct report *r)
+{
+	struct pause *p = NULL;
+	char all[600] = "", one[400];
+	size_t n = 0, o = 0;
+
+	if (!r->s || store_pause_list(r->s, &p, &n) != STORE_OK) {
+		check(r, FAIL, "queue.paused", "cannot read the pauses: %s",
+		      r->s ? store_error(r->s) : r->open_err);
+		return;
+	}
+	for (size_t i = 0; i < n && o < sizeof all; i++)
+		o += (size_t)snprintf(all + o, sizeof all - o, "%s%s", i ? "; " : "",
+				      pause_describe(&p[i], one, sizeof one));
+	if (n)
+		check(r, WARN, "queue.paused", "%s; fix: `scanq resume` when it should run again", all);
+	else
+		check(r, OK, "queue.paused", "nothing is paused");
+	free(p);
+}
+
 static void c_failure_rate(struct report *r)
 {
 	int64_t done = 0, failed = 0;
@@ -395,6 +416,7 @@ static const struct {
 	{ "workers.dead", c_workers_dead, 1 },
 	{ "queue.backlog", c_queue_backlog, 1 },
 	{ "queue.oldest_pending", c_queue_oldest, 1 },
+	{ "queue.paused", c_queue_paused, 1 },
 	{ "scans.failure_rate", c_failure_rate, 1 },
 	{ "scans.stuck", c_scans_stuck, 1 },
 	{ "scans.fenced", c_scans_fenced, 1 },

@@ -39,6 +39,22 @@ static void print_text(const struct queue_status *q)
 }
 
 /* One line per interval when the output is not a terminal. */
+/* What is paused, one line each (nothing when nothing is). */
+static void print_pauses(struct store *s)
+{
+	struct pause *p = NULL;
+	char line[400];
+	size_t n = 0;
+
+	if (store_pause_list(s, &p, &n) != STORE_OK) {
+		printf("paused: unknown (%s)\n", store_error(s));
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		printf("paused: %s\n", pause_describe(&p[i], line, sizeof line));
+	free(p);
+}
+
 static void print_line(const struct queue_status *q)
 {
 	char t[40];
@@ -108,8 +124,9 @@ int cmd_queue(int argc, char **argv, struct cli *cli)
 			if (!watch)
 				break;
 		} else if (json) {
-			json_t *o = queue_status_to_json(&q);
+			json_t *o = queue_status_to_json(&q), *p = store_pauses_json(s);
 
+			json_object_set_new(o, "paused", p ? p : json_array());
 			json_dumpf(o, stdout, watch ? JSON_COMPACT : JSON_INDENT(2));
 			putchar('\n');
 			json_decref(o);
@@ -125,6 +142,7 @@ int cmd_queue(int argc, char **argv, struct cli *cli)
 			print_line(&q);
 		} else {
 			print_text(&q);
+			print_pauses(s);
 		}
 		fflush(stdout);
 		if (!watch || (count && i + 1 >= count))

@@ -210,8 +210,25 @@ enum db_stmt {
 	S_EXCL_DELETE,		/* entry */
 	S_EXCL_LIST,		/* limit -> entry, reason, created_at, created_by, by entry */
 	S_EXCL_COUNT,		/* -> count */
+	/* pauses (store/pause.c) */
+	S_PAUSE_INSERT,		/* kind, value, now, reason, actor; no row when already paused */
+	S_PAUSE_DELETE,		/* kind, value */
+	S_PAUSE_DELETE_ALL,	/* (every pause) */
+	S_PAUSE_LIST,		/* limit -> kind, value, schedule name, since, reason, actor */
+	S_PAUSE_RUNNING,	/* kind, value, limit -> id, attempt (running scans it holds) */
 	DB_STMT_COUNT
 };
+
+/*
+ * The claim's pause filter (store/pause.c), the same text in both
+ * dialects' S_CLAIM: no scan is claimed while `all` is paused, nor one of
+ * a paused type or schedule.  The `all` test does not depend on the row,
+ * so a paused queue costs one lookup, not one per pending scan.
+ */
+#define DB_CLAIM_NOT_PAUSED \
+	" AND NOT EXISTS (SELECT 1 FROM pauses WHERE kind = 'all')" \
+	" AND NOT EXISTS (SELECT 1 FROM pauses p WHERE (p.kind = 'type' AND p.value = scans.type)" \
+	"  OR (p.kind = 'schedule' AND p.value = CAST(scans.schedule_id AS TEXT)))"
 
 /* The columns of S_GET, S_LIST_*, S_CLAIM, in this order. */
 #define DB_SCAN_COLS "id, type, targets, options, status, priority, attempt, max_attempts," \

@@ -506,4 +506,19 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"SELECT entry, reason, created_at, created_by FROM exclusions ORDER BY entry"
 		" LIMIT $1::int",
 	[S_EXCL_COUNT] = "SELECT count(*) FROM exclusions",
+	[S_PAUSE_INSERT] =
+		"INSERT INTO pauses (kind, value, since, reason, actor)"
+		" VALUES ($1::text, $2::text, NOW_MS($3), $4::text, $5::text)"
+		" ON CONFLICT (kind, value) DO NOTHING",
+	[S_PAUSE_DELETE] = "DELETE FROM pauses WHERE kind = $1::text AND value = $2::text",
+	[S_PAUSE_DELETE_ALL] = "DELETE FROM pauses",
+	[S_PAUSE_LIST] =
+		"SELECT p.kind, p.value, coalesce(s.name, ''), p.since, p.reason, p.actor FROM pauses p"
+		" LEFT JOIN schedules s ON p.kind = 'schedule' AND CAST(s.id AS TEXT) = p.value"
+		" ORDER BY p.since, p.kind, p.value LIMIT $1::int",
+	[S_PAUSE_RUNNING] =
+		"SELECT id, attempt FROM scans WHERE status = 'running' AND worker_id IS NOT NULL"
+		" AND ($1::text = 'all' OR ($1::text = 'type' AND type = $2::text)"
+		" OR ($1::text = 'schedule' AND CAST(schedule_id AS TEXT) = $2::text))"
+		" ORDER BY id LIMIT $3::int",
 };

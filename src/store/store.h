@@ -1073,4 +1073,51 @@ json_t *store_exclusions_json(const struct exclusion *x, size_t n);
  */
 struct scope *store_exclusion_scope(struct store *s);
 
+/* ---- pauses: scans that may not be claimed (store/pause.c) ------------------- */
+
+#define STORE_PAUSES_MAX 256		/* pauses listed */
+#define STORE_PAUSE_REASON_MAX 200	/* bytes of a reason */
+
+struct pause {
+	char kind[16];			/* "all", "type" or "schedule" */
+	char value[64];			/* the type, the schedule's id; "" for all */
+	char name[SCHEDULE_NAME_MAX];	/* a schedule's name ("" for the others, or gone) */
+	int64_t since;			/* ms */
+	char reason[STORE_PAUSE_REASON_MAX + 1];
+	char actor[80];			/* the audit trail's actor */
+};
+
+/*
+ * Pauses `kind` ("all", "type" with value a type name, "schedule" with
+ * value its id): from the commit on, no scan it holds is claimed (the
+ * claim statement consults the pauses; running scans are not touched).
+ * Returns STORE_OK, STORE_ILLEGAL (already paused, or a reason longer than
+ * STORE_PAUSE_REASON_MAX) or an error.  The caller checks the value.
+ */
+int store_pause_add(struct store *s, const char *kind, const char *value, const char *reason,
+		    const char *actor);
+
+/* Ends the pause of kind/value; kind NULL ends every pause.  Returns
+ * STORE_OK, or STORE_NOT_FOUND when there was none. */
+int store_pause_rm(struct store *s, const char *kind, const char *value);
+
+/* Every pause, oldest first.  *out is a new array (free()). */
+int store_pause_list(struct store *s, struct pause **out, size_t *n);
+
+/* Hands every running scan that kind/value holds back to pending at once,
+ * without spending an attempt (store_release(); its worker's child is
+ * stopped by fencing at its next lease renewal).  *released gets how many. */
+int store_pause_handback(struct store *s, const char *kind, const char *value, const char *reason,
+			 int *released);
+
+/* A pause as JSON: kind, type or schedule, since (ms), reason, by. */
+json_t *pause_to_json(const struct pause *p);
+
+/* A pause in one line ("type portscan since 2026-...Z by cli:ana: why")
+ * into buf; returns buf. */
+const char *pause_describe(const struct pause *p, char *buf, size_t len);
+
+/* Every pause as a JSON array (pause_to_json()), or NULL on a store error. */
+json_t *store_pauses_json(struct store *s);
+
 #endif

@@ -674,6 +674,7 @@ int store_reset(struct store *s, const char *actor, int *released, int64_t *work
 			db_text(&a, "reset");
 			db_null(&a);
 			db_text(&a, detail);
+			db_null(&a);	/* client: the reset's own row names none */
 			rc = db_run(s, S_AUDIT_INSERT, &a, NULL);
 		}
 		rc = rc == STORE_OK ? db_commit(s) : core_abort(s, rc);

@@ -265,11 +265,15 @@ const struct db_migration pg_migrations[] = {
 	{ 15, "a counter of scans handed back from dead workers",
 	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
 	/* Scanning politely: the global exclusion list (store/exclusions.c);
-	 * the audit trail names the client address of an API change. */
-	{ 19, "exclusions; the audit trail's client address",
+	 * the audit trail names the client address of an API change; pauses
+	 * (store/pause.c), which the claim consults (DB_CLAIM_NOT_PAUSED). */
+	{ 19, "exclusions; the audit trail's client address; pauses",
 	  "CREATE TABLE exclusions (entry TEXT PRIMARY KEY, reason TEXT NOT NULL DEFAULT '',"
 	  " created_at BIGINT NOT NULL, created_by TEXT NOT NULL);"
-	  "ALTER TABLE audit ADD COLUMN client TEXT;" },
+	  "ALTER TABLE audit ADD COLUMN client TEXT;"
+	  "CREATE TABLE pauses (kind TEXT NOT NULL CHECK (kind IN ('all', 'type', 'schedule')),"
+	  " value TEXT NOT NULL, since BIGINT NOT NULL, reason TEXT NOT NULL DEFAULT '',"
+	  " actor TEXT NOT NULL, PRIMARY KEY (kind, value));" },
 	{ 0, NULL, NULL }
 };
 
@@ -302,7 +306,8 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  claimed_at = scanq_now_ms(), lease_expires_at = scanq_now_ms() + $3::bigint,"
 		"  progress = 0"
 		" WHERE id IN (SELECT id FROM scans WHERE status = 'pending'"
-		"  AND run_after <= scanq_now_ms() ORDER BY priority DESC, id LIMIT $4::int"
+		"  AND run_after <= scanq_now_ms()" DB_CLAIM_NOT_PAUSED
+		"  ORDER BY priority DESC, id LIMIT $4::int"
 		"  FOR UPDATE SKIP LOCKED)"
 		" RETURNING " DB_SCAN_COLS "),"
 		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"

@@ -227,11 +227,15 @@ const struct db_migration sqlite_migrations[] = {
 	{ 15, "a counter of scans handed back from dead workers",
 	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
 	/* Scanning politely: the global exclusion list (store/exclusions.c);
-	 * the audit trail names the client address of an API change. */
-	{ 19, "exclusions; the audit trail's client address",
+	 * the audit trail names the client address of an API change; pauses
+	 * (store/pause.c), which the claim consults (DB_CLAIM_NOT_PAUSED). */
+	{ 19, "exclusions; the audit trail's client address; pauses",
 	  "CREATE TABLE exclusions (entry TEXT PRIMARY KEY, reason TEXT NOT NULL DEFAULT '',"
 	  " created_at INTEGER NOT NULL, created_by TEXT NOT NULL);"
-	  "ALTER TABLE audit ADD COLUMN client TEXT;" },
+	  "ALTER TABLE audit ADD COLUMN client TEXT;"
+	  "CREATE TABLE pauses (kind TEXT NOT NULL CHECK (kind IN ('all', 'type', 'schedule')),"
+	  " value TEXT NOT NULL, since INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '',"
+	  " actor TEXT NOT NULL, PRIMARY KEY (kind, value));" },
 	{ 0, NULL, NULL }
 };
 
@@ -246,7 +250,7 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = ?1,"
 		" claimed_at = ?2, lease_expires_at = ?2 + ?3, progress = 0"
 		" WHERE id IN (SELECT id FROM scans INDEXED BY scans_claim"
-		"  WHERE status = 'pending' AND run_after <= ?2"
+		"  WHERE status = 'pending' AND run_after <= ?2" DB_CLAIM_NOT_PAUSED
 		"  ORDER BY priority DESC, id LIMIT ?4)"
 		" RETURNING " DB_SCAN_COLS,
 	[S_RUNNING_ROW] =
