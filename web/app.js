@@ -227,6 +227,44 @@ async function loadQueue() {
   } catch (e) { $('conn').textContent = e.message; }
 }
 
+/* ---- pause and resume (POST /api/v1/pause|resume, GET /api/v1/pauses) ---- */
+function pauseText(p) {
+  const what = p.kind === 'all' ? 'every scan' : p.kind === 'type' ? 'type ' + p.type
+    : 'schedule ' + p.schedule;
+  return what + ' since ' + when(p.since) + ' by ' + p.by + (p.reason ? ': ' + p.reason : '');
+}
+
+async function loadPauses() {
+  try {
+    const { data } = await api('GET', '/api/v1/pauses');
+    morph($('pauses'), data.pauses.map((p) => el('li', { text: pauseText(p), 'data-kind': p.kind })));
+    $('pause-state').textContent = data.pauses.length
+      ? 'Paused: these scans stay pending until resumed.' : 'Nothing is paused.';
+    $('pause-form').hidden = !canOperate();
+  } catch (e) { $('pause-state').textContent = e.message; }
+}
+
+async function pauseAll(ev) {
+  ev.preventDefault();
+  const msg = $('pause-msg');
+  try {
+    const { data } = await api('POST', '/api/v1/pause',
+      { all: true, reason: $('pause-reason').value, now: $('pause-now').checked });
+    msg.textContent = 'Paused ' + data.paused + (data.handed_back ? ', ' + data.handed_back +
+      ' running scan(s) handed back' : '') + '.';
+  } catch (e) { msg.textContent = e.message; }
+  loadPauses();
+}
+
+async function resumeAll() {
+  const msg = $('pause-msg');
+  try {
+    await api('POST', '/api/v1/resume', { all: true });
+    msg.textContent = 'Resumed.';
+  } catch (e) { msg.textContent = e.message; }
+  loadPauses();
+}
+
 async function submitScan(ev) {
   ev.preventDefault();
   const msg = $('submit-msg');
@@ -403,6 +441,7 @@ function route() {
     document.title = 'scanq';
     every(2000, loadScans);
     every(3000, loadQueue);
+    every(3000, loadPauses);
     every(3000, loadWebhooks);
   } else if (location.pathname === '/inventory') {
     state.scanId = null;
@@ -448,6 +487,8 @@ window.addEventListener('DOMContentLoaded', async () => {
   $('btn-newest').addEventListener('click', () => { state.pages = []; loadScans(); });
   $('sched-form').addEventListener('submit', addSchedule);
   $('submit-form').addEventListener('submit', submitScan);
+  $('pause-form').addEventListener('submit', pauseAll);
+  $('btn-resume').addEventListener('click', resumeAll);
   $('btn-retry').addEventListener('click', () => act('retry'));
   document.querySelectorAll('#export-menu button[data-format]').forEach((b) =>
     b.addEventListener('click', () => downloadExport(b.dataset.format)));
