@@ -32,8 +32,8 @@ struct counts {
 	int64_t body_cut;	/* closed: body not complete in time */
 	int64_t idle_cut;	/* closed: keep-alive connection idle too long */
 	int64_t evicted;	/* closed to make room for a new connection */
-	int64_t refused;	/* closed by libmicrohttpd at accept (conns_refused()) */
-	int64_t per_ip;		/* closed or refused: over per_ip for one address */
+	int64_t refused;	/* refused at accept (conns_refused()), or over per_ip for
+				 * one address (a connection, or a forwarded client's request) */
 };
 
 struct conn {
@@ -137,14 +137,13 @@ static void summary(struct conns *t, int64_t now, int force)
 		return;
 	t->logged_ms = now;
 	if (s.header_cut == o->header_cut && s.body_cut == o->body_cut && s.idle_cut == o->idle_cut
-	    && s.evicted == o->evicted && s.refused == o->refused && s.per_ip == o->per_ip)
+	    && s.evicted == o->evicted && s.refused == o->refused)
 		return;
 	log_warn("http connections closed by the server", "headers_late=%lld body_late=%lld "
-		 "keepalive_idle=%lld evicted=%lld refused=%lld per_ip=%lld open=%d",
+		 "keepalive_idle=%lld evicted=%lld refused=%lld open=%d",
 		 (long long)(s.header_cut - o->header_cut), (long long)(s.body_cut - o->body_cut),
 		 (long long)(s.idle_cut - o->idle_cut), (long long)(s.evicted - o->evicted),
-		 (long long)(s.refused - o->refused), (long long)(s.per_ip - o->per_ip),
-		 open_count(t));
+		 (long long)(s.refused - o->refused), open_count(t));
 	*o = s;
 }
 
@@ -253,7 +252,7 @@ void conns_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 		c->since_ms = clock_mono_ms();
 		list_push(&t->fresh, c);
 		if (c->known && !c->proxy && t->lim.per_ip > 0 && count_from(t, c, 0) > t->lim.per_ip)
-			cut(t, c, &t->st.per_ip);
+			cut(t, c, &t->st.refused);
 		else
 			make_room(t, c);
 		pthread_mutex_unlock(&t->bg.mu);
@@ -304,7 +303,7 @@ int conns_request_begin(struct conns *t, struct MHD_Connection *mc, targets_u128
 	c->client = client;
 	if (c->forwarded && t->lim.per_ip > 0 && count_from(t, c, 1) > t->lim.per_ip) {
 		c->forwarded = 0;	/* refused: it does not count against its client */
-		t->st.per_ip++;
+		t->st.refused++;
 		rc = -1;
 	}
 	pthread_mutex_unlock(&t->bg.mu);

@@ -240,6 +240,38 @@ static void config_errors_name_file_and_line_and_change_nothing(void **state)
 	assert_non_null(strstr(err, "/nonexistent/scanq.ini"));
 }
 
+/* Exclusions skip, they do not refuse: a range is wholly excluded only when
+ * exclusion blocks (overlapping ones together) hold every address of it,
+ * suffixes hold names under them, and scope_check_range() is unchanged. */
+static void exclusions_hold_what_they_cover_and_nothing_more(void **state)
+{
+	char *allow[] = { "127.0.0.0/8" };
+	char err[256];
+	targets_u128 lo, hi;
+	struct scope *s = scope_new(allow, 1, NULL, 0, err, sizeof err);
+
+	assert_non_null(s);
+	assert_int_equal(scope_exclude_add(s, "127.0.0.0/30", err, sizeof err), 0);
+	assert_int_equal(scope_exclude_add(s, "127.0.0.2/31", err, sizeof err), 0);
+	assert_int_equal(scope_exclude_add(s, "127.0.0.4", err, sizeof err), 0);
+	assert_int_equal(scope_exclude_add(s, "printer.example.com", err, sizeof err), 0);
+	assert_int_equal(scope_exclude_add(s, "10.0.0.0/33", err, sizeof err), -1);
+	assert_int_equal(scope_nexcluded(s), 4);
+	assert_true(scope_excluded_spec(s, "127.0.0.0/30"));
+	assert_true(scope_excluded_spec(s, "127.0.0.1-127.0.0.4"));	/* three blocks together */
+	assert_false(scope_excluded_spec(s, "127.0.0.0/29"));		/* .5-.7 are not */
+	assert_false(scope_excluded_spec(s, "127.0.0.5"));
+	assert_true(scope_excluded_spec(s, "PRINTER.example.com"));
+	assert_true(scope_excluded_spec(s, "a.printer.example.com."));
+	assert_false(scope_excluded_spec(s, "xprinter.example.com"));
+	assert_false(scope_excluded_spec(s, "example.com"));
+	assert_false(addr_ok(s, "10.0.0.1"));
+	assert_true(addr_ok(s, "127.0.0.1"));		/* still in scope: skipped, not refused */
+	assert_int_equal(targets_classify("127.0.0.0/29", &lo, &hi), 1);
+	assert_true(scope_check_range(s, lo, hi, NULL));
+	scope_free(s);
+}
+
 int main(void)
 {
 	scantype_config_checks();
@@ -252,6 +284,7 @@ int main(void)
 		cmocka_unit_test(config_file_and_environment_override_defaults),
 		cmocka_unit_test(a_short_lease_from_the_environment_brings_the_heartbeat_down),
 		cmocka_unit_test(config_errors_name_file_and_line_and_change_nothing),
+		cmocka_unit_test(exclusions_hold_what_they_cover_and_nothing_more),
 	};
 
 	unsetenv("SCANQ_CONFIG");
