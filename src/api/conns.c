@@ -7,7 +7,9 @@
  * `idle` (answered, keep-alive).  Because a
  * connection enters a list with the current time, each list stays sorted,
  * so a deadline check and an eviction look at list heads only: O(1) per
- * connection closed, whatever the number open.  One mutex guards the
+ * connection closed, whatever the number open.  The per-address limit
+ * walks the lists (count_from()): O(open connections) per new connection
+ * and per request from a trusted proxy, at most max_connections each.  One mutex guards the
  * table; a connection stays in it (and its file descriptor open) until
  * libmicrohttpd's "closed" notification, which comes before it closes the
  * descriptor, so a shutdown(2) here never reaches a reused descriptor.
