@@ -599,7 +599,9 @@ async function loadInventory() {
     el('td', { text: it.target }), el('td', { text: portText(it) }), el('td', { text: it.service || '' }),
     el('td', { text: when(it.first_seen) }), el('td', { text: when(it.last_seen) }),
     el('td', {}, el('a', { href: '/scans/' + it.last_scan, 'data-nav': '', text: '#' + it.last_scan })),
-    el('td', { text: it.still_seen ? 'yes' : 'no' }))));
+    el('td', { text: it.still_seen ? 'yes' : 'no' }),
+    el('td', { class: 'hostnames', text: (it.hostnames || []).map((h) => h.name).join(', '),
+      title: (it.hostnames || []).map((h) => h.name + ' (' + h.sources.join(', ') + ')').join('\n') }))));
 }
 
 async function loadWebhooks() {

@@ -149,6 +149,8 @@ enum db_stmt {
 				 * scan_id, status, attempt, at, code, error, duration_ms, created */
 	S_INVENTORY,		/* port (0: any), service (NULL: any), limit -> target, port, proto,
 				 * service, first_seen, last_seen, first_scan, last_scan, still */
+	S_HOST_NAMES,		/* limit -> address, name, sources (text, ","), first_seen,
+				 * last_seen, last_scan: the names completed scans learnt */
 	/* operations (issue 12 part B): the stuck report and its repairs, reset,
 	 * tokens that expire or are revoked, the audit trail, prune by status.
 	 * Each S_SQ_* selects one stuck category: now, age_ms, limit, dead_ms

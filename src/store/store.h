@@ -752,6 +752,16 @@ struct delivery_log {
 int store_delivery_log(struct store *s, int64_t webhook_id, int limit, struct delivery_log **out,
 		       size_t *n);
 
+/* A name of an address, as completed scans learnt it (derived from
+ * findings: an http endpoint's target name, certificate names and redirect
+ * hosts; a dns host's forward names; PTR names).  Names are lower case. */
+struct host_name {
+	char *address, *name;
+	char sources[32];		/* "dns", "http", "ptr", comma-separated, sorted */
+	int64_t first_seen, last_seen;	/* finished_at of the first and last scans that named it */
+	int64_t last_scan;
+};
+
 /* One host or port of the inventory (derived from findings). */
 struct inventory_item {
 	char *target;
@@ -761,11 +771,25 @@ struct inventory_item {
 	int64_t first_seen, last_seen;	/* finished_at of the first and last scans that saw it */
 	int64_t first_scan, last_scan;
 	int still_seen;			/* the latest scan of a baseline that saw it sees it */
+	struct host_name *names;	/* the target's names (owned), by name */
+	size_t nnames;
 };
 
 #define STORE_INVENTORY_MAX 100000	/* rows one inventory read returns */
+#define STORE_HOST_NAMES_MAX 100000	/* names one read returns */
 
+/* Frees the items and their names. */
 void inventory_array_free(struct inventory_item *a, size_t n);
+
+void host_name_array_free(struct host_name *a, size_t n);
+
+/* Every (address, name) completed scans learnt, ordered by address then
+ * name, at most STORE_HOST_NAMES_MAX.  *out is new (host_name_array_free). */
+int store_host_names(struct store *s, struct host_name **out, size_t *n);
+
+/* Gives each of the n items a copy of its target's names (store_host_names(),
+ * by name), freed with the items.  Returns a store rc. */
+int store_inventory_names(struct store *s, struct inventory_item *it, size_t n);
 
 /* The inventory ordered by target, port, proto: only `port` (0: any) and
  * `service` (NULL: any).  At most STORE_INVENTORY_MAX rows. */

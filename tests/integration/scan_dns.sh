@@ -277,6 +277,27 @@ open=$(sql "SELECT target FROM findings WHERE scan_id = $ps AND kind = 'open_por
 [ "$open" = "$NET.10,$NET.11" ] || fail "open ports found on '$open'"
 ok "dns example.test --then portscan: the names' addresses in scope are scanned, nothing else"
 
+# The names the dns stage found are hostnames of their addresses in the
+# inventory: the CLI (JSON and text) and the API.
+sq inventory --json > "$T/inv" || fail "inventory failed"
+python3 - "$T/inv" "$NET.10" "$P" <<'PY' || fail "inventory hostnames: $(cat "$T/inv")"
+import json, sys
+items = json.load(open(sys.argv[1]))
+rows = [i for i in items if i["target"] == sys.argv[2]]
+assert rows, "no row for " + sys.argv[2]
+for r in rows:
+    names = {h["name"]: h for h in r["hostnames"]}
+    assert "www.example.test" in names, names
+    assert names["www.example.test"]["sources"] == ["dns"], names
+    assert names["www.example.test"]["first_seen"] > 0 and names["www.example.test"]["last_scan"] > 0, names
+    assert all(h["name"] != sys.argv[2] for h in r["hostnames"]), "an address named itself"
+assert any(r["port"] == int(sys.argv[3]) for r in rows), "no open port row"
+PY
+sq inventory --target "$NET.10" | grep -q "www.example.test" || fail "text inventory: $(sq inventory --target "$NET.10")"
+code=$(req GET "/api/v1/inventory?target=$NET.10")
+[ "$code" = 200 ] && grep -q '"hostnames":\[{"name":"[a-z.]*example.test"' "$dir/body" || fail "API inventory: $code $(cat "$dir/body")"
+ok "the dns stage's names are hostnames of their addresses in the inventory (CLI, JSON, API)"
+
 kill "$NSD_PID"; wait "$NSD_PID" 2>/dev/null
 kill -0 "$NSD_PID" 2>/dev/null && fail "nsd did not stop"
 ok "nsd stopped"

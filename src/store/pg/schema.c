@@ -264,6 +264,10 @@ const struct db_migration pg_migrations[] = {
 	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 15, "a counter of scans handed back from dead workers",
 	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
+	/* Issue 22: see the SQLite dialect. */
+	{ 18, "an index of the findings that name hosts (http, host, dns_ptr)",
+	  "CREATE INDEX findings_names ON findings(kind, scan_id)"
+	  " WHERE kind IN ('http', 'host', 'dns_ptr');" },
 	{ 0, NULL, NULL }
 };
 
@@ -423,6 +427,25 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  (array_agg(service ORDER BY scan_id DESC))[1],"
 		"  min(finished_at), max(finished_at), min(scan_id), max(scan_id), max(still)"
 		" FROM f GROUP BY target, port, proto ORDER BY target, port, proto LIMIT $3::int",
+	/* See the SQLite dialect.  The details are written by scanq's scanners
+	 * (jansson, from C strings): valid JSON without NUL escapes. */
+	[S_HOST_NAMES] =
+		"WITH f AS (SELECT f.kind, f.target, f.scan_id, s.finished_at, f.detail::jsonb AS d"
+		"  FROM findings f JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
+		"  WHERE f.kind IN ('http', 'host', 'dns_ptr') AND f.detail IS NOT NULL),"
+		" n AS (SELECT d->>'address' AS address, j.name, 'http' AS source, scan_id, finished_at"
+		"  FROM f, jsonb_array_elements_text(CASE WHEN jsonb_typeof(d->'names') = 'array'"
+		"   THEN d->'names' ELSE '[]'::jsonb END) AS j(name)"
+		"  WHERE f.kind = 'http' AND d->'check' IS NULL"
+		"  UNION ALL SELECT target, j.name, 'dns', scan_id, finished_at"
+		"  FROM f, jsonb_array_elements_text(CASE WHEN jsonb_typeof(d->'names') = 'array'"
+		"   THEN d->'names' ELSE '[]'::jsonb END) AS j(name) WHERE f.kind = 'host'"
+		"  UNION ALL SELECT target, d->>'name', 'ptr', scan_id, finished_at"
+		"  FROM f WHERE f.kind = 'dns_ptr')"
+		" SELECT address, lower(name), string_agg(DISTINCT source, ',' ORDER BY source),"
+		"  min(finished_at), max(finished_at), max(scan_id) FROM n"
+		" WHERE address IS NOT NULL AND name IS NOT NULL AND name <> '' AND name <> address"
+		" GROUP BY address, lower(name) ORDER BY address, lower(name) LIMIT $1::int",
 	[S_SQ_OVERTIME] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), claimed_at + time_limit_s * 1000,"
 		" 'hard limit ' || time_limit_s::text || ' s' FROM scans"
 		" WHERE status = 'running' AND lease_expires_at >= scanq_now_ms()"

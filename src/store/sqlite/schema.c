@@ -226,6 +226,12 @@ const struct db_migration sqlite_migrations[] = {
 	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 15, "a counter of scans handed back from dead workers",
 	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
+	/* Issue 22: the inventory's hostnames are read from the findings that
+	 * carry them (S_HOST_NAMES); this index finds those findings without a
+	 * pass over all the others. */
+	{ 18, "an index of the findings that name hosts (http, host, dns_ptr)",
+	  "CREATE INDEX findings_names ON findings(kind, scan_id)"
+	  " WHERE kind IN ('http', 'host', 'dns_ptr');" },
 	{ 0, NULL, NULL }
 };
 
@@ -331,6 +337,26 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"   AND g.proto = f.proto ORDER BY g.scan_id DESC LIMIT 1),"
 		"  min(finished_at), max(finished_at), min(scan_id), max(scan_id), max(still)"
 		" FROM f GROUP BY target, port, proto ORDER BY target, port, proto LIMIT ?3",
+	/* The names of an address: an http endpoint's names (the target's
+	 * name, certificate names, redirect hosts), a dns host's forward names
+	 * and PTR names, from completed scans. */
+	[S_HOST_NAMES] =
+		"WITH f AS (SELECT f.kind, f.target, f.scan_id, s.finished_at,"
+		"  CASE WHEN json_valid(f.detail) THEN f.detail ELSE '{}' END AS d"
+		"  FROM findings f INDEXED BY findings_names"
+		"  JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
+		"  WHERE f.kind IN ('http', 'host', 'dns_ptr')),"
+		" n AS (SELECT json_extract(d, '$.address') AS address, j.value AS name, 'http' AS source,"
+		"  scan_id, finished_at FROM f, json_each(f.d, '$.names') j"
+		"  WHERE f.kind = 'http' AND json_extract(d, '$.check') IS NULL AND j.type = 'text'"
+		"  UNION ALL SELECT target, j.value, 'dns', scan_id, finished_at"
+		"  FROM f, json_each(f.d, '$.names') j WHERE f.kind = 'host' AND j.type = 'text'"
+		"  UNION ALL SELECT target, json_extract(d, '$.name'), 'ptr', scan_id, finished_at"
+		"  FROM f WHERE f.kind = 'dns_ptr')"
+		" SELECT address, lower(name), group_concat(DISTINCT source), min(finished_at),"
+		"  max(finished_at), max(scan_id) FROM n"
+		" WHERE address IS NOT NULL AND typeof(name) = 'text' AND name <> '' AND name <> address"
+		" GROUP BY address, lower(name) ORDER BY address, lower(name) LIMIT ?1",
 	[S_SQ_OVERTIME] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), claimed_at + time_limit_s * 1000,"
 		" 'hard limit ' || time_limit_s || ' s' FROM scans INDEXED BY scans_lease"
 		" WHERE status = 'running' AND lease_expires_at >= ?1"
