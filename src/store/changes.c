@@ -17,7 +17,9 @@
  * Identity: kind, target, port, proto and the check id (detail.script,
  * detail.template_id or detail.check; for other kinds without a port, the
  * title).  Two findings of one identity differ ("changed") when their
- * service, severity, product or version differ.  Several findings of one
+ * service, severity, product or version differ, or, for an http
+ * endpoint, its title, Server header, technologies or certificate (the
+ * change's after.web.changed names which).  Several findings of one
  * identity are paired in the order of those values, so a rerun that
  * reports the same findings in another order changes nothing.
  */
@@ -64,6 +66,8 @@ static int cmp_item(const void *x, const void *y)
 	return cmpstr(a->detail, b->detail);
 }
 
+static int web_differs(const struct item *a, const struct item *b);
+
 /* Do two findings of one identity differ?  Parses their details only when
  * the texts differ (a rerun of an unchanged service parses nothing). */
 static int state_differs(struct item *a, struct item *b)
@@ -74,7 +78,7 @@ static int state_differs(struct item *a, struct item *b)
 		return 0;
 	derive_state(a);
 	derive_state(b);
-	return cmpstr(a->product, b->product) || cmpstr(a->version, b->version);
+	return cmpstr(a->product, b->product) || cmpstr(a->version, b->version) || web_differs(a, b);
 }
 
 static json_t *text_or_null(const char *s);
@@ -133,6 +137,131 @@ static void items_free(struct item *v, size_t n)
 	free(v);
 }
 
+/* ---- http endpoints: what an operator of the web surface watches ---------- */
+
+/* The web state of an http endpoint's own finding (kind "http", no check):
+ * its title, Server header, technologies (names, sorted) and certificate
+ * (subject, issuer, not_after and SANs: not days_left, which moves every
+ * day).  NULL for any other finding.  New reference. */
+static json_t *web_state(const struct item *it)
+{
+	json_t *d, *w, *tech, *names, *cert;
+	size_t i;
+	json_t *v;
+
+	if (!it->kind || strcmp(it->kind, "http") || !(d = detail_of(it)))
+		return NULL;
+	if (json_object_get(d, "check")) {
+		json_decref(d);
+		return NULL;
+	}
+	w = json_object();
+	json_object_set(w, "html_title", json_object_get(d, "html_title") ? json_object_get(d, "html_title")
+		       : json_null());
+	json_object_set(w, "server", json_object_get(d, "server") ? json_object_get(d, "server") : json_null());
+	names = json_array();
+	tech = json_object_get(d, "technologies");
+	json_array_foreach(tech, i, v)
+		if (json_string_value(json_object_get(v, "name")))
+			json_array_append(names, json_object_get(v, "name"));
+	json_object_set_new(w, "technologies", names);
+	cert = json_object_get(d, "certificate");
+	if (json_is_object(cert))
+		json_object_set_new(w, "certificate", json_pack("{sOsOsOsO}", "subject",
+				    json_object_get(cert, "subject") ? json_object_get(cert, "subject") : json_null(),
+				    "issuer", json_object_get(cert, "issuer") ? json_object_get(cert, "issuer") : json_null(),
+				    "not_after", json_object_get(cert, "not_after") ? json_object_get(cert, "not_after")
+				    : json_null(), "sans", json_object_get(cert, "sans") ? json_object_get(cert, "sans")
+				    : json_null()));
+	else
+		json_object_set_new(w, "certificate", json_null());
+	json_decref(d);
+	return w;
+}
+
+static int has_name(json_t *arr, json_t *name)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_equal(v, name))
+			return 1;
+	return 0;
+}
+
+/* What changed between two web states: "title", "server",
+ * "technology_added", "technology_removed", "certificate".  New array. */
+static json_t *web_aspects(json_t *a, json_t *b)
+{
+	json_t *out = json_array(), *ta = json_object_get(a, "technologies"), *tb = json_object_get(b, "technologies");
+	size_t i;
+	json_t *v;
+	int added = 0, removed = 0;
+
+	if (!json_equal(json_object_get(a, "html_title"), json_object_get(b, "html_title")))
+		json_array_append_new(out, json_string("title"));
+	if (!json_equal(json_object_get(a, "server"), json_object_get(b, "server")))
+		json_array_append_new(out, json_string("server"));
+	json_array_foreach(tb, i, v)
+		added |= !has_name(ta, v);
+	json_array_foreach(ta, i, v)
+		removed |= !has_name(tb, v);
+	if (added)
+		json_array_append_new(out, json_string("technology_added"));
+	if (removed)
+		json_array_append_new(out, json_string("technology_removed"));
+	if (!json_equal(json_object_get(a, "certificate"), json_object_get(b, "certificate")))
+		json_array_append_new(out, json_string("certificate"));
+	return out;
+}
+
+static int web_differs(const struct item *a, const struct item *b)
+{
+	json_t *wa = web_state(a), *wb = web_state(b), *asp;
+	int differs;
+
+	if (!wa || !wb) {
+		json_decref(wa);
+		json_decref(wb);
+		return 0;
+	}
+	asp = web_aspects(wa, wb);
+	differs = json_array_size(asp) > 0;
+	json_decref(asp);
+	json_decref(wa);
+	json_decref(wb);
+	return differs;
+}
+
+/* A web finding's state shows its web state too ("web"). */
+static void web_state_add(json_t *o, const struct item *it)
+{
+	json_t *w = web_state(it);
+
+	if (w)
+		json_object_set_new(o, "web", w);
+}
+
+/* A change of a web finding names what changed: after.web.changed is the
+ * list web_aspects() gives (empty when only the service or version did). */
+static void web_aspects_add(char **after, const struct item *old, const struct item *cur)
+{
+	json_t *wa = web_state(old), *wb = web_state(cur), *o = *after ? json_loads(*after, 0, NULL) : NULL;
+	char *t;
+
+	if (wa && wb && json_is_object(json_object_get(o, "web"))) {
+		json_object_set_new(json_object_get(o, "web"), "changed", web_aspects(wa, wb));
+		if ((t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS))) {
+			free(*after);
+			*after = t;
+		}
+	}
+	json_decref(wa);
+	json_decref(wb);
+	json_decref(o);
+}
+
 /* The state of a finding as a change shows it: a JSON object text. */
 static char *state_json(struct item *it)
 {
@@ -146,6 +275,7 @@ static char *state_json(struct item *it)
 	json_object_set_new(o, "product", text_or_null(it->product));
 	json_object_set_new(o, "version", text_or_null(it->version));
 	json_object_set_new(o, "title", text_or_null(it->title));
+	web_state_add(o, it);
 	t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return t;
@@ -167,6 +297,8 @@ static void set_change(struct scan_change *c, const char *what, struct item *old
 	c->title = dup_or_null(it->title);
 	c->before = old ? state_json(old) : NULL;
 	c->after = cur ? state_json(cur) : NULL;
+	if (old && cur)
+		web_aspects_add(&c->after, old, cur);
 }
 
 /*
