@@ -163,7 +163,8 @@ int store_inventory_names(struct store *s, struct inventory_item *it, size_t n)
 
 	if (rc != STORE_OK)
 		return rc;
-	qsort(all, nall, sizeof *all, by_address_name);
+	if (nall)		/* none may be a NULL array: qsort's pointer is nonnull */
+		qsort(all, nall, sizeof *all, by_address_name);
 	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
 		size_t lo = 0, hi = nall, k;
 
