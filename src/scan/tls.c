@@ -32,6 +32,7 @@
 struct opts {
 	int concurrency, timeout_ms, expiry_days;
 	int in_flight;		/* connections at once to one endpoint */
+	int rate;		/* connections per second, all threads; 0: no cap */
 	int starttls;		/* -1: by port (25, 587), 0: never, 1: always (smtp) */
 };
 
@@ -46,6 +47,7 @@ struct scan {
 	struct endpoint *eps;
 	size_t n, next, done;
 	pthread_mutex_t lock;
+	double tokens, last_refill;	/* the rate's bucket, under lock */
 	SSL_CTX *ssl;
 	long tls, closed, not_tls;
 };
@@ -110,6 +112,26 @@ static int smtp_starttls(int fd)
 	return 0;
 }
 
+/* The scan's rate (tls_flight.h's pace): a token bucket shared by every
+ * thread, a tenth of a second deep, so no burst exceeds the rate by much. */
+static int pace(void *arg)
+{
+	struct scan *s = arg;
+	double now = clock_mono_s();
+	int go;
+
+	pthread_mutex_lock(&s->lock);
+	s->tokens += (now - s->last_refill) * s->o.rate;
+	if (s->tokens > s->o.rate / 10.0 + 1)
+		s->tokens = s->o.rate / 10.0 + 1;
+	s->last_refill = now;
+	go = s->tokens >= 1;
+	if (go)
+		s->tokens -= 1;
+	pthread_mutex_unlock(&s->lock);
+	return go;
+}
+
 /* The endpoint as a flight target (tls_flight.h): STARTTLS where needed. */
 static struct tls_flight_target target_of(const struct scan *s, const struct endpoint *ep)
 {
@@ -117,7 +139,8 @@ static struct tls_flight_target target_of(const struct scan *s, const struct end
 
 	return (struct tls_flight_target){ .addr = &ep->host->addr, .port = ep->port, .sni = ep->host->name,
 					   .ctx = s->ssl, .timeout_ms = s->o.timeout_ms,
-					   .in_flight = s->o.in_flight, .prepare = smtp ? smtp_starttls : NULL };
+					   .in_flight = s->o.in_flight, .prepare = smtp ? smtp_starttls : NULL,
+					   .pace = s->o.rate > 0 ? pace : NULL, .pace_arg = (void *)s };
 }
 
 /*
@@ -500,6 +523,7 @@ static int parse_opts(struct opts *o, json_t *options, char *err, size_t errlen)
 			    .in_flight = TLS_IN_FLIGHT_DEFAULT };
 	if (scanner_opt_int(options, "concurrency", 1, TLS_CONCURRENCY_MAX, &o->concurrency, err, errlen) < 0
 	    || scanner_opt_int(options, "in_flight", 1, TLS_FLIGHT_MAX, &o->in_flight, err, errlen) < 0
+	    || scanner_opt_int(options, "rate", 0, 100000, &o->rate, err, errlen) < 0
 	    || scanner_opt_int(options, "timeout_ms", 50, 60000, &o->timeout_ms, err, errlen) < 0
 	    || scanner_opt_int(options, "expiry_days", 0, 3650, &o->expiry_days, err, errlen) < 0)
 		return -1;
@@ -592,6 +616,8 @@ int tls_run(struct scanctx *ctx)
 		for (int p = ports_next(ps, 0); p; p = ports_next(ps, p))
 			s.eps[s.n++] = (struct endpoint){ .host = &hs.hosts[h], .port = p };
 	scanner_progress(ctx, 0);
+	s.last_refill = clock_mono_s();
+	s.tokens = 1;
 	nth = s.o.concurrency < (int)s.n ? s.o.concurrency : (int)s.n;
 	for (int i = 0; i < nth; i++)
 		if (pthread_create(&th[i], NULL, worker, &s) != 0) {

@@ -29,7 +29,8 @@ struct scanctx;
 #define TLS_SMTP_REPLY_MAX 4096		/* bytes of an SMTP reply read */
 
 /* The "tls" scan type: targets, options.ports (default above), concurrency
- * (32), in_flight (8, at most TLS_FLIGHT_MAX), timeout_ms (3000),
+ * (32), in_flight (8, at most TLS_FLIGHT_MAX), rate (connections per
+ * second over the whole scan, 0: no cap, the default), timeout_ms (3000),
  * expiry_days (30), starttls ("smtp", "none" or absent for by-port).
  * Returns the exit status. */
 int tls_run(struct scanctx *ctx);

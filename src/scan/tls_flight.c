@@ -204,6 +204,7 @@ void tls_flight_run(const struct tls_flight_target *t, struct tls_flight_job *jo
 		struct pollfd pfd[TLS_FLIGHT_MAX];
 		size_t who[TLS_FLIGHT_MAX], np = 0;
 		int64_t now, first = INT64_MAX;
+		int paced = 0;
 
 		for (; next < n && active < (size_t)cap; next++) {
 			/* A port that said nothing to one question and answered none
@@ -213,6 +214,10 @@ void tls_flight_run(const struct tls_flight_target *t, struct tls_flight_job *jo
 				st[next].phase = DONE;
 				done++;
 				continue;
+			}
+			if (t->pace && !t->pace(t->pace_arg)) {
+				paced = 1;	/* the rate: ask again soon */
+				break;
 			}
 			start(t, &jobs[next], &st[next]);
 			if (st[next].phase == DONE)
@@ -228,9 +233,11 @@ void tls_flight_run(const struct tls_flight_target *t, struct tls_flight_job *jo
 			if (st[i].deadline < first)
 				first = st[i].deadline;
 		}
-		if (np == 0)
-			continue;
 		now = clock_mono_ms();
+		if (paced && first > now + TLS_FLIGHT_PACE_MS)
+			first = now + TLS_FLIGHT_PACE_MS;
+		if (np == 0 && !paced)
+			continue;
 		if (poll(pfd, np, first > now ? (int)(first - now) : 0) < 0 && errno != EINTR)
 			memset(pfd, 0, sizeof pfd);	/* cannot happen with valid fds; let deadlines end it */
 		now = clock_mono_ms();

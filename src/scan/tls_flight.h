@@ -48,7 +48,13 @@ struct tls_flight_target {
 	 * hello, e.g. to speak STARTTLS; -1 counts as TLS_FLIGHT_CLOSED.  The
 	 * connects are then made one at a time. */
 	int (*prepare)(int fd);
+	/* When set, asked before each connection: 1 to go now, 0 to wait (the
+	 * loop asks again within TLS_FLIGHT_PACE_MS).  The scan's rate. */
+	int (*pace)(void *arg);
+	void *pace_arg;
 };
+
+#define TLS_FLIGHT_PACE_MS 5
 
 /*
  * Runs the n (<= TLS_FLIGHT_MAX) jobs against one endpoint, started in

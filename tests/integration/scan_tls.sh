@@ -106,6 +106,18 @@ out=$("$LEAN" tls localhost --json --ports "$clean" --options '{"in_flight":0}' 
 echo "$out" | grep -q 'option in_flight must be an integer from 1 to 16' || fail "in_flight 0: $out"
 ok "questions to one endpoint in flight together: same findings as one at a time; a silent port costs one timeout (two asked in turn)"
 
+# The scan's rate holds over all threads: three endpoints (at least 15
+# connections) at 10 connections/s take over a second, with the same findings.
+"$LEAN" tls localhost --json --ports "$expired,$clean,$tls10" --options '{"resolve_ms":2000}' > "$T/fast"
+start=$(date +%s%N)
+"$LEAN" tls localhost --json --ports "$expired,$clean,$tls10" --options '{"resolve_ms":2000,"rate":10}' > "$T/slow"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$ms" -ge 1200 ] || fail "15 connections at rate 10 took $ms ms: the rate is not held"
+[ "$(findings "$T/fast")" = "$(findings "$T/slow")" ] || fail "rate 10 changed the findings"
+out=$("$LEAN" tls localhost --json --ports "$clean" --options '{"rate":-1}' 2>&1) && fail "rate -1 accepted"
+echo "$out" | grep -q 'option rate must be an integer from 0 to 100000' || fail "rate -1: $out"
+ok "the scan's rate (connections/s) is held across threads and changes no finding ($ms ms)"
+
 # Through the queue: a tls scan submitted, run by a worker, findings with severities.
 id=$(sq submit tls localhost --ports "$expired" --options '{"resolve_ms":2000}' --json | sed -n 's/.*"id": *\([0-9]*\).*/\1/p')
 [ -n "$id" ] || fail "submit tls failed"
