@@ -119,8 +119,9 @@ enum db_stmt {
 	/* changes, webhooks, inventory (issue 13) */
 	S_CHANGES_MARK,		/* scan_id -> baseline_id (NULL: the first of its baseline), the
 				 * baseline's finding count, the webhook count, and for a
-				 * follow-up stage its targets (NULL otherwise); records the
-				 * scan under its baseline key */
+				 * follow-up stage its targets (NULL otherwise), 1 when the
+				 * baseline has findings open (or with an expiry) in the
+				 * lifecycle, else 0; records the scan under its baseline key */
 	S_CHANGES_FINDINGS,	/* scan_id -> kind, target, port, proto, service, severity, title,
 				 * detail (every finding; a split scan's: its shards') */
 	S_CHANGES_STAGE_FINDINGS, /* baseline_id, targets (JSON array) -> the same columns, of
@@ -205,8 +206,31 @@ enum db_stmt {
 	S_FINISHED_WINDOW,	/* now, window_ms -> finished in the last window_ms */
 	S_LIST_TARGET,		/* status, type (NULL: any), before_id, limit, target (a
 				 * substring of the targets) -> SCAN_COLS */
+	/* the lifecycle of findings per baseline (finding_states.c, triage.c) */
+	S_FSTATE_BASELINE,	/* scan_id, now -> id of the scan's baseline (made when new) */
+	S_FSTATE_SEEN,		/* baseline_id, fingerprint, kind, target, port, proto, severity,
+				 * title, cve, scan_id, now -> state after this sighting */
+	S_FSTATE_FIX,		/* baseline_id, scan_id, now, targets (JSON array; NULL: all)
+				 * -> (changes): open ones this scan lacks become fixed */
+	S_FSTATE_EXPIRE,	/* now -> (changes): expired acceptances become reopened */
+	S_FSTATE_LIST,		/* state, severity, baseline_id, schedule_id (0: any), after_id,
+				 * limit, now -> DB_FSTATE_COLS */
+	S_FSTATE_FIND,		/* fingerprint, baseline_id (0: any), now -> DB_FSTATE_COLS */
+	S_FSTATE_TRIAGE,	/* id, state, reason, actor, expires_at, now */
+	S_FSTATE_LATEST,	/* baseline_id -> the newest scan recorded under its key */
 	DB_STMT_COUNT
 };
+
+/* The columns of S_FSTATE_LIST and S_FSTATE_FIND (finding_states fs joined
+ * with finding_baselines fb): an accepted finding past its expiry reads as
+ * reopened whether or not maintenance has moved it yet. */
+#define DB_FSTATE_STATE(NOW) "CASE WHEN fs.state = 'accepted' AND fs.expires_at <= " NOW \
+	" THEN 'reopened' ELSE fs.state END"
+#define DB_FSTATE_COLS(NOW) "fs.id, fs.baseline_id, fs.fingerprint, " DB_FSTATE_STATE(NOW) "," \
+	" fs.kind, fs.target, fs.port, coalesce(fs.proto, ''), fs.severity, fs.title, fs.cve," \
+	" fs.first_seen, fs.last_seen, fs.times_seen, fs.first_scan_id, fs.last_scan_id," \
+	" fs.reason, fs.actor, coalesce(fs.expires_at, 0), coalesce(fb.schedule_id, 0)," \
+	" (SELECT name FROM schedules WHERE id = fb.schedule_id)"
 
 /* The columns of S_GET, S_LIST_*, S_CLAIM, in this order. */
 #define DB_SCAN_COLS "id, type, targets, options, status, priority, attempt, max_attempts," \
@@ -465,6 +489,26 @@ int changes_on_complete(struct store *s, const struct store_completion *c, size_
 /* A split scan whose last shard completed: compared with its baseline as
  * one result, its shards' findings together (flow.c calls it). */
 int changes_on_split_complete(struct store *s, int64_t id, const char *summary);
+
+/* One finding of a complete run as its lifecycle sees it: borrowed
+ * strings in, the fingerprint and the state after the run out. */
+struct fstate_item {
+	const char *kind, *target, *proto, *service, *severity, *title, *detail;
+	int port;
+	char fp[33];			/* set by finding_states_on_complete() */
+	char state[16];			/* likewise ("" when it could not be set) */
+};
+
+/*
+ * The lifecycle step of a complete run, inside the caller's transaction
+ * (changes.c calls it beside the comparison): each distinct fingerprint of
+ * v[0..n) is recorded as seen by scan_id under the scan's baseline (fixed
+ * ones reopen), then the baseline's open findings this scan lacks become
+ * fixed; with stage_targets (a JSON array) only those on these targets.
+ * Sorts nothing in v.  Returns a store rc.
+ */
+int finding_states_on_complete(struct store *s, int64_t scan_id, struct fstate_item *v, size_t n,
+			       const char *stage_targets);
 
 /* Queues the scan.failed deliveries of scan `id`, inside the caller's
  * write transaction.  Returns a store rc. */

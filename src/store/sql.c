@@ -497,4 +497,47 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		[S_FINISHED_WINDOW] =
 		"SELECT count(*) FROM scan_events INDEXED BY scan_events_finished WHERE at >="
 		" NOW_MS($1) - $2::bigint AND to_status IN ('completed', 'failed', 'cancelled')",
+	/* ---- the lifecycle of findings per baseline (finding_states.c, triage.c) ---- */
+	[S_FSTATE_BASELINE] =
+		"INSERT INTO finding_baselines (key, schedule_id, created_at)"
+		" SELECT b.key, s.schedule_id, NOW_MS($2) FROM scan_baselines b"
+		" JOIN scans s ON s.id = b.scan_id WHERE b.scan_id = $1::bigint"
+		" ON CONFLICT (key) DO UPDATE SET schedule_id = excluded.schedule_id RETURNING id",
+	/* A fixed finding seen again is reopened, and so is an accepted one past
+	 * its expiry; a triaged one keeps its state. */
+	[S_FSTATE_SEEN] =
+		"INSERT INTO finding_states (baseline_id, fingerprint, state, kind, target, port, proto,"
+		" severity, title, cve, first_seen, last_seen, times_seen, first_scan_id, last_scan_id,"
+		" updated_at) VALUES ($1::bigint, $2::text, 'open', $3::text, $4::text, $5::int,"
+		" $6::text, $7::text, $8::text, $9::text, NOW_MS($11), NOW_MS($11), 1, $10::bigint,"
+		" $10::bigint, NOW_MS($11))"
+		" ON CONFLICT (baseline_id, fingerprint) DO UPDATE SET state = CASE"
+		"  WHEN finding_states.state = 'fixed' OR (finding_states.state = 'accepted'"
+		"  AND finding_states.expires_at <= excluded.last_seen) THEN 'reopened'"
+		"  ELSE finding_states.state END,"
+		" kind = excluded.kind, target = excluded.target, port = excluded.port,"
+		" proto = excluded.proto, severity = excluded.severity, title = excluded.title,"
+		" cve = excluded.cve, last_seen = excluded.last_seen,"
+		" times_seen = finding_states.times_seen + 1, last_scan_id = excluded.last_scan_id,"
+		" updated_at = excluded.updated_at RETURNING state",
+	[S_FSTATE_EXPIRE] =
+		"UPDATE finding_states SET state = 'reopened', updated_at = NOW_MS($1)"
+		" WHERE state = 'accepted' AND expires_at <= NOW_MS($1)",
+	[S_FSTATE_LIST] =
+		"SELECT " DB_FSTATE_COLS("NOW_MS($7)") " FROM finding_states fs"
+		" JOIN finding_baselines fb ON fb.id = fs.baseline_id WHERE fs.id > $5::bigint"
+		" AND ($1::text IS NULL OR " DB_FSTATE_STATE("NOW_MS($7)") " = $1::text)"
+		" AND ($2::text IS NULL OR fs.severity = $2::text)"
+		" AND ($3::bigint = 0 OR fs.baseline_id = $3::bigint)"
+		" AND ($4::bigint = 0 OR fb.schedule_id = $4::bigint) ORDER BY fs.id LIMIT $6::int",
+	[S_FSTATE_FIND] =
+		"SELECT " DB_FSTATE_COLS("NOW_MS($3)") " FROM finding_states fs"
+		" JOIN finding_baselines fb ON fb.id = fs.baseline_id WHERE fs.fingerprint = $1::text"
+		" AND ($2::bigint = 0 OR fs.baseline_id = $2::bigint) ORDER BY fs.id LIMIT 2",
+	[S_FSTATE_TRIAGE] =
+		"UPDATE finding_states SET state = $2::text, reason = $3::text, actor = $4::text,"
+		" expires_at = $5::bigint, updated_at = NOW_MS($6) WHERE id = $1::bigint",
+	[S_FSTATE_LATEST] =
+		"SELECT coalesce(max(b.scan_id), 0) FROM scan_baselines b"
+		" JOIN finding_baselines fb ON fb.key = b.key WHERE fb.id = $1::bigint",
 };

@@ -605,6 +605,10 @@ struct scan_change {
 	char *title;
 	char *before;			/* JSON object text of the old finding, or NULL (new) */
 	char *after;			/* ... of the new finding, or NULL (gone) */
+	char fingerprint[33];		/* the finding's, when known at completion; else "" */
+	char state[16];			/* its lifecycle state after the run, when known; a
+					 * change of an accepted or false_positive finding is
+					 * "suppressed" in its JSON */
 };
 
 void scan_change_array_free(struct scan_change *a, size_t n);
@@ -1026,5 +1030,84 @@ int store_schedule_fire(struct store *s, const struct schedule *sc, const char *
  * whatever its overlap policy and next firing (`schedule run-now`). */
 int store_schedule_run_now(struct store *s, const struct schedule *sc, const char *slices,
 			   int64_t now, int64_t *scan_id);
+
+/* ---- the lifecycle of findings per baseline (finding_states.c, triage.c) ---- */
+
+/*
+ * Each complete run of a baseline (the change-tracking key: the schedule,
+ * else type + targets + options) updates, per fingerprint, a finding's
+ * state: open when first seen, fixed when a later complete run lacks it,
+ * reopened when seen again.  Operators set accepted (with a reason and an
+ * optional expiry) or false_positive (with a reason); an acceptance past
+ * its expiry reads as reopened at once and is moved to reopened by
+ * store_finding_states_expire().
+ */
+#define FINDING_STATE_NAMES "open, fixed, reopened, accepted, false_positive"
+
+struct finding_state {
+	int64_t id;			/* the row: the keyset cursor of lists */
+	int64_t baseline_id;
+	char fingerprint[33];
+	char state[16];			/* one of FINDING_STATE_NAMES */
+	char kind[32];
+	char *target;			/* may be NULL */
+	int port;			/* 0 when not about a port */
+	char proto[8];
+	char severity[16];
+	char *title;			/* may be NULL */
+	char *cve;			/* JSON array text of the CVE ids, or NULL */
+	int64_t first_seen, last_seen;	/* ms since the epoch */
+	int64_t times_seen;
+	int64_t first_scan_id, last_scan_id;
+	char *reason;			/* the last triage's, or NULL */
+	char actor[80];			/* who triaged it last; "" if nobody */
+	int64_t expires_at;		/* an acceptance's expiry; 0: none */
+	int64_t schedule_id;		/* the baseline's schedule, 0: none */
+	char schedule[64];		/* its name; "" when none or removed */
+};
+
+void finding_state_array_free(struct finding_state *a, size_t n);
+/* Frees the strings of one (then zeroed). */
+void finding_state_release(struct finding_state *f);
+/* The JSON form (CLI and API): times as RFC 3339.  New reference. */
+json_t *finding_state_to_json(const struct finding_state *f);
+/* 1 when name is one of FINDING_STATE_NAMES. */
+int finding_state_valid(const char *name);
+
+struct finding_state_filter {
+	const char *state;		/* NULL: any (validated by the caller) */
+	const char *severity;		/* NULL: any; an exact severity */
+	int64_t baseline_id;		/* 0: any */
+	int64_t schedule_id;		/* 0: any */
+	int64_t after_id;		/* keyset cursor: rows with a greater id */
+	int limit;			/* 1 .. STORE_LIST_MAX */
+};
+
+/* Finding states matching f in id order.  *out is a new array (free with
+ * finding_state_array_free()).  Returns STORE_OK or an error. */
+int store_finding_states(struct store *s, const struct finding_state_filter *f,
+			 struct finding_state **out, size_t *n);
+
+/*
+ * Triage of one finding: `to` is "accepted", "false_positive" or
+ * "reopened" (undoing a triage: only an accepted or false_positive
+ * finding).  baseline_id 0 finds the fingerprint in any baseline (an
+ * error when it is in several).  reason is required for the first two;
+ * expires_at (ms, 0: never) only for an acceptance and must be later than
+ * now.  Written with its audit record (actor, action "finding <to>") in one
+ * transaction; *out (may be NULL) gets the row after.  Returns STORE_OK,
+ * STORE_NOT_FOUND (no such finding), STORE_ILLEGAL (the message says why;
+ * nothing written) or an error.
+ */
+int store_finding_triage(struct store *s, const char *fingerprint, int64_t baseline_id,
+			 const char *to, const char *reason, int64_t expires_at, const char *actor,
+			 struct finding_state *out);
+
+/* Moves every acceptance past its expiry to reopened (the maintenance
+ * leader's step).  *n (may be NULL) gets how many. */
+int store_finding_states_expire(struct store *s, int64_t *n);
+
+/* The newest complete scan of baseline `baseline_id` (*scan_id, 0: none). */
+int store_finding_baseline_latest(struct store *s, int64_t baseline_id, int64_t *scan_id);
 
 #endif

@@ -213,7 +213,7 @@ static json_t *changes_part(int64_t scan_id, json_t *changes, const struct scan_
 			      (json_int_t)info->nnew, "gone", (json_int_t)info->ngone, "changed",
 			      (json_int_t)info->nchanged);
 	json_t *items = json_array(), *c;
-	size_t i, matching = 0;
+	size_t i, matching = 0, listed = 0;
 	char link[96];
 
 	json_object_set_new(o, "baseline_id", info->baseline_id ? json_integer(info->baseline_id)
@@ -221,13 +221,17 @@ static json_t *changes_part(int64_t scan_id, json_t *changes, const struct scan_
 	json_array_foreach(changes, i, c) {
 		if (scanner_severity_rank(json_string_value(json_object_get(c, "severity"))) < min_rank)
 			continue;
-		matching++;
+		/* A suppressed change (an accepted or false-positive finding) is
+		 * listed, marked, but alone fires no changes.found. */
+		if (!json_is_true(json_object_get(c, "suppressed")))
+			matching++;
+		listed++;
 		if (json_array_size(items) < STORE_WEBHOOK_CHANGES_MAX)
 			json_array_append(items, c);
 	}
 	snprintf(link, sizeof link, "/api/v1/scans/%lld/changes", (long long)scan_id);
 	json_object_set_new(o, "items", items);
-	json_object_set_new(o, "truncated", json_boolean(matching > json_array_size(items)));
+	json_object_set_new(o, "truncated", json_boolean(listed > json_array_size(items)));
 	json_object_set_new(o, "link", json_string(link));
 	*kept = matching;
 	return o;

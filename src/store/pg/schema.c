@@ -264,6 +264,25 @@ const struct db_migration pg_migrations[] = {
 	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 15, "a counter of scans handed back from dead workers",
 	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
+	/* The lifecycle of findings (issue 24); see the SQLite dialect. */
+	{ 17, "the lifecycle of findings per baseline",
+	  "CREATE TABLE finding_baselines (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  " key TEXT NOT NULL UNIQUE, schedule_id BIGINT, created_at BIGINT NOT NULL);"
+	  "CREATE TABLE finding_states (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  " baseline_id BIGINT NOT NULL REFERENCES finding_baselines(id) ON DELETE CASCADE,"
+	  " fingerprint TEXT NOT NULL,"
+	  " state TEXT NOT NULL CHECK (state IN"
+	  "  ('open', 'fixed', 'reopened', 'accepted', 'false_positive')),"
+	  " kind TEXT NOT NULL, target TEXT, port INTEGER NOT NULL DEFAULT 0, proto TEXT,"
+	  " severity TEXT NOT NULL, title TEXT, cve TEXT,"
+	  " first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, times_seen BIGINT NOT NULL,"
+	  " first_scan_id BIGINT NOT NULL, last_scan_id BIGINT NOT NULL, fixed_scan_id BIGINT,"
+	  " reason TEXT, actor TEXT, expires_at BIGINT, updated_at BIGINT NOT NULL,"
+	  " UNIQUE (baseline_id, fingerprint));"
+	  "CREATE INDEX finding_states_state ON finding_states(baseline_id, state);"
+	  "CREATE INDEX finding_states_fingerprint ON finding_states(fingerprint);"
+	  "CREATE INDEX finding_states_expiry ON finding_states(expires_at)"
+	  " WHERE state = 'accepted';" },
 	{ 0, NULL, NULL }
 };
 
@@ -389,7 +408,17 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f"
 		"  WHERE f.scan_id = scan_baselines.baseline_id), (SELECT count(*) FROM webhooks),"
 		" CASE WHEN key LIKE 'stage:%' THEN (SELECT targets FROM scans"
-		"  WHERE id = scan_baselines.scan_id) END",
+		"  WHERE id = scan_baselines.scan_id) END,"
+		" CASE WHEN EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
+		"  ON fs.baseline_id = fb.id WHERE fb.key = scan_baselines.key"
+		"  AND (fs.state IN ('open', 'reopened') OR fs.expires_at IS NOT NULL)) THEN 1 ELSE 0 END",
+	/* See the SQLite dialect. */
+	[S_FSTATE_FIX] =
+		"UPDATE finding_states SET state = 'fixed', fixed_scan_id = $2::bigint,"
+		" updated_at = scanq_now_ms() WHERE baseline_id = $1::bigint AND last_scan_id <> $2::bigint"
+		" AND (state IN ('open', 'reopened') OR (state = 'accepted'"
+		"  AND expires_at <= scanq_now_ms()))"
+		" AND ($4::text IS NULL OR target IN (SELECT jsonb_array_elements_text($4::text::jsonb)))",
 	[S_CHANGES_STAGE_FINDINGS] =
 		"WITH run AS (SELECT b.scan_id AS id FROM scan_baselines b JOIN scans x ON x.id = b.scan_id"
 		"  WHERE b.key = (SELECT key FROM scan_baselines WHERE scan_id = $1::bigint)"

@@ -226,6 +226,26 @@ const struct db_migration sqlite_migrations[] = {
 	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 15, "a counter of scans handed back from dead workers",
 	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
+	/* The lifecycle of findings (issue 24): one row per baseline key and,
+	 * under it, one per fingerprint with its state across complete runs. */
+	{ 17, "the lifecycle of findings per baseline",
+	  "CREATE TABLE finding_baselines (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,"
+	  " schedule_id INTEGER, created_at INTEGER NOT NULL);"
+	  "CREATE TABLE finding_states (id INTEGER PRIMARY KEY,"
+	  " baseline_id INTEGER NOT NULL REFERENCES finding_baselines(id) ON DELETE CASCADE,"
+	  " fingerprint TEXT NOT NULL,"
+	  " state TEXT NOT NULL CHECK (state IN"
+	  "  ('open', 'fixed', 'reopened', 'accepted', 'false_positive')),"
+	  " kind TEXT NOT NULL, target TEXT, port INTEGER NOT NULL DEFAULT 0, proto TEXT,"
+	  " severity TEXT NOT NULL, title TEXT, cve TEXT,"
+	  " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, times_seen INTEGER NOT NULL,"
+	  " first_scan_id INTEGER NOT NULL, last_scan_id INTEGER NOT NULL, fixed_scan_id INTEGER,"
+	  " reason TEXT, actor TEXT, expires_at INTEGER, updated_at INTEGER NOT NULL,"
+	  " UNIQUE (baseline_id, fingerprint));"
+	  "CREATE INDEX finding_states_state ON finding_states(baseline_id, state);"
+	  "CREATE INDEX finding_states_fingerprint ON finding_states(fingerprint);"
+	  "CREATE INDEX finding_states_expiry ON finding_states(expires_at)"
+	  " WHERE state = 'accepted';" },
 	{ 0, NULL, NULL }
 };
 
@@ -297,7 +317,10 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"  FROM scans WHERE id = ?1) k"
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f WHERE f.scan_id = baseline_id),"
 		" (SELECT count(*) FROM webhooks), CASE WHEN key LIKE 'stage:%'"
-		" THEN (SELECT targets FROM scans WHERE id = scan_id) END",
+		" THEN (SELECT targets FROM scans WHERE id = scan_id) END,"
+		" EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
+		"  ON fs.baseline_id = fb.id WHERE fb.key = scan_baselines.key"
+		"  AND (fs.state IN ('open', 'reopened') OR fs.expires_at IS NOT NULL))",
 	[S_CHANGES_STAGE_FINDINGS] =
 		"WITH run AS (SELECT b.scan_id AS id FROM scan_baselines b JOIN scans x ON x.id = b.scan_id"
 		"  WHERE b.key = (SELECT key FROM scan_baselines WHERE scan_id = ?1)"
@@ -348,6 +371,13 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" count(*) FILTER (WHERE to_status = 'failed') FROM scan_events"
 		" INDEXED BY scan_events_finished WHERE at >= ?1 - 3600000"
 		" AND to_status IN ('completed', 'failed', 'cancelled') AND from_status IS NOT to_status",
+	/* An open finding this complete run lacks is fixed; a stage fixes only
+	 * on its own targets (another scan of the stage covers the others). */
+	[S_FSTATE_FIX] =
+		"UPDATE finding_states SET state = 'fixed', fixed_scan_id = ?2, updated_at = ?3"
+		" WHERE baseline_id = ?1 AND last_scan_id <> ?2"
+		" AND (state IN ('open', 'reopened') OR (state = 'accepted' AND expires_at <= ?3))"
+		" AND (?4 IS NULL OR target IN (SELECT value FROM json_each(?4)))",
 	[S_LIST_TARGET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id < ?3"
 		" AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR type = ?2)"
 		" AND instr(targets, ?5) > 0 ORDER BY id DESC LIMIT ?4",
