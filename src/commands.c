@@ -123,12 +123,29 @@ const struct cli_command cli_commands[] = {
 	  "runs nmap's vuln and safe scripts, nuclei runs nuclei, nmap runs nmap -sV).\n"
 	  "Types named test-* exist only to test the worker.\n",
 	  CLI_WRITES },
-	{ "findings", cmd_findings, "findings ID [--json] [--limit N] [--min-severity S]",
-	  "print the findings of one scan",
+	{ "findings", cmd_findings, "findings ID [--json] [--limit N] [--min-severity S] | findings"
+	  " [--state S] [--severity S] [--baseline ID|--schedule NAME] [--json]",
+	  "print the findings of one scan, or across runs with their lifecycle state",
 	  "  --json             print a JSON array (\"cve\" lifted from detail.cve)\n"
 	  "  --limit N          at most N findings (default 10000)\n"
-	  "  --min-severity S   only severity S or above: info, low, medium, high, critical\n",
+	  "  --min-severity S   only severity S or above: info, low, medium, high, critical\n"
+	  "Without ID, each finding of each baseline (a schedule, else type + targets +\n"
+	  "options) once, with its state across complete runs:\n"
+	  "  --state S          open, fixed, reopened, accepted or false_positive\n"
+	  "  --severity S       only severity S (exactly)\n"
+	  "  --baseline ID      one baseline (the baseline id findings print)\n"
+	  "  --schedule NAME    the baseline of schedule NAME\n",
 	  CLI_READS },
+	{ "finding", cmd_finding, "finding accept|false-positive|reopen FINGERPRINT [--reason TEXT]"
+	  " [--expires TIME] [--baseline ID] [--json]",
+	  "triage one finding: accept its risk, mark it a false positive, or reopen it",
+	  "  --reason TEXT   why (required for accept and false-positive)\n"
+	  "  --expires TIME  accept only: RFC 3339 (2027-01-31T12:00:00Z) or a duration\n"
+	  "                  (90m, 12h, 30d); past it the finding reads as reopened\n"
+	  "  --baseline ID   the baseline, when the fingerprint is tracked in several\n"
+	  "Accepted and false-positive findings are marked \"suppressed\" in changes.found\n"
+	  "webhooks (and fire none alone) and in exports.  Recorded in the audit trail.\n",
+	  CLI_WRITES },
 	{ "export", cmd_export, "export SCAN --format sarif|defectdojo|csv|jsonl [--output FILE]",
 	  "export one scan's findings for another tool, each with its fingerprint",
 	  "  --format F      sarif (SARIF 2.1.0), defectdojo (Generic Findings Import\n"

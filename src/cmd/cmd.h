@@ -20,6 +20,7 @@ int cmd_migrate(int argc, char **argv, struct cli *cli);
 int cmd_serve(int argc, char **argv, struct cli *cli);
 int cmd_scan(int argc, char **argv, struct cli *cli);
 int cmd_findings(int argc, char **argv, struct cli *cli);
+int cmd_finding(int argc, char **argv, struct cli *cli);
 int cmd_export(int argc, char **argv, struct cli *cli);
 int cmd_stuck(int argc, char **argv, struct cli *cli);
 int cmd_prune(int argc, char **argv, struct cli *cli);
