@@ -20,6 +20,7 @@
 #include "api/reply.h"
 #include "api/routes.h"
 #include "api/routes_export.h"
+#include "api/routes_findings.h"
 #include "api/routes_flow.h"
 #include "api/routes_admin.h"
 #include "api/routes_schedules.h"
@@ -67,6 +68,13 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/scans/{id}", h_get, AUTH_VIEWER, "scan_get", 1 },
 	{ "GET", "/api/v1/scans/{id}/findings", h_findings, AUTH_VIEWER, "scan_findings", 1 },
 	{ "GET", "/api/v1/scans/{id}/export", routes_export, AUTH_VIEWER, "scan_export", 1 },
+	{ "GET", "/api/v1/findings", routes_findings_list, AUTH_VIEWER, "findings_list", 1 },
+	{ "POST", "/api/v1/findings/{fingerprint}/accept", routes_finding_accept, AUTH_OPERATOR,
+	  "finding_accept", 1 },
+	{ "POST", "/api/v1/findings/{fingerprint}/false-positive", routes_finding_false_positive,
+	  AUTH_OPERATOR, "finding_false_positive", 1 },
+	{ "POST", "/api/v1/findings/{fingerprint}/reopen", routes_finding_reopen, AUTH_OPERATOR,
+	  "finding_reopen", 1 },
 	{ "GET", "/api/v1/scans/{id}/tree", routes_flow_tree, AUTH_VIEWER, "scan_tree", 1 },
 	{ "POST", "/api/v1/scans/{id}/retry", h_retry, AUTH_OPERATOR, "scan_retry", 1 },
 	{ "POST", "/api/v1/scans/{id}/cancel", h_cancel, AUTH_OPERATOR, "scan_cancel", 1 },
