@@ -146,11 +146,16 @@ const struct cli_command cli_commands[] = {
 	  "Accepted and false-positive findings are marked \"suppressed\" in changes.found\n"
 	  "webhooks (and fire none alone) and in exports.  Recorded in the audit trail.\n",
 	  CLI_WRITES },
-	{ "export", cmd_export, "export SCAN --format sarif|defectdojo|csv|jsonl [--output FILE]",
-	  "export one scan's findings for another tool, each with its fingerprint",
-	  "  --format F      sarif (SARIF 2.1.0), defectdojo (Generic Findings Import\n"
-	  "                  JSON), csv (RFC 4180, a header row) or jsonl (JSON Lines)\n"
-	  "  --output FILE   write FILE (complete or not at all) instead of stdout\n",
+	{ "export", cmd_export, "export SCAN|--baseline ID|--schedule NAME --format sarif|defectdojo|csv|jsonl"
+	  " [--output FILE]",
+	  "export one scan's findings for another tool, each with its fingerprint and state",
+	  "  --format F        sarif (SARIF 2.1.0), defectdojo (Generic Findings Import\n"
+	  "                    JSON), csv (RFC 4180, a header row) or jsonl (JSON Lines)\n"
+	  "  --output FILE     write FILE (complete or not at all) instead of stdout\n"
+	  "  --baseline ID     the newest complete run of baseline ID (scanq findings)\n"
+	  "  --schedule NAME   the newest complete run of schedule NAME\n"
+	  "Accepted and false-positive findings are marked: SARIF suppressions,\n"
+	  "DefectDojo risk_accepted / false_p, a state column in CSV and JSON Lines.\n",
 	  CLI_READS },
 	{ "worker", cmd_worker, "worker [--concurrency N] [--name NAME] [--once] [--max-scans N]",
 	  "run one worker process: claim scans and run each in a supervised child",

@@ -69,6 +69,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/scans/{id}/findings", h_findings, AUTH_VIEWER, "scan_findings", 1 },
 	{ "GET", "/api/v1/scans/{id}/export", routes_export, AUTH_VIEWER, "scan_export", 1 },
 	{ "GET", "/api/v1/findings", routes_findings_list, AUTH_VIEWER, "findings_list", 1 },
+	{ "GET", "/api/v1/findings/export", routes_findings_export, AUTH_VIEWER, "findings_export", 1 },
 	{ "POST", "/api/v1/findings/{fingerprint}/accept", routes_finding_accept, AUTH_OPERATOR,
 	  "finding_accept", 1 },
 	{ "POST", "/api/v1/findings/{fingerprint}/false-positive", routes_finding_false_positive,

@@ -14,7 +14,9 @@
 #include "api/body.h"
 #include "api/reply.h"
 #include "api/req.h"
+#include "api/routes_export.h"
 #include "api/routes_findings.h"
+#include "app/export.h"
 #include "app/findings.h"
 #include "core/num.h"
 #include "scanner.h"
@@ -176,4 +178,42 @@ enum MHD_Result routes_finding_false_positive(struct req *r)
 enum MHD_Result routes_finding_reopen(struct req *r)
 {
 	return triage(r, "reopened");
+}
+
+enum MHD_Result routes_findings_export(struct req *r)
+{
+	const char *format = query(r, "format"), *sched = query(r, "schedule"), *b = query(r, "baseline");
+	struct export *ex = NULL;
+	enum export_format f;
+	struct schedule sc;
+	long long bid = 0;
+	char c[80], name[96];
+	int64_t id = 0;
+	int rc;
+
+	if (!format || export_format_parse(format, &f) < 0)
+		return reply_problem(r, 400, "invalid_query", "format must be " EXPORT_FORMAT_NAMES);
+	if (!sched == !b)
+		return reply_problem(r, 400, "invalid_query", "give schedule or baseline (one of them)");
+	if (b && num_parse(b, 1, INT64_MAX, &bid) < 0)
+		return reply_problem(r, 400, "invalid_query", "baseline must be a baseline id");
+	if (sched) {
+		if ((rc = store_schedule_get(r->s, sched, &sc)) == STORE_NOT_FOUND)
+			return reply_problem(r, 404, "not_found", "no schedule '%s'",
+					     reply_clean(sched, c, sizeof c));
+		if (rc != STORE_OK || store_finding_baseline_of_schedule(r->s, sc.id, &id) != STORE_OK)
+			return reply_store_problem(r, "export");
+		bid = id;
+	}
+	rc = bid ? export_open_baseline(r->s, bid, f, &ex) : STORE_NOT_FOUND;
+	if (rc == STORE_NOT_FOUND)
+		return reply_problem(r, 404, "not_found", "%s has no complete run",
+				     sched ? "the schedule" : "the baseline");
+	if (rc != STORE_OK)
+		return reply_store_problem(r, "export");
+	if (sched)
+		snprintf(name, sizeof name, "scanq-schedule-%lld", (long long)sc.id);
+	else
+		snprintf(name, sizeof name, "scanq-baseline-%lld", bid);
+	return routes_export_stream(r, ex, f, name);
 }

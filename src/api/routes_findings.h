@@ -11,6 +11,9 @@ struct req;
 
 /* GET /api/v1/findings?state=&severity=&baseline=&schedule=&after=&limit= */
 enum MHD_Result routes_findings_list(struct req *r);
+/* GET /api/v1/findings/export?format=F&schedule=NAME|baseline=ID: the
+ * newest complete run of that baseline, with the findings' states. */
+enum MHD_Result routes_findings_export(struct req *r);
 /* POST /api/v1/findings/{fingerprint}/accept  {"reason", "expires"?, "baseline"?} */
 enum MHD_Result routes_finding_accept(struct req *r);
 /* POST /api/v1/findings/{fingerprint}/false-positive  {"reason", "baseline"?} */

@@ -218,6 +218,9 @@ enum db_stmt {
 	S_FSTATE_FIND,		/* fingerprint, baseline_id (0: any), now -> DB_FSTATE_COLS */
 	S_FSTATE_TRIAGE,	/* id, state, reason, actor, expires_at, now */
 	S_FSTATE_LATEST,	/* baseline_id -> the newest scan recorded under its key */
+	S_FSTATE_OF_SCHEDULE,	/* schedule_id -> its lifecycle baseline id; no row: none yet */
+	S_FSTATE_BASELINE_OF,	/* scan_id -> the lifecycle baseline id of the scan (of its
+				 * split parent for a shard); no row: none */
 	DB_STMT_COUNT
 };
 

@@ -537,6 +537,12 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	[S_FSTATE_TRIAGE] =
 		"UPDATE finding_states SET state = $2::text, reason = $3::text, actor = $4::text,"
 		" expires_at = $5::bigint, updated_at = NOW_MS($6) WHERE id = $1::bigint",
+	[S_FSTATE_BASELINE_OF] =
+		"SELECT fb.id FROM scan_baselines b JOIN finding_baselines fb ON fb.key = b.key"
+		" WHERE b.scan_id = coalesce((SELECT parent_id FROM scans WHERE id = $1::bigint"
+		"  AND (flow & 4) <> 0), $1::bigint)",
+	[S_FSTATE_OF_SCHEDULE] =
+		"SELECT id FROM finding_baselines WHERE key = 'schedule:' || $1::bigint",
 	[S_FSTATE_LATEST] =
 		"SELECT coalesce(max(b.scan_id), 0) FROM scan_baselines b"
 		" JOIN finding_baselines fb ON fb.key = b.key WHERE fb.id = $1::bigint",

@@ -1107,6 +1107,15 @@ int store_finding_triage(struct store *s, const char *fingerprint, int64_t basel
  * leader's step).  *n (may be NULL) gets how many. */
 int store_finding_states_expire(struct store *s, int64_t *n);
 
+/* The lifecycle baseline of scan `scan_id` (a shard's: its parent's);
+ * *baseline_id 0 when the scan has none (not completed, or before the
+ * lifecycle was kept).  Returns STORE_OK or an error. */
+int store_finding_baseline_of(struct store *s, int64_t scan_id, int64_t *baseline_id);
+
+/* The lifecycle baseline of schedule `schedule_id` (*baseline_id 0: none
+ * until a run of it completes).  Returns STORE_OK or an error. */
+int store_finding_baseline_of_schedule(struct store *s, int64_t schedule_id, int64_t *baseline_id);
+
 /* The newest complete scan of baseline `baseline_id` (*scan_id, 0: none). */
 int store_finding_baseline_latest(struct store *s, int64_t baseline_id, int64_t *scan_id);
 

@@ -308,3 +308,23 @@ int store_finding_baseline_latest(struct store *s, int64_t baseline_id, int64_t 
 	db_i64(&a, baseline_id);
 	return db_int(s, S_FSTATE_LATEST, &a, scan_id);
 }
+
+int store_finding_baseline_of(struct store *s, int64_t scan_id, int64_t *baseline_id)
+{
+	struct db_args a = { 0 };
+	int rc;
+
+	db_i64(&a, scan_id);
+	rc = db_int(s, S_FSTATE_BASELINE_OF, &a, baseline_id);
+	return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+int store_finding_baseline_of_schedule(struct store *s, int64_t schedule_id, int64_t *baseline_id)
+{
+	struct db_args a = { 0 };
+	int rc;
+
+	db_i64(&a, schedule_id);
+	rc = db_int(s, S_FSTATE_OF_SCHEDULE, &a, baseline_id);
+	return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
