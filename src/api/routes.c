@@ -90,6 +90,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/webhook-deliveries", changes_h_deliveries, AUTH_ADMIN, "webhook_deliveries",
 	  1 },
 	{ "GET", "/inventory", ui_index, AUTH_NONE, "ui_inventory", 0 },
+	{ "GET", "/findings", ui_index, AUTH_NONE, "ui_findings", 0 },
 	/* the admin API: stuck report and repair, prune, reset, tokens, audit (routes_admin.c) */
 	{ "GET", "/api/v1/admin/stuck", admin_stuck, AUTH_ADMIN, "admin_stuck", 1 },
 	{ "POST", "/api/v1/admin/stuck/clear", admin_stuck_clear, AUTH_ADMIN, "admin_stuck_clear", 1 },

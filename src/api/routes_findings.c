@@ -1,7 +1,8 @@
 /*
  * routes_findings.c — the findings lifecycle over HTTP (routes_findings.h):
  * GET /api/v1/findings lists finding states across runs with the CLI's
- * filters, in keyset pages (after = the last id, next_cursor when there
+ * filters (and scan=ID: the baseline of that scan, for the scan page), in
+ * keyset pages (after = the last id, next_cursor when there
  * may be more), and POST /api/v1/findings/{fingerprint}/accept,
  * /false-positive and /reopen change one (operator role).  The store
  * writes the change and its audit record (the request's actor) in one
@@ -34,8 +35,9 @@ static int list_query(struct req *r, struct finding_state_filter *f, enum MHD_Re
 {
 	const char *st = query(r, "state"), *sev = query(r, "severity"), *b = query(r, "baseline");
 	const char *sched = query(r, "schedule"), *after = query(r, "after"), *lim = query(r, "limit");
+	const char *scan = query(r, "scan");
 	struct schedule sc;
-	long long v, bv = 0, av = 0;
+	long long v, bv = 0, av = 0, sv = 0;
 	char c[80];
 
 	f->limit = FINDINGS_PAGE_DEFAULT;
@@ -51,14 +53,19 @@ static int list_query(struct req *r, struct finding_state_filter *f, enum MHD_Re
 		*ret = reply_problem(r, 400, "invalid_query", "after must be a cursor (next_cursor)");
 	else if (lim && num_parse(lim, 1, STORE_LIST_MAX, &v) < 0)
 		*ret = reply_problem(r, 400, "invalid_query", "limit must be from 1 to %d", STORE_LIST_MAX);
-	else if (b && sched)
-		*ret = reply_problem(r, 400, "invalid_query", "give baseline or schedule, not both");
+	else if (scan && num_parse(scan, 1, INT64_MAX, &sv) < 0)
+		*ret = reply_problem(r, 400, "invalid_query", "scan must be a scan id");
+	else if ((!!b + !!sched + !!scan) > 1)
+		*ret = reply_problem(r, 400, "invalid_query", "give one of baseline, schedule and scan");
+	else if (scan && (store_finding_baseline_of(r->s, sv, &f->baseline_id) != STORE_OK))
+		*ret = reply_store_problem(r, "findings");
 	else if (sched && store_schedule_get(r->s, sched, &sc) != STORE_OK)
 		*ret = reply_problem(r, 404, "not_found", "no schedule '%s'", reply_clean(sched, c, sizeof c));
 	else {
 		f->state = st;
 		f->severity = sev;
-		f->baseline_id = bv;
+		if (b)
+			f->baseline_id = bv;
 		f->after_id = av;
 		if (lim)
 			f->limit = (int)v;
@@ -79,6 +86,8 @@ enum MHD_Result routes_findings_list(struct req *r)
 
 	if (list_query(r, &f, &ret) < 0)
 		return ret;
+	if (query(r, "scan") && !f.baseline_id)		/* a scan with no baseline: none */
+		return reply_json(r, 200, json_pack("{s[]sn}", "findings", "next_cursor"), NULL, NULL);
 	if (store_finding_states(r->s, &f, &v, &n) != STORE_OK)
 		return reply_store_problem(r, "findings");
 	a = json_array();

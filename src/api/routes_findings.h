@@ -9,7 +9,7 @@
 
 struct req;
 
-/* GET /api/v1/findings?state=&severity=&baseline=&schedule=&after=&limit= */
+/* GET /api/v1/findings?state=&severity=&baseline=|schedule=|scan=&after=&limit= */
 enum MHD_Result routes_findings_list(struct req *r);
 /* GET /api/v1/findings/export?format=F&schedule=NAME|baseline=ID: the
  * newest complete run of that baseline, with the findings' states. */
