@@ -353,12 +353,14 @@ function triageControls(st) {
   if (st.state === 'accepted' || st.state === 'false_positive')
     return [el('button', { type: 'button', class: 'link triage-reopen', text: 'reopen',
       onclick: () => triage(st.fingerprint, st.baseline_id, 'reopen', null) })];
-  const reason = el('input', { class: 'triage-reason', placeholder: 'reason' });
-  return [reason,
+  // The reason is read from the row at the click: the table is morphed in
+  // place, so an input captured here may not be the one on the page.
+  const reason = (ev) => ev.target.closest('tr').querySelector('.triage-reason').value;
+  return [el('input', { class: 'triage-reason', placeholder: 'reason' }),
     el('button', { type: 'button', class: 'link triage-accept', text: 'accept',
-      onclick: () => triage(st.fingerprint, st.baseline_id, 'accept', reason.value) }),
+      onclick: (ev) => triage(st.fingerprint, st.baseline_id, 'accept', reason(ev)) }),
     el('button', { type: 'button', class: 'link triage-fp', text: 'false positive',
-      onclick: () => triage(st.fingerprint, st.baseline_id, 'false-positive', reason.value) })];
+      onclick: (ev) => triage(st.fingerprint, st.baseline_id, 'false-positive', reason(ev)) })];
 }
 
 async function triage(fp, baseline, verb, reason) {
