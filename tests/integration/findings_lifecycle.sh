@@ -151,3 +151,28 @@ grep -q '"state":"false_positive"' "$dir/body" && grep -q '"actor":"token:o"' "$
 [ "$(sql "SELECT count(*) FROM audit WHERE actor = 'token:o' AND action IN ('finding false_positive', 'finding reopened')")" = 2 ] \
 	|| fail "API triage not audited: $(sql "SELECT actor, action FROM audit")"
 ok "the API: filters, keyset pages, operator-only triage (audited), refusals change nothing"
+
+# A split scan counts once, with all its shards' findings, when its last
+# shard completes: the states name the parent, never a shard.
+P=$(closed_port)
+banner_on "$P" "hello
+" 127.0.0.1; p1=$last
+banner_on "$P" "hello
+" 127.0.0.2
+split_scan() {
+	local id
+	id=$(SCANQ_FLOW_SHARD_ADDRESSES=1 q submit portscan 127.0.0.1-2 --ports "$P") || fail "submit split"
+	[ "$(sql "SELECT count(*) FROM scans WHERE parent_id = $id")" = 2 ] || fail "scan $id is not split in two"
+	wait_for 60 "split scan $id" run_until_completed "$id"
+	echo "$id"
+}
+run_until_completed() { q worker --once --name split >>"$T/worker.log" 2>&1; is_status "$1" completed; }
+srow() { sql "SELECT state || '|' || times_seen || '|' || first_scan_id || '|' || last_scan_id || '|' || coalesce(fixed_scan_id, 0) FROM finding_states WHERE port = $P AND target = '$1'"; }
+t1=$(split_scan)
+[ "$(srow 127.0.0.1)" = "open|1|$t1|$t1|0" ] && [ "$(srow 127.0.0.2)" = "open|1|$t1|$t1|0" ] \
+	|| fail "split run 1: $(srow 127.0.0.1) / $(srow 127.0.0.2)"
+kill "$p1"; wait "$p1" 2>/dev/null
+t2=$(split_scan)
+[ "$(srow 127.0.0.1)" = "fixed|1|$t1|$t1|$t2" ] && [ "$(srow 127.0.0.2)" = "open|2|$t1|$t2|0" ] \
+	|| fail "split run 2: $(srow 127.0.0.1) / $(srow 127.0.0.2)"
+ok "a split scan counts once with all its shards' findings: the parent opens and fixes, no shard alone"
