@@ -406,6 +406,37 @@ static int lifecycle(struct store *s, int64_t id, struct item *items, size_t n, 
 	return rc;
 }
 
+/* Records scan `id` under its baseline (S_CHANGES_MARK) and reads what
+ * that says: the previous scan of the key (info->baseline_id), its finding
+ * count, the webhook count, whether the lifecycle has anything open, and
+ * a stage's targets (*stage, malloc'd or NULL).  Returns a store rc. */
+static int mark(struct store *s, int64_t id, struct scan_changes_info *info, int64_t *base_findings,
+		int64_t *hooks, int64_t *open, char **stage)
+{
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	int rc;
+
+	*stage = NULL;
+	db_i64(&a, id);
+	if ((rc = db_query(s, S_CHANGES_MARK, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0) {
+		info->baseline_id = db_col_i64(&cur, 0);
+		*base_findings = db_col_i64(&cur, 1);
+		*hooks = db_col_i64(&cur, 2);
+		/* A stage is compared with its whole stage of the chain's last run. */
+		if (db_col_text(&cur, 3) && !(*stage = db_col_dup(&cur, 3)))
+			rc = store_set_error(s, "out of memory");
+		*open = db_col_i64(&cur, 4);
+	}
+	db_done(&cur);
+	if (rc < 0) {
+		free(*stage);
+		*stage = NULL;
+		return rc;
+	}
+	return STORE_OK;
+}
+
 /* Compares one completed scan with its baseline (see the top of the file). */
 /*
  * Records scan `id` under its baseline and, when there is a previous scan
@@ -419,7 +450,6 @@ static int compare(struct store *s, int64_t id, const char *summary_in, int stor
 {
 	struct scan_changes_info info = { .compared = 1 };
 	struct db_args a = { 0 };
-	struct db_cur cur;
 	struct rows old = { 0 }, now = { 0 };
 	struct item *cur_items = NULL, *items = NULL;
 	struct scan_change *ch = NULL;
@@ -429,21 +459,8 @@ static int compare(struct store *s, int64_t id, const char *summary_in, int stor
 	char *summary = NULL, *stage = NULL;
 	int rc;
 
-	db_i64(&a, id);
-	if ((rc = db_query(s, S_CHANGES_MARK, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0) {
-		info.baseline_id = db_col_i64(&cur, 0);
-		base_findings = db_col_i64(&cur, 1);
-		hooks = db_col_i64(&cur, 2);
-		/* A stage is compared with its whole stage of the chain's last run. */
-		if (db_col_text(&cur, 3) && !(stage = db_col_dup(&cur, 3)))
-			rc = store_set_error(s, "out of memory");
-		open = db_col_i64(&cur, 4);
-	}
-	db_done(&cur);
-	if (rc < 0) {
-		free(stage);
+	if ((rc = mark(s, id, &info, &base_findings, &hooks, &open, &stage)) != STORE_OK)
 		return rc;
-	}
 	if (stored && (rc = read_rows(s, id, NULL, &now)) != STORE_OK)
 		goto out;
 	ncur = stored ? now.n : nf;
