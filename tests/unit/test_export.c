@@ -172,7 +172,7 @@ static void pages_are_read_once_each_in_order(void **state)
 	free(doc);
 	doc = read_all(f, empty, EXPORT_CSV, 65536, &len);
 	assert_string_equal(doc, "fingerprint,scan_id,finding_id,kind,target,port,proto,service,severity,title,"
-			    "check,cve,product,version,created_at,detail\r\n");
+			    "check,cve,product,version,created_at,detail,state\r\n");
 	free(doc);
 	doc = read_all(f, empty, EXPORT_JSONL, 65536, &len);
 	assert_int_equal(len, 0);
