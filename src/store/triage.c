@@ -184,8 +184,6 @@ static int find_one(struct store *s, const char *fp, int64_t bid, struct finding
 	else
 		for (size_t i = 0; i < n; i++)
 			finding_state_release(&two[i]);
-	if (rc == STORE_OK && n > 1)
-		finding_state_release(&two[1]);
 	return rc;
 }
 

@@ -176,3 +176,18 @@ t2=$(split_scan)
 [ "$(srow 127.0.0.1)" = "fixed|1|$t1|$t1|$t2" ] && [ "$(srow 127.0.0.2)" = "open|2|$t1|$t2|0" ] \
 	|| fail "split run 2: $(srow 127.0.0.1) / $(srow 127.0.0.2)"
 ok "a split scan counts once with all its shards' findings: the parent opens and fixes, no shard alone"
+
+# One fingerprint tracked in two baselines (another request of the same
+# port): triage names the baseline, or is refused and changes nothing.
+o=$(q submit portscan 127.0.0.1 --ports "$A") || fail "submit"
+q worker --once --name once >>"$T/worker.log" 2>&1
+is_status "$o" completed || fail "scan $o is $(status "$o")"
+before=$(db_hash)
+out=$(q finding accept "$FA" --reason x 2>&1); [ $? = 1 ] && echo "$out" | grep -q "tracked in several baselines" \
+	|| fail "ambiguous fingerprint: $out"
+[ "$(db_hash)" = "$before" ] || fail "an ambiguous triage changed the database"
+B2=$(sql "SELECT baseline_id FROM finding_states WHERE fingerprint = '$FA' AND last_scan_id = $o")
+q finding accept "$FA" --reason "only in the one-port baseline" --baseline "$B2" >/dev/null || fail "accept --baseline"
+[ "$(sql "SELECT baseline_id FROM finding_states WHERE fingerprint = '$FA' AND state = 'accepted'")" = "$B2" ] \
+	|| fail "the wrong baseline was triaged"
+ok "a fingerprint in two baselines: triage names one (--baseline), else is refused and changes nothing"
