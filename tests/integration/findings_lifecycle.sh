@@ -191,3 +191,31 @@ q finding accept "$FA" --reason "only in the one-port baseline" --baseline "$B2"
 [ "$(sql "SELECT baseline_id FROM finding_states WHERE fingerprint = '$FA' AND state = 'accepted'")" = "$B2" ] \
 	|| fail "the wrong baseline was triaged"
 ok "a fingerprint in two baselines: triage names one (--baseline), else is refused and changes nothing"
+
+# A schedule's baseline by name: findings --schedule, export --schedule and
+# the API's export by schedule name its newest complete run.
+q schedule add lifecycle --cron "0 3 * * *" portscan 127.0.0.1 --ports "$A" >/dev/null || fail "schedule add"
+run_schedule() {
+	local id
+	id=$(q schedule run-now lifecycle | grep -o '[0-9][0-9]*' | tail -1) || fail "run-now"
+	q worker --once --name once >>"$T/worker.log" 2>&1
+	is_status "$id" completed || fail "scheduled scan '$id' is $(status "$id")"
+	echo "$id"
+}
+r1=$(run_schedule); r2=$(run_schedule)
+q findings --schedule lifecycle --json > j
+python3 - "$FA" "$r1" "$r2" j <<'PY' || fail "findings --schedule: $(cat j)"
+import json, sys
+fa, r1, r2, path = sys.argv[1:5]
+rows = json.load(open(path))
+assert len(rows) == 1 and rows[0]["fingerprint"] == fa and rows[0]["schedule"] == "lifecycle", rows
+assert rows[0]["times_seen"] == 2 and rows[0]["first_scan_id"] == int(r1) and rows[0]["last_scan_id"] == int(r2), rows
+PY
+q export --schedule lifecycle --format jsonl > sched.jsonl || fail "export --schedule"
+grep -q "\"scan_id\":$r2," sched.jsonl && grep -q '"state":"open"' sched.jsonl || fail "export --schedule: $(cat sched.jsonl)"
+[ "$(req GET "/api/v1/findings/export?format=jsonl&schedule=lifecycle" "${asv[@]}")" = 200 ] \
+	&& cmp -s "$dir/body" sched.jsonl || fail "API export by schedule: $(cat "$dir/body")"
+grep -qi "filename=\"scanq-schedule-" "$dir/headers" || fail "file name: $(cat "$dir/headers")"
+[ "$(req GET "/api/v1/findings?schedule=lifecycle" "${asv[@]}")" = 200 ] && grep -q "\"times_seen\":2" "$dir/body" \
+	|| fail "API list by schedule: $(cat "$dir/body")"
+ok "a schedule's baseline: findings --schedule, export --schedule and the API name its newest complete run"
