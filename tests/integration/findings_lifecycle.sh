@@ -6,7 +6,9 @@
 # accepted while gone, comes back suppressed in changes.found (and alone
 # fires none); an acceptance that expires reads as reopened at once and
 # the maintenance leader stores it so; the API lists and triages as the
-# CLI does, audited; bad input is one line and changes nothing.
+# CLI does, audited; bad input is one line and changes nothing.  A split
+# scan counts once with all its shards' findings; a fingerprint in two
+# baselines needs --baseline; a schedule's baseline is found by its name.
 source "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
