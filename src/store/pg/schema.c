@@ -278,9 +278,8 @@ const struct db_migration pg_migrations[] = {
 	  " first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, times_seen BIGINT NOT NULL,"
 	  " first_scan_id BIGINT NOT NULL, last_scan_id BIGINT NOT NULL, fixed_scan_id BIGINT,"
 	  " reason TEXT, actor TEXT, expires_at BIGINT, updated_at BIGINT NOT NULL,"
-	  " UNIQUE (baseline_id, fingerprint));"
+	  " UNIQUE (fingerprint, baseline_id));"	/* also the triage's lookup by fingerprint */
 	  "CREATE INDEX finding_states_state ON finding_states(baseline_id, state);"
-	  "CREATE INDEX finding_states_fingerprint ON finding_states(fingerprint);"
 	  "CREATE INDEX finding_states_expiry ON finding_states(expires_at)"
 	  " WHERE state = 'accepted';" },
 	{ 0, NULL, NULL }
@@ -411,13 +410,14 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  WHERE id = scan_baselines.scan_id) END,"
 		" CASE WHEN EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
 		"  ON fs.baseline_id = fb.id WHERE fb.key = scan_baselines.key"
-		"  AND (fs.state IN ('open', 'reopened') OR fs.expires_at IS NOT NULL)) THEN 1 ELSE 0 END",
+		"  AND fs.state IN ('open', 'reopened', 'accepted')"
+		"  AND (fs.state <> 'accepted' OR fs.expires_at IS NOT NULL)) THEN 1 ELSE 0 END",
 	/* See the SQLite dialect. */
 	[S_FSTATE_FIX] =
 		"UPDATE finding_states SET state = 'fixed', fixed_scan_id = $2::bigint,"
 		" updated_at = scanq_now_ms() WHERE baseline_id = $1::bigint AND last_scan_id <> $2::bigint"
-		" AND (state IN ('open', 'reopened') OR (state = 'accepted'"
-		"  AND expires_at <= scanq_now_ms()))"
+		" AND state IN ('open', 'reopened', 'accepted')"
+		" AND (state <> 'accepted' OR expires_at <= scanq_now_ms())"
 		" AND ($4::text IS NULL OR target IN (SELECT jsonb_array_elements_text($4::text::jsonb)))",
 	[S_CHANGES_STAGE_FINDINGS] =
 		"WITH run AS (SELECT b.scan_id AS id FROM scan_baselines b JOIN scans x ON x.id = b.scan_id"

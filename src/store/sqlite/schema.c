@@ -241,9 +241,8 @@ const struct db_migration sqlite_migrations[] = {
 	  " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, times_seen INTEGER NOT NULL,"
 	  " first_scan_id INTEGER NOT NULL, last_scan_id INTEGER NOT NULL, fixed_scan_id INTEGER,"
 	  " reason TEXT, actor TEXT, expires_at INTEGER, updated_at INTEGER NOT NULL,"
-	  " UNIQUE (baseline_id, fingerprint));"
+	  " UNIQUE (fingerprint, baseline_id));"	/* also the triage's lookup by fingerprint */
 	  "CREATE INDEX finding_states_state ON finding_states(baseline_id, state);"
-	  "CREATE INDEX finding_states_fingerprint ON finding_states(fingerprint);"
 	  "CREATE INDEX finding_states_expiry ON finding_states(expires_at)"
 	  " WHERE state = 'accepted';" },
 	{ 0, NULL, NULL }
@@ -320,7 +319,8 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" THEN (SELECT targets FROM scans WHERE id = scan_id) END,"
 		" EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
 		"  ON fs.baseline_id = fb.id WHERE fb.key = scan_baselines.key"
-		"  AND (fs.state IN ('open', 'reopened') OR fs.expires_at IS NOT NULL))",
+		"  AND fs.state IN ('open', 'reopened', 'accepted')"
+		"  AND (fs.state <> 'accepted' OR fs.expires_at IS NOT NULL))",
 	[S_CHANGES_STAGE_FINDINGS] =
 		"WITH run AS (SELECT b.scan_id AS id FROM scan_baselines b JOIN scans x ON x.id = b.scan_id"
 		"  WHERE b.key = (SELECT key FROM scan_baselines WHERE scan_id = ?1)"
@@ -376,7 +376,7 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_FSTATE_FIX] =
 		"UPDATE finding_states SET state = 'fixed', fixed_scan_id = ?2, updated_at = ?3"
 		" WHERE baseline_id = ?1 AND last_scan_id <> ?2"
-		" AND (state IN ('open', 'reopened') OR (state = 'accepted' AND expires_at <= ?3))"
+		" AND state IN ('open', 'reopened', 'accepted') AND (state <> 'accepted' OR expires_at <= ?3)"
 		" AND (?4 IS NULL OR target IN (SELECT value FROM json_each(?4)))",
 	[S_LIST_TARGET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id < ?3"
 		" AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR type = ?2)"
