@@ -20,6 +20,11 @@
  * service, severity, product or version differ.  Several findings of one
  * identity are paired in the order of those values, so a rerun that
  * reports the same findings in another order changes nothing.
+ *
+ * The same step keeps the findings' lifecycle (finding_states.c) for the
+ * baseline, when the run has findings or the baseline has any open (the
+ * mark says which); each current finding's change then carries its
+ * fingerprint and state, so a triaged one is marked suppressed.
  */
 #include <stdlib.h>
 #include <string.h>
