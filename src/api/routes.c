@@ -285,6 +285,8 @@ static int submit_status(const char *code)
 		return 403;
 	if (strcmp(code, "store_error") == 0)
 		return 503;
+	if (strcmp(code, "invalid_parameter") == 0)	/* an unknown pool */
+		return 400;
 	return 422;
 }
 

@@ -54,7 +54,8 @@ struct submit_input;
 	{ "priority", required_argument, NULL, 'P' }, \
 	{ "max-attempts", required_argument, NULL, 'm' }, \
 	{ "time-limit", required_argument, NULL, 't' }, \
-	{ "options", required_argument, NULL, 'o' }	/* their entries of a getopt_long() table */
+	{ "options", required_argument, NULL, 'o' }, \
+	{ "pool", required_argument, NULL, 'L' }	/* their entries of a getopt_long() table */
 int cmd_scan_option(const char *cmd, int c, const char *arg, struct submit_input *in,
 		    json_t **options);
 

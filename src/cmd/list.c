@@ -80,15 +80,15 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 		json_decref(a);
 	} else {
 		char t[40];
-		printf("%-8s %-12s %-10s %-8s %-9s %-24s %s\n", "ID", "TYPE", "STATUS", "ATTEMPT",
-		       "PROGRESS", "CREATED", "ERROR");
+		printf("%-8s %-12s %-10s %-8s %-9s %-24s %-10s %s\n", "ID", "TYPE", "STATUS", "ATTEMPT",
+		       "PROGRESS", "CREATED", "POOL", "ERROR");
 		for (size_t i = 0; i < n; i++) {
 			char att[16];
 			snprintf(att, sizeof att, "%d/%d", arr[i].attempts_used, arr[i].max_attempts);
-			printf("%-8lld %-12s %-10s %-8s %7.0f%%  %-24s %s\n", (long long)arr[i].id,
+			printf("%-8lld %-12s %-10s %-8s %7.0f%%  %-24s %-10s %s\n", (long long)arr[i].id,
 			       arr[i].type, scan_status_name(arr[i].status), att,
 			       arr[i].progress * 100, scan_format_time(arr[i].created_at, t, sizeof t),
-			       arr[i].error_code);
+			       arr[i].pool, arr[i].error_code);
 		}
 	}
 	scan_array_free(arr, n);

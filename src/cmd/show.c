@@ -25,6 +25,7 @@ static void print_human(const struct scan *sc, const struct scan_event *ev, size
 	if (sc->schedule_id)
 		printf("  schedule      %lld\n", (long long)sc->schedule_id);
 	printf("  priority      %d\n", sc->priority);
+	printf("  pool          %s\n", sc->pool);
 	printf("  progress      %.0f%%\n", sc->progress * 100);
 	printf("  created       %s\n", scan_format_time(sc->created_at, t1, sizeof t1));
 	if (sc->claimed_at)

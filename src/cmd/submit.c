@@ -19,6 +19,7 @@ int cmd_scan_option(const char *cmd, int c, const char *arg, struct submit_input
 
 	switch (c) {
 	case 'p': in->ports = arg; return 1;
+	case 'L': in->pool = arg; return 1;	/* checked by submit_prepare() */
 	case 'P':
 		if (num_parse(arg, SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX, &in->priority))
 			return cli_usage(cmd, "--priority must be an integer from %d to %d",

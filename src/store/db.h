@@ -29,10 +29,11 @@ enum db_stmt {
 	/* submit and read */
 	S_KEY_LOOKUP,		/* key -> id */
 	S_INSERT_SCAN,		/* type, targets, options, priority, max_attempts, time_limit_s,
-				 * now, parent_id, flow, status ('pending' or 'running'), key -> id;
-				 * no row when the key is taken (queue.c) */
+				 * now, parent_id, flow, status ('pending' or 'running'), key,
+				 * pool (NULL: the parent's, else 'local') -> id; no row when
+				 * the key is taken (queue.c) */
 	S_SUBMIT_BATCH,		/* requests JSON [{n, type, targets, options, priority,
-				 * max_attempts, time_limit_s, key, hash}], event reason -> n, id,
+				 * max_attempts, time_limit_s, key, hash, pool}], event reason -> n, id,
 				 * inserted (0: its key was taken); writes the events, the
 				 * counter and the wake-up too (or NULL: one row at a time) */
 	S_EVENT,		/* scan_id, now, from, to, attempt, worker, reason */
@@ -47,7 +48,7 @@ enum db_stmt {
 	S_EXISTS,		/* id -> 1 */
 	S_FINDINGS,		/* scan_id, after_id, limit -> FINDING_COLS */
 	/* the worker's side */
-	S_CLAIM,		/* worker, now, lease_ms, max -> SCAN_COLS (see DB_CLAIM_LOGS) */
+	S_CLAIM,		/* worker, now, lease_ms, max, pool -> SCAN_COLS (see DB_CLAIM_LOGS) */
 	S_HEARTBEAT,		/* id, attempt, now, lease_ms, progress -> cancel_requested */
 	S_COMPLETE,		/* id, attempt, now, summary -> worker */
 	S_COMPLETE_BATCH,	/* completions JSON [{id, attempt, summary}], findings JSON
@@ -187,9 +188,9 @@ enum db_stmt {
 	/* scheduled scans (src/store/schedule.c).  Their times are the
 	 * scheduler's clock, passed as `now` on both dialects. */
 	S_SCHED_INSERT,		/* name, cron, tz, overlap, type, targets, options, priority,
-				 * max_attempts, time_limit_s, next_run_at, now -> id; no row
+				 * max_attempts, time_limit_s, next_run_at, now, pool -> id; no row
 				 * when the name is taken */
-	S_SCHED_LIST,		/* -> SCHED_COLS, by name */
+	S_SCHED_LIST,		/* -> SCHED_COLS, last scan id, its status, pool; by name */
 	S_SCHED_BY_NAME,	/* name -> SCHED_COLS */
 	S_SCHED_BY_ID,		/* id -> SCHED_COLS */
 	S_SCHED_DUE,		/* now, limit -> SCHED_COLS (not paused, next_run_at <= now) */
@@ -213,7 +214,7 @@ enum db_stmt {
 	" time_limit_s, run_after, created_at, claimed_at, finished_at, lease_expires_at," \
 	" worker_id, cancel_requested, progress, error_code, error_message, error_detail," \
 	" summary, idempotency_key, coalesce(parent_id, 0), flow, attempt - attempt_base," \
-	" schedule_id"
+	" schedule_id, pool"
 
 /*
  * The baseline key of a scan (S_CHANGES_MARK; docs/WORKFLOWS.md), over a
@@ -247,7 +248,7 @@ enum db_stmt {
 
 /* ---- parameters ---------------------------------------------------------- */
 
-#define DB_ARGS_MAX 12
+#define DB_ARGS_MAX 16
 
 struct db_arg {
 	char type;			/* 'n' NULL, 'i' integer, 'f' real, 's' text */

@@ -37,6 +37,7 @@ struct flow_row {
 	enum scan_status status;
 	char type[SCAN_TYPE_MAX];
 	char *options;
+	const char *pool;		/* a new root's pool (borrowed); NULL: its parent's */
 };
 
 static int read_row(struct store *s, int64_t id, struct flow_row *r)
@@ -88,6 +89,7 @@ static int insert(struct store *s, const char *type, const char *targets, const 
 		.type = type, .targets = targets, .options = options, .priority = like->priority,
 		.max_attempts = like->max_attempts, .time_limit_s = like->time_limit_s,
 		.parent = parent, .flow = flow, .status = status, .key = key,
+		.pool = parent ? NULL : like->pool,
 	};
 
 	return queue_insert(s, &row, reason, id);
@@ -191,7 +193,7 @@ int flow_insert_in_tx(struct store *s, const struct scan_request *req, const cha
 		      const char *reason, int64_t *id)
 {
 	struct flow_row like = { .priority = req->priority, .max_attempts = req->max_attempts,
-				 .time_limit_s = req->time_limit_s };
+				 .time_limit_s = req->time_limit_s, .pool = req->pool };
 	json_t *targets = json_loads(req->targets, 0, NULL);
 	json_t *opts = json_loads(req->options ? req->options : "{}", 0, NULL);
 	json_t *then = json_object_get(opts, "then");
@@ -215,7 +217,7 @@ int store_submit_flow(struct store *s, const struct scan_request *req, int flow,
 		      const char *slices, int64_t *id, int *existed)
 {
 	struct flow_row like = { .priority = req->priority, .max_attempts = req->max_attempts,
-				 .time_limit_s = req->time_limit_s };
+				 .time_limit_s = req->time_limit_s, .pool = req->pool };
 	json_t *targets = json_loads(req->targets, 0, NULL);
 	json_t *opts = json_loads(req->options ? req->options : "{}", 0, NULL);
 	json_t *sl = slices ? json_loads(slices, 0, NULL) : NULL;

@@ -198,7 +198,8 @@ static int complete_many(struct store *s, struct store_completion *c, size_t n)
  * one fsync, where a completion and a claim would take two.
  */
 static int complete_claim(struct store *s, struct store_completion *c, size_t n,
-			  const char *worker, int max, int lease_ms, struct scan **out, size_t *nout)
+			  const char *pool, const char *worker, int max, int lease_ms, struct scan **out,
+			  size_t *nout)
 {
 	int rc;
 
@@ -207,7 +208,7 @@ static int complete_claim(struct store *s, struct store_completion *c, size_t n,
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
 	if ((rc = complete_in_tx(s, c, n)) != STORE_OK
-	    || (max > 0 && (rc = claim_rows(s, worker, max, lease_ms, out, nout)) != STORE_OK))
+	    || (max > 0 && (rc = claim_rows(s, pool, worker, max, lease_ms, out, nout)) != STORE_OK))
 		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK) {
 		scan_array_free(*out, *nout);
@@ -221,15 +222,15 @@ static int complete_claim(struct store *s, struct store_completion *c, size_t n,
 }
 
 int store_complete_and_claim(struct store *s, struct store_completion *c, size_t n,
-			     const char *worker, int max, int lease_ms, struct scan **out,
-			     size_t *nout)
+			     const char *pool, const char *worker, int max, int lease_ms,
+			     struct scan **out, size_t *nout)
 {
 	int rc;
 
 	if (max > STORE_CLAIM_MAX)
 		max = STORE_CLAIM_MAX;
-	rc = complete_claim(s, c, n, worker, max, lease_ms, out, nout);
-	return core_retry_safe(s, rc) ? complete_claim(s, c, n, worker, max, lease_ms, out, nout) : rc;
+	rc = complete_claim(s, c, n, pool, worker, max, lease_ms, out, nout);
+	return core_retry_safe(s, rc) ? complete_claim(s, c, n, pool, worker, max, lease_ms, out, nout) : rc;
 }
 
 int store_complete_many(struct store *s, struct store_completion *c, size_t n)

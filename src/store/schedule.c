@@ -54,6 +54,7 @@ static void read_schedule(struct db_cur *c, struct schedule *sc)
 	sc->skipped = db_col_i64(c, 17);
 	sc->last_scan_id = db_col_i64(c, 18);
 	db_col_copy(c, 19, sc->last_status, sizeof sc->last_status);
+	db_col_copy(c, 20, sc->pool, sizeof sc->pool);
 }
 
 /* Runs a SCHED_COLS query into a new array. */
@@ -120,6 +121,7 @@ int store_schedule_add(struct store *s, const struct schedule *sc, int64_t now, 
 	db_i64(&a, sc->time_limit_s);
 	db_i64(&a, sc->next_run_at);
 	db_i64(&a, now);
+	db_text(&a, sc->pool[0] ? sc->pool : NULL);
 	rc = db_int(s, S_SCHED_INSERT, &a, id);
 	if (rc == STORE_NOT_FOUND) {
 		store_set_error(s, "a schedule named '%s' exists", sc->name);
@@ -225,7 +227,7 @@ static int queue_scan(struct store *s, const struct schedule *sc, const char *sl
 	struct scan_request req = {
 		.type = sc->type, .targets = sc->targets, .options = sc->options,
 		.priority = (int)sc->priority, .max_attempts = (int)sc->max_attempts,
-		.time_limit_s = (int)sc->time_limit_s,
+		.time_limit_s = (int)sc->time_limit_s, .pool = sc->pool[0] ? sc->pool : NULL,
 	};
 	struct db_args a = { 0 };
 	int rc;
@@ -338,6 +340,7 @@ json_t *schedule_to_json(const struct schedule *sc, int64_t now)
 	json_object_set_new(o, "cron", json_string(sc->cron));
 	json_object_set_new(o, "tz", json_string(sc->tz));
 	json_object_set_new(o, "overlap", json_string(sc->overlap));
+	json_object_set_new(o, "pool", json_string(sc->pool[0] ? sc->pool : SCAN_POOL_LOCAL));
 	json_object_set_new(o, "type", json_string(sc->type));
 	json_object_set_new(o, "targets", targets ? targets : json_array());
 	json_object_set_new(o, "options", options ? options : json_object());

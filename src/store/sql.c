@@ -132,7 +132,7 @@ int sql_table(const char *const *own, const struct sql_style *st, const char **o
 /* A schedule's columns and its last scan (id, status), newest by id. */
 #define SCHED_SELECT DB_SCHED_COLS ", (SELECT id FROM scans INDEXED BY scans_schedule" \
 	" WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1), (SELECT status FROM scans" \
-	" INDEXED BY scans_schedule WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1)"
+	" INDEXED BY scans_schedule WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1), pool"
 
 /* Parameters in db.h's order; sql.h says the notation.  A statement here
  * is in neither dialect's table (tests/unit/test_sql.c checks it): one
@@ -143,10 +143,12 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	 * no row comes back and the core looks the winner up. */
 	[S_INSERT_SCAN] =
 		"INSERT INTO scans (type, targets, options, status, priority, max_attempts,"
-		" time_limit_s, run_after, created_at, claimed_at, parent_id, flow, idempotency_key)"
-		" VALUES ($1::text, $2::text, $3::text, $10::text, $4::int, $5::int, $6::int,"
+		" time_limit_s, run_after, created_at, claimed_at, parent_id, flow, idempotency_key,"
+		" pool) VALUES ($1::text, $2::text, $3::text, $10::text, $4::int, $5::int, $6::int,"
 		" NOW_MS($7), NOW_MS($7), CASE WHEN $10::text = 'running' THEN NOW_MS($7) END,"
-		" $8::bigint, $9::int, $11::text) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+		" $8::bigint, $9::int, $11::text, coalesce($12::text, (SELECT p.pool FROM scans p"
+		" WHERE p.id = $8::bigint), 'local'))"
+		" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
 	[S_EVENT] =
 		"INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
 		" worker_id, reason) VALUES ($1::bigint, NOW_MS($2), $3::text, $4::text, $5::int,"
@@ -447,9 +449,9 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	/* ---- scheduled scans: times are the scheduler's clock ($N), see db.h ---- */
 	[S_SCHED_INSERT] =
 		"INSERT INTO schedules (name, cron, tz, overlap, type, targets, options, priority,"
-		" max_attempts, time_limit_s, next_run_at, created_at)"
+		" max_attempts, time_limit_s, next_run_at, created_at, pool)"
 		" VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,"
-		" $8::int, $9::int, $10::int, $11::bigint, $12::bigint)"
+		" $8::int, $9::int, $10::int, $11::bigint, $12::bigint, coalesce($13::text, 'local'))"
 		" ON CONFLICT (name) DO NOTHING RETURNING id",
 	/* ---- scheduled scans: times are the scheduler's clock ($N), see db.h ---- */
 		[S_SCHED_LIST] =

@@ -132,6 +132,7 @@ struct scan_request {
 	const char *idempotency_key;	/* NULL or "" for none */
 	const char *request_hash;	/* a hash of the normalised request, kept with a keyed
 					 * scan (NULL: not compared) */
+	const char *pool;		/* checked by the caller (app/pool.h); NULL: "local" */
 };
 
 /* *existed after a submission whose idempotency key was used before by a
@@ -198,13 +199,15 @@ int store_events(struct store *s, int64_t id, int limit,
 /* ---- the worker's side (all fenced by id + attempt) ------------------- */
 
 /*
- * Atomically moves up to `max` due pending scans (priority, then age) to
- * running for `worker`: attempt + 1, claimed_at, lease_expires_at = now +
- * lease_ms.  *out is a new array of *n claimed scans (free with
+ * Atomically moves up to `max` due pending scans of `pool` (priority, then
+ * age; SCAN_POOL_LOCAL for the server's own workers) to running for
+ * `worker` (a worker's identity or an agent's id): attempt + 1,
+ * claimed_at, lease_expires_at = now + lease_ms.  Scans of other pools
+ * are never taken.  *out is a new array of *n claimed scans (free with
  * scan_array_free()); *n may be 0.  Returns STORE_OK, STORE_BUSY or
  * STORE_ERROR; on error nothing was claimed.
  */
-int store_claim(struct store *s, const char *worker, int max, int lease_ms,
+int store_claim(struct store *s, const char *pool, const char *worker, int max, int lease_ms,
 		struct scan **out, size_t *n);
 
 /*
@@ -266,14 +269,14 @@ struct store_completion {
 int store_complete_many(struct store *s, struct store_completion *c, size_t n);
 
 /*
- * store_complete_many() and store_claim() of up to `max` scans (0: none) in
- * one transaction, so one commit for both: what a worker does when slots
- * free up.  Returns like store_complete_many(); on an error nothing was
- * completed or claimed (*out empty).  *out as for store_claim().
+ * store_complete_many() and store_claim() of up to `max` scans (0: none) of
+ * `pool` in one transaction, so one commit for both: what a worker does
+ * when slots free up.  Returns like store_complete_many(); on an error
+ * nothing was completed or claimed (*out empty).  *out as for store_claim().
  */
 int store_complete_and_claim(struct store *s, struct store_completion *c, size_t n,
-			     const char *worker, int max, int lease_ms, struct scan **out,
-			     size_t *nout);
+			     const char *pool, const char *worker, int max, int lease_ms,
+			     struct scan **out, size_t *nout);
 
 struct scan_failure {
 	const char *code;		/* error_code, from the fixed list */
@@ -963,6 +966,7 @@ struct schedule {
 	int64_t fired, skipped;
 	int64_t last_scan_id;		/* 0 if none */
 	char last_status[16];		/* the last scan's status, "" if none */
+	char pool[SCAN_POOL_MAX];	/* the pool its scans go to; "" or "local": the server's */
 };
 
 void schedule_release(struct schedule *sc);

@@ -450,7 +450,7 @@ static int claim(struct worker *w)
 	if (max <= 0)
 		return 0;
 	alive(w);
-	rc = store_claim(w->s, w->id, max, w->lease_ms, &arr, &n);
+	rc = store_claim(w->s, config.worker_pool, w->id, max, w->lease_ms, &arr, &n);
 	if (rc != STORE_OK) {
 		if (!store_outage(w->s))	/* an outage is the store's to log */
 			log_warn("claim failed", "worker=%s error=\"%s\"", w->name, store_error(w->s));
@@ -577,7 +577,7 @@ static void flush(struct worker *w, int may_claim)
 
 		alive(w);
 		test_kill_point("SCANQ_TEST_KILL_BEFORE");
-		rc = room > 0 ? store_complete_and_claim(w->s, comp, nc, w->id, room, w->lease_ms,
+		rc = room > 0 ? store_complete_and_claim(w->s, comp, nc, config.worker_pool, w->id, room, w->lease_ms,
 							 &arr, &narr)
 			      : store_complete_many(w->s, comp, nc);
 		test_kill_point("SCANQ_TEST_KILL_AFTER");
