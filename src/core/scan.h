@@ -24,7 +24,7 @@ enum scan_status {
 };
 
 #define SCAN_TYPE_MAX      32	/* bytes of a type name, with NUL */
-#define SCAN_WORKER_MAX    64	/* bytes of a worker id, with NUL */
+#define SCAN_WORKER_MAX    65	/* bytes of a worker or agent id, with NUL */
 #define SCAN_CODE_MAX      32	/* bytes of an error code, with NUL */
 #define SCAN_KEY_MAX       200	/* longest idempotency key accepted */
 #define SCAN_POOL_MAX      33	/* bytes of a pool name ([a-z0-9_-]{1,32}), with NUL */

@@ -75,11 +75,12 @@ enum db_stmt {
 	S_PRUNE,		/* before_ms, batch -> deleted ids */
 	S_PRUNE_COUNT,		/* before_ms -> count */
 	/* the registry, tokens, leadership */
-	S_WORKER_UPSERT,	/* id, name, host, pid, started_at, now, concurrency */
+	S_WORKER_UPSERT,	/* id, name, host, pid, started_at, now, concurrency, pool */
 	S_WORKER_BEAT,		/* id, now, done */
 	S_WORKER_EXIT,		/* id, reason, now */
 	S_WORKER_LIST,		/* -> id, name, host, pid, started, beat, conc, running, done, exit,
-				 * stopped (running: counted from the scans it holds) */
+				 * stopped, kind, pool, version, address (running: counted from
+				 * the scans it holds) */
 	S_WORKER_RUNNING,	/* id -> scan id (up to 16) */
 	S_WORKER_HELD,		/* id, limit -> id, attempt, used, max, cancel, lost_workers
 				 * (running scans it holds; locks them) */
@@ -177,9 +178,10 @@ enum db_stmt {
 	S_WORKERS_CLEAR,	/* deletes every worker registration */
 	S_AUDIT_INSERT,		/* now, actor, action, scan_id, detail */
 	S_AUDIT_LIST,		/* before_id, limit -> id, at, actor, action, scan_id, detail */
-	S_TOKEN_INSERT_EXP,	/* name, role, hash, now, expires_at -> id */
-	S_TOKEN_CHECK,		/* id, now -> role, hash, name, state ('ok', 'revoked', 'expired') */
-	S_TOKEN_LIST,		/* -> id, name, role, created_at, expires_at, revoked_at */
+	S_TOKEN_INSERT_EXP,	/* name, role, hash, now, expires_at, pool -> id */
+	S_TOKEN_CHECK,		/* id, now -> role, hash, name, state ('ok', 'revoked', 'expired'),
+				 * pool ('' if none) */
+	S_TOKEN_LIST,		/* -> id, name, role, created_at, expires_at, revoked_at, pool */
 	S_TOKEN_REVOKE,		/* id, now (only a token not yet revoked) */
 	S_PRUNE_STATUS,		/* before_ms, batch, status -> (deletes) */
 	S_PRUNE_STATUS_COUNT,	/* before_ms, status -> count */
@@ -206,6 +208,15 @@ enum db_stmt {
 	S_FINISHED_WINDOW,	/* now, window_ms -> finished in the last window_ms */
 	S_LIST_TARGET,		/* status, type (NULL: any), before_id, limit, target (a
 				 * substring of the targets) -> SCAN_COLS */
+	/* scan agents (agent.c) */
+	S_AGENT_ROW,		/* id -> status, attempt, pool, worker ('' if none), flow
+				 * (locks the row) */
+	S_AGENT_REVIVE,		/* id, attempt, now, worker, lease_ms: the late rule, a pending
+				 * scan of that attempt -> running again for its agent */
+	S_AGENT_LAST_EVENT,	/* scan_id -> attempt, from ('' for new), to, worker, reason of its
+				 * newest timeline event */
+	S_AGENT_SEEN,		/* id, name, address, now, pool, version, concurrency (0: keep):
+				 * registers or refreshes an agent in the registry */
 	DB_STMT_COUNT
 };
 
@@ -390,6 +401,20 @@ struct lifecycle_row {
 	int used, max, cancel;		/* attempts used of the budget, cancel requested */
 	char worker[SCAN_WORKER_MAX];
 };
+
+/* A batch of completions inside the caller's write transaction, and what
+ * completing them also does (follow-up stages, split parents, changes,
+ * webhook deliveries): the one completion path.  Each c[i].rc gets
+ * STORE_OK or STORE_LOST.  Returns a store rc (the caller rolls back). */
+int lifecycle_complete_in_tx(struct store *s, struct store_completion *c, size_t n);
+
+/* Running (id, attempt), row r, -> cancelled (a cancel carried out, or
+ * hand_back with a cancel requested: timeline cancel_reason) or -> pending
+ * with the attempt given back (hand_back: timeline `reason`, NULL "handed
+ * back"), inside the caller's write transaction.  Returns a store rc. */
+int lifecycle_cancel_or_hand_back(struct store *s, int64_t id, int attempt,
+				  const struct lifecycle_row *r, int hand_back,
+				  const char *cancel_reason, const char *reason);
 
 /* The failure of an attempt whose worker was lost (worker_lost). */
 extern const struct scan_failure lifecycle_worker_lost;

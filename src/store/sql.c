@@ -230,9 +230,9 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" $1::bigint AND status IN ('completed', 'failed', 'cancelled')",
 		[S_WORKER_UPSERT] =
 		"INSERT INTO workers (id, name, host, pid, started_at, heartbeat_at,"
-		" concurrency, running, scans_done) VALUES ($1::text, $2::text, $3::text,"
-		" $4::int, coalesce($5::bigint, NOW_MS($6)), NOW_MS($6), $7::int, 0, 0) ON"
-		" CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host, pid ="
+		" concurrency, running, scans_done, pool) VALUES ($1::text, $2::text, $3::text,"
+		" $4::int, coalesce($5::bigint, NOW_MS($6)), NOW_MS($6), $7::int, 0, 0, $8::text) ON"
+		" CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host, pool = excluded.pool, pid ="
 		" excluded.pid, started_at = excluded.started_at, heartbeat_at ="
 		" excluded.heartbeat_at, concurrency = excluded.concurrency, running = 0,"
 		" scans_done = 0, stopped_at = NULL, last_exit = NULL",
@@ -247,8 +247,8 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"SELECT w.id, w.name, w.host, w.pid, w.started_at, w.heartbeat_at,"
 		" w.concurrency, (SELECT count(*) FROM scans s INDEXED BY scans_running_worker"
 		" WHERE s.status = 'running' AND s.worker_id = w.id), w.scans_done,"
-		" coalesce(w.last_exit, ''), w.stopped_at FROM workers w ORDER BY w.name,"
-		" w.started_at DESC",
+		" coalesce(w.last_exit, ''), w.stopped_at, w.kind, w.pool, coalesce(w.version, ''),"
+		" coalesce(w.address, '') FROM workers w ORDER BY w.name, w.started_at DESC",
 		[S_WORKER_RUNNING] =
 		"SELECT id FROM scans INDEXED BY scans_running_worker WHERE status = 'running'"
 		" AND worker_id = $1::text ORDER BY id LIMIT 16",
@@ -433,14 +433,14 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"SELECT id, at, actor, action, scan_id, coalesce(detail, '') FROM audit"
 		" WHERE id < $1::bigint ORDER BY id DESC LIMIT $2::int",
 	[S_TOKEN_INSERT_EXP] =
-		"INSERT INTO tokens (name, role, hash, created_at, expires_at)"
-		" VALUES ($1::text, $2::text, $3::text, NOW_MS($4), $5::bigint) RETURNING id",
+		"INSERT INTO tokens (name, role, hash, created_at, expires_at, pool)"
+		" VALUES ($1::text, $2::text, $3::text, NOW_MS($4), $5::bigint, $6::text) RETURNING id",
 	[S_TOKEN_CHECK] =
 		"SELECT role, hash, name, CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
 		" WHEN expires_at IS NOT NULL AND expires_at <= NOW_MS($2) THEN 'expired' ELSE 'ok' END"
-		" FROM tokens WHERE id = $1::bigint",
+		" , coalesce(pool, '') FROM tokens WHERE id = $1::bigint",
 	[S_TOKEN_LIST] =
-		"SELECT id, name, role, created_at, expires_at, revoked_at FROM tokens"
+		"SELECT id, name, role, created_at, expires_at, revoked_at, coalesce(pool, '') FROM tokens"
 		" ORDER BY id",
 	[S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = NOW_MS($2) WHERE id = $1::bigint AND revoked_at IS NULL",
 		[S_PRUNE_STATUS_COUNT] =
@@ -499,4 +499,22 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		[S_FINISHED_WINDOW] =
 		"SELECT count(*) FROM scan_events INDEXED BY scan_events_finished WHERE at >="
 		" NOW_MS($1) - $2::bigint AND to_status IN ('completed', 'failed', 'cancelled')",
+	/* ---- scan agents (agent.c) ---- */
+	[S_AGENT_REVIVE] =
+		"UPDATE scans SET status = 'running', worker_id = $4::text,"
+		" lease_expires_at = NOW_MS($3) + $5::bigint"
+		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'pending'",
+	[S_AGENT_LAST_EVENT] =
+		"SELECT attempt, coalesce(from_status, ''), to_status, coalesce(worker_id, ''),"
+		" coalesce(reason, '') FROM scan_events WHERE scan_id = $1::bigint"
+		" ORDER BY id DESC LIMIT 1",
+	[S_AGENT_SEEN] =
+		"INSERT INTO workers (id, name, host, pid, started_at, heartbeat_at, concurrency,"
+		" running, scans_done, kind, pool, version, address) VALUES ($1::text, $2::text,"
+		" $3::text, 0, NOW_MS($4), NOW_MS($4), $7::int, 0, 0, 'agent', $5::text, $6::text,"
+		" $3::text) ON CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host,"
+		" heartbeat_at = excluded.heartbeat_at, pool = excluded.pool, version = excluded.version,"
+		" address = excluded.address, stopped_at = NULL, kind = 'agent',"
+		" concurrency = CASE WHEN excluded.concurrency > 0 THEN excluded.concurrency"
+		" ELSE workers.concurrency END",
 };

@@ -343,6 +343,96 @@ void store_note_pause(struct store *s, int64_t ms);
 int store_leader_take(struct store *s, const char *holder, int ttl_ms);
 int store_leader_drop(struct store *s, const char *holder);
 
+/* ---- scan agents (src/store/agent.c; docs/AGENTS.md) ------------------- */
+
+/*
+ * An agent reaches the store only through the server's agent API: these
+ * calls are what its requests do.  Each is one transaction, fenced by
+ * (id, attempt) like a worker's calls, and confined to the agent's pool:
+ * a scan of another pool is STORE_NOT_FOUND, so an agent learns nothing
+ * of other pools.  Retried requests are idempotent: an attempt already
+ * recorded is answered as it was recorded, never written twice.
+ */
+
+/* What store_agent_complete() and store_agent_fail() did. */
+enum store_agent_result {
+	STORE_AGENT_DONE,	/* written now */
+	STORE_AGENT_ALREADY,	/* this attempt was recorded before: nothing written */
+	STORE_AGENT_LATE,	/* written under the late rule (store_agent_complete()) */
+	STORE_AGENT_LOST,	/* another attempt owns the scan: nothing written */
+};
+
+struct store_agent_outcome {
+	enum store_agent_result result;
+	enum scan_status status;	/* the scan's status afterwards */
+	int attempt;			/* its attempt afterwards */
+};
+
+/*
+ * Completes (id, attempt) for `agent` of `pool`, through the same
+ * completion path as store_complete_many() (follow-ups, shards, changes,
+ * webhooks), deciding in one transaction from the scan's status, attempt
+ * and pool:
+ *   running, this attempt      -> completed now (DONE);
+ *   completed, this attempt    -> ALREADY (a retried upload);
+ *   pending, this attempt      -> the late rule: the lease ran out and lease
+ *                                 recovery put it back with no other attempt
+ *                                 started (a claim would have raised the
+ *                                 attempt), so the result is taken (LATE):
+ *                                 pending -> running -> completed, the first
+ *                                 event saying the result came late from
+ *                                 the agent;
+ *   anything else              -> LOST (counted in fenced_writes).
+ * c->id, attempt, summary and findings are read; c->flow is set here.
+ * Returns STORE_OK with *out filled, STORE_NOT_FOUND (no such scan in the
+ * pool), or an error (nothing written).
+ */
+int store_agent_complete(struct store *s, const char *pool, const char *agent,
+			 struct store_completion *c, struct store_agent_outcome *out);
+
+/* How an agent ends an attempt that did not complete. */
+enum store_agent_end {
+	STORE_AGENT_FAIL,	/* a failure: retried or failed as store_fail() decides */
+	STORE_AGENT_CANCELLED,	/* a requested cancel carried out (store_cancelled()) */
+	STORE_AGENT_RELEASE,	/* handed back without spending an attempt (store_release()) */
+};
+
+/*
+ * Ends running (id, attempt) of `pool` as `how` says (f: the failure, for
+ * STORE_AGENT_FAIL).  An attempt that is no longer running but whose
+ * newest timeline event is this agent ending it (not lease recovery) is
+ * ALREADY with the current status; anything else is LOST (the late rule
+ * does not apply: a late failure is dropped).  Returns like
+ * store_agent_complete().
+ */
+int store_agent_fail(struct store *s, const char *pool, const char *agent, int64_t id,
+		     int attempt, enum store_agent_end how, const struct scan_failure *f,
+		     struct store_agent_outcome *out);
+
+/* One running scan an agent renews. */
+struct store_agent_lease {
+	int64_t id;
+	int attempt;
+	double progress;		/* 0..1, or negative: leave it */
+	int cancel;			/* out: an operator asked to cancel it */
+	int lost;			/* out: not this attempt's any more (or not of the pool) */
+};
+
+/* Renews the leases of n scans of `pool` to now + lease_ms in one
+ * transaction, setting each one's cancel or lost.  Returns STORE_OK or an
+ * error (nothing renewed). */
+int store_agent_renew(struct store *s, const char *pool, struct store_agent_lease *l, size_t n,
+		      int lease_ms);
+
+/* An agent as the registry records it. */
+struct store_agent_seen {
+	const char *id, *name, *pool, *version, *address;
+	int concurrency;		/* its claim's max; 0: keep what was recorded */
+};
+
+/* Registers agent a (kind "agent") or marks it seen now.  Returns a store rc. */
+int store_agent_seen(struct store *s, const struct store_agent_seen *a);
+
 /* ---- the operator's side --------------------------------------------- */
 
 /*
@@ -455,6 +545,10 @@ struct worker_info {
 	int64_t stopped_at;		/* when it exited (store_worker_exited), 0 if running */
 	int64_t running_ids[16];	/* up to 16 of the running scan ids */
 	int nrunning_ids;
+	char kind[8];			/* "worker" (a local worker process) or "agent" */
+	char pool[SCAN_POOL_MAX];	/* the pool it claims from */
+	char version[32];		/* an agent's scanq version, "" for a worker */
+	char address[64];		/* an agent's client address as the API saw it */
 };
 
 /*
@@ -913,21 +1007,24 @@ struct token_info {
 	int64_t created_at;
 	int64_t expires_at;		/* 0: never */
 	int64_t revoked_at;		/* 0: not revoked */
+	char pool[40];			/* an agent token's pool, "" for the others */
 };
 
-/* Stores a token's hash (hex, from auth.c) with its role and name, expiring
- * at expires_at (ms; 0: never).  *id gets the new token's id.  Returns
- * STORE_OK or an error. */
-int store_token_create_exp(struct store *s, const char *name, const char *role,
+/* Stores a token's hash (hex, from auth.c) with its role, name and pool
+ * (an agent token's; NULL for the others), expiring at expires_at (ms; 0:
+ * never).  *id gets the new token's id.  Returns STORE_OK or an error. */
+int store_token_create_exp(struct store *s, const char *name, const char *role, const char *pool,
 			   const char *hash, int64_t expires_at, int64_t *id);
 
 /*
- * Looks a token up for a request: role (16 bytes), hash (129 bytes) and
- * name (65 bytes, may be NULL).  Returns STORE_OK for a usable token,
+ * Looks a token up for a request: role (16 bytes), hash (129 bytes), name
+ * (65 bytes, may be NULL) and pool (40 bytes, may be NULL; "" but for an
+ * agent token).  Returns STORE_OK for a usable token,
  * STORE_NOT_FOUND for no such token, STORE_ILLEGAL for one revoked or
  * expired (by the database's clock), or an error.
  */
-int store_token_lookup(struct store *s, int64_t id, char *role, char *hash, char *name);
+int store_token_lookup(struct store *s, int64_t id, char *role, char *hash, char *name,
+		       char *pool);
 
 /* Every token, oldest first (never a hash).  *out is a new array (free()). */
 int store_token_list(struct store *s, struct token_info **out, size_t *n);

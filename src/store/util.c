@@ -190,5 +190,9 @@ json_t *worker_info_to_json(const struct worker_info *w, int64_t now)
 	json_object_set_new(o, "scans_done", json_integer(w->scans_done));
 	json_object_set_new(o, "last_exit", w->last_exit[0] ? json_string(w->last_exit) : json_null());
 	json_object_set_new(o, "last_exit_hint", hint ? json_string(hint) : json_null());
+	json_object_set_new(o, "kind", json_string(w->kind[0] ? w->kind : "worker"));
+	json_object_set_new(o, "pool", json_string(w->pool[0] ? w->pool : SCAN_POOL_LOCAL));
+	json_object_set_new(o, "version", w->version[0] ? json_string(w->version) : json_null());
+	json_object_set_new(o, "address", w->address[0] ? json_string(w->address) : json_null());
 	return o;
 }

@@ -695,6 +695,7 @@ static int register_worker(struct worker *w)
 	info.pid = (int)getpid();
 	info.started_at = scan_now_ms();
 	info.concurrency = w->o->concurrency;
+	snprintf(info.pool, sizeof info.pool, "%s", config.worker_pool);
 	return store_worker_register(w->s, &info);
 }
 

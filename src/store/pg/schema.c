@@ -458,4 +458,6 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_LIST_TARGET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id < $3::bigint"
 		" AND ($1::text IS NULL OR status = $1::text) AND ($2::text IS NULL OR type = $2::text)"
 		" AND strpos(targets, $5::text) > 0 ORDER BY id DESC LIMIT $4::int",
+	[S_AGENT_ROW] = "SELECT status, attempt, pool, coalesce(worker_id, ''), flow FROM scans"
+		" WHERE id = $1::bigint FOR UPDATE",
 };

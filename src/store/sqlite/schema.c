@@ -373,4 +373,6 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_LIST_TARGET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id < ?3"
 		" AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR type = ?2)"
 		" AND instr(targets, ?5) > 0 ORDER BY id DESC LIMIT ?4",
+	[S_AGENT_ROW] = "SELECT status, attempt, pool, coalesce(worker_id, ''), flow FROM scans"
+		" WHERE id = ?1",
 };
