@@ -7,7 +7,7 @@
  * a claim that finds nothing waits in longpoll.c, its connection
  * suspended, holding neither a server thread nor a transaction nor the
  * write lock.  Errors have the API's problem shape plus an "error" object
- * ({"code", "message"}) that agents read.
+ * ({"code", "message"}) that agents read (reply.c adds it).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -36,15 +36,10 @@ void routes_agent_free(struct agent_wait *w)
 	free(w);
 }
 
+/* reply.c adds the "error" object to every problem of an agent route. */
 static enum MHD_Result agent_problem(struct req *r, const struct api_problem *p)
 {
-	json_t *o = api_problem_json(p);
-
-	if (o)
-		json_object_set_new(o, "error", json_pack("{ss ss}", "code", json_string_value(
-			json_object_get(o, "code")), "message", json_string_value(
-			json_object_get(o, "detail"))));
-	return reply_json(r, p->status, o, NULL, NULL);
+	return reply_problem_hdr(r, p, NULL, NULL);
 }
 
 static enum MHD_Result agent_error(struct req *r, int status, const char *code, const char *fmt,
