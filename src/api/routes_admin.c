@@ -247,6 +247,7 @@ static json_t *token_json(const struct token_info *t, int64_t now)
 	json_object_set_new(o, "revoked_at", time_json(t->revoked_at));
 	json_object_set_new(o, "state", json_string(t->revoked_at ? "revoked"
 		: t->expires_at && t->expires_at <= now ? "expired" : "active"));
+	json_object_set_new(o, "pool", t->pool[0] ? json_string(t->pool) : json_null());
 	return o;
 }
 
