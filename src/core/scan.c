@@ -163,6 +163,7 @@ json_t *scan_to_json(const struct scan *s, int internal)
 	json_object_set_new(o, "attempts_used", json_integer(s->attempts_used));
 	json_object_set_new(o, "schedule_id", s->schedule_id ? json_integer(s->schedule_id) : json_null());
 	json_object_set_new(o, "pool", json_string(s->pool[0] ? s->pool : SCAN_POOL_LOCAL));
+	json_object_set_new(o, "flow", json_integer(s->flow));
 	json_object_set_new(o, "time_limit_s", json_integer(s->time_limit_s));
 	json_object_set_new(o, "run_after", time_or_null(s->run_after));
 	json_object_set_new(o, "created_at", time_or_null(s->created_at));
