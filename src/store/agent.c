@@ -8,12 +8,16 @@
  * failure path, so an agent's scan gets the same timeline, findings,
  * changes, webhooks and follow-up stages as a local worker's.
  *
+ * It also reads the queue by pool (store_pool_status()), for the metrics,
+ * doctor and the stuck report's view of pools without agents.
+ *
  * The late rule lives here: a result whose lease ran out is still taken
  * when lease recovery put the scan back to pending with the same attempt
  * number, because a claim raises the attempt, so no other attempt can
  * have started.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/clock.h"
 #include "store/tx.h"
@@ -284,4 +288,40 @@ int store_agent_seen(struct store *s, const struct store_agent_seen *ag)
 	db_text(&a, ag->version);
 	db_i64(&a, ag->concurrency);
 	return db_run(s, S_AGENT_SEEN, &a, NULL);
+}
+
+int store_pool_status(struct store *s, struct pool_status **out, size_t *n)
+{
+	struct pool_status *arr = calloc(STORE_POOLS_MAX, sizeof *arr);
+	struct db_args a = { 0 };
+	struct db_cur c;
+	size_t k = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!arr)
+		return store_set_error(s, "out of memory");
+	db_i64(&a, scan_now_ms());
+	db_i64(&a, STORE_WORKER_DEAD_MS);
+	db_i64(&a, STORE_POOLS_MAX);
+	if ((rc = db_query(s, S_POOL_STATUS, &a, &c)) == STORE_OK) {
+		while (k < STORE_POOLS_MAX && (rc = db_next(&c)) > 0) {
+			db_col_copy(&c, 0, arr[k].pool, sizeof arr[k].pool);
+			arr[k].pending = db_col_i64(&c, 1);
+			arr[k].running = db_col_i64(&c, 2);
+			arr[k].live_agents = db_col_i64(&c, 3);
+			arr[k].live = db_col_i64(&c, 4);
+			k++;
+		}
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&c);
+	if (rc != STORE_OK) {
+		free(arr);
+		return rc;
+	}
+	*out = arr;
+	*n = k;
+	return STORE_OK;
 }

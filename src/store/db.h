@@ -217,6 +217,12 @@ enum db_stmt {
 				 * newest timeline event */
 	S_AGENT_SEEN,		/* id, name, address, now, pool, version, concurrency (0: keep):
 				 * registers or refreshes an agent in the registry */
+	S_POOL_STATUS,		/* now, dead_ms, limit -> pool, pending, running, live agents,
+				 * live workers and agents (pools with pending or running scans
+				 * or a registry row), by pool */
+	S_SQ_NO_AGENT,		/* the stuck report's no_agent: pending in a pool other than
+				 * local, due for age_ms, nobody live of its pool (detail: the
+				 * pool); parameters as the other S_SQ_* */
 	DB_STMT_COUNT
 };
 

@@ -126,9 +126,14 @@ int sql_table(const char *const *own, const struct sql_style *st, const char **o
  * each condition written once.  LIVE: EXISTS or NOT EXISTS a live worker. */
 #define SQ_LEASE " FROM scans INDEXED BY scans_lease WHERE status = 'running'" \
 	" AND lease_expires_at < NOW_MS($1)"
-#define SQ_DUE(LIVE) " FROM scans INDEXED BY scans_pending_due WHERE status = 'pending'" \
-	" AND run_after <= NOW_MS($1) - $2::bigint AND " LIVE " (SELECT 1 FROM workers" \
-	" WHERE stopped_at IS NULL AND heartbeat_at >= NOW_MS($1) - $4::bigint)"
+/* Pending and due for age_ms, and whether a worker or agent of its pool is
+ * live: pending_no_worker and backlog look at pool local, no_agent at the
+ * others (POOLS). */
+#define SQ_DUE_IN(POOLS, LIVE) " FROM scans INDEXED BY scans_pending_due WHERE status = 'pending'" \
+	" AND run_after <= NOW_MS($1) - $2::bigint AND " POOLS " AND " LIVE " (SELECT 1 FROM workers w" \
+	" WHERE w.stopped_at IS NULL AND w.heartbeat_at >= NOW_MS($1) - $4::bigint" \
+	" AND w.pool = scans.pool)"
+#define SQ_DUE(LIVE) SQ_DUE_IN("pool = 'local'", LIVE)
 /* A schedule's columns and its last scan (id, status), newest by id. */
 #define SCHED_SELECT DB_SCHED_COLS ", (SELECT id FROM scans INDEXED BY scans_schedule" \
 	" WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1), (SELECT status FROM scans" \
@@ -517,4 +522,18 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" address = excluded.address, stopped_at = NULL, kind = 'agent',"
 		" concurrency = CASE WHEN excluded.concurrency > 0 THEN excluded.concurrency"
 		" ELSE workers.concurrency END",
+	[S_POOL_STATUS] =
+		"SELECT p.pool, (SELECT count(*) FROM scans s INDEXED BY scans_claim"
+		" WHERE s.status = 'pending' AND s.pool = p.pool), (SELECT count(*) FROM scans s"
+		" INDEXED BY scans_status_id WHERE s.status = 'running' AND s.pool = p.pool),"
+		" (SELECT count(*) FROM workers w WHERE w.pool = p.pool AND w.kind = 'agent'"
+		" AND w.stopped_at IS NULL AND w.heartbeat_at >= NOW_MS($1) - $2::bigint),"
+		" (SELECT count(*) FROM workers w WHERE w.pool = p.pool AND w.stopped_at IS NULL"
+		" AND w.heartbeat_at >= NOW_MS($1) - $2::bigint)"
+		" FROM (SELECT pool FROM scans INDEXED BY scans_status_id WHERE status IN ('pending', 'running')"
+		" UNION SELECT pool FROM workers) p ORDER BY p.pool LIMIT $3::int",
+	[S_SQ_NO_AGENT] =
+		"SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, 'pool ' || pool"
+		SQ_DUE_IN("pool <> 'local'", "NOT EXISTS")
+		" ORDER BY run_after, id LIMIT $3::int",
 };

@@ -433,6 +433,20 @@ struct store_agent_seen {
 /* Registers agent a (kind "agent") or marks it seen now.  Returns a store rc. */
 int store_agent_seen(struct store *s, const struct store_agent_seen *a);
 
+/* One pool as the queue sees it. */
+struct pool_status {
+	char pool[SCAN_POOL_MAX];
+	int64_t pending, running;
+	int64_t live_agents;		/* agents of the pool seen within STORE_WORKER_DEAD_MS */
+	int64_t live;			/* workers and agents of the pool seen within it */
+};
+
+#define STORE_POOLS_MAX 256		/* pools one read returns */
+
+/* Every pool with pending or running scans or a registry row, by name (at
+ * most STORE_POOLS_MAX).  *out is a new array of *n (free()). */
+int store_pool_status(struct store *s, struct pool_status **out, size_t *n);
+
 /* ---- the operator's side --------------------------------------------- */
 
 /*

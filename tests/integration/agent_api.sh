@@ -17,6 +17,8 @@ heartbeat = 1
 allow = 127.0.0.0/8
 [pool.lab]
 allow = 127.0.0.2
+[pool.far]
+allow = 127.0.0.9
 EOF
 export SCANQ_CONFIG=$dir/scanq.ini
 
@@ -232,3 +234,25 @@ code=$(agent claim "{$hello,\"max\":1}"); grep -q "\"id\":$d5,.*\"attempt\":2" "
 code=$(agent fail "{$hello,\"id\":$d5,\"attempt\":2,\"code\":\"timeout\",\"retryable\":true}")
 [ "$code" = 200 ] && grep -q '"status":"pending"' "$dir/body" || fail "a retryable failure: $(cat "$dir/body")"
 ok "fail records a failure once (a retry answers already), release hands back without spending an attempt, a retryable failure goes back to pending"
+
+# ---- pools in /metrics, doctor and the stuck report ------------------------------------
+far=$(q submit test-ok 127.0.0.9 --pool far) || fail "submit far"
+sql "UPDATE scans SET run_after = run_after - 7200000, created_at = created_at - 7200000 WHERE id = $far" \
+	|| fail "age the far scan"
+code=$(req GET /metrics -H "Authorization: Bearer $VIEW"); [ "$code" = 200 ] || fail "metrics: $code"
+grep -qx 'scanq_pool_pending{pool="far"} 1' "$dir/body" && grep -qx 'scanq_pool_live_agents{pool="far"} 0' "$dir/body" \
+	&& grep -Eqx 'scanq_pool_live_agents\{pool="dmz"\} [1-9][0-9]*' "$dir/body" \
+	&& grep -Eqx 'scanq_pool_running\{pool="lab"\} [0-9]+' "$dir/body" || fail "pool metrics: $(grep scanq_pool "$dir/body")"
+out=$(q doctor --check pool.agents 2>&1) && fail "doctor passed with a pool without agents: $out"
+grep -q "far (1 pending)" <<<"$out" || fail "doctor: $out"
+q stuck report --max-age-hours 1 --json >"$dir/stuck.json"
+python3 - "$dir/stuck.json" "$far" <<'PY' || fail "stuck report: $(cat "$dir/stuck.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+cat = {c["name"]: c for c in r["categories"]}
+ids = [s["scan_id"] if "scan_id" in s else s["id"] for s in cat["no_agent"]["scans"]]
+assert ids == [int(sys.argv[2])], ids
+assert all(int(sys.argv[2]) not in [s.get("scan_id", s.get("id")) for s in c["scans"]]
+           for n, c in cat.items() if n != "no_agent")
+PY
+ok "per-pool metrics; doctor's pool.agents and the stuck report's no_agent name a pool whose scans nobody can claim"
