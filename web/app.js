@@ -222,6 +222,8 @@ async function loadQueue() {
       [el('dt', { text: k }), el('dd', { text: String(v), 'data-key': k })]));
     morph($('workers-body'), w.workers.map((x) => el('tr', {},
       el('td', { text: x.name }), el('td', {}, badge(x.status)),
+      el('td', { text: (x.kind || 'worker') + ' · ' + (x.pool || 'local') }),
+      el('td', { text: x.address || '—' }), el('td', { text: x.version || '—' }),
       el('td', { text: String(x.running) }), el('td', { text: String(x.scans_done) }))));
     $('workers-empty').hidden = w.workers.length > 0;
   } catch (e) { $('conn').textContent = e.message; }

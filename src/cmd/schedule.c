@@ -269,6 +269,7 @@ static int sched_show(int argc, char **argv, struct cli *cli)
 		printf("schedule %s (id %lld)\n", sc.name, (long long)sc.id);
 		printf("  cron         %s (%s)\n", sc.cron, sc.tz);
 		printf("  overlap      %s\n", sc.overlap);
+		printf("  pool         %s\n", sc.pool[0] ? sc.pool : "local");
 		printf("  scan         %s %s options %s\n", sc.type, sc.targets, sc.options);
 		printf("  state        %s\n", state_of(&sc, now));
 		printf("  next run     %s\n", sc.paused ? "- (paused)" : when(sc.next_run_at, t, sizeof t));
