@@ -36,6 +36,16 @@ out=$(q submit test-ok 127.0.0.1 --pool 'Bad!' 2>&1) && fail "a bad pool name wa
 [ "$(db_hash)" = "$before" ] || fail "a refused submit changed the database"
 ok "submit refuses an unknown pool and a target outside the pool's allow list, one line, nothing written"
 
+out=$(q schedule add bad --cron "0 3 * * *" test-ok 127.0.0.1 --pool nope 2>&1) && fail "a schedule of an unknown pool"
+grep -q 'unknown pool "nope"' <<<"$out" || fail "schedule, unknown pool: $out"
+q schedule add nightly --cron "0 3 * * *" test-ok 127.0.0.3 --pool dmz >/dev/null || fail "schedule add --pool"
+q schedule show nightly | grep -q "pool  *dmz" || fail "schedule show: $(q schedule show nightly)"
+q schedule run-now nightly >/dev/null || fail "schedule run-now"
+sql_is "SELECT pool FROM scans WHERE schedule_id IS NOT NULL" dmz || fail "the schedule's scan: $(sql "SELECT id, pool FROM scans")"
+q cancel "$(sql "SELECT id FROM scans WHERE schedule_id IS NOT NULL")" >/dev/null || fail "cancel the schedule's scan"
+q schedule rm nightly >/dev/null || fail "schedule rm"
+ok "a schedule carries its pool to the scans it queues; an unknown pool is refused"
+
 # ---- agent tokens ------------------------------------------------------------------
 out=$(q token create --role agent 2>&1) && fail "an agent token without a pool"
 grep -q -- "--pool" <<<"$out" || fail "agent without pool: $out"
