@@ -266,3 +266,12 @@ assert all(int(sys.argv[2]) not in [s.get("scan_id", s.get("id")) for s in c["sc
            for n, c in cat.items() if n != "no_agent")
 PY
 ok "per-pool metrics; doctor's pool.agents and the stuck report's no_agent name a pool whose scans nobody can claim"
+
+# ---- shards stay in their pool ---------------------------------------------------------
+split=$(SCANQ_FLOW_SHARD_ADDRESSES=4 q submit test-ok 127.0.0.16/29 --pool dmz) || fail "submit a split scan"
+sql_is "SELECT count(*) FROM scans WHERE parent_id = $split AND pool = 'dmz'" 2 \
+	&& sql_is "SELECT count(*) FROM scans WHERE parent_id = $split AND pool <> 'dmz'" 0 \
+	|| fail "shards: $(sql "SELECT id, pool, targets FROM scans WHERE parent_id = $split")"
+code=$(agent claim "{$hello,\"max\":8}")
+[ "$(grep -o "\"parent_id\":$split" "$dir/body" | wc -l)" = 2 ] || fail "the agent's claim of the shards: $(cat "$dir/body")"
+ok "a split scan's shards are in its pool, and its agents claim them"
