@@ -79,17 +79,26 @@ static void client_address(struct req *r, char *buf, size_t len)
 			  (socklen_t)len);
 }
 
-/* Records the agent as seen (the registry), under the write lock. */
-static int seen(struct req *r, const struct agent_hello *h, int concurrency)
+/* The agent as the registry records it; addr (64 bytes) holds its address. */
+static struct store_agent_seen agent_of(struct req *r, const struct agent_hello *h,
+					int concurrency, char *addr)
 {
-	char addr[64];
 	struct store_agent_seen a = {
 		.id = h->agent, .name = h->name, .pool = r->pool, .version = h->version,
 		.address = addr, .concurrency = concurrency,
 	};
+
+	client_address(r, addr, 64);
+	return a;
+}
+
+/* Records the agent as seen (the registry), under the write lock. */
+static int seen(struct req *r, const struct agent_hello *h, int concurrency)
+{
+	char addr[64];
+	struct store_agent_seen a = agent_of(r, h, concurrency, addr);
 	int rc;
 
-	client_address(r, addr, sizeof addr);
 	pthread_mutex_lock(&r->api->write_lock);
 	rc = store_agent_seen(r->s, &a);
 	pthread_mutex_unlock(&r->api->write_lock);
@@ -152,6 +161,8 @@ enum MHD_Result routes_agent_claim(struct req *r)
 enum MHD_Result routes_agent_renew(struct req *r)
 {
 	struct agent_renew_req *q = calloc(1, sizeof *q);
+	struct store_agent_seen a;
+	char addr[64];
 	struct api_problem p;
 	json_t *cancel, *lost;
 	enum MHD_Result ret;
@@ -163,12 +174,10 @@ enum MHD_Result routes_agent_renew(struct req *r)
 		free(q);
 		return agent_problem(r, &p);
 	}
-	if (seen(r, &q->h, 0) != STORE_OK) {
-		free(q);
-		return store_failed(r, "agent registration");
-	}
+	/* the registry and the leases in one transaction */
+	a = agent_of(r, &q->h, 0, addr);
 	pthread_mutex_lock(&r->api->write_lock);
-	rc = store_agent_renew(r->s, r->pool, q->scans, q->n, config.lease_s * 1000);
+	rc = store_agent_renew(r->s, &a, q->scans, q->n, config.lease_s * 1000);
 	pthread_mutex_unlock(&r->api->write_lock);
 	if (rc != STORE_OK) {
 		free(q);

@@ -232,13 +232,30 @@ int store_agent_fail(struct store *s, const char *pool, const char *agent, int64
 	return core_retry_safe(s, rc) ? fail(s, pool, agent, id, attempt, how, f, out) : rc;
 }
 
-static int renew(struct store *s, const char *pool, struct store_agent_lease *l, size_t n,
-		 int lease_ms)
+static int seen(struct store *s, const struct store_agent_seen *ag)
 {
+	struct db_args a = { 0 };
+
+	db_text(&a, ag->id);
+	db_text(&a, ag->name && *ag->name ? ag->name : ag->id);
+	db_text(&a, ag->address ? ag->address : "");
+	db_i64(&a, scan_now_ms());
+	db_text(&a, ag->pool);
+	db_text(&a, ag->version);
+	db_i64(&a, ag->concurrency);
+	return db_run(s, S_AGENT_SEEN, &a, NULL);
+}
+
+static int renew(struct store *s, const struct store_agent_seen *ag, struct store_agent_lease *l,
+		 size_t n, int lease_ms)
+{
+	const char *pool = ag->pool;
 	int rc;
 
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
+	if ((rc = seen(s, ag)) != STORE_OK)
+		return core_abort(s, rc);
 	for (size_t i = 0; i < n; i++) {
 		struct agent_row r;
 		struct db_args a = { 0 };
@@ -268,26 +285,17 @@ static int renew(struct store *s, const char *pool, struct store_agent_lease *l,
 	return db_commit(s);
 }
 
-int store_agent_renew(struct store *s, const char *pool, struct store_agent_lease *l, size_t n,
-		      int lease_ms)
+int store_agent_renew(struct store *s, const struct store_agent_seen *ag,
+		      struct store_agent_lease *l, size_t n, int lease_ms)
 {
-	int rc = renew(s, pool, l, n, lease_ms);
+	int rc = renew(s, ag, l, n, lease_ms);
 
-	return core_retry_safe(s, rc) ? renew(s, pool, l, n, lease_ms) : rc;
+	return core_retry_safe(s, rc) ? renew(s, ag, l, n, lease_ms) : rc;
 }
 
 int store_agent_seen(struct store *s, const struct store_agent_seen *ag)
 {
-	struct db_args a = { 0 };
-
-	db_text(&a, ag->id);
-	db_text(&a, ag->name && *ag->name ? ag->name : ag->id);
-	db_text(&a, ag->address ? ag->address : "");
-	db_i64(&a, scan_now_ms());
-	db_text(&a, ag->pool);
-	db_text(&a, ag->version);
-	db_i64(&a, ag->concurrency);
-	return db_run(s, S_AGENT_SEEN, &a, NULL);
+	return seen(s, ag);
 }
 
 int store_pool_status(struct store *s, struct pool_status **out, size_t *n)

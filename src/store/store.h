@@ -418,17 +418,17 @@ struct store_agent_lease {
 	int lost;			/* out: not this attempt's any more (or not of the pool) */
 };
 
-/* Renews the leases of n scans of `pool` to now + lease_ms in one
- * transaction, setting each one's cancel or lost.  Returns STORE_OK or an
- * error (nothing renewed). */
-int store_agent_renew(struct store *s, const char *pool, struct store_agent_lease *l, size_t n,
-		      int lease_ms);
-
 /* An agent as the registry records it. */
 struct store_agent_seen {
 	const char *id, *name, *pool, *version, *address;
 	int concurrency;		/* its claim's max; 0: keep what was recorded */
 };
+
+/* Marks agent `a` seen (store_agent_seen()) and renews the leases of n
+ * scans of a->pool to now + lease_ms, in one transaction, setting each
+ * one's cancel or lost.  Returns STORE_OK or an error (nothing written). */
+int store_agent_renew(struct store *s, const struct store_agent_seen *a,
+		      struct store_agent_lease *l, size_t n, int lease_ms);
 
 /* Registers agent a (kind "agent") or marks it seen now.  Returns a store rc. */
 int store_agent_seen(struct store *s, const struct store_agent_seen *a);
