@@ -275,3 +275,12 @@ sql_is "SELECT count(*) FROM scans WHERE parent_id = $split AND pool = 'dmz'" 2 
 code=$(agent claim "{$hello,\"max\":8}")
 [ "$(grep -o "\"parent_id\":$split" "$dir/body" | wc -l)" = 2 ] || fail "the agent's claim of the shards: $(cat "$dir/body")"
 ok "a split scan's shards are in its pool, and its agents claim them"
+
+# ---- a local worker of another pool ---------------------------------------------------------
+w=$(q submit test-ok 127.0.0.6 --pool dmz) || fail "submit for a dmz worker"
+timeout 60 "$S" --db "$DB" worker --pool dmz --name wdmz --once >"$dir/wdmz.log" 2>&1 || fail "worker --pool dmz"
+is_status "$w" completed && sql_is "SELECT count(*) FROM scan_events WHERE scan_id = $w AND worker_id LIKE 'wdmz@%'" 2 \
+	|| fail "the dmz worker's scan: $(q show "$w")"
+is_status "$far" pending || fail "a dmz worker took pool far's scan"
+out=$("$S" --db "$DB" worker --pool 'No Pool' --once 2>&1) && fail "worker --pool with a bad name"
+ok "scanq worker --pool claims that pool's scans only"
