@@ -821,11 +821,33 @@ static const char *chain_status(const struct node *nodes, size_t n)
 		: seen[SCAN_FAILED] ? "failed" : seen[SCAN_CANCELLED] ? "cancelled" : "completed";
 }
 
+/* A node of the tree from its S_FLOW_TREE row; adds its findings to *ctx. */
+static void tree_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct node *d = elem;
+	int64_t *total = ctx;
+	json_t *targets = json_loads(db_col_text(c, 9) ? db_col_text(c, 9) : "[]", 0, NULL);
+	const char *note_t = db_col_text(c, 7), *err = db_col_text(c, 8);
+
+	d->id = db_col_i64(c, 0);
+	d->parent = db_col_i64(c, 1);
+	scan_status_parse(db_col_text(c, 3), &d->status);
+	d->flow = (int)db_col_i64(c, 4);
+	*total += db_col_i64(c, 6);
+	d->o = json_pack("{sI ss ss sf sI so}", "id", (json_int_t)d->id, "type",
+			 db_col_text(c, 2), "status", db_col_text(c, 3), "progress",
+			 db_col_f64(c, 5), "findings", (json_int_t)db_col_i64(c, 6),
+			 "targets", targets ? targets : json_array());
+	json_object_set_new(d->o, "shard", json_boolean(d->flow & SCAN_FLOW_SHARD));
+	json_object_set_new(d->o, "note", note_t ? json_string(note_t) : json_null());
+	json_object_set_new(d->o, "error", err ? json_string(err) : json_null());
+	json_object_set_new(d->o, "children", json_array());
+}
+
 int store_flow_tree(struct store *s, int64_t id, json_t **out)
 {
 	struct node *nodes = calloc(STORE_FLOW_TREE_MAX, sizeof *nodes);
 	struct db_args a = { 0 };
-	struct db_cur c;
 	int64_t root = 0, total = 0;
 	size_t n = 0;
 	int rc;
@@ -842,29 +864,8 @@ int store_flow_tree(struct store *s, int64_t id, json_t **out)
 	memset(&a, 0, sizeof a);
 	db_i64(&a, root);
 	db_i64(&a, STORE_FLOW_TREE_MAX);
-	if ((rc = db_query(s, S_FLOW_TREE, &a, &c)) == STORE_OK) {
-		while (n < STORE_FLOW_TREE_MAX && (rc = db_next(&c)) > 0) {
-			struct node *d = &nodes[n++];
-			json_t *targets = json_loads(db_col_text(&c, 9) ? db_col_text(&c, 9) : "[]", 0, NULL);
-			const char *note_t = db_col_text(&c, 7), *err = db_col_text(&c, 8);
-
-			d->id = db_col_i64(&c, 0);
-			d->parent = db_col_i64(&c, 1);
-			scan_status_parse(db_col_text(&c, 3), &d->status);
-			d->flow = (int)db_col_i64(&c, 4);
-			total += db_col_i64(&c, 6);
-			d->o = json_pack("{sI ss ss sf sI so}", "id", (json_int_t)d->id, "type",
-					 db_col_text(&c, 2), "status", db_col_text(&c, 3), "progress",
-					 db_col_f64(&c, 5), "findings", (json_int_t)db_col_i64(&c, 6),
-					 "targets", targets ? targets : json_array());
-			json_object_set_new(d->o, "shard", json_boolean(d->flow & SCAN_FLOW_SHARD));
-			json_object_set_new(d->o, "note", note_t ? json_string(note_t) : json_null());
-			json_object_set_new(d->o, "error", err ? json_string(err) : json_null());
-			json_object_set_new(d->o, "children", json_array());
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&c);
+	rc = core_page(s, S_FLOW_TREE, &a, nodes, sizeof *nodes, STORE_FLOW_TREE_MAX, tree_row, &total,
+		       &n);
 	if (rc != STORE_OK)
 		goto out;
 	/* Split parents: their shards' counts and progress.  Then link every
