@@ -233,7 +233,6 @@ struct finding {
 
 void finding_release(struct finding *f);
 void finding_array_free(struct finding *arr, size_t n);
-json_t *finding_to_json(const struct finding *f);
 
 /*
  * Finishes (id, attempt) as completed: status, finished_at, summary (JSON
@@ -400,9 +399,6 @@ struct queue_status {
  * Returns STORE_OK or STORE_ERROR. */
 int store_queue_status(struct store *s, struct queue_status *q);
 
-/* The JSON form of a queue status (CLI and API).  Returns a new reference. */
-json_t *queue_status_to_json(const struct queue_status *q);
-
 /* Upper bounds (seconds) of the scan-duration histogram's buckets; a last
  * bucket (+Inf) follows.  Migration 7 of each backend sorts completions
  * into the same buckets (test_store checks that they agree). */
@@ -509,10 +505,6 @@ const char *worker_state(const struct worker_info *w, int64_t now);
 /* What a worker's last exit usually means ("SIGKILL: out of memory, ..."),
  * or NULL. */
 const char *worker_exit_hint(const char *last_exit);
-
-/* The JSON form of a worker (CLI and API): its state, heartbeat age, running
- * scan ids, last exit and what that exit usually means.  New reference. */
-json_t *worker_info_to_json(const struct worker_info *w, int64_t now);
 
 /* Lists workers by name; *out is a new array (free()). */
 int store_worker_list(struct store *s, struct worker_info **out, size_t *n);
@@ -967,8 +959,6 @@ struct schedule {
 
 void schedule_release(struct schedule *sc);
 void schedule_array_free(struct schedule *arr, size_t n);
-/* The JSON form (CLI and API); `now` decides "late".  New reference. */
-json_t *schedule_to_json(const struct schedule *sc, int64_t now);
 
 /* Adds a schedule; sc->next_run_at must be set.  Returns STORE_OK with *id,
  * STORE_ILLEGAL when the name is taken (nothing written), or an error. */
