@@ -11,21 +11,18 @@
 json_t *schedule_to_json(const struct schedule *sc, int64_t now)
 {
 	json_error_t jerr;
-	json_t *o = json_object(), *targets = sc->targets ? json_loads(sc->targets, 0, &jerr) : NULL;
+	json_t *targets = sc->targets ? json_loads(sc->targets, 0, &jerr) : NULL;
 	json_t *options = sc->options ? json_loads(sc->options, 0, &jerr) : NULL;
+	/* The add checked every text field (an ASCII name, a cron expression,
+	 * a zone, an overlap and a type), so packing them cannot fail on one. */
+	json_t *o = json_pack("{sI ss ss ss ss ss so so si si si sb}", "id", (json_int_t)sc->id,
+			      "name", sc->name, "cron", sc->cron, "tz", sc->tz, "overlap",
+			      sc->overlap, "type", sc->type, "targets",
+			      targets ? targets : json_array(), "options",
+			      options ? options : json_object(), "priority", sc->priority,
+			      "max_attempts", sc->max_attempts, "time_limit_s", sc->time_limit_s,
+			      "paused", sc->paused);
 
-	json_object_set_new(o, "id", json_integer(sc->id));
-	json_object_set_new(o, "name", json_string(sc->name));
-	json_object_set_new(o, "cron", json_string(sc->cron));
-	json_object_set_new(o, "tz", json_string(sc->tz));
-	json_object_set_new(o, "overlap", json_string(sc->overlap));
-	json_object_set_new(o, "type", json_string(sc->type));
-	json_object_set_new(o, "targets", targets ? targets : json_array());
-	json_object_set_new(o, "options", options ? options : json_object());
-	json_object_set_new(o, "priority", json_integer(sc->priority));
-	json_object_set_new(o, "max_attempts", json_integer(sc->max_attempts));
-	json_object_set_new(o, "time_limit_s", json_integer(sc->time_limit_s));
-	json_object_set_new(o, "paused", json_boolean(sc->paused));
 	json_object_set_new(o, "next_run_at", sc->paused ? json_null()
 							: scan_json_time(sc->next_run_at));
 	json_object_set_new(o, "created_at", scan_json_time(sc->created_at));
@@ -96,3 +93,4 @@ json_t *worker_info_to_json(const struct worker_info *w, int64_t now)
 	json_object_set_new(o, "last_exit_hint", scan_json_text(worker_exit_hint(w->last_exit)));
 	return o;
 }
+

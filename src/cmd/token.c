@@ -121,14 +121,16 @@ static int token_revoke(int argc, char **argv, struct cli *cli)
 	return rc;
 }
 
+/* token create's options: who the token is for, its role, when it ends. */
+static const struct option create_opts[] = {
+	{ "role", required_argument, NULL, 'r' },
+	{ "name", required_argument, NULL, 'n' },
+	{ "expires", required_argument, NULL, 'e' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int token_create(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "expires", required_argument, NULL, 'e' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int64_t expires = 0;
 	char secret[AUTH_SECRET_MAX], err[256];
 	const char *name = "cli";
@@ -138,7 +140,7 @@ static int token_create(int argc, char **argv, struct cli *cli)
 	int c, rc = CLI_OK;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", create_opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (auth_role_parse(optarg, &role) < 0)
