@@ -571,7 +571,7 @@ int store_submit_flow(struct store *s, const struct scan_request *req, int flow,
  */
 #define STORE_FLOW_TREE_MAX 4096
 int store_flow_tree(struct store *s, int64_t id, json_t **out);
-/* ---- changes between scans, webhooks, inventory (issue 13) ------------ */
+/* ---- changes between scans, webhooks, inventory ------------------------- */
 
 /*
  * When a scan completes, its findings are compared with those of the
@@ -763,7 +763,7 @@ void inventory_array_free(struct inventory_item *a, size_t n);
  * `service` (NULL: any).  At most STORE_INVENTORY_MAX rows. */
 int store_inventory(struct store *s, int port, const char *service, struct inventory_item **out,
 		    size_t *n);
-/* ---- operations (issue 12 part B): stuck report and repair, reset, audit --- */
+/* ---- operations: stuck report and repair, reset, audit -------------------- */
 
 /*
  * The stuck report is a table of categories (src/store/stuck.c): each has a
