@@ -1,8 +1,9 @@
 /*
- * views.c — the JSON forms of a schedule, the queue's status and a worker
- * (views.h), built from the store's structs with core/scan.h's time and
+ * views.c — the JSON forms of a schedule, the queue's status, a worker and
+ * a chain's tree (views.h), built from the store's structs with core/scan.h's time and
  * text values, so a time or an empty string reads the same in every view.
  */
+#include <stdlib.h>
 #include <jansson.h>
 #include "app/views.h"
 #include "core/scan.h"
@@ -94,3 +95,106 @@ json_t *worker_info_to_json(const struct worker_info *w, int64_t now)
 	return o;
 }
 
+/* The chain's status: running while any scan runs, pending while any
+ * waits, then failed, cancelled, or completed when every one completed. */
+static const char *chain_status(const struct flow_node *nodes, size_t n)
+{
+	int seen[SCAN_STATUS_COUNT] = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		seen[nodes[i].status]++;
+	return seen[SCAN_RUNNING] ? "running" : seen[SCAN_PENDING] ? "pending"
+		: seen[SCAN_FAILED] ? "failed" : seen[SCAN_CANCELLED] ? "cancelled" : "completed";
+}
+
+static json_t *node_to_json(const struct flow_node *d)
+{
+	json_t *targets = json_loads(d->targets ? d->targets : "[]", 0, NULL);
+	json_t *o = json_pack("{sI ss ss sf sI so}", "id", (json_int_t)d->id, "type", d->type,
+			      "status", scan_status_name(d->status), "progress", d->progress,
+			      "findings", (json_int_t)d->findings,
+			      "targets", targets ? targets : json_array());
+
+	json_object_set_new(o, "shard", json_boolean(d->flow & SCAN_FLOW_SHARD));
+	json_object_set_new(o, "note", d->note ? json_string(d->note) : json_null());
+	json_object_set_new(o, "error", d->error ? json_string(d->error) : json_null());
+	json_object_set_new(o, "children", json_array());
+	return o;
+}
+
+/* A split parent's shards (the nodes after i that name it): their counts
+ * by status, findings and progress replace the parent's own. */
+static void add_shards(const struct flow_node *nodes, size_t n, size_t i, json_t **o)
+{
+	json_int_t f = 0, by[SCAN_STATUS_COUNT] = { 0 };
+	double prog = 0;
+	size_t ns = 0;
+
+	for (size_t k = i + 1; k < n; k++)
+		if (nodes[k].parent == nodes[i].id && (nodes[k].flow & SCAN_FLOW_SHARD)) {
+			ns++;
+			by[nodes[k].status]++;
+			f += json_integer_value(json_object_get(o[k], "findings"));
+			prog += nodes[k].status == SCAN_COMPLETED ? 1
+				: json_real_value(json_object_get(o[k], "progress"));
+		}
+	json_object_set_new(o[i], "shards", json_pack("{sI sI sI sI sI sI}", "total",
+			    (json_int_t)ns, "pending", by[SCAN_PENDING], "running",
+			    by[SCAN_RUNNING], "completed", by[SCAN_COMPLETED], "failed",
+			    by[SCAN_FAILED], "cancelled", by[SCAN_CANCELLED]));
+	json_object_set_new(o[i], "findings", json_integer(f));
+	if (ns)
+		json_object_set_new(o[i], "progress", json_real(prog / (double)ns));
+}
+
+json_t *flow_tree_to_json(int64_t root, const struct flow_node *nodes, size_t n)
+{
+	json_t **o = n ? calloc(n, sizeof *o) : NULL, *out = NULL;
+	json_int_t total = 0;
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		o[i] = node_to_json(&nodes[i]);
+		total += nodes[i].findings;
+	}
+	/* Split parents first (their shards come after them), then link every
+	 * node under its parent (ids grow downwards, so parents come first). */
+	for (size_t i = 0; i < n; i++)
+		if (nodes[i].flow & SCAN_FLOW_SPLIT)
+			add_shards(nodes, n, i, o);
+	for (size_t i = n; i-- > 1;) {
+		for (size_t k = 0; k < i; k++)
+			if (nodes[k].id == nodes[i].parent) {
+				json_array_insert_new(json_object_get(o[k], "children"), 0, o[i]);
+				o[i] = NULL;
+				break;
+			}
+	}
+	out = json_pack("{sI ss sI so}", "root", (json_int_t)root, "status", chain_status(nodes, n),
+			"findings", total, "tree", o[0]);
+	o[0] = NULL;
+	for (size_t i = 0; i < n; i++)
+		json_decref(o[i]);
+	free(o);
+	return out;
+}
+
+int flow_tree_read(struct store *s, int64_t id, json_t **out, const char **err)
+{
+	struct flow_node *nodes = NULL;
+	size_t n = 0;
+	int64_t root = 0;
+	int rc;
+
+	*out = NULL;
+	*err = NULL;
+	if ((rc = store_flow_tree(s, id, &root, &nodes, &n)) != STORE_OK)
+		*err = store_error(s);
+	else if (!(*out = flow_tree_to_json(root, nodes, n))) {
+		*err = "out of memory";
+		rc = STORE_ERROR;
+	}
+	flow_node_array_free(nodes, n);
+	return rc;
+}

@@ -562,15 +562,29 @@ int store_token_any(struct store *s);
 int store_submit_flow(struct store *s, const struct scan_request *req, int flow,
 		      const char *slices, int64_t *id, int *existed);
 
+/* One scan of a chain's tree (store_flow_tree()). */
+struct flow_node {
+	int64_t id, parent;		/* parent 0 for the root */
+	char type[SCAN_TYPE_MAX];
+	enum scan_status status;
+	int flow;			/* SCAN_FLOW_* bits */
+	double progress;
+	int64_t findings;		/* its own findings */
+	char *targets;			/* JSON array text; heap, NULL if none */
+	char *note, *error;		/* heap, NULL if none */
+};
+void flow_node_array_free(struct flow_node *a, size_t n);
+
 /*
- * The chain (or split scan) that scan `id` belongs to, from its root, as
- * JSON: {"root", "status" (the chain's, summarised), "findings" (all),
- * "tree": {id, type, status, progress, findings, note, error, shards,
- * children: [...]}}.  At most STORE_FLOW_TREE_MAX scans.  *out is a new
- * reference.  Returns STORE_OK, STORE_NOT_FOUND or an error.
+ * The chain (or split scan) that scan `id` belongs to: *root gets the
+ * root's id, *out (free with flow_node_array_free()) and *n its scans in
+ * id order, so a parent comes before its children; at most
+ * STORE_FLOW_TREE_MAX.  Returns STORE_OK, STORE_NOT_FOUND ("scan N not
+ * found") or an error.  Its JSON form is flow_tree_to_json() (app/views.h).
  */
 #define STORE_FLOW_TREE_MAX 4096
-int store_flow_tree(struct store *s, int64_t id, json_t **out);
+int store_flow_tree(struct store *s, int64_t id, int64_t *root, struct flow_node **out,
+		    size_t *n);
 /* ---- changes between scans, webhooks, inventory ------------------------- */
 
 /*
