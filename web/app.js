@@ -462,7 +462,7 @@ window.addEventListener('DOMContentLoaded', async () => {
   route();
 });
 
-/* ---- chains of follow-up stages and shards (issue 14) ---- */
+/* ---- chains of follow-up stages and shards ---- */
 // "portscan tls" or "portscan:22,80 tls": one stage per word, TYPE[:PORTS].
 function flowStages(text) {
   return text.trim().split(/\s+/).map((w) => {
@@ -522,7 +522,7 @@ async function loadChain(id) {
   }
 }
 
-/* ---- changes, the inventory, webhooks (issue 13) ---- */
+/* ---- changes, the inventory, webhooks ---- */
 function portText(x) { return x.port ? x.port + '/' + (x.proto || 'tcp') : ''; }
 function stateText(st) {
   if (!st) return '';
@@ -639,7 +639,7 @@ async function addWebhook(ev) {
   loadWebhooks();
 }
 
-/* ---- schedules (issue 12) ---- */
+/* ---- schedules ---- */
 async function loadSchedules() {
   let data;
   try { data = (await api('GET', '/api/v1/schedules')).data; } catch (e) { $('conn').textContent = e.message; return; }

@@ -27,6 +27,7 @@
 #include "api/req.h"
 #include "api/ui.h"
 #include "api/auth.h"
+#include "app/views.h"
 #include "core/config.h"
 #include "app/findings.h"
 #include "core/log.h"

@@ -15,6 +15,7 @@
 #include "api/routes_schedules.h"
 #include "api/req.h"
 #include "api/auth.h"
+#include "app/views.h"
 #include "core/log.h"
 #include "maintenance/scheduler.h"
 #include "store/store.h"

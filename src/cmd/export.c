@@ -48,7 +48,7 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 	char tmp[4096];
 	FILE *out = stdout;
 	int64_t id;
-	int c, rc = CLI_FAIL, src;
+	int c, rc = CLI_FAIL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -73,15 +73,8 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		return cli_usage("export", "--output path too long");
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	src = export_open(s, id, fmt, &ex);
-	if (src == STORE_NOT_FOUND) {
-		cli_error("no scan %lld", (long long)id);
+	if (cli_scan_rc(s, export_open(s, id, fmt, &ex), id) != CLI_OK)
 		goto out;
-	}
-	if (src != STORE_OK) {
-		cli_error("%s", store_error(s));
-		goto out;
-	}
 	if (output && !(out = fopen(tmp, "w"))) {
 		cli_error("cannot open %s: %s", tmp, strerror(errno));
 		out = stdout;

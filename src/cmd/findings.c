@@ -43,8 +43,7 @@ static void print_human(const struct finding *f)
 int cmd_findings(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "limit", required_argument, NULL, 'l' },
+		CLI_LIST_OPTIONS,
 		{ "min-severity", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -57,36 +56,19 @@ int cmd_findings(int argc, char **argv, struct cli *cli)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'l':
-			if (num_parse(optarg, 1, FINDINGS_MAX_LIMIT, &limit) < 0)
-				return cli_usage("findings", "--limit must be 1..%d", FINDINGS_MAX_LIMIT);
-			break;
-		case 's':
-			min_rank = scanner_severity_rank(optarg);
-			if (min_rank < 0)
-				return cli_usage("findings", "--min-severity must be info, low, medium, high or critical");
-			break;
-		default:
-			return cli_bad_option("findings", argv, c);
+		if (c != 's') {
+			if (cli_list_option("findings", argv, c, &json, &limit, FINDINGS_MAX_LIMIT) != CLI_OK)
+				return CLI_USAGE;
+		} else if ((min_rank = scanner_severity_rank(optarg)) < 0) {
+			return cli_usage("findings", "--min-severity must be info, low, medium, high or critical");
 		}
 	}
 	if (cli_scan_id("findings", argc, argv, optind, &id) != CLI_OK)
 		return CLI_USAGE;
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	src = store_get(s, id, &sc);
-	if (src == STORE_NOT_FOUND) {
-		cli_error("no scan %lld", (long long)id);
+	if (cli_scan_rc(s, store_get(s, id, &sc), id) != CLI_OK)
 		goto out;
-	}
-	if (src != STORE_OK) {
-		cli_error("%s", store_error(s));
-		goto out;
-	}
 	if (json)
 		arr = json_array();
 	while (shown < limit) {

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "app/views.h"
 #include "cmd/cli.h"
 #include "cmd/chain.h"
 #include "cmd/cmd.h"
@@ -63,6 +64,7 @@ int cmd_show(int argc, char **argv, struct cli *cli)
 	struct scan_event *ev = NULL;
 	struct store *s = NULL;
 	json_t *tree = NULL;
+	const char *err;
 	size_t nev = 0;
 	int64_t id;
 	int c, json = 0, rc = CLI_FAIL, src;
@@ -84,9 +86,9 @@ int cmd_show(int argc, char **argv, struct cli *cli)
 		cli_error("%s", store_error(s));
 		goto out;
 	}
-	/* A stage of a chain, or a split scan: the whole tree (flow.c). */
-	if ((sc.flow || sc.parent_id) && store_flow_tree(s, id, &tree) != STORE_OK) {
-		cli_error("%s", store_error(s));
+	/* A stage of a chain, or a split scan: the whole tree (app/views.c). */
+	if ((sc.flow || sc.parent_id) && flow_tree_read(s, id, &tree, &err) != STORE_OK) {
+		cli_error("%s", err);
 		goto out;
 	}
 	if (json) {

@@ -124,15 +124,18 @@ static int token_revoke(int argc, char **argv, struct cli *cli)
 	return rc;
 }
 
+/* token create's options: who the token is for, its role, when it ends, an
+ * agent token's pool. */
+static const struct option create_opts[] = {
+	{ "role", required_argument, NULL, 'r' },
+	{ "name", required_argument, NULL, 'n' },
+	{ "expires", required_argument, NULL, 'e' },
+	{ "pool", required_argument, NULL, 'p' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int token_create(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "expires", required_argument, NULL, 'e' },
-		{ "pool", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *pool = NULL;
 	int64_t expires = 0;
 	char secret[AUTH_SECRET_MAX], err[256];
@@ -143,7 +146,7 @@ static int token_create(int argc, char **argv, struct cli *cli)
 	int c, rc = CLI_OK;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", create_opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (auth_role_parse(optarg, &role) < 0)

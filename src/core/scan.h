@@ -154,6 +154,11 @@ json_t *scan_event_to_json(const struct scan_event *e);
  */
 char *scan_format_time(int64_t ms, char *buf, size_t len);
 
+/* The JSON values every view writes alike (new references): a time as
+ * scan_format_time() writes it, null for 0; a string, null for NULL or "". */
+json_t *scan_json_time(int64_t ms);
+json_t *scan_json_text(const char *s);
+
 /* The current wall-clock time in ms since the epoch. */
 int64_t scan_now_ms(void);
 

@@ -97,7 +97,7 @@ enum db_stmt {
 	S_SCHEMA_VERSION,	/* -> version (0 when the table is empty) */
 	S_SCHEMA_LOCK,		/* serializes migrators inside a write transaction (or NULL) */
 	S_SCHEMA_RECORD,	/* version, name, now */
-	/* follow-up stages and shards (issue 14, flow.c) */
+	/* follow-up stages and shards (flow.c) */
 	S_FLOW_ROW,		/* id -> parent_id, flow, type, options, priority, max_attempts,
 				 * time_limit_s, cancel_requested, status (locks the row) */
 	S_FLOW_HOSTS,		/* id, limit -> distinct targets of its (and its shards') host
@@ -118,7 +118,7 @@ enum db_stmt {
 	S_FLOW_FINDINGS,	/* scan_id, after_id, limit -> FINDING_COLS of it and its shards */
 	S_FLOW_OF,		/* id -> flow, parent_id */
 	S_FLOW_REOPEN,		/* id: a failed or cancelled split parent -> running */
-	/* changes, webhooks, inventory (issue 13) */
+	/* changes, webhooks, inventory */
 	S_CHANGES_MARK,		/* scan_id -> baseline_id (NULL: the first of its baseline), the
 				 * baseline's finding count, the webhook count, and for a
 				 * follow-up stage its targets (NULL otherwise); records the
@@ -151,7 +151,7 @@ enum db_stmt {
 				 * scan_id, status, attempt, at, code, error, duration_ms, created */
 	S_INVENTORY,		/* port (0: any), service (NULL: any), limit -> target, port, proto,
 				 * service, first_seen, last_seen, first_scan, last_scan, still */
-	/* operations (issue 12 part B): the stuck report and its repairs, reset,
+	/* operations: the stuck report and its repairs, reset,
 	 * tokens that expire or are revoked, the audit trail, prune by status.
 	 * Each S_SQ_* selects one stuck category: now, age_ms, limit, dead_ms
 	 * (STORE_WORKER_DEAD_MS: a worker without a heartbeat for this long is
@@ -488,7 +488,7 @@ void store_counter_set(struct store_counters *c, const char *name, int64_t value
  * base * 2^(used-1), capped at one hour, times a jitter in [0.5, 1.5). */
 int64_t store_backoff_ms(int used, int base_ms);
 
-/* ---- changes and webhooks (changes.c, webhooks.c; issue 13) ----------------------- */
+/* ---- changes and webhooks (changes.c, webhooks.c) ----------------------------------- */
 
 /* Compares each completed scan of c (rc STORE_OK) with its baseline, writes
  * its changes, summary and webhook deliveries, inside the caller's write

@@ -212,7 +212,8 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" error_message = NULL, error_detail = NULL"
 		" WHERE id = $1::bigint AND status IN ('failed', 'cancelled')",
 	[S_COUNTS] = "SELECT type, status, n FROM scan_counts WHERE n <> 0 ORDER BY type",
-	/* From when the scan became due (run_after), not created_at (issue 12). */
+	/* From when the scan became due (run_after), not created_at: a scan
+	 * queued to run later is not old while it waits for its time. */
 		[S_OLDEST_PENDING] =
 		"SELECT NOW_MS($1) - run_after FROM scans INDEXED BY scans_pending_due WHERE"
 		" status = 'pending' AND run_after <= NOW_MS($1) ORDER BY run_after LIMIT 1",
@@ -385,7 +386,7 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" FROM webhook_deliveries d LEFT JOIN webhook_attempts a ON a.delivery_id = d.id"
 		" WHERE ($1::bigint = 0 OR d.webhook_id = $1::bigint)"
 		" ORDER BY d.id DESC, a.id DESC LIMIT $2::int",
-	/* operations (issue 12 part B) */
+	/* operations: the stuck report, its repairs, reset, audit */
 		[S_SQ_LEASE] =
 		"SELECT id, type, status, attempt, coalesce(worker_id, ''), lease_expires_at, ''"
 		SQ_LEASE

@@ -236,7 +236,6 @@ struct finding {
 
 void finding_release(struct finding *f);
 void finding_array_free(struct finding *arr, size_t n);
-json_t *finding_to_json(const struct finding *f);
 
 /*
  * Finishes (id, attempt) as completed: status, finished_at, summary (JSON
@@ -507,9 +506,6 @@ struct queue_status {
  * Returns STORE_OK or STORE_ERROR. */
 int store_queue_status(struct store *s, struct queue_status *q);
 
-/* The JSON form of a queue status (CLI and API).  Returns a new reference. */
-json_t *queue_status_to_json(const struct queue_status *q);
-
 /* Upper bounds (seconds) of the scan-duration histogram's buckets; a last
  * bucket (+Inf) follows.  Migration 7 of each backend sorts completions
  * into the same buckets (test_store checks that they agree). */
@@ -621,10 +617,6 @@ const char *worker_state(const struct worker_info *w, int64_t now);
  * or NULL. */
 const char *worker_exit_hint(const char *last_exit);
 
-/* The JSON form of a worker (CLI and API): its state, heartbeat age, running
- * scan ids, last exit and what that exit usually means.  New reference. */
-json_t *worker_info_to_json(const struct worker_info *w, int64_t now);
-
 /* Lists workers by name; *out is a new array (free()). */
 int store_worker_list(struct store *s, struct worker_info **out, size_t *n);
 
@@ -681,16 +673,30 @@ int store_token_any(struct store *s);
 int store_submit_flow(struct store *s, const struct scan_request *req, int flow,
 		      const char *slices, int64_t *id, int *existed);
 
+/* One scan of a chain's tree (store_flow_tree()). */
+struct flow_node {
+	int64_t id, parent;		/* parent 0 for the root */
+	char type[SCAN_TYPE_MAX];
+	enum scan_status status;
+	int flow;			/* SCAN_FLOW_* bits */
+	double progress;
+	int64_t findings;		/* its own findings */
+	char *targets;			/* JSON array text; heap, NULL if none */
+	char *note, *error;		/* heap, NULL if none */
+};
+void flow_node_array_free(struct flow_node *a, size_t n);
+
 /*
- * The chain (or split scan) that scan `id` belongs to, from its root, as
- * JSON: {"root", "status" (the chain's, summarised), "findings" (all),
- * "tree": {id, type, status, progress, findings, note, error, shards,
- * children: [...]}}.  At most STORE_FLOW_TREE_MAX scans.  *out is a new
- * reference.  Returns STORE_OK, STORE_NOT_FOUND or an error.
+ * The chain (or split scan) that scan `id` belongs to: *root gets the
+ * root's id, *out (free with flow_node_array_free()) and *n its scans in
+ * id order, so a parent comes before its children; at most
+ * STORE_FLOW_TREE_MAX.  Returns STORE_OK, STORE_NOT_FOUND ("scan N not
+ * found") or an error.  Its JSON form is flow_tree_to_json() (app/views.h).
  */
 #define STORE_FLOW_TREE_MAX 4096
-int store_flow_tree(struct store *s, int64_t id, json_t **out);
-/* ---- changes between scans, webhooks, inventory (issue 13) ------------ */
+int store_flow_tree(struct store *s, int64_t id, int64_t *root, struct flow_node **out,
+		    size_t *n);
+/* ---- changes between scans, webhooks, inventory ------------------------- */
 
 /*
  * When a scan completes, its findings are compared with those of the
@@ -882,7 +888,7 @@ void inventory_array_free(struct inventory_item *a, size_t n);
  * `service` (NULL: any).  At most STORE_INVENTORY_MAX rows. */
 int store_inventory(struct store *s, int port, const char *service, struct inventory_item **out,
 		    size_t *n);
-/* ---- operations (issue 12 part B): stuck report and repair, reset, audit --- */
+/* ---- operations: stuck report and repair, reset, audit -------------------- */
 
 /*
  * The stuck report is a table of categories (src/store/stuck.c): each has a
@@ -1082,8 +1088,6 @@ struct schedule {
 
 void schedule_release(struct schedule *sc);
 void schedule_array_free(struct schedule *arr, size_t n);
-/* The JSON form (CLI and API); `now` decides "late".  New reference. */
-json_t *schedule_to_json(const struct schedule *sc, int64_t now);
 
 /* Adds a schedule; sc->next_run_at must be set.  Returns STORE_OK with *id,
  * STORE_ILLEGAL when the name is taken (nothing written), or an error. */
