@@ -8,8 +8,12 @@
  * its lease is still renewed.  Completions that are ready in the same turn
  * of the loop are written in one transaction (store_complete_many).
  *
- * Wake-ups: the store's wake-up (store_wakeup_new()), a slot that just freed, and a
- * poll every config.poll_ms as the fallback.
+ * Scans come from a source (source.h): the store for `scanq worker`, the
+ * server's agent API for `scanq agent`; the loop is the same for both.
+ *
+ * Wake-ups: the source's wake-up (the store's, or an agent's long poll
+ * that returned work), a slot that just freed, and a poll every
+ * config.poll_ms as the fallback.
  */
 #include <errno.h>
 #include <limits.h>
@@ -30,6 +34,8 @@
 #include "scanner.h"
 #include "scantype.h"
 #include "store/store.h"
+#include "worker/source.h"
+#include "app/submit.h"
 #include "worker/webhook.h"
 #include "worker/worker.h"
 
@@ -71,8 +77,8 @@ struct job {
 
 struct worker {
 	const struct worker_opts *o;
-	struct store *s;
-	struct store_wakeup *wake;
+	struct source *src;		/* where scans come from (source.h) */
+	struct store *s;		/* the database: NULL for an agent */
 	char name[SCAN_WORKER_MAX];	/* shown in logs and lists */
 	char id[SCAN_WORKER_MAX];	/* unique identity: claims and the registry */
 	struct job *jobs[WORKER_CONCURRENCY_MAX];
@@ -345,6 +351,18 @@ static void start_child(struct worker *w, struct job *j)
 		set_finish(j, FIN_FAIL, "no_targets", "the scan has no targets", NULL);
 		goto out;
 	}
+	/* An agent's second wall: its own --allow list (config's scope), checked
+	 * before a child exists, so nothing is sent to a target outside it. */
+	if (w->o->check_scope) {
+		char code[32], msg[WORKER_MESSAGE_MAX];
+
+		if (submit_validate_targets(targets, NULL, code, sizeof code, msg, sizeof msg) < 0) {
+			log_warn("scan refused: target outside the allow list", "scan=%lld worker=%s"
+				 " reason=\"%s\"", (long long)j->scan.id, w->name, msg);
+			set_finish(j, FIN_FAIL, "out_of_scope", msg, "refused by the agent's --allow list");
+			goto out;
+		}
+	}
 	argv = calloc(n + 10, sizeof *argv);
 	if (!argv) {
 		set_finish(j, FIN_FAIL, "spawn_failed", "the scanner could not be started",
@@ -450,10 +468,11 @@ static int claim(struct worker *w)
 	if (max <= 0)
 		return 0;
 	alive(w);
-	rc = store_claim(w->s, config.worker_pool, w->id, max, w->lease_ms, &arr, &n);
+	rc = w->src->ops->claim(w->src, w->id, max, w->lease_ms, &arr, &n);
 	if (rc != STORE_OK) {
-		if (!store_outage(w->s))	/* an outage is the store's to log */
-			log_warn("claim failed", "worker=%s error=\"%s\"", w->name, store_error(w->s));
+		if (!w->src->ops->outage(w->src))	/* an outage is the source's to log */
+			log_warn("claim failed", "worker=%s error=\"%s\"", w->name,
+				 w->src->ops->error(w->src));
 		return -1;
 	}
 	adopt(w, arr, n);
@@ -468,16 +487,17 @@ static int written(struct worker *w, struct job *j, int rc, enum scan_status now
 
 	if (rc == STORE_BUSY || rc == STORE_ERROR) {
 		backoff_failed(&j->retry, clock_mono_ms());
-		if (!store_outage(w->s))
-			log_warn("store write failed, will retry", "scan=%lld attempt=%d worker=%s"
+		if (!w->src->ops->outage(w->src))
+			log_warn("result write failed, will retry", "scan=%lld attempt=%d worker=%s"
 				 " retry_ms=%d error=%s", (long long)j->scan.id, j->scan.attempt,
-				 w->name, j->retry.delay_ms, log_quote(store_error(w->s), q, sizeof q));
+				 w->name, j->retry.delay_ms,
+				 log_quote(w->src->ops->error(w->src), q, sizeof q));
 		return 0;
 	}
 	if (rc != STORE_OK) {
 		log_warn("scan result dropped", "scan=%lld attempt=%d worker=%s reason=%s",
 			 (long long)j->scan.id, j->scan.attempt, w->name,
-			 log_quote(store_error(w->s), q, sizeof q));
+			 log_quote(w->src->ops->error(w->src), q, sizeof q));
 		return 1;
 	}
 	if (j->fin != FIN_RELEASE)
@@ -555,16 +575,16 @@ static void flush(struct worker *w, int may_claim)
 			f = (struct scan_failure){ .code = j->fcode, .message = j->fmessage,
 				.detail = j->fdetail, .retryable = j->fretryable,
 				.backoff_base_ms = config.backoff_base_s * 1000 };
-			rc = store_fail(w->s, j->scan.id, j->scan.attempt, &f, &st);
+			rc = w->src->ops->fail(w->src, j->scan.id, j->scan.attempt, &f, &st);
 			break;
 		case FIN_CANCELLED:
 			alive(w);
-			rc = store_cancelled(w->s, j->scan.id, j->scan.attempt);
+			rc = w->src->ops->cancelled(w->src, j->scan.id, j->scan.attempt);
 			break;
 		case FIN_RELEASE:
 		default:
 			alive(w);
-			rc = store_release(w->s, j->scan.id, j->scan.attempt, "worker shutdown");
+			rc = w->src->ops->release(w->src, j->scan.id, j->scan.attempt, "worker shutdown");
 			break;
 		}
 		if (written(w, j, rc, st))
@@ -577,9 +597,7 @@ static void flush(struct worker *w, int may_claim)
 
 		alive(w);
 		test_kill_point("SCANQ_TEST_KILL_BEFORE");
-		rc = room > 0 ? store_complete_and_claim(w->s, comp, nc, config.worker_pool, w->id, room, w->lease_ms,
-							 &arr, &narr)
-			      : store_complete_many(w->s, comp, nc);
+		rc = w->src->ops->complete(w->src, comp, nc, w->id, room, w->lease_ms, &arr, &narr);
 		test_kill_point("SCANQ_TEST_KILL_AFTER");
 
 		for (size_t k = 0; k < nc; k++) {
@@ -597,17 +615,21 @@ static void flush(struct worker *w, int may_claim)
 	}
 }
 
-/* Renews the leases that are due; acts on cancel and on loss. */
+/* Renews the leases that are due, in one call to the source; acts on
+ * cancel and on loss. */
 static void renew(struct worker *w)
 {
+	struct source_renewal r[WORKER_CONCURRENCY_MAX];
+	struct job *rj[WORKER_CONCURRENCY_MAX];
 	int64_t now = clock_mono_ms();
+	size_t n = 0;
 	char q[300];
+	int rc;
 
 	if (now < w->renew_hold)
 		return;
 	for (int i = 0; i < w->njobs; i++) {
 		struct job *j = w->jobs[i];
-		int cancel = 0, rc;
 
 		if (j->lost)
 			continue;
@@ -615,31 +637,34 @@ static void renew(struct worker *w)
 		if (j->next_beat > now && (j->finishing || j->progress == j->progress_written
 					   || now - j->progress_at < PROGRESS_EVERY_MS))
 			continue;
-		alive(w);
-		rc = store_heartbeat(w->s, j->scan.id, j->scan.attempt, w->lease_ms,
-				     j->finishing ? -1 : j->progress, &cancel);
-		if (rc == STORE_BUSY || rc == STORE_ERROR) {
-			int64_t again = now + (w->beat_ms < 1000 ? w->beat_ms : 1000);
+		r[n] = (struct source_renewal){ .id = j->scan.id, .attempt = j->scan.attempt,
+			.progress = j->finishing ? -1 : j->progress };
+		rj[n++] = j;
+	}
+	if (n == 0)
+		return;
+	alive(w);
+	rc = w->src->ops->renew(w->src, r, n, w->lease_ms);
+	if (rc == STORE_BUSY || rc == STORE_ERROR) {
+		int64_t again = now + (w->beat_ms < 1000 ? w->beat_ms : 1000);
 
-			if (!store_outage(w->s))
-				log_warn("lease renewal failed", "scan=%lld attempt=%d worker=%s error=%s",
-					 (long long)j->scan.id, j->scan.attempt, w->name,
-					 log_quote(store_error(w->s), q, sizeof q));
-			/* The database is away: one failed call per round, not one per
-			 * scan, each waiting out the busy timeout; no renewal, lease or
-			 * progress, before `again`. */
-			w->renew_hold = again + store_outage_wait_ms();
-			for (int k = i; k < w->njobs; k++)
-				if (w->jobs[k]->next_beat < w->renew_hold)
-					w->jobs[k]->next_beat = w->renew_hold;
-			break;
-		}
+		if (!w->src->ops->outage(w->src))
+			log_warn("lease renewal failed", "worker=%s scans=%zu error=%s", w->name, n,
+				 log_quote(w->src->ops->error(w->src), q, sizeof q));
+		/* The other side is away: one failed call per round, no renewal,
+		 * lease or progress, before `again`.  The children run on: their
+		 * results are written when it is back (or fenced off then). */
+		w->renew_hold = again + w->src->ops->outage_wait_ms(w->src);
+		for (int k = 0; k < w->njobs; k++)
+			if (w->jobs[k]->next_beat < w->renew_hold)
+				w->jobs[k]->next_beat = w->renew_hold;
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct job *j = rj[k];
+
 		j->next_beat = now + w->beat_ms;
-		if (rc == STORE_OK && !j->finishing) {
-			j->progress_written = j->progress;
-			j->progress_at = now;
-		}
-		if (rc != STORE_OK) {
+		if (r[k].rc != STORE_OK) {
 			j->lost = 1;
 			log_warn("scan lost, killing its child", "scan=%lld attempt=%d worker=%s",
 				 (long long)j->scan.id, j->scan.attempt, w->name);
@@ -647,7 +672,11 @@ static void renew(struct worker *w)
 				spawn_stop(j->child, 0);
 			continue;
 		}
-		if (cancel && !j->cancel && !j->finishing && j->child) {
+		if (!j->finishing) {
+			j->progress_written = j->progress;
+			j->progress_at = now;
+		}
+		if (r[k].cancel && !j->cancel && !j->finishing && j->child) {
 			j->cancel = 1;
 			log_info("cancel requested, stopping scan", "scan=%lld attempt=%d worker=%s"
 				 " grace_s=%d", (long long)j->scan.id, j->scan.attempt, w->name,
@@ -738,25 +767,26 @@ static int worker_open(struct worker *w, const struct worker_opts *o)
 			o->instance ? o->instance : worker_instance());
 	build_env(w);
 	find_lean(w);
-	w->s = store_open(o->db_url, err, sizeof err);
-	if (!w->s) {
+	w->src = o->source ? o->source : source_store_open(o->db_url, err, sizeof err);
+	if (!w->src) {
 		log_error("cannot open the store", "worker=%s error=\"%s\"", w->name, err);
 		return -1;
 	}
-	if (register_worker(w) != STORE_OK) {
+	w->s = w->src->store;
+	if (w->s && register_worker(w) != STORE_OK) {
 		log_error("cannot register the worker", "worker=%s error=\"%s\"", w->name,
 			  store_error(w->s));
 		return -1;
 	}
-	w->wake = store_wakeup_new(w->s);
 
 	signals_catch(on_signal, caught, 2, NULL, &w->waitmask);
 	/* After the mask: the sender thread must never take SIGTERM/SIGINT. */
-	w->sender = o->once ? NULL : webhook_sender_start(o->db_url, w->id);
+	w->sender = o->once || !w->s ? NULL : webhook_sender_start(o->db_url, w->id);
 
-	log_info("worker started", "worker=%s pid=%d concurrency=%d wakeup=%s lease_s=%d"
-		 " heartbeat_s=%d memory_limit=%s scanner=%s", w->name, (int)getpid(), o->concurrency,
-		 store_wakeup_kind(w->wake),
+	log_info(w->s ? "worker started" : "agent started", "worker=%s pid=%d concurrency=%d"
+		 " wakeup=%s lease_s=%d heartbeat_s=%d memory_limit=%s scanner=%s", w->name,
+		 (int)getpid(), o->concurrency,
+		 w->s ? source_store_wakeup_kind(w->src) : "long poll",
 		 config.lease_s, config.heartbeat_s,
 		 spawn_memory_limit_supported() ? "on" : "off", w->lean[0] ? "scanq-scan" : "scanq");
 	w->next_beat = clock_mono_ms() + w->beat_ms;
@@ -769,8 +799,8 @@ static void worker_close(struct worker *w)
 	for (int i = 0; i < w->njobs; i++)
 		job_free(w->jobs[i]);
 	webhook_sender_stop(w->sender);
-	store_wakeup_free(w->wake);
-	store_close(w->s);
+	if (w->src)
+		w->src->ops->close(w->src);
 }
 
 /*
@@ -828,17 +858,18 @@ static int duties(struct worker *w)
 {
 	int64_t now = clock_mono_ms();
 	/* A full disk: what space there is goes to the scans that run. */
-	int may_claim = !w->draining && store_claim_ready(w->s);
+	const struct source_ops *ops = w->src->ops;
+	int may_claim = !w->draining && ops->claim_ready(w->src);
 
 	if (!w->draining && !may_claim && now >= w->next_claim)
-		w->next_claim = now + CLAIM_RETRY_MS + store_outage_wait_ms();
+		w->next_claim = now + CLAIM_RETRY_MS + ops->outage_wait_ms(w->src);
 
 	if (may_claim && w->njobs < w->o->concurrency && (w->woken || now >= w->next_claim)) {
 		w->woken = 0;
 		w->next_claim = now + config.poll_ms;
 		if (claim(w) < 0) {
 			/* Soon, but not before the store will try the database again. */
-			int64_t again = CLAIM_RETRY_MS + store_outage_wait_ms();
+			int64_t again = CLAIM_RETRY_MS + ops->outage_wait_ms(w->src);
 
 			if (again < config.poll_ms)
 				w->next_claim = clock_mono_ms() + again;
@@ -847,7 +878,7 @@ static int duties(struct worker *w)
 	renew(w);
 	flush(w, may_claim && !w->stopping);
 	now = clock_mono_ms();
-	if (now >= w->next_beat) {
+	if (w->s && now >= w->next_beat) {
 		int rc = store_worker_heartbeat(w->s, w->id, w->scans_done);
 
 		w->next_beat = now + w->beat_ms;
@@ -859,7 +890,7 @@ static int duties(struct worker *w)
 			 * must not show this worker dead for a heartbeat period. */
 			w->next_beat = now + CLAIM_RETRY_MS + store_outage_wait_ms();
 	}
-	if (w->o->recover_leases && now >= w->next_recover) {
+	if (w->s && w->o->recover_leases && now >= w->next_recover) {
 		w->next_recover = now + LEASE_RECOVERY_INTERVAL_MS;
 		lease_recover(w->s, &w->pause);
 	}
@@ -879,7 +910,7 @@ static int duties(struct worker *w)
  * for nothing): its timers, and each job's renewal, progress and retry. */
 static int64_t next_due(const struct worker *w, int64_t now)
 {
-	int64_t next = min_at(w->next_beat, w->o->heartbeat_fd >= 0 ? w->next_pipe : 0);
+	int64_t next = min_at(w->s ? w->next_beat : 0, w->o->heartbeat_fd >= 0 ? w->next_pipe : 0);
 
 	if (w->o->recover_leases)
 		next = min_at(next, w->next_recover);
@@ -912,12 +943,12 @@ static void wait_and_step(struct worker *w)
 {
 	struct pollfd pfd[1 + WORKER_CONCURRENCY_MAX * SPAWN_POLLFDS];
 	int first[WORKER_CONCURRENCY_MAX], count[WORKER_CONCURRENCY_MAX];
-	int npfd = 0, timeout;
+	int npfd = 0, timeout, wake = w->src->ops->wake_fd(w->src);
 	int64_t now = clock_mono_ms(), next = next_due(w, now);
 	struct timespec ts;
 
-	if (w->wake)
-		pfd[npfd++] = (struct pollfd){ .fd = store_wakeup_fd(w->wake), .events = POLLIN };
+	if (wake >= 0)
+		pfd[npfd++] = (struct pollfd){ .fd = wake, .events = POLLIN };
 	for (int i = 0; i < w->njobs; i++) {
 		struct job *j = w->jobs[i];
 
@@ -937,7 +968,7 @@ static void wait_and_step(struct worker *w)
 	ts = (struct timespec){ timeout / 1000, (timeout % 1000) * 1000000L };
 	if (ppoll(pfd, (nfds_t)npfd, &ts, &w->waitmask) < 0 && errno != EINTR)
 		log_warn("poll failed", "error=\"%s\"", strerror(errno));
-	if (w->wake && pfd[0].revents && store_wakeup_drain(w->wake)) {
+	if (wake >= 0 && pfd[0].revents && w->src->ops->wake_drain(w->src)) {
 		w->woken = 1;
 		/* The change may be a cancel of a scan we run: renew now, which
 		 * reads cancel_requested (at most every WAKE_RENEW_MS). */
@@ -978,7 +1009,7 @@ int worker_run(const struct worker_opts *o)
 		return 1;
 	}
 	for (;;) {
-		if (o->recover_leases)
+		if (o->recover_leases && w.s)
 			lease_pause_round(&w.pause, w.s);
 		if (shutdown_step(&w, clock_mono_ms()))
 			break;
@@ -988,8 +1019,10 @@ int worker_run(const struct worker_opts *o)
 	}
 	snprintf(reason, sizeof reason, "exit 0 (%s)", o->once ? "once" :
 		 o->max_scans > 0 && w.claimed >= o->max_scans ? "max scans" : "shutdown");
-	store_worker_heartbeat(w.s, w.id, w.scans_done);
-	store_worker_exited(w.s, w.id, reason);
+	if (w.s) {
+		store_worker_heartbeat(w.s, w.id, w.scans_done);
+		store_worker_exited(w.s, w.id, reason);
+	}
 	log_info("worker stopped", "worker=%s scans=%lld reason=\"%s\"", w.name,
 		 (long long)w.scans_done, reason);
 	worker_close(&w);
