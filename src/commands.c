@@ -137,6 +137,25 @@ const struct cli_command cli_commands[] = {
 	  "                  JSON), csv (RFC 4180, a header row) or jsonl (JSON Lines)\n"
 	  "  --output FILE   write FILE (complete or not at all) instead of stdout\n",
 	  CLI_READS },
+	{ "agent", cmd_agent, "agent --server https://HOST:PORT --token-file F [--ca FILE]"
+	  " [--cert F --key F] [--concurrency N] [--spool DIR] [--allow CIDR,...] [--name NAME]",
+	  "run scans for a server's pool, without database access (docs/AGENTS.md)",
+	  "  --server URL       the server, https://HOST:PORT (plain http on loopback only)\n"
+	  "  --token-file F     a file whose first line is an agent token\n"
+	  "                     (scanq token create --role agent --pool NAME)\n"
+	  "  --ca FILE          CA certificates to verify the server (default: the system's)\n"
+	  "  --cert F --key F   a client certificate, for a server that asks for one\n"
+	  "  --concurrency N    scans run at once, 1..64 (default [serve] concurrency)\n"
+	  "  --spool DIR        where results wait until the server has them\n"
+	  "                     (default ./scanq-spool; one agent per folder)\n"
+	  "  --allow LIST       the targets this agent may scan, CIDR blocks, addresses or\n"
+	  "                     domain suffixes (default [scope] allow: loopback); a scan\n"
+	  "                     with a target outside fails with out_of_scope, unsent\n"
+	  "  --name NAME        shown in scanq workers (default the host name)\n"
+	  "  --wait-ms MS       the claim long poll, 0..25000 (default 25000)\n"
+	  "Results are written to the spool before they are sent, and sent again after an\n"
+	  "outage or a restart; the server takes each exactly once.\n",
+	  CLI_WRITES },
 	{ "worker", cmd_worker, "worker [--concurrency N] [--name NAME] [--pool NAME] [--once]"
 	  " [--max-scans N]",
 	  "run one worker process: claim scans and run each in a supervised child",

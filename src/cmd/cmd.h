@@ -25,6 +25,7 @@ int cmd_stuck(int argc, char **argv, struct cli *cli);
 int cmd_prune(int argc, char **argv, struct cli *cli);
 int cmd_doctor(int argc, char **argv, struct cli *cli);
 int cmd_worker(int argc, char **argv, struct cli *cli);
+int cmd_agent(int argc, char **argv, struct cli *cli);
 int cmd_workers(int argc, char **argv, struct cli *cli);
 int cmd_token(int argc, char **argv, struct cli *cli);
 /* changes, webhooks, inventory */
