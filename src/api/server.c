@@ -264,6 +264,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_NO;
 	if (!r->method) {
 		const char *cl;
+		char why[160];
 		long long v;
 
 		r->method = method;
@@ -283,6 +284,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * Every other answer waits for the body: answering in this
 		 * first call would cost the keep-alive, or reset a client
 		 * still sending. */
+		if (a->tls.client_ca && !api_tls_client_ok(conn, why, sizeof why))
+			return reply_problem(r, 403, "client_certificate", "%s", why);
 		if (r->route >= 0 && !r->bad_uri[0] && authenticate(r, &ret) < 0)
 			return ret;
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -546,6 +549,13 @@ static int start_daemon(struct api *a, const struct api_options *o, int fd, int 
 	 * connection suspended (longpoll.h), not on a server thread. */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG
 			 | MHD_ALLOW_SUSPEND_RESUME;
+	/* Mutual TLS: clients are asked for a certificate the CA signed
+	 * (api_tls_client_ok() refuses a request without one). */
+	struct MHD_OptionItem trust[] = {
+		{ a->tls.client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+		  a->tls.client_ca },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	sigset_t block, old;
 
 	if (ipv6)
@@ -572,6 +582,7 @@ static int start_daemon(struct api *a, const struct api_options *o, int fd, int 
 		/* Only read with MHD_USE_TLS; the PEM texts live as long as a. */
 		MHD_OPTION_HTTPS_MEM_CERT, a->tls.cert ? a->tls.cert : "",
 		MHD_OPTION_HTTPS_MEM_KEY, a->tls.key ? a->tls.key : "",
+		MHD_OPTION_ARRAY, trust,
 		MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (a->d)
@@ -648,8 +659,10 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 		return NULL;
 	}
 	ui_load(a->ui, o->web_dir, o->self);
-	if (config.tls_cert[0] && api_tls_load(&a->tls, config.tls_cert, config.tls_key, err,
-						  errlen) < 0) {
+	if ((config.tls_cert[0] && api_tls_load(&a->tls, config.tls_cert, config.tls_key, err,
+						   errlen) < 0)
+	    || (config.tls_client_ca[0]
+		&& api_tls_load_client_ca(&a->tls, config.tls_client_ca, err, errlen) < 0)) {
 		close(fd);
 		api_stop(a);
 		return NULL;
@@ -660,7 +673,7 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 		return NULL;
 	}
 	log_info("http listening", "listen=%s port=%d tls=%s auth=%s ui=%s max_connections=%d "
-		 "per_ip=%d header_timeout_s=%d", listen, a->port, a->tls.cert ? "on" : "off",
+		 "per_ip=%d header_timeout_s=%d", listen, a->port, a->tls.client_ca ? "mutual" : a->tls.cert ? "on" : "off",
 		 any ? "tokens" : "none", a->ui->files[0].data ? "yes" : "no", maxc,
 		 config.max_connections_per_ip, config.header_timeout_s);
 	if (a->tls.cert && a->tls.days_left < 14)

@@ -80,6 +80,7 @@ static const struct intkey intkeys[] = {
 /* The settings that are text, not numbers (apply() parses each). */
 static const char *const strkeys[][2] = {
 	{ "database", "url" }, { "http", "listen" }, { "http", "tls_cert" }, { "http", "tls_key" },
+	{ "http", "tls_client_ca" },
 	{ "scope", "allow" }, { "scope", "deny" }, { "webhooks", "allow" }, { "worker", "pool" },
 };
 #define NSTRKEYS (sizeof strkeys / sizeof strkeys[0])
@@ -412,6 +413,9 @@ static int apply(struct config *c, const char *section, const char *key, const c
 		return copy_str(c->tls_cert, sizeof c->tls_cert, value, err, errlen, "http.tls_cert");
 	if (strcmp(section, "http") == 0 && strcmp(key, "tls_key") == 0)
 		return copy_str(c->tls_key, sizeof c->tls_key, value, err, errlen, "http.tls_key");
+	if (strcmp(section, "http") == 0 && strcmp(key, "tls_client_ca") == 0)
+		return copy_str(c->tls_client_ca, sizeof c->tls_client_ca, value, err, errlen,
+				"http.tls_client_ca");
 	if (strcmp(section, "scope") == 0 && strcmp(key, "allow") == 0)
 		return set_list(c->scope_allow, &c->nallow, value, first, "scope.allow", err, errlen);
 	if (strcmp(section, "scope") == 0 && strcmp(key, "deny") == 0)
@@ -547,6 +551,11 @@ static int cross_check(struct config *c, char *err, size_t errlen)
 			 c->tls_cert[0] ? "tls_cert" : "tls_key", c->tls_cert[0] ? "tls_key" : "tls_cert");
 		return -1;
 	}
+	if (c->tls_client_ca[0] && !c->tls_cert[0]) {
+		snprintf(err, errlen, "http.tls_client_ca needs http.tls_cert and http.tls_key:"
+			 " client certificates are asked for over https only");
+		return -1;
+	}
 	if (c->backlog_warn > c->backlog_fail) {
 		snprintf(err, errlen, "maintenance.backlog_warn (%d) exceeds maintenance.backlog_fail (%d)",
 			 c->backlog_warn, c->backlog_fail);
@@ -663,6 +672,8 @@ static const struct {
 	{ "http.listen", "ADDR:PORT of the API and web UI; port 0: any free port" },
 	{ "http.tls_cert", "PEM certificate (chain) to serve HTTPS with; empty: plain HTTP" },
 	{ "http.tls_key", "PEM private key of http.tls_cert" },
+	{ "http.tls_client_ca", "PEM CA certificates: when set, every client must present a"
+	  " certificate they signed (mutual TLS)" },
 	{ "http.max_body_kb", "largest request body accepted" },
 	{ "http.max_connections", "open connections at most" },
 	{ "maintenance.prune_days", "finished scans older than this are deleted hourly" },
@@ -750,6 +761,8 @@ static void print_strkeys(FILE *f, const struct config *c, const char *section)
 			v = c->tls_key;
 		else if (strcmp(key, "pool") == 0)
 			v = c->worker_pool;
+		else if (strcmp(key, "tls_client_ca") == 0)
+			v = c->tls_client_ca;
 		else if (strcmp(key, "allow") == 0 && strcmp(section, "webhooks") == 0)
 			v = join(c->webhook_allow, c->nwebhook_allow, buf, sizeof buf);
 		else if (strcmp(key, "allow") == 0)
@@ -838,6 +851,8 @@ void config_each(void (*fn)(void *arg, const char *name, const char *value, cons
 			snprintf(value, sizeof value, "%s", config.tls_key);
 		else if (!strcmp(key, "pool"))
 			snprintf(value, sizeof value, "%s", config.worker_pool);
+		else if (!strcmp(key, "tls_client_ca"))
+			snprintf(value, sizeof value, "%s", config.tls_client_ca);
 		else if (!strcmp(key, "allow"))
 			join(config.scope_allow, config.nallow, value, sizeof value);
 		else

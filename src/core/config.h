@@ -66,6 +66,8 @@ struct config {
 	char listen[128];		/* [http] listen = 127.0.0.1:8080 */
 	char tls_cert[512];		/* [http] tls_cert = PEM file; "" serves plain HTTP */
 	char tls_key[512];		/* [http] tls_key = its private key (PEM) */
+	char tls_client_ca[512];	/* [http] tls_client_ca = CA file: clients need a
+					 * certificate it signed; "" asks for none */
 	int max_body_kb;		/* [http] max_body_kb = 1024 */
 	int max_connections;		/* [http] max_connections = 1024 (open at once) */
 	int max_connections_per_ip;	/* [http] max_connections_per_ip = 64 */
