@@ -57,6 +57,7 @@ struct agent {
 	pthread_t thread;
 	int thread_started, stopping;
 	int want;			/* free slots the long poll should fill */
+	int unsent;			/* results waiting to be sent: claim nothing new */
 	struct scan *queue;		/* claimed, not yet taken by the loop */
 	size_t qlen, qcap;
 	int wake[2];			/* readable: the queue has scans */
@@ -423,7 +424,9 @@ static int ag_claim(struct source *src, const char *worker, int max, int lease_m
 		a->qlen -= k;
 		*n = k;
 	}
-	a->want = a->qlen ? 0 : max - (int)k;
+	/* Results first: while one waits to be sent, a new claim could take
+	 * back (as a new attempt) the very scan whose result is waiting. */
+	a->want = a->qlen || a->unsent ? 0 : max - (int)k;
 	if (!a->thread_started && pthread_create(&a->thread, NULL, claim_thread, a) == 0)
 		a->thread_started = 1;
 	pthread_cond_signal(&a->cv);
@@ -484,6 +487,9 @@ static int send_result(struct agent *a, int64_t id, int attempt, const char *ep,
 	loop_call(a, ep, body, r);
 	free(body);
 	rc = result_rc(r);
+	pthread_mutex_lock(&a->mu);
+	a->unsent = rc == STORE_ERROR;
+	pthread_mutex_unlock(&a->mu);
 	if (rc != STORE_ERROR)
 		spool_done(a->spool, id, attempt);
 	if (rc == STORE_LOST)
