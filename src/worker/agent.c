@@ -243,16 +243,17 @@ static char *json_text(json_t *v, const char *dflt)
 	return v && !json_is_null(v) ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : strdup(dflt);
 }
 
-/* One claimed scan from the server's JSON (scan_to_json()).  Returns 0, or
- * -1 when it lacks what a worker needs. */
-static int scan_from_reply(json_t *o, struct scan *s)
+int agent_scan_from_json(json_t *o, struct scan *s)
 {
 	json_t *id = json_object_get(o, "id"), *att = json_object_get(o, "attempt");
 	const char *type = json_string_value(json_object_get(o, "type"));
 
 	memset(s, 0, sizeof *s);
-	if (!json_is_integer(id) || !json_is_integer(att) || !type
-	    || strlen(type) >= sizeof s->type || !json_is_array(json_object_get(o, "targets")))
+	json_t *opts = json_object_get(o, "options");
+
+	if (!json_is_integer(id) || !json_is_integer(att) || !type || !*type
+	    || strlen(type) >= sizeof s->type || !json_is_array(json_object_get(o, "targets"))
+	    || (opts && !json_is_null(opts) && !json_is_object(opts)))
 		return -1;
 	s->id = json_integer_value(id);
 	s->attempt = (int)json_integer_value(att);
@@ -279,7 +280,7 @@ static size_t enqueue(struct agent *a, json_t *scans)
 	json_array_foreach(scans, i, v) {
 		struct scan s;
 
-		if (scan_from_reply(v, &s) < 0) {
+		if (agent_scan_from_json(v, &s) < 0) {
 			scan_release(&s);
 			log_warn("claimed scan unreadable, left to lease recovery", "server=%s",
 				 a->server);

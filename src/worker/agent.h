@@ -21,6 +21,7 @@
 #define SCANQ_WORKER_AGENT_H
 
 #include <stddef.h>
+#include <jansson.h>
 
 #define AGENT_PROTOCOL 1
 #define AGENT_WAIT_MS 25000		/* the longest claim long poll */
@@ -48,6 +49,16 @@ struct source;
  */
 struct source *agent_open(const struct agent_opts *o, int *lease_ms, int *fatal, char *err,
 			  size_t errlen);
+
+/*
+ * One scan of a claim's reply (scan_to_json()'s object) into *s: id,
+ * attempt, type, targets (a JSON array) and options (a JSON object or
+ * absent) are required, time_limit_s, max_attempts, priority and flow
+ * read if there.  Returns 0, or -1 with *s holding nothing to free but
+ * what scan_release() frees.
+ */
+struct scan;
+int agent_scan_from_json(json_t *o, struct scan *s);
 
 /* 1 if the host of a URL is a loopback address or "localhost". */
 int agent_url_loopback(const char *url);
