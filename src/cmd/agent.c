@@ -4,6 +4,7 @@
  * `scanq worker` on the server's agent API, and refuses any target outside
  * its own --allow list (a second wall behind the server's pool scope).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -128,6 +129,10 @@ int cmd_agent(int argc, char **argv, struct cli *cli)
 	snprintf(name, sizeof name, "%.40s", ao.name ? ao.name : host);
 	ao.name = name;
 	worker_identity(id, sizeof id, name, host, (int)getpid(), worker_instance());
+	/* The protocol's ids are [A-Za-z0-9._:-]: NAME.HOST:PID-INSTANCE. */
+	for (char *p = id; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._:-", *p))
+			*p = *p == '@' ? '.' : '_';
 	ao.id = id;
 	ao.token = token;
 	o.name = name;
