@@ -44,7 +44,9 @@ ip -n "$A" link add "${G}a" type veth peer name "${G}t" netns "$G" || fail "veth
 ip -n "$A" addr add "$AGT/30" dev "${G}a" && ip -n "$A" link set "${G}a" up
 ip -n "$G" addr add "$TGT/30" dev "${G}t" && ip -n "$G" link set "${G}t" up
 ip -n "$G" link set lo up
-# inns NS CMD...: runs CMD in a namespace (the PID is CMD's: ip execs it)
+# inns NS CMD...: runs CMD in a namespace, in the foreground.  In the
+# background a function is a subshell of its own, so $! would not be CMD:
+# background commands call `ip netns exec` directly (ip execs CMD).
 inns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # ---- certificates, configuration, tokens ----------------------------------
@@ -84,7 +86,7 @@ start_server
 # start_agent NAME [ARGS...]: an agent in $A with its own spool
 start_agent() {
 	local name=$1; shift
-	inns "$A" env -u SCANQ_CONFIG "$S" agent --server "$URL" --token-file "$dir/agent.token" \
+	ip netns exec "$A" env -u SCANQ_CONFIG "$S" agent --server "$URL" --token-file "$dir/agent.token" \
 		--ca "$dir/ca.pem" --spool "$dir/spool-$name" --name "$name" --allow "$TGT" \
 		--concurrency 2 "$@" >>"$dir/agent-$name.log" 2>&1 &
 	pids+=($!)
@@ -130,9 +132,9 @@ bad_start "a revoked token" "401" --server "$URL" --ca "$dir/ca.pem" --token-fil
 [ "$(db_hash)" = "$before" ] || fail "a refused agent changed the database"
 
 # ---- the happy path: a chain of pool dmz, wholly on the agent ---------------
-inns "$G" python3 -m http.server --bind "$TGT" 8080 >"$dir/http.log" 2>&1 &
+ip netns exec "$G" python3 -m http.server --bind "$TGT" 8080 >"$dir/http.log" 2>&1 &
 pids+=($!)
-inns "$G" openssl s_server -accept "$TGT:8443" -cert "$dir/srv.pem" -key "$dir/srv.key" -quiet \
+ip netns exec "$G" openssl s_server -accept "$TGT:8443" -cert "$dir/srv.pem" -key "$dir/srv.key" -quiet \
 	</dev/null >/dev/null 2>"$dir/s_server.log" &
 pids+=($!)
 wait_for 10 "the targets to listen" inns "$G" bash -c \
@@ -227,7 +229,7 @@ spool=$(dirname "$(ls "$dir"/spool-*/"$z"-*.json)")
 case $holder in a1*) kill -KILL "$AGENT_a1"; wait "$AGENT_a1" 2>/dev/null ;;
 	a2*) kill -KILL "$AGENT_a2"; wait "$AGENT_a2" 2>/dev/null ;; esac
 cut up
-inns "$A" env -u SCANQ_CONFIG "$S" agent --server "$URL" --token-file "$dir/agent.token" --ca "$dir/ca.pem" \
+ip netns exec "$A" env -u SCANQ_CONFIG "$S" agent --server "$URL" --token-file "$dir/agent.token" --ca "$dir/ca.pem" \
 	--spool "$spool" --name a3 --allow "$TGT" >>"$dir/agent-a3.log" 2>&1 &
 pids+=($!)
 wait_for 30 "scan $z to complete from the spool" is_status "$z" completed
