@@ -57,7 +57,8 @@ struct agent {
 	pthread_t thread;
 	int thread_started, stopping;
 	int want;			/* free slots the long poll should fill */
-	int unsent;			/* results waiting to be sent: claim nothing new */
+	struct { int64_t id; int attempt; } unsent[WORKER_CONCURRENCY_MAX];
+	int nunsent;			/* results waiting to be sent: claim nothing new */
 	struct scan *queue;		/* claimed, not yet taken by the loop */
 	size_t qlen, qcap;
 	int wake[2];			/* readable: the queue has scans */
@@ -427,7 +428,7 @@ static int ag_claim(struct source *src, const char *worker, int max, int lease_m
 	}
 	/* Results first: while one waits to be sent, a new claim could take
 	 * back (as a new attempt) the very scan whose result is waiting. */
-	a->want = a->qlen || a->unsent ? 0 : max - (int)k;
+	a->want = a->qlen || a->nunsent ? 0 : max - (int)k;
 	if (!a->thread_started && pthread_create(&a->thread, NULL, claim_thread, a) == 0)
 		a->thread_started = 1;
 	pthread_cond_signal(&a->cv);
@@ -467,6 +468,25 @@ static json_t *findings_json(const struct store_completion *c)
 	return arr;
 }
 
+/* Keeps the set of results that wait to be sent (one a slot at most). */
+static void note_unsent(struct agent *a, int64_t id, int attempt, int waiting)
+{
+	int i;
+
+	pthread_mutex_lock(&a->mu);
+	for (i = 0; i < a->nunsent; i++)
+		if (a->unsent[i].id == id && a->unsent[i].attempt == attempt)
+			break;
+	if (waiting && i == a->nunsent && i < WORKER_CONCURRENCY_MAX) {
+		a->unsent[i].id = id;
+		a->unsent[i].attempt = attempt;
+		a->nunsent++;
+	} else if (!waiting && i < a->nunsent) {
+		a->unsent[i] = a->unsent[--a->nunsent];
+	}
+	pthread_mutex_unlock(&a->mu);
+}
+
 /* Spools a result, sends it, and removes it once the server has answered
  * for it.  Returns a STORE_* code; *r keeps the answer. */
 static int send_result(struct agent *a, int64_t id, int attempt, const char *ep, json_t *o,
@@ -488,9 +508,7 @@ static int send_result(struct agent *a, int64_t id, int attempt, const char *ep,
 	loop_call(a, ep, body, r);
 	free(body);
 	rc = result_rc(r);
-	pthread_mutex_lock(&a->mu);
-	a->unsent = rc == STORE_ERROR;
-	pthread_mutex_unlock(&a->mu);
+	note_unsent(a, id, attempt, rc == STORE_ERROR);
 	if (rc != STORE_ERROR)
 		spool_done(a->spool, id, attempt);
 	if (rc == STORE_LOST)
