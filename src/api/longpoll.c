@@ -140,6 +140,18 @@ int longpoll_wait(struct longpoll *lp, struct MHD_Connection *c, uint64_t gen,
 	return rc;
 }
 
+int longpoll_client_gone(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct pollfd p;
+
+	if (!ci)
+		return 0;
+	p = (struct pollfd){ .fd = ci->connect_fd, .events = POLLRDHUP };
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 int longpoll_stopping(struct longpoll *lp)
 {
 	int v;

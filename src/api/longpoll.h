@@ -42,6 +42,16 @@ uint64_t longpoll_generation(struct longpoll *lp);
 int longpoll_wait(struct longpoll *lp, struct MHD_Connection *c, uint64_t gen,
 		  int64_t deadline_ms);
 
+/*
+ * 1 if the client of a suspended connection has hung up.  A suspended
+ * connection is not watched by libmicrohttpd, so a claim resumed for a
+ * client that died meanwhile (an agent SIGKILLed mid-poll) would claim
+ * scans for nobody, to be recovered only when their lease runs out: the
+ * claim asks this first.  (A client cut off without a FIN cannot be told
+ * apart; its scans come back after the lease.)
+ */
+int longpoll_client_gone(struct MHD_Connection *c);
+
 /* 1 once longpoll_stop() ran. */
 int longpoll_stopping(struct longpoll *lp);
 

@@ -139,6 +139,12 @@ enum MHD_Result routes_agent_claim(struct req *r)
 	for (;;) {
 		uint64_t gen = longpoll_generation(r->api->lp);
 
+		if (longpoll_client_gone(r->conn)) {
+			log_info("agent gone while its claim waited", "agent=%s pool=%s",
+				 w->q.h.agent, r->pool);
+			return MHD_NO;
+		}
+
 		pthread_mutex_lock(&r->api->write_lock);
 		rc = store_claim(r->s, r->pool, w->q.h.agent, w->q.max, config.lease_s * 1000, &arr,
 				 &n);

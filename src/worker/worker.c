@@ -28,6 +28,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "worker/lease.h"
+#include "worker/report.h"
 #include "core/log.h"
 #include "worker/signals.h"
 #include "worker/spawn.h"
@@ -50,16 +51,9 @@ enum finish { FIN_COMPLETE, FIN_FAIL, FIN_CANCELLED, FIN_RELEASE };
 struct job {
 	struct scan scan;
 	struct spawn_child *child;	/* NULL once reaped or never started */
-	double progress;
+	struct report rep;		/* what its child reported so far */
 	double progress_written;	/* what the store has (-1: nothing yet) */
 	int64_t progress_at;		/* when it was written (monotonic ms) */
-	struct finding *findings;
-	size_t nfindings, capfindings;
-	int too_many;			/* WORKER_FINDINGS_MAX passed */
-	json_t *summary;
-	char code[SCAN_CODE_MAX];	/* from the child's {"error":...} line */
-	char message[WORKER_MESSAGE_MAX];
-	int bad_lines;
 	int cancel;			/* cancel requested: stopping the child */
 	int shutdown;			/* stopped by a worker shutdown */
 	int lost;			/* fenced away: drop whatever comes */
@@ -131,95 +125,13 @@ static void alive(struct worker *w)
 	}
 }
 
-/* Copies printable ASCII only: a public message never carries control
- * characters or bytes a UI might misrender. */
-static void sanitize(char *dst, size_t len, const char *src)
-{
-	size_t n = 0;
-
-	for (; src && *src && n + 1 < len; src++)
-		dst[n++] = (*src >= 0x20 && *src < 0x7f) ? *src : '?';
-	dst[n] = '\0';
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-static void add_finding(struct job *j, json_t *o)
-{
-	struct finding *f;
-	json_t *detail;
-	json_int_t port = json_integer_value(json_object_get(o, "port"));
-
-	if (j->nfindings >= WORKER_FINDINGS_MAX) {
-		if (!j->too_many && j->child)
-			spawn_stop(j->child, 0);
-		j->too_many = 1;
-		return;
-	}
-	if (j->nfindings == j->capfindings) {
-		size_t cap = j->capfindings ? j->capfindings * 2 : 8;
-		struct finding *grown = realloc(j->findings, cap * sizeof *grown);
-
-		if (!grown)
-			return;
-		j->findings = grown;
-		j->capfindings = cap;
-	}
-	f = &j->findings[j->nfindings++];
-	memset(f, 0, sizeof *f);
-	f->scan_id = j->scan.id;
-	snprintf(f->kind, sizeof f->kind, "%s", jstr(o, "kind") ? jstr(o, "kind") : "finding");
-	snprintf(f->proto, sizeof f->proto, "%s", jstr(o, "proto") ? jstr(o, "proto") : "");
-	snprintf(f->severity, sizeof f->severity, "%s",
-		 jstr(o, "severity") ? jstr(o, "severity") : "info");
-	f->port = port > 0 && port < 65536 ? (int)port : 0;
-	f->target = dup_or_null(jstr(o, "target"));
-	f->service = dup_or_null(jstr(o, "service"));
-	f->title = dup_or_null(jstr(o, "title"));
-	detail = json_is_object(json_object_get(o, "detail"))
-		? json_deep_copy(json_object_get(o, "detail")) : json_object();
-	if (detail && jstr(o, "banner"))
-		json_object_set_new(detail, "banner", json_string(jstr(o, "banner")));
-	f->detail = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
-	json_decref(detail);
-}
-
-/* One line of the child protocol (scanner.h).  Lines that are not JSON
- * objects are counted and ignored: a scanner's stray print must not fail
- * a scan, and the output cap bounds them. */
+/* One line of the child protocol (report.h). */
 static void on_line(void *arg, char *line, size_t len)
 {
 	struct job *j = arg;
-	json_t *o = json_loadb(line, len, 0, NULL), *v;
 
-	if (!json_is_object(o)) {
-		j->bad_lines++;
-		goto out;
-	}
-	if ((v = json_object_get(o, "progress")) && json_is_number(v)) {
-		double p = json_number_value(v);
-		j->progress = p < 0 ? 0 : p > 1 ? 1 : p;
-	} else if ((v = json_object_get(o, "finding")) && json_is_object(v)) {
-		add_finding(j, v);
-	} else if ((v = json_object_get(o, "summary")) && json_is_object(v)) {
-		json_decref(j->summary);
-		j->summary = json_incref(v);
-	} else if ((v = json_object_get(o, "error")) && json_is_object(v)) {
-		const char *code = jstr(v, "code");
-		snprintf(j->code, sizeof j->code, "%s",
-			 code && worker_code_known(code) ? code : "scanner_error");
-		sanitize(j->message, sizeof j->message, jstr(v, "message"));
-	}
-out:
-	json_decref(o);
+	if (report_line(&j->rep, j->scan.id, line, len) && j->child)
+		spawn_stop(j->child, 0);	/* the findings cap: output_too_large */
 }
 
 static void job_free(struct job *j)
@@ -227,8 +139,7 @@ static void job_free(struct job *j)
 	if (!j)
 		return;
 	spawn_free(j->child);
-	finding_array_free(j->findings, j->nfindings);
-	json_decref(j->summary);
+	report_release(&j->rep);
 	free(j->fdetail);
 	scan_release(&j->scan);
 	free(j);
@@ -248,9 +159,9 @@ static void set_finish(struct job *j, enum finish fin, const char *code, const c
 	j->fin = fin;
 	backoff_reset(&j->retry);
 	snprintf(j->fcode, sizeof j->fcode, "%s", code ? code : "");
-	sanitize(j->fmessage, sizeof j->fmessage, message);
+	report_sanitize(j->fmessage, sizeof j->fmessage, message);
 	free(j->fdetail);
-	j->fdetail = dup_or_null(detail);
+	j->fdetail = detail ? strdup(detail) : NULL;
 	j->fretryable = code ? worker_code_retryable(code) : 0;
 }
 
@@ -283,14 +194,14 @@ static void job_ended(struct worker *w, struct job *j)
 	msg[0] = '\0';
 	switch (spawn_end(c)) {
 	case SPAWN_EXITED:
-		if (!j->too_many) {
+		if (!j->rep.too_many) {
 			set_finish(j, FIN_COMPLETE, NULL, NULL, NULL);
 			return;
 		}
 		/* fall through */
 	case SPAWN_OUTPUT_TOO_LARGE:
 		code = "output_too_large";
-		if (j->too_many)
+		if (j->rep.too_many)
 			snprintf(msg, sizeof msg, "the scan reported more than %d findings",
 				 WORKER_FINDINGS_MAX);
 		else
@@ -318,9 +229,9 @@ static void job_ended(struct worker *w, struct job *j)
 			 spawn_signal_name(spawn_signal(c), sig, sizeof sig));
 		break;
 	case SPAWN_EXIT_STATUS:
-		if (j->code[0]) {
-			code = j->code;
-			snprintf(msg, sizeof msg, "%s", j->message[0] ? j->message : j->code);
+		if (j->rep.code[0]) {
+			code = j->rep.code;
+			snprintf(msg, sizeof msg, "%s", j->rep.message[0] ? j->rep.message : j->rep.code);
 		} else {
 			code = "exit_status";
 			snprintf(msg, sizeof msg, "the scanner exited with status %d",
@@ -505,7 +416,7 @@ static int written(struct worker *w, struct job *j, int rc, enum scan_status now
 	switch (j->fin) {
 	case FIN_COMPLETE:
 		log_info("scan completed", "scan=%lld attempt=%d worker=%s findings=%zu ms=%lld",
-			 (long long)j->scan.id, j->scan.attempt, w->name, j->nfindings,
+			 (long long)j->scan.id, j->scan.attempt, w->name, j->rep.nfindings,
 			 (long long)(clock_mono_ms() - j->started_ms));
 		break;
 	case FIN_FAIL:
@@ -562,11 +473,11 @@ static void flush(struct worker *w, int may_claim)
 		}
 		switch (j->fin) {
 		case FIN_COMPLETE: {
-			char *sum = j->summary ? json_dumps(j->summary, JSON_COMPACT) : NULL;
+			char *sum = j->rep.summary ? json_dumps(j->rep.summary, JSON_COMPACT) : NULL;
 
 			comp[nc] = (struct store_completion){ .id = j->scan.id, .attempt = j->scan.attempt,
-				.summary = sum ? sum : strdup("{}"), .findings = j->findings,
-				.nfindings = j->nfindings, .flow = j->scan.flow };
+				.summary = sum ? sum : strdup("{}"), .findings = j->rep.findings,
+				.nfindings = j->rep.nfindings, .flow = j->scan.flow };
 			cj[nc++] = j;
 			continue;
 		}
@@ -634,11 +545,11 @@ static void renew(struct worker *w)
 		if (j->lost)
 			continue;
 		/* Due: the lease, or new progress not written for a second. */
-		if (j->next_beat > now && (j->finishing || j->progress == j->progress_written
+		if (j->next_beat > now && (j->finishing || j->rep.progress == j->progress_written
 					   || now - j->progress_at < PROGRESS_EVERY_MS))
 			continue;
 		r[n] = (struct source_renewal){ .id = j->scan.id, .attempt = j->scan.attempt,
-			.progress = j->finishing ? -1 : j->progress };
+			.progress = j->finishing ? -1 : j->rep.progress };
 		rj[n++] = j;
 	}
 	if (n == 0)
@@ -673,7 +584,7 @@ static void renew(struct worker *w)
 			continue;
 		}
 		if (!j->finishing) {
-			j->progress_written = j->progress;
+			j->progress_written = j->rep.progress;
 			j->progress_at = now;
 		}
 		if (r[k].cancel && !j->cancel && !j->finishing && j->child) {
@@ -925,7 +836,7 @@ static int64_t next_due(const struct worker *w, int64_t now)
 
 		if (!j->lost)
 			next = min_at(next, j->next_beat > w->renew_hold ? j->next_beat : w->renew_hold);
-		if (!j->lost && !j->finishing && j->progress != j->progress_written)
+		if (!j->lost && !j->finishing && j->rep.progress != j->progress_written)
 			next = min_at(next, j->progress_at + PROGRESS_EVERY_MS > w->renew_hold
 				      ? j->progress_at + PROGRESS_EVERY_MS : w->renew_hold);
 		if (j->finishing && !j->child)
