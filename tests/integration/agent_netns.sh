@@ -164,12 +164,17 @@ holder=$(sql "SELECT worker_id FROM scans WHERE id = $id")
 case $holder in a1*) victim=$AGENT_a1 other=a2 ;; a2*) victim=$AGENT_a2 other=a1 ;; *) fail "held by $holder" ;; esac
 kill -KILL "$victim"; wait "$victim" 2>/dev/null
 killed=$(now_ms)
+again() { [ "$(sql "SELECT attempt FROM scans WHERE id = $id AND status = 'running'")" = 2 ]; }
+wait_for 30 "scan $id to run again" again
+rerun_ms=$(( $(now_ms) - killed ))
+# lease (4 s) + the server's lease recovery round (2 s) + 2 s of slack
+[ "$rerun_ms" -le 8000 ] || fail "scan $id ran again only after $rerun_ms ms"
 wait_for 30 "scan $id to complete on $other" is_status "$id" completed
 [ "$(sql "SELECT attempt FROM scans WHERE id = $id")" = 2 ] || fail "attempts: $(sql "SELECT attempt FROM scans WHERE id = $id")"
 case $(sql "SELECT worker_id FROM scans WHERE id = $id") in $other*) ;; *) fail "completed by $(sql "SELECT worker_id FROM scans WHERE id = $id")" ;; esac
 [ "$(sql "SELECT count(*) FROM scan_events WHERE scan_id = $id AND to_status = 'completed'")" = 1 ] \
 	|| fail "scan $id completed twice"
-ok "agent SIGKILLed mid-scan: scan $id ran again on $other (attempt 2) $(( $(now_ms) - killed )) ms later, completed once"
+ok "agent SIGKILLed mid-scan: scan $id ran again on $other (attempt 2) $rerun_ms ms later, completed once"
 [ "$victim" = "$AGENT_a1" ] && start_agent a1 || start_agent a2
 
 # ---- the server SIGKILLed while the agents scan --------------------------------
@@ -220,7 +225,7 @@ is_status "$x" pending || fail "scan $x was claimed too"
 cut up
 wait_for 30 "scan $x to be taken late" is_status "$x" completed
 [ "$(sql "SELECT attempt FROM scans WHERE id = $x")" = "$xa" ] || fail "scan $x ran again"
-[ "$(sql "SELECT count(*) FROM scan_events WHERE scan_id = $x AND to_status = 'completed' AND reason LIKE '%late%'")" = 1 ] \
+[ "$(sql "SELECT count(*) FROM scan_events WHERE scan_id = $x AND reason LIKE '%late%'")" -ge 1 ] \
 	|| fail "no late completion in the timeline: $(sql "SELECT to_status, reason FROM scan_events WHERE scan_id = $x")"
 wait_for 30 "the refusal of scan $y's old result" grep -q "result refused by the server\" scan=$y " \
 	"$dir/agent-c1.log"
