@@ -222,6 +222,8 @@ async function loadQueue() {
       [el('dt', { text: k }), el('dd', { text: String(v), 'data-key': k })]));
     morph($('workers-body'), w.workers.map((x) => el('tr', {},
       el('td', { text: x.name }), el('td', {}, badge(x.status)),
+      el('td', { text: (x.kind || 'worker') + ' · ' + (x.pool || 'local') }),
+      el('td', { text: x.address || '—' }), el('td', { text: x.version || '—' }),
       el('td', { text: String(x.running) }), el('td', { text: String(x.scans_done) }))));
     $('workers-empty').hidden = w.workers.length > 0;
   } catch (e) { $('conn').textContent = e.message; }
@@ -541,7 +543,7 @@ window.addEventListener('DOMContentLoaded', async () => {
   route();
 });
 
-/* ---- chains of follow-up stages and shards (issue 14) ---- */
+/* ---- chains of follow-up stages and shards ---- */
 // "portscan tls" or "portscan:22,80 tls": one stage per word, TYPE[:PORTS].
 function flowStages(text) {
   return text.trim().split(/\s+/).map((w) => {
@@ -601,7 +603,7 @@ async function loadChain(id) {
   }
 }
 
-/* ---- changes, the inventory, webhooks (issue 13) ---- */
+/* ---- changes, the inventory, webhooks ---- */
 function portText(x) { return x.port ? x.port + '/' + (x.proto || 'tcp') : ''; }
 function stateText(st) {
   if (!st) return '';
@@ -718,7 +720,7 @@ async function addWebhook(ev) {
   loadWebhooks();
 }
 
-/* ---- schedules (issue 12) ---- */
+/* ---- schedules ---- */
 async function loadSchedules() {
   let data;
   try { data = (await api('GET', '/api/v1/schedules')).data; } catch (e) { $('conn').textContent = e.message; return; }

@@ -19,6 +19,7 @@
 #include "api/openapi.h"
 #include "api/reply.h"
 #include "api/routes.h"
+#include "api/routes_agent.h"
 #include "api/routes_export.h"
 #include "api/routes_findings.h"
 #include "api/routes_flow.h"
@@ -27,6 +28,7 @@
 #include "api/req.h"
 #include "api/ui.h"
 #include "api/auth.h"
+#include "app/views.h"
 #include "core/config.h"
 #include "app/findings.h"
 #include "core/log.h"
@@ -101,6 +103,11 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/admin/tokens/{id}/revoke", admin_token_revoke, AUTH_ADMIN,
 	  "admin_token_revoke", 1 },
 	{ "GET", "/api/v1/admin/audit", admin_audit, AUTH_ADMIN, "admin_audit", 1 },
+	/* the agent protocol (routes_agent.c): agent tokens only */
+	{ "POST", "/api/v1/agent/claim", routes_agent_claim, AUTH_AGENT, "agent_claim", 1 },
+	{ "POST", "/api/v1/agent/renew", routes_agent_renew, AUTH_AGENT, "agent_renew", 1 },
+	{ "POST", "/api/v1/agent/complete", routes_agent_complete, AUTH_AGENT, "agent_complete", 1 },
+	{ "POST", "/api/v1/agent/fail", routes_agent_fail, AUTH_AGENT, "agent_fail", 1 },
 	{ "GET", "/api/v1/scan-types", h_scan_types, AUTH_VIEWER, "scan_types", 0 },
 	{ "GET", "/api/v1/schedules", h_schedules_list, AUTH_VIEWER, "schedules_list", 1 },
 	{ "POST", "/api/v1/schedules", h_schedule_create, AUTH_OPERATOR, "schedules_create", 1 },
@@ -118,7 +125,8 @@ static const struct route routes[] = {
 
 int routes_grouped(const struct route *rt)
 {
-	return rt->handler == h_submit;
+	/* the agent routes lock around each store call themselves (a claim waits) */
+	return rt->handler == h_submit || rt->role == AUTH_AGENT;
 }
 
 const struct route *routes_table(int *n)
@@ -295,6 +303,8 @@ static int submit_status(const char *code)
 		return 403;
 	if (strcmp(code, "store_error") == 0)
 		return 503;
+	if (strcmp(code, "invalid_parameter") == 0)	/* an unknown pool */
+		return 400;
 	return 422;
 }
 

@@ -315,30 +315,35 @@ static const char *sarif_level(const char *severity)
 	return "note";
 }
 
-static int sarif_head(struct export *ex)
+/* Writes the JSON object o (taken; NULL fails) but for its last `cut`
+ * characters, then `open`: the document up to the array the rows go in.
+ * Returns 0 or -1. */
+static int head_until(struct export *ex, json_t *o, size_t cut, const char *open)
 {
-	char id[64];
-	json_t *o;
-	char *text;
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	int rc;
 
-	snprintf(id, sizeof id, "scanq/%s/%lld", ex->sc.type, (long long)ex->sc.id);
-	o = json_pack("{ss ss s[{s{s{ss ss}} s{ss}}]}", "$schema", EXPORT_SARIF_SCHEMA, "version", "2.1.0",
-		      "runs", "tool", "driver", "name", "scanq", "version", SCANQ_VERSION,
-		      "automationDetails", "id", id);
-	if (!o)
-		return -1;
-	/* The document up to the results array: cut before the run's closing
-	 * brace and open "results" there. */
-	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	if (!text || strlen(text) < 3) {
+	if (!text || strlen(text) < cut) {
 		free(text);
 		return -1;
 	}
-	rc = append(ex, text, strlen(text) - 3);
+	rc = append(ex, text, strlen(text) - cut);
 	free(text);
-	return rc < 0 ? -1 : append_str(ex, ",\"results\":[");
+	return rc < 0 ? -1 : append_str(ex, open);
+}
+
+static int sarif_head(struct export *ex)
+{
+	char id[64];
+
+	snprintf(id, sizeof id, "scanq/%s/%lld", ex->sc.type, (long long)ex->sc.id);
+	/* Cut before the run's closing brace and open "results" there. */
+	return head_until(ex, json_pack("{ss ss s[{s{s{ss ss}} s{ss}}]}", "$schema",
+					EXPORT_SARIF_SCHEMA, "version", "2.1.0", "runs", "tool",
+					"driver", "name", "scanq", "version", SCANQ_VERSION,
+					"automationDetails", "id", id),
+			  3, ",\"results\":[");
 }
 
 static int sarif_result(struct export *ex, const struct row *r)
@@ -394,19 +399,11 @@ static const char *dojo_severity(const char *severity)
 static int dojo_head(struct export *ex)
 {
 	char name[96];
-	json_t *o;
-	char *text;
-	int rc;
 
 	snprintf(name, sizeof name, "scanq %s scan %lld", ex->sc.type, (long long)ex->sc.id);
-	o = json_pack("{ss ss}", "name", name, "type", "scanq");
-	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (!text)
-		return -1;
-	rc = append(ex, text, strlen(text) - 1);	/* without the closing brace */
-	free(text);
-	return rc < 0 ? -1 : append_str(ex, ",\"findings\":[");
+	/* Without the closing brace, then the findings array. */
+	return head_until(ex, json_pack("{ss ss}", "name", name, "type", "scanq"), 1,
+			  ",\"findings\":[");
 }
 
 /* active, and the flag DefectDojo has for the finding's state. */

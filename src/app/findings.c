@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "app/findings.h"
+#include "core/scan.h"
 #include "scanner.h"
 #include "store/fingerprint.h"
 #include "core/num.h"
@@ -55,6 +56,28 @@ int findings_read(struct store *s, int64_t scan_id, int64_t after_id, int limit,
 	*out = keep;
 	*n = nkeep;
 	return STORE_OK;
+}
+
+/* The finding's columns; detail as the object it holds ({} for none). */
+static json_t *finding_to_json(const struct finding *f)
+{
+	json_t *o = json_object();
+	json_t *detail = f->detail ? json_loads(f->detail, 0, NULL) : NULL;
+	char ts[40];
+
+	json_object_set_new(o, "id", json_integer(f->id));
+	json_object_set_new(o, "scan_id", json_integer(f->scan_id));
+	json_object_set_new(o, "kind", json_string(f->kind));
+	json_object_set_new(o, "target", f->target ? json_string(f->target) : json_null());
+	json_object_set_new(o, "port", f->port ? json_integer(f->port) : json_null());
+	json_object_set_new(o, "proto", scan_json_text(f->proto));
+	json_object_set_new(o, "service", f->service ? json_string(f->service) : json_null());
+	json_object_set_new(o, "severity", json_string(f->severity));
+	json_object_set_new(o, "title", f->title ? json_string(f->title) : json_null());
+	json_object_set_new(o, "detail", detail ? detail : json_object());
+	json_object_set_new(o, "created_at",
+			    json_string(scan_format_time(f->created_at, ts, sizeof ts)));
+	return o;
 }
 
 json_t *findings_to_json(const struct finding *f)

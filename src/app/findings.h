@@ -29,7 +29,7 @@ struct store;
 int findings_read(struct store *s, int64_t scan_id, int64_t after_id, int limit, int min_rank,
 		  struct finding **out, size_t *n, int64_t *next);
 
-/* The JSON of a finding (store's finding_to_json()) with "cve": the array
+/* The JSON of a finding (its columns, detail as an object) with "cve": the array
  * detail.cve, or [], and "fingerprint" (store/fingerprint.h; null if it
  * cannot be computed).  New reference. */
 json_t *findings_to_json(const struct finding *f);

@@ -39,8 +39,14 @@
 #define WORKER_MESSAGE_MAX 256		/* bytes of a public error message */
 #define WORKER_DETAIL_MAX 9216		/* bytes of error_detail (stderr tail + how it ended) */
 
+struct source;
+
 struct worker_opts {
-	const char *db_url;
+	const char *db_url;		/* the store, unless `source` is given */
+	struct source *source;		/* an agent's server (agent.h), taken over and
+					 * closed by worker_run(); NULL: open db_url */
+	int check_scope;		/* refuse a scan with a target outside the
+					 * configured scope before starting it (an agent) */
 	const char *self;		/* absolute path of the scanq binary */
 	const char *name;		/* registry name; NULL: HOST-PID */
 	int concurrency;		/* 1 .. WORKER_CONCURRENCY_MAX */

@@ -35,7 +35,7 @@ static int64_t run_scan(struct testutil_store *f, const struct finding *fs, size
 	int existed;
 
 	assert_int_equal(store_submit(f->s, &req, &id, &existed), STORE_OK);
-	assert_int_equal(store_claim(f->s, "w", 1, 30000, &c, &nc), STORE_OK);
+	assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w", 1, 30000, &c, &nc), STORE_OK);
 	assert_int_equal(nc, 1);
 	assert_int_equal(store_complete(f->s, id, c[0].attempt, "{}", fs, n), STORE_OK);
 	scan_array_free(c, nc);

@@ -264,6 +264,20 @@ const struct db_migration pg_migrations[] = {
 	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 15, "a counter of scans handed back from dead workers",
 	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
+	/* Pools (issue 20); see the SQLite dialect. */
+	{ 16, "pools; agent tokens; agents in the worker registry",
+	  "ALTER TABLE scans ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
+	  "ALTER TABLE schedules ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
+	  "DROP INDEX scans_claim;"
+	  "CREATE INDEX scans_claim ON scans(pool, priority DESC, id) WHERE status = 'pending';"
+	  "ALTER TABLE tokens DROP CONSTRAINT tokens_role_check;"
+	  "ALTER TABLE tokens ADD CONSTRAINT tokens_role_check"
+	  " CHECK (role IN ('viewer','operator','admin','agent'));"
+	  "ALTER TABLE tokens ADD COLUMN pool TEXT;"
+	  "ALTER TABLE workers ADD COLUMN kind TEXT NOT NULL DEFAULT 'worker';"
+	  "ALTER TABLE workers ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
+	  "ALTER TABLE workers ADD COLUMN version TEXT;"
+	  "ALTER TABLE workers ADD COLUMN address TEXT;" },
 	/* The lifecycle of findings (issue 24); see the SQLite dialect. */
 	{ 17, "the lifecycle of findings per baseline",
 	  "CREATE TABLE finding_baselines (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
@@ -290,12 +304,12 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_SUBMIT_BATCH] =
 		"WITH i AS (SELECT x.*, nextval(pg_get_serial_sequence('scans', 'id')) AS id"
 		"  FROM json_to_recordset($1::json) AS x(n int, type text, targets text, options text,"
-		"  priority int, max_attempts int, time_limit_s int, key text, hash text)),"
+		"  priority int, max_attempts int, time_limit_s int, key text, hash text, pool text)),"
 		" c AS (INSERT INTO scans (id, type, targets, options, status, priority, max_attempts,"
-		"  time_limit_s, run_after, created_at, idempotency_key, request_hash)"
+		"  time_limit_s, run_after, created_at, idempotency_key, request_hash, pool)"
 		"  OVERRIDING SYSTEM VALUE"
 		"  SELECT id, type, targets, options, 'pending', priority, max_attempts, time_limit_s,"
-		"  scanq_now_ms(), scanq_now_ms(), key, hash FROM i ORDER BY n"
+		"  scanq_now_ms(), scanq_now_ms(), key, hash, coalesce(pool, 'local') FROM i ORDER BY n"
 		"  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id),"
 		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, reason)"
 		"  SELECT id, scanq_now_ms(), NULL, 'pending', 0, $2::text FROM c),"
@@ -313,7 +327,7 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = $1::text,"
 		"  claimed_at = scanq_now_ms(), lease_expires_at = scanq_now_ms() + $3::bigint,"
 		"  progress = 0"
-		" WHERE id IN (SELECT id FROM scans WHERE status = 'pending'"
+		" WHERE id IN (SELECT id FROM scans WHERE status = 'pending' AND pool = $5::text"
 		"  AND run_after <= scanq_now_ms() ORDER BY priority DESC, id LIMIT $4::int"
 		"  FOR UPDATE SKIP LOCKED)"
 		" RETURNING " DB_SCAN_COLS "),"
@@ -473,4 +487,6 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_LIST_TARGET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id < $3::bigint"
 		" AND ($1::text IS NULL OR status = $1::text) AND ($2::text IS NULL OR type = $2::text)"
 		" AND strpos(targets, $5::text) > 0 ORDER BY id DESC LIMIT $4::int",
+	[S_AGENT_ROW] = "SELECT status, attempt, pool, coalesce(worker_id, ''), flow FROM scans"
+		" WHERE id = $1::bigint FOR UPDATE",
 };

@@ -226,6 +226,28 @@ const struct db_migration sqlite_migrations[] = {
 	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 15, "a counter of scans handed back from dead workers",
 	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
+	/* Pools (issue 20): a scan, a schedule and an agent token belong to a
+	 * pool; the claim index leads with it so that one pool's claim stays an
+	 * index range.  SQLite cannot change a CHECK, so the tokens table is
+	 * copied into one that allows the agent role.  The registry tells
+	 * agents from workers. */
+	{ 16, "pools; agent tokens; agents in the worker registry",
+	  "ALTER TABLE scans ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
+	  "ALTER TABLE schedules ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
+	  "DROP INDEX scans_claim;"
+	  "CREATE INDEX scans_claim ON scans(pool, priority DESC, id) WHERE status = 'pending';"
+	  "CREATE TABLE tokens_v16 (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	  " role TEXT NOT NULL CHECK (role IN ('viewer','operator','admin','agent')),"
+	  " hash TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER,"
+	  " revoked_at INTEGER, pool TEXT);"
+	  "INSERT INTO tokens_v16 (id, name, role, hash, created_at, expires_at, revoked_at)"
+	  " SELECT id, name, role, hash, created_at, expires_at, revoked_at FROM tokens;"
+	  "DROP TABLE tokens;"
+	  "ALTER TABLE tokens_v16 RENAME TO tokens;"
+	  "ALTER TABLE workers ADD COLUMN kind TEXT NOT NULL DEFAULT 'worker';"
+	  "ALTER TABLE workers ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
+	  "ALTER TABLE workers ADD COLUMN version TEXT;"
+	  "ALTER TABLE workers ADD COLUMN address TEXT;" },
 	/* The lifecycle of findings (issue 24): one row per baseline key and,
 	 * under it, one per fingerprint with its state across complete runs. */
 	{ 17, "the lifecycle of findings per baseline",
@@ -259,7 +281,7 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = ?1,"
 		" claimed_at = ?2, lease_expires_at = ?2 + ?3, progress = 0"
 		" WHERE id IN (SELECT id FROM scans INDEXED BY scans_claim"
-		"  WHERE status = 'pending' AND run_after <= ?2"
+		"  WHERE status = 'pending' AND pool = ?5 AND run_after <= ?2"
 		"  ORDER BY priority DESC, id LIMIT ?4)"
 		" RETURNING " DB_SCAN_COLS,
 	[S_RUNNING_ROW] =
@@ -381,4 +403,6 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_LIST_TARGET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id < ?3"
 		" AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR type = ?2)"
 		" AND instr(targets, ?5) > 0 ORDER BY id DESC LIMIT ?4",
+	[S_AGENT_ROW] = "SELECT status, attempt, pool, coalesce(worker_id, ''), flow FROM scans"
+		" WHERE id = ?1",
 };
