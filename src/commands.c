@@ -163,8 +163,8 @@ const struct cli_command cli_commands[] = {
 	  " [--cert F --key F] [--concurrency N] [--spool DIR] [--allow CIDR,...] [--name NAME]",
 	  "run scans for a server's pool, without database access (docs/AGENTS.md)",
 	  "  --server URL       the server, https://HOST:PORT (plain http on loopback only)\n"
-	  "  --token-file F     a file whose first line is an agent token\n"
-	  "                     (scanq token create --role agent --pool NAME)\n"
+	  "  --token-file F     a file whose first line is an agent token (made on the\n"
+	  "                     server by `token create`, role agent)\n"
 	  "  --ca FILE          CA certificates to verify the server (default: the system's)\n"
 	  "  --cert F --key F   a client certificate, for a server that asks for one\n"
 	  "  --concurrency N    scans run at once, 1..64 (default [serve] concurrency)\n"

@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include "core/scan.h"
 #include "store/store.h"
-#include "worker/worker.h"
+#include "worker/codes.h"
 
 struct report {
 	double progress;		/* 0.0 .. 1.0 */
