@@ -8,7 +8,7 @@ MAKEFLAGS += -j$(shell nproc)
 
 CC      ?= gcc
 BUILD   ?= build
-PKGS    := sqlite3 jansson libmicrohttpd libsodium libcares libxml-2.0 libpq openssl libcurl ldns
+PKGS    := sqlite3 jansson libmicrohttpd gnutls libsodium libcares libxml-2.0 libpq openssl libcurl ldns
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 OPT     ?= -O2 -g

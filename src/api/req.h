@@ -16,6 +16,8 @@
 #include "api/tls.h"
 
 struct ui;
+struct longpoll;
+struct agent_wait;
 
 struct api {
 	struct MHD_Daemon *d;
@@ -36,6 +38,7 @@ struct api {
 	struct conns *conns;	/* deadlines and room (conns.h) */
 	struct api_tls tls;	/* HTTPS: cert and key (tls.h); cert NULL: plain HTTP */
 	int port;
+	struct longpoll *lp;	/* agents' claims waiting for work (longpoll.h), owned */
 };
 
 struct req {
@@ -60,6 +63,8 @@ struct req {
 	const char *raw_uri;	/* where the raw target began (compared, never read) */
 	size_t raw_len;		/* its length up to its first NUL */
 	char allow[64];		/* methods of the path, for a 405 */
+	char pool[40];		/* an agent token's pool ("" for the other roles) */
+	struct agent_wait *agent;	/* a claim's state across its resumptions, owned */
 };
 
 #endif

@@ -22,6 +22,11 @@
  * change's after.web.changed names which).  Several findings of one
  * identity are paired in the order of those values, so a rerun that
  * reports the same findings in another order changes nothing.
+ *
+ * The same step keeps the findings' lifecycle (finding_states.c) for the
+ * baseline, when the run has findings or the baseline has any open (the
+ * mark says which); each current finding's change then carries its
+ * fingerprint and state, so a triaged one is marked suppressed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,7 @@ struct item {
 	char *ident;			/* owned */
 	char *product, *version;	/* owned; set by derive_state() */
 	int derived;
+	char fp[33], state[16];		/* the lifecycle's, for a current finding */
 };
 
 static int cmpstr(const char *a, const char *b)
@@ -297,6 +303,8 @@ static void set_change(struct scan_change *c, const char *what, struct item *old
 	c->title = dup_or_null(it->title);
 	c->before = old ? state_json(old) : NULL;
 	c->after = cur ? state_json(cur) : NULL;
+	memcpy(c->fingerprint, it->fp, sizeof c->fingerprint);
+	memcpy(c->state, it->state, sizeof c->state);
 	if (old && cur)
 		web_aspects_add(&c->after, old, cur);
 }
@@ -511,6 +519,61 @@ static char *summary_with(const char *summary, const struct scan_changes_info *i
 	return t;
 }
 
+/* The lifecycle step (finding_states.c) over the current items: each item
+ * gets its fingerprint and state, which its change then carries. */
+static int lifecycle(struct store *s, int64_t id, struct item *items, size_t n, const char *stage)
+{
+	struct fstate_item *v = n ? calloc(n, sizeof *v) : NULL;
+	int rc;
+
+	if (n && !v)
+		return store_set_error(s, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		v[i] = (struct fstate_item){ .kind = items[i].kind, .target = items[i].target,
+					     .proto = items[i].proto, .service = items[i].service,
+					     .severity = items[i].severity, .title = items[i].title,
+					     .detail = items[i].detail, .port = items[i].port };
+	}
+	if ((rc = finding_states_on_complete(s, id, v, n, stage)) == STORE_OK)
+		for (size_t i = 0; i < n; i++) {
+			memcpy(items[i].fp, v[i].fp, sizeof items[i].fp);
+			memcpy(items[i].state, v[i].state, sizeof items[i].state);
+		}
+	free(v);
+	return rc;
+}
+
+/* Records scan `id` under its baseline (S_CHANGES_MARK) and reads what
+ * that says: the previous scan of the key (info->baseline_id), its finding
+ * count, the webhook count, whether the lifecycle has anything open, and
+ * a stage's targets (*stage, malloc'd or NULL).  Returns a store rc. */
+static int mark(struct store *s, int64_t id, struct scan_changes_info *info, int64_t *base_findings,
+		int64_t *hooks, int64_t *open, char **stage)
+{
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	int rc;
+
+	*stage = NULL;
+	db_i64(&a, id);
+	if ((rc = db_query(s, S_CHANGES_MARK, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0) {
+		info->baseline_id = db_col_i64(&cur, 0);
+		*base_findings = db_col_i64(&cur, 1);
+		*hooks = db_col_i64(&cur, 2);
+		/* A stage is compared with its whole stage of the chain's last run. */
+		if (db_col_text(&cur, 3) && !(*stage = db_col_dup(&cur, 3)))
+			rc = store_set_error(s, "out of memory");
+		*open = db_col_i64(&cur, 4);
+	}
+	db_done(&cur);
+	if (rc < 0) {
+		free(*stage);
+		*stage = NULL;
+		return rc;
+	}
+	return STORE_OK;
+}
+
 /* Compares one completed scan with its baseline (see the top of the file). */
 /*
  * Records scan `id` under its baseline and, when there is a previous scan
@@ -524,33 +587,30 @@ static int compare(struct store *s, int64_t id, const char *summary_in, int stor
 {
 	struct scan_changes_info info = { .compared = 1 };
 	struct db_args a = { 0 };
-	struct db_cur cur;
 	struct rows old = { 0 }, now = { 0 };
-	struct item *cur_items = NULL, *items;
+	struct item *cur_items = NULL, *items = NULL;
 	struct scan_change *ch = NULL;
 	size_t nch = 0, ncur;
-	int64_t base_findings = 0, hooks = 0, counts[3];
+	int64_t base_findings = 0, hooks = 0, open = 0, counts[3];
 	json_t *arr = NULL;
 	char *summary = NULL, *stage = NULL;
 	int rc;
 
-	db_i64(&a, id);
-	if ((rc = db_query(s, S_CHANGES_MARK, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0) {
-		info.baseline_id = db_col_i64(&cur, 0);
-		base_findings = db_col_i64(&cur, 1);
-		hooks = db_col_i64(&cur, 2);
-		/* A stage is compared with its whole stage of the chain's last run. */
-		if (db_col_text(&cur, 3) && !(stage = db_col_dup(&cur, 3)))
-			rc = store_set_error(s, "out of memory");
-	}
-	db_done(&cur);
-	if (rc < 0) {
-		free(stage);
+	if ((rc = mark(s, id, &info, &base_findings, &hooks, &open, &stage)) != STORE_OK)
 		return rc;
-	}
-	if (stored && info.baseline_id && (rc = read_rows(s, id, NULL, &now)) != STORE_OK)
+	if (stored && (rc = read_rows(s, id, NULL, &now)) != STORE_OK)
 		goto out;
 	ncur = stored ? now.n : nf;
+	/* The lifecycle, unless the run has no findings and nothing is open. */
+	if (ncur || open) {
+		items = stored ? now.items : (cur_items = items_of(f, nf));
+		if (!stored && !items) {
+			rc = store_set_error(s, "out of memory");
+			goto out;
+		}
+		if ((rc = lifecycle(s, id, items, ncur, stage)) != STORE_OK)
+			goto out;
+	}
 	if (info.baseline_id == 0 || (base_findings == 0 && ncur == 0 && !stage)) {
 		rc = hooks ? webhooks_on_completed(s, id, NULL, &info) : STORE_OK;
 		goto out;
@@ -558,7 +618,8 @@ static int compare(struct store *s, int64_t id, const char *summary_in, int stor
 
 	if ((rc = read_rows(s, info.baseline_id, stage, &old)) != STORE_OK)
 		goto out;
-	items = stored ? now.items : (cur_items = items_of(f, nf));
+	if (!items)
+		items = stored ? now.items : (cur_items = items_of(f, nf));
 	if ((!stored && !items)
 	    || diff_items(old.items, old.n, items, ncur, SIZE_MAX, &ch, &nch, counts) < 0) {
 		rc = store_set_error(s, "out of memory");
@@ -731,6 +792,13 @@ json_t *scan_change_to_json(const struct scan_change *c)
 	json_object_set_new(o, "title", text_or_null(c->title));
 	json_object_set_new(o, "before", json_or_null(c->before));
 	json_object_set_new(o, "after", json_or_null(c->after));
+	if (c->fingerprint[0])
+		json_object_set_new(o, "fingerprint", json_string(c->fingerprint));
+	/* Triaged by an operator: shown, marked, and not what fires changes.found. */
+	if (strcmp(c->state, "accepted") == 0 || strcmp(c->state, "false_positive") == 0) {
+		json_object_set_new(o, "suppressed", json_true());
+		json_object_set_new(o, "state", json_string(c->state));
+	}
 	return o;
 }
 

@@ -62,7 +62,7 @@ static int64_t run_scan(struct testutil_store *f, const char *options, const str
 	int existed;
 
 	assert_int_equal(store_submit(f->s, &req, &id, &existed), STORE_OK);
-	assert_int_equal(store_claim(f->s, "w", 1, 30000, &c, &nc), STORE_OK);
+	assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w", 1, 30000, &c, &nc), STORE_OK);
 	assert_int_equal(nc, 1);
 	assert_int_equal(c[0].id, id);
 	assert_int_equal(store_complete(f->s, id, c[0].attempt, "{\"open\":1}", fs, n), STORE_OK);
