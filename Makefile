@@ -8,7 +8,7 @@ MAKEFLAGS += -j$(shell nproc)
 
 CC      ?= gcc
 BUILD   ?= build
-PKGS    := sqlite3 jansson libmicrohttpd libsodium libcares libxml-2.0 libpq openssl libcurl ldns
+PKGS    := sqlite3 jansson libmicrohttpd gnutls libsodium libcares libxml-2.0 libpq openssl libcurl ldns
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 OPT     ?= -O2 -g
@@ -45,7 +45,7 @@ BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 # is loaded by the http type when it runs (src/scan/libcurl.h says why).
 LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/core/,clock.c config.c log.c scan.c) \
             $(addprefix src/scan/,scanner.c scantype.c testscan.c portscan.c discovery.c resolve.c \
-            scope.c targets.c ports.c ports_top.c sock.c tls.c tls_hello.c detect.c \
+            scope.c targets.c ports.c ports_top.c sock.c tls.c tls_flight.c tls_hello.c detect.c \
             dns.c dns_answer.c dns_axfr.c dns_names.c dns_options.c \
             http.c libcurl.c webpage.c webtech.c)
 LEAN_OBJ := $(LEAN_SRC:%.c=$(BUILD)/%.o)

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		t0 = now_ms();
-		if (store_claim(s, "claimprobe", 1, 30000, &sc, &got) != STORE_OK || got != 1) {
+		if (store_claim(s, SCAN_POOL_LOCAL, "claimprobe", 1, 30000, &sc, &got) != STORE_OK || got != 1) {
 			errors++;
 			scan_array_free(sc, got);
 			continue;

@@ -75,7 +75,7 @@ static int64_t submit_claim(struct store *s, const char *options, int *attempt)
 	int existed;
 
 	if (store_submit(s, &r, &id, &existed) != STORE_OK
-	    || store_claim(s, "bench", 1, 600000, &c, &n) != STORE_OK || n != 1) {
+	    || store_claim(s, SCAN_POOL_LOCAL, "bench", 1, 600000, &c, &n) != STORE_OK || n != 1) {
 		fprintf(stderr, "submit/claim: %s\n", store_error(s));
 		exit(1);
 	}

@@ -7,7 +7,8 @@
 # bench.test where every 7th name of the list exists (A, every other one
 # AAAA as well).  Loopback only.
 #
-#   bench/dns.sh [RUNS] [RATE]   (default 2 pairs; RATE: the scan's queries/s, default 20000)
+#   bench/dns.sh [RUNS] [RATE]   (default 2 pairs; RATE: the scan's queries/s, default 20000;
+#                                 "default": no rate option, the scan type's own default)
 #   SCANQ_SCAN=path/to/scanq-scan (default build/scanq-scan)
 #
 # Runs, interleaved (A B A B), RUNS times each:
@@ -20,6 +21,8 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 RUNS=${1:-2}
 RATE=${2:-20000}
+RATE_OPT="\"rate\":$RATE,"
+[ "$RATE" = default ] && RATE_OPT=""
 SCAN=${SCANQ_SCAN:-build/scanq-scan}
 NAMES=build/bench/dnsnames
 [ -x "$SCAN" ] && [ -x "$NAMES" ] || { echo "error: $SCAN or $NAMES is not built (make all)" >&2; exit 1; }
@@ -77,7 +80,7 @@ echo "words: $WORDS; names in the zone: $(wc -l < "$T/expect"); server: nsd on $
 printf '%-4s %-9s %-11s %-11s %-13s %-8s %s\n' pair scanq_s scanq_n/s dnsrecon_s dnsrecon_n/s ratio same_names
 for r in $(seq "$RUNS"); do
 	t0=$(now)
-	"$SCAN" dns bench.test --json --options "{\"resolver\":\"$ADDR\",\"wordlist\":\"$T/list\",\"rate\":$RATE,\"axfr\":false}" \
+	"$SCAN" dns bench.test --json --options "{\"resolver\":\"$ADDR\",\"wordlist\":\"$T/list\",$RATE_OPT\"axfr\":false}" \
 		> "$T/scanq.out" || { echo "error: scanq dns failed: $(tail -2 "$T/scanq.out")" >&2; exit 1; }
 	t1=$(now)
 	dnsrecon -d bench.test -t brt -D "$T/list" -n "$ADDR" --threads 32 -j "$T/dnsrecon.json" \

@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 		size_t k = 0;
 		double t1 = now_s();
 
-		if (store_claim(s, "bench", (int)batch, 30000, &c, &k) != STORE_OK) {
+		if (store_claim(s, SCAN_POOL_LOCAL, "bench", (int)batch, 30000, &c, &k) != STORE_OK) {
 			fprintf(stderr, "error: claim: %s\n", store_error(s));
 			return 1;
 		}
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 				done[i] = (struct store_completion){ .id = c[i].id,
 					.attempt = c[i].attempt, .summary = "{\"findings\":0}" };
 			t1 = now_s();
-			if (store_complete_and_claim(s, done, k, "bench", (int)batch, 30000, &next,
+			if (store_complete_and_claim(s, done, k, SCAN_POOL_LOCAL, "bench", (int)batch, 30000, &next,
 						     &nk) != STORE_OK) {
 				fprintf(stderr, "error: complete and claim: %s\n", store_error(s));
 				return 1;

@@ -38,6 +38,9 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/scanq-bench-XXXXXX")
 PIDS=""
 trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
 export SCANQ_CONFIG=/dev/null
+# Both tools use the system's trust store as Debian sets it up, not one a
+# shell may name (SSL_CERT_FILE makes OpenSSL parse a whole bundle first).
+unset SSL_CERT_FILE SSL_CERT_DIR
 
 # Certificates: a good one, and an expired one (openssl ca backdates).
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/good.key" -out "$T/good.crt" -days 365 \

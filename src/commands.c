@@ -11,7 +11,7 @@ const struct cli_command cli_commands[] = {
 	{ "submit", cmd_submit,
 	  "submit TYPE TARGET... [--ports SPEC] [--priority N] [--max-attempts N]"
 	  " [--time-limit SECONDS] [--idempotency-key KEY] [--options JSON] [--then TYPE[:PORTS]]..."
-	  " [--json]",
+	  " [--pool NAME] [--json]",
 	  "queue a scan and print its id",
 	  "  --ports SPEC            ports: 22,80,443 or 1-1024 or - (all)\n"
 	  "  --priority N            -1000..1000, higher runs first (default 0)\n"
@@ -20,7 +20,9 @@ const struct cli_command cli_commands[] = {
 	  "  --idempotency-key KEY   a repeat with the same key returns the first scan\n"
 	  "  --options JSON          scanner options as a JSON object\n"
 	  "  --json                  print {\"id\":N,...} instead of the bare id\n"
-	  "  --then TYPE[:PORTS]     a follow-up stage run on what this scan finds (repeat for more)\n",
+	  "  --then TYPE[:PORTS]     a follow-up stage run on what this scan finds (repeat for more)\n"
+	  "  --pool NAME             run it on the agents of pool NAME ([pool.NAME] allow is its\n"
+	  "                          scope; default local: this server's workers)\n",
 	  CLI_WRITES },
 	{ "show", cmd_show, "show ID [--json]",
 	  "show one scan, its error and its timeline (and its chain or shards as a tree)",
@@ -123,22 +125,65 @@ const struct cli_command cli_commands[] = {
 	  "runs nmap's vuln and safe scripts, nuclei runs nuclei, nmap runs nmap -sV).\n"
 	  "Types named test-* exist only to test the worker.\n",
 	  CLI_WRITES },
-	{ "findings", cmd_findings, "findings ID [--json] [--limit N] [--min-severity S]",
-	  "print the findings of one scan",
+	{ "findings", cmd_findings, "findings ID [--json] [--limit N] [--min-severity S] | findings"
+	  " [--state S] [--severity S] [--baseline ID|--schedule NAME] [--json]",
+	  "print the findings of one scan, or across runs with their lifecycle state",
 	  "  --json             print a JSON array (\"cve\" lifted from detail.cve)\n"
 	  "  --limit N          at most N findings (default 10000)\n"
-	  "  --min-severity S   only severity S or above: info, low, medium, high, critical\n",
+	  "  --min-severity S   only severity S or above: info, low, medium, high, critical\n"
+	  "Without ID, each finding of each baseline (a schedule, else type + targets +\n"
+	  "options) once, with its state across complete runs:\n"
+	  "  --state S          open, fixed, reopened, accepted or false_positive\n"
+	  "  --severity S       only severity S (exactly)\n"
+	  "  --baseline ID      one baseline (the baseline id findings print)\n"
+	  "  --schedule NAME    the baseline of schedule NAME\n",
 	  CLI_READS },
-	{ "export", cmd_export, "export SCAN --format sarif|defectdojo|csv|jsonl [--output FILE]",
-	  "export one scan's findings for another tool, each with its fingerprint",
-	  "  --format F      sarif (SARIF 2.1.0), defectdojo (Generic Findings Import\n"
-	  "                  JSON), csv (RFC 4180, a header row) or jsonl (JSON Lines)\n"
-	  "  --output FILE   write FILE (complete or not at all) instead of stdout\n",
+	{ "finding", cmd_finding, "finding accept|false-positive|reopen FINGERPRINT [--reason TEXT]"
+	  " [--expires TIME] [--baseline ID] [--json]",
+	  "triage one finding: accept its risk, mark it a false positive, or reopen it",
+	  "  --reason TEXT   why (required for accept and false-positive)\n"
+	  "  --expires TIME  accept only: RFC 3339 (2027-01-31T12:00:00Z) or a duration\n"
+	  "                  (90m, 12h, 30d); past it the finding reads as reopened\n"
+	  "  --baseline ID   the baseline, when the fingerprint is tracked in several\n"
+	  "Accepted and false-positive findings are marked \"suppressed\" in changes.found\n"
+	  "webhooks (and fire none alone) and in exports.  Recorded in the audit trail.\n",
+	  CLI_WRITES },
+	{ "export", cmd_export, "export SCAN|--baseline ID|--schedule NAME --format sarif|defectdojo|csv|jsonl"
+	  " [--output FILE]",
+	  "export one scan's findings for another tool, each with its fingerprint and state",
+	  "  --format F        sarif (SARIF 2.1.0), defectdojo (Generic Findings Import\n"
+	  "                    JSON), csv (RFC 4180, a header row) or jsonl (JSON Lines)\n"
+	  "  --output FILE     write FILE (complete or not at all) instead of stdout\n"
+	  "  --baseline ID     the newest complete run of baseline ID (scanq findings)\n"
+	  "  --schedule NAME   the newest complete run of schedule NAME\n"
+	  "Accepted and false-positive findings are marked: SARIF suppressions,\n"
+	  "DefectDojo risk_accepted / false_p, a state column in CSV and JSON Lines.\n",
 	  CLI_READS },
-	{ "worker", cmd_worker, "worker [--concurrency N] [--name NAME] [--once] [--max-scans N]",
+	{ "agent", cmd_agent, "agent --server https://HOST:PORT --token-file F [--ca FILE]"
+	  " [--cert F --key F] [--concurrency N] [--spool DIR] [--allow CIDR,...] [--name NAME]",
+	  "run scans for a server's pool, without database access (docs/AGENTS.md)",
+	  "  --server URL       the server, https://HOST:PORT (plain http on loopback only)\n"
+	  "  --token-file F     a file whose first line is an agent token (made on the\n"
+	  "                     server by `token create`, role agent)\n"
+	  "  --ca FILE          CA certificates to verify the server (default: the system's)\n"
+	  "  --cert F --key F   a client certificate, for a server that asks for one\n"
+	  "  --concurrency N    scans run at once, 1..64 (default [serve] concurrency)\n"
+	  "  --spool DIR        where results wait until the server has them\n"
+	  "                     (default ./scanq-spool; one agent per folder)\n"
+	  "  --allow LIST       the targets this agent may scan, CIDR blocks, addresses or\n"
+	  "                     domain suffixes (default [scope] allow: loopback); a scan\n"
+	  "                     with a target outside fails with out_of_scope, unsent\n"
+	  "  --name NAME        shown in scanq workers (default the host name)\n"
+	  "  --wait-ms MS       the claim long poll, 0..25000 (default 25000)\n"
+	  "Results are written to the spool before they are sent, and sent again after an\n"
+	  "outage or a restart; the server takes each exactly once.\n",
+	  CLI_WRITES },
+	{ "worker", cmd_worker, "worker [--concurrency N] [--name NAME] [--pool NAME] [--once]"
+	  " [--max-scans N]",
 	  "run one worker process: claim scans and run each in a supervised child",
 	  "  --concurrency N   scans run at once (default [serve] concurrency)\n"
 	  "  --name NAME       name in the workers table (default HOST-PID)\n"
+	  "  --pool NAME       claim the scans of pool NAME (default [worker] pool, local)\n"
 	  "  --once            claim one batch, run it to the end, exit\n"
 	  "  --max-scans N     exit cleanly after N scans\n"
 	  "  --no-recovery     leave lease recovery to `scanq serve` (set by serve)\n"
@@ -151,11 +196,13 @@ const struct cli_command cli_commands[] = {
 	  "list worker processes as active, idle or dead, with their scans",
 	  "  --json   a JSON array (running_ids, last_exit, heartbeat age)\n",
 	  CLI_READS },
-	{ "token", cmd_token, "token create --role ROLE [--name NAME] [--expires DURATION] | list [--json]"
-	  " | revoke ID",
+	{ "token", cmd_token, "token create --role ROLE [--pool NAME] [--name NAME] [--expires DURATION]"
+	  " | list [--json] | revoke ID",
 	  "create, list or revoke API tokens (a secret is shown once)",
-	  "  create --role ROLE   viewer (read), operator (submit, retry, cancel) or admin\n"
-	  "                       (tokens, admin API)\n"
+	  "  create --role ROLE   viewer (read), operator (submit, retry, cancel), admin\n"
+	  "                       (tokens, admin API) or agent (the agent API only)\n"
+	  "  --pool NAME          an agent token's pool (required with --role agent; a\n"
+	  "                       configured [pool.NAME], not local)\n"
 	  "  --name NAME          a label for the token (default cli); the audit trail names it\n"
 	  "  --expires DURATION   the token stops working after 90m, 12h, 30d, ...\n"
 	  "  list                 every token with its role and state (active, expired, revoked)\n"
@@ -245,7 +292,7 @@ const struct cli_command cli_commands[] = {
 	  CLI_WRITES },
 	{ "schedule", cmd_schedule,
 	  "schedule add NAME --cron \"EXPR\" [--tz ZONE] [--overlap skip|queue] TYPE TARGET..."
-	  " [--ports SPEC] [--options JSON] | list | show NAME | pause NAME | resume NAME"
+	  " [--ports SPEC] [--options JSON] [--pool NAME] | list | show NAME | pause NAME | resume NAME"
 	  " | rm NAME | run-now NAME",
 	  "scheduled scans: add, list, show, pause, resume, remove, run one now",
 	  "  --cron \"EXPR\"          5 fields: minute hour day-of-month month day-of-week;\n"
@@ -259,6 +306,7 @@ const struct cli_command cli_commands[] = {
 	  "  --priority N           as for submit\n"
 	  "  --max-attempts N       as for submit\n"
 	  "  --time-limit SECONDS   as for submit\n"
+	  "  --pool NAME            as for submit: the pool its scans go to\n"
 	  "  --json                 print JSON\n"
 	  "Every `scanq serve` fires due schedules; each slot queues exactly one scan.\n"
 	  "A daylight-saving gap fires once when the clocks jump; a repeated hour fires once.\n"

@@ -222,6 +222,8 @@ async function loadQueue() {
       [el('dt', { text: k }), el('dd', { text: String(v), 'data-key': k })]));
     morph($('workers-body'), w.workers.map((x) => el('tr', {},
       el('td', { text: x.name }), el('td', {}, badge(x.status)),
+      el('td', { text: (x.kind || 'worker') + ' · ' + (x.pool || 'local') }),
+      el('td', { text: x.address || '—' }), el('td', { text: x.version || '—' }),
       el('td', { text: String(x.running) }), el('td', { text: String(x.scans_done) }))));
     $('workers-empty').hidden = w.workers.length > 0;
   } catch (e) { $('conn').textContent = e.message; }
@@ -351,17 +353,91 @@ async function loadFindings(id) {
     if (!data.next_cursor) break;
     after = data.next_cursor;
   }
+  // Each finding's lifecycle state in the scan's baseline, by fingerprint.
+  const states = {};
+  try {
+    let cur = 0;
+    for (let page = 0; page < 10; page++) {
+      const { data } = await api('GET', '/api/v1/findings?limit=1000&scan=' + id + '&after=' + cur);
+      for (const st of data.findings) states[st.fingerprint] = st;
+      if (!data.next_cursor) break;
+      cur = data.next_cursor;
+    }
+  } catch (e) { /* states are extra: the findings show without them */ }
   // Most severe first; within a severity, in the order they were found.
   all.sort((a, b) => sevRank(b.severity) - sevRank(a.severity) || a.id - b.id);
   $('findings-count').textContent = '(' + all.length + ')';
   $('findings-empty').hidden = all.length > 0;
-  morph($('findings-body'), all.map((f) => el('tr',
-    { class: 'finding', 'data-severity': f.severity || 'info' },
+  morph($('findings-body'), all.map((f) => {
+    const st = states[f.fingerprint];
+    return el('tr', { class: 'finding', 'data-severity': f.severity || 'info',
+      'data-fingerprint': f.fingerprint || '', 'data-state': st ? st.state : '' },
     el('td', { text: f.kind }), el('td', { text: f.target || '' }),
     el('td', { text: f.port ? f.port + '/' + (f.proto || 'tcp') : '' }),
     el('td', { text: f.service || '' }), el('td', {}, sevBadge(f.severity)),
     el('td', { text: f.title || '' },
-      ...(f.cve || []).map((c) => el('span', { class: 'cve', text: c }))))));
+      ...(f.cve || []).map((c) => el('span', { class: 'cve', text: c }))),
+    el('td', {}, st ? stateBadge(st) : el('span', { class: 'muted', text: '-' })),
+    el('td', {}, ...(st && canOperate() ? triageControls(st) : [])));
+  }));
+}
+
+// The state of a finding across runs; a triaged one says why on hover.
+function stateBadge(st) {
+  const title = st.reason ? st.state + ': ' + st.reason + (st.actor ? ' (' + st.actor + ')' : '') : st.state;
+  return el('span', { class: 'badge state state-' + st.state, title, text: st.state.replace('_', ' ') });
+}
+
+// Accept (with a reason) or mark a false positive; reopen a triaged one.
+function triageControls(st) {
+  if (st.state === 'accepted' || st.state === 'false_positive')
+    return [el('button', { type: 'button', class: 'link triage-reopen', text: 'reopen',
+      onclick: () => triage(st.fingerprint, st.baseline_id, 'reopen', null) })];
+  // The reason is read from the row at the click: the table is morphed in
+  // place, so an input captured here may not be the one on the page.
+  const reason = (ev) => ev.target.closest('tr').querySelector('.triage-reason').value;
+  return [el('input', { class: 'triage-reason', placeholder: 'reason' }),
+    el('button', { type: 'button', class: 'link triage-accept', text: 'accept',
+      onclick: (ev) => triage(st.fingerprint, st.baseline_id, 'accept', reason(ev)) }),
+    el('button', { type: 'button', class: 'link triage-fp', text: 'false positive',
+      onclick: (ev) => triage(st.fingerprint, st.baseline_id, 'false-positive', reason(ev)) })];
+}
+
+async function triage(fp, baseline, verb, reason) {
+  const msg = $('triage-msg');
+  const body = { baseline };
+  if (reason !== null) body.reason = reason.trim();
+  try {
+    const { data } = await api('POST', '/api/v1/findings/' + fp + '/' + verb, body);
+    msg.className = 'msg good';
+    msg.textContent = 'Finding ' + fp.slice(0, 8) + ' is now ' + data.state.replace('_', ' ') + '.';
+  } catch (e) {
+    msg.className = 'msg bad'; msg.textContent = e.message;
+  }
+  if (state.scanId) await loadFindings(state.scanId);
+}
+
+// The Findings page: states across runs, filtered.
+async function loadFindingStates() {
+  const q = new URLSearchParams({ limit: '1000' });
+  if ($('fs-state').value) q.set('state', $('fs-state').value);
+  if ($('fs-severity').value) q.set('severity', $('fs-severity').value);
+  if ($('fs-schedule').value.trim()) q.set('schedule', $('fs-schedule').value.trim());
+  let data;
+  try {
+    data = (await api('GET', '/api/v1/findings?' + q)).data;
+    $('fs-msg').textContent = '';
+  } catch (e) { $('fs-msg').className = 'msg bad'; $('fs-msg').textContent = e.message; return; }
+  const rows = data.findings.slice().sort((a, b) => sevRank(b.severity) - sevRank(a.severity) || a.id - b.id);
+  $('fs-empty').hidden = rows.length > 0;
+  morph($('fs-body'), rows.map((st) => el('tr',
+    { class: 'finding', 'data-severity': st.severity, 'data-fingerprint': st.fingerprint, 'data-state': st.state },
+    el('td', {}, stateBadge(st)), el('td', {}, sevBadge(st.severity)), el('td', { text: st.kind }),
+    el('td', { text: st.target || '' }), el('td', { text: st.port ? st.port + '/' + (st.proto || 'tcp') : '' }),
+    el('td', { text: st.title || '' }, ...(st.cve || []).map((c) => el('span', { class: 'cve', text: c }))),
+    el('td', { text: st.times_seen + '× since ' + when(st.first_seen) }),
+    el('td', {}, el('a', { href: '/scans/' + st.last_scan_id, 'data-nav': '', text: '#' + st.last_scan_id })),
+    el('td', { text: st.schedule || '' }))));
 }
 
 // The download menu: the export is fetched with the token (a plain link
@@ -417,7 +493,8 @@ async function act(what) {
 
 /* ---- routing ---- */
 function show(id) {
-  for (const v of ['view-list', 'view-scan', 'view-schedules', 'view-missing', 'view-inventory']) $(v).hidden = v !== id;
+  for (const v of ['view-list', 'view-scan', 'view-schedules', 'view-missing', 'view-inventory', 'view-findings']) $(v).hidden = v !== id;
+  $('nav-findings').className = id === 'view-findings' ? 'current' : '';
   $('nav-scans').className = id === 'view-list' ? 'current' : '';
   $('nav-schedules').className = id === 'view-schedules' ? 'current' : '';
   $('nav-inventory').className = id === 'view-inventory' ? 'current' : '';
@@ -448,6 +525,11 @@ function route() {
     show('view-inventory');
     document.title = 'scanq · inventory';
     every(5000, loadInventory);
+  } else if (location.pathname === '/findings') {
+    state.scanId = null;
+    show('view-findings');
+    document.title = 'scanq · findings';
+    every(5000, loadFindingStates);
   } else if (location.pathname === '/schedules') {
     state.scanId = null;
     show('view-schedules');
@@ -495,13 +577,14 @@ window.addEventListener('DOMContentLoaded', async () => {
   $('btn-cancel').addEventListener('click', () => act('cancel'));
   $('btn-token').addEventListener('click', async () => { await askToken('Enter an API token.'); loadRole(); });
   $('inv-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadInventory(); });
+  $('fs-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadFindingStates(); });
   $('webhook-form').addEventListener('submit', addWebhook);
   await loadRole();
   loadTypes();
   route();
 });
 
-/* ---- chains of follow-up stages and shards (issue 14) ---- */
+/* ---- chains of follow-up stages and shards ---- */
 // "portscan tls" or "portscan:22,80 tls": one stage per word, TYPE[:PORTS].
 function flowStages(text) {
   return text.trim().split(/\s+/).map((w) => {
@@ -561,7 +644,7 @@ async function loadChain(id) {
   }
 }
 
-/* ---- changes, the inventory, webhooks (issue 13) ---- */
+/* ---- changes, the inventory, webhooks ---- */
 function portText(x) { return x.port ? x.port + '/' + (x.proto || 'tcp') : ''; }
 function stateText(st) {
   if (!st) return '';
@@ -640,7 +723,9 @@ async function loadInventory() {
     el('td', { text: it.target }), el('td', { text: portText(it) }), el('td', { text: it.service || '' }),
     el('td', { text: when(it.first_seen) }), el('td', { text: when(it.last_seen) }),
     el('td', {}, el('a', { href: '/scans/' + it.last_scan, 'data-nav': '', text: '#' + it.last_scan })),
-    el('td', { text: it.still_seen ? 'yes' : 'no' }))));
+    el('td', { text: it.still_seen ? 'yes' : 'no' }),
+    el('td', { class: 'hostnames', text: (it.hostnames || []).map((h) => h.name).join(', '),
+      title: (it.hostnames || []).map((h) => h.name + ' (' + h.sources.join(', ') + ')').join('\n') }))));
 }
 
 async function loadWebhooks() {
@@ -678,7 +763,7 @@ async function addWebhook(ev) {
   loadWebhooks();
 }
 
-/* ---- schedules (issue 12) ---- */
+/* ---- schedules ---- */
 async function loadSchedules() {
   let data;
   try { data = (await api('GET', '/api/v1/schedules')).data; } catch (e) { $('conn').textContent = e.message; return; }

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sodium.h>
 #include "api/auth.h"
+#include "core/config.h"
 #include "store/store.h"
 
 #define RANDOM_BYTES 32
@@ -23,6 +24,7 @@ static const unsigned char hash_key[crypto_generichash_KEYBYTES] =
 
 static const char *const role_names[] = {
 	[AUTH_NONE] = "none",
+	[AUTH_AGENT] = "agent",
 	[AUTH_VIEWER] = "viewer",
 	[AUTH_OPERATOR] = "operator",
 	[AUTH_ADMIN] = "admin",
@@ -37,7 +39,7 @@ const char *auth_role_name(enum auth_role r)
 
 int auth_role_parse(const char *name, enum auth_role *out)
 {
-	for (int r = AUTH_VIEWER; r <= AUTH_ADMIN; r++) {
+	for (int r = AUTH_AGENT; r <= AUTH_ADMIN; r++) {
 		if (name && strcmp(name, role_names[r]) == 0) {
 			*out = (enum auth_role)r;
 			return 0;
@@ -98,12 +100,33 @@ int auth_token_create_exp(struct store *s, enum auth_role role, const char *name
 			  int64_t expires_at, char *secret, size_t secretlen, int64_t *id,
 			  char *err, size_t errlen)
 {
+	return auth_token_create_pool(s, role, name, NULL, expires_at, secret, secretlen, id, err,
+				      errlen);
+}
+
+int auth_token_create_pool(struct store *s, enum auth_role role, const char *name,
+			   const char *pool, int64_t expires_at, char *secret, size_t secretlen,
+			   int64_t *id, char *err, size_t errlen)
+{
 	unsigned char rnd[RANDOM_BYTES];
 	char rhex[RANDOM_HEX + 1], hash[AUTH_HASH_HEX];
 	int rc = -1;
 
-	if (role < AUTH_VIEWER || role > AUTH_ADMIN) {
-		snprintf(err, errlen, "role must be viewer, operator or admin");
+	if (role < AUTH_AGENT || role > AUTH_ADMIN) {
+		snprintf(err, errlen, "role must be viewer, operator, admin or agent");
+		return -1;
+	}
+	if (role == AUTH_AGENT && (!pool || !*pool)) {
+		snprintf(err, errlen, "an agent token needs a pool (--pool NAME)");
+		return -1;
+	}
+	if (role != AUTH_AGENT && pool) {
+		snprintf(err, errlen, "only an agent token has a pool");
+		return -1;
+	}
+	if (pool && !config_pool(pool)) {
+		snprintf(err, errlen, "unknown pool \"%.40s\" (an agent's pool needs a [pool.NAME] "
+			 "section; pool local is the server's own workers)", pool);
 		return -1;
 	}
 	if (!name_valid(name)) {
@@ -121,7 +144,8 @@ int auth_token_create_exp(struct store *s, enum auth_role role, const char *name
 		snprintf(err, errlen, "cannot hash the token");
 		goto out;
 	}
-	if (store_token_create_exp(s, name, role_names[role], hash, expires_at, id) != STORE_OK) {
+	if (store_token_create_exp(s, name, role_names[role], pool, hash, expires_at, id)
+	    != STORE_OK) {
 		snprintf(err, errlen, "cannot store the token: %s", store_error(s));
 		goto out;
 	}
@@ -165,7 +189,14 @@ int auth_check(struct store *s, const char *authorization, enum auth_role *role)
 int auth_check_actor(struct store *s, const char *authorization, enum auth_role *role,
 		     char *actor, size_t actorlen)
 {
+	return auth_check_token(s, authorization, role, actor, actorlen, NULL, 0);
+}
+
+int auth_check_token(struct store *s, const char *authorization, enum auth_role *role,
+		     char *actor, size_t actorlen, char *pool, size_t poollen)
+{
 	char want[AUTH_HASH_HEX], stored_role[16] = "", stored[129] = "", name[65] = "";
+	char stored_pool[40] = "";
 	const char *sec, *rhex;
 	int64_t id;
 	int rc;
@@ -177,7 +208,7 @@ int auth_check_actor(struct store *s, const char *authorization, enum auth_role 
 		sec++;
 	if (strlen(sec) >= AUTH_SECRET_MAX || parse_secret(sec, &id, &rhex) < 0)
 		return AUTH_INVALID;
-	rc = store_token_lookup(s, id, stored_role, stored, name);
+	rc = store_token_lookup(s, id, stored_role, stored, name, stored_pool);
 	if (rc == STORE_NOT_FOUND)
 		return AUTH_INVALID;
 	if (rc != STORE_OK && rc != STORE_ILLEGAL)
@@ -191,5 +222,7 @@ int auth_check_actor(struct store *s, const char *authorization, enum auth_role 
 		return AUTH_INVALID;
 	if (actor && actorlen)
 		snprintf(actor, actorlen, "token:%s", name);
+	if (pool && poollen)
+		snprintf(pool, poollen, "%s", *role == AUTH_AGENT ? stored_pool : "");
 	return AUTH_OK;
 }

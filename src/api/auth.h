@@ -10,7 +10,11 @@
  * fast hash keeps the check cheap enough to run on every request.
  *
  * Roles are ordered: viewer (read) < operator (submit, retry, cancel) <
- * admin (tokens, internal error details).
+ * admin (tokens, internal error details).  The agent role stands apart:
+ * it sorts below viewer, so no `role >= X` test of the other routes lets
+ * an agent token through, and it may use the agent endpoints only
+ * (/api/v1/agent/, which no other role may use); an agent token names
+ * its pool.
  */
 #ifndef SCANQ_AUTH_H
 #define SCANQ_AUTH_H
@@ -22,6 +26,7 @@ struct store;
 
 enum auth_role {
 	AUTH_NONE = 0,		/* no role: anonymous */
+	AUTH_AGENT,		/* a scan agent of one pool: the agent endpoints only */
 	AUTH_VIEWER,
 	AUTH_OPERATOR,
 	AUTH_ADMIN,
@@ -65,6 +70,13 @@ int auth_token_create_exp(struct store *s, enum auth_role role, const char *name
 			  int64_t expires_at, char *secret, size_t secretlen, int64_t *id,
 			  char *err, size_t errlen);
 
+/* As auth_token_create_exp(), with the pool of an agent token: required
+ * (a configured pool, not "local": the caller checks that) for
+ * AUTH_AGENT, refused (must be NULL) for every other role. */
+int auth_token_create_pool(struct store *s, enum auth_role role, const char *name,
+			   const char *pool, int64_t expires_at, char *secret, size_t secretlen,
+			   int64_t *id, char *err, size_t errlen);
+
 /*
  * As auth_check(), and names the token for the audit trail: actor gets
  * "token:NAME" (may be NULL).  A revoked or expired token with the right
@@ -72,6 +84,11 @@ int auth_token_create_exp(struct store *s, enum auth_role role, const char *name
  */
 int auth_check_actor(struct store *s, const char *authorization, enum auth_role *role,
 		     char *actor, size_t actorlen);
+
+/* As auth_check_actor(), and pool (poollen bytes, may be NULL) gets an
+ * agent token's pool ("" for the other roles). */
+int auth_check_token(struct store *s, const char *authorization, enum auth_role *role,
+		     char *actor, size_t actorlen, char *pool, size_t poollen);
 
 /*
  * Checks an Authorization header value (NULL when absent): "Bearer <secret>".

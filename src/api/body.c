@@ -126,6 +126,12 @@ int body_parse_submit(const char *body, size_t len, struct submit_input *in, jso
 			in->options = v;
 		} else if (strcmp(key, "then") == 0) {
 			in->then = v;		/* checked by submit_scan() (workflow.c) */
+		} else if (strcmp(key, "pool") == 0) {
+			if (!json_is_string(v)) {
+				set_problem(p, 400, "invalid_parameter", "pool must be a string");
+				goto fail;
+			}
+			in->pool = json_string_value(v);	/* checked by submit_prepare() */
 		} else {
 			set_problem(p, 422, "unknown_field", "unknown field '%s'", reply_clean(key, c, sizeof c));
 			goto fail;

@@ -1,6 +1,6 @@
 /*
- * changes.h — the handlers of changes, the inventory and webhooks (issue
- * 13; internal to src/api/, listed in the route table of routes.c):
+ * changes.h — the handlers of changes, the inventory and webhooks
+ * (internal to src/api/, listed in the route table of routes.c):
  *
  *   GET    /api/v1/scans/{id}/changes        viewer  a scan's changes, paged
  *   GET    /api/v1/inventory                 viewer  hosts and ports, filtered, paged

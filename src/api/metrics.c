@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api/metrics.h"
+#include "core/config.h"
 #include "core/scan.h"
 #include "store/store.h"
 
@@ -270,6 +271,42 @@ static void render_changes(struct text *t, const struct store_counters *c)
 	    (long long)c->webhook_failed);
 }
 
+/* One gauge of every pool: the store's pools, and the configured ones it
+ * has not seen yet (0), so an alert on a pool works from its first scan. */
+static void pool_gauge(struct text *t, const char *name, const char *help,
+		       const struct pool_status *p, size_t n, int what)
+{
+	char b[80];
+
+	put(t, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	for (size_t i = 0; i < n; i++)
+		put(t, "%s{pool=\"%s\"} %lld\n", name, label(p[i].pool, b, sizeof b),
+		    (long long)(what == 0 ? p[i].pending : what == 1 ? p[i].running : p[i].live_agents));
+	for (int k = 0; k < config.npools; k++) {
+		size_t i = 0;
+
+		while (i < n && strcmp(p[i].pool, config.pools[k].name) != 0)
+			i++;
+		if (i == n)
+			put(t, "%s{pool=\"%s\"} 0\n", name, label(config.pools[k].name, b, sizeof b));
+	}
+}
+
+static int render_pools(struct text *t, struct store *s)
+{
+	struct pool_status *p = NULL;
+	size_t n = 0;
+
+	if (store_pool_status(s, &p, &n) != STORE_OK)
+		return -1;
+	pool_gauge(t, "scanq_pool_pending", "Pending scans by pool.", p, n, 0);
+	pool_gauge(t, "scanq_pool_running", "Running scans by pool.", p, n, 1);
+	pool_gauge(t, "scanq_pool_live_agents", "Agents of the pool seen within the liveness window.",
+		   p, n, 2);
+	free(p);
+	return 0;
+}
+
 int metrics_render(struct metrics *m, struct store *s, char **text, size_t *len)
 {
 	struct queue_status q;
@@ -295,6 +332,10 @@ int metrics_render(struct metrics *m, struct store *s, char **text, size_t *len)
 		  (double)c.duration_sum_ms / 1000.0);
 	render_http(m, &t);
 	render_changes(&t, &c);
+	if (render_pools(&t, s) < 0) {
+		free(t.buf);
+		return -1;
+	}
 	if (m->group) {
 		int64_t commits, requests;
 

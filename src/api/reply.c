@@ -129,6 +129,11 @@ enum MHD_Result reply_problem_hdr(struct req *r, const struct api_problem *p, co
 	json_t *o = api_problem_json(p);
 	char *text;
 
+	/* The agent protocol's clients read {"error": {"code", "message"}}
+	 * (docs/AGENTS.md), on every answer of its endpoints. */
+	if (o && r->rname && strncmp(r->rname, "agent_", 6) == 0)
+		json_object_set_new(o, "error", json_pack("{sO sO}", "code", json_object_get(o, "code"),
+							  "message", json_object_get(o, "detail")));
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (!text) {

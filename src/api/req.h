@@ -17,6 +17,8 @@
 
 struct ui;
 struct scope;
+struct longpoll;
+struct agent_wait;
 
 struct api {
 	struct MHD_Daemon *d;
@@ -38,6 +40,7 @@ struct api {
 	struct api_tls tls;	/* HTTPS: cert and key (tls.h); cert NULL: plain HTTP */
 	int port;
 	struct scope *trusted;	/* [http] trusted_proxies (client.h), owned */
+	struct longpoll *lp;	/* agents' claims waiting for work (longpoll.h), owned */
 };
 
 struct req {
@@ -63,6 +66,8 @@ struct req {
 	size_t raw_len;		/* its length up to its first NUL */
 	char allow[64];		/* methods of the path, for a 405 */
 	char client[64];	/* the client's address (client.h): the audit trail, logs */
+	char pool[40];		/* an agent token's pool ("" for the other roles) */
+	struct agent_wait *agent;	/* a claim's state across its resumptions, owned */
 };
 
 #endif

@@ -19,7 +19,9 @@
 #include "api/openapi.h"
 #include "api/reply.h"
 #include "api/routes.h"
+#include "api/routes_agent.h"
 #include "api/routes_export.h"
+#include "api/routes_findings.h"
 #include "api/routes_flow.h"
 #include "api/routes_admin.h"
 #include "api/routes_pause.h"
@@ -27,6 +29,7 @@
 #include "api/req.h"
 #include "api/ui.h"
 #include "api/auth.h"
+#include "app/views.h"
 #include "core/config.h"
 #include "app/findings.h"
 #include "core/log.h"
@@ -68,6 +71,14 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/scans/{id}", h_get, AUTH_VIEWER, "scan_get", 1 },
 	{ "GET", "/api/v1/scans/{id}/findings", h_findings, AUTH_VIEWER, "scan_findings", 1 },
 	{ "GET", "/api/v1/scans/{id}/export", routes_export, AUTH_VIEWER, "scan_export", 1 },
+	{ "GET", "/api/v1/findings", routes_findings_list, AUTH_VIEWER, "findings_list", 1 },
+	{ "GET", "/api/v1/findings/export", routes_findings_export, AUTH_VIEWER, "findings_export", 1 },
+	{ "POST", "/api/v1/findings/{fingerprint}/accept", routes_finding_accept, AUTH_OPERATOR,
+	  "finding_accept", 1 },
+	{ "POST", "/api/v1/findings/{fingerprint}/false-positive", routes_finding_false_positive,
+	  AUTH_OPERATOR, "finding_false_positive", 1 },
+	{ "POST", "/api/v1/findings/{fingerprint}/reopen", routes_finding_reopen, AUTH_OPERATOR,
+	  "finding_reopen", 1 },
 	{ "GET", "/api/v1/scans/{id}/tree", routes_flow_tree, AUTH_VIEWER, "scan_tree", 1 },
 	{ "POST", "/api/v1/scans/{id}/retry", h_retry, AUTH_OPERATOR, "scan_retry", 1 },
 	{ "POST", "/api/v1/scans/{id}/cancel", h_cancel, AUTH_OPERATOR, "scan_cancel", 1 },
@@ -82,6 +93,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/webhook-deliveries", changes_h_deliveries, AUTH_ADMIN, "webhook_deliveries",
 	  1 },
 	{ "GET", "/inventory", ui_index, AUTH_NONE, "ui_inventory", 0 },
+	{ "GET", "/findings", ui_index, AUTH_NONE, "ui_findings", 0 },
 	/* the admin API: stuck report and repair, prune, reset, tokens, audit (routes_admin.c) */
 	{ "GET", "/api/v1/admin/stuck", admin_stuck, AUTH_ADMIN, "admin_stuck", 1 },
 	{ "POST", "/api/v1/admin/stuck/clear", admin_stuck_clear, AUTH_ADMIN, "admin_stuck_clear", 1 },
@@ -92,6 +104,11 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/admin/tokens/{id}/revoke", admin_token_revoke, AUTH_ADMIN,
 	  "admin_token_revoke", 1 },
 	{ "GET", "/api/v1/admin/audit", admin_audit, AUTH_ADMIN, "admin_audit", 1 },
+	/* the agent protocol (routes_agent.c): agent tokens only */
+	{ "POST", "/api/v1/agent/claim", routes_agent_claim, AUTH_AGENT, "agent_claim", 1 },
+	{ "POST", "/api/v1/agent/renew", routes_agent_renew, AUTH_AGENT, "agent_renew", 1 },
+	{ "POST", "/api/v1/agent/complete", routes_agent_complete, AUTH_AGENT, "agent_complete", 1 },
+	{ "POST", "/api/v1/agent/fail", routes_agent_fail, AUTH_AGENT, "agent_fail", 1 },
 	{ "GET", "/api/v1/exclusions", admin_exclusions, AUTH_VIEWER, "exclusions_list", 1 },
 	{ "POST", "/api/v1/exclusions", admin_exclusion_add, AUTH_ADMIN, "exclusions_add", 1 },
 	{ "DELETE", "/api/v1/exclusions", admin_exclusion_rm, AUTH_ADMIN, "exclusions_rm", 1 },
@@ -115,7 +132,8 @@ static const struct route routes[] = {
 
 int routes_grouped(const struct route *rt)
 {
-	return rt->handler == h_submit;
+	/* the agent routes lock around each store call themselves (a claim waits) */
+	return rt->handler == h_submit || rt->role == AUTH_AGENT;
 }
 
 const struct route *routes_table(int *n)
@@ -298,6 +316,8 @@ static int submit_status(const char *code)
 		return 403;
 	if (strcmp(code, "store_error") == 0)
 		return 503;
+	if (strcmp(code, "invalid_parameter") == 0)	/* an unknown pool */
+		return 400;
 	return 422;
 }
 

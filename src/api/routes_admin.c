@@ -243,6 +243,7 @@ static json_t *token_json(const struct token_info *t, int64_t now)
 	json_object_set_new(o, "revoked_at", time_json(t->revoked_at));
 	json_object_set_new(o, "state", json_string(t->revoked_at ? "revoked"
 		: t->expires_at && t->expires_at <= now ? "expired" : "active"));
+	json_object_set_new(o, "pool", t->pool[0] ? json_string(t->pool) : json_null());
 	return o;
 }
 
@@ -264,9 +265,9 @@ enum MHD_Result admin_tokens(struct req *r)
 
 enum MHD_Result admin_token_create(struct req *r)
 {
-	static const char *const allowed[] = { "role", "name", "expires_in_hours", NULL };
+	static const char *const allowed[] = { "role", "name", "expires_in_hours", "pool", NULL };
 	char secret[AUTH_SECRET_MAX], err[256], detail[128];
-	const char *name = "api";
+	const char *name = "api", *pool;
 	long long hours;
 	enum auth_role role;
 	enum MHD_Result ret;
@@ -278,8 +279,14 @@ enum MHD_Result admin_token_create(struct req *r)
 	v = json_object_get(o, "role");
 	if (!json_is_string(v) || auth_role_parse(json_string_value(v), &role) < 0) {
 		json_decref(o);
-		return reply_problem(r, 422, "invalid_field", "role must be viewer, operator or admin");
+		return reply_problem(r, 422, "invalid_field",
+				     "role must be viewer, operator, admin or agent");
 	}
+	if ((v = json_object_get(o, "pool")) && !json_is_string(v)) {
+		json_decref(o);
+		return reply_problem(r, 422, "invalid_field", "pool must be a string");
+	}
+	pool = v ? json_string_value(v) : NULL;
 	if ((v = json_object_get(o, "name")) && !json_is_string(v)) {
 		json_decref(o);
 		return reply_problem(r, 422, "invalid_field", "name must be a string");
@@ -292,8 +299,8 @@ enum MHD_Result admin_token_create(struct req *r)
 	}
 	if (hours)
 		expires = scan_now_ms() + hours * 3600000;
-	if (auth_token_create_exp(r->s, role, name, expires, secret, sizeof secret, &id, err,
-				  sizeof err) < 0) {
+	if (auth_token_create_pool(r->s, role, name, pool, expires, secret, sizeof secret, &id, err,
+				   sizeof err) < 0) {
 		json_decref(o);
 		return reply_problem(r, 422, "invalid_field", "%s", err);
 	}

@@ -43,11 +43,9 @@ static void reader_free(void *cls)
 enum MHD_Result routes_export(struct req *r)
 {
 	const char *format = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "format");
-	struct MHD_Response *resp;
 	struct export *ex = NULL;
 	enum export_format f;
-	enum MHD_Result ret;
-	char c[80], disp[128];
+	char c[80], name[64];
 	long long v;
 	int rc;
 
@@ -64,12 +62,23 @@ enum MHD_Result routes_export(struct req *r)
 		return reply_problem(r, 404, "not_found", "no scan %lld", v);
 	if (rc != STORE_OK)
 		return reply_store_problem(r, "export");
+	snprintf(name, sizeof name, "scanq-scan-%lld", v);
+	return routes_export_stream(r, ex, f, name);
+}
+
+enum MHD_Result routes_export_stream(struct req *r, struct export *ex, enum export_format f,
+				     const char *name)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char disp[160];
+
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, EXPORT_BLOCK, reader, ex, reader_free);
 	if (!resp) {
 		export_free(ex);
 		return MHD_NO;
 	}
-	snprintf(disp, sizeof disp, "attachment; filename=\"scanq-scan-%lld.%s\"", v, export_extension(f));
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"", name, export_extension(f));
 	MHD_add_response_header(resp, "Content-Type", export_content_type(f));
 	MHD_add_response_header(resp, "Content-Disposition", disp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");

@@ -15,6 +15,7 @@
 #include "api/routes_schedules.h"
 #include "api/req.h"
 #include "api/auth.h"
+#include "app/views.h"
 #include "core/log.h"
 #include "maintenance/scheduler.h"
 #include "store/store.h"
@@ -133,7 +134,8 @@ enum MHD_Result h_schedule_create(struct req *r)
 	json_decref(scan_root);
 	free(rest);
 	if (rc < 0)
-		return reply_problem(r, strcmp(se.code, "out_of_scope") ? 422 : 403, se.code, "%s",
+		return reply_problem(r, !strcmp(se.code, "out_of_scope") ? 403
+				     : !strcmp(se.code, "invalid_parameter") ? 400 : 422, se.code, "%s",
 				     se.message);
 	rc = store_schedule_add(r->s, &sc, now, &id);
 	if (rc == STORE_ILLEGAL) {

@@ -36,6 +36,8 @@
 #include "api/api.h"
 #include "api/client.h"
 #include "api/conns.h"
+#include "api/longpoll.h"
+#include "api/routes_agent.h"
 #include "api/reply.h"
 #include "api/routes.h"
 #include "api/req.h"
@@ -165,13 +167,14 @@ static int authenticate(struct req *r, enum MHD_Result *ret)
 		*ret = reply_problem(r, 503, "store_unavailable", "the database cannot be opened");
 		return -1;
 	}
-	if (!auth_required(a, r->s)) {
+	if (!auth_required(a, r->s) && rt->role != AUTH_AGENT) {
 		r->role = AUTH_ADMIN;
 		snprintf(r->actor, sizeof r->actor, "api:open");
 		return 0;
 	}
 	authz = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
-	rc = auth_check_actor(r->s, authz, &r->role, r->actor, sizeof r->actor);
+	rc = auth_check_token(r->s, authz, &r->role, r->actor, sizeof r->actor, r->pool,
+			      sizeof r->pool);
 	if (rc == AUTH_EXPIRED) {
 		struct api_problem p = { 401, "invalid_token",
 			"the API token was revoked or has expired" };
@@ -196,6 +199,14 @@ static int authenticate(struct req *r, enum MHD_Result *ret)
 		return -1;
 	}
 	r->authed = 1;
+	/* The agent role stands apart from the order of the others. */
+	if ((rt->role == AUTH_AGENT) != (r->role == AUTH_AGENT)) {
+		*ret = reply_problem(r, 403, "forbidden", rt->role == AUTH_AGENT
+				     ? "the agent endpoints need an agent token; the token has %s"
+				     : "an agent token may use the agent endpoints only (the token has %s)",
+				     auth_role_name(r->role));
+		return -1;
+	}
 	if (r->role < rt->role) {
 		*ret = reply_problem(r, 403, "forbidden", "this needs the %s role; the token has %s",
 				     auth_role_name(rt->role), auth_role_name(r->role));
@@ -277,6 +288,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_NO;
 	if (!r->method) {
 		const char *cl;
+		char why[160];
 		long long v;
 
 		r->method = method;
@@ -297,6 +309,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * Every other answer waits for the body: answering in this
 		 * first call would cost the keep-alive, or reset a client
 		 * still sending. */
+		if (a->tls.client_ca && !api_tls_client_ok(conn, why, sizeof why))
+			return reply_problem(r, 403, "client_certificate", "%s", why);
 		if (r->route >= 0 && !r->bad_uri[0] && authenticate(r, &ret) < 0)
 			return ret;
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -360,6 +374,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (r->code)
 		metrics_http(a->metrics, r->route, r->code,
 			     (double)(clock_mono_ns() - r->start_ns) / 1e9);
+	routes_agent_free(r->agent);
 	free(r->body);
 	free(r);
 	*con_cls = NULL;
@@ -555,7 +570,17 @@ static int tokens_exist(const char *db_url, const char *listen, int loopback, ch
  */
 static int start_daemon(struct api *a, const struct api_options *o, int fd, int ipv6, int maxc)
 {
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* Suspend and resume: an agent's claim waits for work with its
+	 * connection suspended (longpoll.h), not on a server thread. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG
+			 | MHD_ALLOW_SUSPEND_RESUME;
+	/* Mutual TLS: clients are asked for a certificate the CA signed
+	 * (api_tls_client_ok() refuses a request without one). */
+	struct MHD_OptionItem trust[] = {
+		{ a->tls.client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+		  a->tls.client_ca },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	sigset_t block, old;
 
 	if (ipv6)
@@ -583,6 +608,7 @@ static int start_daemon(struct api *a, const struct api_options *o, int fd, int 
 		/* Only read with MHD_USE_TLS; the PEM texts live as long as a. */
 		MHD_OPTION_HTTPS_MEM_CERT, a->tls.cert ? a->tls.cert : "",
 		MHD_OPTION_HTTPS_MEM_KEY, a->tls.key ? a->tls.key : "",
+		MHD_OPTION_ARRAY, trust,
 		MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (a->d)
@@ -662,9 +688,16 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 		return NULL;
 	}
 	metrics_set_group(a->metrics, a->group);
+	if (!(a->lp = longpoll_new(o->db_url, serr, sizeof serr))) {
+		snprintf(err, errlen, "%s", serr);
+		api_stop(a);
+		return NULL;
+	}
 	ui_load(a->ui, o->web_dir, o->self);
-	if (config.tls_cert[0] && api_tls_load(&a->tls, config.tls_cert, config.tls_key, err,
-						  errlen) < 0) {
+	if ((config.tls_cert[0] && api_tls_load(&a->tls, config.tls_cert, config.tls_key, err,
+						   errlen) < 0)
+	    || (config.tls_client_ca[0]
+		&& api_tls_load_client_ca(&a->tls, config.tls_client_ca, err, errlen) < 0)) {
 		close(fd);
 		api_stop(a);
 		return NULL;
@@ -675,7 +708,7 @@ struct api *api_start(const struct api_options *o, char *err, size_t errlen)
 		return NULL;
 	}
 	log_info("http listening", "listen=%s port=%d tls=%s auth=%s ui=%s max_connections=%d "
-		 "per_ip=%d header_timeout_s=%d", listen, a->port, a->tls.cert ? "on" : "off",
+		 "per_ip=%d header_timeout_s=%d", listen, a->port, a->tls.client_ca ? "mutual" : a->tls.cert ? "on" : "off",
 		 any ? "tokens" : "none", a->ui->files[0].data ? "yes" : "no", maxc,
 		 config.max_connections_per_ip, config.header_timeout_s);
 	if (a->tls.cert && a->tls.days_left < 14)
@@ -694,8 +727,10 @@ void api_stop(struct api *a)
 	if (!a)
 		return;
 	conns_stop(a->conns);	/* no shutdown(2) from the table while the daemon stops */
+	longpoll_stop(a->lp);	/* MHD_stop_daemon() refuses suspended connections */
 	if (a->d)
 		MHD_stop_daemon(a->d);	/* joins the threads: their stores close */
+	longpoll_free(a->lp);
 	store_group_free(a->group);	/* after the last submit returned */
 	conns_free(a->conns);
 	pthread_key_delete(a->store_key);

@@ -14,6 +14,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
 #include "api/tls.h"
 
 /* The whole file, NUL-terminated, or NULL with err set. */
@@ -98,11 +100,55 @@ out:
 	return rc;
 }
 
+int api_tls_load_client_ca(struct api_tls *t, const char *path, char *err, size_t errlen)
+{
+	BIO *bio;
+	X509 *x = NULL;
+
+	if (!(t->client_ca = read_pem(path, "tls_client_ca", err, errlen)))
+		return -1;
+	bio = BIO_new_mem_buf(t->client_ca, -1);
+	if (!bio || !(x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		snprintf(err, errlen, "http.tls_client_ca %s: no certificate (%s)", path, ssl_reason());
+		BIO_free(bio);
+		free(t->client_ca);
+		t->client_ca = NULL;
+		return -1;
+	}
+	BIO_free(bio);
+	X509_free(x);
+	return 0;
+}
+
+int api_tls_client_ok(struct MHD_Connection *conn, char *why, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t session = ci ? (gnutls_session_t)ci->tls_session : NULL;
+	unsigned int status = 0, n = 0;
+
+	if (!session) {
+		snprintf(why, len, "a client certificate is required (mutual TLS)");
+		return 0;
+	}
+	if (!gnutls_certificate_get_peers(session, &n) || n == 0) {
+		snprintf(why, len, "a client certificate is required (mutual TLS): none was sent");
+		return 0;
+	}
+	if (gnutls_certificate_verify_peers2(session, &status) < 0 || status != 0) {
+		snprintf(why, len, "the client certificate is not signed by http.tls_client_ca,"
+			 " or has expired");
+		return 0;
+	}
+	return 1;
+}
+
 void api_tls_release(struct api_tls *t)
 {
 	if (t->key)
 		OPENSSL_cleanse(t->key, strlen(t->key));
 	free(t->cert);
 	free(t->key);
-	t->cert = t->key = NULL;
+	free(t->client_ca);
+	t->cert = t->key = t->client_ca = NULL;
 }

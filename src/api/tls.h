@@ -15,6 +15,7 @@
 struct api_tls {
 	char *cert;
 	char *key;
+	char *client_ca;	/* CA certificates clients must present one of; NULL: none */
 	char subject[256];	/* of the first certificate, for the log */
 	long days_left;		/* until it expires (negative: expired) */
 };
@@ -26,6 +27,15 @@ struct api_tls {
  */
 int api_tls_load(struct api_tls *t, const char *cert_path, const char *key_path, char *err,
 		 size_t errlen);
+
+/* Reads http.tls_client_ca (PEM, at least one certificate) into t.
+ * Returns 0, or -1 with a one-line reason naming the file. */
+int api_tls_load_client_ca(struct api_tls *t, const char *path, char *err, size_t errlen);
+
+/* With a client CA: 1 if the connection's client presented a certificate
+ * that the CA signed and that is valid now, else 0 with the reason. */
+struct MHD_Connection;
+int api_tls_client_ok(struct MHD_Connection *conn, char *why, size_t len);
 
 /* Frees what api_tls_load() read (the key's memory is wiped first). */
 void api_tls_release(struct api_tls *t);

@@ -13,6 +13,15 @@
  * The heads are built with jansson; each finding is written as JSON text
  * directly (jstr() escapes), with the stored detail embedded as it is once
  * it parsed: a tree per finding cost three times the CPU.
+ *
+ * Each finding carries its lifecycle state now, in the scan's baseline
+ * (store.h): the baseline's states are read once at open, in keyset
+ * pages, into a table sorted by fingerprint.  Accepted and false-positive
+ * findings are marked, not left out: SARIF's `suppressions` (kind
+ * external, the triage reason as justification), DefectDojo's
+ * risk_accepted / false_p (and is_mitigated for a fixed one, active false
+ * for all three), a `state` column in CSV and a "state" member in JSON
+ * Lines ("" / null when the scan has no baseline).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +33,20 @@
 #include "store/fingerprint.h"
 #include "store/store.h"
 
+#define EXPORT_STATES_MAX 1000000	/* states read at open; past it, the rest read as "" */
 #define EXPORT_SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 #ifndef SCANQ_VERSION
 #define SCANQ_VERSION "dev"
 #endif
 
 enum part { PART_HEAD, PART_BODY, PART_TAIL, PART_DONE };
+
+/* A finding's state in the scan's baseline, by fingerprint. */
+struct tri {
+	char fp[33];
+	char state[16];
+	char *reason;			/* owned; NULL when none */
+};
 
 struct export {
 	struct store *s;
@@ -43,6 +60,8 @@ struct export {
 	size_t nout;			/* findings rendered so far */
 	char *pend;			/* rendered text not yet handed out */
 	size_t plen, poff, pcap;
+	struct tri *tri;		/* the baseline's states, sorted by fp */
+	size_t ntri;
 	char err[200];
 };
 
@@ -182,9 +201,27 @@ struct row {
 	char fp[FINGERPRINT_HEX + 1];
 	const char *check;		/* check id, or NULL */
 	json_t *cve;			/* detail.cve when an array (borrowed), or NULL */
+	const struct tri *tri;		/* its state, or NULL when not tracked */
 };
 
-static int row_init(struct row *r, const struct finding *f)
+static int by_fp(const void *a, const void *b)
+{
+	return strcmp(((const struct tri *)a)->fp, ((const struct tri *)b)->fp);
+}
+
+/* Is the finding triaged away (accepted or false positive)? */
+static int suppressed(const struct row *r)
+{
+	return r->tri && (strcmp(r->tri->state, "accepted") == 0
+			  || strcmp(r->tri->state, "false_positive") == 0);
+}
+
+static const char *state_of(const struct row *r)
+{
+	return r->tri ? r->tri->state : NULL;
+}
+
+static int row_init(const struct export *ex, struct row *r, const struct finding *f)
 {
 	json_t *d = f->detail && *f->detail == '{' ? json_loads(f->detail, 0, NULL) : NULL;
 
@@ -201,6 +238,12 @@ static int row_init(struct row *r, const struct finding *f)
 	r->cve = json_object_get(r->detail, "cve");
 	if (!json_is_array(r->cve))
 		r->cve = NULL;
+	if (ex->ntri) {
+		struct tri key;
+
+		memcpy(key.fp, r->fp, sizeof key.fp);
+		r->tri = bsearch(&key, ex->tri, ex->ntri, sizeof *ex->tri, by_fp);
+	}
 	return 0;
 }
 
@@ -272,30 +315,35 @@ static const char *sarif_level(const char *severity)
 	return "note";
 }
 
-static int sarif_head(struct export *ex)
+/* Writes the JSON object o (taken; NULL fails) but for its last `cut`
+ * characters, then `open`: the document up to the array the rows go in.
+ * Returns 0 or -1. */
+static int head_until(struct export *ex, json_t *o, size_t cut, const char *open)
 {
-	char id[64];
-	json_t *o;
-	char *text;
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	int rc;
 
-	snprintf(id, sizeof id, "scanq/%s/%lld", ex->sc.type, (long long)ex->sc.id);
-	o = json_pack("{ss ss s[{s{s{ss ss}} s{ss}}]}", "$schema", EXPORT_SARIF_SCHEMA, "version", "2.1.0",
-		      "runs", "tool", "driver", "name", "scanq", "version", SCANQ_VERSION,
-		      "automationDetails", "id", id);
-	if (!o)
-		return -1;
-	/* The document up to the results array: cut before the run's closing
-	 * brace and open "results" there. */
-	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	if (!text || strlen(text) < 3) {
+	if (!text || strlen(text) < cut) {
 		free(text);
 		return -1;
 	}
-	rc = append(ex, text, strlen(text) - 3);
+	rc = append(ex, text, strlen(text) - cut);
 	free(text);
-	return rc < 0 ? -1 : append_str(ex, ",\"results\":[");
+	return rc < 0 ? -1 : append_str(ex, open);
+}
+
+static int sarif_head(struct export *ex)
+{
+	char id[64];
+
+	snprintf(id, sizeof id, "scanq/%s/%lld", ex->sc.type, (long long)ex->sc.id);
+	/* Cut before the run's closing brace and open "results" there. */
+	return head_until(ex, json_pack("{ss ss s[{s{s{ss ss}} s{ss}}]}", "$schema",
+					EXPORT_SARIF_SCHEMA, "version", "2.1.0", "runs", "tool",
+					"driver", "name", "scanq", "version", SCANQ_VERSION,
+					"automationDetails", "id", id),
+			  3, ",\"results\":[");
 }
 
 static int sarif_result(struct export *ex, const struct row *r)
@@ -319,13 +367,19 @@ static int sarif_result(struct export *ex, const struct row *r)
 	      | append_str(ex, ",\"kind\":\"resource\"}]}]");
 	rc |= jkey(ex, "partialFingerprints", 0) | append_str(ex, "{\"scanqFingerprint/v1\":") | jstr(ex, r->fp)
 	      | append_str(ex, "}");
+	if (suppressed(r))
+		rc |= jkey(ex, "suppressions", 0) | append_str(ex, "[{\"kind\":\"external\",\"status\":\"accepted\"")
+		      | jkey(ex, "justification", 0)
+		      | jstr(ex, r->tri->reason ? r->tri->reason : r->tri->state)
+		      | append_str(ex, ",\"properties\":{\"state\":") | jstr(ex, r->tri->state)
+		      | append_str(ex, "}}]");
 	rc |= jkey(ex, "properties", 0) | append_str(ex, "{") | jkey(ex, "kind", 1) | jstr(ex, f->kind);
 	rc |= jkey(ex, "target", 0) | jstr(ex, f->target ? f->target : "");
 	rc |= jkey(ex, "port", 0) | (f->port ? jint(ex, f->port) : append_str(ex, "null"));
 	rc |= jkey(ex, "proto", 0) | jstr(ex, f->port ? proto_of(f) : NULL);
 	rc |= jkey(ex, "service", 0) | jstr(ex, f->service);
 	rc |= jkey(ex, "severity", 0) | jstr(ex, f->severity);
-	rc |= jkey(ex, "cve", 0) | jstrings(ex, r->cve);
+	rc |= jkey(ex, "cve", 0) | jstrings(ex, r->cve) | jkey(ex, "state", 0) | jstr(ex, state_of(r));
 	rc |= jkey(ex, "scan_id", 0) | jint(ex, f->scan_id) | jkey(ex, "finding_id", 0) | jint(ex, f->id);
 	rc |= jkey(ex, "detail", 0) | append_str(ex, raw_detail(r)) | append_str(ex, "}}");
 	return rc ? -1 : 0;
@@ -345,19 +399,25 @@ static const char *dojo_severity(const char *severity)
 static int dojo_head(struct export *ex)
 {
 	char name[96];
-	json_t *o;
-	char *text;
-	int rc;
 
 	snprintf(name, sizeof name, "scanq %s scan %lld", ex->sc.type, (long long)ex->sc.id);
-	o = json_pack("{ss ss}", "name", name, "type", "scanq");
-	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (!text)
-		return -1;
-	rc = append(ex, text, strlen(text) - 1);	/* without the closing brace */
-	free(text);
-	return rc < 0 ? -1 : append_str(ex, ",\"findings\":[");
+	/* Without the closing brace, then the findings array. */
+	return head_until(ex, json_pack("{ss ss}", "name", name, "type", "scanq"), 1,
+			  ",\"findings\":[");
+}
+
+/* active, and the flag DefectDojo has for the finding's state. */
+static int dojo_state(struct export *ex, const struct row *r)
+{
+	const char *st = state_of(r) ? state_of(r) : "";
+
+	if (strcmp(st, "accepted") == 0)
+		return append_str(ex, ",\"active\":false,\"risk_accepted\":true");
+	if (strcmp(st, "false_positive") == 0)
+		return append_str(ex, ",\"active\":false,\"false_p\":true");
+	if (strcmp(st, "fixed") == 0)
+		return append_str(ex, ",\"active\":false,\"is_mitigated\":true");
+	return append_str(ex, ",\"active\":true");
 }
 
 static int dojo_finding(struct export *ex, const struct row *r)
@@ -390,7 +450,8 @@ static int dojo_finding(struct export *ex, const struct row *r)
 	if (f->service && *f->service)
 		rc |= jkey(ex, "protocol", 0) | jstr(ex, f->service);
 	rc |= append_str(ex, "}]");
-	rc |= append_str(ex, ",\"active\":true,\"static_finding\":false,\"dynamic_finding\":true");
+	rc |= dojo_state(ex, r);
+	rc |= append_str(ex, ",\"static_finding\":false,\"dynamic_finding\":true");
 	rc |= jkey(ex, "tags", 0) | append_str(ex, "[\"scanq\",") | jstr(ex, f->kind) | append_str(ex, "]");
 	if (json_is_string(first))
 		rc |= jkey(ex, "cve", 0) | jstr(ex, json_string_value(first));
@@ -410,7 +471,7 @@ static int dojo_finding(struct export *ex, const struct row *r)
 /* ---- CSV (RFC 4180) ------------------------------------------------------------ */
 
 #define CSV_HEADER "fingerprint,scan_id,finding_id,kind,target,port,proto,service,severity,title," \
-		   "check,cve,product,version,created_at,detail\r\n"
+		   "check,cve,product,version,created_at,detail,state\r\n"
 
 /* One field: quoted (quotes doubled) when it holds a comma, quote, CR or
  * LF; then `sep`. */
@@ -446,7 +507,7 @@ static int csv_row(struct export *ex, const struct row *r)
 	rc |= csv_field(ex, f->severity, ",") | csv_field(ex, f->title, ",") | csv_field(ex, r->check, ",");
 	rc |= csv_field(ex, cve, ",") | csv_field(ex, dstr(r, "product"), ",") | csv_field(ex, dstr(r, "version"), ",");
 	rc |= csv_field(ex, scan_format_time(f->created_at, ts, sizeof ts), ",");
-	rc |= csv_field(ex, raw_detail(r), "\r\n");
+	rc |= csv_field(ex, raw_detail(r), ",") | csv_field(ex, state_of(r), "\r\n");
 	return rc ? -1 : 0;
 }
 
@@ -468,7 +529,7 @@ static int jsonl_line(struct export *ex, const struct row *r)
 	rc |= jkey(ex, "title", 0) | jstr(ex, f->title) | jkey(ex, "detail", 0) | append_str(ex, raw_detail(r));
 	rc |= jkey(ex, "created_at", 0) | jstr(ex, scan_format_time(f->created_at, ts, sizeof ts));
 	rc |= jkey(ex, "cve", 0) | jstrings(ex, r->cve) | jkey(ex, "fingerprint", 0) | jstr(ex, r->fp);
-	rc |= jkey(ex, "check", 0) | jstr(ex, r->check);
+	rc |= jkey(ex, "check", 0) | jstr(ex, r->check) | jkey(ex, "state", 0) | jstr(ex, state_of(r));
 	return rc | append_str(ex, "}\n") ? -1 : 0;
 }
 
@@ -479,7 +540,7 @@ static int render_one(struct export *ex, const struct finding *f)
 	struct row r;
 	int rc = 0;
 
-	if (row_init(&r, f) < 0)
+	if (row_init(ex, &r, f) < 0)
 		return -1;
 	switch (ex->f) {
 	case EXPORT_SARIF:
@@ -565,6 +626,54 @@ static int render_next(struct export *ex)
 	return -1;
 }
 
+/* The states of the scan's baseline into ex->tri, sorted by fingerprint. */
+static int load_states(struct export *ex, int64_t scan_id)
+{
+	struct finding_state_filter q = { .limit = STORE_LIST_MAX };
+	size_t cap = 0;
+	int rc;
+
+	if ((rc = store_finding_baseline_of(ex->s, scan_id, &q.baseline_id)) != STORE_OK
+	    || !q.baseline_id)
+		return rc;
+	while (ex->ntri < EXPORT_STATES_MAX) {
+		struct finding_state *v = NULL;
+		size_t n = 0;
+
+		if ((rc = store_finding_states(ex->s, &q, &v, &n)) != STORE_OK)
+			return rc;
+		if (ex->ntri + n > cap) {
+			size_t ncap = cap ? cap * 2 : 1024;
+			struct tri *nt;
+
+			while (ncap < ex->ntri + n)
+				ncap *= 2;
+			if (!(nt = realloc(ex->tri, ncap * sizeof *nt))) {
+				finding_state_array_free(v, n);
+				return STORE_ERROR;
+			}
+			ex->tri = nt;
+			cap = ncap;
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct tri *t = &ex->tri[ex->ntri++];
+
+			memcpy(t->fp, v[i].fingerprint, sizeof t->fp);
+			memcpy(t->state, v[i].state, sizeof t->state);
+			t->reason = v[i].reason;
+			v[i].reason = NULL;	/* moved */
+		}
+		if (n)
+			q.after_id = v[n - 1].id;
+		finding_state_array_free(v, n);
+		if ((int)n < q.limit)
+			break;
+	}
+	if (ex->ntri)
+		qsort(ex->tri, ex->ntri, sizeof *ex->tri, by_fp);
+	return STORE_OK;
+}
+
 int export_open(struct store *s, int64_t scan_id, enum export_format f, struct export **out)
 {
 	struct export *ex;
@@ -577,12 +686,29 @@ int export_open(struct store *s, int64_t scan_id, enum export_format f, struct e
 	ex->f = f;
 	ex->more = 1;
 	rc = store_get(s, scan_id, &ex->sc);
+	if (rc == STORE_OK)
+		rc = load_states(ex, scan_id);
 	if (rc != STORE_OK) {
 		export_free(ex);
 		return rc;
 	}
 	*out = ex;
 	return STORE_OK;
+}
+
+int export_open_baseline(struct store *s, int64_t baseline_id, enum export_format f,
+			 struct export **out)
+{
+	int64_t scan_id = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_finding_baseline_latest(s, baseline_id, &scan_id)) != STORE_OK
+	    && rc != STORE_NOT_FOUND)
+		return rc;
+	if (!scan_id)
+		return STORE_NOT_FOUND;	/* the caller says "no complete run" */
+	return export_open(s, scan_id, f, out);
 }
 
 ssize_t export_read(struct export *ex, char *buf, size_t cap)
@@ -615,6 +741,9 @@ void export_free(struct export *ex)
 	if (!ex)
 		return;
 	finding_array_free(ex->page, ex->npage);
+	for (size_t i = 0; i < ex->ntri; i++)
+		free(ex->tri[i].reason);
+	free(ex->tri);
 	scan_release(&ex->sc);
 	free(ex->pend);
 	free(ex);

@@ -42,6 +42,11 @@ const char *export_extension(enum export_format f);
  */
 int export_open(struct store *s, int64_t scan_id, enum export_format f, struct export **out);
 
+/* The same for the newest complete run of lifecycle baseline
+ * `baseline_id` (store.h): STORE_NOT_FOUND when the baseline has none. */
+int export_open_baseline(struct store *s, int64_t baseline_id, enum export_format f,
+			 struct export **out);
+
 /*
  * Copies the next at most `cap` bytes of the document to buf.  Returns the
  * number copied (> 0), 0 at the end of the document, or -1 when the store

@@ -11,9 +11,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <jansson.h>
 
 struct finding;
+struct finding_state;
 struct store;
 
 /*
@@ -27,9 +29,23 @@ struct store;
 int findings_read(struct store *s, int64_t scan_id, int64_t after_id, int limit, int min_rank,
 		  struct finding **out, size_t *n, int64_t *next);
 
-/* The JSON of a finding (store's finding_to_json()) with "cve": the array
+/* The JSON of a finding (its columns, detail as an object) with "cve": the array
  * detail.cve, or [], and "fingerprint" (store/fingerprint.h; null if it
  * cannot be computed).  New reference. */
 json_t *findings_to_json(const struct finding *f);
+
+/*
+ * An acceptance's expiry from outside input (CLI --expires, the API's
+ * "expires"): an RFC 3339 time ("2027-01-31T12:00:00Z", an offset such as
+ * +02:00, optional fractions) or a duration from now ("45s", "90m", "12h",
+ * "30d", at most 3650 days).  *out gets ms since the epoch.  Returns 0, or
+ * -1 when s is neither (the time may be past: the store refuses that).
+ */
+int findings_parse_expiry(const char *s, int64_t now_ms, int64_t *out);
+
+/* The text form of one finding state (CLI): state, severity, kind, target,
+ * port, title, the CVE ids in brackets, then fingerprint, times seen and
+ * the scans.  Written to f. */
+void findings_state_print(FILE *f, const struct finding_state *st);
 
 #endif

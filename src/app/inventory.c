@@ -2,6 +2,7 @@
  * inventory.c — the inventory's filters and pages (inventory.h).  The
  * store answers port and service; the CIDR filter is applied here, on the
  * parsed address, so "10.0.0.0/8" never matches "110.0.0.1" as text would.
+ * Each item of the page then gets its address's names (store_host_names()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,11 @@ int inventory_read(struct store *s, const struct inventory_filter *f, struct inv
 		free(all[i].target);
 		free(all[i].service);
 	}
+	if ((rc = store_inventory_names(s, all, keep)) != STORE_OK) {
+		inventory_array_free(all, keep);
+		*total = 0;
+		return rc;
+	}
 	*out = all;
 	*n = keep;
 	return STORE_OK;
@@ -76,5 +82,25 @@ json_t *inventory_item_to_json(const struct inventory_item *it)
 	json_object_set_new(o, "port", it->port ? json_integer(it->port) : json_null());
 	json_object_set_new(o, "proto", it->proto[0] ? json_string(it->proto) : json_null());
 	json_object_set_new(o, "service", it->service ? json_string(it->service) : json_null());
+	json_object_set_new(o, "hostnames", inventory_names_to_json(it));
 	return o;
+}
+
+json_t *inventory_names_to_json(const struct inventory_item *it)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < it->nnames; i++) {
+		const struct host_name *h = &it->names[i];
+		json_t *src = json_array();
+		char buf[sizeof h->sources], *save = NULL;
+
+		snprintf(buf, sizeof buf, "%s", h->sources);
+		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			json_array_append_new(src, json_string(t));
+		json_array_append_new(a, json_pack("{sssosIsIsI}", "name", h->name, "sources", src, "first_seen",
+						   (json_int_t)h->first_seen, "last_seen", (json_int_t)h->last_seen,
+						   "last_scan", (json_int_t)h->last_scan));
+	}
+	return a;
 }

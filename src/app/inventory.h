@@ -1,7 +1,7 @@
 /*
  * inventory.h — the inventory as the CLI and the API show it: the store's
  * rows (store_inventory()) filtered by a CIDR block, a port and a service,
- * then paged by offset.
+ * then paged by offset; each item carries its address's hostnames.
  */
 #ifndef SCANQ_INVENTORY_H
 #define SCANQ_INVENTORY_H
@@ -30,7 +30,11 @@ int inventory_filter_check(const struct inventory_filter *f, char *err, size_t e
 int inventory_read(struct store *s, const struct inventory_filter *f, struct inventory_item **out,
 		   size_t *n, size_t *total);
 
-/* The JSON form of an item.  New reference. */
+/* The JSON form of an item, its names under "hostnames".  New reference. */
 json_t *inventory_item_to_json(const struct inventory_item *it);
+
+/* An item's names: [{"name", "sources": ["dns", "http", "ptr"], "first_seen",
+ * "last_seen", "last_scan"}], by name.  New reference. */
+json_t *inventory_names_to_json(const struct inventory_item *it);
 
 #endif

@@ -45,9 +45,41 @@ static int known_type(const char *type)
 	return scantype_find(type) != NULL || config_profile(type) != NULL;
 }
 
+/* The scope of `pool` (scope.h; free with scope_free()), and in *where the
+ * section that sets it.  NULL with code and msg: an unknown pool. */
+static struct scope *pool_scope(const char *pool, const char **where, char *code, size_t codelen,
+				char *msg, size_t msglen)
+{
+	const struct config_pool *p;
+	struct scope *sc;
+
+	*where = "[scope] allow";
+	if (!pool || strcmp(pool, SCAN_POOL_LOCAL) == 0) {
+		if (!(sc = scope_from_config(&config, msg, msglen)))
+			snprintf(code, codelen, "internal");
+		return sc;
+	}
+	if (!config_pool_name_valid(pool) || !(p = config_pool(pool))) {
+		snprintf(code, codelen, "invalid_parameter");
+		snprintf(msg, msglen, "unknown pool \"%.40s\"", pool);
+		return NULL;
+	}
+	*where = "its pool's allow list";
+	if (!(sc = scope_new(p->allow, p->nallow, config.scope_deny, config.ndeny, msg, msglen)))
+		snprintf(code, codelen, "internal");
+	return sc;
+}
+
 int submit_validate_targets(json_t *targets, const char *ports, char *code, size_t codelen,
 			    char *msg, size_t msglen)
 {
+	return submit_validate_pool_targets(targets, ports, NULL, code, codelen, msg, msglen);
+}
+
+int submit_validate_pool_targets(json_t *targets, const char *ports, const char *pool, char *code,
+				 size_t codelen, char *msg, size_t msglen)
+{
+	const char *where;
 	const char **specs = NULL;
 	struct target_list *l = NULL;
 	struct scope *sc = NULL;
@@ -86,11 +118,8 @@ int submit_validate_targets(json_t *targets, const char *ports, char *code, size
 	}
 	if (targets_parse(l, specs, (int)n, config.max_targets, code, codelen, msg, msglen) < 0)
 		goto out;
-	sc = scope_from_config(&config, msg, msglen);
-	if (!sc) {
-		snprintf(code, codelen, "internal");
+	if (!(sc = pool_scope(pool, &where, code, codelen, msg, msglen)))
 		goto out;
-	}
 	for (i = 0; i < n; i++) {
 		targets_u128 lo, hi, bad;
 		struct target_addr a;
@@ -99,16 +128,16 @@ int submit_validate_targets(json_t *targets, const char *ports, char *code, size
 
 		if (kind == 2 && !scope_check_name(sc, specs[i])) {
 			snprintf(code, codelen, "out_of_scope");
-			snprintf(msg, msglen, "target '%.80s' is out of scope (see [scope] allow in the configuration)",
-				 specs[i]);
+			snprintf(msg, msglen, "target '%.80s' is out of scope (see %s in the configuration)",
+				 specs[i], where);
 			goto out;
 		}
 		if (kind == 1 && !scope_check_range(sc, lo, hi, &bad)) {
 			targets_to_addr(bad, &a);
 			snprintf(code, codelen, "out_of_scope");
 			if (lo == hi)
-				snprintf(msg, msglen, "target '%.80s' is out of scope (see [scope] allow in the configuration)",
-					 specs[i]);
+				snprintf(msg, msglen, "target '%.80s' is out of scope (see %s in the configuration)",
+					 specs[i], where);
 			else
 				snprintf(msg, msglen, "target '%.80s' is out of scope: %s is not allowed",
 					 specs[i], targets_addr_str(&a, text, sizeof text));
@@ -148,8 +177,8 @@ int submit_prepare(const struct submit_input *in, char **targets_text, char **op
 	if (strlen(in->type) >= SCAN_TYPE_MAX || !known_type(in->type))
 		return refuse(err, "invalid_type", "unknown scan type '%.40s'", in->type);
 	/* Syntax, the address cap and the scope, before anything is written. */
-	if (submit_validate_targets(in->targets, in->ports, err->code, sizeof err->code, err->message,
-				    sizeof err->message) < 0)
+	if (submit_validate_pool_targets(in->targets, in->ports, in->pool, err->code,
+					 sizeof err->code, err->message, sizeof err->message) < 0)
 		return -1;
 	if (in->priority < SCAN_PRIORITY_MIN || in->priority > SCAN_PRIORITY_MAX)
 		return refuse(err, "invalid_field", "priority must be between %d and %d",
@@ -221,8 +250,11 @@ static const char *request_hash(const struct scan_request *r, char *out, size_t 
 {
 	unsigned char h[32];
 	char *text = NULL;
-	int n = asprintf(&text, "%s\n%s\n%s\n%d\n%d\n%d", r->type, r->targets,
-			 r->options ? r->options : "{}", r->priority, r->max_attempts, r->time_limit_s);
+	/* The pool only when it is not local: a local request hashes as before. */
+	int local = !r->pool || strcmp(r->pool, SCAN_POOL_LOCAL) == 0;
+	int n = asprintf(&text, "%s\n%s\n%s\n%d\n%d\n%d%s%s", r->type, r->targets,
+			 r->options ? r->options : "{}", r->priority, r->max_attempts, r->time_limit_s,
+			 local ? "" : "\npool:", local ? "" : r->pool);
 
 	if (n < 0 || len < 2 * sizeof h + 1)
 		return NULL;
@@ -274,6 +306,7 @@ int submit_scan(struct store *s, struct store_group *g, const struct submit_inpu
 	req.max_attempts = (int)in->max_attempts;
 	req.time_limit_s = (int)in->time_limit_s;
 	req.idempotency_key = in->idempotency_key;
+	req.pool = in->pool && *in->pool ? in->pool : SCAN_POOL_LOCAL;
 	if (in->idempotency_key)
 		req.request_hash = request_hash(&req, hash, sizeof hash);
 	if (then || slices) {

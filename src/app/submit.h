@@ -23,6 +23,8 @@ struct submit_input {
 	long long time_limit_s;		/* default config.hard_time_limit_s */
 	const char *idempotency_key;	/* NULL for none */
 	json_t *then;			/* borrowed: follow-up stages (workflow.h), or NULL */
+	const char *pool;		/* NULL or "local": the server's workers; else a
+					 * configured [pool.NAME], whose allow list is the scope */
 };
 
 /* Fills the defaults of a submit_input (type and targets stay NULL). */
@@ -45,6 +47,13 @@ struct submit_error {
  */
 int submit_validate_targets(json_t *targets, const char *ports, char *code, size_t codelen,
 			    char *msg, size_t msglen);
+
+/* As submit_validate_targets(), within the scope of `pool` (NULL or
+ * "local": [scope]; else [pool.NAME] allow, and [scope] deny).  Also
+ * refuses a pool that is not configured: code "invalid_parameter",
+ * message `unknown pool "x"`. */
+int submit_validate_pool_targets(json_t *targets, const char *ports, const char *pool, char *code,
+				 size_t codelen, char *msg, size_t msglen);
 
 
 /*

@@ -116,6 +116,29 @@ int cli_bad_option(const char *cmd, char **argv, int c)
 	return cli_usage(cmd, "unknown option '%s'", arg);
 }
 
+int cli_list_option(const char *cmd, char **argv, int c, int *json, long long *limit,
+		    long long max)
+{
+	if (c == 'j') {
+		*json = 1;
+		return CLI_OK;
+	}
+	if (c != 'l')
+		return cli_bad_option(cmd, argv, c);
+	if (num_parse(optarg, 1, max, limit) < 0)
+		return cli_usage(cmd, "--limit must be 1..%lld", max);
+	return CLI_OK;
+}
+
+int cli_scan_rc(struct store *s, int rc, int64_t id)
+{
+	if (rc == STORE_OK)
+		return CLI_OK;
+	if (rc == STORE_NOT_FOUND)
+		return cli_error("no scan %lld", (long long)id);
+	return cli_error("%s", store_error(s));
+}
+
 struct store *cli_open_store(struct cli *cli)
 {
 	char err[256];

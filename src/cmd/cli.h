@@ -73,6 +73,21 @@ int cli_dispatch(const char *cmd, const struct cli_sub *subs, int argc, char **a
  * line.  Returns CLI_USAGE. */
 int cli_bad_option(const char *cmd, char **argv, int c);
 
+/* The default: of a getopt_long() switch in a command that lists: --json
+ * ('j') sets *json, --limit N ('l', N in optarg) sets *limit to N in
+ * 1..max; any other c is reported as cli_bad_option() reports it.
+ * Returns CLI_OK, or CLI_USAGE after saying what was wrong. */
+int cli_list_option(const char *cmd, char **argv, int c, int *json, long long *limit,
+		    long long max);
+#define CLI_LIST_OPTIONS \
+	{ "json", no_argument, NULL, 'j' }, \
+	{ "limit", required_argument, NULL, 'l' }	/* their entries of a getopt_long() table */
+
+/* What a store call about scan `id` came to, on stderr: nothing for
+ * STORE_OK, "no scan N" for STORE_NOT_FOUND, the store's error otherwise.
+ * Returns CLI_OK for STORE_OK, else CLI_FAIL. */
+int cli_scan_rc(struct store *s, int rc, int64_t id);
+
 /* Opens (and migrates) the store named by cli->db_url.  Returns the handle
  * or NULL after printing the reason.  Free with store_close(). */
 struct store *cli_open_store(struct cli *cli);

@@ -20,11 +20,13 @@ int cmd_migrate(int argc, char **argv, struct cli *cli);
 int cmd_serve(int argc, char **argv, struct cli *cli);
 int cmd_scan(int argc, char **argv, struct cli *cli);
 int cmd_findings(int argc, char **argv, struct cli *cli);
+int cmd_finding(int argc, char **argv, struct cli *cli);
 int cmd_export(int argc, char **argv, struct cli *cli);
 int cmd_stuck(int argc, char **argv, struct cli *cli);
 int cmd_prune(int argc, char **argv, struct cli *cli);
 int cmd_doctor(int argc, char **argv, struct cli *cli);
 int cmd_worker(int argc, char **argv, struct cli *cli);
+int cmd_agent(int argc, char **argv, struct cli *cli);
 int cmd_workers(int argc, char **argv, struct cli *cli);
 int cmd_token(int argc, char **argv, struct cli *cli);
 /* changes, webhooks, inventory */
@@ -47,9 +49,10 @@ int cmd_audit(int argc, char **argv, struct cli *cli);
  * The options of a scan request that `submit` and `schedule add` share:
  * --ports (p), --priority (P), --max-attempts (m), --time-limit (t) and
  * --options (o).  Sets option `c` (getopt's value, its argument `arg`) in
- * `in`; --options parses into *options (freed when replaced).  Returns 1
- * if done, 0 if `c` is none of these, or CLI_USAGE after one line naming
- * what was wrong (for `cmd`).
+ * `in`; --options parses into *options (freed when replaced).  Meant as
+ * the default: of the command's own switch: a `c` that is none of these is
+ * reported as cli_bad_option() reports it (argv).  Returns CLI_OK if done,
+ * or CLI_USAGE after one line naming what was wrong (for `cmd`).
  */
 struct submit_input;
 #define CMD_SCAN_OPTIONS \
@@ -57,9 +60,10 @@ struct submit_input;
 	{ "priority", required_argument, NULL, 'P' }, \
 	{ "max-attempts", required_argument, NULL, 'm' }, \
 	{ "time-limit", required_argument, NULL, 't' }, \
-	{ "options", required_argument, NULL, 'o' }	/* their entries of a getopt_long() table */
-int cmd_scan_option(const char *cmd, int c, const char *arg, struct submit_input *in,
-		    json_t **options);
+	{ "options", required_argument, NULL, 'o' }, \
+	{ "pool", required_argument, NULL, 'L' }	/* their entries of a getopt_long() table */
+int cmd_scan_option(const char *cmd, char **argv, int c, const char *arg,
+		    struct submit_input *in, json_t **options);
 
 /* The hidden `scanq __man DIR`, `__completion`, `__config`,
  * `__complete WORDS` and `__routes` of the build (gen.c); argv[0] is the "__" name. */

@@ -201,8 +201,7 @@ static json_t *diff_two(struct store *s, int64_t id, int64_t other, long long li
 int cmd_diff(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "limit", required_argument, NULL, 'l' },
+		CLI_LIST_OPTIONS,
 		{ "chain", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -216,20 +215,10 @@ int cmd_diff(int argc, char **argv, struct cli *cli)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'c':
+		if (c == 'c')
 			chain = 1;
-			break;
-		case 'l':
-			if (num_parse(optarg, 1, DIFF_MAX_LIMIT, &limit) < 0)
-				return cli_usage("diff", "--limit must be 1..%d", DIFF_MAX_LIMIT);
-			break;
-		default:
-			return cli_bad_option("diff", argv, c);
-		}
+		else if (cli_list_option("diff", argv, c, &json, &limit, DIFF_MAX_LIMIT) != CLI_OK)
+			return CLI_USAGE;
 	}
 	if (optind != argc - 1 && optind != argc - 2)
 		return cli_usage("diff", "expected a scan id and at most one other");

@@ -139,6 +139,42 @@ static void c_workers_alive(struct report *r)
 		      "submitting scans");
 }
 
+/* Every pool of agents with pending scans has someone live to claim them. */
+static void c_pool_agents(struct report *r)
+{
+	struct store *s = need_store(r, "pool.agents");
+	struct pool_status *p = NULL;
+	size_t n = 0, pools = 0;
+	char bad[160] = "";
+	int nbad = 0;
+
+	if (!s)
+		return;
+	if (store_pool_status(s, &p, &n) != STORE_OK) {
+		check(r, FAIL, "pool.agents", "%s", store_error(s));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(bad);
+
+		if (strcmp(p[i].pool, SCAN_POOL_LOCAL) == 0)
+			continue;		/* workers.alive looks at the local pool */
+		pools++;
+		if (p[i].pending > 0 && p[i].live == 0 && used + 48 < sizeof bad) {
+			snprintf(bad + used, sizeof bad - used, "%s%s (%lld pending)", nbad ? ", " : "",
+				 p[i].pool, (long long)p[i].pending);
+			nbad++;
+		}
+	}
+	free(p);
+	if (nbad)
+		check(r, FAIL, "pool.agents", "no live agent in pool%s %s; fix: start an agent of the "
+		      "pool (docs/AGENTS.md)", nbad > 1 ? "s" : "", bad);
+	else
+		check(r, OK, "pool.agents", "%zu pool%s of agents, each with a live agent or nothing "
+		      "pending", pools, pools == 1 ? "" : "s");
+}
+
 static void c_workers_dead(struct report *r)
 {
 	struct worker_info *w = NULL;
@@ -414,6 +450,7 @@ static const struct {
 	{ "db.schema", c_db_schema, 1 },
 	{ "workers.alive", c_workers_alive, 1 },
 	{ "workers.dead", c_workers_dead, 1 },
+	{ "pool.agents", c_pool_agents, 1 },
 	{ "queue.backlog", c_queue_backlog, 1 },
 	{ "queue.oldest_pending", c_queue_oldest, 1 },
 	{ "queue.paused", c_queue_paused, 1 },

@@ -1,6 +1,8 @@
 /*
- * export.c — `scanq export SCAN --format sarif|defectdojo|csv|jsonl
- * [--output FILE]`: one scan's findings in a format another tool imports
+ * export.c — `scanq export SCAN|--baseline ID|--schedule NAME --format
+ * sarif|defectdojo|csv|jsonl [--output FILE]`: one scan's findings (or
+ * those of a baseline's newest complete run), each with its lifecycle
+ * state, in a format another tool imports
  * (app/export.h), streamed page by page, so a scan of any size exports in
  * bounded memory.  With --output the document is written to FILE.tmp and
  * renamed when complete: a failed export never leaves half a file.
@@ -34,21 +36,50 @@ static int copy(struct export *ex, FILE *out)
 	return 0;
 }
 
+/* What to export: scan `id`, or the newest complete run of baseline
+ * `bid` or of schedule `sched`'s baseline.  CLI_OK with *ex, or CLI_FAIL
+ * after an error line. */
+static int open_export(struct store *s, int64_t id, int64_t bid, const char *sched,
+		       enum export_format fmt, struct export **ex)
+{
+	struct schedule sc;
+	int src;
+
+	if (sched) {
+		if ((src = store_schedule_get(s, sched, &sc)) == STORE_NOT_FOUND)
+			return cli_error("no schedule '%s'", sched), CLI_FAIL;
+		if (src != STORE_OK || store_finding_baseline_of_schedule(s, sc.id, &bid) != STORE_OK)
+			return cli_error("%s", store_error(s)), CLI_FAIL;
+		if (!bid)
+			return cli_error("schedule '%s' has no complete run", sched), CLI_FAIL;
+	}
+	src = bid ? export_open_baseline(s, bid, fmt, ex) : export_open(s, id, fmt, ex);
+	if (src == STORE_NOT_FOUND && bid)
+		cli_error("baseline %lld has no complete run", (long long)bid);
+	else if (src == STORE_NOT_FOUND)
+		cli_error("no scan %lld", (long long)id);
+	else if (src != STORE_OK)
+		cli_error("%s", store_error(s));
+	return src == STORE_OK ? CLI_OK : CLI_FAIL;
+}
+
 int cmd_export(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "baseline", required_argument, NULL, 'b' },
+		{ "schedule", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *format = NULL, *output = NULL;
+	const char *format = NULL, *output = NULL, *sched = NULL;
 	enum export_format fmt = EXPORT_JSONL;
 	struct store *s = NULL;
 	struct export *ex = NULL;
 	char tmp[4096];
 	FILE *out = stdout;
-	int64_t id;
-	int c, rc = CLI_FAIL, src;
+	int64_t id = 0, bid = 0;
+	int c, rc = CLI_FAIL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -59,11 +90,22 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		case 'o':
 			output = optarg;
 			break;
+		case 'b':
+			if (cli_parse_id(optarg, &bid) < 0)
+				return cli_usage("export", "--baseline must be a baseline id, not '%s'", optarg);
+			break;
+		case 's':
+			sched = optarg;
+			break;
 		default:
 			return cli_bad_option("export", argv, c);
 		}
 	}
-	if (cli_scan_id("export", argc, argv, optind, &id) != CLI_OK)
+	if ((bid || sched) && optind < argc)
+		return cli_usage("export", "give a SCAN, --baseline or --schedule: one of them");
+	if (bid && sched)
+		return cli_usage("export", "--baseline and --schedule name one baseline each: give one");
+	if (!bid && !sched && cli_scan_id("export", argc, argv, optind, &id) != CLI_OK)
 		return CLI_USAGE;
 	if (!format)
 		return cli_usage("export", "--format is required: " EXPORT_FORMAT_NAMES);
@@ -73,15 +115,8 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		return cli_usage("export", "--output path too long");
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	src = export_open(s, id, fmt, &ex);
-	if (src == STORE_NOT_FOUND) {
-		cli_error("no scan %lld", (long long)id);
+	if (open_export(s, id, bid, sched, fmt, &ex) != CLI_OK)
 		goto out;
-	}
-	if (src != STORE_OK) {
-		cli_error("%s", store_error(s));
-		goto out;
-	}
 	if (output && !(out = fopen(tmp, "w"))) {
 		cli_error("cannot open %s: %s", tmp, strerror(errno));
 		out = stdout;

@@ -13,20 +13,19 @@
 int cmd_list(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
+		CLI_LIST_OPTIONS,
 		{ "status", required_argument, NULL, 's' },
 		{ "type", required_argument, NULL, 't' },
-		{ "limit", required_argument, NULL, 'l' },
 		{ "before", required_argument, NULL, 'b' },
 		{ "target", required_argument, NULL, 'T' },
-		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct scan_filter f = { .status = -1, .limit = 50 };
+	struct scan_filter f = { .status = -1 };
 	struct scan *arr = NULL;
 	struct store *s;
 	enum scan_status st;
 	size_t n = 0;
-	long long v;
+	long long v, limit = 50;
 	int c, json = 0;
 
 	optind = 1;
@@ -43,11 +42,6 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 				return cli_usage("list", "invalid type '%s'", optarg);
 			f.type = optarg;
 			break;
-		case 'l':
-			if (num_parse(optarg, 1, STORE_LIST_MAX, &v))
-				return cli_usage("list", "--limit must be from 1 to %d", STORE_LIST_MAX);
-			f.limit = (int)v;
-			break;
 		case 'T':
 			if (!*optarg || strlen(optarg) > 200)
 				return cli_usage("list", "--target must be 1 to 200 characters");
@@ -58,10 +52,12 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 				return cli_usage("list", "--before must be a scan id");
 			f.before_id = v;
 			break;
-		case 'j': json = 1; break;
-		default: return cli_bad_option("list", argv, c);
+		default:
+			if (cli_list_option("list", argv, c, &json, &limit, STORE_LIST_MAX) != CLI_OK)
+				return CLI_USAGE;
 		}
 	}
+	f.limit = (int)limit;
 	if (optind != argc)
 		return cli_usage("list", "unexpected argument '%s'", argv[optind]);
 	if (!(s = cli_open_store(cli)))
@@ -80,15 +76,15 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 		json_decref(a);
 	} else {
 		char t[40];
-		printf("%-8s %-12s %-10s %-8s %-9s %-24s %s\n", "ID", "TYPE", "STATUS", "ATTEMPT",
-		       "PROGRESS", "CREATED", "ERROR");
+		printf("%-8s %-12s %-10s %-8s %-9s %-24s %-10s %s\n", "ID", "TYPE", "STATUS", "ATTEMPT",
+		       "PROGRESS", "CREATED", "POOL", "ERROR");
 		for (size_t i = 0; i < n; i++) {
 			char att[16];
 			snprintf(att, sizeof att, "%d/%d", arr[i].attempts_used, arr[i].max_attempts);
-			printf("%-8lld %-12s %-10s %-8s %7.0f%%  %-24s %s\n", (long long)arr[i].id,
+			printf("%-8lld %-12s %-10s %-8s %7.0f%%  %-24s %-10s %s\n", (long long)arr[i].id,
 			       arr[i].type, scan_status_name(arr[i].status), att,
 			       arr[i].progress * 100, scan_format_time(arr[i].created_at, t, sizeof t),
-			       arr[i].error_code);
+			       arr[i].pool, arr[i].error_code);
 		}
 	}
 	scan_array_free(arr, n);

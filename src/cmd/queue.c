@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "app/views.h"
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "core/num.h"

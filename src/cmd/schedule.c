@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "app/views.h"
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "core/num.h"
@@ -106,22 +107,14 @@ static int sched_add(int argc, char **argv, struct cli *cli)
 			json_array_append_new(words, json_string(argv[optind++]));
 			continue;
 		}
-		int done = cmd_scan_option("schedule", c, optarg, &in, &options);
-
-		if (done == CLI_USAGE) {
-			rc = CLI_USAGE;
-			goto out;
-		}
-		if (done)
-			continue;
 		switch (c) {
 		case 'c': cron = optarg; break;
 		case 'z': tz = optarg; break;
 		case 'O': overlap = optarg; break;
 		case 'j': json = 1; break;
-		default:
-			rc = cli_bad_option("schedule", argv, c);
-			goto out;
+		default:	/* rc is CLI_USAGE while the options are read */
+			if (cmd_scan_option("schedule", argv, c, optarg, &in, &options) != CLI_OK)
+				goto out;
 		}
 	}
 	if ((rc = build_from_words(words, cron, tz, overlap, &in, now, &sc)) != CLI_OK)
@@ -269,6 +262,7 @@ static int sched_show(int argc, char **argv, struct cli *cli)
 		printf("schedule %s (id %lld)\n", sc.name, (long long)sc.id);
 		printf("  cron         %s (%s)\n", sc.cron, sc.tz);
 		printf("  overlap      %s\n", sc.overlap);
+		printf("  pool         %s\n", sc.pool[0] ? sc.pool : "local");
 		printf("  scan         %s %s options %s\n", sc.type, sc.targets, sc.options);
 		printf("  state        %s\n", state_of(&sc, now));
 		printf("  next run     %s\n", sc.paused ? "- (paused)" : when(sc.next_run_at, t, sizeof t));

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "app/views.h"
 #include "cmd/cli.h"
 #include "cmd/chain.h"
 #include "cmd/cmd.h"
@@ -25,6 +26,7 @@ static void print_human(const struct scan *sc, const struct scan_event *ev, size
 	if (sc->schedule_id)
 		printf("  schedule      %lld\n", (long long)sc->schedule_id);
 	printf("  priority      %d\n", sc->priority);
+	printf("  pool          %s\n", sc->pool);
 	printf("  progress      %.0f%%\n", sc->progress * 100);
 	printf("  created       %s\n", scan_format_time(sc->created_at, t1, sizeof t1));
 	if (sc->claimed_at)
@@ -62,6 +64,7 @@ int cmd_show(int argc, char **argv, struct cli *cli)
 	struct scan_event *ev = NULL;
 	struct store *s = NULL;
 	json_t *tree = NULL;
+	const char *err;
 	size_t nev = 0;
 	int64_t id;
 	int c, json = 0, rc = CLI_FAIL, src;
@@ -83,9 +86,9 @@ int cmd_show(int argc, char **argv, struct cli *cli)
 		cli_error("%s", store_error(s));
 		goto out;
 	}
-	/* A stage of a chain, or a split scan: the whole tree (flow.c). */
-	if ((sc.flow || sc.parent_id) && store_flow_tree(s, id, &tree) != STORE_OK) {
-		cli_error("%s", store_error(s));
+	/* A stage of a chain, or a split scan: the whole tree (app/views.c). */
+	if ((sc.flow || sc.parent_id) && flow_tree_read(s, id, &tree, &err) != STORE_OK) {
+		cli_error("%s", err);
 		goto out;
 	}
 	if (json) {

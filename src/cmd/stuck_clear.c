@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "app/views.h"
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "core/config.h"

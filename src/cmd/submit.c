@@ -12,28 +12,29 @@
 #include "store/store.h"
 #include "app/submit.h"
 
-int cmd_scan_option(const char *cmd, int c, const char *arg, struct submit_input *in,
-		    json_t **options)
+int cmd_scan_option(const char *cmd, char **argv, int c, const char *arg,
+		    struct submit_input *in, json_t **options)
 {
 	json_error_t jerr;
 
 	switch (c) {
-	case 'p': in->ports = arg; return 1;
+	case 'p': in->ports = arg; return CLI_OK;
+	case 'L': in->pool = arg; return CLI_OK;	/* checked by submit_prepare() */
 	case 'P':
 		if (num_parse(arg, SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX, &in->priority))
 			return cli_usage(cmd, "--priority must be an integer from %d to %d",
 					 SCAN_PRIORITY_MIN, SCAN_PRIORITY_MAX);
-		return 1;
+		return CLI_OK;
 	case 'm':
 		if (num_parse(arg, 1, SCAN_ATTEMPTS_MAX, &in->max_attempts))
 			return cli_usage(cmd, "--max-attempts must be an integer from 1 to %d",
 					 SCAN_ATTEMPTS_MAX);
-		return 1;
+		return CLI_OK;
 	case 't':
 		if (num_parse(arg, 1, SCAN_TIME_LIMIT_MAX, &in->time_limit_s))
 			return cli_usage(cmd, "--time-limit must be seconds from 1 to %d",
 					 SCAN_TIME_LIMIT_MAX);
-		return 1;
+		return CLI_OK;
 	case 'o':
 		json_decref(*options);
 		*options = json_loads(arg, 0, &jerr);
@@ -43,9 +44,9 @@ int cmd_scan_option(const char *cmd, int c, const char *arg, struct submit_input
 			return cli_usage(cmd, "--options must be a JSON object");
 		}
 		in->options = *options;
-		return 1;
+		return CLI_OK;
 	}
-	return 0;
+	return cli_bad_option(cmd, argv, c);
 }
 
 int cmd_submit(int argc, char **argv, struct cli *cli)
@@ -67,14 +68,6 @@ int cmd_submit(int argc, char **argv, struct cli *cli)
 	submit_input_init(&in);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		int done = cmd_scan_option("submit", c, optarg, &in, &options);
-
-		if (done == CLI_USAGE) {
-			rc = CLI_USAGE;
-			goto out;
-		}
-		if (done)
-			continue;
 		switch (c) {
 		case 'k': in.idempotency_key = optarg; break;
 		case 'j': json = 1; break;
@@ -90,9 +83,9 @@ int cmd_submit(int argc, char **argv, struct cli *cli)
 			in.then = then;
 			break;
 		}
-		default:
-			rc = cli_bad_option("submit", argv, c);
-			goto out;
+		default:	/* rc is CLI_USAGE while the options are read */
+			if (cmd_scan_option("submit", argv, c, optarg, &in, &options) != CLI_OK)
+				goto out;
 		}
 	}
 	if (optind >= argc) {

@@ -1,6 +1,7 @@
 /*
- * token.c — `scanq token create --role R [--name N] [--expires DURATION]`:
- * makes an API token and prints its secret once, on stdout.  Only a hash
+ * token.c — `scanq token create --role R [--pool NAME] [--name N]
+ * [--expires DURATION]`: makes an API token (an agent token, --role agent,
+ * names its pool) and prints its secret once, on stdout.  Only a hash
  * of it is stored (auth.h), so a lost secret cannot be shown again: create
  * another.  `token list` shows every token (never a secret) with its
  * state; `token revoke ID` stops a token at once.
@@ -61,8 +62,8 @@ static int token_list(int argc, char **argv, struct cli *cli)
 	if (json)
 		printf("[");
 	else
-		printf("%-6s %-20s %-9s %-8s %-20s %s\n", "ID", "NAME", "ROLE", "STATE", "CREATED",
-		       "EXPIRES");
+		printf("%-6s %-20s %-9s %-8s %-20s %-24s %s\n", "ID", "NAME", "ROLE", "STATE", "CREATED",
+		       "EXPIRES", "POOL");
 	for (size_t i = 0; i < n; i++) {
 		const char *state = t[i].revoked_at ? "revoked"
 			: t[i].expires_at && t[i].expires_at <= now ? "expired" : "active";
@@ -78,15 +79,17 @@ static int token_list(int argc, char **argv, struct cli *cli)
 					    ? json_integer(t[i].expires_at) : json_null());
 			json_object_set_new(o, "revoked_at", t[i].revoked_at
 					    ? json_integer(t[i].revoked_at) : json_null());
+			json_object_set_new(o, "pool", t[i].pool[0] ? json_string(t[i].pool)
+								   : json_null());
 			txt = json_dumps(o, JSON_COMPACT);
 			printf("%s%s", i ? "," : "", txt ? txt : "null");
 			free(txt);
 			json_decref(o);
 		} else {
-			printf("%-6lld %-20s %-9s %-8s %-20s %s\n", (long long)t[i].id, t[i].name,
+			printf("%-6lld %-20s %-9s %-8s %-20s %-24s %s\n", (long long)t[i].id, t[i].name,
 			       t[i].role, state, scan_format_time(t[i].created_at, c1, sizeof c1),
 			       t[i].expires_at ? scan_format_time(t[i].expires_at, c2, sizeof c2)
-			       : "never");
+			       : "never", t[i].pool[0] ? t[i].pool : "-");
 		}
 	}
 	if (json)
@@ -121,14 +124,19 @@ static int token_revoke(int argc, char **argv, struct cli *cli)
 	return rc;
 }
 
+/* token create's options: who the token is for, its role, when it ends, an
+ * agent token's pool. */
+static const struct option create_opts[] = {
+	{ "role", required_argument, NULL, 'r' },
+	{ "name", required_argument, NULL, 'n' },
+	{ "expires", required_argument, NULL, 'e' },
+	{ "pool", required_argument, NULL, 'p' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int token_create(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "expires", required_argument, NULL, 'e' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const char *pool = NULL;
 	int64_t expires = 0;
 	char secret[AUTH_SECRET_MAX], err[256];
 	const char *name = "cli";
@@ -138,11 +146,14 @@ static int token_create(int argc, char **argv, struct cli *cli)
 	int c, rc = CLI_OK;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", create_opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (auth_role_parse(optarg, &role) < 0)
-				return cli_usage("token", "--role must be viewer, operator or admin");
+				return cli_usage("token", "--role must be viewer, operator, admin or agent");
+			break;
+		case 'p':
+			pool = optarg;
 			break;
 		case 'n':
 			if (!*optarg || strlen(optarg) > AUTH_NAME_MAX)
@@ -166,18 +177,22 @@ static int token_create(int argc, char **argv, struct cli *cli)
 	if (optind != argc)
 		return cli_usage("token", "unexpected argument '%s'", argv[optind]);
 	if (role == AUTH_NONE)
-		return cli_usage("token", "--role is required (viewer, operator or admin)");
+		return cli_usage("token", "--role is required (viewer, operator, admin or agent)");
+	if (role == AUTH_AGENT && !pool)
+		return cli_usage("token", "--role agent needs --pool NAME");
+	if (role != AUTH_AGENT && pool)
+		return cli_usage("token", "--pool is for --role agent only");
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	if (auth_token_create_exp(s, role, name, expires, secret, sizeof secret, &id, err,
-				  sizeof err) < 0) {
+	if (auth_token_create_pool(s, role, name, pool, expires, secret, sizeof secret, &id, err,
+				   sizeof err) < 0) {
 		rc = cli_error("%s", err);
 	} else {
 		char detail[128];
 
 		printf("%s\n", secret);
-		snprintf(detail, sizeof detail, "token %lld (%s, %s)", (long long)id, name,
-			 auth_role_name(role));
+		snprintf(detail, sizeof detail, "token %lld (%s, %s%s%s)", (long long)id, name,
+			 auth_role_name(role), pool ? ", pool " : "", pool ? pool : "");
 		cli_audit(s, "token create", 0, detail);
 	}
 	store_close(s);

@@ -113,9 +113,8 @@ static int rm_or_test(int argc, char **argv, struct cli *cli, int test)
 static int deliveries(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
+		CLI_LIST_OPTIONS,
 		{ "webhook", required_argument, NULL, 'w' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct delivery_log *d = NULL;
@@ -131,12 +130,9 @@ static int deliveries(int argc, char **argv, struct cli *cli)
 			if (num_parse(optarg, 1, INT64_MAX, &hook) < 0)
 				return cli_usage("webhook", "--webhook must be a webhook id");
 			break;
-		case 'l':
-			if (num_parse(optarg, 1, STORE_LIST_MAX, &limit) < 0)
-				return cli_usage("webhook", "--limit must be 1..%d", STORE_LIST_MAX);
-			break;
-		case 'j': json = 1; break;
-		default: return cli_bad_option("webhook", argv, c);
+		default:
+			if (cli_list_option("webhook", argv, c, &json, &limit, STORE_LIST_MAX) != CLI_OK)
+				return CLI_USAGE;
 		}
 	}
 	if (optind != argc)

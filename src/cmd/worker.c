@@ -1,6 +1,6 @@
 /*
- * worker.c — `scanq worker [--concurrency N] [--name NAME] [--once]
- * [--max-scans N]`: one worker process (see worker.h).  Run alone it also
+ * worker.c — `scanq worker [--concurrency N] [--name NAME] [--pool NAME]
+ * [--once] [--max-scans N]`: one worker process (see worker.h).  Run alone it also
  * does lease recovery, so a scan whose worker died is healed even when no
  * `scanq serve` runs; under `scanq serve` the supervisor passes
  * --no-recovery and --heartbeat-fd.
@@ -28,6 +28,7 @@ int cmd_worker(int argc, char **argv, struct cli *cli)
 		{ "no-recovery", no_argument, NULL, 'R' },
 		{ "heartbeat-fd", required_argument, NULL, 'H' },
 		{ "instance", required_argument, NULL, 'I' },
+		{ "pool", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct worker_opts o = { .db_url = cli->db_url, .self = cli->self,
@@ -53,6 +54,12 @@ int cmd_worker(int argc, char **argv, struct cli *cli)
 			break;
 		case 'o':
 			o.once = 1;
+			break;
+		case 'P':
+			if (!config_pool_name_valid(optarg))
+				return cli_usage("worker", "--pool must be a pool name: a-z, 0-9, _ and -, "
+						 "1 to 32");
+			snprintf(config.worker_pool, sizeof config.worker_pool, "%s", optarg);
 			break;
 		case 'm':
 			if (num_parse(optarg, 1, 1000000000, &v) < 0)

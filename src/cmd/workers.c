@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "app/views.h"
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "store/store.h"
@@ -59,8 +60,9 @@ int cmd_workers(int argc, char **argv, struct cli *cli)
 	printf("workers: %d active, %d idle, %d dead, %d stopped\n", count[0], count[1],
 	       count[2], count[3]);
 	if (n)
-		printf("%-16s %-7s %-8s %7s %7s %9s %8s  %-24s %s\n", "NAME", "STATE", "PID",
-		       "RUNNING", "CONC", "DONE", "BEAT", "SCANS", "LAST EXIT");
+		printf("%-16s %-7s %-8s %7s %7s %9s %8s  %-24s %-6s %-10s %-15s %-10s %s\n", "NAME",
+		       "STATE", "PID", "RUNNING", "CONC", "DONE", "BEAT", "SCANS", "KIND", "POOL",
+		       "ADDRESS", "VERSION", "LAST EXIT");
 	for (size_t i = 0; i < n; i++) {
 		const struct worker_info *w = &ws[i];
 		const char *hint = worker_exit_hint(w->last_exit);
@@ -71,9 +73,11 @@ int cmd_workers(int argc, char **argv, struct cli *cli)
 			off += (size_t)snprintf(ids + off, sizeof ids - off, "%s%lld", k ? "," : "",
 						(long long)w->running_ids[k]);
 		snprintf(beat, sizeof beat, "%.1fs", (double)(now - w->heartbeat_at) / 1000);
-		printf("%-16s %-7s %-8d %7d %7d %9lld %8s  %-24s %s%s%s%s\n", w->name,
-		       worker_state(w, now), w->pid, w->running, w->concurrency,
-		       (long long)w->scans_done, beat, ids, w->last_exit[0] ? w->last_exit : "-",
+		printf("%-16s %-7s %-8d %7d %7d %9lld %8s  %-24s %-6s %-10s %-15s %-10s %s%s%s%s\n",
+		       w->name, worker_state(w, now), w->pid, w->running, w->concurrency,
+		       (long long)w->scans_done, beat, ids, w->kind[0] ? w->kind : "worker",
+		       w->pool[0] ? w->pool : "local", w->address[0] ? w->address : "-",
+		       w->version[0] ? w->version : "-", w->last_exit[0] ? w->last_exit : "-",
 		       hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
 	}
 	free(ws);

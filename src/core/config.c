@@ -80,8 +80,9 @@ static const struct intkey intkeys[] = {
 /* The settings that are text, not numbers (apply() parses each). */
 static const char *const strkeys[][2] = {
 	{ "database", "url" }, { "http", "listen" }, { "http", "tls_cert" }, { "http", "tls_key" },
-	{ "http", "trusted_proxies" },
+	{ "http", "tls_client_ca" }, { "http", "trusted_proxies" },
 	{ "scope", "allow" }, { "scope", "deny" }, { "scope", "exclude" }, { "webhooks", "allow" },
+	{ "worker", "pool" },
 };
 #define NSTRKEYS (sizeof strkeys / sizeof strkeys[0])
 
@@ -172,6 +173,9 @@ static void release(struct config *c)
 			free(c->profiles[p].argv[i]);
 	for (int i = 0; i < c->nwebhook_allow; i++)
 		free(c->webhook_allow[i]);
+	for (int p = 0; p < c->npools; p++)
+		for (int i = 0; i < c->pools[p].nallow; i++)
+			free(c->pools[p].allow[i]);
 	memset(c, 0, sizeof *c);
 }
 
@@ -325,6 +329,56 @@ static int set_parser(struct config_profile *p, const char *value, char *err, si
 	return -1;
 }
 
+int config_pool_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 1 || n >= CONFIG_POOL_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9')
+		      || name[i] == '_' || name[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* The [pool.NAME] slot of c, made on first use.  NULL with err. */
+static struct config_pool *pool_slot(struct config *c, const char *name, char *err, size_t errlen)
+{
+	if (!config_pool_name_valid(name) || strcmp(name, "local") == 0) {
+		snprintf(err, errlen, "bad pool name '%.40s' (a-z, 0-9, _ and -, 1 to 32; "
+			 "pool local keeps [scope])", name);
+		return NULL;
+	}
+	for (int i = 0; i < c->npools; i++)
+		if (strcmp(c->pools[i].name, name) == 0)
+			return &c->pools[i];
+	if (c->npools >= CONFIG_POOLS_MAX) {
+		snprintf(err, errlen, "more than %d [pool.NAME] sections", CONFIG_POOLS_MAX);
+		return NULL;
+	}
+	snprintf(c->pools[c->npools].name, CONFIG_POOL_NAME_MAX, "%s", name);
+	return &c->pools[c->npools++];
+}
+
+const struct config_pool *config_pool(const char *name)
+{
+	for (int i = 0; i < config.npools; i++)
+		if (strcmp(config.pools[i].name, name) == 0)
+			return &config.pools[i];
+	return NULL;
+}
+
+static int set_worker_pool(struct config *c, const char *value, char *err, size_t errlen)
+{
+	if (!config_pool_name_valid(value)) {
+		snprintf(err, errlen, "worker.pool: bad pool name '%.40s'", value);
+		return -1;
+	}
+	snprintf(c->worker_pool, sizeof c->worker_pool, "%s", value);
+	return 0;
+}
+
 /* Applies one setting.  `first` is 1 for the first line of a key in this
  * source (a list's continuation lines append).  Returns 0 or -1 with err. */
 static int apply(struct config *c, const char *section, const char *key, const char *value,
@@ -342,6 +396,18 @@ static int apply(struct config *c, const char *section, const char *key, const c
 		snprintf(err, errlen, "unknown key '%.40s' in [%.40s] (argv, parser)", key, section);
 		return -1;
 	}
+	if (strncmp(section, "pool.", 5) == 0) {
+		struct config_pool *p = pool_slot(c, section + 5, err, errlen);
+
+		if (!p)
+			return -1;
+		if (strcmp(key, "allow") == 0)
+			return set_list(p->allow, &p->nallow, value, first, "pool.allow", err, errlen);
+		snprintf(err, errlen, "unknown key '%.40s' in [%.40s] (allow)", key, section);
+		return -1;
+	}
+	if (strcmp(section, "worker") == 0 && strcmp(key, "pool") == 0)
+		return set_worker_pool(c, value, err, errlen);
 	for (size_t i = 0; i < sizeof intkeys / sizeof intkeys[0]; i++) {
 		if (strcmp(intkeys[i].section, section) == 0 && strcmp(intkeys[i].key, key) == 0) {
 			if (field(c, &intkeys[i]) == &c->heartbeat_s)
@@ -358,6 +424,9 @@ static int apply(struct config *c, const char *section, const char *key, const c
 		return copy_str(c->tls_cert, sizeof c->tls_cert, value, err, errlen, "http.tls_cert");
 	if (strcmp(section, "http") == 0 && strcmp(key, "tls_key") == 0)
 		return copy_str(c->tls_key, sizeof c->tls_key, value, err, errlen, "http.tls_key");
+	if (strcmp(section, "http") == 0 && strcmp(key, "tls_client_ca") == 0)
+		return copy_str(c->tls_client_ca, sizeof c->tls_client_ca, value, err, errlen,
+				"http.tls_client_ca");
 	if (strcmp(section, "scope") == 0 && strcmp(key, "allow") == 0)
 		return set_list(c->scope_allow, &c->nallow, value, first, "scope.allow", err, errlen);
 	if (strcmp(section, "scope") == 0 && strcmp(key, "deny") == 0)
@@ -390,6 +459,7 @@ static int defaults(struct config *c, char *err, size_t errlen)
 		*field(c, &intkeys[i]) = intkeys[i].dflt;
 	snprintf(c->database_url, sizeof c->database_url, "%s", CONFIG_DEFAULT_DB_URL);
 	snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
+	snprintf(c->worker_pool, sizeof c->worker_pool, "local");
 	if (set_list(c->scope_allow, &c->nallow, "127.0.0.0/8, ::1", 1, "scope.allow", err, errlen) < 0)
 		return -1;
 	if (set_list(c->webhook_allow, &c->nwebhook_allow, "127.0.0.0/8, ::1", 1, "webhooks.allow",
@@ -496,6 +566,11 @@ static int cross_check(struct config *c, char *err, size_t errlen)
 	if (!c->tls_cert[0] != !c->tls_key[0]) {
 		snprintf(err, errlen, "http.tls_cert and http.tls_key go together: %s is set, %s is not",
 			 c->tls_cert[0] ? "tls_cert" : "tls_key", c->tls_cert[0] ? "tls_key" : "tls_cert");
+		return -1;
+	}
+	if (c->tls_client_ca[0] && !c->tls_cert[0]) {
+		snprintf(err, errlen, "http.tls_client_ca needs http.tls_cert and http.tls_key:"
+			 " client certificates are asked for over https only");
 		return -1;
 	}
 	if (c->backlog_warn > c->backlog_fail) {
@@ -609,10 +684,13 @@ static const struct {
 	{ "worker.output_limit_kb", "cap on a child's captured output" },
 	{ "worker.grace", "seconds running scans get to finish on shutdown or cancel" },
 	{ "serve.workers", "worker processes `scanq serve` starts" },
+	{ "worker.pool", "the pool local workers claim from (agents' pools: [pool.NAME] allow = ...)" },
 	{ "serve.concurrency", "scans one worker runs at once" },
 	{ "http.listen", "ADDR:PORT of the API and web UI; port 0: any free port" },
 	{ "http.tls_cert", "PEM certificate (chain) to serve HTTPS with; empty: plain HTTP" },
 	{ "http.tls_key", "PEM private key of http.tls_cert" },
+	{ "http.tls_client_ca", "PEM CA certificates: when set, every client must present a"
+	  " certificate they signed (mutual TLS)" },
 	{ "http.max_body_kb", "largest request body accepted" },
 	{ "http.max_connections", "open connections at most" },
 	{ "maintenance.prune_days", "finished scans older than this are deleted hourly" },
@@ -698,6 +776,10 @@ static void print_strkeys(FILE *f, const struct config *c, const char *section)
 			v = c->tls_cert;
 		else if (strcmp(key, "tls_key") == 0)
 			v = c->tls_key;
+		else if (strcmp(key, "pool") == 0)
+			v = c->worker_pool;
+		else if (strcmp(key, "tls_client_ca") == 0)
+			v = c->tls_client_ca;
 		else if (strcmp(key, "allow") == 0 && strcmp(section, "webhooks") == 0)
 			v = join(c->webhook_allow, c->nwebhook_allow, buf, sizeof buf);
 		else if (strcmp(key, "allow") == 0)
@@ -788,6 +870,10 @@ void config_each(void (*fn)(void *arg, const char *name, const char *value, cons
 			snprintf(value, sizeof value, "%s", config.tls_cert);
 		else if (!strcmp(key, "tls_key"))
 			snprintf(value, sizeof value, "%s", config.tls_key);
+		else if (!strcmp(key, "pool"))
+			snprintf(value, sizeof value, "%s", config.worker_pool);
+		else if (!strcmp(key, "tls_client_ca"))
+			snprintf(value, sizeof value, "%s", config.tls_client_ca);
 		else if (!strcmp(key, "allow"))
 			join(config.scope_allow, config.nallow, value, sizeof value);
 		else if (!strcmp(key, "exclude"))

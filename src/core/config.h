@@ -40,6 +40,17 @@ struct config_profile {
 	int argc;
 };
 
+/* A pool of agents in another network ([pool.NAME], docs/AGENTS.md): the
+ * scope its scans must stay in.  Pool `local` is the server's own workers
+ * and keeps [scope]. */
+#define CONFIG_POOLS_MAX 32
+#define CONFIG_POOL_NAME_MAX 33		/* [a-z0-9_-]{1,32} with its NUL */
+struct config_pool {
+	char name[CONFIG_POOL_NAME_MAX];
+	char *allow[CONFIG_LIST_MAX];	/* [pool.NAME] allow = CIDR, ... (none: nothing allowed) */
+	int nallow;
+};
+
 struct config {
 	char database_url[512];		/* [database] url / DATABASE_URL */
 	int lease_s;			/* [worker] lease = 30 */
@@ -57,6 +68,8 @@ struct config {
 	char listen[128];		/* [http] listen = 127.0.0.1:8080 */
 	char tls_cert[512];		/* [http] tls_cert = PEM file; "" serves plain HTTP */
 	char tls_key[512];		/* [http] tls_key = its private key (PEM) */
+	char tls_client_ca[512];	/* [http] tls_client_ca = CA file: clients need a
+					 * certificate it signed; "" asks for none */
 	int max_body_kb;		/* [http] max_body_kb = 1024 */
 	int max_connections;		/* [http] max_connections = 1024 (open at once) */
 	int max_connections_per_ip;	/* [http] max_connections_per_ip = 64 */
@@ -106,6 +119,9 @@ struct config {
 	int webhook_lease_s;		/* [webhooks] lease = 60 (a sender's hold on a delivery) */
 	int webhook_response_kb;	/* [webhooks] max_response_kb = 64 (more: the attempt fails) */
 	int webhook_poll_ms;		/* [webhooks] poll_ms = 500 (how often senders look) */
+	char worker_pool[CONFIG_POOL_NAME_MAX];	/* [worker] pool = local (what local workers claim) */
+	struct config_pool pools[CONFIG_POOLS_MAX];	/* [pool.NAME] */
+	int npools;
 };
 
 /* The process-wide configuration (defaults until config_load() ran). */
@@ -161,6 +177,13 @@ int config_env_known(const char *name, char *closest, size_t len);
 /* Prints one warning line to f for each unknown SCANQ_* variable of the
  * environment, naming the closest known one.  Returns how many. */
 int config_warn_unknown_env(FILE *f);
+
+/* Is `name` a well-formed pool name ([a-z0-9_-]{1,32})?  1 or 0. */
+int config_pool_name_valid(const char *name);
+
+/* The [pool.NAME] section of pool `name`, or NULL (pool `local` has none:
+ * it keeps [scope]). */
+const struct config_pool *config_pool(const char *name);
 
 /* Finds the profile of a scan type, or NULL. */
 const struct config_profile *config_profile(const char *type);

@@ -122,14 +122,14 @@ char *scan_format_time(int64_t ms, char *buf, size_t len)
 	return buf;
 }
 
-static json_t *time_or_null(int64_t ms)
+json_t *scan_json_time(int64_t ms)
 {
 	char buf[40];
 
 	return ms ? json_string(scan_format_time(ms, buf, sizeof buf)) : json_null();
 }
 
-static json_t *string_or_null(const char *s)
+json_t *scan_json_text(const char *s)
 {
 	return s && *s ? json_string(s) : json_null();
 }
@@ -162,21 +162,23 @@ json_t *scan_to_json(const struct scan *s, int internal)
 	json_object_set_new(o, "max_attempts", json_integer(s->max_attempts));
 	json_object_set_new(o, "attempts_used", json_integer(s->attempts_used));
 	json_object_set_new(o, "schedule_id", s->schedule_id ? json_integer(s->schedule_id) : json_null());
+	json_object_set_new(o, "pool", json_string(s->pool[0] ? s->pool : SCAN_POOL_LOCAL));
+	json_object_set_new(o, "flow", json_integer(s->flow));
 	json_object_set_new(o, "time_limit_s", json_integer(s->time_limit_s));
-	json_object_set_new(o, "run_after", time_or_null(s->run_after));
-	json_object_set_new(o, "created_at", time_or_null(s->created_at));
-	json_object_set_new(o, "claimed_at", time_or_null(s->claimed_at));
-	json_object_set_new(o, "finished_at", time_or_null(s->finished_at));
-	json_object_set_new(o, "lease_expires_at", time_or_null(s->lease_expires_at));
-	json_object_set_new(o, "worker_id", string_or_null(s->worker_id));
+	json_object_set_new(o, "run_after", scan_json_time(s->run_after));
+	json_object_set_new(o, "created_at", scan_json_time(s->created_at));
+	json_object_set_new(o, "claimed_at", scan_json_time(s->claimed_at));
+	json_object_set_new(o, "finished_at", scan_json_time(s->finished_at));
+	json_object_set_new(o, "lease_expires_at", scan_json_time(s->lease_expires_at));
+	json_object_set_new(o, "worker_id", scan_json_text(s->worker_id));
 	json_object_set_new(o, "cancel_requested", json_boolean(s->cancel_requested));
 	json_object_set_new(o, "progress", json_real(s->progress));
-	json_object_set_new(o, "error_code", string_or_null(s->error_code));
-	json_object_set_new(o, "error_message", string_or_null(s->error_message));
+	json_object_set_new(o, "error_code", scan_json_text(s->error_code));
+	json_object_set_new(o, "error_message", scan_json_text(s->error_message));
 	if (internal)
-		json_object_set_new(o, "error_detail", string_or_null(s->error_detail));
+		json_object_set_new(o, "error_detail", scan_json_text(s->error_detail));
 	json_object_set_new(o, "summary", json_or_null(s->summary));
-	json_object_set_new(o, "idempotency_key", string_or_null(s->idempotency_key));
+	json_object_set_new(o, "idempotency_key", scan_json_text(s->idempotency_key));
 	json_object_set_new(o, "parent_id", s->parent_id ? json_integer(s->parent_id) : json_null());
 	return o;
 }
@@ -187,12 +189,12 @@ json_t *scan_event_to_json(const struct scan_event *e)
 
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "at", time_or_null(e->at));
+	json_object_set_new(o, "at", scan_json_time(e->at));
 	json_object_set_new(o, "from", e->from < 0 ? json_null()
 			    : json_string(scan_status_name((enum scan_status)e->from)));
 	json_object_set_new(o, "to", json_string(scan_status_name(e->to)));
 	json_object_set_new(o, "attempt", json_integer(e->attempt));
-	json_object_set_new(o, "worker_id", string_or_null(e->worker_id));
-	json_object_set_new(o, "reason", string_or_null(e->reason));
+	json_object_set_new(o, "worker_id", scan_json_text(e->worker_id));
+	json_object_set_new(o, "reason", scan_json_text(e->reason));
 	return o;
 }

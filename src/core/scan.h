@@ -24,9 +24,11 @@ enum scan_status {
 };
 
 #define SCAN_TYPE_MAX      32	/* bytes of a type name, with NUL */
-#define SCAN_WORKER_MAX    64	/* bytes of a worker id, with NUL */
+#define SCAN_WORKER_MAX    65	/* bytes of a worker or agent id, with NUL */
 #define SCAN_CODE_MAX      32	/* bytes of an error code, with NUL */
 #define SCAN_KEY_MAX       200	/* longest idempotency key accepted */
+#define SCAN_POOL_MAX      33	/* bytes of a pool name ([a-z0-9_-]{1,32}), with NUL */
+#define SCAN_POOL_LOCAL    "local"	/* the pool of the server's own workers */
 #define SCAN_PRIORITY_MIN  (-1000)
 #define SCAN_PRIORITY_MAX  1000
 #define SCAN_ATTEMPTS_MAX  100
@@ -65,6 +67,7 @@ struct scan {
 	int attempts_used;		/* attempts counted in the current retry budget
 					 * (attempt - attempt_base): "attempt N of M" */
 	int64_t schedule_id;		/* the schedule that queued it, 0 if none */
+	char pool[SCAN_POOL_MAX];	/* who may claim it: workers and agents of this pool */
 };
 
 /* scan.flow: a stage with follow-ups (options.then), a scan split into
@@ -150,6 +153,11 @@ json_t *scan_event_to_json(const struct scan_event *e);
  * Returns buf.
  */
 char *scan_format_time(int64_t ms, char *buf, size_t len);
+
+/* The JSON values every view writes alike (new references): a time as
+ * scan_format_time() writes it, null for 0; a string, null for NULL or "". */
+json_t *scan_json_time(int64_t ms);
+json_t *scan_json_text(const char *s);
 
 /* The current wall-clock time in ms since the epoch. */
 int64_t scan_now_ms(void);

@@ -124,6 +124,19 @@ static int lead(struct maintenance *m, struct store *s)
 	return rc;
 }
 
+/* Acceptances of findings past their expiry become reopened (readers see
+ * them so already; this makes the stored state agree).  One indexed
+ * statement, at the lease recovery's cadence. */
+static void expire_acceptances(struct store *s)
+{
+	int64_t n = 0;
+
+	if (store_finding_states_expire(s, &n) != STORE_OK)
+		log_warn("expiring accepted findings failed", "error=\"%s\"", store_error(s));
+	else if (n)
+		log_info("accepted findings expired, reopened", "count=%lld", (long long)n);
+}
+
 static int64_t earliest(const struct maintenance *m)
 {
 	int64_t t = m->next_recovery < m->next_prune ? m->next_recovery : m->next_prune;
@@ -147,6 +160,7 @@ int64_t maintenance_tick(struct maintenance *m, struct store *s)
 
 	if (now >= m->next_recovery) {
 		lease_recover(s, &m->pause);
+		expire_acceptances(s);
 		m->next_recovery = now + LEASE_RECOVERY_INTERVAL_MS;
 	}
 	if (now >= m->next_prune) {

@@ -98,6 +98,8 @@ int schedule_build(const char *name, const char *cron, const char *tz, const cha
 	out->priority = (int)scan->priority;
 	out->max_attempts = (int)scan->max_attempts;
 	out->time_limit_s = (int)scan->time_limit_s;
+	snprintf(out->pool, sizeof out->pool, "%s", scan->pool && *scan->pool ? scan->pool
+										: SCAN_POOL_LOCAL);
 	return 0;
 #undef REFUSE
 fail:

@@ -14,14 +14,12 @@
 #include "core/clock.h"
 #include "sock.h"
 
-int sock_dial(const struct target_addr *addr, int port, int timeout_ms)
+int sock_dial_start(const struct target_addr *addr, int port)
 {
 	struct sockaddr_storage ss = { 0 };
-	socklen_t slen, elen = sizeof(int);
-	struct pollfd pfd;
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	socklen_t slen;
 	struct linger lg = { 1, 0 };
-	int fd, err = 0;
+	int fd;
 
 	if (addr->family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -41,20 +39,31 @@ int sock_dial(const struct target_addr *addr, int port, int timeout_ms)
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&ss, slen) < 0) {
-		if (errno != EINPROGRESS)
-			goto fail;
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, timeout_ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0
-		    || err)
-			goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	if (connect(fd, (struct sockaddr *)&ss, slen) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		return -1;
 	}
+	return fd;
+}
+
+int sock_dial(const struct target_addr *addr, int port, int timeout_ms)
+{
+	socklen_t elen = sizeof(int);
+	struct pollfd pfd;
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	int fd = sock_dial_start(addr, port), err = 0;
+
+	if (fd < 0)
+		return -1;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, timeout_ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err)
+		goto fail;
 	if (fcntl(fd, F_SETFL, 0) < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	return fd;
 fail:
 	close(fd);

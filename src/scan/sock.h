@@ -1,8 +1,10 @@
 /*
- * sock.h — blocking TCP connections with a deadline, for the scanners that
- * talk to a service after the port scan (tls.c, detect.c).  Every connect,
- * read and write of such a socket gives up after the timeout it was opened
- * with, so no silent service can hold a scanner thread longer than that.
+ * sock.h — TCP connections with a deadline, for the scanners that talk to
+ * a service after the port scan (tls.c, tls_flight.c, detect.c).  Every
+ * connect, read and write of a blocking socket gives up after the timeout
+ * it was opened with, so no silent service can hold a scanner thread longer
+ * than that; a started (non-blocking) one is for a poll loop that keeps its
+ * own deadline.
  */
 #ifndef SCANQ_SOCK_H
 #define SCANQ_SOCK_H
@@ -18,6 +20,15 @@
  * did not answer in time, or no socket could be had.
  */
 int sock_dial(const struct target_addr *addr, int port, int timeout_ms);
+
+/*
+ * Starts a connect to addr:port and returns at once: the socket stays
+ * non-blocking, and the connect is done when it polls writable with no
+ * SO_ERROR.  It closes with a reset, as sock_dial()'s do.  Returns the fd
+ * (close() it), or -1 when the connect failed at once or no socket could
+ * be had.
+ */
+int sock_dial_start(const struct target_addr *addr, int port);
 
 /* Writes all len bytes.  Returns 0, or -1 on error or timeout. */
 int sock_send_all(int fd, const void *buf, size_t len);

@@ -1,6 +1,7 @@
 /*
  * tls.c — the "tls" scan type (see tls.h).  One thread per endpoint in
- * flight, blocking sockets with timeouts; each endpoint's findings are
+ * flight, which asks the endpoint its questions together (tls_flight.c,
+ * non-blocking sockets with deadlines); each endpoint's findings are
  * gathered first and written together under one lock, so the child
  * protocol never interleaves.  libssl is used for the one full handshake
  * per endpoint and for verifying the chain it brings; everything else is
@@ -23,13 +24,15 @@
 #include "scanner.h"
 #include "sock.h"
 #include "tls.h"
+#include "tls_flight.h"
 #include "tls_hello.h"
 
 #define WEAK_PROBES_MAX 8	/* weak suites enumerated per endpoint */
-#define SILENT 3		/* probe(): connected, but no byte before the timeout */
 
 struct opts {
 	int concurrency, timeout_ms, expiry_days;
+	int in_flight;		/* connections at once to one endpoint */
+	int rate;		/* connections per second, all threads; 0: no cap */
 	int starttls;		/* -1: by port (25, 587), 0: never, 1: always (smtp) */
 };
 
@@ -44,6 +47,7 @@ struct scan {
 	struct endpoint *eps;
 	size_t n, next, done;
 	pthread_mutex_t lock;
+	double tokens, last_refill;	/* the rate's bucket, under lock */
 	SSL_CTX *ssl;
 	long tls, closed, not_tls;
 };
@@ -108,67 +112,51 @@ static int smtp_starttls(int fd)
 	return 0;
 }
 
-/* A connection ready for TLS: dialled, and STARTTLS spoken where needed. */
-static int open_tls(const struct scan *s, const struct endpoint *ep)
+/* The scan's rate (tls_flight.h's pace): a token bucket shared by every
+ * thread, a tenth of a second deep, so no burst exceeds the rate by much. */
+static int pace(void *arg)
 {
-	int fd = sock_dial(&ep->host->addr, ep->port, s->o.timeout_ms);
+	struct scan *s = arg;
+	double now = clock_mono_s();
+	int go;
+
+	pthread_mutex_lock(&s->lock);
+	s->tokens += (now - s->last_refill) * s->o.rate;
+	if (s->tokens > s->o.rate / 10.0 + 1)
+		s->tokens = s->o.rate / 10.0 + 1;
+	s->last_refill = now;
+	go = s->tokens >= 1;
+	if (go)
+		s->tokens -= 1;
+	pthread_mutex_unlock(&s->lock);
+	return go;
+}
+
+/* The endpoint as a flight target (tls_flight.h): STARTTLS where needed. */
+static struct tls_flight_target target_of(const struct scan *s, const struct endpoint *ep)
+{
 	int smtp = s->o.starttls == 1 || (s->o.starttls < 0 && (ep->port == 25 || ep->port == 587));
 
-	if (fd >= 0 && smtp && smtp_starttls(fd) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return (struct tls_flight_target){ .addr = &ep->host->addr, .port = ep->port, .sni = ep->host->name,
+					   .ctx = s->ssl, .timeout_ms = s->o.timeout_ms,
+					   .in_flight = s->o.in_flight, .prepare = smtp ? smtp_starttls : NULL,
+					   .pace = s->o.rate > 0 ? pace : NULL, .pace_arg = (void *)s };
 }
 
 /*
  * One raw hello: offers suites at `version`.  Returns TLS_HELLO_ACCEPTED
  * (with *suite) only when the server answered with exactly that version;
- * a server that picks another version, refuses, hangs up or says nothing
- * TLS-like gives REFUSED or NOT_TLS; SILENT when it said nothing within
- * the timeout; -1 when the port did not connect.
+ * else REFUSED, NOT_TLS, TLS_FLIGHT_SILENT or TLS_FLIGHT_CLOSED.
  */
 static int probe(const struct scan *s, const struct endpoint *ep, int version, const uint16_t *suites,
 		 size_t n, int *suite)
 {
-	unsigned char hello[TLS_HELLO_MAX], *buf = NULL;
-	size_t hlen = tls_hello_build(hello, sizeof hello, version, suites, n, ep->host->name), len = 0;
-	int fd = -1, v = 0, rc = TLS_HELLO_NOT_TLS;
+	struct tls_flight_target t = target_of(s, ep);
+	struct tls_flight_job j = { .version = version, .suites = suites, .nsuites = n };
 
-	if (hlen == 0)
-		return TLS_HELLO_NOT_TLS;
-	fd = open_tls(s, ep);
-	if (fd < 0)
-		return -1;
-	buf = malloc(TLS_HELLO_RECORD_MAX);
-	if (!buf || sock_send_all(fd, hello, hlen) < 0)
-		goto out;
-	for (;;) {
-		ssize_t got = recv(fd, buf + len, TLS_HELLO_RECORD_MAX - len, 0);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			/* A hang-up right after a hello is a refusal too. */
-			rc = len == 0 && got == 0 ? TLS_HELLO_REFUSED
-			     : len == 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? SILENT : TLS_HELLO_NOT_TLS;
-			break;
-		}
-		len += (size_t)got;
-		rc = tls_hello_parse(buf, len, &v, suite);
-		if (rc != TLS_HELLO_MORE)
-			break;
-		if (len == TLS_HELLO_RECORD_MAX) {
-			rc = TLS_HELLO_NOT_TLS;
-			break;
-		}
-	}
-	if (rc == TLS_HELLO_ACCEPTED && v != version)
-		rc = TLS_HELLO_REFUSED;
-out:
-	free(buf);
-	close(fd);
-	return rc;
+	tls_flight_run(&t, &j, 1);
+	*suite = j.suite;
+	return j.rc;
 }
 
 /* ---- findings ----------------------------------------------------------- */
@@ -401,41 +389,46 @@ static void check_ciphers(const struct scan *s, const struct endpoint *ep, int v
 	}
 }
 
-/* Everything about one endpoint, into `out` (an array of findings). */
+/*
+ * Everything about one endpoint, into `out` (an array of findings).  Its
+ * questions are independent, so they go out together (tls_flight.h): the
+ * full handshake first, then a raw hello per legacy version.  The weak
+ * suites are asked afterwards, at the best version found.
+ */
 static void scan_endpoint(struct scan *s, const struct endpoint *ep, json_t *out, int *state)
 {
+	enum { NLEGACY = sizeof legacy / sizeof legacy[0] };
+	struct tls_flight_target t = target_of(s, ep);
+	struct tls_flight_job jobs[1 + NLEGACY] = { { .version = 0 } };
 	json_t *info = json_object(), *protocols = json_array();
-	SSL *ssl = NULL;
-	int fd, best = 0, any = 0, suite;
+	int best = 0, any = 0, connected = 0;
 	char addr[64];
 
 	*state = 0;
-	fd = open_tls(s, ep);
-	if (fd < 0) {
+	for (size_t i = 0; i < NLEGACY; i++)
+		jobs[1 + i] = (struct tls_flight_job){ .version = legacy[i].version, .suites = tls_hello_common,
+						       .nsuites = tls_hello_ncommon };
+	tls_flight_run(&t, jobs, 1 + NLEGACY);
+	for (size_t i = 0; i < 1 + NLEGACY; i++)
+		connected |= jobs[i].rc != TLS_FLIGHT_CLOSED;
+	if (!connected) {
 		*state = -1;	/* closed, filtered or no STARTTLS */
 		goto out;
 	}
-	ssl = SSL_new(s->ssl);
-	if (ssl && ep->host->name)
-		SSL_set_tlsext_host_name(ssl, ep->host->name);
-	if (ssl && SSL_set_fd(ssl, fd) == 1 && SSL_connect(ssl) == 1) {
+	if (jobs[0].rc == TLS_HELLO_ACCEPTED) {
+		SSL *ssl = jobs[0].ssl;
+
 		any = 1;
 		json_object_set_new(info, "protocol", json_string(SSL_get_version(ssl)));
 		json_object_set_new(info, "cipher", json_string(SSL_get_cipher_name(ssl)));
 		if (SSL_version(ssl) == TLS1_3_VERSION)
 			json_array_append_new(protocols, json_string("TLSv1.3"));
 		check_cert(s, ep, ssl, out, info);
+		ERR_clear_error();
+		SSL_free(ssl);
 	}
-	ERR_clear_error();
-	SSL_free(ssl);
-	close(fd);
-
-	for (size_t i = 0; i < sizeof legacy / sizeof legacy[0]; i++) {
-		int r = probe(s, ep, legacy[i].version, tls_hello_common, tls_hello_ncommon, &suite);
-
-		if (r == SILENT && !any)
-			break;		/* a port that says nothing costs two timeouts, not five */
-		if (r != TLS_HELLO_ACCEPTED)
+	for (size_t i = 0; i < NLEGACY; i++) {
+		if (jobs[1 + i].rc != TLS_HELLO_ACCEPTED)
 			continue;
 		any = 1;
 		best = legacy[i].version;
@@ -526,8 +519,11 @@ static int parse_opts(struct opts *o, json_t *options, char *err, size_t errlen)
 {
 	json_t *st = json_object_get(options, "starttls");
 
-	*o = (struct opts){ .concurrency = 32, .timeout_ms = 3000, .expiry_days = 30, .starttls = -1 };
+	*o = (struct opts){ .concurrency = 32, .timeout_ms = 3000, .expiry_days = 30, .starttls = -1,
+			    .in_flight = TLS_IN_FLIGHT_DEFAULT };
 	if (scanner_opt_int(options, "concurrency", 1, TLS_CONCURRENCY_MAX, &o->concurrency, err, errlen) < 0
+	    || scanner_opt_int(options, "in_flight", 1, TLS_FLIGHT_MAX, &o->in_flight, err, errlen) < 0
+	    || scanner_opt_int(options, "rate", 0, 100000, &o->rate, err, errlen) < 0
 	    || scanner_opt_int(options, "timeout_ms", 50, 60000, &o->timeout_ms, err, errlen) < 0
 	    || scanner_opt_int(options, "expiry_days", 0, 3650, &o->expiry_days, err, errlen) < 0)
 		return -1;
@@ -544,6 +540,25 @@ static int parse_opts(struct opts *o, json_t *options, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The system store, read as it is needed: the hashed directory
+ * (/etc/ssl/certs, or $SSL_CERT_DIR) opens one file per issuer looked up,
+ * where OpenSSL's default also parses the whole bundle file up front
+ * (some 140 certificates, ~40 ms of CPU in every scan).  The directory
+ * holds the same CAs as the bundle.  $SSL_CERT_FILE, when set, is loaded
+ * as it would be by default.
+ */
+static void system_store(SSL_CTX *c)
+{
+	const char *dir = getenv(X509_get_default_cert_dir_env());
+	const char *file = getenv(X509_get_default_cert_file_env());
+
+	SSL_CTX_load_verify_dir(c, dir && *dir ? dir : X509_get_default_cert_dir());
+	if (file && *file)
+		SSL_CTX_load_verify_file(c, file);
+	ERR_clear_error();
+}
+
 /* The client context of the full handshake: any version and suite libssl
  * still has (SECLEVEL 0) except those without a certificate (anonymous,
  * NULL), and the system store to verify the chain afterwards. */
@@ -558,7 +573,7 @@ static SSL_CTX *client_ctx(void)
 	SSL_CTX_set_max_proto_version(c, TLS1_3_VERSION);
 	SSL_CTX_set_cipher_list(c, "ALL:!aNULL:!eNULL:@SECLEVEL=0");
 	SSL_CTX_set_verify(c, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_default_verify_paths(c);
+	system_store(c);
 	return c;
 }
 
@@ -601,6 +616,8 @@ int tls_run(struct scanctx *ctx)
 		for (int p = ports_next(ps, 0); p; p = ports_next(ps, p))
 			s.eps[s.n++] = (struct endpoint){ .host = &hs.hosts[h], .port = p };
 	scanner_progress(ctx, 0);
+	s.last_refill = clock_mono_s();
+	s.tokens = 1;
 	nth = s.o.concurrency < (int)s.n ? s.o.concurrency : (int)s.n;
 	for (int i = 0; i < nth; i++)
 		if (pthread_create(&th[i], NULL, worker, &s) != 0) {

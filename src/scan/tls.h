@@ -10,9 +10,11 @@
  * The certificate comes from one full handshake with OpenSSL's libssl;
  * versions and weak suites from raw ClientHellos (tls_hello.h), because
  * Debian's libssl cannot offer SSL 3.0, RC4, DES, 3DES or EXPORT suites.
- * Endpoints are scanned side by side by `concurrency` threads; every
- * connection and read has `timeout_ms`.  SMTP ports (25, 587) speak
- * STARTTLS first.
+ * Endpoints are scanned side by side by `concurrency` threads, and each
+ * endpoint's independent questions (the handshake, one hello per version)
+ * go out together, at most `in_flight` connections to it at once
+ * (tls_flight.h); every connection and read has `timeout_ms`.  SMTP ports
+ * (25, 587) speak STARTTLS first.
  */
 #ifndef SCANQ_TLS_H
 #define SCANQ_TLS_H
@@ -23,11 +25,14 @@ struct scanctx;
 
 #define TLS_PORTS_DEFAULT "443,465,636,853,993,995,8443"
 #define TLS_CONCURRENCY_MAX 256		/* endpoints in flight */
+#define TLS_IN_FLIGHT_DEFAULT 8		/* connections at once to one endpoint */
 #define TLS_SMTP_REPLY_MAX 4096		/* bytes of an SMTP reply read */
 
 /* The "tls" scan type: targets, options.ports (default above), concurrency
- * (32), timeout_ms (3000), expiry_days (30), starttls ("smtp", "none" or
- * absent for by-port).  Returns the exit status. */
+ * (32), in_flight (8, at most TLS_FLIGHT_MAX), rate (connections per
+ * second over the whole scan, 0: no cap, the default), timeout_ms (3000),
+ * expiry_days (30), starttls ("smtp", "none" or absent for by-port).
+ * Returns the exit status. */
 int tls_run(struct scanctx *ctx);
 
 /*

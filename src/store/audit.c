@@ -35,43 +35,32 @@ int store_audit_from(struct store *s, const char *actor, const char *client, con
 	return core_retry_safe(s, rc) ? db_run(s, S_AUDIT_INSERT, &a, NULL) : rc;
 }
 
+static void audit_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct audit_entry *e = elem;
+
+	e->id = db_col_i64(c, 0);
+	e->at = db_col_i64(c, 1);
+	db_col_copy(c, 2, e->actor, sizeof e->actor);
+	db_col_copy(c, 3, e->action, sizeof e->action);
+	e->scan_id = db_col_i64(c, 4);
+	db_col_copy(c, 5, e->detail, sizeof e->detail);
+	db_col_copy(c, 6, e->client, sizeof e->client);
+}
+
 int store_audit_list(struct store *s, int64_t before_id, int limit, struct audit_entry **out,
 		     size_t *n)
 {
 	struct db_args a = { 0 };
-	struct audit_entry *arr;
-	struct db_cur c;
-	size_t k = 0;
+	void *arr;
 	int rc;
 
-	*out = NULL;
-	*n = 0;
 	if (limit < 1 || limit > STORE_LIST_MAX)
 		limit = STORE_LIST_MAX;
-	if (!(arr = calloc((size_t)limit, sizeof *arr)))
-		return store_set_error(s, "out of memory");
 	db_i64(&a, before_id > 0 ? before_id : INT64_MAX);
 	db_i64(&a, limit);
-	if ((rc = db_query(s, S_AUDIT_LIST, &a, &c)) == STORE_OK) {
-		while (k < (size_t)limit && (rc = db_next(&c)) > 0) {
-			struct audit_entry *e = &arr[k++];
-
-			e->id = db_col_i64(&c, 0);
-			e->at = db_col_i64(&c, 1);
-			db_col_copy(&c, 2, e->actor, sizeof e->actor);
-			db_col_copy(&c, 3, e->action, sizeof e->action);
-			e->scan_id = db_col_i64(&c, 4);
-			db_col_copy(&c, 5, e->detail, sizeof e->detail);
-			db_col_copy(&c, 6, e->client, sizeof e->client);
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&c);
-	if (rc != STORE_OK) {
-		free(arr);
-		return rc;
-	}
+	rc = core_page_new(s, S_AUDIT_LIST, &a, sizeof **out, (size_t)limit, audit_row, NULL, NULL,
+			   &arr, n);
 	*out = arr;
-	*n = k;
-	return STORE_OK;
+	return rc;
 }

@@ -17,9 +17,16 @@
  * Identity: kind, target, port, proto and the check id (detail.script,
  * detail.template_id or detail.check; for other kinds without a port, the
  * title).  Two findings of one identity differ ("changed") when their
- * service, severity, product or version differ.  Several findings of one
+ * service, severity, product or version differ, or, for an http
+ * endpoint, its title, Server header, technologies or certificate (the
+ * change's after.web.changed names which).  Several findings of one
  * identity are paired in the order of those values, so a rerun that
  * reports the same findings in another order changes nothing.
+ *
+ * The same step keeps the findings' lifecycle (finding_states.c) for the
+ * baseline, when the run has findings or the baseline has any open (the
+ * mark says which); each current finding's change then carries its
+ * fingerprint and state, so a triaged one is marked suppressed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +40,7 @@ struct item {
 	char *ident;			/* owned */
 	char *product, *version;	/* owned; set by derive_state() */
 	int derived;
+	char fp[33], state[16];		/* the lifecycle's, for a current finding */
 };
 
 static int cmpstr(const char *a, const char *b)
@@ -64,6 +72,8 @@ static int cmp_item(const void *x, const void *y)
 	return cmpstr(a->detail, b->detail);
 }
 
+static int web_differs(const struct item *a, const struct item *b);
+
 /* Do two findings of one identity differ?  Parses their details only when
  * the texts differ (a rerun of an unchanged service parses nothing). */
 static int state_differs(struct item *a, struct item *b)
@@ -74,7 +84,7 @@ static int state_differs(struct item *a, struct item *b)
 		return 0;
 	derive_state(a);
 	derive_state(b);
-	return cmpstr(a->product, b->product) || cmpstr(a->version, b->version);
+	return cmpstr(a->product, b->product) || cmpstr(a->version, b->version) || web_differs(a, b);
 }
 
 static json_t *text_or_null(const char *s);
@@ -133,6 +143,131 @@ static void items_free(struct item *v, size_t n)
 	free(v);
 }
 
+/* ---- http endpoints: what an operator of the web surface watches ---------- */
+
+/* The web state of an http endpoint's own finding (kind "http", no check):
+ * its title, Server header, technologies (names, sorted) and certificate
+ * (subject, issuer, not_after and SANs: not days_left, which moves every
+ * day).  NULL for any other finding.  New reference. */
+static json_t *web_state(const struct item *it)
+{
+	json_t *d, *w, *tech, *names, *cert;
+	size_t i;
+	json_t *v;
+
+	if (!it->kind || strcmp(it->kind, "http") || !(d = detail_of(it)))
+		return NULL;
+	if (json_object_get(d, "check")) {
+		json_decref(d);
+		return NULL;
+	}
+	w = json_object();
+	json_object_set(w, "html_title", json_object_get(d, "html_title") ? json_object_get(d, "html_title")
+		       : json_null());
+	json_object_set(w, "server", json_object_get(d, "server") ? json_object_get(d, "server") : json_null());
+	names = json_array();
+	tech = json_object_get(d, "technologies");
+	json_array_foreach(tech, i, v)
+		if (json_string_value(json_object_get(v, "name")))
+			json_array_append(names, json_object_get(v, "name"));
+	json_object_set_new(w, "technologies", names);
+	cert = json_object_get(d, "certificate");
+	if (json_is_object(cert))
+		json_object_set_new(w, "certificate", json_pack("{sOsOsOsO}", "subject",
+				    json_object_get(cert, "subject") ? json_object_get(cert, "subject") : json_null(),
+				    "issuer", json_object_get(cert, "issuer") ? json_object_get(cert, "issuer") : json_null(),
+				    "not_after", json_object_get(cert, "not_after") ? json_object_get(cert, "not_after")
+				    : json_null(), "sans", json_object_get(cert, "sans") ? json_object_get(cert, "sans")
+				    : json_null()));
+	else
+		json_object_set_new(w, "certificate", json_null());
+	json_decref(d);
+	return w;
+}
+
+static int has_name(json_t *arr, json_t *name)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_equal(v, name))
+			return 1;
+	return 0;
+}
+
+/* What changed between two web states: "title", "server",
+ * "technology_added", "technology_removed", "certificate".  New array. */
+static json_t *web_aspects(json_t *a, json_t *b)
+{
+	json_t *out = json_array(), *ta = json_object_get(a, "technologies"), *tb = json_object_get(b, "technologies");
+	size_t i;
+	json_t *v;
+	int added = 0, removed = 0;
+
+	if (!json_equal(json_object_get(a, "html_title"), json_object_get(b, "html_title")))
+		json_array_append_new(out, json_string("title"));
+	if (!json_equal(json_object_get(a, "server"), json_object_get(b, "server")))
+		json_array_append_new(out, json_string("server"));
+	json_array_foreach(tb, i, v)
+		added |= !has_name(ta, v);
+	json_array_foreach(ta, i, v)
+		removed |= !has_name(tb, v);
+	if (added)
+		json_array_append_new(out, json_string("technology_added"));
+	if (removed)
+		json_array_append_new(out, json_string("technology_removed"));
+	if (!json_equal(json_object_get(a, "certificate"), json_object_get(b, "certificate")))
+		json_array_append_new(out, json_string("certificate"));
+	return out;
+}
+
+static int web_differs(const struct item *a, const struct item *b)
+{
+	json_t *wa = web_state(a), *wb = web_state(b), *asp;
+	int differs;
+
+	if (!wa || !wb) {
+		json_decref(wa);
+		json_decref(wb);
+		return 0;
+	}
+	asp = web_aspects(wa, wb);
+	differs = json_array_size(asp) > 0;
+	json_decref(asp);
+	json_decref(wa);
+	json_decref(wb);
+	return differs;
+}
+
+/* A web finding's state shows its web state too ("web"). */
+static void web_state_add(json_t *o, const struct item *it)
+{
+	json_t *w = web_state(it);
+
+	if (w)
+		json_object_set_new(o, "web", w);
+}
+
+/* A change of a web finding names what changed: after.web.changed is the
+ * list web_aspects() gives (empty when only the service or version did). */
+static void web_aspects_add(char **after, const struct item *old, const struct item *cur)
+{
+	json_t *wa = web_state(old), *wb = web_state(cur), *o = *after ? json_loads(*after, 0, NULL) : NULL;
+	char *t;
+
+	if (wa && wb && json_is_object(json_object_get(o, "web"))) {
+		json_object_set_new(json_object_get(o, "web"), "changed", web_aspects(wa, wb));
+		if ((t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS))) {
+			free(*after);
+			*after = t;
+		}
+	}
+	json_decref(wa);
+	json_decref(wb);
+	json_decref(o);
+}
+
 /* The state of a finding as a change shows it: a JSON object text. */
 static char *state_json(struct item *it)
 {
@@ -146,6 +281,7 @@ static char *state_json(struct item *it)
 	json_object_set_new(o, "product", text_or_null(it->product));
 	json_object_set_new(o, "version", text_or_null(it->version));
 	json_object_set_new(o, "title", text_or_null(it->title));
+	web_state_add(o, it);
 	t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return t;
@@ -167,6 +303,10 @@ static void set_change(struct scan_change *c, const char *what, struct item *old
 	c->title = dup_or_null(it->title);
 	c->before = old ? state_json(old) : NULL;
 	c->after = cur ? state_json(cur) : NULL;
+	memcpy(c->fingerprint, it->fp, sizeof c->fingerprint);
+	memcpy(c->state, it->state, sizeof c->state);
+	if (old && cur)
+		web_aspects_add(&c->after, old, cur);
 }
 
 /*
@@ -379,6 +519,61 @@ static char *summary_with(const char *summary, const struct scan_changes_info *i
 	return t;
 }
 
+/* The lifecycle step (finding_states.c) over the current items: each item
+ * gets its fingerprint and state, which its change then carries. */
+static int lifecycle(struct store *s, int64_t id, struct item *items, size_t n, const char *stage)
+{
+	struct fstate_item *v = n ? calloc(n, sizeof *v) : NULL;
+	int rc;
+
+	if (n && !v)
+		return store_set_error(s, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		v[i] = (struct fstate_item){ .kind = items[i].kind, .target = items[i].target,
+					     .proto = items[i].proto, .service = items[i].service,
+					     .severity = items[i].severity, .title = items[i].title,
+					     .detail = items[i].detail, .port = items[i].port };
+	}
+	if ((rc = finding_states_on_complete(s, id, v, n, stage)) == STORE_OK)
+		for (size_t i = 0; i < n; i++) {
+			memcpy(items[i].fp, v[i].fp, sizeof items[i].fp);
+			memcpy(items[i].state, v[i].state, sizeof items[i].state);
+		}
+	free(v);
+	return rc;
+}
+
+/* Records scan `id` under its baseline (S_CHANGES_MARK) and reads what
+ * that says: the previous scan of the key (info->baseline_id), its finding
+ * count, the webhook count, whether the lifecycle has anything open, and
+ * a stage's targets (*stage, malloc'd or NULL).  Returns a store rc. */
+static int mark(struct store *s, int64_t id, struct scan_changes_info *info, int64_t *base_findings,
+		int64_t *hooks, int64_t *open, char **stage)
+{
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	int rc;
+
+	*stage = NULL;
+	db_i64(&a, id);
+	if ((rc = db_query(s, S_CHANGES_MARK, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0) {
+		info->baseline_id = db_col_i64(&cur, 0);
+		*base_findings = db_col_i64(&cur, 1);
+		*hooks = db_col_i64(&cur, 2);
+		/* A stage is compared with its whole stage of the chain's last run. */
+		if (db_col_text(&cur, 3) && !(*stage = db_col_dup(&cur, 3)))
+			rc = store_set_error(s, "out of memory");
+		*open = db_col_i64(&cur, 4);
+	}
+	db_done(&cur);
+	if (rc < 0) {
+		free(*stage);
+		*stage = NULL;
+		return rc;
+	}
+	return STORE_OK;
+}
+
 /* Compares one completed scan with its baseline (see the top of the file). */
 /*
  * Records scan `id` under its baseline and, when there is a previous scan
@@ -392,33 +587,30 @@ static int compare(struct store *s, int64_t id, const char *summary_in, int stor
 {
 	struct scan_changes_info info = { .compared = 1 };
 	struct db_args a = { 0 };
-	struct db_cur cur;
 	struct rows old = { 0 }, now = { 0 };
-	struct item *cur_items = NULL, *items;
+	struct item *cur_items = NULL, *items = NULL;
 	struct scan_change *ch = NULL;
 	size_t nch = 0, ncur;
-	int64_t base_findings = 0, hooks = 0, counts[3];
+	int64_t base_findings = 0, hooks = 0, open = 0, counts[3];
 	json_t *arr = NULL;
 	char *summary = NULL, *stage = NULL;
 	int rc;
 
-	db_i64(&a, id);
-	if ((rc = db_query(s, S_CHANGES_MARK, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0) {
-		info.baseline_id = db_col_i64(&cur, 0);
-		base_findings = db_col_i64(&cur, 1);
-		hooks = db_col_i64(&cur, 2);
-		/* A stage is compared with its whole stage of the chain's last run. */
-		if (db_col_text(&cur, 3) && !(stage = db_col_dup(&cur, 3)))
-			rc = store_set_error(s, "out of memory");
-	}
-	db_done(&cur);
-	if (rc < 0) {
-		free(stage);
+	if ((rc = mark(s, id, &info, &base_findings, &hooks, &open, &stage)) != STORE_OK)
 		return rc;
-	}
-	if (stored && info.baseline_id && (rc = read_rows(s, id, NULL, &now)) != STORE_OK)
+	if (stored && (rc = read_rows(s, id, NULL, &now)) != STORE_OK)
 		goto out;
 	ncur = stored ? now.n : nf;
+	/* The lifecycle, unless the run has no findings and nothing is open. */
+	if (ncur || open) {
+		items = stored ? now.items : (cur_items = items_of(f, nf));
+		if (!stored && !items) {
+			rc = store_set_error(s, "out of memory");
+			goto out;
+		}
+		if ((rc = lifecycle(s, id, items, ncur, stage)) != STORE_OK)
+			goto out;
+	}
 	if (info.baseline_id == 0 || (base_findings == 0 && ncur == 0 && !stage)) {
 		rc = hooks ? webhooks_on_completed(s, id, NULL, &info) : STORE_OK;
 		goto out;
@@ -426,7 +618,8 @@ static int compare(struct store *s, int64_t id, const char *summary_in, int stor
 
 	if ((rc = read_rows(s, info.baseline_id, stage, &old)) != STORE_OK)
 		goto out;
-	items = stored ? now.items : (cur_items = items_of(f, nf));
+	if (!items)
+		items = stored ? now.items : (cur_items = items_of(f, nf));
 	if ((!stored && !items)
 	    || diff_items(old.items, old.n, items, ncur, SIZE_MAX, &ch, &nch, counts) < 0) {
 		rc = store_set_error(s, "out of memory");
@@ -599,6 +792,13 @@ json_t *scan_change_to_json(const struct scan_change *c)
 	json_object_set_new(o, "title", text_or_null(c->title));
 	json_object_set_new(o, "before", json_or_null(c->before));
 	json_object_set_new(o, "after", json_or_null(c->after));
+	if (c->fingerprint[0])
+		json_object_set_new(o, "fingerprint", json_string(c->fingerprint));
+	/* Triaged by an operator: shown, marked, and not what fires changes.found. */
+	if (strcmp(c->state, "accepted") == 0 || strcmp(c->state, "false_positive") == 0) {
+		json_object_set_new(o, "suppressed", json_true());
+		json_object_set_new(o, "state", json_string(c->state));
+	}
 	return o;
 }
 

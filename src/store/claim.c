@@ -34,7 +34,7 @@ static int collect(struct db_cur *c, size_t max, struct scan **out, size_t *n)
 	return STORE_OK;
 }
 
-int claim_rows(struct store *s, const char *worker, int max, int lease_ms,
+int claim_rows(struct store *s, const char *pool, const char *worker, int max, int lease_ms,
 		      struct scan **out, size_t *n)
 {
 	struct db_args a = { 0 };
@@ -47,6 +47,7 @@ int claim_rows(struct store *s, const char *worker, int max, int lease_ms,
 	db_i64(&a, scan_now_ms());
 	db_i64(&a, lease_ms);
 	db_i64(&a, max);
+	db_text(&a, pool ? pool : SCAN_POOL_LOCAL);
 	if ((rc = db_query(s, S_CLAIM, &a, &c)) == STORE_OK)
 		rc = collect(&c, (size_t)max, out, n);
 	db_done(&c);
@@ -65,17 +66,17 @@ int claim_rows(struct store *s, const char *worker, int max, int lease_ms,
 	return rc;
 }
 
-static int claim(struct store *s, const char *worker, int max, int lease_ms,
+static int claim(struct store *s, const char *pool, const char *worker, int max, int lease_ms,
 		 struct scan **out, size_t *n)
 {
 	int rc;
 
 	/* A dialect whose claim statement logs its own events runs it alone. */
 	if (s->d->caps & DB_CLAIM_LOGS)
-		return claim_rows(s, worker, max, lease_ms, out, n);
+		return claim_rows(s, pool, worker, max, lease_ms, out, n);
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
-	if ((rc = claim_rows(s, worker, max, lease_ms, out, n)) != STORE_OK)
+	if ((rc = claim_rows(s, pool, worker, max, lease_ms, out, n)) != STORE_OK)
 		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK) {
 		scan_array_free(*out, *n);
@@ -85,7 +86,7 @@ static int claim(struct store *s, const char *worker, int max, int lease_ms,
 	return rc;
 }
 
-int store_claim(struct store *s, const char *worker, int max, int lease_ms,
+int store_claim(struct store *s, const char *pool, const char *worker, int max, int lease_ms,
 		struct scan **out, size_t *n)
 {
 	int rc;
@@ -96,6 +97,6 @@ int store_claim(struct store *s, const char *worker, int max, int lease_ms,
 		return STORE_OK;
 	if (max > STORE_CLAIM_MAX)
 		max = STORE_CLAIM_MAX;
-	rc = claim(s, worker, max, lease_ms, out, n);
-	return core_retry_safe(s, rc) ? claim(s, worker, max, lease_ms, out, n) : rc;
+	rc = claim(s, pool, worker, max, lease_ms, out, n);
+	return core_retry_safe(s, rc) ? claim(s, pool, worker, max, lease_ms, out, n) : rc;
 }

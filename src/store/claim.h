@@ -16,7 +16,7 @@
  * caller frees it with scan_array_free()) gets *n scans; on error *out is
  * freed and empty.  Returns a store rc.
  */
-int claim_rows(struct store *s, const char *worker, int max, int lease_ms,
+int claim_rows(struct store *s, const char *pool, const char *worker, int max, int lease_ms,
 	       struct scan **out, size_t *n);
 
 #endif

@@ -389,6 +389,9 @@ void db_read_scan(struct db_cur *c, struct scan *s)
 	s->flow = (int)db_col_i64(c, 23);
 	s->attempts_used = (int)db_col_i64(c, 24);
 	s->schedule_id = db_col_i64(c, 25);
+	db_col_copy(c, 26, s->pool, sizeof s->pool);
+	if (!s->pool[0])
+		snprintf(s->pool, sizeof s->pool, "%s", SCAN_POOL_LOCAL);
 }
 
 /* ---- open, close, schema ------------------------------------------------------ */

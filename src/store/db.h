@@ -29,10 +29,11 @@ enum db_stmt {
 	/* submit and read */
 	S_KEY_LOOKUP,		/* key -> id */
 	S_INSERT_SCAN,		/* type, targets, options, priority, max_attempts, time_limit_s,
-				 * now, parent_id, flow, status ('pending' or 'running'), key -> id;
-				 * no row when the key is taken (queue.c) */
+				 * now, parent_id, flow, status ('pending' or 'running'), key,
+				 * pool (NULL: the parent's, else 'local') -> id; no row when
+				 * the key is taken (queue.c) */
 	S_SUBMIT_BATCH,		/* requests JSON [{n, type, targets, options, priority,
-				 * max_attempts, time_limit_s, key, hash}], event reason -> n, id,
+				 * max_attempts, time_limit_s, key, hash, pool}], event reason -> n, id,
 				 * inserted (0: its key was taken); writes the events, the
 				 * counter and the wake-up too (or NULL: one row at a time) */
 	S_EVENT,		/* scan_id, now, from, to, attempt, worker, reason */
@@ -47,7 +48,7 @@ enum db_stmt {
 	S_EXISTS,		/* id -> 1 */
 	S_FINDINGS,		/* scan_id, after_id, limit -> FINDING_COLS */
 	/* the worker's side */
-	S_CLAIM,		/* worker, now, lease_ms, max -> SCAN_COLS (see DB_CLAIM_LOGS) */
+	S_CLAIM,		/* worker, now, lease_ms, max, pool -> SCAN_COLS (see DB_CLAIM_LOGS) */
 	S_HEARTBEAT,		/* id, attempt, now, lease_ms, progress -> cancel_requested */
 	S_COMPLETE,		/* id, attempt, now, summary -> worker */
 	S_COMPLETE_BATCH,	/* completions JSON [{id, attempt, summary}], findings JSON
@@ -74,11 +75,12 @@ enum db_stmt {
 	S_PRUNE,		/* before_ms, batch -> deleted ids */
 	S_PRUNE_COUNT,		/* before_ms -> count */
 	/* the registry, tokens, leadership */
-	S_WORKER_UPSERT,	/* id, name, host, pid, started_at, now, concurrency */
+	S_WORKER_UPSERT,	/* id, name, host, pid, started_at, now, concurrency, pool */
 	S_WORKER_BEAT,		/* id, now, done */
 	S_WORKER_EXIT,		/* id, reason, now */
 	S_WORKER_LIST,		/* -> id, name, host, pid, started, beat, conc, running, done, exit,
-				 * stopped (running: counted from the scans it holds) */
+				 * stopped, kind, pool, version, address (running: counted from
+				 * the scans it holds) */
 	S_WORKER_RUNNING,	/* id -> scan id (up to 16) */
 	S_WORKER_HELD,		/* id, limit -> id, attempt, used, max, cancel, lost_workers
 				 * (running scans it holds; locks them) */
@@ -95,7 +97,7 @@ enum db_stmt {
 	S_SCHEMA_VERSION,	/* -> version (0 when the table is empty) */
 	S_SCHEMA_LOCK,		/* serializes migrators inside a write transaction (or NULL) */
 	S_SCHEMA_RECORD,	/* version, name, now */
-	/* follow-up stages and shards (issue 14, flow.c) */
+	/* follow-up stages and shards (flow.c) */
 	S_FLOW_ROW,		/* id -> parent_id, flow, type, options, priority, max_attempts,
 				 * time_limit_s, cancel_requested, status (locks the row) */
 	S_FLOW_HOSTS,		/* id, limit -> distinct targets of its (and its shards') host
@@ -116,11 +118,12 @@ enum db_stmt {
 	S_FLOW_FINDINGS,	/* scan_id, after_id, limit -> FINDING_COLS of it and its shards */
 	S_FLOW_OF,		/* id -> flow, parent_id */
 	S_FLOW_REOPEN,		/* id: a failed or cancelled split parent -> running */
-	/* changes, webhooks, inventory (issue 13) */
+	/* changes, webhooks, inventory */
 	S_CHANGES_MARK,		/* scan_id -> baseline_id (NULL: the first of its baseline), the
 				 * baseline's finding count, the webhook count, and for a
-				 * follow-up stage its targets (NULL otherwise); records the
-				 * scan under its baseline key */
+				 * follow-up stage its targets (NULL otherwise), 1 when the
+				 * baseline has findings open (or with an expiry) in the
+				 * lifecycle, else 0; records the scan under its baseline key */
 	S_CHANGES_FINDINGS,	/* scan_id -> kind, target, port, proto, service, severity, title,
 				 * detail (every finding; a split scan's: its shards') */
 	S_CHANGES_STAGE_FINDINGS, /* baseline_id, targets (JSON array) -> the same columns, of
@@ -149,7 +152,9 @@ enum db_stmt {
 				 * scan_id, status, attempt, at, code, error, duration_ms, created */
 	S_INVENTORY,		/* port (0: any), service (NULL: any), limit -> target, port, proto,
 				 * service, first_seen, last_seen, first_scan, last_scan, still */
-	/* operations (issue 12 part B): the stuck report and its repairs, reset,
+	S_HOST_NAMES,		/* limit -> address, name, sources (text, ","), first_seen,
+				 * last_seen, last_scan: the names completed scans learnt */
+	/* operations: the stuck report and its repairs, reset,
 	 * tokens that expire or are revoked, the audit trail, prune by status.
 	 * Each S_SQ_* selects one stuck category: now, age_ms, limit, dead_ms
 	 * (STORE_WORKER_DEAD_MS: a worker without a heartbeat for this long is
@@ -176,9 +181,10 @@ enum db_stmt {
 	S_WORKERS_CLEAR,	/* deletes every worker registration */
 	S_AUDIT_INSERT,		/* now, actor, action, scan_id, detail, client */
 	S_AUDIT_LIST,		/* before_id, limit -> id, at, actor, action, scan_id, detail, client */
-	S_TOKEN_INSERT_EXP,	/* name, role, hash, now, expires_at -> id */
-	S_TOKEN_CHECK,		/* id, now -> role, hash, name, state ('ok', 'revoked', 'expired') */
-	S_TOKEN_LIST,		/* -> id, name, role, created_at, expires_at, revoked_at */
+	S_TOKEN_INSERT_EXP,	/* name, role, hash, now, expires_at, pool -> id */
+	S_TOKEN_CHECK,		/* id, now -> role, hash, name, state ('ok', 'revoked', 'expired'),
+				 * pool ('' if none) */
+	S_TOKEN_LIST,		/* -> id, name, role, created_at, expires_at, revoked_at, pool */
 	S_TOKEN_REVOKE,		/* id, now (only a token not yet revoked) */
 	S_PRUNE_STATUS,		/* before_ms, batch, status -> (deletes) */
 	S_PRUNE_STATUS_COUNT,	/* before_ms, status -> count */
@@ -187,9 +193,9 @@ enum db_stmt {
 	/* scheduled scans (src/store/schedule.c).  Their times are the
 	 * scheduler's clock, passed as `now` on both dialects. */
 	S_SCHED_INSERT,		/* name, cron, tz, overlap, type, targets, options, priority,
-				 * max_attempts, time_limit_s, next_run_at, now -> id; no row
+				 * max_attempts, time_limit_s, next_run_at, now, pool -> id; no row
 				 * when the name is taken */
-	S_SCHED_LIST,		/* -> SCHED_COLS, by name */
+	S_SCHED_LIST,		/* -> SCHED_COLS, last scan id, its status, pool; by name */
 	S_SCHED_BY_NAME,	/* name -> SCHED_COLS */
 	S_SCHED_BY_ID,		/* id -> SCHED_COLS */
 	S_SCHED_DUE,		/* now, limit -> SCHED_COLS (not paused, next_run_at <= now) */
@@ -205,6 +211,36 @@ enum db_stmt {
 	S_FINISHED_WINDOW,	/* now, window_ms -> finished in the last window_ms */
 	S_LIST_TARGET,		/* status, type (NULL: any), before_id, limit, target (a
 				 * substring of the targets) -> SCAN_COLS */
+	/* the lifecycle of findings per baseline (finding_states.c, triage.c) */
+	S_FSTATE_BASELINE,	/* scan_id, now -> id of the scan's baseline (made when new) */
+	S_FSTATE_SEEN,		/* baseline_id, fingerprint, kind, target, port, proto, severity,
+				 * title, cve, scan_id, now -> state after this sighting */
+	S_FSTATE_FIX,		/* baseline_id, scan_id, now, targets (JSON array; NULL: all)
+				 * -> (changes): open ones this scan lacks become fixed */
+	S_FSTATE_EXPIRE,	/* now -> (changes): expired acceptances become reopened */
+	S_FSTATE_LIST,		/* state, severity, baseline_id, schedule_id (0: any), after_id,
+				 * limit, now -> DB_FSTATE_COLS */
+	S_FSTATE_FIND,		/* fingerprint, baseline_id (0: any), now -> DB_FSTATE_COLS */
+	S_FSTATE_TRIAGE,	/* id, state, reason, actor, expires_at, now */
+	S_FSTATE_LATEST,	/* baseline_id -> the newest scan recorded under its key */
+	S_FSTATE_OF_SCHEDULE,	/* schedule_id -> its lifecycle baseline id; no row: none yet */
+	S_FSTATE_BASELINE_OF,	/* scan_id -> the lifecycle baseline id of the scan (of its
+				 * split parent for a shard); no row: none */
+	/* scan agents (agent.c) */
+	S_AGENT_ROW,		/* id -> status, attempt, pool, worker ('' if none), flow
+				 * (locks the row) */
+	S_AGENT_REVIVE,		/* id, attempt, now, worker, lease_ms: the late rule, a pending
+				 * scan of that attempt -> running again for its agent */
+	S_AGENT_LAST_EVENT,	/* scan_id -> attempt, from ('' for new), to, worker, reason of its
+				 * newest timeline event */
+	S_AGENT_SEEN,		/* id, name, address, now, pool, version, concurrency (0: keep):
+				 * registers or refreshes an agent in the registry */
+	S_POOL_STATUS,		/* now, dead_ms, limit -> pool, pending, running, live agents,
+				 * live workers and agents (pools with pending or running scans
+				 * or a registry row), by pool */
+	S_SQ_NO_AGENT,		/* the stuck report's no_agent: pending in a pool other than
+				 * local, due for age_ms, nobody live of its pool (detail: the
+				 * pool); parameters as the other S_SQ_* */
 	/* the global exclusion list (store/exclusions.c) */
 	S_EXCL_INSERT,		/* entry, reason, now, actor; no row when the entry exists */
 	S_EXCL_DELETE,		/* entry */
@@ -218,6 +254,17 @@ enum db_stmt {
 	S_PAUSE_RUNNING,	/* kind, value, limit -> id, attempt (running scans it holds) */
 	DB_STMT_COUNT
 };
+
+/* The columns of S_FSTATE_LIST and S_FSTATE_FIND (finding_states fs joined
+ * with finding_baselines fb): an accepted finding past its expiry reads as
+ * reopened whether or not maintenance has moved it yet. */
+#define DB_FSTATE_STATE(NOW) "CASE WHEN fs.state = 'accepted' AND fs.expires_at <= " NOW \
+	" THEN 'reopened' ELSE fs.state END"
+#define DB_FSTATE_COLS(NOW) "fs.id, fs.baseline_id, fs.fingerprint, " DB_FSTATE_STATE(NOW) "," \
+	" fs.kind, fs.target, fs.port, coalesce(fs.proto, ''), fs.severity, fs.title, fs.cve," \
+	" fs.first_seen, fs.last_seen, fs.times_seen, fs.first_scan_id, fs.last_scan_id," \
+	" fs.reason, fs.actor, coalesce(fs.expires_at, 0), coalesce(fb.schedule_id, 0)," \
+	" (SELECT name FROM schedules WHERE id = fb.schedule_id)"
 
 /*
  * The claim's pause filter (store/pause.c), the same text in both
@@ -235,7 +282,7 @@ enum db_stmt {
 	" time_limit_s, run_after, created_at, claimed_at, finished_at, lease_expires_at," \
 	" worker_id, cancel_requested, progress, error_code, error_message, error_detail," \
 	" summary, idempotency_key, coalesce(parent_id, 0), flow, attempt - attempt_base," \
-	" schedule_id"
+	" schedule_id, pool"
 
 /*
  * The baseline key of a scan (S_CHANGES_MARK; docs/WORKFLOWS.md), over a
@@ -269,7 +316,7 @@ enum db_stmt {
 
 /* ---- parameters ---------------------------------------------------------- */
 
-#define DB_ARGS_MAX 12
+#define DB_ARGS_MAX 16
 
 struct db_arg {
 	char type;			/* 'n' NULL, 'i' integer, 'f' real, 's' text */
@@ -412,6 +459,20 @@ struct lifecycle_row {
 	char worker[SCAN_WORKER_MAX];
 };
 
+/* A batch of completions inside the caller's write transaction, and what
+ * completing them also does (follow-up stages, split parents, changes,
+ * webhook deliveries): the one completion path.  Each c[i].rc gets
+ * STORE_OK or STORE_LOST.  Returns a store rc (the caller rolls back). */
+int lifecycle_complete_in_tx(struct store *s, struct store_completion *c, size_t n);
+
+/* Running (id, attempt), row r, -> cancelled (a cancel carried out, or
+ * hand_back with a cancel requested: timeline cancel_reason) or -> pending
+ * with the attempt given back (hand_back: timeline `reason`, NULL "handed
+ * back"), inside the caller's write transaction.  Returns a store rc. */
+int lifecycle_cancel_or_hand_back(struct store *s, int64_t id, int attempt,
+				  const struct lifecycle_row *r, int hand_back,
+				  const char *cancel_reason, const char *reason);
+
 /* The failure of an attempt whose worker was lost (worker_lost). */
 extern const struct scan_failure lifecycle_worker_lost;
 
@@ -478,7 +539,7 @@ void store_counter_set(struct store_counters *c, const char *name, int64_t value
  * base * 2^(used-1), capped at one hour, times a jitter in [0.5, 1.5). */
 int64_t store_backoff_ms(int used, int base_ms);
 
-/* ---- changes and webhooks (changes.c, webhooks.c; issue 13) ----------------------- */
+/* ---- changes and webhooks (changes.c, webhooks.c) ----------------------------------- */
 
 /* Compares each completed scan of c (rc STORE_OK) with its baseline, writes
  * its changes, summary and webhook deliveries, inside the caller's write
@@ -487,6 +548,26 @@ int changes_on_complete(struct store *s, const struct store_completion *c, size_
 /* A split scan whose last shard completed: compared with its baseline as
  * one result, its shards' findings together (flow.c calls it). */
 int changes_on_split_complete(struct store *s, int64_t id, const char *summary);
+
+/* One finding of a complete run as its lifecycle sees it: borrowed
+ * strings in, the fingerprint and the state after the run out. */
+struct fstate_item {
+	const char *kind, *target, *proto, *service, *severity, *title, *detail;
+	int port;
+	char fp[33];			/* set by finding_states_on_complete() */
+	char state[16];			/* likewise ("" when it could not be set) */
+};
+
+/*
+ * The lifecycle step of a complete run, inside the caller's transaction
+ * (changes.c calls it beside the comparison): each distinct fingerprint of
+ * v[0..n) is recorded as seen by scan_id under the scan's baseline (fixed
+ * ones reopen), then the baseline's open findings this scan lacks become
+ * fixed; with stage_targets (a JSON array) only those on these targets.
+ * Sorts nothing in v.  Returns a store rc.
+ */
+int finding_states_on_complete(struct store *s, int64_t scan_id, struct fstate_item *v, size_t n,
+			       const char *stage_targets);
 
 /* Queues the scan.failed deliveries of scan `id`, inside the caller's
  * write transaction.  Returns a store rc. */

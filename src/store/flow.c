@@ -38,6 +38,7 @@ struct flow_row {
 	enum scan_status status;
 	char type[SCAN_TYPE_MAX];
 	char *options;
+	const char *pool;		/* a new root's pool (borrowed); NULL: its parent's */
 };
 
 static int read_row(struct store *s, int64_t id, struct flow_row *r)
@@ -89,6 +90,7 @@ static int insert(struct store *s, const char *type, const char *targets, const 
 		.type = type, .targets = targets, .options = options, .priority = like->priority,
 		.max_attempts = like->max_attempts, .time_limit_s = like->time_limit_s,
 		.parent = parent, .flow = flow, .status = status, .key = key,
+		.pool = parent ? NULL : like->pool,
 	};
 
 	return queue_insert(s, &row, reason, id);
@@ -192,7 +194,7 @@ int flow_insert_in_tx(struct store *s, const struct scan_request *req, const cha
 		      const char *reason, int64_t *id)
 {
 	struct flow_row like = { .priority = req->priority, .max_attempts = req->max_attempts,
-				 .time_limit_s = req->time_limit_s };
+				 .time_limit_s = req->time_limit_s, .pool = req->pool };
 	json_t *targets = json_loads(req->targets, 0, NULL);
 	json_t *opts = json_loads(req->options ? req->options : "{}", 0, NULL);
 	json_t *then = json_object_get(opts, "then");
@@ -216,7 +218,7 @@ int store_submit_flow(struct store *s, const struct scan_request *req, int flow,
 		      const char *slices, int64_t *id, int *existed)
 {
 	struct flow_row like = { .priority = req->priority, .max_attempts = req->max_attempts,
-				 .time_limit_s = req->time_limit_s };
+				 .time_limit_s = req->time_limit_s, .pool = req->pool };
 	json_t *targets = json_loads(req->targets, 0, NULL);
 	json_t *opts = json_loads(req->options ? req->options : "{}", 0, NULL);
 	json_t *sl = slices ? json_loads(slices, 0, NULL) : NULL;
@@ -807,116 +809,68 @@ int flow_findings_stmt(struct store *s, int64_t id, enum db_stmt *st)
 
 /* ---- the tree ---------------------------------------------------------------------- */
 
-struct node {
-	int64_t id, parent;
-	int flow;
-	enum scan_status status;
-	json_t *o;
-};
-
-/* The chain's status: running while any scan runs, pending while any
- * waits, then failed, cancelled, or completed when every one completed. */
-static const char *chain_status(const struct node *nodes, size_t n)
+void flow_node_array_free(struct flow_node *a, size_t n)
 {
-	int seen[SCAN_STATUS_COUNT] = { 0 };
-
-	for (size_t i = 0; i < n; i++)
-		seen[nodes[i].status]++;
-	return seen[SCAN_RUNNING] ? "running" : seen[SCAN_PENDING] ? "pending"
-		: seen[SCAN_FAILED] ? "failed" : seen[SCAN_CANCELLED] ? "cancelled" : "completed";
+	if (!a)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(a[i].targets);
+		free(a[i].note);
+		free(a[i].error);
+	}
+	free(a);
 }
 
-int store_flow_tree(struct store *s, int64_t id, json_t **out)
+static void tree_row(struct db_cur *c, void *elem, void *ctx)
 {
-	struct node *nodes = calloc(STORE_FLOW_TREE_MAX, sizeof *nodes);
+	struct flow_node *d = elem;
+
+	d->id = db_col_i64(c, 0);
+	d->parent = db_col_i64(c, 1);
+	db_col_copy(c, 2, d->type, sizeof d->type);
+	scan_status_parse(db_col_text(c, 3), &d->status);
+	d->flow = (int)db_col_i64(c, 4);
+	d->progress = db_col_f64(c, 5);
+	d->findings = db_col_i64(c, 6);
+	d->note = db_col_dup(c, 7);
+	d->error = db_col_dup(c, 8);
+	d->targets = db_col_dup(c, 9);
+}
+
+static void drop_node(void *elem)
+{
+	struct flow_node *d = elem;
+
+	free(d->targets);
+	free(d->note);
+	free(d->error);
+}
+
+int store_flow_tree(struct store *s, int64_t id, int64_t *root, struct flow_node **out,
+		    size_t *n)
+{
 	struct db_args a = { 0 };
-	struct db_cur c;
-	int64_t root = 0, total = 0;
-	size_t n = 0;
+	void *arr;
 	int rc;
 
 	*out = NULL;
-	if (!nodes)
-		return store_set_error(s, "out of memory");
+	*n = 0;
+	*root = 0;
 	db_i64(&a, id);
-	if ((rc = db_int(s, S_FLOW_ROOT, &a, &root)) != STORE_OK) {
+	if ((rc = db_int(s, S_FLOW_ROOT, &a, root)) != STORE_OK) {
 		if (rc == STORE_NOT_FOUND)
 			store_set_error(s, "scan %lld not found", (long long)id);
-		goto out;
+		return rc;
 	}
 	memset(&a, 0, sizeof a);
-	db_i64(&a, root);
+	db_i64(&a, *root);
 	db_i64(&a, STORE_FLOW_TREE_MAX);
-	if ((rc = db_query(s, S_FLOW_TREE, &a, &c)) == STORE_OK) {
-		while (n < STORE_FLOW_TREE_MAX && (rc = db_next(&c)) > 0) {
-			struct node *d = &nodes[n++];
-			json_t *targets = json_loads(db_col_text(&c, 9) ? db_col_text(&c, 9) : "[]", 0, NULL);
-			const char *note_t = db_col_text(&c, 7), *err = db_col_text(&c, 8);
-
-			d->id = db_col_i64(&c, 0);
-			d->parent = db_col_i64(&c, 1);
-			scan_status_parse(db_col_text(&c, 3), &d->status);
-			d->flow = (int)db_col_i64(&c, 4);
-			total += db_col_i64(&c, 6);
-			d->o = json_pack("{sI ss ss sf sI so}", "id", (json_int_t)d->id, "type",
-					 db_col_text(&c, 2), "status", db_col_text(&c, 3), "progress",
-					 db_col_f64(&c, 5), "findings", (json_int_t)db_col_i64(&c, 6),
-					 "targets", targets ? targets : json_array());
-			json_object_set_new(d->o, "shard", json_boolean(d->flow & SCAN_FLOW_SHARD));
-			json_object_set_new(d->o, "note", note_t ? json_string(note_t) : json_null());
-			json_object_set_new(d->o, "error", err ? json_string(err) : json_null());
-			json_object_set_new(d->o, "children", json_array());
-		}
-		rc = rc < 0 ? rc : STORE_OK;
+	rc = core_page_new(s, S_FLOW_TREE, &a, sizeof **out, STORE_FLOW_TREE_MAX, tree_row, NULL,
+			   drop_node, &arr, n);
+	*out = arr;
+	if (rc == STORE_OK && *n == 0) {	/* the root went between the two reads */
+		store_set_error(s, "scan %lld not found", (long long)id);
+		rc = STORE_NOT_FOUND;
 	}
-	db_done(&c);
-	if (rc != STORE_OK)
-		goto out;
-	/* Split parents: their shards' counts and progress.  Then link every
-	 * node under its parent (ids grow downwards, so parents come first). */
-	for (size_t i = 0; i < n; i++) {
-		json_t *cnt;
-		json_int_t f = 0, by[SCAN_STATUS_COUNT] = { 0 };
-		double prog = 0;
-		size_t ns = 0;
-
-		if (!(nodes[i].flow & SCAN_FLOW_SPLIT))
-			continue;
-		for (size_t k = i + 1; k < n; k++)
-			if (nodes[k].parent == nodes[i].id && (nodes[k].flow & SCAN_FLOW_SHARD)) {
-				ns++;
-				by[nodes[k].status]++;
-				f += json_integer_value(json_object_get(nodes[k].o, "findings"));
-				prog += nodes[k].status == SCAN_COMPLETED ? 1
-					: json_real_value(json_object_get(nodes[k].o, "progress"));
-			}
-		cnt = json_pack("{sI sI sI sI sI sI}", "total", (json_int_t)ns, "pending",
-				by[SCAN_PENDING], "running", by[SCAN_RUNNING], "completed",
-				by[SCAN_COMPLETED], "failed", by[SCAN_FAILED], "cancelled",
-				by[SCAN_CANCELLED]);
-		json_object_set_new(nodes[i].o, "shards", cnt);
-		json_object_set_new(nodes[i].o, "findings", json_integer(f));
-		if (ns)
-			json_object_set_new(nodes[i].o, "progress", json_real(prog / (double)ns));
-	}
-	for (size_t i = n; i-- > 1;) {
-		for (size_t k = 0; k < i; k++)
-			if (nodes[k].id == nodes[i].parent) {
-				json_t *ch = json_object_get(nodes[k].o, "children");
-
-				json_array_insert_new(ch, 0, nodes[i].o);
-				nodes[i].o = NULL;
-				break;
-			}
-	}
-	*out = json_pack("{sI ss sI so}", "root", (json_int_t)root, "status", chain_status(nodes, n),
-			 "findings", (json_int_t)total, "tree", nodes[0].o);
-	nodes[0].o = NULL;
-	if (!*out)
-		rc = store_set_error(s, "out of memory");
-out:
-	for (size_t i = 0; i < n; i++)
-		json_decref(nodes[i].o);
-	free(nodes);
 	return rc;
 }

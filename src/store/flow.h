@@ -1,5 +1,5 @@
 /*
- * flow.h — the store core's side of follow-up stages and shards (issue 14),
+ * flow.h — the store core's side of follow-up stages and shards,
  * for the other files of the core only (lifecycle.c, read.c).  Each call
  * runs inside the caller's open write transaction, so a follow-up stage is
  * created, and a split parent completed or failed, in the same commit as

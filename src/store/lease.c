@@ -67,6 +67,20 @@ int store_heartbeat(struct store *s, int64_t id, int attempt, int lease_ms,
 
 #define RECOVER_BATCH 500
 
+struct expired { int64_t id; int attempt; struct lifecycle_row r; };
+
+static void expired_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct expired *e = elem;
+
+	e->id = db_col_i64(c, 0);
+	e->attempt = (int)db_col_i64(c, 1);
+	e->r.used = (int)db_col_i64(c, 2);
+	e->r.max = (int)db_col_i64(c, 3);
+	e->r.cancel = (int)db_col_i64(c, 4);
+	db_col_copy(c, 5, e->r.worker, sizeof e->r.worker);
+}
+
 /*
  * One judgement of every lease (store_recover_leases()).  If the expired
  * leases were read more than STORE_PAUSE_MS after `since`, it is rolled
@@ -74,10 +88,9 @@ int store_heartbeat(struct store *s, int64_t id, int attempt, int lease_ms,
  */
 static int recover(struct store *s, int64_t since, int *stale, int *recovered, int *failed)
 {
-	struct expired { int64_t id; int attempt; struct lifecycle_row r; } *ex;
+	struct expired *ex;
 	struct lifecycle_ended ends = { 0 };
 	struct db_args a = { 0 };
-	struct db_cur c;
 	size_t nex = 0;
 	int64_t late;
 	int rc;
@@ -101,20 +114,7 @@ static int recover(struct store *s, int64_t since, int *stale, int *recovered, i
 	}
 	db_i64(&a, scan_now_ms());
 	db_i64(&a, RECOVER_BATCH);
-	if ((rc = db_query(s, S_EXPIRED, &a, &c)) == STORE_OK) {
-		while (nex < RECOVER_BATCH && (rc = db_next(&c)) > 0) {
-			struct expired *e = &ex[nex++];
-
-			e->id = db_col_i64(&c, 0);
-			e->attempt = (int)db_col_i64(&c, 1);
-			e->r.used = (int)db_col_i64(&c, 2);
-			e->r.max = (int)db_col_i64(&c, 3);
-			e->r.cancel = (int)db_col_i64(&c, 4);
-			db_col_copy(&c, 5, e->r.worker, sizeof e->r.worker);
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&c);
+	rc = core_page(s, S_EXPIRED, &a, ex, sizeof *ex, RECOVER_BATCH, expired_row, NULL, &nex);
 	late = since ? clock_mono_ms() - since : 0;
 	if (rc == STORE_OK && late > STORE_PAUSE_MS) {
 		/* Paused (or kept waiting) after the caller last looked: the

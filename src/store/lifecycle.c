@@ -167,7 +167,7 @@ static int complete_rows(struct store *s, struct store_completion *c, size_t n)
  * S_COMPLETE_BATCH, in one statement), then what completing them also does:
  * follow-up stages and split parents (flow.c), the changes of each against
  * its baseline and the webhook deliveries they cause (changes.c). */
-static int complete_in_tx(struct store *s, struct store_completion *c, size_t n)
+int lifecycle_complete_in_tx(struct store *s, struct store_completion *c, size_t n)
 {
 	int rc = s->d->sql[S_COMPLETE_BATCH] ? complete_batch(s, c, n) : complete_rows(s, c, n);
 
@@ -184,7 +184,7 @@ static int complete_many(struct store *s, struct store_completion *c, size_t n)
 
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
-	if ((rc = complete_in_tx(s, c, n)) != STORE_OK)
+	if ((rc = lifecycle_complete_in_tx(s, c, n)) != STORE_OK)
 		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK)
 		return rc;
@@ -198,7 +198,8 @@ static int complete_many(struct store *s, struct store_completion *c, size_t n)
  * one fsync, where a completion and a claim would take two.
  */
 static int complete_claim(struct store *s, struct store_completion *c, size_t n,
-			  const char *worker, int max, int lease_ms, struct scan **out, size_t *nout)
+			  const char *pool, const char *worker, int max, int lease_ms, struct scan **out,
+			  size_t *nout)
 {
 	int rc;
 
@@ -206,8 +207,8 @@ static int complete_claim(struct store *s, struct store_completion *c, size_t n,
 	*nout = 0;
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
-	if ((rc = complete_in_tx(s, c, n)) != STORE_OK
-	    || (max > 0 && (rc = claim_rows(s, worker, max, lease_ms, out, nout)) != STORE_OK))
+	if ((rc = lifecycle_complete_in_tx(s, c, n)) != STORE_OK
+	    || (max > 0 && (rc = claim_rows(s, pool, worker, max, lease_ms, out, nout)) != STORE_OK))
 		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK) {
 		scan_array_free(*out, *nout);
@@ -221,15 +222,15 @@ static int complete_claim(struct store *s, struct store_completion *c, size_t n,
 }
 
 int store_complete_and_claim(struct store *s, struct store_completion *c, size_t n,
-			     const char *worker, int max, int lease_ms, struct scan **out,
-			     size_t *nout)
+			     const char *pool, const char *worker, int max, int lease_ms,
+			     struct scan **out, size_t *nout)
 {
 	int rc;
 
 	if (max > STORE_CLAIM_MAX)
 		max = STORE_CLAIM_MAX;
-	rc = complete_claim(s, c, n, worker, max, lease_ms, out, nout);
-	return core_retry_safe(s, rc) ? complete_claim(s, c, n, worker, max, lease_ms, out, nout) : rc;
+	rc = complete_claim(s, c, n, pool, worker, max, lease_ms, out, nout);
+	return core_retry_safe(s, rc) ? complete_claim(s, c, n, pool, worker, max, lease_ms, out, nout) : rc;
 }
 
 int store_complete_many(struct store *s, struct store_completion *c, size_t n)
@@ -455,9 +456,9 @@ int store_fail(struct store *s, int64_t id, int attempt, const struct scan_failu
 
 /* running -> cancelled (a requested cancel carried out) or -> pending with
  * the attempt given back (a hand-back), in the caller's transaction. */
-static int cancel_or_hand_back(struct store *s, int64_t id, int attempt,
-			       const struct lifecycle_row *r, int hand_back,
-			       const char *cancel_reason, const char *reason)
+int lifecycle_cancel_or_hand_back(struct store *s, int64_t id, int attempt,
+				  const struct lifecycle_row *r, int hand_back,
+				  const char *cancel_reason, const char *reason)
 {
 	int rc;
 
@@ -484,7 +485,7 @@ static int end_running(struct store *s, int64_t id, int attempt, int hand_back,
 
 	if ((rc = begin_running(s, id, attempt, &r)) != STORE_OK)
 		return rc;
-	if ((rc = cancel_or_hand_back(s, id, attempt, &r, hand_back,
+	if ((rc = lifecycle_cancel_or_hand_back(s, id, attempt, &r, hand_back,
 					 hand_back ? "cancelled by an operator during shutdown"
 						   : "cancelled by an operator; child stopped",
 					 reason)) != STORE_OK)

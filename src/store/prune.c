@@ -9,10 +9,18 @@
 #include <time.h>
 #include "store/tx.h"
 
-int store_prune(struct store *s, int64_t before_ms, int batch, int max_batches, int dry_run,
-		int64_t *deleted)
+/*
+ * Deletes with `del` in short transactions of one batch each, so writers
+ * (claims, completions) wait at most one batch, until a batch deletes
+ * fewer than `batch` rows or max_batches (0: no limit) ran, pausing
+ * pause_ms between batches; a dry run counts with `count` instead.  The
+ * statements take (before_ms, batch[, status]).  *deleted keeps the rows
+ * deleted so far, also on error.
+ */
+static int batches(struct store *s, enum db_stmt del, enum db_stmt count, int64_t before_ms,
+		   const char *status, int batch, int max_batches, int pause_ms, int dry_run,
+		   int64_t *deleted)
 {
-	int64_t total = 0;
 	int rc;
 
 	*deleted = 0;
@@ -22,49 +30,9 @@ int store_prune(struct store *s, int64_t before_ms, int batch, int max_batches, 
 		struct db_args a = { 0 };
 
 		db_i64(&a, before_ms);
-		return db_int(s, S_PRUNE_COUNT, &a, deleted);
-	}
-	/* Short transactions: writers (claims, completions) wait at most one batch. */
-	for (int b = 0; max_batches == 0 || b < max_batches; b++) {
-		struct db_args a = { 0 };
-		int64_t changed = 0;
-
-		db_i64(&a, before_ms);
-		db_i64(&a, batch);
-		if ((rc = db_begin(s, 1)) != STORE_OK)
-			return rc;
-		if ((rc = db_run(s, S_PRUNE, &a, &changed)) != STORE_OK) {
-			db_rollback(s);
-			return rc;
-		}
-		if ((rc = db_commit(s)) != STORE_OK)
-			return rc;
-		total += changed;
-		*deleted = total;
-		if (changed < batch)
-			break;
-	}
-	return STORE_OK;
-}
-
-int store_prune_status(struct store *s, enum scan_status status, int64_t before_ms, int batch,
-		       int max_batches, int pause_ms, int dry_run, int64_t *deleted)
-{
-	const char *st = scan_status_name(status);
-	int64_t total = 0;
-	int rc;
-
-	*deleted = 0;
-	if (status != SCAN_COMPLETED && status != SCAN_FAILED && status != SCAN_CANCELLED)
-		return store_set_error(s, "only finished scans can be pruned");
-	if (batch < 1)
-		batch = 1000;
-	if (dry_run) {
-		struct db_args a = { 0 };
-
-		db_i64(&a, before_ms);
-		db_text(&a, st);
-		return db_int(s, S_PRUNE_STATUS_COUNT, &a, deleted);
+		if (status)
+			db_text(&a, status);
+		return db_int(s, count, &a, deleted);
 	}
 	for (int b = 0; max_batches == 0 || b < max_batches; b++) {
 		struct db_args a = { 0 };
@@ -76,17 +44,34 @@ int store_prune_status(struct store *s, enum scan_status status, int64_t before_
 		}
 		db_i64(&a, before_ms);
 		db_i64(&a, batch);
-		db_text(&a, st);
+		if (status)
+			db_text(&a, status);
 		if ((rc = db_begin(s, 1)) != STORE_OK)
 			return rc;
-		if ((rc = db_run(s, S_PRUNE_STATUS, &a, &changed)) != STORE_OK)
+		if ((rc = db_run(s, del, &a, &changed)) != STORE_OK)
 			return core_abort(s, rc);
 		if ((rc = db_commit(s)) != STORE_OK)
 			return rc;
-		total += changed;
-		*deleted = total;
+		*deleted += changed;
 		if (changed < batch)
 			break;
 	}
 	return STORE_OK;
+}
+
+int store_prune(struct store *s, int64_t before_ms, int batch, int max_batches, int dry_run,
+		int64_t *deleted)
+{
+	return batches(s, S_PRUNE, S_PRUNE_COUNT, before_ms, NULL, batch, max_batches, 0, dry_run,
+		       deleted);
+}
+
+int store_prune_status(struct store *s, enum scan_status status, int64_t before_ms, int batch,
+		       int max_batches, int pause_ms, int dry_run, int64_t *deleted)
+{
+	*deleted = 0;
+	if (status != SCAN_COMPLETED && status != SCAN_FAILED && status != SCAN_CANCELLED)
+		return store_set_error(s, "only finished scans can be pruned");
+	return batches(s, S_PRUNE_STATUS, S_PRUNE_STATUS_COUNT, before_ms, scan_status_name(status),
+		       batch, max_batches, pause_ms, dry_run, deleted);
 }

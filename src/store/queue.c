@@ -34,6 +34,7 @@ int queue_insert(struct store *s, const struct queue_row *r, const char *reason,
 	db_i64(&a, r->flow);
 	db_text(&a, r->status ? r->status : "pending");
 	db_text(&a, r->key && *r->key ? r->key : NULL);
+	db_text(&a, r->pool);
 	rc = db_int(s, S_INSERT_SCAN, &a, id);
 	if (rc == STORE_NOT_FOUND)
 		return STORE_OK;		/* the key was taken */
@@ -64,7 +65,7 @@ static int submit_many(struct store *s, const struct scan_request *reqs, size_t 
 			.type = r->type, .targets = r->targets,
 			.options = r->options ? r->options : "{}", .priority = r->priority,
 			.max_attempts = r->max_attempts, .time_limit_s = r->time_limit_s,
-			.key = r->idempotency_key,
+			.key = r->idempotency_key, .pool = r->pool ? r->pool : SCAN_POOL_LOCAL,
 		};
 
 		if (existed)
@@ -108,6 +109,8 @@ static int submit_batch(struct store *s, const struct scan_request *reqs, size_t
 			"priority", r->priority, "max_attempts", r->max_attempts,
 			"time_limit_s", r->time_limit_s, "key", key ? json_string(key) : json_null(),
 			"hash", key && r->request_hash ? json_string(r->request_hash) : json_null()));
+		json_object_set_new(json_array_get(arr, i), "pool",
+				    json_string(r->pool ? r->pool : SCAN_POOL_LOCAL));
 	}
 	text = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);

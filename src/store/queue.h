@@ -17,6 +17,7 @@ struct queue_row {
 	int flow;				/* SCAN_FLOW_* bits */
 	const char *status;			/* "pending" (NULL), or "running" for a split parent */
 	const char *key;			/* idempotency key, or NULL / "" */
+	const char *pool;			/* NULL: the parent's pool, or "local" */
 };
 
 /*

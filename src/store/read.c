@@ -28,40 +28,37 @@ int store_get(struct store *s, int64_t id, struct scan *out)
 	return core_scan_row(s, rc, id);
 }
 
+static void list_row(struct db_cur *c, void *elem, void *ctx)
+{
+	db_read_scan(c, elem);
+}
+
+static void drop_scan(void *elem)
+{
+	scan_release(elem);
+}
+
 int store_list(struct store *s, const struct scan_filter *f, struct scan **out, size_t *n)
 {
 	int limit = f->limit < 1 ? 1 : f->limit > STORE_LIST_MAX ? STORE_LIST_MAX : f->limit;
 	enum db_stmt which = f->status >= 0 && f->type ? S_LIST_BOTH
 		: f->status >= 0 ? S_LIST_STATUS : f->type ? S_LIST_TYPE : S_LIST_ALL;
 	struct db_args a = { 0 };
-	struct scan *arr;
-	struct db_cur c;
-	size_t cnt = 0;
+	void *arr;
 	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if (!(arr = calloc((size_t)limit, sizeof *arr)))
-		return store_set_error(s, "out of memory");
 	db_text(&a, f->status >= 0 ? scan_status_name((enum scan_status)f->status) : NULL);
 	db_text(&a, f->type);
 	db_i64(&a, f->before_id > 0 ? f->before_id : INT64_MAX);
 	db_i64(&a, limit);
-	if (f->target && *f->target) {	/* issue 12: a substring of the targets */
+	if (f->target && *f->target) {	/* a substring of the targets */
 		which = S_LIST_TARGET;
 		db_text(&a, f->target);
 	}
-	if ((rc = db_query(s, which, &a, &c)) == STORE_OK)
-		while (cnt < (size_t)limit && (rc = db_next(&c)) > 0)
-			db_read_scan(&c, &arr[cnt++]);
-	db_done(&c);
-	if (rc < 0) {
-		scan_array_free(arr, cnt);
-		return rc;
-	}
+	rc = core_page_new(s, which, &a, sizeof **out, (size_t)limit, list_row, NULL, drop_scan,
+			   &arr, n);
 	*out = arr;
-	*n = cnt;
-	return STORE_OK;
+	return rc;
 }
 
 static int exists(struct store *s, int64_t id)
@@ -77,12 +74,26 @@ static int exists(struct store *s, int64_t id)
 	return rc;
 }
 
+static void event_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct scan_event *e = elem;
+	const char *from = db_col_text(c, 3);
+	enum scan_status st;
+
+	e->id = db_col_i64(c, 0);
+	e->scan_id = db_col_i64(c, 1);
+	e->at = db_col_i64(c, 2);
+	e->from = from && scan_status_parse(from, &st) == 0 ? (int)st : -1;
+	scan_status_parse(db_col_text(c, 4), &e->to);
+	e->attempt = (int)db_col_i64(c, 5);
+	db_col_copy(c, 6, e->worker_id, sizeof e->worker_id);
+	db_col_copy(c, 7, e->reason, sizeof e->reason);
+}
+
 int store_events(struct store *s, int64_t id, int limit, struct scan_event **out, size_t *n)
 {
 	struct db_args a = { 0 };
-	struct scan_event *arr;
-	struct db_cur c;
-	size_t cnt = 0;
+	void *arr;
 	int rc;
 
 	*out = NULL;
@@ -90,81 +101,55 @@ int store_events(struct store *s, int64_t id, int limit, struct scan_event **out
 	if ((rc = exists(s, id)) != STORE_OK)
 		return rc;
 	limit = clamp_limit(limit);
-	if (!(arr = calloc((size_t)limit, sizeof *arr)))
-		return store_set_error(s, "out of memory");
 	db_i64(&a, id);
 	db_i64(&a, limit);
-	if ((rc = db_query(s, S_EVENTS, &a, &c)) == STORE_OK) {
-		while (cnt < (size_t)limit && (rc = db_next(&c)) > 0) {
-			struct scan_event *e = &arr[cnt++];
-			const char *from = db_col_text(&c, 3);
-			enum scan_status st;
-
-			e->id = db_col_i64(&c, 0);
-			e->scan_id = db_col_i64(&c, 1);
-			e->at = db_col_i64(&c, 2);
-			e->from = from && scan_status_parse(from, &st) == 0 ? (int)st : -1;
-			scan_status_parse(db_col_text(&c, 4), &e->to);
-			e->attempt = (int)db_col_i64(&c, 5);
-			db_col_copy(&c, 6, e->worker_id, sizeof e->worker_id);
-			db_col_copy(&c, 7, e->reason, sizeof e->reason);
-		}
-	}
-	db_done(&c);
-	if (rc < 0) {
-		free(arr);
-		return rc;
-	}
+	rc = core_page_new(s, S_EVENTS, &a, sizeof **out, (size_t)limit, event_row, NULL, NULL,
+			   &arr, n);
 	*out = arr;
-	*n = cnt;
-	return STORE_OK;
+	return rc;
+}
+
+static void finding_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct finding *f = elem;
+
+	f->id = db_col_i64(c, 0);
+	f->scan_id = db_col_i64(c, 1);
+	db_col_copy(c, 2, f->kind, sizeof f->kind);
+	f->target = db_col_dup(c, 3);
+	f->port = (int)db_col_i64(c, 4);
+	db_col_copy(c, 5, f->proto, sizeof f->proto);
+	f->service = db_col_dup(c, 6);
+	db_col_copy(c, 7, f->severity, sizeof f->severity);
+	f->title = db_col_dup(c, 8);
+	f->detail = db_col_dup(c, 9);
+	f->created_at = db_col_i64(c, 10);
+}
+
+static void drop_finding(void *elem)
+{
+	finding_release(elem);
 }
 
 int store_findings(struct store *s, int64_t scan_id, int64_t after_id, int limit,
 		   struct finding **out, size_t *n)
 {
 	struct db_args a = { 0 };
-	struct finding *arr;
 	enum db_stmt st = S_FINDINGS;
-	struct db_cur c;
-	size_t cnt = 0;
+	void *arr;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if ((rc = flow_findings_stmt(s, scan_id, &st)) != STORE_OK)	/* a split scan's: its shards' */
 		return rc;
-	limit = clamp_limit(limit);
-	if (!(arr = calloc((size_t)limit, sizeof *arr)))
-		return store_set_error(s, "out of memory");
 	db_i64(&a, scan_id);
 	db_i64(&a, after_id);
-	db_i64(&a, limit);
-	if ((rc = db_query(s, st, &a, &c)) == STORE_OK) {
-		while (cnt < (size_t)limit && (rc = db_next(&c)) > 0) {
-			struct finding *f = &arr[cnt++];
-
-			f->id = db_col_i64(&c, 0);
-			f->scan_id = db_col_i64(&c, 1);
-			db_col_copy(&c, 2, f->kind, sizeof f->kind);
-			f->target = db_col_dup(&c, 3);
-			f->port = (int)db_col_i64(&c, 4);
-			db_col_copy(&c, 5, f->proto, sizeof f->proto);
-			f->service = db_col_dup(&c, 6);
-			db_col_copy(&c, 7, f->severity, sizeof f->severity);
-			f->title = db_col_dup(&c, 8);
-			f->detail = db_col_dup(&c, 9);
-			f->created_at = db_col_i64(&c, 10);
-		}
-	}
-	db_done(&c);
-	if (rc < 0) {
-		finding_array_free(arr, cnt);
-		return rc;
-	}
+	db_i64(&a, clamp_limit(limit));
+	rc = core_page_new(s, st, &a, sizeof **out, (size_t)clamp_limit(limit), finding_row, NULL,
+			   drop_finding, &arr, n);
 	*out = arr;
-	*n = cnt;
-	return STORE_OK;
+	return rc;
 }
 
 /* ---- queue status and counters ------------------------------------------------ */

@@ -50,6 +50,7 @@ int store_worker_register(struct store *s, const struct worker_info *w)
 		db_null(&a);
 	db_i64(&a, scan_now_ms());
 	db_i64(&a, w->concurrency);
+	db_text(&a, w->pool[0] ? w->pool : SCAN_POOL_LOCAL);
 	return db_run(s, S_WORKER_UPSERT, &a, NULL);
 }
 
@@ -116,6 +117,10 @@ int store_worker_list(struct store *s, struct worker_info **out, size_t *n)
 			w->scans_done = db_col_i64(&c, 8);
 			db_col_copy(&c, 9, w->last_exit, sizeof w->last_exit);
 			w->stopped_at = db_col_i64(&c, 10);
+			db_col_copy(&c, 11, w->kind, sizeof w->kind);
+			db_col_copy(&c, 12, w->pool, sizeof w->pool);
+			db_col_copy(&c, 13, w->version, sizeof w->version);
+			db_col_copy(&c, 14, w->address, sizeof w->address);
 		}
 	}
 	db_done(&c);

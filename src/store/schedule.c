@@ -54,6 +54,7 @@ static void read_schedule(struct db_cur *c, struct schedule *sc)
 	sc->skipped = db_col_i64(c, 17);
 	sc->last_scan_id = db_col_i64(c, 18);
 	db_col_copy(c, 19, sc->last_status, sizeof sc->last_status);
+	db_col_copy(c, 20, sc->pool, sizeof sc->pool);
 }
 
 /* Runs a SCHED_COLS query into a new array. */
@@ -120,6 +121,7 @@ int store_schedule_add(struct store *s, const struct schedule *sc, int64_t now, 
 	db_i64(&a, sc->time_limit_s);
 	db_i64(&a, sc->next_run_at);
 	db_i64(&a, now);
+	db_text(&a, sc->pool[0] ? sc->pool : NULL);
 	rc = db_int(s, S_SCHED_INSERT, &a, id);
 	if (rc == STORE_NOT_FOUND) {
 		store_set_error(s, "a schedule named '%s' exists", sc->name);
@@ -225,7 +227,7 @@ static int queue_scan(struct store *s, const struct schedule *sc, const char *sl
 	struct scan_request req = {
 		.type = sc->type, .targets = sc->targets, .options = sc->options,
 		.priority = (int)sc->priority, .max_attempts = (int)sc->max_attempts,
-		.time_limit_s = (int)sc->time_limit_s,
+		.time_limit_s = (int)sc->time_limit_s, .pool = sc->pool[0] ? sc->pool : NULL,
 	};
 	struct db_args a = { 0 };
 	int rc;
@@ -323,40 +325,4 @@ int store_schedule_run_now(struct store *s, const struct schedule *sc, const cha
 	int rc = run_now(s, sc, slices, now, scan_id);
 
 	return core_retry_safe(s, rc) ? run_now(s, sc, slices, now, scan_id) : rc;
-}
-
-json_t *schedule_to_json(const struct schedule *sc, int64_t now)
-{
-	json_error_t jerr;
-	json_t *o = json_object(), *targets = sc->targets ? json_loads(sc->targets, 0, &jerr) : NULL;
-	json_t *options = sc->options ? json_loads(sc->options, 0, &jerr) : NULL;
-	char t[40];
-
-#define TIME(v) ((v) ? json_string(scan_format_time((v), t, sizeof t)) : json_null())
-	json_object_set_new(o, "id", json_integer(sc->id));
-	json_object_set_new(o, "name", json_string(sc->name));
-	json_object_set_new(o, "cron", json_string(sc->cron));
-	json_object_set_new(o, "tz", json_string(sc->tz));
-	json_object_set_new(o, "overlap", json_string(sc->overlap));
-	json_object_set_new(o, "type", json_string(sc->type));
-	json_object_set_new(o, "targets", targets ? targets : json_array());
-	json_object_set_new(o, "options", options ? options : json_object());
-	json_object_set_new(o, "priority", json_integer(sc->priority));
-	json_object_set_new(o, "max_attempts", json_integer(sc->max_attempts));
-	json_object_set_new(o, "time_limit_s", json_integer(sc->time_limit_s));
-	json_object_set_new(o, "paused", json_boolean(sc->paused));
-	json_object_set_new(o, "next_run_at", sc->paused ? json_null() : TIME(sc->next_run_at));
-	json_object_set_new(o, "created_at", TIME(sc->created_at));
-	json_object_set_new(o, "last_fired_at", TIME(sc->last_fired_at));
-	json_object_set_new(o, "last_skipped_at", TIME(sc->last_skipped_at));
-	json_object_set_new(o, "fired", json_integer(sc->fired));
-	json_object_set_new(o, "skipped", json_integer(sc->skipped));
-	json_object_set_new(o, "last_scan_id", sc->last_scan_id ? json_integer(sc->last_scan_id)
-								 : json_null());
-	json_object_set_new(o, "last_status", sc->last_status[0] ? json_string(sc->last_status)
-								   : json_null());
-	json_object_set_new(o, "late", json_boolean(!sc->paused
-						    && sc->next_run_at < now - SCHEDULE_LATE_MS));
-#undef TIME
-	return o;
 }

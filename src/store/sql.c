@@ -126,13 +126,18 @@ int sql_table(const char *const *own, const struct sql_style *st, const char **o
  * each condition written once.  LIVE: EXISTS or NOT EXISTS a live worker. */
 #define SQ_LEASE " FROM scans INDEXED BY scans_lease WHERE status = 'running'" \
 	" AND lease_expires_at < NOW_MS($1)"
-#define SQ_DUE(LIVE) " FROM scans INDEXED BY scans_pending_due WHERE status = 'pending'" \
-	" AND run_after <= NOW_MS($1) - $2::bigint AND " LIVE " (SELECT 1 FROM workers" \
-	" WHERE stopped_at IS NULL AND heartbeat_at >= NOW_MS($1) - $4::bigint)"
+/* Pending and due for age_ms, and whether a worker or agent of its pool is
+ * live: pending_no_worker and backlog look at pool local, no_agent at the
+ * others (POOLS). */
+#define SQ_DUE_IN(POOLS, LIVE) " FROM scans INDEXED BY scans_pending_due WHERE status = 'pending'" \
+	" AND run_after <= NOW_MS($1) - $2::bigint AND " POOLS " AND " LIVE " (SELECT 1 FROM workers w" \
+	" WHERE w.stopped_at IS NULL AND w.heartbeat_at >= NOW_MS($1) - $4::bigint" \
+	" AND w.pool = scans.pool)"
+#define SQ_DUE(LIVE) SQ_DUE_IN("pool = 'local'", LIVE)
 /* A schedule's columns and its last scan (id, status), newest by id. */
 #define SCHED_SELECT DB_SCHED_COLS ", (SELECT id FROM scans INDEXED BY scans_schedule" \
 	" WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1), (SELECT status FROM scans" \
-	" INDEXED BY scans_schedule WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1)"
+	" INDEXED BY scans_schedule WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1), pool"
 
 /* Parameters in db.h's order; sql.h says the notation.  A statement here
  * is in neither dialect's table (tests/unit/test_sql.c checks it): one
@@ -143,10 +148,12 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	 * no row comes back and the core looks the winner up. */
 	[S_INSERT_SCAN] =
 		"INSERT INTO scans (type, targets, options, status, priority, max_attempts,"
-		" time_limit_s, run_after, created_at, claimed_at, parent_id, flow, idempotency_key)"
-		" VALUES ($1::text, $2::text, $3::text, $10::text, $4::int, $5::int, $6::int,"
+		" time_limit_s, run_after, created_at, claimed_at, parent_id, flow, idempotency_key,"
+		" pool) VALUES ($1::text, $2::text, $3::text, $10::text, $4::int, $5::int, $6::int,"
 		" NOW_MS($7), NOW_MS($7), CASE WHEN $10::text = 'running' THEN NOW_MS($7) END,"
-		" $8::bigint, $9::int, $11::text) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+		" $8::bigint, $9::int, $11::text, coalesce($12::text, (SELECT p.pool FROM scans p"
+		" WHERE p.id = $8::bigint), 'local'))"
+		" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
 	[S_EVENT] =
 		"INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
 		" worker_id, reason) VALUES ($1::bigint, NOW_MS($2), $3::text, $4::text, $5::int,"
@@ -205,7 +212,8 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" error_message = NULL, error_detail = NULL"
 		" WHERE id = $1::bigint AND status IN ('failed', 'cancelled')",
 	[S_COUNTS] = "SELECT type, status, n FROM scan_counts WHERE n <> 0 ORDER BY type",
-	/* From when the scan became due (run_after), not created_at (issue 12). */
+	/* From when the scan became due (run_after), not created_at: a scan
+	 * queued to run later is not old while it waits for its time. */
 		[S_OLDEST_PENDING] =
 		"SELECT NOW_MS($1) - run_after FROM scans INDEXED BY scans_pending_due WHERE"
 		" status = 'pending' AND run_after <= NOW_MS($1) ORDER BY run_after LIMIT 1",
@@ -228,9 +236,9 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" $1::bigint AND status IN ('completed', 'failed', 'cancelled')",
 		[S_WORKER_UPSERT] =
 		"INSERT INTO workers (id, name, host, pid, started_at, heartbeat_at,"
-		" concurrency, running, scans_done) VALUES ($1::text, $2::text, $3::text,"
-		" $4::int, coalesce($5::bigint, NOW_MS($6)), NOW_MS($6), $7::int, 0, 0) ON"
-		" CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host, pid ="
+		" concurrency, running, scans_done, pool) VALUES ($1::text, $2::text, $3::text,"
+		" $4::int, coalesce($5::bigint, NOW_MS($6)), NOW_MS($6), $7::int, 0, 0, $8::text) ON"
+		" CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host, pool = excluded.pool, pid ="
 		" excluded.pid, started_at = excluded.started_at, heartbeat_at ="
 		" excluded.heartbeat_at, concurrency = excluded.concurrency, running = 0,"
 		" scans_done = 0, stopped_at = NULL, last_exit = NULL",
@@ -245,8 +253,8 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"SELECT w.id, w.name, w.host, w.pid, w.started_at, w.heartbeat_at,"
 		" w.concurrency, (SELECT count(*) FROM scans s INDEXED BY scans_running_worker"
 		" WHERE s.status = 'running' AND s.worker_id = w.id), w.scans_done,"
-		" coalesce(w.last_exit, ''), w.stopped_at FROM workers w ORDER BY w.name,"
-		" w.started_at DESC",
+		" coalesce(w.last_exit, ''), w.stopped_at, w.kind, w.pool, coalesce(w.version, ''),"
+		" coalesce(w.address, '') FROM workers w ORDER BY w.name, w.started_at DESC",
 		[S_WORKER_RUNNING] =
 		"SELECT id FROM scans INDEXED BY scans_running_worker WHERE status = 'running'"
 		" AND worker_id = $1::text ORDER BY id LIMIT 16",
@@ -378,7 +386,7 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" FROM webhook_deliveries d LEFT JOIN webhook_attempts a ON a.delivery_id = d.id"
 		" WHERE ($1::bigint = 0 OR d.webhook_id = $1::bigint)"
 		" ORDER BY d.id DESC, a.id DESC LIMIT $2::int",
-	/* operations (issue 12 part B) */
+	/* operations: the stuck report, its repairs, reset, audit */
 		[S_SQ_LEASE] =
 		"SELECT id, type, status, attempt, coalesce(worker_id, ''), lease_expires_at, ''"
 		SQ_LEASE
@@ -432,14 +440,14 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" FROM audit"
 		" WHERE id < $1::bigint ORDER BY id DESC LIMIT $2::int",
 	[S_TOKEN_INSERT_EXP] =
-		"INSERT INTO tokens (name, role, hash, created_at, expires_at)"
-		" VALUES ($1::text, $2::text, $3::text, NOW_MS($4), $5::bigint) RETURNING id",
+		"INSERT INTO tokens (name, role, hash, created_at, expires_at, pool)"
+		" VALUES ($1::text, $2::text, $3::text, NOW_MS($4), $5::bigint, $6::text) RETURNING id",
 	[S_TOKEN_CHECK] =
 		"SELECT role, hash, name, CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
 		" WHEN expires_at IS NOT NULL AND expires_at <= NOW_MS($2) THEN 'expired' ELSE 'ok' END"
-		" FROM tokens WHERE id = $1::bigint",
+		" , coalesce(pool, '') FROM tokens WHERE id = $1::bigint",
 	[S_TOKEN_LIST] =
-		"SELECT id, name, role, created_at, expires_at, revoked_at FROM tokens"
+		"SELECT id, name, role, created_at, expires_at, revoked_at, coalesce(pool, '') FROM tokens"
 		" ORDER BY id",
 	[S_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = NOW_MS($2) WHERE id = $1::bigint AND revoked_at IS NULL",
 		[S_PRUNE_STATUS_COUNT] =
@@ -448,9 +456,9 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	/* ---- scheduled scans: times are the scheduler's clock ($N), see db.h ---- */
 	[S_SCHED_INSERT] =
 		"INSERT INTO schedules (name, cron, tz, overlap, type, targets, options, priority,"
-		" max_attempts, time_limit_s, next_run_at, created_at)"
+		" max_attempts, time_limit_s, next_run_at, created_at, pool)"
 		" VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,"
-		" $8::int, $9::int, $10::int, $11::bigint, $12::bigint)"
+		" $8::int, $9::int, $10::int, $11::bigint, $12::bigint, coalesce($13::text, 'local'))"
 		" ON CONFLICT (name) DO NOTHING RETURNING id",
 	/* ---- scheduled scans: times are the scheduler's clock ($N), see db.h ---- */
 		[S_SCHED_LIST] =
@@ -498,6 +506,87 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		[S_FINISHED_WINDOW] =
 		"SELECT count(*) FROM scan_events INDEXED BY scan_events_finished WHERE at >="
 		" NOW_MS($1) - $2::bigint AND to_status IN ('completed', 'failed', 'cancelled')",
+	/* ---- the lifecycle of findings per baseline (finding_states.c, triage.c) ---- */
+	[S_FSTATE_BASELINE] =
+		"INSERT INTO finding_baselines (key, schedule_id, created_at)"
+		" SELECT b.key, s.schedule_id, NOW_MS($2) FROM scan_baselines b"
+		" JOIN scans s ON s.id = b.scan_id WHERE b.scan_id = $1::bigint"
+		" ON CONFLICT (key) DO UPDATE SET schedule_id = excluded.schedule_id RETURNING id",
+	/* A fixed finding seen again is reopened, and so is an accepted one past
+	 * its expiry; a triaged one keeps its state. */
+	[S_FSTATE_SEEN] =
+		"INSERT INTO finding_states (baseline_id, fingerprint, state, kind, target, port, proto,"
+		" severity, title, cve, first_seen, last_seen, times_seen, first_scan_id, last_scan_id,"
+		" updated_at) VALUES ($1::bigint, $2::text, 'open', $3::text, $4::text, $5::int,"
+		" $6::text, $7::text, $8::text, $9::text, NOW_MS($11), NOW_MS($11), 1, $10::bigint,"
+		" $10::bigint, NOW_MS($11))"
+		" ON CONFLICT (baseline_id, fingerprint) DO UPDATE SET state = CASE"
+		"  WHEN finding_states.state = 'fixed' OR (finding_states.state = 'accepted'"
+		"  AND finding_states.expires_at <= excluded.last_seen) THEN 'reopened'"
+		"  ELSE finding_states.state END,"
+		" kind = excluded.kind, target = excluded.target, port = excluded.port,"
+		" proto = excluded.proto, severity = excluded.severity, title = excluded.title,"
+		" cve = excluded.cve, last_seen = excluded.last_seen,"
+		" times_seen = finding_states.times_seen + 1, last_scan_id = excluded.last_scan_id,"
+		" updated_at = excluded.updated_at RETURNING state",
+	[S_FSTATE_EXPIRE] =
+		"UPDATE finding_states SET state = 'reopened', updated_at = NOW_MS($1)"
+		" WHERE state = 'accepted' AND expires_at <= NOW_MS($1)",
+	[S_FSTATE_LIST] =
+		"SELECT " DB_FSTATE_COLS("NOW_MS($7)") " FROM finding_states fs"
+		" JOIN finding_baselines fb ON fb.id = fs.baseline_id WHERE fs.id > $5::bigint"
+		" AND ($1::text IS NULL OR " DB_FSTATE_STATE("NOW_MS($7)") " = $1::text)"
+		" AND ($2::text IS NULL OR fs.severity = $2::text)"
+		" AND ($3::bigint = 0 OR fs.baseline_id = $3::bigint)"
+		" AND ($4::bigint = 0 OR fb.schedule_id = $4::bigint) ORDER BY fs.id LIMIT $6::int",
+	[S_FSTATE_FIND] =
+		"SELECT " DB_FSTATE_COLS("NOW_MS($3)") " FROM finding_states fs"
+		" JOIN finding_baselines fb ON fb.id = fs.baseline_id WHERE fs.fingerprint = $1::text"
+		" AND ($2::bigint = 0 OR fs.baseline_id = $2::bigint) ORDER BY fs.id LIMIT 2",
+	[S_FSTATE_TRIAGE] =
+		"UPDATE finding_states SET state = $2::text, reason = $3::text, actor = $4::text,"
+		" expires_at = $5::bigint, updated_at = NOW_MS($6) WHERE id = $1::bigint",
+	[S_FSTATE_BASELINE_OF] =
+		"SELECT fb.id FROM scan_baselines b JOIN finding_baselines fb ON fb.key = b.key"
+		" WHERE b.scan_id = coalesce((SELECT parent_id FROM scans WHERE id = $1::bigint"
+		"  AND (flow & 4) <> 0), $1::bigint)",
+	[S_FSTATE_OF_SCHEDULE] =
+		"SELECT id FROM finding_baselines WHERE key = 'schedule:' || $1::bigint",
+	[S_FSTATE_LATEST] =
+		"SELECT coalesce(max(b.scan_id), 0) FROM scan_baselines b"
+		" JOIN finding_baselines fb ON fb.key = b.key WHERE fb.id = $1::bigint",
+	/* ---- scan agents (agent.c) ---- */
+	[S_AGENT_REVIVE] =
+		"UPDATE scans SET status = 'running', worker_id = $4::text,"
+		" lease_expires_at = NOW_MS($3) + $5::bigint"
+		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'pending'",
+	[S_AGENT_LAST_EVENT] =
+		"SELECT attempt, coalesce(from_status, ''), to_status, coalesce(worker_id, ''),"
+		" coalesce(reason, '') FROM scan_events WHERE scan_id = $1::bigint"
+		" ORDER BY id DESC LIMIT 1",
+	[S_AGENT_SEEN] =
+		"INSERT INTO workers (id, name, host, pid, started_at, heartbeat_at, concurrency,"
+		" running, scans_done, kind, pool, version, address) VALUES ($1::text, $2::text,"
+		" $3::text, 0, NOW_MS($4), NOW_MS($4), $7::int, 0, 0, 'agent', $5::text, $6::text,"
+		" $3::text) ON CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host,"
+		" heartbeat_at = excluded.heartbeat_at, pool = excluded.pool, version = excluded.version,"
+		" address = excluded.address, stopped_at = NULL, kind = 'agent',"
+		" concurrency = CASE WHEN excluded.concurrency > 0 THEN excluded.concurrency"
+		" ELSE workers.concurrency END",
+	[S_POOL_STATUS] =
+		"SELECT p.pool, (SELECT count(*) FROM scans s INDEXED BY scans_claim"
+		" WHERE s.status = 'pending' AND s.pool = p.pool), (SELECT count(*) FROM scans s"
+		" INDEXED BY scans_status_id WHERE s.status = 'running' AND s.pool = p.pool),"
+		" (SELECT count(*) FROM workers w WHERE w.pool = p.pool AND w.kind = 'agent'"
+		" AND w.stopped_at IS NULL AND w.heartbeat_at >= NOW_MS($1) - $2::bigint),"
+		" (SELECT count(*) FROM workers w WHERE w.pool = p.pool AND w.stopped_at IS NULL"
+		" AND w.heartbeat_at >= NOW_MS($1) - $2::bigint)"
+		" FROM (SELECT pool FROM scans INDEXED BY scans_status_id WHERE status IN ('pending', 'running')"
+		" UNION SELECT pool FROM workers) p ORDER BY p.pool LIMIT $3::int",
+	[S_SQ_NO_AGENT] =
+		"SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, 'pool ' || pool"
+		SQ_DUE_IN("pool <> 'local'", "NOT EXISTS")
+		" ORDER BY run_after, id LIMIT $3::int",
 	[S_EXCL_INSERT] =
 		"INSERT INTO exclusions (entry, reason, created_at, created_by)"
 		" VALUES ($1::text, $2::text, NOW_MS($3), $4::text) ON CONFLICT (entry) DO NOTHING",

@@ -132,6 +132,7 @@ struct scan_request {
 	const char *idempotency_key;	/* NULL or "" for none */
 	const char *request_hash;	/* a hash of the normalised request, kept with a keyed
 					 * scan (NULL: not compared) */
+	const char *pool;		/* checked by the caller (app/pool.h); NULL: "local" */
 };
 
 /* *existed after a submission whose idempotency key was used before by a
@@ -198,13 +199,15 @@ int store_events(struct store *s, int64_t id, int limit,
 /* ---- the worker's side (all fenced by id + attempt) ------------------- */
 
 /*
- * Atomically moves up to `max` due pending scans (priority, then age) to
- * running for `worker`: attempt + 1, claimed_at, lease_expires_at = now +
- * lease_ms.  *out is a new array of *n claimed scans (free with
+ * Atomically moves up to `max` due pending scans of `pool` (priority, then
+ * age; SCAN_POOL_LOCAL for the server's own workers) to running for
+ * `worker` (a worker's identity or an agent's id): attempt + 1,
+ * claimed_at, lease_expires_at = now + lease_ms.  Scans of other pools
+ * are never taken.  *out is a new array of *n claimed scans (free with
  * scan_array_free()); *n may be 0.  Returns STORE_OK, STORE_BUSY or
  * STORE_ERROR; on error nothing was claimed.
  */
-int store_claim(struct store *s, const char *worker, int max, int lease_ms,
+int store_claim(struct store *s, const char *pool, const char *worker, int max, int lease_ms,
 		struct scan **out, size_t *n);
 
 /*
@@ -233,7 +236,6 @@ struct finding {
 
 void finding_release(struct finding *f);
 void finding_array_free(struct finding *arr, size_t n);
-json_t *finding_to_json(const struct finding *f);
 
 /*
  * Finishes (id, attempt) as completed: status, finished_at, summary (JSON
@@ -266,14 +268,14 @@ struct store_completion {
 int store_complete_many(struct store *s, struct store_completion *c, size_t n);
 
 /*
- * store_complete_many() and store_claim() of up to `max` scans (0: none) in
- * one transaction, so one commit for both: what a worker does when slots
- * free up.  Returns like store_complete_many(); on an error nothing was
- * completed or claimed (*out empty).  *out as for store_claim().
+ * store_complete_many() and store_claim() of up to `max` scans (0: none) of
+ * `pool` in one transaction, so one commit for both: what a worker does
+ * when slots free up.  Returns like store_complete_many(); on an error
+ * nothing was completed or claimed (*out empty).  *out as for store_claim().
  */
 int store_complete_and_claim(struct store *s, struct store_completion *c, size_t n,
-			     const char *worker, int max, int lease_ms, struct scan **out,
-			     size_t *nout);
+			     const char *pool, const char *worker, int max, int lease_ms,
+			     struct scan **out, size_t *nout);
 
 struct scan_failure {
 	const char *code;		/* error_code, from the fixed list */
@@ -340,6 +342,110 @@ void store_note_pause(struct store *s, int64_t ms);
 int store_leader_take(struct store *s, const char *holder, int ttl_ms);
 int store_leader_drop(struct store *s, const char *holder);
 
+/* ---- scan agents (src/store/agent.c; docs/AGENTS.md) ------------------- */
+
+/*
+ * An agent reaches the store only through the server's agent API: these
+ * calls are what its requests do.  Each is one transaction, fenced by
+ * (id, attempt) like a worker's calls, and confined to the agent's pool:
+ * a scan of another pool is STORE_NOT_FOUND, so an agent learns nothing
+ * of other pools.  Retried requests are idempotent: an attempt already
+ * recorded is answered as it was recorded, never written twice.
+ */
+
+/* What store_agent_complete() and store_agent_fail() did. */
+enum store_agent_result {
+	STORE_AGENT_DONE,	/* written now */
+	STORE_AGENT_ALREADY,	/* this attempt was recorded before: nothing written */
+	STORE_AGENT_LATE,	/* written under the late rule (store_agent_complete()) */
+	STORE_AGENT_LOST,	/* another attempt owns the scan: nothing written */
+};
+
+struct store_agent_outcome {
+	enum store_agent_result result;
+	enum scan_status status;	/* the scan's status afterwards */
+	int attempt;			/* its attempt afterwards */
+};
+
+/*
+ * Completes (id, attempt) for `agent` of `pool`, through the same
+ * completion path as store_complete_many() (follow-ups, shards, changes,
+ * webhooks), deciding in one transaction from the scan's status, attempt
+ * and pool:
+ *   running, this attempt      -> completed now (DONE);
+ *   completed, this attempt    -> ALREADY (a retried upload);
+ *   pending, this attempt      -> the late rule: the lease ran out and lease
+ *                                 recovery put it back with no other attempt
+ *                                 started (a claim would have raised the
+ *                                 attempt), so the result is taken (LATE):
+ *                                 pending -> running -> completed, the first
+ *                                 event saying the result came late from
+ *                                 the agent;
+ *   anything else              -> LOST (counted in fenced_writes).
+ * c->id, attempt, summary and findings are read; c->flow is set here.
+ * Returns STORE_OK with *out filled, STORE_NOT_FOUND (no such scan in the
+ * pool), or an error (nothing written).
+ */
+int store_agent_complete(struct store *s, const char *pool, const char *agent,
+			 struct store_completion *c, struct store_agent_outcome *out);
+
+/* How an agent ends an attempt that did not complete. */
+enum store_agent_end {
+	STORE_AGENT_FAIL,	/* a failure: retried or failed as store_fail() decides */
+	STORE_AGENT_CANCELLED,	/* a requested cancel carried out (store_cancelled()) */
+	STORE_AGENT_RELEASE,	/* handed back without spending an attempt (store_release()) */
+};
+
+/*
+ * Ends running (id, attempt) of `pool` as `how` says (f: the failure, for
+ * STORE_AGENT_FAIL).  An attempt that is no longer running but whose
+ * newest timeline event is this agent ending it (not lease recovery) is
+ * ALREADY with the current status; anything else is LOST (the late rule
+ * does not apply: a late failure is dropped).  Returns like
+ * store_agent_complete().
+ */
+int store_agent_fail(struct store *s, const char *pool, const char *agent, int64_t id,
+		     int attempt, enum store_agent_end how, const struct scan_failure *f,
+		     struct store_agent_outcome *out);
+
+/* One running scan an agent renews. */
+struct store_agent_lease {
+	int64_t id;
+	int attempt;
+	double progress;		/* 0..1, or negative: leave it */
+	int cancel;			/* out: an operator asked to cancel it */
+	int lost;			/* out: not this attempt's any more (or not of the pool) */
+};
+
+/* An agent as the registry records it. */
+struct store_agent_seen {
+	const char *id, *name, *pool, *version, *address;
+	int concurrency;		/* its claim's max; 0: keep what was recorded */
+};
+
+/* Marks agent `a` seen (store_agent_seen()) and renews the leases of n
+ * scans of a->pool to now + lease_ms, in one transaction, setting each
+ * one's cancel or lost.  Returns STORE_OK or an error (nothing written). */
+int store_agent_renew(struct store *s, const struct store_agent_seen *a,
+		      struct store_agent_lease *l, size_t n, int lease_ms);
+
+/* Registers agent a (kind "agent") or marks it seen now.  Returns a store rc. */
+int store_agent_seen(struct store *s, const struct store_agent_seen *a);
+
+/* One pool as the queue sees it. */
+struct pool_status {
+	char pool[SCAN_POOL_MAX];
+	int64_t pending, running;
+	int64_t live_agents;		/* agents of the pool seen within STORE_WORKER_DEAD_MS */
+	int64_t live;			/* workers and agents of the pool seen within it */
+};
+
+#define STORE_POOLS_MAX 256		/* pools one read returns */
+
+/* Every pool with pending or running scans or a registry row, by name (at
+ * most STORE_POOLS_MAX).  *out is a new array of *n (free()). */
+int store_pool_status(struct store *s, struct pool_status **out, size_t *n);
+
 /* ---- the operator's side --------------------------------------------- */
 
 /*
@@ -400,9 +506,6 @@ struct queue_status {
  * Returns STORE_OK or STORE_ERROR. */
 int store_queue_status(struct store *s, struct queue_status *q);
 
-/* The JSON form of a queue status (CLI and API).  Returns a new reference. */
-json_t *queue_status_to_json(const struct queue_status *q);
-
 /* Upper bounds (seconds) of the scan-duration histogram's buckets; a last
  * bucket (+Inf) follows.  Migration 7 of each backend sorts completions
  * into the same buckets (test_store checks that they agree). */
@@ -452,6 +555,10 @@ struct worker_info {
 	int64_t stopped_at;		/* when it exited (store_worker_exited), 0 if running */
 	int64_t running_ids[16];	/* up to 16 of the running scan ids */
 	int nrunning_ids;
+	char kind[8];			/* "worker" (a local worker process) or "agent" */
+	char pool[SCAN_POOL_MAX];	/* the pool it claims from */
+	char version[32];		/* an agent's scanq version, "" for a worker */
+	char address[64];		/* an agent's client address as the API saw it */
 };
 
 /*
@@ -510,10 +617,6 @@ const char *worker_state(const struct worker_info *w, int64_t now);
  * or NULL. */
 const char *worker_exit_hint(const char *last_exit);
 
-/* The JSON form of a worker (CLI and API): its state, heartbeat age, running
- * scan ids, last exit and what that exit usually means.  New reference. */
-json_t *worker_info_to_json(const struct worker_info *w, int64_t now);
-
 /* Lists workers by name; *out is a new array (free()). */
 int store_worker_list(struct store *s, struct worker_info **out, size_t *n);
 
@@ -570,16 +673,30 @@ int store_token_any(struct store *s);
 int store_submit_flow(struct store *s, const struct scan_request *req, int flow,
 		      const char *slices, int64_t *id, int *existed);
 
+/* One scan of a chain's tree (store_flow_tree()). */
+struct flow_node {
+	int64_t id, parent;		/* parent 0 for the root */
+	char type[SCAN_TYPE_MAX];
+	enum scan_status status;
+	int flow;			/* SCAN_FLOW_* bits */
+	double progress;
+	int64_t findings;		/* its own findings */
+	char *targets;			/* JSON array text; heap, NULL if none */
+	char *note, *error;		/* heap, NULL if none */
+};
+void flow_node_array_free(struct flow_node *a, size_t n);
+
 /*
- * The chain (or split scan) that scan `id` belongs to, from its root, as
- * JSON: {"root", "status" (the chain's, summarised), "findings" (all),
- * "tree": {id, type, status, progress, findings, note, error, shards,
- * children: [...]}}.  At most STORE_FLOW_TREE_MAX scans.  *out is a new
- * reference.  Returns STORE_OK, STORE_NOT_FOUND or an error.
+ * The chain (or split scan) that scan `id` belongs to: *root gets the
+ * root's id, *out (free with flow_node_array_free()) and *n its scans in
+ * id order, so a parent comes before its children; at most
+ * STORE_FLOW_TREE_MAX.  Returns STORE_OK, STORE_NOT_FOUND ("scan N not
+ * found") or an error.  Its JSON form is flow_tree_to_json() (app/views.h).
  */
 #define STORE_FLOW_TREE_MAX 4096
-int store_flow_tree(struct store *s, int64_t id, json_t **out);
-/* ---- changes between scans, webhooks, inventory (issue 13) ------------ */
+int store_flow_tree(struct store *s, int64_t id, int64_t *root, struct flow_node **out,
+		    size_t *n);
+/* ---- changes between scans, webhooks, inventory ------------------------- */
 
 /*
  * When a scan completes, its findings are compared with those of the
@@ -605,6 +722,10 @@ struct scan_change {
 	char *title;
 	char *before;			/* JSON object text of the old finding, or NULL (new) */
 	char *after;			/* ... of the new finding, or NULL (gone) */
+	char fingerprint[33];		/* the finding's, when known at completion; else "" */
+	char state[16];			/* its lifecycle state after the run, when known; a
+					 * change of an accepted or false_positive finding is
+					 * "suppressed" in its JSON */
 };
 
 void scan_change_array_free(struct scan_change *a, size_t n);
@@ -752,6 +873,16 @@ struct delivery_log {
 int store_delivery_log(struct store *s, int64_t webhook_id, int limit, struct delivery_log **out,
 		       size_t *n);
 
+/* A name of an address, as completed scans learnt it (derived from
+ * findings: an http endpoint's target name, certificate names and redirect
+ * hosts; a dns host's forward names; PTR names).  Names are lower case. */
+struct host_name {
+	char *address, *name;
+	char sources[32];		/* "dns", "http", "ptr", comma-separated, sorted */
+	int64_t first_seen, last_seen;	/* finished_at of the first and last scans that named it */
+	int64_t last_scan;
+};
+
 /* One host or port of the inventory (derived from findings). */
 struct inventory_item {
 	char *target;
@@ -761,17 +892,31 @@ struct inventory_item {
 	int64_t first_seen, last_seen;	/* finished_at of the first and last scans that saw it */
 	int64_t first_scan, last_scan;
 	int still_seen;			/* the latest scan of a baseline that saw it sees it */
+	struct host_name *names;	/* the target's names (owned), by name */
+	size_t nnames;
 };
 
 #define STORE_INVENTORY_MAX 100000	/* rows one inventory read returns */
+#define STORE_HOST_NAMES_MAX 100000	/* names one read returns */
 
+/* Frees the items and their names. */
 void inventory_array_free(struct inventory_item *a, size_t n);
+
+void host_name_array_free(struct host_name *a, size_t n);
+
+/* Every (address, name) completed scans learnt, ordered by address then
+ * name, at most STORE_HOST_NAMES_MAX.  *out is new (host_name_array_free). */
+int store_host_names(struct store *s, struct host_name **out, size_t *n);
+
+/* Gives each of the n items a copy of its target's names (store_host_names(),
+ * by name), freed with the items.  Returns a store rc. */
+int store_inventory_names(struct store *s, struct inventory_item *it, size_t n);
 
 /* The inventory ordered by target, port, proto: only `port` (0: any) and
  * `service` (NULL: any).  At most STORE_INVENTORY_MAX rows. */
 int store_inventory(struct store *s, int port, const char *service, struct inventory_item **out,
 		    size_t *n);
-/* ---- operations (issue 12 part B): stuck report and repair, reset, audit --- */
+/* ---- operations: stuck report and repair, reset, audit -------------------- */
 
 /*
  * The stuck report is a table of categories (src/store/stuck.c): each has a
@@ -913,21 +1058,24 @@ struct token_info {
 	int64_t created_at;
 	int64_t expires_at;		/* 0: never */
 	int64_t revoked_at;		/* 0: not revoked */
+	char pool[40];			/* an agent token's pool, "" for the others */
 };
 
-/* Stores a token's hash (hex, from auth.c) with its role and name, expiring
- * at expires_at (ms; 0: never).  *id gets the new token's id.  Returns
- * STORE_OK or an error. */
-int store_token_create_exp(struct store *s, const char *name, const char *role,
+/* Stores a token's hash (hex, from auth.c) with its role, name and pool
+ * (an agent token's; NULL for the others), expiring at expires_at (ms; 0:
+ * never).  *id gets the new token's id.  Returns STORE_OK or an error. */
+int store_token_create_exp(struct store *s, const char *name, const char *role, const char *pool,
 			   const char *hash, int64_t expires_at, int64_t *id);
 
 /*
- * Looks a token up for a request: role (16 bytes), hash (129 bytes) and
- * name (65 bytes, may be NULL).  Returns STORE_OK for a usable token,
+ * Looks a token up for a request: role (16 bytes), hash (129 bytes), name
+ * (65 bytes, may be NULL) and pool (40 bytes, may be NULL; "" but for an
+ * agent token).  Returns STORE_OK for a usable token,
  * STORE_NOT_FOUND for no such token, STORE_ILLEGAL for one revoked or
  * expired (by the database's clock), or an error.
  */
-int store_token_lookup(struct store *s, int64_t id, char *role, char *hash, char *name);
+int store_token_lookup(struct store *s, int64_t id, char *role, char *hash, char *name,
+		       char *pool);
 
 /* Every token, oldest first (never a hash).  *out is a new array (free()). */
 int store_token_list(struct store *s, struct token_info **out, size_t *n);
@@ -966,12 +1114,11 @@ struct schedule {
 	int64_t fired, skipped;
 	int64_t last_scan_id;		/* 0 if none */
 	char last_status[16];		/* the last scan's status, "" if none */
+	char pool[SCAN_POOL_MAX];	/* the pool its scans go to; "" or "local": the server's */
 };
 
 void schedule_release(struct schedule *sc);
 void schedule_array_free(struct schedule *arr, size_t n);
-/* The JSON form (CLI and API); `now` decides "late".  New reference. */
-json_t *schedule_to_json(const struct schedule *sc, int64_t now);
 
 /* Adds a schedule; sc->next_run_at must be set.  Returns STORE_OK with *id,
  * STORE_ILLEGAL when the name is taken (nothing written), or an error. */
@@ -1030,6 +1177,93 @@ int store_schedule_fire(struct store *s, const struct schedule *sc, const char *
 int store_schedule_run_now(struct store *s, const struct schedule *sc, const char *slices,
 			   int64_t now, int64_t *scan_id);
 
+/* ---- the lifecycle of findings per baseline (finding_states.c, triage.c) ---- */
+
+/*
+ * Each complete run of a baseline (the change-tracking key: the schedule,
+ * else type + targets + options) updates, per fingerprint, a finding's
+ * state: open when first seen, fixed when a later complete run lacks it,
+ * reopened when seen again.  Operators set accepted (with a reason and an
+ * optional expiry) or false_positive (with a reason); an acceptance past
+ * its expiry reads as reopened at once and is moved to reopened by
+ * store_finding_states_expire().
+ */
+#define FINDING_STATE_NAMES "open, fixed, reopened, accepted, false_positive"
+
+struct finding_state {
+	int64_t id;			/* the row: the keyset cursor of lists */
+	int64_t baseline_id;
+	char fingerprint[33];
+	char state[16];			/* one of FINDING_STATE_NAMES */
+	char kind[32];
+	char *target;			/* may be NULL */
+	int port;			/* 0 when not about a port */
+	char proto[8];
+	char severity[16];
+	char *title;			/* may be NULL */
+	char *cve;			/* JSON array text of the CVE ids, or NULL */
+	int64_t first_seen, last_seen;	/* ms since the epoch */
+	int64_t times_seen;
+	int64_t first_scan_id, last_scan_id;
+	char *reason;			/* the last triage's, or NULL */
+	char actor[80];			/* who triaged it last; "" if nobody */
+	int64_t expires_at;		/* an acceptance's expiry; 0: none */
+	int64_t schedule_id;		/* the baseline's schedule, 0: none */
+	char schedule[64];		/* its name; "" when none or removed */
+};
+
+void finding_state_array_free(struct finding_state *a, size_t n);
+/* Frees the strings of one (then zeroed). */
+void finding_state_release(struct finding_state *f);
+/* The JSON form (CLI and API): times as RFC 3339.  New reference. */
+json_t *finding_state_to_json(const struct finding_state *f);
+/* 1 when name is one of FINDING_STATE_NAMES. */
+int finding_state_valid(const char *name);
+
+struct finding_state_filter {
+	const char *state;		/* NULL: any (validated by the caller) */
+	const char *severity;		/* NULL: any; an exact severity */
+	int64_t baseline_id;		/* 0: any */
+	int64_t schedule_id;		/* 0: any */
+	int64_t after_id;		/* keyset cursor: rows with a greater id */
+	int limit;			/* 1 .. STORE_LIST_MAX */
+};
+
+/* Finding states matching f in id order.  *out is a new array (free with
+ * finding_state_array_free()).  Returns STORE_OK or an error. */
+int store_finding_states(struct store *s, const struct finding_state_filter *f,
+			 struct finding_state **out, size_t *n);
+
+/*
+ * Triage of one finding: `to` is "accepted", "false_positive" or
+ * "reopened" (undoing a triage: only an accepted or false_positive
+ * finding).  baseline_id 0 finds the fingerprint in any baseline (an
+ * error when it is in several).  reason is required for the first two;
+ * expires_at (ms, 0: never) only for an acceptance and must be later than
+ * now.  Written with its audit record (actor, action "finding <to>") in one
+ * transaction; *out (may be NULL) gets the row after.  Returns STORE_OK,
+ * STORE_NOT_FOUND (no such finding), STORE_ILLEGAL (the message says why;
+ * nothing written) or an error.
+ */
+int store_finding_triage(struct store *s, const char *fingerprint, int64_t baseline_id,
+			 const char *to, const char *reason, int64_t expires_at, const char *actor,
+			 struct finding_state *out);
+
+/* Moves every acceptance past its expiry to reopened (the maintenance
+ * leader's step).  *n (may be NULL) gets how many. */
+int store_finding_states_expire(struct store *s, int64_t *n);
+
+/* The lifecycle baseline of scan `scan_id` (a shard's: its parent's);
+ * *baseline_id 0 when the scan has none (not completed, or before the
+ * lifecycle was kept).  Returns STORE_OK or an error. */
+int store_finding_baseline_of(struct store *s, int64_t scan_id, int64_t *baseline_id);
+
+/* The lifecycle baseline of schedule `schedule_id` (*baseline_id 0: none
+ * until a run of it completes).  Returns STORE_OK or an error. */
+int store_finding_baseline_of_schedule(struct store *s, int64_t schedule_id, int64_t *baseline_id);
+
+/* The newest complete scan of baseline `baseline_id` (*scan_id, 0: none). */
+int store_finding_baseline_latest(struct store *s, int64_t baseline_id, int64_t *scan_id);
 /* ---- exclusions: the global deny-list (store/exclusions.c) ----------------- */
 
 struct scope;

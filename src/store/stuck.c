@@ -65,6 +65,9 @@ static const struct stuck_category categories[] = {
 	{ "attempt_over_budget", "its attempt is above the attempt budget",
 	  "`scanq stuck clear` fails a pending one (attempts_exhausted); a running one finishes", 1, 1,
 	  NULL },
+	{ "no_agent", "pending and due past the threshold in a pool of agents, and no agent of "
+	  "that pool is live", "start an agent of the pool (`scanq token create --role agent "
+	  "--pool NAME`, docs/AGENTS.md); nothing to repair", 0, 0, NULL },
 };
 #define NCAT ((int)(sizeof categories / sizeof categories[0]))
 _Static_assert(NCAT <= STUCK_CATEGORIES_MAX, "STUCK_CATEGORIES_MAX is too small");
@@ -83,6 +86,7 @@ static const struct {
 	{ S_SQ_CANCEL_LEFT, DB_STMT_COUNT, fix_cancel_left },
 	{ S_SQ_TIMELINE, DB_STMT_COUNT, fix_timeline },
 	{ S_SQ_BUDGET, DB_STMT_COUNT, fix_budget },
+	{ S_SQ_NO_AGENT, DB_STMT_COUNT, NULL },
 };
 
 const struct stuck_category *store_stuck_categories(int *n)

@@ -34,7 +34,7 @@ int store_token_any(struct store *s)
 	return db_int(s, S_TOKEN_ANY, &a, &any) == STORE_OK ? (int)(any != 0) : -1;
 }
 
-int store_token_create_exp(struct store *s, const char *name, const char *role,
+int store_token_create_exp(struct store *s, const char *name, const char *role, const char *pool,
 			   const char *hash, int64_t expires_at, int64_t *id)
 {
 	struct db_args a = { 0 };
@@ -47,10 +47,11 @@ int store_token_create_exp(struct store *s, const char *name, const char *role,
 		db_i64(&a, expires_at);
 	else
 		db_null(&a);
+	db_text(&a, pool);
 	return db_int(s, S_TOKEN_INSERT_EXP, &a, id);
 }
 
-int store_token_lookup(struct store *s, int64_t id, char *role, char *hash, char *name)
+int store_token_lookup(struct store *s, int64_t id, char *role, char *hash, char *name, char *pool)
 {
 	struct db_args a = { 0 };
 	struct db_cur c;
@@ -65,6 +66,8 @@ int store_token_lookup(struct store *s, int64_t id, char *role, char *hash, char
 		if (name)
 			db_col_copy(&c, 2, name, 65);
 		db_col_copy(&c, 3, state, sizeof state);
+		if (pool)
+			db_col_copy(&c, 4, pool, 40);
 	}
 	db_done(&c);
 	if (rc < 0)
@@ -101,6 +104,7 @@ int store_token_list(struct store *s, struct token_info **out, size_t *n)
 			t->created_at = db_col_i64(&c, 3);
 			t->expires_at = db_col_i64(&c, 4);
 			t->revoked_at = db_col_i64(&c, 5);
+			db_col_copy(&c, 6, t->pool, sizeof t->pool);
 		}
 		rc = rc < 0 ? rc : STORE_OK;
 	}

@@ -3,10 +3,12 @@
  * transactions (tx.h), written once: the timeline event, the counters,
  * the wake-up at commit, the fenced and not-found answers, the rollback
  * that keeps the first error, the one rule for running a call again after
- * a lost connection, and idempotency keys.  They sit below every other
+ * a lost connection, idempotency keys and the loop that reads one page
+ * of rows.  They sit below every other
  * file of the core and call only db.c's primitives.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/clock.h"
 #include "store/tx.h"
@@ -117,4 +119,42 @@ int core_key_owner(struct store *s, const struct scan_request *r, int64_t *id, i
 	}
 	db_done(&c);
 	return rc;
+}
+
+int core_page(struct store *s, enum db_stmt id, const struct db_args *a, void *arr,
+	      size_t size, size_t max, core_row_fn *row, void *ctx, size_t *n)
+{
+	struct db_cur c;
+	int rc;
+
+	*n = 0;
+	if ((rc = db_query(s, id, a, &c)) == STORE_OK) {
+		while (*n < max && (rc = db_next(&c)) > 0)
+			row(&c, (char *)arr + (*n)++ * size, ctx);
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&c);
+	return rc;
+}
+
+int core_page_new(struct store *s, enum db_stmt id, const struct db_args *a, size_t size,
+		  size_t max, core_row_fn *row, void *ctx, void (*drop)(void *elem),
+		  void **out, size_t *n)
+{
+	void *arr;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!(arr = calloc(max ? max : 1, size)))
+		return store_set_error(s, "out of memory");
+	if ((rc = core_page(s, id, a, arr, size, max, row, ctx, n)) != STORE_OK) {
+		for (size_t i = 0; drop && i < *n; i++)
+			drop((char *)arr + i * size);
+		free(arr);
+		*n = 0;
+		return rc;
+	}
+	*out = arr;
+	return STORE_OK;
 }

@@ -38,6 +38,27 @@ int core_abort(struct store *s, int rc);
  * key or a hash); finds the scan that took r's key: *existed 1 for a
  * repeat, STORE_KEY_REUSED when that scan was queued by a different
  * request.  Inside the caller's transaction; return a store rc. */
+/*
+ * Reads one page of rows, the loop every bounded read shares: runs `id`
+ * with `a` and hands each row, at most `max`, to row(c, elem, ctx), where
+ * elem is the row's slot in `arr` (elements of `size` bytes, room for
+ * `max`).  *n gets the number of rows read, also on error, so the caller
+ * can release what row() kept.  Returns STORE_OK or the query's error.
+ */
+typedef void core_row_fn(struct db_cur *c, void *elem, void *ctx);
+int core_page(struct store *s, enum db_stmt id, const struct db_args *a, void *arr,
+	      size_t size, size_t max, core_row_fn *row, void *ctx, size_t *n);
+
+/*
+ * core_page() into a new array with room for `max` elements: on success
+ * *out owns it (free it as its type says) and *n counts its rows; on
+ * error *out is NULL, *n 0, every row read is given to drop() (when not
+ * NULL) and the array freed.  "out of memory" is an error like the query's.
+ */
+int core_page_new(struct store *s, enum db_stmt id, const struct db_args *a, size_t size,
+		  size_t max, core_row_fn *row, void *ctx, void (*drop)(void *elem),
+		  void **out, size_t *n);
+
 int core_set_request_hash(struct store *s, int64_t id, const char *key, const char *hash);
 int core_key_owner(struct store *s, const struct scan_request *r, int64_t *id, int *existed);
 

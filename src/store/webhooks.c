@@ -213,7 +213,7 @@ static json_t *changes_part(int64_t scan_id, json_t *changes, const struct scan_
 			      (json_int_t)info->nnew, "gone", (json_int_t)info->ngone, "changed",
 			      (json_int_t)info->nchanged);
 	json_t *items = json_array(), *c;
-	size_t i, matching = 0;
+	size_t i, matching = 0, listed = 0;
 	char link[96];
 
 	json_object_set_new(o, "baseline_id", info->baseline_id ? json_integer(info->baseline_id)
@@ -221,13 +221,17 @@ static json_t *changes_part(int64_t scan_id, json_t *changes, const struct scan_
 	json_array_foreach(changes, i, c) {
 		if (scanner_severity_rank(json_string_value(json_object_get(c, "severity"))) < min_rank)
 			continue;
-		matching++;
+		/* A suppressed change (an accepted or false-positive finding) is
+		 * listed, marked, but alone fires no changes.found. */
+		if (!json_is_true(json_object_get(c, "suppressed")))
+			matching++;
+		listed++;
 		if (json_array_size(items) < STORE_WEBHOOK_CHANGES_MAX)
 			json_array_append(items, c);
 	}
 	snprintf(link, sizeof link, "/api/v1/scans/%lld/changes", (long long)scan_id);
 	json_object_set_new(o, "items", items);
-	json_object_set_new(o, "truncated", json_boolean(matching > json_array_size(items)));
+	json_object_set_new(o, "truncated", json_boolean(listed > json_array_size(items)));
 	json_object_set_new(o, "link", json_string(link));
 	*kept = matching;
 	return o;
@@ -331,11 +335,24 @@ void delivery_array_free(struct delivery *a, size_t n)
 	free(a);
 }
 
+static void claim_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct delivery *d = elem;
+
+	d->id = db_col_i64(c, 0);
+	db_col_copy(c, 1, d->uuid, sizeof d->uuid);
+	d->webhook_id = db_col_i64(c, 2);
+	d->attempt = (int)db_col_i64(c, 3);
+	d->max_attempts = (int)db_col_i64(c, 4);
+	d->created_at = db_col_i64(c, 5);
+	db_col_copy(c, 6, d->event, sizeof d->event);
+	d->body = db_col_dup(c, 7);
+}
+
 static int claim(struct store *s, const char *worker, int max, int lease_ms,
 		 struct delivery **out, size_t *n)
 {
 	struct db_args a = { 0 };
-	struct db_cur cur;
 	struct webhook *w = NULL;
 	size_t nw = 0;
 	struct delivery *v;
@@ -353,22 +370,7 @@ static int claim(struct store *s, const char *worker, int max, int lease_ms,
 		free(v);
 		return rc;
 	}
-	if ((rc = db_query(s, S_DELIVERY_CLAIM, &a, &cur)) == STORE_OK) {
-		while (*n < (size_t)max && (rc = db_next(&cur)) > 0) {
-			struct delivery *d = &v[(*n)++];
-
-			d->id = db_col_i64(&cur, 0);
-			db_col_copy(&cur, 1, d->uuid, sizeof d->uuid);
-			d->webhook_id = db_col_i64(&cur, 2);
-			d->attempt = (int)db_col_i64(&cur, 3);
-			d->max_attempts = (int)db_col_i64(&cur, 4);
-			d->created_at = db_col_i64(&cur, 5);
-			db_col_copy(&cur, 6, d->event, sizeof d->event);
-			d->body = db_col_dup(&cur, 7);
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&cur);
+	rc = core_page(s, S_DELIVERY_CLAIM, &a, v, sizeof *v, (size_t)max, claim_row, NULL, n);
 	if (rc == STORE_OK && *n)
 		rc = store_webhook_list(s, &w, &nw);
 	if (rc != STORE_OK) {
@@ -465,47 +467,39 @@ int store_delivery_finish(struct store *s, int64_t id, int attempt, int max_atte
 		: rc;
 }
 
+static void log_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct delivery_log *d = elem;
+
+	d->id = db_col_i64(c, 0);
+	db_col_copy(c, 1, d->uuid, sizeof d->uuid);
+	d->webhook_id = db_col_i64(c, 2);
+	db_col_copy(c, 3, d->event, sizeof d->event);
+	d->scan_id = db_col_i64(c, 4);
+	db_col_copy(c, 5, d->status, sizeof d->status);
+	d->attempt = (int)db_col_i64(c, 6);
+	d->at = db_col_i64(c, 7);
+	d->code = (int)db_col_i64(c, 8);
+	db_col_copy(c, 9, d->error, sizeof d->error);
+	d->duration_ms = db_col_i64(c, 10);
+	d->created_at = db_col_i64(c, 11);
+}
+
 int store_delivery_log(struct store *s, int64_t webhook_id, int limit, struct delivery_log **out,
 		       size_t *n)
 {
 	struct db_args a = { 0 };
-	struct db_cur cur;
-	struct delivery_log *v;
+	void *arr;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (limit < 1 || limit > STORE_LIST_MAX)
 		return store_set_error(s, "limit must be 1..%d", STORE_LIST_MAX);
-	if (!(v = calloc((size_t)limit, sizeof *v)))
-		return store_set_error(s, "out of memory");
 	db_i64(&a, webhook_id);
 	db_i64(&a, limit);
-	if ((rc = db_query(s, S_DELIVERY_LOG, &a, &cur)) == STORE_OK) {
-		while (*n < (size_t)limit && (rc = db_next(&cur)) > 0) {
-			struct delivery_log *d = &v[(*n)++];
-
-			d->id = db_col_i64(&cur, 0);
-			db_col_copy(&cur, 1, d->uuid, sizeof d->uuid);
-			d->webhook_id = db_col_i64(&cur, 2);
-			db_col_copy(&cur, 3, d->event, sizeof d->event);
-			d->scan_id = db_col_i64(&cur, 4);
-			db_col_copy(&cur, 5, d->status, sizeof d->status);
-			d->attempt = (int)db_col_i64(&cur, 6);
-			d->at = db_col_i64(&cur, 7);
-			d->code = (int)db_col_i64(&cur, 8);
-			db_col_copy(&cur, 9, d->error, sizeof d->error);
-			d->duration_ms = db_col_i64(&cur, 10);
-			d->created_at = db_col_i64(&cur, 11);
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&cur);
-	if (rc != STORE_OK) {
-		free(v);
-		*n = 0;
-		return rc;
-	}
-	*out = v;
-	return STORE_OK;
+	rc = core_page_new(s, S_DELIVERY_LOG, &a, sizeof **out, (size_t)limit, log_row, NULL, NULL,
+			   &arr, n);
+	*out = arr;
+	return rc;
 }

@@ -1,10 +1,10 @@
 /*
  * codes.c — the fixed list of error codes a scan can end with
- * (worker.h lists them with their meaning), and which of them another
+ * (worker.h lists them with their meaning, codes.h declares them), and which of them another
  * attempt could change.
  */
 #include <string.h>
-#include "worker/worker.h"
+#include "worker/codes.h"
 
 /* Every error code a scan can end with, and whether another attempt could
  * end differently.  The second block is what scanners report on their

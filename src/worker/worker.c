@@ -8,8 +8,12 @@
  * its lease is still renewed.  Completions that are ready in the same turn
  * of the loop are written in one transaction (store_complete_many).
  *
- * Wake-ups: the store's wake-up (store_wakeup_new()), a slot that just freed, and a
- * poll every config.poll_ms as the fallback.
+ * Scans come from a source (source.h): the store for `scanq worker`, the
+ * server's agent API for `scanq agent`; the loop is the same for both.
+ *
+ * Wake-ups: the source's wake-up (the store's, or an agent's long poll
+ * that returned work), a slot that just freed, and a poll every
+ * config.poll_ms as the fallback.
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,12 +29,15 @@
 #include "core/config.h"
 #include "worker/childenv.h"
 #include "worker/lease.h"
+#include "worker/report.h"
 #include "core/log.h"
 #include "worker/signals.h"
 #include "worker/spawn.h"
 #include "scanner.h"
 #include "scantype.h"
 #include "store/store.h"
+#include "worker/source.h"
+#include "app/submit.h"
 #include "worker/webhook.h"
 #include "worker/worker.h"
 
@@ -45,16 +52,9 @@ enum finish { FIN_COMPLETE, FIN_FAIL, FIN_CANCELLED, FIN_RELEASE };
 struct job {
 	struct scan scan;
 	struct spawn_child *child;	/* NULL once reaped or never started */
-	double progress;
+	struct report rep;		/* what its child reported so far */
 	double progress_written;	/* what the store has (-1: nothing yet) */
 	int64_t progress_at;		/* when it was written (monotonic ms) */
-	struct finding *findings;
-	size_t nfindings, capfindings;
-	int too_many;			/* WORKER_FINDINGS_MAX passed */
-	json_t *summary;
-	char code[SCAN_CODE_MAX];	/* from the child's {"error":...} line */
-	char message[WORKER_MESSAGE_MAX];
-	int bad_lines;
 	int cancel;			/* cancel requested: stopping the child */
 	int shutdown;			/* stopped by a worker shutdown */
 	int lost;			/* fenced away: drop whatever comes */
@@ -72,8 +72,8 @@ struct job {
 
 struct worker {
 	const struct worker_opts *o;
-	struct store *s;
-	struct store_wakeup *wake;
+	struct source *src;		/* where scans come from (source.h) */
+	struct store *s;		/* the database: NULL for an agent */
 	char name[SCAN_WORKER_MAX];	/* shown in logs and lists */
 	char id[SCAN_WORKER_MAX];	/* unique identity: claims and the registry */
 	struct job *jobs[WORKER_CONCURRENCY_MAX];
@@ -126,95 +126,13 @@ static void alive(struct worker *w)
 	}
 }
 
-/* Copies printable ASCII only: a public message never carries control
- * characters or bytes a UI might misrender. */
-static void sanitize(char *dst, size_t len, const char *src)
-{
-	size_t n = 0;
-
-	for (; src && *src && n + 1 < len; src++)
-		dst[n++] = (*src >= 0x20 && *src < 0x7f) ? *src : '?';
-	dst[n] = '\0';
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-static void add_finding(struct job *j, json_t *o)
-{
-	struct finding *f;
-	json_t *detail;
-	json_int_t port = json_integer_value(json_object_get(o, "port"));
-
-	if (j->nfindings >= WORKER_FINDINGS_MAX) {
-		if (!j->too_many && j->child)
-			spawn_stop(j->child, 0);
-		j->too_many = 1;
-		return;
-	}
-	if (j->nfindings == j->capfindings) {
-		size_t cap = j->capfindings ? j->capfindings * 2 : 8;
-		struct finding *grown = realloc(j->findings, cap * sizeof *grown);
-
-		if (!grown)
-			return;
-		j->findings = grown;
-		j->capfindings = cap;
-	}
-	f = &j->findings[j->nfindings++];
-	memset(f, 0, sizeof *f);
-	f->scan_id = j->scan.id;
-	snprintf(f->kind, sizeof f->kind, "%s", jstr(o, "kind") ? jstr(o, "kind") : "finding");
-	snprintf(f->proto, sizeof f->proto, "%s", jstr(o, "proto") ? jstr(o, "proto") : "");
-	snprintf(f->severity, sizeof f->severity, "%s",
-		 jstr(o, "severity") ? jstr(o, "severity") : "info");
-	f->port = port > 0 && port < 65536 ? (int)port : 0;
-	f->target = dup_or_null(jstr(o, "target"));
-	f->service = dup_or_null(jstr(o, "service"));
-	f->title = dup_or_null(jstr(o, "title"));
-	detail = json_is_object(json_object_get(o, "detail"))
-		? json_deep_copy(json_object_get(o, "detail")) : json_object();
-	if (detail && jstr(o, "banner"))
-		json_object_set_new(detail, "banner", json_string(jstr(o, "banner")));
-	f->detail = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
-	json_decref(detail);
-}
-
-/* One line of the child protocol (scanner.h).  Lines that are not JSON
- * objects are counted and ignored: a scanner's stray print must not fail
- * a scan, and the output cap bounds them. */
+/* One line of the child protocol (report.h). */
 static void on_line(void *arg, char *line, size_t len)
 {
 	struct job *j = arg;
-	json_t *o = json_loadb(line, len, 0, NULL), *v;
 
-	if (!json_is_object(o)) {
-		j->bad_lines++;
-		goto out;
-	}
-	if ((v = json_object_get(o, "progress")) && json_is_number(v)) {
-		double p = json_number_value(v);
-		j->progress = p < 0 ? 0 : p > 1 ? 1 : p;
-	} else if ((v = json_object_get(o, "finding")) && json_is_object(v)) {
-		add_finding(j, v);
-	} else if ((v = json_object_get(o, "summary")) && json_is_object(v)) {
-		json_decref(j->summary);
-		j->summary = json_incref(v);
-	} else if ((v = json_object_get(o, "error")) && json_is_object(v)) {
-		const char *code = jstr(v, "code");
-		snprintf(j->code, sizeof j->code, "%s",
-			 code && worker_code_known(code) ? code : "scanner_error");
-		sanitize(j->message, sizeof j->message, jstr(v, "message"));
-	}
-out:
-	json_decref(o);
+	if (report_line(&j->rep, j->scan.id, line, len) && j->child)
+		spawn_stop(j->child, 0);	/* the findings cap: output_too_large */
 }
 
 static void job_free(struct job *j)
@@ -222,8 +140,7 @@ static void job_free(struct job *j)
 	if (!j)
 		return;
 	spawn_free(j->child);
-	finding_array_free(j->findings, j->nfindings);
-	json_decref(j->summary);
+	report_release(&j->rep);
 	free(j->fdetail);
 	scan_release(&j->scan);
 	free(j);
@@ -243,9 +160,9 @@ static void set_finish(struct job *j, enum finish fin, const char *code, const c
 	j->fin = fin;
 	backoff_reset(&j->retry);
 	snprintf(j->fcode, sizeof j->fcode, "%s", code ? code : "");
-	sanitize(j->fmessage, sizeof j->fmessage, message);
+	report_sanitize(j->fmessage, sizeof j->fmessage, message);
 	free(j->fdetail);
-	j->fdetail = dup_or_null(detail);
+	j->fdetail = detail ? strdup(detail) : NULL;
 	j->fretryable = code ? worker_code_retryable(code) : 0;
 }
 
@@ -278,14 +195,14 @@ static void job_ended(struct worker *w, struct job *j)
 	msg[0] = '\0';
 	switch (spawn_end(c)) {
 	case SPAWN_EXITED:
-		if (!j->too_many) {
+		if (!j->rep.too_many) {
 			set_finish(j, FIN_COMPLETE, NULL, NULL, NULL);
 			return;
 		}
 		/* fall through */
 	case SPAWN_OUTPUT_TOO_LARGE:
 		code = "output_too_large";
-		if (j->too_many)
+		if (j->rep.too_many)
 			snprintf(msg, sizeof msg, "the scan reported more than %d findings",
 				 WORKER_FINDINGS_MAX);
 		else
@@ -313,9 +230,9 @@ static void job_ended(struct worker *w, struct job *j)
 			 spawn_signal_name(spawn_signal(c), sig, sizeof sig));
 		break;
 	case SPAWN_EXIT_STATUS:
-		if (j->code[0]) {
-			code = j->code;
-			snprintf(msg, sizeof msg, "%s", j->message[0] ? j->message : j->code);
+		if (j->rep.code[0]) {
+			code = j->rep.code;
+			snprintf(msg, sizeof msg, "%s", j->rep.message[0] ? j->rep.message : j->rep.code);
 		} else {
 			code = "exit_status";
 			snprintf(msg, sizeof msg, "the scanner exited with status %d",
@@ -345,6 +262,18 @@ static void start_child(struct worker *w, struct job *j)
 	if (n == 0) {
 		set_finish(j, FIN_FAIL, "no_targets", "the scan has no targets", NULL);
 		goto out;
+	}
+	/* An agent's second wall: its own --allow list (config's scope), checked
+	 * before a child exists, so nothing is sent to a target outside it. */
+	if (w->o->check_scope) {
+		char code[32], msg[WORKER_MESSAGE_MAX];
+
+		if (submit_validate_targets(targets, NULL, code, sizeof code, msg, sizeof msg) < 0) {
+			log_warn("scan refused: target outside the allow list", "scan=%lld worker=%s"
+				 " reason=\"%s\"", (long long)j->scan.id, w->name, msg);
+			set_finish(j, FIN_FAIL, "out_of_scope", msg, "refused by the agent's --allow list");
+			goto out;
+		}
 	}
 	argv = calloc(n + 10, sizeof *argv);
 	if (!argv) {
@@ -451,12 +380,15 @@ static int claim(struct worker *w)
 	if (max <= 0)
 		return 0;
 	alive(w);
-	if (childenv_exclusions(&w->env, w->s, w->name) < 0)
+	/* A worker hands its children the exclusions as they are now; an
+	 * agent's children have its own configuration's (no store to read). */
+	if (w->s && childenv_exclusions(&w->env, w->s, w->name) < 0)
 		return -1;
-	rc = store_claim(w->s, w->id, max, w->lease_ms, &arr, &n);
+	rc = w->src->ops->claim(w->src, w->id, max, w->lease_ms, &arr, &n);
 	if (rc != STORE_OK) {
-		if (!store_outage(w->s))	/* an outage is the store's to log */
-			log_warn("claim failed", "worker=%s error=\"%s\"", w->name, store_error(w->s));
+		if (!w->src->ops->outage(w->src))	/* an outage is the source's to log */
+			log_warn("claim failed", "worker=%s error=\"%s\"", w->name,
+				 w->src->ops->error(w->src));
 		return -1;
 	}
 	adopt(w, arr, n);
@@ -471,16 +403,17 @@ static int written(struct worker *w, struct job *j, int rc, enum scan_status now
 
 	if (rc == STORE_BUSY || rc == STORE_ERROR) {
 		backoff_failed(&j->retry, clock_mono_ms());
-		if (!store_outage(w->s))
-			log_warn("store write failed, will retry", "scan=%lld attempt=%d worker=%s"
+		if (!w->src->ops->outage(w->src))
+			log_warn("result write failed, will retry", "scan=%lld attempt=%d worker=%s"
 				 " retry_ms=%d error=%s", (long long)j->scan.id, j->scan.attempt,
-				 w->name, j->retry.delay_ms, log_quote(store_error(w->s), q, sizeof q));
+				 w->name, j->retry.delay_ms,
+				 log_quote(w->src->ops->error(w->src), q, sizeof q));
 		return 0;
 	}
 	if (rc != STORE_OK) {
 		log_warn("scan result dropped", "scan=%lld attempt=%d worker=%s reason=%s",
 			 (long long)j->scan.id, j->scan.attempt, w->name,
-			 log_quote(store_error(w->s), q, sizeof q));
+			 log_quote(w->src->ops->error(w->src), q, sizeof q));
 		return 1;
 	}
 	if (j->fin != FIN_RELEASE)
@@ -488,7 +421,7 @@ static int written(struct worker *w, struct job *j, int rc, enum scan_status now
 	switch (j->fin) {
 	case FIN_COMPLETE:
 		log_info("scan completed", "scan=%lld attempt=%d worker=%s findings=%zu ms=%lld",
-			 (long long)j->scan.id, j->scan.attempt, w->name, j->nfindings,
+			 (long long)j->scan.id, j->scan.attempt, w->name, j->rep.nfindings,
 			 (long long)(clock_mono_ms() - j->started_ms));
 		break;
 	case FIN_FAIL:
@@ -545,11 +478,11 @@ static void flush(struct worker *w, int may_claim)
 		}
 		switch (j->fin) {
 		case FIN_COMPLETE: {
-			char *sum = j->summary ? json_dumps(j->summary, JSON_COMPACT) : NULL;
+			char *sum = j->rep.summary ? json_dumps(j->rep.summary, JSON_COMPACT) : NULL;
 
 			comp[nc] = (struct store_completion){ .id = j->scan.id, .attempt = j->scan.attempt,
-				.summary = sum ? sum : strdup("{}"), .findings = j->findings,
-				.nfindings = j->nfindings, .flow = j->scan.flow };
+				.summary = sum ? sum : strdup("{}"), .findings = j->rep.findings,
+				.nfindings = j->rep.nfindings, .flow = j->scan.flow };
 			cj[nc++] = j;
 			continue;
 		}
@@ -558,16 +491,16 @@ static void flush(struct worker *w, int may_claim)
 			f = (struct scan_failure){ .code = j->fcode, .message = j->fmessage,
 				.detail = j->fdetail, .retryable = j->fretryable,
 				.backoff_base_ms = config.backoff_base_s * 1000 };
-			rc = store_fail(w->s, j->scan.id, j->scan.attempt, &f, &st);
+			rc = w->src->ops->fail(w->src, j->scan.id, j->scan.attempt, &f, &st);
 			break;
 		case FIN_CANCELLED:
 			alive(w);
-			rc = store_cancelled(w->s, j->scan.id, j->scan.attempt);
+			rc = w->src->ops->cancelled(w->src, j->scan.id, j->scan.attempt);
 			break;
 		case FIN_RELEASE:
 		default:
 			alive(w);
-			rc = store_release(w->s, j->scan.id, j->scan.attempt, "worker shutdown");
+			rc = w->src->ops->release(w->src, j->scan.id, j->scan.attempt, "worker shutdown");
 			break;
 		}
 		if (written(w, j, rc, st))
@@ -576,14 +509,12 @@ static void flush(struct worker *w, int may_claim)
 	if (nc) {
 		struct scan *arr = NULL;
 		size_t narr = 0;
-		int rc, room = may_claim && childenv_exclusions(&w->env, w->s, w->name) == 0
+		int rc, room = may_claim && (!w->s || childenv_exclusions(&w->env, w->s, w->name) == 0)
 			       ? claim_room(w, (int)nc) : 0;
 
 		alive(w);
 		test_kill_point("SCANQ_TEST_KILL_BEFORE");
-		rc = room > 0 ? store_complete_and_claim(w->s, comp, nc, w->id, room, w->lease_ms,
-							 &arr, &narr)
-			      : store_complete_many(w->s, comp, nc);
+		rc = w->src->ops->complete(w->src, comp, nc, w->id, room, w->lease_ms, &arr, &narr);
 		test_kill_point("SCANQ_TEST_KILL_AFTER");
 
 		for (size_t k = 0; k < nc; k++) {
@@ -601,49 +532,56 @@ static void flush(struct worker *w, int may_claim)
 	}
 }
 
-/* Renews the leases that are due; acts on cancel and on loss. */
+/* Renews the leases that are due, in one call to the source; acts on
+ * cancel and on loss. */
 static void renew(struct worker *w)
 {
+	struct source_renewal r[WORKER_CONCURRENCY_MAX];
+	struct job *rj[WORKER_CONCURRENCY_MAX];
 	int64_t now = clock_mono_ms();
+	size_t n = 0;
 	char q[300];
+	int rc;
 
 	if (now < w->renew_hold)
 		return;
 	for (int i = 0; i < w->njobs; i++) {
 		struct job *j = w->jobs[i];
-		int cancel = 0, rc;
 
 		if (j->lost)
 			continue;
 		/* Due: the lease, or new progress not written for a second. */
-		if (j->next_beat > now && (j->finishing || j->progress == j->progress_written
+		if (j->next_beat > now && (j->finishing || j->rep.progress == j->progress_written
 					   || now - j->progress_at < PROGRESS_EVERY_MS))
 			continue;
-		alive(w);
-		rc = store_heartbeat(w->s, j->scan.id, j->scan.attempt, w->lease_ms,
-				     j->finishing ? -1 : j->progress, &cancel);
-		if (rc == STORE_BUSY || rc == STORE_ERROR) {
-			int64_t again = now + (w->beat_ms < 1000 ? w->beat_ms : 1000);
+		r[n] = (struct source_renewal){ .id = j->scan.id, .attempt = j->scan.attempt,
+			.progress = j->finishing ? -1 : j->rep.progress };
+		rj[n++] = j;
+	}
+	if (n == 0)
+		return;
+	alive(w);
+	rc = w->src->ops->renew(w->src, r, n, w->lease_ms);
+	if (rc == STORE_BUSY || rc == STORE_ERROR) {
+		int64_t again = now + (w->beat_ms < 1000 ? w->beat_ms : 1000);
 
-			if (!store_outage(w->s))
-				log_warn("lease renewal failed", "scan=%lld attempt=%d worker=%s error=%s",
-					 (long long)j->scan.id, j->scan.attempt, w->name,
-					 log_quote(store_error(w->s), q, sizeof q));
-			/* The database is away: one failed call per round, not one per
-			 * scan, each waiting out the busy timeout; no renewal, lease or
-			 * progress, before `again`. */
-			w->renew_hold = again + store_outage_wait_ms();
-			for (int k = i; k < w->njobs; k++)
-				if (w->jobs[k]->next_beat < w->renew_hold)
-					w->jobs[k]->next_beat = w->renew_hold;
-			break;
-		}
+		if (!w->src->ops->outage(w->src))
+			log_warn("lease renewal failed", "worker=%s scans=%zu error=%s", w->name, n,
+				 log_quote(w->src->ops->error(w->src), q, sizeof q));
+		/* The other side is away: one failed call per round, no renewal,
+		 * lease or progress, before `again`.  The children run on: their
+		 * results are written when it is back (or fenced off then). */
+		w->renew_hold = again + w->src->ops->outage_wait_ms(w->src);
+		for (int k = 0; k < w->njobs; k++)
+			if (w->jobs[k]->next_beat < w->renew_hold)
+				w->jobs[k]->next_beat = w->renew_hold;
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct job *j = rj[k];
+
 		j->next_beat = now + w->beat_ms;
-		if (rc == STORE_OK && !j->finishing) {
-			j->progress_written = j->progress;
-			j->progress_at = now;
-		}
-		if (rc != STORE_OK) {
+		if (r[k].rc != STORE_OK) {
 			j->lost = 1;
 			log_warn("scan lost, killing its child", "scan=%lld attempt=%d worker=%s",
 				 (long long)j->scan.id, j->scan.attempt, w->name);
@@ -651,7 +589,11 @@ static void renew(struct worker *w)
 				spawn_stop(j->child, 0);
 			continue;
 		}
-		if (cancel && !j->cancel && !j->finishing && j->child) {
+		if (!j->finishing) {
+			j->progress_written = j->rep.progress;
+			j->progress_at = now;
+		}
+		if (r[k].cancel && !j->cancel && !j->finishing && j->child) {
 			j->cancel = 1;
 			log_info("cancel requested, stopping scan", "scan=%lld attempt=%d worker=%s"
 				 " grace_s=%d", (long long)j->scan.id, j->scan.attempt, w->name,
@@ -686,6 +628,7 @@ static int register_worker(struct worker *w)
 	info.pid = (int)getpid();
 	info.started_at = scan_now_ms();
 	info.concurrency = w->o->concurrency;
+	snprintf(info.pool, sizeof info.pool, "%s", config.worker_pool);
 	return store_worker_register(w->s, &info);
 }
 
@@ -728,25 +671,26 @@ static int worker_open(struct worker *w, const struct worker_opts *o)
 			o->instance ? o->instance : worker_instance());
 	childenv_init(&w->env);
 	find_lean(w);
-	w->s = store_open(o->db_url, err, sizeof err);
-	if (!w->s) {
+	w->src = o->source ? o->source : source_store_open(o->db_url, err, sizeof err);
+	if (!w->src) {
 		log_error("cannot open the store", "worker=%s error=\"%s\"", w->name, err);
 		return -1;
 	}
-	if (register_worker(w) != STORE_OK) {
+	w->s = w->src->store;
+	if (w->s && register_worker(w) != STORE_OK) {
 		log_error("cannot register the worker", "worker=%s error=\"%s\"", w->name,
 			  store_error(w->s));
 		return -1;
 	}
-	w->wake = store_wakeup_new(w->s);
 
 	signals_catch(on_signal, caught, 2, NULL, &w->waitmask);
 	/* After the mask: the sender thread must never take SIGTERM/SIGINT. */
-	w->sender = o->once ? NULL : webhook_sender_start(o->db_url, w->id);
+	w->sender = o->once || !w->s ? NULL : webhook_sender_start(o->db_url, w->id);
 
-	log_info("worker started", "worker=%s pid=%d concurrency=%d wakeup=%s lease_s=%d"
-		 " heartbeat_s=%d memory_limit=%s scanner=%s", w->name, (int)getpid(), o->concurrency,
-		 store_wakeup_kind(w->wake),
+	log_info(w->s ? "worker started" : "agent started", "worker=%s pid=%d concurrency=%d"
+		 " wakeup=%s lease_s=%d heartbeat_s=%d memory_limit=%s scanner=%s", w->name,
+		 (int)getpid(), o->concurrency,
+		 w->s ? source_store_wakeup_kind(w->src) : "long poll",
 		 config.lease_s, config.heartbeat_s,
 		 spawn_memory_limit_supported() ? "on" : "off", w->lean[0] ? "scanq-scan" : "scanq");
 	w->next_beat = clock_mono_ms() + w->beat_ms;
@@ -759,8 +703,8 @@ static void worker_close(struct worker *w)
 	for (int i = 0; i < w->njobs; i++)
 		job_free(w->jobs[i]);
 	webhook_sender_stop(w->sender);
-	store_wakeup_free(w->wake);
-	store_close(w->s);
+	if (w->src)
+		w->src->ops->close(w->src);
 }
 
 /*
@@ -818,17 +762,18 @@ static int duties(struct worker *w)
 {
 	int64_t now = clock_mono_ms();
 	/* A full disk: what space there is goes to the scans that run. */
-	int may_claim = !w->draining && store_claim_ready(w->s);
+	const struct source_ops *ops = w->src->ops;
+	int may_claim = !w->draining && ops->claim_ready(w->src);
 
 	if (!w->draining && !may_claim && now >= w->next_claim)
-		w->next_claim = now + CLAIM_RETRY_MS + store_outage_wait_ms();
+		w->next_claim = now + CLAIM_RETRY_MS + ops->outage_wait_ms(w->src);
 
 	if (may_claim && w->njobs < w->o->concurrency && (w->woken || now >= w->next_claim)) {
 		w->woken = 0;
 		w->next_claim = now + config.poll_ms;
 		if (claim(w) < 0) {
 			/* Soon, but not before the store will try the database again. */
-			int64_t again = CLAIM_RETRY_MS + store_outage_wait_ms();
+			int64_t again = CLAIM_RETRY_MS + ops->outage_wait_ms(w->src);
 
 			if (again < config.poll_ms)
 				w->next_claim = clock_mono_ms() + again;
@@ -837,7 +782,7 @@ static int duties(struct worker *w)
 	renew(w);
 	flush(w, may_claim && !w->stopping);
 	now = clock_mono_ms();
-	if (now >= w->next_beat) {
+	if (w->s && now >= w->next_beat) {
 		int rc = store_worker_heartbeat(w->s, w->id, w->scans_done);
 
 		w->next_beat = now + w->beat_ms;
@@ -849,7 +794,7 @@ static int duties(struct worker *w)
 			 * must not show this worker dead for a heartbeat period. */
 			w->next_beat = now + CLAIM_RETRY_MS + store_outage_wait_ms();
 	}
-	if (w->o->recover_leases && now >= w->next_recover) {
+	if (w->s && w->o->recover_leases && now >= w->next_recover) {
 		w->next_recover = now + LEASE_RECOVERY_INTERVAL_MS;
 		lease_recover(w->s, &w->pause);
 	}
@@ -869,7 +814,7 @@ static int duties(struct worker *w)
  * for nothing): its timers, and each job's renewal, progress and retry. */
 static int64_t next_due(const struct worker *w, int64_t now)
 {
-	int64_t next = min_at(w->next_beat, w->o->heartbeat_fd >= 0 ? w->next_pipe : 0);
+	int64_t next = min_at(w->s ? w->next_beat : 0, w->o->heartbeat_fd >= 0 ? w->next_pipe : 0);
 
 	if (w->o->recover_leases)
 		next = min_at(next, w->next_recover);
@@ -884,7 +829,7 @@ static int64_t next_due(const struct worker *w, int64_t now)
 
 		if (!j->lost)
 			next = min_at(next, j->next_beat > w->renew_hold ? j->next_beat : w->renew_hold);
-		if (!j->lost && !j->finishing && j->progress != j->progress_written)
+		if (!j->lost && !j->finishing && j->rep.progress != j->progress_written)
 			next = min_at(next, j->progress_at + PROGRESS_EVERY_MS > w->renew_hold
 				      ? j->progress_at + PROGRESS_EVERY_MS : w->renew_hold);
 		if (j->finishing && !j->child)
@@ -902,12 +847,12 @@ static void wait_and_step(struct worker *w)
 {
 	struct pollfd pfd[1 + WORKER_CONCURRENCY_MAX * SPAWN_POLLFDS];
 	int first[WORKER_CONCURRENCY_MAX], count[WORKER_CONCURRENCY_MAX];
-	int npfd = 0, timeout;
+	int npfd = 0, timeout, wake = w->src->ops->wake_fd(w->src);
 	int64_t now = clock_mono_ms(), next = next_due(w, now);
 	struct timespec ts;
 
-	if (w->wake)
-		pfd[npfd++] = (struct pollfd){ .fd = store_wakeup_fd(w->wake), .events = POLLIN };
+	if (wake >= 0)
+		pfd[npfd++] = (struct pollfd){ .fd = wake, .events = POLLIN };
 	for (int i = 0; i < w->njobs; i++) {
 		struct job *j = w->jobs[i];
 
@@ -927,7 +872,7 @@ static void wait_and_step(struct worker *w)
 	ts = (struct timespec){ timeout / 1000, (timeout % 1000) * 1000000L };
 	if (ppoll(pfd, (nfds_t)npfd, &ts, &w->waitmask) < 0 && errno != EINTR)
 		log_warn("poll failed", "error=\"%s\"", strerror(errno));
-	if (w->wake && pfd[0].revents && store_wakeup_drain(w->wake)) {
+	if (wake >= 0 && pfd[0].revents && w->src->ops->wake_drain(w->src)) {
 		w->woken = 1;
 		/* The change may be a cancel of a scan we run: renew now, which
 		 * reads cancel_requested (at most every WAKE_RENEW_MS). */
@@ -968,7 +913,7 @@ int worker_run(const struct worker_opts *o)
 		return 1;
 	}
 	for (;;) {
-		if (o->recover_leases)
+		if (o->recover_leases && w.s)
 			lease_pause_round(&w.pause, w.s);
 		if (shutdown_step(&w, clock_mono_ms()))
 			break;
@@ -978,8 +923,10 @@ int worker_run(const struct worker_opts *o)
 	}
 	snprintf(reason, sizeof reason, "exit 0 (%s)", o->once ? "once" :
 		 o->max_scans > 0 && w.claimed >= o->max_scans ? "max scans" : "shutdown");
-	store_worker_heartbeat(w.s, w.id, w.scans_done);
-	store_worker_exited(w.s, w.id, reason);
+	if (w.s) {
+		store_worker_heartbeat(w.s, w.id, w.scans_done);
+		store_worker_exited(w.s, w.id, reason);
+	}
 	log_info("worker stopped", "worker=%s scans=%lld reason=\"%s\"", w.name,
 		 (long long)w.scans_done, reason);
 	worker_close(&w);

@@ -34,13 +34,16 @@
 
 #include <stdint.h>
 
-#define WORKER_FINDINGS_MAX 100000	/* findings of one scan; more fails output_too_large */
-#define WORKER_CONCURRENCY_MAX 256	/* children of one worker */
-#define WORKER_MESSAGE_MAX 256		/* bytes of a public error message */
-#define WORKER_DETAIL_MAX 9216		/* bytes of error_detail (stderr tail + how it ended) */
+#include "worker/codes.h"
+
+struct source;
 
 struct worker_opts {
-	const char *db_url;
+	const char *db_url;		/* the store, unless `source` is given */
+	struct source *source;		/* an agent's server (agent.h), taken over and
+					 * closed by worker_run(); NULL: open db_url */
+	int check_scope;		/* refuse a scan with a target outside the
+					 * configured scope before starting it (an agent) */
 	const char *self;		/* absolute path of the scanq binary */
 	const char *name;		/* registry name; NULL: HOST-PID */
 	int concurrency;		/* 1 .. WORKER_CONCURRENCY_MAX */
@@ -58,10 +61,5 @@ struct worker_opts {
  */
 int worker_run(const struct worker_opts *opts);
 
-/* 1 if `code` is in the fixed list above, else 0. */
-int worker_code_known(const char *code);
-
-/* 1 if a failure with this code may be retried (attempts permitting). */
-int worker_code_retryable(const char *code);
 
 #endif

@@ -64,4 +64,38 @@ subj=$(openssl s_client -connect "${BASE#https://}" -CAfile "$dir/ca.pem" </dev/
 	| openssl x509 -noout -subject 2>/dev/null)
 case $subj in *127.0.0.1*) ;; *) fail "served certificate: $subj" ;; esac
 ok "no plain http on the https port; untrusting clients refused; the configured certificate served"
+
+# Mutual TLS: with [http] tls_client_ca every request needs a client
+# certificate that CA signed; without one, or with another's, a 403 that
+# says why, and nothing is written.
+serve_refuses "a client CA without https" "http.tls_client_ca needs http.tls_cert" \
+	SCANQ_HTTP_TLS_CLIENT_CA="$dir/ca.pem"
+serve_refuses "a client CA file that holds no certificate" "http.tls_client_ca $dir/srv.key: no certificate" \
+	SCANQ_HTTP_TLS_CERT="$dir/srv.pem" SCANQ_HTTP_TLS_KEY="$dir/srv.key" \
+	SCANQ_HTTP_TLS_CLIENT_CA="$dir/srv.key"
+openssl req -newkey rsa:2048 -nodes -keyout "$dir/cli.key" -out "$dir/cli.csr" \
+	-subj "/CN=agent one" >/dev/null 2>&1 || fail "openssl: client request"
+openssl x509 -req -in "$dir/cli.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+	-days 2 -out "$dir/cli.pem" >/dev/null 2>&1 || fail "openssl: client sign"
+kill -TERM "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
+SCANQ_HTTP_TLS_CERT="$dir/srv.pem" SCANQ_HTTP_TLS_KEY="$dir/srv.key" \
+	SCANQ_HTTP_TLS_CLIENT_CA="$dir/ca.pem" start_serve --workers 0
+grep -q 'msg="http listening".* tls=mutual ' "$dir/serve.log" || fail "no tls=mutual in the listening line"
+BASE=${BASE/http:/https:}
+scans=$(sql "SELECT count(*) FROM scans")
+code=$(curl -s --cacert "$dir/ca.pem" -o "$dir/body" -w '%{http_code}' -H 'Content-Type: application/json' \
+	-d '{"type":"test-ok","targets":["127.0.0.1"]}' "$BASE/api/v1/scans")
+[ "$code" = 403 ] || fail "no client certificate: $code $(cat "$dir/body")"
+grep -q '"client_certificate"' "$dir/body" || fail "no client_certificate code: $(cat "$dir/body")"
+code=$(curl -s --cacert "$dir/ca.pem" --cert "$dir/other.pem" --key "$dir/other.key" -o "$dir/body" \
+	-w '%{http_code}' -H 'Content-Type: application/json' \
+	-d '{"type":"test-ok","targets":["127.0.0.1"]}' "$BASE/api/v1/scans")
+[ "$code" = 403 ] || fail "a client certificate of another CA: $code $(cat "$dir/body")"
+grep -q 'not signed by http.tls_client_ca' "$dir/body" || fail "why: $(cat "$dir/body")"
+[ "$(sql "SELECT count(*) FROM scans")" = "$scans" ] || fail "a refused client changed the database"
+code=$(curl -s --cacert "$dir/ca.pem" --cert "$dir/cli.pem" --key "$dir/cli.key" -o "$dir/body" \
+	-w '%{http_code}' -H 'Content-Type: application/json' \
+	-d '{"type":"test-ok","targets":["127.0.0.1"]}' "$BASE/api/v1/scans")
+[ "$code" = 202 ] || fail "the CA's client certificate: $code $(cat "$dir/body")"
+ok "mutual TLS: no certificate and another CA's refused with a 403 that says why; the CA's accepted"
 echo PASS

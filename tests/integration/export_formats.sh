@@ -148,3 +148,45 @@ done
 [ "$(req GET "/api/v1/scans/$ports/export")" = 400 ] && grep -q "format is required" "$dir/body" || fail "api no format"
 [ "$(req GET "/api/v1/scans/999999/export?format=csv")" = 404 ] || fail "api no such scan"
 ok "GET /api/v1/scans/{id}/export streams the CLI's document as a download; bad input is 400/404"
+
+# Triage marks, not hides: one finding of the portscan's baseline accepted,
+# another a false positive.  The baseline's export is its newest complete
+# run ($again); the SARIF stays valid for both validators.
+mapfile -t fps < <(q export "$again" --format jsonl | python3 -c 'import json,sys; [print(json.loads(l)["fingerprint"]) for l in sys.stdin]')
+[ "${#fps[@]}" -ge 2 ] || fail "the portscan has fewer than two findings"
+q finding accept "${fps[0]}" --reason "known lab service, see ticket 7" >/dev/null || fail "accept"
+q finding false-positive "${fps[1]}" --reason "the test's own listener" >/dev/null || fail "false-positive"
+BID=$(q findings --json | python3 -c 'import json,sys; print([f["baseline_id"] for f in json.load(sys.stdin) if f["fingerprint"] == sys.argv[1]][0])' "${fps[0]}")
+for f in sarif defectdojo csv jsonl; do
+	q export --baseline "$BID" --format "$f" >"$T/b.$f" 2>"$T/err" || fail "export --baseline $f: $(cat "$T/err")"
+	q export "$again" --format "$f" | cmp -s - "$T/b.$f" || fail "export --baseline is not the newest run's ($f)"
+	[ "$(req GET "/api/v1/findings/export?format=$f&baseline=$BID")" = 200 ] || fail "GET findings/export $f: $(cat "$dir/body")"
+	cmp -s "$dir/body" "$T/b.$f" || fail "the API's baseline $f differs from the CLI's"
+done
+node "$EX/validate.js" "$EX/sarif-schema-2.1.0.json" "$T/b.sarif" >"$T/v" 2>&1 || fail "SARIF with suppressions: $(head -5 "$T/v")"
+(cd "$EX" && timeout 300 npx --no-install sarif-multitool validate "$T/b.sarif") >"$T/mt" 2>&1 \
+	&& grep -q 'Analysis completed successfully' "$T/mt" && ! grep -q ': error ' "$T/mt" || fail "sarif-multitool: $(tail -5 "$T/mt")"
+node "$EX/validate.js" "$EX/defectdojo-generic.schema.json" "$T/b.defectdojo" >"$T/v" 2>&1 || fail "DefectDojo: $(head -5 "$T/v")"
+python3 - "$T/b" "${fps[0]}" "${fps[1]}" <<'PY' || fail "the triage marks in the exports"
+import csv, json, sys
+base, acc, fp = sys.argv[1:4]
+res = {r["partialFingerprints"]["scanqFingerprint/v1"]: r for r in json.load(open(base + ".sarif"))["runs"][0]["results"]}
+sa, sf = res[acc]["suppressions"], res[fp]["suppressions"]
+assert sa == [{"kind": "external", "status": "accepted", "justification": "known lab service, see ticket 7", "properties": {"state": "accepted"}}], sa
+assert sf[0]["kind"] == "external" and sf[0]["justification"] == "the test's own listener", sf
+assert all("suppressions" not in r for k, r in res.items() if k not in (acc, fp)), "an untriaged result is suppressed"
+dojo = {f["unique_id_from_tool"]: f for f in json.load(open(base + ".defectdojo"))["findings"]}
+assert dojo[acc]["risk_accepted"] is True and dojo[acc]["active"] is False and "false_p" not in dojo[acc], dojo[acc]
+assert dojo[fp]["false_p"] is True and dojo[fp]["active"] is False, dojo[fp]
+assert all(f["active"] for k, f in dojo.items() if k not in (acc, fp)), "an untriaged finding is not active"
+rows = {r["fingerprint"]: r for r in csv.DictReader(open(base + ".csv", newline=""), strict=True)}
+assert rows[acc]["state"] == "accepted" and rows[fp]["state"] == "false_positive", rows
+assert all(r["state"] == "open" for k, r in rows.items() if k not in (acc, fp)), rows
+lines = {j["fingerprint"]: j for j in map(json.loads, open(base + ".jsonl"))}
+assert lines[acc]["state"] == "accepted" and lines[fp]["state"] == "false_positive", lines
+PY
+out=$(q export --baseline 999 --format csv 2>&1); [ $? = 1 ] && [ "$out" = "error: baseline 999 has no complete run" ] || fail "no baseline: $out"
+out=$(q export "$again" --baseline "$BID" --format csv 2>&1); [ $? = 2 ] || fail "scan and baseline: $out"
+[ "$(req GET "/api/v1/findings/export?format=csv")" = 400 ] || fail "findings/export without a baseline"
+[ "$(req GET "/api/v1/findings/export?format=csv&schedule=nope")" = 404 ] || fail "findings/export of no schedule"
+ok "accepted and false-positive findings are marked in every export (SARIF suppressions still valid), by scan, baseline and API"

@@ -68,6 +68,7 @@ getent passwd scanq >/dev/null || fail "no user scanq"
 [ "$(stat -c %U /var/lib/scanq/scanq.db)" = scanq ] || fail "the database is not scanq's"
 for f in /usr/bin/scanq /usr/bin/scanq-scan /usr/share/scanq/web/index.html /etc/scanq/scanq.conf \
 	 /lib/systemd/system/scanq.service /lib/systemd/system/scanq-worker@.service \
+	 /lib/systemd/system/scanq-agent.service /etc/scanq/agent.conf /usr/share/doc/scanq/AGENTS.md \
 	 /usr/share/man/man1/scanq.1.gz /usr/share/bash-completion/completions/scanq \
 	 /usr/share/scanq/prometheus/alerts.yml /usr/share/doc/scanq/DEPLOY.md; do
 	[ -e "$f" ] || fail "$f is not installed"
@@ -79,8 +80,8 @@ ok "installed: user, /var/lib/scanq (0750), binaries, web UI, units, conffile = 
 
 # -- the units
 systemd-analyze verify /lib/systemd/system/scanq.service /lib/systemd/system/scanq-worker@.service \
-	>"$T/verify.log" 2>&1 || { cat "$T/verify.log"; fail "systemd-analyze verify"; }
-ok "systemd-analyze verify: both units"
+	/lib/systemd/system/scanq-agent.service >"$T/verify.log" 2>&1 || { cat "$T/verify.log"; fail "systemd-analyze verify"; }
+ok "systemd-analyze verify: the three units"
 
 # -- a database of an older schema, with finished scans and one pending
 as_scanq sh -c 'rm -f scanq.db scanq.db-wal scanq.db-shm && scanq migrate --to 1' >/dev/null || fail "migrate --to 1"

@@ -135,3 +135,21 @@ grep -q 'Plain Page & more' "$T/chain" || fail "chain: no plain page: $(cat "$T/
 grep -q 'Dashboard \[Jenkins\]' "$T/chain" || fail "chain: no TLS page: $(cat "$T/chain")"
 grep -q "\"port\": *$C" "$T/chain" && fail "chain: the closed port was probed into a finding"
 ok "portscan --then http: the open ports found are fetched, over TLS where they speak it"
+
+# The certificate's names are hostnames of 127.0.0.1 in the inventory,
+# and an address is never its own name.
+sq inventory --target 127.0.0.1 --json > "$T/inv" || fail "inventory failed"
+python3 - "$T/inv" <<'PY' || fail "inventory hostnames: $(cat "$T/inv")"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert rows, "no inventory rows"
+for r in rows:
+    names = {h["name"]: h["sources"] for h in r["hostnames"]}
+    assert names.get("ci.internal.example") == ["http"], names
+    assert names.get("web.test") == ["http"], names
+    assert "127.0.0.1" not in names, names
+PY
+code=$(req GET "/api/v1/inventory?target=127.0.0.1")
+[ "$code" = 200 ] && grep -q '"name":"ci.internal.example","sources":\["http"\]' "$dir/body" \
+	|| fail "API inventory: $code $(cat "$dir/body")"
+ok "the certificate's names (SANs) are hostnames of the address in the inventory (CLI and API)"

@@ -84,6 +84,40 @@ grep -q '"summary":{"endpoints":10,"tls":7,"closed":1,"not_tls":2' "$T/out" \
 	|| fail "summary: $(grep summary "$T/out")"
 ok "a closed port is counted, a plain-text and a silent port say no TLS"
 
+# The questions to one endpoint go out together (in_flight, default 8):
+# asked one at a time they give the same findings, and together a silent
+# port costs one timeout, not one per question.
+"$LEAN" tls localhost --json --ports "$expired,$clean,$soon,$other,$weak,$tls10,$null,$plain,$silent,$C" \
+	--options '{"timeout_ms":700,"resolve_ms":2000,"in_flight":1}' > "$T/out1" || fail "in_flight 1 failed"
+findings() { grep '"finding"' "$1" | sort; }
+[ "$(findings "$T/out")" = "$(findings "$T/out1")" ] \
+	|| fail "in_flight 1 and 8 differ: $(diff <(findings "$T/out") <(findings "$T/out1") | head -5)"
+start=$(date +%s%N)
+"$LEAN" tls localhost --json --ports "$silent" --options '{"timeout_ms":700,"resolve_ms":2000}' > "$T/out1"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$ms" -lt 1300 ] || fail "a silent port took $ms ms with timeout_ms 700: its questions waited in turn"
+grep -q '"check":"no_tls"' "$T/out1" || fail "silent port alone: $(cat "$T/out1")"
+start=$(date +%s%N)
+"$LEAN" tls localhost --json --ports "$silent" --options '{"timeout_ms":700,"resolve_ms":2000,"in_flight":1}' \
+	> "$T/out1"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$ms" -lt 2000 ] || fail "a silent port took $ms ms asked one at a time: each question waited its timeout"
+out=$("$LEAN" tls localhost --json --ports "$clean" --options '{"in_flight":0}' 2>&1) && fail "in_flight 0 accepted"
+echo "$out" | grep -q 'option in_flight must be an integer from 1 to 16' || fail "in_flight 0: $out"
+ok "questions to one endpoint in flight together: same findings as one at a time; a silent port costs one timeout (two asked in turn)"
+
+# The scan's rate holds over all threads: three endpoints (at least 15
+# connections) at 10 connections/s take over a second, with the same findings.
+"$LEAN" tls localhost --json --ports "$expired,$clean,$tls10" --options '{"resolve_ms":2000}' > "$T/fast"
+start=$(date +%s%N)
+"$LEAN" tls localhost --json --ports "$expired,$clean,$tls10" --options '{"resolve_ms":2000,"rate":10}' > "$T/slow"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$ms" -ge 1200 ] || fail "15 connections at rate 10 took $ms ms: the rate is not held"
+[ "$(findings "$T/fast")" = "$(findings "$T/slow")" ] || fail "rate 10 changed the findings"
+out=$("$LEAN" tls localhost --json --ports "$clean" --options '{"rate":-1}' 2>&1) && fail "rate -1 accepted"
+echo "$out" | grep -q 'option rate must be an integer from 0 to 100000' || fail "rate -1: $out"
+ok "the scan's rate (connections/s) is held across threads and changes no finding ($ms ms)"
+
 # Through the queue: a tls scan submitted, run by a worker, findings with severities.
 id=$(sq submit tls localhost --ports "$expired" --options '{"resolve_ms":2000}' --json | sed -n 's/.*"id": *\([0-9]*\).*/\1/p')
 [ -n "$id" ] || fail "submit tls failed"

@@ -86,7 +86,12 @@ static void test_only_health_and_ui_are_open(void **state)
 
 		if (t[i].role == AUTH_NONE && !open_ok)
 			fail_msg("%s %s is open without a token", t[i].method, p);
-		if (strcmp(t[i].method, "POST") == 0 && t[i].role < AUTH_OPERATOR)
+		/* The agent role stands apart: agent tokens only, on the agent
+		 * endpoints only, and nothing else there. */
+		if ((t[i].role == AUTH_AGENT) != (strncmp(p, "/api/v1/agent/", 14) == 0))
+			fail_msg("%s %s: the agent role is for /api/v1/agent/ only", t[i].method, p);
+		if (strcmp(t[i].method, "POST") == 0 && t[i].role < AUTH_OPERATOR
+		    && t[i].role != AUTH_AGENT)
 			fail_msg("%s %s writes with less than the operator role", t[i].method, p);
 	}
 }

@@ -5,6 +5,8 @@
  */
 #include "testutil.h"
 #include "api/auth.h"
+#include "core/config.h"
+#include "scantype.h"
 #include "store/store.h"
 
 struct fx {
@@ -164,6 +166,42 @@ static void bad_names_and_roles_create_nothing(void **state)
 	assert_int_equal(store_token_any(f->s), 0);
 }
 
+/* An agent token sorts below viewer, names a configured pool other than
+ * local, and its check gives the pool back. */
+static void an_agent_token_names_its_configured_pool(void **state)
+{
+	struct fx *f = *state;
+	char secret[AUTH_SECRET_MAX], err[256], hdr[160], actor[80], pool[40], path[300];
+	enum auth_role role = AUTH_NONE;
+	int64_t id;
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/pools.ini", f->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("[pool.dmz]\nallow = 127.0.0.0/8\n", fp);
+	fclose(fp);
+	scantype_config_checks();
+	assert_int_equal(config_load(path, err, sizeof err), 0);
+	assert_true(AUTH_AGENT < AUTH_VIEWER);
+	assert_int_equal(auth_token_create_pool(f->s, AUTH_AGENT, "a", NULL, 0, secret, sizeof secret,
+						&id, err, sizeof err), -1);
+	assert_int_equal(auth_token_create_pool(f->s, AUTH_AGENT, "a", "local", 0, secret,
+						sizeof secret, &id, err, sizeof err), -1);
+	assert_int_equal(auth_token_create_pool(f->s, AUTH_AGENT, "a", "nope", 0, secret,
+						sizeof secret, &id, err, sizeof err), -1);
+	assert_int_equal(auth_token_create_pool(f->s, AUTH_VIEWER, "a", "dmz", 0, secret,
+						sizeof secret, &id, err, sizeof err), -1);
+	assert_int_equal(store_token_any(f->s), 0);
+	assert_int_equal(auth_token_create_pool(f->s, AUTH_AGENT, "a", "dmz", 0, secret,
+						sizeof secret, &id, err, sizeof err), 0);
+	snprintf(hdr, sizeof hdr, "Bearer %s", secret);
+	assert_int_equal(auth_check_token(f->s, hdr, &role, actor, sizeof actor, pool, sizeof pool),
+			 AUTH_OK);
+	assert_int_equal(role, AUTH_AGENT);
+	assert_string_equal(pool, "dmz");
+	assert_string_equal(auth_role_name(role), "agent");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +211,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_headers_are_missing_or_invalid, setup, teardown),
 		cmocka_unit_test(roles_parse_and_order),
 		cmocka_unit_test_setup_teardown(bad_names_and_roles_create_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_agent_token_names_its_configured_pool, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,10 @@
  * closed port is gone, an opened one new, a new version changed; a
  * delivery is written with the completion, retried with backoff, fenced,
  * failed after its attempts, and sent again with the same id when its
- * sender's lease ran out.
+ * sender's lease ran out; an http endpoint's title, server, technologies
+ * and certificate are changes (named in after.web.changed), its body hash
+ * and days left are not; a dns record added or removed and a new
+ * subdomain are changes.
  */
 #include "teststore.h"
 
@@ -23,6 +26,21 @@ static struct finding port(int p, const char *service, const char *version)
 	x.service = strdup(service);
 	x.title = strdup("open port");
 	snprintf(detail, sizeof detail, "{\"product\":\"P\",\"version\":\"%s\"}", version);
+	x.detail = strdup(detail);
+	return x;
+}
+
+/* A finding of kind `kind` on target/port with this detail (JSON text). */
+static struct finding of_kind(const char *kind, const char *target, int p, const char *title, const char *detail)
+{
+	struct finding x = { .port = p };
+
+	snprintf(x.kind, sizeof x.kind, "%s", kind);
+	snprintf(x.proto, sizeof x.proto, "%s", p ? "tcp" : "");
+	snprintf(x.severity, sizeof x.severity, "info");
+	x.target = strdup(target);
+	x.service = p ? strdup("https") : NULL;
+	x.title = strdup(title);
 	x.detail = strdup(detail);
 	return x;
 }
@@ -44,7 +62,7 @@ static int64_t run_scan(struct testutil_store *f, const char *options, const str
 	int existed;
 
 	assert_int_equal(store_submit(f->s, &req, &id, &existed), STORE_OK);
-	assert_int_equal(store_claim(f->s, "w", 1, 30000, &c, &nc), STORE_OK);
+	assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w", 1, 30000, &c, &nc), STORE_OK);
 	assert_int_equal(nc, 1);
 	assert_int_equal(c[0].id, id);
 	assert_int_equal(store_complete(f->s, id, c[0].attempt, "{\"open\":1}", fs, n), STORE_OK);
@@ -203,12 +221,113 @@ static void a_delivery_is_written_with_the_completion_retried_fenced_and_failed(
 	release_all(b, 1);
 }
 
+/* The http endpoint's finding on port 8443, as the http scan writes it. */
+static struct finding web(const char *title, const char *server, const char *tech, const char *subject,
+			  int days_left, const char *body)
+{
+	char d[1024];
+
+	snprintf(d, sizeof d, "{\"status\":200,\"html_title\":\"%s\",\"server\":\"%s\",\"body_sha256\":\"%s\","
+		 "\"technologies\":[%s],\"certificate\":{\"subject\":\"%s\",\"issuer\":\"CN = ca\","
+		 "\"not_after\":\"2027-01-01\",\"days_left\":%d,\"expired\":false,\"sans\":[\"web.test\"]},"
+		 "\"address\":\"127.0.0.1\"}", title, server, body, tech, subject, days_left);
+	return of_kind("http", "127.0.0.1", 8443, title, d);
+}
+
+/* The after.web.changed list of the one change of scan id, or "" */
+static void web_change_is(struct testutil_store *f, int64_t id, const char *want)
+{
+	struct scan_change *ch = NULL;
+	size_t n = 0;
+
+	assert_int_equal(store_changes(f->s, id, 0, 100, &ch, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(ch[0].change, "changed");
+	assert_string_equal(ch[0].kind, "http");
+	assert_non_null(ch[0].after);
+	if (!strstr(ch[0].after, want))
+		fail_msg("after %s lacks %s", ch[0].after, want);
+	scan_change_array_free(ch, n);
+}
+
+static void a_web_page_s_title_server_technologies_and_certificate_are_changes_its_body_and_days_are_not(void **state)
+{
+	struct testutil_store *f = *state;
+	const char *nginx = "{\"name\":\"nginx\",\"category\":\"server\"}";
+	const char *both = "{\"name\":\"nginx\",\"category\":\"server\"},{\"name\":\"PHP\",\"category\":\"language\"}";
+	struct finding v[6] = {
+		web("Login", "nginx", nginx, "CN = web.test", 30, "aa"),
+		web("Login", "nginx", nginx, "CN = web.test", 29, "bb"),	/* a day later, a new body */
+		web("Dashboard", "nginx", nginx, "CN = web.test", 29, "bb"),
+		web("Dashboard", "Apache", both, "CN = web.test", 29, "bb"),
+		web("Dashboard", "Apache", "", "CN = web.test", 29, "bb"),
+		web("Dashboard", "Apache", "", "CN = other.test", 29, "bb"),
+	};
+	int64_t id[6];
+
+	for (int i = 0; i < 6; i++)
+		id[i] = run_scan(f, "{\"ports\":\"8443\"}", &v[i], 1);
+	info_is(f, id[1], id[0], 0, 0, 0);
+	info_is(f, id[2], id[1], 0, 0, 1);
+	web_change_is(f, id[2], "\"changed\":[\"title\"]");
+	web_change_is(f, id[2], "\"html_title\":\"Dashboard\"");
+	web_change_is(f, id[3], "\"changed\":[\"server\",\"technology_added\"]");
+	web_change_is(f, id[4], "\"changed\":[\"technology_removed\"]");
+	web_change_is(f, id[5], "\"changed\":[\"certificate\"]");
+	release_all(v, 6);
+}
+
+static void a_dns_record_added_or_removed_and_a_new_subdomain_are_changes(void **state)
+{
+	struct testutil_store *f = *state;
+	struct finding a[2] = {
+		of_kind("dns_record", "example.test", 0, "example.test A 127.0.0.10",
+			"{\"domain\":\"example.test\",\"name\":\"example.test\",\"type\":\"A\",\"value\":\"127.0.0.10\"}"),
+		of_kind("dns_record", "example.test", 0, "example.test MX 10 mail.example.test",
+			"{\"domain\":\"example.test\",\"name\":\"example.test\",\"type\":\"MX\",\"value\":\"10 mail.example.test\"}"),
+	};
+	struct finding b[3] = {
+		of_kind("dns_record", "example.test", 0, "example.test A 127.0.0.10",
+			"{\"domain\":\"example.test\",\"name\":\"example.test\",\"type\":\"A\",\"value\":\"127.0.0.10\"}"),
+		of_kind("dns_record", "example.test", 0, "example.test TXT v=spf1 -all",
+			"{\"domain\":\"example.test\",\"name\":\"example.test\",\"type\":\"TXT\",\"value\":\"v=spf1 -all\"}"),
+		of_kind("dns_name", "vpn.example.test", 0, "vpn.example.test: 127.0.0.12",
+			"{\"name\":\"vpn.example.test\",\"domain\":\"example.test\",\"source\":\"wordlist\"}"),
+	};
+	struct scan_change *ch = NULL;
+	size_t n = 0;
+	int64_t s1, s2;
+	int seen = 0;
+
+	s1 = run_scan(f, "{\"wordlist\":\"w\"}", a, 2);
+	s2 = run_scan(f, "{\"wordlist\":\"w\"}", b, 3);
+	info_is(f, s2, s1, 2, 1, 0);
+	assert_int_equal(store_changes(f->s, s2, 0, 100, &ch, &n), STORE_OK);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(ch[i].change, "gone") == 0 && strcmp(ch[i].kind, "dns_record") == 0
+		    && strstr(ch[i].title, "MX"))
+			seen |= 1;
+		if (strcmp(ch[i].change, "new") == 0 && strcmp(ch[i].kind, "dns_record") == 0
+		    && strstr(ch[i].title, "TXT"))
+			seen |= 2;
+		if (strcmp(ch[i].change, "new") == 0 && strcmp(ch[i].kind, "dns_name") == 0
+		    && strcmp(ch[i].target, "vpn.example.test") == 0)
+			seen |= 4;
+	}
+	assert_int_equal(seen, 7);
+	scan_change_array_free(ch, n);
+	release_all(a, 2);
+	release_all(b, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(the_first_scan_is_the_baseline_and_a_reordered_rerun_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_closed_port_is_gone_an_opened_one_new_and_a_new_version_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_delivery_is_written_with_the_completion_retried_fenced_and_failed, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_web_page_s_title_server_technologies_and_certificate_are_changes_its_body_and_days_are_not, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_dns_record_added_or_removed_and_a_new_subdomain_are_changes, setup, teardown),
 	};
 
 	return teststore_run("changes", tests, sizeof tests / sizeof tests[0]) != 0;

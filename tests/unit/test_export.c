@@ -35,7 +35,7 @@ static int64_t run_scan(struct testutil_store *f, const struct finding *fs, size
 	int existed;
 
 	assert_int_equal(store_submit(f->s, &req, &id, &existed), STORE_OK);
-	assert_int_equal(store_claim(f->s, "w", 1, 30000, &c, &nc), STORE_OK);
+	assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w", 1, 30000, &c, &nc), STORE_OK);
 	assert_int_equal(nc, 1);
 	assert_int_equal(store_complete(f->s, id, c[0].attempt, "{}", fs, n), STORE_OK);
 	scan_array_free(c, nc);
@@ -172,7 +172,7 @@ static void pages_are_read_once_each_in_order(void **state)
 	free(doc);
 	doc = read_all(f, empty, EXPORT_CSV, 65536, &len);
 	assert_string_equal(doc, "fingerprint,scan_id,finding_id,kind,target,port,proto,service,severity,title,"
-			    "check,cve,product,version,created_at,detail\r\n");
+			    "check,cve,product,version,created_at,detail,state\r\n");
 	free(doc);
 	doc = read_all(f, empty, EXPORT_JSONL, 65536, &len);
 	assert_int_equal(len, 0);

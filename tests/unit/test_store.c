@@ -106,7 +106,7 @@ static void running_goes_back_to_pending_with_backoff_while_attempts_remain(void
 	assert_string_equal(sc.error_code, "exit_status");
 	assert_true(sc.run_after >= scan_now_ms() + 25000);
 	scan_release(&sc);
-	assert_int_equal(store_claim(f->s, "w", 10, 30000, &c, &n), STORE_OK);
+	assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w", 10, 30000, &c, &n), STORE_OK);
 	assert_int_equal(n, 0);
 	scan_array_free(c, n);
 }
@@ -223,7 +223,7 @@ static void forbidden_transitions_are_refused_and_change_nothing(void **state)
 	{
 		struct scan *c = NULL;
 		size_t n = 0;
-		assert_int_equal(store_claim(f->s, "w", 5, 30000, &c, &n), STORE_OK);
+		assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w", 5, 30000, &c, &n), STORE_OK);
 		assert_int_equal(n, 5);
 		scan_array_free(c, n);
 	}
@@ -315,7 +315,7 @@ static void a_grouped_completion_fences_each_scan_on_its_own(void **state)
 	struct scan *cl = NULL;
 	size_t n = 0;
 
-	assert_int_equal(store_claim(f->s, "w", 2, 30000, &cl, &n), STORE_OK);
+	assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w", 2, 30000, &cl, &n), STORE_OK);
 	assert_int_equal(n, 2);
 	scan_array_free(cl, n);
 	memset(c, 0, sizeof c);
@@ -383,7 +383,7 @@ static void claims_take_priority_first_then_age(void **state)
 	int64_t order[3];
 
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(store_claim(f->s, "w", 1, 30000, &c, &n), STORE_OK);
+		assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w", 1, 30000, &c, &n), STORE_OK);
 		assert_int_equal(n, 1);
 		order[i] = c[0].id;
 		scan_array_free(c, n);
@@ -422,7 +422,7 @@ static void queue_status_counts_follow_every_transition(void **state)
 
 	for (int i = 0; i < 6; i++)
 		ids[i] = submit_one(f->s, NULL, 1, 0);
-	assert_int_equal(store_claim(f->s, "w", 3, 30000, &c, &n), STORE_OK);
+	assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w", 3, 30000, &c, &n), STORE_OK);
 	scan_array_free(c, n);
 	assert_int_equal(store_complete(f->s, ids[0], 1, NULL, NULL, 0), STORE_OK);
 	assert_int_equal(store_fail(f->s, ids[1], 1, &final_fail, &now), STORE_OK);
@@ -448,12 +448,12 @@ static void a_completion_and_the_next_claim_commit_together(void **state)
 	struct scan *claimed = NULL, *next = NULL;
 	size_t n = 0, nn = 0;
 
-	assert_int_equal(store_claim(f->s, "w-1@h:1", 2, 60000, &claimed, &n), STORE_OK);
+	assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w-1@h:1", 2, 60000, &claimed, &n), STORE_OK);
 	assert_int_equal(n, 2);
 	done[0] = (struct store_completion){ .id = claimed[0].id, .attempt = claimed[0].attempt };
 	/* the second is a zombie's: a wrong attempt, fenced */
 	done[1] = (struct store_completion){ .id = claimed[1].id, .attempt = claimed[1].attempt + 5 };
-	assert_int_equal(store_complete_and_claim(f->s, done, 2, "w-1@h:1", 5, 60000, &next, &nn),
+	assert_int_equal(store_complete_and_claim(f->s, done, 2, SCAN_POOL_LOCAL, "w-1@h:1", 5, 60000, &next, &nn),
 			 STORE_OK);
 	assert_int_equal(done[0].rc, STORE_OK);
 	assert_int_equal(done[1].rc, STORE_LOST);

@@ -41,7 +41,7 @@ static void four_processes_claim_10000_scans_exactly_once(void **state)
 			while (empty < 3) {
 				struct scan *c = NULL;
 				size_t n = 0;
-				int rc = store_claim(s, name, 37, 30000, &c, &n);
+				int rc = store_claim(s, SCAN_POOL_LOCAL, name, 37, 30000, &c, &n);
 
 				if (rc == STORE_BUSY)
 					continue;
@@ -181,7 +181,7 @@ static void a_process_killed_mid_claim_leaves_the_database_consistent(void **sta
 			for (;;) {
 				struct scan *c = NULL;
 				size_t n = 0;
-				if (!s || store_claim(s, "doomed", 200, 30000, &c, &n) != STORE_OK)
+				if (!s || store_claim(s, SCAN_POOL_LOCAL, "doomed", 200, 30000, &c, &n) != STORE_OK)
 					_exit(1);
 				if (ready[1] >= 0) {
 					(void)!write(ready[1], "x", 1);

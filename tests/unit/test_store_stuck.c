@@ -29,7 +29,7 @@ static int64_t submit_split(struct store *s, int max_attempts, int64_t *shard)
 					   NULL), STORE_OK);
 	assert_int_equal(status_of(s, parent), SCAN_RUNNING);	/* a split parent never runs */
 	/* One shard claimed with a lease that expires at once. */
-	assert_int_equal(store_claim(s, "w-gone", 1, 1, &c, &n), STORE_OK);
+	assert_int_equal(store_claim(s, SCAN_POOL_LOCAL, "w-gone", 1, 1, &c, &n), STORE_OK);
 	assert_int_equal(n, 1);
 	*shard = c[0].id;
 	assert_true(c[0].flow & SCAN_FLOW_SHARD);

@@ -142,7 +142,7 @@ static void pruning_deletes_only_old_finished_scans_with_their_events_and_findin
 	{
 		struct scan *c = NULL;
 		size_t n = 0;
-		assert_int_equal(store_claim(f->s, "w", 6, 60000, &c, &n), STORE_OK);
+		assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w", 6, 60000, &c, &n), STORE_OK);
 		assert_int_equal(n, 6);
 		scan_array_free(c, n);
 	}
@@ -185,7 +185,7 @@ static void a_stopped_worker_is_neither_alive_nor_dead(void **state)
 
 	assert_int_equal(store_worker_register(f->s, &w), STORE_OK);
 	/* Running counts come from the scans the worker holds. */
-	assert_int_equal(store_claim(f->s, w.id, 1, 30000, &c, &n), STORE_OK);
+	assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, w.id, 1, 30000, &c, &n), STORE_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(store_worker_heartbeat(f->s, w.id, 7), STORE_OK);
 	assert_int_equal(store_queue_status(f->s, &q), STORE_OK);
@@ -289,7 +289,7 @@ static void a_dead_workers_scans_are_handed_back_without_spending_attempts_up_to
 		char wid[SCAN_WORKER_MAX];
 
 		snprintf(wid, sizeof wid, "w-1@h:%d", round);
-		assert_int_equal(store_claim(f->s, wid, 1, 60000, &c, &n), STORE_OK);
+		assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, wid, 1, 60000, &c, &n), STORE_OK);
 		assert_int_equal(n, 1);
 		assert_true(c[0].id == id);
 		scan_array_free(c, n);
@@ -298,7 +298,7 @@ static void a_dead_workers_scans_are_handed_back_without_spending_attempts_up_to
 		assert_int_equal(status_of(f->s, id), SCAN_PENDING);
 	}
 	/* Another worker's scan is not touched by a hand-back. */
-	assert_int_equal(store_claim(f->s, "w-2@h:9", 2, 60000, &c, &n), STORE_OK);
+	assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w-2@h:9", 2, 60000, &c, &n), STORE_OK);
 	assert_int_equal(n, 2);
 	scan_array_free(c, n);
 	assert_int_equal(store_release_worker(f->s, "w-1@h:1", "signal 9", &back), STORE_OK);

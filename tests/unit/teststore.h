@@ -136,7 +136,7 @@ static inline int claim_one(struct store *s, int64_t want_id, int lease_ms)
 	size_t n = 0;
 	int attempt;
 
-	assert_int_equal(store_claim(s, "w-test", 1, lease_ms, &c, &n), STORE_OK);
+	assert_int_equal(store_claim(s, SCAN_POOL_LOCAL, "w-test", 1, lease_ms, &c, &n), STORE_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(c[0].id, want_id);
 	assert_int_equal(c[0].status, SCAN_RUNNING);

@@ -264,6 +264,42 @@ const struct db_migration pg_migrations[] = {
 	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 15, "a counter of scans handed back from dead workers",
 	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
+	/* Pools (issue 20); see the SQLite dialect. */
+	{ 16, "pools; agent tokens; agents in the worker registry",
+	  "ALTER TABLE scans ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
+	  "ALTER TABLE schedules ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
+	  "DROP INDEX scans_claim;"
+	  "CREATE INDEX scans_claim ON scans(pool, priority DESC, id) WHERE status = 'pending';"
+	  "ALTER TABLE tokens DROP CONSTRAINT tokens_role_check;"
+	  "ALTER TABLE tokens ADD CONSTRAINT tokens_role_check"
+	  " CHECK (role IN ('viewer','operator','admin','agent'));"
+	  "ALTER TABLE tokens ADD COLUMN pool TEXT;"
+	  "ALTER TABLE workers ADD COLUMN kind TEXT NOT NULL DEFAULT 'worker';"
+	  "ALTER TABLE workers ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
+	  "ALTER TABLE workers ADD COLUMN version TEXT;"
+	  "ALTER TABLE workers ADD COLUMN address TEXT;" },
+	/* The lifecycle of findings (issue 24); see the SQLite dialect. */
+	{ 17, "the lifecycle of findings per baseline",
+	  "CREATE TABLE finding_baselines (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  " key TEXT NOT NULL UNIQUE, schedule_id BIGINT, created_at BIGINT NOT NULL);"
+	  "CREATE TABLE finding_states (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	  " baseline_id BIGINT NOT NULL REFERENCES finding_baselines(id) ON DELETE CASCADE,"
+	  " fingerprint TEXT NOT NULL,"
+	  " state TEXT NOT NULL CHECK (state IN"
+	  "  ('open', 'fixed', 'reopened', 'accepted', 'false_positive')),"
+	  " kind TEXT NOT NULL, target TEXT, port INTEGER NOT NULL DEFAULT 0, proto TEXT,"
+	  " severity TEXT NOT NULL, title TEXT, cve TEXT,"
+	  " first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, times_seen BIGINT NOT NULL,"
+	  " first_scan_id BIGINT NOT NULL, last_scan_id BIGINT NOT NULL, fixed_scan_id BIGINT,"
+	  " reason TEXT, actor TEXT, expires_at BIGINT, updated_at BIGINT NOT NULL,"
+	  " UNIQUE (fingerprint, baseline_id));"	/* also the triage's lookup by fingerprint */
+	  "CREATE INDEX finding_states_state ON finding_states(baseline_id, state);"
+	  "CREATE INDEX finding_states_expiry ON finding_states(expires_at)"
+	  " WHERE state = 'accepted';" },
+	/* See the SQLite dialect. */
+	{ 18, "an index of the findings that name hosts (http, host, dns_ptr)",
+	  "CREATE INDEX findings_names ON findings(kind, scan_id)"
+	  " WHERE kind IN ('http', 'host', 'dns_ptr');" },
 	/* Scanning politely: the global exclusion list (store/exclusions.c);
 	 * the audit trail names the client address of an API change; pauses
 	 * (store/pause.c), which the claim consults (DB_CLAIM_NOT_PAUSED). */
@@ -282,12 +318,12 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_SUBMIT_BATCH] =
 		"WITH i AS (SELECT x.*, nextval(pg_get_serial_sequence('scans', 'id')) AS id"
 		"  FROM json_to_recordset($1::json) AS x(n int, type text, targets text, options text,"
-		"  priority int, max_attempts int, time_limit_s int, key text, hash text)),"
+		"  priority int, max_attempts int, time_limit_s int, key text, hash text, pool text)),"
 		" c AS (INSERT INTO scans (id, type, targets, options, status, priority, max_attempts,"
-		"  time_limit_s, run_after, created_at, idempotency_key, request_hash)"
+		"  time_limit_s, run_after, created_at, idempotency_key, request_hash, pool)"
 		"  OVERRIDING SYSTEM VALUE"
 		"  SELECT id, type, targets, options, 'pending', priority, max_attempts, time_limit_s,"
-		"  scanq_now_ms(), scanq_now_ms(), key, hash FROM i ORDER BY n"
+		"  scanq_now_ms(), scanq_now_ms(), key, hash, coalesce(pool, 'local') FROM i ORDER BY n"
 		"  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id),"
 		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, reason)"
 		"  SELECT id, scanq_now_ms(), NULL, 'pending', 0, $2::text FROM c),"
@@ -305,7 +341,7 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = $1::text,"
 		"  claimed_at = scanq_now_ms(), lease_expires_at = scanq_now_ms() + $3::bigint,"
 		"  progress = 0"
-		" WHERE id IN (SELECT id FROM scans WHERE status = 'pending'"
+		" WHERE id IN (SELECT id FROM scans WHERE status = 'pending' AND pool = $5::text"
 		"  AND run_after <= scanq_now_ms()" DB_CLAIM_NOT_PAUSED
 		"  ORDER BY priority DESC, id LIMIT $4::int"
 		"  FOR UPDATE SKIP LOCKED)"
@@ -400,7 +436,18 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f"
 		"  WHERE f.scan_id = scan_baselines.baseline_id), (SELECT count(*) FROM webhooks),"
 		" CASE WHEN key LIKE 'stage:%' THEN (SELECT targets FROM scans"
-		"  WHERE id = scan_baselines.scan_id) END",
+		"  WHERE id = scan_baselines.scan_id) END,"
+		" CASE WHEN EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
+		"  ON fs.baseline_id = fb.id WHERE fb.key = scan_baselines.key"
+		"  AND fs.state IN ('open', 'reopened', 'accepted')"
+		"  AND (fs.state <> 'accepted' OR fs.expires_at IS NOT NULL)) THEN 1 ELSE 0 END",
+	/* See the SQLite dialect. */
+	[S_FSTATE_FIX] =
+		"UPDATE finding_states SET state = 'fixed', fixed_scan_id = $2::bigint,"
+		" updated_at = scanq_now_ms() WHERE baseline_id = $1::bigint AND last_scan_id <> $2::bigint"
+		" AND state IN ('open', 'reopened', 'accepted')"
+		" AND (state <> 'accepted' OR expires_at <= scanq_now_ms())"
+		" AND ($4::text IS NULL OR target IN (SELECT jsonb_array_elements_text($4::text::jsonb)))",
 	[S_CHANGES_STAGE_FINDINGS] =
 		"WITH run AS (SELECT b.scan_id AS id FROM scan_baselines b JOIN scans x ON x.id = b.scan_id"
 		"  WHERE b.key = (SELECT key FROM scan_baselines WHERE scan_id = $1::bigint)"
@@ -434,6 +481,25 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  (array_agg(service ORDER BY scan_id DESC))[1],"
 		"  min(finished_at), max(finished_at), min(scan_id), max(scan_id), max(still)"
 		" FROM f GROUP BY target, port, proto ORDER BY target, port, proto LIMIT $3::int",
+	/* See the SQLite dialect.  The details are written by scanq's scanners
+	 * (jansson, from C strings): valid JSON without NUL escapes. */
+	[S_HOST_NAMES] =
+		"WITH f AS (SELECT f.kind, f.target, f.scan_id, s.finished_at, f.detail::jsonb AS d"
+		"  FROM findings f JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
+		"  WHERE f.kind IN ('http', 'host', 'dns_ptr') AND f.detail IS NOT NULL),"
+		" n AS (SELECT d->>'address' AS address, j.name, 'http' AS source, scan_id, finished_at"
+		"  FROM f, jsonb_array_elements_text(CASE WHEN jsonb_typeof(d->'names') = 'array'"
+		"   THEN d->'names' ELSE '[]'::jsonb END) AS j(name)"
+		"  WHERE f.kind = 'http' AND d->'check' IS NULL"
+		"  UNION ALL SELECT target, j.name, 'dns', scan_id, finished_at"
+		"  FROM f, jsonb_array_elements_text(CASE WHEN jsonb_typeof(d->'names') = 'array'"
+		"   THEN d->'names' ELSE '[]'::jsonb END) AS j(name) WHERE f.kind = 'host'"
+		"  UNION ALL SELECT target, d->>'name', 'ptr', scan_id, finished_at"
+		"  FROM f WHERE f.kind = 'dns_ptr')"
+		" SELECT address, lower(name), string_agg(DISTINCT source, ',' ORDER BY source),"
+		"  min(finished_at), max(finished_at), max(scan_id) FROM n"
+		" WHERE address IS NOT NULL AND name IS NOT NULL AND name <> '' AND name <> address"
+		" GROUP BY address, lower(name) ORDER BY address, lower(name) LIMIT $1::int",
 	[S_SQ_OVERTIME] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), claimed_at + time_limit_s * 1000,"
 		" 'hard limit ' || time_limit_s::text || ' s' FROM scans"
 		" WHERE status = 'running' AND lease_expires_at >= scanq_now_ms()"
@@ -455,4 +521,6 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_LIST_TARGET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id < $3::bigint"
 		" AND ($1::text IS NULL OR status = $1::text) AND ($2::text IS NULL OR type = $2::text)"
 		" AND strpos(targets, $5::text) > 0 ORDER BY id DESC LIMIT $4::int",
+	[S_AGENT_ROW] = "SELECT status, attempt, pool, coalesce(worker_id, ''), flow FROM scans"
+		" WHERE id = $1::bigint FOR UPDATE",
 };

@@ -226,6 +226,53 @@ const struct db_migration sqlite_migrations[] = {
 	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
 	{ 15, "a counter of scans handed back from dead workers",
 	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
+	/* Pools (issue 20): a scan, a schedule and an agent token belong to a
+	 * pool; the claim index leads with it so that one pool's claim stays an
+	 * index range.  SQLite cannot change a CHECK, so the tokens table is
+	 * copied into one that allows the agent role.  The registry tells
+	 * agents from workers. */
+	{ 16, "pools; agent tokens; agents in the worker registry",
+	  "ALTER TABLE scans ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
+	  "ALTER TABLE schedules ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
+	  "DROP INDEX scans_claim;"
+	  "CREATE INDEX scans_claim ON scans(pool, priority DESC, id) WHERE status = 'pending';"
+	  "CREATE TABLE tokens_v16 (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	  " role TEXT NOT NULL CHECK (role IN ('viewer','operator','admin','agent')),"
+	  " hash TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER,"
+	  " revoked_at INTEGER, pool TEXT);"
+	  "INSERT INTO tokens_v16 (id, name, role, hash, created_at, expires_at, revoked_at)"
+	  " SELECT id, name, role, hash, created_at, expires_at, revoked_at FROM tokens;"
+	  "DROP TABLE tokens;"
+	  "ALTER TABLE tokens_v16 RENAME TO tokens;"
+	  "ALTER TABLE workers ADD COLUMN kind TEXT NOT NULL DEFAULT 'worker';"
+	  "ALTER TABLE workers ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
+	  "ALTER TABLE workers ADD COLUMN version TEXT;"
+	  "ALTER TABLE workers ADD COLUMN address TEXT;" },
+	/* The lifecycle of findings (issue 24): one row per baseline key and,
+	 * under it, one per fingerprint with its state across complete runs. */
+	{ 17, "the lifecycle of findings per baseline",
+	  "CREATE TABLE finding_baselines (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,"
+	  " schedule_id INTEGER, created_at INTEGER NOT NULL);"
+	  "CREATE TABLE finding_states (id INTEGER PRIMARY KEY,"
+	  " baseline_id INTEGER NOT NULL REFERENCES finding_baselines(id) ON DELETE CASCADE,"
+	  " fingerprint TEXT NOT NULL,"
+	  " state TEXT NOT NULL CHECK (state IN"
+	  "  ('open', 'fixed', 'reopened', 'accepted', 'false_positive')),"
+	  " kind TEXT NOT NULL, target TEXT, port INTEGER NOT NULL DEFAULT 0, proto TEXT,"
+	  " severity TEXT NOT NULL, title TEXT, cve TEXT,"
+	  " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, times_seen INTEGER NOT NULL,"
+	  " first_scan_id INTEGER NOT NULL, last_scan_id INTEGER NOT NULL, fixed_scan_id INTEGER,"
+	  " reason TEXT, actor TEXT, expires_at INTEGER, updated_at INTEGER NOT NULL,"
+	  " UNIQUE (fingerprint, baseline_id));"	/* also the triage's lookup by fingerprint */
+	  "CREATE INDEX finding_states_state ON finding_states(baseline_id, state);"
+	  "CREATE INDEX finding_states_expiry ON finding_states(expires_at)"
+	  " WHERE state = 'accepted';" },
+	/* The inventory's hostnames are read from the findings that
+	 * carry them (S_HOST_NAMES); this index finds those findings without a
+	 * pass over all the others. */
+	{ 18, "an index of the findings that name hosts (http, host, dns_ptr)",
+	  "CREATE INDEX findings_names ON findings(kind, scan_id)"
+	  " WHERE kind IN ('http', 'host', 'dns_ptr');" },
 	/* Scanning politely: the global exclusion list (store/exclusions.c);
 	 * the audit trail names the client address of an API change; pauses
 	 * (store/pause.c), which the claim consults (DB_CLAIM_NOT_PAUSED). */
@@ -250,7 +297,7 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = ?1,"
 		" claimed_at = ?2, lease_expires_at = ?2 + ?3, progress = 0"
 		" WHERE id IN (SELECT id FROM scans INDEXED BY scans_claim"
-		"  WHERE status = 'pending' AND run_after <= ?2" DB_CLAIM_NOT_PAUSED
+		"  WHERE status = 'pending' AND pool = ?5 AND run_after <= ?2" DB_CLAIM_NOT_PAUSED
 		"  ORDER BY priority DESC, id LIMIT ?4)"
 		" RETURNING " DB_SCAN_COLS,
 	[S_RUNNING_ROW] =
@@ -307,7 +354,11 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"  FROM scans WHERE id = ?1) k"
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f WHERE f.scan_id = baseline_id),"
 		" (SELECT count(*) FROM webhooks), CASE WHEN key LIKE 'stage:%'"
-		" THEN (SELECT targets FROM scans WHERE id = scan_id) END",
+		" THEN (SELECT targets FROM scans WHERE id = scan_id) END,"
+		" EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
+		"  ON fs.baseline_id = fb.id WHERE fb.key = scan_baselines.key"
+		"  AND fs.state IN ('open', 'reopened', 'accepted')"
+		"  AND (fs.state <> 'accepted' OR fs.expires_at IS NOT NULL))",
 	[S_CHANGES_STAGE_FINDINGS] =
 		"WITH run AS (SELECT b.scan_id AS id FROM scan_baselines b JOIN scans x ON x.id = b.scan_id"
 		"  WHERE b.key = (SELECT key FROM scan_baselines WHERE scan_id = ?1)"
@@ -341,6 +392,26 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"   AND g.proto = f.proto ORDER BY g.scan_id DESC LIMIT 1),"
 		"  min(finished_at), max(finished_at), min(scan_id), max(scan_id), max(still)"
 		" FROM f GROUP BY target, port, proto ORDER BY target, port, proto LIMIT ?3",
+	/* The names of an address: an http endpoint's names (the target's
+	 * name, certificate names, redirect hosts), a dns host's forward names
+	 * and PTR names, from completed scans. */
+	[S_HOST_NAMES] =
+		"WITH f AS (SELECT f.kind, f.target, f.scan_id, s.finished_at,"
+		"  CASE WHEN json_valid(f.detail) THEN f.detail ELSE '{}' END AS d"
+		"  FROM findings f INDEXED BY findings_names"
+		"  JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
+		"  WHERE f.kind IN ('http', 'host', 'dns_ptr')),"
+		" n AS (SELECT json_extract(d, '$.address') AS address, j.value AS name, 'http' AS source,"
+		"  scan_id, finished_at FROM f, json_each(f.d, '$.names') j"
+		"  WHERE f.kind = 'http' AND json_extract(d, '$.check') IS NULL AND j.type = 'text'"
+		"  UNION ALL SELECT target, j.value, 'dns', scan_id, finished_at"
+		"  FROM f, json_each(f.d, '$.names') j WHERE f.kind = 'host' AND j.type = 'text'"
+		"  UNION ALL SELECT target, json_extract(d, '$.name'), 'ptr', scan_id, finished_at"
+		"  FROM f WHERE f.kind = 'dns_ptr')"
+		" SELECT address, lower(name), group_concat(DISTINCT source), min(finished_at),"
+		"  max(finished_at), max(scan_id) FROM n"
+		" WHERE address IS NOT NULL AND typeof(name) = 'text' AND name <> '' AND name <> address"
+		" GROUP BY address, lower(name) ORDER BY address, lower(name) LIMIT ?1",
 	[S_SQ_OVERTIME] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), claimed_at + time_limit_s * 1000,"
 		" 'hard limit ' || time_limit_s || ' s' FROM scans INDEXED BY scans_lease"
 		" WHERE status = 'running' AND lease_expires_at >= ?1"
@@ -358,7 +429,16 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" count(*) FILTER (WHERE to_status = 'failed') FROM scan_events"
 		" INDEXED BY scan_events_finished WHERE at >= ?1 - 3600000"
 		" AND to_status IN ('completed', 'failed', 'cancelled') AND from_status IS NOT to_status",
+	/* An open finding this complete run lacks is fixed; a stage fixes only
+	 * on its own targets (another scan of the stage covers the others). */
+	[S_FSTATE_FIX] =
+		"UPDATE finding_states SET state = 'fixed', fixed_scan_id = ?2, updated_at = ?3"
+		" WHERE baseline_id = ?1 AND last_scan_id <> ?2"
+		" AND state IN ('open', 'reopened', 'accepted') AND (state <> 'accepted' OR expires_at <= ?3)"
+		" AND (?4 IS NULL OR target IN (SELECT value FROM json_each(?4)))",
 	[S_LIST_TARGET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id < ?3"
 		" AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR type = ?2)"
 		" AND instr(targets, ?5) > 0 ORDER BY id DESC LIMIT ?4",
+	[S_AGENT_ROW] = "SELECT status, attempt, pool, coalesce(worker_id, ''), flow FROM scans"
+		" WHERE id = ?1",
 };

@@ -1,0 +1,328 @@
+/*
+ * triage.c — reading finding states and the operators' decisions on them
+ * (store.h, "the lifecycle of findings"): the keyset list, accept /
+ * false-positive / reopen of one fingerprint with its audit record in one
+ * transaction, and the maintenance step that reopens expired acceptances.
+ * An acceptance past its expiry reads as reopened before that step has
+ * run (DB_FSTATE_STATE), so no reader ever sees a stale acceptance.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store/tx.h"
+
+static const char *const NAMES[] = { "open", "fixed", "reopened", "accepted", "false_positive" };
+
+int finding_state_valid(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof NAMES / sizeof NAMES[0]; i++)
+		if (strcmp(name, NAMES[i]) == 0)
+			return 1;
+	return 0;
+}
+
+void finding_state_array_free(struct finding_state *a, size_t n)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(a[i].target);
+		free(a[i].title);
+		free(a[i].cve);
+		free(a[i].reason);
+	}
+	free(a);
+}
+
+/* One row of DB_FSTATE_COLS into *f (whose strings it then owns). */
+static void read_state(struct db_cur *c, struct finding_state *f)
+{
+	memset(f, 0, sizeof *f);
+	f->id = db_col_i64(c, 0);
+	f->baseline_id = db_col_i64(c, 1);
+	db_col_copy(c, 2, f->fingerprint, sizeof f->fingerprint);
+	db_col_copy(c, 3, f->state, sizeof f->state);
+	db_col_copy(c, 4, f->kind, sizeof f->kind);
+	f->target = db_col_dup(c, 5);
+	f->port = (int)db_col_i64(c, 6);
+	db_col_copy(c, 7, f->proto, sizeof f->proto);
+	db_col_copy(c, 8, f->severity, sizeof f->severity);
+	f->title = db_col_dup(c, 9);
+	f->cve = db_col_dup(c, 10);
+	f->first_seen = db_col_i64(c, 11);
+	f->last_seen = db_col_i64(c, 12);
+	f->times_seen = db_col_i64(c, 13);
+	f->first_scan_id = db_col_i64(c, 14);
+	f->last_scan_id = db_col_i64(c, 15);
+	f->reason = db_col_dup(c, 16);
+	db_col_copy(c, 17, f->actor, sizeof f->actor);
+	f->expires_at = db_col_i64(c, 18);
+	f->schedule_id = db_col_i64(c, 19);
+	db_col_copy(c, 20, f->schedule, sizeof f->schedule);
+}
+
+static json_t *text_or_null(const char *s)
+{
+	json_t *v = s ? json_string(s) : NULL;
+
+	return v ? v : json_null();
+}
+
+static json_t *time_or_null(int64_t ms)
+{
+	char ts[40];
+
+	return ms ? json_string(scan_format_time(ms, ts, sizeof ts)) : json_null();
+}
+
+json_t *finding_state_to_json(const struct finding_state *f)
+{
+	json_t *o = json_object(), *cve = f->cve ? json_loads(f->cve, 0, NULL) : NULL;
+
+	json_object_set_new(o, "id", json_integer(f->id));
+	json_object_set_new(o, "fingerprint", json_string(f->fingerprint));
+	json_object_set_new(o, "baseline_id", json_integer(f->baseline_id));
+	json_object_set_new(o, "schedule", f->schedule[0] ? json_string(f->schedule) : json_null());
+	json_object_set_new(o, "state", json_string(f->state));
+	json_object_set_new(o, "kind", json_string(f->kind));
+	json_object_set_new(o, "target", text_or_null(f->target));
+	json_object_set_new(o, "port", f->port ? json_integer(f->port) : json_null());
+	json_object_set_new(o, "proto", f->proto[0] ? json_string(f->proto) : json_null());
+	json_object_set_new(o, "severity", json_string(f->severity));
+	json_object_set_new(o, "title", text_or_null(f->title));
+	json_object_set_new(o, "cve", json_is_array(cve) ? cve : json_array());
+	if (!json_is_array(cve))
+		json_decref(cve);
+	json_object_set_new(o, "first_seen", time_or_null(f->first_seen));
+	json_object_set_new(o, "last_seen", time_or_null(f->last_seen));
+	json_object_set_new(o, "times_seen", json_integer(f->times_seen));
+	json_object_set_new(o, "first_scan_id", json_integer(f->first_scan_id));
+	json_object_set_new(o, "last_scan_id", json_integer(f->last_scan_id));
+	json_object_set_new(o, "reason", text_or_null(f->reason));
+	json_object_set_new(o, "actor", f->actor[0] ? json_string(f->actor) : json_null());
+	json_object_set_new(o, "expires_at", time_or_null(f->expires_at));
+	return o;
+}
+
+int store_finding_states(struct store *s, const struct finding_state_filter *f,
+			 struct finding_state **out, size_t *n)
+{
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	struct finding_state *v;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (f->limit < 1 || f->limit > STORE_LIST_MAX)
+		return store_set_error(s, "limit must be 1..%d", STORE_LIST_MAX);
+	if (!(v = calloc((size_t)f->limit, sizeof *v)))
+		return store_set_error(s, "out of memory");
+	db_text(&a, f->state);
+	db_text(&a, f->severity);
+	db_i64(&a, f->baseline_id);
+	db_i64(&a, f->schedule_id);
+	db_i64(&a, f->after_id);
+	db_i64(&a, f->limit);
+	db_i64(&a, scan_now_ms());
+	if ((rc = db_query(s, S_FSTATE_LIST, &a, &cur)) == STORE_OK) {
+		while (*n < (size_t)f->limit && (rc = db_next(&cur)) > 0)
+			read_state(&cur, &v[(*n)++]);
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&cur);
+	if (rc != STORE_OK) {
+		finding_state_array_free(v, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return STORE_OK;
+}
+
+void finding_state_release(struct finding_state *f)
+{
+	free(f->target);
+	free(f->title);
+	free(f->cve);
+	free(f->reason);
+	memset(f, 0, sizeof *f);
+}
+
+/* The one row of fingerprint fp (in baseline bid, 0: any) into *row. */
+static int find_one(struct store *s, const char *fp, int64_t bid, struct finding_state *row)
+{
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	struct finding_state two[2];
+	size_t n = 0;
+	int rc;
+
+	db_text(&a, fp);
+	db_i64(&a, bid);
+	db_i64(&a, scan_now_ms());
+	if ((rc = db_query(s, S_FSTATE_FIND, &a, &cur)) == STORE_OK) {
+		while (n < 2 && (rc = db_next(&cur)) > 0)
+			read_state(&cur, &two[n++]);
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&cur);
+	if (rc == STORE_OK && n == 0) {
+		if (bid)
+			store_set_error(s, "no finding %s in baseline %lld", fp, (long long)bid);
+		else
+			store_set_error(s, "no finding %s", fp);
+		rc = STORE_NOT_FOUND;
+	} else if (rc == STORE_OK && n > 1) {
+		store_set_error(s, "finding %s is tracked in several baselines (%lld, %lld, ...):"
+				" name one with --baseline", fp, (long long)two[0].baseline_id,
+				(long long)two[1].baseline_id);
+		rc = STORE_ILLEGAL;
+	}
+	if (rc == STORE_OK)
+		*row = two[0];
+	else
+		for (size_t i = 0; i < n; i++)
+			finding_state_release(&two[i]);
+	return rc;
+}
+
+/* The input checks of store_finding_triage(): STORE_OK or STORE_ILLEGAL. */
+static int check_triage(struct store *s, const char *to, const char *reason, int64_t expires_at)
+{
+	int needs_reason = strcmp(to, "accepted") == 0 || strcmp(to, "false_positive") == 0;
+
+	if (!needs_reason && strcmp(to, "reopened") != 0)
+		store_set_error(s, "a finding can be accepted, false_positive or reopened, not '%s'", to);
+	else if (needs_reason && (!reason || !*reason))
+		store_set_error(s, "a reason is required to mark a finding %s", to);
+	else if (expires_at && strcmp(to, "accepted") != 0)
+		store_set_error(s, "only an acceptance can expire");
+	else if (expires_at && expires_at <= scan_now_ms())
+		store_set_error(s, "the expiry must be in the future");
+	else
+		return STORE_OK;
+	return STORE_ILLEGAL;
+}
+
+/* Inside the transaction: the row, the rule, the update, the audit. */
+static int triage_tx(struct store *s, const char *fp, int64_t bid, const char *to,
+		     const char *reason, int64_t expires_at, const char *actor,
+		     struct finding_state *row)
+{
+	struct db_args a = { 0 };
+	char detail[256], action[32];
+	int rc;
+
+	db_i64(&a, scan_now_ms());
+	if ((rc = db_run(s, S_FSTATE_EXPIRE, &a, NULL)) != STORE_OK
+	    || (rc = find_one(s, fp, bid, row)) != STORE_OK)
+		return rc;
+	a.n = 0;
+	if (strcmp(to, "reopened") == 0 && strcmp(row->state, "accepted") != 0
+	    && strcmp(row->state, "false_positive") != 0) {
+		store_set_error(s, "finding %s is %s: only an accepted or false_positive finding can be"
+				" reopened", fp, row->state);
+		return STORE_ILLEGAL;
+	}
+	db_i64(&a, row->id);
+	db_text(&a, to);
+	db_text(&a, reason && *reason ? reason : NULL);
+	db_text(&a, actor && *actor ? actor : "unknown");
+	if (expires_at)
+		db_i64(&a, expires_at);
+	else
+		db_null(&a);
+	db_i64(&a, scan_now_ms());
+	if ((rc = db_run(s, S_FSTATE_TRIAGE, &a, NULL)) != STORE_OK)
+		return rc;
+	snprintf(action, sizeof action, "finding %s", to);
+	snprintf(detail, sizeof detail, "fingerprint=%s baseline=%lld%s%.160s", fp,
+		 (long long)row->baseline_id, reason && *reason ? " reason=" : "",
+		 reason ? reason : "");
+	a.n = 0;
+	db_i64(&a, scan_now_ms());
+	db_text(&a, actor && *actor ? actor : "unknown");
+	db_text(&a, action);
+	db_i64(&a, row->last_scan_id);
+	db_text(&a, detail);
+	if ((rc = db_run(s, S_AUDIT_INSERT, &a, NULL)) != STORE_OK)
+		return rc;
+	/* What the row is now. */
+	snprintf(row->state, sizeof row->state, "%s", to);
+	free(row->reason);
+	row->reason = reason && *reason ? strdup(reason) : NULL;
+	snprintf(row->actor, sizeof row->actor, "%s", actor && *actor ? actor : "unknown");
+	row->expires_at = expires_at;
+	return STORE_OK;
+}
+
+int store_finding_triage(struct store *s, const char *fingerprint, int64_t baseline_id,
+			 const char *to, const char *reason, int64_t expires_at, const char *actor,
+			 struct finding_state *out)
+{
+	struct finding_state row = { 0 };
+	int rc;
+
+	if ((rc = check_triage(s, to, reason, expires_at)) != STORE_OK)
+		return rc;
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	if ((rc = triage_tx(s, fingerprint, baseline_id, to, reason, expires_at, actor, &row))
+	    != STORE_OK) {
+		finding_state_release(&row);
+		return core_abort(s, rc);
+	}
+	if ((rc = db_commit(s)) != STORE_OK) {
+		finding_state_release(&row);
+		return rc;
+	}
+	if (out)
+		*out = row;
+	else
+		finding_state_release(&row);
+	return STORE_OK;
+}
+
+int store_finding_states_expire(struct store *s, int64_t *n)
+{
+	struct db_args a = { 0 };
+	int64_t changed = 0;
+	int rc;
+
+	db_i64(&a, scan_now_ms());
+	rc = db_run(s, S_FSTATE_EXPIRE, &a, &changed);
+	if (rc != STORE_OK && core_retry_safe(s, rc))
+		rc = db_run(s, S_FSTATE_EXPIRE, &a, &changed);
+	if (n)
+		*n = rc == STORE_OK ? changed : 0;
+	return rc;
+}
+
+int store_finding_baseline_latest(struct store *s, int64_t baseline_id, int64_t *scan_id)
+{
+	struct db_args a = { 0 };
+
+	db_i64(&a, baseline_id);
+	return db_int(s, S_FSTATE_LATEST, &a, scan_id);
+}
+
+int store_finding_baseline_of(struct store *s, int64_t scan_id, int64_t *baseline_id)
+{
+	struct db_args a = { 0 };
+	int rc;
+
+	db_i64(&a, scan_id);
+	rc = db_int(s, S_FSTATE_BASELINE_OF, &a, baseline_id);
+	return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+int store_finding_baseline_of_schedule(struct store *s, int64_t schedule_id, int64_t *baseline_id)
+{
+	struct db_args a = { 0 };
+	int rc;
+
+	db_i64(&a, schedule_id);
+	rc = db_int(s, S_FSTATE_OF_SCHEDULE, &a, baseline_id);
+	return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
