@@ -235,10 +235,13 @@ const struct cli_command cli_commands[] = {
 	  "X-Scanq-Signature: v1=HMAC(secret, TIMESTAMP.BODY); `deliveries` lists every\n"
 	  "attempt with its HTTP status and error.\n",
 	  CLI_WRITES },
-	{ "pause", cmd_pause, "pause --type TYPE | --schedule NAME | --all [--reason TEXT] [--now]",
-	  "stop starting scans of a type, of a schedule, or every scan, until resume",
+	{ "pause", cmd_pause, "pause --type TYPE | --schedule NAME | --pool NAME | --all [--reason TEXT]"
+	  " [--now]",
+	  "stop starting scans of a type, a schedule, a pool, or every scan, until resume",
 	  "  --type TYPE      scans of this type\n"
 	  "  --schedule NAME  scans a schedule fires (its id works too)\n"
+	  "  --pool NAME      scans of a pool (local, or a [pool.NAME]): its workers and\n"
+	  "                   agents claim none\n"
 	  "  --all            every scan\n"
 	  "  --reason TEXT    why: queue status, /readyz, doctor and the UI show it\n"
 	  "  --now            also hand running scans back to pending at once, without\n"
@@ -247,9 +250,10 @@ const struct cli_command cli_commands[] = {
 	  "unless --now.  The pause holds for every worker on every host (it is in the\n"
 	  "database) and is recorded in the audit trail.\n",
 	  CLI_WRITES },
-	{ "resume", cmd_resume, "resume --type TYPE | --schedule NAME | --all",
+	{ "resume", cmd_resume, "resume --type TYPE | --schedule NAME | --pool NAME | --all",
 	  "end a pause: its pending scans start again",
 	  "  --type TYPE      end the pause of this type\n"
+	  "  --pool NAME      end the pause of this pool\n"
 	  "  --schedule NAME  end the pause of this schedule\n"
 	  "  --all            end every pause (all, types and schedules)\n",
 	  CLI_WRITES },

@@ -29,18 +29,19 @@ static int read_what(struct req *r, json_t *o, struct what *w, enum MHD_Result *
 {
 	const char *type = json_string_value(json_object_get(o, "type"));
 	const char *sched = json_string_value(json_object_get(o, "schedule"));
+	const char *pool = json_string_value(json_object_get(o, "pool"));
 	json_t *all = json_object_get(o, "all");
 	int n = (json_object_get(o, "type") != NULL) + (json_object_get(o, "schedule") != NULL)
-		+ (all != NULL);
+		+ (json_object_get(o, "pool") != NULL) + (all != NULL);
 	struct schedule sc;
 	char c[80];
 	int rc;
 
 	memset(w, 0, sizeof *w);
 	if (n != 1 || (all && !json_is_true(all)) || (json_object_get(o, "type") && !type)
-	    || (json_object_get(o, "schedule") && !sched)) {
+	    || (json_object_get(o, "schedule") && !sched) || (json_object_get(o, "pool") && !pool)) {
 		*ret = reply_problem(r, 422, "invalid_field", "give exactly one of \"type\": TYPE, "
-				     "\"schedule\": NAME or \"all\": true");
+				     "\"schedule\": NAME, \"pool\": NAME or \"all\": true");
 		return -1;
 	}
 	if (all) {
@@ -57,6 +58,17 @@ static int read_what(struct req *r, json_t *o, struct what *w, enum MHD_Result *
 		w->kind = "type";
 		snprintf(w->value, sizeof w->value, "%s", type);
 		snprintf(w->label, sizeof w->label, "type %s", type);
+		return 0;
+	}
+	if (pool) {
+		if (strlen(pool) >= sizeof w->value || (strcmp(pool, "local") && !config_pool(pool))) {
+			*ret = reply_problem(r, 422, "invalid_field", "unknown pool '%s'",
+					     reply_clean(pool, c, sizeof c));
+			return -1;
+		}
+		w->kind = "pool";
+		snprintf(w->value, sizeof w->value, "%s", pool);
+		snprintf(w->label, sizeof w->label, "pool %s", pool);
 		return 0;
 	}
 	rc = store_schedule_get(r->s, sched, &sc);
@@ -86,7 +98,7 @@ enum MHD_Result pause_h_list(struct req *r)
 
 enum MHD_Result pause_h_pause(struct req *r)
 {
-	static const char *const allowed[] = { "type", "schedule", "all", "reason", "now", NULL };
+	static const char *const allowed[] = { "type", "schedule", "pool", "all", "reason", "now", NULL };
 	const char *reason;
 	char detail[400];
 	enum MHD_Result ret;
@@ -131,7 +143,7 @@ out:
 
 enum MHD_Result pause_h_resume(struct req *r)
 {
-	static const char *const allowed[] = { "type", "schedule", "all", NULL };
+	static const char *const allowed[] = { "type", "schedule", "pool", "all", NULL };
 	enum MHD_Result ret;
 	struct what w;
 	json_t *o;

@@ -16,10 +16,11 @@
 #include "store/store.h"
 
 struct target {
-	const char *kind;		/* "all", "type", "schedule"; NULL: none given */
-	const char *arg;		/* the type or the schedule's name */
-	char value[64];			/* the type, or the schedule's id */
-	char label[96];			/* "every scan", "type portscan", "schedule nightly" */
+	const char *kind;		/* "all", "type", "schedule", "pool"; NULL: none given */
+	const char *arg;		/* the type, the schedule's name or the pool */
+	char value[64];			/* the type, the schedule's id or the pool */
+	char label[96];			/* "every scan", "type portscan", "schedule nightly",
+					 * "pool dmz" */
 };
 
 /* Reads --type/--schedule/--all (exactly one), --reason and (pause) --now.
@@ -29,7 +30,8 @@ static int parse(const char *cmd, int argc, char **argv, struct target *t, const
 {
 	static const struct option opts[] = {
 		{ "type", required_argument, NULL, 't' }, { "schedule", required_argument, NULL, 's' },
-		{ "all", no_argument, NULL, 'a' }, { "reason", required_argument, NULL, 'r' },
+		{ "all", no_argument, NULL, 'a' }, { "pool", required_argument, NULL, 'p' },
+		{ "reason", required_argument, NULL, 'r' },
 		{ "now", no_argument, NULL, 'n' }, { NULL, 0, NULL, 0 },
 	};
 	int c, n = 0;
@@ -41,6 +43,7 @@ static int parse(const char *cmd, int argc, char **argv, struct target *t, const
 		case 't': t->kind = "type"; t->arg = optarg; n++; break;
 		case 's': t->kind = "schedule"; t->arg = optarg; n++; break;
 		case 'a': t->kind = "all"; n++; break;
+		case 'p': t->kind = "pool"; t->arg = optarg; n++; break;
 		case 'r':
 			if (!reason)	/* resume takes no reason */
 				return cli_usage(cmd, "resume takes no --reason");
@@ -57,7 +60,8 @@ static int parse(const char *cmd, int argc, char **argv, struct target *t, const
 	if (optind != argc)
 		return cli_usage(cmd, "%s takes no arguments besides its options", cmd);
 	if (n != 1)
-		return cli_usage(cmd, "give exactly one of --type TYPE, --schedule NAME or --all");
+		return cli_usage(cmd, "give exactly one of --type TYPE, --schedule NAME, --pool NAME"
+				 " or --all");
 	if (reason && *reason && strlen(*reason) > STORE_PAUSE_REASON_MAX)
 		return cli_usage(cmd, "a reason is at most %d bytes", STORE_PAUSE_REASON_MAX);
 	if (strcmp(t->kind, "type") == 0) {
@@ -66,6 +70,12 @@ static int parse(const char *cmd, int argc, char **argv, struct target *t, const
 			return cli_usage(cmd, "unknown scan type '%.40s'", t->arg);
 		snprintf(t->value, sizeof t->value, "%s", t->arg);
 		snprintf(t->label, sizeof t->label, "type %s", t->arg);
+	} else if (strcmp(t->kind, "pool") == 0) {
+		if (strcmp(t->arg, "local") && !config_pool(t->arg))
+			return cli_usage(cmd, "unknown pool '%.40s' (local, or a [pool.NAME] of the"
+					 " configuration)", t->arg);
+		snprintf(t->value, sizeof t->value, "%s", t->arg);
+		snprintf(t->label, sizeof t->label, "pool %s", t->arg);
 	} else if (strcmp(t->kind, "all") == 0) {
 		snprintf(t->label, sizeof t->label, "every scan");
 	}

@@ -269,13 +269,14 @@ enum db_stmt {
 /*
  * The claim's pause filter (store/pause.c), the same text in both
  * dialects' S_CLAIM: no scan is claimed while `all` is paused, nor one of
- * a paused type or schedule.  The `all` test does not depend on the row,
+ * a paused type, schedule or pool.  The `all` test does not depend on the row,
  * so a paused queue costs one lookup, not one per pending scan.
  */
 #define DB_CLAIM_NOT_PAUSED \
 	" AND NOT EXISTS (SELECT 1 FROM pauses WHERE kind = 'all')" \
 	" AND NOT EXISTS (SELECT 1 FROM pauses p WHERE (p.kind = 'type' AND p.value = scans.type)" \
-	"  OR (p.kind = 'schedule' AND p.value = CAST(scans.schedule_id AS TEXT)))"
+	"  OR (p.kind = 'schedule' AND p.value = CAST(scans.schedule_id AS TEXT))" \
+	"  OR (p.kind = 'pool' AND p.value = scans.pool))"
 
 /* The columns of S_GET, S_LIST_*, S_CLAIM, in this order. */
 #define DB_SCAN_COLS "id, type, targets, options, status, priority, attempt, max_attempts," \

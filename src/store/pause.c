@@ -136,6 +136,8 @@ json_t *pause_to_json(const struct pause *p)
 		json_object_set_new(o, "type", json_string(p->value));
 	if (o && strcmp(p->kind, "schedule") == 0)
 		json_object_set_new(o, "schedule", json_string(p->name[0] ? p->name : p->value));
+	if (o && strcmp(p->kind, "pool") == 0)
+		json_object_set_new(o, "pool", json_string(p->value));
 	return o;
 }
 

@@ -608,6 +608,7 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	[S_PAUSE_RUNNING] =
 		"SELECT id, attempt FROM scans WHERE status = 'running' AND worker_id IS NOT NULL"
 		" AND ($1::text = 'all' OR ($1::text = 'type' AND type = $2::text)"
-		" OR ($1::text = 'schedule' AND CAST(schedule_id AS TEXT) = $2::text))"
+		" OR ($1::text = 'schedule' AND CAST(schedule_id AS TEXT) = $2::text)"
+		" OR ($1::text = 'pool' AND pool = $2::text))"
 		" ORDER BY id LIMIT $3::int",
 };

@@ -61,6 +61,27 @@ q resume --type test-ok >/dev/null || fail "resume --type"
 wait_for 10 "scan $a to complete" is_status "$a" completed
 ok "pause --type: that type waits while another runs; resume --type lets it run"
 
+# ---- pause one pool: its scans wait, local ones run ----------------------------------
+printf '[pool.dmz]\nallow = 127.0.0.0/8\n' >"$T/pools.ini"
+SCANQ_CONFIG=$T/pools.ini q pause --pool dmz --reason "dmz window" >/dev/null || fail "pause --pool dmz"
+out=$(SCANQ_CONFIG=$T/pools.ini q pause --pool nope 2>&1) && fail "pause of an unknown pool succeeded"
+echo "$out" | grep -q "unknown pool 'nope'" || fail "unknown pool: $out"
+SCANQ_CONFIG=$T/pools.ini q queue status | grep -q "^paused: pool dmz since .*: dmz window" \
+	|| fail "queue status: $(q queue status)"
+d=$(SCANQ_CONFIG=$T/pools.ini q submit test-ok 127.0.0.1 --pool dmz) || fail "submit to dmz"
+l=$(q submit test-ok 127.0.0.1) || fail "submit to local"
+w1_pid=$last_pid
+SCANQ_CONFIG=$T/pools.ini start_worker wd --pool dmz
+wait_for 10 "scan $l to complete" is_status "$l" completed
+wait_for 10 "worker wd to start" grep -q 'msg="worker started"' "$T/wd.log"
+sleep 1	# 10 poll intervals of the dmz worker
+is_status "$d" pending && [ "$(spent "$d")" = 0 ] || fail "the paused pool's scan $d is $(status "$d")"
+SCANQ_CONFIG=$T/pools.ini q resume --pool dmz >/dev/null || fail "resume --pool"
+wait_for 10 "scan $d to complete on the dmz worker" is_status "$d" completed
+kill -TERM "$last_pid" && wait "$last_pid"	# its heartbeats would change the database below
+last_pid=$w1_pid
+ok "pause --pool: that pool's scans wait while local ones run; resume --pool lets them run"
+
 # ---- --now hands a running scan back without spending an attempt -------------------------
 long=$(q submit test-sleep 127.0.0.1 --options '{"seconds":300}') || fail "submit the long scan"
 wait_for 10 "scan $long to run" is_status "$long" running

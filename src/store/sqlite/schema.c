@@ -280,7 +280,7 @@ const struct db_migration sqlite_migrations[] = {
 	  "CREATE TABLE exclusions (entry TEXT PRIMARY KEY, reason TEXT NOT NULL DEFAULT '',"
 	  " created_at INTEGER NOT NULL, created_by TEXT NOT NULL);"
 	  "ALTER TABLE audit ADD COLUMN client TEXT;"
-	  "CREATE TABLE pauses (kind TEXT NOT NULL CHECK (kind IN ('all', 'type', 'schedule')),"
+	  "CREATE TABLE pauses (kind TEXT NOT NULL CHECK (kind IN ('all', 'type', 'schedule', 'pool')),"
 	  " value TEXT NOT NULL, since INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '',"
 	  " actor TEXT NOT NULL, PRIMARY KEY (kind, value));" },
 	{ 0, NULL, NULL }
