@@ -581,6 +581,12 @@ static void renew(struct worker *w)
 		struct job *j = rj[k];
 
 		j->next_beat = now + w->beat_ms;
+		if (r[k].rc != STORE_OK && j->finishing && !j->child) {
+			/* Its result is ready and waits to be written: the write
+			 * gets the final answer (an agent's late result may still
+			 * be taken), and an agent's spool keeps it until then. */
+			continue;
+		}
 		if (r[k].rc != STORE_OK) {
 			j->lost = 1;
 			log_warn("scan lost, killing its child", "scan=%lld attempt=%d worker=%s",
