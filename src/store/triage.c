@@ -246,6 +246,7 @@ static int triage_tx(struct store *s, const char *fp, int64_t bid, const char *t
 	db_text(&a, action);
 	db_i64(&a, row->last_scan_id);
 	db_text(&a, detail);
+	db_null(&a);	/* client: not known down here (store_audit_from() takes one) */
 	if ((rc = db_run(s, S_AUDIT_INSERT, &a, NULL)) != STORE_OK)
 		return rc;
 	/* What the row is now. */
