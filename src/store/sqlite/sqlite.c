@@ -136,6 +136,14 @@ static int sq_query(struct store *s, enum db_stmt id, const struct db_args *a, s
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 	}
+	/* As strict as PostgreSQL: a parameter left out is a bug of the
+	 * caller, not a NULL (SQLite would bind NULL without a word). */
+	if ((a ? a->n : 0) < sqlite3_bind_parameter_count(st)) {
+		snprintf(q->base.err, sizeof q->base.err, "database error while running a statement:"
+			 " it takes %d parameters, %d given (statement %d)",
+			 sqlite3_bind_parameter_count(st), a ? a->n : 0, (int)id);
+		return STORE_ERROR;
+	}
 	for (int i = 0; a && i < a->n; i++) {
 		const struct db_arg *v = &a->v[i];
 
