@@ -36,7 +36,7 @@ static int list_query(struct req *r, struct finding_state_filter *f, enum MHD_Re
 	const char *st = query(r, "state"), *sev = query(r, "severity"), *b = query(r, "baseline");
 	const char *sched = query(r, "schedule"), *after = query(r, "after"), *lim = query(r, "limit");
 	const char *scan = query(r, "scan");
-	struct schedule sc;
+	int64_t sid = 0;
 	long long v, bv = 0, av = 0, sv = 0;
 	char c[80];
 
@@ -59,7 +59,7 @@ static int list_query(struct req *r, struct finding_state_filter *f, enum MHD_Re
 		*ret = reply_problem(r, 400, "invalid_query", "give one of baseline, schedule and scan");
 	else if (scan && (store_finding_baseline_of(r->s, sv, &f->baseline_id) != STORE_OK))
 		*ret = reply_store_problem(r, "findings");
-	else if (sched && store_schedule_get(r->s, sched, &sc) != STORE_OK)
+	else if (sched && store_schedule_id(r->s, sched, &sid, NULL, 0) != STORE_OK)
 		*ret = reply_problem(r, 404, "not_found", "no schedule '%s'", reply_clean(sched, c, sizeof c));
 	else {
 		f->state = st;
@@ -70,7 +70,7 @@ static int list_query(struct req *r, struct finding_state_filter *f, enum MHD_Re
 		if (lim)
 			f->limit = (int)v;
 		if (sched)
-			f->schedule_id = sc.id;
+			f->schedule_id = sid;
 		return 0;
 	}
 	return -1;
@@ -194,7 +194,7 @@ enum MHD_Result routes_findings_export(struct req *r)
 	const char *format = query(r, "format"), *sched = query(r, "schedule"), *b = query(r, "baseline");
 	struct export *ex = NULL;
 	enum export_format f;
-	struct schedule sc;
+	int64_t sid = 0;
 	long long bid = 0;
 	char c[80], name[96];
 	int64_t id = 0;
@@ -207,10 +207,10 @@ enum MHD_Result routes_findings_export(struct req *r)
 	if (b && num_parse(b, 1, INT64_MAX, &bid) < 0)
 		return reply_problem(r, 400, "invalid_query", "baseline must be a baseline id");
 	if (sched) {
-		if ((rc = store_schedule_get(r->s, sched, &sc)) == STORE_NOT_FOUND)
+		if ((rc = store_schedule_id(r->s, sched, &sid, NULL, 0)) == STORE_NOT_FOUND)
 			return reply_problem(r, 404, "not_found", "no schedule '%s'",
 					     reply_clean(sched, c, sizeof c));
-		if (rc != STORE_OK || store_finding_baseline_of_schedule(r->s, sc.id, &id) != STORE_OK)
+		if (rc != STORE_OK || store_finding_baseline_of_schedule(r->s, sid, &id) != STORE_OK)
 			return reply_store_problem(r, "export");
 		bid = id;
 	}
@@ -221,7 +221,7 @@ enum MHD_Result routes_findings_export(struct req *r)
 	if (rc != STORE_OK)
 		return reply_store_problem(r, "export");
 	if (sched)
-		snprintf(name, sizeof name, "scanq-schedule-%lld", (long long)sc.id);
+		snprintf(name, sizeof name, "scanq-schedule-%lld", (long long)sid);
 	else
 		snprintf(name, sizeof name, "scanq-baseline-%lld", bid);
 	return routes_export_stream(r, ex, f, name);

@@ -33,8 +33,8 @@ static int read_what(struct req *r, json_t *o, struct what *w, enum MHD_Result *
 	json_t *all = json_object_get(o, "all");
 	int n = (json_object_get(o, "type") != NULL) + (json_object_get(o, "schedule") != NULL)
 		+ (json_object_get(o, "pool") != NULL) + (all != NULL);
-	struct schedule sc;
-	char c[80];
+	char c[80], sname[128];
+	int64_t sid;
 	int rc;
 
 	memset(w, 0, sizeof *w);
@@ -71,7 +71,7 @@ static int read_what(struct req *r, json_t *o, struct what *w, enum MHD_Result *
 		snprintf(w->label, sizeof w->label, "pool %s", pool);
 		return 0;
 	}
-	rc = store_schedule_get(r->s, sched, &sc);
+	rc = store_schedule_id(r->s, sched, &sid, sname, sizeof sname);
 	if (rc == STORE_NOT_FOUND) {
 		*ret = reply_problem(r, 422, "invalid_field", "no schedule '%s'",
 				     reply_clean(sched, c, sizeof c));
@@ -82,8 +82,8 @@ static int read_what(struct req *r, json_t *o, struct what *w, enum MHD_Result *
 		return -1;
 	}
 	w->kind = "schedule";
-	snprintf(w->value, sizeof w->value, "%lld", (long long)sc.id);
-	snprintf(w->label, sizeof w->label, "schedule %.60s", sc.name);
+	snprintf(w->value, sizeof w->value, "%lld", (long long)sid);
+	snprintf(w->label, sizeof w->label, "schedule %.60s", sname);
 	return 0;
 }
 

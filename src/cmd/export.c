@@ -42,13 +42,13 @@ static int copy(struct export *ex, FILE *out)
 static int open_export(struct store *s, int64_t id, int64_t bid, const char *sched,
 		       enum export_format fmt, struct export **ex)
 {
-	struct schedule sc;
+	int64_t sid;
 	int src;
 
 	if (sched) {
-		if ((src = store_schedule_get(s, sched, &sc)) == STORE_NOT_FOUND)
+		if ((src = store_schedule_id(s, sched, &sid, NULL, 0)) == STORE_NOT_FOUND)
 			return cli_error("no schedule '%s'", sched), CLI_FAIL;
-		if (src != STORE_OK || store_finding_baseline_of_schedule(s, sc.id, &bid) != STORE_OK)
+		if (src != STORE_OK || store_finding_baseline_of_schedule(s, sid, &bid) != STORE_OK)
 			return cli_error("%s", store_error(s)), CLI_FAIL;
 		if (!bid)
 			return cli_error("schedule '%s' has no complete run", sched), CLI_FAIL;

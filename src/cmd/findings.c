@@ -110,15 +110,15 @@ static int state_findings(struct store *s, struct opts *o)
 	int rc = CLI_FAIL;
 
 	if (o->schedule) {
-		struct schedule sc;
-		int src = store_schedule_get(s, o->schedule, &sc);
+		int64_t sid;
+		int src = store_schedule_id(s, o->schedule, &sid, NULL, 0);
 
 		if (src != STORE_OK) {
 			cli_error(src == STORE_NOT_FOUND ? "no schedule '%s'" : "%s",
 				  src == STORE_NOT_FOUND ? o->schedule : store_error(s));
 			goto out;
 		}
-		o->f.schedule_id = sc.id;
+		o->f.schedule_id = sid;
 	}
 	while (shown < o->limit) {
 		struct finding_state *v = NULL;

@@ -85,18 +85,19 @@ static int parse(const char *cmd, int argc, char **argv, struct target *t, const
 /* Turns --schedule NAME into its id.  Returns CLI_OK or an error. */
 static int resolve(struct store *s, struct target *t)
 {
-	struct schedule sc;
+	char name[128];
+	int64_t id;
 	int rc;
 
 	if (strcmp(t->kind, "schedule") != 0)
 		return CLI_OK;
-	rc = store_schedule_get(s, t->arg, &sc);
+	rc = store_schedule_id(s, t->arg, &id, name, sizeof name);
 	if (rc == STORE_NOT_FOUND)
 		return cli_error("no schedule '%.60s'", t->arg);
 	if (rc != STORE_OK)
 		return cli_error("%s", store_error(s));
-	snprintf(t->value, sizeof t->value, "%lld", (long long)sc.id);
-	snprintf(t->label, sizeof t->label, "schedule %.60s", sc.name);
+	snprintf(t->value, sizeof t->value, "%lld", (long long)id);
+	snprintf(t->label, sizeof t->label, "schedule %.60s", name);
 	return CLI_OK;
 }
 

@@ -326,3 +326,18 @@ int store_schedule_run_now(struct store *s, const struct schedule *sc, const cha
 
 	return core_retry_safe(s, rc) ? run_now(s, sc, slices, now, scan_id) : rc;
 }
+
+int store_schedule_id(struct store *s, const char *name, int64_t *id, char *name_out,
+		      size_t namelen)
+{
+	struct schedule sc;
+	int rc = store_schedule_get(s, name, &sc);
+
+	if (rc != STORE_OK)
+		return rc;
+	*id = sc.id;
+	if (name_out)
+		snprintf(name_out, namelen, "%s", sc.name);
+	schedule_release(&sc);
+	return STORE_OK;
+}

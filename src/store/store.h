@@ -1128,6 +1128,11 @@ int store_schedule_add(struct store *s, const struct schedule *sc, int64_t now, 
  * Returns STORE_OK, STORE_NOT_FOUND or an error. */
 int store_schedule_get(struct store *s, const char *name, struct schedule *out);
 
+/* The id (and, if name_out, the name) of the schedule store_schedule_get()
+ * would read, with nothing to release.  Returns as it does. */
+int store_schedule_id(struct store *s, const char *name, int64_t *id, char *name_out,
+		      size_t namelen);
+
 /* Every schedule, by name.  *out is a new array (schedule_array_free()). */
 int store_schedule_list(struct store *s, struct schedule **out, size_t *n);
 
