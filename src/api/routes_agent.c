@@ -105,22 +105,43 @@ static int seen(struct req *r, const struct agent_hello *h, int concurrency)
 	return rc;
 }
 
-static enum MHD_Result claim_reply(struct req *r, struct scan *arr, size_t n)
+/* The exclusions an agent's children must skip, as a worker's get them
+ * (worker/childenv.h): [scope] exclude of this server and the store's
+ * list, read before the claim.  NULL when the store cannot be read. */
+static json_t *exclusions_now(struct req *r)
+{
+	struct exclusion *x = NULL;
+	size_t n = 0;
+	json_t *a;
+
+	if (store_exclusion_list(r->s, &x, &n) != STORE_OK)
+		return NULL;
+	a = json_array();
+	for (int i = 0; i < config.nexclude; i++)
+		json_array_append_new(a, json_string(config.scope_exclude[i]));
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(x[i].entry));
+	free(x);
+	return a;
+}
+
+static enum MHD_Result claim_reply(struct req *r, struct scan *arr, size_t n, json_t *excl)
 {
 	json_t *scans = json_array();
 
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(scans, scan_to_json(&arr[i], 1));
 	scan_array_free(arr, n);
-	return reply_json(r, 200, json_pack("{si si si so}", "protocol", AGENT_PROTOCOL, "lease_ms",
+	return reply_json(r, 200, json_pack("{si si si so so}", "protocol", AGENT_PROTOCOL, "lease_ms",
 					   config.lease_s * 1000, "beat_ms", config.heartbeat_s * 1000,
-					   "scans", scans), NULL, NULL);
+					   "scans", scans, "exclusions", excl), NULL, NULL);
 }
 
 enum MHD_Result routes_agent_claim(struct req *r)
 {
 	struct agent_wait *w = r->agent;
 	struct scan *arr = NULL;
+	json_t *excl = NULL;
 	size_t n = 0;
 	int rc;
 
@@ -144,24 +165,30 @@ enum MHD_Result routes_agent_claim(struct req *r)
 				 w->q.h.agent, r->pool);
 			return MHD_NO;
 		}
-
+		json_decref(excl);
+		if (!(excl = exclusions_now(r)))
+			return store_failed(r, "exclusions");
 		pthread_mutex_lock(&r->api->write_lock);
 		rc = store_claim(r->s, r->pool, w->q.h.agent, w->q.max, config.lease_s * 1000, &arr,
 				 &n);
 		pthread_mutex_unlock(&r->api->write_lock);
-		if (rc != STORE_OK)
+		if (rc != STORE_OK) {
+			json_decref(excl);
 			return store_failed(r, "claim");
+		}
 		if (n > 0 || clock_mono_ms() >= w->deadline_ms || longpoll_stopping(r->api->lp))
 			break;
-		if (longpoll_wait(r->api->lp, r->conn, gen, w->deadline_ms) == 0)
+		if (longpoll_wait(r->api->lp, r->conn, gen, w->deadline_ms) == 0) {
+			json_decref(excl);
 			return MHD_YES;		/* answered when resumed */
+		}
 		if (longpoll_stopping(r->api->lp))
 			break;
 	}
 	for (size_t i = 0; i < n; i++)
 		log_info("scan claimed by agent", "scan=%lld attempt=%d agent=%s pool=%s",
 			 (long long)arr[i].id, arr[i].attempt, w->q.h.agent, r->pool);
-	return claim_reply(r, arr, n);
+	return claim_reply(r, arr, n, excl);
 }
 
 enum MHD_Result routes_agent_renew(struct req *r)

@@ -20,7 +20,9 @@
 #include <jansson.h>
 #include "core/backoff.h"
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/log.h"
+#include "scope.h"
 #include "worker/agent.h"
 #include "worker/source.h"
 #include "worker/spool.h"
@@ -62,6 +64,7 @@ struct agent {
 	struct scan *queue;		/* claimed, not yet taken by the loop */
 	size_t qlen, qcap;
 	int wake[2];			/* readable: the queue has scans */
+	char exclude[CONFIG_EXCLUDE_MAX * 256];	/* the server's exclusions, "a, b" */
 	struct backoff back;		/* the shared retry rule while the server is away */
 	int64_t outage_since, outage_logged;	/* monotonic ms; 0: reachable */
 };
@@ -330,6 +333,32 @@ static int send_spooled(void *arg, int64_t id, int attempt, const char *ep, cons
 	return 0;
 }
 
+/* Keeps the server's exclusions of a claim reply (a->mu held): the
+ * children of the scans it brought skip them, as a worker's do.  An entry
+ * that is not a CIDR block, an address or a domain suffix is dropped. */
+static void take_exclusions(struct agent *a, json_t *list)
+{
+	size_t i, o = 0;
+	json_t *v;
+	char why[160];
+
+	a->exclude[0] = '\0';
+	json_array_foreach(list, i, v) {
+		const char *e = json_string_value(v);
+
+		if (!e || scope_entry_valid(e, why, sizeof why) < 0 || strchr(e, ',')) {
+			log_warn("exclusion from the server ignored", "server=%s why=\"%s\"",
+				 a->server, e ? why : "not a string");
+			continue;
+		}
+		if (o + strlen(e) + 3 >= sizeof a->exclude) {
+			log_warn("exclusions from the server cut short", "server=%s", a->server);
+			break;
+		}
+		o += (size_t)snprintf(a->exclude + o, sizeof a->exclude - o, "%s%s", o ? ", " : "", e);
+	}
+}
+
 /* ---- the claim thread ------------------------------------------------- */
 
 static void thread_sleep(struct agent *a, int64_t ms)
@@ -383,7 +412,10 @@ static void *claim_thread(void *arg)
 		reached(a, &r);
 		pthread_mutex_lock(&a->mu);
 		if (r.status == 200) {
-			size_t n = enqueue(a, json_object_get(r.body, "scans"));
+			size_t n;
+
+			take_exclusions(a, json_object_get(r.body, "exclusions"));
+			n = enqueue(a, json_object_get(r.body, "scans"));
 
 			a->want -= (int)n;
 			if (n && write(a->wake[1], "w", 1) < 0) {
@@ -659,6 +691,16 @@ static int ag_outage_wait_ms(struct source *src)
 	return (int)w;
 }
 
+static int ag_exclusions(struct source *src, char *buf, size_t len)
+{
+	struct agent *a = (struct agent *)src;
+
+	pthread_mutex_lock(&a->mu);
+	snprintf(buf, len, "%s", a->exclude);
+	pthread_mutex_unlock(&a->mu);
+	return 0;
+}
+
 static int ag_claim_ready(struct source *src)
 {
 	(void)src;
@@ -727,7 +769,7 @@ static const struct source_ops agent_ops = {
 	.cancelled = ag_cancelled, .release = ag_release, .error = ag_error,
 	.outage = ag_outage, .outage_wait_ms = ag_outage_wait_ms,
 	.claim_ready = ag_claim_ready, .wake_fd = ag_wake_fd, .wake_drain = ag_wake_drain,
-	.close = ag_close,
+	.exclusions = ag_exclusions, .close = ag_close,
 };
 
 /* ---- opening ---------------------------------------------------------- */

@@ -62,3 +62,27 @@ out:
 	free(tmp);
 	return rc;
 }
+
+int childenv_exclusions_from(struct childenv *ce, const char *more, const char *worker)
+{
+	size_t len = sizeof ce->exclude, o;
+	char *tmp = malloc(len);
+
+	if (!tmp)
+		return -1;
+	o = (size_t)snprintf(tmp, len, "%s=", CHILDENV_EXCLUDE_NAME);
+	for (int i = 0; i < config.nexclude && o < len; i++)
+		o += (size_t)snprintf(tmp + o, len - o, "%s%s", o > sizeof CHILDENV_EXCLUDE_NAME ? ", " : "",
+				      config.scope_exclude[i]);
+	if (more && *more && o < len)
+		o += (size_t)snprintf(tmp + o, len - o, "%s%s", o > sizeof CHILDENV_EXCLUDE_NAME ? ", " : "",
+				      more);
+	if (o >= len) {
+		log_error("the exclusions are too long, not starting the scan", "worker=%s", worker);
+		free(tmp);
+		return -1;
+	}
+	memcpy(ce->exclude, tmp, o + 1);
+	free(tmp);
+	return 0;
+}

@@ -37,4 +37,9 @@ void childenv_init(struct childenv *ce);
  */
 int childenv_exclusions(struct childenv *ce, struct store *s, const char *worker);
 
+/* Sets the exclusion list to config.scope_exclude and `more` (a list "a,
+ * b" from the agent's server, may be ""): an agent has no store to read.
+ * Returns 0, or -1 (logged, ce unchanged) when it does not fit. */
+int childenv_exclusions_from(struct childenv *ce, const char *more, const char *worker);
+
 #endif

@@ -66,6 +66,11 @@ struct source_ops {
 	 * drain() reads it and returns 1 if it had fired. */
 	int (*wake_fd)(struct source *src);
 	int (*wake_drain)(struct source *src);
+	/* The exclusions the other side asks children to skip, as a list
+	 * ("a, b"): 0 with them in buf, or -1 when the source has none of
+	 * its own (the store's worker reads them itself, childenv.h).  May be
+	 * NULL. */
+	int (*exclusions)(struct source *src, char *buf, size_t len);
 	/* Ends the source: what it still holds is handed back. */
 	void (*close)(struct source *src);
 };

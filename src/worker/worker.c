@@ -275,6 +275,18 @@ static void start_child(struct worker *w, struct job *j)
 			goto out;
 		}
 	}
+	/* An agent's children skip the server's exclusions, as a worker's skip
+	 * the store's (childenv.h). */
+	if (!w->s && w->src->ops->exclusions) {
+		static char more[CHILDENV_EXCLUDE_MAX];
+
+		if (w->src->ops->exclusions(w->src, more, sizeof more) < 0
+		    || childenv_exclusions_from(&w->env, more, w->name) < 0) {
+			set_finish(j, FIN_FAIL, "spawn_failed", "the scan's exclusions could not be"
+				   " handed to the scanner", NULL);
+			goto out;
+		}
+	}
 	argv = calloc(n + 10, sizeof *argv);
 	if (!argv) {
 		set_finish(j, FIN_FAIL, "spawn_failed", "the scanner could not be started",

@@ -266,4 +266,21 @@ wait_for 30 "scan $w to fail" is_status "$w" failed
 grep -q "msg=\"scan marked running\" scan=$w " "$dir"/agent-*.log && fail "a child was started for scan $w"
 grep -q "scan refused: target outside the allow list.* scan=$w " "$dir"/agent-*.log || fail "no refusal logged for $w"
 ok "a target outside the agent's --allow: scan $w failed out_of_scope, no child started"
+
+# ---- the server's exclusions reach the agent's children ---------------------------
+# Queued while the pool is paused, excluded before it runs: the scanner of
+# the agent skips the address, as a worker's would, and counts it.
+q pause --pool dmz >/dev/null || fail "pause --pool dmz"
+e=$(q submit portscan "$TGT" --pool dmz --ports 8080) || fail "submit the scan to exclude"
+q exclude add "$TGT" --reason "agent test" >/dev/null || fail "exclude add"
+q resume --pool dmz >/dev/null || fail "resume --pool dmz"
+# Its only target excluded, the scan scanned nothing: it fails no_targets,
+# saying so (src/scan/resolve.c), as on a worker.
+wait_for 30 "scan $e to end" is_status "$e" failed
+[ "$(sql "SELECT error_code FROM scans WHERE id = $e")" = no_targets ] \
+	|| fail "error code: $(sql "SELECT error_code FROM scans WHERE id = $e")"
+sql "SELECT error_message FROM scans WHERE id = $e" | grep -q "1 excluded" \
+	|| fail "message: $(sql "SELECT error_message FROM scans WHERE id = $e")"
+[ "$(sql "SELECT count(*) FROM findings WHERE scan_id = $e")" = 0 ] || fail "findings for an excluded address"
+ok "an exclusion added on the server: the agent's scanner skips the address (scan $e: nothing to scan, 1 excluded)"
 echo PASS
