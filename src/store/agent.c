@@ -298,38 +298,29 @@ int store_agent_seen(struct store *s, const struct store_agent_seen *ag)
 	return seen(s, ag);
 }
 
+static void pool_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct pool_status *p = elem;
+
+	(void)ctx;
+	db_col_copy(c, 0, p->pool, sizeof p->pool);
+	p->pending = db_col_i64(c, 1);
+	p->running = db_col_i64(c, 2);
+	p->live_agents = db_col_i64(c, 3);
+	p->live = db_col_i64(c, 4);
+}
+
 int store_pool_status(struct store *s, struct pool_status **out, size_t *n)
 {
-	struct pool_status *arr = calloc(STORE_POOLS_MAX, sizeof *arr);
 	struct db_args a = { 0 };
-	struct db_cur c;
-	size_t k = 0;
+	void *arr;
 	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if (!arr)
-		return store_set_error(s, "out of memory");
 	db_i64(&a, scan_now_ms());
 	db_i64(&a, STORE_WORKER_DEAD_MS);
 	db_i64(&a, STORE_POOLS_MAX);
-	if ((rc = db_query(s, S_POOL_STATUS, &a, &c)) == STORE_OK) {
-		while (k < STORE_POOLS_MAX && (rc = db_next(&c)) > 0) {
-			db_col_copy(&c, 0, arr[k].pool, sizeof arr[k].pool);
-			arr[k].pending = db_col_i64(&c, 1);
-			arr[k].running = db_col_i64(&c, 2);
-			arr[k].live_agents = db_col_i64(&c, 3);
-			arr[k].live = db_col_i64(&c, 4);
-			k++;
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&c);
-	if (rc != STORE_OK) {
-		free(arr);
-		return rc;
-	}
+	rc = core_page_new(s, S_POOL_STATUS, &a, sizeof **out, STORE_POOLS_MAX, pool_row, NULL, NULL,
+			   &arr, n);
 	*out = arr;
-	*n = k;
-	return STORE_OK;
+	return rc;
 }

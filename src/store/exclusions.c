@@ -57,39 +57,29 @@ int store_exclusion_rm(struct store *s, const char *entry)
 	return STORE_OK;
 }
 
+static void exclusion_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct exclusion *x = elem;
+
+	(void)ctx;
+	db_col_copy(c, 0, x->entry, sizeof x->entry);
+	db_col_copy(c, 1, x->reason, sizeof x->reason);
+	x->created_at = db_col_i64(c, 2);
+	db_col_copy(c, 3, x->created_by, sizeof x->created_by);
+}
+
 int store_exclusion_list(struct store *s, struct exclusion **out, size_t *n)
 {
 	struct db_args a = { 0 };
-	struct exclusion *arr = calloc(STORE_EXCLUSIONS_MAX * 2, sizeof *arr);
-	struct db_cur c;
-	size_t k = 0;
+	void *arr;
 	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if (!arr)
-		return store_set_error(s, "out of memory");
 	/* Twice the cap: rows a race let past the cap are still listed. */
 	db_i64(&a, STORE_EXCLUSIONS_MAX * 2);
-	if ((rc = db_query(s, S_EXCL_LIST, &a, &c)) == STORE_OK) {
-		while ((rc = db_next(&c)) > 0) {
-			struct exclusion *x = &arr[k++];
-
-			db_col_copy(&c, 0, x->entry, sizeof x->entry);
-			db_col_copy(&c, 1, x->reason, sizeof x->reason);
-			x->created_at = db_col_i64(&c, 2);
-			db_col_copy(&c, 3, x->created_by, sizeof x->created_by);
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&c);
-	if (rc != STORE_OK) {
-		free(arr);
-		return rc;
-	}
+	rc = core_page_new(s, S_EXCL_LIST, &a, sizeof **out, STORE_EXCLUSIONS_MAX * 2, exclusion_row,
+			   NULL, NULL, &arr, n);
 	*out = arr;
-	*n = k;
-	return STORE_OK;
+	return rc;
 }
 
 struct scope *store_exclusion_scope(struct store *s)

@@ -51,40 +51,30 @@ int store_pause_rm(struct store *s, const char *kind, const char *value)
 	return STORE_OK;
 }
 
+static void pause_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct pause *p = elem;
+
+	(void)ctx;
+	db_col_copy(c, 0, p->kind, sizeof p->kind);
+	db_col_copy(c, 1, p->value, sizeof p->value);
+	db_col_copy(c, 2, p->name, sizeof p->name);
+	p->since = db_col_i64(c, 3);
+	db_col_copy(c, 4, p->reason, sizeof p->reason);
+	db_col_copy(c, 5, p->actor, sizeof p->actor);
+}
+
 int store_pause_list(struct store *s, struct pause **out, size_t *n)
 {
 	struct db_args a = { 0 };
-	struct pause *arr = calloc(STORE_PAUSES_MAX, sizeof *arr);
-	struct db_cur c;
-	size_t k = 0;
+	void *arr;
 	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if (!arr)
-		return store_set_error(s, "out of memory");
 	db_i64(&a, STORE_PAUSES_MAX);
-	if ((rc = db_query(s, S_PAUSE_LIST, &a, &c)) == STORE_OK) {
-		while (k < STORE_PAUSES_MAX && (rc = db_next(&c)) > 0) {
-			struct pause *p = &arr[k++];
-
-			db_col_copy(&c, 0, p->kind, sizeof p->kind);
-			db_col_copy(&c, 1, p->value, sizeof p->value);
-			db_col_copy(&c, 2, p->name, sizeof p->name);
-			p->since = db_col_i64(&c, 3);
-			db_col_copy(&c, 4, p->reason, sizeof p->reason);
-			db_col_copy(&c, 5, p->actor, sizeof p->actor);
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&c);
-	if (rc != STORE_OK) {
-		free(arr);
-		return rc;
-	}
+	rc = core_page_new(s, S_PAUSE_LIST, &a, sizeof **out, STORE_PAUSES_MAX, pause_row, NULL,
+			   NULL, &arr, n);
 	*out = arr;
-	*n = k;
-	return STORE_OK;
+	return rc;
 }
 
 #define HANDBACK_BATCH 1000
