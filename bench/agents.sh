@@ -33,7 +33,7 @@ trap 'stop_all; rm -rf "$T"' EXIT
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 \
 	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
-printf '[pool.bench]\nallow = 127.0.0.0/8\n[log]\nlevel = warn\n' >"$T/scanq.ini"
+printf '[pool.bench]\nallow = 127.0.0.0/8\n' >"$T/scanq.ini"
 export SCANQ_CONFIG=$T/scanq.ini
 
 # serve DB: an HTTPS serve without workers on a fresh database; sets URL
@@ -110,8 +110,10 @@ for _ in $(seq 100); do grep -q 'msg="agent started"' "$T/agentp.log" && break; 
 sleep 1
 for i in $(seq "$M"); do
 	id=$(curl -s --cacert "$T/cert.pem" -H "Authorization: Bearer $ADMIN" \
+		-H 'Content-Type: application/json' \
 		-d '{"type":"test-ok","targets":["127.0.0.1"],"pool":"bench"}' "$URL/api/v1/scans" \
 		| sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+	[ -n "$id" ] || { echo "pickup: the submit was refused" >&2; exit 1; }
 	while [ "$(sqlite3 "$T/db" "SELECT status FROM scans WHERE id = $id")" != completed ]; do sleep 0.01; done
 done
 python3 - "$T/db" "$T/agentp.log" <<'EOF'
