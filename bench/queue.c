@@ -11,6 +11,10 @@
  *                    (defaults 100000 100 a temp SQLite file, INSERT_BATCH = BATCH)
  *
  * With a PostgreSQL URL the database must be empty; its size is not shown.
+ * SCANQ_BENCH_HOOK, when set, is a shell command run (with the argument
+ * `inserted`) after the insert phase and before the drain, its connection
+ * idle: bench/queue-cost.sh takes its first snapshot of the server's
+ * statistics there.  A hook that fails stops the bench.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +96,16 @@ int main(int argc, char **argv)
 		}
 	}
 	t_ins = now_s() - t0;
+	if (getenv("SCANQ_BENCH_HOOK")) {
+		char cmd[1024];
+
+		snprintf(cmd, sizeof cmd, "%s inserted", getenv("SCANQ_BENCH_HOOK"));
+		fflush(stdout);
+		if (system(cmd) != 0) {
+			fprintf(stderr, "error: hook failed: %s\n", cmd);
+			return 1;
+		}
+	}
 
 	/* As a worker drains: the first claim alone, then each batch's
 	 * completion and the next claim in one transaction. */
