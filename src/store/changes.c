@@ -543,33 +543,48 @@ static int lifecycle(struct store *s, int64_t id, struct item *items, size_t n, 
 	return rc;
 }
 
+/* What recording a scan under its baseline said (S_CHANGES_MARK's row):
+ * the previous scan of the key (info.baseline_id), its finding count, the
+ * webhook count, whether the lifecycle has anything open, and a stage's
+ * targets (malloc'd or NULL; compare_marked() frees it). */
+struct mark {
+	struct scan_changes_info info;
+	int64_t base_findings, hooks, open;
+	char *stage;
+};
+
+/* Reads a mark from columns from, from + 1, ... of S_CHANGES_MARK's (or
+ * S_CHANGES_MARK_BATCH's) row.  Returns a store rc. */
+static int mark_read(struct db_cur *cur, int from, struct mark *m)
+{
+	*m = (struct mark){ .info = { .compared = 1 } };
+	m->info.baseline_id = db_col_i64(cur, from);
+	m->base_findings = db_col_i64(cur, from + 1);
+	m->hooks = db_col_i64(cur, from + 2);
+	m->open = db_col_i64(cur, from + 4);
+	/* A stage is compared with its whole stage of the chain's last run. */
+	if (db_col_text(cur, from + 3) && !(m->stage = db_col_dup(cur, from + 3)))
+		return store_set_error(cur->s, "out of memory");
+	return STORE_OK;
+}
+
 /* Records scan `id` under its baseline (S_CHANGES_MARK) and reads what
- * that says: the previous scan of the key (info->baseline_id), its finding
- * count, the webhook count, whether the lifecycle has anything open, and
- * a stage's targets (*stage, malloc'd or NULL).  Returns a store rc. */
-static int mark(struct store *s, int64_t id, struct scan_changes_info *info, int64_t *base_findings,
-		int64_t *hooks, int64_t *open, char **stage)
+ * that says into *m.  Returns a store rc. */
+static int mark(struct store *s, int64_t id, struct mark *m)
 {
 	struct db_args a = { 0 };
 	struct db_cur cur;
 	int rc;
 
-	*stage = NULL;
+	*m = (struct mark){ .info = { .compared = 1 } };
 	db_i64(&a, id);
-	if ((rc = db_query(s, S_CHANGES_MARK, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0) {
-		info->baseline_id = db_col_i64(&cur, 0);
-		*base_findings = db_col_i64(&cur, 1);
-		*hooks = db_col_i64(&cur, 2);
-		/* A stage is compared with its whole stage of the chain's last run. */
-		if (db_col_text(&cur, 3) && !(*stage = db_col_dup(&cur, 3)))
-			rc = store_set_error(s, "out of memory");
-		*open = db_col_i64(&cur, 4);
-	}
+	if ((rc = db_query(s, S_CHANGES_MARK, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0)
+		rc = mark_read(&cur, 0, m) == STORE_OK ? 1 : -1;
 	db_done(&cur);
 	if (rc < 0) {
-		free(*stage);
-		*stage = NULL;
-		return rc;
+		free(m->stage);
+		m->stage = NULL;
+		return rc == -1 ? STORE_ERROR : rc;
 	}
 	return STORE_OK;
 }
@@ -582,22 +597,21 @@ static int mark(struct store *s, int64_t id, struct scan_changes_info *info, int
  * `stored`, read back from the store (a split scan's: its shards').
  * `summary` is the scan's, which gets the change counts.
  */
-static int compare(struct store *s, int64_t id, const char *summary_in, int stored,
-		   const struct finding *f, size_t nf)
+static int compare_marked(struct store *s, int64_t id, const char *summary_in, int stored,
+			  const struct finding *f, size_t nf, struct mark *m)
 {
-	struct scan_changes_info info = { .compared = 1 };
+	struct scan_changes_info info = m->info;
 	struct db_args a = { 0 };
 	struct rows old = { 0 }, now = { 0 };
 	struct item *cur_items = NULL, *items = NULL;
 	struct scan_change *ch = NULL;
 	size_t nch = 0, ncur;
-	int64_t base_findings = 0, hooks = 0, open = 0, counts[3];
+	int64_t base_findings = m->base_findings, hooks = m->hooks, open = m->open, counts[3];
 	json_t *arr = NULL;
-	char *summary = NULL, *stage = NULL;
-	int rc;
+	char *summary = NULL, *stage = m->stage;
+	int rc = STORE_OK;
 
-	if ((rc = mark(s, id, &info, &base_findings, &hooks, &open, &stage)) != STORE_OK)
-		return rc;
+	m->stage = NULL;
 	if (stored && (rc = read_rows(s, id, NULL, &now)) != STORE_OK)
 		goto out;
 	ncur = stored ? now.n : nf;
@@ -670,6 +684,15 @@ out:
 	return rc;
 }
 
+static int compare(struct store *s, int64_t id, const char *summary_in, int stored,
+		   const struct finding *f, size_t nf)
+{
+	struct mark m;
+	int rc = mark(s, id, &m);
+
+	return rc == STORE_OK ? compare_marked(s, id, summary_in, stored, f, nf, &m) : rc;
+}
+
 /* A shard is compared as part of its split scan, when the last shard
  * completes (changes_on_split_complete()), not alone: one result, one
  * baseline, one delivery. */
@@ -720,10 +743,97 @@ int scan_changes_compute(const struct finding *old, size_t nold, const struct fi
 	return rc;
 }
 
+/* One scan of a batch marked together: its completion, its mark, its key. */
+struct marked {
+	const struct store_completion *c;
+	struct mark m;
+	char *key;
+};
+
+/* Reads S_CHANGES_MARK_BATCH's rows (by scan id) into v[]; *nv rows. */
+static int mark_batch(struct store *s, const struct store_completion *c, size_t n,
+		      const int64_t *ids, size_t nids, struct marked *v, size_t *nv)
+{
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	int rc;
+
+	*nv = 0;
+	db_i64s(&a, ids, nids);
+	if ((rc = db_query(s, S_CHANGES_MARK_BATCH, &a, &cur)) == STORE_OK)
+		while (*nv < nids && (rc = db_next(&cur)) > 0) {
+			struct marked *r = &v[*nv];
+			int64_t id = db_col_i64(&cur, 0);
+
+			r->c = NULL;
+			for (size_t i = 0; i < n && !r->c; i++)
+				if (c[i].id == id && c[i].rc == STORE_OK)
+					r->c = &c[i];
+			(*nv)++;
+			if (!r->c)
+				rc = store_set_error(s, "a mark for scan %lld, which is not in the batch",
+						     (long long)id);
+			else if ((rc = mark_read(&cur, 1, &r->m)) == STORE_OK && !(r->key = db_col_dup(&cur, 6)))
+				rc = store_set_error(s, "out of memory");
+			if (rc != STORE_OK)
+				break;
+		}
+	db_done(&cur);
+	return rc < 0 ? rc : STORE_OK;
+}
+
+/*
+ * The batch form of the loop below, for a dialect with
+ * S_CHANGES_MARK_BATCH: every scan of the batch is recorded under its
+ * baseline in one statement, then compared as one alone would be.  A scan
+ * whose key an earlier scan of the batch shares, and that earlier scan ran
+ * the lifecycle step (finding_states.c), may find findings open that the
+ * statement could not see yet: it runs the step too (with nothing open it
+ * changes nothing).
+ */
+static int on_complete_batch(struct store *s, const struct store_completion *c, size_t n)
+{
+	int64_t *ids = calloc(n, sizeof *ids);
+	struct marked *v = calloc(n, sizeof *v);
+	char *ran = calloc(n, 1);
+	size_t nids = 0, nv = 0;
+	int rc = STORE_OK, shard;
+
+	if (!ids || !v || !ran) {
+		rc = store_set_error(s, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == STORE_OK; i++)
+		if (c[i].rc == STORE_OK && (rc = is_shard(s, &c[i], &shard)) == STORE_OK && !shard)
+			ids[nids++] = c[i].id;
+	if (rc != STORE_OK || nids == 0
+	    || (rc = mark_batch(s, c, n, ids, nids, v, &nv)) != STORE_OK)
+		goto out;
+	for (size_t i = 0; i < nv && rc == STORE_OK; i++) {
+		for (size_t j = 0; j < i && !v[i].m.open; j++)
+			if (ran[j] && strcmp(v[j].key, v[i].key) == 0)
+				v[i].m.open = 1;
+		ran[i] = v[i].c->nfindings > 0 || v[i].m.open;
+		rc = compare_marked(s, v[i].c->id, v[i].c->summary, 0, v[i].c->findings,
+				    v[i].c->nfindings, &v[i].m);
+	}
+out:
+	for (size_t i = 0; v && i < nv; i++) {
+		free(v[i].m.stage);
+		free(v[i].key);
+	}
+	free(ids);
+	free(v);
+	free(ran);
+	return rc;
+}
+
 int changes_on_complete(struct store *s, const struct store_completion *c, size_t n)
 {
 	int rc;
 
+	if (n > 1 && s->d->sql[S_CHANGES_MARK_BATCH])
+		return on_complete_batch(s, c, n);
 	for (size_t i = 0; i < n; i++)
 		if (c[i].rc == STORE_OK && (rc = on_complete(s, &c[i])) != STORE_OK)
 			return rc;

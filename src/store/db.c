@@ -38,6 +38,16 @@ void db_null(struct db_args *a)
 	a->v[a->n++] = (struct db_arg){ .type = 'n' };
 }
 
+void db_i64s(struct db_args *a, const int64_t *v, size_t n)
+{
+	a->v[a->n++] = (struct db_arg){ .type = 'I', .ia = v, .na = n };
+}
+
+void db_texts(struct db_args *a, const char *const *v, size_t n)
+{
+	a->v[a->n++] = (struct db_arg){ .type = 'T', .ta = v, .na = n };
+}
+
 int store_set_error(struct store *s, const char *fmt, ...)
 {
 	va_list ap;

@@ -252,6 +252,15 @@ enum db_stmt {
 	S_PAUSE_DELETE_ALL,	/* (every pause) */
 	S_PAUSE_LIST,		/* limit -> kind, value, schedule name, since, reason, actor */
 	S_PAUSE_RUNNING,	/* kind, value, limit -> id, attempt (running scans it holds) */
+	/* one statement per batch (or NULL: the core runs the one-row statements) */
+	S_COMPLETE_CLAIM,	/* S_COMPLETE_BATCH's parameters, then S_CLAIM's worker, lease_ms,
+				 * max, pool: completes the batch and claims the next in one
+				 * statement, the clock read once -> SCAN_COLS of each claimed
+				 * scan (all NULL when none was claimed: always one row at
+				 * least), then the ids completed, comma-separated text */
+	S_CHANGES_MARK_BATCH,	/* scan ids (array) -> scan_id, then S_CHANGES_MARK's columns,
+				 * then the key; the rows of one key marked in id order, each
+				 * with the one before it in the batch as a possible baseline */
 	DB_STMT_COUNT
 };
 
@@ -278,7 +287,8 @@ enum db_stmt {
 	"  OR (p.kind = 'schedule' AND p.value = CAST(scans.schedule_id AS TEXT))" \
 	"  OR (p.kind = 'pool' AND p.value = scans.pool))"
 
-/* The columns of S_GET, S_LIST_*, S_CLAIM, in this order. */
+/* The columns of S_GET, S_LIST_*, S_CLAIM, in this order (DB_SCAN_NCOLS). */
+#define DB_SCAN_NCOLS 27
 #define DB_SCAN_COLS "id, type, targets, options, status, priority, attempt, max_attempts," \
 	" time_limit_s, run_after, created_at, claimed_at, finished_at, lease_expires_at," \
 	" worker_id, cancel_requested, progress, error_code, error_message, error_detail," \
@@ -317,13 +327,17 @@ enum db_stmt {
 
 /* ---- parameters ---------------------------------------------------------- */
 
-#define DB_ARGS_MAX 16
+#define DB_ARGS_MAX 24
 
 struct db_arg {
-	char type;			/* 'n' NULL, 'i' integer, 'f' real, 's' text */
+	char type;			/* 'n' NULL, 'i' integer, 'f' real, 's' text,
+					 * 'I' array of integers, 'T' array of texts */
 	int64_t i;
 	double f;
 	const char *s;			/* borrowed: must live until the statement ran */
+	const int64_t *ia;		/* 'I': na integers, borrowed likewise */
+	const char *const *ta;		/* 'T': na texts (NULL elements are SQL NULL) */
+	size_t na;
 };
 
 struct db_args {
@@ -335,6 +349,10 @@ void db_i64(struct db_args *a, int64_t v);
 void db_f64(struct db_args *a, double v);
 void db_text(struct db_args *a, const char *v);	/* NULL -> SQL NULL */
 void db_null(struct db_args *a);
+/* Arrays, for the batch statements only a dialect with array types has
+ * (their texts are NULL in a dialect without: SQLite). */
+void db_i64s(struct db_args *a, const int64_t *v, size_t n);
+void db_texts(struct db_args *a, const char *const *v, size_t n);
 
 /* ---- the dialect ----------------------------------------------------------- */
 

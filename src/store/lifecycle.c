@@ -57,58 +57,118 @@ static int insert_findings(struct store *s, int64_t scan_id, const struct findin
 	return STORE_OK;
 }
 
+/* A batch of completions as typed arrays (S_COMPLETE_BATCH's and
+ * S_COMPLETE_CLAIM's parameters 1 to 12): the scans' ids, attempts and
+ * summaries, and their findings column by column.  Borrows the strings of
+ * the completions; batch_release() frees the arrays. */
+struct batch {
+	int64_t *ids, *attempts, *fscan, *fport;
+	const char **summaries, **fcol[7];	/* kind, target, proto, service, severity, title, detail */
+};
+
+static void batch_release(struct batch *b)
+{
+	free(b->ids);
+	free(b->attempts);
+	free(b->fscan);
+	free(b->fport);
+	free(b->summaries);
+	for (int k = 0; k < 7; k++)
+		free(b->fcol[k]);
+}
+
+static int batch_init(struct batch *b, const struct store_completion *c, size_t n)
+{
+	size_t m = 0, j = 0;
+
+	memset(b, 0, sizeof *b);
+	for (size_t i = 0; i < n; i++)
+		m += c[i].nfindings;
+	b->ids = calloc(n + 1, sizeof *b->ids);
+	b->attempts = calloc(n + 1, sizeof *b->attempts);
+	b->summaries = calloc(n + 1, sizeof *b->summaries);
+	b->fscan = calloc(m + 1, sizeof *b->fscan);
+	b->fport = calloc(m + 1, sizeof *b->fport);
+	for (int k = 0; k < 7; k++)
+		if (!(b->fcol[k] = calloc(m + 1, sizeof *b->fcol[k])))
+			return -1;
+	if (!b->ids || !b->attempts || !b->summaries || !b->fscan || !b->fport)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		b->ids[i] = c[i].id;
+		b->attempts[i] = c[i].attempt;
+		b->summaries[i] = c[i].summary ? c[i].summary : "{}";
+		for (size_t k = 0; k < c[i].nfindings; k++, j++) {
+			const struct finding *f = &c[i].findings[k];
+
+			b->fscan[j] = c[i].id;
+			b->fport[j] = f->port;
+			b->fcol[0][j] = f->kind[0] ? f->kind : "finding";
+			b->fcol[1][j] = f->target;
+			b->fcol[2][j] = f->proto[0] ? f->proto : NULL;
+			b->fcol[3][j] = f->service;
+			b->fcol[4][j] = f->severity[0] ? f->severity : "info";
+			b->fcol[5][j] = f->title;
+			b->fcol[6][j] = f->detail;
+		}
+	}
+	return 0;
+}
+
+/* Adds the batch's parameters 1 to 13 (the 13th: the event's reason). */
+static void batch_args(struct db_args *a, const struct batch *b, size_t n, size_t m)
+{
+	db_i64s(a, b->ids, n);
+	db_i64s(a, b->attempts, n);
+	db_texts(a, b->summaries, n);
+	db_i64s(a, b->fscan, m);
+	db_texts(a, b->fcol[0], m);
+	db_texts(a, b->fcol[1], m);
+	db_i64s(a, b->fport, m);
+	for (int k = 2; k < 7; k++)
+		db_texts(a, b->fcol[k], m);
+	db_text(a, "finished");
+}
+
+static size_t findings_in(const struct store_completion *c, size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		m += c[i].nfindings;
+	return m;
+}
+
+/* Marks the completion of scan `id` done (the statement completed it). */
+static void mark_done(struct store_completion *c, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c[i].id == id)
+			c[i].rc = STORE_OK;
+}
+
 /*
- * The same as complete_many() below in one statement, for a dialect that
- * has S_COMPLETE_BATCH: the batch goes as JSON, and the ids that came back
- * are the scans that were still ours.
+ * The same as complete_rows() below in one statement, for a dialect that
+ * has S_COMPLETE_BATCH: the batch goes as typed arrays, and the ids that
+ * came back are the scans that were still ours.
  */
 static int complete_batch(struct store *s, struct store_completion *c, size_t n)
 {
-	json_t *comp = json_array(), *finds = json_array();
-	char *cj = NULL, *fj = NULL;
+	struct batch b;
 	struct db_args a = { 0 };
 	struct db_cur cur;
 	int rc = STORE_OK;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		c[i].rc = STORE_LOST;
-		json_array_append_new(comp, json_pack("{sIsiss}", "id", (json_int_t)c[i].id,
-						      "attempt", c[i].attempt, "summary",
-						      c[i].summary ? c[i].summary : "{}"));
-		for (size_t k = 0; k < c[i].nfindings; k++) {
-			const struct finding *f = &c[i].findings[k];
-			json_t *o = json_pack("{sIss}", "scan_id", (json_int_t)c[i].id, "kind",
-					      f->kind[0] ? f->kind : "finding");
-
-			json_object_set_new(o, "target", f->target ? json_string(f->target) : json_null());
-			json_object_set_new(o, "port", f->port > 0 ? json_integer(f->port) : json_null());
-			json_object_set_new(o, "proto", f->proto[0] ? json_string(f->proto) : json_null());
-			json_object_set_new(o, "service", f->service ? json_string(f->service)
-								     : json_null());
-			json_object_set_new(o, "severity", json_string(f->severity[0] ? f->severity
-											: "info"));
-			json_object_set_new(o, "title", f->title ? json_string(f->title) : json_null());
-			json_object_set_new(o, "detail", f->detail ? json_string(f->detail) : json_null());
-			json_array_append_new(finds, o);
-		}
-	}
-	cj = json_dumps(comp, JSON_COMPACT);
-	fj = json_dumps(finds, JSON_COMPACT);
-	if (!cj || !fj) {
+	if (batch_init(&b, c, n) < 0) {
 		rc = store_set_error(s, "out of memory");
 		goto out;
 	}
-	db_text(&a, cj);
-	db_text(&a, fj);
-	db_text(&a, "finished");
+	batch_args(&a, &b, n, findings_in(c, n));
 	if ((rc = db_query(s, S_COMPLETE_BATCH, &a, &cur)) == STORE_OK) {
-		while ((rc = db_next(&cur)) > 0) {
-			int64_t id = db_col_i64(&cur, 0);
-
-			for (size_t i = 0; i < n; i++)
-				if (c[i].id == id)
-					c[i].rc = STORE_OK;
-		}
+		while ((rc = db_next(&cur)) > 0)
+			mark_done(c, n, db_col_i64(&cur, 0));
 		rc = rc < 0 ? rc : STORE_OK;
 	}
 	db_done(&cur);
@@ -118,11 +178,59 @@ static int complete_batch(struct store *s, struct store_completion *c, size_t n)
 	else if (n == 1 && c[0].rc == STORE_LOST)
 		core_lost(s, c[0].id, c[0].attempt);
 out:
-	free(cj);
-	free(fj);
-	json_decref(comp);
-	json_decref(finds);
+	batch_release(&b);
 	return rc;
+}
+
+/*
+ * S_COMPLETE_CLAIM: completes the batch and claims the next in one
+ * statement, inside the caller's transaction.  Reads the claimed scans
+ * (a row whose id is NULL: none) and the ids completed (the last column,
+ * "1,2,3").  Returns a store rc; on error nothing is handed out.
+ */
+static int complete_claim_stmt(struct store *s, struct store_completion *c, size_t n,
+			       const char *pool, const char *worker, int max, int lease_ms,
+			       struct scan **out, size_t *nout)
+{
+	struct scan *arr = calloc((size_t)max, sizeof *arr);
+	struct batch b;
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	size_t k = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		c[i].rc = STORE_LOST;
+	if (batch_init(&b, c, n) < 0 || !arr) {
+		rc = store_set_error(s, "out of memory");
+		goto out;
+	}
+	batch_args(&a, &b, n, findings_in(c, n));
+	db_text(&a, worker);
+	db_i64(&a, lease_ms);
+	db_i64(&a, max);
+	db_text(&a, pool ? pool : SCAN_POOL_LOCAL);
+	if ((rc = db_query(s, S_COMPLETE_CLAIM, &a, &cur)) == STORE_OK) {
+		while ((rc = db_next(&cur)) > 0) {
+			const char *done = db_col_text(&cur, DB_SCAN_NCOLS);
+
+			for (char *e; done && *done; done = *e ? e + 1 : e)
+				mark_done(c, n, strtoll(done, &e, 10));
+			if (db_col_text(&cur, 0) && k < (size_t)max)
+				db_read_scan(&cur, &arr[k++]);
+		}
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&cur);
+out:
+	batch_release(&b);
+	if (rc != STORE_OK) {
+		scan_array_free(arr, k);
+		return rc;
+	}
+	*out = arr;
+	*nout = k;
+	return STORE_OK;
 }
 
 /* Completes n scans one row at a time inside the caller's write transaction. */
@@ -207,7 +315,18 @@ static int complete_claim(struct store *s, struct store_completion *c, size_t n,
 	*nout = 0;
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
-	if ((rc = lifecycle_complete_in_tx(s, c, n)) != STORE_OK
+	/* One statement completes and claims, when the dialect has it and no
+	 * completion makes follow-up work (a stage made now is claimable now
+	 * on the other path, which claims after flow.c). */
+	if (s->d->sql[S_COMPLETE_CLAIM] && n > 0 && max > 0 && !flow_any(c, n)) {
+		if ((rc = complete_claim_stmt(s, c, n, pool, worker, max, lease_ms, out, nout)) != STORE_OK
+		    || (rc = changes_on_complete(s, c, n)) != STORE_OK) {
+			scan_array_free(*out, *nout);
+			*out = NULL;
+			*nout = 0;
+			return core_abort(s, rc);
+		}
+	} else if ((rc = lifecycle_complete_in_tx(s, c, n)) != STORE_OK
 	    || (max > 0 && (rc = claim_rows(s, pool, worker, max, lease_ms, out, nout)) != STORE_OK))
 		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK) {

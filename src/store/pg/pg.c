@@ -177,13 +177,86 @@ static void pg_rollback(struct store *s)
 	memcpy(p->base.err, keep, sizeof keep);
 }
 
+/*
+ * An array parameter as PostgreSQL's array literal ('{1,2}', '{"a",NULL}'):
+ * a malloc'd string (the caller frees it), NULL when out of memory.  Texts
+ * are quoted, with '"' and '\\' escaped.
+ */
+static char *array_literal(const struct db_arg *v)
+{
+	size_t cap = 3, len = 0;
+	char *out, *p;
+
+	for (size_t k = 0; k < v->na; k++) {
+		const char *t = v->type == 'T' ? v->ta[k] : NULL;
+
+		cap += 24;
+		for (; t && *t; t++)
+			cap += *t == '"' || *t == '\\' ? 2 : 1;
+	}
+	if (!(out = malloc(cap)))
+		return NULL;
+	out[len++] = '{';
+	for (size_t k = 0; k < v->na; k++) {
+		if (k)
+			out[len++] = ',';
+		if (v->type == 'I') {
+			len += (size_t)snprintf(out + len, cap - len, "%lld", (long long)v->ia[k]);
+		} else if (!v->ta[k]) {
+			memcpy(out + len, "NULL", 4);
+			len += 4;
+		} else {
+			out[len++] = '"';
+			for (p = (char *)v->ta[k]; *p; p++) {
+				if (*p == '"' || *p == '\\')
+					out[len++] = '\\';
+				out[len++] = *p;
+			}
+			out[len++] = '"';
+		}
+	}
+	out[len++] = '}';
+	out[len] = '\0';
+	return out;
+}
+
+/* The type of a parameter, from its value: a parameter the text does not
+ * use (a `now` this dialect reads from its own clock) is still typed. */
+static Oid arg_type(const struct db_arg *v)
+{
+	switch (v->type) {
+	case 'i': return 20;		/* int8 */
+	case 'f': return 701;		/* float8 */
+	case 'I': return 1016;		/* int8[] */
+	case 'T': return 1009;		/* text[] */
+	default: return 25;		/* text */
+	}
+}
+
+static int prepare(struct pg *p, enum db_stmt id, const char *name, const struct db_args *a)
+{
+	Oid types[DB_ARGS_MAX];
+	int n = a ? a->n : 0, rc = STORE_OK;
+	PGresult *res;
+
+	for (int i = 0; i < n; i++)
+		types[i] = arg_type(&a->v[i]);
+	res = PQprepare(p->conn, name, pg_text_of[id], n, types);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = db_fail(p, res, "preparing a statement");
+	else
+		p->prepared[id] = 1;
+	PQclear(res);
+	return rc;
+}
+
 static int pg_query(struct store *s, enum db_stmt id, const struct db_args *a, struct db_cur *c)
 {
 	struct pg *p = PG(s);
 	const char *vals[DB_ARGS_MAX];
-	char buf[DB_ARGS_MAX][32], name[16];
+	char buf[DB_ARGS_MAX][32], *arrays[DB_ARGS_MAX] = { 0 }, name[16];
 	int n = a ? a->n : 0, rc;
-	PGresult *res;
+	PGresult *res = NULL;
 	ExecStatusType st;
 
 	if ((rc = ensure_connected(p)) != STORE_OK)
@@ -195,37 +268,33 @@ static int pg_query(struct store *s, enum db_stmt id, const struct db_args *a, s
 		case 'i': snprintf(buf[i], sizeof buf[i], "%lld", (long long)v->i); vals[i] = buf[i]; break;
 		case 'f': snprintf(buf[i], sizeof buf[i], "%.17g", v->f); vals[i] = buf[i]; break;
 		case 's': vals[i] = v->s; break;
+		case 'I':
+		case 'T':
+			if (!(vals[i] = arrays[i] = array_literal(v))) {
+				rc = store_set_error(s, "out of memory");
+				goto out;
+			}
+			break;
 		default: vals[i] = NULL; break;
 		}
 	}
 	snprintf(name, sizeof name, "s%d", (int)id);
-	if (!p->prepared[id]) {
-		/* Types from the values, so that a parameter the text does not use
-		 * (a `now` this dialect reads from its own clock) is still typed. */
-		Oid types[DB_ARGS_MAX];
-
-		for (int i = 0; i < n; i++)
-			types[i] = a->v[i].type == 'i' ? 20 : a->v[i].type == 'f' ? 701 : 25;
-		res = PQprepare(p->conn, name, pg_text_of[id], n, types);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			rc = db_fail(p, res, "preparing a statement");
-			PQclear(res);
-			return rc;
-		}
-		PQclear(res);
-		p->prepared[id] = 1;
-	}
+	if (!p->prepared[id] && (rc = prepare(p, id, name, a)) != STORE_OK)
+		goto out;
 	res = PQexecPrepared(p->conn, name, n, vals, NULL, NULL, 0);
 	st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		rc = db_fail(p, res, "running a statement");
 		PQclear(res);
-		return rc;
+		goto out;
 	}
 	c->h = res;
 	c->row = -1;
 	c->changes = strtoll(PQcmdTuples(res), NULL, 10);
-	return STORE_OK;
+out:
+	for (int i = 0; i < n; i++)
+		free(arrays[i]);
+	return rc;
 }
 
 static int pg_next(struct db_cur *c)

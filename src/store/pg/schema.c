@@ -314,6 +314,25 @@ const struct db_migration pg_migrations[] = {
 };
 
 
+/* The completion half of S_COMPLETE_BATCH and S_COMPLETE_CLAIM: the clock
+ * (t, read once), the batch (i: ids, attempts, summaries), the fenced
+ * update (c) and the findings of the scans it completed (f: nine arrays,
+ * a port <= 0 is NULL). */
+#define PG_COMPLETE_CTES \
+	"WITH t AS MATERIALIZED (SELECT scanq_now_ms() AS now)," \
+	" i AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS x(id, attempt, summary))," \
+	" c AS (UPDATE scans s SET status = 'completed', finished_at = t.now," \
+	"  progress = 1, summary = i.summary, lease_expires_at = NULL, error_code = NULL," \
+	"  error_message = NULL, error_detail = NULL FROM i, t" \
+	"  WHERE s.id = i.id AND s.attempt = i.attempt AND s.status = 'running'" \
+	"  RETURNING s.id, s.attempt, s.worker_id, s.finished_at)," \
+	" f AS (INSERT INTO findings (scan_id, kind, target, port, proto, service, severity," \
+	"  title, detail, created_at) SELECT y.scan_id, y.kind, y.target," \
+	"  CASE WHEN y.port > 0 THEN y.port END, y.proto, y.service, y.severity, y.title, y.detail, t.now" \
+	"  FROM unnest($4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[]," \
+	"  $10::text[], $11::text[], $12::text[]) AS y(scan_id, kind, target, port, proto, service," \
+	"  severity, title, detail), t WHERE y.scan_id IN (SELECT id FROM c)),"
+
 const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_SUBMIT_BATCH] =
 		"WITH i AS (SELECT x.*, nextval(pg_get_serial_sequence('scans', 'id')) AS id"
@@ -337,12 +356,13 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" coalesce(worker_id, ''), coalesce(reason, '') FROM scan_events"
 		" WHERE scan_id = $1::bigint ORDER BY id LIMIT $2::int",
 	[S_CLAIM] =
-		"WITH c AS ("
+		"WITH t AS MATERIALIZED (SELECT scanq_now_ms() AS now),"
+		" c AS ("
 		" UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = $1::text,"
-		"  claimed_at = scanq_now_ms(), lease_expires_at = scanq_now_ms() + $3::bigint,"
-		"  progress = 0"
+		"  claimed_at = t.now, lease_expires_at = t.now + $3::bigint,"
+		"  progress = 0 FROM t"
 		" WHERE id IN (SELECT id FROM scans WHERE status = 'pending' AND pool = $5::text"
-		"  AND run_after <= scanq_now_ms()" DB_CLAIM_NOT_PAUSED
+		"  AND run_after <= (SELECT now FROM t)" DB_CLAIM_NOT_PAUSED
 		"  ORDER BY priority DESC, id LIMIT $4::int"
 		"  FOR UPDATE SKIP LOCKED)"
 		" RETURNING " DB_SCAN_COLS "),"
@@ -354,28 +374,38 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" SELECT * FROM c ORDER BY priority DESC, id",
 	/* A whole batch of completions in one statement, one round trip: the
 	 * fenced update, the findings of the scans it completed, their events,
-	 * and the counters (completed, and fenced_writes for the rest). */
-	[S_COMPLETE_BATCH] =
-		"WITH i AS (SELECT * FROM json_to_recordset($1::json)"
-		"  AS x(id bigint, attempt int, summary text)),"
-		" c AS (UPDATE scans s SET status = 'completed', finished_at = scanq_now_ms(),"
-		"  progress = 1, summary = i.summary, lease_expires_at = NULL, error_code = NULL,"
-		"  error_message = NULL, error_detail = NULL FROM i"
-		"  WHERE s.id = i.id AND s.attempt = i.attempt AND s.status = 'running'"
-		"  RETURNING s.id, s.attempt, s.worker_id, s.finished_at),"
-		" f AS (INSERT INTO findings (scan_id, kind, target, port, proto, service, severity,"
-		"  title, detail, created_at) SELECT y.scan_id, y.kind, y.target, y.port, y.proto,"
-		"  y.service, y.severity, y.title, y.detail, scanq_now_ms()"
-		"  FROM json_to_recordset($2::json) AS y(scan_id bigint, kind text, target text,"
-		"  port int, proto text, service text, severity text, title text, detail text)"
-		"  WHERE y.scan_id IN (SELECT id FROM c)),"
-		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
-		"  worker_id, reason) SELECT id, finished_at, 'running', 'completed', attempt,"
-		"  worker_id, $3::text FROM c),"
+	 * and the counters (completed, and fenced_writes for the rest).  Typed
+	 * arrays (unnest), the clock read once (t). */
+	[S_COMPLETE_BATCH] = PG_COMPLETE_CTES
 		" k AS (UPDATE counters SET value = value + CASE name WHEN 'completed'"
 		"  THEN (SELECT count(*) FROM c) ELSE (SELECT count(*) FROM i) - (SELECT count(*) FROM c)"
-		"  END WHERE name IN ('completed', 'fenced_writes'))"
+		"  END WHERE name IN ('completed', 'fenced_writes')),"
+		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
+		"  worker_id, reason) SELECT id, finished_at, 'running', 'completed', attempt,"
+		"  worker_id, $13::text FROM c)"
 		" SELECT id FROM c",
+	/* The same, and the claim of the next batch (S_CLAIM) in the same
+	 * statement: the two updates touch disjoint rows (running, pending),
+	 * their events go in as one insert and their counters as one update
+	 * (a row updated twice in one statement keeps one of the two). */
+	[S_COMPLETE_CLAIM] = PG_COMPLETE_CTES
+		" q AS (UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = $14::text,"
+		"  claimed_at = t.now, lease_expires_at = t.now + $15::bigint, progress = 0 FROM t"
+		"  WHERE id IN (SELECT id FROM scans WHERE status = 'pending' AND pool = $17::text"
+		"  AND run_after <= (SELECT now FROM t)" DB_CLAIM_NOT_PAUSED
+		"  ORDER BY priority DESC, id LIMIT $16::int FOR UPDATE SKIP LOCKED)"
+		"  RETURNING " DB_SCAN_COLS "),"
+		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
+		"  worker_id, reason) SELECT id, finished_at, 'running', 'completed', attempt,"
+		"  worker_id, $13::text FROM c UNION ALL SELECT id, claimed_at, 'pending', 'running',"
+		"  attempt, worker_id, 'claimed' FROM q),"
+		" k AS (UPDATE counters SET value = value + CASE name"
+		"  WHEN 'completed' THEN (SELECT count(*) FROM c)"
+		"  WHEN 'claims' THEN (SELECT count(*) FROM q)"
+		"  ELSE (SELECT count(*) FROM i) - (SELECT count(*) FROM c)"
+		"  END WHERE name IN ('completed', 'fenced_writes', 'claims'))"
+		" SELECT q.*, d.done FROM (SELECT coalesce(string_agg(id::text, ','), '') AS done"
+		"  FROM c) d LEFT JOIN q ON true ORDER BY q.priority DESC, q.id",
 	[S_RUNNING_ROW] =
 		"SELECT attempt - attempt_base, max_attempts, cancel_requested, coalesce(worker_id, '')"
 		" FROM scans WHERE id = $1::bigint AND attempt = $2::int AND status = 'running'"
@@ -441,6 +471,32 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  ON fs.baseline_id = fb.id WHERE fb.key = scan_baselines.key"
 		"  AND fs.state IN ('open', 'reopened', 'accepted')"
 		"  AND (fs.state <> 'accepted' OR fs.expires_at IS NOT NULL)) THEN 1 ELSE 0 END",
+	/* S_CHANGES_MARK for a batch ($1: the ids): the same rule, and a scan
+	 * of the batch is also a baseline for the later ones of its key (the
+	 * rows this statement inserts are not visible to it, so the batch is
+	 * searched as well: greatest() of the two, which skips a NULL). */
+	[S_CHANGES_MARK_BATCH] =
+		"WITH k AS MATERIALIZED (SELECT id, " DB_CHANGES_KEY("chr(10)") " AS key,"
+		"  parent_id AS parent, targets FROM scans WHERE id = ANY ($1::bigint[])),"
+		" m AS (INSERT INTO scan_baselines (scan_id, key, baseline_id)"
+		"  SELECT k.id, k.key, CASE WHEN k.parent IS NULL THEN greatest("
+		"   (SELECT b.scan_id FROM scan_baselines b WHERE b.key = k.key AND b.scan_id < k.id"
+		"   ORDER BY b.scan_id DESC LIMIT 1),"
+		"   (SELECT max(j.id) FROM k j WHERE j.key = k.key AND j.id < k.id))"
+		"  ELSE greatest((SELECT b.scan_id FROM scan_baselines b JOIN scans x ON x.id = b.scan_id"
+		"   WHERE b.key = k.key AND b.scan_id < k.id AND x.parent_id IS DISTINCT FROM k.parent"
+		"   ORDER BY b.scan_id DESC LIMIT 1),"
+		"   (SELECT max(j.id) FROM k j WHERE j.key = k.key AND j.id < k.id"
+		"   AND j.parent IS DISTINCT FROM k.parent)) END"
+		"  FROM k RETURNING scan_id, key, baseline_id)"
+		" SELECT m.scan_id, m.baseline_id, (SELECT count(*) FROM findings f"
+		"  WHERE f.scan_id = m.baseline_id), (SELECT count(*) FROM webhooks),"
+		" CASE WHEN m.key LIKE 'stage:%' THEN k.targets END,"
+		" CASE WHEN EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
+		"  ON fs.baseline_id = fb.id WHERE fb.key = m.key"
+		"  AND fs.state IN ('open', 'reopened', 'accepted')"
+		"  AND (fs.state <> 'accepted' OR fs.expires_at IS NOT NULL)) THEN 1 ELSE 0 END, m.key"
+		" FROM m JOIN k ON k.id = m.scan_id ORDER BY m.scan_id",
 	/* See the SQLite dialect. */
 	[S_FSTATE_FIX] =
 		"UPDATE finding_states SET state = 'fixed', fixed_scan_id = $2::bigint,"
