@@ -158,7 +158,6 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
 		" worker_id, reason) VALUES ($1::bigint, NOW_MS($2), $3::text, $4::text, $5::int,"
 		" $6::text, $7::text)",
-	[S_COUNT] = "UPDATE counters SET value = value + $2::bigint WHERE name = $1::text",
 	[S_GET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id = $1::bigint",
 	[S_LIST_ALL] =
 		"SELECT " DB_SCAN_COLS " FROM scans WHERE id < $3::bigint"
@@ -211,7 +210,9 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" finished_at = NULL, cancel_requested = 0, progress = 0, error_code = NULL,"
 		" error_message = NULL, error_detail = NULL"
 		" WHERE id = $1::bigint AND status IN ('failed', 'cancelled')",
-	[S_COUNTS] = "SELECT type, status, n FROM scan_counts WHERE n <> 0 ORDER BY type",
+	/* PostgreSQL keeps these in shards (its migration 23): summed. */
+	[S_COUNTS] = "SELECT type, status, sum(n) FROM scan_counts GROUP BY type, status"
+		" HAVING sum(n) <> 0 ORDER BY type",
 	/* From when the scan became due (run_after), not created_at: a scan
 	 * queued to run later is not old while it waits for its time. */
 		[S_OLDEST_PENDING] =
@@ -230,7 +231,7 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"SELECT NOW_MS($1) - w.heartbeat_at, (SELECT count(*) FROM scans s INDEXED BY"
 		" scans_running_worker WHERE s.status = 'running' AND s.worker_id = w.id) FROM"
 		" workers w WHERE w.stopped_at IS NULL",
-	[S_COUNTERS] = "SELECT name, value FROM counters",
+	[S_COUNTERS] = "SELECT name, sum(value) FROM counters GROUP BY name",
 		[S_PRUNE_COUNT] =
 		"SELECT count(*) FROM scans INDEXED BY scans_finished WHERE finished_at <"
 		" $1::bigint AND status IN ('completed', 'failed', 'cancelled')",

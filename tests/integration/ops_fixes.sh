@@ -14,7 +14,7 @@ nscans() { sql "SELECT count(*) FROM scans"; }
 # What a submission writes (PostgreSQL's id sequence moves on a conflict
 # whatever happens, so not db_hash): the scans, their events, the counters.
 written() { sql "SELECT id, status, coalesce(idempotency_key, '') FROM scans ORDER BY id"
-	sql "SELECT count(*) FROM scan_events"; sql "SELECT name, value FROM counters ORDER BY name"; }
+	sql "SELECT count(*) FROM scan_events"; sql "SELECT name, sum(value) FROM counters GROUP BY name ORDER BY name"; }
 
 # ---- idempotency, CLI (store path) ---------------------------------------
 a=$(q submit test-ok 127.0.0.1 --idempotency-key k1 --options '{"a":1,"b":2}') || fail "submit k1"

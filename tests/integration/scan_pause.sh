@@ -10,7 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 export SCANQ_CONFIG=/dev/null SCANQ_WORKER_POLL_MS=100 SCANQ_WORKER_HEARTBEAT=1
 q migrate >/dev/null || fail "migrate"
-claims() { sql "SELECT value FROM counters WHERE name = 'claims'"; }
+claims() { sql "SELECT sum(value) FROM counters WHERE name = 'claims'"; }
 spent() { sql "SELECT attempt - attempt_base FROM scans WHERE id = $1"; }
 
 # ---- bad input -----------------------------------------------------------------

@@ -310,9 +310,63 @@ const struct db_migration pg_migrations[] = {
 	  "CREATE TABLE pauses (kind TEXT NOT NULL CHECK (kind IN ('all', 'type', 'schedule', 'pool')),"
 	  " value TEXT NOT NULL, since BIGINT NOT NULL, reason TEXT NOT NULL DEFAULT '',"
 	  " actor TEXT NOT NULL, PRIMARY KEY (kind, value));" },
+	/* Counters without hot rows (issue 23): every transaction that claimed,
+	 * completed or submitted updated the same `counters` and `scan_counts`
+	 * rows and held them until it committed, so connections queued behind
+	 * each other.  Each row is now one of up to 16 shards, the writer's
+	 * chosen by its backend (scanq_shard()), written by upsert; readers sum
+	 * the shards (S_COUNTERS, S_COUNTS), so the figures stay exact.  SQLite
+	 * has one writer at a time and keeps its rows as they are. */
+	{ 23, "counters and status counts in shards",
+	  "ALTER TABLE counters ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE counters DROP CONSTRAINT counters_pkey;"
+	  "ALTER TABLE counters ADD PRIMARY KEY (name, shard);"
+	  "ALTER TABLE scan_counts ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE scan_counts DROP CONSTRAINT scan_counts_pkey;"
+	  "ALTER TABLE scan_counts ADD PRIMARY KEY (type, status, shard);"
+	  "CREATE FUNCTION scanq_shard() RETURNS integer LANGUAGE sql STABLE AS"
+	  " 'SELECT pg_backend_pid() % 16';"
+	  "CREATE OR REPLACE FUNCTION scanq_count_stmt() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	  " IF TG_OP = 'INSERT' THEN"
+	  "  INSERT INTO scan_counts AS c (type, status, shard, n)"
+	  "   SELECT type, status, scanq_shard(), count(*) FROM new_rows GROUP BY type, status"
+	  "   ON CONFLICT (type, status, shard) DO UPDATE SET n = c.n + excluded.n;"
+	  " ELSIF TG_OP = 'DELETE' THEN"
+	  "  INSERT INTO scan_counts AS c (type, status, shard, n)"
+	  "   SELECT type, status, scanq_shard(), -count(*) FROM old_rows GROUP BY type, status"
+	  "   ON CONFLICT (type, status, shard) DO UPDATE SET n = c.n + excluded.n;"
+	  " ELSIF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id"
+	  "  WHERE o.status <> n.status) THEN"
+	  "  INSERT INTO scan_counts AS c (type, status, shard, n)"
+	  "   SELECT type, status, scanq_shard(), sum(d) FROM ("
+	  "    SELECT o.type, o.status, -1 AS d FROM old_rows o JOIN new_rows n ON n.id = o.id"
+	  "    WHERE o.status <> n.status UNION ALL SELECT n.type, n.status, 1 FROM old_rows o"
+	  "    JOIN new_rows n ON n.id = o.id WHERE o.status <> n.status) m"
+	  "   GROUP BY type, status HAVING sum(d) <> 0"
+	  "   ON CONFLICT (type, status, shard) DO UPDATE SET n = c.n + excluded.n;"
+	  "  INSERT INTO counters AS c (name, shard, value)"
+	  "   SELECT h.name, scanq_shard(), h.k FROM ("
+	  "   WITH t AS (SELECT n.finished_at - n.claimed_at AS d FROM old_rows o"
+	  "    JOIN new_rows n ON n.id = o.id WHERE o.status <> 'completed'"
+	  "    AND n.status = 'completed' AND n.claimed_at IS NOT NULL"
+	  "    AND n.finished_at >= n.claimed_at)"
+	  "   SELECT 'scan_duration_b' || (CASE WHEN d <= 1000 THEN 0 WHEN d <= 5000 THEN 1 WHEN d <= 10000 THEN 2 WHEN d <= 30000 THEN 3 WHEN d <= 60000 THEN 4 WHEN d <= 300000 THEN 5 WHEN d <= 900000 THEN 6 WHEN d <= 1800000 THEN 7 WHEN d <= 3600000 THEN 8 WHEN d <= 7200000 THEN 9 WHEN d <= 21600000 THEN 10 ELSE 11 END) AS name, count(*) AS k"
+	  "    FROM t GROUP BY 1"
+	  "   UNION ALL SELECT 'scan_duration_count', count(*) FROM t"
+	  "   UNION ALL SELECT 'scan_duration_sum_ms', coalesce(sum(d), 0) FROM t) h"
+	  "   WHERE h.k <> 0"
+	  "   ON CONFLICT (name, shard) DO UPDATE SET value = c.value + excluded.value;"
+	  " END IF;"
+	  " RETURN NULL; END $$;" },
 	{ 0, NULL, NULL }
 };
 
+
+/* Adds to the counters the (name, by) rows of ROWS, in the writer's shard
+ * (migration 23): rows that add nothing write nothing. */
+#define PG_BUMP(ROWS) "INSERT INTO counters AS o (name, shard, value)" \
+	" SELECT v.name, scanq_shard(), v.n FROM (" ROWS ") AS v(name, n) WHERE v.n <> 0" \
+	" ON CONFLICT (name, shard) DO UPDATE SET value = o.value + excluded.value"
 
 /* The completion half of S_COMPLETE_BATCH and S_COMPLETE_CLAIM: the clock
  * (t, read once), the batch (i: ids, attempts, summaries), the fenced
@@ -346,12 +400,12 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id),"
 		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, reason)"
 		"  SELECT id, scanq_now_ms(), NULL, 'pending', 0, $2::text FROM c),"
-		" k AS (UPDATE counters SET value = value + (SELECT count(*) FROM c)"
-		"  WHERE name = 'submitted')"
+		" k AS (" PG_BUMP("SELECT 'submitted', count(*) FROM c") ")"
 		" SELECT i.n, i.id, (c.id IS NOT NULL)::int,"
 		"  (SELECT count(pg_notify('scanq_pending', '')) FROM (SELECT 1 FROM c LIMIT 1) z)"
 		" FROM i LEFT JOIN c ON c.id = i.id ORDER BY i.n",
 	[S_NOTIFY] = "SELECT pg_notify('scanq_pending', '')",
+	[S_COUNT] = PG_BUMP("SELECT $1::text, $2::bigint"),
 	[S_EVENTS] = "SELECT id, scan_id, at, from_status, to_status, attempt,"
 		" coalesce(worker_id, ''), coalesce(reason, '') FROM scan_events"
 		" WHERE scan_id = $1::bigint ORDER BY id LIMIT $2::int",
@@ -369,17 +423,15 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
 		"  worker_id, reason) SELECT id, claimed_at, 'pending', 'running', attempt, worker_id,"
 		"  'claimed' FROM c),"
-		" k AS (UPDATE counters SET value = value + (SELECT count(*) FROM c)"
-		"  WHERE name = 'claims')"
+		" k AS (" PG_BUMP("SELECT 'claims', count(*) FROM c") ")"
 		" SELECT * FROM c ORDER BY priority DESC, id",
 	/* A whole batch of completions in one statement, one round trip: the
 	 * fenced update, the findings of the scans it completed, their events,
 	 * and the counters (completed, and fenced_writes for the rest).  Typed
 	 * arrays (unnest), the clock read once (t). */
 	[S_COMPLETE_BATCH] = PG_COMPLETE_CTES
-		" k AS (UPDATE counters SET value = value + CASE name WHEN 'completed'"
-		"  THEN (SELECT count(*) FROM c) ELSE (SELECT count(*) FROM i) - (SELECT count(*) FROM c)"
-		"  END WHERE name IN ('completed', 'fenced_writes')),"
+		" k AS (" PG_BUMP("VALUES ('completed', (SELECT count(*) FROM c)), ('fenced_writes',"
+		"  (SELECT count(*) FROM i) - (SELECT count(*) FROM c))") "),"
 		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
 		"  worker_id, reason) SELECT id, finished_at, 'running', 'completed', attempt,"
 		"  worker_id, $13::text FROM c)"
@@ -399,11 +451,9 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  worker_id, reason) SELECT id, finished_at, 'running', 'completed', attempt,"
 		"  worker_id, $13::text FROM c UNION ALL SELECT id, claimed_at, 'pending', 'running',"
 		"  attempt, worker_id, 'claimed' FROM q),"
-		" k AS (UPDATE counters SET value = value + CASE name"
-		"  WHEN 'completed' THEN (SELECT count(*) FROM c)"
-		"  WHEN 'claims' THEN (SELECT count(*) FROM q)"
-		"  ELSE (SELECT count(*) FROM i) - (SELECT count(*) FROM c)"
-		"  END WHERE name IN ('completed', 'fenced_writes', 'claims'))"
+		" k AS (" PG_BUMP("VALUES ('completed', (SELECT count(*) FROM c)), ('claims',"
+		"  (SELECT count(*) FROM q)), ('fenced_writes', (SELECT count(*) FROM i)"
+		"  - (SELECT count(*) FROM c))") ")"
 		" SELECT q.*, d.done FROM (SELECT coalesce(string_agg(id::text, ','), '') AS done"
 		"  FROM c) d LEFT JOIN q ON true ORDER BY q.priority DESC, q.id",
 	[S_RUNNING_ROW] =

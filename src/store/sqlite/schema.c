@@ -288,6 +288,9 @@ const struct db_migration sqlite_migrations[] = {
 
 
 const char *const sqlite_sql[DB_STMT_COUNT] = {
+	/* One row per counter: SQLite has one writer at a time (PostgreSQL
+	 * writes its counters in shards, its migration 23). */
+	[S_COUNT] = "UPDATE counters SET value = value + ?2 WHERE name = ?1",
 	[S_NOTIFY] = NULL,	/* every commit appends to the WAL, which inotify sees */
 	[S_EVENTS] = "SELECT id, scan_id, at, from_status, to_status, attempt, worker_id,"
 		" reason FROM scan_events WHERE scan_id = ?1 ORDER BY id LIMIT ?2",
