@@ -320,6 +320,56 @@ static void a_dns_record_added_or_removed_and_a_new_subdomain_are_changes(void *
 	release_all(b, 3);
 }
 
+/* Four scans of one baseline completed in one batch (one statement marks
+ * them all on PostgreSQL): each is compared with the one before it in the
+ * batch, and the lifecycle sees what the earlier ones opened: the last,
+ * with no findings, fixes the port the third one still saw. */
+static void a_batch_of_one_baseline_compares_each_scan_with_the_one_before(void **state)
+{
+	struct testutil_store *f = *state;
+	struct scan_request req = { .type = "portscan", .targets = "[\"127.0.0.1\"]",
+				    .options = "{\"ports\":\"1-99\"}", .max_attempts = 3,
+				    .time_limit_s = 60 };
+	struct finding a[1] = { port(22, "ssh", "9.2") };
+	struct finding b[2] = { port(22, "ssh", "9.2"), port(80, "http", "1.22") };
+	struct finding c3[1] = { port(80, "http", "1.22") };
+	struct store_completion done[4];
+	struct scan *c = NULL, *next = NULL;
+	size_t nc = 0, nn = 0;
+	int64_t id[4];
+	int existed;
+
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(store_submit(f->s, &req, &id[i], &existed), STORE_OK);
+	assert_int_equal(store_claim(f->s, SCAN_POOL_LOCAL, "w", 4, 30000, &c, &nc), STORE_OK);
+	assert_int_equal(nc, 4);
+	for (size_t i = 0; i < 4; i++)
+		done[i] = (struct store_completion){ .id = c[i].id, .attempt = c[i].attempt,
+						     .summary = "{}" };
+	done[0].findings = a;
+	done[0].nfindings = 1;
+	done[1].findings = b;
+	done[1].nfindings = 2;
+	done[2].findings = c3;
+	done[2].nfindings = 1;
+	assert_int_equal(store_complete_and_claim(f->s, done, 4, SCAN_POOL_LOCAL, "w", 4, 30000,
+						  &next, &nn), STORE_OK);
+	assert_int_equal(nn, 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(done[i].rc, STORE_OK);
+	info_is(f, id[0], 0, 0, 0, 0);
+	info_is(f, id[1], id[0], 1, 0, 0);
+	info_is(f, id[2], id[1], 0, 1, 0);
+	info_is(f, id[3], id[2], 0, 1, 0);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM finding_states WHERE state = 'fixed'"), 2);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM finding_states WHERE state = 'open'"), 0);
+	scan_array_free(c, nc);
+	scan_array_free(next, nn);
+	release_all(a, 1);
+	release_all(b, 2);
+	release_all(c3, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +378,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_delivery_is_written_with_the_completion_retried_fenced_and_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_web_page_s_title_server_technologies_and_certificate_are_changes_its_body_and_days_are_not, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_dns_record_added_or_removed_and_a_new_subdomain_are_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_batch_of_one_baseline_compares_each_scan_with_the_one_before, setup, teardown),
 	};
 
 	return teststore_run("changes", tests, sizeof tests / sizeof tests[0]) != 0;
