@@ -567,6 +567,12 @@ int changes_on_complete(struct store *s, const struct store_completion *c, size_
 /* A split scan whose last shard completed: compared with its baseline as
  * one result, its shards' findings together (flow.c calls it). */
 int changes_on_split_complete(struct store *s, int64_t id, const char *summary);
+/* (changes_read.c) A JSON string of s, or JSON null for NULL; bytes that
+ * are not valid UTF-8 become '?'.  A new reference. */
+json_t *changes_text_json(const char *s);
+/* (changes_read.c) STORE_OK when scan id exists, else STORE_NOT_FOUND (with
+ * its message) or a store rc. */
+int changes_scan_exists(struct store *s, int64_t id);
 
 /* One finding of a complete run as its lifecycle sees it: borrowed
  * strings in, the fingerprint and the state after the run out. */
