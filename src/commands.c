@@ -271,6 +271,19 @@ const struct cli_command cli_commands[] = {
 	  "never become targets of a follow-up stage.  Workers read the list before\n"
 	  "every claim: a scan claimed after `exclude add` returned never touches it.\n",
 	  CLI_WRITES },
+	{ "ratecap", cmd_ratecap, "ratecap set NETWORK PROBES | rm NETWORK | list [--json]",
+	  "rate caps per network: probes per second shared by every scan inside it",
+	  "  set NETWORK PROBES  cap a CIDR block (or an address) at PROBES per second\n"
+	  "                      (1..10000000), replacing its old cap\n"
+	  "  rm NETWORK          remove the database's cap of the network\n"
+	  "  list [--json]       every cap: [rate] cap of this host's configuration, then\n"
+	  "                      the database's, with who set it and when\n"
+	  "A cap is shared by every worker, agent and shard scanning inside the network,\n"
+	  "whatever each scan's own rate (which still bounds the scan).  A target counts\n"
+	  "against the most specific cap that holds it only (a scan inside 10.0.0.0/8\n"
+	  "does not also count against 0.0.0.0/0).  The portscan and discovery types\n"
+	  "are paced; others are not.  Workers read the caps at most once a second.\n",
+	  CLI_WRITES },
 	{ "inventory", cmd_inventory,
 	  "inventory [--target CIDR] [--port N] [--service S] [--json]",
 	  "every host, port and service completed scans have seen",

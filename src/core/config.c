@@ -82,7 +82,7 @@ static const char *const strkeys[][2] = {
 	{ "database", "url" }, { "http", "listen" }, { "http", "tls_cert" }, { "http", "tls_key" },
 	{ "http", "tls_client_ca" }, { "http", "trusted_proxies" },
 	{ "scope", "allow" }, { "scope", "deny" }, { "scope", "exclude" }, { "webhooks", "allow" },
-	{ "worker", "pool" },
+	{ "worker", "pool" }, { "rate", "cap" },
 };
 #define NSTRKEYS (sizeof strkeys / sizeof strkeys[0])
 
@@ -166,6 +166,8 @@ static void release(struct config *c)
 		free(c->scope_deny[i]);
 	for (int i = 0; i < c->nexclude; i++)
 		free(c->scope_exclude[i]);
+	for (int i = 0; i < c->nrate_cap; i++)
+		free(c->rate_cap[i]);
 	for (int i = 0; i < c->ntrusted; i++)
 		free(c->http_trusted[i]);
 	for (int p = 0; p < c->nprofiles; p++)
@@ -219,9 +221,11 @@ void config_set_checks(const struct config_checks *c)
 }
 
 /* Splits a list ("127.0.0.0/8, ::1" or one item a line) into list[], after
- * checking each entry.  `replace` empties the list first. */
-static int set_list_max(char **list, int *n, int max, const char *value, int replace,
-			const char *name, char *err, size_t errlen)
+ * checking each entry with `check` (may be NULL).  `replace` empties the
+ * list first. */
+static int set_list_checked(char **list, int *n, int max, const char *value, int replace,
+			    const char *name, int (*check)(const char *, char *, size_t),
+			    char *err, size_t errlen)
 {
 	char buf[CONFIG_EXCLUDE_MAX * 256], *save = NULL, *tok;
 
@@ -239,7 +243,7 @@ static int set_list_max(char **list, int *n, int max, const char *value, int rep
 		}
 		/* The built-in defaults are parsed before any check is
 		 * registered; config_load() refuses to run without them. */
-		if (checks.list_entry && checks.list_entry(tok, err, errlen) < 0)
+		if (check && check(tok, err, errlen) < 0)
 			return -1;
 		list[*n] = strdup(tok);
 		if (!list[*n]) {
@@ -249,6 +253,12 @@ static int set_list_max(char **list, int *n, int max, const char *value, int rep
 		(*n)++;
 	}
 	return 0;
+}
+
+static int set_list_max(char **list, int *n, int max, const char *value, int replace,
+			const char *name, char *err, size_t errlen)
+{
+	return set_list_checked(list, n, max, value, replace, name, checks.list_entry, err, errlen);
 }
 
 static int set_list(char **list, int *n, const char *value, int replace, const char *name,
@@ -437,6 +447,9 @@ static int apply(struct config *c, const char *section, const char *key, const c
 	if (strcmp(section, "scope") == 0 && strcmp(key, "exclude") == 0)
 		return set_list_max(c->scope_exclude, &c->nexclude, CONFIG_EXCLUDE_MAX, value, first,
 				    "scope.exclude", err, errlen);
+	if (strcmp(section, "rate") == 0 && strcmp(key, "cap") == 0)
+		return set_list_checked(c->rate_cap, &c->nrate_cap, CONFIG_RATECAP_MAX, value, first,
+					"rate.cap", checks.rate_cap, err, errlen);
 	if (strcmp(section, "webhooks") == 0 && strcmp(key, "allow") == 0)
 		return set_list(c->webhook_allow, &c->nwebhook_allow, value, first, "webhooks.allow",
 				err, errlen);
@@ -596,7 +609,7 @@ int config_load(const char *path, char *err, size_t errlen)
 	FILE *f = NULL;
 
 	heartbeat_given = 0;
-	if (!checks.list_entry || !checks.builtin_type) {
+	if (!checks.list_entry || !checks.builtin_type || !checks.rate_cap) {
 		snprintf(err, errlen, "internal: no config checks registered before loading");
 		goto out;
 	}
@@ -720,6 +733,7 @@ static const struct {
 	{ "maintenance.disk_warn", "percent of free disk below which doctor warns" },
 	{ "maintenance.disk_fail", "percent of free disk below which doctor fails" },
 	{ "maintenance.disk_warn_mb", "MiB of free disk below which doctor warns, whatever the percent" },
+	{ "rate.cap", "NETWORK:PROBES, ...: probes per second shared by every scan inside the network" },
 };
 
 static const char *note_of(const char *section, const char *key)
@@ -758,40 +772,46 @@ static void print_line(FILE *f, const char *section, const char *key, const char
 		fprintf(f, "%s\n", line);
 }
 
+/* The value of text setting section.key of c, in buf when it is a list. */
+static const char *strkey_value(const struct config *c, const char *section, const char *key,
+				char *buf, size_t len)
+{
+	if (strcmp(key, "url") == 0)
+		return c->database_url;
+	if (strcmp(key, "listen") == 0)
+		return c->listen;
+	if (strcmp(key, "tls_cert") == 0)
+		return c->tls_cert;
+	if (strcmp(key, "tls_key") == 0)
+		return c->tls_key;
+	if (strcmp(key, "pool") == 0)
+		return c->worker_pool;
+	if (strcmp(key, "tls_client_ca") == 0)
+		return c->tls_client_ca;
+	if (strcmp(key, "allow") == 0 && strcmp(section, "webhooks") == 0)
+		return join(c->webhook_allow, c->nwebhook_allow, buf, len);
+	if (strcmp(key, "allow") == 0)
+		return join(c->scope_allow, c->nallow, buf, len);
+	if (strcmp(key, "deny") == 0)
+		return join(c->scope_deny, c->ndeny, buf, len);
+	if (strcmp(key, "exclude") == 0)
+		return join(c->scope_exclude, c->nexclude, buf, len);
+	if (strcmp(key, "trusted_proxies") == 0)
+		return join(c->http_trusted, c->ntrusted, buf, len);
+	if (strcmp(key, "cap") == 0)
+		return join(c->rate_cap, c->nrate_cap, buf, len);
+	return "";
+}
+
 /* The text settings of one section, from the defaults in c. */
 static void print_strkeys(FILE *f, const struct config *c, const char *section)
 {
 	char buf[1024];
 
-	for (size_t i = 0; i < NSTRKEYS; i++) {
-		const char *key = strkeys[i][1], *v = "";
-
-		if (strcmp(strkeys[i][0], section) != 0)
-			continue;
-		if (strcmp(key, "url") == 0)
-			v = c->database_url;
-		else if (strcmp(key, "listen") == 0)
-			v = c->listen;
-		else if (strcmp(key, "tls_cert") == 0)
-			v = c->tls_cert;
-		else if (strcmp(key, "tls_key") == 0)
-			v = c->tls_key;
-		else if (strcmp(key, "pool") == 0)
-			v = c->worker_pool;
-		else if (strcmp(key, "tls_client_ca") == 0)
-			v = c->tls_client_ca;
-		else if (strcmp(key, "allow") == 0 && strcmp(section, "webhooks") == 0)
-			v = join(c->webhook_allow, c->nwebhook_allow, buf, sizeof buf);
-		else if (strcmp(key, "allow") == 0)
-			v = join(c->scope_allow, c->nallow, buf, sizeof buf);
-		else if (strcmp(key, "deny") == 0)
-			v = join(c->scope_deny, c->ndeny, buf, sizeof buf);
-		else if (strcmp(key, "exclude") == 0)
-			v = join(c->scope_exclude, c->nexclude, buf, sizeof buf);
-		else if (strcmp(key, "trusted_proxies") == 0)
-			v = join(c->http_trusted, c->ntrusted, buf, sizeof buf);
-		print_line(f, section, key, v, NULL);
-	}
+	for (size_t i = 0; i < NSTRKEYS; i++)
+		if (strcmp(strkeys[i][0], section) == 0)
+			print_line(f, section, strkeys[i][1],
+				   strkey_value(c, section, strkeys[i][1], buf, sizeof buf), NULL);
 }
 
 void config_print_defaults(FILE *f)
@@ -853,7 +873,7 @@ void config_print_defaults(FILE *f)
 void config_each(void (*fn)(void *arg, const char *name, const char *value, const char *source),
 		 void *arg)
 {
-	char name[128], value[1024];
+	char name[128], value[1024], buf[1024];
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		const char *sec = i < NINTKEYS ? intkeys[i].section : strkeys[i - NINTKEYS][0];
@@ -862,26 +882,9 @@ void config_each(void (*fn)(void *arg, const char *name, const char *value, cons
 		snprintf(name, sizeof name, "%s.%s", sec, key);
 		if (i < NINTKEYS)
 			snprintf(value, sizeof value, "%d", *field(&config, &intkeys[i]));
-		else if (!strcmp(key, "url"))
-			snprintf(value, sizeof value, "%s", config.database_url);
-		else if (!strcmp(key, "listen"))
-			snprintf(value, sizeof value, "%s", config.listen);
-		else if (!strcmp(key, "tls_cert"))
-			snprintf(value, sizeof value, "%s", config.tls_cert);
-		else if (!strcmp(key, "tls_key"))
-			snprintf(value, sizeof value, "%s", config.tls_key);
-		else if (!strcmp(key, "pool"))
-			snprintf(value, sizeof value, "%s", config.worker_pool);
-		else if (!strcmp(key, "tls_client_ca"))
-			snprintf(value, sizeof value, "%s", config.tls_client_ca);
-		else if (!strcmp(key, "allow"))
-			join(config.scope_allow, config.nallow, value, sizeof value);
-		else if (!strcmp(key, "exclude"))
-			join(config.scope_exclude, config.nexclude, value, sizeof value);
-		else if (!strcmp(key, "trusted_proxies"))
-			join(config.http_trusted, config.ntrusted, value, sizeof value);
 		else
-			join(config.scope_deny, config.ndeny, value, sizeof value);
+			snprintf(value, sizeof value, "%s",
+				 strkey_value(&config, sec, key, buf, sizeof buf));
 		fn(arg, name, value, src_cur[i][0] ? src_cur[i] : "default");
 	}
 	for (int p = 0; p < config.nprofiles; p++) {
@@ -905,7 +908,8 @@ void config_each(void (*fn)(void *arg, const char *name, const char *value, cons
 
 /* Variables scanq reads besides SCANQ_<SECTION>_<KEY>. */
 static const char *const other_vars[] = {
-	"SCANQ_CONFIG", "SCANQ_LOG_LEVEL", "SCANQ_WEB_DIR", "SCANQ_SQLITE_SYNCHRONOUS", NULL,
+	"SCANQ_CONFIG", "SCANQ_LOG_LEVEL", "SCANQ_WEB_DIR", "SCANQ_SQLITE_SYNCHRONOUS",
+	"SCANQ_RATE_FEED", NULL,
 };
 /* The test runner's and packaging's own (tests/run.sh, tests/integration,
  * tests/browser), and SCANQ_TEST_*: never warned about. */

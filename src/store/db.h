@@ -246,6 +246,13 @@ enum db_stmt {
 	S_EXCL_DELETE,		/* entry */
 	S_EXCL_LIST,		/* limit -> entry, reason, created_at, created_by, by entry */
 	S_EXCL_COUNT,		/* -> count */
+	/* rate caps per network and their budgets (store/ratecaps.c) */
+	S_RATECAP_SET,		/* network, probes, now, actor; inserts or replaces */
+	S_RATECAP_DELETE,	/* network */
+	S_RATECAP_LIST,		/* limit -> network, probes, created_at, created_by, by network */
+	S_RATECAP_COUNT,	/* -> count */
+	S_RATE_TAKE,		/* network, cap, want, now -> granted, window_s, ms left in it */
+	S_RATE_PRUNE,		/* now: windows older than a minute */
 	/* pauses (store/pause.c) */
 	S_PAUSE_INSERT,		/* kind, value, now, reason, actor; no row when already paused */
 	S_PAUSE_DELETE,		/* kind, value */

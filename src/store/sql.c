@@ -595,6 +595,33 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"SELECT entry, reason, created_at, created_by FROM exclusions ORDER BY entry"
 		" LIMIT $1::int",
 	[S_EXCL_COUNT] = "SELECT count(*) FROM exclusions",
+	[S_RATECAP_SET] =
+		"INSERT INTO rate_caps (network, probes, created_at, created_by)"
+		" VALUES ($1::text, $2::bigint, $3::bigint, $4::text)"
+		" ON CONFLICT (network) DO UPDATE SET probes = excluded.probes,"
+		" created_at = excluded.created_at, created_by = excluded.created_by",
+	[S_RATECAP_DELETE] = "DELETE FROM rate_caps WHERE network = $1::text",
+	[S_RATECAP_LIST] =
+		"SELECT network, probes, created_at, created_by FROM rate_caps ORDER BY network"
+		" LIMIT $1::int",
+	[S_RATECAP_COUNT] = "SELECT count(*) FROM rate_caps",
+	/* One slice of a network's budget for the current second, in one
+	 * statement: the row of (network, second) is created or updated under
+	 * its own lock, so two takers never both get the last probes.  SET
+	 * reads the row as it was, so `granted` is this take's share. */
+	[S_RATE_TAKE] =
+		"INSERT INTO rate_budget (network, window_s, taken, granted)"
+		" VALUES ($1::text, NOW_MS($4) / 1000,"
+		"  CASE WHEN $3::bigint < $2::bigint THEN $3::bigint ELSE $2::bigint END,"
+		"  CASE WHEN $3::bigint < $2::bigint THEN $3::bigint ELSE $2::bigint END)"
+		" ON CONFLICT (network, window_s) DO UPDATE SET"
+		" granted = CASE WHEN $3::bigint <= $2::bigint - rate_budget.taken THEN $3::bigint"
+		"  WHEN rate_budget.taken < $2::bigint THEN $2::bigint - rate_budget.taken ELSE 0 END,"
+		" taken = rate_budget.taken + CASE WHEN $3::bigint <= $2::bigint - rate_budget.taken"
+		"  THEN $3::bigint WHEN rate_budget.taken < $2::bigint"
+		"  THEN $2::bigint - rate_budget.taken ELSE 0 END"
+		" RETURNING granted, window_s, (window_s + 1) * 1000 - NOW_MS($4)",
+	[S_RATE_PRUNE] = "DELETE FROM rate_budget WHERE window_s < NOW_MS($1) / 1000 - 60",
 	[S_PAUSE_INSERT] =
 		"INSERT INTO pauses (kind, value, since, reason, actor)"
 		" VALUES ($1::text, $2::text, NOW_MS($3), $4::text, $5::text)"

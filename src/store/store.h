@@ -1312,6 +1312,60 @@ json_t *store_exclusions_json(const struct exclusion *x, size_t n);
  */
 struct scope *store_exclusion_scope(struct store *s);
 
+/* ---- rate caps per network and their budgets (store/ratecaps.c) ------------- */
+
+#define STORE_RATECAPS_MAX 32		/* rows of `scanq ratecap`; [rate] cap adds its own */
+#define STORE_RATE_SLICES 8		/* slices a taker asks for per second */
+
+struct ratecap;				/* scan/ratecap.h */
+
+struct ratecap_row {
+	char network[64];		/* canonical CIDR ("10.0.0.0/8") */
+	long probes;			/* per second */
+	int64_t created_at;		/* ms */
+	char created_by[80];
+};
+
+/* A slice of budget handed out for one second of the database's clock. */
+struct rate_grant {
+	int capped;			/* 0: no cap applies (the rest is 0) */
+	long probes;			/* how many probes this slice allows */
+	long cap;			/* the smallest cap that applied */
+	long long window;		/* the second (epoch seconds) it belongs to */
+	long ms_left;			/* how long that second still runs */
+};
+
+/*
+ * Sets the cap of `network` (a CIDR block or an address; stored in
+ * canonical form) to `probes` per second, replacing its old cap.
+ * Returns STORE_OK, or STORE_ILLEGAL with a one-line reason (a bad
+ * network, a cap outside 1..RATECAP_PROBES_MAX, the list full) and
+ * nothing written.
+ */
+int store_ratecap_set(struct store *s, const char *network, long probes, const char *actor);
+
+/* Removes the cap of `network`.  STORE_OK, STORE_ILLEGAL (not a network)
+ * or STORE_NOT_FOUND. */
+int store_ratecap_rm(struct store *s, const char *network);
+
+/* The store's caps, by network.  *out is a new array (free()). */
+int store_ratecap_list(struct store *s, struct ratecap_row **out, size_t *n);
+
+/* The caps in force: [rate] cap's, then the store's, as `ratecap list
+ * --json` shows them ("source": "config" or "store").  NULL on a store
+ * error (json_decref() the result). */
+json_t *store_ratecaps_json(struct store *s);
+
+/*
+ * Takes a slice of the current second's budget for a scan whose targets
+ * (its JSON array of strings) are `targets`: up to `want` probes from
+ * every network it counts against (ratecap_match() over [rate] cap and
+ * the store's caps, read at most once a second per process).  The slice
+ * is the smallest grant among those networks.  g->capped is 0 when no
+ * cap applies (nothing is taken).  Returns STORE_OK or an error.
+ */
+int store_rate_take(struct store *s, const char *targets, long want, struct rate_grant *g);
+
 /* ---- pauses: scans that may not be claimed (store/pause.c) ------------------- */
 
 #define STORE_PAUSES_MAX 256		/* pauses listed */

@@ -310,6 +310,15 @@ const struct db_migration pg_migrations[] = {
 	  "CREATE TABLE pauses (kind TEXT NOT NULL CHECK (kind IN ('all', 'type', 'schedule', 'pool')),"
 	  " value TEXT NOT NULL, since BIGINT NOT NULL, reason TEXT NOT NULL DEFAULT '',"
 	  " actor TEXT NOT NULL, PRIMARY KEY (kind, value));" },
+	/* See the SQLite dialect.  The budget rows are hot (every slice of
+	 * every worker updates its network's row of the second): no index
+	 * beyond the key, so each update can stay HOT. */
+	{ 21, "rate caps per network and their budgets per second",
+	  "CREATE TABLE rate_caps (network TEXT PRIMARY KEY, probes BIGINT NOT NULL"
+	  " CHECK (probes > 0), created_at BIGINT NOT NULL, created_by TEXT NOT NULL);"
+	  "CREATE TABLE rate_budget (network TEXT NOT NULL, window_s BIGINT NOT NULL,"
+	  " taken BIGINT NOT NULL, granted BIGINT NOT NULL, PRIMARY KEY (network, window_s))"
+	  " WITH (fillfactor = 50);" },
 	{ 0, NULL, NULL }
 };
 

@@ -283,6 +283,14 @@ const struct db_migration sqlite_migrations[] = {
 	  "CREATE TABLE pauses (kind TEXT NOT NULL CHECK (kind IN ('all', 'type', 'schedule', 'pool')),"
 	  " value TEXT NOT NULL, since INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '',"
 	  " actor TEXT NOT NULL, PRIMARY KEY (kind, value));" },
+	/* Rate caps per network (store/ratecaps.c): the caps `scanq ratecap
+	 * set` keeps, and each network's budget per one-second window, which
+	 * expires on its own (a dead worker's slice is gone with its second). */
+	{ 21, "rate caps per network and their budgets per second",
+	  "CREATE TABLE rate_caps (network TEXT PRIMARY KEY, probes INTEGER NOT NULL"
+	  " CHECK (probes > 0), created_at INTEGER NOT NULL, created_by TEXT NOT NULL);"
+	  "CREATE TABLE rate_budget (network TEXT NOT NULL, window_s INTEGER NOT NULL,"
+	  " taken INTEGER NOT NULL, granted INTEGER NOT NULL, PRIMARY KEY (network, window_s));" },
 	{ 0, NULL, NULL }
 };
 
