@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include "budget.h"
 
+#define RELEASE_EARLY_S 0.01
+
 void budget_init(struct budget *b, int fd)
 {
 	memset(b, 0, sizeof *b);
@@ -36,16 +38,20 @@ struct budget *budget_get(void)
 	return fed ? &b : NULL;
 }
 
-/* Releases tokens up to `now`; drops them all once the window is over. */
+/* Releases tokens up to `now`, the last of them RELEASE_EARLY_S before
+ * the window ends (so a slice is usable whole); drops them all once the
+ * window is over. */
 static void release(struct budget *b, double now)
 {
+	double left = b->expiry - RELEASE_EARLY_S - b->last;
+
 	if (now >= b->expiry) {
 		b->avail = b->credit = 0;
-		b->last = now;
-		return;
+	} else if (left <= 0 || now >= b->expiry - RELEASE_EARLY_S) {
+		b->credit = b->avail;
+	} else if (now > b->last) {
+		b->credit += (b->avail - b->credit) * (now - b->last) / left;
 	}
-	if (now > b->last && b->expiry > b->last)
-		b->credit += (b->avail - b->credit) * (now - b->last) / (b->expiry - b->last);
 	b->last = now;
 }
 
