@@ -109,6 +109,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/agent/renew", routes_agent_renew, AUTH_AGENT, "agent_renew", 1 },
 	{ "POST", "/api/v1/agent/complete", routes_agent_complete, AUTH_AGENT, "agent_complete", 1 },
 	{ "POST", "/api/v1/agent/fail", routes_agent_fail, AUTH_AGENT, "agent_fail", 1 },
+	{ "POST", "/api/v1/agent/budget", routes_agent_budget, AUTH_AGENT, "agent_budget", 1 },
 	{ "GET", "/api/v1/exclusions", admin_exclusions, AUTH_VIEWER, "exclusions_list", 1 },
 	{ "POST", "/api/v1/exclusions", admin_exclusion_add, AUTH_ADMIN, "exclusions_add", 1 },
 	{ "DELETE", "/api/v1/exclusions", admin_exclusion_rm, AUTH_ADMIN, "exclusions_rm", 1 },

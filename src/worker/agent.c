@@ -664,6 +664,37 @@ static int ag_release(struct source *src, int64_t id, int attempt, const char *r
 	return ag_end((struct agent *)src, id, attempt, "release", NULL, NULL);
 }
 
+/* A slice of a running scan's rate caps, from POST /api/v1/agent/budget:
+ * the server takes it from the store as a worker would (ratefeed.h). */
+static int ag_rate_take(struct source *src, const struct scan *sc, long want,
+			struct rate_grant *g)
+{
+	struct agent *a = (struct agent *)src;
+	char *body = body_text(a, json_pack("{s:I, s:i, s:I}", "id", (json_int_t)sc->id, "attempt",
+					     sc->attempt, "want", (json_int_t)want));
+	struct reply r;
+
+	memset(g, 0, sizeof *g);
+	if (!body)
+		return STORE_ERROR;
+	loop_call(a, "budget", body, &r);
+	free(body);
+	if (r.status == 200) {
+		g->capped = json_is_true(json_object_get(r.body, "capped"));
+		g->probes = (long)json_integer_value(json_object_get(r.body, "probes"));
+		g->cap = (long)json_integer_value(json_object_get(r.body, "cap"));
+		g->window = json_integer_value(json_object_get(r.body, "window"));
+		g->ms_left = (long)json_integer_value(json_object_get(r.body, "ms_left"));
+	}
+	json_decref(r.body);
+	if (r.status != 200 || g->probes < 0 || g->ms_left < 0 || g->ms_left > 1000
+	    || (g->capped && g->cap < 1)) {
+		memset(g, 0, sizeof *g);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
 static const char *ag_error(struct source *src)
 {
 	return ((struct agent *)src)->err;
@@ -769,7 +800,7 @@ static const struct source_ops agent_ops = {
 	.cancelled = ag_cancelled, .release = ag_release, .error = ag_error,
 	.outage = ag_outage, .outage_wait_ms = ag_outage_wait_ms,
 	.claim_ready = ag_claim_ready, .wake_fd = ag_wake_fd, .wake_drain = ag_wake_drain,
-	.exclusions = ag_exclusions, .close = ag_close,
+	.exclusions = ag_exclusions, .rate_take = ag_rate_take, .close = ag_close,
 };
 
 /* ---- opening ---------------------------------------------------------- */
