@@ -132,13 +132,10 @@ static void set_source(const struct config *c, const char *section, const char *
 		for (int p = 0; p < c->nprofiles; p++)
 			if (!strcmp(c->profiles[p].type, section + 8))
 				i = (int)NKEYS + p;
-	if (i >= 0)
-	{
-		if (line)
-			snprintf(src_next[i], SOURCE_MAX, "file %s:%d", path, line);
-		else
-			snprintf(src_next[i], SOURCE_MAX, "environment %s", path);
-	}
+	if (i >= 0 && line)
+		snprintf(src_next[i], SOURCE_MAX, "file %s:%d", path, line);
+	else if (i >= 0)
+		snprintf(src_next[i], SOURCE_MAX, "environment %s", path);
 }
 
 static const char *const parsers[] = { "nmap-xml", "nuclei-jsonl", "lines", NULL };
@@ -522,28 +519,32 @@ static char *reader(char *str, int num, void *stream)
 	return r;
 }
 
+/* The variable of key i (intkeys, then strkeys): SCANQ_<SECTION>_<KEY>,
+ * upper case; *sec and *key (may be NULL) get its names. */
+static void env_name(size_t i, char *buf, size_t len, const char **sec, const char **key)
+{
+	const char *s = i < NINTKEYS ? intkeys[i].section : strkeys[i - NINTKEYS][0];
+	const char *k = i < NINTKEYS ? intkeys[i].key : strkeys[i - NINTKEYS][1];
+
+	snprintf(buf, len, "SCANQ_%s_%s", s, k);
+	for (char *p = buf; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	if (sec)
+		*sec = s;
+	if (key)
+		*key = k;
+}
+
 /* Environment overrides: SCANQ_<SECTION>_<KEY>, upper case, and DATABASE_URL. */
 static int from_env(struct config *c, char *err, size_t errlen)
 {
 	char name[96], msg[256];
-	const char *v;
+	const char *v, *sec, *key;
 
-	for (size_t i = 0; i < sizeof intkeys / sizeof intkeys[0] + NSTRKEYS; i++) {
-		const char *sec, *key;
-
-		if (i < sizeof intkeys / sizeof intkeys[0]) {
-			sec = intkeys[i].section;
-			key = intkeys[i].key;
-		} else {
-			sec = strkeys[i - sizeof intkeys / sizeof intkeys[0]][0];
-			key = strkeys[i - sizeof intkeys / sizeof intkeys[0]][1];
-		}
-		snprintf(name, sizeof name, "SCANQ_%s_%s", sec, key);
-		for (char *p = name; *p; p++)
-			if (*p >= 'a' && *p <= 'z')
-				*p = (char)(*p - 'a' + 'A');
-		v = getenv(name);
-		if (!v)
+	for (size_t i = 0; i < NKEYS; i++) {
+		env_name(i, name, sizeof name, &sec, &key);
+		if (!(v = getenv(name)))
 			continue;
 		if (apply(c, sec, key, v, 1, msg, sizeof msg) < 0) {
 			snprintf(err, errlen, "environment %s: %s", name, msg);
@@ -947,7 +948,7 @@ static int distance(const char *a, const char *b)
 int config_env_known(const char *name, char *closest, size_t len)
 {
 	char cand[96];
-	int best = 1000;
+	int best = 1000, d;
 
 	closest[0] = '\0';
 	if (!strncmp(name, "SCANQ_TEST_", 11))
@@ -956,30 +957,17 @@ int config_env_known(const char *name, char *closest, size_t len)
 		if (!strcmp(name, runner_vars[i]))
 			return 1;
 	for (size_t i = 0; i < NKEYS + 16; i++) {
-		const char *c;
+		const char *c = i < NKEYS ? cand : other_vars[i - NKEYS];
 
-		if (i < NKEYS) {
-			snprintf(cand, sizeof cand, "SCANQ_%s_%s",
-				 i < NINTKEYS ? intkeys[i].section : strkeys[i - NINTKEYS][0],
-				 i < NINTKEYS ? intkeys[i].key : strkeys[i - NINTKEYS][1]);
-			for (char *p = cand; *p; p++)
-				if (*p >= 'a' && *p <= 'z')
-					*p = (char)(*p - 'a' + 'A');
-			c = cand;
-		} else if (other_vars[i - NKEYS]) {
-			c = other_vars[i - NKEYS];
-		} else {
+		if (i < NKEYS)
+			env_name(i, cand, sizeof cand, NULL, NULL);
+		else if (!c)
 			break;
-		}
 		if (!strcmp(name, c))
 			return 1;
-		{
-			int d = distance(name, c);
-
-			if (d < best) {
-				best = d;
-				snprintf(closest, len, "%s", c);
-			}
+		if ((d = distance(name, c)) < best) {
+			best = d;
+			snprintf(closest, len, "%s", c);
 		}
 	}
 	return 0;
