@@ -20,6 +20,11 @@ void budget_init(struct budget *b, int fd)
 	b->window = -1;
 }
 
+int budget_paced_type(const char *type)
+{
+	return type && (strcmp(type, "portscan") == 0 || strcmp(type, "discovery") == 0);
+}
+
 struct budget *budget_get(void)
 {
 	static struct budget b;

@@ -42,6 +42,10 @@ struct budget {
 	long long granted, spent;	/* totals, for the summary */
 };
 
+/* 1 if scans of `type` are paced by a budget (portscan, discovery): only
+ * those are fed one; the others would take slices they never spend. */
+int budget_paced_type(const char *type);
+
 /* The process's budget when the worker feeds one (BUDGET_ENV=stdin: fd 0
  * is made non-blocking), else NULL.  The first call decides. */
 struct budget *budget_get(void);

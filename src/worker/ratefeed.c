@@ -58,8 +58,8 @@ int ratefeed_open(struct ratefeed *rf, struct source *src, const struct scan *sc
 	memset(rf, 0, sizeof *rf);
 	rf->fd = -1;
 	*child_fd = -1;
-	if (!src->ops->rate_take)
-		return 0;
+	if (!src->ops->rate_take || !budget_paced_type(sc->type))
+		return 0;	/* a type that is not paced takes no slices it would waste */
 	/* The first ask takes one probe: it says whether a cap applies and
 	 * which, and so how large a slice is. */
 	if (src->ops->rate_take(src, sc, 1, &rf->last) != STORE_OK) {

@@ -11,6 +11,8 @@
  * share its cap whichever worker, agent or host runs them, and a scan that
  * finished or died stops asking.  A slice that cannot be taken (an outage)
  * is not written: the child waits for tokens, it never runs unpaced.
+ * Only the types budget_paced_type() names are fed; the others run at
+ * their own pace (README, "Not built yet").
  */
 #ifndef SCANQ_WORKER_RATEFEED_H
 #define SCANQ_WORKER_RATEFEED_H

@@ -165,6 +165,16 @@ static void slices_are_read_from_the_feed_line_by_line(void **state)
 	close(p[0]);
 }
 
+static void only_the_paced_types_are_fed_a_budget(void **state)
+{
+	(void)state;
+	assert_true(budget_paced_type("portscan"));
+	assert_true(budget_paced_type("discovery"));
+	assert_false(budget_paced_type("tls"));
+	assert_false(budget_paced_type("nmap"));
+	assert_false(budget_paced_type(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +184,7 @@ int main(void)
 		cmocka_unit_test(a_slice_is_released_evenly_over_what_is_left_of_its_second),
 		cmocka_unit_test(tokens_end_with_their_second_and_a_new_second_drops_the_old_rest),
 		cmocka_unit_test(slices_are_read_from_the_feed_line_by_line),
+		cmocka_unit_test(only_the_paced_types_are_fed_a_budget),
 	};
 
 	scantype_config_checks();
