@@ -54,6 +54,9 @@ rate() { awk -v a="$1" -v b="$2" -v t0="$3" -v t1="$4" 'BEGIN { printf "%d", (b 
 
 CL=$pre.$((${CNET##*.} + 2))	# the capped network's first target
 cat >"$dir/scanq.ini" <<EOF2
+[worker]
+lease = 6
+heartbeat = 1
 [scope]
 allow = $CNET/29, $UNET/29
 [rate]
@@ -154,9 +157,13 @@ a=$(segs "$C") t0=$(now); sleep 2; b2=$(segs "$C") t1=$(now)
 alone=$(rate "$a" "$b2" "$t0" "$t1")
 echo "# two scans shared $shared probes/s; the one left alone got $alone probes/s from 1 s to 3 s after the kill"
 [ "$shared" -le 2100 ] || fail "two scans got $shared probes/s together"
-[ "$alone" -ge 1600 ] || fail "after the kill the scan left alone got $alone probes/s: the dead worker's budget did not return"
+# Before the kill each scan had about half; the one left alone must get
+# clearly more than its half (on an idle host, nearly the whole cap: a
+# loaded one may not give a single scan the CPU for all of it).
+[ "$alone" -ge $((shared * 3 / 4)) ] && [ "$alone" -ge 1000 ] \
+	|| fail "after the kill the scan left alone got $alone probes/s (two shared $shared): the dead worker's budget did not return"
 [ "$alone" -le 2200 ] || fail "the scan left alone got $alone probes/s, over the cap (+ 10 % in 2 s)"
-ok "a worker SIGKILLed holding budget: the scan left alone gets $alone probes/s of the 2000 within 2 s"
+ok "a worker SIGKILLed holding budget: the scan left alone gets $alone probes/s (the two had $shared) from a second after"
 
 # ---- an agent's scan takes its slices through the agent API ----------------
 start_serve --workers 0
