@@ -271,6 +271,27 @@ const struct cli_command cli_commands[] = {
 	  "never become targets of a follow-up stage.  Workers read the list before\n"
 	  "every claim: a scan claimed after `exclude add` returned never touches it.\n",
 	  CLI_WRITES },
+	{ "window", cmd_window,
+	  "window add NAME --cron EXPR --duration D [--tz ZONE] [--pool NAME] [--targets CIDR,...]"
+	  " [--running finish|handback] | rm NAME | list [--json]",
+	  "maintenance windows: times when no scan of a pool or of some targets starts",
+	  "  add NAME             a window that opens at each firing of --cron\n"
+	  "  --cron EXPR          when it opens: five cron fields (\"0 8 * * 1-5\") or @daily...\n"
+	  "  --duration D         how long it stays open: 9h, 90m, 1h30m, 30s (at most 31d)\n"
+	  "  --tz ZONE            the zone of --cron (default UTC), DST-safe as schedules are\n"
+	  "  --pool NAME          only scans of this pool (local or a [pool.NAME]); default all\n"
+	  "  --targets CIDR,...   only scans with an address in these blocks; default all\n"
+	  "  --running finish     running scans finish (default); handback: at the window's\n"
+	  "                       start they go back to pending without spending an attempt\n"
+	  "  rm NAME              remove a window (its held scans start at once)\n"
+	  "  list [--json]        every window with its current or next occurrence\n"
+	  "A held scan stays pending and starts when the window closes; a schedule due\n"
+	  "inside a window fires once, when it closes.  Two windows whose scopes meet (same\n"
+	  "pool or one of them every pool, and one of them every target or blocks that\n"
+	  "share an address) may not be open at the same instant in the next 8 days; such\n"
+	  "an add is refused.  A scan's targets that are hostnames are not matched by\n"
+	  "--targets (their address is known only when the scan runs); --pool holds them.\n",
+	  CLI_WRITES },
 	{ "inventory", cmd_inventory,
 	  "inventory [--target CIDR] [--port N] [--service S] [--json]",
 	  "every host, port and service completed scans have seen",

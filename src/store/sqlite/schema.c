@@ -283,6 +283,25 @@ const struct db_migration sqlite_migrations[] = {
 	  "CREATE TABLE pauses (kind TEXT NOT NULL CHECK (kind IN ('all', 'type', 'schedule', 'pool')),"
 	  " value TEXT NOT NULL, since INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '',"
 	  " actor TEXT NOT NULL, PRIMARY KEY (kind, value));" },
+	/* Maintenance windows (store/windows.c), which the claim consults
+	 * (DB_CLAIMABLE): a window's current or next occurrence is kept in
+	 * opens_at / closes_at (ms, the database's clock), its target blocks
+	 * as address ranges, and each scan's addresses as one span (addr_lo,
+	 * addr_hi: 32 hex digits of a 128-bit address, compared as text), so
+	 * the claim decides in SQL. */
+	{ 20, "maintenance windows; the span of a scan's addresses",
+	  "ALTER TABLE scans ADD COLUMN addr_lo TEXT;"
+	  "ALTER TABLE scans ADD COLUMN addr_hi TEXT;"
+	  "CREATE TABLE windows (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+	  " cron TEXT NOT NULL, tz TEXT NOT NULL, duration_ms INTEGER NOT NULL,"
+	  " pool TEXT NOT NULL DEFAULT '', targets TEXT NOT NULL DEFAULT '',"
+	  " running TEXT NOT NULL CHECK (running IN ('finish', 'handback')),"
+	  " opens_at INTEGER NOT NULL, closes_at INTEGER NOT NULL,"
+	  " handed_at INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"
+	  " created_by TEXT NOT NULL);"
+	  "CREATE TABLE window_ranges (window_id INTEGER NOT NULL REFERENCES windows(id)"
+	  " ON DELETE CASCADE, lo TEXT NOT NULL, hi TEXT NOT NULL);"
+	  "CREATE INDEX window_ranges_window ON window_ranges(window_id);" },
 	{ 0, NULL, NULL }
 };
 
@@ -297,7 +316,7 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = ?1,"
 		" claimed_at = ?2, lease_expires_at = ?2 + ?3, progress = 0"
 		" WHERE id IN (SELECT id FROM scans INDEXED BY scans_claim"
-		"  WHERE status = 'pending' AND pool = ?5 AND run_after <= ?2" DB_CLAIM_NOT_PAUSED
+		"  WHERE status = 'pending' AND pool = ?5 AND run_after <= ?2" DB_CLAIMABLE("?2")
 		"  ORDER BY priority DESC, id LIMIT ?4)"
 		" RETURNING " DB_SCAN_COLS,
 	[S_RUNNING_ROW] =
