@@ -32,13 +32,24 @@ static void on_signal(int sig)
 struct serve_tick {
 	struct maintenance *m;
 	struct store *s;
+	int64_t next_names;	/* when the workers' names are renewed next */
 };
+
+/* The workers' names are renewed at a third of their term. */
+#define SERVE_NAMES_RENEW_MS (STORE_WORKER_NAME_TTL_MS / 3)
 
 static int64_t tick(void *arg)
 {
 	struct serve_tick *t = arg;
+	int64_t now = scan_now_ms(), wait;
 
-	return maintenance_tick(t->m, t->s);
+	if (now >= t->next_names) {
+		if (store_worker_names_renew(t->s, t->m->holder) != STORE_OK && !store_outage(t->s))
+			log_warn("renewing the workers' names failed", "error=\"%s\"", store_error(t->s));
+		t->next_names = now + SERVE_NAMES_RENEW_MS;
+	}
+	wait = maintenance_tick(t->m, t->s);
+	return wait < t->next_names - now ? wait : t->next_names - now;
 }
 
 /* serve's options into sup and *listen; returns CLI_OK or a usage error. */
@@ -94,9 +105,18 @@ static int serve_options(int argc, char **argv, struct supervisor_config *sup,
 static void serve_until_stopped(struct supervisor_config *sup, struct maintenance *m,
 				struct store *s)
 {
-	struct serve_tick t = { m, NULL };
+	struct serve_tick t = { m, NULL, 0 };
+	char names[SUPERVISOR_WORKERS_MAX][16];
 
 	if (sup->workers > 0) {
+		/* Names unique per database: another serve on it has its own. */
+		if (store_worker_names_take(s, m->holder, sup->workers, names) != STORE_OK) {
+			log_error("cannot take names for the workers", "error=\"%s\"", store_error(s));
+			stopping = SIGTERM;
+			return;
+		}
+		sup->names = names;
+		t.next_names = scan_now_ms() + SERVE_NAMES_RENEW_MS;
 		/* Silence longer than 3 heartbeats is a stall, but never less than 10 s:
 		 * a worker may wait up to the store's busy timeout (5 s) in one call. */
 		sup->store = t.s = s;
@@ -104,6 +124,8 @@ static void serve_until_stopped(struct supervisor_config *sup, struct maintenanc
 		sup->grace_ms = config.grace_s * 1000 + 5000;
 		supervisor_run(sup, tick, &t);
 		stopping = SIGTERM;
+		if (store_worker_names_drop(s, m->holder) != STORE_OK)
+			log_warn("giving the workers' names up failed", "error=\"%s\"", store_error(s));
 	}
 	while (!stopping) {
 		int64_t wait = maintenance_tick(m, s);

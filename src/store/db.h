@@ -93,6 +93,10 @@ enum db_stmt {
 	S_TOKEN_ANY,		/* -> 0/1 */
 	S_LEADER_TAKE,		/* holder, now, ttl_ms -> holder when this holder leads now */
 	S_LEADER_DROP,		/* holder */
+	S_WNAME_TAKE,		/* name, holder, now, ttl_ms -> holder when the holder has the
+				 * worker name now (free, expired or already its own) */
+	S_WNAME_RENEW,		/* holder, now, ttl_ms: every name it holds lives on */
+	S_WNAME_DROP,		/* holder: gives its names up */
 	/* schema */
 	S_SCHEMA_PRESENT,	/* -> 1 when schema_migrations exists */
 	S_SCHEMA_INIT,		/* creates schema_migrations if missing */

@@ -167,6 +167,53 @@ int store_leader_drop(struct store *s, const char *holder)
 	return db_run(s, S_LEADER_DROP, &a, NULL);
 }
 
+int store_worker_names_take(struct store *s, const char *holder, int n, char (*names)[16])
+{
+	int got = 0;
+
+	for (int k = 1; got < n && k <= STORE_WORKER_NAMES_MAX; k++) {
+		struct db_args a = { 0 };
+		struct db_cur c;
+		char name[16];
+		int rc;
+
+		snprintf(name, sizeof name, "w-%d", k);
+		db_text(&a, name);
+		db_text(&a, holder);
+		db_i64(&a, scan_now_ms());
+		db_i64(&a, STORE_WORKER_NAME_TTL_MS);
+		if ((rc = db_query(s, S_WNAME_TAKE, &a, &c)) == STORE_OK)
+			rc = db_next(&c);
+		db_done(&c);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			snprintf(names[got++], 16, "%s", name);
+	}
+	if (got < n)
+		return store_set_error(s, "no free worker name among w-1..w-%d",
+				       STORE_WORKER_NAMES_MAX), STORE_ILLEGAL;
+	return STORE_OK;
+}
+
+int store_worker_names_renew(struct store *s, const char *holder)
+{
+	struct db_args a = { 0 };
+
+	db_text(&a, holder);
+	db_i64(&a, scan_now_ms());
+	db_i64(&a, STORE_WORKER_NAME_TTL_MS);
+	return db_run(s, S_WNAME_RENEW, &a, NULL);
+}
+
+int store_worker_names_drop(struct store *s, const char *holder)
+{
+	struct db_args a = { 0 };
+
+	db_text(&a, holder);
+	return db_run(s, S_WNAME_DROP, &a, NULL);
+}
+
 int store_worker_prune(struct store *s, int64_t keep_ms, int64_t *deleted)
 {
 	struct db_args a = { 0 };

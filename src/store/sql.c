@@ -611,6 +611,9 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" OR ($1::text = 'schedule' AND CAST(schedule_id AS TEXT) = $2::text)"
 		" OR ($1::text = 'pool' AND pool = $2::text))"
 		" ORDER BY id LIMIT $3::int",
+	[S_WNAME_RENEW] =
+		"UPDATE worker_names SET expires_at = NOW_MS($2) + $3::bigint WHERE holder = $1::text",
+	[S_WNAME_DROP] = "DELETE FROM worker_names WHERE holder = $1::text",
 	[S_WINDOW_INSERT] =
 		"INSERT INTO windows (name, cron, tz, duration_ms, pool, targets, running, opens_at,"
 		" closes_at, created_at, created_by) VALUES ($1::text, $2::text, $3::text,"

@@ -342,6 +342,23 @@ void store_note_pause(struct store *s, int64_t ms);
 int store_leader_take(struct store *s, const char *holder, int ttl_ms);
 int store_leader_drop(struct store *s, const char *holder);
 
+/*
+ * Worker names, unique per database: takes for `holder` (a serve, unique
+ * per process) the n lowest names "w-K" that no other live holder has,
+ * each with one conditional upsert (free, expired, or already its own),
+ * so two serves starting together never take one name twice.  names[i]
+ * gets the i-th.  A holder renews its names (store_worker_names_renew())
+ * well within ttl_ms; a holder that died frees them when ttl_ms has run
+ * out, and store_worker_names_drop() frees them at once (clean shutdown).
+ * Returns STORE_OK, STORE_ILLEGAL (no free name among the first
+ * STORE_WORKER_NAMES_MAX) or an error.
+ */
+#define STORE_WORKER_NAME_TTL_MS 30000
+#define STORE_WORKER_NAMES_MAX 1000
+int store_worker_names_take(struct store *s, const char *holder, int n, char (*names)[16]);
+int store_worker_names_renew(struct store *s, const char *holder);
+int store_worker_names_drop(struct store *s, const char *holder);
+
 /* ---- scan agents (src/store/agent.c; docs/AGENTS.md) ------------------- */
 
 /*

@@ -315,8 +315,10 @@ const struct db_migration pg_migrations[] = {
 	 * opens_at / closes_at (ms, the database's clock), its target blocks
 	 * as address ranges, and each scan's addresses as one span (addr_lo,
 	 * addr_hi: 32 hex digits of a 128-bit address, compared as text), so
-	 * the claim decides in SQL. */
-	{ 20, "maintenance windows; the span of a scan's addresses",
+	 * the claim decides in SQL.  Worker names (w-1, w-2...) are taken per
+	 * database in worker_names, held by the serve that took them
+	 * (store/registry.c), so two serves never both run a w-1. */
+	{ 20, "maintenance windows; the span of a scan's addresses; worker names",
 	  "ALTER TABLE scans ADD COLUMN addr_lo TEXT COLLATE \"C\";"
 	  "ALTER TABLE scans ADD COLUMN addr_hi TEXT COLLATE \"C\";"
 	  "CREATE TABLE windows (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
@@ -328,7 +330,9 @@ const struct db_migration pg_migrations[] = {
 	  " created_by TEXT NOT NULL);"
 	  "CREATE TABLE window_ranges (window_id BIGINT NOT NULL REFERENCES windows(id)"
 	  " ON DELETE CASCADE, lo TEXT COLLATE \"C\" NOT NULL, hi TEXT COLLATE \"C\" NOT NULL);"
-	  "CREATE INDEX window_ranges_window ON window_ranges(window_id);" },
+	  "CREATE INDEX window_ranges_window ON window_ranges(window_id);"
+	  "CREATE TABLE worker_names (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+	  " expires_at BIGINT NOT NULL);" },
 	{ 0, NULL, NULL }
 };
 
@@ -424,6 +428,13 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" ON CONFLICT (id) DO UPDATE SET holder = excluded.holder,"
 		" expires_at = excluded.expires_at"
 		" WHERE l.holder = excluded.holder OR l.expires_at < scanq_now_ms()"
+		" RETURNING holder",
+	[S_WNAME_TAKE] =
+		"INSERT INTO worker_names AS w (name, holder, expires_at)"
+		" VALUES ($1::text, $2::text, scanq_now_ms() + $4::bigint)"
+		" ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+		" expires_at = excluded.expires_at"
+		" WHERE w.holder = excluded.holder OR w.expires_at < scanq_now_ms()"
 		" RETURNING holder",
 	[S_SCHEMA_PRESENT] =
 		"SELECT count(*) FROM pg_tables WHERE tablename = 'schema_migrations'"

@@ -288,8 +288,10 @@ const struct db_migration sqlite_migrations[] = {
 	 * opens_at / closes_at (ms, the database's clock), its target blocks
 	 * as address ranges, and each scan's addresses as one span (addr_lo,
 	 * addr_hi: 32 hex digits of a 128-bit address, compared as text), so
-	 * the claim decides in SQL. */
-	{ 20, "maintenance windows; the span of a scan's addresses",
+	 * the claim decides in SQL.  Worker names (w-1, w-2...) are taken per
+	 * database in worker_names, held by the serve that took them
+	 * (store/registry.c), so two serves never both run a w-1. */
+	{ 20, "maintenance windows; the span of a scan's addresses; worker names",
 	  "ALTER TABLE scans ADD COLUMN addr_lo TEXT;"
 	  "ALTER TABLE scans ADD COLUMN addr_hi TEXT;"
 	  "CREATE TABLE windows (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
@@ -301,7 +303,9 @@ const struct db_migration sqlite_migrations[] = {
 	  " created_by TEXT NOT NULL);"
 	  "CREATE TABLE window_ranges (window_id INTEGER NOT NULL REFERENCES windows(id)"
 	  " ON DELETE CASCADE, lo TEXT NOT NULL, hi TEXT NOT NULL);"
-	  "CREATE INDEX window_ranges_window ON window_ranges(window_id);" },
+	  "CREATE INDEX window_ranges_window ON window_ranges(window_id);"
+	  "CREATE TABLE worker_names (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+	  " expires_at INTEGER NOT NULL);" },
 	{ 0, NULL, NULL }
 };
 
@@ -344,6 +348,12 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" ON CONFLICT (id) DO UPDATE SET holder = excluded.holder,"
 		" expires_at = excluded.expires_at"
 		" WHERE leader.holder = excluded.holder OR leader.expires_at < ?2"
+		" RETURNING holder",
+	[S_WNAME_TAKE] =
+		"INSERT INTO worker_names (name, holder, expires_at) VALUES (?1, ?2, ?3 + ?4)"
+		" ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+		" expires_at = excluded.expires_at"
+		" WHERE worker_names.holder = excluded.holder OR worker_names.expires_at < ?3"
 		" RETURNING holder",
 	[S_SCHEMA_PRESENT] =
 		"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
