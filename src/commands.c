@@ -89,7 +89,8 @@ const struct cli_command cli_commands[] = {
 	  "check the database, workers, queue, failures, stuck scans, disk and scanners",
 	  "  --check NAME   run one check: db.reachable, db.schema, workers.alive, workers.dead,\n"
 	  "                 queue.backlog, queue.oldest_pending, scans.failure_rate, scans.stuck,\n"
-	  "                 scans.fenced, storage.disk_space, scanners.tools\n"
+	  "                 scans.fenced, storage.disk_space, scanners.tools, queue.paused,\n"
+	  "                 queue.windows (the maintenance windows open now, until when)\n"
 	  "  --json         {status, checks: [{check, status, detail}]}\n"
 	  "Each check prints ok, warn or fail and, when not ok, the step that fixes it.\n"
 	  "Exit status 1 when a check fails; warnings alone exit 0.\n",

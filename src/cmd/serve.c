@@ -19,6 +19,7 @@
 #include "worker/worker.h"
 #include "maintenance/maintenance.h"
 #include "maintenance/scheduler.h"
+#include "maintenance/window.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -167,7 +168,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		return cli_error("%s", aerr);
 	}
 	/* Scheduled scans: every serve fires them (scheduler.h says why). */
-	if (!(sched = scheduler_start(cli->db_url, aerr, sizeof aerr))) {
+	if (!(sched = scheduler_start(cli->db_url, window_tick, aerr, sizeof aerr))) {
 		api_stop(api);
 		store_close(s);
 		return cli_error("scheduler: %s", aerr);

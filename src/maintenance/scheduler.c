@@ -10,7 +10,6 @@
 #include "core/cron.h"
 #include "core/log.h"
 #include "maintenance/scheduler.h"
-#include "maintenance/window.h"
 #include "store/store.h"
 #include "app/submit.h"
 #include "app/workflow.h"
@@ -261,6 +260,7 @@ int scheduler_tick(struct store *s)
 struct scheduler {
 	struct bg bg;
 	struct store *s;
+	int (*round)(struct store *s);
 };
 
 static void *run(void *arg)
@@ -270,14 +270,16 @@ static void *run(void *arg)
 	int64_t period = test_clock() ? 100 : 1000;
 
 	while (!bg_wait(&sch->bg, 0)) {
-		window_tick(sch->s);
+		if (sch->round)
+			sch->round(sch->s);
 		scheduler_tick(sch->s);
 		bg_wait(&sch->bg, period);
 	}
 	return NULL;
 }
 
-struct scheduler *scheduler_start(const char *db_url, char *err, size_t errlen)
+struct scheduler *scheduler_start(const char *db_url, int (*round)(struct store *s), char *err,
+				   size_t errlen)
 {
 	struct scheduler *sch = calloc(1, sizeof *sch);
 
@@ -285,6 +287,7 @@ struct scheduler *scheduler_start(const char *db_url, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	sch->round = round;
 	if (!(sch->s = store_open_flags(db_url, STORE_NO_MIGRATE, err, errlen))) {
 		free(sch);
 		return NULL;

@@ -71,9 +71,12 @@ int schedule_run_now(struct store *s, const struct schedule *sc, int64_t *scan_i
 int scheduler_tick(struct store *s);
 
 /* The scheduler thread of `serve`, on a store handle of its own: each
- * round fires the due schedules and runs window_tick() (window.h). */
+ * round runs `round` first (NULL: nothing; serve passes window.h's
+ * window_tick(), which plans on this clock) and then fires the due
+ * schedules. */
 struct scheduler;
-struct scheduler *scheduler_start(const char *db_url, char *err, size_t errlen);
+struct scheduler *scheduler_start(const char *db_url, int (*round)(struct store *s), char *err,
+				  size_t errlen);
 void scheduler_stop(struct scheduler *sch);	/* NULL is a no-op */
 
 #endif
