@@ -268,6 +268,7 @@ enum db_stmt {
 	S_WINDOW_HANDED,	/* id, opens_at: marks the occurrence's hand-back as done; no
 				 * change when it was already */
 	S_WINDOW_RUNNING,	/* window_id, limit -> id, attempt (running scans it holds) */
+	S_WINDOW_LOCK,		/* serializes window adds inside a write transaction (or NULL) */
 	DB_STMT_COUNT
 };
 

@@ -198,7 +198,9 @@ int store_window_add(struct store *s, const struct window *w, store_window_overl
 	*id = 0;
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
-	if ((rc = check_overlaps(s, w, overlap)) != STORE_OK
+	/* PostgreSQL: another add waits here, so it sees this one's row. */
+	if ((rc = db_run(s, S_WINDOW_LOCK, NULL, NULL)) != STORE_OK
+	    || (rc = check_overlaps(s, w, overlap)) != STORE_OK
 	    || (rc = insert(s, w, id)) != STORE_OK)
 		return core_abort(s, rc);
 	return db_commit(s);

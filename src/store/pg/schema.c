@@ -444,6 +444,8 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
 	/* One migrator at a time across hosts, for the rest of the transaction. */
 	[S_SCHEMA_LOCK] = "SELECT pg_advisory_xact_lock(7263524101)",
+	/* Two window adds check the overlap rule one after the other. */
+	[S_WINDOW_LOCK] = "SELECT pg_advisory_xact_lock(7263524102)",
 	[S_SCHEMA_RECORD] =
 		"INSERT INTO schema_migrations (version, name, applied_at)"
 		" VALUES ($1::int, $2::text, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)",

@@ -361,6 +361,7 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
 		" name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
 	[S_SCHEMA_LOCK] = NULL,	/* BEGIN IMMEDIATE already holds the only write lock */
+	[S_WINDOW_LOCK] = NULL,	/* (the same) */
 	[S_SCHEMA_RECORD] =
 		"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
 	/* follow-up stages and shards (issue 14) */
