@@ -59,19 +59,20 @@ q audit | grep -q "window rm .*base" || fail "audit lacks the window rm"
 ok "bad window input (overlap, cron, zone, duration, pool, targets, running) gets one error line and changes nothing"
 
 # ---- a window in 3 s for 5 s: nothing starts inside; a due schedule fires once at its end --
-clock "$M" 3000
+clock "$M" 8000	# the window opens in what is left of these 8 s after the setup
+start_serve --workers 1 --concurrency 4
+long=$(q submit test-sleep 127.0.0.1 --options '{"seconds":12}') || fail "submit the long scan"
+wait_for 5 "the long scan to run before the window" is_status "$long" running
 q window add quiet --cron "0 12 7 1 *" --duration 5s >"$T/add.out" || fail "window add quiet"
 grep -q "^window quiet added: next open from " "$T/add.out" || fail "window add: $(cat "$T/add.out")"
 opens=$(sql "SELECT opens_at FROM windows WHERE name = 'quiet'")
 closes=$(sql "SELECT closes_at FROM windows WHERE name = 'quiet'")
 lead=$(( opens - $(now_ms) ))
-[ "$lead" -gt 1500 ] && [ "$lead" -le 3000 ] && [ $(( closes - opens )) = 5000 ] \
+[ "$lead" -gt 0 ] && [ "$lead" -le 8000 ] && [ $(( closes - opens )) = 5000 ] \
 	|| fail "window planned at $lead ms from now for $(( closes - opens )) ms"
 q schedule add tick --cron "* * * * *" test-ok 127.0.0.1 >/dev/null || fail "schedule add tick"
 sid=$(sql "SELECT id FROM schedules WHERE name = 'tick'")
-start_serve --workers 1 --concurrency 4
-long=$(q submit test-sleep 127.0.0.1 --options '{"seconds":5}') || fail "submit the long scan"
-wait_for 5 "the long scan to run before the window" is_status "$long" running
+[ "$(now_ms)" -lt "$opens" ] || fail "the setup took past the window's start (host too slow)"
 # Submit all the way through the window and a second past it.
 while [ "$(now_ms)" -lt $(( closes + 1000 )) ]; do
 	q submit test-ok 127.0.0.1 >/dev/null || fail "submit during the window"
@@ -83,7 +84,7 @@ inside=$(sql "SELECT count(*) FROM scan_events WHERE to_status = 'running' AND a
 inside=$(sql "SELECT count(*) FROM scans WHERE claimed_at >= $opens AND claimed_at < $closes")
 [ "$inside" = 0 ] || fail "$inside scans have claimed_at inside the window"
 held=$(sql "SELECT count(*) FROM scans WHERE created_at >= $opens AND created_at < $closes")
-[ "$held" -ge 10 ] || fail "only $held scans were submitted inside the window"
+[ "$held" -ge 5 ] || fail "only $held scans were submitted inside the window"
 [ "$(spent "$long")" = 1 ] && sql_is "SELECT count(*) FROM scan_events WHERE scan_id = $long AND to_status = 'pending'" 1 \
 	|| fail "the running scan did not simply finish: $(q show "$long")"
 fired=$(sql "SELECT count(*) FROM scans WHERE schedule_id = $sid")
@@ -98,7 +99,7 @@ kill -TERM "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
 q window rm quiet >/dev/null && q schedule rm tick >/dev/null || fail "cleanup of the first window"
 
 # ---- a handback window on one address -------------------------------------------------
-clock "$M2" 6000
+clock "$M2" 8000
 start_serve --workers 1 --concurrency 4
 long=$(q submit test-sleep 127.0.0.2 --options '{"seconds":300}') || fail "submit the long scan"
 wait_for 5 "the long scan to run" is_status "$long" running
