@@ -290,8 +290,9 @@ const struct cli_command cli_commands[] = {
 	  "inside a window fires once, when it closes.  Two windows whose scopes meet (same\n"
 	  "pool or one of them every pool, and one of them every target or blocks that\n"
 	  "share an address) may not be open at the same instant in the next 8 days; such\n"
-	  "an add is refused.  A scan's targets that are hostnames are not matched by\n"
-	  "--targets (their address is known only when the scan runs); --pool holds them.\n",
+	  "an add is refused.  --targets holds a scan when the span of its addresses\n"
+	  "(lowest to highest) meets a block; hostname targets are not matched by it\n"
+	  "(their address is known only when the scan runs); --pool holds them.\n",
 	  CLI_WRITES },
 	{ "inventory", cmd_inventory,
 	  "inventory [--target CIDR] [--port N] [--service S] [--json]",
