@@ -1,6 +1,6 @@
 #!/bin/bash
 # windows.sh — maintenance windows (`scanq window add|rm|list`,
-# /api/v1/windows), on both backends.  A window that opens in 3 s and
+# /api/v1/windows), on both backends.  A window that opens in a few s and
 # lasts 5 s: no scan starts inside it (the store's claim events and
 # claimed_at say so, with scans submitted all the way through), a scan
 # running when it opens finishes (running finish), and a schedule due
