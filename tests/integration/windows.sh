@@ -1,8 +1,8 @@
 #!/bin/bash
 # windows.sh — maintenance windows (`scanq window add|rm|list`,
 # /api/v1/windows), on both backends.  A window that opens in a few s and
-# lasts 5 s: no scan starts inside it (the store's claim events and
-# claimed_at say so, with scans submitted all the way through), a scan
+# lasts 5 s: no scan starts inside it (the scans' claimed_at in the store
+# says so, with scans submitted all the way through), a scan
 # running when it opens finishes (running finish), and a schedule due
 # inside it fires exactly once, at its end.  A `handback` window on one
 # address hands a running scan of it back to pending at its start with the
