@@ -21,3 +21,25 @@ int num_parse(const char *s, long long min, long long max, long long *out)
 	*out = v;
 	return 0;
 }
+
+long long num_parse_duration_ms(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+	long long v, unit;
+	char num[24];
+
+	if (len < 2 || len >= sizeof num)
+		return -1;
+	switch (s[len - 1]) {
+	case 's': unit = 1000; break;
+	case 'm': unit = 60000; break;
+	case 'h': unit = 3600000; break;
+	case 'd': unit = 86400000; break;
+	default: return -1;
+	}
+	memcpy(num, s, len - 1);
+	num[len - 1] = '\0';
+	if (num_parse(num, 1, 3650LL * 86400000 / unit, &v) < 0)
+		return -1;
+	return v * unit;
+}

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include "core/clock.h"
 #include "store/db.h"
+#include "store/tx.h"
 
 char *worker_identity(char *buf, size_t len, const char *name, const char *host, int pid,
 		      uint32_t instance)
@@ -82,52 +83,42 @@ int store_worker_exited(struct store *s, const char *id, const char *reason)
 	return db_run(s, S_WORKER_EXIT, &a, NULL);
 }
 
+static void worker_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct worker_info *w = elem;
+
+	(void)ctx;
+	db_col_copy(c, 0, w->id, sizeof w->id);
+	db_col_copy(c, 1, w->name, sizeof w->name);
+	db_col_copy(c, 2, w->host, sizeof w->host);
+	w->pid = (int)db_col_i64(c, 3);
+	w->started_at = db_col_i64(c, 4);
+	w->heartbeat_at = db_col_i64(c, 5);
+	w->concurrency = (int)db_col_i64(c, 6);
+	w->running = (int)db_col_i64(c, 7);
+	w->scans_done = db_col_i64(c, 8);
+	db_col_copy(c, 9, w->last_exit, sizeof w->last_exit);
+	w->stopped_at = db_col_i64(c, 10);
+	db_col_copy(c, 11, w->kind, sizeof w->kind);
+	db_col_copy(c, 12, w->pool, sizeof w->pool);
+	db_col_copy(c, 13, w->version, sizeof w->version);
+	db_col_copy(c, 14, w->address, sizeof w->address);
+}
+
 int store_worker_list(struct store *s, struct worker_info **out, size_t *n)
 {
-	struct worker_info *arr = NULL, *grown;
-	size_t cnt = 0, cap = 0;
+	struct worker_info *arr;
+	size_t cnt;
 	struct db_args none = { 0 };
 	struct db_cur c;
 	int rc;
 
+	rc = core_page_new(s, S_WORKER_LIST, &none, sizeof *arr, STORE_LIST_MAX, worker_row, NULL,
+			   NULL, (void **)&arr, &cnt);
 	*out = NULL;
 	*n = 0;
-	if ((rc = db_query(s, S_WORKER_LIST, &none, &c)) == STORE_OK) {
-		while (cnt < STORE_LIST_MAX && (rc = db_next(&c)) > 0) {
-			struct worker_info *w;
-
-			if (cnt == cap) {
-				cap = cap ? cap * 2 : 8;
-				if (!(grown = realloc(arr, cap * sizeof *arr))) {
-					rc = store_set_error(s, "out of memory");
-					break;
-				}
-				arr = grown;
-			}
-			w = &arr[cnt++];
-			memset(w, 0, sizeof *w);
-			db_col_copy(&c, 0, w->id, sizeof w->id);
-			db_col_copy(&c, 1, w->name, sizeof w->name);
-			db_col_copy(&c, 2, w->host, sizeof w->host);
-			w->pid = (int)db_col_i64(&c, 3);
-			w->started_at = db_col_i64(&c, 4);
-			w->heartbeat_at = db_col_i64(&c, 5);
-			w->concurrency = (int)db_col_i64(&c, 6);
-			w->running = (int)db_col_i64(&c, 7);
-			w->scans_done = db_col_i64(&c, 8);
-			db_col_copy(&c, 9, w->last_exit, sizeof w->last_exit);
-			w->stopped_at = db_col_i64(&c, 10);
-			db_col_copy(&c, 11, w->kind, sizeof w->kind);
-			db_col_copy(&c, 12, w->pool, sizeof w->pool);
-			db_col_copy(&c, 13, w->version, sizeof w->version);
-			db_col_copy(&c, 14, w->address, sizeof w->address);
-		}
-	}
-	db_done(&c);
-	if (rc < 0) {
-		free(arr);
+	if (rc != STORE_OK)
 		return rc;
-	}
 	for (size_t i = 0; i < cnt; i++) {
 		struct db_args a = { 0 };
 

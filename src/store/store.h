@@ -634,7 +634,8 @@ const char *worker_state(const struct worker_info *w, int64_t now);
  * or NULL. */
 const char *worker_exit_hint(const char *last_exit);
 
-/* Lists workers by name; *out is a new array (free()). */
+/* Lists workers by name, at most STORE_LIST_MAX; *out is a new array
+ * (free()). */
 int store_worker_list(struct store *s, struct worker_info **out, size_t *n);
 
 /* ---- wake-up ------------------------------------------------------------ */
@@ -1094,7 +1095,8 @@ int store_token_create_exp(struct store *s, const char *name, const char *role, 
 int store_token_lookup(struct store *s, int64_t id, char *role, char *hash, char *name,
 		       char *pool);
 
-/* Every token, oldest first (never a hash).  *out is a new array (free()). */
+/* Every token, oldest first (never a hash), at most STORE_LIST_MAX.  *out
+ * is a new array (free()). */
 int store_token_list(struct store *s, struct token_info **out, size_t *n);
 
 /* Revokes token `id` at once.  Returns STORE_OK, STORE_NOT_FOUND (no such
