@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/cron.h"
 #include "core/log.h"
+#include "core/num.h"
 #include "maintenance/scheduler.h"
 #include "maintenance/window.h"
 #include "store/store.h"
@@ -19,33 +20,9 @@
 
 int64_t window_parse_duration(const char *text)
 {
-	const char *p = text;
-	int64_t total = 0;
+	long long ms = num_parse_duration_ms(text);
 
-	if (!p || !*p)
-		return -1;
-	while (*p) {
-		int64_t n = 0, unit;
-
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		while (isdigit((unsigned char)*p)) {
-			n = n * 10 + (*p++ - '0');
-			if (n > WINDOW_DURATION_MAX_MS)
-				return -1;
-		}
-		switch (*p++) {
-		case 's': unit = 1000; break;
-		case 'm': unit = 60000; break;
-		case 'h': unit = 3600000; break;
-		case 'd': unit = 86400000; break;
-		default: return -1;
-		}
-		total += n * unit;
-		if (total > WINDOW_DURATION_MAX_MS)
-			return -1;
-	}
-	return total > 0 ? total : -1;
+	return ms > WINDOW_DURATION_MAX_MS ? -1 : ms;
 }
 
 /* The first occurrence of w that ends after `now` (scheduler's clock):

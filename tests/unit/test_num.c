@@ -31,8 +31,10 @@ static void test_durations(void **state)
 	assert_int_equal(num_parse_duration_ms("9h"), 32400000LL);
 	assert_int_equal(num_parse_duration_ms("30d"), 2592000000LL);
 	assert_int_equal(num_parse_duration_ms("3650d"), 3650LL * 86400000);
+	assert_int_equal(num_parse_duration_ms("1h30m"), 5400000LL);
+	assert_int_equal(num_parse_duration_ms("3649d24h"), 3650LL * 86400000);
 	const char *bad[] = { "", "h", "9", "0h", "-1h", "1.5h", "9 h", " 9h", "9H",
-			      "9w", "3651d", "87601h", "9hh", NULL };
+			      "9w", "3651d", "87601h", "9hh", "3650d1s", "1h30", "h30m", NULL };
 	for (int i = 0; bad[i]; i++)
 		assert_int_equal(num_parse_duration_ms(bad[i]), -1);
 	assert_int_equal(num_parse_duration_ms(NULL), -1);
