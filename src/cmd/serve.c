@@ -101,10 +101,11 @@ static int serve_options(int argc, char **argv, struct supervisor_config *sup,
 
 /*
  * Until a signal: the supervisor's loop with the workers (its tick runs
- * maintenance), or, with --workers 0, maintenance alone.
+ * maintenance), or, with --workers 0, maintenance alone.  Returns 0, or -1
+ * when the workers could not take their names (serve then exits 1).
  */
-static void serve_until_stopped(struct supervisor_config *sup, struct maintenance *m,
-				struct store *s)
+static int serve_until_stopped(struct supervisor_config *sup, struct maintenance *m,
+			       struct store *s)
 {
 	struct serve_tick t = { m, NULL, 0 };
 	char names[SUPERVISOR_WORKERS_MAX][16];
@@ -114,7 +115,7 @@ static void serve_until_stopped(struct supervisor_config *sup, struct maintenanc
 		if (store_worker_names_take(s, m->holder, sup->workers, names) != STORE_OK) {
 			log_error("cannot take names for the workers", "error=\"%s\"", store_error(s));
 			stopping = SIGTERM;
-			return;
+			return -1;
 		}
 		sup->names = names;
 		t.next_names = scan_now_ms() + SERVE_NAMES_RENEW_MS;
@@ -135,6 +136,7 @@ static void serve_until_stopped(struct supervisor_config *sup, struct maintenanc
 		while (!stopping && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}
+	return 0;
 }
 
 int cmd_serve(int argc, char **argv, struct cli *cli)
@@ -176,11 +178,11 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	log_info("scanq serving", "db=%s backend=%s schema=%d workers=%d",
 		 store_url_redacted(cli->db_url, url, sizeof url), store_backend(s),
 		 store_schema_version(s), sup.workers);
-	serve_until_stopped(&sup, &m, s);
+	rc = serve_until_stopped(&sup, &m, s) < 0 ? CLI_FAIL : CLI_OK;
 	scheduler_stop(sched);
 	api_stop(api);
 	maintenance_release(&m, s);
 	log_info("scanq stopped", "signal=%d", (int)stopping);
 	store_close(s);
-	return CLI_OK;
+	return rc;
 }
