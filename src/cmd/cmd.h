@@ -35,6 +35,7 @@ int cmd_webhook(int argc, char **argv, struct cli *cli);
 int cmd_exclude(int argc, char **argv, struct cli *cli);
 int cmd_ratecap(int argc, char **argv, struct cli *cli);
 int cmd_pause(int argc, char **argv, struct cli *cli);
+int cmd_window(int argc, char **argv, struct cli *cli);
 int cmd_resume(int argc, char **argv, struct cli *cli);
 int cmd_inventory(int argc, char **argv, struct cli *cli);
 int cmd_schedule(int argc, char **argv, struct cli *cli);
