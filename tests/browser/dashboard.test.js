@@ -10,7 +10,7 @@
 const { BASE, T, run, shot } = require('./lib');
 
 const SCAN = process.env.SCANQ_SCAN, SCHED_SCAN = process.env.SCANQ_SCHED_SCAN;
-const CHAIN = process.env.SCANQ_CHAIN, SPLIT = process.env.SCANQ_SPLIT;
+const CHAIN = process.env.SCANQ_CHAIN, SPLIT = process.env.SCANQ_SPLIT, TLS = process.env.SCANQ_TLS;
 const SEV = ['critical', 'high', 'medium', 'low', 'info'];
 
 async function getJson(page, path) {
@@ -99,6 +99,18 @@ const parts = {
       if (mark.trim() !== 'shard of #' + SPLIT) throw new Error('shard ' + s.id + ' marked ' + mark);
     }
     await shot(page, 'scan-list-shards');
+  },
+  async 'the scan page shows a TLS finding\'s fix under its title'(page) {
+    const findings = (await getJson(page, '/api/v1/scans/' + TLS + '/findings')).findings
+      .filter((f) => f.detail && f.detail.fix);
+    if (!findings.length) throw new Error('no TLS finding with a fix');
+    await page.goto(BASE + '/scans/' + TLS);
+    await page.waitForSelector('#findings-body tr .fix', { timeout: T });
+    const fixes = await page.$$eval('#findings-body tr[data-fingerprint]', (trs) => Object.fromEntries(
+      trs.map((tr) => [tr.dataset.fingerprint, (tr.querySelector('.fix') || {}).textContent || ''])));
+    for (const f of findings)
+      if (fixes[f.fingerprint] !== 'fix: ' + f.detail.fix) throw new Error('fix of ' + f.title + ': ' + fixes[f.fingerprint]);
+    await shot(page, 'scan-tls-fix');
   },
 };
 

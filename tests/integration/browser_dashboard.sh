@@ -48,6 +48,12 @@ for _ in 1 2; do
 		|| q worker --once --name once >>"$T/worker.log" 2>&1
 done
 is_status "$split" completed || fail "split scan $split is $(status "$split")"
+# A TLS check of an expired certificate: its finding names its fix.
+make_cert old localhost expired
+tls_server "$T/tls" -cert "$T/old.crt" -key "$T/old.key"
+tls=$(q submit tls 127.0.0.1 --ports "$(cat "$T/tls")") || fail "submit tls"
+q worker --once --name once >>"$T/worker.log" 2>&1
+is_status "$tls" completed || fail "tls scan $tls is $(status "$tls")"
 pending=$(q submit portscan 127.0.0.1 --ports "$A") || fail "submit pending"
 [ "$(sql "SELECT state FROM finding_states WHERE port = $B")" = fixed ] || fail "port $B is not fixed"
 # A schedule planned an hour ago and due ten minutes ago that no serve can
@@ -82,5 +88,5 @@ assert [s["name"] for s in d["late_schedules"]] == ["late1"] and d["late_schedul
 PY
 ok "GET /api/v1/dashboard agrees with the database: open now and by day, changes, newest, queue, late schedules"
 
-browser_test dashboard SCANQ_SCAN="$s2" SCANQ_SCHED_SCAN="$sched" SCANQ_CHAIN="$chain" SCANQ_SPLIT="$split"
+browser_test dashboard SCANQ_SCAN="$s2" SCANQ_SCHED_SCAN="$sched" SCANQ_CHAIN="$chain" SCANQ_SPLIT="$split" SCANQ_TLS="$tls"
 ok "the dashboard in Chromium shows the API's numbers; the scan list's findings and changes columns"
