@@ -89,7 +89,8 @@ const struct cli_command cli_commands[] = {
 	  "check the database, workers, queue, failures, stuck scans, disk and scanners",
 	  "  --check NAME   run one check: db.reachable, db.schema, workers.alive, workers.dead,\n"
 	  "                 queue.backlog, queue.oldest_pending, scans.failure_rate, scans.stuck,\n"
-	  "                 scans.fenced, storage.disk_space, scanners.tools\n"
+	  "                 scans.fenced, storage.disk_space, scanners.tools, queue.paused,\n"
+	  "                 queue.windows (the maintenance windows open now, until when)\n"
 	  "  --json         {status, checks: [{check, status, detail}]}\n"
 	  "Each check prints ok, warn or fail and, when not ok, the step that fixes it.\n"
 	  "Exit status 1 when a check fails; warnings alone exit 0.\n",
@@ -277,6 +278,28 @@ const struct cli_command cli_commands[] = {
 	  "target are skipped by the scanner (the summary's `excluded` counts them) and\n"
 	  "never become targets of a follow-up stage.  Workers read the list before\n"
 	  "every claim: a scan claimed after `exclude add` returned never touches it.\n",
+	  CLI_WRITES },
+	{ "window", cmd_window,
+	  "window add NAME --cron EXPR --duration D [--tz ZONE] [--pool NAME] [--targets CIDR,...]"
+	  " [--running finish|handback] | rm NAME | list [--json]",
+	  "maintenance windows: times when no scan of a pool or of some targets starts",
+	  "  add NAME             a window that opens at each firing of --cron\n"
+	  "  --cron EXPR          when it opens: five cron fields (\"0 8 * * 1-5\") or @daily...\n"
+	  "  --duration D         how long it stays open: 9h, 90m, 1h30m, 30s (at most 31d)\n"
+	  "  --tz ZONE            the zone of --cron (default UTC), DST-safe as schedules are\n"
+	  "  --pool NAME          only scans of this pool (local or a [pool.NAME]); default all\n"
+	  "  --targets CIDR,...   only scans with an address in these blocks; default all\n"
+	  "  --running finish     running scans finish (default); handback: at the window's\n"
+	  "                       start they go back to pending without spending an attempt\n"
+	  "  rm NAME              remove a window (its held scans start at once)\n"
+	  "  list [--json]        every window with its current or next occurrence\n"
+	  "A held scan stays pending and starts when the window closes; a schedule due\n"
+	  "inside a window fires once, when it closes.  Two windows whose scopes meet (same\n"
+	  "pool or one of them every pool, and one of them every target or blocks that\n"
+	  "share an address) may not be open at the same instant in the next 8 days; such\n"
+	  "an add is refused.  --targets holds a scan when the span of its addresses\n"
+	  "(lowest to highest) meets a block; hostname targets are not matched by it\n"
+	  "(their address is known only when the scan runs); --pool holds them.\n",
 	  CLI_WRITES },
 	{ "inventory", cmd_inventory,
 	  "inventory [--target CIDR] [--port N] [--service S] [--json]",

@@ -349,43 +349,85 @@ async function loadQueue() {
   } catch (e) { $('conn').textContent = e.message; }
 }
 
-/* ---- pause and resume (POST /api/v1/pause|resume, GET /api/v1/pauses) ---- */
+/* ---- pause and resume (POST /api/v1/pause|resume, GET /api/v1/pauses) ----
+ * Every scan, one type, one schedule or one pool; each pause listed has
+ * its own Resume.  The maintenance windows (GET /api/v1/windows) are
+ * listed below, open ones first with when they close. */
 function pauseText(p) {
   const what = p.kind === 'all' ? 'every scan' : p.kind === 'type' ? 'type ' + p.type
-    : 'schedule ' + p.schedule;
+    : p.kind === 'pool' ? 'pool ' + p.pool : 'schedule ' + p.schedule;
   return what + ' since ' + when(p.since) + ' by ' + p.by + (p.reason ? ': ' + p.reason : '');
 }
+/* The body that names what pause p holds, for /api/v1/resume. */
+function pauseWhat(p) { return p.kind === 'all' ? { all: true } : { [p.kind]: p[p.kind] }; }
 
 async function loadPauses() {
   try {
     const { data } = await api('GET', '/api/v1/pauses');
-    morph($('pauses'), data.pauses.map((p) => el('li', { text: pauseText(p), 'data-kind': p.kind })));
+    const op = canOperate();
+    morph($('pauses'), data.pauses.map((p) => el('li', { 'data-kind': p.kind,
+      'data-name': p.kind + ':' + (p[p.kind] || '') }, el('span', { text: pauseText(p) }), ' ',
+      op ? el('button', { type: 'button', text: 'Resume', className: 'resume-one',
+        onclick: () => resume(pauseWhat(p)) }) : null)));
     $('pause-state').textContent = data.pauses.length
       ? 'Paused: these scans stay pending until resumed.' : 'Nothing is paused.';
-    $('pause-form').hidden = !canOperate();
+    $('pause-form').hidden = !op;
   } catch (e) { $('pause-state').textContent = e.message; }
+  loadWindows();
+}
+
+function windowText(w) {
+  const scope = (w.pool ? 'pool ' + w.pool : 'every pool') + (w.targets ? ', targets ' + w.targets : '');
+  return w.name + ' (' + scope + '; ' + w.cron + ' ' + w.tz + ' for ' + w.duration_s + ' s, running scans ' +
+    (w.running === 'handback' ? 'handed back' : 'finish') + '): ' +
+    (w.open ? 'open until ' + when(w.closes_at) : 'next open ' + when(w.opens_at));
+}
+
+async function loadWindows() {
+  try {
+    const { data } = await api('GET', '/api/v1/windows');
+    const list = data.windows.slice().sort((a, b) => (b.open - a.open) || a.opens_at - b.opens_at);
+    morph($('windows'), list.map((w) => el('li', { 'data-name': w.name, 'data-open': String(w.open),
+      text: windowText(w) })));
+    const open = list.filter((w) => w.open);
+    $('windows-state').textContent = open.length
+      ? 'Open now: ' + open.map((w) => w.name + ' until ' + when(w.closes_at)).join('; ') +
+        '. The scans they hold start when they close.'
+      : list.length ? 'No maintenance window is open.' : 'No maintenance windows.';
+  } catch (e) { $('windows-state').textContent = e.message; }
+}
+
+function pauseKindChanged() {
+  const kind = $('pause-kind').value;
+  $('pause-value-label').hidden = kind === 'all';
+  $('btn-pause').textContent = kind === 'all' ? 'Pause all scans' : 'Pause this ' + kind;
 }
 
 async function pauseAll(ev) {
   ev.preventDefault();
   const msg = $('pause-msg');
+  const kind = $('pause-kind').value;
+  const body = kind === 'all' ? { all: true } : { [kind]: $('pause-value').value.trim() };
+  body.reason = $('pause-reason').value;
+  body.now = $('pause-now').checked;
   try {
-    const { data } = await api('POST', '/api/v1/pause',
-      { all: true, reason: $('pause-reason').value, now: $('pause-now').checked });
+    const { data } = await api('POST', '/api/v1/pause', body);
     msg.textContent = 'Paused ' + data.paused + (data.handed_back ? ', ' + data.handed_back +
       ' running scan(s) handed back' : '') + '.';
   } catch (e) { msg.textContent = e.message; }
   loadPauses();
 }
 
-async function resumeAll() {
+async function resume(what) {
   const msg = $('pause-msg');
   try {
-    await api('POST', '/api/v1/resume', { all: true });
-    msg.textContent = 'Resumed.';
+    const { data } = await api('POST', '/api/v1/resume', what);
+    msg.textContent = 'Resumed ' + data.resumed + '.';
   } catch (e) { msg.textContent = e.message; }
   loadPauses();
 }
+
+function resumeAll() { return resume({ all: true }); }
 
 async function submitScan(ev) {
   ev.preventDefault();
@@ -693,6 +735,7 @@ window.addEventListener('DOMContentLoaded', async () => {
   $('submit-form').addEventListener('submit', submitScan);
   $('pause-form').addEventListener('submit', pauseAll);
   $('btn-resume').addEventListener('click', resumeAll);
+  $('pause-kind').addEventListener('change', pauseKindChanged);
   $('btn-retry').addEventListener('click', () => act('retry'));
   document.querySelectorAll('#export-menu button[data-format]').forEach((b) =>
     b.addEventListener('click', () => downloadExport(b.dataset.format)));

@@ -34,6 +34,7 @@ int cmd_diff(int argc, char **argv, struct cli *cli);
 int cmd_webhook(int argc, char **argv, struct cli *cli);
 int cmd_exclude(int argc, char **argv, struct cli *cli);
 int cmd_pause(int argc, char **argv, struct cli *cli);
+int cmd_window(int argc, char **argv, struct cli *cli);
 int cmd_resume(int argc, char **argv, struct cli *cli);
 int cmd_inventory(int argc, char **argv, struct cli *cli);
 int cmd_schedule(int argc, char **argv, struct cli *cli);

@@ -758,38 +758,47 @@ static void print_line(FILE *f, const char *section, const char *key, const char
 		fprintf(f, "%s\n", line);
 }
 
+/* The value of the text setting section.key in c, as one line: a list
+ * joined with ", " into buf (len bytes), else the setting's own string. */
+static const char *str_value(const struct config *c, const char *section, const char *key,
+			     char *buf, size_t len)
+{
+	if (strcmp(key, "url") == 0)
+		return c->database_url;
+	if (strcmp(key, "listen") == 0)
+		return c->listen;
+	if (strcmp(key, "tls_cert") == 0)
+		return c->tls_cert;
+	if (strcmp(key, "tls_key") == 0)
+		return c->tls_key;
+	if (strcmp(key, "pool") == 0)
+		return c->worker_pool;
+	if (strcmp(key, "tls_client_ca") == 0)
+		return c->tls_client_ca;
+	if (strcmp(key, "allow") == 0 && strcmp(section, "webhooks") == 0)
+		return join(c->webhook_allow, c->nwebhook_allow, buf, len);
+	if (strcmp(key, "allow") == 0)
+		return join(c->scope_allow, c->nallow, buf, len);
+	if (strcmp(key, "deny") == 0)
+		return join(c->scope_deny, c->ndeny, buf, len);
+	if (strcmp(key, "exclude") == 0)
+		return join(c->scope_exclude, c->nexclude, buf, len);
+	if (strcmp(key, "trusted_proxies") == 0)
+		return join(c->http_trusted, c->ntrusted, buf, len);
+	return "";
+}
+
 /* The text settings of one section, from the defaults in c. */
 static void print_strkeys(FILE *f, const struct config *c, const char *section)
 {
 	char buf[1024];
 
 	for (size_t i = 0; i < NSTRKEYS; i++) {
-		const char *key = strkeys[i][1], *v = "";
+		const char *key = strkeys[i][1], *v;
 
 		if (strcmp(strkeys[i][0], section) != 0)
 			continue;
-		if (strcmp(key, "url") == 0)
-			v = c->database_url;
-		else if (strcmp(key, "listen") == 0)
-			v = c->listen;
-		else if (strcmp(key, "tls_cert") == 0)
-			v = c->tls_cert;
-		else if (strcmp(key, "tls_key") == 0)
-			v = c->tls_key;
-		else if (strcmp(key, "pool") == 0)
-			v = c->worker_pool;
-		else if (strcmp(key, "tls_client_ca") == 0)
-			v = c->tls_client_ca;
-		else if (strcmp(key, "allow") == 0 && strcmp(section, "webhooks") == 0)
-			v = join(c->webhook_allow, c->nwebhook_allow, buf, sizeof buf);
-		else if (strcmp(key, "allow") == 0)
-			v = join(c->scope_allow, c->nallow, buf, sizeof buf);
-		else if (strcmp(key, "deny") == 0)
-			v = join(c->scope_deny, c->ndeny, buf, sizeof buf);
-		else if (strcmp(key, "exclude") == 0)
-			v = join(c->scope_exclude, c->nexclude, buf, sizeof buf);
-		else if (strcmp(key, "trusted_proxies") == 0)
-			v = join(c->http_trusted, c->ntrusted, buf, sizeof buf);
+		v = str_value(c, section, key, buf, sizeof buf);
 		print_line(f, section, key, v, NULL);
 	}
 }
@@ -853,7 +862,7 @@ void config_print_defaults(FILE *f)
 void config_each(void (*fn)(void *arg, const char *name, const char *value, const char *source),
 		 void *arg)
 {
-	char name[128], value[1024];
+	char name[128], value[1024], list[1024];
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		const char *sec = i < NINTKEYS ? intkeys[i].section : strkeys[i - NINTKEYS][0];
@@ -862,26 +871,8 @@ void config_each(void (*fn)(void *arg, const char *name, const char *value, cons
 		snprintf(name, sizeof name, "%s.%s", sec, key);
 		if (i < NINTKEYS)
 			snprintf(value, sizeof value, "%d", *field(&config, &intkeys[i]));
-		else if (!strcmp(key, "url"))
-			snprintf(value, sizeof value, "%s", config.database_url);
-		else if (!strcmp(key, "listen"))
-			snprintf(value, sizeof value, "%s", config.listen);
-		else if (!strcmp(key, "tls_cert"))
-			snprintf(value, sizeof value, "%s", config.tls_cert);
-		else if (!strcmp(key, "tls_key"))
-			snprintf(value, sizeof value, "%s", config.tls_key);
-		else if (!strcmp(key, "pool"))
-			snprintf(value, sizeof value, "%s", config.worker_pool);
-		else if (!strcmp(key, "tls_client_ca"))
-			snprintf(value, sizeof value, "%s", config.tls_client_ca);
-		else if (!strcmp(key, "allow"))
-			join(config.scope_allow, config.nallow, value, sizeof value);
-		else if (!strcmp(key, "exclude"))
-			join(config.scope_exclude, config.nexclude, value, sizeof value);
-		else if (!strcmp(key, "trusted_proxies"))
-			join(config.http_trusted, config.ntrusted, value, sizeof value);
 		else
-			join(config.scope_deny, config.ndeny, value, sizeof value);
+			snprintf(value, sizeof value, "%s", str_value(&config, sec, key, list, sizeof list));
 		fn(arg, name, value, src_cur[i][0] ? src_cur[i] : "default");
 	}
 	for (int p = 0; p < config.nprofiles; p++) {

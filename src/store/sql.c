@@ -149,10 +149,10 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	[S_INSERT_SCAN] =
 		"INSERT INTO scans (type, targets, options, status, priority, max_attempts,"
 		" time_limit_s, run_after, created_at, claimed_at, parent_id, flow, idempotency_key,"
-		" pool) VALUES ($1::text, $2::text, $3::text, $10::text, $4::int, $5::int, $6::int,"
-		" NOW_MS($7), NOW_MS($7), CASE WHEN $10::text = 'running' THEN NOW_MS($7) END,"
-		" $8::bigint, $9::int, $11::text, coalesce($12::text, (SELECT p.pool FROM scans p"
-		" WHERE p.id = $8::bigint), 'local'))"
+		" pool, addr_lo, addr_hi) VALUES ($1::text, $2::text, $3::text, $10::text, $4::int,"
+		" $5::int, $6::int, NOW_MS($7), NOW_MS($7), CASE WHEN $10::text = 'running'"
+		" THEN NOW_MS($7) END, $8::bigint, $9::int, $11::text, coalesce($12::text,"
+		" (SELECT p.pool FROM scans p WHERE p.id = $8::bigint), 'local'), $13::text, $14::text)"
 		" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
 	[S_EVENT] =
 		"INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
@@ -639,4 +639,26 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"SELECT " DB_FSTATE_COLS("NOW_MS($2)") " FROM finding_states fs"
 		" JOIN finding_baselines fb ON fb.id = fs.baseline_id"
 		" WHERE fs.state || '' IN ('open', 'reopened') ORDER BY fs.id DESC LIMIT $1::int",
+	[S_WNAME_RENEW] =
+		"UPDATE worker_names SET expires_at = NOW_MS($2) + $3::bigint WHERE holder = $1::text",
+	[S_WNAME_DROP] = "DELETE FROM worker_names WHERE holder = $1::text",
+	[S_WINDOW_INSERT] =
+		"INSERT INTO windows (name, cron, tz, duration_ms, pool, targets, running, opens_at,"
+		" closes_at, created_at, created_by) VALUES ($1::text, $2::text, $3::text,"
+		" $4::bigint, $5::text, $6::text, $7::text, $8::bigint, $9::bigint, $10::bigint,"
+		" $11::text) ON CONFLICT (name) DO NOTHING RETURNING id",
+	[S_WINDOW_RANGE] =
+		"INSERT INTO window_ranges (window_id, lo, hi) VALUES ($1::bigint, $2::text, $3::text)",
+	[S_WINDOW_DELETE] = "DELETE FROM windows WHERE name = $1::text",
+	[S_WINDOW_LIST] = "SELECT " DB_WINDOW_COLS " FROM windows ORDER BY name LIMIT $1::int",
+	[S_WINDOW_REPLAN] =
+		"UPDATE windows SET opens_at = $3::bigint, closes_at = $4::bigint"
+		" WHERE id = $1::bigint AND closes_at = $2::bigint",
+	[S_WINDOW_HANDED] =
+		"UPDATE windows SET handed_at = $2::bigint WHERE id = $1::bigint"
+		" AND handed_at <> $2::bigint",
+	[S_WINDOW_RUNNING] =
+		"SELECT id, attempt FROM scans WHERE status = 'running' AND worker_id IS NOT NULL"
+		" AND EXISTS (SELECT 1 FROM windows w WHERE w.id = $1::bigint AND "
+		DB_WINDOW_HOLDS("w") ") ORDER BY id LIMIT $2::int",
 };

@@ -342,6 +342,23 @@ void store_note_pause(struct store *s, int64_t ms);
 int store_leader_take(struct store *s, const char *holder, int ttl_ms);
 int store_leader_drop(struct store *s, const char *holder);
 
+/*
+ * Worker names, unique per database: takes for `holder` (a serve, unique
+ * per process) the n lowest names "w-K" that no other live holder has,
+ * each with one conditional upsert (free, expired, or already its own),
+ * so two serves starting together never take one name twice.  names[i]
+ * gets the i-th.  A holder renews its names (store_worker_names_renew())
+ * well within ttl_ms; a holder that died frees them when ttl_ms has run
+ * out, and store_worker_names_drop() frees them at once (clean shutdown).
+ * Returns STORE_OK, STORE_ILLEGAL (no free name among the first
+ * STORE_WORKER_NAMES_MAX) or an error.
+ */
+#define STORE_WORKER_NAME_TTL_MS 30000
+#define STORE_WORKER_NAMES_MAX 1000
+int store_worker_names_take(struct store *s, const char *holder, int n, char (*names)[16]);
+int store_worker_names_renew(struct store *s, const char *holder);
+int store_worker_names_drop(struct store *s, const char *holder);
+
 /* ---- scan agents (src/store/agent.c; docs/AGENTS.md) ------------------- */
 
 /*
@@ -617,7 +634,8 @@ const char *worker_state(const struct worker_info *w, int64_t now);
  * or NULL. */
 const char *worker_exit_hint(const char *last_exit);
 
-/* Lists workers by name; *out is a new array (free()). */
+/* Lists workers by name, at most STORE_LIST_MAX; *out is a new array
+ * (free()). */
 int store_worker_list(struct store *s, struct worker_info **out, size_t *n);
 
 /* ---- wake-up ------------------------------------------------------------ */
@@ -1077,7 +1095,8 @@ int store_token_create_exp(struct store *s, const char *name, const char *role, 
 int store_token_lookup(struct store *s, int64_t id, char *role, char *hash, char *name,
 		       char *pool);
 
-/* Every token, oldest first (never a hash).  *out is a new array (free()). */
+/* Every token, oldest first (never a hash), at most STORE_LIST_MAX.  *out
+ * is a new array (free()). */
 int store_token_list(struct store *s, struct token_info **out, size_t *n);
 
 /* Revokes token `id` at once.  Returns STORE_OK, STORE_NOT_FOUND (no such
@@ -1142,6 +1161,11 @@ int store_schedule_pause(struct store *s, int64_t id, int paused, int64_t next_r
 
 /* Deletes a schedule; its scans stay (their schedule_id keeps the old id). */
 int store_schedule_delete(struct store *s, int64_t id);
+
+/* Moves schedule id's next firing from old_next to next without firing
+ * (a maintenance window holds it).  Another scheduler that moved it first
+ * wins; that is STORE_OK too. */
+int store_schedule_defer(struct store *s, int64_t id, int64_t old_next, int64_t next);
 
 /* Due schedules (not paused, next_run_at <= now), earliest first. */
 int store_schedules_due(struct store *s, int64_t now, int limit, struct schedule **out,
@@ -1386,5 +1410,96 @@ const char *pause_describe(const struct pause *p, char *buf, size_t len);
 
 /* Every pause as a JSON array (pause_to_json()), or NULL on a store error. */
 json_t *store_pauses_json(struct store *s);
+
+/* ---- maintenance windows: times when scans may not start (store/windows.c) --- */
+
+#define STORE_WINDOWS_MAX 256		/* windows listed (and kept) */
+#define STORE_WINDOW_TARGETS_MAX 1024	/* bytes of a window's target list */
+#define STORE_WINDOW_RANGES_MAX 64	/* CIDR blocks (or addresses) of one window */
+
+/*
+ * One row of `windows`.  A window holds the scans of its pool ("" for
+ * every pool) and, when it names targets, only those whose addresses meet
+ * one of its blocks.  opens_at / closes_at are its current or next
+ * occurrence in ms of the database's clock (the claim compares them with
+ * it); the scheduler's tick moves them on once an occurrence has ended.
+ */
+struct window {
+	int64_t id;
+	char name[SCHEDULE_NAME_MAX];
+	char cron[132];
+	char tz[64];
+	int64_t duration_ms;
+	char pool[SCAN_POOL_MAX];	/* "" for every pool */
+	char targets[STORE_WINDOW_TARGETS_MAX + 1];	/* "a/n,b/m", "" for every target */
+	char running[12];		/* "finish" or "handback" */
+	int64_t opens_at, closes_at;	/* the current or next occurrence */
+	int64_t handed_at;		/* opens_at of the occurrence handed back, 0 if none */
+	int64_t created_at;
+	char created_by[80];
+};
+
+/*
+ * The overlap rule the caller decides (maintenance/window.c): 1 with a
+ * one-line reason in why when windows a and b may hold one scan at one
+ * time, else 0.  store_window_add() asks it about every window whose scope
+ * meets the new one's (window_scopes_meet()).
+ */
+typedef int store_window_overlap_fn(const struct window *a, const struct window *b, char *why,
+				    size_t len);
+
+/*
+ * Adds window w (opens_at, closes_at planned) in one write transaction,
+ * after asking `overlap` about each window whose scope meets it.  Returns
+ * STORE_OK with *id, STORE_ILLEGAL (name taken, an overlap, a target that
+ * is not a CIDR block or an address, too many windows) with the reason in
+ * store_error() and nothing written, or an error.
+ */
+int store_window_add(struct store *s, const struct window *w, store_window_overlap_fn *overlap,
+		     int64_t *id);
+
+/* Removes the window `name`.  Returns STORE_OK or STORE_NOT_FOUND. */
+int store_window_rm(struct store *s, const char *name);
+
+/* Every window, by name.  *out is a new array (free()). */
+int store_window_list(struct store *s, struct window **out, size_t *n);
+
+/* Moves window id from the occurrence that closed at old_closes to
+ * [opens_at, closes_at).  Another process that moved it first wins; that
+ * is STORE_OK too. */
+int store_window_replan(struct store *s, int64_t id, int64_t old_closes, int64_t opens_at,
+			int64_t closes_at);
+
+/*
+ * The hand-back at the start of w's current occurrence, once per
+ * occurrence whatever the number of processes that try: the first marks
+ * it done and hands every running scan w holds back to pending without
+ * spending an attempt (as `pause --now`).  *released gets how many (0
+ * when another process did it).
+ */
+int store_window_handback(struct store *s, const struct window *w, int *released);
+
+/* 1 if w's scope holds a scan of `pool` with `targets` (a JSON array):
+ * the claim's rule (DB_WINDOW_HOLDS), in C, for a schedule's next scan. */
+int window_holds(const struct window *w, const char *pool, const char *targets);
+
+/* 1 if some scan could be held by both a and b (their pools and their
+ * target blocks meet), else 0. */
+int window_scopes_meet(const struct window *a, const struct window *b);
+
+/* 1 if w is open at `now` (ms, the database's clock). */
+int window_open(const struct window *w, int64_t now);
+
+/* A window as JSON: name, cron, tz, duration_s, pool, targets, running,
+ * opens_at, closes_at, open (at now), created_at, by. */
+json_t *window_to_json(const struct window *w, int64_t now);
+
+/* An open window in one line ("nightly (pool dmz) open until
+ * 2026-...Z, running scans finish") into buf; returns buf. */
+const char *window_describe(const struct window *w, char *buf, size_t len);
+
+/* The windows open at `now` as a JSON array (window_to_json()), or NULL
+ * on a store error. */
+json_t *store_windows_open_json(struct store *s, int64_t now);
 
 #endif

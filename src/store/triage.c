@@ -338,22 +338,23 @@ int store_finding_baseline_latest(struct store *s, int64_t baseline_id, int64_t 
 	return db_int(s, S_FSTATE_LATEST, &a, scan_id);
 }
 
-int store_finding_baseline_of(struct store *s, int64_t scan_id, int64_t *baseline_id)
+/* The one-integer lookup `st` of `id`, 0 in *out when no row matches. */
+static int baseline_lookup(struct store *s, enum db_stmt st, int64_t id, int64_t *out)
 {
 	struct db_args a = { 0 };
 	int rc;
 
-	db_i64(&a, scan_id);
-	rc = db_int(s, S_FSTATE_BASELINE_OF, &a, baseline_id);
+	db_i64(&a, id);
+	rc = db_int(s, st, &a, out);
 	return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+int store_finding_baseline_of(struct store *s, int64_t scan_id, int64_t *baseline_id)
+{
+	return baseline_lookup(s, S_FSTATE_BASELINE_OF, scan_id, baseline_id);
 }
 
 int store_finding_baseline_of_schedule(struct store *s, int64_t schedule_id, int64_t *baseline_id)
 {
-	struct db_args a = { 0 };
-	int rc;
-
-	db_i64(&a, schedule_id);
-	rc = db_int(s, S_FSTATE_OF_SCHEDULE, &a, baseline_id);
-	return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+	return baseline_lookup(s, S_FSTATE_OF_SCHEDULE, schedule_id, baseline_id);
 }

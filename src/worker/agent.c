@@ -36,6 +36,7 @@
 #define CALL_TIMEOUT_MS 15000		/* a call other than the long poll */
 #define CONNECT_TIMEOUT_MS 5000
 #define OUTAGE_LOG_MS 10000		/* at most one "still unreachable" line per this */
+#define REFUSED_LOG_MS 60000		/* at most one "claim refused" line per this */
 
 /* The answer to one call. */
 struct reply {
@@ -67,6 +68,7 @@ struct agent {
 	char exclude[CONFIG_EXCLUDE_MAX * 256];	/* the server's exclusions, "a, b" */
 	struct backoff back;		/* the shared retry rule while the server is away */
 	int64_t outage_since, outage_logged;	/* monotonic ms; 0: reachable */
+	int64_t refused_since, refused_logged;	/* claims refused since (0: taken) */
 };
 
 /* ---- requests --------------------------------------------------------- */
@@ -414,6 +416,10 @@ static void *claim_thread(void *arg)
 		if (r.status == 200) {
 			size_t n;
 
+			if (a->refused_since)
+				log_info("claims taken again", "server=%s after_ms=%lld", a->server,
+					 (long long)(clock_mono_ms() - a->refused_since));
+			a->refused_since = a->refused_logged = 0;
 			take_exclusions(a, json_object_get(r.body, "exclusions"));
 			n = enqueue(a, json_object_get(r.body, "scans"));
 
@@ -424,7 +430,15 @@ static void *claim_thread(void *arg)
 		} else if (r.status > 0 && !a->stopping) {
 			/* Refused (a revoked token, a server that forgot us): try
 			 * again, but not in a loop. */
-			log_warn("claim refused", "server=%s error=\"%s\"", a->server, r.text);
+			int64_t now = clock_mono_ms();
+
+			if (!a->refused_since)
+				a->refused_since = now;
+			if (!a->refused_logged || now - a->refused_logged >= REFUSED_LOG_MS) {
+				a->refused_logged = now;
+				log_warn("claim refused", "server=%s for_ms=%lld error=\"%s\"",
+					 a->server, (long long)(now - a->refused_since), r.text);
+			}
 			thread_sleep(a, 5000);
 		}
 		json_decref(r.body);
