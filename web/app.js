@@ -543,6 +543,33 @@ async function loadFindings(id) {
     el('td', {}, st ? stateBadge(st) : el('span', { class: 'muted', text: '-' })),
     el('td', {}, ...(st && canOperate() ? triageControls(st) : [])));
   }));
+  renderWeb(all);
+}
+
+// The http findings of a scan as web pages: where the probe ended, its
+// status, title, server and technologies, and the certificate's names.
+// Only the pages themselves (detail.final_url), not an http finding's
+// checks (an expired certificate is a finding of its own above).
+function renderWeb(all) {
+  const pages = all.filter((f) => f.kind === 'http' && f.detail && typeof f.detail.final_url === 'string');
+  $('web').hidden = pages.length === 0;
+  $('web-count').textContent = '(' + pages.length + ')';
+  morph($('web-body'), pages.map((f) => {
+    const d = f.detail, cert = d.certificate || null;
+    const redirects = Array.isArray(d.redirects) ? d.redirects.length - 1 : 0;
+    const techs = Array.isArray(d.technologies) ? d.technologies : [];
+    const names = cert && Array.isArray(cert.sans) ? cert.sans : [];
+    return el('tr', { class: 'web-page', 'data-fingerprint': f.fingerprint || '' },
+      el('td', { class: 'url', text: d.final_url },
+        redirects > 0 ? el('div', { class: 'muted', text: 'after ' + redirects + ' redirect' + (redirects > 1 ? 's' : '') }) : null),
+      el('td', { class: 'status', text: d.final_status != null ? String(d.final_status) : '' }),
+      el('td', { class: 'title', text: d.html_title || '' }),
+      el('td', { class: 'server', text: d.server || '' }),
+      el('td', { class: 'techs' }, ...techs.map((t) => el('span', { class: 'tech', title: t.category || '',
+        text: t.name + (t.version ? ' ' + t.version : '') }))),
+      el('td', { class: 'cert' }, ...(cert ? [el('div', { text: names.join(', ') || cert.subject || '' }),
+        cert.not_after ? el('div', { class: 'muted', text: 'until ' + cert.not_after }) : null] : [])));
+  }));
 }
 
 // The state of a finding across runs; a triaged one says why on hover.
