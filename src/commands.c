@@ -149,16 +149,23 @@ const struct cli_command cli_commands[] = {
 	  "Accepted and false-positive findings are marked \"suppressed\" in changes.found\n"
 	  "webhooks (and fire none alone) and in exports.  Recorded in the audit trail.\n",
 	  CLI_WRITES },
-	{ "export", cmd_export, "export SCAN|--baseline ID|--schedule NAME --format sarif|defectdojo|csv|jsonl"
-	  " [--output FILE]",
-	  "export one scan's findings for another tool, each with its fingerprint and state",
+	{ "export", cmd_export, "export SCAN|--baseline ID|--schedule NAME --format"
+	  " sarif|defectdojo|csv|jsonl|html [--pdf] [--output FILE]",
+	  "export one scan's findings for another tool, or its report, each finding with its fingerprint and state",
 	  "  --format F        sarif (SARIF 2.1.0), defectdojo (Generic Findings Import\n"
-	  "                    JSON), csv (RFC 4180, a header row) or jsonl (JSON Lines)\n"
+	  "                    JSON), csv (RFC 4180, a header row), jsonl (JSON Lines) or\n"
+	  "                    html (a self-contained report: summary by severity, hosts\n"
+	  "                    and services, changes since the baseline, findings by host;\n"
+	  "                    of the whole chain when SCAN is a chain's root)\n"
+	  "  --pdf             print the HTML report to --output FILE as PDF with headless\n"
+	  "                    Chromium (SCANQ_CHROMIUM, else chromium on PATH); without\n"
+	  "                    Chromium it says so and writes nothing\n"
 	  "  --output FILE     write FILE (complete or not at all) instead of stdout\n"
 	  "  --baseline ID     the newest complete run of baseline ID (scanq findings)\n"
 	  "  --schedule NAME   the newest complete run of schedule NAME\n"
 	  "Accepted and false-positive findings are marked: SARIF suppressions,\n"
-	  "DefectDojo risk_accepted / false_p, a state column in CSV and JSON Lines.\n",
+	  "DefectDojo risk_accepted / false_p, a state column in CSV and JSON Lines,\n"
+	  "\"suppressed\" in the report.\n",
 	  CLI_READS },
 	{ "agent", cmd_agent, "agent --server https://HOST:PORT --token-file F [--ca FILE]"
 	  " [--cert F --key F] [--concurrency N] [--spool DIR] [--allow CIDR,...] [--name NAME]",

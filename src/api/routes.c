@@ -25,6 +25,7 @@
 #include "api/routes_flow.h"
 #include "api/routes_admin.h"
 #include "api/routes_pause.h"
+#include "api/routes_dashboard.h"
 #include "api/routes_windows.h"
 #include "api/routes_schedules.h"
 #include "api/req.h"
@@ -66,6 +67,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/openapi.json", openapi_serve, AUTH_NONE, "openapi", 0 },
 	{ "GET", "/api/v1/me", h_me, AUTH_VIEWER, "me", 1 },
 	{ "GET", "/api/v1/scans/queue/status", h_queue, AUTH_VIEWER, "queue_status", 1 },
+	{ "GET", "/api/v1/dashboard", routes_dashboard, AUTH_VIEWER, "dashboard", 1 },
 	{ "GET", "/api/v1/workers", h_workers, AUTH_VIEWER, "workers", 1 },
 	{ "POST", "/api/v1/scans", h_submit, AUTH_OPERATOR, "scans_submit", 1 },
 	{ "GET", "/api/v1/scans", h_list, AUTH_VIEWER, "scans_list", 1 },

@@ -909,7 +909,7 @@ void config_each(void (*fn)(void *arg, const char *name, const char *value, cons
 
 /* Variables scanq reads besides SCANQ_<SECTION>_<KEY>. */
 static const char *const other_vars[] = {
-	"SCANQ_CONFIG", "SCANQ_LOG_LEVEL", "SCANQ_WEB_DIR", "SCANQ_SQLITE_SYNCHRONOUS",
+	"SCANQ_CONFIG", "SCANQ_LOG_LEVEL", "SCANQ_WEB_DIR", "SCANQ_SQLITE_SYNCHRONOUS", "SCANQ_CHROMIUM",
 	"SCANQ_RATE_FEED", NULL,
 };
 /* The test runner's and packaging's own (tests/run.sh, tests/integration,

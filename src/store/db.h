@@ -265,6 +265,13 @@ enum db_stmt {
 	S_PAUSE_DELETE_ALL,	/* (every pause) */
 	S_PAUSE_LIST,		/* limit -> kind, value, schedule name, since, reason, actor */
 	S_PAUSE_RUNNING,	/* kind, value, limit -> id, attempt (running scans it holds) */
+	/* the dashboard (store/dashboard.c) */
+	S_DASH_TREND,		/* since -> severity, day first seen (-1: before since), day
+				 * fixed (9999: not fixed), count: open, reopened and fixed
+				 * since `since` finding states */
+	S_DASH_CHANGES,		/* since -> change type, count over scans completed since */
+	S_DASH_NEWEST,		/* limit, now -> DB_FSTATE_COLS of the newest open or
+				 * reopened finding states, newest first */
 	/* maintenance windows (store/windows.c) */
 	S_WINDOW_INSERT,	/* name, cron, tz, duration_ms, pool, targets, running, opens_at,
 				 * closes_at, now, actor -> id; no row when the name is taken */

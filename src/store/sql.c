@@ -380,7 +380,12 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms)"
 		" VALUES ($1::bigint, $2::int, NOW_MS($3), $4::int, $5::text, $6::bigint)",
 	[S_DELIVERY_LOG] =
-		"SELECT d.id, d.uuid, d.webhook_id, d.event, coalesce(d.scan_id, 0), d.status,"
+		/* Each attempt with its own outcome: the delivery's status is the
+		 * last attempt's; an earlier one was retried, so it failed (an
+		 * old error is never listed under "delivered"). */
+		"SELECT d.id, d.uuid, d.webhook_id, d.event, coalesce(d.scan_id, 0),"
+		" CASE WHEN a.id IS NULL OR a.id = (SELECT max(x.id) FROM webhook_attempts x"
+		"  WHERE x.delivery_id = d.id) THEN d.status ELSE 'failed' END,"
 		" coalesce(a.attempt, 0), coalesce(a.at, d.created_at), a.status_code, a.error,"
 		" coalesce(a.duration_ms, 0), d.created_at"
 		" FROM webhook_deliveries d LEFT JOIN webhook_attempts a ON a.delivery_id = d.id"
@@ -638,6 +643,29 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" OR ($1::text = 'schedule' AND CAST(schedule_id AS TEXT) = $2::text)"
 		" OR ($1::text = 'pool' AND pool = $2::text))"
 		" ORDER BY id LIMIT $3::int",
+	/* ---- the dashboard (dashboard.c) ---- */
+	/* Read from finding_states_dashboard (migration 22) alone: the open
+	 * ones and those fixed in the window, never the whole table. */
+	[S_DASH_TREND] =
+		"SELECT severity,"
+		" CASE WHEN first_seen < $1::bigint THEN -1 ELSE (first_seen - $1::bigint) / 86400000 END,"
+		" CASE WHEN state = 'fixed' THEN (updated_at - $1::bigint) / 86400000 ELSE 9999 END,"
+		" count(*) FROM finding_states INDEXED BY finding_states_dashboard"
+		" WHERE state IN ('open', 'reopened') OR (state = 'fixed' AND updated_at >= $1::bigint)"
+		" GROUP BY 1, 2, 3",
+	/* The scans completed in the window (scans_finished_status), then
+	 * their changes (scan_changes_scan). */
+	[S_DASH_CHANGES] =
+		"SELECT c.change_type, count(*) FROM scans s INDEXED BY scans_finished_status"
+		" JOIN scan_changes c ON c.scan_id = s.id"
+		" WHERE s.status = 'completed' AND s.finished_at >= $1::bigint GROUP BY c.change_type",
+	/* Newest first by the primary key, stopping at `limit` rows: the
+	 * state test is kept off every index (`|| ''`), or a planner would
+	 * read every open state through one and sort them. */
+	[S_DASH_NEWEST] =
+		"SELECT " DB_FSTATE_COLS("NOW_MS($2)") " FROM finding_states fs"
+		" JOIN finding_baselines fb ON fb.id = fs.baseline_id"
+		" WHERE fs.state || '' IN ('open', 'reopened') ORDER BY fs.id DESC LIMIT $1::int",
 	[S_WNAME_RENEW] =
 		"UPDATE worker_names SET expires_at = NOW_MS($2) + $3::bigint WHERE holder = $1::text",
 	[S_WNAME_DROP] = "DELETE FROM worker_names WHERE holder = $1::text",

@@ -1293,6 +1293,34 @@ int store_finding_baseline_of_schedule(struct store *s, int64_t schedule_id, int
 
 /* The newest complete scan of baseline `baseline_id` (*scan_id, 0: none). */
 int store_finding_baseline_latest(struct store *s, int64_t baseline_id, int64_t *scan_id);
+
+/* The `limit` (1 .. STORE_LIST_MAX) newest open or reopened finding
+ * states (by first sighting), newest first.  *out as for
+ * store_finding_states().  Returns STORE_OK or an error. */
+int store_finding_states_newest(struct store *s, int limit, struct finding_state **out, size_t *n);
+
+/* ---- the dashboard (store/dashboard.c) --------------------------------------- */
+
+#define STORE_DASH_DAYS 30		/* days of the chart, today the last */
+#define STORE_DASH_SEVERITIES 5		/* critical, high, medium, low, info */
+
+struct store_dashboard {
+	int64_t now;			/* ms: the time it was read for */
+	int64_t since;			/* ms: the first day's start (UTC midnight) */
+	/* open[i][k]: findings open (or reopened) at the end of day i (now
+	 * for today), of severity store_dash_severity(k): counted from their
+	 * first sighting until they were fixed (docs/FINDINGS.md) */
+	int64_t open[STORE_DASH_DAYS][STORE_DASH_SEVERITIES];
+	int64_t changes_24h[3], changes_7d[3];	/* new, gone, changed of the scans
+						 * completed in the last 24 h / 7 days */
+};
+
+/* Fills *d for the time `now` (ms).  Each part is one statement over an
+ * index.  Returns STORE_OK or an error. */
+int store_dashboard(struct store *s, int64_t now, struct store_dashboard *d);
+
+/* The name of severity index k of store_dashboard.open ("" out of range). */
+const char *store_dash_severity(int k);
 /* ---- exclusions: the global deny-list (store/exclusions.c) ----------------- */
 
 struct scope;

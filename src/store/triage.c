@@ -104,6 +104,36 @@ json_t *finding_state_to_json(const struct finding_state *f)
 	return o;
 }
 
+int store_finding_states_newest(struct store *s, int limit, struct finding_state **out, size_t *n)
+{
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	struct finding_state *v;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (limit < 1 || limit > STORE_LIST_MAX)
+		return store_set_error(s, "limit must be 1..%d", STORE_LIST_MAX);
+	if (!(v = calloc((size_t)limit, sizeof *v)))
+		return store_set_error(s, "out of memory");
+	db_i64(&a, limit);
+	db_i64(&a, scan_now_ms());
+	if ((rc = db_query(s, S_DASH_NEWEST, &a, &cur)) == STORE_OK) {
+		while (*n < (size_t)limit && (rc = db_next(&cur)) > 0)
+			read_state(&cur, &v[(*n)++]);
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&cur);
+	if (rc != STORE_OK) {
+		finding_state_array_free(v, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return STORE_OK;
+}
+
 int store_finding_states(struct store *s, const struct finding_state_filter *f,
 			 struct finding_state **out, size_t *n)
 {
