@@ -47,7 +47,7 @@ LEAN_SRC := src/bin/scanq-scan.c $(addprefix src/core/,clock.c config.c log.c sc
             $(addprefix src/scan/,scanner.c scantype.c testscan.c portscan.c discovery.c resolve.c \
             scope.c targets.c ports.c ports_top.c sock.c tls.c tls_flight.c tls_hello.c detect.c \
             dns.c dns_answer.c dns_axfr.c dns_names.c dns_options.c \
-            http.c libcurl.c webpage.c webtech.c)
+            http.c libcurl.c webpage.c webtech.c budget.c ratecap.c)
 LEAN_OBJ := $(LEAN_SRC:%.c=$(BUILD)/%.o)
 LEAN_LIBS := -Wl,-Bstatic -ljansson -lcares -linih -lldns -Wl,-Bdynamic -lssl -lcrypto -lpthread -lm
 

@@ -89,7 +89,8 @@ const struct cli_command cli_commands[] = {
 	  "check the database, workers, queue, failures, stuck scans, disk and scanners",
 	  "  --check NAME   run one check: db.reachable, db.schema, workers.alive, workers.dead,\n"
 	  "                 queue.backlog, queue.oldest_pending, scans.failure_rate, scans.stuck,\n"
-	  "                 scans.fenced, storage.disk_space, scanners.tools\n"
+	  "                 scans.fenced, storage.disk_space, scanners.tools, queue.paused,\n"
+	  "                 queue.windows (the maintenance windows open now, until when)\n"
 	  "  --json         {status, checks: [{check, status, detail}]}\n"
 	  "Each check prints ok, warn or fail and, when not ok, the step that fixes it.\n"
 	  "Exit status 1 when a check fails; warnings alone exit 0.\n",
@@ -148,16 +149,23 @@ const struct cli_command cli_commands[] = {
 	  "Accepted and false-positive findings are marked \"suppressed\" in changes.found\n"
 	  "webhooks (and fire none alone) and in exports.  Recorded in the audit trail.\n",
 	  CLI_WRITES },
-	{ "export", cmd_export, "export SCAN|--baseline ID|--schedule NAME --format sarif|defectdojo|csv|jsonl"
-	  " [--output FILE]",
-	  "export one scan's findings for another tool, each with its fingerprint and state",
+	{ "export", cmd_export, "export SCAN|--baseline ID|--schedule NAME --format"
+	  " sarif|defectdojo|csv|jsonl|html [--pdf] [--output FILE]",
+	  "export one scan's findings for another tool, or its report, each finding with its fingerprint and state",
 	  "  --format F        sarif (SARIF 2.1.0), defectdojo (Generic Findings Import\n"
-	  "                    JSON), csv (RFC 4180, a header row) or jsonl (JSON Lines)\n"
+	  "                    JSON), csv (RFC 4180, a header row), jsonl (JSON Lines) or\n"
+	  "                    html (a self-contained report: summary by severity, hosts\n"
+	  "                    and services, changes since the baseline, findings by host;\n"
+	  "                    of the whole chain when SCAN is a chain's root)\n"
+	  "  --pdf             print the HTML report to --output FILE as PDF with headless\n"
+	  "                    Chromium (SCANQ_CHROMIUM, else chromium on PATH); without\n"
+	  "                    Chromium it says so and writes nothing\n"
 	  "  --output FILE     write FILE (complete or not at all) instead of stdout\n"
 	  "  --baseline ID     the newest complete run of baseline ID (scanq findings)\n"
 	  "  --schedule NAME   the newest complete run of schedule NAME\n"
 	  "Accepted and false-positive findings are marked: SARIF suppressions,\n"
-	  "DefectDojo risk_accepted / false_p, a state column in CSV and JSON Lines.\n",
+	  "DefectDojo risk_accepted / false_p, a state column in CSV and JSON Lines,\n"
+	  "\"suppressed\" in the report.\n",
 	  CLI_READS },
 	{ "agent", cmd_agent, "agent --server https://HOST:PORT --token-file F [--ca FILE]"
 	  " [--cert F --key F] [--concurrency N] [--spool DIR] [--allow CIDR,...] [--name NAME]",
@@ -270,6 +278,41 @@ const struct cli_command cli_commands[] = {
 	  "target are skipped by the scanner (the summary's `excluded` counts them) and\n"
 	  "never become targets of a follow-up stage.  Workers read the list before\n"
 	  "every claim: a scan claimed after `exclude add` returned never touches it.\n",
+	  CLI_WRITES },
+	{ "ratecap", cmd_ratecap, "ratecap set NETWORK PROBES | rm NETWORK | list [--json]",
+	  "rate caps per network: probes per second shared by every scan inside it",
+	  "  set NETWORK PROBES  cap a CIDR block (or an address) at PROBES per second\n"
+	  "                      (1..10000000), replacing its old cap\n"
+	  "  rm NETWORK          remove the database's cap of the network\n"
+	  "  list [--json]       every cap: [rate] cap of this host's configuration, then\n"
+	  "                      the database's, with who set it and when\n"
+	  "A cap is shared by every worker, agent and shard scanning inside the network,\n"
+	  "whatever each scan's own rate (which still bounds the scan).  A target counts\n"
+	  "against the most specific cap that holds it only (a scan inside 10.0.0.0/8\n"
+	  "does not also count against 0.0.0.0/0).  The portscan and discovery types\n"
+	  "are paced; others are not.  Workers read the caps at most once a second.\n",
+	  CLI_WRITES },
+	{ "window", cmd_window,
+	  "window add NAME --cron EXPR --duration D [--tz ZONE] [--pool NAME] [--targets CIDR,...]"
+	  " [--running finish|handback] | rm NAME | list [--json]",
+	  "maintenance windows: times when no scan of a pool or of some targets starts",
+	  "  add NAME             a window that opens at each firing of --cron\n"
+	  "  --cron EXPR          when it opens: five cron fields (\"0 8 * * 1-5\") or @daily...\n"
+	  "  --duration D         how long it stays open: 9h, 90m, 1h30m, 30s (at most 31d)\n"
+	  "  --tz ZONE            the zone of --cron (default UTC), DST-safe as schedules are\n"
+	  "  --pool NAME          only scans of this pool (local or a [pool.NAME]); default all\n"
+	  "  --targets CIDR,...   only scans with an address in these blocks; default all\n"
+	  "  --running finish     running scans finish (default); handback: at the window's\n"
+	  "                       start they go back to pending without spending an attempt\n"
+	  "  rm NAME              remove a window (its held scans start at once)\n"
+	  "  list [--json]        every window with its current or next occurrence\n"
+	  "A held scan stays pending and starts when the window closes; a schedule due\n"
+	  "inside a window fires once, when it closes.  Two windows whose scopes meet (same\n"
+	  "pool or one of them every pool, and one of them every target or blocks that\n"
+	  "share an address) may not be open at the same instant in the next 8 days; such\n"
+	  "an add is refused.  --targets holds a scan when the span of its addresses\n"
+	  "(lowest to highest) meets a block; hostname targets are not matched by it\n"
+	  "(their address is known only when the scan runs); --pool holds them.\n",
 	  CLI_WRITES },
 	{ "inventory", cmd_inventory,
 	  "inventory [--target CIDR] [--port N] [--service S] [--json]",

@@ -9,11 +9,10 @@
 #                in a sanitizer build for one that says "# sanitizers: no";
 #                a suite that exits 77 was skipped on that backend
 #   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds
-# for every BUILD in $SCANQ_BUILDS (default "build build-asan").  Three jobs
-# run side by side: the plain build on SQLite, the plain build on PostgreSQL
-# and the sanitizer build (each suite makes its own database, folder and
-# ports; two cores are mostly waiting on child processes and timers), then
-# the fuzz targets, two at a time.  A sanitizer build (a name with "asan")
+# for every BUILD in $SCANQ_BUILDS (default "build build-asan").  Three
+# runners take the tasks from one list, the longest first (each suite makes
+# its own database, folder and ports; two cores are mostly waiting on child
+# processes and timers), the fuzz targets last.  A sanitizer build (a name with "asan")
 # runs the integration suites on SQLite only ($SCANQ_ASAN_BACKENDS, default
 # "sqlite"): its
 # PostgreSQL dialect runs under the sanitizers in the unit tests (test_store*,
@@ -82,19 +81,28 @@ run_one() { # name, command...
 	fi
 }
 
-# run_build BUILD BACKENDS FIRST: BUILD's integration suites on each of
-# BACKENDS; with FIRST=1 its unit tests and the suites that choose their own
-# backends ("# backends: own") too.
-run_build() {
-	b=$1 backends=$2 first=$3
+# The work is a list of tasks, one line each ("KIND BUILD ARG [BACKEND]"),
+# taken in order by three runners that share it (a lock around a counter):
+# whichever runner is free takes the next task, so no runner idles while
+# another still holds a long queue, as three fixed jobs did.  The suites
+# known to be long go first (tests/slow-first.txt, measured names), the
+# fuzz targets last.
+#   unit BUILD BINARY            a cmocka binary
+#   int BUILD SUITE BACKEND      an integration suite on one backend
+#   own BUILD SUITE              a suite that chooses its own backends
+#   fuzz - TARGET                a fuzz target for $fuzz_seconds
+tasks=$logs/tasks
+: >"$tasks.unsorted"
+# add_build BUILD BACKENDS: BUILD's unit tests, its own-backend suites and
+# its integration suites on each of BACKENDS.
+add_build() {
+	b=$1 backends=$2
 	[ -x "$b/scanq" ] || { echo "FAIL $b/scanq" >>"$results"; echo "FAIL $b: $b/scanq is not built"; return; }
-	if [ "$first" = 1 ]; then
-		for t in "$b"/tests/test_*; do
-			[ -x "$t" ] || continue
-			wanted "$(basename "$t")" || continue
-			run_one "$b/unit/$(basename "$t")" env SCANQ="$b/scanq" "$t"
-		done
-	fi
+	for t in "$b"/tests/test_*; do
+		[ -x "$t" ] || continue
+		wanted "$(basename "$t")" || continue
+		echo "unit $b $t" >>"$tasks.unsorted"
+	done
 	for t in tests/integration/*.sh; do
 		[ -f "$t" ] || continue
 		[ "$(basename "$t")" = lib.sh ] && continue	# sourced by the others
@@ -104,38 +112,47 @@ run_build() {
 		# it slower: the plain build runs it.
 		case $b in *asan*) head -n 3 "$t" | grep -q '^# sanitizers: no' && continue ;; esac
 		if head -n 3 "$t" | grep -q '^# backends: own'; then
-			[ "$first" = 1 ] && run_one "$b/integration/$(basename "$t" .sh)" \
-				env SCANQ="$(pwd)/$b/scanq" bash "$t"
+			echo "own $b $t" >>"$tasks.unsorted"
 			continue
 		fi
 		for backend in $backends; do
 			[ "$backend" = pg ] && [ -z "$SCANQ_TEST_PG_URL" ] && continue
-			run_one "$b/integration/$backend/$(basename "$t" .sh)" \
-				env SCANQ="$(pwd)/$b/scanq" SCANQ_TEST_BACKEND=$backend bash "$t"
+			echo "int $b $t $backend" >>"$tasks.unsorted"
 		done
 	done
 }
-
-# Three jobs side by side: the sanitizer build (SQLite), the plain build on
-# SQLite (with its unit tests and own-backend suites), the plain build on
-# PostgreSQL.  With SCANQ_BACKENDS set, one job a build on those backends.
-jobs=""
 for b in $builds; do
-	if [ -n "${SCANQ_BACKENDS:-}" ]; then
-		run_build "$b" "$SCANQ_BACKENDS" 1 &
-		jobs="$jobs $!"
-		continue
-	fi
 	case $b in
-	*asan*)	run_build "$b" "${SCANQ_ASAN_BACKENDS:-sqlite}" 1 &
-		jobs="$jobs $!" ;;
-	*)	run_build "$b" sqlite 1 &
-		jobs="$jobs $!"
-		run_build "$b" pg 0 &
-		jobs="$jobs $!" ;;
+	*asan*)	add_build "$b" "${SCANQ_BACKENDS:-${SCANQ_ASAN_BACKENDS:-sqlite}}" ;;
+	*)	add_build "$b" "${SCANQ_BACKENDS:-sqlite pg}" ;;
 	esac
 done
-for j in $jobs; do wait "$j"; done
+# task_name LINE: the name a task's result carries (as before the queue)
+task_name() {
+	set -- $1
+	case $1 in
+	unit) echo "$2/unit/$(basename "$3")" ;;
+	int)  echo "$2/integration/$4/$(basename "$3" .sh)" ;;
+	own)  echo "$2/integration/$(basename "$3" .sh)" ;;
+	fuzz) echo "fuzz/$(basename "$3")" ;;
+	esac
+}
+# Order: the names in tests/slow-first.txt in its order, then the rest as
+# listed, then the fuzz targets.
+while read -r line; do
+	printf '%s\t%s\n' "$(task_name "$line")" "$line"
+done <"$tasks.unsorted" >"$tasks.named"
+{
+	slow=tests/slow-first.txt; [ -f "$slow" ] || slow=/dev/null
+	awk -F '\t' 'FILENAME == ARGV[1] { if ($0 !~ /^(#|$)/) rank[$0] = FNR; next }
+		{ print (($1 in rank) ? rank[$1] : 100000 + FNR) "\t" $2 }' \
+		"$slow" "$tasks.named" | sort -n -k1,1 | cut -f 2
+	if [ -z "$SCANQ_NO_FUZZ" ]; then
+		for f in build-fuzz/fuzz_*; do
+			[ -x "$f" ] && echo "fuzz - $f"
+		done
+	fi
+} >"$tasks"
 
 # fuzz_one TARGET: one fuzz target for $fuzz_seconds, on its seed corpus
 fuzz_one() {
@@ -144,20 +161,37 @@ fuzz_one() {
 	run_one "fuzz/$(basename "$1")" "$1" -max_total_time="$fuzz_seconds" \
 		"$logs/corpus-$(basename "$1")" $( [ -d "$corpus" ] && echo "$corpus" )
 }
-# Two targets at a time (one per core): odd and even ones side by side.
-if [ -z "$SCANQ_NO_FUZZ" ]; then
-	for half in 0 1; do
-		(
-			i=0
-			for f in build-fuzz/fuzz_*; do
-				[ -x "$f" ] || continue
-				[ $((i % 2)) = "$half" ] && fuzz_one "$f"
-				i=$((i + 1))
-			done
-		) &
+# run_task LINE: one task of the list
+run_task() {
+	set -- $1
+	name=$(task_name "$*")
+	case $1 in
+	unit) run_one "$name" env SCANQ="$2/scanq" "$3" ;;
+	int)  run_one "$name" env SCANQ="$(pwd)/$2/scanq" SCANQ_TEST_BACKEND="$4" bash "$3" ;;
+	own)  run_one "$name" env SCANQ="$(pwd)/$2/scanq" bash "$3" ;;
+	fuzz) fuzz_one "$3" ;;
+	esac
+}
+# next_task: the number of the next task no runner has taken
+next=$logs/next
+echo 1 >"$next"
+next_task() {
+	flock "$next.lock" sh -c 'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' sh "$next"
+}
+runner() {
+	while :; do
+		n=$(next_task)
+		line=$(sed -n "${n}p" "$tasks")
+		[ -n "$line" ] || return 0
+		run_task "$line"
 	done
-	wait
-fi
+}
+jobs=""
+for r in 1 2 3; do
+	runner &
+	jobs="$jobs $!"
+done
+for j in $jobs; do wait "$j"; done
 
 [ -z "$SCANQ_TEST_PG_URL" ] && echo "FAIL postgres-server" >>"$results"
 pass=$(grep -c '^PASS ' "$results"); fail=$(grep -c '^FAIL ' "$results"); skip=$(grep -c '^SKIP ' "$results")

@@ -138,6 +138,94 @@ function every(ms, fn) {
 }
 function stopTimers() { state.timers.forEach(clearInterval); state.timers = []; }
 
+
+/* ---- the dashboard (GET /api/v1/dashboard): the first page's top ---- */
+const DASH_SEV = ['critical', 'high', 'medium', 'low', 'info'];
+const SEV_COLOR = { critical: '#7f1d1d', high: '#dc2626', medium: '#b45309', low: '#0891b2', info: '#94a3b8' };
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs, ...kids) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  for (const k of kids) if (k != null) e.append(k);
+  return e;
+}
+// One stacked bar a day (critical at the bottom), plain inline SVG: no
+// library, nothing fetched.  Each day is a <g data-day data-total> whose
+// rects carry data-sev and data-n, and a <title> for the tooltip.
+function trendChart(days) {
+  const W = 600, H = 170, top = 8, bottom = 22, left = 34, bw = (W - left) / days.length;
+  const total = (d) => DASH_SEV.reduce((n, s) => n + d[s], 0);
+  const max = Math.max(1, ...days.map(total));
+  const scale = (H - top - bottom) / max;
+  const chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'open findings by severity, last 30 days' });
+  for (const v of max >= 4 ? [0, Math.round(max / 2), max] : [0, max]) {
+    const y = H - bottom - v * scale;
+    chart.append(svg('line', { x1: left, x2: W, y1: y, y2: y, stroke: '#dde2e6' }),
+      svg('text', { x: left - 4, y: y + 4, 'text-anchor': 'end', 'font-size': 10, fill: '#66707a' }, String(v)));
+  }
+  days.forEach((d, i) => {
+    const g = svg('g', { class: 'day', 'data-day': d.day, 'data-total': total(d) },
+      svg('title', {}, d.day + ': ' + DASH_SEV.map((s) => d[s] + ' ' + s).join(', ')));
+    let y = H - bottom;
+    for (const s of DASH_SEV) {
+      const h = d[s] * scale;
+      y -= h;
+      g.append(svg('rect', { x: left + i * bw + 1, y, width: Math.max(1, bw - 2), height: h, fill: SEV_COLOR[s],
+        'data-sev': s, 'data-n': d[s] }));
+    }
+    chart.append(g);
+    if (i % 7 === (days.length - 1) % 7)	// a label a week, today's the last
+      chart.append(svg('text', { x: left + i * bw + bw / 2, y: H - 6, 'text-anchor': 'middle', 'font-size': 10,
+        fill: '#66707a' }, d.day.slice(5)));
+  });
+  return chart;
+}
+
+async function loadDashboard() {
+  let d;
+  try { d = (await api('GET', '/api/v1/dashboard')).data; } catch (e) { $('conn').textContent = e.message; return; }
+  $('dash-chart').replaceChildren(trendChart(d.open_findings.days));
+  $('dash-now').textContent = 'now: ' + DASH_SEV.map((s) => d.open_findings.now[s] + ' ' + s).join(', ');
+  $('dash-legend').replaceChildren(...DASH_SEV.map((s) => {
+    const i = el('i'); i.style.background = SEV_COLOR[s];
+    return el('span', {}, i, s);
+  }));
+  morph($('dash-changes'), [['last 24 h', d.changes.last_24h, '24h'], ['last 7 days', d.changes.last_7d, '7d']]
+    .map(([label, c, key]) => el('tr', { 'data-name': key }, el('th', { text: label }),
+      el('td', { text: String(c.new), 'data-key': 'new' }), el('td', { text: String(c.gone), 'data-key': 'gone' }),
+      el('td', { text: String(c.changed), 'data-key': 'changed' }))));
+  const q = d.queue;
+  morph($('dash-queue'), [['pending', q.pending], ['running', q.running], ['failed last hour', q.failed_last_hour],
+    ['workers', q.workers.active + ' active, ' + q.workers.idle + ' idle, ' + q.workers.dead + ' dead'],
+    ['agents', q.agents.live + ' live, ' + q.agents.dead + ' dead']]
+    .flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v), 'data-key': k })]));
+  morph($('dash-late'), d.late_schedules.map((s) => el('li', { 'data-name': s.name },
+    el('a', { href: '/schedules', 'data-nav': '', text: s.name }),
+    el('span', { class: 'muted', text: ' due ' + when(s.due_at) + ', ' + Math.round(s.late_s / 60) + ' min late' }))));
+  $('dash-late-none').hidden = d.late_schedules.length > 0;
+  morph($('dash-newest'), d.newest_findings.map((f) => el('tr', { 'data-name': f.fingerprint, 'data-state': f.state },
+    el('td', {}, sevBadge(f.severity)), el('td', { text: f.kind }), el('td', { text: f.target || '' }),
+    el('td', { text: f.port ? f.port + '/' + (f.proto || 'tcp') : '' }), el('td', { text: f.title || '' }),
+    el('td', { text: f.state }), el('td', { text: when(f.first_seen) }),
+    el('td', {}, el('a', { href: '/scans/' + f.last_scan_id, 'data-nav': '', text: '#' + f.last_scan_id })))));
+  $('dash-newest-none').hidden = d.newest_findings.length > 0;
+}
+
+/* The scan list's findings (by severity, from the summary) and changes. */
+function findingsCell(s) {
+  const sev = s.summary && s.summary.severity;
+  if (!sev) return el('td', { class: 'findings-sev', text: '—' });
+  const parts = DASH_SEV.filter((k) => sev[k] > 0)
+    .map((k) => el('span', { class: 'sevcount sev-' + k, 'data-sev': k, title: k, text: String(sev[k]) }));
+  return el('td', { class: 'findings-sev' }, ...(parts.length ? parts : [el('span', { class: 'muted', text: '0' })]));
+}
+function changesCell(s) {
+  const c = s.summary && s.summary.changes;
+  if (!c) return el('td', { class: 'changes muted', text: '—' });
+  return el('td', { class: 'changes', title: c.new + ' new, ' + c.gone + ' gone, ' + c.changed + ' changed',
+    text: '+' + c.new + ' −' + c.gone + ' ~' + c.changed });
+}
+
 /* ---- the scan list ---- */
 /* The list is paged by keyset: state.pages holds the cursor of each page
  * shown before this one (the first page has none). */
@@ -181,13 +269,40 @@ async function loadTypes() {
   f.value = cur;
 }
 
+/* A number as people read it: whole numbers as they are, others to at most
+ * three decimals (a duration of 0.0027261640000233456 s reads 0.003). */
+function number(v) { return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(3))); }
+
+/* The options a user gave: without the ones scanq adds itself to split a
+ * scan into shards (shard_*, rate_of_scan), in follow-up stages too. */
+function userOptions(o) {
+  if (Array.isArray(o)) return o.map(userOptions);
+  if (!o || typeof o !== 'object') return o;
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('shard_') && k !== 'rate_of_scan')
+    .map(([k, v]) => [k, userOptions(v)]));
+}
+
+/* A schedule's name by id (GET /api/v1/schedules/ID), asked once: null
+ * while unknown, '' when it was removed. */
+const scheduleNames = {};
+function scheduleLink(id) {
+  if (!(id in scheduleNames)) {
+    scheduleNames[id] = null;
+    api('GET', '/api/v1/schedules/' + id).then(({ data }) => { scheduleNames[id] = data.name; },
+      (e) => { scheduleNames[id] = e.status === 404 ? '' : null; if (e.status !== 404) delete scheduleNames[id]; });
+  }
+  const name = scheduleNames[id];
+  if (name === '') return el('span', { id: 'scan-schedule', text: 'schedule #' + id + ' (removed)' });
+  return el('a', { id: 'scan-schedule', href: '/schedules', 'data-nav': '', text: name || 'schedule #' + id });
+}
+
 /* A scan's summary as labelled fields: nested objects one level deep,
  * lists joined. */
 function summaryFields(sum) {
   if (!sum || typeof sum !== 'object') return el('span', { text: '—' });
   const show = (v) => Array.isArray(v) ? v.map((x) => typeof x === 'object' ? JSON.stringify(x) : String(x)).join(', ')
     : v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => k + ': ' + show(x)).join('; ')
-    : String(v);
+    : typeof v === 'number' ? number(v) : String(v);
   const label = (k) => k.replace(/_/g, ' ');
   const rows = Object.entries(sum).flatMap(([k, v]) => [el('dt', { text: label(k) }),
     el('dd', { text: show(v), 'data-key': k })]);
@@ -196,12 +311,17 @@ function summaryFields(sum) {
 
 function renderScans(scans, body, replace) {
   const rows = scans.map((s) => el('tr', { 'data-id': String(s.id), 'data-status': s.status },
-    el('td', {}, el('a', { href: '/scans/' + s.id, text: '#' + s.id, 'data-nav': '' })),
+    el('td', {}, el('a', { href: '/scans/' + s.id, text: '#' + s.id, 'data-nav': '' }),
+      // A shard names its split parent; a follow-up stage its parent stage.
+      s.parent_id ? el('span', { class: 'parent muted', text: ' ' + ((s.flow & 4) ? 'shard of ' : 'after ') },
+        el('a', { href: '/scans/' + s.parent_id, 'data-nav': '', text: '#' + s.parent_id })) : null),
     el('td', { text: s.type }),
     el('td', { class: 'targets', text: targetsText(s.targets), title: targetsText(s.targets) }),
     el('td', {}, badge(s.status)),
     el('td', {}, bar(s.progress, s.status)),
-    el('td', { text: attemptText(s), class: 'attempt' }),
+    // A split scan never runs itself: its shards do ("0 of 3" said nothing).
+    el('td', { text: (s.flow & 2) ? 'split' : attemptText(s), class: 'attempt' }),
+    findingsCell(s), changesCell(s),
     el('td', { text: when(s.created_at) }),
     el('td', { class: 'err', text: s.error_message || '' })));
   if (replace) morph(body, rows); else body.append(...rows);
@@ -229,43 +349,85 @@ async function loadQueue() {
   } catch (e) { $('conn').textContent = e.message; }
 }
 
-/* ---- pause and resume (POST /api/v1/pause|resume, GET /api/v1/pauses) ---- */
+/* ---- pause and resume (POST /api/v1/pause|resume, GET /api/v1/pauses) ----
+ * Every scan, one type, one schedule or one pool; each pause listed has
+ * its own Resume.  The maintenance windows (GET /api/v1/windows) are
+ * listed below, open ones first with when they close. */
 function pauseText(p) {
   const what = p.kind === 'all' ? 'every scan' : p.kind === 'type' ? 'type ' + p.type
-    : 'schedule ' + p.schedule;
+    : p.kind === 'pool' ? 'pool ' + p.pool : 'schedule ' + p.schedule;
   return what + ' since ' + when(p.since) + ' by ' + p.by + (p.reason ? ': ' + p.reason : '');
 }
+/* The body that names what pause p holds, for /api/v1/resume. */
+function pauseWhat(p) { return p.kind === 'all' ? { all: true } : { [p.kind]: p[p.kind] }; }
 
 async function loadPauses() {
   try {
     const { data } = await api('GET', '/api/v1/pauses');
-    morph($('pauses'), data.pauses.map((p) => el('li', { text: pauseText(p), 'data-kind': p.kind })));
+    const op = canOperate();
+    morph($('pauses'), data.pauses.map((p) => el('li', { 'data-kind': p.kind,
+      'data-name': p.kind + ':' + (p[p.kind] || '') }, el('span', { text: pauseText(p) }), ' ',
+      op ? el('button', { type: 'button', text: 'Resume', className: 'resume-one',
+        onclick: () => resume(pauseWhat(p)) }) : null)));
     $('pause-state').textContent = data.pauses.length
       ? 'Paused: these scans stay pending until resumed.' : 'Nothing is paused.';
-    $('pause-form').hidden = !canOperate();
+    $('pause-form').hidden = !op;
   } catch (e) { $('pause-state').textContent = e.message; }
+  loadWindows();
+}
+
+function windowText(w) {
+  const scope = (w.pool ? 'pool ' + w.pool : 'every pool') + (w.targets ? ', targets ' + w.targets : '');
+  return w.name + ' (' + scope + '; ' + w.cron + ' ' + w.tz + ' for ' + w.duration_s + ' s, running scans ' +
+    (w.running === 'handback' ? 'handed back' : 'finish') + '): ' +
+    (w.open ? 'open until ' + when(w.closes_at) : 'next open ' + when(w.opens_at));
+}
+
+async function loadWindows() {
+  try {
+    const { data } = await api('GET', '/api/v1/windows');
+    const list = data.windows.slice().sort((a, b) => (b.open - a.open) || a.opens_at - b.opens_at);
+    morph($('windows'), list.map((w) => el('li', { 'data-name': w.name, 'data-open': String(w.open),
+      text: windowText(w) })));
+    const open = list.filter((w) => w.open);
+    $('windows-state').textContent = open.length
+      ? 'Open now: ' + open.map((w) => w.name + ' until ' + when(w.closes_at)).join('; ') +
+        '. The scans they hold start when they close.'
+      : list.length ? 'No maintenance window is open.' : 'No maintenance windows.';
+  } catch (e) { $('windows-state').textContent = e.message; }
+}
+
+function pauseKindChanged() {
+  const kind = $('pause-kind').value;
+  $('pause-value-label').hidden = kind === 'all';
+  $('btn-pause').textContent = kind === 'all' ? 'Pause all scans' : 'Pause this ' + kind;
 }
 
 async function pauseAll(ev) {
   ev.preventDefault();
   const msg = $('pause-msg');
+  const kind = $('pause-kind').value;
+  const body = kind === 'all' ? { all: true } : { [kind]: $('pause-value').value.trim() };
+  body.reason = $('pause-reason').value;
+  body.now = $('pause-now').checked;
   try {
-    const { data } = await api('POST', '/api/v1/pause',
-      { all: true, reason: $('pause-reason').value, now: $('pause-now').checked });
+    const { data } = await api('POST', '/api/v1/pause', body);
     msg.textContent = 'Paused ' + data.paused + (data.handed_back ? ', ' + data.handed_back +
       ' running scan(s) handed back' : '') + '.';
   } catch (e) { msg.textContent = e.message; }
   loadPauses();
 }
 
-async function resumeAll() {
+async function resume(what) {
   const msg = $('pause-msg');
   try {
-    await api('POST', '/api/v1/resume', { all: true });
-    msg.textContent = 'Resumed.';
+    const { data } = await api('POST', '/api/v1/resume', what);
+    msg.textContent = 'Resumed ' + data.resumed + '.';
   } catch (e) { msg.textContent = e.message; }
   loadPauses();
 }
+
+function resumeAll() { return resume({ all: true }); }
 
 async function submitScan(ev) {
   ev.preventDefault();
@@ -323,8 +485,8 @@ async function loadScan() {
     ['created', when(s.created_at)], ['claimed', when(s.claimed_at)],
     ['finished', when(s.finished_at)], ['lease until', when(s.lease_expires_at)],
     ['priority', String(s.priority)], ['time limit', s.time_limit_s + ' s'],
-    ['options', JSON.stringify(s.options || {})], ['summary', summaryFields(s.summary)]];
-  if (s.schedule_id) fields.push(['schedule', String(s.schedule_id)]);
+    ['options', JSON.stringify(userOptions(s.options || {}))], ['summary', summaryFields(s.summary)]];
+  if (s.schedule_id) fields.push(['schedule', scheduleLink(s.schedule_id)]);
   if (s.error_detail) fields.push(['error detail (admin)', s.error_detail]);
   morph($('scan-fields'), fields.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
   morph($('events-body'), s.events.map((e) => el('tr', {},
@@ -376,9 +538,37 @@ async function loadFindings(id) {
     el('td', { text: f.port ? f.port + '/' + (f.proto || 'tcp') : '' }),
     el('td', { text: f.service || '' }), el('td', {}, sevBadge(f.severity)),
     el('td', { text: f.title || '' },
-      ...(f.cve || []).map((c) => el('span', { class: 'cve', text: c }))),
+      ...(f.cve || []).map((c) => el('span', { class: 'cve', text: c })),
+      f.detail && typeof f.detail.fix === 'string' ? el('div', { class: 'fix', text: 'fix: ' + f.detail.fix }) : null),
     el('td', {}, st ? stateBadge(st) : el('span', { class: 'muted', text: '-' })),
     el('td', {}, ...(st && canOperate() ? triageControls(st) : [])));
+  }));
+  renderWeb(all);
+}
+
+// The http findings of a scan as web pages: where the probe ended, its
+// status, title, server and technologies, and the certificate's names.
+// Only the pages themselves (detail.final_url), not an http finding's
+// checks (an expired certificate is a finding of its own above).
+function renderWeb(all) {
+  const pages = all.filter((f) => f.kind === 'http' && f.detail && typeof f.detail.final_url === 'string');
+  $('web').hidden = pages.length === 0;
+  $('web-count').textContent = '(' + pages.length + ')';
+  morph($('web-body'), pages.map((f) => {
+    const d = f.detail, cert = d.certificate || null;
+    const redirects = Array.isArray(d.redirects) ? d.redirects.length - 1 : 0;
+    const techs = Array.isArray(d.technologies) ? d.technologies : [];
+    const names = cert && Array.isArray(cert.sans) ? cert.sans : [];
+    return el('tr', { class: 'web-page', 'data-fingerprint': f.fingerprint || '' },
+      el('td', { class: 'url', text: d.final_url },
+        redirects > 0 ? el('div', { class: 'muted', text: 'after ' + redirects + ' redirect' + (redirects > 1 ? 's' : '') }) : null),
+      el('td', { class: 'status', text: d.final_status != null ? String(d.final_status) : '' }),
+      el('td', { class: 'title', text: d.html_title || '' }),
+      el('td', { class: 'server', text: d.server || '' }),
+      el('td', { class: 'techs' }, ...techs.map((t) => el('span', { class: 'tech', title: t.category || '',
+        text: t.name + (t.version ? ' ' + t.version : '') }))),
+      el('td', { class: 'cert' }, ...(cert ? [el('div', { text: names.join(', ') || cert.subject || '' }),
+        cert.not_after ? el('div', { class: 'muted', text: 'until ' + cert.not_after }) : null] : [])));
   }));
 }
 
@@ -517,6 +707,7 @@ function route() {
     show('view-list');
     document.title = 'scanq';
     every(2000, loadScans);
+    every(5000, loadDashboard);
     every(3000, loadQueue);
     every(3000, loadPauses);
     every(3000, loadWebhooks);
@@ -571,6 +762,7 @@ window.addEventListener('DOMContentLoaded', async () => {
   $('submit-form').addEventListener('submit', submitScan);
   $('pause-form').addEventListener('submit', pauseAll);
   $('btn-resume').addEventListener('click', resumeAll);
+  $('pause-kind').addEventListener('change', pauseKindChanged);
   $('btn-retry').addEventListener('click', () => act('retry'));
   document.querySelectorAll('#export-menu button[data-format]').forEach((b) =>
     b.addEventListener('click', () => downloadExport(b.dataset.format)));

@@ -387,6 +387,27 @@ out:
 	return rc;
 }
 
+int agent_parse_budget(const char *body, size_t len, struct agent_budget_req *out,
+		       struct api_problem *p)
+{
+	static const char *const known[] = { "protocol", "agent", "name", "version", "id",
+					     "attempt", "want", NULL };
+	long long want = 0;
+	json_t *o;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (!(o = open_body(body, len, known, &out->h, p)))
+		return -1;
+	if (fence(o, &out->id, &out->attempt, p) == 0
+	    && int_in(o, "want", 0, AGENT_BUDGET_MAX, 0, 1, &want, p) == 0) {
+		out->want = (long)want;
+		rc = 0;
+	}
+	json_decref(o);
+	return rc;
+}
+
 void agent_complete_release(struct agent_complete_req *r)
 {
 	for (size_t i = 0; r->findings && i < r->nfindings; i++)

@@ -65,6 +65,15 @@ struct agent_fail_req {
 	enum store_agent_end outcome;
 };
 
+/* A slice of the rate caps' budget for a running scan (routes_agent.c). */
+struct agent_budget_req {
+	struct agent_hello h;
+	int64_t id;
+	int attempt;
+	long want;				/* probes asked for, 0..AGENT_BUDGET_MAX */
+};
+#define AGENT_BUDGET_MAX 10000000
+
 /*
  * Each parses a request body of len bytes.  Returns 0 with *out filled, or
  * -1 with *p filled: 400 "protocol_version" for a protocol other than
@@ -82,6 +91,8 @@ int agent_parse_complete(const char *body, size_t len, size_t findings_max,
 			 struct agent_complete_req *out, struct api_problem *p);
 int agent_parse_fail(const char *body, size_t len, struct agent_fail_req *out,
 		     struct api_problem *p);
+int agent_parse_budget(const char *body, size_t len, struct agent_budget_req *out,
+		       struct api_problem *p);
 void agent_complete_release(struct agent_complete_req *r);
 
 #endif

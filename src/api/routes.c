@@ -25,6 +25,8 @@
 #include "api/routes_flow.h"
 #include "api/routes_admin.h"
 #include "api/routes_pause.h"
+#include "api/routes_dashboard.h"
+#include "api/routes_windows.h"
 #include "api/routes_schedules.h"
 #include "api/req.h"
 #include "api/ui.h"
@@ -65,6 +67,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/openapi.json", openapi_serve, AUTH_NONE, "openapi", 0 },
 	{ "GET", "/api/v1/me", h_me, AUTH_VIEWER, "me", 1 },
 	{ "GET", "/api/v1/scans/queue/status", h_queue, AUTH_VIEWER, "queue_status", 1 },
+	{ "GET", "/api/v1/dashboard", routes_dashboard, AUTH_VIEWER, "dashboard", 1 },
 	{ "GET", "/api/v1/workers", h_workers, AUTH_VIEWER, "workers", 1 },
 	{ "POST", "/api/v1/scans", h_submit, AUTH_OPERATOR, "scans_submit", 1 },
 	{ "GET", "/api/v1/scans", h_list, AUTH_VIEWER, "scans_list", 1 },
@@ -109,12 +112,16 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/agent/renew", routes_agent_renew, AUTH_AGENT, "agent_renew", 1 },
 	{ "POST", "/api/v1/agent/complete", routes_agent_complete, AUTH_AGENT, "agent_complete", 1 },
 	{ "POST", "/api/v1/agent/fail", routes_agent_fail, AUTH_AGENT, "agent_fail", 1 },
+	{ "POST", "/api/v1/agent/budget", routes_agent_budget, AUTH_AGENT, "agent_budget", 1 },
 	{ "GET", "/api/v1/exclusions", admin_exclusions, AUTH_VIEWER, "exclusions_list", 1 },
 	{ "POST", "/api/v1/exclusions", admin_exclusion_add, AUTH_ADMIN, "exclusions_add", 1 },
 	{ "DELETE", "/api/v1/exclusions", admin_exclusion_rm, AUTH_ADMIN, "exclusions_rm", 1 },
 	{ "GET", "/api/v1/pauses", pause_h_list, AUTH_VIEWER, "pauses_list", 1 },
 	{ "POST", "/api/v1/pause", pause_h_pause, AUTH_OPERATOR, "pause", 1 },
 	{ "POST", "/api/v1/resume", pause_h_resume, AUTH_OPERATOR, "resume", 1 },
+	{ "GET", "/api/v1/windows", windows_h_list, AUTH_VIEWER, "windows_list", 1 },
+	{ "POST", "/api/v1/windows", windows_h_add, AUTH_ADMIN, "windows_add", 1 },
+	{ "DELETE", "/api/v1/windows/{name}", windows_h_rm, AUTH_ADMIN, "window_rm", 1 },
 	{ "GET", "/api/v1/scan-types", h_scan_types, AUTH_VIEWER, "scan_types", 0 },
 	{ "GET", "/api/v1/schedules", h_schedules_list, AUTH_VIEWER, "schedules_list", 1 },
 	{ "POST", "/api/v1/schedules", h_schedule_create, AUTH_OPERATOR, "schedules_create", 1 },
@@ -177,7 +184,7 @@ static enum MHD_Result h_healthz(struct req *r)
 static enum MHD_Result h_readyz(struct req *r)
 {
 	int v, latest;
-	json_t *p;
+	json_t *p, *w;
 
 	if (!r->s)
 		return reply_problem(r, 503, "not_ready", "the database cannot be opened");
@@ -188,12 +195,17 @@ static enum MHD_Result h_readyz(struct req *r)
 	if (v != latest)
 		return reply_problem(r, 503, "not_ready", "the database schema is at version %d, this "
 			       "build needs %d: run scanq migrate", v, latest);
-	/* Paused is still ready: the server answers, only claims wait. */
+	/* Paused, or inside a maintenance window, is still ready: the server
+	 * answers, only claims wait. */
 	p = store_pauses_json(r->s);
 	if (!p)
 		return reply_problem(r, 503, "not_ready", "the pauses cannot be read");
-	return reply_json(r, 200, json_pack("{sssiso}", "status", "ready", "schema", v, "paused", p),
-			  NULL, NULL);
+	if (!(w = store_windows_open_json(r->s, scan_now_ms()))) {
+		json_decref(p);
+		return reply_problem(r, 503, "not_ready", "the maintenance windows cannot be read");
+	}
+	return reply_json(r, 200, json_pack("{sssisoso}", "status", "ready", "schema", v, "paused", p,
+					    "windows_open", w), NULL, NULL);
 }
 
 static enum MHD_Result h_scheduler(struct req *r)

@@ -1,6 +1,7 @@
 /*
- * routes_agent.c — the agent protocol's four endpoints (docs/AGENTS.md):
- * POST /api/v1/agent/claim, renew, complete and fail, for agent tokens
+ * routes_agent.c — the agent protocol's endpoints (docs/AGENTS.md): POST
+ * /api/v1/agent/claim, renew, complete, fail, and budget (a slice of the
+ * rate caps of a running scan's networks, store_rate_take()), for agent tokens
  * only (server.c refuses every other role here, and agent tokens
  * everywhere else).  Requests are parsed by agent_proto.c; each call is
  * one store transaction (store.h, "scan agents") in the token's pool, and
@@ -310,4 +311,38 @@ enum MHD_Result routes_agent_fail(struct req *r)
 		log_info("scan ended by agent", "scan=%lld attempt=%d agent=%s code=%s status=%s",
 			 (long long)q.id, q.attempt, q.h.agent, q.code, scan_status_name(o.status));
 	return reply_json(r, 200, reply, NULL, NULL);
+}
+
+enum MHD_Result routes_agent_budget(struct req *r)
+{
+	struct agent_budget_req q;
+	struct rate_grant g;
+	struct api_problem p;
+	struct scan sc;
+	int rc;
+
+	if (agent_parse_budget(r->body, r->len, &q, &p) < 0)
+		return agent_problem(r, &p);
+	rc = store_get(r->s, q.id, &sc);
+	if (rc == STORE_NOT_FOUND)
+		return agent_error(r, 404, "not_found", "scan %lld not found", (long long)q.id);
+	if (rc != STORE_OK)
+		return store_failed(r, "budget");
+	if (sc.status != SCAN_RUNNING || sc.attempt != q.attempt || strcmp(sc.pool, r->pool) != 0
+	    || strcmp(sc.worker_id, q.h.agent) != 0) {
+		struct store_agent_outcome o = { .attempt = sc.attempt, .status = sc.status };
+
+		scan_release(&sc);
+		return lost(r, q.h.agent, q.id, q.attempt, &o, "budget");
+	}
+	pthread_mutex_lock(&r->api->write_lock);
+	rc = store_rate_take(r->s, sc.targets, q.want, &g);
+	pthread_mutex_unlock(&r->api->write_lock);
+	scan_release(&sc);
+	if (rc != STORE_OK)
+		return store_failed(r, "budget");
+	return reply_json(r, 200, json_pack("{sbsIsIsIsI}", "capped", g.capped,
+					    "probes", (json_int_t)g.probes, "cap", (json_int_t)g.cap,
+					    "window", (json_int_t)g.window,
+					    "ms_left", (json_int_t)g.ms_left), NULL, NULL);
 }

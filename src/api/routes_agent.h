@@ -15,6 +15,10 @@ enum MHD_Result routes_agent_claim(struct req *r);
 enum MHD_Result routes_agent_renew(struct req *r);
 enum MHD_Result routes_agent_complete(struct req *r);
 enum MHD_Result routes_agent_fail(struct req *r);
+/* A slice of the budget of the rate caps a running scan counts against:
+ * {"capped", "probes", "cap", "window", "ms_left"}; 409 lost when the
+ * attempt is not this agent's running one. */
+enum MHD_Result routes_agent_budget(struct req *r);
 
 /* Frees a claim's state kept across its resumptions (req.agent); NULL is a
  * no-op. */

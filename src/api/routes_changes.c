@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <microhttpd.h>
+#include "api/audit.h"
 #include "api/body.h"
 #include "api/changes.h"
 #include "api/reply.h"
@@ -162,6 +163,17 @@ enum MHD_Result changes_h_webhooks(struct req *r)
 	return reply_json(r, 200, json_pack("{so}", "webhooks", a), NULL, NULL);
 }
 
+/* A webhook change in the audit trail: its id and, for an add, its
+ * events (never its URL, which may carry a credential, nor its secret). */
+static void audit_webhook(struct req *r, const char *action, int64_t id, const char *events)
+{
+	char detail[300];
+
+	snprintf(detail, sizeof detail, "webhook %lld%s%s", (long long)id, events ? " events " : "",
+		 events ? events : "");
+	audit_request(r, action, 0, detail);
+}
+
 enum MHD_Result changes_h_webhook_add(struct req *r)
 {
 	const char *url = NULL, *events = WEBHOOK_EVENTS, *secret = NULL, *min = NULL, *key;
@@ -209,6 +221,7 @@ enum MHD_Result changes_h_webhook_add(struct req *r)
 	}
 	log_info("webhook added via api", "webhook=%lld role=%s", (long long)id,
 		 auth_role_name(r->role));
+	audit_webhook(r, "webhook add", id, events);
 	ret = reply_json(r, 201, json_pack("{sIssssssss}", "id", (json_int_t)id, "url", url, "events",
 					   events, "min_severity", min ? min : "info", "secret",
 					   secret), NULL, NULL);
@@ -229,6 +242,7 @@ enum MHD_Result changes_h_webhook_rm(struct req *r)
 		return reply_problem(r, 404, "not_found", "no webhook %lld", (long long)id);
 	if (rc != STORE_OK)
 		return reply_store_problem(r, "webhook rm");
+	audit_webhook(r, "webhook rm", id, NULL);
 	return reply_json(r, 200, json_pack("{sIsb}", "id", (json_int_t)id, "deleted", 1), NULL, NULL);
 }
 
@@ -246,6 +260,7 @@ enum MHD_Result changes_h_webhook_test(struct req *r)
 		return reply_problem(r, 404, "not_found", "no webhook %lld", (long long)id);
 	if (rc != STORE_OK)
 		return reply_store_problem(r, "webhook test");
+	audit_webhook(r, "webhook test", id, NULL);
 	return reply_json(r, 202, json_pack("{sIss}", "webhook_id", (json_int_t)id, "delivery", uuid),
 			  NULL, NULL);
 }

@@ -83,6 +83,9 @@ enum MHD_Result routes_export_stream(struct req *r, struct export *ex, enum expo
 	MHD_add_response_header(resp, "Content-Disposition", disp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (f == EXPORT_HTML)	/* the report has no script: a scanned one must not run */
+		MHD_add_response_header(resp, "Content-Security-Policy",
+					"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
 	r->code = 200;
 	ret = MHD_queue_response(r->conn, 200, resp);
 	MHD_destroy_response(resp);

@@ -22,12 +22,16 @@
  * risk_accepted / false_p (and is_mitigated for a fixed one, active false
  * for all three), a `state` column in CSV and a "state" member in JSON
  * Lines ("" / null when the scan has no baseline).
+ *
+ * HTML is the report of app/report.h: built whole at open, then handed
+ * out like the other formats' pieces.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 #include "app/export.h"
+#include "app/report.h"
 #include "core/utf8.h"
 #include "core/scan.h"
 #include "store/fingerprint.h"
@@ -69,7 +73,7 @@ int export_format_parse(const char *name, enum export_format *out)
 {
 	static const struct { const char *name; enum export_format f; } map[] = {
 		{ "sarif", EXPORT_SARIF }, { "defectdojo", EXPORT_DEFECTDOJO },
-		{ "csv", EXPORT_CSV }, { "jsonl", EXPORT_JSONL },
+		{ "csv", EXPORT_CSV }, { "jsonl", EXPORT_JSONL }, { "html", EXPORT_HTML },
 	};
 
 	for (size_t i = 0; name && i < sizeof map / sizeof map[0]; i++)
@@ -87,6 +91,7 @@ const char *export_content_type(enum export_format f)
 	case EXPORT_DEFECTDOJO: return "application/json";
 	case EXPORT_CSV: return "text/csv; charset=utf-8; header=present";
 	case EXPORT_JSONL: return "application/jsonl";
+	case EXPORT_HTML: return "text/html; charset=utf-8";
 	}
 	return "application/octet-stream";
 }
@@ -98,6 +103,7 @@ const char *export_extension(enum export_format f)
 	case EXPORT_DEFECTDOJO: return "defectdojo.json";
 	case EXPORT_CSV: return "csv";
 	case EXPORT_JSONL: return "jsonl";
+	case EXPORT_HTML: return "html";
 	}
 	return "txt";
 }
@@ -555,6 +561,9 @@ static int render_one(struct export *ex, const struct finding *f)
 	case EXPORT_JSONL:
 		rc = append_str(ex, "{") | jsonl_line(ex, &r);
 		break;
+	case EXPORT_HTML:	/* written whole at open (report.h) */
+		rc = -1;
+		break;
 	}
 	ex->nout++;
 	row_release(&r);
@@ -568,6 +577,7 @@ static int render_head(struct export *ex)
 	case EXPORT_DEFECTDOJO: return dojo_head(ex);
 	case EXPORT_CSV: return append_str(ex, CSV_HEADER);
 	case EXPORT_JSONL: return 0;
+	case EXPORT_HTML: return -1;
 	}
 	return -1;
 }
@@ -579,6 +589,7 @@ static int render_tail(struct export *ex)
 	case EXPORT_DEFECTDOJO: return append_str(ex, "]}\n");
 	case EXPORT_CSV:
 	case EXPORT_JSONL: return 0;
+	case EXPORT_HTML: return -1;
 	}
 	return -1;
 }
@@ -685,9 +696,17 @@ int export_open(struct store *s, int64_t scan_id, enum export_format f, struct e
 	ex->s = s;
 	ex->f = f;
 	ex->more = 1;
-	rc = store_get(s, scan_id, &ex->sc);
-	if (rc == STORE_OK)
-		rc = load_states(ex, scan_id);
+	if (f == EXPORT_HTML) {
+		/* The report is one document built whole: handed out as the
+		 * pending text, the stream then ends. */
+		rc = report_html(s, scan_id, &ex->pend, &ex->plen, ex->err, sizeof ex->err);
+		ex->pcap = ex->plen + 1;
+		ex->part = PART_DONE;
+	} else {
+		rc = store_get(s, scan_id, &ex->sc);
+		if (rc == STORE_OK)
+			rc = load_states(ex, scan_id);
+	}
 	if (rc != STORE_OK) {
 		export_free(ex);
 		return rc;

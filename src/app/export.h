@@ -1,7 +1,8 @@
 /*
  * export.h — a scan's findings in the formats other tools import: SARIF
  * 2.1.0, DefectDojo's Generic Findings Import JSON, CSV (RFC 4180) and
- * JSON Lines.  Every format carries each finding's fingerprint
+ * JSON Lines, and the HTML report (app/report.h, built whole, not streamed:
+ * it is bounded by its own caps).  Every format carries each finding's fingerprint
  * (store/fingerprint.h), so two exports of one scan, or of two runs that
  * found the same thing, name it the same way.
  *
@@ -21,15 +22,16 @@
 struct store;
 struct export;
 
-enum export_format { EXPORT_SARIF, EXPORT_DEFECTDOJO, EXPORT_CSV, EXPORT_JSONL };
+enum export_format { EXPORT_SARIF, EXPORT_DEFECTDOJO, EXPORT_CSV, EXPORT_JSONL, EXPORT_HTML };
 
-/* The format named `name` ("sarif", "defectdojo", "csv", "jsonl") to *out.
+/* The format named `name` ("sarif", "defectdojo", "csv", "jsonl", "html")
+ * to *out.
  * Returns 0, or -1 for any other name. */
 int export_format_parse(const char *name, enum export_format *out);
 
 /* Static strings: the list of names for an error message, and a format's
  * media type and file extension. */
-#define EXPORT_FORMAT_NAMES "sarif, defectdojo, csv or jsonl"
+#define EXPORT_FORMAT_NAMES "sarif, defectdojo, csv, jsonl or html"
 const char *export_content_type(enum export_format f);
 const char *export_extension(enum export_format f);
 

@@ -91,28 +91,6 @@ json_t *findings_to_json(const struct finding *f)
 	return o;
 }
 
-/* "45s", "90m", "12h", "30d" in ms (at most 3650 days); -1 if not one. */
-static int64_t duration_ms(const char *s)
-{
-	size_t len = strlen(s);
-	long long v, unit;
-	char num[24];
-
-	if (len < 2 || len >= sizeof num)
-		return -1;
-	switch (s[len - 1]) {
-	case 's': unit = 1000; break;
-	case 'm': unit = 60000; break;
-	case 'h': unit = 3600000; break;
-	case 'd': unit = 86400000; break;
-	default: return -1;
-	}
-	memcpy(num, s, len - 1);
-	num[len - 1] = '\0';
-	if (num_parse(num, 1, 3650LL * 86400000 / unit, &v) < 0)
-		return -1;
-	return (int64_t)(v * unit);
-}
 
 /* Two digits at p into *v, within lo..hi. */
 static int two(const char *p, int lo, int hi, int *v)
@@ -166,7 +144,7 @@ int findings_parse_expiry(const char *s, int64_t now_ms, int64_t *out)
 
 	if (!s || !*s)
 		return -1;
-	if ((v = duration_ms(s)) > 0) {
+	if ((v = num_parse_duration_ms(s)) > 0) {
 		*out = now_ms + v;
 		return 0;
 	}

@@ -274,6 +274,31 @@ static void c_queue_paused(struct report *r)
 	free(p);
 }
 
+static void c_queue_windows(struct report *r)
+{
+	struct window *w = NULL;
+	char all[600] = "", one[400];
+	int64_t now = scan_now_ms();
+	size_t n = 0, o = 0;
+	int open = 0;
+
+	if (!r->s || store_window_list(r->s, &w, &n) != STORE_OK) {
+		check(r, FAIL, "queue.windows", "cannot read the maintenance windows: %s",
+		      r->s ? store_error(r->s) : r->open_err);
+		return;
+	}
+	for (size_t i = 0; i < n && o < sizeof all; i++)
+		if (window_open(&w[i], now))
+			o += (size_t)snprintf(all + o, sizeof all - o, "%s%s", open++ ? "; " : "",
+					      window_describe(&w[i], one, sizeof one));
+	/* A window is planned downtime, not a fault: it is reported, not warned. */
+	if (open)
+		check(r, OK, "queue.windows", "maintenance window open: %s", all);
+	else
+		check(r, OK, "queue.windows", "no maintenance window is open (%zu defined)", n);
+	free(w);
+}
+
 static void c_failure_rate(struct report *r)
 {
 	int64_t done = 0, failed = 0;
@@ -454,6 +479,7 @@ static const struct {
 	{ "queue.backlog", c_queue_backlog, 1 },
 	{ "queue.oldest_pending", c_queue_oldest, 1 },
 	{ "queue.paused", c_queue_paused, 1 },
+	{ "queue.windows", c_queue_windows, 1 },
 	{ "scans.failure_rate", c_failure_rate, 1 },
 	{ "scans.stuck", c_scans_stuck, 1 },
 	{ "scans.fenced", c_scans_fenced, 1 },

@@ -6,17 +6,23 @@
  * (app/export.h), streamed page by page, so a scan of any size exports in
  * bounded memory.  With --output the document is written to FILE.tmp and
  * renamed when complete: a failed export never leaves half a file.
+ * `--format html` is the report of app/report.h; `--pdf` prints it to
+ * FILE through headless Chromium (cmd/pdf.h), or says in one line that it
+ * cannot, before anything is read or written.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "app/export.h"
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
+#include "cmd/pdf.h"
 #include "store/store.h"
 
 #define EXPORT_CHUNK 65536
+#define EXPORT_PDF_HTML_MAX (512u << 20)	/* the report held for Chromium */
 
 /* Copies the stream to `out`.  0, or -1 after an error line. */
 static int copy(struct export *ex, FILE *out)
@@ -63,6 +69,40 @@ static int open_export(struct store *s, int64_t id, int64_t bid, const char *sch
 	return src == STORE_OK ? CLI_OK : CLI_FAIL;
 }
 
+/* The whole (HTML) export printed to the PDF file `output`. */
+static int to_pdf(struct export *ex, const char *chromium, const char *output)
+{
+	char *doc = NULL, *p, err[300];
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int rc = -1;
+
+	do {
+		if (cap - len < EXPORT_CHUNK) {
+			cap = cap ? cap * 2 : 4 * EXPORT_CHUNK;
+			if (cap > EXPORT_PDF_HTML_MAX || !(p = realloc(doc, cap))) {
+				cli_error("the report is too large to print");
+				goto out;
+			}
+			doc = p;
+		}
+		n = export_read(ex, doc + len, cap - len);
+		len += n > 0 ? (size_t)n : 0;
+	} while (n > 0);
+	if (n < 0) {
+		cli_error("export failed: %s", export_error(ex));
+		goto out;
+	}
+	if (pdf_render(chromium, doc, len, output, err, sizeof err) < 0) {
+		cli_error("cannot render the PDF: %s", err);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(doc);
+	return rc;
+}
+
 int cmd_export(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -70,9 +110,12 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		{ "output", required_argument, NULL, 'o' },
 		{ "baseline", required_argument, NULL, 'b' },
 		{ "schedule", required_argument, NULL, 's' },
+		{ "pdf", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *format = NULL, *output = NULL, *sched = NULL;
+	char chromium[4096];
+	int pdf = 0;
 	enum export_format fmt = EXPORT_JSONL;
 	struct store *s = NULL;
 	struct export *ex = NULL;
@@ -97,6 +140,9 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		case 's':
 			sched = optarg;
 			break;
+		case 'p':
+			pdf = 1;
+			break;
 		default:
 			return cli_bad_option("export", argv, c);
 		}
@@ -107,16 +153,29 @@ int cmd_export(int argc, char **argv, struct cli *cli)
 		return cli_usage("export", "--baseline and --schedule name one baseline each: give one");
 	if (!bid && !sched && cli_scan_id("export", argc, argv, optind, &id) != CLI_OK)
 		return CLI_USAGE;
+	if (pdf && !format)
+		format = "html";
 	if (!format)
 		return cli_usage("export", "--format is required: " EXPORT_FORMAT_NAMES);
+	if (pdf && strcmp(format, "html") != 0)
+		return cli_usage("export", "--pdf prints the HTML report: use --format html, not '%s'", format);
+	if (pdf && !output)
+		return cli_usage("export", "--pdf needs --output FILE");
 	if (export_format_parse(format, &fmt) < 0)
 		return cli_usage("export", "unknown format '%s': use " EXPORT_FORMAT_NAMES, format);
 	if (output && (size_t)snprintf(tmp, sizeof tmp, "%s.tmp", output) >= sizeof tmp)
 		return cli_usage("export", "--output path too long");
+	if (pdf && pdf_find_chromium(chromium, sizeof chromium) < 0)
+		return cli_error("cannot render a PDF: %s", chromium);
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
 	if (open_export(s, id, bid, sched, fmt, &ex) != CLI_OK)
 		goto out;
+	if (pdf) {
+		rc = to_pdf(ex, chromium, output) < 0 ? CLI_FAIL : CLI_OK;
+		output = NULL;	/* written (or not) by to_pdf() */
+		goto out;
+	}
 	if (output && !(out = fopen(tmp, "w"))) {
 		cli_error("cannot open %s: %s", tmp, strerror(errno));
 		out = stdout;

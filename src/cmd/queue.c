@@ -56,6 +56,24 @@ static void print_pauses(struct store *s)
 	free(p);
 }
 
+/* The maintenance windows open now, one line each (nothing when none is). */
+static void print_windows(struct store *s)
+{
+	struct window *w = NULL;
+	int64_t now = scan_now_ms();
+	char line[1600];
+	size_t n = 0;
+
+	if (store_window_list(s, &w, &n) != STORE_OK) {
+		printf("windows: unknown (%s)\n", store_error(s));
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (window_open(&w[i], now))
+			printf("window open: %s\n", window_describe(&w[i], line, sizeof line));
+	free(w);
+}
+
 static void print_line(const struct queue_status *q)
 {
 	char t[40];
@@ -126,8 +144,10 @@ int cmd_queue(int argc, char **argv, struct cli *cli)
 				break;
 		} else if (json) {
 			json_t *o = queue_status_to_json(&q), *p = store_pauses_json(s);
+			json_t *w = store_windows_open_json(s, scan_now_ms());
 
 			json_object_set_new(o, "paused", p ? p : json_array());
+			json_object_set_new(o, "windows_open", w ? w : json_array());
 			json_dumpf(o, stdout, watch ? JSON_COMPACT : JSON_INDENT(2));
 			putchar('\n');
 			json_decref(o);
@@ -144,6 +164,7 @@ int cmd_queue(int argc, char **argv, struct cli *cli)
 		} else {
 			print_text(&q);
 			print_pauses(s);
+			print_windows(s);
 		}
 		fflush(stdout);
 		if (!watch || (count && i + 1 >= count))

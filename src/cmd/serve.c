@@ -19,6 +19,7 @@
 #include "worker/worker.h"
 #include "maintenance/maintenance.h"
 #include "maintenance/scheduler.h"
+#include "maintenance/window.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -32,13 +33,24 @@ static void on_signal(int sig)
 struct serve_tick {
 	struct maintenance *m;
 	struct store *s;
+	int64_t next_names;	/* when the workers' names are renewed next */
 };
+
+/* The workers' names are renewed at a third of their term. */
+#define SERVE_NAMES_RENEW_MS (STORE_WORKER_NAME_TTL_MS / 3)
 
 static int64_t tick(void *arg)
 {
 	struct serve_tick *t = arg;
+	int64_t now = scan_now_ms(), wait;
 
-	return maintenance_tick(t->m, t->s);
+	if (now >= t->next_names) {
+		if (store_worker_names_renew(t->s, t->m->holder) != STORE_OK && !store_outage(t->s))
+			log_warn("renewing the workers' names failed", "error=\"%s\"", store_error(t->s));
+		t->next_names = now + SERVE_NAMES_RENEW_MS;
+	}
+	wait = maintenance_tick(t->m, t->s);
+	return wait < t->next_names - now ? wait : t->next_names - now;
 }
 
 /* serve's options into sup and *listen; returns CLI_OK or a usage error. */
@@ -89,14 +101,24 @@ static int serve_options(int argc, char **argv, struct supervisor_config *sup,
 
 /*
  * Until a signal: the supervisor's loop with the workers (its tick runs
- * maintenance), or, with --workers 0, maintenance alone.
+ * maintenance), or, with --workers 0, maintenance alone.  Returns 0, or -1
+ * when the workers could not take their names (serve then exits 1).
  */
-static void serve_until_stopped(struct supervisor_config *sup, struct maintenance *m,
-				struct store *s)
+static int serve_until_stopped(struct supervisor_config *sup, struct maintenance *m,
+			       struct store *s)
 {
-	struct serve_tick t = { m, NULL };
+	struct serve_tick t = { m, NULL, 0 };
+	char names[SUPERVISOR_WORKERS_MAX][16];
 
 	if (sup->workers > 0) {
+		/* Names unique per database: another serve on it has its own. */
+		if (store_worker_names_take(s, m->holder, sup->workers, names) != STORE_OK) {
+			log_error("cannot take names for the workers", "error=\"%s\"", store_error(s));
+			stopping = SIGTERM;
+			return -1;
+		}
+		sup->names = names;
+		t.next_names = scan_now_ms() + SERVE_NAMES_RENEW_MS;
 		/* Silence longer than 3 heartbeats is a stall, but never less than 10 s:
 		 * a worker may wait up to the store's busy timeout (5 s) in one call. */
 		sup->store = t.s = s;
@@ -104,6 +126,8 @@ static void serve_until_stopped(struct supervisor_config *sup, struct maintenanc
 		sup->grace_ms = config.grace_s * 1000 + 5000;
 		supervisor_run(sup, tick, &t);
 		stopping = SIGTERM;
+		if (store_worker_names_drop(s, m->holder) != STORE_OK)
+			log_warn("giving the workers' names up failed", "error=\"%s\"", store_error(s));
 	}
 	while (!stopping) {
 		int64_t wait = maintenance_tick(m, s);
@@ -112,6 +136,7 @@ static void serve_until_stopped(struct supervisor_config *sup, struct maintenanc
 		while (!stopping && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}
+	return 0;
 }
 
 int cmd_serve(int argc, char **argv, struct cli *cli)
@@ -145,7 +170,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 		return cli_error("%s", aerr);
 	}
 	/* Scheduled scans: every serve fires them (scheduler.h says why). */
-	if (!(sched = scheduler_start(cli->db_url, aerr, sizeof aerr))) {
+	if (!(sched = scheduler_start(cli->db_url, window_tick, aerr, sizeof aerr))) {
 		api_stop(api);
 		store_close(s);
 		return cli_error("scheduler: %s", aerr);
@@ -153,11 +178,11 @@ int cmd_serve(int argc, char **argv, struct cli *cli)
 	log_info("scanq serving", "db=%s backend=%s schema=%d workers=%d",
 		 store_url_redacted(cli->db_url, url, sizeof url), store_backend(s),
 		 store_schema_version(s), sup.workers);
-	serve_until_stopped(&sup, &m, s);
+	rc = serve_until_stopped(&sup, &m, s) < 0 ? CLI_FAIL : CLI_OK;
 	scheduler_stop(sched);
 	api_stop(api);
 	maintenance_release(&m, s);
 	log_info("scanq stopped", "signal=%d", (int)stopping);
 	store_close(s);
-	return CLI_OK;
+	return rc;
 }

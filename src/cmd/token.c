@@ -16,28 +16,6 @@
 #include "core/num.h"
 #include "store/store.h"
 
-/* "90m", "12h", "30d" (or "45s") in ms, at most 3650 days; -1 if invalid. */
-static long long duration_ms(const char *s)
-{
-	size_t len = strlen(s);
-	long long v, unit;
-	char num[24];
-
-	if (len < 2 || len >= sizeof num)
-		return -1;
-	switch (s[len - 1]) {
-	case 's': unit = 1000; break;
-	case 'm': unit = 60000; break;
-	case 'h': unit = 3600000; break;
-	case 'd': unit = 86400000; break;
-	default: return -1;
-	}
-	memcpy(num, s, len - 1);
-	num[len - 1] = '\0';
-	if (num_parse(num, 1, 3650LL * 86400000 / unit, &v) < 0)
-		return -1;
-	return v * unit;
-}
 
 static int token_list(int argc, char **argv, struct cli *cli)
 {
@@ -162,7 +140,7 @@ static int token_create(int argc, char **argv, struct cli *cli)
 			name = optarg;
 			break;
 		case 'e': {
-			long long ms = duration_ms(optarg);
+			long long ms = num_parse_duration_ms(optarg);
 
 			if (ms <= 0)
 				return cli_usage("token", "--expires must be a duration such as 90m, 12h, "

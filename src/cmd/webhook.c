@@ -47,10 +47,16 @@ static int add(int argc, char **argv, struct cli *cli)
 	}
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	if (store_webhook_add(s, argv[optind], events, secret, min ? min : "info", &id) != STORE_OK)
+	if (store_webhook_add(s, argv[optind], events, secret, min ? min : "info", &id) != STORE_OK) {
 		rc = cli_error("%s", store_error(s));
-	else
+	} else {
+		char detail[300];
+
+		/* The events, never the URL (it may carry a credential) */
+		snprintf(detail, sizeof detail, "webhook %lld events %s", (long long)id, events);
+		cli_audit(s, "webhook add", 0, detail);
 		printf("webhook %lld added\nsecret: %s\n", (long long)id, secret);
+	}
 	store_close(s);
 	return rc;
 }
@@ -98,14 +104,20 @@ static int rm_or_test(int argc, char **argv, struct cli *cli, int test)
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
 	src = test ? store_webhook_test(s, id, uuid) : store_webhook_rm(s, id);
-	if (src == STORE_NOT_FOUND)
+	if (src == STORE_NOT_FOUND) {
 		rc = cli_error("no webhook %lld", (long long)id);
-	else if (src != STORE_OK)
+	} else if (src != STORE_OK) {
 		rc = cli_error("%s", store_error(s));
-	else if (test)
-		printf("test delivery %s queued for webhook %lld\n", uuid, (long long)id);
-	else
-		printf("webhook %lld removed with its deliveries\n", (long long)id);
+	} else {
+		char detail[40];
+
+		snprintf(detail, sizeof detail, "webhook %lld", (long long)id);
+		cli_audit(s, test ? "webhook test" : "webhook rm", 0, detail);
+		if (test)
+			printf("test delivery %s queued for webhook %lld\n", uuid, (long long)id);
+		else
+			printf("webhook %lld removed with its deliveries\n", (long long)id);
+	}
 	store_close(s);
 	return rc;
 }

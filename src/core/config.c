@@ -82,7 +82,7 @@ static const char *const strkeys[][2] = {
 	{ "database", "url" }, { "http", "listen" }, { "http", "tls_cert" }, { "http", "tls_key" },
 	{ "http", "tls_client_ca" }, { "http", "trusted_proxies" },
 	{ "scope", "allow" }, { "scope", "deny" }, { "scope", "exclude" }, { "webhooks", "allow" },
-	{ "worker", "pool" },
+	{ "worker", "pool" }, { "rate", "cap" },
 };
 #define NSTRKEYS (sizeof strkeys / sizeof strkeys[0])
 
@@ -132,13 +132,10 @@ static void set_source(const struct config *c, const char *section, const char *
 		for (int p = 0; p < c->nprofiles; p++)
 			if (!strcmp(c->profiles[p].type, section + 8))
 				i = (int)NKEYS + p;
-	if (i >= 0)
-	{
-		if (line)
-			snprintf(src_next[i], SOURCE_MAX, "file %s:%d", path, line);
-		else
-			snprintf(src_next[i], SOURCE_MAX, "environment %s", path);
-	}
+	if (i >= 0 && line)
+		snprintf(src_next[i], SOURCE_MAX, "file %s:%d", path, line);
+	else if (i >= 0)
+		snprintf(src_next[i], SOURCE_MAX, "environment %s", path);
 }
 
 static const char *const parsers[] = { "nmap-xml", "nuclei-jsonl", "lines", NULL };
@@ -166,6 +163,8 @@ static void release(struct config *c)
 		free(c->scope_deny[i]);
 	for (int i = 0; i < c->nexclude; i++)
 		free(c->scope_exclude[i]);
+	for (int i = 0; i < c->nrate_cap; i++)
+		free(c->rate_cap[i]);
 	for (int i = 0; i < c->ntrusted; i++)
 		free(c->http_trusted[i]);
 	for (int p = 0; p < c->nprofiles; p++)
@@ -219,9 +218,11 @@ void config_set_checks(const struct config_checks *c)
 }
 
 /* Splits a list ("127.0.0.0/8, ::1" or one item a line) into list[], after
- * checking each entry.  `replace` empties the list first. */
-static int set_list_max(char **list, int *n, int max, const char *value, int replace,
-			const char *name, char *err, size_t errlen)
+ * checking each entry with `check` (may be NULL).  `replace` empties the
+ * list first. */
+static int set_list_checked(char **list, int *n, int max, const char *value, int replace,
+			    const char *name, int (*check)(const char *, char *, size_t),
+			    char *err, size_t errlen)
 {
 	char buf[CONFIG_EXCLUDE_MAX * 256], *save = NULL, *tok;
 
@@ -239,7 +240,7 @@ static int set_list_max(char **list, int *n, int max, const char *value, int rep
 		}
 		/* The built-in defaults are parsed before any check is
 		 * registered; config_load() refuses to run without them. */
-		if (checks.list_entry && checks.list_entry(tok, err, errlen) < 0)
+		if (check && check(tok, err, errlen) < 0)
 			return -1;
 		list[*n] = strdup(tok);
 		if (!list[*n]) {
@@ -249,6 +250,12 @@ static int set_list_max(char **list, int *n, int max, const char *value, int rep
 		(*n)++;
 	}
 	return 0;
+}
+
+static int set_list_max(char **list, int *n, int max, const char *value, int replace,
+			const char *name, char *err, size_t errlen)
+{
+	return set_list_checked(list, n, max, value, replace, name, checks.list_entry, err, errlen);
 }
 
 static int set_list(char **list, int *n, const char *value, int replace, const char *name,
@@ -437,6 +444,9 @@ static int apply(struct config *c, const char *section, const char *key, const c
 	if (strcmp(section, "scope") == 0 && strcmp(key, "exclude") == 0)
 		return set_list_max(c->scope_exclude, &c->nexclude, CONFIG_EXCLUDE_MAX, value, first,
 				    "scope.exclude", err, errlen);
+	if (strcmp(section, "rate") == 0 && strcmp(key, "cap") == 0)
+		return set_list_checked(c->rate_cap, &c->nrate_cap, CONFIG_RATECAP_MAX, value, first,
+					"rate.cap", checks.rate_cap, err, errlen);
 	if (strcmp(section, "webhooks") == 0 && strcmp(key, "allow") == 0)
 		return set_list(c->webhook_allow, &c->nwebhook_allow, value, first, "webhooks.allow",
 				err, errlen);
@@ -509,28 +519,32 @@ static char *reader(char *str, int num, void *stream)
 	return r;
 }
 
+/* The variable of key i (intkeys, then strkeys): SCANQ_<SECTION>_<KEY>,
+ * upper case; *sec and *key (may be NULL) get its names. */
+static void env_name(size_t i, char *buf, size_t len, const char **sec, const char **key)
+{
+	const char *s = i < NINTKEYS ? intkeys[i].section : strkeys[i - NINTKEYS][0];
+	const char *k = i < NINTKEYS ? intkeys[i].key : strkeys[i - NINTKEYS][1];
+
+	snprintf(buf, len, "SCANQ_%s_%s", s, k);
+	for (char *p = buf; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	if (sec)
+		*sec = s;
+	if (key)
+		*key = k;
+}
+
 /* Environment overrides: SCANQ_<SECTION>_<KEY>, upper case, and DATABASE_URL. */
 static int from_env(struct config *c, char *err, size_t errlen)
 {
 	char name[96], msg[256];
-	const char *v;
+	const char *v, *sec, *key;
 
-	for (size_t i = 0; i < sizeof intkeys / sizeof intkeys[0] + NSTRKEYS; i++) {
-		const char *sec, *key;
-
-		if (i < sizeof intkeys / sizeof intkeys[0]) {
-			sec = intkeys[i].section;
-			key = intkeys[i].key;
-		} else {
-			sec = strkeys[i - sizeof intkeys / sizeof intkeys[0]][0];
-			key = strkeys[i - sizeof intkeys / sizeof intkeys[0]][1];
-		}
-		snprintf(name, sizeof name, "SCANQ_%s_%s", sec, key);
-		for (char *p = name; *p; p++)
-			if (*p >= 'a' && *p <= 'z')
-				*p = (char)(*p - 'a' + 'A');
-		v = getenv(name);
-		if (!v)
+	for (size_t i = 0; i < NKEYS; i++) {
+		env_name(i, name, sizeof name, &sec, &key);
+		if (!(v = getenv(name)))
 			continue;
 		if (apply(c, sec, key, v, 1, msg, sizeof msg) < 0) {
 			snprintf(err, errlen, "environment %s: %s", name, msg);
@@ -596,7 +610,7 @@ int config_load(const char *path, char *err, size_t errlen)
 	FILE *f = NULL;
 
 	heartbeat_given = 0;
-	if (!checks.list_entry || !checks.builtin_type) {
+	if (!checks.list_entry || !checks.builtin_type || !checks.rate_cap) {
 		snprintf(err, errlen, "internal: no config checks registered before loading");
 		goto out;
 	}
@@ -720,6 +734,7 @@ static const struct {
 	{ "maintenance.disk_warn", "percent of free disk below which doctor warns" },
 	{ "maintenance.disk_fail", "percent of free disk below which doctor fails" },
 	{ "maintenance.disk_warn_mb", "MiB of free disk below which doctor warns, whatever the percent" },
+	{ "rate.cap", "NETWORK:PROBES, ...: probes per second shared by every scan inside the network" },
 };
 
 static const char *note_of(const char *section, const char *key)
@@ -758,40 +773,46 @@ static void print_line(FILE *f, const char *section, const char *key, const char
 		fprintf(f, "%s\n", line);
 }
 
+/* The value of text setting section.key of c, in buf when it is a list. */
+static const char *strkey_value(const struct config *c, const char *section, const char *key,
+				char *buf, size_t len)
+{
+	if (strcmp(key, "url") == 0)
+		return c->database_url;
+	if (strcmp(key, "listen") == 0)
+		return c->listen;
+	if (strcmp(key, "tls_cert") == 0)
+		return c->tls_cert;
+	if (strcmp(key, "tls_key") == 0)
+		return c->tls_key;
+	if (strcmp(key, "pool") == 0)
+		return c->worker_pool;
+	if (strcmp(key, "tls_client_ca") == 0)
+		return c->tls_client_ca;
+	if (strcmp(key, "allow") == 0 && strcmp(section, "webhooks") == 0)
+		return join(c->webhook_allow, c->nwebhook_allow, buf, len);
+	if (strcmp(key, "allow") == 0)
+		return join(c->scope_allow, c->nallow, buf, len);
+	if (strcmp(key, "deny") == 0)
+		return join(c->scope_deny, c->ndeny, buf, len);
+	if (strcmp(key, "exclude") == 0)
+		return join(c->scope_exclude, c->nexclude, buf, len);
+	if (strcmp(key, "trusted_proxies") == 0)
+		return join(c->http_trusted, c->ntrusted, buf, len);
+	if (strcmp(key, "cap") == 0)
+		return join(c->rate_cap, c->nrate_cap, buf, len);
+	return "";
+}
+
 /* The text settings of one section, from the defaults in c. */
 static void print_strkeys(FILE *f, const struct config *c, const char *section)
 {
 	char buf[1024];
 
-	for (size_t i = 0; i < NSTRKEYS; i++) {
-		const char *key = strkeys[i][1], *v = "";
-
-		if (strcmp(strkeys[i][0], section) != 0)
-			continue;
-		if (strcmp(key, "url") == 0)
-			v = c->database_url;
-		else if (strcmp(key, "listen") == 0)
-			v = c->listen;
-		else if (strcmp(key, "tls_cert") == 0)
-			v = c->tls_cert;
-		else if (strcmp(key, "tls_key") == 0)
-			v = c->tls_key;
-		else if (strcmp(key, "pool") == 0)
-			v = c->worker_pool;
-		else if (strcmp(key, "tls_client_ca") == 0)
-			v = c->tls_client_ca;
-		else if (strcmp(key, "allow") == 0 && strcmp(section, "webhooks") == 0)
-			v = join(c->webhook_allow, c->nwebhook_allow, buf, sizeof buf);
-		else if (strcmp(key, "allow") == 0)
-			v = join(c->scope_allow, c->nallow, buf, sizeof buf);
-		else if (strcmp(key, "deny") == 0)
-			v = join(c->scope_deny, c->ndeny, buf, sizeof buf);
-		else if (strcmp(key, "exclude") == 0)
-			v = join(c->scope_exclude, c->nexclude, buf, sizeof buf);
-		else if (strcmp(key, "trusted_proxies") == 0)
-			v = join(c->http_trusted, c->ntrusted, buf, sizeof buf);
-		print_line(f, section, key, v, NULL);
-	}
+	for (size_t i = 0; i < NSTRKEYS; i++)
+		if (strcmp(strkeys[i][0], section) == 0)
+			print_line(f, section, strkeys[i][1],
+				   strkey_value(c, section, strkeys[i][1], buf, sizeof buf), NULL);
 }
 
 void config_print_defaults(FILE *f)
@@ -853,7 +874,7 @@ void config_print_defaults(FILE *f)
 void config_each(void (*fn)(void *arg, const char *name, const char *value, const char *source),
 		 void *arg)
 {
-	char name[128], value[1024];
+	char name[128], value[1024], buf[1024];
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		const char *sec = i < NINTKEYS ? intkeys[i].section : strkeys[i - NINTKEYS][0];
@@ -862,26 +883,9 @@ void config_each(void (*fn)(void *arg, const char *name, const char *value, cons
 		snprintf(name, sizeof name, "%s.%s", sec, key);
 		if (i < NINTKEYS)
 			snprintf(value, sizeof value, "%d", *field(&config, &intkeys[i]));
-		else if (!strcmp(key, "url"))
-			snprintf(value, sizeof value, "%s", config.database_url);
-		else if (!strcmp(key, "listen"))
-			snprintf(value, sizeof value, "%s", config.listen);
-		else if (!strcmp(key, "tls_cert"))
-			snprintf(value, sizeof value, "%s", config.tls_cert);
-		else if (!strcmp(key, "tls_key"))
-			snprintf(value, sizeof value, "%s", config.tls_key);
-		else if (!strcmp(key, "pool"))
-			snprintf(value, sizeof value, "%s", config.worker_pool);
-		else if (!strcmp(key, "tls_client_ca"))
-			snprintf(value, sizeof value, "%s", config.tls_client_ca);
-		else if (!strcmp(key, "allow"))
-			join(config.scope_allow, config.nallow, value, sizeof value);
-		else if (!strcmp(key, "exclude"))
-			join(config.scope_exclude, config.nexclude, value, sizeof value);
-		else if (!strcmp(key, "trusted_proxies"))
-			join(config.http_trusted, config.ntrusted, value, sizeof value);
 		else
-			join(config.scope_deny, config.ndeny, value, sizeof value);
+			snprintf(value, sizeof value, "%s",
+				 strkey_value(&config, sec, key, buf, sizeof buf));
 		fn(arg, name, value, src_cur[i][0] ? src_cur[i] : "default");
 	}
 	for (int p = 0; p < config.nprofiles; p++) {
@@ -905,7 +909,8 @@ void config_each(void (*fn)(void *arg, const char *name, const char *value, cons
 
 /* Variables scanq reads besides SCANQ_<SECTION>_<KEY>. */
 static const char *const other_vars[] = {
-	"SCANQ_CONFIG", "SCANQ_LOG_LEVEL", "SCANQ_WEB_DIR", "SCANQ_SQLITE_SYNCHRONOUS", NULL,
+	"SCANQ_CONFIG", "SCANQ_LOG_LEVEL", "SCANQ_WEB_DIR", "SCANQ_SQLITE_SYNCHRONOUS", "SCANQ_CHROMIUM",
+	"SCANQ_RATE_FEED", NULL,
 };
 /* The test runner's and packaging's own (tests/run.sh, tests/integration,
  * tests/browser), and SCANQ_TEST_*: never warned about. */
@@ -943,7 +948,7 @@ static int distance(const char *a, const char *b)
 int config_env_known(const char *name, char *closest, size_t len)
 {
 	char cand[96];
-	int best = 1000;
+	int best = 1000, d;
 
 	closest[0] = '\0';
 	if (!strncmp(name, "SCANQ_TEST_", 11))
@@ -952,30 +957,17 @@ int config_env_known(const char *name, char *closest, size_t len)
 		if (!strcmp(name, runner_vars[i]))
 			return 1;
 	for (size_t i = 0; i < NKEYS + 16; i++) {
-		const char *c;
+		const char *c = i < NKEYS ? cand : other_vars[i - NKEYS];
 
-		if (i < NKEYS) {
-			snprintf(cand, sizeof cand, "SCANQ_%s_%s",
-				 i < NINTKEYS ? intkeys[i].section : strkeys[i - NINTKEYS][0],
-				 i < NINTKEYS ? intkeys[i].key : strkeys[i - NINTKEYS][1]);
-			for (char *p = cand; *p; p++)
-				if (*p >= 'a' && *p <= 'z')
-					*p = (char)(*p - 'a' + 'A');
-			c = cand;
-		} else if (other_vars[i - NKEYS]) {
-			c = other_vars[i - NKEYS];
-		} else {
+		if (i < NKEYS)
+			env_name(i, cand, sizeof cand, NULL, NULL);
+		else if (!c)
 			break;
-		}
 		if (!strcmp(name, c))
 			return 1;
-		{
-			int d = distance(name, c);
-
-			if (d < best) {
-				best = d;
-				snprintf(closest, len, "%s", c);
-			}
+		if ((d = distance(name, c)) < best) {
+			best = d;
+			snprintf(closest, len, "%s", c);
 		}
 	}
 	return 0;

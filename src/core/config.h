@@ -25,6 +25,7 @@
 #endif
 
 #define CONFIG_LIST_MAX   64	/* entries of one allow/deny list */
+#define CONFIG_RATECAP_MAX 64	/* entries of [rate] cap (RATECAP_MAX in all) */
 #define CONFIG_EXCLUDE_MAX 128	/* entries of [scope] exclude: the file's and the
 				 * store's exclusions, which a worker hands its child */
 #define CONFIG_PROFILES_MAX 16	/* external tool profiles */
@@ -105,6 +106,10 @@ struct config {
 	/* [scope] exclude = (none): skipped, never refused (scope.h) */
 	char *scope_exclude[CONFIG_EXCLUDE_MAX];
 	int nexclude;
+	/* [rate] cap = (none): "NETWORK:PROBES" entries, probes per second
+	 * shared by every scan inside the network (scan/ratecap.h) */
+	char *rate_cap[CONFIG_RATECAP_MAX];
+	int nrate_cap;
 	/* [http] trusted_proxies = (none): peers whose X-Forwarded-For names
 	 * the client (api/client.h) */
 	char *http_trusted[CONFIG_LIST_MAX];
@@ -139,6 +144,9 @@ struct config_checks {
 	int (*list_entry)(const char *entry, char *err, size_t errlen);
 	/* 1 if name is a built-in scan type, else 0 */
 	int (*builtin_type)(const char *name);
+	/* 0 if entry is a valid [rate] cap entry ("10.0.0.0/8:2000"), else -1
+	 * with a reason in err */
+	int (*rate_cap)(const char *entry, char *err, size_t errlen);
 };
 
 /* Registers the checks config_load() applies; *c is copied. */

@@ -31,6 +31,32 @@ int64_t scheduler_now_ms(void)
 	return now;
 }
 
+/* The test clock's parameters, or 0 when none is set. */
+static int clock_params(long long *real0, long long *sim0, double *speed)
+{
+	const char *t = getenv("SCANQ_TEST_CLOCK");
+
+	return t && *t && sscanf(t, "%lld,%lld,%lf", real0, sim0, speed) == 3 && *speed > 0;
+}
+
+int64_t scheduler_to_real(int64_t t)
+{
+	long long real0, sim0;
+	double speed;
+
+	return clock_params(&real0, &sim0, &speed)
+		? (int64_t)real0 + (int64_t)((double)(t - sim0) / speed) : t;
+}
+
+int64_t scheduler_from_real(int64_t t)
+{
+	long long real0, sim0;
+	double speed;
+
+	return clock_params(&real0, &sim0, &speed)
+		? (int64_t)sim0 + (int64_t)((double)(t - real0) * speed) : t;
+}
+
 static int test_clock(void)
 {
 	const char *t = getenv("SCANQ_TEST_CLOCK");
@@ -131,10 +157,41 @@ int schedule_run_now(struct store *s, const struct schedule *sc, int64_t *scan_i
 	return rc;
 }
 
+/* When an open window holds sc's scans, moves its next firing to the
+ * window's end (the latest, if several hold it).  Returns 1 when it did
+ * (or another scheduler did), 0 when no window holds it. */
+static int held(struct store *s, struct schedule *sc, const struct window *w, size_t nw)
+{
+	int64_t real = scan_now_ms(), until = 0, next;
+	const char *name = "";
+	char t[40];
+
+	for (size_t i = 0; i < nw; i++)
+		if (window_open(&w[i], real) && w[i].closes_at > until
+		    && window_holds(&w[i], sc->pool, sc->targets)) {
+			until = w[i].closes_at;
+			name = w[i].name;
+		}
+	if (!until)
+		return 0;
+	next = scheduler_from_real(until);
+	if (store_schedule_defer(s, sc->id, sc->next_run_at, next) != STORE_OK) {
+		if (!store_outage(s))
+			log_warn("holding a schedule for a maintenance window failed",
+				 "schedule=%s error=\"%s\"", sc->name, store_error(s));
+		return 1;
+	}
+	log_info("schedule due inside a maintenance window: it fires when the window closes",
+		 "schedule=%s window=%s fires=%s", sc->name, name,
+		 scan_format_time(next, t, sizeof t));
+	return 1;
+}
+
 int scheduler_tick(struct store *s)
 {
 	struct schedule *due;
-	size_t n;
+	struct window *win = NULL;
+	size_t n, nwin = 0;
 	int64_t now = scheduler_now_ms();
 	int fired = 0;
 
@@ -143,12 +200,20 @@ int scheduler_tick(struct store *s)
 			log_warn("reading due schedules failed", "error=\"%s\"", store_error(s));
 		return -1;
 	}
+	if (n && store_window_list(s, &win, &nwin) != STORE_OK) {
+		if (!store_outage(s))
+			log_warn("reading maintenance windows failed", "error=\"%s\"", store_error(s));
+		schedule_array_free(due, n);
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct schedule *sc = &due[i];
 		enum schedule_fired what;
 		int64_t old = sc->next_run_at, scan_id = 0;
 		char err[256], t1[40], t2[40];
 
+		if (held(s, sc, win, nwin))
+			continue;
 		/* A short lag (this slot is less than a minute old) loses no slot:
 		 * the next is the one after this.  After a downtime (older) the
 		 * missed slots fire once, now, and the next is the first slot
@@ -188,12 +253,14 @@ int scheduler_tick(struct store *s)
 		}
 	}
 	schedule_array_free(due, n);
+	free(win);
 	return fired;
 }
 
 struct scheduler {
 	struct bg bg;
 	struct store *s;
+	int (*round)(struct store *s);
 };
 
 static void *run(void *arg)
@@ -203,13 +270,16 @@ static void *run(void *arg)
 	int64_t period = test_clock() ? 100 : 1000;
 
 	while (!bg_wait(&sch->bg, 0)) {
+		if (sch->round)
+			sch->round(sch->s);
 		scheduler_tick(sch->s);
 		bg_wait(&sch->bg, period);
 	}
 	return NULL;
 }
 
-struct scheduler *scheduler_start(const char *db_url, char *err, size_t errlen)
+struct scheduler *scheduler_start(const char *db_url, int (*round)(struct store *s), char *err,
+				   size_t errlen)
 {
 	struct scheduler *sch = calloc(1, sizeof *sch);
 
@@ -217,6 +287,7 @@ struct scheduler *scheduler_start(const char *db_url, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	sch->round = round;
 	if (!(sch->s = store_open_flags(db_url, STORE_NO_MIGRATE, err, errlen))) {
 		free(sch);
 		return NULL;

@@ -28,6 +28,12 @@ struct schedule;
 /* The scheduler's clock: ms since the epoch (see above). */
 int64_t scheduler_now_ms(void);
 
+/* A time of the scheduler's clock on the real one (the test clock's
+ * inverse), and back: maintenance windows are planned on the first and
+ * claimed against the second. */
+int64_t scheduler_to_real(int64_t t);
+int64_t scheduler_from_real(int64_t t);
+
 /*
  * Checks a schedule's cron expression and zone and sets sc->next_run_at to
  * its first firing after `now`.  Returns 0, or -1 with a one-line reason
@@ -57,13 +63,20 @@ int schedule_build(const char *name, const char *cron, const char *tz, const cha
  */
 int schedule_run_now(struct store *s, const struct schedule *sc, int64_t *scan_id);
 
-/* Fires every due schedule once.  Returns the number of scans queued, or
- * -1 after a store error (logged). */
+/* Fires every due schedule once.  A schedule whose scans a maintenance
+ * window open now holds (window_holds()) does not fire: its next firing
+ * moves to the window's end, where it fires once, and its slots inside the
+ * window are not made up.  Returns the number of scans queued, or -1
+ * after a store error (logged). */
 int scheduler_tick(struct store *s);
 
-/* The scheduler thread of `serve`, on a store handle of its own. */
+/* The scheduler thread of `serve`, on a store handle of its own: each
+ * round runs `round` first (NULL: nothing; serve passes window.h's
+ * window_tick(), which plans on this clock) and then fires the due
+ * schedules. */
 struct scheduler;
-struct scheduler *scheduler_start(const char *db_url, char *err, size_t errlen);
+struct scheduler *scheduler_start(const char *db_url, int (*round)(struct store *s), char *err,
+				  size_t errlen);
 void scheduler_stop(struct scheduler *sch);	/* NULL is a no-op */
 
 #endif

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core/clock.h"
+#include "budget.h"
 #include "detect.h"
 #include "ports.h"
 #include "portscan.h"
@@ -80,6 +81,7 @@ void portscan_opts_default(struct portscan_opts *o)
 	o->banner = 0;
 	o->banner_ms = 500;
 	o->threads = 0;
+	o->budget = NULL;
 }
 
 static int opt_int(json_t *options, const char *key, int min, int max, int *out,
@@ -314,6 +316,10 @@ static int reuse(struct engine *e, int i, double now)
 
 	if (e->active > e->limit || (e->o->rate > 0 && e->tokens < 1) || !take_job(e, &job, &tries))
 		return 0;
+	if (e->o->budget && !budget_take(e->o->budget, now)) {
+		put_back(e, job, tries);
+		return 0;
+	}
 	a = &e->hosts[job % e->nhosts];
 	if (a->family != s->family || connect(s->fd, &unspec, sizeof unspec) < 0) {
 		put_back(e, job, tries);
@@ -421,9 +427,15 @@ static void fill(struct engine *e, double now)
 			e->tokens = e->o->rate / 10.0 + 1;	/* bursts of at most 100 ms */
 		e->last_refill = now;
 	}
+	if (e->o->budget)
+		budget_read(e->o->budget, now);
 	while (e->active < e->limit && (e->o->rate == 0 || e->tokens >= 1)) {
 		if (!take_job(e, &job, &tries))
 			return;
+		if (e->o->budget && !budget_take(e->o->budget, now)) {
+			put_back(e, job, tries);	/* the networks' caps: wait for a token */
+			return;
+		}
 		if (!start(e, job, tries, now)) {
 			/* Out of sockets or ports: wait for attempts in flight. */
 			if (e->active > 0)
@@ -487,7 +499,7 @@ static int engine_run(struct engine *e)
 			if (e->slots[i].phase != FREE && e->slots[i].deadline < next_deadline)
 				next_deadline = e->slots[i].deadline;
 		wait_ms = (int)((next_deadline - now) * 1000) + 1;
-		if (e->o->rate > 0 && wait_ms > 5)
+		if ((e->o->rate > 0 || e->o->budget) && wait_ms > 5)
 			wait_ms = 5;
 		if (e->active == 0)
 			wait_ms = e->stalled ? 10 : 1;
@@ -546,7 +558,7 @@ static int threads_for(const struct portscan_opts *o, size_t total, int slots)
 
 	if (n > PORTSCAN_THREADS_MAX)
 		n = PORTSCAN_THREADS_MAX;
-	if ((o->threads == 0 && total < 4096) || o->rate > 0)
+	if ((o->threads == 0 && total < 4096) || o->rate > 0 || o->budget)
 		n = 1;	/* a rate limit is one token bucket, so one engine */
 	if ((size_t)n > total)
 		n = (int)total;
@@ -734,6 +746,7 @@ int portscan_run(struct scanctx *ctx)
 	portscan_opts_default(&o);
 	if (portscan_opts_from_json(&o, ctx->options, err, sizeof err) < 0)
 		return scanner_error(ctx, "invalid_options", "%s", err);
+	o.budget = budget_get();
 	if (dv && !json_is_boolean(dv))
 		return scanner_error(ctx, "invalid_options", "option detect must be true or false");
 	if (dms && (!json_is_integer(dms) || json_integer_value(dms) < 100 || json_integer_value(dms) > 60000))

@@ -35,6 +35,7 @@ struct portscan_opts {
 	int banner;		/* 1: read a banner from open ports */
 	int banner_ms;		/* how long to wait for one: 500 */
 	int threads;		/* 0: one per CPU for scans of 4096+ probes */
+	struct budget *budget;	/* the networks' rate caps (budget.h), or NULL; one thread */
 };
 
 /* One port's result, passed to the callback; `banner` is borrowed. */

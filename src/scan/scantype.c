@@ -16,6 +16,7 @@
 #include "dns.h"
 #include "http.h"
 #include "portscan.h"
+#include "ratecap.h"
 #include "scantype.h"
 #include "scope.h"
 #include "testscan.h"
@@ -155,7 +156,7 @@ static int is_builtin(const char *name)
 
 void scantype_config_checks(void)
 {
-	static const struct config_checks c = { scope_entry_valid, is_builtin };
+	static const struct config_checks c = { scope_entry_valid, is_builtin, ratecap_entry_valid };
 
 	config_set_checks(&c);
 }

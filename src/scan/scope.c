@@ -110,29 +110,22 @@ void scope_free(struct scope *s)
 	free(s);
 }
 
-int scope_check_range(const struct scope *s, targets_u128 lo, targets_u128 hi,
-		      targets_u128 *bad)
+/* 1 if the address rules of rules[0..n) cover every address of [lo, hi]
+ * (the blocks may overlap), else 0 with *bad (when not NULL) the first
+ * address left out. */
+static int covered(const struct rule *rules, int n, targets_u128 lo, targets_u128 hi,
+		   targets_u128 *bad)
 {
 	targets_u128 cur = lo;
 
-	for (int i = 0; i < s->ndeny; i++) {
-		const struct rule *d = &s->deny[i];
-
-		if (!d->is_name && d->lo <= hi && d->hi >= lo) {
-			if (bad)
-				*bad = d->lo > lo ? d->lo : lo;
-			return 0;
-		}
-	}
-	/* Walk [lo, hi] through the allowed blocks, which may overlap. */
 	for (;;) {
 		const struct rule *best = NULL;
 
-		for (int i = 0; i < s->nallow; i++) {
-			const struct rule *a = &s->allow[i];
+		for (int i = 0; i < n; i++) {
+			const struct rule *r = &rules[i];
 
-			if (!a->is_name && a->lo <= cur && a->hi >= cur && (!best || a->hi > best->hi))
-				best = a;
+			if (!r->is_name && r->lo <= cur && r->hi >= cur && (!best || r->hi > best->hi))
+				best = r;
 		}
 		if (!best) {
 			if (bad)
@@ -143,6 +136,22 @@ int scope_check_range(const struct scope *s, targets_u128 lo, targets_u128 hi,
 			return 1;
 		cur = best->hi + 1;
 	}
+}
+
+int scope_check_range(const struct scope *s, targets_u128 lo, targets_u128 hi,
+		      targets_u128 *bad)
+{
+	for (int i = 0; i < s->ndeny; i++) {
+		const struct rule *d = &s->deny[i];
+
+		if (!d->is_name && d->lo <= hi && d->hi >= lo) {
+			if (bad)
+				*bad = d->lo > lo ? d->lo : lo;
+			return 0;
+		}
+	}
+	/* Walk [lo, hi] through the allowed blocks, which may overlap. */
+	return covered(s->allow, s->nallow, lo, hi, bad);
 }
 
 int scope_check_addr(const struct scope *s, const struct target_addr *a)
@@ -209,24 +218,8 @@ int scope_nexcluded(const struct scope *s)
 
 int scope_excluded_range(const struct scope *s, targets_u128 lo, targets_u128 hi)
 {
-	targets_u128 cur = lo;
-
 	/* Walk [lo, hi] through the excluded blocks, which may overlap. */
-	for (;;) {
-		const struct rule *best = NULL;
-
-		for (int i = 0; i < s->nexclude; i++) {
-			const struct rule *x = &s->exclude[i];
-
-			if (!x->is_name && x->lo <= cur && x->hi >= cur && (!best || x->hi > best->hi))
-				best = x;
-		}
-		if (!best)
-			return 0;
-		if (best->hi >= hi)
-			return 1;
-		cur = best->hi + 1;
-	}
+	return covered(s->exclude, s->nexclude, lo, hi, NULL);
 }
 
 int scope_excluded_addr(const struct scope *s, const struct target_addr *a)

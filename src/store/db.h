@@ -30,10 +30,12 @@ enum db_stmt {
 	S_KEY_LOOKUP,		/* key -> id */
 	S_INSERT_SCAN,		/* type, targets, options, priority, max_attempts, time_limit_s,
 				 * now, parent_id, flow, status ('pending' or 'running'), key,
-				 * pool (NULL: the parent's, else 'local') -> id; no row when
-				 * the key is taken (queue.c) */
+				 * pool (NULL: the parent's, else 'local'), addr_lo, addr_hi
+				 * (queue_span(); NULL: no address) -> id; no row when the key
+				 * is taken (queue.c) */
 	S_SUBMIT_BATCH,		/* requests JSON [{n, type, targets, options, priority,
-				 * max_attempts, time_limit_s, key, hash, pool}], event reason -> n, id,
+				 * max_attempts, time_limit_s, key, hash, pool, lo, hi}], event
+				 * reason -> n, id,
 				 * inserted (0: its key was taken); writes the events, the
 				 * counter and the wake-up too (or NULL: one row at a time) */
 	S_EVENT,		/* scan_id, now, from, to, attempt, worker, reason */
@@ -91,6 +93,10 @@ enum db_stmt {
 	S_TOKEN_ANY,		/* -> 0/1 */
 	S_LEADER_TAKE,		/* holder, now, ttl_ms -> holder when this holder leads now */
 	S_LEADER_DROP,		/* holder */
+	S_WNAME_TAKE,		/* name, holder, now, ttl_ms -> holder when the holder has the
+				 * worker name now (free, expired or already its own) */
+	S_WNAME_RENEW,		/* holder, now, ttl_ms: every name it holds lives on */
+	S_WNAME_DROP,		/* holder: gives its names up */
 	/* schema */
 	S_SCHEMA_PRESENT,	/* -> 1 when schema_migrations exists */
 	S_SCHEMA_INIT,		/* creates schema_migrations if missing */
@@ -246,6 +252,13 @@ enum db_stmt {
 	S_EXCL_DELETE,		/* entry */
 	S_EXCL_LIST,		/* limit -> entry, reason, created_at, created_by, by entry */
 	S_EXCL_COUNT,		/* -> count */
+	/* rate caps per network and their budgets (store/ratecaps.c) */
+	S_RATECAP_SET,		/* network, probes, now, actor; inserts or replaces */
+	S_RATECAP_DELETE,	/* network */
+	S_RATECAP_LIST,		/* limit -> network, probes, created_at, created_by, by network */
+	S_RATECAP_COUNT,	/* -> count */
+	S_RATE_TAKE,		/* network, cap, want, now -> granted, window_s, ms left in it */
+	S_RATE_PRUNE,		/* now: windows older than a minute */
 	/* pauses (store/pause.c) */
 	S_PAUSE_INSERT,		/* kind, value, now, reason, actor; no row when already paused */
 	S_PAUSE_DELETE,		/* kind, value */
@@ -261,6 +274,24 @@ enum db_stmt {
 	S_CHANGES_MARK_BATCH,	/* scan ids (array) -> scan_id, then S_CHANGES_MARK's columns,
 				 * then the key; the rows of one key marked in id order, each
 				 * with the one before it in the batch as a possible baseline */
+	/* the dashboard (store/dashboard.c) */
+	S_DASH_TREND,		/* since -> severity, day first seen (-1: before since), day
+				 * fixed (9999: not fixed), count: open, reopened and fixed
+				 * since `since` finding states */
+	S_DASH_CHANGES,		/* since -> change type, count over scans completed since */
+	S_DASH_NEWEST,		/* limit, now -> DB_FSTATE_COLS of the newest open or
+				 * reopened finding states, newest first */
+	/* maintenance windows (store/windows.c) */
+	S_WINDOW_INSERT,	/* name, cron, tz, duration_ms, pool, targets, running, opens_at,
+				 * closes_at, now, actor -> id; no row when the name is taken */
+	S_WINDOW_RANGE,		/* window_id, lo, hi (32 hex digits each) */
+	S_WINDOW_DELETE,	/* name (its ranges go with it) */
+	S_WINDOW_LIST,		/* limit -> DB_WINDOW_COLS, by name */
+	S_WINDOW_REPLAN,	/* id, old closes_at, opens_at, closes_at: the next occurrence */
+	S_WINDOW_HANDED,	/* id, opens_at: marks the occurrence's hand-back as done; no
+				 * change when it was already */
+	S_WINDOW_RUNNING,	/* window_id, limit -> id, attempt (running scans it holds) */
+	S_WINDOW_LOCK,		/* serializes window adds inside a write transaction (or NULL) */
 	DB_STMT_COUNT
 };
 
@@ -286,6 +317,29 @@ enum db_stmt {
 	" AND NOT EXISTS (SELECT 1 FROM pauses p WHERE (p.kind = 'type' AND p.value = scans.type)" \
 	"  OR (p.kind = 'schedule' AND p.value = CAST(scans.schedule_id AS TEXT))" \
 	"  OR (p.kind = 'pool' AND p.value = scans.pool))"
+
+/*
+ * Does window W (an alias of `windows`) hold the row of `scans` at hand?
+ * Its pool ('' for every pool) and, when it names targets, one of its
+ * address ranges meets the span of the scan's addresses (a scan with no
+ * address, only hostnames, has no span and is held by pool only).
+ */
+#define DB_WINDOW_HOLDS(W) "(" W ".pool = '' OR " W ".pool = scans.pool) AND (" W ".targets = ''" \
+	" OR EXISTS (SELECT 1 FROM window_ranges r WHERE r.window_id = " W ".id" \
+	" AND r.lo <= scans.addr_hi AND scans.addr_lo <= r.hi))"
+
+/*
+ * The one rule of what the claim may take, the same text in both dialects'
+ * S_CLAIM (NOW is the dialect's clock): not paused (DB_CLAIM_NOT_PAUSED)
+ * and held by no maintenance window open now (store/windows.c).
+ */
+#define DB_CLAIMABLE(NOW) DB_CLAIM_NOT_PAUSED \
+	" AND NOT EXISTS (SELECT 1 FROM windows w WHERE w.opens_at <= " NOW " AND " NOW \
+	" < w.closes_at AND " DB_WINDOW_HOLDS("w") ")"
+
+/* The columns of S_WINDOW_LIST. */
+#define DB_WINDOW_COLS "id, name, cron, tz, duration_ms, pool, targets, running, opens_at," \
+	" closes_at, handed_at, created_at, created_by"
 
 /* The columns of S_GET, S_LIST_*, S_CLAIM, in this order (DB_SCAN_NCOLS). */
 #define DB_SCAN_NCOLS 27

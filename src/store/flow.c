@@ -441,9 +441,43 @@ out:
 struct shards {
 	size_t n, completed, open;
 	double progress;
-	json_t *summary;		/* the sum of the shards' numeric summary fields */
+	json_t *summary;		/* the shards' numeric summary fields (add_summary()) */
 	char ended[400];		/* "12 (timeout), 15 (cancelled)" */
 };
+
+/* Summary fields that are the same in every shard, not a share of a
+ * total: each shard scans its own hosts on the whole port list, so its
+ * "ports" is the list's length (4 shards of 2 ports are 2 ports, not 8). */
+static int per_shard_constant(const char *key)
+{
+	return strcmp(key, "ports") == 0;
+}
+
+/* Adds a shard's summary `sum` into `total`: integers summed (the largest
+ * kept for a per-shard constant), and at the top level, objects of
+ * integers (severity counts) summed member by member. */
+static void add_summary(json_t *total, json_t *sum, int top)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(sum, k, v) {
+		json_t *have = json_object_get(total, k);
+
+		if (json_is_integer(v) && top && per_shard_constant(k)) {
+			if (!have || json_integer_value(v) > json_integer_value(have))
+				json_object_set_new(total, k, json_integer(json_integer_value(v)));
+		} else if (json_is_integer(v)) {
+			json_object_set_new(total, k, json_integer(json_integer_value(v) + json_integer_value(have)));
+		} else if (json_is_object(v) && top) {
+			if (!json_is_object(have)) {
+				have = json_object();
+				json_object_set_new(total, k, have);
+			}
+			add_summary(have, v, 0);
+		}
+	}
+}
 
 static int read_shards(struct store *s, int64_t parent, struct shards *sh)
 {
@@ -462,18 +496,10 @@ static int read_shards(struct store *s, int64_t parent, struct shards *sh)
 			sh->n++;
 			if (strcmp(st, "completed") == 0) {
 				json_t *sum = json_loads(db_col_text(&c, 4) ? db_col_text(&c, 4) : "{}", 0, NULL);
-				const char *k;
-				json_t *v;
 
 				sh->completed++;
 				sh->progress += 1;
-				json_object_foreach(sum, k, v) {
-					json_t *have = json_object_get(sh->summary, k);
-
-					if (json_is_integer(v))
-						json_object_set_new(sh->summary, k, json_integer(
-							json_integer_value(v) + json_integer_value(have)));
-				}
+				add_summary(sh->summary, sum, 1);
 				json_decref(sum);
 			} else if (strcmp(st, "failed") == 0 || strcmp(st, "cancelled") == 0) {
 				if (len + 64 < sizeof sh->ended)

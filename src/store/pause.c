@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/clock.h"
+#include "store/hold.h"
 #include "store/tx.h"
 
 int store_pause_add(struct store *s, const char *kind, const char *value, const char *reason,
@@ -79,11 +80,11 @@ int store_pause_list(struct store *s, struct pause **out, size_t *n)
 
 #define HANDBACK_BATCH 1000
 
-int store_pause_handback(struct store *s, const char *kind, const char *value, const char *reason,
-			 int *released)
+int hold_release_running(struct store *s, enum db_stmt id, const struct db_args *a,
+			 const char *reason, int *released)
 {
 	struct { int64_t id; int attempt; } *run = calloc(HANDBACK_BATCH, sizeof *run);
-	struct db_args a = { 0 };
+	struct db_args q = *a;
 	struct db_cur c;
 	size_t n = 0;
 	int rc;
@@ -91,10 +92,8 @@ int store_pause_handback(struct store *s, const char *kind, const char *value, c
 	*released = 0;
 	if (!run)
 		return store_set_error(s, "out of memory");
-	db_text(&a, kind);
-	db_text(&a, value ? value : "");
-	db_i64(&a, HANDBACK_BATCH);
-	if ((rc = db_query(s, S_PAUSE_RUNNING, &a, &c)) == STORE_OK) {
+	db_i64(&q, HANDBACK_BATCH);
+	if ((rc = db_query(s, id, &q, &c)) == STORE_OK) {
 		while (n < HANDBACK_BATCH && (rc = db_next(&c)) > 0) {
 			run[n].id = db_col_i64(&c, 0);
 			run[n].attempt = (int)db_col_i64(&c, 1);
@@ -115,6 +114,16 @@ int store_pause_handback(struct store *s, const char *kind, const char *value, c
 	}
 	free(run);
 	return rc;
+}
+
+int store_pause_handback(struct store *s, const char *kind, const char *value, const char *reason,
+			 int *released)
+{
+	struct db_args a = { 0 };
+
+	db_text(&a, kind);
+	db_text(&a, value ? value : "");
+	return hold_release_running(s, S_PAUSE_RUNNING, &a, reason, released);
 }
 
 json_t *pause_to_json(const struct pause *p)

@@ -4,15 +4,40 @@
  * `scanq prune`'s), and those of one final status (store_prune_status(),
  * with a pause between batches).  Both run in short transactions of one
  * batch each, so a claim or a completion never waits behind more than one
- * small batch; a dry run only counts.
+ * small batch; a dry run only counts.  A batch is sized by time as well as
+ * by count: on a loaded machine 1,000 scans with their events take a
+ * SQLite transaction hundreds of milliseconds, and every claim waits for
+ * it, so the batch shrinks until one transaction takes about
+ * PRUNE_BATCH_MS, and grows back to the asked-for size when it is quick.
  */
 #include <time.h>
+#include "core/clock.h"
 #include "store/tx.h"
+
+#define PRUNE_BATCH_MS 20	/* what one batch's transaction should take */
+#define PRUNE_BATCH_MIN 50	/* the smallest batch, however slow */
+
+/* The next batch's size after one of `size` rows took `ms`: scaled
+ * toward PRUNE_BATCH_MS, within [PRUNE_BATCH_MIN, max]. */
+static int next_size(int size, int max, int64_t ms)
+{
+	int64_t next = size;
+
+	if (ms > PRUNE_BATCH_MS)
+		next = size * PRUNE_BATCH_MS / ms;
+	else if (ms < PRUNE_BATCH_MS / 2)
+		next = (int64_t)size * 2;
+	if (next < PRUNE_BATCH_MIN)
+		next = PRUNE_BATCH_MIN;
+	return next > max ? max : (int)next;
+}
 
 /*
  * Deletes with `del` in short transactions of one batch each, so writers
  * (claims, completions) wait at most one batch, until a batch deletes
- * fewer than `batch` rows or max_batches (0: no limit) ran, pausing
+ * fewer rows than it asked for or max_batches (0: no limit) ran.  A batch
+ * is at most `batch` rows, fewer while a transaction takes longer than
+ * PRUNE_BATCH_MS (next_size()).  Pausing
  * pause_ms between batches; a dry run counts with `count` instead.  The
  * statements take (before_ms, batch[, status]).  *deleted keeps the rows
  * deleted so far, also on error.
@@ -34,27 +59,29 @@ static int batches(struct store *s, enum db_stmt del, enum db_stmt count, int64_
 			db_text(&a, status);
 		return db_int(s, count, &a, deleted);
 	}
-	for (int b = 0; max_batches == 0 || b < max_batches; b++) {
+	for (int b = 0, size = batch; max_batches == 0 || b < max_batches; b++) {
 		struct db_args a = { 0 };
-		int64_t changed = 0;
+		int64_t changed = 0, t0;
 
 		if (b && pause_ms > 0) {
 			struct timespec ts = { pause_ms / 1000, (long)(pause_ms % 1000) * 1000000 };
 			nanosleep(&ts, NULL);
 		}
 		db_i64(&a, before_ms);
-		db_i64(&a, batch);
+		db_i64(&a, size);
 		if (status)
 			db_text(&a, status);
 		if ((rc = db_begin(s, 1)) != STORE_OK)
 			return rc;
+		t0 = clock_mono_ms();	/* the work, not the wait for the lock */
 		if ((rc = db_run(s, del, &a, &changed)) != STORE_OK)
 			return core_abort(s, rc);
 		if ((rc = db_commit(s)) != STORE_OK)
 			return rc;
 		*deleted += changed;
-		if (changed < batch)
+		if (changed < size)
 			break;
+		size = next_size(size, batch, clock_mono_ms() - t0);
 	}
 	return STORE_OK;
 }

@@ -11,13 +11,49 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "targets.h"
 #include "store/queue.h"
 #include "store/tx.h"
+
+void queue_hex(unsigned __int128 v, char out[QUEUE_SPAN_HEX])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 31; i >= 0; i--, v >>= 4)
+		out[i] = hex[(unsigned)(v & 15)];
+	out[32] = '\0';
+}
+
+int queue_span(const char *targets, char lo[QUEUE_SPAN_HEX], char hi[QUEUE_SPAN_HEX])
+{
+	json_t *arr = targets ? json_loads(targets, 0, NULL) : NULL;
+	targets_u128 min = 0, max = 0, l, h;
+	size_t i;
+	json_t *v;
+	int any = 0;
+
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) || targets_classify(json_string_value(v), &l, &h) != 1)
+			continue;
+		if (!any || l < min)
+			min = l;
+		if (!any || h > max)
+			max = h;
+		any = 1;
+	}
+	json_decref(arr);
+	if (any) {
+		queue_hex(min, lo);
+		queue_hex(max, hi);
+	}
+	return any;
+}
 
 int queue_insert(struct store *s, const struct queue_row *r, const char *reason, int64_t *id)
 {
 	struct db_args a = { 0 };
-	int rc;
+	char lo[QUEUE_SPAN_HEX], hi[QUEUE_SPAN_HEX];
+	int rc, span = queue_span(r->targets, lo, hi);
 
 	*id = 0;
 	db_text(&a, r->type);
@@ -35,6 +71,8 @@ int queue_insert(struct store *s, const struct queue_row *r, const char *reason,
 	db_text(&a, r->status ? r->status : "pending");
 	db_text(&a, r->key && *r->key ? r->key : NULL);
 	db_text(&a, r->pool);
+	db_text(&a, span ? lo : NULL);
+	db_text(&a, span ? hi : NULL);
 	rc = db_int(s, S_INSERT_SCAN, &a, id);
 	if (rc == STORE_NOT_FOUND)
 		return STORE_OK;		/* the key was taken */
@@ -109,8 +147,13 @@ static int submit_batch(struct store *s, const struct scan_request *reqs, size_t
 			"priority", r->priority, "max_attempts", r->max_attempts,
 			"time_limit_s", r->time_limit_s, "key", key ? json_string(key) : json_null(),
 			"hash", key && r->request_hash ? json_string(r->request_hash) : json_null()));
+		char lo[QUEUE_SPAN_HEX], hi[QUEUE_SPAN_HEX];
+		int span = queue_span(r->targets, lo, hi);
+
 		json_object_set_new(json_array_get(arr, i), "pool",
 				    json_string(r->pool ? r->pool : SCAN_POOL_LOCAL));
+		json_object_set_new(json_array_get(arr, i), "lo", span ? json_string(lo) : json_null());
+		json_object_set_new(json_array_get(arr, i), "hi", span ? json_string(hi) : json_null());
 	}
 	text = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);

@@ -21,6 +21,21 @@ struct queue_row {
 };
 
 /*
+ * The span of a scan's addresses, which maintenance windows with targets
+ * are matched against (DB_WINDOW_HOLDS in db.h): the lowest and the
+ * highest address of the address forms among `targets` (a JSON array of
+ * specs), each as 32 lower-case hex digits of its 128-bit number (IPv4 as
+ * ::ffff:a.b.c.d, as targets.h numbers it), so text order is number order.
+ * Hostnames have no address before resolution and add nothing.  Returns
+ * 1 with lo and hi set, or 0 when the targets hold no address.
+ */
+#define QUEUE_SPAN_HEX 33
+int queue_span(const char *targets, char lo[QUEUE_SPAN_HEX], char hi[QUEUE_SPAN_HEX]);
+
+/* A 128-bit address number as queue_span() writes it. */
+void queue_hex(unsigned __int128 v, char out[QUEUE_SPAN_HEX]);
+
+/*
  * Inserts r with its timeline event (from nothing to r's status, `reason`)
  * inside the caller's write transaction.  *id gets the new scan's id, or 0
  * when r's idempotency key was taken (nothing written; STORE_OK).  Counts

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include "core/clock.h"
 #include "store/db.h"
+#include "store/tx.h"
 
 char *worker_identity(char *buf, size_t len, const char *name, const char *host, int pid,
 		      uint32_t instance)
@@ -82,52 +83,42 @@ int store_worker_exited(struct store *s, const char *id, const char *reason)
 	return db_run(s, S_WORKER_EXIT, &a, NULL);
 }
 
+static void worker_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct worker_info *w = elem;
+
+	(void)ctx;
+	db_col_copy(c, 0, w->id, sizeof w->id);
+	db_col_copy(c, 1, w->name, sizeof w->name);
+	db_col_copy(c, 2, w->host, sizeof w->host);
+	w->pid = (int)db_col_i64(c, 3);
+	w->started_at = db_col_i64(c, 4);
+	w->heartbeat_at = db_col_i64(c, 5);
+	w->concurrency = (int)db_col_i64(c, 6);
+	w->running = (int)db_col_i64(c, 7);
+	w->scans_done = db_col_i64(c, 8);
+	db_col_copy(c, 9, w->last_exit, sizeof w->last_exit);
+	w->stopped_at = db_col_i64(c, 10);
+	db_col_copy(c, 11, w->kind, sizeof w->kind);
+	db_col_copy(c, 12, w->pool, sizeof w->pool);
+	db_col_copy(c, 13, w->version, sizeof w->version);
+	db_col_copy(c, 14, w->address, sizeof w->address);
+}
+
 int store_worker_list(struct store *s, struct worker_info **out, size_t *n)
 {
-	struct worker_info *arr = NULL, *grown;
-	size_t cnt = 0, cap = 0;
+	struct worker_info *arr;
+	size_t cnt;
 	struct db_args none = { 0 };
 	struct db_cur c;
 	int rc;
 
+	rc = core_page_new(s, S_WORKER_LIST, &none, sizeof *arr, STORE_LIST_MAX, worker_row, NULL,
+			   NULL, (void **)&arr, &cnt);
 	*out = NULL;
 	*n = 0;
-	if ((rc = db_query(s, S_WORKER_LIST, &none, &c)) == STORE_OK) {
-		while (cnt < STORE_LIST_MAX && (rc = db_next(&c)) > 0) {
-			struct worker_info *w;
-
-			if (cnt == cap) {
-				cap = cap ? cap * 2 : 8;
-				if (!(grown = realloc(arr, cap * sizeof *arr))) {
-					rc = store_set_error(s, "out of memory");
-					break;
-				}
-				arr = grown;
-			}
-			w = &arr[cnt++];
-			memset(w, 0, sizeof *w);
-			db_col_copy(&c, 0, w->id, sizeof w->id);
-			db_col_copy(&c, 1, w->name, sizeof w->name);
-			db_col_copy(&c, 2, w->host, sizeof w->host);
-			w->pid = (int)db_col_i64(&c, 3);
-			w->started_at = db_col_i64(&c, 4);
-			w->heartbeat_at = db_col_i64(&c, 5);
-			w->concurrency = (int)db_col_i64(&c, 6);
-			w->running = (int)db_col_i64(&c, 7);
-			w->scans_done = db_col_i64(&c, 8);
-			db_col_copy(&c, 9, w->last_exit, sizeof w->last_exit);
-			w->stopped_at = db_col_i64(&c, 10);
-			db_col_copy(&c, 11, w->kind, sizeof w->kind);
-			db_col_copy(&c, 12, w->pool, sizeof w->pool);
-			db_col_copy(&c, 13, w->version, sizeof w->version);
-			db_col_copy(&c, 14, w->address, sizeof w->address);
-		}
-	}
-	db_done(&c);
-	if (rc < 0) {
-		free(arr);
+	if (rc != STORE_OK)
 		return rc;
-	}
 	for (size_t i = 0; i < cnt; i++) {
 		struct db_args a = { 0 };
 
@@ -165,6 +156,53 @@ int store_leader_drop(struct store *s, const char *holder)
 
 	db_text(&a, holder);
 	return db_run(s, S_LEADER_DROP, &a, NULL);
+}
+
+int store_worker_names_take(struct store *s, const char *holder, int n, char (*names)[16])
+{
+	int got = 0;
+
+	for (int k = 1; got < n && k <= STORE_WORKER_NAMES_MAX; k++) {
+		struct db_args a = { 0 };
+		struct db_cur c;
+		char name[16];
+		int rc;
+
+		snprintf(name, sizeof name, "w-%d", k);
+		db_text(&a, name);
+		db_text(&a, holder);
+		db_i64(&a, scan_now_ms());
+		db_i64(&a, STORE_WORKER_NAME_TTL_MS);
+		if ((rc = db_query(s, S_WNAME_TAKE, &a, &c)) == STORE_OK)
+			rc = db_next(&c);
+		db_done(&c);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			snprintf(names[got++], 16, "%s", name);
+	}
+	if (got < n)
+		return store_set_error(s, "no free worker name among w-1..w-%d",
+				       STORE_WORKER_NAMES_MAX), STORE_ILLEGAL;
+	return STORE_OK;
+}
+
+int store_worker_names_renew(struct store *s, const char *holder)
+{
+	struct db_args a = { 0 };
+
+	db_text(&a, holder);
+	db_i64(&a, scan_now_ms());
+	db_i64(&a, STORE_WORKER_NAME_TTL_MS);
+	return db_run(s, S_WNAME_RENEW, &a, NULL);
+}
+
+int store_worker_names_drop(struct store *s, const char *holder)
+{
+	struct db_args a = { 0 };
+
+	db_text(&a, holder);
+	return db_run(s, S_WNAME_DROP, &a, NULL);
 }
 
 int store_worker_prune(struct store *s, int64_t keep_ms, int64_t *deleted)

@@ -341,3 +341,13 @@ int store_schedule_id(struct store *s, const char *name, int64_t *id, char *name
 	schedule_release(&sc);
 	return STORE_OK;
 }
+
+int store_schedule_defer(struct store *s, int64_t id, int64_t old_next, int64_t next)
+{
+	struct db_args a = { 0 };
+
+	db_i64(&a, id);
+	db_i64(&a, old_next);
+	db_i64(&a, next);
+	return db_run(s, S_SCHED_ADVANCE, &a, NULL);
+}

@@ -149,10 +149,10 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	[S_INSERT_SCAN] =
 		"INSERT INTO scans (type, targets, options, status, priority, max_attempts,"
 		" time_limit_s, run_after, created_at, claimed_at, parent_id, flow, idempotency_key,"
-		" pool) VALUES ($1::text, $2::text, $3::text, $10::text, $4::int, $5::int, $6::int,"
-		" NOW_MS($7), NOW_MS($7), CASE WHEN $10::text = 'running' THEN NOW_MS($7) END,"
-		" $8::bigint, $9::int, $11::text, coalesce($12::text, (SELECT p.pool FROM scans p"
-		" WHERE p.id = $8::bigint), 'local'))"
+		" pool, addr_lo, addr_hi) VALUES ($1::text, $2::text, $3::text, $10::text, $4::int,"
+		" $5::int, $6::int, NOW_MS($7), NOW_MS($7), CASE WHEN $10::text = 'running'"
+		" THEN NOW_MS($7) END, $8::bigint, $9::int, $11::text, coalesce($12::text,"
+		" (SELECT p.pool FROM scans p WHERE p.id = $8::bigint), 'local'), $13::text, $14::text)"
 		" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
 	[S_EVENT] =
 		"INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
@@ -381,7 +381,12 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms)"
 		" VALUES ($1::bigint, $2::int, NOW_MS($3), $4::int, $5::text, $6::bigint)",
 	[S_DELIVERY_LOG] =
-		"SELECT d.id, d.uuid, d.webhook_id, d.event, coalesce(d.scan_id, 0), d.status,"
+		/* Each attempt with its own outcome: the delivery's status is the
+		 * last attempt's; an earlier one was retried, so it failed (an
+		 * old error is never listed under "delivered"). */
+		"SELECT d.id, d.uuid, d.webhook_id, d.event, coalesce(d.scan_id, 0),"
+		" CASE WHEN a.id IS NULL OR a.id = (SELECT max(x.id) FROM webhook_attempts x"
+		"  WHERE x.delivery_id = d.id) THEN d.status ELSE 'failed' END,"
 		" coalesce(a.attempt, 0), coalesce(a.at, d.created_at), a.status_code, a.error,"
 		" coalesce(a.duration_ms, 0), d.created_at"
 		" FROM webhook_deliveries d LEFT JOIN webhook_attempts a ON a.delivery_id = d.id"
@@ -596,6 +601,33 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"SELECT entry, reason, created_at, created_by FROM exclusions ORDER BY entry"
 		" LIMIT $1::int",
 	[S_EXCL_COUNT] = "SELECT count(*) FROM exclusions",
+	[S_RATECAP_SET] =
+		"INSERT INTO rate_caps (network, probes, created_at, created_by)"
+		" VALUES ($1::text, $2::bigint, $3::bigint, $4::text)"
+		" ON CONFLICT (network) DO UPDATE SET probes = excluded.probes,"
+		" created_at = excluded.created_at, created_by = excluded.created_by",
+	[S_RATECAP_DELETE] = "DELETE FROM rate_caps WHERE network = $1::text",
+	[S_RATECAP_LIST] =
+		"SELECT network, probes, created_at, created_by FROM rate_caps ORDER BY network"
+		" LIMIT $1::int",
+	[S_RATECAP_COUNT] = "SELECT count(*) FROM rate_caps",
+	/* One slice of a network's budget for the current second, in one
+	 * statement: the row of (network, second) is created or updated under
+	 * its own lock, so two takers never both get the last probes.  SET
+	 * reads the row as it was, so `granted` is this take's share. */
+	[S_RATE_TAKE] =
+		"INSERT INTO rate_budget (network, window_s, taken, granted)"
+		" VALUES ($1::text, NOW_MS($4) / 1000,"
+		"  CASE WHEN $3::bigint < $2::bigint THEN $3::bigint ELSE $2::bigint END,"
+		"  CASE WHEN $3::bigint < $2::bigint THEN $3::bigint ELSE $2::bigint END)"
+		" ON CONFLICT (network, window_s) DO UPDATE SET"
+		" granted = CASE WHEN $3::bigint <= $2::bigint - rate_budget.taken THEN $3::bigint"
+		"  WHEN rate_budget.taken < $2::bigint THEN $2::bigint - rate_budget.taken ELSE 0 END,"
+		" taken = rate_budget.taken + CASE WHEN $3::bigint <= $2::bigint - rate_budget.taken"
+		"  THEN $3::bigint WHEN rate_budget.taken < $2::bigint"
+		"  THEN $2::bigint - rate_budget.taken ELSE 0 END"
+		" RETURNING granted, window_s, (window_s + 1) * 1000 - NOW_MS($4)",
+	[S_RATE_PRUNE] = "DELETE FROM rate_budget WHERE window_s < NOW_MS($1) / 1000 - 60",
 	[S_PAUSE_INSERT] =
 		"INSERT INTO pauses (kind, value, since, reason, actor)"
 		" VALUES ($1::text, $2::text, NOW_MS($3), $4::text, $5::text)"
@@ -612,4 +644,49 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" OR ($1::text = 'schedule' AND CAST(schedule_id AS TEXT) = $2::text)"
 		" OR ($1::text = 'pool' AND pool = $2::text))"
 		" ORDER BY id LIMIT $3::int",
+	/* ---- the dashboard (dashboard.c) ---- */
+	/* Read from finding_states_dashboard (migration 22) alone: the open
+	 * ones and those fixed in the window, never the whole table. */
+	[S_DASH_TREND] =
+		"SELECT severity,"
+		" CASE WHEN first_seen < $1::bigint THEN -1 ELSE (first_seen - $1::bigint) / 86400000 END,"
+		" CASE WHEN state = 'fixed' THEN (updated_at - $1::bigint) / 86400000 ELSE 9999 END,"
+		" count(*) FROM finding_states INDEXED BY finding_states_dashboard"
+		" WHERE state IN ('open', 'reopened') OR (state = 'fixed' AND updated_at >= $1::bigint)"
+		" GROUP BY 1, 2, 3",
+	/* The scans completed in the window (scans_finished_status), then
+	 * their changes (scan_changes_scan). */
+	[S_DASH_CHANGES] =
+		"SELECT c.change_type, count(*) FROM scans s INDEXED BY scans_finished_status"
+		" JOIN scan_changes c ON c.scan_id = s.id"
+		" WHERE s.status = 'completed' AND s.finished_at >= $1::bigint GROUP BY c.change_type",
+	/* Newest first by the primary key, stopping at `limit` rows: the
+	 * state test is kept off every index (`|| ''`), or a planner would
+	 * read every open state through one and sort them. */
+	[S_DASH_NEWEST] =
+		"SELECT " DB_FSTATE_COLS("NOW_MS($2)") " FROM finding_states fs"
+		" JOIN finding_baselines fb ON fb.id = fs.baseline_id"
+		" WHERE fs.state || '' IN ('open', 'reopened') ORDER BY fs.id DESC LIMIT $1::int",
+	[S_WNAME_RENEW] =
+		"UPDATE worker_names SET expires_at = NOW_MS($2) + $3::bigint WHERE holder = $1::text",
+	[S_WNAME_DROP] = "DELETE FROM worker_names WHERE holder = $1::text",
+	[S_WINDOW_INSERT] =
+		"INSERT INTO windows (name, cron, tz, duration_ms, pool, targets, running, opens_at,"
+		" closes_at, created_at, created_by) VALUES ($1::text, $2::text, $3::text,"
+		" $4::bigint, $5::text, $6::text, $7::text, $8::bigint, $9::bigint, $10::bigint,"
+		" $11::text) ON CONFLICT (name) DO NOTHING RETURNING id",
+	[S_WINDOW_RANGE] =
+		"INSERT INTO window_ranges (window_id, lo, hi) VALUES ($1::bigint, $2::text, $3::text)",
+	[S_WINDOW_DELETE] = "DELETE FROM windows WHERE name = $1::text",
+	[S_WINDOW_LIST] = "SELECT " DB_WINDOW_COLS " FROM windows ORDER BY name LIMIT $1::int",
+	[S_WINDOW_REPLAN] =
+		"UPDATE windows SET opens_at = $3::bigint, closes_at = $4::bigint"
+		" WHERE id = $1::bigint AND closes_at = $2::bigint",
+	[S_WINDOW_HANDED] =
+		"UPDATE windows SET handed_at = $2::bigint WHERE id = $1::bigint"
+		" AND handed_at <> $2::bigint",
+	[S_WINDOW_RUNNING] =
+		"SELECT id, attempt FROM scans WHERE status = 'running' AND worker_id IS NOT NULL"
+		" AND EXISTS (SELECT 1 FROM windows w WHERE w.id = $1::bigint AND "
+		DB_WINDOW_HOLDS("w") ") ORDER BY id LIMIT $2::int",
 };

@@ -342,6 +342,23 @@ void store_note_pause(struct store *s, int64_t ms);
 int store_leader_take(struct store *s, const char *holder, int ttl_ms);
 int store_leader_drop(struct store *s, const char *holder);
 
+/*
+ * Worker names, unique per database: takes for `holder` (a serve, unique
+ * per process) the n lowest names "w-K" that no other live holder has,
+ * each with one conditional upsert (free, expired, or already its own),
+ * so two serves starting together never take one name twice.  names[i]
+ * gets the i-th.  A holder renews its names (store_worker_names_renew())
+ * well within ttl_ms; a holder that died frees them when ttl_ms has run
+ * out, and store_worker_names_drop() frees them at once (clean shutdown).
+ * Returns STORE_OK, STORE_ILLEGAL (no free name among the first
+ * STORE_WORKER_NAMES_MAX) or an error.
+ */
+#define STORE_WORKER_NAME_TTL_MS 30000
+#define STORE_WORKER_NAMES_MAX 1000
+int store_worker_names_take(struct store *s, const char *holder, int n, char (*names)[16]);
+int store_worker_names_renew(struct store *s, const char *holder);
+int store_worker_names_drop(struct store *s, const char *holder);
+
 /* ---- scan agents (src/store/agent.c; docs/AGENTS.md) ------------------- */
 
 /*
@@ -617,7 +634,8 @@ const char *worker_state(const struct worker_info *w, int64_t now);
  * or NULL. */
 const char *worker_exit_hint(const char *last_exit);
 
-/* Lists workers by name; *out is a new array (free()). */
+/* Lists workers by name, at most STORE_LIST_MAX; *out is a new array
+ * (free()). */
 int store_worker_list(struct store *s, struct worker_info **out, size_t *n);
 
 /* ---- wake-up ------------------------------------------------------------ */
@@ -1077,7 +1095,8 @@ int store_token_create_exp(struct store *s, const char *name, const char *role, 
 int store_token_lookup(struct store *s, int64_t id, char *role, char *hash, char *name,
 		       char *pool);
 
-/* Every token, oldest first (never a hash).  *out is a new array (free()). */
+/* Every token, oldest first (never a hash), at most STORE_LIST_MAX.  *out
+ * is a new array (free()). */
 int store_token_list(struct store *s, struct token_info **out, size_t *n);
 
 /* Revokes token `id` at once.  Returns STORE_OK, STORE_NOT_FOUND (no such
@@ -1142,6 +1161,11 @@ int store_schedule_pause(struct store *s, int64_t id, int paused, int64_t next_r
 
 /* Deletes a schedule; its scans stay (their schedule_id keeps the old id). */
 int store_schedule_delete(struct store *s, int64_t id);
+
+/* Moves schedule id's next firing from old_next to next without firing
+ * (a maintenance window holds it).  Another scheduler that moved it first
+ * wins; that is STORE_OK too. */
+int store_schedule_defer(struct store *s, int64_t id, int64_t old_next, int64_t next);
 
 /* Due schedules (not paused, next_run_at <= now), earliest first. */
 int store_schedules_due(struct store *s, int64_t now, int limit, struct schedule **out,
@@ -1269,6 +1293,34 @@ int store_finding_baseline_of_schedule(struct store *s, int64_t schedule_id, int
 
 /* The newest complete scan of baseline `baseline_id` (*scan_id, 0: none). */
 int store_finding_baseline_latest(struct store *s, int64_t baseline_id, int64_t *scan_id);
+
+/* The `limit` (1 .. STORE_LIST_MAX) newest open or reopened finding
+ * states (by first sighting), newest first.  *out as for
+ * store_finding_states().  Returns STORE_OK or an error. */
+int store_finding_states_newest(struct store *s, int limit, struct finding_state **out, size_t *n);
+
+/* ---- the dashboard (store/dashboard.c) --------------------------------------- */
+
+#define STORE_DASH_DAYS 30		/* days of the chart, today the last */
+#define STORE_DASH_SEVERITIES 5		/* critical, high, medium, low, info */
+
+struct store_dashboard {
+	int64_t now;			/* ms: the time it was read for */
+	int64_t since;			/* ms: the first day's start (UTC midnight) */
+	/* open[i][k]: findings open (or reopened) at the end of day i (now
+	 * for today), of severity store_dash_severity(k): counted from their
+	 * first sighting until they were fixed (docs/FINDINGS.md) */
+	int64_t open[STORE_DASH_DAYS][STORE_DASH_SEVERITIES];
+	int64_t changes_24h[3], changes_7d[3];	/* new, gone, changed of the scans
+						 * completed in the last 24 h / 7 days */
+};
+
+/* Fills *d for the time `now` (ms).  Each part is one statement over an
+ * index.  Returns STORE_OK or an error. */
+int store_dashboard(struct store *s, int64_t now, struct store_dashboard *d);
+
+/* The name of severity index k of store_dashboard.open ("" out of range). */
+const char *store_dash_severity(int k);
 /* ---- exclusions: the global deny-list (store/exclusions.c) ----------------- */
 
 struct scope;
@@ -1311,6 +1363,60 @@ json_t *store_exclusions_json(const struct exclusion *x, size_t n);
  * CONFIG_EXCLUDE_MAX exclusions in all).
  */
 struct scope *store_exclusion_scope(struct store *s);
+
+/* ---- rate caps per network and their budgets (store/ratecaps.c) ------------- */
+
+#define STORE_RATECAPS_MAX 32		/* rows of `scanq ratecap`; [rate] cap adds its own */
+#define STORE_RATE_SLICES 8		/* slices a taker asks for per second */
+
+struct ratecap;				/* scan/ratecap.h */
+
+struct ratecap_row {
+	char network[64];		/* canonical CIDR ("10.0.0.0/8") */
+	long probes;			/* per second */
+	int64_t created_at;		/* ms */
+	char created_by[80];
+};
+
+/* A slice of budget handed out for one second of the database's clock. */
+struct rate_grant {
+	int capped;			/* 0: no cap applies (the rest is 0) */
+	long probes;			/* how many probes this slice allows */
+	long cap;			/* the smallest cap that applied */
+	long long window;		/* the second (epoch seconds) it belongs to */
+	long ms_left;			/* how long that second still runs */
+};
+
+/*
+ * Sets the cap of `network` (a CIDR block or an address; stored in
+ * canonical form) to `probes` per second, replacing its old cap.
+ * Returns STORE_OK, or STORE_ILLEGAL with a one-line reason (a bad
+ * network, a cap outside 1..RATECAP_PROBES_MAX, the list full) and
+ * nothing written.
+ */
+int store_ratecap_set(struct store *s, const char *network, long probes, const char *actor);
+
+/* Removes the cap of `network`.  STORE_OK, STORE_ILLEGAL (not a network)
+ * or STORE_NOT_FOUND. */
+int store_ratecap_rm(struct store *s, const char *network);
+
+/* The store's caps, by network.  *out is a new array (free()). */
+int store_ratecap_list(struct store *s, struct ratecap_row **out, size_t *n);
+
+/* The caps in force: [rate] cap's, then the store's, as `ratecap list
+ * --json` shows them ("source": "config" or "store").  NULL on a store
+ * error (json_decref() the result). */
+json_t *store_ratecaps_json(struct store *s);
+
+/*
+ * Takes a slice of the current second's budget for a scan whose targets
+ * (its JSON array of strings) are `targets`: up to `want` probes from
+ * every network it counts against (ratecap_match() over [rate] cap and
+ * the store's caps, read at most once a second per process).  The slice
+ * is the smallest grant among those networks.  g->capped is 0 when no
+ * cap applies (nothing is taken).  Returns STORE_OK or an error.
+ */
+int store_rate_take(struct store *s, const char *targets, long want, struct rate_grant *g);
 
 /* ---- pauses: scans that may not be claimed (store/pause.c) ------------------- */
 
@@ -1358,5 +1464,96 @@ const char *pause_describe(const struct pause *p, char *buf, size_t len);
 
 /* Every pause as a JSON array (pause_to_json()), or NULL on a store error. */
 json_t *store_pauses_json(struct store *s);
+
+/* ---- maintenance windows: times when scans may not start (store/windows.c) --- */
+
+#define STORE_WINDOWS_MAX 256		/* windows listed (and kept) */
+#define STORE_WINDOW_TARGETS_MAX 1024	/* bytes of a window's target list */
+#define STORE_WINDOW_RANGES_MAX 64	/* CIDR blocks (or addresses) of one window */
+
+/*
+ * One row of `windows`.  A window holds the scans of its pool ("" for
+ * every pool) and, when it names targets, only those whose addresses meet
+ * one of its blocks.  opens_at / closes_at are its current or next
+ * occurrence in ms of the database's clock (the claim compares them with
+ * it); the scheduler's tick moves them on once an occurrence has ended.
+ */
+struct window {
+	int64_t id;
+	char name[SCHEDULE_NAME_MAX];
+	char cron[132];
+	char tz[64];
+	int64_t duration_ms;
+	char pool[SCAN_POOL_MAX];	/* "" for every pool */
+	char targets[STORE_WINDOW_TARGETS_MAX + 1];	/* "a/n,b/m", "" for every target */
+	char running[12];		/* "finish" or "handback" */
+	int64_t opens_at, closes_at;	/* the current or next occurrence */
+	int64_t handed_at;		/* opens_at of the occurrence handed back, 0 if none */
+	int64_t created_at;
+	char created_by[80];
+};
+
+/*
+ * The overlap rule the caller decides (maintenance/window.c): 1 with a
+ * one-line reason in why when windows a and b may hold one scan at one
+ * time, else 0.  store_window_add() asks it about every window whose scope
+ * meets the new one's (window_scopes_meet()).
+ */
+typedef int store_window_overlap_fn(const struct window *a, const struct window *b, char *why,
+				    size_t len);
+
+/*
+ * Adds window w (opens_at, closes_at planned) in one write transaction,
+ * after asking `overlap` about each window whose scope meets it.  Returns
+ * STORE_OK with *id, STORE_ILLEGAL (name taken, an overlap, a target that
+ * is not a CIDR block or an address, too many windows) with the reason in
+ * store_error() and nothing written, or an error.
+ */
+int store_window_add(struct store *s, const struct window *w, store_window_overlap_fn *overlap,
+		     int64_t *id);
+
+/* Removes the window `name`.  Returns STORE_OK or STORE_NOT_FOUND. */
+int store_window_rm(struct store *s, const char *name);
+
+/* Every window, by name.  *out is a new array (free()). */
+int store_window_list(struct store *s, struct window **out, size_t *n);
+
+/* Moves window id from the occurrence that closed at old_closes to
+ * [opens_at, closes_at).  Another process that moved it first wins; that
+ * is STORE_OK too. */
+int store_window_replan(struct store *s, int64_t id, int64_t old_closes, int64_t opens_at,
+			int64_t closes_at);
+
+/*
+ * The hand-back at the start of w's current occurrence, once per
+ * occurrence whatever the number of processes that try: the first marks
+ * it done and hands every running scan w holds back to pending without
+ * spending an attempt (as `pause --now`).  *released gets how many (0
+ * when another process did it).
+ */
+int store_window_handback(struct store *s, const struct window *w, int *released);
+
+/* 1 if w's scope holds a scan of `pool` with `targets` (a JSON array):
+ * the claim's rule (DB_WINDOW_HOLDS), in C, for a schedule's next scan. */
+int window_holds(const struct window *w, const char *pool, const char *targets);
+
+/* 1 if some scan could be held by both a and b (their pools and their
+ * target blocks meet), else 0. */
+int window_scopes_meet(const struct window *a, const struct window *b);
+
+/* 1 if w is open at `now` (ms, the database's clock). */
+int window_open(const struct window *w, int64_t now);
+
+/* A window as JSON: name, cron, tz, duration_s, pool, targets, running,
+ * opens_at, closes_at, open (at now), created_at, by. */
+json_t *window_to_json(const struct window *w, int64_t now);
+
+/* An open window in one line ("nightly (pool dmz) open until
+ * 2026-...Z, running scans finish") into buf; returns buf. */
+const char *window_describe(const struct window *w, char *buf, size_t len);
+
+/* The windows open at `now` as a JSON array (window_to_json()), or NULL
+ * on a store error. */
+json_t *store_windows_open_json(struct store *s, int64_t now);
 
 #endif

@@ -218,12 +218,23 @@ static int last_event(struct store *s, int64_t id, char *to, size_t tolen, int64
 	return rc;
 }
 
+/* Runs the guarded repair `st` (its row's id and attempt first in a):
+ * STORE_OK when it changed the row, SKIPPED when the scan had moved on,
+ * else the error. */
+static int repair(struct store *s, enum db_stmt st, const struct db_args *a)
+{
+	int64_t changed = 0;
+	int rc;
+
+	if ((rc = db_run(s, st, a, &changed)) != STORE_OK)
+		return rc;
+	return changed ? STORE_OK : SKIPPED;
+}
+
 static int set_final(struct store *s, const struct stuck_item *it, enum scan_status to,
 		     const char *code, const char *message)
 {
 	struct db_args a = { 0 };
-	int64_t changed = 0;
-	int rc;
 
 	db_i64(&a, it->id);
 	db_i64(&a, it->attempt);
@@ -233,17 +244,13 @@ static int set_final(struct store *s, const struct stuck_item *it, enum scan_sta
 	db_text(&a, message);
 	db_null(&a);
 	db_text(&a, scan_status_name(it->status));
-	if ((rc = db_run(s, S_SET_FINAL, &a, &changed)) != STORE_OK)
-		return rc;
-	return changed ? STORE_OK : SKIPPED;
+	return repair(s, S_SET_FINAL, &a);
 }
 
 static int set_pending(struct store *s, const struct stuck_item *it, int forgive,
 		       const char *code, const char *message)
 {
 	struct db_args a = { 0 };
-	int64_t changed = 0;
-	int rc;
 
 	db_i64(&a, it->id);
 	db_i64(&a, it->attempt);
@@ -253,9 +260,7 @@ static int set_pending(struct store *s, const struct stuck_item *it, int forgive
 	db_text(&a, code);
 	db_text(&a, message);
 	db_null(&a);
-	if ((rc = db_run(s, S_SET_PENDING, &a, &changed)) != STORE_OK)
-		return rc;
-	return changed ? STORE_OK : SKIPPED;
+	return repair(s, S_SET_PENDING, &a);
 }
 
 /* Fills *ch with a change from `from` to `to` and why stuck clear made it. */

@@ -77,45 +77,24 @@ int store_token_lookup(struct store *s, int64_t id, char *role, char *hash, char
 	return strcmp(state, "ok") == 0 ? STORE_OK : STORE_ILLEGAL;
 }
 
+static void token_row(struct db_cur *c, void *elem, void *ctx)
+{
+	struct token_info *t = elem;
+
+	(void)ctx;
+	t->id = db_col_i64(c, 0);
+	db_col_copy(c, 1, t->name, sizeof t->name);
+	db_col_copy(c, 2, t->role, sizeof t->role);
+	t->created_at = db_col_i64(c, 3);
+	t->expires_at = db_col_i64(c, 4);
+	t->revoked_at = db_col_i64(c, 5);
+	db_col_copy(c, 6, t->pool, sizeof t->pool);
+}
+
 int store_token_list(struct store *s, struct token_info **out, size_t *n)
 {
-	struct token_info *arr = NULL, *t;
-	size_t cap = 0, k = 0;
-	struct db_cur c;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if ((rc = db_query(s, S_TOKEN_LIST, NULL, &c)) == STORE_OK) {
-		while ((rc = db_next(&c)) > 0) {
-			if (k == cap) {
-				cap = cap ? cap * 2 : 16;
-				if (!(t = realloc(arr, cap * sizeof *arr))) {
-					rc = store_set_error(s, "out of memory");
-					break;
-				}
-				arr = t;
-			}
-			t = &arr[k++];
-			memset(t, 0, sizeof *t);
-			t->id = db_col_i64(&c, 0);
-			db_col_copy(&c, 1, t->name, sizeof t->name);
-			db_col_copy(&c, 2, t->role, sizeof t->role);
-			t->created_at = db_col_i64(&c, 3);
-			t->expires_at = db_col_i64(&c, 4);
-			t->revoked_at = db_col_i64(&c, 5);
-			db_col_copy(&c, 6, t->pool, sizeof t->pool);
-		}
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&c);
-	if (rc != STORE_OK) {
-		free(arr);
-		return rc;
-	}
-	*out = arr;
-	*n = k;
-	return STORE_OK;
+	return core_page_new(s, S_TOKEN_LIST, NULL, sizeof **out, STORE_LIST_MAX, token_row, NULL,
+			     NULL, (void **)out, n);
 }
 
 int store_token_revoke(struct store *s, int64_t id)

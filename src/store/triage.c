@@ -104,6 +104,36 @@ json_t *finding_state_to_json(const struct finding_state *f)
 	return o;
 }
 
+int store_finding_states_newest(struct store *s, int limit, struct finding_state **out, size_t *n)
+{
+	struct db_args a = { 0 };
+	struct db_cur cur;
+	struct finding_state *v;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (limit < 1 || limit > STORE_LIST_MAX)
+		return store_set_error(s, "limit must be 1..%d", STORE_LIST_MAX);
+	if (!(v = calloc((size_t)limit, sizeof *v)))
+		return store_set_error(s, "out of memory");
+	db_i64(&a, limit);
+	db_i64(&a, scan_now_ms());
+	if ((rc = db_query(s, S_DASH_NEWEST, &a, &cur)) == STORE_OK) {
+		while (*n < (size_t)limit && (rc = db_next(&cur)) > 0)
+			read_state(&cur, &v[(*n)++]);
+		rc = rc < 0 ? rc : STORE_OK;
+	}
+	db_done(&cur);
+	if (rc != STORE_OK) {
+		finding_state_array_free(v, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return STORE_OK;
+}
+
 int store_finding_states(struct store *s, const struct finding_state_filter *f,
 			 struct finding_state **out, size_t *n)
 {
@@ -308,22 +338,23 @@ int store_finding_baseline_latest(struct store *s, int64_t baseline_id, int64_t 
 	return db_int(s, S_FSTATE_LATEST, &a, scan_id);
 }
 
-int store_finding_baseline_of(struct store *s, int64_t scan_id, int64_t *baseline_id)
+/* The one-integer lookup `st` of `id`, 0 in *out when no row matches. */
+static int baseline_lookup(struct store *s, enum db_stmt st, int64_t id, int64_t *out)
 {
 	struct db_args a = { 0 };
 	int rc;
 
-	db_i64(&a, scan_id);
-	rc = db_int(s, S_FSTATE_BASELINE_OF, &a, baseline_id);
+	db_i64(&a, id);
+	rc = db_int(s, st, &a, out);
 	return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}
+
+int store_finding_baseline_of(struct store *s, int64_t scan_id, int64_t *baseline_id)
+{
+	return baseline_lookup(s, S_FSTATE_BASELINE_OF, scan_id, baseline_id);
 }
 
 int store_finding_baseline_of_schedule(struct store *s, int64_t schedule_id, int64_t *baseline_id)
 {
-	struct db_args a = { 0 };
-	int rc;
-
-	db_i64(&a, schedule_id);
-	rc = db_int(s, S_FSTATE_OF_SCHEDULE, &a, baseline_id);
-	return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+	return baseline_lookup(s, S_FSTATE_OF_SCHEDULE, schedule_id, baseline_id);
 }

@@ -36,6 +36,7 @@
 #define CALL_TIMEOUT_MS 15000		/* a call other than the long poll */
 #define CONNECT_TIMEOUT_MS 5000
 #define OUTAGE_LOG_MS 10000		/* at most one "still unreachable" line per this */
+#define REFUSED_LOG_MS 60000		/* at most one "claim refused" line per this */
 
 /* The answer to one call. */
 struct reply {
@@ -67,6 +68,7 @@ struct agent {
 	char exclude[CONFIG_EXCLUDE_MAX * 256];	/* the server's exclusions, "a, b" */
 	struct backoff back;		/* the shared retry rule while the server is away */
 	int64_t outage_since, outage_logged;	/* monotonic ms; 0: reachable */
+	int64_t refused_since, refused_logged;	/* claims refused since (0: taken) */
 };
 
 /* ---- requests --------------------------------------------------------- */
@@ -414,6 +416,10 @@ static void *claim_thread(void *arg)
 		if (r.status == 200) {
 			size_t n;
 
+			if (a->refused_since)
+				log_info("claims taken again", "server=%s after_ms=%lld", a->server,
+					 (long long)(clock_mono_ms() - a->refused_since));
+			a->refused_since = a->refused_logged = 0;
 			take_exclusions(a, json_object_get(r.body, "exclusions"));
 			n = enqueue(a, json_object_get(r.body, "scans"));
 
@@ -424,7 +430,15 @@ static void *claim_thread(void *arg)
 		} else if (r.status > 0 && !a->stopping) {
 			/* Refused (a revoked token, a server that forgot us): try
 			 * again, but not in a loop. */
-			log_warn("claim refused", "server=%s error=\"%s\"", a->server, r.text);
+			int64_t now = clock_mono_ms();
+
+			if (!a->refused_since)
+				a->refused_since = now;
+			if (!a->refused_logged || now - a->refused_logged >= REFUSED_LOG_MS) {
+				a->refused_logged = now;
+				log_warn("claim refused", "server=%s for_ms=%lld error=\"%s\"",
+					 a->server, (long long)(now - a->refused_since), r.text);
+			}
 			thread_sleep(a, 5000);
 		}
 		json_decref(r.body);
@@ -664,6 +678,37 @@ static int ag_release(struct source *src, int64_t id, int attempt, const char *r
 	return ag_end((struct agent *)src, id, attempt, "release", NULL, NULL);
 }
 
+/* A slice of a running scan's rate caps, from POST /api/v1/agent/budget:
+ * the server takes it from the store as a worker would (ratefeed.h). */
+static int ag_rate_take(struct source *src, const struct scan *sc, long want,
+			struct rate_grant *g)
+{
+	struct agent *a = (struct agent *)src;
+	char *body = body_text(a, json_pack("{s:I, s:i, s:I}", "id", (json_int_t)sc->id, "attempt",
+					     sc->attempt, "want", (json_int_t)want));
+	struct reply r;
+
+	memset(g, 0, sizeof *g);
+	if (!body)
+		return STORE_ERROR;
+	loop_call(a, "budget", body, &r);
+	free(body);
+	if (r.status == 200) {
+		g->capped = json_is_true(json_object_get(r.body, "capped"));
+		g->probes = (long)json_integer_value(json_object_get(r.body, "probes"));
+		g->cap = (long)json_integer_value(json_object_get(r.body, "cap"));
+		g->window = json_integer_value(json_object_get(r.body, "window"));
+		g->ms_left = (long)json_integer_value(json_object_get(r.body, "ms_left"));
+	}
+	json_decref(r.body);
+	if (r.status != 200 || g->probes < 0 || g->ms_left < 0 || g->ms_left > 1000
+	    || (g->capped && g->cap < 1)) {
+		memset(g, 0, sizeof *g);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
 static const char *ag_error(struct source *src)
 {
 	return ((struct agent *)src)->err;
@@ -769,7 +814,7 @@ static const struct source_ops agent_ops = {
 	.cancelled = ag_cancelled, .release = ag_release, .error = ag_error,
 	.outage = ag_outage, .outage_wait_ms = ag_outage_wait_ms,
 	.claim_ready = ag_claim_ready, .wake_fd = ag_wake_fd, .wake_drain = ag_wake_drain,
-	.exclusions = ag_exclusions, .close = ag_close,
+	.exclusions = ag_exclusions, .rate_take = ag_rate_take, .close = ag_close,
 };
 
 /* ---- opening ---------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/log.h"
+#include "budget.h"
 #include "store/store.h"
 #include "worker/childenv.h"
 
@@ -15,10 +16,13 @@ void childenv_init(struct childenv *ce)
 	extern char **environ;
 	int n = 0;
 
-	for (char **e = environ; *e && n < SPAWN_ENV_MAX - 1; e++)
+	/* One entry is kept free for a capped scan's BUDGET_ENV (ratefeed.h),
+	 * which only the worker sets. */
+	for (char **e = environ; *e && n < SPAWN_ENV_MAX - 2; e++)
 		if ((strncmp(*e, "SCANQ_", 6) == 0 || strncmp(*e, "ASAN_OPTIONS=", 13) == 0
 		     || strncmp(*e, "UBSAN_OPTIONS=", 14) == 0 || strncmp(*e, "TMPDIR=", 7) == 0)
-		    && strncmp(*e, CHILDENV_EXCLUDE_NAME "=", sizeof CHILDENV_EXCLUDE_NAME) != 0)
+		    && strncmp(*e, CHILDENV_EXCLUDE_NAME "=", sizeof CHILDENV_EXCLUDE_NAME) != 0
+		    && strncmp(*e, BUDGET_ENV "=", sizeof BUDGET_ENV) != 0)
 			ce->env[n++] = *e;
 	snprintf(ce->exclude, sizeof ce->exclude, "%s=", CHILDENV_EXCLUDE_NAME);
 	ce->env[n++] = ce->exclude;

@@ -71,6 +71,11 @@ struct source_ops {
 	 * its own (the store's worker reads them itself, childenv.h).  May be
 	 * NULL. */
 	int (*exclusions)(struct source *src, char *buf, size_t len);
+	/* A slice of the current second's budget of the networks scan sc
+	 * counts against (store_rate_take()): up to `want` probes; g->capped
+	 * 0 when no cap applies.  STORE_OK, or an error (nothing granted). */
+	int (*rate_take)(struct source *src, const struct scan *sc, long want,
+			 struct rate_grant *g);
 	/* Ends the source: what it still holds is handed back. */
 	void (*close)(struct source *src);
 };

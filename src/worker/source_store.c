@@ -95,6 +95,12 @@ static int st_wake_drain(struct source *src)
 	return ss->wake ? store_wakeup_drain(ss->wake) : 0;
 }
 
+static int st_rate_take(struct source *src, const struct scan *sc, long want,
+			struct rate_grant *g)
+{
+	return store_rate_take(src->store, sc->targets, want, g);
+}
+
 static void st_close(struct source *src)
 {
 	struct store_source *ss = (struct store_source *)src;
@@ -111,7 +117,7 @@ static const struct source_ops store_ops = {
 	.cancelled = st_cancelled, .release = st_release, .error = st_error,
 	.outage = st_outage, .outage_wait_ms = st_outage_wait_ms,
 	.claim_ready = st_claim_ready, .wake_fd = st_wake_fd, .wake_drain = st_wake_drain,
-	.close = st_close,
+	.rate_take = st_rate_take, .close = st_close,
 };
 
 struct source *source_store_open(const char *db_url, char *err, size_t errlen)

@@ -93,7 +93,8 @@ static void child_exec(const struct spawn_opts *o, char *const *envp, int devnul
 		sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+	if (dup2(o->stdin_fd > 0 ? o->stdin_fd : devnull, 0) < 0 || dup2(out_w, 1) < 0
+	    || dup2(err_w, 2) < 0)
 		goto fail;
 	/* Everything above 2 goes, except the exec report pipe (close-on-exec). */
 	if (report_w > 3)

@@ -1,7 +1,7 @@
 /*
  * spawn.h — one supervised child process: fork + exec (never a shell) in
  * its own process group, with a clean environment, no inherited
- * descriptors, stdin from /dev/null, RLIMIT_AS / RLIMIT_CPU limits, and
+ * descriptors, stdin from /dev/null (or a pipe of the caller's), RLIMIT_AS / RLIMIT_CPU limits, and
  * stdout / stderr captured through non-blocking pipes.
  *
  * The module is built to be driven from one poll() loop that watches many
@@ -70,6 +70,9 @@ enum spawn_end {
 struct spawn_opts {
 	char *const *argv;		/* argv[0]: absolute path of the program */
 	char *const *env;		/* extra NAME=VALUE entries, NULL-terminated, or NULL */
+	int stdin_fd;			/* the child's stdin: this descriptor (the caller
+					 * closes its copy after spawn_start()), or 0 for
+					 * /dev/null */
 	long memory_limit_mb;		/* RLIMIT_AS; 0 = none */
 	long cpu_limit_s;		/* RLIMIT_CPU; 0 = none */
 	size_t output_limit;		/* stdout bytes in all; 0 = SPAWN_OUTPUT_DEFAULT */

@@ -422,7 +422,10 @@ int supervisor_run(const struct supervisor_config *cfg, int64_t (*tick)(void *ar
 	memset(&sv, 0, sizeof sv);
 	sv.cfg = cfg;
 	for (int i = 0; i < cfg->workers; i++) {
-		snprintf(sv.ws[i].name, sizeof sv.ws[i].name, "w-%d", i + 1);
+		if (cfg->names)
+			snprintf(sv.ws[i].name, sizeof sv.ws[i].name, "%s", cfg->names[i]);
+		else
+			snprintf(sv.ws[i].name, sizeof sv.ws[i].name, "w-%d", i + 1);
 		sv.ws[i].fd = -1;
 	}
 	signals_catch(on_signal, caught, 3, &old, &sv.waitmask);

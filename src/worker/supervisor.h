@@ -49,6 +49,8 @@ struct supervisor_config {
 	int max_scans;			/* per worker before it recycles; 0 = never */
 	int stall_ms;			/* pipe silence that counts as a stall */
 	int grace_ms;			/* shutdown: SIGKILL after this long */
+	char (*names)[16];		/* the workers' names, taken per database
+					 * (store_worker_names_take()); NULL: w-1, w-2... */
 };
 
 /*

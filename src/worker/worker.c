@@ -28,6 +28,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "worker/childenv.h"
+#include "worker/ratefeed.h"
 #include "worker/lease.h"
 #include "worker/report.h"
 #include "core/log.h"
@@ -53,6 +54,7 @@ struct job {
 	struct scan scan;
 	struct spawn_child *child;	/* NULL once reaped or never started */
 	struct report rep;		/* what its child reported so far */
+	struct ratefeed feed;		/* its networks' rate caps (ratefeed.h) */
 	double progress_written;	/* what the store has (-1: nothing yet) */
 	int64_t progress_at;		/* when it was written (monotonic ms) */
 	int cancel;			/* cancel requested: stopping the child */
@@ -140,6 +142,7 @@ static void job_free(struct job *j)
 	if (!j)
 		return;
 	spawn_free(j->child);
+	ratefeed_close(&j->feed);
 	report_release(&j->rep);
 	free(j->fdetail);
 	scan_release(&j->scan);
@@ -250,14 +253,41 @@ static void job_ended(struct worker *w, struct job *j)
  * JSON -- TARGET...` with the targets of the scan's JSON array.  When it
  * cannot start, the job is set to fail at once (its slot's write is due).
  */
+/* An agent's children skip the server's exclusions, as a worker's skip
+ * the store's (childenv.h).  Returns 0, or -1 with the job finishing. */
+static int agent_exclusions(struct worker *w, struct job *j)
+{
+	static char more[CHILDENV_EXCLUDE_MAX];
+
+	if (w->s || !w->src->ops->exclusions)
+		return 0;
+	if (w->src->ops->exclusions(w->src, more, sizeof more) < 0
+	    || childenv_exclusions_from(&w->env, more, w->name) < 0) {
+		set_finish(j, FIN_FAIL, "spawn_failed", "the scan's exclusions could not be"
+			   " handed to the scanner", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* A scan under a rate cap gets its budget on stdin (ratefeed.h).  Returns
+ * 0, or -1 with the job handed back: it must not run unpaced. */
+static int feed_setup(struct worker *w, struct job *j, struct spawn_opts *so, char **env, int *fd)
+{
+	if (ratefeed_spawn(&j->feed, w->src, &j->scan, w->name, w->env.env, env, so, fd) == 0)
+		return 0;
+	set_finish(j, FIN_RELEASE, NULL, "the rate caps could not be read", NULL);
+	return -1;
+}
+
 static void start_child(struct worker *w, struct job *j)
 {
 	const char *opts = j->scan.options && *j->scan.options ? j->scan.options : "{}";
 	json_t *targets = json_loads(j->scan.targets ? j->scan.targets : "[]", 0, NULL);
 	size_t n = json_is_array(targets) ? json_array_size(targets) : 0, k = 0;
-	char **argv = NULL, err[256], limit[16];
+	char **argv = NULL, err[256], limit[16], *env[SPAWN_ENV_MAX + 2];
 	struct spawn_opts so = { 0 };
-	int exec_errno = 0;
+	int exec_errno = 0, feed_fd = -1;
 
 	if (n == 0) {
 		set_finish(j, FIN_FAIL, "no_targets", "the scan has no targets", NULL);
@@ -275,18 +305,8 @@ static void start_child(struct worker *w, struct job *j)
 			goto out;
 		}
 	}
-	/* An agent's children skip the server's exclusions, as a worker's skip
-	 * the store's (childenv.h). */
-	if (!w->s && w->src->ops->exclusions) {
-		static char more[CHILDENV_EXCLUDE_MAX];
-
-		if (w->src->ops->exclusions(w->src, more, sizeof more) < 0
-		    || childenv_exclusions_from(&w->env, more, w->name) < 0) {
-			set_finish(j, FIN_FAIL, "spawn_failed", "the scan's exclusions could not be"
-				   " handed to the scanner", NULL);
-			goto out;
-		}
-	}
+	if (agent_exclusions(w, j) < 0 || feed_setup(w, j, &so, env, &feed_fd) < 0)
+		goto out;
 	argv = calloc(n + 10, sizeof *argv);
 	if (!argv) {
 		set_finish(j, FIN_FAIL, "spawn_failed", "the scanner could not be started",
@@ -323,7 +343,6 @@ static void start_child(struct worker *w, struct job *j)
 	}
 	argv[k] = NULL;
 	so.argv = argv;
-	so.env = w->env.env;
 	so.memory_limit_mb = config.memory_limit_mb;
 	/* A backstop against a runaway: the wall-clock limit, twice, in CPU seconds. */
 	so.cpu_limit_s = (long)j->scan.time_limit_s * 2;
@@ -333,7 +352,9 @@ static void start_child(struct worker *w, struct job *j)
 	so.on_line = on_line;
 	so.arg = j;
 	j->child = spawn_start(&so, &exec_errno, err, sizeof err);
+	ratefeed_started(&j->feed, &feed_fd);
 	if (!j->child) {
+		ratefeed_close(&j->feed);
 		if (exec_errno == ENOENT || exec_errno == EACCES)
 			set_finish(j, FIN_FAIL, "tool_missing", "the scanner program cannot be run", err);
 		else
@@ -344,6 +365,8 @@ static void start_child(struct worker *w, struct job *j)
 		 (long long)j->scan.id, j->scan.attempt, w->name, j->scan.type,
 		 spawn_pid(j->child));
 out:
+	if (feed_fd >= 0)
+		close(feed_fd);
 	free(argv);
 	json_decref(targets);
 }
@@ -371,6 +394,7 @@ static void adopt(struct worker *w, struct scan *arr, size_t n)
 			continue;
 		}
 		j->scan = arr[i];
+		j->feed.fd = -1;
 		memset(&arr[i], 0, sizeof arr[i]);
 		j->started_ms = clock_mono_ms();
 		j->next_beat = j->started_ms + w->beat_ms;
@@ -800,6 +824,9 @@ static int duties(struct worker *w)
 	renew(w);
 	flush(w, may_claim && !w->stopping);
 	now = clock_mono_ms();
+	for (int i = 0; i < w->njobs; i++)
+		if (w->jobs[i]->child && !w->jobs[i]->lost)
+			ratefeed_step(&w->jobs[i]->feed, w->src, &w->jobs[i]->scan, now);
 	if (w->s && now >= w->next_beat) {
 		int rc = store_worker_heartbeat(w->s, w->id, w->scans_done);
 
@@ -852,6 +879,8 @@ static int64_t next_due(const struct worker *w, int64_t now)
 				      ? j->progress_at + PROGRESS_EVERY_MS : w->renew_hold);
 		if (j->finishing && !j->child)
 			next = min_at(next, j->retry.next_ms ? j->retry.next_ms : now);
+		if (j->child)
+			next = min_at(next, ratefeed_next(&j->feed));
 	}
 	return next;
 }
@@ -912,6 +941,7 @@ static void wait_and_step(struct worker *w)
 		if (!ready && spawn_timeout_ms(j->child) != 0)
 			continue;
 		if (spawn_step(j->child)) {
+			ratefeed_close(&j->feed);
 			job_ended(w, j);
 			spawn_free(j->child);
 			j->child = NULL;

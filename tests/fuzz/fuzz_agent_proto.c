@@ -1,7 +1,7 @@
 /*
  * fuzz_agent_proto.c — libFuzzer target for the agent protocol's request
  * parser (src/api/agent_proto.c): the first byte picks the request (claim,
- * renew, complete, fail), the rest is its body.
+ * renew, complete, fail; budget for 0xf8 and up), the rest is its body.
  *
  * Beyond "no crash, no leak, no undefined behaviour" it checks the
  * parser's contract: a refusal is a 400 with a known code and a
@@ -50,7 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > 256 * 1024)
 		return 0;
 	memset(&p, 0, sizeof p);
-	switch (data[0] % 4) {
+	/* The budget request was added last: first bytes 0xf8.. choose it, so
+	 * the corpus kept for the other four still reaches the same parser. */
+	switch (data[0] >= 0xf8 ? 4 : data[0] % 4) {
 	case 0: {
 		struct agent_claim_req q;
 
@@ -98,6 +100,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    || q.findings[i].port > 65535)
 				abort();
 		agent_complete_release(&q);
+		break;
+	}
+	case 4: {
+		struct agent_budget_req q;
+
+		if (agent_parse_budget(body, len, &q, &p) < 0) {
+			check_refusal(&p);
+			break;
+		}
+		check_hello(&q.h);
+		if (q.id < 1 || q.attempt < 1 || q.want < 0 || q.want > AGENT_BUDGET_MAX)
+			abort();
 		break;
 	}
 	default: {

@@ -153,8 +153,13 @@ ok "renew renews, records progress, names the scans to cancel and the lost ones;
 # ---- complete: completed, already, a wrong fence, another pool ---------------------------
 d2=$(q submit discovery 127.0.0.2 --pool dmz --then portscan:22) || fail "submit chain"
 code=$(agent claim "{$hello,\"max\":1}"); grep -q "\"id\":$d2," "$dir/body" || fail "claim chain: $(cat "$dir/body")"
-snap() { sql "SELECT id, status, attempt, coalesce(finished_at, 0) FROM scans ORDER BY id;
-	SELECT count(*) FROM findings; SELECT count(*) FROM scan_events" | sha256sum; }
+# The chain's rows only: serve's lease recovery may hand back an earlier
+# test's unrenewed scan (lease 5 s) while this runs.
+snap() { sql "SELECT id, status, attempt, coalesce(finished_at, 0) FROM scans
+	WHERE id = $d2 OR parent_id = $d2 ORDER BY id;
+	SELECT count(*) FROM findings WHERE scan_id = $d2;
+	SELECT count(*) FROM scan_events WHERE scan_id = $d2;
+	SELECT count(*) FROM scans WHERE id > $d2" | sha256sum; }
 before=$(snap)
 code=$(agent complete "{$hello,\"id\":$d2,\"attempt\":2,\"findings\":[]}"); [ "$code" = 409 ] || fail "wrong fence: $code"
 grep -q "\"code\":\"lost\"" "$dir/body" && grep -q "scan $d2 attempt 2 is no longer this agent's (now attempt 1, status running)" \
@@ -284,3 +289,18 @@ is_status "$w" completed && sql_is "SELECT count(*) FROM scan_events WHERE scan_
 is_status "$far" pending || fail "a dmz worker took pool far's scan"
 out=$("$S" --db "$DB" worker --pool 'No Pool' --once 2>&1) && fail "worker --pool with a bad name"
 ok "scanq worker --pool claims that pool's scans only"
+
+# ---- an agent whose token is revoked while it runs -------------------------------------------
+# Its claims are refused from then on: it keeps trying (every 5 s), and says
+# so once a minute, not once a try.
+LATE=$(q token create --role agent --pool dmz --name late) || fail "token for a running agent"
+echo "$LATE" >"$dir/late.token"
+env -u SCANQ_CONFIG "$S" agent --server "$BASE" --token-file "$dir/late.token" --spool "$dir/spool-late" \
+	--wait-ms 500 --allow 127.0.0.0/8 --name late-agent >"$dir/late.log" 2>&1 &
+pids+=($!)
+wait_for 20 "the agent in the registry" sql_is "SELECT count(*) FROM workers WHERE name = 'late-agent'" 1
+q token revoke "$(sed 's/^sq_\([0-9]*\)_.*/\1/' <<<"$LATE")" >/dev/null || fail "revoke the running agent's token"
+wait_for 20 "the first refused claim" grep -q 'msg="claim refused"' "$dir/late.log"
+sleep 11
+[ "$(grep -c 'msg="claim refused"' "$dir/late.log")" = 1 ] || fail "claim refused lines: $(grep 'claim refused' "$dir/late.log")"
+ok "an agent whose token is revoked while it runs keeps trying and logs the refusal once a minute"

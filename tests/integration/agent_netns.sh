@@ -179,11 +179,16 @@ ok "agent SIGKILLed mid-scan: scan $id ran again on $other (attempt 2) $rerun_ms
 
 # ---- the server SIGKILLed while the agents scan --------------------------------
 ids=()
+# 4 s scans: a 1 s one could end, and be sent, before the kill on a loaded
+# machine (its result is then rightly not in a spool).
 for i in 1 2; do
-	ids+=("$(q submit test-sleep "$TGT" --pool dmz --options '{"seconds": 1}')") || fail "submit"
+	ids+=("$(q submit test-sleep "$TGT" --pool dmz --options '{"seconds": 4}')") || fail "submit"
 done
 for id in "${ids[@]}"; do wait_for 20 "scan $id to run" is_status "$id" running; done
 kill -KILL "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
+for id in "${ids[@]}"; do
+	is_status "$id" running || fail "scan $id ended before the server was killed: $(q show "$id")"
+done
 spooled() { [ "$(ls "$dir"/spool-a*/ | grep -c '^[0-9]*-[0-9]*\.json$')" -ge 2 ]; }
 wait_for 20 "both results in the spools while the server is down" spooled
 sleep 6		# past the lease: the results are late when the server is back
@@ -206,13 +211,16 @@ for p in "${AGENT_a1:-}" "${AGENT_a2:-}"; do
 done
 start_agent c1
 cut() { ip -n "$A" link set "${A}a" "$1"; }
-x=$(q submit test-sleep "$TGT" --pool dmz --options '{"seconds": 2}') || fail "submit x"
-y=$(q submit test-sleep "$TGT" --pool dmz --priority 5 --options '{"seconds": 2}') || fail "submit y"
+# 5 s scans, so that both still run when the link is cut (the checks in
+# between take seconds on a loaded machine); the cut is checked below.
+x=$(q submit test-sleep "$TGT" --pool dmz --options '{"seconds": 5}') || fail "submit x"
+y=$(q submit test-sleep "$TGT" --pool dmz --priority 5 --options '{"seconds": 5}') || fail "submit y"
 for id in "$x" "$y"; do wait_for 20 "scan $id to run" is_status "$id" running; done
 xa=$(sql "SELECT attempt FROM scans WHERE id = $x")
 ya=$(sql "SELECT attempt FROM scans WHERE id = $y")
 case "$(sql "SELECT worker_id FROM scans WHERE id IN ($x, $y)" | sort -u)" in c1*) ;; *) fail "not both on c1" ;; esac
 cut down
+is_status "$x" running && is_status "$y" running || fail "a scan ended before the cut: $(q show "$x") $(q show "$y")"
 c1files() { [ "$(ls "$dir/spool-c1/" | grep -c '^[0-9]*-[0-9]*\.json$')" = 2 ]; }
 wait_for 20 "both results in c1's spool while cut off" c1files
 both_pending() { is_status "$x" pending && is_status "$y" pending; }
@@ -236,10 +244,11 @@ grep -q "agent write refused\" scan=$y attempt=$(( ya )) " "$dir/serve.log" \
 ok "cut off past the lease: scan $x's result taken late (timeline says so), scan $y's refused (claimed again)"
 
 # ---- SIGKILL an agent with a result in its spool; the next one sends it ----------
-z=$(q submit test-sleep "$TGT" --pool dmz --options '{"seconds": 1}') || fail "submit z"
+z=$(q submit test-sleep "$TGT" --pool dmz --options '{"seconds": 4}') || fail "submit z"
 wait_for 20 "scan $z to run" is_status "$z" running
 holder=$(sql "SELECT worker_id FROM scans WHERE id = $z")
 cut down
+is_status "$z" running || fail "scan $z ended before the cut: $(q show "$z")"
 zfile() { ls "$dir"/spool-*/ 2>/dev/null | grep -q "^$z-"; }
 wait_for 20 "scan $z's result in a spool" zfile
 spool=$(dirname "$(ls "$dir"/spool-*/"$z"-*.json)")

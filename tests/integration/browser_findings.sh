@@ -35,3 +35,13 @@ browser_test findings SCANQ_SCAN="$s2" SCANQ_OPEN="$A" SCANQ_FIXED="$B" SCANQ_FP
 [ "$(sql "SELECT count(*) FROM audit WHERE action IN ('finding accepted', 'finding reopened')")" = 2 ] \
 	|| fail "the browser's triage is not audited"
 ok "the Findings page and the scan page's triage buttons, in Chromium; the store and the audit trail agree"
+
+# The scan page's Web table: an http scan of a listener that names a title
+# and a server (its technology is in the table).
+listen_http "$T/http.port" "Apache/2.4.57 (Debian)" "Dashboard [Jenkins]"
+HP=$(cat "$T/http.port")
+web=$(q submit http 127.0.0.1 --ports "$HP") || fail "submit http"
+q worker --once --name once >>"$T/worker.log" 2>&1
+is_status "$web" completed || fail "the http scan $web is $(status "$web")"
+browser_test web SCANQ_WEB="$web" SCANQ_WEB_URL="http://127.0.0.1:$HP/" SCANQ_SCAN="$s2"
+ok "an http scan's page ($web, \"Dashboard [Jenkins]\") in the scan page's Web table, as the API has it"

@@ -109,6 +109,20 @@ hook=$(json_field id); grep -q '"secret":"[0-9a-f]\{64\}"' "$dir/body" || fail "
 [ "$(req DELETE "/api/v1/webhooks/$hook")" = 200 ] || fail "webhook rm"
 [ "$(req DELETE "/api/v1/webhooks/$hook")" = 404 ] || fail "webhook rm twice"
 ok "webhooks over the API: add (allow-list enforced), list without secrets, test, deliveries, rm"
+# Every change is audited (the refused ones are not: nothing changed),
+# with the hook's id and events but never its URL or secret.
+[ "$(sql "SELECT action || '|' || detail FROM audit WHERE action LIKE 'webhook %' ORDER BY id")" = \
+"webhook add|webhook $hook events changes.found
+webhook test|webhook $hook
+webhook rm|webhook $hook" ] || fail "webhook audit: $(sql "SELECT action, detail FROM audit WHERE action LIKE 'webhook %'")"
+cli_hook=$(q webhook add http://127.0.0.1:9/cli --events scan.failed | sed -n 's/^webhook \([0-9]*\) added$/\1/p')
+[ -n "$cli_hook" ] || fail "cli webhook add"
+q webhook rm "$cli_hook" >/dev/null || fail "cli webhook rm"
+[ "$(sql "SELECT action || '|' || detail FROM audit WHERE action LIKE 'webhook %' AND actor LIKE 'cli:%' ORDER BY id")" = \
+"webhook add|webhook $cli_hook events scan.failed
+webhook rm|webhook $cli_hook" ] || fail "the CLI's webhook changes are not audited: $(sql "SELECT * FROM audit WHERE actor LIKE 'cli:%'")"
+sql "SELECT detail FROM audit" | grep -q '127.0.0.1:9' && fail "a webhook URL in the audit trail"
+ok "webhook add, test and rm are audited, from the API and the CLI, without the URL"
 
 [ "$(req GET /metrics)" = 200 ] && grep -q 'scanq_changes_total{kind="new"} 1' "$dir/body" \
 	&& grep -q 'scanq_changes_total{kind="changed"} 1' "$dir/body" \

@@ -101,6 +101,18 @@ cli=$(q findings "$id" --json | ports_of)
 q show "$id" | grep -q "shards: 16 (16 completed" || fail "show does not count the shards"
 ok "the parent's findings, one list in the API and the CLI, equal the unsplit scan's"
 
+# The parent's summary adds up what is a share of the whole (hosts, open
+# ports, findings by severity) but not the port list's length, which
+# every shard scanned in full: the unsplit scan's numbers.
+python3 - "$(sql "SELECT summary FROM scans WHERE id = $id")" "$(sql "SELECT summary FROM scans WHERE id = $one")" <<'PY' \
+	|| fail "the split scan's summary differs from the unsplit one's"
+import json, sys
+split, one = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+for k in ("ports", "hosts", "open", "findings", "severity"):
+    assert split[k] == one[k], (k, split[k], one[k])
+PY
+ok "the split scan's summary: ports $(sql "SELECT summary FROM scans WHERE id = $id" | sed -n 's/.*"ports":\([0-9]*\).*/\1/p') as unsplit (not summed over 16 shards), hosts, open and severity summed"
+
 # Change tracking sees a split scan as one result: the same scan again is
 # compared, parent with parent, with nothing changed; shards have no
 # baseline of their own.

@@ -11,12 +11,14 @@
 source "$(dirname "$0")/lib.sh"
 
 # ---- config show ---------------------------------------------------------------
-printf '; test settings\n[worker]\nlease = 45\n\n[scope]\nallow = 127.0.0.0/8, ::1\n' >"$T/s.ini"
+printf '; test settings\n[worker]\nlease = 45\n\n[scope]\nallow = 127.0.0.0/8, ::1\n[webhooks]\nallow = 127.0.0.2/32\n' >"$T/s.ini"
 out=$(SCANQ_WORKER_GRACE=7 "$S" --config "$T/s.ini" --db "$DB" config show 2>"$T/err") || fail "config show"
 [ -s "$T/err" ] && fail "config show warned: $(cat "$T/err")"
 has() { echo "$out" | grep -Eq "^$1 +=  *$2 +\($3\)\$" || fail "config show lacks $1 = $2 ($3): $(echo "$out" | grep "^$1 ")"; }
 has worker.lease 45 "file $T/s.ini:3"
 has scope.allow "127.0.0.0/8, ::1" "file $T/s.ini:6"
+# each list shows its own values, not another section's of the same key
+has webhooks.allow "127.0.0.2/32" "file $T/s.ini:8"
 has worker.grace 7 "environment SCANQ_WORKER_GRACE"
 has worker.max_attempts 3 default
 has database.url "$DB" "flag --db"

@@ -32,9 +32,21 @@ echo "$out" | grep -q "would delete $N finished scans" || fail "prune did not sa
 q prune --dry-run | grep -q "would delete $N " || fail "prune --dry-run count"
 ok "prune counts first and refuses without --yes when stdin is not a terminal"
 
+# A second probe claims on an empty database of the same backend meanwhile:
+# the control.  It meets the same load (the prune's own work, and whatever
+# else runs on the machine) but no prune, so a claim that waits on the
+# prune's lock shows as slower than the control's, not merely slow.
+if [ "$BACKEND" = sqlite ]; then
+	CDB="sqlite://$dir/control.db"
+else
+	psql "$SCANQ_TEST_PG_URL" -qc "CREATE DATABASE ${DBNAME}_c" >/dev/null || fail "control database"
+	CDB="${DB}_c"
+fi
+"$S" --db "$CDB" migrate >/dev/null || fail "migrate the control database"
 rm -f "$dir/stop"
 "$PROBE" "$DB" 300 "$dir/stop" >"$dir/probe.out" 2>"$dir/probe.log" & probe=$!
-pids+=($probe)
+"$PROBE" "$CDB" 300 "$dir/stop" >"$dir/control.out" 2>"$dir/control.log" & control=$!
+pids+=($probe $control)
 sleep 1
 t0=$(now_ms)
 q prune --yes >"$dir/prune.out" 2>&1 || fail "prune: $(cat "$dir/prune.out")"
@@ -42,7 +54,9 @@ t1=$(now_ms)
 sleep 0.5
 touch "$dir/stop"
 wait "$probe"; prc=$?
-cat "$dir/probe.out"
+wait "$control" || fail "the control probe failed: $(cat "$dir/control.out" "$dir/control.log")"
+[ "$BACKEND" = pg ] && psql -q "$SCANQ_TEST_PG_URL" -c "DROP DATABASE IF EXISTS ${DBNAME}_c WITH (FORCE)" >/dev/null
+cat "$dir/probe.out" "$dir/control.out"
 grep -q "deleted $N finished scans" "$dir/prune.out" || fail "prune output: $(cat "$dir/prune.out")"
 [ "$(sql "SELECT count(*) FROM scans WHERE status = 'completed' AND finished_at < 1000000")" = 0 ] \
 	|| fail "old scans left"
@@ -51,13 +65,17 @@ grep -q "deleted $N finished scans" "$dir/prune.out" || fail "prune output: $(ca
 max=$(sed -n 's/.*max_ms=\([0-9.]*\).*/\1/p' "$dir/probe.out")
 claims=$(sed -n 's/claims=\([0-9]*\).*/\1/p' "$dir/probe.out")
 p99=$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' "$dir/probe.out")
-echo "prune of $N scans took $((t1 - t0)) ms on $BACKEND; $claims claims meanwhile, the longest waited ${max} ms (p99 ${p99} ms)"
+cmax=$(sed -n 's/.*max_ms=\([0-9.]*\).*/\1/p' "$dir/control.out")
+cp99=$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' "$dir/control.out")
+echo "prune of $N scans took $((t1 - t0)) ms on $BACKEND; $claims claims meanwhile, the longest waited ${max} ms (p99 ${p99} ms); the control's longest ${cmax} ms (p99 ${cp99} ms)"
 [ "$claims" -gt 10 ] || fail "too few claims during the prune ($claims)"
-# 50 ms is the goal.  A lock held for a whole prune (or many batches)
-# would push most claims past it; one slow claim on a loaded 2-core test
-# machine (or a WAL checkpoint the claiming commit runs) is not that.
-awk -v m="$p99" 'BEGIN { exit !(m < 100) }' || fail "claims waited ${p99} ms (p99) during the prune"
-awk -v m="$max" 'BEGIN { exit !(m < 2000) }' || fail "a claim waited ${max} ms during the prune"
+# 50 ms is the goal on a quiet machine.  A lock held for a whole prune (or
+# many batches) would push most claims past 100 ms and far past the
+# control's; a loaded machine slows both probes alike.
+awk -v m="$p99" -v c="$cp99" 'BEGIN { exit !(m < 100 || m < 3 * c) }' \
+	|| fail "claims waited ${p99} ms (p99) during the prune, the control's ${cp99} ms"
+awk -v m="$max" -v c="$cmax" 'BEGIN { exit !(m < 2000 || m < 3 * c) }' \
+	|| fail "a claim waited ${max} ms during the prune, the control's longest ${cmax} ms"
 q audit | grep -q "prune .*$N deleted" || fail "prune not in the audit trail"
 ok "a prune of $N scans never blocks claims (longest claim ${max} ms, p99 ${p99} ms)"
 

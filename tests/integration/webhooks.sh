@@ -103,6 +103,14 @@ mode 302
 wait_for 20 "a redirect not followed" deliveries_show "^$id .*HTTP 302 (redirects are not followed)"
 mode ok
 wait_for 30 "the delivery after big and 302" status_is "$id" delivered
+# Its list: the failed attempts say failed, with their errors; only the
+# last says delivered, with no error.
+q webhook deliveries | grep "^$id " >"$T/dl"
+[ "$(head -n 1 "$T/dl" | awk '{print $5}')" = delivered ] && ! head -n 1 "$T/dl" | grep -q "answer larger\|redirect" \
+	|| fail "the last attempt: $(head -n 1 "$T/dl")"
+grep "answer larger\|redirect" "$T/dl" | awk '{print $5}' | sort -u | grep -qx failed \
+	|| fail "old errors listed under another status: $(cat "$T/dl")"
+grep "answer larger\|redirect" "$T/dl" | grep -q delivered && fail "an old error under delivered: $(cat "$T/dl")"
 kill "$last_pid"; wait "$last_pid" 2>/dev/null
 SCANQ_WEBHOOKS_ALLOW=192.0.2.0/24 start_worker w4
 id=$(test_delivery)

@@ -310,6 +310,42 @@ const struct db_migration pg_migrations[] = {
 	  "CREATE TABLE pauses (kind TEXT NOT NULL CHECK (kind IN ('all', 'type', 'schedule', 'pool')),"
 	  " value TEXT NOT NULL, since BIGINT NOT NULL, reason TEXT NOT NULL DEFAULT '',"
 	  " actor TEXT NOT NULL, PRIMARY KEY (kind, value));" },
+	/* Maintenance windows (store/windows.c), which the claim consults
+	 * (DB_CLAIMABLE): a window's current or next occurrence is kept in
+	 * opens_at / closes_at (ms, the database's clock), its target blocks
+	 * as address ranges, and each scan's addresses as one span (addr_lo,
+	 * addr_hi: 32 hex digits of a 128-bit address, compared as text), so
+	 * the claim decides in SQL.  Worker names (w-1, w-2...) are taken per
+	 * database in worker_names, held by the serve that took them
+	 * (store/registry.c), so two serves never both run a w-1. */
+	{ 20, "maintenance windows; the span of a scan's addresses; worker names",
+	  "ALTER TABLE scans ADD COLUMN addr_lo TEXT COLLATE \"C\";"
+	  "ALTER TABLE scans ADD COLUMN addr_hi TEXT COLLATE \"C\";"
+	  "CREATE TABLE windows (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	  " cron TEXT NOT NULL, tz TEXT NOT NULL, duration_ms BIGINT NOT NULL,"
+	  " pool TEXT NOT NULL DEFAULT '', targets TEXT NOT NULL DEFAULT '',"
+	  " running TEXT NOT NULL CHECK (running IN ('finish', 'handback')),"
+	  " opens_at BIGINT NOT NULL, closes_at BIGINT NOT NULL,"
+	  " handed_at BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL,"
+	  " created_by TEXT NOT NULL);"
+	  "CREATE TABLE window_ranges (window_id BIGINT NOT NULL REFERENCES windows(id)"
+	  " ON DELETE CASCADE, lo TEXT COLLATE \"C\" NOT NULL, hi TEXT COLLATE \"C\" NOT NULL);"
+	  "CREATE INDEX window_ranges_window ON window_ranges(window_id);"
+	  "CREATE TABLE worker_names (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+	  " expires_at BIGINT NOT NULL);" },
+	/* See the SQLite dialect.  The budget rows are hot (every slice of
+	 * every worker updates its network's row of the second): no index
+	 * beyond the key, so each update can stay HOT. */
+	{ 21, "rate caps per network and their budgets per second",
+	  "CREATE TABLE rate_caps (network TEXT PRIMARY KEY, probes BIGINT NOT NULL"
+	  " CHECK (probes > 0), created_at BIGINT NOT NULL, created_by TEXT NOT NULL);"
+	  "CREATE TABLE rate_budget (network TEXT NOT NULL, window_s BIGINT NOT NULL,"
+	  " taken BIGINT NOT NULL, granted BIGINT NOT NULL, PRIMARY KEY (network, window_s))"
+	  " WITH (fillfactor = 50);" },
+	/* The dashboard's chart reads the open finding states and those fixed
+	 * lately from this index alone (S_DASH_TREND), not the whole table. */
+	{ 22, "an index of finding states for the dashboard",
+	  "CREATE INDEX finding_states_dashboard ON finding_states(state, updated_at, first_seen, severity);" },
 	/* Counters without hot rows (issue 23): every transaction that claimed,
 	 * completed or submitted updated the same `counters` and `scan_counts`
 	 * rows and held them until it committed, so connections queued behind
@@ -391,12 +427,14 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_SUBMIT_BATCH] =
 		"WITH i AS (SELECT x.*, nextval(pg_get_serial_sequence('scans', 'id')) AS id"
 		"  FROM json_to_recordset($1::json) AS x(n int, type text, targets text, options text,"
-		"  priority int, max_attempts int, time_limit_s int, key text, hash text, pool text)),"
+		"  priority int, max_attempts int, time_limit_s int, key text, hash text, pool text,"
+		"  lo text, hi text)),"
 		" c AS (INSERT INTO scans (id, type, targets, options, status, priority, max_attempts,"
-		"  time_limit_s, run_after, created_at, idempotency_key, request_hash, pool)"
-		"  OVERRIDING SYSTEM VALUE"
+		"  time_limit_s, run_after, created_at, idempotency_key, request_hash, pool, addr_lo,"
+		"  addr_hi) OVERRIDING SYSTEM VALUE"
 		"  SELECT id, type, targets, options, 'pending', priority, max_attempts, time_limit_s,"
-		"  scanq_now_ms(), scanq_now_ms(), key, hash, coalesce(pool, 'local') FROM i ORDER BY n"
+		"  scanq_now_ms(), scanq_now_ms(), key, hash, coalesce(pool, 'local'), lo, hi"
+		"  FROM i ORDER BY n"
 		"  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id),"
 		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, reason)"
 		"  SELECT id, scanq_now_ms(), NULL, 'pending', 0, $2::text FROM c),"
@@ -416,7 +454,7 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  claimed_at = t.now, lease_expires_at = t.now + $3::bigint,"
 		"  progress = 0 FROM t"
 		" WHERE id IN (SELECT id FROM scans WHERE status = 'pending' AND pool = $5::text"
-		"  AND run_after <= (SELECT now FROM t)" DB_CLAIM_NOT_PAUSED
+		"  AND run_after <= (SELECT now FROM t)" DB_CLAIMABLE("(SELECT now FROM t)")
 		"  ORDER BY priority DESC, id LIMIT $4::int"
 		"  FOR UPDATE SKIP LOCKED)"
 		" RETURNING " DB_SCAN_COLS "),"
@@ -444,7 +482,7 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" q AS (UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = $14::text,"
 		"  claimed_at = t.now, lease_expires_at = t.now + $15::bigint, progress = 0 FROM t"
 		"  WHERE id IN (SELECT id FROM scans WHERE status = 'pending' AND pool = $17::text"
-		"  AND run_after <= (SELECT now FROM t)" DB_CLAIM_NOT_PAUSED
+		"  AND run_after <= (SELECT now FROM t)" DB_CLAIMABLE("(SELECT now FROM t)")
 		"  ORDER BY priority DESC, id LIMIT $16::int FOR UPDATE SKIP LOCKED)"
 		"  RETURNING " DB_SCAN_COLS "),"
 		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
@@ -484,6 +522,13 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" expires_at = excluded.expires_at"
 		" WHERE l.holder = excluded.holder OR l.expires_at < scanq_now_ms()"
 		" RETURNING holder",
+	[S_WNAME_TAKE] =
+		"INSERT INTO worker_names AS w (name, holder, expires_at)"
+		" VALUES ($1::text, $2::text, scanq_now_ms() + $4::bigint)"
+		" ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+		" expires_at = excluded.expires_at"
+		" WHERE w.holder = excluded.holder OR w.expires_at < scanq_now_ms()"
+		" RETURNING holder",
 	[S_SCHEMA_PRESENT] =
 		"SELECT count(*) FROM pg_tables WHERE tablename = 'schema_migrations'"
 		" AND schemaname = current_schema()",
@@ -492,6 +537,8 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
 	/* One migrator at a time across hosts, for the rest of the transaction. */
 	[S_SCHEMA_LOCK] = "SELECT pg_advisory_xact_lock(7263524101)",
+	/* Two window adds check the overlap rule one after the other. */
+	[S_WINDOW_LOCK] = "SELECT pg_advisory_xact_lock(7263524102)",
 	[S_SCHEMA_RECORD] =
 		"INSERT INTO schema_migrations (version, name, applied_at)"
 		" VALUES ($1::int, $2::text, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)",

@@ -283,6 +283,41 @@ const struct db_migration sqlite_migrations[] = {
 	  "CREATE TABLE pauses (kind TEXT NOT NULL CHECK (kind IN ('all', 'type', 'schedule', 'pool')),"
 	  " value TEXT NOT NULL, since INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '',"
 	  " actor TEXT NOT NULL, PRIMARY KEY (kind, value));" },
+	/* Maintenance windows (store/windows.c), which the claim consults
+	 * (DB_CLAIMABLE): a window's current or next occurrence is kept in
+	 * opens_at / closes_at (ms, the database's clock), its target blocks
+	 * as address ranges, and each scan's addresses as one span (addr_lo,
+	 * addr_hi: 32 hex digits of a 128-bit address, compared as text), so
+	 * the claim decides in SQL.  Worker names (w-1, w-2...) are taken per
+	 * database in worker_names, held by the serve that took them
+	 * (store/registry.c), so two serves never both run a w-1. */
+	{ 20, "maintenance windows; the span of a scan's addresses; worker names",
+	  "ALTER TABLE scans ADD COLUMN addr_lo TEXT;"
+	  "ALTER TABLE scans ADD COLUMN addr_hi TEXT;"
+	  "CREATE TABLE windows (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+	  " cron TEXT NOT NULL, tz TEXT NOT NULL, duration_ms INTEGER NOT NULL,"
+	  " pool TEXT NOT NULL DEFAULT '', targets TEXT NOT NULL DEFAULT '',"
+	  " running TEXT NOT NULL CHECK (running IN ('finish', 'handback')),"
+	  " opens_at INTEGER NOT NULL, closes_at INTEGER NOT NULL,"
+	  " handed_at INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"
+	  " created_by TEXT NOT NULL);"
+	  "CREATE TABLE window_ranges (window_id INTEGER NOT NULL REFERENCES windows(id)"
+	  " ON DELETE CASCADE, lo TEXT NOT NULL, hi TEXT NOT NULL);"
+	  "CREATE INDEX window_ranges_window ON window_ranges(window_id);"
+	  "CREATE TABLE worker_names (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+	  " expires_at INTEGER NOT NULL);" },
+	/* Rate caps per network (store/ratecaps.c): the caps `scanq ratecap
+	 * set` keeps, and each network's budget per one-second window, which
+	 * expires on its own (a dead worker's slice is gone with its second). */
+	{ 21, "rate caps per network and their budgets per second",
+	  "CREATE TABLE rate_caps (network TEXT PRIMARY KEY, probes INTEGER NOT NULL"
+	  " CHECK (probes > 0), created_at INTEGER NOT NULL, created_by TEXT NOT NULL);"
+	  "CREATE TABLE rate_budget (network TEXT NOT NULL, window_s INTEGER NOT NULL,"
+	  " taken INTEGER NOT NULL, granted INTEGER NOT NULL, PRIMARY KEY (network, window_s));" },
+	/* The dashboard's chart reads the open finding states and those fixed
+	 * lately from this index alone (S_DASH_TREND), not the whole table. */
+	{ 22, "an index of finding states for the dashboard",
+	  "CREATE INDEX finding_states_dashboard ON finding_states(state, updated_at, first_seen, severity);" },
 	{ 0, NULL, NULL }
 };
 
@@ -300,7 +335,7 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = ?1,"
 		" claimed_at = ?2, lease_expires_at = ?2 + ?3, progress = 0"
 		" WHERE id IN (SELECT id FROM scans INDEXED BY scans_claim"
-		"  WHERE status = 'pending' AND pool = ?5 AND run_after <= ?2" DB_CLAIM_NOT_PAUSED
+		"  WHERE status = 'pending' AND pool = ?5 AND run_after <= ?2" DB_CLAIMABLE("?2")
 		"  ORDER BY priority DESC, id LIMIT ?4)"
 		" RETURNING " DB_SCAN_COLS,
 	[S_RUNNING_ROW] =
@@ -329,12 +364,19 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" expires_at = excluded.expires_at"
 		" WHERE leader.holder = excluded.holder OR leader.expires_at < ?2"
 		" RETURNING holder",
+	[S_WNAME_TAKE] =
+		"INSERT INTO worker_names (name, holder, expires_at) VALUES (?1, ?2, ?3 + ?4)"
+		" ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+		" expires_at = excluded.expires_at"
+		" WHERE worker_names.holder = excluded.holder OR worker_names.expires_at < ?3"
+		" RETURNING holder",
 	[S_SCHEMA_PRESENT] =
 		"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
 	[S_SCHEMA_INIT] =
 		"CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
 		" name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
 	[S_SCHEMA_LOCK] = NULL,	/* BEGIN IMMEDIATE already holds the only write lock */
+	[S_WINDOW_LOCK] = NULL,	/* (the same) */
 	[S_SCHEMA_RECORD] =
 		"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
 	/* follow-up stages and shards (issue 14) */

@@ -1,0 +1,141 @@
+/*
+ * window.c — `scanq window add|rm|list`: maintenance windows, times when
+ * no scan of a pool or of some targets starts (store/windows.c,
+ * maintenance/window.c).  Held scans stay pending and start when the
+ * window closes; running ones finish, or are handed back at the window's
+ * start without spending an attempt.  Changes go to the audit trail.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cmd/cli.h"
+#include "cmd/cmd.h"
+#include "core/clock.h"
+#include "maintenance/window.h"
+#include "store/store.h"
+
+static int add(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "cron", required_argument, NULL, 'c' }, { "duration", required_argument, NULL, 'd' },
+		{ "tz", required_argument, NULL, 'z' }, { "pool", required_argument, NULL, 'p' },
+		{ "targets", required_argument, NULL, 't' },
+		{ "running", required_argument, NULL, 'r' }, { NULL, 0, NULL, 0 },
+	};
+	const char *cron = NULL, *duration = NULL, *tz = NULL, *pool = NULL, *targets = NULL;
+	const char *running = NULL;
+	char actor[80], code[32], msg[300], detail[1600], t1[40], t2[40];
+	struct window w;
+	struct store *s;
+	int64_t id;
+	int c, rc = CLI_OK;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cron = optarg; break;
+		case 'd': duration = optarg; break;
+		case 'z': tz = optarg; break;
+		case 'p': pool = optarg; break;
+		case 't': targets = optarg; break;
+		case 'r': running = optarg; break;
+		default: return cli_bad_option("window", argv, c);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage("window", "window add takes one NAME and its options");
+	if (!duration)
+		return cli_usage("window", "window add needs --duration (9h, 90m, 1h30m)");
+	if (window_build(argv[optind], cron, tz, duration, pool, targets, running,
+			 cli_actor(actor, sizeof actor), &w, code, sizeof code, msg, sizeof msg) < 0)
+		return cli_usage("window", "%s", msg);
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_window_add(s, &w, window_overlap, &id) != STORE_OK) {
+		rc = cli_error("%s", store_error(s));
+		goto out;
+	}
+	snprintf(detail, sizeof detail, "%s: %s for %s%s%s%s%s, running %s", w.name, w.cron,
+		 duration, w.pool[0] ? " pool " : "", w.pool, w.targets[0] ? " targets " : "",
+		 w.targets, w.running);
+	cli_audit(s, "window add", 0, detail);
+	printf("window %s added: %s from %s to %s (%s)\n", w.name,
+	       window_open(&w, scan_now_ms()) ? "open now" : "next open",
+	       scan_format_time(w.opens_at, t1, sizeof t1),
+	       scan_format_time(w.closes_at, t2, sizeof t2), w.tz);
+out:
+	store_close(s);
+	return rc;
+}
+
+static int rm(int argc, char **argv, struct cli *cli)
+{
+	struct store *s;
+	int rc = CLI_OK;
+
+	if (argc != 2)
+		return cli_usage("window", "window rm takes one NAME");
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_window_rm(s, argv[1]) != STORE_OK) {
+		rc = cli_error("%s", store_error(s));
+	} else {
+		printf("window %s removed\n", argv[1]);
+		cli_audit(s, "window rm", 0, argv[1]);
+	}
+	store_close(s);
+	return rc;
+}
+
+static int list(int argc, char **argv, struct cli *cli)
+{
+	struct window *w = NULL;
+	struct store *s;
+	size_t n = 0;
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc = CLI_OK;
+	int64_t now = scan_now_ms();
+
+	if (argc > 2 || (argc == 2 && !json))
+		return cli_usage("window", "window list takes only --json");
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (store_window_list(s, &w, &n) != STORE_OK) {
+		rc = cli_error("%s", store_error(s));
+	} else if (json) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, window_to_json(&w[i], now));
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(a);
+	} else {
+		if (!n)
+			printf("no maintenance windows\n");
+		for (size_t i = 0; i < n; i++) {
+			char t1[40], t2[40];
+
+			printf("%-20s %-16s %s %6llds %-10s %-8s %s %s..%s\n", w[i].name, w[i].cron,
+			       w[i].tz, (long long)(w[i].duration_ms / 1000),
+			       w[i].pool[0] ? w[i].pool : "all-pools", w[i].running,
+			       w[i].targets[0] ? w[i].targets : "all-targets",
+			       scan_format_time(w[i].opens_at, t1, sizeof t1),
+			       scan_format_time(w[i].closes_at, t2, sizeof t2));
+			if (window_open(&w[i], now))
+				printf("%-20s   open now\n", "");
+		}
+	}
+	free(w);
+	store_close(s);
+	return rc;
+}
+
+int cmd_window(int argc, char **argv, struct cli *cli)
+{
+	static const struct cli_sub subs[] = {
+		{ "add", add }, { "rm", rm }, { "list", list }, { NULL, NULL },
+	};
+
+	return cli_dispatch("window", subs, argc, argv, cli);
+}
