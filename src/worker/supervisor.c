@@ -40,6 +40,7 @@ struct slot {
 	 * (0: not due; see recheck()). */
 	char gone[SCAN_WORKER_MAX], gone_why[96];
 	int64_t recheck_at;
+	int exit_unrecorded;		/* its exit's write failed: retried each recheck */
 };
 
 static volatile sig_atomic_t sig_count;
@@ -160,16 +161,21 @@ static int hand_back(struct store *s, const char *id, const char *reason)
  * The second look at a dead worker's scans.  On PostgreSQL the server
  * carries out a claim the worker sent just before it died, and its
  * session can commit that claim after worker_gone() read what the worker
- * held: without this look the scan would wait out its lease.
+ * held: without this look the scan would wait out its lease.  An exit
+ * whose write failed (a worker stopped while it held SQLite's lock leaves
+ * the store failing fast for a moment after its death) is written now,
+ * and looked at again RECHECK_MS later until it is.
  */
 static void recheck(struct store *s, struct slot *w)
 {
-	int back = hand_back(s, w->gone, w->gone_why);
+	int back;
 
-	if (back)
+	if (w->exit_unrecorded && store_worker_exited(s, w->gone, w->gone_why) == STORE_OK)
+		w->exit_unrecorded = 0;
+	if ((back = hand_back(s, w->gone, w->gone_why)))
 		log_info("scans a dead worker's session claimed as it died, handed back",
 			 "worker=%s scans=%d", w->name, back);
-	w->recheck_at = 0;
+	w->recheck_at = w->exit_unrecorded ? clock_mono_ms() + RECHECK_MS : 0;
 }
 
 /*
@@ -188,7 +194,9 @@ static void worker_gone(struct store *s, struct slot *w, pid_t pid, const char *
 	gethostname(host, sizeof host - 1);
 	worker_identity(w->gone, sizeof w->gone, w->name, host, (int)pid, w->instance);
 	snprintf(w->gone_why, sizeof w->gone_why, "%s", reason);
-	store_worker_exited(s, w->gone, reason);
+	if ((w->exit_unrecorded = store_worker_exited(s, w->gone, reason) != STORE_OK))
+		log_warn("the worker's exit is not recorded yet, trying again", "worker=%s error=\"%s\"",
+			 w->name, store_error(s));
 	if ((back = hand_back(s, w->gone, reason)))
 		log_info("scans of a dead worker handed back", "worker=%s pid=%d scans=%d", w->name,
 			 (int)pid, back);

@@ -263,13 +263,23 @@ static int burst_worker(const char *url, int p, int per)
 		reqs[i] = (struct scan_request){ .type = p % 2 ? "test-ok" : "test-fail",
 						 .targets = "[\"127.0.0.1\"]", .max_attempts = 3,
 						 .time_limit_s = 60 };
-	for (int k = 0; k < per; k += 50)
-		if (store_submit_many(s, reqs, 50, ids, NULL) != STORE_OK)
+	/* STORE_BUSY (a lock held past the busy timeout: four processes
+	 * under the sanitizers) has queued nothing and is retried, as the
+	 * claim and the completion below are. */
+	for (int k = 0; k < per; k += 50) {
+		while ((rc = store_submit_many(s, reqs, 50, ids, NULL)) == STORE_BUSY)
+			;
+		if (rc != STORE_OK) {
+			fprintf(stderr, "process %d: submit: %s\n", p, store_error(s));
 			return 4;
+		}
+	}
 	while ((rc = store_claim(s, SCAN_POOL_LOCAL, name, 10, 30000, &c, &n)) == STORE_BUSY)
 		;
-	if (rc != STORE_OK)
+	if (rc != STORE_OK) {
+		fprintf(stderr, "process %d: claim: %s\n", p, store_error(s));
 		return 5;
+	}
 	while (n > 0) {
 		struct scan *next = NULL;
 		size_t nn = 0;
@@ -281,8 +291,10 @@ static int burst_worker(const char *url, int p, int per)
 		if (rc == STORE_BUSY)
 			continue;	/* nothing happened: the same batch again */
 		scan_array_free(c, n);
-		if (rc != STORE_OK)
+		if (rc != STORE_OK) {
+			fprintf(stderr, "process %d: complete and claim: %s\n", p, store_error(s));
 			return 6;
+		}
 		c = next;
 		n = nn;
 	}
