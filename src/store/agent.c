@@ -70,6 +70,19 @@ static int lost(struct store *s, const struct agent_row *r, struct store_agent_o
 	return rc == STORE_OK ? db_commit(s) : core_abort(s, rc);
 }
 
+/* The revived attempt's lease (S_LEASE_INSERT). */
+static int lease_insert(struct store *s, int64_t id, int attempt, const char *agent)
+{
+	struct db_args a = { 0 };
+
+	db_i64(&a, id);
+	db_i64(&a, attempt);
+	db_text(&a, agent);
+	db_i64(&a, scan_now_ms());
+	db_i64(&a, LATE_LEASE_MS);
+	return db_run(s, S_LEASE_INSERT, &a, NULL);
+}
+
 /* The late rule: pending (id, attempt) -> running for `agent` again, with
  * the event that says why, so the completion path finds it running. */
 static int revive(struct store *s, int64_t id, int attempt, const char *agent)
@@ -83,11 +96,12 @@ static int revive(struct store *s, int64_t id, int attempt, const char *agent)
 	db_i64(&a, attempt);
 	db_i64(&a, scan_now_ms());
 	db_text(&a, agent);
-	db_i64(&a, LATE_LEASE_MS);
 	if ((rc = db_run(s, S_AGENT_REVIVE, &a, &changed)) != STORE_OK)
 		return rc;
 	if (changed != 1)
 		return store_set_error(s, "scan %lld changed while it was read", (long long)id);
+	if ((rc = lease_insert(s, id, attempt, agent)) != STORE_OK)
+		return rc;
 	/* the timeline keeps 127 bytes of a reason: the agent's id is cut to 40 */
 	snprintf(why, sizeof why, "result arrived late from agent %.40s after its lease ran out;"
 		 " no other attempt started", agent);

@@ -3,8 +3,9 @@
  * one worker, written once for both dialects.  One statement picks the
  * rows and sets their lease (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite:
  * inside one BEGIN IMMEDIATE), so two workers never run the same attempt;
- * each claimed scan gets its "claimed" event and the claims counter moves
- * once per batch (or the dialect's claim statement writes both itself,
+ * each claimed scan gets its lease (a row of `leases`, which its heartbeats
+ * renew) and its "claimed" event, and the claims counter moves once per
+ * batch (or the dialect's claim statement writes all three itself,
  * DB_CLAIM_LOGS).  lifecycle.c claims through claim_rows() when it
  * completes a batch and claims the next in one transaction.
  */
@@ -39,12 +40,13 @@ int claim_rows(struct store *s, const char *pool, const char *worker, int max, i
 {
 	struct db_args a = { 0 };
 	struct db_cur c;
+	int64_t now = scan_now_ms();
 	int rc;
 
 	*out = NULL;
 	*n = 0;
 	db_text(&a, worker);
-	db_i64(&a, scan_now_ms());
+	db_i64(&a, now);
 	db_i64(&a, lease_ms);
 	db_i64(&a, max);
 	db_text(&a, pool ? pool : SCAN_POOL_LOCAL);
@@ -52,9 +54,18 @@ int claim_rows(struct store *s, const char *pool, const char *worker, int max, i
 		rc = collect(&c, (size_t)max, out, n);
 	db_done(&c);
 	if (rc == STORE_OK && !(s->d->caps & DB_CLAIM_LOGS)) {
-		for (size_t i = 0; i < *n && rc == STORE_OK; i++)
-			rc = core_event(s, (*out)[i].id, "pending", "running", (*out)[i].attempt,
-				       worker, "claimed");
+		for (size_t i = 0; i < *n && rc == STORE_OK; i++) {
+			struct db_args l = { 0 };
+
+			db_i64(&l, (*out)[i].id);
+			db_i64(&l, (*out)[i].attempt);
+			db_text(&l, worker);
+			db_i64(&l, now);
+			db_i64(&l, lease_ms);
+			if ((rc = db_run(s, S_LEASE_INSERT, &l, NULL)) == STORE_OK)
+				rc = core_event(s, (*out)[i].id, "pending", "running",
+						(*out)[i].attempt, worker, "claimed");
+		}
 		if (rc == STORE_OK)
 			rc = core_bump(s, "claims", (int64_t)*n);
 	}

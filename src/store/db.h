@@ -51,8 +51,9 @@ enum db_stmt {
 	S_FINDINGS,		/* scan_id, after_id, limit -> FINDING_COLS */
 	/* the worker's side */
 	S_CLAIM,		/* worker, now, lease_ms, max, pool -> SCAN_COLS (see DB_CLAIM_LOGS) */
-	S_HEARTBEAT,		/* id, attempt, now, lease_ms, progress -> cancel_requested */
-	S_COMPLETE,		/* id, attempt, now, summary -> worker */
+	S_HEARTBEAT,		/* id, attempt, now, lease_ms, progress -> cancel_requested:
+				 * renews the lease row of (id, attempt) and nothing else */
+	S_COMPLETE,		/* id, attempt, now, summary -> worker (the lease: S_LEASE_DROP) */
 	S_COMPLETE_BATCH,	/* completions JSON [{id, attempt, summary}], findings JSON
 				 * [{scan_id, kind, target, port, proto, service, severity, title,
 				 * detail}], event reason -> ids completed; writes the findings,
@@ -60,10 +61,12 @@ enum db_stmt {
 	S_FINDING_INSERT,	/* scan_id, kind, target, port, proto, service, severity, title,
 				 * detail, now */
 	S_RUNNING_ROW,		/* id, attempt -> used, max, cancel, worker (locks the row) */
-	S_SET_PENDING,		/* id, attempt, now, delay_ms, forgive, code, message, detail */
-	S_SET_FINAL,		/* id, attempt, to, now, code, message, detail, from */
-	S_EXPIRED,		/* now, limit -> id, attempt, used, max, cancel, worker */
-	S_EXTEND_LEASES,	/* by_ms: every running lease ends by_ms later */
+	S_SET_PENDING,		/* id, attempt, now, delay_ms, forgive, code, message, detail
+				 * (keeps the lease's progress; the lease: S_LEASE_DROP) */
+	S_SET_FINAL,		/* id, attempt, to, now, code, message, detail, from (likewise) */
+	S_EXPIRED,		/* now, limit -> id, attempt, used, max, cancel, worker: from
+				 * the leases (locks the lease and the scan) */
+	S_EXTEND_LEASES,	/* by_ms: every lease ends by_ms later */
 	S_STATUS_OF,		/* id -> status, attempt, cancel (locks the row) */
 	S_CANCEL_REQUEST,	/* id */
 	S_RETRY,		/* id, now */
@@ -235,8 +238,9 @@ enum db_stmt {
 	/* scan agents (agent.c) */
 	S_AGENT_ROW,		/* id -> status, attempt, pool, worker ('' if none), flow
 				 * (locks the row) */
-	S_AGENT_REVIVE,		/* id, attempt, now, worker, lease_ms: the late rule, a pending
-				 * scan of that attempt -> running again for its agent */
+	S_AGENT_REVIVE,		/* id, attempt, now, worker: the late rule, a pending scan of
+				 * that attempt -> running again for its agent (its lease:
+				 * S_LEASE_INSERT) */
 	S_AGENT_LAST_EVENT,	/* scan_id -> attempt, from ('' for new), to, worker, reason of its
 				 * newest timeline event */
 	S_AGENT_SEEN,		/* id, name, address, now, pool, version, concurrency (0: keep):
@@ -292,6 +296,9 @@ enum db_stmt {
 				 * change when it was already */
 	S_WINDOW_RUNNING,	/* window_id, limit -> id, attempt (running scans it holds) */
 	S_WINDOW_LOCK,		/* serializes window adds inside a write transaction (or NULL) */
+	/* the leases of running scans (claim.c, lease.c, lifecycle.c) */
+	S_LEASE_INSERT,		/* scan_id, attempt, worker, now, lease_ms: a claimed scan's lease */
+	S_LEASE_DROP,		/* scan_id: its lease, when its attempt ended */
 	DB_STMT_COUNT
 };
 
@@ -341,13 +348,24 @@ enum db_stmt {
 #define DB_WINDOW_COLS "id, name, cron, tz, duration_ms, pool, targets, running, opens_at," \
 	" closes_at, handed_at, created_at, created_by"
 
-/* The columns of S_GET, S_LIST_*, S_CLAIM, in this order (DB_SCAN_NCOLS). */
+/*
+ * The columns of S_GET, S_LIST_*, S_CLAIM, in this order (DB_SCAN_NCOLS),
+ * over a row of `scans`.  A running scan's lease and live progress are in
+ * its row of `leases` (migration 26): LEASE and PROGRESS are read from it
+ * (DB_SCAN_COLS), or, in a claim's RETURNING where the lease is written by
+ * the same statement, given (DB_SCAN_COLS_CLAIMED).
+ */
 #define DB_SCAN_NCOLS 27
-#define DB_SCAN_COLS "id, type, targets, options, status, priority, attempt, max_attempts," \
-	" time_limit_s, run_after, created_at, claimed_at, finished_at, lease_expires_at," \
-	" worker_id, cancel_requested, progress, error_code, error_message, error_detail," \
-	" summary, idempotency_key, coalesce(parent_id, 0), flow, attempt - attempt_base," \
-	" schedule_id, pool"
+#define DB_SCAN_COLS_WITH(LEASE, PROGRESS) "id, type, targets, options, status, priority," \
+	" attempt, max_attempts, time_limit_s, run_after, created_at, claimed_at, finished_at, " \
+	LEASE " AS lease_expires_at, worker_id, cancel_requested, " PROGRESS " AS progress," \
+	" error_code, error_message," \
+	" error_detail, summary, idempotency_key, coalesce(parent_id, 0), flow," \
+	" attempt - attempt_base, schedule_id, pool"
+#define DB_SCAN_COLS DB_SCAN_COLS_WITH( \
+	"(SELECT l.lease_expires_at FROM leases l WHERE l.scan_id = scans.id)", \
+	"coalesce((SELECT l.progress FROM leases l WHERE l.scan_id = scans.id), progress)")
+#define DB_SCAN_COLS_CLAIMED(LEASE_MS) DB_SCAN_COLS_WITH("claimed_at + " LEASE_MS, "progress")
 
 /*
  * The baseline key of a scan (S_CHANGES_MARK; docs/WORKFLOWS.md), over a
@@ -427,7 +445,8 @@ struct db_migration {
 };
 
 /* What a dialect's batch statements already do by themselves. */
-#define DB_CLAIM_LOGS 0x1		/* S_CLAIM writes the claim events and the counter */
+#define DB_CLAIM_LOGS 0x1		/* S_CLAIM writes the leases, the claim events and
+					 * the counter */
 
 struct dialect {
 	const char *name;		/* "sqlite" or "postgres": for messages only */

@@ -259,7 +259,8 @@ static int complete_rows(struct store *s, struct store_completion *c, size_t n)
 			fenced++;
 			continue;
 		}
-		if ((rc = insert_findings(s, c[i].id, c[i].findings, c[i].nfindings, now)) != STORE_OK
+		if ((rc = core_lease_drop(s, c[i].id)) != STORE_OK
+		    || (rc = insert_findings(s, c[i].id, c[i].findings, c[i].nfindings, now)) != STORE_OK
 		    || (rc = core_event(s, c[i].id, "running", "completed", c[i].attempt, worker,
 				       "finished")) != STORE_OK)
 			return rc;
@@ -443,7 +444,8 @@ static int to_pending(struct store *s, int64_t id, int attempt, int64_t delay_ms
 	db_text(&a, f ? f->code : NULL);
 	db_text(&a, f ? f->message : NULL);
 	db_text(&a, f ? f->detail : NULL);
-	if ((rc = db_run(s, S_SET_PENDING, &a, NULL)) != STORE_OK)
+	if ((rc = db_run(s, S_SET_PENDING, &a, NULL)) != STORE_OK
+	    || (rc = core_lease_drop(s, id)) != STORE_OK)
 		return rc;
 	return delay_ms == 0 ? core_notify(s) : STORE_OK;
 }
@@ -470,6 +472,8 @@ static int to_final(struct store *s, int64_t id, int attempt, enum scan_status f
 	db_text(&a, detail);
 	db_text(&a, scan_status_name(from));
 	int rc = db_run(s, S_SET_FINAL, &a, NULL);
+	if (rc == STORE_OK && from == SCAN_RUNNING)
+		rc = core_lease_drop(s, id);
 	return rc == STORE_OK && to == SCAN_FAILED ? webhooks_on_failed(s, id) : rc;
 }
 
@@ -675,6 +679,7 @@ static int release_worker(struct store *s, const char *id, const char *reason, i
 		db_i64(&b, h[i].attempt);
 		db_i64(&b, scan_now_ms());
 		if ((rc = db_run(s, S_HANDBACK, &b, NULL)) == STORE_OK
+		    && (rc = core_lease_drop(s, h[i].id)) == STORE_OK
 		    && (rc = core_notify(s)) == STORE_OK) {
 			snprintf(why + strlen(why), sizeof why - strlen(why), "; handed back, %d of %d",
 				 h[i].lost + 1, STORE_HANDBACK_FORGIVEN);

@@ -124,8 +124,8 @@ int sql_table(const char *const *own, const struct sql_style *st, const char **o
 
 /* The stuck categories that are counted as well as listed (S_SQ_*, S_SQ_*_N):
  * each condition written once.  LIVE: EXISTS or NOT EXISTS a live worker. */
-#define SQ_LEASE " FROM scans INDEXED BY scans_lease WHERE status = 'running'" \
-	" AND lease_expires_at < NOW_MS($1)"
+#define SQ_LEASE " FROM leases l JOIN scans s ON s.id = l.scan_id" \
+	" WHERE l.lease_expires_at < NOW_MS($1)"
 /* Pending and due for age_ms, and whether a worker or agent of its pool is
  * live: pending_no_worker and backlog look at pool local, no_agent at the
  * others (POOLS). */
@@ -174,15 +174,17 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	[S_FINDINGS] =
 		"SELECT " DB_FINDING_COLS " FROM findings WHERE scan_id = $1::bigint"
 		" AND id > $2::bigint ORDER BY id LIMIT $3::int",
+	/* Only the lease row, and in it only columns no index covers: a
+	 * heartbeat is a HOT update on PostgreSQL (docs/STORE.md).  A lease
+	 * exists exactly while its scan runs that attempt. */
 	[S_HEARTBEAT] =
-		"UPDATE scans SET lease_expires_at = NOW_MS($3) + $4::bigint,"
+		"UPDATE leases SET lease_expires_at = NOW_MS($3) + $4::bigint,"
 		" progress = CASE WHEN $5::float8 >= 0 THEN $5::float8 ELSE progress END"
-		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'running'"
-		" RETURNING cancel_requested",
+		" WHERE scan_id = $1::bigint AND attempt = $2::int"
+		" RETURNING (SELECT s.cancel_requested FROM scans s WHERE s.id = leases.scan_id)",
 	[S_COMPLETE] =
 		"UPDATE scans SET status = 'completed', finished_at = NOW_MS($3), progress = 1,"
-		" summary = $4::text, lease_expires_at = NULL, error_code = NULL,"
-		" error_message = NULL, error_detail = NULL"
+		" summary = $4::text, error_code = NULL, error_message = NULL, error_detail = NULL"
 		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'running'"
 		" RETURNING coalesce(worker_id, '')",
 	[S_FINDING_INSERT] =
@@ -191,19 +193,22 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" $5::text, $6::text, $7::text, $8::text, $9::text, NOW_MS($10))",
 	[S_SET_PENDING] =
 		"UPDATE scans SET status = 'pending', run_after = NOW_MS($3) + $4::bigint,"
-		" lease_expires_at = NULL, attempt_base = attempt_base + $5::int,"
+		" progress = coalesce((SELECT l.progress FROM leases l WHERE l.scan_id = scans.id),"
+		"  progress),"
+		" attempt_base = attempt_base + $5::int,"
 		" error_code = coalesce($6::text, error_code),"
 		" error_message = coalesce($7::text, error_message),"
 		" error_detail = coalesce($8::text, error_detail)"
 		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'running'",
 	[S_SET_FINAL] =
 		"UPDATE scans SET status = $3::text, finished_at = NOW_MS($4),"
-		" lease_expires_at = NULL, error_code = $5::text, error_message = $6::text,"
+		" progress = coalesce((SELECT l.progress FROM leases l WHERE l.scan_id = scans.id),"
+		"  progress),"
+		" error_code = $5::text, error_message = $6::text,"
 		" error_detail = $7::text"
 		" WHERE id = $1::bigint AND attempt = $2::int AND status = $8::text",
 	[S_EXTEND_LEASES] =
-		"UPDATE scans SET lease_expires_at = lease_expires_at + $1::bigint"
-		" WHERE status = 'running'",
+		"UPDATE leases SET lease_expires_at = lease_expires_at + $1::bigint",
 	[S_CANCEL_REQUEST] = "UPDATE scans SET cancel_requested = 1 WHERE id = $1::bigint AND status = 'running'",
 	[S_RETRY] =
 		"UPDATE scans SET status = 'pending', attempt_base = attempt, run_after = NOW_MS($2),"
@@ -219,18 +224,16 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"SELECT NOW_MS($1) - run_after FROM scans INDEXED BY scans_pending_due WHERE"
 		" status = 'pending' AND run_after <= NOW_MS($1) ORDER BY run_after LIMIT 1",
 		[S_OVERDUE_LEASE] =
-		"SELECT NOW_MS($1) - lease_expires_at FROM scans INDEXED BY scans_lease WHERE"
-		" status = 'running' AND lease_expires_at < NOW_MS($1) ORDER BY lease_expires_at"
-		" LIMIT 1",
+		"SELECT NOW_MS($1) - lease_expires_at FROM leases WHERE lease_expires_at < NOW_MS($1)"
+		" ORDER BY lease_expires_at LIMIT 1",
 	/* Only the finished events of the last minute, not every submission of
 	 * a burst (measured: 2-4 ms right after 44k submits, ~0 with the index). */
 		[S_FINISHED_SINCE] =
 		"SELECT count(*) FROM scan_events INDEXED BY scan_events_finished WHERE at >="
 		" NOW_MS($1) - 60000 AND to_status IN ('completed', 'failed', 'cancelled')",
 		[S_WORKER_BEATS] =
-		"SELECT NOW_MS($1) - w.heartbeat_at, (SELECT count(*) FROM scans s INDEXED BY"
-		" scans_running_worker WHERE s.status = 'running' AND s.worker_id = w.id) FROM"
-		" workers w WHERE w.stopped_at IS NULL",
+		"SELECT NOW_MS($1) - w.heartbeat_at, (SELECT count(*) FROM leases l"
+		" WHERE l.worker_id = w.id) FROM workers w WHERE w.stopped_at IS NULL",
 	[S_COUNTERS] = "SELECT name, sum(value) FROM counters GROUP BY name",
 		[S_PRUNE_COUNT] =
 		"SELECT count(*) FROM scans INDEXED BY scans_finished WHERE finished_at <"
@@ -252,15 +255,16 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" WHERE id = $1::text",
 		[S_WORKER_LIST] =
 		"SELECT w.id, w.name, w.host, w.pid, w.started_at, w.heartbeat_at,"
-		" w.concurrency, (SELECT count(*) FROM scans s INDEXED BY scans_running_worker"
-		" WHERE s.status = 'running' AND s.worker_id = w.id), w.scans_done,"
+		" w.concurrency, (SELECT count(*) FROM leases l WHERE l.worker_id = w.id),"
+		" w.scans_done,"
 		" coalesce(w.last_exit, ''), w.stopped_at, w.kind, w.pool, coalesce(w.version, ''),"
 		" coalesce(w.address, '') FROM workers w ORDER BY w.name, w.started_at DESC",
 		[S_WORKER_RUNNING] =
-		"SELECT id FROM scans INDEXED BY scans_running_worker WHERE status = 'running'"
-		" AND worker_id = $1::text ORDER BY id LIMIT 16",
+		"SELECT scan_id FROM leases WHERE worker_id = $1::text ORDER BY scan_id LIMIT 16",
 	[S_HANDBACK] =
-		"UPDATE scans SET status = 'pending', run_after = NOW_MS($3), lease_expires_at = NULL,"
+		"UPDATE scans SET status = 'pending', run_after = NOW_MS($3),"
+		" progress = coalesce((SELECT l.progress FROM leases l WHERE l.scan_id = scans.id),"
+		"  progress),"
 		" attempt_base = attempt_base + 1, lost_workers = lost_workers + 1"
 		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'running'",
 	[S_WORKER_PRUNE] = "DELETE FROM workers WHERE coalesce(stopped_at, heartbeat_at) < NOW_MS($1) - $2::bigint",
@@ -394,9 +398,9 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" ORDER BY d.id DESC, a.id DESC LIMIT $2::int",
 	/* operations: the stuck report, its repairs, reset, audit */
 		[S_SQ_LEASE] =
-		"SELECT id, type, status, attempt, coalesce(worker_id, ''), lease_expires_at, ''"
+		"SELECT s.id, s.type, s.status, s.attempt, l.worker_id, l.lease_expires_at, ''"
 		SQ_LEASE
-		" ORDER BY lease_expires_at, id LIMIT $3::int",
+		" ORDER BY l.lease_expires_at, s.id LIMIT $3::int",
 		[S_SQ_NO_WORKER] =
 		"SELECT id, type, status, attempt, coalesce(worker_id, ''), run_after, ''"
 		SQ_DUE("NOT EXISTS")
@@ -411,7 +415,8 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" ORDER BY id LIMIT $3::int",
 	[S_SQ_NO_LEASE] =
 		"SELECT id, type, status, attempt, coalesce(worker_id, ''), coalesce(claimed_at, created_at), '' FROM scans"
-		" WHERE status = 'running' AND (worker_id IS NULL OR lease_expires_at IS NULL)"
+		" WHERE status = 'running' AND (worker_id IS NULL OR NOT EXISTS (SELECT 1 FROM leases l"
+		" WHERE l.scan_id = scans.id AND l.attempt = scans.attempt))"
 		" AND (flow & 2) = 0 ORDER BY id LIMIT $3::int",
 	[S_SQ_CANCEL_LEFT] =
 		"SELECT id, type, status, attempt, coalesce(worker_id, ''), coalesce(finished_at, created_at), '' FROM scans"
@@ -563,8 +568,7 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" JOIN finding_baselines fb ON fb.key = b.key WHERE fb.id = $1::bigint",
 	/* ---- scan agents (agent.c) ---- */
 	[S_AGENT_REVIVE] =
-		"UPDATE scans SET status = 'running', worker_id = $4::text,"
-		" lease_expires_at = NOW_MS($3) + $5::bigint"
+		"UPDATE scans SET status = 'running', worker_id = $4::text"
 		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'pending'",
 	[S_AGENT_LAST_EVENT] =
 		"SELECT attempt, coalesce(from_status, ''), to_status, coalesce(worker_id, ''),"
@@ -689,4 +693,9 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"SELECT id, attempt FROM scans WHERE status = 'running' AND worker_id IS NOT NULL"
 		" AND EXISTS (SELECT 1 FROM windows w WHERE w.id = $1::bigint AND "
 		DB_WINDOW_HOLDS("w") ") ORDER BY id LIMIT $2::int",
+	/* ---- the leases of running scans (migration 26) ---- */
+	[S_LEASE_INSERT] =
+		"INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at, progress)"
+		" VALUES ($1::bigint, $2::int, $3::text, NOW_MS($4) + $5::bigint, 0)",
+	[S_LEASE_DROP] = "DELETE FROM leases WHERE scan_id = $1::bigint",
 };

@@ -231,6 +231,14 @@ static int repair(struct store *s, enum db_stmt st, const struct db_args *a)
 	return changed ? STORE_OK : SKIPPED;
 }
 
+/* A repair that moved a running scan on ends its lease with it. */
+static int finish_repair(struct store *s, const struct stuck_item *it, int rc)
+{
+	if (rc == STORE_OK && it->status == SCAN_RUNNING)
+		rc = core_lease_drop(s, it->id);
+	return rc;
+}
+
 static int set_final(struct store *s, const struct stuck_item *it, enum scan_status to,
 		     const char *code, const char *message)
 {
@@ -244,7 +252,7 @@ static int set_final(struct store *s, const struct stuck_item *it, enum scan_sta
 	db_text(&a, message);
 	db_null(&a);
 	db_text(&a, scan_status_name(it->status));
-	return repair(s, S_SET_FINAL, &a);
+	return finish_repair(s, it, repair(s, S_SET_FINAL, &a));
 }
 
 static int set_pending(struct store *s, const struct stuck_item *it, int forgive,
@@ -260,7 +268,7 @@ static int set_pending(struct store *s, const struct stuck_item *it, int forgive
 	db_text(&a, code);
 	db_text(&a, message);
 	db_null(&a);
-	return repair(s, S_SET_PENDING, &a);
+	return finish_repair(s, it, repair(s, S_SET_PENDING, &a));
 }
 
 /* Fills *ch with a change from `from` to `to` and why stuck clear made it. */

@@ -55,6 +55,14 @@ int core_notify(struct store *s)
 	return db_run(s, S_NOTIFY, &a, NULL);
 }
 
+int core_lease_drop(struct store *s, int64_t id)
+{
+	struct db_args a = { 0 };
+
+	db_i64(&a, id);
+	return db_run(s, S_LEASE_DROP, &a, NULL);
+}
+
 int core_lost(struct store *s, int64_t id, int attempt)
 {
 	snprintf(s->err, sizeof s->err,

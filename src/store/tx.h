@@ -22,6 +22,11 @@ int core_event(struct store *s, int64_t scan_id, const char *from, const char *t
 int core_bump(struct store *s, const char *counter, int64_t by);
 int core_notify(struct store *s);
 
+/* Deletes the lease of scan `id` (none: nothing), inside the caller's
+ * transaction, in the one that moves the scan out of `running`: a lease
+ * exists exactly while its scan runs that attempt.  Returns a store rc. */
+int core_lease_drop(struct store *s, int64_t id);
+
 /* Sets the "fenced" message for (id, attempt).  Returns STORE_LOST. */
 int core_lost(struct store *s, int64_t id, int attempt);
 

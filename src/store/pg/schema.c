@@ -394,6 +394,28 @@ const struct db_migration pg_migrations[] = {
 	  "   ON CONFLICT (name, shard) DO UPDATE SET value = c.value + excluded.value;"
 	  " END IF;"
 	  " RETURN NULL; END $$;" },
+	/* Hot state apart from history, its first step (docs/STORE.md): the
+	 * lease of a running scan in a small table of its own.  A heartbeat
+	 * changes only lease_expires_at and progress, which no index covers,
+	 * and the fill factor leaves room on each page for the new version:
+	 * heartbeats are HOT updates.  Recovery reads the small table by a
+	 * sequential scan.  No foreign key: its check would lock the scans
+	 * row on every claim; the lifecycle keeps the two in step (a lease
+	 * exists exactly while its scan runs that attempt).  Running scans
+	 * keep their lease and attempt (the fence); the two indexes that only
+	 * served leases go with scans.lease_expires_at. */
+	{ 26, "leases of running scans in a table of their own",
+	  "CREATE TABLE leases (scan_id BIGINT PRIMARY KEY, attempt INTEGER NOT NULL,"
+	  " worker_id TEXT NOT NULL, lease_expires_at BIGINT NOT NULL,"
+	  " progress DOUBLE PRECISION NOT NULL DEFAULT 0) WITH (fillfactor = 50);"
+	  "CREATE INDEX leases_worker ON leases(worker_id);"
+	  "INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at, progress)"
+	  " SELECT id, attempt, worker_id, lease_expires_at, progress FROM scans"
+	  " WHERE status = 'running' AND worker_id IS NOT NULL AND lease_expires_at IS NOT NULL"
+	  " AND (flow & 2) = 0;"
+	  "DROP INDEX scans_lease;"
+	  "DROP INDEX scans_running_worker;"
+	  "ALTER TABLE scans DROP COLUMN lease_expires_at;" },
 	{ 0, NULL, NULL }
 };
 
@@ -412,10 +434,11 @@ const struct db_migration pg_migrations[] = {
 	"WITH t AS MATERIALIZED (SELECT scanq_now_ms() AS now)," \
 	" i AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS x(id, attempt, summary))," \
 	" c AS (UPDATE scans s SET status = 'completed', finished_at = t.now," \
-	"  progress = 1, summary = i.summary, lease_expires_at = NULL, error_code = NULL," \
+	"  progress = 1, summary = i.summary, error_code = NULL," \
 	"  error_message = NULL, error_detail = NULL FROM i, t" \
 	"  WHERE s.id = i.id AND s.attempt = i.attempt AND s.status = 'running'" \
 	"  RETURNING s.id, s.attempt, s.worker_id, s.finished_at)," \
+	" dl AS (DELETE FROM leases WHERE scan_id IN (SELECT id FROM c))," \
 	" f AS (INSERT INTO findings (scan_id, kind, target, port, proto, service, severity," \
 	"  title, detail, created_at) SELECT y.scan_id, y.kind, y.target," \
 	"  CASE WHEN y.port > 0 THEN y.port END, y.proto, y.service, y.severity, y.title, y.detail, t.now" \
@@ -451,13 +474,14 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"WITH t AS MATERIALIZED (SELECT scanq_now_ms() AS now),"
 		" c AS ("
 		" UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = $1::text,"
-		"  claimed_at = t.now, lease_expires_at = t.now + $3::bigint,"
-		"  progress = 0 FROM t"
+		"  claimed_at = t.now, progress = 0 FROM t"
 		" WHERE id IN (SELECT id FROM scans WHERE status = 'pending' AND pool = $5::text"
 		"  AND run_after <= (SELECT now FROM t)" DB_CLAIMABLE("(SELECT now FROM t)")
 		"  ORDER BY priority DESC, id LIMIT $4::int"
 		"  FOR UPDATE SKIP LOCKED)"
-		" RETURNING " DB_SCAN_COLS "),"
+		" RETURNING " DB_SCAN_COLS_CLAIMED("$3::bigint") "),"
+		" l AS (INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at, progress)"
+		"  SELECT id, attempt, worker_id, lease_expires_at, 0 FROM c),"
 		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
 		"  worker_id, reason) SELECT id, claimed_at, 'pending', 'running', attempt, worker_id,"
 		"  'claimed' FROM c),"
@@ -480,11 +504,13 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	 * (a row updated twice in one statement keeps one of the two). */
 	[S_COMPLETE_CLAIM] = PG_COMPLETE_CTES
 		" q AS (UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = $14::text,"
-		"  claimed_at = t.now, lease_expires_at = t.now + $15::bigint, progress = 0 FROM t"
+		"  claimed_at = t.now, progress = 0 FROM t"
 		"  WHERE id IN (SELECT id FROM scans WHERE status = 'pending' AND pool = $17::text"
 		"  AND run_after <= (SELECT now FROM t)" DB_CLAIMABLE("(SELECT now FROM t)")
 		"  ORDER BY priority DESC, id LIMIT $16::int FOR UPDATE SKIP LOCKED)"
-		"  RETURNING " DB_SCAN_COLS "),"
+		"  RETURNING " DB_SCAN_COLS_CLAIMED("$15::bigint") "),"
+		" l AS (INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at, progress)"
+		"  SELECT id, attempt, worker_id, lease_expires_at, 0 FROM q),"
 		" e AS (INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt,"
 		"  worker_id, reason) SELECT id, finished_at, 'running', 'completed', attempt,"
 		"  worker_id, $13::text FROM c UNION ALL SELECT id, claimed_at, 'pending', 'running',"
@@ -500,10 +526,11 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" FOR UPDATE",
 	/* SKIP LOCKED: rows a worker is finishing right now are left to it. */
 	[S_EXPIRED] =
-		"SELECT id, attempt, attempt - attempt_base, max_attempts, cancel_requested,"
-		" coalesce(worker_id, '') FROM scans WHERE status = 'running'"
-		" AND lease_expires_at < scanq_now_ms() ORDER BY lease_expires_at LIMIT $2::int"
-		" FOR UPDATE SKIP LOCKED",
+		"SELECT l.scan_id, l.attempt, s.attempt - s.attempt_base, s.max_attempts,"
+		" s.cancel_requested, l.worker_id FROM leases l JOIN scans s ON s.id = l.scan_id"
+		" WHERE l.lease_expires_at < scanq_now_ms() AND s.status = 'running'"
+		" AND s.attempt = l.attempt ORDER BY l.lease_expires_at LIMIT $2::int"
+		" FOR UPDATE OF l, s SKIP LOCKED",
 	[S_STATUS_OF] = "SELECT status, attempt, cancel_requested FROM scans WHERE id = $1::bigint"
 		" FOR UPDATE",
 	[S_PRUNE] =
@@ -511,9 +538,10 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" AND status IN ('completed', 'failed', 'cancelled') ORDER BY finished_at"
 		" LIMIT $2::int FOR UPDATE SKIP LOCKED)",
 	[S_WORKER_HELD] =
-		"SELECT id, attempt, attempt - attempt_base, max_attempts, cancel_requested, lost_workers"
-		" FROM scans WHERE status = 'running' AND worker_id = $1::text ORDER BY id"
-		" LIMIT $2::int FOR UPDATE",
+		"SELECT l.scan_id, l.attempt, s.attempt - s.attempt_base, s.max_attempts,"
+		" s.cancel_requested, s.lost_workers FROM leases l JOIN scans s ON s.id = l.scan_id"
+		" WHERE l.worker_id = $1::text AND s.status = 'running' AND s.attempt = l.attempt"
+		" ORDER BY l.scan_id LIMIT $2::int FOR UPDATE OF s",
 	[S_TOKEN_ANY] = "SELECT EXISTS (SELECT 1 FROM tokens)::int",
 	[S_LEADER_TAKE] =
 		"INSERT INTO leader AS l (id, holder, expires_at)"
@@ -653,10 +681,11 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  min(finished_at), max(finished_at), max(scan_id) FROM n"
 		" WHERE address IS NOT NULL AND name IS NOT NULL AND name <> '' AND name <> address"
 		" GROUP BY address, lower(name) ORDER BY address, lower(name) LIMIT $1::int",
-	[S_SQ_OVERTIME] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), claimed_at + time_limit_s * 1000,"
-		" 'hard limit ' || time_limit_s::text || ' s' FROM scans"
-		" WHERE status = 'running' AND lease_expires_at >= scanq_now_ms()"
-		" AND claimed_at + time_limit_s * 1000 + $5::bigint < scanq_now_ms() ORDER BY id LIMIT $3::int",
+	[S_SQ_OVERTIME] = "SELECT s.id, s.type, s.status, s.attempt, l.worker_id,"
+		" s.claimed_at + s.time_limit_s * 1000, 'hard limit ' || s.time_limit_s::text || ' s'"
+		" FROM leases l JOIN scans s ON s.id = l.scan_id WHERE l.lease_expires_at >= scanq_now_ms()"
+		" AND s.claimed_at + s.time_limit_s * 1000 + $5::bigint < scanq_now_ms()"
+		" ORDER BY s.id LIMIT $3::int",
 	[S_SQ_BUDGET] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), created_at,"
 		" (attempt - attempt_base)::text || ' of ' || max_attempts FROM scans"
 		" WHERE (status = 'pending' AND attempt - attempt_base >= max_attempts)"

@@ -318,6 +318,24 @@ const struct db_migration sqlite_migrations[] = {
 	 * lately from this index alone (S_DASH_TREND), not the whole table. */
 	{ 22, "an index of finding states for the dashboard",
 	  "CREATE INDEX finding_states_dashboard ON finding_states(state, updated_at, first_seen, severity);" },
+	/* Hot state apart from history, its first step (docs/STORE.md): the
+	 * lease of a running scan in a small table of its own, which a
+	 * heartbeat updates instead of the wide scans row.  Running scans keep
+	 * their lease and attempt (the fence); one held by no worker or lease
+	 * gets none and stays in the stuck report.  The two indexes that only
+	 * served leases go with scans.lease_expires_at. */
+	{ 26, "leases of running scans in a table of their own",
+	  "CREATE TABLE leases (scan_id INTEGER PRIMARY KEY, attempt INTEGER NOT NULL,"
+	  " worker_id TEXT NOT NULL, lease_expires_at INTEGER NOT NULL,"
+	  " progress REAL NOT NULL DEFAULT 0);"
+	  "CREATE INDEX leases_worker ON leases(worker_id);"
+	  "INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at, progress)"
+	  " SELECT id, attempt, worker_id, lease_expires_at, progress FROM scans"
+	  " WHERE status = 'running' AND worker_id IS NOT NULL AND lease_expires_at IS NOT NULL"
+	  " AND (flow & 2) = 0;"
+	  "DROP INDEX scans_lease;"
+	  "DROP INDEX scans_running_worker;"
+	  "ALTER TABLE scans DROP COLUMN lease_expires_at;" },
 	{ 0, NULL, NULL }
 };
 
@@ -333,19 +351,19 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	 * every pending row on each claim (measured: 10k/s instead of 40k/s). */
 	[S_CLAIM] =
 		"UPDATE scans SET status = 'running', attempt = attempt + 1, worker_id = ?1,"
-		" claimed_at = ?2, lease_expires_at = ?2 + ?3, progress = 0"
+		" claimed_at = ?2, progress = 0"
 		" WHERE id IN (SELECT id FROM scans INDEXED BY scans_claim"
 		"  WHERE status = 'pending' AND pool = ?5 AND run_after <= ?2" DB_CLAIMABLE("?2")
 		"  ORDER BY priority DESC, id LIMIT ?4)"
-		" RETURNING " DB_SCAN_COLS,
+		" RETURNING " DB_SCAN_COLS_CLAIMED("?3"),
 	[S_RUNNING_ROW] =
 		"SELECT attempt - attempt_base, max_attempts, cancel_requested, worker_id"
 		" FROM scans WHERE id = ?1 AND attempt = ?2 AND status = 'running'",
 	[S_EXPIRED] =
-		"SELECT id, attempt, attempt - attempt_base, max_attempts, cancel_requested,"
-		" worker_id FROM scans INDEXED BY scans_lease"
-		" WHERE status = 'running' AND lease_expires_at < ?1"
-		" ORDER BY lease_expires_at LIMIT ?2",
+		"SELECT l.scan_id, l.attempt, s.attempt - s.attempt_base, s.max_attempts,"
+		" s.cancel_requested, l.worker_id FROM leases l JOIN scans s ON s.id = l.scan_id"
+		" WHERE l.lease_expires_at < ?1 AND s.status = 'running' AND s.attempt = l.attempt"
+		" ORDER BY l.lease_expires_at LIMIT ?2",
 	[S_STATUS_OF] = "SELECT status, attempt, cancel_requested FROM scans WHERE id = ?1",
 	/* Events and findings go with their scan (ON DELETE CASCADE); the count
 	 * trigger keeps scan_counts right. */
@@ -354,9 +372,10 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" WHERE finished_at < ?1 AND status IN ('completed', 'failed', 'cancelled')"
 		" ORDER BY finished_at LIMIT ?2)",
 	[S_WORKER_HELD] =
-		"SELECT id, attempt, attempt - attempt_base, max_attempts, cancel_requested, lost_workers"
-		" FROM scans INDEXED BY scans_running_worker WHERE status = 'running' AND worker_id = ?1"
-		" ORDER BY id LIMIT ?2",
+		"SELECT l.scan_id, l.attempt, s.attempt - s.attempt_base, s.max_attempts,"
+		" s.cancel_requested, s.lost_workers FROM leases l INDEXED BY leases_worker"
+		" JOIN scans s ON s.id = l.scan_id WHERE l.worker_id = ?1 AND s.status = 'running'"
+		" AND s.attempt = l.attempt ORDER BY l.scan_id LIMIT ?2",
 	[S_TOKEN_ANY] = "SELECT EXISTS (SELECT 1 FROM tokens)",
 	[S_LEADER_TAKE] =
 		"INSERT INTO leader (id, holder, expires_at) VALUES (1, ?1, ?2 + ?3)"
@@ -457,10 +476,10 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"  max(finished_at), max(scan_id) FROM n"
 		" WHERE address IS NOT NULL AND typeof(name) = 'text' AND name <> '' AND name <> address"
 		" GROUP BY address, lower(name) ORDER BY address, lower(name) LIMIT ?1",
-	[S_SQ_OVERTIME] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), claimed_at + time_limit_s * 1000,"
-		" 'hard limit ' || time_limit_s || ' s' FROM scans INDEXED BY scans_lease"
-		" WHERE status = 'running' AND lease_expires_at >= ?1"
-		" AND claimed_at + time_limit_s * 1000 + ?5 < ?1 ORDER BY id LIMIT ?3",
+	[S_SQ_OVERTIME] = "SELECT s.id, s.type, s.status, s.attempt, l.worker_id,"
+		" s.claimed_at + s.time_limit_s * 1000, 'hard limit ' || s.time_limit_s || ' s'"
+		" FROM leases l JOIN scans s ON s.id = l.scan_id WHERE l.lease_expires_at >= ?1"
+		" AND s.claimed_at + s.time_limit_s * 1000 + ?5 < ?1 ORDER BY s.id LIMIT ?3",
 	[S_SQ_BUDGET] = "SELECT id, type, status, attempt, coalesce(worker_id, ''), created_at,"
 		" (attempt - attempt_base) || ' of ' || max_attempts FROM scans"
 		" WHERE (status = 'pending' AND attempt - attempt_base >= max_attempts)"
