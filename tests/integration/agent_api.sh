@@ -139,7 +139,7 @@ ok "agents are in the registry with kind, pool, address and version"
 code=$(agent renew "{$hello,\"scans\":[{\"id\":$d1,\"attempt\":1,\"progress\":0.5},{\"id\":$lab,\"attempt\":1}]}")
 [ "$code" = 200 ] || fail "renew: $code"
 grep -q '"cancel":\[\]' "$dir/body" && grep -q "\"lost\":\[$lab\]" "$dir/body" || fail "renew: $(cat "$dir/body")"
-sql_is "SELECT progress FROM scans WHERE id = $d1" 0.5 || fail "progress not recorded"
+sql_is "SELECT progress FROM leases WHERE scan_id = $d1" 0.5 || fail "progress not recorded"
 q cancel "$d1" >/dev/null || fail "cancel"
 code=$(agent renew "{$hello,\"scans\":[{\"id\":$d1,\"attempt\":1},{\"id\":$d1,\"attempt\":7}]}")
 grep -q "\"cancel\":\[$d1\]" "$dir/body" && grep -q "\"lost\":\[$d1\]" "$dir/body" || fail "renew cancel/lost: $(cat "$dir/body")"

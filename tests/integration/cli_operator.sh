@@ -9,7 +9,8 @@ source "$(dirname "$0")/lib.sh"
 a=$(q submit test-ok 127.0.0.1)
 b=$(q submit test-ok 127.0.0.1)
 sql "UPDATE scans SET status='running', attempt=1, worker_id='w-gone',
-	claimed_at=1, lease_expires_at=1 WHERE id=$a;
+	claimed_at=1 WHERE id=$a;
+	INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at) VALUES ($a, 1, 'w-gone', 1);
 	INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, worker_id, reason)
 	VALUES ($a, 1, 'pending', 'running', 1, 'w-gone', 'claimed')" || fail "setup"
 
@@ -27,8 +28,9 @@ ok "stuck report, dry run and recovery"
 
 # serve heals an expired lease by itself within seconds (and its workers
 # then run the scan to the end).
-sql "UPDATE scans SET status='running', attempt=2, worker_id='w-gone',
-	lease_expires_at=1 WHERE id=$b" || fail "setup 2"
+sql "UPDATE scans SET status='running', attempt=2, worker_id='w-gone' WHERE id=$b;
+	INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at)
+	VALUES ($b, 2, 'w-gone', 1)" || fail "setup 2"
 "$S" --db "$DB" serve 2>"$dir/serve.log" & pids+=($!)
 recovered() { q show "$b" | grep -q "attempt 2  w-gone  lease expired; worker w-gone lost"; }
 wait_for 20 "serve to recover the expired lease" recovered

@@ -24,7 +24,9 @@ for backend in sqlite pg; do
 	# A scan whose worker vanished: B's lease recovery takes it back.
 	id=$(q submit test-ok 127.0.0.1 --max-attempts 1) || fail "submit"
 	sql "UPDATE scans SET status = 'running', attempt = 1, worker_id = 'w-gone',
-		claimed_at = 1, lease_expires_at = 1 WHERE id = $id" >/dev/null || fail "setup"
+		claimed_at = 1 WHERE id = $id;
+		INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at)
+		VALUES ($id, 1, 'w-gone', 1)" >/dev/null || fail "setup"
 	wait_for 10 "B to recover the expired lease" status_is "$id" failed
 	[ "$(sql "SELECT error_code FROM scans WHERE id = $id")" = worker_lost ] || fail "not worker_lost"
 	kill -TERM "$last_pid"

@@ -97,7 +97,8 @@ all_finished() { [ "$(unfinished)" = 0 ]; }
 # show_unfinished: the scans still pending or running, and their last events
 show_unfinished() {
 	echo "--- unfinished scans (id status attempt worker lease_expires_at run_after, now $(now_ms)):"
-	sql "SELECT id, status, attempt, worker_id, lease_expires_at, run_after FROM scans
+	sql "SELECT id, status, attempt, worker_id, (SELECT l.lease_expires_at FROM leases l
+		WHERE l.scan_id = scans.id), run_after FROM scans
 		WHERE status IN ('pending', 'running') ORDER BY id LIMIT 20"
 	echo "--- their last events:"
 	sql "SELECT scan_id, at, from_status, to_status, attempt, worker_id, reason FROM scan_events

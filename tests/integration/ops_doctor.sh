@@ -47,10 +47,13 @@ verdict ok workers.dead
 b=$(q submit test-ok 127.0.0.1)
 sql "INSERT INTO workers (id, name, host, pid, started_at, heartbeat_at, concurrency)
      VALUES ('w-dead@h:2', 'w-dead', 'h', 2, 1, 1, 1);
-     UPDATE scans SET status='running', attempt=1, worker_id='w-dead@h:2', claimed_at=$now,
-     lease_expires_at=$((now + 3600000)) WHERE id=$b" || fail "dead worker"
+     UPDATE scans SET status='running', attempt=1, worker_id='w-dead@h:2', claimed_at=$now
+     WHERE id=$b;
+     INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at)
+     VALUES ($b, 1, 'w-dead@h:2', $((now + 3600000)))" || fail "dead worker"
 verdict warn workers.dead
-sql "UPDATE scans SET status='pending', worker_id=NULL, lease_expires_at=NULL WHERE id=$b;
+sql "UPDATE scans SET status='pending', worker_id=NULL WHERE id=$b;
+     DELETE FROM leases WHERE scan_id=$b;
      DELETE FROM workers WHERE id='w-dead@h:2'" || fail "undo dead"
 ok "workers.alive: ok, warn, fail; workers.dead: ok, warn"
 

@@ -16,13 +16,16 @@ ev() { # ev SCAN AT FROM TO ATTEMPT WORKER
 
 # lease_expired: running, its worker gone, the lease long over.
 lease=$(new)
-sql "UPDATE scans SET status='running', attempt=1, worker_id='w-gone', claimed_at=1,
-     lease_expires_at=1 WHERE id=$lease" || fail "setup lease"
+sql "UPDATE scans SET status='running', attempt=1, worker_id='w-gone', claimed_at=1 WHERE id=$lease;
+     INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at)
+     VALUES ($lease, 1, 'w-gone', 1)" || fail "setup lease"
 ev "$lease" 1 "'pending'" running 1 "'w-gone'"
 # over_time_limit: running for hours past a 60 s limit, the lease still renewed.
 slow=$(new)
 sql "UPDATE scans SET status='running', attempt=1, worker_id='w-slow', time_limit_s=60,
-     claimed_at=$((now - 2 * H)), lease_expires_at=$((now + 600000)) WHERE id=$slow" || fail "setup slow"
+     claimed_at=$((now - 2 * H)) WHERE id=$slow;
+     INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at)
+     VALUES ($slow, 1, 'w-slow', $((now + 600000)))" || fail "setup slow"
 ev "$slow" $((now - 2 * H)) "'pending'" running 1 "'w-slow'"
 # pending_no_worker: due for 3 hours, no worker registered.
 waiting=$(new)
@@ -36,11 +39,11 @@ ev "$nofin" "$T" "'running'" completed 1 "'w-1'"
 # running_without_lease, twice: the timeline says running (back to pending),
 # and the timeline says completed (the row follows it).
 nolease=$(new)
-sql "UPDATE scans SET status='running', attempt=1, worker_id=NULL, lease_expires_at=NULL,
+sql "UPDATE scans SET status='running', attempt=1, worker_id=NULL,
      claimed_at=$now WHERE id=$nolease" || fail "setup nolease"
 ev "$nolease" "$now" "'pending'" running 1 NULL
 nolease2=$(new)
-sql "UPDATE scans SET status='running', attempt=1, worker_id='w-2', lease_expires_at=NULL,
+sql "UPDATE scans SET status='running', attempt=1, worker_id='w-2',
      claimed_at=$now WHERE id=$nolease2" || fail "setup nolease2"
 ev "$nolease2" "$now" "'pending'" running 1 "'w-2'"
 ev "$nolease2" "$T" "'running'" completed 1 "'w-2'"
@@ -141,8 +144,10 @@ ok "a second clear changes nothing"
 # ---- reset --------------------------------------------------------------------
 r1=$(new); r2=$(new)
 for id in $r1 $r2; do
-	sql "UPDATE scans SET status='running', attempt=1, worker_id='w-9@h:9', claimed_at=$now,
-	     lease_expires_at=$((now + 600000)) WHERE id=$id" || fail "setup reset"
+	sql "UPDATE scans SET status='running', attempt=1, worker_id='w-9@h:9', claimed_at=$now
+	     WHERE id=$id;
+	     INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at)
+	     VALUES ($id, 1, 'w-9@h:9', $((now + 600000)))" || fail "setup reset"
 	ev "$id" "$now" "'pending'" running 1 "'w-9@h:9'"
 done
 sql "INSERT INTO workers (id, name, host, pid, started_at, heartbeat_at, concurrency)

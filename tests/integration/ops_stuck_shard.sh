@@ -26,8 +26,9 @@ parent=$(SCANQ_FLOW_SHARD_ADDRESSES=1 q submit test-ok 127.0.0.1 127.0.0.2 --max
 is_status "$parent" running || fail "split parent is $(status "$parent")"
 shard=$(sql "SELECT min(id) FROM scans WHERE parent_id = $parent")
 # Its worker died long ago: running, the lease long over, no attempt left.
-sql "UPDATE scans SET status='running', attempt=1, worker_id='w-gone', claimed_at=1,
-     lease_expires_at=1 WHERE id=$shard" || fail "setup shard"
+sql "UPDATE scans SET status='running', attempt=1, worker_id='w-gone', claimed_at=1 WHERE id=$shard;
+     INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at)
+     VALUES ($shard, 1, 'w-gone', 1)" || fail "setup shard"
 sql "INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, worker_id, reason)
      VALUES ($shard, 1, 'pending', 'running', 1, 'w-gone', 'claimed')" >/dev/null || fail "event"
 

@@ -32,7 +32,7 @@ env -u SCANQ_WORKER_HEARTBEAT "$S" --db "$DB" worker --name wb --concurrency 1 >
 pids+=($!)
 wait_for 20 "scan $id running" is_status "$id" running
 t0=$(now_ms)
-progressed() { [ "$(sql "SELECT CASE WHEN progress > 0 THEN 1 ELSE 0 END FROM scans WHERE id = $id")" = 1 ]; }
+progressed() { [ "$(sql "SELECT CASE WHEN progress > 0 THEN 1 ELSE 0 END FROM leases WHERE scan_id = $id")" = 1 ]; }
 wait_for 5 "progress of scan $id in the store" progressed
 took=$(( $(now_ms) - t0 ))
 echo "progress in the store ${took} ms after the claim (heartbeat 10 s)"

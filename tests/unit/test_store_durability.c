@@ -237,6 +237,8 @@ static void a_process_killed_mid_claim_leaves_the_database_consistent(void **sta
 				 " NOT EXISTS (SELECT 1 FROM scan_events e WHERE e.scan_id = scans.id"
 				 " AND e.to_status = 'completed')"), 0);
 	assert_true(db_int(f, "SELECT count(*) FROM scans WHERE status <> 'pending'") > 0);
+	/* Each claim wrote its lease with it, or neither was written. */
+	leases_match_running(f);
 	free(reqs);
 	free(ids);
 }
@@ -344,6 +346,7 @@ static void counters_stay_exact_under_four_processes_at_once(void **state)
 			 scan_status_name((enum scan_status)st));
 		assert_int_equal(q.by_status[st], db_int(f, sql));
 	}
+	leases_match_running(f);
 	/* Per type and status, as the kept counts give them. */
 	assert_int_equal(db_int(f, "SELECT count(*) FROM (SELECT type, status, count(*) AS n FROM scans"
 				 " GROUP BY type, status) AS r LEFT JOIN (SELECT type, status, sum(n) AS n"

@@ -85,6 +85,18 @@ static inline long long db_int(struct testutil_store *f, const char *sql)
 	return v;
 }
 
+/* Every running scan that runs itself has the lease of its attempt, and
+ * no lease belongs to anything else. */
+static inline void leases_match_running(struct testutil_store *f)
+{
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans s WHERE s.status = 'running'"
+				 " AND (s.flow & 2) = 0 AND NOT EXISTS (SELECT 1 FROM leases l"
+				 " WHERE l.scan_id = s.id AND l.attempt = s.attempt)"), 0);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM leases l WHERE NOT EXISTS (SELECT 1"
+				 " FROM scans s WHERE s.id = l.scan_id AND s.status = 'running'"
+				 " AND s.attempt = l.attempt)"), 0);
+}
+
 static inline int setup(void **state)
 {
 	*state = testutil_store_new(pg_url);
