@@ -7,6 +7,8 @@
 #   sh bench/queue-cost.sh [N [BATCH]]                 (defaults 20000 10)
 #   SCANQ_BENCH_QUEUE=/tmp/qmain/build/bench/queue sh bench/queue-cost.sh
 #                                                      (another build's store)
+#   SCANQ_BENCH_BEATS=5 sh bench/queue-cost.sh        (each scan's lease renewed
+#                                                      5 times before it completes)
 #
 # Starts its own throwaway cluster (tools/pg-test-server.sh: loopback, fsync
 # on) with pg_stat_statements preloaded (track = all, so trigger statements
@@ -94,8 +96,8 @@ psql "$obs" -qXAt -c "SELECT pg_stat_statements_reset()" >/dev/null
 EOF
 # pg_stat_statements is reset at the hook, so its "before" is zero.
 
-echo "N=$N, batch $BATCH, $(nproc) cores, PostgreSQL $(psql "$SCANQ_TEST_PG_URL" -XtAc 'SHOW server_version'), $Q"
-SCANQ_BENCH_HOOK="sh $tmp/hook.sh" "$Q" "$N" "$BATCH" "$base/sq" 1000 | grep -E '^(insert|claim\+complete)'
+echo "N=$N, batch $BATCH, ${SCANQ_BENCH_BEATS:-0} heartbeats a scan, $(nproc) cores, PostgreSQL $(psql "$SCANQ_TEST_PG_URL" -XtAc 'SHOW server_version'), $Q"
+SCANQ_BENCH_HOOK="sh $tmp/hook.sh" "$Q" "$N" "$BATCH" "$base/sq" 1000 | grep -E '^(insert|claim\+complete|heartbeats)'
 sh "$tmp/snap.sh" "$tmp/after" completed n_tup_upd $((2 * N))
 sed -i -e 's/^top=.*/top=0/' -e 's/^nested=.*/nested=0/' "$tmp/before"
 
@@ -114,6 +116,10 @@ heap=$(echo "scale=2; ($(v ins "$tmp/after") + $(v upd "$tmp/after") + $(v del "
 lsnbytes=$(psql "$obs" -XAtc "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')")
 echo "per job (the drain: claim + complete of $N scans):"
 echo "  heap tuples written   $heap  (inserted $(per ins), updated $(per upd) of which HOT $(per hot), deleted $(per del))"
+# The lease table (migration 26): absent from an older build's schema.
+lt=$(psql "$obs" -qXAt -c "SELECT n_tup_upd || ' updated, ' || n_tup_hot_upd || ' HOT'
+	FROM pg_stat_user_tables WHERE relname = 'leases'")
+[ -z "$lt" ] || echo "  lease table           $lt (in all: inserts, heartbeats and deletes of $N leases)"
 echo "  index tuples written  $(echo "scale=2; $idx / $N" | bc)  (btree leaf inserts in the WAL)"
 echo "  index scans           $(per idx_scan)"
 echo "  WAL records           $(per wal_records)  (full-page images $(per wal_fpi))"

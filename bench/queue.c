@@ -15,6 +15,10 @@
  * `inserted`) after the insert phase and before the drain, its connection
  * idle: bench/queue-cost.sh takes its first snapshot of the server's
  * statistics there.  A hook that fails stops the bench.
+ * SCANQ_BENCH_BEATS=K (default 0) renews each claimed scan's lease K times
+ * (store_heartbeat(), with progress) before its batch is completed, as a
+ * worker does while a scan runs: bench/queue-cost.sh then shows what a
+ * heartbeat costs the server.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,8 +56,11 @@ int main(int argc, char **argv)
 	double t0, t_ins, t_claim = 0, t_comp = 0;
 	long claimed = 0, completed = 0;
 	const char *sync = getenv("SCANQ_SQLITE_SYNCHRONOUS");
+	long beats = getenv("SCANQ_BENCH_BEATS") ? strtol(getenv("SCANQ_BENCH_BEATS"), NULL, 10) : 0;
+	double t_beat = 0;
 
-	if (n < 1 || batch < 1 || batch > STORE_CLAIM_MAX || ibatch < 1 || ibatch > 100000) {
+	if (n < 1 || batch < 1 || batch > STORE_CLAIM_MAX || ibatch < 1 || ibatch > 100000
+	    || beats < 0 || beats > 1000) {
 		fprintf(stderr, "usage: queue [N [BATCH(1..%d) [DB_PATH|URL [INSERT_BATCH]]]]\n",
 			STORE_CLAIM_MAX);
 		return 2;
@@ -124,6 +131,15 @@ int main(int argc, char **argv)
 			size_t nk = 0;
 
 			claimed += (long)k;
+			t1 = now_s();
+			for (long b = 1; b <= beats; b++)
+				for (size_t i = 0; i < k; i++)
+					if (store_heartbeat(s, c[i].id, c[i].attempt, 30000,
+							    (double)b / (double)(beats + 1), NULL) != STORE_OK) {
+						fprintf(stderr, "error: heartbeat: %s\n", store_error(s));
+						return 1;
+					}
+			t_beat += now_s() - t1;
 			for (size_t i = 0; i < k; i++)
 				done[i] = (struct store_completion){ .id = c[i].id,
 					.attempt = c[i].attempt, .summary = "{\"findings\":0}" };
@@ -151,6 +167,9 @@ int main(int argc, char **argv)
 	       completed / t_comp, t_comp);
 	printf("claim+complete:  %8.0f scans/s  (%.2f s)\n", completed / (t_claim + t_comp),
 	       t_claim + t_comp);
+	if (beats)
+		printf("heartbeats:      %8.0f /s  (%ld a scan, %.2f s)\n",
+		       (double)(beats * claimed) / t_beat, beats, t_beat);
 	if (!pg)
 		printf("database:        %8.0f bytes/scan (%lld bytes, wal %lld)\n",
 		       (double)file_size(path) / n, file_size(path), file_size(wal));

@@ -1,8 +1,12 @@
 /*
- * lease.c — leases, written once for both dialects: a worker's renewal
- * (heartbeat, fenced by (id, attempt): a refused renewal is STORE_LOST and
- * counted in fenced_writes), and lease recovery: every running scan whose
- * lease expired ends its attempt through the lifecycle's failure path
+ * lease.c — leases, written once for both dialects.  A running scan's
+ * lease is its row of `leases` (migration 26; docs/STORE.md, "Hot state
+ * apart from history"), written by its claim and deleted by whatever ends
+ * the attempt (lifecycle.c).  Here: a worker's renewal (heartbeat, which
+ * updates that row alone, fenced by (id, attempt): a refused renewal is
+ * STORE_LOST and counted in fenced_writes), and lease recovery: every
+ * running scan whose lease expired ends its attempt through the
+ * lifecycle's failure path
  * (lifecycle_end_uncounted(), db.h), after every lease was extended by the
  * outage this handle saw (S_EXTEND_LEASES), and is judged again when the
  * read of the expired leases came after a pause (docs/STORE.md).

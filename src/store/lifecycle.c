@@ -6,7 +6,9 @@
  * clear end an attempt through.
  *
  * Each change is one transaction that moves the row, appends its timeline
- * event and bumps its counters together.  The worker's calls are fenced:
+ * event and bumps its counters together; a change out of `running` also
+ * deletes the scan's lease (core_lease_drop(), or the batch statement's
+ * own CTE), so a lease exists exactly while its scan runs that attempt.  The worker's calls are fenced:
  * they name (id, attempt) and change nothing unless the row is still
  * `running` with that attempt (STORE_LOST, counted in fenced_writes).  What
  * becomes of a failed attempt is decided by store_failure_action() and
