@@ -274,6 +274,7 @@ static void heartbeats_renew_the_lease_row_alone_and_are_hot_on_postgresql(void 
 		n = nn;
 		assert_true(r < ROUNDS + 1);
 	}
+	scan_array_free(c, n);
 	assert_int_equal(beats, (long long)ROUNDS * BATCH * BEATS);
 	assert_int_equal(db_int(f, "SELECT count(*) FROM scans WHERE status = 'completed'"), ROUNDS * BATCH);
 	assert_int_equal(db_int(f, "SELECT count(*) FROM leases"), 0);
