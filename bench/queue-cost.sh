@@ -48,8 +48,11 @@ Q=${SCANQ_BENCH_QUEUE:-build/bench/queue}
 eval "$(sh tools/pg-test-server.sh start)"
 tmp=$(mktemp -d)
 trap 'sh tools/pg-test-server.sh stop "$SCANQ_TEST_PG_DIR"; rm -rf "$tmp"' EXIT
+# wal_keep_size: the window's WAL is read back by pg_walinspect at the end,
+# so no checkpoint may recycle it first (a long run, e.g. with heartbeats,
+# outlives checkpoint_timeout).
 psql "$SCANQ_TEST_PG_URL" -qX -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" \
-	-c "ALTER SYSTEM SET autovacuum = off"
+	-c "ALTER SYSTEM SET autovacuum = off" -c "ALTER SYSTEM SET wal_keep_size = '8GB'"
 sh tools/pg-test-server.sh down "$SCANQ_TEST_PG_DIR"
 sh tools/pg-test-server.sh up "$SCANQ_TEST_PG_DIR"
 # Known only once the library is loaded; a reload is enough.
