@@ -359,9 +359,8 @@ enum db_stmt {
 #define DB_SCAN_COLS_WITH(LEASE, PROGRESS) "id, type, targets, options, status, priority," \
 	" attempt, max_attempts, time_limit_s, run_after, created_at, claimed_at, finished_at, " \
 	LEASE " AS lease_expires_at, worker_id, cancel_requested, " PROGRESS " AS progress," \
-	" error_code, error_message," \
-	" error_detail, summary, idempotency_key, coalesce(parent_id, 0), flow," \
-	" attempt - attempt_base, schedule_id, pool"
+	" error_code, error_message, error_detail, summary, idempotency_key," \
+	" coalesce(parent_id, 0), flow, attempt - attempt_base, schedule_id, pool"
 #define DB_SCAN_COLS DB_SCAN_COLS_WITH( \
 	"(SELECT l.lease_expires_at FROM leases l WHERE l.scan_id = scans.id)", \
 	"coalesce((SELECT l.progress FROM leases l WHERE l.scan_id = scans.id), progress)")

@@ -8,10 +8,10 @@
  * Each change is one transaction that moves the row, appends its timeline
  * event and bumps its counters together; a change out of `running` also
  * deletes the scan's lease (core_lease_drop(), or the batch statement's
- * own CTE), so a lease exists exactly while its scan runs that attempt.  The worker's calls are fenced:
- * they name (id, attempt) and change nothing unless the row is still
- * `running` with that attempt (STORE_LOST, counted in fenced_writes).  What
- * becomes of a failed attempt is decided by store_failure_action() and
+ * own CTE), so a lease exists exactly while its scan runs that attempt.
+ * The worker's calls are fenced: they name (id, attempt) and change
+ * nothing unless the row is still `running` with that attempt
+ * (STORE_LOST, counted in fenced_writes).  What becomes of a failed attempt is decided by store_failure_action() and
  * scan_action_allowed() only, and written by lifecycle_end_uncounted() only: every
  * failure path goes through it, stuck clear's repairs of running scans too
  * (lifecycle_end(), db.h).  A call that failed because the connection was
