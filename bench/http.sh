@@ -245,6 +245,7 @@ for r in $(seq "$RUNS"); do
 		fi ;;
 	esac
 	case " $PEERS " in *" whatweb "*)
+		rm -f "$T/whatweb.json"	# whatweb appends to a log that exists
 		t1=$(now)
 		whatweb --no-errors -q --log-json="$T/whatweb.json" -i "$T/urls" > /dev/null 2>"$T/whatweb.err" \
 			|| { echo "error: whatweb failed: $(tail -3 "$T/whatweb.err")" >&2; exit 1; }
