@@ -1,10 +1,10 @@
 /*
  * tls_flight.c — the poll loop of tls_flight.h.  Each job moves through
  * connect, (prepare,) then either send-hello/read-answer or libssl's
- * non-blocking SSL_connect (whole, or stopped by the certificate
- * callback once the server's certificate is in); its deadline is timeout_ms from its start and
- * is pushed back by every step that moved bytes, as a blocking socket's
- * SO_RCVTIMEO would be.  Every buffer is bounded: one hello
+ * non-blocking SSL_connect (whole, or stopped by the certificate callback
+ * once the server's certificate is in); its deadline is timeout_ms from
+ * its start and is pushed back by every step that moved bytes, as a
+ * blocking socket's SO_RCVTIMEO would be.  Every buffer is bounded: one hello
  * (TLS_HELLO_MAX) and one record (TLS_HELLO_RECORD_MAX) per job.
  */
 #include <errno.h>
