@@ -22,21 +22,16 @@ static int add(int argc, char **argv, struct cli *cli)
 		{ "min-severity", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *events = WEBHOOK_EVENTS, *secret = NULL, *min = NULL;
+	/* in opts' order */
+	const char *v[3] = { WEBHOOK_EVENTS, NULL, NULL }, *events, *secret, *min;
 	char made[65], err[512];
 	struct store *s;
 	int64_t id;
-	int c, rc = CLI_OK;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'e': events = optarg; break;
-		case 's': secret = optarg; break;
-		case 'm': min = optarg; break;
-		default: return cli_bad_option("webhook", argv, c);
-		}
-	}
+	if ((rc = cli_string_options("webhook", argc, argv, opts, v)) != CLI_OK)
+		return rc;
+	events = v[0], secret = v[1], min = v[2];
 	if (optind != argc - 1)
 		return cli_usage("webhook", "webhook add takes one URL");
 	if (webhook_input_check(argv[optind], events, secret, min, err, sizeof err) < 0)
@@ -66,10 +61,10 @@ static int list(int argc, char **argv, struct cli *cli)
 	struct webhook *w = NULL;
 	struct store *s;
 	size_t n = 0;
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc = CLI_OK;
+	int json, rc;
 
-	if (argc > 2 || (argc == 2 && !json))
-		return cli_usage("webhook", "webhook list takes only --json");
+	if ((rc = cli_list_json("webhook", argc, argv, &json)) != CLI_OK)
+		return rc;
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
 	if (store_webhook_list(s, &w, &n) != STORE_OK) {
@@ -79,9 +74,7 @@ static int list(int argc, char **argv, struct cli *cli)
 
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(a, webhook_to_json(&w[i]));
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(a);
+		cli_print_json(a);
 	} else {
 		for (size_t i = 0; i < n; i++)
 			printf("%-4lld %-44s %-42s min=%s\n", (long long)w[i].id, w[i].url, w[i].events,
@@ -158,9 +151,7 @@ static int deliveries(int argc, char **argv, struct cli *cli)
 
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(a, delivery_log_to_json(&d[i]));
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(a);
+		cli_print_json(a);
 	} else {
 		for (size_t i = 0; i < n; i++) {
 			char code[16] = "-";
