@@ -55,46 +55,34 @@ static void read_state(struct db_cur *c, struct finding_state *f)
 	db_row_read(c, fields, sizeof fields / sizeof *fields, f);
 }
 
-static json_t *text_or_null(const char *s)
-{
-	json_t *v = s ? json_string(s) : NULL;
-
-	return v ? v : json_null();
-}
-
-static json_t *time_or_null(int64_t ms)
-{
-	char ts[40];
-
-	return ms ? json_string(scan_format_time(ms, ts, sizeof ts)) : json_null();
-}
-
 json_t *finding_state_to_json(const struct finding_state *f)
 {
-	json_t *o = json_object(), *cve = f->cve ? json_loads(f->cve, 0, NULL) : NULL;
+	static const struct scan_json_field fields[] = {
+		SCAN_JSON(struct finding_state, id, SJ_I64),
+		SCAN_JSON(struct finding_state, fingerprint, SJ_STR),
+		SCAN_JSON(struct finding_state, baseline_id, SJ_I64),
+		SCAN_JSON(struct finding_state, schedule, SJ_TEXT),
+		SCAN_JSON(struct finding_state, state, SJ_STR),
+		SCAN_JSON(struct finding_state, kind, SJ_STR),
+		SCAN_JSON(struct finding_state, target, SJ_STRP),
+		SCAN_JSON(struct finding_state, port, SJ_INT_OR_NULL),
+		SCAN_JSON(struct finding_state, proto, SJ_TEXT),
+		SCAN_JSON(struct finding_state, severity, SJ_STR),
+		SCAN_JSON(struct finding_state, title, SJ_STRP),
+		SCAN_JSON(struct finding_state, cve, SJ_ARRAYP),
+		SCAN_JSON(struct finding_state, first_seen, SJ_TIME),
+		SCAN_JSON(struct finding_state, last_seen, SJ_TIME),
+		SCAN_JSON(struct finding_state, times_seen, SJ_I64),
+		SCAN_JSON(struct finding_state, first_scan_id, SJ_I64),
+		SCAN_JSON(struct finding_state, last_scan_id, SJ_I64),
+		SCAN_JSON(struct finding_state, reason, SJ_STRP),
+		SCAN_JSON(struct finding_state, actor, SJ_TEXT),
+		SCAN_JSON(struct finding_state, expires_at, SJ_TIME),
+	};
+	json_t *o = json_object();
 
-	json_object_set_new(o, "id", json_integer(f->id));
-	json_object_set_new(o, "fingerprint", json_string(f->fingerprint));
-	json_object_set_new(o, "baseline_id", json_integer(f->baseline_id));
-	json_object_set_new(o, "schedule", f->schedule[0] ? json_string(f->schedule) : json_null());
-	json_object_set_new(o, "state", json_string(f->state));
-	json_object_set_new(o, "kind", json_string(f->kind));
-	json_object_set_new(o, "target", text_or_null(f->target));
-	json_object_set_new(o, "port", f->port ? json_integer(f->port) : json_null());
-	json_object_set_new(o, "proto", f->proto[0] ? json_string(f->proto) : json_null());
-	json_object_set_new(o, "severity", json_string(f->severity));
-	json_object_set_new(o, "title", text_or_null(f->title));
-	json_object_set_new(o, "cve", json_is_array(cve) ? cve : json_array());
-	if (!json_is_array(cve))
-		json_decref(cve);
-	json_object_set_new(o, "first_seen", time_or_null(f->first_seen));
-	json_object_set_new(o, "last_seen", time_or_null(f->last_seen));
-	json_object_set_new(o, "times_seen", json_integer(f->times_seen));
-	json_object_set_new(o, "first_scan_id", json_integer(f->first_scan_id));
-	json_object_set_new(o, "last_scan_id", json_integer(f->last_scan_id));
-	json_object_set_new(o, "reason", text_or_null(f->reason));
-	json_object_set_new(o, "actor", f->actor[0] ? json_string(f->actor) : json_null());
-	json_object_set_new(o, "expires_at", time_or_null(f->expires_at));
+	if (o)
+		scan_json_put(o, fields, sizeof fields / sizeof *fields, f, 0);
 	return o;
 }
 
