@@ -397,6 +397,7 @@ static const struct db_field scan_fields[] = {
 	DB_DUP(struct scan, error_message), DB_DUP(struct scan, error_detail),
 	DB_DUP(struct scan, summary), DB_DUP(struct scan, idempotency_key),
 	DB_I64(struct scan, parent_id), DB_INT(struct scan, flow), DB_INT(struct scan, attempts_used),
+	DB_I64(struct scan, schedule_id), DB_COPY(struct scan, pool),
 };
 
 void db_read_scan(struct db_cur *c, struct scan *s)
@@ -408,6 +409,8 @@ void db_read_scan(struct db_cur *c, struct scan *s)
 	db_col_copy(c, 4, status, sizeof status);
 	if (scan_status_parse(status, &s->status) < 0)
 		s->status = SCAN_FAILED;	/* the CHECK constraint makes this unreachable */
+	if (!s->pool[0])
+		snprintf(s->pool, sizeof s->pool, "%s", SCAN_POOL_LOCAL);
 }
 
 /* ---- open, close, schema ------------------------------------------------------ */
