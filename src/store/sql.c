@@ -381,6 +381,37 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	[S_DELIVERY_STOP] =
 		"UPDATE webhook_deliveries SET status = 'failed', finished_at = NOW_MS($2),"
 		" last_error = 'webhook removed' WHERE webhook_id = $1::bigint AND status = 'pending'",
+	/* Every host and port a completed scan saw, and whether the latest scan
+	 * of its baseline still sees it.  Its service is the one the latest
+	 * detection of the port named (found through findings_detected, one
+	 * probe per row), else the one its latest sighting named (rn = 1: a
+	 * window, where a subquery per row over f was quadratic): a later scan
+	 * without detection does not overwrite what detection found. */
+	[S_INVENTORY] =
+		"WITH latest AS (SELECT max(scan_id) AS scan_id FROM scan_baselines GROUP BY key),"
+		" f AS (SELECT f.target, coalesce(f.port, 0) AS port, coalesce(f.proto, '') AS proto,"
+		"  f.service, f.scan_id, s.finished_at,"
+		"  CASE WHEN (CASE WHEN (s.flow & 4) <> 0 THEN s.parent_id ELSE f.scan_id END)"
+		"  IN (SELECT scan_id FROM latest) THEN 1 ELSE 0 END AS still,"
+		"  row_number() OVER (PARTITION BY f.target, coalesce(f.port, 0), coalesce(f.proto, '')"
+		"  ORDER BY f.scan_id DESC) AS rn"
+		"  FROM findings f JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
+		"  WHERE f.kind IN ('host', 'open_port') AND f.target IS NOT NULL"
+		"  AND ($1::int = 0 OR f.port = $1::int)),"
+		" g AS (SELECT target, port, proto, max(CASE WHEN rn = 1 THEN service END) AS seen,"
+		"  min(finished_at) AS first_seen, max(finished_at) AS last_seen,"
+		"  min(scan_id) AS first_scan, max(scan_id) AS last_scan, max(still) AS still"
+		"  FROM f GROUP BY target, port, proto),"
+		" b AS (SELECT g.*, (SELECT d.id FROM findings d INDEXED BY findings_detected"
+		"  JOIN scans s ON s.id = d.scan_id AND s.status = 'completed'"
+		"  WHERE d.kind = 'open_port' AND d.detail LIKE '%\"detected_by\":%'"
+		"  AND d.target = g.target AND d.port = g.port AND d.proto = g.proto"
+		"  ORDER BY d.scan_id DESC LIMIT 1) AS best FROM g)"
+		" SELECT b.target, b.port, b.proto, coalesce(d.service, b.seen), b.first_seen, b.last_seen,"
+		"  b.first_scan, b.last_scan, b.still, d.detail, d.scan_id, s.finished_at"
+		" FROM b LEFT JOIN findings d ON d.id = b.best LEFT JOIN scans s ON s.id = d.scan_id"
+		" WHERE $2::text IS NULL OR coalesce(d.service, b.seen) = $2::text"
+		" ORDER BY b.target, b.port, b.proto LIMIT $3::int",
 	[S_DELIVERY_INSERT] =
 		"INSERT INTO webhook_deliveries (uuid, webhook_id, event, scan_id, status,"
 		" max_attempts, run_after, created_at, body)"

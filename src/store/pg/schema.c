@@ -626,30 +626,6 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  OR (status = 'sending' AND lease_expires_at < scanq_now_ms())"
 		"  ORDER BY id LIMIT $4::int FOR UPDATE SKIP LOCKED)"
 		" RETURNING id, uuid, webhook_id, attempt, max_attempts, created_at, event, body",
-	/* See the SQLite dialect. */
-	[S_INVENTORY] =
-		"WITH latest AS (SELECT max(scan_id) AS scan_id FROM scan_baselines GROUP BY key),"
-		" f AS (SELECT f.target, coalesce(f.port, 0) AS port, coalesce(f.proto, '') AS proto,"
-		"  f.service, f.scan_id, s.finished_at,"
-		"  ((CASE WHEN (s.flow & 4) <> 0 THEN s.parent_id ELSE f.scan_id END)"
-		"  IN (SELECT scan_id FROM latest))::int AS still"
-		"  FROM findings f JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
-		"  WHERE f.kind IN ('host', 'open_port') AND f.target IS NOT NULL"
-		"  AND ($1::int = 0 OR f.port = $1::int)),"
-		" g AS (SELECT target, port, proto, (array_agg(service ORDER BY scan_id DESC))[1] AS seen,"
-		"  min(finished_at) AS first_seen, max(finished_at) AS last_seen,"
-		"  min(scan_id) AS first_scan, max(scan_id) AS last_scan, max(still) AS still"
-		"  FROM f GROUP BY target, port, proto),"
-		" b AS (SELECT g.*, (SELECT d.id FROM findings d"
-		"  JOIN scans s ON s.id = d.scan_id AND s.status = 'completed'"
-		"  WHERE d.kind = 'open_port' AND d.detail LIKE '%\"detected_by\":%'"
-		"  AND d.target = g.target AND d.port = g.port AND d.proto = g.proto"
-		"  ORDER BY d.scan_id DESC LIMIT 1) AS best FROM g)"
-		" SELECT b.target, b.port, b.proto, coalesce(d.service, b.seen), b.first_seen, b.last_seen,"
-		"  b.first_scan, b.last_scan, b.still, d.detail, d.scan_id, s.finished_at"
-		" FROM b LEFT JOIN findings d ON d.id = b.best LEFT JOIN scans s ON s.id = d.scan_id"
-		" WHERE $2::text IS NULL OR coalesce(d.service, b.seen) = $2::text"
-		" ORDER BY b.target, b.port, b.proto LIMIT $3::int",
 	/* See the SQLite dialect.  The details are written by scanq's scanners
 	 * (jansson, from C strings): valid JSON without NUL escapes. */
 	[S_HOST_NAMES] =

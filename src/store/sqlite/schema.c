@@ -432,36 +432,6 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"  UNION ALL SELECT id FROM webhook_deliveries INDEXED BY webhook_deliveries_lease"
 		"  WHERE status = 'sending' AND lease_expires_at < ?2 LIMIT ?4)"
 		" RETURNING id, uuid, webhook_id, attempt, max_attempts, created_at, event, body",
-	/* Every host and port a completed scan saw, and whether the latest scan
-	 * of its baseline still sees it.  Its service is the one the latest
-	 * detection of the port named (found through findings_detected, one
-	 * probe per port), else the one its latest sighting named: a later
-	 * scan without detection does not overwrite what detection found. */
-	[S_INVENTORY] =
-		"WITH latest AS (SELECT max(scan_id) AS scan_id FROM scan_baselines GROUP BY key),"
-		" f AS (SELECT f.target, coalesce(f.port, 0) AS port, coalesce(f.proto, '') AS proto,"
-		"  f.service, f.scan_id, s.finished_at,"
-		"  (CASE WHEN (s.flow & 4) <> 0 THEN s.parent_id ELSE f.scan_id END)"
-		"  IN (SELECT scan_id FROM latest) AS still"
-		"  FROM findings f JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
-		"  WHERE f.kind IN ('host', 'open_port') AND f.target IS NOT NULL"
-		"  AND (?1 = 0 OR f.port = ?1)),"
-		" g AS (SELECT target, port, proto,"
-		"  (SELECT x.service FROM f x WHERE x.target = f.target AND x.port = f.port"
-		"   AND x.proto = f.proto ORDER BY x.scan_id DESC LIMIT 1) AS seen,"
-		"  min(finished_at) AS first_seen, max(finished_at) AS last_seen,"
-		"  min(scan_id) AS first_scan, max(scan_id) AS last_scan, max(still) AS still"
-		"  FROM f GROUP BY target, port, proto),"
-		" b AS (SELECT g.*, (SELECT d.id FROM findings d INDEXED BY findings_detected"
-		"  JOIN scans s ON s.id = d.scan_id AND s.status = 'completed'"
-		"  WHERE d.kind = 'open_port' AND d.detail LIKE '%\"detected_by\":%'"
-		"  AND d.target = g.target AND d.port = g.port AND d.proto = g.proto"
-		"  ORDER BY d.scan_id DESC LIMIT 1) AS best FROM g)"
-		" SELECT b.target, b.port, b.proto, coalesce(d.service, b.seen), b.first_seen, b.last_seen,"
-		"  b.first_scan, b.last_scan, b.still, d.detail, d.scan_id, s.finished_at"
-		" FROM b LEFT JOIN findings d ON d.id = b.best LEFT JOIN scans s ON s.id = d.scan_id"
-		" WHERE ?2 IS NULL OR coalesce(d.service, b.seen) = ?2"
-		" ORDER BY b.target, b.port, b.proto LIMIT ?3",
 	/* The names of an address: an http endpoint's names (the target's
 	 * name, certificate names, redirect hosts), a dns host's forward names
 	 * and PTR names, from completed scans. */
