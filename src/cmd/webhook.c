@@ -61,13 +61,19 @@ static int list(int argc, char **argv, struct cli *cli)
 	struct webhook *w = NULL;
 	struct store *s;
 	size_t n = 0;
-	int json, rc;
+	int json = 0, all = 0, rc = CLI_OK;
 
-	if ((rc = cli_list_json("webhook", argc, argv, &json)) != CLI_OK)
-		return rc;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--all") == 0)
+			all = 1;
+		else
+			return cli_usage("webhook", "webhook list takes only --all and --json");
+	}
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	if (store_webhook_list(s, &w, &n) != STORE_OK) {
+	if (store_webhook_list(s, all, &w, &n) != STORE_OK) {
 		rc = cli_error("%s", store_error(s));
 	} else if (json) {
 		json_t *a = json_array();
@@ -76,9 +82,16 @@ static int list(int argc, char **argv, struct cli *cli)
 			json_array_append_new(a, webhook_to_json(&w[i]));
 		cli_print_json(a);
 	} else {
-		for (size_t i = 0; i < n; i++)
-			printf("%-4lld %-44s %-42s min=%s\n", (long long)w[i].id, w[i].url, w[i].events,
+		for (size_t i = 0; i < n; i++) {
+			char at[40];
+
+			printf("%-4lld %-44s %-42s min=%s", (long long)w[i].id, w[i].url, w[i].events,
 			       w[i].min_severity);
+			if (w[i].removed_at)
+				printf(" removed=%s by=%s", scan_format_time(w[i].removed_at, at, sizeof at),
+				       w[i].removed_by);
+			putchar('\n');
+		}
 	}
 	webhook_array_free(w, n);
 	store_close(s);
@@ -89,27 +102,27 @@ static int rm_or_test(int argc, char **argv, struct cli *cli, int test)
 {
 	struct store *s;
 	int64_t id;
-	char uuid[40];
+	char uuid[40], actor[80];
 	int rc = CLI_OK, src;
 
 	if (argc != 2 || cli_parse_id(argv[1], &id) < 0)
 		return cli_usage("webhook", "webhook %s takes one webhook id", test ? "test" : "rm");
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	src = test ? store_webhook_test(s, id, uuid) : store_webhook_rm(s, id);
-	if (src == STORE_NOT_FOUND) {
-		rc = cli_error("no webhook %lld", (long long)id);
-	} else if (src != STORE_OK) {
+	/* A removal is audited with it, in its transaction (store.h). */
+	src = test ? store_webhook_test(s, id, uuid)
+		   : store_webhook_rm(s, id, cli_actor(actor, sizeof actor), NULL);
+	if (src != STORE_OK) {
 		rc = cli_error("%s", store_error(s));
-	} else {
+	} else if (test) {
 		char detail[40];
 
 		snprintf(detail, sizeof detail, "webhook %lld", (long long)id);
-		cli_audit(s, test ? "webhook test" : "webhook rm", 0, detail);
-		if (test)
-			printf("test delivery %s queued for webhook %lld\n", uuid, (long long)id);
-		else
-			printf("webhook %lld removed with its deliveries\n", (long long)id);
+		cli_audit(s, "webhook test", 0, detail);
+		printf("test delivery %s queued for webhook %lld\n", uuid, (long long)id);
+	} else {
+		printf("webhook %lld removed; its deliveries are kept (webhook deliveries --webhook %lld)\n",
+		       (long long)id, (long long)id);
 	}
 	store_close(s);
 	return rc;
@@ -158,10 +171,11 @@ static int deliveries(int argc, char **argv, struct cli *cli)
 
 			if (d[i].code)
 				snprintf(code, sizeof code, "%d", d[i].code);
-			printf("%s hook=%lld %-14s scan=%-6lld %-9s attempt=%d code=%-4s %lldms %s\n",
-			       d[i].uuid, (long long)d[i].webhook_id, d[i].event, (long long)d[i].scan_id,
-			       d[i].status, d[i].attempt, code, (long long)d[i].duration_ms,
-			       d[i].error[0] ? d[i].error : "");
+			printf("%s hook=%lld%s %-14s scan=%-6lld %-9s attempt=%d code=%-4s %lldms %s\n",
+			       d[i].uuid, (long long)d[i].webhook_id,
+			       d[i].webhook_removed_at ? "(removed)" : "", d[i].event,
+			       (long long)d[i].scan_id, d[i].status, d[i].attempt, code,
+			       (long long)d[i].duration_ms, d[i].error[0] ? d[i].error : "");
 		}
 	}
 	free(d);

@@ -147,18 +147,25 @@ enum db_stmt {
 				 * new, gone, changed: root and its stages (not shards) below */
 	S_CHAIN_CHANGES,	/* root, after_id, limit -> S_CHANGES_LIST's columns, scan_id:
 				 * of root and its stages below */
-	S_WEBHOOKS,		/* -> id, url, events, secret, min_severity, created_at */
+	S_WEBHOOKS,		/* all (1: removed ones too) -> id, url, events, secret,
+				 * min_severity, created_at, removed_at (NULL), removed_by */
 	S_WEBHOOK_INSERT,	/* url, events, secret, min_severity, now -> id */
-	S_WEBHOOK_DELETE,	/* id */
+	S_WEBHOOK_REMOVE,	/* id, now, actor: marks it removed unless it is */
+	S_WEBHOOK_GET,		/* id -> removed_at (NULL), removed_by */
+	S_DELIVERY_STOP,	/* webhook_id, now: its pending deliveries failed */
 	S_DELIVERY_INSERT,	/* uuid, webhook_id, event, scan_id, max_attempts, now, body -> id */
 	S_DELIVERY_CLAIM,	/* worker, now, lease_ms, max -> id, uuid, webhook_id, attempt,
 				 * max_attempts, created_at, event, body */
-	S_DELIVERY_DONE,	/* id, attempt, status, now, delay_ms, code, error */
+	S_DELIVERY_DONE,	/* id, attempt, status, now, delay_ms, code, error -> status
+				 * (failed for a retry when the webhook was removed) */
 	S_DELIVERY_ATTEMPT,	/* delivery_id, attempt, now, code, error, duration_ms */
 	S_DELIVERY_LOG,		/* webhook_id (0: all), limit -> id, uuid, webhook_id, event,
-				 * scan_id, status, attempt, at, code, error, duration_ms, created */
+				 * scan_id, status, attempt, at, code, error, duration_ms, created,
+				 * the webhook's removed_at (NULL) */
 	S_INVENTORY,		/* port (0: any), service (NULL: any), limit -> target, port, proto,
-				 * service, first_seen, last_seen, first_scan, last_scan, still */
+				 * service, first_seen, last_seen, first_scan, last_scan, still,
+				 * and of the latest detection of the port (NULLs: none): its
+				 * detail, scan id and finished_at */
 	S_HOST_NAMES,		/* limit -> address, name, sources (text, ","), first_seen,
 				 * last_seen, last_scan: the names completed scans learnt */
 	/* operations: the stuck report and its repairs, reset,

@@ -364,6 +364,13 @@ const struct db_migration pg_migrations[] = {
 	  "   ON CONFLICT (name, shard) DO UPDATE SET value = c.value + excluded.value;"
 	  " END IF;"
 	  " RETURN NULL; END $$;" },
+	/* See the SQLite dialect.  LIKE, not a jsonb cast: a detail jsonb
+	 * refuses (a \u0000) must not make a completion fail. */
+	{ 24, "removed webhooks kept with their deliveries; an index of detected services",
+	  "ALTER TABLE webhooks ADD COLUMN removed_at BIGINT;"
+	  "ALTER TABLE webhooks ADD COLUMN removed_by TEXT;"
+	  "CREATE INDEX findings_detected ON findings(target, port, proto, scan_id)"
+	  " WHERE kind = 'open_port' AND detail LIKE '%\"detected_by\":%';" },
 	{ 0, NULL, NULL }
 };
 
@@ -531,7 +538,7 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" FROM (SELECT id, " DB_CHANGES_KEY("chr(10)") " AS key, parent_id AS parent"
 		"  FROM scans WHERE id = $1::bigint) k"
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f"
-		"  WHERE f.scan_id = scan_baselines.baseline_id), (SELECT count(*) FROM webhooks),"
+		"  WHERE f.scan_id = scan_baselines.baseline_id), (SELECT count(*) FROM webhooks WHERE removed_at IS NULL),"
 		" CASE WHEN key LIKE 'stage:%' THEN (SELECT targets FROM scans"
 		"  WHERE id = scan_baselines.scan_id) END,"
 		" CASE WHEN EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
@@ -557,7 +564,7 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"   AND j.parent IS DISTINCT FROM k.parent)) END"
 		"  FROM k RETURNING scan_id, key, baseline_id)"
 		" SELECT m.scan_id, m.baseline_id, (SELECT count(*) FROM findings f"
-		"  WHERE f.scan_id = m.baseline_id), (SELECT count(*) FROM webhooks),"
+		"  WHERE f.scan_id = m.baseline_id), (SELECT count(*) FROM webhooks WHERE removed_at IS NULL),"
 		" CASE WHEN m.key LIKE 'stage:%' THEN k.targets END,"
 		" CASE WHEN EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
 		"  ON fs.baseline_id = fb.id WHERE fb.key = m.key"
@@ -589,21 +596,6 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  OR (status = 'sending' AND lease_expires_at < scanq_now_ms())"
 		"  ORDER BY id LIMIT $4::int FOR UPDATE SKIP LOCKED)"
 		" RETURNING id, uuid, webhook_id, attempt, max_attempts, created_at, event, body",
-	/* Every host and port a completed scan saw, and whether the latest scan
-	 * of its baseline still sees it. */
-	[S_INVENTORY] =
-		"WITH latest AS (SELECT max(scan_id) AS scan_id FROM scan_baselines GROUP BY key),"
-		" f AS (SELECT f.target, coalesce(f.port, 0) AS port, coalesce(f.proto, '') AS proto,"
-		"  f.service, f.scan_id, s.finished_at,"
-		"  ((CASE WHEN (s.flow & 4) <> 0 THEN s.parent_id ELSE f.scan_id END)"
-		"  IN (SELECT scan_id FROM latest))::int AS still"
-		"  FROM findings f JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
-		"  WHERE f.kind IN ('host', 'open_port') AND f.target IS NOT NULL"
-		"  AND ($1::int = 0 OR f.port = $1::int) AND ($2::text IS NULL OR f.service = $2::text))"
-		" SELECT target, port, proto,"
-		"  (array_agg(service ORDER BY scan_id DESC))[1],"
-		"  min(finished_at), max(finished_at), min(scan_id), max(scan_id), max(still)"
-		" FROM f GROUP BY target, port, proto ORDER BY target, port, proto LIMIT $3::int",
 	/* See the SQLite dialect.  The details are written by scanq's scanners
 	 * (jansson, from C strings): valid JSON without NUL escapes. */
 	[S_HOST_NAMES] =

@@ -289,6 +289,17 @@ const struct db_migration sqlite_migrations[] = {
 	 * lately from this index alone (S_DASH_TREND), not the whole table. */
 	{ 22, "an index of finding states for the dashboard",
 	  SQL_M22 },
+	/* A removed webhook is kept, marked, with its deliveries (webhooks.c).
+	 * The inventory's service of a port is the latest one detection named
+	 * (S_INVENTORY): this index holds only the open ports detection named,
+	 * newest last per port.  The test is on the text, not json_extract(),
+	 * so that no detail can make an insert fail: in compact JSON
+	 * `"detected_by":` (unescaped quotes) can only be that key. */
+	{ 24, "removed webhooks kept with their deliveries; an index of detected services",
+	  "ALTER TABLE webhooks ADD COLUMN removed_at INTEGER;"
+	  "ALTER TABLE webhooks ADD COLUMN removed_by TEXT;"
+	  "CREATE INDEX findings_detected ON findings(target, port, proto, scan_id)"
+	  " WHERE kind = 'open_port' AND detail LIKE '%\"detected_by\":%';" },
 	{ 0, NULL, NULL }
 };
 
@@ -369,7 +380,7 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" FROM (SELECT id, " DB_CHANGES_KEY("char(10)") " AS key, parent_id AS parent"
 		"  FROM scans WHERE id = ?1) k"
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f WHERE f.scan_id = baseline_id),"
-		" (SELECT count(*) FROM webhooks), CASE WHEN key LIKE 'stage:%'"
+		" (SELECT count(*) FROM webhooks WHERE removed_at IS NULL), CASE WHEN key LIKE 'stage:%'"
 		" THEN (SELECT targets FROM scans WHERE id = scan_id) END,"
 		" EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
 		"  ON fs.baseline_id = fb.id WHERE fb.key = scan_baselines.key"
@@ -392,22 +403,6 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"  UNION ALL SELECT id FROM webhook_deliveries INDEXED BY webhook_deliveries_lease"
 		"  WHERE status = 'sending' AND lease_expires_at < ?2 LIMIT ?4)"
 		" RETURNING id, uuid, webhook_id, attempt, max_attempts, created_at, event, body",
-	/* Every host and port a completed scan saw, and whether the latest scan
-	 * of its baseline still sees it. */
-	[S_INVENTORY] =
-		"WITH latest AS (SELECT max(scan_id) AS scan_id FROM scan_baselines GROUP BY key),"
-		" f AS (SELECT f.target, coalesce(f.port, 0) AS port, coalesce(f.proto, '') AS proto,"
-		"  f.service, f.scan_id, s.finished_at,"
-		"  (CASE WHEN (s.flow & 4) <> 0 THEN s.parent_id ELSE f.scan_id END)"
-		"  IN (SELECT scan_id FROM latest) AS still"
-		"  FROM findings f JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
-		"  WHERE f.kind IN ('host', 'open_port') AND f.target IS NOT NULL"
-		"  AND (?1 = 0 OR f.port = ?1) AND (?2 IS NULL OR f.service = ?2))"
-		" SELECT target, port, proto,"
-		"  (SELECT g.service FROM f g WHERE g.target = f.target AND g.port = f.port"
-		"   AND g.proto = f.proto ORDER BY g.scan_id DESC LIMIT 1),"
-		"  min(finished_at), max(finished_at), min(scan_id), max(scan_id), max(still)"
-		" FROM f GROUP BY target, port, proto ORDER BY target, port, proto LIMIT ?3",
 	/* The names of an address: an http endpoint's names (the target's
 	 * name, certificate names, redirect hosts), a dns host's forward names
 	 * and PTR names, from completed scans. */
