@@ -1,11 +1,13 @@
 /*
  * dashboard.c — what the UI's first page reads besides the queue's
  * counters (store.h, "the dashboard"): open findings by severity on each
- * of the last days, and the changes of the last 24 hours and 7 days.  Each
- * is one statement that reads an index, not a table: the chart reads
- * finding_states_dashboard (open and reopened states, and the ones fixed
- * in the window), the changes the scans completed in the window
- * (scans_finished_status) and their rows of scan_changes.
+ * of the last days, and the changes of the last 24 hours and 7 days.  Both
+ * read rollups (migration 25) that triggers keep in every writing
+ * transaction (db.h, "the dashboard's rollups"), so the figures are the
+ * ones the rows give, whoever wrote them: the chart sums per-day deltas
+ * (a few rows a day), the changes sum per-hour counts of the whole hours
+ * of the window and count the part hour at its start from the scans
+ * completed in it (an index range of at most an hour).
  *
  * A finding state keeps when it was first seen and, once fixed, when it
  * became fixed (updated_at), not every step of its history: a finding
@@ -16,6 +18,7 @@
 #include "store/tx.h"
 
 #define DAY_MS 86400000LL
+#define HOUR_MS 3600000LL
 
 static const char *const SEV[STORE_DASH_SEVERITIES] = { "critical", "high", "medium", "low", "info" };
 
@@ -27,25 +30,32 @@ static int sev_index(const char *s)
 	return -1;
 }
 
+/* d->open from the deltas: each day's figure is the one before plus its
+ * own delta, the first day's starts from every delta before it (-1). */
 static int trend(struct store *s, struct store_dashboard *d)
 {
+	int64_t delta[STORE_DASH_DAYS][STORE_DASH_SEVERITIES] = { { 0 } }, run[STORE_DASH_SEVERITIES] = { 0 };
 	struct db_args a = { 0 };
 	struct db_cur c;
 	int rc;
 
-	db_i64(&a, d->since);
+	db_i64(&a, d->since / DAY_MS);
 	if ((rc = db_query(s, S_DASH_TREND, &a, &c)) == STORE_OK) {
 		while ((rc = db_next(&c)) > 0) {
 			int k = sev_index(db_col_text(&c, 0));
-			int64_t opened = db_col_i64(&c, 1), fixed = db_col_i64(&c, 2), n = db_col_i64(&c, 3);
+			int64_t day = db_col_i64(&c, 1), n = db_col_i64(&c, 2);
 
-			for (int day = 0; k >= 0 && day < STORE_DASH_DAYS; day++)
-				if (opened <= day && fixed > day)
-					d->open[day][k] += n;
+			if (k >= 0 && day < 0)
+				run[k] += n;
+			else if (k >= 0 && day < STORE_DASH_DAYS)
+				delta[day][k] += n;	/* a later day's (a clock ahead) is not charted */
 		}
 		rc = rc < 0 ? rc : STORE_OK;
 	}
 	db_done(&c);
+	for (int day = 0; rc == STORE_OK && day < STORE_DASH_DAYS; day++)
+		for (int k = 0; k < STORE_DASH_SEVERITIES; k++)
+			d->open[day][k] = run[k] += delta[day][k];
 	return rc;
 }
 
@@ -57,6 +67,7 @@ static int changes(struct store *s, int64_t since, int64_t out[3])
 	int rc;
 
 	db_i64(&a, since);
+	db_i64(&a, (since + HOUR_MS - 1) / HOUR_MS);	/* the first whole hour */
 	if ((rc = db_query(s, S_DASH_CHANGES, &a, &c)) == STORE_OK) {
 		while ((rc = db_next(&c)) > 0)
 			for (int i = 0; i < 3; i++)

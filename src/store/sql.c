@@ -645,21 +645,20 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" OR ($1::text = 'pool' AND pool = $2::text))"
 		" ORDER BY id LIMIT $3::int",
 	/* ---- the dashboard (dashboard.c) ---- */
-	/* Read from finding_states_dashboard (migration 22) alone: the open
-	 * ones and those fixed in the window, never the whole table. */
+	/* The rollups (migration 25; db.h, "the dashboard's rollups"): every
+	 * day's delta, those before the chart's first day as one (-1). */
 	[S_DASH_TREND] =
-		"SELECT severity,"
-		" CASE WHEN first_seen < $1::bigint THEN -1 ELSE (first_seen - $1::bigint) / 86400000 END,"
-		" CASE WHEN state = 'fixed' THEN (updated_at - $1::bigint) / 86400000 ELSE 9999 END,"
-		" count(*) FROM finding_states INDEXED BY finding_states_dashboard"
-		" WHERE state IN ('open', 'reopened') OR (state = 'fixed' AND updated_at >= $1::bigint)"
-		" GROUP BY 1, 2, 3",
-	/* The scans completed in the window (scans_finished_status), then
-	 * their changes (scan_changes_scan). */
+		"SELECT severity, CASE WHEN day < $1::bigint THEN -1 ELSE day - $1::bigint END, sum(n)"
+		" FROM dash_trend GROUP BY 1, 2 HAVING sum(n) <> 0",
+	/* The whole hours from the rollup, the part hour before them from the
+	 * scans completed in it (scans_finished_status) and their rows of
+	 * scan_changes (scan_changes_scan). */
 	[S_DASH_CHANGES] =
-		"SELECT c.change_type, count(*) FROM scans s INDEXED BY scans_finished_status"
-		" JOIN scan_changes c ON c.scan_id = s.id"
-		" WHERE s.status = 'completed' AND s.finished_at >= $1::bigint GROUP BY c.change_type",
+		"SELECT ty, sum(n) FROM (SELECT change_type AS ty, n FROM dash_changes"
+		" WHERE hour >= $2::bigint UNION ALL SELECT c.change_type, 1"
+		" FROM scans s INDEXED BY scans_finished_status JOIN scan_changes c ON c.scan_id = s.id"
+		" WHERE s.status = 'completed' AND s.finished_at >= $1::bigint"
+		" AND s.finished_at < $2::bigint * 3600000) x GROUP BY ty",
 	/* Newest first by the primary key, stopping at `limit` rows: the
 	 * state test is kept off every index (`|| ''`), or a planner would
 	 * read every open state through one and sort them. */

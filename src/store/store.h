@@ -1315,8 +1315,10 @@ struct store_dashboard {
 						 * completed in the last 24 h / 7 days */
 };
 
-/* Fills *d for the time `now` (ms).  Each part is one statement over an
- * index.  Returns STORE_OK or an error. */
+/* Fills *d for the time `now` (ms).  Each part is one statement over the
+ * rollups the writing transactions keep (migration 25), exact to the
+ * rows: a few rows a day and an hour, not one a finding or a scan.
+ * Returns STORE_OK or an error. */
 int store_dashboard(struct store *s, int64_t now, struct store_dashboard *d);
 
 /* The name of severity index k of store_dashboard.open ("" out of range). */

@@ -394,6 +394,46 @@ const struct db_migration pg_migrations[] = {
 	  "   ON CONFLICT (name, shard) DO UPDATE SET value = c.value + excluded.value;"
 	  " END IF;"
 	  " RETURN NULL; END $$;" },
+	/* The dashboard's rollups (db.h, "the dashboard's rollups"), as in
+	 * SQLite's migration 25, with a shard per writer (scanq_shard(), as
+	 * migration 23) so completing transactions do not queue on today's
+	 * row; readers sum the shards.  Row triggers with a WHEN: a sighting
+	 * that moves no number runs no function. */
+	{ 25, "the dashboard's rollups: open findings per day, changes per hour",
+	  "CREATE TABLE dash_trend (day BIGINT NOT NULL, severity TEXT NOT NULL,"
+	  " shard INTEGER NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (day, severity, shard));"
+	  "CREATE TABLE dash_changes (hour BIGINT NOT NULL, change_type TEXT NOT NULL,"
+	  " shard INTEGER NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (hour, change_type, shard));"
+	  DB_DASH_BACKFILL
+	  "DROP INDEX finding_states_dashboard;"
+	  "CREATE FUNCTION scanq_dash_trend() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	  " IF TG_OP = 'INSERT' THEN "
+	  DB_TREND_ADD("scanq_shard()", DB_TREND_PART("NEW", "1", "")) ";"
+	  " ELSIF TG_OP = 'DELETE' THEN "
+	  DB_TREND_ADD("scanq_shard()", DB_TREND_PART("OLD", "-1", "")) ";"
+	  " ELSE "
+	  DB_TREND_ADD("scanq_shard()", DB_TREND_PART("NEW", "1", "") " UNION ALL "
+		       DB_TREND_PART("OLD", "-1", "")) ";"
+	  " END IF; RETURN NULL; END $$;"
+	  "CREATE TRIGGER finding_states_dash AFTER INSERT OR DELETE ON finding_states"
+	  " FOR EACH ROW EXECUTE FUNCTION scanq_dash_trend();"
+	  "CREATE TRIGGER finding_states_dash_update AFTER UPDATE ON finding_states"
+	  " FOR EACH ROW WHEN (" DB_TREND_MOVED ") EXECUTE FUNCTION scanq_dash_trend();"
+	  "CREATE FUNCTION scanq_dash_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+	  DB_CHANGES_ADD("scanq_shard()", DB_CHANGES_NEW) "; RETURN NULL; END $$;"
+	  "CREATE TRIGGER scan_changes_dash AFTER INSERT ON scan_changes"
+	  " FOR EACH ROW EXECUTE FUNCTION scanq_dash_change();"
+	  "CREATE FUNCTION scanq_dash_scan() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	  " IF TG_OP = 'DELETE' THEN "
+	  DB_CHANGES_ADD("scanq_shard()", DB_CHANGES_PART("OLD", "-1")) "; RETURN OLD;"
+	  " END IF; "
+	  DB_CHANGES_ADD("scanq_shard()", DB_CHANGES_PART("NEW", "1") " UNION ALL "
+			 DB_CHANGES_PART("OLD", "-1")) "; RETURN NULL; END $$;"
+	  "CREATE TRIGGER scans_dash_delete BEFORE DELETE ON scans FOR EACH ROW"
+	  " WHEN (OLD.status = 'completed' AND OLD.finished_at IS NOT NULL)"
+	  " EXECUTE FUNCTION scanq_dash_scan();"
+	  "CREATE TRIGGER scans_dash_update AFTER UPDATE OF status, finished_at ON scans"
+	  " FOR EACH ROW WHEN (" DB_CHANGES_MOVED ") EXECUTE FUNCTION scanq_dash_scan();" },
 	{ 0, NULL, NULL }
 };
 

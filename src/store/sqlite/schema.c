@@ -318,6 +318,38 @@ const struct db_migration sqlite_migrations[] = {
 	 * lately from this index alone (S_DASH_TREND), not the whole table. */
 	{ 22, "an index of finding states for the dashboard",
 	  "CREATE INDEX finding_states_dashboard ON finding_states(state, updated_at, first_seen, severity);" },
+	/* The dashboard's rollups (db.h, "the dashboard's rollups"): the
+	 * chart's open findings as per-day deltas, the changes per hour, kept
+	 * by triggers in every writing transaction and backfilled here, so the
+	 * dashboard reads a few hundred small rows instead of an index entry
+	 * per open finding and per scan of the week.  The chart no longer
+	 * reads finding_states_dashboard, which every lifecycle step wrote. */
+	{ 25, "the dashboard's rollups: open findings per day, changes per hour",
+	  "CREATE TABLE dash_trend (day INTEGER NOT NULL, severity TEXT NOT NULL,"
+	  " shard INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (day, severity, shard))"
+	  " WITHOUT ROWID;"
+	  "CREATE TABLE dash_changes (hour INTEGER NOT NULL, change_type TEXT NOT NULL,"
+	  " shard INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (hour, change_type, shard))"
+	  " WITHOUT ROWID;"
+	  DB_DASH_BACKFILL
+	  "DROP INDEX finding_states_dashboard;"
+	  "CREATE TRIGGER finding_states_dash_insert AFTER INSERT ON finding_states BEGIN "
+	  DB_TREND_ADD("0", DB_TREND_PART("NEW", "1", "")) "; END;"
+	  "CREATE TRIGGER finding_states_dash_delete AFTER DELETE ON finding_states BEGIN "
+	  DB_TREND_ADD("0", DB_TREND_PART("OLD", "-1", "")) "; END;"
+	  "CREATE TRIGGER finding_states_dash_update AFTER UPDATE ON finding_states"
+	  " WHEN " DB_TREND_MOVED " BEGIN "
+	  DB_TREND_ADD("0", DB_TREND_PART("NEW", "1", "") " UNION ALL " DB_TREND_PART("OLD", "-1", ""))
+	  "; END;"
+	  "CREATE TRIGGER scan_changes_dash AFTER INSERT ON scan_changes BEGIN "
+	  DB_CHANGES_ADD("0", DB_CHANGES_NEW) "; END;"
+	  "CREATE TRIGGER scans_dash_delete BEFORE DELETE ON scans"
+	  " WHEN OLD.status = 'completed' AND OLD.finished_at IS NOT NULL BEGIN "
+	  DB_CHANGES_ADD("0", DB_CHANGES_PART("OLD", "-1")) "; END;"
+	  "CREATE TRIGGER scans_dash_update AFTER UPDATE OF status, finished_at ON scans"
+	  " WHEN " DB_CHANGES_MOVED " BEGIN "
+	  DB_CHANGES_ADD("0", DB_CHANGES_PART("NEW", "1") " UNION ALL " DB_CHANGES_PART("OLD", "-1"))
+	  "; END;" },
 	{ 0, NULL, NULL }
 };
 
