@@ -19,6 +19,8 @@
 
 #define DAY_MS 86400000LL
 #define HOUR_MS 3600000LL
+#define DASH_FOLD_MARGIN_DAYS 7		/* days kept before the chart's first */
+#define DASH_CHANGES_KEEP_HOURS (8 * 24)	/* the week's window and a day */
 
 static const char *const SEV[STORE_DASH_SEVERITIES] = { "critical", "high", "medium", "low", "info" };
 
@@ -94,4 +96,22 @@ int store_dashboard(struct store *s, int64_t now, struct store_dashboard *d)
 	if ((rc = trend(s, d)) != STORE_OK || (rc = changes(s, now - DAY_MS, d->changes_24h)) != STORE_OK)
 		return rc;
 	return changes(s, now - 7 * DAY_MS, d->changes_7d);
+}
+
+int store_dashboard_fold(struct store *s, int64_t now)
+{
+	struct db_args a = { 0 };
+	int rc;
+
+	if ((rc = db_begin(s, 1)) != STORE_OK)
+		return rc;
+	db_i64(&a, now / DAY_MS - (STORE_DASH_DAYS - 1) - DASH_FOLD_MARGIN_DAYS);
+	if ((rc = db_run(s, S_DASH_FOLD, &a, NULL)) != STORE_OK
+	    || (s->d->sql[S_DASH_FOLD_DROP] && (rc = db_run(s, S_DASH_FOLD_DROP, &a, NULL)) != STORE_OK))
+		return core_abort(s, rc);
+	a.n = 0;
+	db_i64(&a, now / HOUR_MS - DASH_CHANGES_KEEP_HOURS);
+	if ((rc = db_run(s, S_DASH_CHANGES_DROP, &a, NULL)) != STORE_OK)
+		return core_abort(s, rc);
+	return db_commit(s);
 }

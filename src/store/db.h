@@ -282,6 +282,11 @@ enum db_stmt {
 				 * completed since `since` */
 	S_DASH_NEWEST,		/* limit, now -> DB_FSTATE_COLS of the newest open or
 				 * reopened finding states, newest first */
+	S_DASH_FOLD,		/* day: dash_trend's deltas of the days before it become one
+				 * row per severity (day 0, shard 0); deletes them too where
+				 * S_DASH_FOLD_DROP is NULL */
+	S_DASH_FOLD_DROP,	/* day: deletes the deltas S_DASH_FOLD summed (or NULL) */
+	S_DASH_CHANGES_DROP,	/* hour: deletes dash_changes' hours before it */
 	/* maintenance windows (store/windows.c) */
 	S_WINDOW_INSERT,	/* name, cron, tz, duration_ms, pool, targets, running, opens_at,
 				 * closes_at, now, actor -> id; no row when the name is taken */

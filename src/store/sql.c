@@ -214,19 +214,23 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	[S_COUNTS] = "SELECT type, status, sum(n) FROM scan_counts GROUP BY type, status"
 		" HAVING sum(n) <> 0 ORDER BY type",
 	/* From when the scan became due (run_after), not created_at: a scan
-	 * queued to run later is not old while it waits for its time. */
+	 * queued to run later is not old while it waits for its time.  In
+	 * these four the clock bounds an index range: `(SELECT NOW_MS())`
+	 * reads it once, because PostgreSQL's scanq_now_ms() is volatile and
+	 * a volatile bound is no index condition (a sequential scan of
+	 * scan_events on every queue status; bench/dashboard.sh). */
 		[S_OLDEST_PENDING] =
 		"SELECT NOW_MS($1) - run_after FROM scans INDEXED BY scans_pending_due WHERE"
-		" status = 'pending' AND run_after <= NOW_MS($1) ORDER BY run_after LIMIT 1",
+		" status = 'pending' AND run_after <= (SELECT NOW_MS($1)) ORDER BY run_after LIMIT 1",
 		[S_OVERDUE_LEASE] =
 		"SELECT NOW_MS($1) - lease_expires_at FROM scans INDEXED BY scans_lease WHERE"
-		" status = 'running' AND lease_expires_at < NOW_MS($1) ORDER BY lease_expires_at"
+		" status = 'running' AND lease_expires_at < (SELECT NOW_MS($1)) ORDER BY lease_expires_at"
 		" LIMIT 1",
 	/* Only the finished events of the last minute, not every submission of
 	 * a burst (measured: 2-4 ms right after 44k submits, ~0 with the index). */
 		[S_FINISHED_SINCE] =
 		"SELECT count(*) FROM scan_events INDEXED BY scan_events_finished WHERE at >="
-		" NOW_MS($1) - 60000 AND to_status IN ('completed', 'failed', 'cancelled')",
+		" (SELECT NOW_MS($1)) - 60000 AND to_status IN ('completed', 'failed', 'cancelled')",
 		[S_WORKER_BEATS] =
 		"SELECT NOW_MS($1) - w.heartbeat_at, (SELECT count(*) FROM scans s INDEXED BY"
 		" scans_running_worker WHERE s.status = 'running' AND s.worker_id = w.id) FROM"
@@ -511,7 +515,7 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" WHERE idempotency_key = $1::text",
 		[S_FINISHED_WINDOW] =
 		"SELECT count(*) FROM scan_events INDEXED BY scan_events_finished WHERE at >="
-		" NOW_MS($1) - $2::bigint AND to_status IN ('completed', 'failed', 'cancelled')",
+		" (SELECT NOW_MS($1)) - $2::bigint AND to_status IN ('completed', 'failed', 'cancelled')",
 	/* ---- the lifecycle of findings per baseline (finding_states.c, triage.c) ---- */
 	[S_FSTATE_BASELINE] =
 		"INSERT INTO finding_baselines (key, schedule_id, created_at)"
@@ -659,6 +663,7 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" FROM scans s INDEXED BY scans_finished_status JOIN scan_changes c ON c.scan_id = s.id"
 		" WHERE s.status = 'completed' AND s.finished_at >= $1::bigint"
 		" AND s.finished_at < $2::bigint * 3600000) x GROUP BY ty",
+	[S_DASH_CHANGES_DROP] = "DELETE FROM dash_changes WHERE hour < $1::bigint",
 	/* Newest first by the primary key, stopping at `limit` rows: the
 	 * state test is kept off every index (`|| ''`), or a planner would
 	 * read every open state through one and sort them. */

@@ -1321,6 +1321,14 @@ struct store_dashboard {
  * Returns STORE_OK or an error. */
 int store_dashboard(struct store *s, int64_t now, struct store_dashboard *d);
 
+/* Keeps the rollups small (the maintenance leader's step, at the prune's
+ * cadence): the chart's deltas of the days more than a week before the
+ * chart of `now` are summed into one row per severity, and the change
+ * counts of hours more than 8 days before `now` (never read) deleted.
+ * The figures of any later time are unchanged.  One transaction.
+ * Returns STORE_OK or an error. */
+int store_dashboard_fold(struct store *s, int64_t now);
+
 /* The name of severity index k of store_dashboard.open ("" out of range). */
 const char *store_dash_severity(int k);
 /* ---- exclusions: the global deny-list (store/exclusions.c) ----------------- */

@@ -8,9 +8,9 @@
  * every step of a mix — complete runs of two baselines (open, fixed,
  * reopened, new, gone), history spread over days and scans moved across
  * the windows' edges, accept / false positive / reopen, an acceptance
- * expiring, another run, a prune — every one of the 150 chart figures and
- * the six change counts must be equal; a rollup a step did not keep makes
- * one differ.  And migration 25 backfills the rollups from the rows an
+ * expiring, another run, a prune, the maintenance fold — every one of
+ * the 150 chart figures and the six change counts must be equal; a rollup
+ * a step did not keep makes one differ.  And migration 25 backfills the rollups from the rows an
  * older schema wrote.
  */
 #include "teststore.h"
@@ -224,6 +224,18 @@ static void the_dashboard_figures_equal_the_rows_after_runs_triage_an_expiry_and
 	/* A hand-made delete of a finding state is counted too. */
 	db_exec(f, "DELETE FROM finding_states WHERE port = 24");
 	figures_match(f, t, "after a finding state was deleted");
+
+	/* The maintenance fold, as it runs 36 days on: the days more than a
+	 * week before that chart are one row a severity, the figures of then
+	 * unchanged; the week-old hours of changes are gone. */
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM dash_trend WHERE day > 0 AND day < %lld",
+		 (long long)((t + 36 * DAY) / DAY - 29 - 7));
+	assert_true(db_int(f, sql) > 5);
+	assert_int_equal(store_dashboard_fold(f->s, t + 36 * DAY), STORE_OK);
+	assert_int_equal(db_int(f, sql), 0);
+	assert_true(db_int(f, "SELECT count(*) FROM dash_trend WHERE day = 0") > 0);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM dash_changes"), 0);
+	assert_true(figures_match(f, t + 36 * DAY, "after the fold") > 0);
 }
 
 /* Migration 25 on a database an older schema filled: the rollups start

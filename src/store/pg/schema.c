@@ -706,9 +706,20 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_PRUNE_STATUS] =
 		"DELETE FROM scans WHERE id IN (SELECT id FROM scans"
 		" WHERE status = $3::text AND finished_at < $1::bigint ORDER BY finished_at LIMIT $2::int FOR UPDATE SKIP LOCKED)",
+	/* One statement: the rows the DELETE returns are exactly the ones
+	 * summed, so a delta a completing transaction adds to an old day
+	 * meanwhile is either folded or left, never lost. */
+	[S_DASH_FOLD] =
+		"WITH d AS (DELETE FROM dash_trend WHERE day > 0 AND day < $1::bigint"
+		" RETURNING severity, n) INSERT INTO dash_trend (day, severity, shard, n)"
+		" SELECT 0, severity, 0, sum(n) FROM d GROUP BY severity"
+		" ON CONFLICT (day, severity, shard) DO UPDATE SET n = dash_trend.n + excluded.n",
+	/* The clock read once (an InitPlan), so scan_events_finished bounds
+	 * the hour: with the volatile scanq_now_ms() in the condition it was
+	 * a sequential scan of every event (bench/dashboard.sh). */
 	[S_FINISHED_HOUR] = "SELECT count(*) FILTER (WHERE to_status = 'completed'),"
 		" count(*) FILTER (WHERE to_status = 'failed') FROM scan_events"
-		" WHERE at >= scanq_now_ms() - 3600000"
+		" WHERE at >= (SELECT scanq_now_ms()) - 3600000"
 		" AND to_status IN ('completed', 'failed', 'cancelled')"
 		" AND from_status IS DISTINCT FROM to_status",
 	[S_LIST_TARGET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id < $3::bigint"

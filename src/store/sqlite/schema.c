@@ -516,6 +516,12 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_LIST_TARGET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id < ?3"
 		" AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR type = ?2)"
 		" AND instr(targets, ?5) > 0 ORDER BY id DESC LIMIT ?4",
+	/* One writer at a time: the sum, then the delete of what it summed. */
+	[S_DASH_FOLD] =
+		"INSERT INTO dash_trend (day, severity, shard, n) SELECT 0, severity, 0, sum(n)"
+		" FROM dash_trend WHERE day > 0 AND day < ?1 GROUP BY severity"
+		" ON CONFLICT (day, severity, shard) DO UPDATE SET n = dash_trend.n + excluded.n",
+	[S_DASH_FOLD_DROP] = "DELETE FROM dash_trend WHERE day > 0 AND day < ?1",
 	[S_AGENT_ROW] = "SELECT status, attempt, pool, coalesce(worker_id, ''), flow FROM scans"
 		" WHERE id = ?1",
 };
