@@ -8,7 +8,8 @@
 # are kept by its triggers as they would be by the store.  The requests
 # are sent one after the other with curl (REQUESTS, default 500) to
 # `scanq serve --workers 0`; the script prints p50, p90, p99 and max of
-# curl's total time, then the plan of each statement the dashboard runs
+# curl's total time and serve's CPU time a request, then the plan of each
+# statement the dashboard runs
 # (EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN ANALYZE with its timing).
 # Target (issue 24): p99 <= 50 ms.  Nothing is scanned.  The load average
 # is printed before each backend: the machine may be shared.
@@ -89,9 +90,16 @@ SELECT severity, CASE WHEN day < $day THEN -1 ELSE day - $day END, sum(n)
  FROM dash_trend GROUP BY 1, 2 HAVING sum(n) <> 0;
 -- S_DASH_CHANGES (the last 7 days)
 SELECT ty, sum(n) FROM (SELECT change_type AS ty, n FROM dash_changes WHERE hour >= $hour
- UNION ALL SELECT c.change_type, 1 FROM scans s $hint_fs JOIN scan_changes c ON c.scan_id = s.id
- WHERE s.status = 'completed' AND s.finished_at >= $since AND s.finished_at < $(( hour * 3600000 ))) x
- GROUP BY ty;
+ UNION ALL SELECT 'new', (SELECT count(*) FROM scan_changes c WHERE c.scan_id = s.id
+  AND c.change_type = 'new') FROM scans s $hint_fs WHERE s.status = 'completed'
+  AND s.finished_at >= $since AND s.finished_at < $(( hour * 3600000 ))
+ UNION ALL SELECT 'gone', (SELECT count(*) FROM scan_changes c WHERE c.scan_id = s.id
+  AND c.change_type = 'gone') FROM scans s $hint_fs WHERE s.status = 'completed'
+  AND s.finished_at >= $since AND s.finished_at < $(( hour * 3600000 ))
+ UNION ALL SELECT 'changed', (SELECT count(*) FROM scan_changes c WHERE c.scan_id = s.id
+  AND c.change_type = 'changed') FROM scans s $hint_fs WHERE s.status = 'completed'
+  AND s.finished_at >= $since AND s.finished_at < $(( hour * 3600000 ))
+) x GROUP BY ty;
 -- S_DASH_NEWEST (the newest findings)
 SELECT fs.id, fs.fingerprint, (SELECT name FROM schedules WHERE id = fb.schedule_id)
  FROM finding_states fs JOIN finding_baselines fb ON fb.id = fs.baseline_id
@@ -111,18 +119,35 @@ SELECT w.id, (SELECT count(*) FROM scans s $hint_run WHERE s.status = 'running'
 SQL
 }
 
-# measure URL: serve on URL, REQ requests, the percentiles.
+# cpu PID: the process's user + system time so far, in clock ticks.
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# pg_cpu: the same summed over the bench database's backends but psql's.
+pg_cpu() {
+	local t=0 p
+	for p in $(psql "$url" -tAXc "SELECT pid FROM pg_stat_activity WHERE datname = current_database()
+		AND pid <> pg_backend_pid()"); do
+		t=$(( t + $(cpu "$p" 2>/dev/null || echo 0) ))
+	done
+	echo "$t"
+}
+
+# measure URL NAME [DBCPU]: serve on URL, REQ requests, the percentiles,
+# and the CPU time serve (and DBCPU's processes) spent on them: the
+# latency is the shared machine's too, the CPU time is the work.
 measure() {
 	"$SCANQ" --db "$1" serve --listen 127.0.0.1:0 --workers 0 >"$dir/serve.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do grep -q 'http listening' "$dir/serve.log" && break; sleep 0.1; done
 	port=$(sed -n 's/.*msg="http listening".* port=\([0-9]*\).*/\1/p' "$dir/serve.log" | head -1)
 	curl -sf "http://127.0.0.1:$port/api/v1/dashboard" >"$dir/first.json"	# warm the cache
+	cpu0=$(cpu "$pid") db0=$( [ -n "${3:-}" ] && $3 || echo 0)
 	for _ in $(seq "$REQ"); do
 		curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port/api/v1/dashboard"
 	done | sort -n | awk -v b="$2" '{ t[NR] = $1 * 1000 } END {
 		printf "%s: GET /api/v1/dashboard x %d: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 			b, NR, t[int(NR * 0.5)], t[int(NR * 0.9)], t[int(NR * 0.99)], t[NR] }'
+	echo "$2: CPU time a request: serve $(( ($(cpu "$pid") - cpu0) * 1000 / $(getconf CLK_TCK) / REQ )) ms" \
+		"(user + system)${3:+, its PostgreSQL backends $(( ($($3) - db0) * 1000 / $(getconf CLK_TCK) / REQ )) ms}"
 	kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }
 
@@ -157,7 +182,7 @@ for b in $BACKENDS; do
 		  echo "SELECT setval(pg_get_serial_sequence('finding_baselines', 'id'), 1);"
 		  echo "VACUUM ANALYZE;"; } | psql "$url" -qX -v ON_ERROR_STOP=1 >/dev/null
 		echo "$b: filled $N scans, $((N / 20)) changes, $NS finding states in $(( $(date +%s) - t0 )) s"
-		measure "$url" "$b"
+		measure "$url" "$b" pg_cpu
 		statements "$now" "(SELECT scanq_now_ms())" "" "" "" "" "IS DISTINCT FROM" \
 			| sed 's/^SELECT/EXPLAIN (ANALYZE, COSTS OFF) SELECT/' | psql "$url" -qX ;;
 	*) echo "unknown backend $b (sqlite, pg)" >&2; exit 2 ;;
