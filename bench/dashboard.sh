@@ -84,21 +84,24 @@ statements() {
 	local now=$1 nowsql=$2 hint_fs=$3 hint_ev=$4 hint_sd=$5 hint_run=$6 distinct=$7
 	local day=$(( (now / 86400000) - 29 )) since=$(( now - 604800000 ))
 	local hour=$(( (since + 3599999) / 3600000 ))
+	local minute=$(( (since + 59999) / 60000 ))
 	cat <<SQL
 -- S_DASH_TREND (the chart)
 SELECT severity, CASE WHEN day < $day THEN -1 ELSE day - $day END, sum(n)
  FROM dash_trend GROUP BY 1, 2 HAVING sum(n) <> 0;
 -- S_DASH_CHANGES (the last 7 days)
-SELECT ty, sum(n) FROM (SELECT change_type AS ty, n FROM dash_changes WHERE hour >= $hour
+SELECT ty, sum(n) FROM (SELECT change_type AS ty, n FROM dash_changes WHERE span = 3600000
+ AND bucket >= $hour UNION ALL SELECT change_type, n FROM dash_changes WHERE span = 60000
+ AND bucket >= $minute AND bucket < $(( hour * 60 ))
  UNION ALL SELECT 'new', (SELECT count(*) FROM scan_changes c WHERE c.scan_id = s.id
   AND c.change_type = 'new') FROM scans s $hint_fs WHERE s.status = 'completed'
-  AND s.finished_at >= $since AND s.finished_at < $(( hour * 3600000 ))
+  AND s.finished_at >= $since AND s.finished_at < $(( minute * 60000 ))
  UNION ALL SELECT 'gone', (SELECT count(*) FROM scan_changes c WHERE c.scan_id = s.id
   AND c.change_type = 'gone') FROM scans s $hint_fs WHERE s.status = 'completed'
-  AND s.finished_at >= $since AND s.finished_at < $(( hour * 3600000 ))
+  AND s.finished_at >= $since AND s.finished_at < $(( minute * 60000 ))
  UNION ALL SELECT 'changed', (SELECT count(*) FROM scan_changes c WHERE c.scan_id = s.id
   AND c.change_type = 'changed') FROM scans s $hint_fs WHERE s.status = 'completed'
-  AND s.finished_at >= $since AND s.finished_at < $(( hour * 3600000 ))
+  AND s.finished_at >= $since AND s.finished_at < $(( minute * 60000 ))
 ) x GROUP BY ty;
 -- S_DASH_NEWEST (the newest findings)
 SELECT fs.id, fs.fingerprint, (SELECT name FROM schedules WHERE id = fb.schedule_id)

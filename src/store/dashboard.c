@@ -6,8 +6,8 @@
  * transaction (db.h, "the dashboard's rollups"), so the figures are the
  * ones the rows give, whoever wrote them: the chart sums per-day deltas
  * (a few rows a day), the changes sum per-hour counts of the whole hours
- * of the window and count the part hour at its start from the scans
- * completed in it (an index range of at most an hour).
+ * of the window, per-minute counts of the whole minutes before them, and
+ * count the part minute at its start from the scans completed in it.
  *
  * A finding state keeps when it was first seen and, once fixed, when it
  * became fixed (updated_at), not every step of its history: a finding
@@ -19,6 +19,7 @@
 
 #define DAY_MS 86400000LL
 #define HOUR_MS 3600000LL
+#define MINUTE_MS 60000LL
 #define DASH_FOLD_MARGIN_DAYS 7		/* days kept before the chart's first */
 #define DASH_CHANGES_KEEP_HOURS (8 * 24)	/* the week's window and a day */
 
@@ -70,6 +71,7 @@ static int changes(struct store *s, int64_t since, int64_t out[3])
 
 	db_i64(&a, since);
 	db_i64(&a, (since + HOUR_MS - 1) / HOUR_MS);	/* the first whole hour */
+	db_i64(&a, (since + MINUTE_MS - 1) / MINUTE_MS);	/* the first whole minute */
 	if ((rc = db_query(s, S_DASH_CHANGES, &a, &c)) == STORE_OK) {
 		while ((rc = db_next(&c)) > 0)
 			for (int i = 0; i < 3; i++)
@@ -110,7 +112,7 @@ int store_dashboard_fold(struct store *s, int64_t now)
 	    || (s->d->sql[S_DASH_FOLD_DROP] && (rc = db_run(s, S_DASH_FOLD_DROP, &a, NULL)) != STORE_OK))
 		return core_abort(s, rc);
 	a.n = 0;
-	db_i64(&a, now / HOUR_MS - DASH_CHANGES_KEEP_HOURS);
+	db_i64(&a, now - DASH_CHANGES_KEEP_HOURS * HOUR_MS);
 	if ((rc = db_run(s, S_DASH_CHANGES_DROP, &a, NULL)) != STORE_OK)
 		return core_abort(s, rc);
 	return db_commit(s);

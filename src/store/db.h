@@ -277,16 +277,16 @@ enum db_stmt {
 	/* the dashboard (store/dashboard.c) */
 	S_DASH_TREND,		/* first day (ms / 86,400,000) -> severity, day - first day
 				 * (-1: every day before it), the sum of dash_trend's deltas */
-	S_DASH_CHANGES,		/* since (ms), the first whole hour at or after it
-				 * (ms / 3,600,000) -> change type, count over the scans
-				 * completed since `since` */
+	S_DASH_CHANGES,		/* since (ms), the first whole hour and the first whole
+				 * minute at or after it (ms / 3,600,000, ms / 60,000)
+				 * -> change type, count over the scans completed since */
 	S_DASH_NEWEST,		/* limit, now -> DB_FSTATE_COLS of the newest open or
 				 * reopened finding states, newest first */
 	S_DASH_FOLD,		/* day: dash_trend's deltas of the days before it become one
 				 * row per severity (day 0, shard 0); deletes them too where
 				 * S_DASH_FOLD_DROP is NULL */
 	S_DASH_FOLD_DROP,	/* day: deletes the deltas S_DASH_FOLD summed (or NULL) */
-	S_DASH_CHANGES_DROP,	/* hour: deletes dash_changes' hours before it */
+	S_DASH_CHANGES_DROP,	/* ms: deletes dash_changes' minutes and hours before it */
 	/* maintenance windows (store/windows.c) */
 	S_WINDOW_INSERT,	/* name, cron, tz, duration_ms, pool, targets, running, opens_at,
 				 * closes_at, now, actor -> id; no row when the name is taken */
@@ -343,25 +343,29 @@ enum db_stmt {
 	" OR OLD.first_seen <> NEW.first_seen" \
 	" OR (NEW.state = 'fixed' AND OLD.updated_at <> NEW.updated_at)"
 /*
- * dash_changes (hour, change_type, shard, n): a scan's rows of
- * scan_changes count in the hour (finished_at / 3,600,000) of its
- * completion while it is completed with a finished_at, as S_DASH_CHANGES
- * counted them before.  A change row is written in its scan's completing
- * transaction after the status (changes.c), so the insert adds it; a
- * completed scan deleted (prune) takes its rows out before the cascade
- * (BEFORE DELETE), and one whose status or finished_at moves moves them.
+ * dash_changes (span, bucket, change_type, shard, n): a scan's rows of
+ * scan_changes count in the minute and in the hour (span 60,000 and
+ * 3,600,000 ms; bucket = finished_at / span) of its completion while it
+ * is completed with a finished_at, as S_DASH_CHANGES counted them before.
+ * A change row is written in its scan's completing transaction after the
+ * status (changes.c), so the insert adds it; a completed scan deleted
+ * (prune) takes its rows out before the cascade (BEFORE DELETE), and one
+ * whose status or finished_at moves moves them.  A part yields (t, ty, n).
  */
 #define DB_CHANGES_PART(R, SIGN) \
-	"SELECT " R ".finished_at / 3600000 AS hour, c.change_type AS ty, " SIGN " AS n" \
+	"SELECT " R ".finished_at AS t, c.change_type AS ty, " SIGN " AS n" \
 	" FROM scan_changes c WHERE c.scan_id = " R ".id AND " R ".status = 'completed'" \
 	" AND " R ".finished_at IS NOT NULL"
 #define DB_CHANGES_NEW \
-	"SELECT s.finished_at / 3600000 AS hour, NEW.change_type AS ty, 1 AS n FROM scans s" \
+	"SELECT s.finished_at AS t, NEW.change_type AS ty, 1 AS n FROM scans s" \
 	" WHERE s.id = NEW.scan_id AND s.status = 'completed' AND s.finished_at IS NOT NULL"
+#define DB_CHANGES_SPANS "(SELECT 60000 AS span UNION ALL SELECT 3600000) k"
 #define DB_CHANGES_ADD(SHARD, PARTS) \
-	"INSERT INTO dash_changes (hour, change_type, shard, n) SELECT hour, ty, " SHARD ", sum(n)" \
-	" FROM (" PARTS ") d WHERE true GROUP BY hour, ty HAVING sum(n) <> 0" \
-	" ON CONFLICT (hour, change_type, shard) DO UPDATE SET n = dash_changes.n + excluded.n"
+	"INSERT INTO dash_changes (span, bucket, change_type, shard, n)" \
+	" SELECT k.span, d.t / k.span, d.ty, " SHARD ", sum(d.n) FROM (" PARTS ") d" \
+	" CROSS JOIN " DB_CHANGES_SPANS " WHERE true GROUP BY k.span, d.t / k.span, d.ty" \
+	" HAVING sum(d.n) <> 0 ON CONFLICT (span, bucket, change_type, shard)" \
+	" DO UPDATE SET n = dash_changes.n + excluded.n"
 /* An UPDATE of a completed scan that can move its changes' hour. */
 #define DB_CHANGES_MOVED \
 	"OLD.status = 'completed' AND (NEW.status <> 'completed'" \
@@ -369,10 +373,10 @@ enum db_stmt {
 /* Migration 25's backfill from the rows as they are (shard 0). */
 #define DB_DASH_BACKFILL \
 	DB_TREND_ADD("0", DB_TREND_PART("fs", "1", " FROM finding_states fs")) ";" \
-	"INSERT INTO dash_changes (hour, change_type, shard, n)" \
-	" SELECT s.finished_at / 3600000, c.change_type, 0, count(*) FROM scans s" \
-	" JOIN scan_changes c ON c.scan_id = s.id WHERE s.status = 'completed'" \
-	" AND s.finished_at IS NOT NULL GROUP BY 1, 2;"
+	"INSERT INTO dash_changes (span, bucket, change_type, shard, n)" \
+	" SELECT k.span, s.finished_at / k.span, c.change_type, 0, count(*) FROM scans s" \
+	" JOIN scan_changes c ON c.scan_id = s.id CROSS JOIN " DB_CHANGES_SPANS \
+	" WHERE s.status = 'completed' AND s.finished_at IS NOT NULL GROUP BY 1, 2, 3;"
 
 /*
  * The claim's pause filter (store/pause.c), the same text in both

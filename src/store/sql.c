@@ -139,12 +139,12 @@ int sql_table(const char *const *own, const struct sql_style *st, const char **o
 	" WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1), (SELECT status FROM scans" \
 	" INDEXED BY scans_schedule WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1), pool"
 
-/* S_DASH_CHANGES' count of one change type over the part hour. */
+/* S_DASH_CHANGES' count of one change type over the part minute. */
 #define DASH_EDGE(TYPE) \
 	" UNION ALL SELECT '" TYPE "', (SELECT count(*) FROM scan_changes c WHERE c.scan_id = s.id" \
 	" AND c.change_type = '" TYPE "') FROM scans s INDEXED BY scans_finished_status" \
 	" WHERE s.status = 'completed' AND s.finished_at >= $1::bigint" \
-	" AND s.finished_at < $2::bigint * 3600000"
+	" AND s.finished_at < $3::bigint * 60000"
 
 /* Parameters in db.h's order; sql.h says the notation.  A statement here
  * is in neither dialect's table (tests/unit/test_sql.c checks it): one
@@ -661,16 +661,21 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	[S_DASH_TREND] =
 		"SELECT severity, CASE WHEN day < $1::bigint THEN -1 ELSE day - $1::bigint END, sum(n)"
 		" FROM dash_trend GROUP BY 1, 2 HAVING sum(n) <> 0",
-	/* The whole hours from the rollup; the part hour before them from the
-	 * scans completed in it (scans_finished_status), counting each one's
-	 * rows of scan_changes by its index (scan_changes_scan) in a
-	 * correlated subquery, which no planner turns into a hash join over
-	 * the whole of scan_changes (PostgreSQL did, with a join). */
+	/* The whole hours from the rollup, then the whole minutes before
+	 * them, then the part minute at the start from the scans completed in
+	 * it (scans_finished_status), counting each one's rows of
+	 * scan_changes by its index (scan_changes_scan) in a correlated
+	 * subquery, which no planner turns into a hash join over the whole of
+	 * scan_changes (PostgreSQL did, with a join). */
 	[S_DASH_CHANGES] =
 		"SELECT ty, sum(n) FROM (SELECT change_type AS ty, n FROM dash_changes"
-		" WHERE hour >= $2::bigint" DASH_EDGE("new") DASH_EDGE("gone") DASH_EDGE("changed")
+		" WHERE span = 3600000 AND bucket >= $2::bigint UNION ALL SELECT change_type, n"
+		" FROM dash_changes WHERE span = 60000 AND bucket >= $3::bigint"
+		" AND bucket < $2::bigint * 60" DASH_EDGE("new") DASH_EDGE("gone") DASH_EDGE("changed")
 		") x GROUP BY ty",
-	[S_DASH_CHANGES_DROP] = "DELETE FROM dash_changes WHERE hour < $1::bigint",
+	[S_DASH_CHANGES_DROP] =
+		"DELETE FROM dash_changes WHERE (span = 60000 AND bucket < $1::bigint / 60000)"
+		" OR (span = 3600000 AND bucket < $1::bigint / 3600000)",
 	/* Newest first by the primary key, stopping at `limit` rows: the
 	 * state test is kept off every index (`|| ''`), or a planner would
 	 * read every open state through one and sort them. */

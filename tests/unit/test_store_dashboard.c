@@ -17,6 +17,7 @@
 
 #define DAY 86400000LL
 #define HOUR 3600000LL
+#define MINUTE 60000LL
 
 /* A port finding of this severity on `target`. */
 static struct finding sev_port(const char *target, int p, const char *sev)
@@ -162,7 +163,7 @@ static void the_dashboard_figures_equal_the_rows_after_runs_triage_an_expiry_and
 	struct testutil_store *f = *state;
 	static const int r4[] = { 22, 23 };
 	static const char *const s4[] = { "high", "medium" };
-	int64_t ids[5], t, since, first_hour, edge, expires, n = 0, deleted = 0;
+	int64_t ids[5], t, since, first_min, first_hour, expires, n = 0, deleted = 0;
 	char sql[512];
 
 	runs(f, ids);
@@ -172,7 +173,8 @@ static void the_dashboard_figures_equal_the_rows_after_runs_triage_an_expiry_and
 	/* History over the days (every state moved, fixed ones back to
 	 * their fixed day, one first seen before the chart, one fixed before
 	 * it), and the scans with changes across the windows' edges: three
-	 * days ago, in the part hour that starts the 24 hours, just before it. */
+	 * days ago (outside the 24 hours), in the part minute that starts the
+	 * 24 hours, in its part hour. */
 	db_exec(f, "UPDATE finding_states SET first_seen = first_seen - (port % 7) * 86400000"
 		   " - (port % 5) * 3600000");
 	db_exec(f, "UPDATE finding_states SET updated_at = updated_at - (port % 3) * 86400000"
@@ -182,13 +184,14 @@ static void the_dashboard_figures_equal_the_rows_after_runs_triage_an_expiry_and
 		 " WHERE port = 21", (long long)(t - 50 * DAY), (long long)(t - 35 * DAY));
 	db_exec(f, sql);
 	since = t - DAY;
+	first_min = (since + MINUTE - 1) / MINUTE * MINUTE;
 	first_hour = (since + HOUR - 1) / HOUR * HOUR;
-	edge = since + (first_hour - since) / 2;
 	snprintf(sql, sizeof sql, "UPDATE scans SET finished_at = CASE id WHEN %lld THEN %lld"
 		 " WHEN %lld THEN %lld WHEN %lld THEN %lld END WHERE id IN (%lld, %lld, %lld)",
-		 (long long)ids[1], (long long)(t - 3 * DAY), (long long)ids[2], (long long)edge,
-		 (long long)ids[4], (long long)(since - 60000), (long long)ids[1], (long long)ids[2],
-		 (long long)ids[4]);
+		 (long long)ids[1], (long long)(t - 3 * DAY), (long long)ids[2],
+		 (long long)(since + (first_min - since) / 2), (long long)ids[4],
+		 (long long)(first_min + (first_hour - first_min) / 2), (long long)ids[1],
+		 (long long)ids[2], (long long)ids[4]);
 	db_exec(f, sql);
 	assert_true(figures_match(f, t, "after moving the history") > 0);
 

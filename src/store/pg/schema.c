@@ -405,8 +405,9 @@ const struct db_migration pg_migrations[] = {
 	  "CREATE TABLE dash_trend (day BIGINT NOT NULL, severity TEXT NOT NULL,"
 	  " shard INTEGER NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (day, severity, shard))"
 	  " WITH (fillfactor = 50);"
-	  "CREATE TABLE dash_changes (hour BIGINT NOT NULL, change_type TEXT NOT NULL,"
-	  " shard INTEGER NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (hour, change_type, shard))"
+	  "CREATE TABLE dash_changes (span BIGINT NOT NULL, bucket BIGINT NOT NULL,"
+	  " change_type TEXT NOT NULL, shard INTEGER NOT NULL, n BIGINT NOT NULL,"
+	  " PRIMARY KEY (span, bucket, change_type, shard))"
 	  " WITH (fillfactor = 50);"
 	  DB_DASH_BACKFILL
 	  "DROP INDEX finding_states_dashboard;"

@@ -322,14 +322,17 @@ const struct db_migration sqlite_migrations[] = {
 	 * chart's open findings as per-day deltas, the changes per hour, kept
 	 * by triggers in every writing transaction and backfilled here, so the
 	 * dashboard reads a few hundred small rows instead of an index entry
-	 * per open finding and per scan of the week.  The chart no longer
+	 * per open finding and per scan of the week (the changes per minute
+	 * too, so the part hour at a window's start is read from minutes and
+	 * at most a minute of scans).  The chart no longer
 	 * reads finding_states_dashboard, which every lifecycle step wrote. */
 	{ 25, "the dashboard's rollups: open findings per day, changes per hour",
 	  "CREATE TABLE dash_trend (day INTEGER NOT NULL, severity TEXT NOT NULL,"
 	  " shard INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (day, severity, shard))"
 	  " WITHOUT ROWID;"
-	  "CREATE TABLE dash_changes (hour INTEGER NOT NULL, change_type TEXT NOT NULL,"
-	  " shard INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (hour, change_type, shard))"
+	  "CREATE TABLE dash_changes (span INTEGER NOT NULL, bucket INTEGER NOT NULL,"
+	  " change_type TEXT NOT NULL, shard INTEGER NOT NULL, n INTEGER NOT NULL,"
+	  " PRIMARY KEY (span, bucket, change_type, shard))"
 	  " WITHOUT ROWID;"
 	  DB_DASH_BACKFILL
 	  "DROP INDEX finding_states_dashboard;"
