@@ -4,6 +4,12 @@
 #
 #   bench/tls.sh [RUNS [equal|full]]   (default 2 equal; SCANQ_SCAN=path/to/scanq-scan)
 #
+# With SCANQ_SCAN_BEFORE=path/to/another/scanq-scan (e.g. one built from an
+# earlier commit), each round also runs that one on the same endpoints,
+# before or after the first (they swap every round), checks its verdicts
+# too, and reports its times and before/after ratio: the change itself
+# under the same load.
+#
 # The endpoints: 20 clean (TLS 1.2/1.3, a certificate valid for a year), 15
 # that also accept TLS 1.0 and 1.1 (@SECLEVEL=0), 15 with an expired
 # certificate.  Runs, interleaved (A B A B), RUNS times each:
@@ -30,7 +36,9 @@ full) SSLSCAN_ARGS=() ;;
 *) echo "error: mode is equal or full, not '$MODE'" >&2; exit 2 ;;
 esac
 SCAN=${SCANQ_SCAN:-build/scanq-scan}
+BEFORE=${SCANQ_SCAN_BEFORE:-}
 [ -x "$SCAN" ] || { echo "error: $SCAN is not built (make all)" >&2; exit 1; }
+[ -z "$BEFORE" ] || [ -x "$BEFORE" ] || { echo "error: SCANQ_SCAN_BEFORE=$BEFORE is not executable" >&2; exit 1; }
 command -v sslscan >/dev/null || { echo "error: sslscan is not installed (make deps-test)" >&2; exit 1; }
 command -v openssl >/dev/null || { echo "error: openssl is not installed" >&2; exit 1; }
 
@@ -90,25 +98,48 @@ sslscan_verdicts() {
 
 now() { date +%s.%N; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-: > "$T/a.times"; : > "$T/b.times"
+: > "$T/a.times"; : > "$T/b.times"; : > "$T/c.times"
 echo "sslscan $MODE: sslscan ${SSLSCAN_ARGS[*]}"
-printf '%-4s %-10s %-10s %-8s %s\n' pair scanq_s sslscan_s ratio same_verdicts
-for r in $(seq "$RUNS"); do
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-4s %-10s %-10s %-8s %s%s\n' pair scanq_s sslscan_s ratio same_verdicts "${BEFORE:+  before_s  before/scanq}"
+# timed BIN OUT: runs the scan with BIN into OUT, prints its seconds.
+timed() {
+	local t0
 	t0=$(now)
-	"$SCAN" tls 127.0.0.1 --ports "$ports" --json > "$T/scanq.out" || { echo "error: scanq tls failed" >&2; exit 1; }
+	"$1" tls 127.0.0.1 --ports "$ports" --json > "$2" || { echo "error: $1 tls failed" >&2; return 1; }
+	awk "BEGIN { print $(now) - $t0 }"
+}
+for r in $(seq "$RUNS"); do
+	c=""
+	# With a second scanq, the two swap places every round: the one that
+	# follows sslscan is not always the same.
+	if [ -n "$BEFORE" ] && [ $((r % 2)) = 0 ]; then
+		c=$(timed "$BEFORE" "$T/before.out") || exit 1
+	fi
+	a=$(timed "$SCAN" "$T/scanq.out") || exit 1
+	if [ -n "$BEFORE" ] && [ $((r % 2)) = 1 ]; then
+		c=$(timed "$BEFORE" "$T/before.out") || exit 1
+	fi
+	[ -z "$c" ] || echo "$c" >> "$T/c.times"
 	t1=$(now)
 	sslscan --no-colour "${SSLSCAN_ARGS[@]}" --xml="$T/sslscan.xml" --targets="$T/targets" > /dev/null 2>&1 \
 		|| { echo "error: sslscan failed" >&2; exit 1; }
 	t2=$(now)
-	a=$(awk "BEGIN { print $t1 - $t0 }"); b=$(awk "BEGIN { print $t2 - $t1 }")
+	b=$(awk "BEGIN { print $t2 - $t1 }")
 	echo "$a" >> "$T/a.times"; echo "$b" >> "$T/b.times"
 	scanq_verdicts "$T/scanq.out" > "$T/v.scanq"; sslscan_verdicts "$T/sslscan.xml" > "$T/v.sslscan"
 	same=yes; cmp -s "$T/v.scanq" "$T/v.sslscan" || same=NO
 	[ "$(wc -l < "$T/v.scanq")" = 50 ] || same=NO
-	printf '%-4s %-10.3f %-10.3f %-8.1f %s\n' "$r" "$a" "$b" "$(awk "BEGIN { print $b / $a }")" "$same"
+	if [ -n "$BEFORE" ]; then
+		scanq_verdicts "$T/before.out" > "$T/v.before"
+		cmp -s "$T/v.before" "$T/v.sslscan" || same=NO
+		c=$(awk "BEGIN { printf \"  %-9.3f %.2f\", $c, $c / $a }")
+	fi
+	printf '%-4s %-10.3f %-10.3f %-8.1f %s%s\n' "$r" "$a" "$b" "$(awk "BEGIN { print $b / $a }")" "$same" "$c"
 	if [ "$same" != yes ]; then
 		echo "error: verdicts differ (port tls1.0 tls1.1 expired):" >&2
 		diff "$T/v.scanq" "$T/v.sslscan" | head -20 >&2
+		[ -z "$BEFORE" ] || diff "$T/v.before" "$T/v.sslscan" | head -20 >&2
 		exit 1
 	fi
 done
@@ -116,3 +147,8 @@ ma=$(median < "$T/a.times"); mb=$(median < "$T/b.times")
 echo
 echo "verdicts per endpoint (both): $(awk '{ t10 += $2; t11 += $3; e += $4 } END { print t10 " accept TLS 1.0, " t11 " accept TLS 1.1, " e " expired, of " NR }' "$T/v.scanq")"
 awk -v a="$ma" -v b="$mb" 'BEGIN { printf "median wall time: scanq tls %.3f s, sslscan %.3f s, sslscan/scanq = %.1fx\n", a, b, b / a }'
+if [ -n "$BEFORE" ]; then
+	mc=$(median < "$T/c.times")
+	awk -v a="$ma" -v c="$mc" 'BEGIN { printf "median wall time of the scanq before: %.3f s, before/scanq = %.2fx\n", c, c / a }'
+fi
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

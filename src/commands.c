@@ -192,7 +192,8 @@ const struct cli_command cli_commands[] = {
 	  "  --concurrency N   scans run at once (default [serve] concurrency)\n"
 	  "  --name NAME       name in the workers table (default HOST-PID)\n"
 	  "  --pool NAME       claim the scans of pool NAME (default [worker] pool, local)\n"
-	  "  --once            claim one batch, run it to the end, exit\n"
+	  "  --once            claim one batch of what is due, run it to the end, exit\n"
+	  "                    (at once when nothing is due)\n"
 	  "  --max-scans N     exit cleanly after N scans\n"
 	  "  --no-recovery     leave lease recovery to `scanq serve` (set by serve)\n"
 	  "  --heartbeat-fd N  write a byte to descriptor N every second (set by serve)\n"
@@ -231,7 +232,7 @@ const struct cli_command cli_commands[] = {
 	  "port, proto and check id; `changed` is a new service, severity or version.\n",
 	  CLI_READS },
 	{ "webhook", cmd_webhook,
-	  "webhook add URL [--events E,...] [--secret S] [--min-severity S] | list [--json] |"
+	  "webhook add URL [--events E,...] [--secret S] [--min-severity S] | list [--all] [--json] |"
 	  " rm ID | test ID | deliveries [--webhook ID] [--limit N] [--json]",
 	  "tell a receiver when scans complete or fail and when changes are found",
 	  "  --events E,...      scan.completed, scan.failed, changes.found (default: all)\n"
@@ -241,7 +242,9 @@ const struct cli_command cli_commands[] = {
 	  "URLs must resolve into [webhooks] allow (default: loopback).  Deliveries are\n"
 	  "sent by the workers, retried with backoff (8 attempts), signed with\n"
 	  "X-Scanq-Signature: v1=HMAC(secret, TIMESTAMP.BODY); `deliveries` lists every\n"
-	  "attempt with its HTTP status and error.\n",
+	  "attempt with its HTTP status and error.  `rm` keeps the webhook, marked removed\n"
+	  "(who, when: audited), sends it nothing more and keeps its deliveries listed;\n"
+	  "`list` hides removed webhooks, `list --all` shows them marked.\n",
 	  CLI_WRITES },
 	{ "pause", cmd_pause, "pause --type TYPE | --schedule NAME | --pool NAME | --all [--reason TEXT]"
 	  " [--now]",
@@ -319,8 +322,12 @@ const struct cli_command cli_commands[] = {
 	  "every host, port and service completed scans have seen",
 	  "  --target CIDR   only addresses in this block (or address, or range)\n"
 	  "  --port N        only this port\n"
-	  "  --service S     only this service (as detection named it)\n"
+	  "  --service S     only this service (the best known, below)\n"
 	  "  --json          a JSON array\n"
+	  "SERVICE: as the latest service detection of the port named it, with PRODUCT\n"
+	  "and CONFIRMED (when that scan finished); a later scan without detection does\n"
+	  "not change it.  A port never detected shows what its latest sighting named.\n"
+	  "LAST SEEN: the last completed scan that saw it (a port: saw it open).\n"
 	  "STILL SEEN: the latest completed scan of the same type, targets and options\n"
 	  "that saw it still does.\n",
 	  CLI_READS },

@@ -8,11 +8,13 @@
 #                once only for a suite that says "# backends: own", and not
 #                in a sanitizer build for one that says "# sanitizers: no";
 #                a suite that exits 77 was skipped on that backend
-#   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds
+#   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds,
+#                one after another on a fourth runner at nice 19 that first
+#                builds them when SCANQ_FUZZ_BUILD is set (as `make test` does)
 # for every BUILD in $SCANQ_BUILDS (default "build build-asan").  Three
 # runners take the tasks from one list, the longest first (each suite makes
 # its own database, folder and ports; two cores are mostly waiting on child
-# processes and timers), the fuzz targets last.  A sanitizer build (a name with "asan")
+# processes and timers).  A sanitizer build (a name with "asan")
 # runs the integration suites on SQLite only ($SCANQ_ASAN_BACKENDS, default
 # "sqlite"): its
 # PostgreSQL dialect runs under the sanitizers in the unit tests (test_store*,
@@ -26,6 +28,9 @@
 cd "$(dirname "$0")/.." || exit 1
 builds=${SCANQ_BUILDS:-"build build-asan"}
 fuzz_seconds=${FUZZ_SECONDS:-20}
+# Not passed on: scanq warns about a SCANQ_ variable it does not know.
+fuzz_build=${SCANQ_FUZZ_BUILD:-}
+unset SCANQ_FUZZ_BUILD
 logs=test-logs
 rm -rf "$logs"; mkdir -p "$logs"
 results=$logs/results		# one "PASS|FAIL|SKIP NAME" line a test, from every job
@@ -85,12 +90,10 @@ run_one() { # name, command...
 # taken in order by three runners that share it (a lock around a counter):
 # whichever runner is free takes the next task, so no runner idles while
 # another still holds a long queue, as three fixed jobs did.  The suites
-# known to be long go first (tests/slow-first.txt, measured names), the
-# fuzz targets last.
+# known to be long go first (tests/slow-first.txt, measured names).
 #   unit BUILD BINARY            a cmocka binary
 #   int BUILD SUITE BACKEND      an integration suite on one backend
 #   own BUILD SUITE              a suite that chooses its own backends
-#   fuzz - TARGET                a fuzz target for $fuzz_seconds
 tasks=$logs/tasks
 : >"$tasks.unsorted"
 # add_build BUILD BACKENDS: BUILD's unit tests, its own-backend suites and
@@ -134,11 +137,10 @@ task_name() {
 	unit) echo "$2/unit/$(basename "$3")" ;;
 	int)  echo "$2/integration/$4/$(basename "$3" .sh)" ;;
 	own)  echo "$2/integration/$(basename "$3" .sh)" ;;
-	fuzz) echo "fuzz/$(basename "$3")" ;;
 	esac
 }
 # Order: the names in tests/slow-first.txt in its order, then the rest as
-# listed, then the fuzz targets.
+# listed.
 while read -r line; do
 	printf '%s\t%s\n' "$(task_name "$line")" "$line"
 done <"$tasks.unsorted" >"$tasks.named"
@@ -147,19 +149,28 @@ done <"$tasks.unsorted" >"$tasks.named"
 	awk -F '\t' 'FILENAME == ARGV[1] { if ($0 !~ /^(#|$)/) rank[$0] = FNR; next }
 		{ print (($1 in rank) ? rank[$1] : 100000 + FNR) "\t" $2 }' \
 		"$slow" "$tasks.named" | sort -n -k1,1 | cut -f 2
-	if [ -z "$SCANQ_NO_FUZZ" ]; then
-		for f in build-fuzz/fuzz_*; do
-			[ -x "$f" ] && echo "fuzz - $f"
-		done
-	fi
 } >"$tasks"
 
-# fuzz_one TARGET: one fuzz target for $fuzz_seconds, on its seed corpus
+# fuzz_one TARGET: one fuzz target for $fuzz_seconds, on its seed corpus, at
+# the lowest CPU priority (it runs beside the suites)
 fuzz_one() {
 	corpus="tests/fuzz/corpus/$(basename "$1")"
 	mkdir -p "$logs/corpus-$(basename "$1")"
-	run_one "fuzz/$(basename "$1")" "$1" -max_total_time="$fuzz_seconds" \
+	run_one "fuzz/$(basename "$1")" nice -n 19 "$1" -max_total_time="$fuzz_seconds" \
 		"$logs/corpus-$(basename "$1")" $( [ -d "$corpus" ] && echo "$corpus" )
+}
+# fuzzer: the fourth runner.  It builds the fuzz targets first when
+# SCANQ_FUZZ_BUILD is set (make's own -j, not the caller's jobserver), then
+# runs each in turn.  A failed build is one failure, and no target runs.
+fuzzer() {
+	if [ -n "$fuzz_build" ]; then
+		run_one build-fuzz nice -n 19 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make fuzz
+		grep -q '^FAIL build-fuzz ' "$results" && return 0
+	fi
+	for f in build-fuzz/fuzz_*; do
+		[ -x "$f" ] && fuzz_one "$f"
+	done
+	return 0
 }
 # run_task LINE: one task of the list
 run_task() {
@@ -169,7 +180,6 @@ run_task() {
 	unit) run_one "$name" env SCANQ="$2/scanq" "$3" ;;
 	int)  run_one "$name" env SCANQ="$(pwd)/$2/scanq" SCANQ_TEST_BACKEND="$4" bash "$3" ;;
 	own)  run_one "$name" env SCANQ="$(pwd)/$2/scanq" bash "$3" ;;
-	fuzz) fuzz_one "$3" ;;
 	esac
 }
 # next_task: the number of the next task no runner has taken
@@ -191,6 +201,10 @@ for r in 1 2 3; do
 	runner &
 	jobs="$jobs $!"
 done
+if [ -z "$SCANQ_NO_FUZZ" ]; then
+	fuzzer &
+	jobs="$jobs $!"
+fi
 for j in $jobs; do wait "$j"; done
 
 [ -z "$SCANQ_TEST_PG_URL" ] && echo "FAIL postgres-server" >>"$results"

@@ -771,6 +771,7 @@ window.addEventListener('DOMContentLoaded', async () => {
   $('inv-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadInventory(); });
   $('fs-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadFindingStates(); });
   $('webhook-form').addEventListener('submit', addWebhook);
+  $('wh-removed').addEventListener('change', loadWebhooks);
   await loadRole();
   loadTypes();
   route();
@@ -912,7 +913,12 @@ async function loadInventory() {
   $('inventory-empty').hidden = data.items.length > 0;
   morph($('inventory-body'), data.items.map((it) => el('tr',
     { class: it.still_seen ? 'seen-now' : 'gone-now', 'data-still-seen': String(it.still_seen) },
-    el('td', { text: it.target }), el('td', { text: portText(it) }), el('td', { text: it.service || '' }),
+    el('td', { text: it.target }), el('td', { text: portText(it) }),
+    el('td', { class: 'service', text: it.service || '', 'data-detected-by': it.detected_by || '' }),
+    el('td', { class: 'product', text: [it.product, it.version].filter(Boolean).join(' ') }),
+    el('td', { class: 'confirmed' }, it.service_scan
+      ? el('a', { href: '/scans/' + it.service_scan, 'data-nav': '', text: when(it.service_confirmed_at),
+        title: 'detected by ' + it.detected_by + ' in scan ' + it.service_scan }) : null),
     el('td', { text: when(it.first_seen) }), el('td', { text: when(it.last_seen) }),
     el('td', {}, el('a', { href: '/scans/' + it.last_scan, 'data-nav': '', text: '#' + it.last_scan })),
     el('td', { text: it.still_seen ? 'yes' : 'no' }),
@@ -924,15 +930,20 @@ async function loadWebhooks() {
   if (state.role !== 'admin') { $('webhooks-card').hidden = true; return; }
   let hooks, dels;
   try {
-    hooks = (await api('GET', '/api/v1/webhooks')).data.webhooks;
+    hooks = (await api('GET', '/api/v1/webhooks' + ($('wh-removed').checked ? '?removed=1' : ''))).data.webhooks;
     dels = (await api('GET', '/api/v1/webhook-deliveries?limit=10')).data.deliveries;
   } catch (e) { return; }
   $('webhooks-card').hidden = false;
-  morph($('webhooks-body'), hooks.map((w) => el('tr', {},
+  // A removed webhook is kept with its deliveries: shown marked, without actions.
+  morph($('webhooks-body'), hooks.map((w) => el('tr', { class: w.removed_at ? 'removed' : '', 'data-id': String(w.id),
+    'data-removed': String(!!w.removed_at) },
     el('td', { text: '#' + w.id }), el('td', { text: w.url }), el('td', { text: w.events }),
-    el('td', {}, el('button', { type: 'button', class: 'link', text: 'test', onclick: () => webhookAct('POST', w.id, '/test') }),
-      el('button', { type: 'button', class: 'link', text: 'remove', onclick: () => webhookAct('DELETE', w.id, '') })))));
-  morph($('deliveries-body'), dels.map((d) => el('tr', { 'data-status': d.status },
+    w.removed_at
+      ? el('td', { class: 'muted', text: 'removed ' + when(w.removed_at) + ' by ' + w.removed_by })
+      : el('td', {}, el('button', { type: 'button', class: 'link', text: 'test', onclick: () => webhookAct('POST', w.id, '/test') }),
+        el('button', { type: 'button', class: 'link', text: 'remove', onclick: () => webhookAct('DELETE', w.id, '') })))));
+  morph($('deliveries-body'), dels.map((d) => el('tr', { 'data-status': d.status, 'data-webhook': String(d.webhook_id) },
+    el('td', { text: '#' + d.webhook_id + (d.webhook_removed ? ' (removed)' : '') }),
     el('td', { text: d.event }), el('td', { text: d.status }), el('td', { text: String(d.attempt) }),
     el('td', { text: d.code ? String(d.code) : '' }), el('td', { text: d.error || '' }))));
 }

@@ -113,13 +113,22 @@ fail:
 	return NULL;
 }
 
+/* The generation and whether the waiters are stopping, read together
+ * under the lock. */
+static void state(struct longpoll *lp, uint64_t *gen, int *stopping)
+{
+	pthread_mutex_lock(&lp->bg.mu);
+	*gen = lp->gen;
+	*stopping = lp->stopping;
+	pthread_mutex_unlock(&lp->bg.mu);
+}
+
 uint64_t longpoll_generation(struct longpoll *lp)
 {
 	uint64_t g;
+	int stopping;
 
-	pthread_mutex_lock(&lp->bg.mu);
-	g = lp->gen;
-	pthread_mutex_unlock(&lp->bg.mu);
+	state(lp, &g, &stopping);
 	return g;
 }
 
@@ -154,12 +163,11 @@ int longpoll_client_gone(struct MHD_Connection *c)
 
 int longpoll_stopping(struct longpoll *lp)
 {
-	int v;
+	uint64_t g;
+	int stopping;
 
-	pthread_mutex_lock(&lp->bg.mu);
-	v = lp->stopping;
-	pthread_mutex_unlock(&lp->bg.mu);
-	return v;
+	state(lp, &g, &stopping);
+	return stopping;
 }
 
 void longpoll_stop(struct longpoll *lp)

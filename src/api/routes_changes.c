@@ -152,9 +152,14 @@ enum MHD_Result changes_h_webhooks(struct req *r)
 {
 	struct webhook *w = NULL;
 	size_t n = 0;
+	long long removed;
+	enum MHD_Result ret;
 	json_t *a;
 
-	if (store_webhook_list(r->s, &w, &n) != STORE_OK)
+	/* ?removed=1: the removed ones too, marked by removed_at */
+	if (query_int(r, "removed", 0, 1, 0, &removed, &ret) < 0)
+		return ret;
+	if (store_webhook_list(r->s, (int)removed, &w, &n) != STORE_OK)
 		return reply_store_problem(r, "webhooks");
 	a = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -237,13 +242,17 @@ enum MHD_Result changes_h_webhook_rm(struct req *r)
 
 	if (path_id(r, "webhook", &id, &ret) < 0)
 		return ret;
-	rc = store_webhook_rm(r->s, id);
+	/* Audited in the removal's own transaction (store.h). */
+	rc = store_webhook_rm(r->s, id, r->actor[0] ? r->actor : "api:open", r->client);
 	if (rc == STORE_NOT_FOUND)
 		return reply_problem(r, 404, "not_found", "no webhook %lld", (long long)id);
+	if (rc == STORE_ILLEGAL)
+		return reply_problem(r, 409, "already_removed", "%s", store_error(r->s));
 	if (rc != STORE_OK)
 		return reply_store_problem(r, "webhook rm");
-	audit_webhook(r, "webhook rm", id, NULL);
-	return reply_json(r, 200, json_pack("{sIsb}", "id", (json_int_t)id, "deleted", 1), NULL, NULL);
+	log_info("webhook removed via api", "webhook=%lld role=%s", (long long)id,
+		 auth_role_name(r->role));
+	return reply_json(r, 200, json_pack("{sIsb}", "id", (json_int_t)id, "removed", 1), NULL, NULL);
 }
 
 enum MHD_Result changes_h_webhook_test(struct req *r)
@@ -258,6 +267,8 @@ enum MHD_Result changes_h_webhook_test(struct req *r)
 	rc = store_webhook_test(r->s, id, uuid);
 	if (rc == STORE_NOT_FOUND)
 		return reply_problem(r, 404, "not_found", "no webhook %lld", (long long)id);
+	if (rc == STORE_ILLEGAL)
+		return reply_problem(r, 409, "already_removed", "%s", store_error(r->s));
 	if (rc != STORE_OK)
 		return reply_store_problem(r, "webhook test");
 	audit_webhook(r, "webhook test", id, NULL);

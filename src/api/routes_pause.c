@@ -1,5 +1,5 @@
 /*
- * routes_pause.c — the pause API (see routes_pause.h).  A body names one
+ * routes_pause.c — the pause API (see routes_hold.h).  A body names one
  * of {"type": T}, {"schedule": NAME} or {"all": true}, checked whole
  * before anything is written; every pause and resume is in the audit
  * trail with the token's name and the client's address.
@@ -12,7 +12,7 @@
 #include "api/reply.h"
 #include "api/req.h"
 #include "api/routes_admin.h"
-#include "api/routes_pause.h"
+#include "api/routes_hold.h"
 #include "core/config.h"
 #include "scantype.h"
 #include "store/store.h"
@@ -22,6 +22,25 @@ struct what {
 	char value[64];
 	char label[96];
 };
+
+/* Names `KIND NAME` in *w (NAME under 64 bytes), with value as the store
+ * keeps it. */
+static void set_what(struct what *w, const char *kind, const char *value, const char *name)
+{
+	w->kind = kind;
+	snprintf(w->value, sizeof w->value, "%s", value);
+	snprintf(w->label, sizeof w->label, "%.10s %.63s", kind, name);
+}
+
+/* Answers 422 `code` "unknown WHAT 'V'".  Returns -1. */
+static int unknown(struct req *r, const char *code, const char *what, const char *v,
+		   enum MHD_Result *ret)
+{
+	char c[80];
+
+	*ret = reply_problem(r, 422, code, "unknown %s '%s'", what, reply_clean(v, c, sizeof c));
+	return -1;
+}
 
 /* Reads which scans the body names into *w.  Returns 0, or -1 after
  * answering. */
@@ -33,7 +52,7 @@ static int read_what(struct req *r, json_t *o, struct what *w, enum MHD_Result *
 	json_t *all = json_object_get(o, "all");
 	int n = (json_object_get(o, "type") != NULL) + (json_object_get(o, "schedule") != NULL)
 		+ (json_object_get(o, "pool") != NULL) + (all != NULL);
-	char c[80], sname[128];
+	char c[80], sname[128], sid_text[24];
 	int64_t sid;
 	int rc;
 
@@ -50,25 +69,15 @@ static int read_what(struct req *r, json_t *o, struct what *w, enum MHD_Result *
 		return 0;
 	}
 	if (type) {
-		if (strlen(type) >= sizeof w->value || (!scantype_find(type) && !config_profile(type))) {
-			*ret = reply_problem(r, 422, "invalid_type", "unknown scan type '%s'",
-					     reply_clean(type, c, sizeof c));
-			return -1;
-		}
-		w->kind = "type";
-		snprintf(w->value, sizeof w->value, "%s", type);
-		snprintf(w->label, sizeof w->label, "type %s", type);
+		if (strlen(type) >= sizeof w->value || (!scantype_find(type) && !config_profile(type)))
+			return unknown(r, "invalid_type", "scan type", type, ret);
+		set_what(w, "type", type, type);
 		return 0;
 	}
 	if (pool) {
-		if (strlen(pool) >= sizeof w->value || (strcmp(pool, "local") && !config_pool(pool))) {
-			*ret = reply_problem(r, 422, "invalid_field", "unknown pool '%s'",
-					     reply_clean(pool, c, sizeof c));
-			return -1;
-		}
-		w->kind = "pool";
-		snprintf(w->value, sizeof w->value, "%s", pool);
-		snprintf(w->label, sizeof w->label, "pool %s", pool);
+		if (strlen(pool) >= sizeof w->value || (strcmp(pool, "local") && !config_pool(pool)))
+			return unknown(r, "invalid_field", "pool", pool, ret);
+		set_what(w, "pool", pool, pool);
 		return 0;
 	}
 	rc = store_schedule_id(r->s, sched, &sid, sname, sizeof sname);
@@ -81,9 +90,9 @@ static int read_what(struct req *r, json_t *o, struct what *w, enum MHD_Result *
 		*ret = reply_store_problem(r, "pause");
 		return -1;
 	}
-	w->kind = "schedule";
-	snprintf(w->value, sizeof w->value, "%lld", (long long)sid);
-	snprintf(w->label, sizeof w->label, "schedule %.60s", sname);
+	snprintf(sid_text, sizeof sid_text, "%lld", (long long)sid);
+	sname[60] = '\0';	/* the label shows at most 60 bytes of the name */
+	set_what(w, "schedule", sid_text, sname);
 	return 0;
 }
 

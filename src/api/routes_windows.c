@@ -1,5 +1,5 @@
 /*
- * routes_windows.c — the maintenance window API (see routes_windows.h).
+ * routes_windows.c — the maintenance window API (see routes_hold.h).
  * A new window is checked whole (window_build(), as the CLI checks it)
  * before anything is written, and the overlap rule runs inside the store's
  * transaction; every add and removal is in the audit trail with the
@@ -13,7 +13,7 @@
 #include "api/reply.h"
 #include "api/req.h"
 #include "api/routes_admin.h"
-#include "api/routes_windows.h"
+#include "api/routes_hold.h"
 #include "core/clock.h"
 #include "maintenance/window.h"
 #include "store/store.h"

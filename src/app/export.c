@@ -31,6 +31,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "app/export.h"
+#include "app/findings.h"
 #include "app/report.h"
 #include "core/utf8.h"
 #include "core/scan.h"
@@ -46,12 +47,6 @@
 enum part { PART_HEAD, PART_BODY, PART_TAIL, PART_DONE };
 
 /* A finding's state in the scan's baseline, by fingerprint. */
-struct tri {
-	char fp[33];
-	char state[16];
-	char *reason;			/* owned; NULL when none */
-};
-
 struct export {
 	struct store *s;
 	enum export_format f;
@@ -64,7 +59,7 @@ struct export {
 	size_t nout;			/* findings rendered so far */
 	char *pend;			/* rendered text not yet handed out */
 	size_t plen, poff, pcap;
-	struct tri *tri;		/* the baseline's states, sorted by fp */
+	struct findings_triage *tri;		/* the baseline's states, sorted by fp */
 	size_t ntri;
 	char err[200];
 };
@@ -207,12 +202,12 @@ struct row {
 	char fp[FINGERPRINT_HEX + 1];
 	const char *check;		/* check id, or NULL */
 	json_t *cve;			/* detail.cve when an array (borrowed), or NULL */
-	const struct tri *tri;		/* its state, or NULL when not tracked */
+	const struct findings_triage *tri;		/* its state, or NULL when not tracked */
 };
 
 static int by_fp(const void *a, const void *b)
 {
-	return strcmp(((const struct tri *)a)->fp, ((const struct tri *)b)->fp);
+	return strcmp(((const struct findings_triage *)a)->fp, ((const struct findings_triage *)b)->fp);
 }
 
 /* Is the finding triaged away (accepted or false positive)? */
@@ -245,7 +240,7 @@ static int row_init(const struct export *ex, struct row *r, const struct finding
 	if (!json_is_array(r->cve))
 		r->cve = NULL;
 	if (ex->ntri) {
-		struct tri key;
+		struct findings_triage key;
 
 		memcpy(key.fp, r->fp, sizeof key.fp);
 		r->tri = bsearch(&key, ex->tri, ex->ntri, sizeof *ex->tri, by_fp);
@@ -640,49 +635,16 @@ static int render_next(struct export *ex)
 /* The states of the scan's baseline into ex->tri, sorted by fingerprint. */
 static int load_states(struct export *ex, int64_t scan_id)
 {
-	struct finding_state_filter q = { .limit = STORE_LIST_MAX };
+	int64_t baseline = 0;
 	size_t cap = 0;
 	int rc;
 
-	if ((rc = store_finding_baseline_of(ex->s, scan_id, &q.baseline_id)) != STORE_OK
-	    || !q.baseline_id)
+	if ((rc = store_finding_baseline_of(ex->s, scan_id, &baseline)) != STORE_OK || !baseline)
 		return rc;
-	while (ex->ntri < EXPORT_STATES_MAX) {
-		struct finding_state *v = NULL;
-		size_t n = 0;
-
-		if ((rc = store_finding_states(ex->s, &q, &v, &n)) != STORE_OK)
-			return rc;
-		if (ex->ntri + n > cap) {
-			size_t ncap = cap ? cap * 2 : 1024;
-			struct tri *nt;
-
-			while (ncap < ex->ntri + n)
-				ncap *= 2;
-			if (!(nt = realloc(ex->tri, ncap * sizeof *nt))) {
-				finding_state_array_free(v, n);
-				return STORE_ERROR;
-			}
-			ex->tri = nt;
-			cap = ncap;
-		}
-		for (size_t i = 0; i < n; i++) {
-			struct tri *t = &ex->tri[ex->ntri++];
-
-			memcpy(t->fp, v[i].fingerprint, sizeof t->fp);
-			memcpy(t->state, v[i].state, sizeof t->state);
-			t->reason = v[i].reason;
-			v[i].reason = NULL;	/* moved */
-		}
-		if (n)
-			q.after_id = v[n - 1].id;
-		finding_state_array_free(v, n);
-		if ((int)n < q.limit)
-			break;
-	}
-	if (ex->ntri)
+	rc = findings_triage_load(ex->s, baseline, EXPORT_STATES_MAX, &ex->tri, &ex->ntri, &cap);
+	if (rc == STORE_OK && ex->ntri)
 		qsort(ex->tri, ex->ntri, sizeof *ex->tri, by_fp);
-	return STORE_OK;
+	return rc;
 }
 
 int export_open(struct store *s, int64_t scan_id, enum export_format f, struct export **out)

@@ -175,3 +175,46 @@ void findings_state_print(FILE *f, const struct finding_state *st)
 		st->reason ? st->reason : "");
 	json_decref(cve);
 }
+
+int findings_triage_load(struct store *s, int64_t baseline, size_t max,
+			 struct findings_triage **v, size_t *n, size_t *cap)
+{
+	struct finding_state_filter q = { .limit = STORE_LIST_MAX, .baseline_id = baseline };
+	int rc;
+
+	while (*n < max) {
+		struct finding_state *st = NULL;
+		size_t got = 0;
+
+		if ((rc = store_finding_states(s, &q, &st, &got)) != STORE_OK)
+			return rc;
+		if (*n + got > *cap) {
+			size_t ncap = *cap ? *cap * 2 : 1024;
+			struct findings_triage *nv;
+
+			while (ncap < *n + got)
+				ncap *= 2;
+			if (!(nv = realloc(*v, ncap * sizeof *nv))) {
+				finding_state_array_free(st, got);
+				return STORE_ERROR;
+			}
+			*v = nv;
+			*cap = ncap;
+		}
+		for (size_t i = 0; i < got; i++) {
+			struct findings_triage *t = &(*v)[(*n)++];
+
+			t->baseline = baseline;
+			memcpy(t->fp, st[i].fingerprint, sizeof t->fp);
+			memcpy(t->state, st[i].state, sizeof t->state);
+			t->reason = st[i].reason;
+			st[i].reason = NULL;	/* moved */
+		}
+		if (got)
+			q.after_id = st[got - 1].id;
+		finding_state_array_free(st, got);
+		if ((int)got < q.limit)
+			break;
+	}
+	return STORE_OK;
+}

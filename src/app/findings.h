@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
+#include "store/fingerprint.h"
 
 struct finding;
 struct finding_state;
@@ -47,5 +48,24 @@ int findings_parse_expiry(const char *s, int64_t now_ms, int64_t *out);
  * port, title, the CVE ids in brackets, then fingerprint, times seen and
  * the scans.  Written to f. */
 void findings_state_print(FILE *f, const struct finding_state *st);
+
+/* A finding state as reports and exports look it up: the triage of one
+ * fingerprint under a baseline. */
+struct findings_triage {
+	int64_t baseline;
+	char fp[FINGERPRINT_HEX + 1];
+	char state[16];
+	char *reason;			/* owned, or NULL */
+};
+
+/*
+ * Appends the finding states of `baseline` to *v (*n of them, room for
+ * *cap; *v grows as needed), page by page over the store's keyset, until
+ * *n reaches max or the states end.  The reasons move into *v.  Returns a
+ * STORE_* code; what was appended before an error stays in *v (free each
+ * reason and *v).
+ */
+int findings_triage_load(struct store *s, int64_t baseline, size_t max,
+			 struct findings_triage **v, size_t *n, size_t *cap);
 
 #endif

@@ -58,9 +58,11 @@ int inventory_read(struct store *s, const struct inventory_filter *f, struct inv
 		}
 	}
 	*total = seen;
-	for (size_t i = keep; i < nall; i++) {
+	for (size_t i = keep; i < nall; i++) {	/* none has names yet */
 		free(all[i].target);
 		free(all[i].service);
+		free(all[i].product);
+		free(all[i].version);
 	}
 	if ((rc = store_inventory_names(s, all, keep)) != STORE_OK) {
 		inventory_array_free(all, keep);
@@ -82,6 +84,14 @@ json_t *inventory_item_to_json(const struct inventory_item *it)
 	json_object_set_new(o, "port", it->port ? json_integer(it->port) : json_null());
 	json_object_set_new(o, "proto", it->proto[0] ? json_string(it->proto) : json_null());
 	json_object_set_new(o, "service", it->service ? json_string(it->service) : json_null());
+	json_object_set_new(o, "product", it->product ? json_string(it->product) : json_null());
+	json_object_set_new(o, "version", it->version ? json_string(it->version) : json_null());
+	json_object_set_new(o, "detected_by", it->detected_by[0] ? json_string(it->detected_by)
+							: json_null());
+	json_object_set_new(o, "service_scan", it->service_scan ? json_integer(it->service_scan)
+							  : json_null());
+	json_object_set_new(o, "service_confirmed_at", it->service_scan
+			    ? json_integer(it->service_at) : json_null());
 	json_object_set_new(o, "hostnames", inventory_names_to_json(it));
 	return o;
 }

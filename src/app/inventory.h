@@ -30,7 +30,10 @@ int inventory_filter_check(const struct inventory_filter *f, char *err, size_t e
 int inventory_read(struct store *s, const struct inventory_filter *f, struct inventory_item **out,
 		   size_t *n, size_t *total);
 
-/* The JSON form of an item, its names under "hostnames".  New reference. */
+/* The JSON form of an item, its names under "hostnames"; "service" is the
+ * best known, and "product", "version", "detected_by", "service_scan" and
+ * "service_confirmed_at" are the latest detection's (null: none).  New
+ * reference. */
 json_t *inventory_item_to_json(const struct inventory_item *it);
 
 /* An item's names: [{"name", "sources": ["dns", "http", "ptr"], "first_seen",

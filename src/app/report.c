@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "app/findings.h"
 #include "app/report.h"
 #include "core/scan.h"
 #include "core/utf8.h"
@@ -30,18 +31,11 @@ struct buf {
 	int oom;
 };
 
-struct tri {
-	int64_t baseline;
-	char fp[FINGERPRINT_HEX + 1];
-	char state[16];
-	char *reason;			/* owned, or NULL */
-};
-
 struct item {
 	struct finding f;		/* owned (moved out of a page) */
 	char fp[FINGERPRINT_HEX + 1];
 	int rank;			/* index in sev_names, NSEV for another severity */
-	const struct tri *t;		/* its state, or NULL */
+	const struct findings_triage *t;		/* its state, or NULL */
 	char *cve, *fix;		/* owned, or NULL */
 };
 
@@ -57,7 +51,7 @@ struct rep {
 	int chain;
 	struct member m[REPORT_SCANS_MAX];
 	size_t nm, m_more;
-	struct tri *tri;
+	struct findings_triage *tri;
 	size_t ntri, ctri;
 	struct item *it;
 	size_t nit, cit;
@@ -170,7 +164,7 @@ static int sev_rank(const char *sev)
 
 static int by_key(const void *a, const void *b)
 {
-	const struct tri *x = a, *y = b;
+	const struct findings_triage *x = a, *y = b;
 
 	if (x->baseline != y->baseline)
 		return x->baseline < y->baseline ? -1 : 1;
@@ -215,44 +209,7 @@ static int read_members(struct rep *r, int64_t id)
 
 static int add_states(struct rep *r, int64_t baseline)
 {
-	struct finding_state_filter q = { .limit = STORE_LIST_MAX, .baseline_id = baseline };
-	int rc;
-
-	while (r->ntri < REPORT_STATES_MAX) {
-		struct finding_state *v = NULL;
-		size_t n = 0;
-
-		if ((rc = store_finding_states(r->s, &q, &v, &n)) != STORE_OK)
-			return rc;
-		if (r->ntri + n > r->ctri) {
-			size_t cap = r->ctri ? r->ctri * 2 : 1024;
-			struct tri *t;
-
-			while (cap < r->ntri + n)
-				cap *= 2;
-			if (!(t = realloc(r->tri, cap * sizeof *t))) {
-				finding_state_array_free(v, n);
-				return STORE_ERROR;
-			}
-			r->tri = t;
-			r->ctri = cap;
-		}
-		for (size_t i = 0; i < n; i++) {
-			struct tri *t = &r->tri[r->ntri++];
-
-			t->baseline = baseline;
-			memcpy(t->fp, v[i].fingerprint, sizeof t->fp);
-			memcpy(t->state, v[i].state, sizeof t->state);
-			t->reason = v[i].reason;
-			v[i].reason = NULL;	/* moved */
-		}
-		if (n)
-			q.after_id = v[n - 1].id;
-		finding_state_array_free(v, n);
-		if ((int)n < q.limit)
-			break;
-	}
-	return STORE_OK;
+	return findings_triage_load(r->s, baseline, REPORT_STATES_MAX, &r->tri, &r->ntri, &r->ctri);
 }
 
 /* The states of every baseline of the report, sorted by (baseline, fp). */
@@ -273,7 +230,7 @@ static int read_states(struct rep *r)
 	return STORE_OK;
 }
 
-static int is_suppressed(const struct tri *t)
+static int is_suppressed(const struct findings_triage *t)
 {
 	return t && (strcmp(t->state, "accepted") == 0 || strcmp(t->state, "false_positive") == 0);
 }
@@ -298,9 +255,9 @@ static char *cve_list(json_t *detail)
 static int take(struct rep *r, const struct member *m, struct finding *f)
 {
 	json_t *d = f->detail && *f->detail == '{' ? json_loads(f->detail, 0, NULL) : NULL;
-	struct tri key = { .baseline = m->baseline };
+	struct findings_triage key = { .baseline = m->baseline };
 	struct item *it;
-	const struct tri *t = NULL;
+	const struct findings_triage *t = NULL;
 	const char *fix;
 
 	if (!json_is_object(d)) {
@@ -628,7 +585,7 @@ static void write_hosts(struct rep *r)
 	     "</section>\n", nhosts);
 }
 
-static void put_state(struct buf *b, const struct tri *t)
+static void put_state(struct buf *b, const struct findings_triage *t)
 {
 	if (!t) {
 		puts_(b, "<span class=\"muted\">—</span>");

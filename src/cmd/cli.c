@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,59 @@ int cli_bad_option(const char *cmd, char **argv, int c)
 	if (c == ':')
 		return cli_usage(cmd, "option '%s' needs a value", arg);
 	return cli_usage(cmd, "unknown option '%s'", arg);
+}
+
+int cli_string_options(const char *cmd, int argc, char **argv, const struct option *opts,
+		       const char **vals)
+{
+	int c, k;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		for (k = 0; opts[k].name && opts[k].val != c; k++)
+			;
+		if (!opts[k].name || opts[k].has_arg != required_argument)
+			return cli_bad_option(cmd, argv, c);
+		vals[k] = optarg;
+	}
+	return CLI_OK;
+}
+
+int cli_list_json(const char *cmd, int argc, char **argv, int *json)
+{
+	*json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	if (argc > 2 || (argc == 2 && !*json))
+		return cli_usage(cmd, "%s list takes only --json", cmd);
+	return CLI_OK;
+}
+
+void cli_print_json(json_t *v)
+{
+	if (!v)
+		return;
+	json_dumpf(v, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(v);
+}
+
+int cli_rm_named(struct cli *cli, const char *cmd, const char *name,
+		 int (*rm)(struct store *, const char *), const char *pre, const char *post)
+{
+	struct store *s;
+	char action[40];
+	int rc = CLI_OK;
+
+	if (!(s = cli_open_store(cli)))
+		return CLI_FAIL;
+	if (rm(s, name) != STORE_OK) {
+		rc = cli_error("%s", store_error(s));
+	} else {
+		printf("%s%s%s\n", pre, name, post);
+		snprintf(action, sizeof action, "%s rm", cmd);
+		cli_audit(s, action, 0, name);
+	}
+	store_close(s);
+	return rc;
 }
 
 int cli_list_option(const char *cmd, char **argv, int c, int *json, long long *limit,

@@ -11,12 +11,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #define CLI_OK     0	/* success */
 #define CLI_FAIL   1	/* the command ran and failed */
 #define CLI_USAGE  2	/* the command line was wrong */
 
 struct store;
+struct option;
 
 struct cli {
 	const char *db_url;	/* --db, else $DATABASE_URL, else the default */
@@ -79,6 +81,32 @@ int cli_bad_option(const char *cmd, char **argv, int c);
  * Returns CLI_OK, or CLI_USAGE after saying what was wrong. */
 int cli_list_option(const char *cmd, char **argv, int c, int *json, long long *limit,
 		    long long max);
+/*
+ * Reads a command's options when each takes a string: opts is a
+ * getopt_long() table (ended by a zero entry) and vals[k] receives the
+ * value of opts[k] (vals left as the caller set them for options not
+ * given).  Resets optind first.  Returns CLI_OK, or CLI_USAGE after saying
+ * what was wrong (cli_bad_option()).
+ */
+int cli_string_options(const char *cmd, int argc, char **argv, const struct option *opts,
+		       const char **vals);
+
+/* A `CMD list [--json]` command line (argv[0] being "list"): sets *json.
+ * Returns CLI_OK, or CLI_USAGE after saying "CMD list takes only --json". */
+int cli_list_json(const char *cmd, int argc, char **argv, int *json);
+
+/* Prints v indented with a newline, and frees it (NULL: nothing). */
+void cli_print_json(json_t *v);
+
+/*
+ * `CMD rm NAME` of the commands that keep named rows (exclude, window,
+ * ratecap): opens the store, runs rm(s, name), and when it is done prints
+ * "PRE NAME POST" and records "CMD rm" NAME in the audit trail.  Returns
+ * CLI_OK, CLI_FAIL after the store's error.
+ */
+int cli_rm_named(struct cli *cli, const char *cmd, const char *name,
+		 int (*rm)(struct store *, const char *), const char *pre, const char *post);
+
 #define CLI_LIST_OPTIONS \
 	{ "json", no_argument, NULL, 'j' }, \
 	{ "limit", required_argument, NULL, 'l' }	/* their entries of a getopt_long() table */

@@ -21,18 +21,14 @@ static int add(int argc, char **argv, struct cli *cli)
 		{ "reason", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *reason = "";
+	const char *vals[1] = { "" }, *reason;
 	char actor[80], detail[512], err[200];
 	struct store *s;
-	int c, rc = CLI_OK;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': reason = optarg; break;
-		default: return cli_bad_option("exclude", argv, c);
-		}
-	}
+	if ((rc = cli_string_options("exclude", argc, argv, opts, vals)) != CLI_OK)
+		return rc;
+	reason = vals[0];
 	if (optind != argc - 1)
 		return cli_usage("exclude", "exclude add takes one CIDR block, address or domain suffix");
 	if (scope_entry_valid(argv[optind], err, sizeof err) < 0)
@@ -56,21 +52,9 @@ static int add(int argc, char **argv, struct cli *cli)
 
 static int rm(int argc, char **argv, struct cli *cli)
 {
-	struct store *s;
-	int rc = CLI_OK;
-
 	if (argc != 2)
 		return cli_usage("exclude", "exclude rm takes one entry, as exclude list shows it");
-	if (!(s = cli_open_store(cli)))
-		return CLI_FAIL;
-	if (store_exclusion_rm(s, argv[1]) != STORE_OK) {
-		rc = cli_error("%s", store_error(s));
-	} else {
-		printf("%s is no longer excluded\n", argv[1]);
-		cli_audit(s, "exclude rm", 0, argv[1]);
-	}
-	store_close(s);
-	return rc;
+	return cli_rm_named(cli, "exclude", argv[1], store_exclusion_rm, "", " is no longer excluded");
 }
 
 static int list(int argc, char **argv, struct cli *cli)
@@ -78,20 +62,16 @@ static int list(int argc, char **argv, struct cli *cli)
 	struct exclusion *x = NULL;
 	struct store *s;
 	size_t n = 0;
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc = CLI_OK;
+	int json, rc;
 
-	if (argc > 2 || (argc == 2 && !json))
-		return cli_usage("exclude", "exclude list takes only --json");
+	if ((rc = cli_list_json("exclude", argc, argv, &json)) != CLI_OK)
+		return rc;
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
 	if (store_exclusion_list(s, &x, &n) != STORE_OK) {
 		rc = cli_error("%s", store_error(s));
 	} else if (json) {
-		json_t *a = store_exclusions_json(x, n);
-
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(a);
+		cli_print_json(store_exclusions_json(x, n));
 	} else {
 		for (int i = 0; i < config.nexclude; i++)
 			printf("%-40s config ([scope] exclude)\n", config.scope_exclude[i]);

@@ -3,7 +3,9 @@
  * [--json]`: every host, open port and service a completed scan ever saw,
  * first and last seen, the scan that last saw it, and whether the latest
  * scan of its baseline still sees it, and the address's hostnames (from
- * http and dns scans).  Derived from findings.
+ * http and dns scans).  Derived from findings.  A port's service is the
+ * one its latest detection named (with product and version, and when that
+ * scan finished: CONFIRMED), so a later plain portscan does not erase it.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -72,18 +74,24 @@ int cmd_inventory(int argc, char **argv, struct cli *cli)
 		putchar('\n');
 		json_decref(arr);
 	} else {
-		printf("%-24s %-10s %-12s %-20s %-20s %-9s %-10s %s\n", "TARGET", "PORT", "SERVICE",
-		       "FIRST SEEN", "LAST SEEN", "LAST SCAN", "STILL SEEN", "HOSTNAMES");
+		printf("%-24s %-10s %-12s %-24s %-20s %-20s %-20s %-9s %-10s %s\n", "TARGET", "PORT",
+		       "SERVICE", "PRODUCT", "CONFIRMED", "FIRST SEEN", "LAST SEEN", "LAST SCAN",
+		       "STILL SEEN", "HOSTNAMES");
 		for (size_t i = 0; i < n; i++) {
-			char port[24] = "-";
+			char port[24] = "-", prod[160] = "-", conf[32] = "-";
 
 			if (it[i].port)
 				snprintf(port, sizeof port, "%d/%s", it[i].port,
 					 it[i].proto[0] ? it[i].proto : "tcp");
-			printf("%-24s %-10s %-12s %-20s %-20s %-9lld %-10s ", it[i].target, port,
-			       it[i].service ? it[i].service : "-", when(it[i].first_seen, a, sizeof a),
-			       when(it[i].last_seen, b, sizeof b), (long long)it[i].last_scan,
-			       it[i].still_seen ? "yes" : "no");
+			if (it[i].product)
+				snprintf(prod, sizeof prod, "%s%s%s", it[i].product,
+					 it[i].version ? " " : "", it[i].version ? it[i].version : "");
+			if (it[i].service_scan)
+				when(it[i].service_at, conf, sizeof conf);
+			printf("%-24s %-10s %-12s %-24.24s %-20s %-20s %-20s %-9lld %-10s ", it[i].target,
+			       port, it[i].service ? it[i].service : "-", prod, conf,
+			       when(it[i].first_seen, a, sizeof a), when(it[i].last_seen, b, sizeof b),
+			       (long long)it[i].last_scan, it[i].still_seen ? "yes" : "no");
 			for (size_t k = 0; k < it[i].nnames; k++)
 				printf("%s%s", k ? "," : "", it[i].names[k].name);
 			printf("%s\n", it[i].nnames ? "" : "-");

@@ -50,34 +50,24 @@ static int set(int argc, char **argv, struct cli *cli)
 static int rm(int argc, char **argv, struct cli *cli)
 {
 	struct ratecap c;
-	struct store *s;
 	char err[200];
-	int rc = CLI_OK;
 
 	if (argc != 2)
 		return cli_usage("ratecap", "ratecap rm takes one network, as ratecap list shows it");
 	if (ratecap_make(argv[1], 1, &c, err, sizeof err) < 0)
 		return cli_usage("ratecap", "%s", err);
-	if (!(s = cli_open_store(cli)))
-		return CLI_FAIL;
-	if (store_ratecap_rm(s, c.net) != STORE_OK) {
-		rc = cli_error("%s", store_error(s));
-	} else {
-		printf("%s is no longer capped by the database\n", c.net);
-		cli_audit(s, "ratecap rm", 0, c.net);
-	}
-	store_close(s);
-	return rc;
+	return cli_rm_named(cli, "ratecap", c.net, store_ratecap_rm, "",
+			    " is no longer capped by the database");
 }
 
 static int list(int argc, char **argv, struct cli *cli)
 {
 	struct store *s;
 	json_t *a;
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc = CLI_OK;
+	int json, rc;
 
-	if (argc > 2 || (argc == 2 && !json))
-		return cli_usage("ratecap", "ratecap list takes only --json");
+	if ((rc = cli_list_json("ratecap", argc, argv, &json)) != CLI_OK)
+		return rc;
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
 	if (!(a = store_ratecaps_json(s))) {

@@ -22,21 +22,16 @@ static int add(int argc, char **argv, struct cli *cli)
 		{ "min-severity", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *events = WEBHOOK_EVENTS, *secret = NULL, *min = NULL;
+	/* in opts' order */
+	const char *v[3] = { WEBHOOK_EVENTS, NULL, NULL }, *events, *secret, *min;
 	char made[65], err[512];
 	struct store *s;
 	int64_t id;
-	int c, rc = CLI_OK;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'e': events = optarg; break;
-		case 's': secret = optarg; break;
-		case 'm': min = optarg; break;
-		default: return cli_bad_option("webhook", argv, c);
-		}
-	}
+	if ((rc = cli_string_options("webhook", argc, argv, opts, v)) != CLI_OK)
+		return rc;
+	events = v[0], secret = v[1], min = v[2];
 	if (optind != argc - 1)
 		return cli_usage("webhook", "webhook add takes one URL");
 	if (webhook_input_check(argv[optind], events, secret, min, err, sizeof err) < 0)
@@ -66,26 +61,37 @@ static int list(int argc, char **argv, struct cli *cli)
 	struct webhook *w = NULL;
 	struct store *s;
 	size_t n = 0;
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc = CLI_OK;
+	int json = 0, all = 0, rc = CLI_OK;
 
-	if (argc > 2 || (argc == 2 && !json))
-		return cli_usage("webhook", "webhook list takes only --json");
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--all") == 0)
+			all = 1;
+		else
+			return cli_usage("webhook", "webhook list takes only --all and --json");
+	}
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	if (store_webhook_list(s, &w, &n) != STORE_OK) {
+	if (store_webhook_list(s, all, &w, &n) != STORE_OK) {
 		rc = cli_error("%s", store_error(s));
 	} else if (json) {
 		json_t *a = json_array();
 
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(a, webhook_to_json(&w[i]));
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(a);
+		cli_print_json(a);
 	} else {
-		for (size_t i = 0; i < n; i++)
-			printf("%-4lld %-44s %-42s min=%s\n", (long long)w[i].id, w[i].url, w[i].events,
+		for (size_t i = 0; i < n; i++) {
+			char at[40];
+
+			printf("%-4lld %-44s %-42s min=%s", (long long)w[i].id, w[i].url, w[i].events,
 			       w[i].min_severity);
+			if (w[i].removed_at)
+				printf(" removed=%s by=%s", scan_format_time(w[i].removed_at, at, sizeof at),
+				       w[i].removed_by);
+			putchar('\n');
+		}
 	}
 	webhook_array_free(w, n);
 	store_close(s);
@@ -96,27 +102,27 @@ static int rm_or_test(int argc, char **argv, struct cli *cli, int test)
 {
 	struct store *s;
 	int64_t id;
-	char uuid[40];
+	char uuid[40], actor[80];
 	int rc = CLI_OK, src;
 
 	if (argc != 2 || cli_parse_id(argv[1], &id) < 0)
 		return cli_usage("webhook", "webhook %s takes one webhook id", test ? "test" : "rm");
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
-	src = test ? store_webhook_test(s, id, uuid) : store_webhook_rm(s, id);
-	if (src == STORE_NOT_FOUND) {
-		rc = cli_error("no webhook %lld", (long long)id);
-	} else if (src != STORE_OK) {
+	/* A removal is audited with it, in its transaction (store.h). */
+	src = test ? store_webhook_test(s, id, uuid)
+		   : store_webhook_rm(s, id, cli_actor(actor, sizeof actor), NULL);
+	if (src != STORE_OK) {
 		rc = cli_error("%s", store_error(s));
-	} else {
+	} else if (test) {
 		char detail[40];
 
 		snprintf(detail, sizeof detail, "webhook %lld", (long long)id);
-		cli_audit(s, test ? "webhook test" : "webhook rm", 0, detail);
-		if (test)
-			printf("test delivery %s queued for webhook %lld\n", uuid, (long long)id);
-		else
-			printf("webhook %lld removed with its deliveries\n", (long long)id);
+		cli_audit(s, "webhook test", 0, detail);
+		printf("test delivery %s queued for webhook %lld\n", uuid, (long long)id);
+	} else {
+		printf("webhook %lld removed; its deliveries are kept (webhook deliveries --webhook %lld)\n",
+		       (long long)id, (long long)id);
 	}
 	store_close(s);
 	return rc;
@@ -158,19 +164,18 @@ static int deliveries(int argc, char **argv, struct cli *cli)
 
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(a, delivery_log_to_json(&d[i]));
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(a);
+		cli_print_json(a);
 	} else {
 		for (size_t i = 0; i < n; i++) {
 			char code[16] = "-";
 
 			if (d[i].code)
 				snprintf(code, sizeof code, "%d", d[i].code);
-			printf("%s hook=%lld %-14s scan=%-6lld %-9s attempt=%d code=%-4s %lldms %s\n",
-			       d[i].uuid, (long long)d[i].webhook_id, d[i].event, (long long)d[i].scan_id,
-			       d[i].status, d[i].attempt, code, (long long)d[i].duration_ms,
-			       d[i].error[0] ? d[i].error : "");
+			printf("%s hook=%lld%s %-14s scan=%-6lld %-9s attempt=%d code=%-4s %lldms %s\n",
+			       d[i].uuid, (long long)d[i].webhook_id,
+			       d[i].webhook_removed_at ? "(removed)" : "", d[i].event,
+			       (long long)d[i].scan_id, d[i].status, d[i].attempt, code,
+			       (long long)d[i].duration_ms, d[i].error[0] ? d[i].error : "");
 		}
 	}
 	free(d);

@@ -23,26 +23,17 @@ static int add(int argc, char **argv, struct cli *cli)
 		{ "targets", required_argument, NULL, 't' },
 		{ "running", required_argument, NULL, 'r' }, { NULL, 0, NULL, 0 },
 	};
-	const char *cron = NULL, *duration = NULL, *tz = NULL, *pool = NULL, *targets = NULL;
-	const char *running = NULL;
+	/* in opts' order */
+	const char *v[6] = { NULL }, *cron, *duration, *tz, *pool, *targets, *running;
 	char actor[80], code[32], msg[300], detail[1600], t1[40], t2[40];
 	struct window w;
 	struct store *s;
 	int64_t id;
-	int c, rc = CLI_OK;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': cron = optarg; break;
-		case 'd': duration = optarg; break;
-		case 'z': tz = optarg; break;
-		case 'p': pool = optarg; break;
-		case 't': targets = optarg; break;
-		case 'r': running = optarg; break;
-		default: return cli_bad_option("window", argv, c);
-		}
-	}
+	if ((rc = cli_string_options("window", argc, argv, opts, v)) != CLI_OK)
+		return rc;
+	cron = v[0], duration = v[1], tz = v[2], pool = v[3], targets = v[4], running = v[5];
 	if (optind != argc - 1)
 		return cli_usage("window", "window add takes one NAME and its options");
 	if (!duration)
@@ -71,21 +62,9 @@ out:
 
 static int rm(int argc, char **argv, struct cli *cli)
 {
-	struct store *s;
-	int rc = CLI_OK;
-
 	if (argc != 2)
 		return cli_usage("window", "window rm takes one NAME");
-	if (!(s = cli_open_store(cli)))
-		return CLI_FAIL;
-	if (store_window_rm(s, argv[1]) != STORE_OK) {
-		rc = cli_error("%s", store_error(s));
-	} else {
-		printf("window %s removed\n", argv[1]);
-		cli_audit(s, "window rm", 0, argv[1]);
-	}
-	store_close(s);
-	return rc;
+	return cli_rm_named(cli, "window", argv[1], store_window_rm, "window ", " removed");
 }
 
 static int list(int argc, char **argv, struct cli *cli)
@@ -93,11 +72,11 @@ static int list(int argc, char **argv, struct cli *cli)
 	struct window *w = NULL;
 	struct store *s;
 	size_t n = 0;
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc = CLI_OK;
 	int64_t now = scan_now_ms();
+	int json, rc;
 
-	if (argc > 2 || (argc == 2 && !json))
-		return cli_usage("window", "window list takes only --json");
+	if ((rc = cli_list_json("window", argc, argv, &json)) != CLI_OK)
+		return rc;
 	if (!(s = cli_open_store(cli)))
 		return CLI_FAIL;
 	if (store_window_list(s, &w, &n) != STORE_OK) {
@@ -107,9 +86,7 @@ static int list(int argc, char **argv, struct cli *cli)
 
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(a, window_to_json(&w[i], now));
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(a);
+		cli_print_json(a);
 	} else {
 		if (!n)
 			printf("no maintenance windows\n");

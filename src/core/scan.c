@@ -146,40 +146,72 @@ static json_t *json_or_null(const char *text)
 	return v ? v : json_string(text);
 }
 
+/* One field's value (a new reference). */
+static json_t *json_field(enum scan_json_kind kind, const void *p)
+{
+	const char *text = kind == SJ_TEXTP || kind == SJ_STRP || kind == SJ_JSONP
+		|| kind == SJ_ARRAYP ? *(char *const *)p : p;
+	json_t *v;
+
+	switch (kind) {
+	case SJ_I64: return json_integer(*(const int64_t *)p);
+	case SJ_INT: return json_integer(*(const int *)p);
+	case SJ_I64_OR_NULL: return *(const int64_t *)p ? json_integer(*(const int64_t *)p) : json_null();
+	case SJ_INT_OR_NULL: return *(const int *)p ? json_integer(*(const int *)p) : json_null();
+	case SJ_TIME: return scan_json_time(*(const int64_t *)p);
+	case SJ_STR: return json_string(text);
+	case SJ_TEXT: case SJ_TEXTP: return scan_json_text(text);
+	case SJ_STRP: return text && (v = json_string(text)) ? v : json_null();
+	case SJ_JSONP: return json_or_null(text);
+	case SJ_ARRAYP:
+		v = text ? json_loads(text, 0, NULL) : NULL;
+		if (json_is_array(v))
+			return v;
+		json_decref(v);
+		return json_array();
+	case SJ_BOOL: return json_boolean(*(const int *)p);
+	case SJ_REAL: return json_real(*(const double *)p);
+	case SJ_STATUS: return json_string(scan_status_name(*(const enum scan_status *)p));
+	case SJ_POOL: return json_string(*text ? text : SCAN_POOL_LOCAL);
+	}
+	return json_null();
+}
+
+void scan_json_put(json_t *o, const struct scan_json_field *fields, size_t n, const void *src,
+		   int internal)
+{
+	for (size_t i = 0; i < n; i++)
+		if (internal || !fields[i].internal)
+			json_object_set_new(o, fields[i].key,
+					    json_field(fields[i].kind, (const char *)src + fields[i].off));
+}
+
+/* The API's scan object, in this order. */
+static const struct scan_json_field scan_fields[] = {
+	SCAN_JSON(struct scan, id, SJ_I64), SCAN_JSON(struct scan, type, SJ_STR),
+	SCAN_JSON(struct scan, targets, SJ_JSONP), SCAN_JSON(struct scan, options, SJ_JSONP),
+	SCAN_JSON(struct scan, status, SJ_STATUS), SCAN_JSON(struct scan, priority, SJ_INT),
+	SCAN_JSON(struct scan, attempt, SJ_INT), SCAN_JSON(struct scan, max_attempts, SJ_INT),
+	SCAN_JSON(struct scan, attempts_used, SJ_INT),
+	SCAN_JSON(struct scan, schedule_id, SJ_I64_OR_NULL), SCAN_JSON(struct scan, pool, SJ_POOL),
+	SCAN_JSON(struct scan, flow, SJ_INT), SCAN_JSON(struct scan, time_limit_s, SJ_INT),
+	SCAN_JSON(struct scan, run_after, SJ_TIME), SCAN_JSON(struct scan, created_at, SJ_TIME),
+	SCAN_JSON(struct scan, claimed_at, SJ_TIME), SCAN_JSON(struct scan, finished_at, SJ_TIME),
+	SCAN_JSON(struct scan, lease_expires_at, SJ_TIME),
+	SCAN_JSON(struct scan, worker_id, SJ_TEXT), SCAN_JSON(struct scan, cancel_requested, SJ_BOOL),
+	SCAN_JSON(struct scan, progress, SJ_REAL), SCAN_JSON(struct scan, error_code, SJ_TEXT),
+	SCAN_JSON(struct scan, error_message, SJ_TEXTP),
+	SCAN_JSON_INTERNAL(struct scan, error_detail, SJ_TEXTP),
+	SCAN_JSON(struct scan, summary, SJ_JSONP), SCAN_JSON(struct scan, idempotency_key, SJ_TEXTP),
+	SCAN_JSON(struct scan, parent_id, SJ_I64_OR_NULL),
+};
+
 json_t *scan_to_json(const struct scan *s, int internal)
 {
 	json_t *o = json_object();
 
-	if (!o)
-		return NULL;
-	json_object_set_new(o, "id", json_integer(s->id));
-	json_object_set_new(o, "type", json_string(s->type));
-	json_object_set_new(o, "targets", json_or_null(s->targets));
-	json_object_set_new(o, "options", json_or_null(s->options));
-	json_object_set_new(o, "status", json_string(scan_status_name(s->status)));
-	json_object_set_new(o, "priority", json_integer(s->priority));
-	json_object_set_new(o, "attempt", json_integer(s->attempt));
-	json_object_set_new(o, "max_attempts", json_integer(s->max_attempts));
-	json_object_set_new(o, "attempts_used", json_integer(s->attempts_used));
-	json_object_set_new(o, "schedule_id", s->schedule_id ? json_integer(s->schedule_id) : json_null());
-	json_object_set_new(o, "pool", json_string(s->pool[0] ? s->pool : SCAN_POOL_LOCAL));
-	json_object_set_new(o, "flow", json_integer(s->flow));
-	json_object_set_new(o, "time_limit_s", json_integer(s->time_limit_s));
-	json_object_set_new(o, "run_after", scan_json_time(s->run_after));
-	json_object_set_new(o, "created_at", scan_json_time(s->created_at));
-	json_object_set_new(o, "claimed_at", scan_json_time(s->claimed_at));
-	json_object_set_new(o, "finished_at", scan_json_time(s->finished_at));
-	json_object_set_new(o, "lease_expires_at", scan_json_time(s->lease_expires_at));
-	json_object_set_new(o, "worker_id", scan_json_text(s->worker_id));
-	json_object_set_new(o, "cancel_requested", json_boolean(s->cancel_requested));
-	json_object_set_new(o, "progress", json_real(s->progress));
-	json_object_set_new(o, "error_code", scan_json_text(s->error_code));
-	json_object_set_new(o, "error_message", scan_json_text(s->error_message));
-	if (internal)
-		json_object_set_new(o, "error_detail", scan_json_text(s->error_detail));
-	json_object_set_new(o, "summary", json_or_null(s->summary));
-	json_object_set_new(o, "idempotency_key", scan_json_text(s->idempotency_key));
-	json_object_set_new(o, "parent_id", s->parent_id ? json_integer(s->parent_id) : json_null());
+	if (o)
+		scan_json_put(o, scan_fields, sizeof scan_fields / sizeof *scan_fields, s, internal);
 	return o;
 }
 

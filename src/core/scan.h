@@ -159,6 +159,44 @@ char *scan_format_time(int64_t ms, char *buf, size_t len);
 json_t *scan_json_time(int64_t ms);
 json_t *scan_json_text(const char *s);
 
+/*
+ * A view's fields in JSON, written once per view as a table of struct
+ * scan_json_field (its key, how the value shows, the field's offset) that
+ * scan_json_put() writes into an object in table order.
+ *   SJ_I64, SJ_INT        int64_t, int: a number
+ *   SJ_I64_OR_NULL, SJ_INT_OR_NULL   the same, null for 0
+ *   SJ_TIME               int64_t ms: scan_json_time()
+ *   SJ_STR                char[]: a string, "" included
+ *   SJ_TEXT, SJ_TEXTP     char[], char *: scan_json_text() (null for "")
+ *   SJ_STRP               char *: a string, null for NULL only
+ *   SJ_JSONP              char * JSON text: its value (text that does not
+ *                         parse shows as a string), null for NULL or ""
+ *   SJ_ARRAYP             char * JSON text of an array: it, else []
+ *   SJ_BOOL, SJ_REAL      int, double
+ *   SJ_STATUS             enum scan_status: its name
+ *   SJ_POOL               char[]: the pool, SCAN_POOL_LOCAL for ""
+ * An entry with `internal` set is written only when scan_json_put() is
+ * asked for internal fields.
+ */
+enum scan_json_kind {
+	SJ_I64, SJ_INT, SJ_I64_OR_NULL, SJ_INT_OR_NULL, SJ_TIME, SJ_STR, SJ_TEXT, SJ_TEXTP,
+	SJ_STRP, SJ_JSONP, SJ_ARRAYP, SJ_BOOL, SJ_REAL, SJ_STATUS, SJ_POOL,
+};
+struct scan_json_field {
+	const char *key;
+	enum scan_json_kind kind;
+	size_t off;
+	int internal;
+};
+#define SCAN_JSON(T, m, kind) { #m, kind, offsetof(T, m), 0 }
+#define SCAN_JSON_AS(key, T, m, kind) { key, kind, offsetof(T, m), 0 }
+#define SCAN_JSON_INTERNAL(T, m, kind) { #m, kind, offsetof(T, m), 1 }
+
+/* Writes fields[0..n-1] of the struct at src into object o (the internal
+ * ones only when internal is set). */
+void scan_json_put(json_t *o, const struct scan_json_field *fields, size_t n, const void *src,
+		   int internal);
+
 /* The current wall-clock time in ms since the epoch. */
 int64_t scan_now_ms(void);
 

@@ -321,7 +321,7 @@ static void nmap_port(struct scanctx *ctx, xmlNode *port, const char *addr, cons
 		      long *count)
 {
 	char proto[16], portid[16], state[32], svc[64] = "", product[128] = "", version[64] = "",
-	     extra[128] = "", title[256];
+	     extra[128] = "", method[16] = "", title[256];
 	xmlNode *st = child(port, "state"), *sv = child(port, "service");
 	long num;
 	char *end;
@@ -338,6 +338,7 @@ static void nmap_port(struct scanctx *ctx, xmlNode *port, const char *addr, cons
 		attr(sv, "product", product, sizeof product);
 		attr(sv, "version", version, sizeof version);
 		attr(sv, "extrainfo", extra, sizeof extra);
+		attr(sv, "method", method, sizeof method);
 	}
 	/* A long product string is cut, not an error: the title is for people. */
 	if (snprintf(title, sizeof title, "open port %ld/%s%s%s%s%s%s%s", num, proto,
@@ -353,6 +354,11 @@ static void nmap_port(struct scanctx *ctx, xmlNode *port, const char *addr, cons
 		json_object_set_new(detail, "version", json_string(version));
 	if (extra[0])
 		json_object_set_new(detail, "extrainfo", json_string(extra));
+	/* -sV asked the service ("probed"); without it nmap names the port
+	 * from its table, a guess the inventory does not keep over a
+	 * detection. */
+	if (svc[0] && strcmp(method, "probed") == 0)
+		json_object_set_new(detail, "detected_by", json_string("nmap"));
 	/* Scripts that are not vulnerabilities (or not vulnerable) stay with
 	 * the port: their output, capped, under detail.scripts. */
 	scripts = json_object();

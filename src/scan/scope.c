@@ -171,19 +171,32 @@ static int under(const char *name, size_t len, const char *suffix)
 	return len == sl || name[len - sl - 1] == '.';
 }
 
+/* A name as the rules compare it: lower case, without trailing dots, in
+ * low[TARGETS_NAME_MAX + 1] and *len.  Returns 0, or -1 when it is too long
+ * to be a name (no rule matches it). */
+static int fold(const char *name, char *low, size_t *len)
+{
+	size_t n = strlen(name);
+
+	if (n > TARGETS_NAME_MAX)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] - 'A' + 'a' : name[i]);
+	while (n && low[n - 1] == '.')
+		n--;
+	low[n] = '\0';
+	*len = n;
+	return 0;
+}
+
 int scope_check_name(const struct scope *s, const char *name)
 {
 	char low[TARGETS_NAME_MAX + 1];
-	size_t len = strlen(name);
+	size_t len;
 	int allowed = 0;
 
-	if (len > TARGETS_NAME_MAX)
+	if (fold(name, low, &len) < 0)
 		return 0;
-	for (size_t i = 0; i < len; i++)
-		low[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] - 'A' + 'a' : name[i]);
-	while (len && low[len - 1] == '.')
-		len--;
-	low[len] = '\0';
 	for (int i = 0; i < s->ndeny; i++)
 		if (s->deny[i].is_name && under(low, len, s->deny[i].name))
 			return 0;
@@ -232,15 +245,10 @@ int scope_excluded_addr(const struct scope *s, const struct target_addr *a)
 int scope_excluded_name(const struct scope *s, const char *name)
 {
 	char low[TARGETS_NAME_MAX + 1];
-	size_t len = strlen(name);
+	size_t len;
 
-	if (len > TARGETS_NAME_MAX)
+	if (fold(name, low, &len) < 0)
 		return 0;
-	for (size_t i = 0; i < len; i++)
-		low[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] - 'A' + 'a' : name[i]);
-	while (len && low[len - 1] == '.')
-		len--;
-	low[len] = '\0';
 	for (int i = 0; i < s->nexclude; i++)
 		if (s->exclude[i].is_name && under(low, len, s->exclude[i].name))
 			return 1;

@@ -3,9 +3,10 @@
  * flight, which asks the endpoint its questions together (tls_flight.c,
  * non-blocking sockets with deadlines); each endpoint's findings are
  * gathered first and written together under one lock, so the child
- * protocol never interleaves.  libssl is used for the one full handshake
- * per endpoint and for verifying the chain it brings; everything else is
- * a raw hello (tls_hello.c).
+ * protocol never interleaves.  libssl reads each endpoint's certificate
+ * (a handshake stopped once the certificate is in; a full one for a server
+ * of TLS 1.3 alone) and verifies the chain; everything else is a raw
+ * hello (tls_hello.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -48,7 +49,8 @@ struct scan {
 	size_t n, next, done;
 	pthread_mutex_t lock;
 	double tokens, last_refill;	/* the rate's bucket, under lock */
-	SSL_CTX *ssl;
+	SSL_CTX *ssl;		/* full handshakes, and the trust store */
+	SSL_CTX *cert_ssl;	/* certificate handshakes (certificate_ctx) */
 	long tls, closed, not_tls;
 };
 
@@ -138,7 +140,7 @@ static struct tls_flight_target target_of(const struct scan *s, const struct end
 	int smtp = s->o.starttls == 1 || (s->o.starttls < 0 && (ep->port == 25 || ep->port == 587));
 
 	return (struct tls_flight_target){ .addr = &ep->host->addr, .port = ep->port, .sni = ep->host->name,
-					   .ctx = s->ssl, .timeout_ms = s->o.timeout_ms,
+					   .ctx = s->ssl, .cert_ctx = s->cert_ssl, .timeout_ms = s->o.timeout_ms,
 					   .in_flight = s->o.in_flight, .prepare = smtp ? smtp_starttls : NULL,
 					   .pace = s->o.rate > 0 ? pace : NULL, .pace_arg = (void *)s };
 }
@@ -237,12 +239,10 @@ static void verify(SSL_CTX *ssl, X509 *leaf, STACK_OF(X509) *chain, struct verdi
 	X509_STORE_CTX_free(xs);
 }
 
-/* The certificate checks of one endpoint's full handshake. */
-static void check_cert(const struct scan *s, const struct endpoint *ep, SSL *ssl, json_t *out,
-		       json_t *info)
+/* The certificate checks of the certificate (and the chain) a server sent. */
+static void check_cert(const struct scan *s, const struct endpoint *ep, X509 *leaf, STACK_OF(X509) *chain,
+		       json_t *out, json_t *info)
 {
-	X509 *leaf = SSL_get0_peer_certificate(ssl);
-	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
 	EVP_PKEY *pk = leaf ? X509_get0_pubkey(leaf) : NULL;
 	char subject[256], issuer[256], from[16], until[16];
 	int days = 0, secs = 0, bits, type, mdnid = NID_undef, signid;
@@ -389,95 +389,156 @@ static void check_ciphers(const struct scan *s, const struct endpoint *ep, int v
 	}
 }
 
+/* libssl's name of a TLS 1.3 suite (an IANA name: the same for 1.3). */
+static const char *tls13_suite_name(int id)
+{
+	static const char *const names[] = { "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+					     "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256",
+					     "TLS_AES_128_CCM_8_SHA256" };
+
+	return id >= 0x1301 && id <= 0x1305 ? names[id - 0x1301] : "?";
+}
+
+/* The record of what was seen, first in `out`: the certificate summary
+ * (`info`, with `protocols`), titled by what it holds. */
+static void record(const struct endpoint *ep, json_t *info, json_t *protocols, json_t *out)
+{
+	char title[400], addr[64];
+	json_t *f;
+
+	json_object_set(info, "protocols", protocols);
+	targets_addr_str(&ep->host->addr, addr, sizeof addr);
+	json_object_set_new(info, "check", json_string("certificate"));
+	json_object_set_new(info, "address", json_string(addr));
+	if (json_string_value(json_object_get(info, "subject")))
+		snprintf(title, sizeof title, "TLS %s, certificate %s, %s %lld bits, %s, expires %s",
+			 json_string_value(json_object_get(info, "protocol")),
+			 json_string_value(json_object_get(info, "subject")),
+			 json_string_value(json_object_get(info, "key_type")),
+			 (long long)json_integer_value(json_object_get(info, "key_bits")),
+			 json_string_value(json_object_get(info, "signature")),
+			 json_string_value(json_object_get(info, "not_after")));
+	else
+		snprintf(title, sizeof title, "TLS: no handshake with a modern client (legacy only)");
+	f = json_pack("{sssssisssssssssO}", "kind", "tls", "target", ep->host->name ? ep->host->name : addr,
+		      "port", ep->port, "proto", "tcp", "service", "tls", "severity", "info", "title", title,
+		      "detail", info);
+	if (f)
+		json_array_insert_new(out, 0, f);
+}
+
+/* The protocol findings of the legacy versions (accepted[i] for
+ * legacy[i]); returns the best version accepted, or 0. */
+static int check_legacy(const struct endpoint *ep, const int *accepted, json_t *protocols, json_t *out)
+{
+	int best = 0;
+
+	for (size_t i = 0; i < sizeof legacy / sizeof legacy[0]; i++) {
+		json_t *d;
+
+		if (!accepted[i])
+			continue;
+		best = legacy[i].version;
+		json_array_append_new(protocols, json_string(legacy[i].name));
+		if (!legacy[i].severity)
+			continue;
+		d = add(out, ep, "protocol", legacy[i].severity, "disable SSLv3, TLS 1.0 and TLS 1.1; offer TLS 1.2 and 1.3",
+			"%s accepted", legacy[i].name);
+		if (d) {
+			json_object_set_new(d, "protocol", json_string(legacy[i].name));
+			if (legacy[i].cve)
+				json_object_set_new(d, "cve", json_pack("[s]", legacy[i].cve));
+		}
+	}
+	return best;
+}
+
+static void job_release(struct tls_flight_job *j)
+{
+	X509_free(j->cert);
+	sk_X509_pop_free(j->chain, X509_free);
+	j->cert = NULL;
+	j->chain = NULL;
+}
+
 /*
  * Everything about one endpoint, into `out` (an array of findings).  Its
- * questions are independent, so they go out together (tls_flight.h): the
- * full handshake first, then a raw hello per legacy version.  The weak
- * suites are asked afterwards, at the best version found.
+ * questions are independent, so they go out together (tls_flight.h): a
+ * libssl handshake up to TLS 1.2 that stops at the certificate (sent in
+ * the clear there, before the server makes or signs a key if it follows
+ * the client's order), a TLS 1.3 hello without a key share (answered by a
+ * HelloRetryRequest, nothing signed) and a raw hello per version below
+ * 1.2.  The certificate handshake answers "TLS 1.2?" when it agreed on
+ * 1.2; otherwise a raw 1.2 hello asks in a second round, with the full
+ * handshake that reads the certificate of a server of TLS 1.3 alone
+ * (encrypted there).  A port that gave no TLS answer in the first round
+ * is not asked again.  The weak suites are asked last, at the best
+ * version below 1.3.
  */
 static void scan_endpoint(struct scan *s, const struct endpoint *ep, json_t *out, int *state)
 {
-	enum { NLEGACY = sizeof legacy / sizeof legacy[0] };
+	enum { NLEGACY = sizeof legacy / sizeof legacy[0], CERT = 0, TLS13 = 1, LEGACY = 2, N1 = LEGACY + NLEGACY - 1 };
 	struct tls_flight_target t = target_of(s, ep);
-	struct tls_flight_job jobs[1 + NLEGACY] = { { .version = 0 } };
+	struct tls_flight_job jobs[N1] = {
+		{ .version = TLS_FLIGHT_CERTIFICATE },
+		{ .version = TLS_HELLO_TLS13, .suites = tls_hello_tls13, .nsuites = tls_hello_ntls13 },
+	}, late[2], *cert = &jobs[CERT];
 	json_t *info = json_object(), *protocols = json_array();
-	int best = 0, any = 0, connected = 0;
-	char addr[64];
+	int accepted[NLEGACY] = { 0 }, best, connected = 0, tls = 0, tls13, nlate = 0;
 
 	*state = 0;
-	for (size_t i = 0; i < NLEGACY; i++)
-		jobs[1 + i] = (struct tls_flight_job){ .version = legacy[i].version, .suites = tls_hello_common,
-						       .nsuites = tls_hello_ncommon };
-	tls_flight_run(&t, jobs, 1 + NLEGACY);
-	for (size_t i = 0; i < 1 + NLEGACY; i++)
+	for (size_t i = 0; i + 1 < NLEGACY; i++)	/* the last, TLS 1.2, is the certificate's */
+		jobs[LEGACY + i] = (struct tls_flight_job){ .version = legacy[i].version, .suites = tls_hello_common,
+							    .nsuites = tls_hello_ncommon };
+	tls_flight_run(&t, jobs, N1);
+	for (size_t i = 0; i < N1; i++) {
 		connected |= jobs[i].rc != TLS_FLIGHT_CLOSED;
+		tls |= jobs[i].rc == TLS_HELLO_ACCEPTED || jobs[i].rc == TLS_HELLO_REFUSED;
+		if (i >= LEGACY)
+			accepted[i - LEGACY] = jobs[i].rc == TLS_HELLO_ACCEPTED;
+	}
 	if (!connected) {
 		*state = -1;	/* closed, filtered or no STARTTLS */
 		goto out;
 	}
-	if (jobs[0].rc == TLS_HELLO_ACCEPTED) {
-		SSL *ssl = jobs[0].ssl;
-
-		any = 1;
-		json_object_set_new(info, "protocol", json_string(SSL_get_version(ssl)));
-		json_object_set_new(info, "cipher", json_string(SSL_get_cipher_name(ssl)));
-		if (SSL_version(ssl) == TLS1_3_VERSION)
-			json_array_append_new(protocols, json_string("TLSv1.3"));
-		check_cert(s, ep, ssl, out, info);
-		ERR_clear_error();
-		SSL_free(ssl);
+	tls13 = jobs[TLS13].rc == TLS_HELLO_ACCEPTED;
+	accepted[NLEGACY - 1] = cert->rc == TLS_HELLO_ACCEPTED && cert->negotiated == TLS_HELLO_TLS12;
+	if (tls && !accepted[NLEGACY - 1])
+		late[nlate++] = (struct tls_flight_job){ .version = TLS_HELLO_TLS12, .suites = tls_hello_common,
+							 .nsuites = tls_hello_ncommon };
+	if (tls13 && cert->rc != TLS_HELLO_ACCEPTED)
+		late[nlate++] = (struct tls_flight_job){ .version = TLS_FLIGHT_HANDSHAKE };
+	if (nlate > 0) {
+		tls_flight_run(&t, late, (size_t)nlate);
+		if (late[0].version == TLS_HELLO_TLS12)
+			accepted[NLEGACY - 1] = late[0].rc == TLS_HELLO_ACCEPTED;
+		if (late[nlate - 1].version == TLS_FLIGHT_HANDSHAKE)
+			cert = &late[nlate - 1];
 	}
-	for (size_t i = 0; i < NLEGACY; i++) {
-		if (jobs[1 + i].rc != TLS_HELLO_ACCEPTED)
-			continue;
-		any = 1;
-		best = legacy[i].version;
-		json_array_append_new(protocols, json_string(legacy[i].name));
-		if (legacy[i].severity) {
-			json_t *d = add(out, ep, "protocol", legacy[i].severity,
-					"disable SSLv3, TLS 1.0 and TLS 1.1; offer TLS 1.2 and 1.3",
-					"%s accepted", legacy[i].name);
-
-			if (d) {
-				json_object_set_new(d, "protocol", json_string(legacy[i].name));
-				if (legacy[i].cve)
-					json_object_set_new(d, "cve", json_pack("[s]", legacy[i].cve));
-			}
-		}
+	if (tls13)
+		json_array_append_new(protocols, json_string("TLSv1.3"));
+	if (cert->rc == TLS_HELLO_ACCEPTED) {
+		/* What a client gets: TLS 1.3 and the suite it picked where it speaks 1.3. */
+		json_object_set_new(info, "protocol", json_string(tls13 ? "TLSv1.3" : cert->protocol ? cert->protocol : "?"));
+		json_object_set_new(info, "cipher", json_string(tls13 ? tls13_suite_name(jobs[TLS13].suite)
+								: cert->cipher ? cert->cipher : "?"));
+		check_cert(s, ep, cert->cert, cert->chain, out, info);
 	}
-	if (!any) {
+	best = check_legacy(ep, accepted, protocols, out);
+	if (!tls13 && cert->rc != TLS_HELLO_ACCEPTED && !best) {
 		*state = 1;
 		add(out, ep, "no_tls", "info", NULL, "no TLS on this port");
 		goto out;
 	}
 	if (best)
 		check_ciphers(s, ep, best, out);
-	/* The certificate summary goes first: the record of what was seen. */
-	json_object_set(info, "protocols", protocols);
-	targets_addr_str(&ep->host->addr, addr, sizeof addr);
-	json_object_set_new(info, "check", json_string("certificate"));
-	json_object_set_new(info, "address", json_string(addr));
-	{
-		char title[400];
-		json_t *f;
-
-		if (json_string_value(json_object_get(info, "subject")))
-			snprintf(title, sizeof title, "TLS %s, certificate %s, %s %lld bits, %s, expires %s",
-				 json_string_value(json_object_get(info, "protocol")),
-				 json_string_value(json_object_get(info, "subject")),
-				 json_string_value(json_object_get(info, "key_type")),
-				 (long long)json_integer_value(json_object_get(info, "key_bits")),
-				 json_string_value(json_object_get(info, "signature")),
-				 json_string_value(json_object_get(info, "not_after")));
-		else
-			snprintf(title, sizeof title, "TLS: no handshake with a modern client (legacy only)");
-		f = json_pack("{sssssisssssssssO}", "kind", "tls", "target", ep->host->name ? ep->host->name : addr,
-			      "port", ep->port, "proto", "tcp", "service", "tls", "severity", "info", "title", title,
-			      "detail", info);
-		if (f)
-			json_array_insert_new(out, 0, f);
-	}
+	record(ep, info, protocols, out);
 out:
+	for (size_t i = 0; i < N1; i++)
+		job_release(&jobs[i]);
+	for (int i = 0; i < nlate; i++)
+		job_release(&late[i]);
+	ERR_clear_error();
 	json_decref(protocols);
 	json_decref(info);
 }
@@ -577,6 +638,26 @@ static SSL_CTX *client_ctx(void)
 	return c;
 }
 
+/* The context of the certificate handshake (tls_flight.h): the same
+ * suites up to TLS 1.2, where the certificate comes in the clear, listed
+ * so that a server following the client's order signs as little as it
+ * can: ECDSA with ECDHE first (a cheap signature, and the ECDSA
+ * certificate of a server with two, as a TLS 1.3 client is served), then
+ * RSA key exchange (no signature at all), then the rest. */
+static SSL_CTX *certificate_ctx(void)
+{
+	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+
+	if (!c)
+		return NULL;
+	SSL_CTX_set_security_level(c, 0);
+	SSL_CTX_set_min_proto_version(c, TLS1_VERSION);
+	SSL_CTX_set_max_proto_version(c, TLS1_2_VERSION);
+	SSL_CTX_set_cipher_list(c, "kECDHE+aECDSA:kRSA:ALL:!aNULL:!eNULL:@SECLEVEL=0");
+	tls_flight_stop_at_certificate(c);
+	return c;
+}
+
 int tls_run(struct scanctx *ctx)
 {
 	struct resolve_hostset hs = { 0 };
@@ -608,7 +689,8 @@ int tls_run(struct scanctx *ctx)
 	}
 	s.eps = calloc(hs.n * (size_t)ps->count + 1, sizeof *s.eps);
 	s.ssl = client_ctx();
-	if (!s.eps || !s.ssl) {
+	s.cert_ssl = certificate_ctx();
+	if (!s.eps || !s.ssl || !s.cert_ssl) {
 		rc = scanner_error(ctx, "internal", "out of memory (or no TLS library)");
 		goto out;
 	}
@@ -642,6 +724,7 @@ int tls_run(struct scanctx *ctx)
 	rc = 0;
 out:
 	SSL_CTX_free(s.ssl);
+	SSL_CTX_free(s.cert_ssl);
 	free(s.eps);
 	free(ps);
 	resolve_hostset_release(&hs);

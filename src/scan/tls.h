@@ -7,14 +7,16 @@
  * cipher suites it accepts.  Each finding has a severity and a one-line
  * fix (docs/SCANNERS.md lists them).
  *
- * The certificate comes from one full handshake with OpenSSL's libssl;
- * versions and weak suites from raw ClientHellos (tls_hello.h), because
- * Debian's libssl cannot offer SSL 3.0, RC4, DES, 3DES or EXPORT suites.
- * Endpoints are scanned side by side by `concurrency` threads, and each
- * endpoint's independent questions (the handshake, one hello per version)
- * go out together, at most `in_flight` connections to it at once
- * (tls_flight.h); every connection and read has `timeout_ms`.  SMTP ports
- * (25, 587) speak STARTTLS first.
+ * The certificate is read by OpenSSL's libssl from a handshake up to
+ * TLS 1.2 that stops once the certificate is in (a full TLS 1.3 handshake
+ * only for a server of 1.3 alone); versions and weak suites come from raw
+ * ClientHellos (tls_hello.h), because Debian's libssl cannot offer SSL
+ * 3.0, RC4, DES, 3DES or EXPORT suites, and TLS 1.3 from a hello without
+ * a key share, which the server answers without signing.  Endpoints are
+ * scanned side by side by `concurrency` threads, and each endpoint's
+ * independent questions go out together, at most `in_flight` connections
+ * to it at once (tls_flight.h); every connection and read has
+ * `timeout_ms`.  SMTP ports (25, 587) speak STARTTLS first.
  */
 #ifndef SCANQ_TLS_H
 #define SCANQ_TLS_H

@@ -1,9 +1,10 @@
 /*
  * tls_flight.c — the poll loop of tls_flight.h.  Each job moves through
  * connect, (prepare,) then either send-hello/read-answer or libssl's
- * non-blocking SSL_connect; its deadline is timeout_ms from its start and
- * is pushed back by every step that moved bytes, as a blocking socket's
- * SO_RCVTIMEO would be.  Every buffer is bounded: one hello
+ * non-blocking SSL_connect (whole, or stopped by the certificate callback
+ * once the server's certificate is in); its deadline is timeout_ms from
+ * its start and is pushed back by every step that moved bytes, as a
+ * blocking socket's SO_RCVTIMEO would be.  Every buffer is bounded: one hello
  * (TLS_HELLO_MAX) and one record (TLS_HELLO_RECORD_MAX) per job.
  */
 #include <errno.h>
@@ -30,17 +31,67 @@ struct state {
 	unsigned char *in;	/* TLS_HELLO_RECORD_MAX bytes */
 };
 
+/* A libssl job's certificate callback (tls_flight_stop_at_certificate):
+ * keeps the chain the server sent and fails, which ends the handshake
+ * before the client's key exchange. */
+static int stop_at_certificate(X509_STORE_CTX *xs, void *arg)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct tls_flight_job *j = ssl ? SSL_get_app_data(ssl) : NULL;
+	X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(xs);
+	const SSL_CIPHER *c = ssl ? SSL_get_pending_cipher(ssl) : NULL;
+
+	(void)arg;
+	if (j && leaf && !j->cert && X509_up_ref(leaf) == 1) {
+		j->cert = leaf;
+		j->chain = sent ? X509_chain_up_ref(sent) : NULL;
+		j->negotiated = SSL_version(ssl);
+		j->protocol = SSL_get_version(ssl);
+		j->cipher = c ? SSL_CIPHER_get_name(c) : NULL;
+	}
+	X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+	return 0;
+}
+
+void tls_flight_stop_at_certificate(SSL_CTX *c)
+{
+	SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_cert_verify_callback(c, stop_at_certificate, NULL);
+}
+
+/* What a completed handshake learnt, for the caller (tls_flight_job). */
+static void take_handshake(struct tls_flight_job *j)
+{
+	STACK_OF(X509) *sent = SSL_get_peer_cert_chain(j->ssl);
+
+	if (!j->cert) {
+		j->cert = SSL_get1_peer_certificate(j->ssl);
+		j->chain = sent ? X509_chain_up_ref(sent) : NULL;
+	}
+	j->negotiated = SSL_version(j->ssl);
+	j->protocol = SSL_get_version(j->ssl);
+	j->cipher = SSL_get_cipher_name(j->ssl);
+}
+
 /* Ends a job.  Its connection closes at once, a completed handshake's
  * too: a server that serves one connection at a time would otherwise wait
- * on it while the other jobs' hellos queue.  The SSL keeps what was
- * learnt (certificate, version, suite). */
+ * on it while the other jobs' hellos queue.  What a libssl job learnt is
+ * in the job (take_handshake, stop_at_certificate) and stays only when
+ * the job is ACCEPTED. */
 static void finish(struct tls_flight_job *j, struct state *st, int rc)
 {
-	if (rc != TLS_HELLO_ACCEPTED || !j->ssl) {
-		SSL_free(j->ssl);
-		j->ssl = NULL;
-		ERR_clear_error();
+	if (rc != TLS_HELLO_ACCEPTED) {
+		X509_free(j->cert);
+		sk_X509_pop_free(j->chain, X509_free);
+		j->cert = NULL;
+		j->chain = NULL;
+		j->negotiated = 0;
+		j->protocol = j->cipher = NULL;
 	}
+	SSL_free(j->ssl);
+	j->ssl = NULL;
+	ERR_clear_error();
 	if (j->fd >= 0)
 		close(j->fd);
 	j->fd = -1;
@@ -54,9 +105,9 @@ static void finish(struct tls_flight_job *j, struct state *st, int rc)
 static void connected(const struct tls_flight_target *t, struct tls_flight_job *j, struct state *st)
 {
 	st->deadline = clock_mono_ms() + t->timeout_ms;
-	if (j->version == 0) {
-		j->ssl = SSL_new(t->ctx);
-		if (!j->ssl || SSL_set_fd(j->ssl, j->fd) != 1) {
+	if (j->version == TLS_FLIGHT_HANDSHAKE || j->version == TLS_FLIGHT_CERTIFICATE) {
+		j->ssl = SSL_new(j->version == TLS_FLIGHT_CERTIFICATE ? t->cert_ctx : t->ctx);
+		if (!j->ssl || SSL_set_fd(j->ssl, j->fd) != 1 || SSL_set_app_data(j->ssl, j) != 1) {
 			finish(j, st, TLS_HELLO_NOT_TLS);
 			return;
 		}
@@ -120,7 +171,7 @@ static void read_answer(struct tls_flight_job *j, struct state *st)
 			continue;
 		if (rc == TLS_HELLO_MORE)
 			rc = TLS_HELLO_NOT_TLS;
-		if (rc == TLS_HELLO_ACCEPTED && v != j->version)
+		if (rc == TLS_HELLO_ACCEPTED && !tls_hello_answered_at(j->version, v, j->suite))
 			rc = TLS_HELLO_REFUSED;	/* it picked another version */
 		finish(j, st, rc);
 		return;
@@ -173,14 +224,15 @@ static void step(const struct tls_flight_target *t, struct tls_flight_job *j, st
 	case HANDSHAKE:
 		r = SSL_connect(j->ssl);
 		if (r == 1) {
+			take_handshake(j);
 			finish(j, st, TLS_HELLO_ACCEPTED);
 			return;
 		}
 		err = SSL_get_error(j->ssl, r);
 		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
 			st->events = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		else
-			finish(j, st, TLS_HELLO_REFUSED);
+		else	/* a certificate job ends here, its certificate read */
+			finish(j, st, j->cert ? TLS_HELLO_ACCEPTED : TLS_HELLO_REFUSED);
 		return;
 	default:
 		return;
@@ -251,7 +303,7 @@ void tls_flight_run(const struct tls_flight_target *t, struct tls_flight_job *jo
 			if (st[i].phase == DONE) {
 				done++;
 				active--;
-				silent |= jobs[i].rc == TLS_FLIGHT_SILENT && jobs[i].version != 0;
+				silent |= jobs[i].rc == TLS_FLIGHT_SILENT && jobs[i].version >= TLS_HELLO_SSL3;
 				answered |= jobs[i].rc != TLS_FLIGHT_SILENT && jobs[i].rc != TLS_FLIGHT_CLOSED;
 			}
 		}

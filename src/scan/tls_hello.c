@@ -20,6 +20,9 @@ const uint16_t tls_hello_common[] = {
 };
 const size_t tls_hello_ncommon = sizeof tls_hello_common / sizeof tls_hello_common[0];
 
+const uint16_t tls_hello_tls13[] = { 0x1302, 0x1303, 0x1301 };
+const size_t tls_hello_ntls13 = sizeof tls_hello_tls13 / sizeof tls_hello_tls13[0];
+
 const struct tls_hello_suite tls_hello_weak[] = {
 	{ 0x0001, "TLS_RSA_WITH_NULL_MD5", "NULL" },
 	{ 0x0002, "TLS_RSA_WITH_NULL_SHA", "NULL" },
@@ -56,6 +59,13 @@ const struct tls_hello_suite tls_hello_weak[] = {
 	{ 0xc012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "3DES" },
 };
 const size_t tls_hello_nweak = sizeof tls_hello_weak / sizeof tls_hello_weak[0];
+
+int tls_hello_answered_at(int asked, int version, int suite)
+{
+	if (asked == TLS_HELLO_TLS13)
+		return version == TLS_HELLO_TLS12 && suite >= 0x1301 && suite <= 0x1305;
+	return version == asked;
+}
 
 const char *tls_hello_suite_name(int id)
 {
@@ -109,15 +119,72 @@ static void patch(struct out *o, size_t at, int bytes)
 	o->p[at + 1] = (unsigned char)n;
 }
 
+/* A list of 16-bit values behind its 16-bit length in bytes. */
+static void put_list16(struct out *o, const uint16_t *v, size_t n)
+{
+	put16(o, (unsigned)(n * 2));
+	for (size_t i = 0; i < n; i++)
+		put16(o, v[i]);
+}
+
+/* The extensions of a TLS hello: SNI, groups, point formats, signature
+ * algorithms, then renegotiation_info (up to 1.2) or supported_versions
+ * and an empty key_share (1.3).  The lists of 1.3 are libssl's defaults. */
+static void extensions(struct out *o, int version, const char *sni)
+{
+	static const uint16_t groups[] = { 0x001d, 0x0017, 0x0018, 0x0019 };
+	static const uint16_t groups13[] = { 0x001d, 0x0017, 0x001e, 0x0019, 0x0018,
+					     0x0100, 0x0101, 0x0102, 0x0103, 0x0104 };
+	static const uint16_t sigalgs[] = { 0x0401, 0x0501, 0x0601, 0x0403, 0x0503, 0x0603,
+					    0x0804, 0x0805, 0x0806, 0x0201, 0x0203 };
+	static const uint16_t sigalgs13[] = { 0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809, 0x080a, 0x080b,
+					      0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0203, 0x0201 };
+	int v13 = version == TLS_HELLO_TLS13;
+	size_t ext = o->len, at;
+
+	put16(o, 0);
+	if (sni && *sni && strlen(sni) <= 253) {
+		put16(o, 0x0000);
+		at = o->len;
+		put16(o, 0);
+		put16(o, (unsigned)strlen(sni) + 3);
+		put8(o, 0);
+		put16(o, (unsigned)strlen(sni));
+		put(o, sni, strlen(sni));
+		patch(o, at, 2);
+	}
+	put16(o, 0x000a);	/* supported_groups */
+	put16(o, 2 + (v13 ? sizeof groups13 : sizeof groups));
+	put_list16(o, v13 ? groups13 : groups, v13 ? sizeof groups13 / 2 : sizeof groups / 2);
+	put16(o, 0x000b);	/* ec_point_formats: uncompressed */
+	put16(o, 2);
+	put8(o, 1);
+	put8(o, 0);
+	put16(o, 0x000d);	/* signature_algorithms */
+	put16(o, 2 + (v13 ? sizeof sigalgs13 : sizeof sigalgs));
+	put_list16(o, v13 ? sigalgs13 : sigalgs, v13 ? sizeof sigalgs13 / 2 : sizeof sigalgs / 2);
+	if (v13) {
+		put16(o, 0x002b);	/* supported_versions: 1.3 alone */
+		put16(o, 3);
+		put8(o, 2);
+		put16(o, TLS_HELLO_TLS13);
+		put16(o, 0x0033);	/* key_share: none, the server asks for one */
+		put16(o, 2);
+		put16(o, 0);
+	} else {
+		put16(o, 0xff01);	/* renegotiation_info, empty */
+		put16(o, 1);
+		put8(o, 0);
+	}
+	patch(o, ext, 2);
+}
+
 size_t tls_hello_build(unsigned char *buf, size_t cap, int version, const uint16_t *suites, size_t n,
 		       const char *sni)
 {
-	static const uint16_t groups[] = { 0x001d, 0x0017, 0x0018, 0x0019 };
-	static const uint16_t sigalgs[] = { 0x0401, 0x0501, 0x0601, 0x0403, 0x0503, 0x0603,
-					    0x0804, 0x0805, 0x0806, 0x0201, 0x0203 };
 	struct out o = { .p = buf, .cap = cap };
 	unsigned char random[32];
-	size_t rec, hs, ext, at;
+	size_t rec, hs;
 
 	/* A probe never finishes a handshake: the random only has to differ. */
 	if (getrandom(random, sizeof random, GRND_NONBLOCK) != (ssize_t)sizeof random)
@@ -129,46 +196,14 @@ size_t tls_hello_build(unsigned char *buf, size_t cap, int version, const uint16
 	put8(&o, 0x01);			/* client_hello */
 	hs = o.len;
 	put(&o, "\0\0\0", 3);
-	put16(&o, (unsigned)version);
+	put16(&o, version == TLS_HELLO_TLS13 ? TLS_HELLO_TLS12 : (unsigned)version);
 	put(&o, random, sizeof random);
 	put8(&o, 0);			/* no session id */
-	put16(&o, (unsigned)(n * 2));
-	for (size_t i = 0; i < n; i++)
-		put16(&o, suites[i]);
+	put_list16(&o, suites, n);
 	put8(&o, 1);
 	put8(&o, 0);			/* compression: null only */
-	if (version != TLS_HELLO_SSL3) {
-		ext = o.len;
-		put16(&o, 0);
-		if (sni && *sni && strlen(sni) <= 253) {
-			put16(&o, 0x0000);
-			at = o.len;
-			put16(&o, 0);
-			put16(&o, (unsigned)strlen(sni) + 3);
-			put8(&o, 0);
-			put16(&o, (unsigned)strlen(sni));
-			put(&o, sni, strlen(sni));
-			patch(&o, at, 2);
-		}
-		put16(&o, 0x000a);	/* supported_groups */
-		put16(&o, 2 + sizeof groups);
-		put16(&o, sizeof groups);
-		for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
-			put16(&o, groups[i]);
-		put16(&o, 0x000b);	/* ec_point_formats: uncompressed */
-		put16(&o, 2);
-		put8(&o, 1);
-		put8(&o, 0);
-		put16(&o, 0x000d);	/* signature_algorithms */
-		put16(&o, 2 + sizeof sigalgs);
-		put16(&o, sizeof sigalgs);
-		for (size_t i = 0; i < sizeof sigalgs / sizeof sigalgs[0]; i++)
-			put16(&o, sigalgs[i]);
-		put16(&o, 0xff01);	/* renegotiation_info, empty */
-		put16(&o, 1);
-		put8(&o, 0);
-		patch(&o, ext, 2);
-	}
+	if (version != TLS_HELLO_SSL3)
+		extensions(&o, version, sni);
 	patch(&o, hs, 3);
 	patch(&o, rec, 2);
 	return o.over ? 0 : o.len;

@@ -23,6 +23,7 @@
 #define TLS_HELLO_TLS10 0x0301
 #define TLS_HELLO_TLS11 0x0302
 #define TLS_HELLO_TLS12 0x0303
+#define TLS_HELLO_TLS13 0x0304
 
 /* Why a suite is weak (TLS_HELLO_WEAK_*), and its name. */
 struct tls_hello_suite {
@@ -36,6 +37,11 @@ struct tls_hello_suite {
 extern const uint16_t tls_hello_common[];
 extern const size_t tls_hello_ncommon;
 
+/* The suites of a TLS 1.3 probe: libssl's default TLS 1.3 suites, in its
+ * order, so that the server picks the one a libssl handshake would get. */
+extern const uint16_t tls_hello_tls13[];
+extern const size_t tls_hello_ntls13;
+
 /* The weak suites a cipher probe offers (each with its weakness). */
 extern const struct tls_hello_suite tls_hello_weak[];
 extern const size_t tls_hello_nweak;
@@ -43,7 +49,11 @@ extern const size_t tls_hello_nweak;
 /*
  * Writes a ClientHello record for `version` offering suites[0..n) into buf
  * (cap bytes), with SNI `sni` (NULL or "" for none) and the extensions a
- * TLS 1.2 server needs to pick an ECDHE suite (SSL 3.0 gets none).
+ * TLS 1.2 server needs to pick an ECDHE suite (SSL 3.0 gets none).  A
+ * TLS_HELLO_TLS13 hello says 1.2 in its version field and 1.3 alone in
+ * supported_versions (RFC 8446 4.1.2), with libssl's default groups and
+ * signature algorithms and an empty key_share: a TLS 1.3 server then asks
+ * for a share (HelloRetryRequest) instead of making one and signing.
  * Returns its length, or 0 when it does not fit.
  */
 size_t tls_hello_build(unsigned char *buf, size_t cap, int version, const uint16_t *suites, size_t n,
@@ -59,6 +69,14 @@ enum tls_hello_answer {
 
 /* Parses the first len bytes a server sent after a ClientHello. */
 enum tls_hello_answer tls_hello_parse(const unsigned char *buf, size_t len, int *version, int *suite);
+
+/*
+ * Whether an ACCEPTED answer (version, suite from tls_hello_parse) is an
+ * answer at the version `asked`: the same version; for TLS_HELLO_TLS13,
+ * whose ServerHello (or HelloRetryRequest) says 1.2 in its version field,
+ * a TLS 1.3 suite (0x1301 - 0x1305), which no earlier version can pick.
+ */
+int tls_hello_answered_at(int asked, int version, int suite);
 
 /* The IANA name of a suite id from the tables above, or NULL. */
 const char *tls_hello_suite_name(int id);

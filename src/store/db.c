@@ -328,6 +328,24 @@ void db_col_copy(struct db_cur *c, int col, char *dst, size_t len)
 	snprintf(dst, len, "%s", t ? t : "");
 }
 
+void db_row_read(struct db_cur *c, const struct db_field *fields, size_t n, void *dst)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *p = (char *)dst + fields[i].off;
+		int col = (int)i;
+
+		switch (fields[i].kind) {
+		case DB_F_SKIP: break;
+		case DB_F_I64: *(int64_t *)(void *)p = db_col_i64(c, col); break;
+		case DB_F_INT: *(int *)(void *)p = (int)db_col_i64(c, col); break;
+		case DB_F_LONG: *(long *)(void *)p = (long)db_col_i64(c, col); break;
+		case DB_F_F64: *(double *)(void *)p = db_col_f64(c, col); break;
+		case DB_F_COPY: db_col_copy(c, col, p, fields[i].size); break;
+		case DB_F_DUP: *(char **)(void *)p = db_col_dup(c, col); break;
+		}
+	}
+}
+
 void db_done(struct db_cur *c)
 {
 	if (c->h)
@@ -366,40 +384,31 @@ int db_int(struct store *s, enum db_stmt id, const struct db_args *a, int64_t *v
 	return rc;
 }
 
+/* DB_SCAN_COLS, column by column (status, column 4, is parsed). */
+static const struct db_field scan_fields[] = {
+	DB_I64(struct scan, id), DB_COPY(struct scan, type), DB_DUP(struct scan, targets),
+	DB_DUP(struct scan, options), DB_SKIP, DB_INT(struct scan, priority),
+	DB_INT(struct scan, attempt), DB_INT(struct scan, max_attempts),
+	DB_INT(struct scan, time_limit_s), DB_I64(struct scan, run_after),
+	DB_I64(struct scan, created_at), DB_I64(struct scan, claimed_at),
+	DB_I64(struct scan, finished_at), DB_I64(struct scan, lease_expires_at),
+	DB_COPY(struct scan, worker_id), DB_INT(struct scan, cancel_requested),
+	DB_F64(struct scan, progress), DB_COPY(struct scan, error_code),
+	DB_DUP(struct scan, error_message), DB_DUP(struct scan, error_detail),
+	DB_DUP(struct scan, summary), DB_DUP(struct scan, idempotency_key),
+	DB_I64(struct scan, parent_id), DB_INT(struct scan, flow), DB_INT(struct scan, attempts_used),
+	DB_I64(struct scan, schedule_id), DB_COPY(struct scan, pool),
+};
+
 void db_read_scan(struct db_cur *c, struct scan *s)
 {
 	char status[16];
 
 	memset(s, 0, sizeof *s);
-	s->id = db_col_i64(c, 0);
-	db_col_copy(c, 1, s->type, sizeof s->type);
-	s->targets = db_col_dup(c, 2);
-	s->options = db_col_dup(c, 3);
+	db_row_read(c, scan_fields, sizeof scan_fields / sizeof *scan_fields, s);
 	db_col_copy(c, 4, status, sizeof status);
 	if (scan_status_parse(status, &s->status) < 0)
 		s->status = SCAN_FAILED;	/* the CHECK constraint makes this unreachable */
-	s->priority = (int)db_col_i64(c, 5);
-	s->attempt = (int)db_col_i64(c, 6);
-	s->max_attempts = (int)db_col_i64(c, 7);
-	s->time_limit_s = (int)db_col_i64(c, 8);
-	s->run_after = db_col_i64(c, 9);
-	s->created_at = db_col_i64(c, 10);
-	s->claimed_at = db_col_i64(c, 11);
-	s->finished_at = db_col_i64(c, 12);
-	s->lease_expires_at = db_col_i64(c, 13);
-	db_col_copy(c, 14, s->worker_id, sizeof s->worker_id);
-	s->cancel_requested = (int)db_col_i64(c, 15);
-	s->progress = db_col_f64(c, 16);
-	db_col_copy(c, 17, s->error_code, sizeof s->error_code);
-	s->error_message = db_col_dup(c, 18);
-	s->error_detail = db_col_dup(c, 19);
-	s->summary = db_col_dup(c, 20);
-	s->idempotency_key = db_col_dup(c, 21);
-	s->parent_id = db_col_i64(c, 22);
-	s->flow = (int)db_col_i64(c, 23);
-	s->attempts_used = (int)db_col_i64(c, 24);
-	s->schedule_id = db_col_i64(c, 25);
-	db_col_copy(c, 26, s->pool, sizeof s->pool);
 	if (!s->pool[0])
 		snprintf(s->pool, sizeof s->pool, "%s", SCAN_POOL_LOCAL);
 }

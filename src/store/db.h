@@ -22,6 +22,7 @@
 #ifndef SCANQ_STORE_DB_H
 #define SCANQ_STORE_DB_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "store/store.h"
 
@@ -146,18 +147,25 @@ enum db_stmt {
 				 * new, gone, changed: root and its stages (not shards) below */
 	S_CHAIN_CHANGES,	/* root, after_id, limit -> S_CHANGES_LIST's columns, scan_id:
 				 * of root and its stages below */
-	S_WEBHOOKS,		/* -> id, url, events, secret, min_severity, created_at */
+	S_WEBHOOKS,		/* all (1: removed ones too) -> id, url, events, secret,
+				 * min_severity, created_at, removed_at (NULL), removed_by */
 	S_WEBHOOK_INSERT,	/* url, events, secret, min_severity, now -> id */
-	S_WEBHOOK_DELETE,	/* id */
+	S_WEBHOOK_REMOVE,	/* id, now, actor: marks it removed unless it is */
+	S_WEBHOOK_GET,		/* id -> removed_at (NULL), removed_by */
+	S_DELIVERY_STOP,	/* webhook_id, now: its pending deliveries failed */
 	S_DELIVERY_INSERT,	/* uuid, webhook_id, event, scan_id, max_attempts, now, body -> id */
 	S_DELIVERY_CLAIM,	/* worker, now, lease_ms, max -> id, uuid, webhook_id, attempt,
 				 * max_attempts, created_at, event, body */
-	S_DELIVERY_DONE,	/* id, attempt, status, now, delay_ms, code, error */
+	S_DELIVERY_DONE,	/* id, attempt, status, now, delay_ms, code, error -> status
+				 * (failed for a retry when the webhook was removed) */
 	S_DELIVERY_ATTEMPT,	/* delivery_id, attempt, now, code, error, duration_ms */
 	S_DELIVERY_LOG,		/* webhook_id (0: all), limit -> id, uuid, webhook_id, event,
-				 * scan_id, status, attempt, at, code, error, duration_ms, created */
+				 * scan_id, status, attempt, at, code, error, duration_ms, created,
+				 * the webhook's removed_at (NULL) */
 	S_INVENTORY,		/* port (0: any), service (NULL: any), limit -> target, port, proto,
-				 * service, first_seen, last_seen, first_scan, last_scan, still */
+				 * service, first_seen, last_seen, first_scan, last_scan, still,
+				 * and of the latest detection of the port (NULLs: none): its
+				 * detail, scan id and finished_at */
 	S_HOST_NAMES,		/* limit -> address, name, sources (text, ","), first_seen,
 				 * last_seen, last_scan: the names completed scans learnt */
 	/* operations: the stuck report and its repairs, reset,
@@ -580,6 +588,30 @@ const char *db_col_text(struct db_cur *c, int col);
 char *db_col_dup(struct db_cur *c, int col);		/* malloc'd copy or NULL */
 void db_col_copy(struct db_cur *c, int col, char *dst, size_t len);
 void db_done(struct db_cur *c);
+
+/*
+ * How a row's columns land in a struct, written once per row type (a
+ * table of struct db_field, column i as entry i): the field's kind and
+ * offset, and for text kept in an array its size.  DB_SKIP passes over a
+ * column the caller reads itself.
+ */
+enum db_field_kind { DB_F_SKIP, DB_F_I64, DB_F_INT, DB_F_LONG, DB_F_F64, DB_F_COPY, DB_F_DUP };
+struct db_field {
+	enum db_field_kind kind;
+	size_t off;
+	size_t size;			/* DB_F_COPY: the array's size */
+};
+#define DB_I64(T, m) { DB_F_I64, offsetof(T, m), 0 }		/* int64_t */
+#define DB_INT(T, m) { DB_F_INT, offsetof(T, m), 0 }		/* int */
+#define DB_LONG(T, m) { DB_F_LONG, offsetof(T, m), 0 }		/* long */
+#define DB_F64(T, m) { DB_F_F64, offsetof(T, m), 0 }		/* double */
+#define DB_COPY(T, m) { DB_F_COPY, offsetof(T, m), sizeof(((T *)0)->m) }	/* char[] */
+#define DB_DUP(T, m) { DB_F_DUP, offsetof(T, m), 0 }		/* char *, malloc'd or NULL */
+#define DB_SKIP { DB_F_SKIP, 0, 0 }
+
+/* Reads columns 0..n-1 of the current row into the struct at dst as
+ * fields[0..n-1] say (db_col_i64(), db_col_copy(), db_col_dup()...). */
+void db_row_read(struct db_cur *c, const struct db_field *fields, size_t n, void *dst);
 
 int db_begin(struct store *s, int write);
 int db_commit(struct store *s);

@@ -59,13 +59,13 @@ int store_exclusion_rm(struct store *s, const char *entry)
 
 static void exclusion_row(struct db_cur *c, void *elem, void *ctx)
 {
-	struct exclusion *x = elem;
+	static const struct db_field fields[] = {
+		DB_COPY(struct exclusion, entry), DB_COPY(struct exclusion, reason),
+		DB_I64(struct exclusion, created_at), DB_COPY(struct exclusion, created_by),
+	};
 
 	(void)ctx;
-	db_col_copy(c, 0, x->entry, sizeof x->entry);
-	db_col_copy(c, 1, x->reason, sizeof x->reason);
-	x->created_at = db_col_i64(c, 2);
-	db_col_copy(c, 3, x->created_by, sizeof x->created_by);
+	db_row_read(c, fields, sizeof fields / sizeof *fields, elem);
 }
 
 int store_exclusion_list(struct store *s, struct exclusion **out, size_t *n)

@@ -4,10 +4,15 @@
  * (S_INVENTORY), so nothing is stored twice that could disagree.  "Still
  * seen" means the latest completed scan of a baseline that saw it sees it
  * too.  The names of an address are derived the same way (S_HOST_NAMES).
+ * A port's service is the best known: the latest detection's (an open_port
+ * finding whose detail says `detected_by`, found by the partial index
+ * findings_detected), so a later scan without detection, which names a
+ * port by /etc/services at best, does not overwrite it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "store/db.h"
 
 void host_name_array_free(struct host_name *a, size_t n)
@@ -28,6 +33,8 @@ void inventory_array_free(struct inventory_item *a, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(a[i].target);
 		free(a[i].service);
+		free(a[i].product);
+		free(a[i].version);
 		host_name_array_free(a[i].names, a[i].nnames);
 	}
 	free(a);
@@ -96,6 +103,33 @@ int store_host_names(struct store *s, struct host_name **out, size_t *n)
 	return STORE_OK;
 }
 
+static char *json_dup(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v && *v ? strdup(v) : NULL;
+}
+
+/* The latest detection of the item's port (columns 9-11: its detail, scan
+ * and finished_at; NULL when there is none).  The index found it by text;
+ * the detail, parsed here, says how and what. */
+static void detection(struct db_cur *cur, struct inventory_item *it)
+{
+	char *text = db_col_dup(cur, 9);
+	json_t *d = text ? json_loads(text, 0, NULL) : NULL;
+	const char *by = json_string_value(json_object_get(d, "detected_by"));
+
+	free(text);
+	if (by) {
+		snprintf(it->detected_by, sizeof it->detected_by, "%s", by);
+		it->product = json_dup(d, "product");
+		it->version = json_dup(d, "version");
+		it->service_scan = db_col_i64(cur, 10);
+		it->service_at = db_col_i64(cur, 11);
+	}
+	json_decref(d);
+}
+
 int store_inventory(struct store *s, int port, const char *service, struct inventory_item **out,
 		    size_t *n)
 {
@@ -135,6 +169,7 @@ int store_inventory(struct store *s, int port, const char *service, struct inven
 			it->first_scan = db_col_i64(&cur, 6);
 			it->last_scan = db_col_i64(&cur, 7);
 			it->still_seen = db_col_i64(&cur, 8) != 0;
+			detection(&cur, it);
 		}
 	}
 	db_done(&cur);

@@ -36,13 +36,13 @@ static int64_t caps_at, pruned_at;	/* monotonic ms; 0: never */
 
 static void ratecap_row(struct db_cur *c, void *elem, void *ctx)
 {
-	struct ratecap_row *r = elem;
+	static const struct db_field fields[] = {
+		DB_COPY(struct ratecap_row, network), DB_LONG(struct ratecap_row, probes),
+		DB_I64(struct ratecap_row, created_at), DB_COPY(struct ratecap_row, created_by),
+	};
 
 	(void)ctx;
-	db_col_copy(c, 0, r->network, sizeof r->network);
-	r->probes = (long)db_col_i64(c, 1);
-	r->created_at = db_col_i64(c, 2);
-	db_col_copy(c, 3, r->created_by, sizeof r->created_by);
+	db_row_read(c, fields, sizeof fields / sizeof *fields, elem);
 }
 
 int store_ratecap_list(struct store *s, struct ratecap_row **out, size_t *n)

@@ -31,30 +31,24 @@ void schedule_array_free(struct schedule *arr, size_t n)
 	free(arr);
 }
 
+/* SCHED_COLS, column by column. */
+static const struct db_field schedule_fields[] = {
+	DB_I64(struct schedule, id), DB_COPY(struct schedule, name), DB_COPY(struct schedule, cron),
+	DB_COPY(struct schedule, tz), DB_COPY(struct schedule, overlap),
+	DB_COPY(struct schedule, type), DB_DUP(struct schedule, targets),
+	DB_DUP(struct schedule, options), DB_INT(struct schedule, priority),
+	DB_INT(struct schedule, max_attempts), DB_INT(struct schedule, time_limit_s),
+	DB_INT(struct schedule, paused), DB_I64(struct schedule, next_run_at),
+	DB_I64(struct schedule, created_at), DB_I64(struct schedule, last_fired_at),
+	DB_I64(struct schedule, last_skipped_at), DB_I64(struct schedule, fired),
+	DB_I64(struct schedule, skipped), DB_I64(struct schedule, last_scan_id),
+	DB_COPY(struct schedule, last_status), DB_COPY(struct schedule, pool),
+};
+
 static void read_schedule(struct db_cur *c, struct schedule *sc)
 {
 	memset(sc, 0, sizeof *sc);
-	sc->id = db_col_i64(c, 0);
-	db_col_copy(c, 1, sc->name, sizeof sc->name);
-	db_col_copy(c, 2, sc->cron, sizeof sc->cron);
-	db_col_copy(c, 3, sc->tz, sizeof sc->tz);
-	db_col_copy(c, 4, sc->overlap, sizeof sc->overlap);
-	db_col_copy(c, 5, sc->type, sizeof sc->type);
-	sc->targets = db_col_dup(c, 6);
-	sc->options = db_col_dup(c, 7);
-	sc->priority = (int)db_col_i64(c, 8);
-	sc->max_attempts = (int)db_col_i64(c, 9);
-	sc->time_limit_s = (int)db_col_i64(c, 10);
-	sc->paused = (int)db_col_i64(c, 11);
-	sc->next_run_at = db_col_i64(c, 12);
-	sc->created_at = db_col_i64(c, 13);
-	sc->last_fired_at = db_col_i64(c, 14);
-	sc->last_skipped_at = db_col_i64(c, 15);
-	sc->fired = db_col_i64(c, 16);
-	sc->skipped = db_col_i64(c, 17);
-	sc->last_scan_id = db_col_i64(c, 18);
-	db_col_copy(c, 19, sc->last_status, sizeof sc->last_status);
-	db_col_copy(c, 20, sc->pool, sizeof sc->pool);
+	db_row_read(c, schedule_fields, sizeof schedule_fields / sizeof *schedule_fields, sc);
 }
 
 /* Runs a SCHED_COLS query into a new array. */

@@ -149,6 +149,10 @@ int sql_table(const char *const *own, const struct sql_style *st, const char **o
 /* Parameters in db.h's order; sql.h says the notation.  A statement here
  * is in neither dialect's table (tests/unit/test_sql.c checks it): one
  * that comes to differ moves out of here into both dialects. */
+/* The delivery's webhook was removed (S_DELIVERY_DONE). */
+#define HOOK_REMOVED "EXISTS (SELECT 1 FROM webhooks w WHERE w.id = webhook_deliveries.webhook_id" \
+	" AND w.removed_at IS NOT NULL)"
+
 const char *const sql_common[DB_STMT_COUNT] = {
 	[S_KEY_LOOKUP] = "SELECT id FROM scans WHERE idempotency_key = $1::text",
 	/* ON CONFLICT: a concurrent submission with the same key won the race;
@@ -372,22 +376,69 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" severity, title, before_json, after_json, scan_id FROM scan_changes"
 		" WHERE scan_id IN (SELECT id FROM chain) AND id > $2::bigint"
 		" ORDER BY id LIMIT $3::int",
-	[S_WEBHOOKS] = "SELECT id, url, events, secret, min_severity, created_at FROM webhooks ORDER BY id",
+	[S_WEBHOOKS] = "SELECT id, url, events, secret, min_severity, created_at, removed_at,"
+		" coalesce(removed_by, '') FROM webhooks WHERE $1::int = 1 OR removed_at IS NULL"
+		" ORDER BY id",
 	[S_WEBHOOK_INSERT] =
 		"INSERT INTO webhooks (url, events, secret, min_severity, created_at)"
 		" VALUES ($1::text, $2::text, $3::text, $4::text, NOW_MS($5)) RETURNING id",
-	[S_WEBHOOK_DELETE] = "DELETE FROM webhooks WHERE id = $1::bigint",
+	[S_WEBHOOK_REMOVE] =
+		"UPDATE webhooks SET removed_at = NOW_MS($2), removed_by = $3::text"
+		" WHERE id = $1::bigint AND removed_at IS NULL",
+	[S_WEBHOOK_GET] = "SELECT removed_at, coalesce(removed_by, '') FROM webhooks WHERE id = $1::bigint",
+	/* A removed webhook's deliveries not yet sent are not sent; one on its
+	 * way (sending) finishes its attempt, and its sender is told the hook
+	 * is gone at the next (webhooks.c). */
+	[S_DELIVERY_STOP] =
+		"UPDATE webhook_deliveries SET status = 'failed', finished_at = NOW_MS($2),"
+		" last_error = 'webhook removed' WHERE webhook_id = $1::bigint AND status = 'pending'",
+	/* Every host and port a completed scan saw, and whether the latest scan
+	 * of its baseline still sees it.  Its service is the one the latest
+	 * detection of the port named (found through findings_detected, one
+	 * probe per row), else the one its latest sighting named (rn = 1: a
+	 * window, where a subquery per row over f was quadratic): a later scan
+	 * without detection does not overwrite what detection found. */
+	[S_INVENTORY] =
+		"WITH latest AS (SELECT max(scan_id) AS scan_id FROM scan_baselines GROUP BY key),"
+		" f AS (SELECT f.target, coalesce(f.port, 0) AS port, coalesce(f.proto, '') AS proto,"
+		"  f.service, f.scan_id, s.finished_at,"
+		"  CASE WHEN (CASE WHEN (s.flow & 4) <> 0 THEN s.parent_id ELSE f.scan_id END)"
+		"  IN (SELECT scan_id FROM latest) THEN 1 ELSE 0 END AS still,"
+		"  row_number() OVER (PARTITION BY f.target, coalesce(f.port, 0), coalesce(f.proto, '')"
+		"  ORDER BY f.scan_id DESC) AS rn"
+		"  FROM findings f JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
+		"  WHERE f.kind IN ('host', 'open_port') AND f.target IS NOT NULL"
+		"  AND ($1::int = 0 OR f.port = $1::int)),"
+		" g AS (SELECT target, port, proto, max(CASE WHEN rn = 1 THEN service END) AS seen,"
+		"  min(finished_at) AS first_seen, max(finished_at) AS last_seen,"
+		"  min(scan_id) AS first_scan, max(scan_id) AS last_scan, max(still) AS still"
+		"  FROM f GROUP BY target, port, proto),"
+		" b AS (SELECT g.*, (SELECT d.id FROM findings d INDEXED BY findings_detected"
+		"  JOIN scans s ON s.id = d.scan_id AND s.status = 'completed'"
+		"  WHERE d.kind = 'open_port' AND d.detail LIKE '%\"detected_by\":%'"
+		"  AND d.target = g.target AND d.port = g.port AND d.proto = g.proto"
+		"  ORDER BY d.scan_id DESC LIMIT 1) AS best FROM g)"
+		" SELECT b.target, b.port, b.proto, coalesce(d.service, b.seen), b.first_seen, b.last_seen,"
+		"  b.first_scan, b.last_scan, b.still, d.detail, d.scan_id, s.finished_at"
+		" FROM b LEFT JOIN findings d ON d.id = b.best LEFT JOIN scans s ON s.id = d.scan_id"
+		" WHERE $2::text IS NULL OR coalesce(d.service, b.seen) = $2::text"
+		" ORDER BY b.target, b.port, b.proto LIMIT $3::int",
 	[S_DELIVERY_INSERT] =
 		"INSERT INTO webhook_deliveries (uuid, webhook_id, event, scan_id, status,"
 		" max_attempts, run_after, created_at, body)"
 		" VALUES ($1::text, $2::bigint, $3::text, $4::bigint, 'pending', $5::int,"
 		" NOW_MS($6), NOW_MS($6), $7::text) RETURNING id",
+	/* A retry of a delivery whose webhook was removed meanwhile is failed
+	 * instead: nothing more is sent to a removed webhook. */
 	[S_DELIVERY_DONE] =
-		"UPDATE webhook_deliveries SET status = $3::text, lease_expires_at = NULL,"
-		" run_after = NOW_MS($4) + $5::bigint,"
-		" finished_at = CASE WHEN $3::text = 'pending' THEN NULL ELSE NOW_MS($4) END,"
+		"UPDATE webhook_deliveries SET status = CASE WHEN $3::text <> 'pending' THEN $3::text"
+		"  WHEN " HOOK_REMOVED " THEN 'failed' ELSE 'pending' END,"
+		" lease_expires_at = NULL, run_after = NOW_MS($4) + $5::bigint,"
+		" finished_at = CASE WHEN $3::text = 'pending' AND NOT " HOOK_REMOVED
+		"  THEN NULL ELSE NOW_MS($4) END,"
 		" last_code = $6::int, last_error = $7::text"
-		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'sending'",
+		" WHERE id = $1::bigint AND attempt = $2::int AND status = 'sending'"
+		" RETURNING status",
 	[S_DELIVERY_ATTEMPT] =
 		"INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms)"
 		" VALUES ($1::bigint, $2::int, NOW_MS($3), $4::int, $5::text, $6::bigint)",
@@ -398,9 +449,11 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		"SELECT d.id, d.uuid, d.webhook_id, d.event, coalesce(d.scan_id, 0),"
 		" CASE WHEN a.id IS NULL OR a.id = (SELECT max(x.id) FROM webhook_attempts x"
 		"  WHERE x.delivery_id = d.id) THEN d.status ELSE 'failed' END,"
-		" coalesce(a.attempt, 0), coalesce(a.at, d.created_at), a.status_code, a.error,"
-		" coalesce(a.duration_ms, 0), d.created_at"
+		" coalesce(a.attempt, 0), coalesce(a.at, d.created_at), a.status_code,"
+		" CASE WHEN a.id IS NULL THEN d.last_error ELSE a.error END,"
+		" coalesce(a.duration_ms, 0), d.created_at, w.removed_at"
 		" FROM webhook_deliveries d LEFT JOIN webhook_attempts a ON a.delivery_id = d.id"
+		" LEFT JOIN webhooks w ON w.id = d.webhook_id"
 		" WHERE ($1::bigint = 0 OR d.webhook_id = $1::bigint)"
 		" ORDER BY d.id DESC, a.id DESC LIMIT $2::int",
 	/* operations: the stuck report, its repairs, reset, audit */

@@ -824,6 +824,8 @@ struct webhook {
 	char *secret;
 	char min_severity[16];		/* changes below it are left out of changes.found */
 	int64_t created_at;
+	int64_t removed_at;		/* 0: not removed */
+	char removed_by[80];		/* the audit trail's actor who removed it; "" */
 };
 
 void webhook_array_free(struct webhook *a, size_t n);
@@ -831,12 +833,22 @@ void webhook_array_free(struct webhook *a, size_t n);
 /* Adds a webhook (its URL already checked by the caller).  *id gets its id. */
 int store_webhook_add(struct store *s, const char *url, const char *events, const char *secret,
 		      const char *min_severity, int64_t *id);
-/* Every webhook, oldest first; *out is a new array. */
-int store_webhook_list(struct store *s, struct webhook **out, size_t *n);
-/* Deletes a webhook with its deliveries.  STORE_NOT_FOUND if there is none. */
-int store_webhook_rm(struct store *s, int64_t id);
+/* Every webhook not removed (removed: the removed ones too), oldest first;
+ * *out is a new array (webhook_array_free()). */
+int store_webhook_list(struct store *s, int removed, struct webhook **out, size_t *n);
+/*
+ * Removes webhook `id`: marks it removed by `actor` (client: the API
+ * client's address, may be NULL), fails its deliveries not yet sent
+ * ("webhook removed") and records "webhook rm" in the audit trail, in one
+ * transaction.  The webhook and all its deliveries and attempts stay
+ * readable.  Returns STORE_OK, STORE_NOT_FOUND (no such webhook),
+ * STORE_ILLEGAL (removed before; the message says when and by whom;
+ * nothing written) or an error.
+ */
+int store_webhook_rm(struct store *s, int64_t id, const char *actor, const char *client);
 /* Queues one delivery of `event` to webhook `id` with a body built here
- * ("webhook.test": a test event).  uuid (37 bytes) gets its delivery id. */
+ * ("webhook.test": a test event).  uuid (37 bytes) gets its delivery id.
+ * STORE_NOT_FOUND or STORE_ILLEGAL (removed) as store_webhook_rm(). */
 int store_webhook_test(struct store *s, int64_t id, char *uuid);
 
 /* A delivery claimed for sending. */
@@ -885,6 +897,7 @@ struct delivery_log {
 	char error[256];
 	int64_t duration_ms;
 	int64_t created_at;
+	int64_t webhook_removed_at;	/* its webhook's removal; 0: not removed */
 };
 
 /* The newest `limit` attempts, of webhook `webhook_id` (0: of all). */
@@ -906,8 +919,14 @@ struct inventory_item {
 	char *target;
 	int port;			/* 0: the host itself */
 	char proto[8];
-	char *service;			/* as its latest sighting named it, or NULL */
-	int64_t first_seen, last_seen;	/* finished_at of the first and last scans that saw it */
+	char *service;			/* the best known: as the latest detection of the
+					 * port named it, else as its latest sighting did; or NULL */
+	char *product, *version;	/* of the latest detection, or NULL */
+	char detected_by[24];		/* how that detection knew ("banner", "nmap", ...); "": none */
+	int64_t service_scan;		/* the scan of that detection; 0: none */
+	int64_t service_at;		/* its finished_at: when the service was last confirmed */
+	int64_t first_seen, last_seen;	/* finished_at of the first and last scans that saw it
+					 * (a port: the last that saw it open) */
 	int64_t first_scan, last_scan;
 	int still_seen;			/* the latest scan of a baseline that saw it sees it */
 	struct host_name *names;	/* the target's names (owned), by name */
@@ -931,7 +950,8 @@ int store_host_names(struct store *s, struct host_name **out, size_t *n);
 int store_inventory_names(struct store *s, struct inventory_item *it, size_t n);
 
 /* The inventory ordered by target, port, proto: only `port` (0: any) and
- * `service` (NULL: any).  At most STORE_INVENTORY_MAX rows. */
+ * `service` (NULL: any; matched against the best known service).  At most
+ * STORE_INVENTORY_MAX rows; *out is new (inventory_array_free()). */
 int store_inventory(struct store *s, int port, const char *service, struct inventory_item **out,
 		    size_t *n);
 /* ---- operations: stuck report and repair, reset, audit -------------------- */

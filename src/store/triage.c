@@ -37,78 +37,63 @@ void finding_state_array_free(struct finding_state *a, size_t n)
 /* One row of DB_FSTATE_COLS into *f (whose strings it then owns). */
 static void read_state(struct db_cur *c, struct finding_state *f)
 {
+	static const struct db_field fields[] = {
+		DB_I64(struct finding_state, id), DB_I64(struct finding_state, baseline_id),
+		DB_COPY(struct finding_state, fingerprint), DB_COPY(struct finding_state, state),
+		DB_COPY(struct finding_state, kind), DB_DUP(struct finding_state, target),
+		DB_INT(struct finding_state, port), DB_COPY(struct finding_state, proto),
+		DB_COPY(struct finding_state, severity), DB_DUP(struct finding_state, title),
+		DB_DUP(struct finding_state, cve), DB_I64(struct finding_state, first_seen),
+		DB_I64(struct finding_state, last_seen), DB_I64(struct finding_state, times_seen),
+		DB_I64(struct finding_state, first_scan_id), DB_I64(struct finding_state, last_scan_id),
+		DB_DUP(struct finding_state, reason), DB_COPY(struct finding_state, actor),
+		DB_I64(struct finding_state, expires_at), DB_I64(struct finding_state, schedule_id),
+		DB_COPY(struct finding_state, schedule),
+	};
+
 	memset(f, 0, sizeof *f);
-	f->id = db_col_i64(c, 0);
-	f->baseline_id = db_col_i64(c, 1);
-	db_col_copy(c, 2, f->fingerprint, sizeof f->fingerprint);
-	db_col_copy(c, 3, f->state, sizeof f->state);
-	db_col_copy(c, 4, f->kind, sizeof f->kind);
-	f->target = db_col_dup(c, 5);
-	f->port = (int)db_col_i64(c, 6);
-	db_col_copy(c, 7, f->proto, sizeof f->proto);
-	db_col_copy(c, 8, f->severity, sizeof f->severity);
-	f->title = db_col_dup(c, 9);
-	f->cve = db_col_dup(c, 10);
-	f->first_seen = db_col_i64(c, 11);
-	f->last_seen = db_col_i64(c, 12);
-	f->times_seen = db_col_i64(c, 13);
-	f->first_scan_id = db_col_i64(c, 14);
-	f->last_scan_id = db_col_i64(c, 15);
-	f->reason = db_col_dup(c, 16);
-	db_col_copy(c, 17, f->actor, sizeof f->actor);
-	f->expires_at = db_col_i64(c, 18);
-	f->schedule_id = db_col_i64(c, 19);
-	db_col_copy(c, 20, f->schedule, sizeof f->schedule);
-}
-
-static json_t *text_or_null(const char *s)
-{
-	json_t *v = s ? json_string(s) : NULL;
-
-	return v ? v : json_null();
-}
-
-static json_t *time_or_null(int64_t ms)
-{
-	char ts[40];
-
-	return ms ? json_string(scan_format_time(ms, ts, sizeof ts)) : json_null();
+	db_row_read(c, fields, sizeof fields / sizeof *fields, f);
 }
 
 json_t *finding_state_to_json(const struct finding_state *f)
 {
-	json_t *o = json_object(), *cve = f->cve ? json_loads(f->cve, 0, NULL) : NULL;
+	static const struct scan_json_field fields[] = {
+		SCAN_JSON(struct finding_state, id, SJ_I64),
+		SCAN_JSON(struct finding_state, fingerprint, SJ_STR),
+		SCAN_JSON(struct finding_state, baseline_id, SJ_I64),
+		SCAN_JSON(struct finding_state, schedule, SJ_TEXT),
+		SCAN_JSON(struct finding_state, state, SJ_STR),
+		SCAN_JSON(struct finding_state, kind, SJ_STR),
+		SCAN_JSON(struct finding_state, target, SJ_STRP),
+		SCAN_JSON(struct finding_state, port, SJ_INT_OR_NULL),
+		SCAN_JSON(struct finding_state, proto, SJ_TEXT),
+		SCAN_JSON(struct finding_state, severity, SJ_STR),
+		SCAN_JSON(struct finding_state, title, SJ_STRP),
+		SCAN_JSON(struct finding_state, cve, SJ_ARRAYP),
+		SCAN_JSON(struct finding_state, first_seen, SJ_TIME),
+		SCAN_JSON(struct finding_state, last_seen, SJ_TIME),
+		SCAN_JSON(struct finding_state, times_seen, SJ_I64),
+		SCAN_JSON(struct finding_state, first_scan_id, SJ_I64),
+		SCAN_JSON(struct finding_state, last_scan_id, SJ_I64),
+		SCAN_JSON(struct finding_state, reason, SJ_STRP),
+		SCAN_JSON(struct finding_state, actor, SJ_TEXT),
+		SCAN_JSON(struct finding_state, expires_at, SJ_TIME),
+	};
+	json_t *o = json_object();
 
-	json_object_set_new(o, "id", json_integer(f->id));
-	json_object_set_new(o, "fingerprint", json_string(f->fingerprint));
-	json_object_set_new(o, "baseline_id", json_integer(f->baseline_id));
-	json_object_set_new(o, "schedule", f->schedule[0] ? json_string(f->schedule) : json_null());
-	json_object_set_new(o, "state", json_string(f->state));
-	json_object_set_new(o, "kind", json_string(f->kind));
-	json_object_set_new(o, "target", text_or_null(f->target));
-	json_object_set_new(o, "port", f->port ? json_integer(f->port) : json_null());
-	json_object_set_new(o, "proto", f->proto[0] ? json_string(f->proto) : json_null());
-	json_object_set_new(o, "severity", json_string(f->severity));
-	json_object_set_new(o, "title", text_or_null(f->title));
-	json_object_set_new(o, "cve", json_is_array(cve) ? cve : json_array());
-	if (!json_is_array(cve))
-		json_decref(cve);
-	json_object_set_new(o, "first_seen", time_or_null(f->first_seen));
-	json_object_set_new(o, "last_seen", time_or_null(f->last_seen));
-	json_object_set_new(o, "times_seen", json_integer(f->times_seen));
-	json_object_set_new(o, "first_scan_id", json_integer(f->first_scan_id));
-	json_object_set_new(o, "last_scan_id", json_integer(f->last_scan_id));
-	json_object_set_new(o, "reason", text_or_null(f->reason));
-	json_object_set_new(o, "actor", f->actor[0] ? json_string(f->actor) : json_null());
-	json_object_set_new(o, "expires_at", time_or_null(f->expires_at));
+	if (o)
+		scan_json_put(o, fields, sizeof fields / sizeof *fields, f, 0);
 	return o;
 }
 
-int store_finding_states_newest(struct store *s, int limit, struct finding_state **out, size_t *n)
+/* Runs statement id (parameters a) into a new array of at most limit
+ * states, *out and *n (free with finding_state_array_free()).  Returns a
+ * store rc; on error *out is NULL and *n 0. */
+static int read_states(struct store *s, enum db_stmt id, const struct db_args *a, int limit,
+		       struct finding_state **out, size_t *n)
 {
-	struct db_args a = { 0 };
-	struct db_cur cur;
 	struct finding_state *v;
+	struct db_cur cur;
 	int rc;
 
 	*out = NULL;
@@ -117,9 +102,7 @@ int store_finding_states_newest(struct store *s, int limit, struct finding_state
 		return store_set_error(s, "limit must be 1..%d", STORE_LIST_MAX);
 	if (!(v = calloc((size_t)limit, sizeof *v)))
 		return store_set_error(s, "out of memory");
-	db_i64(&a, limit);
-	db_i64(&a, scan_now_ms());
-	if ((rc = db_query(s, S_DASH_NEWEST, &a, &cur)) == STORE_OK) {
+	if ((rc = db_query(s, id, a, &cur)) == STORE_OK) {
 		while (*n < (size_t)limit && (rc = db_next(&cur)) > 0)
 			read_state(&cur, &v[(*n)++]);
 		rc = rc < 0 ? rc : STORE_OK;
@@ -134,20 +117,20 @@ int store_finding_states_newest(struct store *s, int limit, struct finding_state
 	return STORE_OK;
 }
 
+int store_finding_states_newest(struct store *s, int limit, struct finding_state **out, size_t *n)
+{
+	struct db_args a = { 0 };
+
+	db_i64(&a, limit);
+	db_i64(&a, scan_now_ms());
+	return read_states(s, S_DASH_NEWEST, &a, limit, out, n);
+}
+
 int store_finding_states(struct store *s, const struct finding_state_filter *f,
 			 struct finding_state **out, size_t *n)
 {
 	struct db_args a = { 0 };
-	struct db_cur cur;
-	struct finding_state *v;
-	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if (f->limit < 1 || f->limit > STORE_LIST_MAX)
-		return store_set_error(s, "limit must be 1..%d", STORE_LIST_MAX);
-	if (!(v = calloc((size_t)f->limit, sizeof *v)))
-		return store_set_error(s, "out of memory");
 	db_text(&a, f->state);
 	db_text(&a, f->severity);
 	db_i64(&a, f->baseline_id);
@@ -155,19 +138,7 @@ int store_finding_states(struct store *s, const struct finding_state_filter *f,
 	db_i64(&a, f->after_id);
 	db_i64(&a, f->limit);
 	db_i64(&a, scan_now_ms());
-	if ((rc = db_query(s, S_FSTATE_LIST, &a, &cur)) == STORE_OK) {
-		while (*n < (size_t)f->limit && (rc = db_next(&cur)) > 0)
-			read_state(&cur, &v[(*n)++]);
-		rc = rc < 0 ? rc : STORE_OK;
-	}
-	db_done(&cur);
-	if (rc != STORE_OK) {
-		finding_state_array_free(v, *n);
-		*n = 0;
-		return rc;
-	}
-	*out = v;
-	return STORE_OK;
+	return read_states(s, S_FSTATE_LIST, &a, f->limit, out, n);
 }
 
 void finding_state_release(struct finding_state *f)

@@ -15,6 +15,12 @@
  * claim once the lease ran out.  Every attempt is a row (its HTTP status
  * and error) for `scanq webhook deliveries`.
  *
+ * A webhook is never deleted: removing one marks it (removed_at, by whom,
+ * in the audit trail in the same transaction), fails its deliveries not
+ * yet sent, and keeps every delivery and attempt readable.  Only webhooks
+ * not removed get new deliveries; a delivery claimed for a removed one
+ * (it was on its way when the hook went) is failed, not sent.
+ *
  * Sending — HTTP, the signature, the allow-list — is not here: see
  * src/webhook.c.
  */
@@ -51,8 +57,9 @@ void webhook_array_free(struct webhook *a, size_t n)
 	free(a);
 }
 
-int store_webhook_list(struct store *s, struct webhook **out, size_t *n)
+int store_webhook_list(struct store *s, int removed, struct webhook **out, size_t *n)
 {
+	struct db_args a = { 0 };
 	struct db_cur cur;
 	struct webhook *v = NULL;
 	size_t cap = 0;
@@ -60,7 +67,8 @@ int store_webhook_list(struct store *s, struct webhook **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = db_query(s, S_WEBHOOKS, NULL, &cur)) != STORE_OK)
+	db_i64(&a, removed ? 1 : 0);
+	if ((rc = db_query(s, S_WEBHOOKS, &a, &cur)) != STORE_OK)
 		return rc;
 	while ((rc = db_next(&cur)) > 0) {
 		struct webhook *w;
@@ -83,6 +91,8 @@ int store_webhook_list(struct store *s, struct webhook **out, size_t *n)
 		w->secret = db_col_dup(&cur, 3);
 		db_col_copy(&cur, 4, w->min_severity, sizeof w->min_severity);
 		w->created_at = db_col_i64(&cur, 5);
+		w->removed_at = db_col_i64(&cur, 6);
+		db_col_copy(&cur, 7, w->removed_by, sizeof w->removed_by);
 	}
 	db_done(&cur);
 	if (rc < 0) {
@@ -112,24 +122,73 @@ int store_webhook_add(struct store *s, const char *url, const char *events, cons
 	return db_commit(s);
 }
 
-int store_webhook_rm(struct store *s, int64_t id)
+/* Why webhook `id` cannot be removed or tested: it does not exist
+ * (STORE_NOT_FOUND) or was removed (STORE_ILLEGAL, when and by whom).
+ * Inside the caller's transaction; STORE_OK when it is there. */
+static int removed_check(struct store *s, int64_t id)
 {
 	struct db_args a = { 0 };
+	struct db_cur cur;
+	char by[80] = "", at[40];
+	int64_t when = 0;
+	int rc;
+
+	db_i64(&a, id);
+	if ((rc = db_query(s, S_WEBHOOK_GET, &a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0) {
+		when = db_col_i64(&cur, 0);
+		db_col_copy(&cur, 1, by, sizeof by);
+	}
+	db_done(&cur);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		store_set_error(s, "no webhook %lld", (long long)id);
+		return STORE_NOT_FOUND;
+	}
+	if (!when)
+		return STORE_OK;
+	scan_format_time(when, at, sizeof at);
+	store_set_error(s, "webhook %lld was removed at %s by %s", (long long)id, at, by);
+	return STORE_ILLEGAL;
+}
+
+int store_webhook_rm(struct store *s, int64_t id, const char *actor, const char *client)
+{
+	struct db_args a = { 0 };
+	char detail[40];
 	int64_t changed = 0;
 	int rc;
 
 	db_i64(&a, id);
+	db_i64(&a, scan_now_ms());
+	db_text(&a, actor && *actor ? actor : "unknown");
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
-	if ((rc = db_run(s, S_WEBHOOK_DELETE, &a, &changed)) != STORE_OK)
+	if ((rc = db_run(s, S_WEBHOOK_REMOVE, &a, &changed)) != STORE_OK)
 		return core_abort(s, rc);
-	if ((rc = db_commit(s)) != STORE_OK)
-		return rc;
-	if (!changed) {
-		store_set_error(s, "no webhook %lld", (long long)id);
-		return STORE_NOT_FOUND;
+	if (!changed) {			/* none, or removed before: say which */
+		rc = removed_check(s, id);
+		db_rollback(s);
+		return rc == STORE_OK ? store_set_error(s, "webhook %lld changed meanwhile",
+						       (long long)id) : rc;
 	}
-	return STORE_OK;
+	a.n = 0;
+	db_i64(&a, id);
+	db_i64(&a, scan_now_ms());
+	if ((rc = db_run(s, S_DELIVERY_STOP, &a, NULL)) != STORE_OK)
+		return core_abort(s, rc);
+	/* The audit record commits with the removal or not at all. */
+	snprintf(detail, sizeof detail, "webhook %lld", (long long)id);
+	a.n = 0;
+	db_i64(&a, scan_now_ms());
+	db_text(&a, actor && *actor ? actor : "unknown");
+	db_text(&a, "webhook rm");
+	db_null(&a);
+	db_text(&a, detail);
+	db_text(&a, client && *client ? client : NULL);
+	if ((rc = db_run(s, S_AUDIT_INSERT, &a, NULL)) != STORE_OK)
+		return core_abort(s, rc);
+	return db_commit(s);
 }
 
 /* Does the comma-separated list `events` name `event`? */
@@ -245,7 +304,7 @@ int webhooks_on_completed(struct store *s, int64_t id, json_t *changes,
 	json_t *scan = NULL, *empty = json_array();
 	int rc;
 
-	if ((rc = store_webhook_list(s, &w, &n)) != STORE_OK)
+	if ((rc = store_webhook_list(s, 0, &w, &n)) != STORE_OK)
 		goto out;
 	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
 		int rank = scanner_severity_rank(w[i].min_severity);
@@ -281,7 +340,7 @@ int webhooks_on_failed(struct store *s, int64_t id)
 	json_t *scan = NULL;
 	int rc;
 
-	if ((rc = store_webhook_list(s, &w, &n)) != STORE_OK)
+	if ((rc = store_webhook_list(s, 0, &w, &n)) != STORE_OK)
 		return rc;
 	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
 		if (!subscribed(w[i].events, "scan.failed"))
@@ -297,23 +356,14 @@ int webhooks_on_failed(struct store *s, int64_t id)
 
 int store_webhook_test(struct store *s, int64_t id, char *uuid)
 {
-	struct webhook *w = NULL;
-	size_t n = 0, i;
 	int rc;
 
 	if ((rc = db_begin(s, 1)) != STORE_OK)
 		return rc;
-	if ((rc = store_webhook_list(s, &w, &n)) != STORE_OK)
-		return core_abort(s, rc);
-	for (i = 0; i < n && w[i].id != id; i++)
-		;
-	if (i == n) {
-		webhook_array_free(w, n);
+	if ((rc = removed_check(s, id)) != STORE_OK) {
 		db_rollback(s);
-		store_set_error(s, "no webhook %lld", (long long)id);
-		return STORE_NOT_FOUND;
+		return rc;
 	}
-	webhook_array_free(w, n);
 	rc = enqueue(s, id, "webhook.test", 0,
 		     json_pack("{ss}", "message", "a test delivery from scanq"), uuid);
 	if (rc != STORE_OK)
@@ -372,7 +422,7 @@ static int claim(struct store *s, const char *worker, int max, int lease_ms,
 	}
 	rc = core_page(s, S_DELIVERY_CLAIM, &a, v, sizeof *v, (size_t)max, claim_row, NULL, n);
 	if (rc == STORE_OK && *n)
-		rc = store_webhook_list(s, &w, &nw);
+		rc = store_webhook_list(s, 0, &w, &nw);	/* a removed one: no URL */
 	if (rc != STORE_OK) {
 		delivery_array_free(v, *n);
 		*n = 0;
@@ -408,12 +458,27 @@ int store_delivery_claim(struct store *s, const char *worker, int max, int lease
 	return core_retry_safe(s, rc) ? claim(s, worker, max, lease_ms, out, n) : rc;
 }
 
+/* The fenced update of (id, attempt) to `status`: *now gets the status it
+ * took (a retry of a removed webhook's delivery is failed), "" when the
+ * attempt is no longer ours. */
+static int finish_row(struct store *s, struct db_args *a, char *now, size_t len)
+{
+	struct db_cur cur;
+	int rc;
+
+	now[0] = '\0';
+	if ((rc = db_query(s, S_DELIVERY_DONE, a, &cur)) == STORE_OK && (rc = db_next(&cur)) > 0)
+		db_col_copy(&cur, 0, now, len);
+	db_done(&cur);
+	return rc < 0 ? rc : STORE_OK;
+}
+
 static int finish(struct store *s, int64_t id, int attempt, int max_attempts, int ok, int code,
 		  const char *error, int64_t duration_ms, int backoff_ms, const char **result)
 {
 	struct db_args a = { 0 };
 	const char *status = ok ? "delivered" : attempt >= max_attempts ? "failed" : "pending";
-	int64_t changed = 0;
+	char now[16];
 	int rc;
 
 	if ((rc = db_begin(s, 1)) != STORE_OK)
@@ -428,9 +493,9 @@ static int finish(struct store *s, int64_t id, int attempt, int max_attempts, in
 	else
 		db_null(&a);
 	db_text(&a, error && *error ? error : NULL);
-	if ((rc = db_run(s, S_DELIVERY_DONE, &a, &changed)) != STORE_OK)
+	if ((rc = finish_row(s, &a, now, sizeof now)) != STORE_OK)
 		return core_abort(s, rc);
-	if (!changed) {
+	if (!now[0]) {
 		db_rollback(s);
 		store_set_error(s, "delivery %lld attempt %d is no longer ours", (long long)id, attempt);
 		return STORE_LOST;
@@ -446,13 +511,13 @@ static int finish(struct store *s, int64_t id, int attempt, int max_attempts, in
 	db_text(&a, error && *error ? error : NULL);
 	db_i64(&a, duration_ms);
 	if ((rc = db_run(s, S_DELIVERY_ATTEMPT, &a, NULL)) != STORE_OK
-	    || (rc = core_bump(s, ok ? "webhook_delivered" : attempt >= max_attempts
+	    || (rc = core_bump(s, ok ? "webhook_delivered" : strcmp(now, "failed") == 0
 			       ? "webhook_failed" : "webhook_retried", 1)) != STORE_OK)
 		return core_abort(s, rc);
 	if ((rc = db_commit(s)) != STORE_OK)
 		return rc;
 	if (result)
-		*result = ok ? "delivered" : attempt >= max_attempts ? "failed" : "retry";
+		*result = ok ? "delivered" : strcmp(now, "failed") == 0 ? "failed" : "retry";
 	return STORE_OK;
 }
 
@@ -483,6 +548,7 @@ static void log_row(struct db_cur *c, void *elem, void *ctx)
 	db_col_copy(c, 9, d->error, sizeof d->error);
 	d->duration_ms = db_col_i64(c, 10);
 	d->created_at = db_col_i64(c, 11);
+	d->webhook_removed_at = db_col_i64(c, 12);
 }
 
 int store_delivery_log(struct store *s, int64_t webhook_id, int limit, struct delivery_log **out,

@@ -180,9 +180,13 @@ int webhook_input_check(const char *url, const char *events, const char *secret,
 
 json_t *webhook_to_json(const struct webhook *w)
 {
-	return json_pack("{sIsssssssI}", "id", (json_int_t)w->id, "url", w->url ? w->url : "",
-			 "events", w->events, "min_severity", w->min_severity, "created_at",
-			 (json_int_t)w->created_at);
+	json_t *o = json_pack("{sIsssssssI}", "id", (json_int_t)w->id, "url", w->url ? w->url : "",
+			      "events", w->events, "min_severity", w->min_severity, "created_at",
+			      (json_int_t)w->created_at);
+
+	json_object_set_new(o, "removed_at", w->removed_at ? json_integer(w->removed_at) : json_null());
+	json_object_set_new(o, "removed_by", w->removed_at ? json_string(w->removed_by) : json_null());
+	return o;
 }
 
 json_t *delivery_log_to_json(const struct delivery_log *d)
@@ -195,6 +199,7 @@ json_t *delivery_log_to_json(const struct delivery_log *d)
 	json_object_set_new(o, "scan_id", d->scan_id ? json_integer(d->scan_id) : json_null());
 	json_object_set_new(o, "code", d->code ? json_integer(d->code) : json_null());
 	json_object_set_new(o, "error", d->error[0] ? json_string(d->error) : json_null());
+	json_object_set_new(o, "webhook_removed", json_boolean(d->webhook_removed_at != 0));
 	return o;
 }
 
@@ -343,8 +348,8 @@ static void send_one(struct store *s, const struct delivery *d)
 	int code = 0, ok = 0, rc;
 	int64_t t0 = clock_mono_ms();
 
-	if (!d->url || !d->secret)
-		snprintf(err, sizeof err, "webhook %lld is gone", (long long)d->webhook_id);
+	if (!d->url || !d->secret)	/* removed after this delivery was claimed */
+		snprintf(err, sizeof err, "webhook %lld was removed", (long long)d->webhook_id);
 	else
 		ok = webhook_send(d->url, d->secret, d->uuid, d->event, d->body, &code, err, sizeof err);
 	rc = store_delivery_finish(s, d->id, d->attempt, d->url ? d->max_attempts : d->attempt, ok,

@@ -57,7 +57,9 @@ int webhook_input_check(const char *url, const char *events, const char *secret,
 
 struct webhook;
 struct delivery_log;
-/* JSON forms (CLI and API); the secret is never shown.  New references. */
+/* JSON forms (CLI and API); the secret is never shown.  A webhook carries
+ * "removed_at" and "removed_by" (null unless removed), an attempt
+ * "webhook_removed".  New references. */
 json_t *webhook_to_json(const struct webhook *w);
 json_t *delivery_log_to_json(const struct delivery_log *d);
 

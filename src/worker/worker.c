@@ -81,6 +81,7 @@ struct worker {
 	struct job *jobs[WORKER_CONCURRENCY_MAX];
 	int njobs;
 	int64_t scans_done, claimed;
+	int found_none;			/* --once: a claim found nothing due */
 	int lease_ms, beat_ms, grace_ms;
 	struct childenv env;
 	char lean[PATH_MAX];		/* the scanq-scan binary beside self, or "" */
@@ -426,6 +427,12 @@ static int claim(struct worker *w)
 			log_warn("claim failed", "worker=%s error=\"%s\"", w->name,
 				 w->src->ops->error(w->src));
 		return -1;
+	}
+	/* --once runs what is due now: a first claim that finds nothing
+	 * ends it, rather than waiting for work that may never come. */
+	if (n == 0 && w->o->once && w->claimed == 0 && !w->found_none) {
+		w->found_none = 1;
+		log_info("nothing due, worker exits", "worker=%s", w->name);
 	}
 	adopt(w, arr, n);
 	return 0;
@@ -777,7 +784,7 @@ static int shutdown_step(struct worker *w, int64_t now)
 		log_info("grace period over, stopping scans", "worker=%s running=%d", w->name, w->njobs);
 		stop_all(w, 0);
 	}
-	w->draining = w->stopping || (w->o->once && w->claimed > 0)
+	w->draining = w->stopping || (w->o->once && (w->claimed > 0 || w->found_none))
 		|| (w->o->max_scans > 0 && w->claimed >= w->o->max_scans);
 	if (w->draining && w->njobs == 0)
 		return 1;

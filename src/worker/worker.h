@@ -47,7 +47,8 @@ struct worker_opts {
 	const char *self;		/* absolute path of the scanq binary */
 	const char *name;		/* registry name; NULL: HOST-PID */
 	int concurrency;		/* 1 .. WORKER_CONCURRENCY_MAX */
-	int once;			/* claim one batch, run it, exit */
+	int once;			/* claim one batch of what is due, run it,
+					 * exit (at once when nothing is due) */
 	int max_scans;			/* exit cleanly after this many; 0 = no limit */
 	int recover_leases;		/* run lease recovery (no serve around) */
 	int heartbeat_fd;		/* write a byte here every second (supervisor); -1 */

@@ -9,6 +9,8 @@
 //   SCANQ_GONE, SCANQ_NEW      the closed and the opened port
 //   SCANQ_CHAIN                a chain's root whose root and tls stage
 //                              found port SCANQ_CHAIN_GONE gone
+//   SCANQ_SSH, SCANQ_PLAIN     the port detection named ssh (OpenSSH 9.3p1 in
+//                              SCANQ_S2) and a later plain portscan of it
 //   SCANQ_ARTIFACTS            where screenshots go
 'use strict';
 const { BASE, T, run, shot } = require('./lib');
@@ -16,6 +18,7 @@ const { BASE, T, run, shot } = require('./lib');
 const S1 = process.env.SCANQ_S1, S2 = process.env.SCANQ_S2;
 const GONE = process.env.SCANQ_GONE, NEW = process.env.SCANQ_NEW;
 const CHAIN = process.env.SCANQ_CHAIN, CHAIN_GONE = process.env.SCANQ_CHAIN_GONE;
+const SSH = process.env.SCANQ_SSH, PLAIN = process.env.SCANQ_PLAIN;
 
 const parts = {
   async 'a scan shows its changes since the previous scan, new, gone and changed marked'(page) {
@@ -66,6 +69,15 @@ const parts = {
       [tr.children[1].textContent, tr.getAttribute('data-still-seen')]));
     const seen = (port) => (rows.find((r) => r[0] === port + '/tcp') || [])[1];
     if (seen(GONE) !== 'false' || seen(NEW) !== 'true') throw new Error('rows: ' + JSON.stringify(rows));
+    // The plain portscan saw the ssh port last; its service is still what
+    // detection found, confirmed by that scan, as the API says.
+    const ssh = await page.$$eval('#inventory-body tr', (trs, port) => trs.filter((tr) => tr.children[1].textContent === port + '/tcp')
+      .map((tr) => [tr.querySelector('.service').textContent, tr.querySelector('.product').textContent,
+        (tr.querySelector('.confirmed a') || {}).href || '', tr.children[7].textContent]), SSH);
+    const api = (await (await page.request.get(BASE + '/api/v1/inventory?port=' + SSH)).json()).items[0];
+    if (ssh.length !== 1 || ssh[0][0] !== 'ssh' || ssh[0][1] !== 'OpenSSH 9.3p1' || !ssh[0][2].endsWith('/scans/' + S2)
+        || ssh[0][3] !== '#' + PLAIN || api.service !== 'ssh' || api.service_scan !== Number(S2) || api.last_scan !== Number(PLAIN))
+      throw new Error('ssh row: ' + JSON.stringify(ssh) + ' api: ' + JSON.stringify(api));
     await page.fill('#inv-port', NEW);
     await page.click('#inv-form button');
     await page.waitForFunction(() => document.querySelectorAll('#inventory-body tr').length === 1, null, { timeout: T });
@@ -90,6 +102,21 @@ const parts = {
     await page.waitForFunction(() => [...document.querySelectorAll('#webhooks-body tr')]
       .some((tr) => tr.textContent.includes('http://127.0.0.1:9/hook')), null, { timeout: T });
     await shot(page, 'changes-webhooks');
+    // Test it, then remove it: it leaves the list, its delivery stays listed
+    // marked (removed), and "show removed" shows it marked, without actions.
+    const id = await page.$eval('#webhooks-body tr:last-child', (tr) => tr.getAttribute('data-id'));
+    await page.click(`#webhooks-body tr[data-id="${id}"] button:text("test")`);
+    await page.waitForSelector(`#deliveries-body tr[data-webhook="${id}"]`, { timeout: T });
+    await page.click(`#webhooks-body tr[data-id="${id}"] button:text("remove")`);
+    await page.waitForFunction((i) => !document.querySelector(`#webhooks-body tr[data-id="${i}"]`), id, { timeout: T });
+    await page.waitForFunction((i) => [...document.querySelectorAll(`#deliveries-body tr[data-webhook="${i}"]`)]
+      .every((tr) => tr.children[0].textContent === '#' + i + ' (removed)'), id, { timeout: T });
+    await page.check('#wh-removed');
+    await page.waitForSelector(`#webhooks-body tr[data-id="${id}"][data-removed="true"]`, { timeout: T });
+    const row = await page.textContent(`#webhooks-body tr[data-id="${id}"]`);
+    if (!/removed .* by (token:|api:open)/.test(row) || await page.$(`#webhooks-body tr[data-id="${id}"] button`))
+      throw new Error('the removed row: ' + row);
+    await shot(page, 'changes-webhooks-removed');
   },
 };
 

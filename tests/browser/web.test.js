@@ -1,16 +1,20 @@
 // web.test.js — the scan page's Web table in Debian's headless Chromium
 // (playwright-core): an http scan's page is listed with its URL, status,
 // title, server and technologies as the API has them; a scan without
-// web pages shows no Web table.  Started by
+// web pages shows no Web table; the inventory shows the names an http scan
+// read from a certificate as hostnames of the address.  Started by
 // tests/integration/browser_findings.sh, which passes:
 //   SCANQ_URL            base URL of the server (no tokens: every role)
 //   SCANQ_WEB            an http scan of one page, SCANQ_WEB_URL
 //   SCANQ_SCAN           a portscan (no web pages)
+//   SCANQ_NAME           a name in the certificate of a TLS port of
+//                        127.0.0.1 that an http scan saw
 //   SCANQ_ARTIFACTS      where screenshots go
 'use strict';
 const { BASE, T, run, shot } = require('./lib');
 
 const WEB = process.env.SCANQ_WEB, WEB_URL = process.env.SCANQ_WEB_URL, SCAN = process.env.SCANQ_SCAN;
+const NAME = process.env.SCANQ_NAME;
 
 const parts = {
   async 'an http scan\'s page shows its web page: URL, status, title, server, technologies, as the API has them'(page) {
@@ -37,6 +41,26 @@ const parts = {
     await page.goto(BASE + '/scans/' + SCAN);
     await page.waitForSelector('#findings-body tr', { timeout: T });
     if (await page.isVisible('#web')) throw new Error('a portscan shows a Web table');
+  },
+
+  async 'the inventory shows a certificate\'s name as a hostname of its address, as the API has it'(page) {
+    // Hostnames belong to the address: every row of 127.0.0.1 carries them.
+    const res = await page.request.get(BASE + '/api/v1/inventory?target=127.0.0.1&limit=1000');
+    const items = (await res.json()).items;
+    const want = items.map((it) => it.hostnames.map((h) => h.name).join(', '));
+    if (!items.length || !items.every((it) => it.hostnames.some((h) => h.name === NAME)))
+      throw new Error('the API\'s rows of 127.0.0.1 do not all name ' + NAME + ': ' + JSON.stringify(want));
+    await page.goto(BASE + '/inventory');
+    await page.fill('#inv-target', '127.0.0.1');
+    await page.click('#inv-form button[type=submit]');
+    await page.waitForFunction((n) => {
+      const tds = [...document.querySelectorAll('#inventory-body tr td.hostnames')];
+      return tds.length === n && tds.every((td) => td.textContent !== '');
+    }, items.length, { timeout: T });
+    const shown = await page.$$eval('#inventory-body tr td.hostnames', (tds) => tds.map((td) => td.textContent));
+    if (JSON.stringify(shown) !== JSON.stringify(want))
+      throw new Error('the page shows ' + JSON.stringify(shown) + ', the API ' + JSON.stringify(want));
+    await shot(page, 'inventory-hostnames');
   },
 };
 

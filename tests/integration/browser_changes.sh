@@ -2,7 +2,8 @@
 # The UI of changes, the inventory and webhooks in a real browser
 # (tests/browser/changes.test.js, Debian's headless Chromium): two scans of
 # loopback listeners, one closed, one opened and one with a new version in
-# between, then `scanq serve` and the pages.  Screenshots go to
+# between, a plain portscan of the first (no detection), then `scanq serve`
+# and the pages.  Screenshots go to
 # test-logs/browser/.
 source "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
@@ -28,6 +29,10 @@ banner_on "$C" "220 mx ESMTP Postfix
 "
 s2=$(scan)
 ok "two scans: $s1 (baseline) and $s2 (a port closed, one opened, one changed)"
+# A plain portscan of port A after them: the inventory keeps what detection found.
+s3=$(q submit portscan 127.0.0.1 --ports "$A")
+q worker --once --name once >>"$T/worker.log" 2>&1
+is_status "$s3" completed || fail "plain scan $s3 is $(status "$s3")"
 
 export SCANQ_WEB_DIR="$REPO/web"
 start_serve --workers 1
@@ -57,5 +62,5 @@ c2=$(chain)
 ok "two runs of a chain: $c1, then $c2 with port $E closed"
 
 browser_test changes SCANQ_S1="$s1" SCANQ_S2="$s2" SCANQ_GONE="$B" SCANQ_NEW="$C" \
-	SCANQ_CHAIN="$c2" SCANQ_CHAIN_GONE="$E"
+	SCANQ_CHAIN="$c2" SCANQ_CHAIN_GONE="$E" SCANQ_SSH="$A" SCANQ_PLAIN="$s3"
 ok "the changes, the inventory and the webhooks panel in the browser"

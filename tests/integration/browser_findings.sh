@@ -43,5 +43,14 @@ HP=$(cat "$T/http.port")
 web=$(q submit http 127.0.0.1 --ports "$HP") || fail "submit http"
 q worker --once --name once >>"$T/worker.log" 2>&1
 is_status "$web" completed || fail "the http scan $web is $(status "$web")"
-browser_test web SCANQ_WEB="$web" SCANQ_WEB_URL="http://127.0.0.1:$HP/" SCANQ_SCAN="$s2"
-ok "an http scan's page ($web, \"Dashboard [Jenkins]\") in the scan page's Web table, as the API has it"
+# A TLS listener whose certificate names ci.internal.test: an http scan of
+# it makes that name a hostname of 127.0.0.1 in the inventory.
+make_cert web ci.internal.test 30
+tls_server "$T/tls.port" -WWW -cert "$T/web.crt" -key "$T/web.key"
+TP=$(cat "$T/tls.port")
+tweb=$(q submit http 127.0.0.1 --ports "$TP") || fail "submit http over TLS"
+q worker --once --name once >>"$T/worker.log" 2>&1
+is_status "$tweb" completed || fail "the http scan $tweb is $(status "$tweb")"
+browser_test web SCANQ_WEB="$web" SCANQ_WEB_URL="http://127.0.0.1:$HP/" SCANQ_SCAN="$s2" \
+	SCANQ_NAME=ci.internal.test
+ok "an http scan's page ($web, \"Dashboard [Jenkins]\") in the scan page's Web table, and a certificate's name in the inventory's hostnames, as the API has them"

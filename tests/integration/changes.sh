@@ -60,6 +60,35 @@ grep -q "\"first_scan\": $s2" inv.json || fail "the new port is not first seen i
 [ "$(q inventory --service smtp --json | grep -c '"port"')" = 1 ] || fail "--service filter"
 ok "the inventory: the closed port no longer seen, the new one first seen in the second scan"
 
+# A plain portscan (no detection) after detection: the port's service stays
+# what detection found (with its product and version, and when that scan
+# confirmed it), while the port's last sighting moves on to the plain scan.
+s4=$(q submit portscan 127.0.0.1 --ports "$A,$C") || fail "submit plain"
+q worker --once --name once >>"$T/worker.log" 2>&1
+is_status "$s4" completed || fail "plain scan $s4 is $(status "$s4")"
+sql "SELECT coalesce(detail, '') FROM findings WHERE scan_id = $s4 AND port = $A" | grep -q detected_by \
+	&& fail "the plain scan detected: $(sql "SELECT detail FROM findings WHERE scan_id = $s4")"
+q inventory --port "$A" --json | grep -q '"service": "ssh"' \
+	|| fail "the plain scan erased the detected service: $(q inventory --port "$A" --json)"
+inv_row() { # PORT: service product version detected_by service_scan confirmed=finished(service_scan) last_scan last_seen=finished(last_scan)
+	q inventory --port "$1" --json | python3 -c '
+import json, sys
+(r,) = json.load(sys.stdin)
+print(r["service"], r["product"], r["version"], r["detected_by"], r["service_scan"], r["service_confirmed_at"],
+      r["last_scan"], r["last_seen"])'
+}
+finished() { sql "SELECT finished_at FROM scans WHERE id = $1"; }
+[ "$(inv_row "$A")" = "ssh OpenSSH 9.3p1 banner $s3 $(finished "$s3") $s4 $(finished "$s4")" ] \
+	|| fail "port $A after the plain scan: $(inv_row "$A"); s3=$s3 $(finished "$s3") s4=$s4 $(finished "$s4")"
+[ "$(inv_row "$C")" = "smtp Postfix None banner $s3 $(finished "$s3") $s4 $(finished "$s4")" ] \
+	|| fail "port $C after the plain scan: $(inv_row "$C")"
+q inventory --port "$A" | grep -q "^127.0.0.1 *$A/tcp *ssh *OpenSSH 9.3p1 .* $s4 *yes" \
+	|| fail "text inventory: $(q inventory --port "$A")"
+[ "$(q inventory --service ssh --json | grep -c '"port"')" = 1 ] || fail "--service ssh after the plain scan"
+# A port detection never named keeps what its latest sighting said.
+[ "$(q inventory --port "$B" --json | grep -c '"detected_by": "banner"')" = 1 ] || fail "port $B"
+ok "a plain portscan after detection keeps the detected service, product and version (confirmed by the detection scan) and moves last seen"
+
 out=$(q diff abc 2>&1); [ $? = 2 ] && echo "$out" | grep -q "invalid scan id 'abc'" || fail "diff abc: $out"
 out=$(q diff 999 2>&1); [ $? = 1 ] && echo "$out" | grep -q "no scan 999" || fail "diff 999: $out"
 out=$(q inventory --target nope 2>&1); [ $? = 2 ] || fail "inventory --target nope: $out"
@@ -106,9 +135,34 @@ hook=$(json_field id); grep -q '"secret":"[0-9a-f]\{64\}"' "$dir/body" || fail "
 [ "$(req POST "/api/v1/webhooks/$hook/test")" = 202 ] || fail "webhook test"
 [ "$(req GET /api/v1/webhook-deliveries)" = 200 ] && grep -q '"event":"webhook.test"' "$dir/body" \
 	|| fail "deliveries: $(cat "$dir/body")"
-[ "$(req DELETE "/api/v1/webhooks/$hook")" = 200 ] || fail "webhook rm"
-[ "$(req DELETE "/api/v1/webhooks/$hook")" = 404 ] || fail "webhook rm twice"
+[ "$(req DELETE "/api/v1/webhooks/$hook")" = 200 ] && grep -q '"removed":true' "$dir/body" \
+	|| fail "webhook rm: $(cat "$dir/body")"
 ok "webhooks over the API: add (allow-list enforced), list without secrets, test, deliveries, rm"
+# Removed, not deleted: hidden from the list, shown marked with ?removed=1,
+# its deliveries still listed (the test one, waiting for its next attempt,
+# failed); removing it again, testing it or an unknown id is refused.
+[ "$(req GET /api/v1/webhooks)" = 200 ] && ! grep -q "\"id\":$hook," "$dir/body" \
+	|| fail "a removed webhook listed: $(cat "$dir/body")"
+[ "$(req GET "/api/v1/webhooks?removed=1")" = 200 ] \
+	&& grep -q "\"id\":$hook,.*\"removed_at\":[0-9]\{13\},\"removed_by\":\"api:open\"" "$dir/body" \
+	|| fail "?removed=1: $(cat "$dir/body")"
+# (the worker may be sending it as it is removed: then that attempt ends it)
+wait_for 20 "the removed webhook's delivery failed" \
+	sql_is "SELECT status FROM webhook_deliveries WHERE webhook_id = $hook" failed
+[ "$(req GET "/api/v1/webhook-deliveries?webhook=$hook")" = 200 ] \
+	&& grep -q '"event":"webhook.test","status":"failed",.*"webhook_removed":true' "$dir/body" \
+	|| fail "the removed webhook's deliveries: $(cat "$dir/body")"
+before=$(sql "SELECT removed_at || removed_by FROM webhooks WHERE id = $hook")
+[ "$(req DELETE "/api/v1/webhooks/$hook")" = 409 ] && grep -q "webhook $hook was removed at 20.* by api:open" "$dir/body" \
+	|| fail "webhook rm twice: $(cat "$dir/body")"
+[ "$(req POST "/api/v1/webhooks/$hook/test")" = 409 ] || fail "test of a removed webhook: $(cat "$dir/body")"
+[ "$(req DELETE /api/v1/webhooks/999)" = 404 ] && grep -q "no webhook 999" "$dir/body" || fail "rm 999: $(cat "$dir/body")"
+[ "$(req DELETE /api/v1/webhooks/abc)" = 400 ] || fail "rm abc"
+[ "$(req GET "/api/v1/webhooks?removed=2")" = 400 ] || fail "?removed=2"
+[ "$(sql "SELECT removed_at || removed_by FROM webhooks WHERE id = $hook")" = "$before" ] \
+	&& [ "$(sql "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = $hook")" = 1 ] \
+	|| fail "a refused removal changed the webhook"
+ok "a removed webhook is kept, marked (who, when), its deliveries readable; removing it twice is refused"
 # Every change is audited (the refused ones are not: nothing changed),
 # with the hook's id and events but never its URL or secret.
 [ "$(sql "SELECT action || '|' || detail FROM audit WHERE action LIKE 'webhook %' ORDER BY id")" = \
@@ -118,6 +172,14 @@ webhook rm|webhook $hook" ] || fail "webhook audit: $(sql "SELECT action, detail
 cli_hook=$(q webhook add http://127.0.0.1:9/cli --events scan.failed | sed -n 's/^webhook \([0-9]*\) added$/\1/p')
 [ -n "$cli_hook" ] || fail "cli webhook add"
 q webhook rm "$cli_hook" >/dev/null || fail "cli webhook rm"
+out=$(q webhook rm "$cli_hook" 2>&1); [ $? = 1 ] \
+	&& echo "$out" | grep -qx "error: webhook $cli_hook was removed at 20[-0-9T:.]*Z by cli:[a-z0-9_-]*" \
+	|| fail "cli webhook rm twice: $out"
+out=$(q webhook rm 999 2>&1); [ $? = 1 ] && [ "$out" = "error: no webhook 999" ] || fail "cli rm 999: $out"
+out=$(q webhook list --removed 2>&1); [ $? = 2 ] || fail "webhook list --removed: $out"
+q webhook list | grep -q "^$cli_hook " && fail "a removed webhook in webhook list"
+q webhook list --all | grep -q "^$cli_hook .* removed=20.*Z by=cli:" || fail "webhook list --all: $(q webhook list --all)"
+q webhook list --all --json | grep -q '"removed_by": "cli:' || fail "webhook list --all --json"
 [ "$(sql "SELECT action || '|' || detail FROM audit WHERE action LIKE 'webhook %' AND actor LIKE 'cli:%' ORDER BY id")" = \
 "webhook add|webhook $cli_hook events scan.failed
 webhook rm|webhook $cli_hook" ] || fail "the CLI's webhook changes are not audited: $(sql "SELECT * FROM audit WHERE actor LIKE 'cli:%'")"

@@ -60,6 +60,19 @@ submit_n() {
 		|| fail "submitting $n scans"
 }
 
+# submit_held N ARGS...: submit_n, with the type (ARGS' first word) paused
+# while the CLI submits, so that the N scans become due together: on a
+# loaded machine (or under ASan) one CLI process a scan can take as long as
+# a short scan runs, and "some scans running at once" then never happens.
+submit_held() {
+	local n=$1
+	shift
+	"$S" --db "$DB" pause --type "$1" --reason "submitting $n at once" >/dev/null 2>>"$dir/submit.log" \
+		|| fail "pausing $1"
+	submit_n "$n" "$@"
+	"$S" --db "$DB" resume --type "$1" >/dev/null 2>>"$dir/submit.log" || fail "resuming $1"
+}
+
 # submit_many N BODY: queues N scans of the JSON BODY through the HTTP API
 # of a `serve --workers 0` of its own, on one keep-alive connection (a CLI
 # process a scan spends its time connecting: minutes for 2,000 on a loaded

@@ -52,9 +52,10 @@ outage_while_finishing() {
 	start_workers
 	wait_for 20 "two workers registered" workers_up "%-$BACKEND"
 	from=$(max_id)
-	# 3 s each: four run at once even while the CLI submits slowly (under
-	# ASan 1 s scans finished as fast as they came, never four at once).
-	submit_n $n test-sleep 127.0.0.1 --options '{"seconds":3}'
+	# Held until all are in: four run at once however slowly the CLI
+	# submits (under ASan on a loaded machine the 24 submits took longer
+	# than the scans, never four at once).
+	submit_held $n test-sleep 127.0.0.1 --options '{"seconds":3}'
 	wait_for 60 "scans running" at_least_running 4
 	t0=$(now_ms)
 	if [ "$how" = lock ]; then
@@ -109,8 +110,8 @@ paused_host() {
 	fi
 	wait_for 20 "two workers registered" workers_up "%-$BACKEND"
 	from=$(max_id)
-	# 3 s each: four run at once even while the CLI submits slowly (ASan).
-	submit_n $n test-sleep 127.0.0.1 --options '{"seconds":3}'
+	# Held until all are in, as above.
+	submit_held $n test-sleep 127.0.0.1 --options '{"seconds":3}'
 	wait_for 60 "scans running" at_least_running 4
 	kill -STOP $frozen
 	sleep $OUTAGE_S
@@ -162,9 +163,8 @@ echo "pg: idle workers picked up a scan submitted after a restart"
 
 # 2. a restart mid-run
 from=$(max_id)
-# 2 s each: some still run when the last is submitted (under ASan the
-# CLI's 40 submits took about as long as 0.5 s scans took to run).
-submit_n 40 test-sleep 127.0.0.1 --options '{"seconds":2}'
+# Held until all 40 are in, as above.
+submit_held 40 test-sleep 127.0.0.1 --options '{"seconds":2}'
 wait_for 60 "scans running" at_least_running 2
 pg_down
 pg_up

@@ -63,6 +63,7 @@ echo "$j" | grep -Eq '"last_5m": 1(\.0+)?' || fail "5 min throughput: $j"
 q queue status | grep -q "throughput: 5.0/min over 1 min, 1.0/min over 5 min" || fail "text: $(q queue status)"
 ok "oldest pending counts from run_after; throughput over 1 and 5 minutes"
 
+
 # ---- --watch ----------------------------------------------------------------------
 lines=$(q queue status --watch 1 --count 3) || fail "--watch piped"
 [ "$(echo "$lines" | wc -l)" = 3 ] || fail "3 refreshes printed: $lines"
@@ -75,3 +76,13 @@ grep -q "throughput:" "$T/tty" || fail "tty output"
 q queue status --watch 0 2>/dev/null; [ $? = 2 ] || fail "--watch 0 accepted"
 q queue status --count 2 2>/dev/null; [ $? = 2 ] || fail "--count without --watch accepted"
 ok "queue status --watch: lines when piped, redrawn in place on a terminal, JSON lines"
+
+# ---- worker --once with nothing due ------------------------------------------------
+# A scan due in an hour is not work for --once: it exits at once and leaves it.
+future=$(q submit test-ok 127.0.0.1) || fail "submit"
+sql "UPDATE scans SET run_after = $(now_ms) + 3600000 WHERE id = $future" >/dev/null
+timeout 20 "$S" --db "$DB" worker --once --name w0 >"$dir/w0.log" 2>&1 || fail "worker --once with nothing due: rc $? $(tail -n 3 "$dir/w0.log")"
+grep -q 'msg="nothing due, worker exits"' "$dir/w0.log" || fail "no 'nothing due' line: $(tail -n 3 "$dir/w0.log")"
+is_status "$future" pending || fail "the future scan is $(status "$future")"
+q cancel "$future" >/dev/null || fail "cancel the future scan"
+ok "worker --once with nothing due exits at once, leaving a future scan pending"

@@ -44,10 +44,13 @@ tls_check() {
 		|| fail "$1: no $3 finding of severity $4 on port $2: $(grep "\"port\":$2," "$T/out")"
 }
 
-start=$(date +%s%N)
+# scan_ms FILE: the scan's own time from its summary (elapsed_s), without
+# the process's start, which the sanitizers make slow.
+scan_ms() { sed -n 's/.*"elapsed_s":\([0-9.]*\).*/\1/p' "$1" | awk '{ printf "%d", $1 * 1000 }'; }
 "$LEAN" tls localhost --json --ports "$expired,$clean,$soon,$other,$weak,$tls10,$null,$plain,$silent,$C" \
 	--options '{"timeout_ms":700,"resolve_ms":2000}' > "$T/out" || fail "tls scan failed: $(cat "$T/out")"
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
+# Its five questions asked in turn, each waiting its timeout, would be 3.5 s.
+ms=$(scan_ms "$T/out")
 [ "$ms" -lt 3000 ] || fail "the scan took $ms ms: the silent port stalled it"
 ok "ten endpoints (one silent) in $ms ms"
 
@@ -75,6 +78,11 @@ grep "\"port\":$clean," "$T/out" | grep -q '"severity":"\(high\|critical\)"' \
 	&& fail "the clean configuration has a high finding: $(grep "\"port\":$clean," "$T/out")"
 grep "\"port\":$clean," "$T/out" | grep '"check":"certificate"' | grep -q '"protocols":\["TLSv1.3","TLSv1.2"\]' \
 	|| fail "clean: protocols not recorded: $(grep "\"port\":$clean," "$T/out")"
+# TLS 1.3 and the suite a libssl client is given, though the certificate
+# was read from a TLS 1.2 handshake.
+grep "\"port\":$clean," "$T/out" | grep '"check":"certificate"' \
+	| grep -q '"protocol":"TLSv1.3","cipher":"TLS_AES_256_GCM_SHA384"' \
+	|| fail "clean: protocol and cipher: $(grep "\"port\":$clean," "$T/out")"
 ok "a clean modern configuration yields no high finding (only self-signed, medium)"
 
 grep -q "\"port\":$C," "$T/out" && fail "a closed port gave a finding"
@@ -96,9 +104,6 @@ findings() { grep '"finding"' "$1" | sort; }
 # 3 s for the scanner's own work, which a loaded machine and the sanitizers
 # stretch (700 ms timeouts and the wall clock left too little: 3.3 s was
 # seen for two of them).
-# scan_ms FILE: the scan's own time from its summary (elapsed_s), without
-# the process's start, which the sanitizers make slow.
-scan_ms() { sed -n 's/.*"elapsed_s":\([0-9.]*\).*/\1/p' "$1" | awk '{ printf "%d", $1 * 1000 }'; }
 "$LEAN" tls localhost --json --ports "$silent" --options '{"timeout_ms":2000,"resolve_ms":2000}' > "$T/out1"
 ms=$(scan_ms "$T/out1")
 # One timeout is 2 s, one per question (five) would be 10 s.
@@ -193,6 +198,10 @@ openssl x509 -in "$T/sha1.crt" -signkey "$T/sha1.key" -sha1 -days 365 -out "$T/s
 tls_server "$T/untrusted" -cert "$T/leaf-chain.crt" -key "$T/leaf.key"
 tls_server "$T/future" -cert "$T/future.crt" -key "$T/future.key"
 tls_server "$T/sha1" -cert "$T/sha1.crt" -key "$T/sha1.key" -cipher 'DEFAULT:@SECLEVEL=0'
+# The certificate is read from a TLS 1.2 handshake where the server has
+# 1.2, else from a full TLS 1.3 handshake: a server of each alone.
+tls_server "$T/only13" -cert "$T/old.crt" -key "$T/old.key" -tls1_3
+tls_server "$T/only12" -cert "$T/old.crt" -key "$T/old.key" -tls1_2
 
 # legacy_server FILE VERSION SUITE...: a server of the past that Debian's
 # OpenSSL cannot play (no SSL 3.0, RC4, 3DES or EXPORT): it answers a
@@ -219,9 +228,9 @@ legacy_server() {
 }
 legacy_server "$T/ssl3" 0300 0003 0005
 legacy_server "$T/tls10des" 0301 000a 002f
-for n in untrusted future sha1 ssl3 tls10des; do eval "$n=\$(cat \"\$T/$n\")"; done
+for n in untrusted future sha1 ssl3 tls10des only13 only12; do eval "$n=\$(cat \"\$T/$n\")"; done
 
-"$LEAN" tls localhost --json --ports "$untrusted,$future,$sha1,$ssl3,$tls10des" \
+"$LEAN" tls localhost --json --ports "$untrusted,$future,$sha1,$ssl3,$tls10des,$only13,$only12" \
 	--options '{"timeout_ms":1500,"resolve_ms":2000}' > "$T/out" || fail "tls scan failed: $(cat "$T/out")"
 
 tls_check untrusted "$untrusted" untrusted medium
@@ -252,3 +261,15 @@ grep "\"port\":$tls10des," "$T/out" | grep '"weakness":"3DES"' | grep -q 'CVE-20
 	|| fail "tls10des: a strong suite was called weak: $(grep "\"port\":$tls10des," "$T/out")"
 tls_check tls10des "$tls10des" protocol medium
 ok "a TLS 1.0 server that prefers 3DES: 3DES is a weak cipher (medium, SWEET32), its AES suite is not"
+for v in 13 12; do
+	eval "p=\$only$v"
+	tls_check "only$v" "$p" expired high
+	tls_check "only$v" "$p" self_signed medium
+	grep "\"port\":$p," "$T/out" | grep '"check":"certificate"' \
+		| grep '"protocol":"TLSv1.'${v#1}'"' | grep '"subject":"/CN=localhost"' | grep '"not_after":"2020-02-01"' \
+		| grep -q '"protocols":\["TLSv1.'${v#1}'"\]' \
+		|| fail "only TLS 1.${v#1}: the certificate record: $(grep "\"port\":$p," "$T/out")"
+	[ "$(grep -c "\"port\":$p,.*\"check\":\"protocol\"" "$T/out")" = 0 ] \
+		|| fail "only TLS 1.${v#1}: a legacy protocol reported: $(grep "\"port\":$p," "$T/out")"
+done
+ok "a server of TLS 1.3 alone and one of TLS 1.2 alone both give their certificate and its findings"

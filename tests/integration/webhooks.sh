@@ -6,7 +6,8 @@
 # for 20 s gets every event once it is back, none lost; a worker SIGKILLed
 # while a receiver holds its delivery loses nothing, and the repeat carries
 # the same delivery id; an oversized answer and a redirect fail an attempt;
-# the allow-list is enforced at send time.
+# the allow-list is enforced at send time; `webhook rm` keeps the history
+# and sends nothing more.
 source "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
@@ -116,3 +117,42 @@ SCANQ_WEBHOOKS_ALLOW=192.0.2.0/24 start_worker w4
 id=$(test_delivery)
 wait_for 20 "the allow-list enforced at send time" deliveries_show "^$id .*address 127.0.0.1 is not in \[webhooks\] allow"
 ok "an oversized answer and a redirect fail the attempt; the allow-list is enforced again at send time"
+
+# `webhook rm` keeps the history: the webhook is marked removed (when, by
+# whom, audited), its delivered and failed deliveries stay listed, a scan
+# that completes afterwards sends it nothing, and removing it again or an
+# unknown id is one line that changes nothing.
+kill "$last_pid"; wait "$last_pid" 2>/dev/null
+start_worker w5
+mode ok
+: > "$T/recv"
+id=$(test_delivery)
+wait_for 20 "a delivery before the removal" status_is "$id" delivered
+wait_for 30 "nothing left to send" \
+	sql_is "SELECT count(*) FROM webhook_deliveries WHERE status IN ('pending', 'sending')" 0
+before=$(q webhook deliveries --webhook 1 --limit 1000 --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
+[ "$before" -ge 10 ] || fail "only $before attempts before the removal"
+q webhook rm 1 | grep -q "^webhook 1 removed; its deliveries are kept" || fail "webhook rm"
+[ "$(sql "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = 1 AND status IN ('pending', 'sending')")" = 0 ] \
+	|| fail "deliveries left to send: $(sql "SELECT uuid, status FROM webhook_deliveries WHERE status IN ('pending', 'sending')")"
+q webhook deliveries --webhook 1 --limit 1000 > "$T/after"
+[ "$(wc -l < "$T/after")" = "$before" ] || fail "$before attempts before, $(wc -l < "$T/after") after: $(cat "$T/after")"
+grep -q "^$id hook=1(removed) webhook.test .*delivered .*code=204" "$T/after" || fail "the delivered one: $(cat "$T/after")"
+grep -q "hook=1(removed) .*failed .*code=500 .*HTTP 500" "$T/after" || fail "the 500s: $(cat "$T/after")"
+s=$(submit test-ok 127.0.0.1)
+wait_for 20 "scan $s completed" is_status "$s" completed
+# (a completion writes its deliveries in its own transaction: none now, none later)
+[ "$(sql "SELECT count(*) FROM webhook_deliveries WHERE scan_id = $s")" = 0 ] || fail "a delivery for a removed webhook"
+q webhook list | grep -q "^1 " && fail "webhook list shows the removed webhook"
+q webhook list --all | grep -q "^1 .* removed=20.*Z by=cli:" || fail "list --all: $(q webhook list --all)"
+[ "$(sql "SELECT count(*) FROM audit WHERE action = 'webhook rm' AND detail = 'webhook 1' AND actor LIKE 'cli:%'")" = 1 ] \
+	|| fail "the removal is not audited once: $(sql "SELECT actor, action, detail FROM audit")"
+snap() { sql "SELECT removed_at, removed_by, (SELECT count(*) FROM webhook_deliveries), (SELECT count(*) FROM audit) FROM webhooks WHERE id = 1"; }
+was=$(snap)
+out=$(q webhook rm 1 2>&1); [ $? = 1 ] && echo "$out" | grep -qx "error: webhook 1 was removed at 20.*Z by cli:.*" \
+	|| fail "rm twice: $out"
+out=$(q webhook rm 77 2>&1); [ $? = 1 ] && [ "$out" = "error: no webhook 77" ] || fail "rm 77: $out"
+out=$(q webhook rm x 2>&1); [ $? = 2 ] || fail "rm x: $out"
+out=$(q webhook test 1 2>&1); [ $? = 1 ] && echo "$out" | grep -q "webhook 1 was removed" || fail "test after rm: $out"
+[ "$(snap)" = "$was" ] || fail "a refused command changed something: $was -> $(snap)"
+ok "webhook rm keeps the delivery history, marks the webhook removed (audited), sends it nothing more; a second rm is refused"

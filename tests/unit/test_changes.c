@@ -215,11 +215,87 @@ static void a_delivery_is_written_with_the_completion_retried_fenced_and_failed(
 	assert_string_equal(log[0].status, "failed");
 	assert_int_equal(log[1].code, 500);
 	free(log);
-	assert_int_equal(store_webhook_rm(f->s, hook), STORE_OK);
-	assert_int_equal(store_webhook_rm(f->s, hook), STORE_NOT_FOUND);
 	release_all(a, 1);
 	release_all(b, 1);
 }
+
+static void a_removed_webhook_keeps_its_deliveries_and_gets_no_more(void **state)
+{
+	struct testutil_store *f = *state;
+	struct finding a[1] = { port(22, "ssh", "9.2") };
+	struct finding b[1] = { port(22, "ssh", "9.3") };
+	struct delivery *d = NULL;
+	struct delivery_log *log = NULL;
+	struct webhook *w = NULL;
+	struct audit_entry *au = NULL;
+	size_t n = 0;
+	int64_t hook;
+	const char *result = NULL;
+	char uuid[40];
+
+	assert_int_equal(store_webhook_add(f->s, "http://127.0.0.1:9/x", "changes.found", "0123456789abcdef",
+					   "info", &hook), STORE_OK);
+	run_scan(f, "{}", a, 1);
+	run_scan(f, "{}", b, 1);	/* one changes.found, delivered */
+	assert_int_equal(store_delivery_claim(f->s, "w", 10, 30000, &d, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_delivery_finish(f->s, d[0].id, 1, 8, 1, 204, NULL, 3, 10, &result), STORE_OK);
+	delivery_array_free(d, n);
+	assert_int_equal(store_webhook_test(f->s, hook, uuid), STORE_OK);
+	assert_int_equal(store_delivery_claim(f->s, "w", 10, 30000, &d, &n), STORE_OK);
+	assert_int_equal(n, 1);		/* on its way while the hook is removed */
+	assert_int_equal(store_webhook_test(f->s, hook, uuid), STORE_OK);	/* pending */
+	assert_int_equal(store_webhook_rm(f->s, hook, "cli:tester", NULL), STORE_OK);
+	/* The one on its way fails: not retried, its attempt recorded. */
+	assert_int_equal(store_delivery_finish(f->s, d[0].id, 1, 8, 0, 0, "refused", 3, 10, &result),
+			 STORE_OK);
+	assert_string_equal(result, "failed");
+	delivery_array_free(d, n);
+	/* Removed twice, or never there: refused, nothing written. */
+	assert_int_equal(store_webhook_rm(f->s, hook, "cli:other", NULL), STORE_ILLEGAL);
+	assert_non_null(strstr(store_error(f->s), "was removed at "));
+	assert_non_null(strstr(store_error(f->s), " by cli:tester"));
+	assert_int_equal(store_webhook_rm(f->s, hook + 1000, "cli:other", NULL), STORE_NOT_FOUND);
+	assert_int_equal(store_webhook_test(f->s, hook, uuid), STORE_ILLEGAL);
+	/* Hidden from the default list, marked in the full one. */
+	assert_int_equal(store_webhook_list(f->s, 0, &w, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	webhook_array_free(w, n);
+	assert_int_equal(store_webhook_list(f->s, 1, &w, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_true(w[0].id == hook && w[0].removed_at > 0);
+	assert_string_equal(w[0].removed_by, "cli:tester");
+	webhook_array_free(w, n);
+	/* Its history stays: the delivered one, and the test delivery never
+	 * sent, failed with the reason. */
+	assert_int_equal(store_delivery_log(f->s, hook, 10, &log, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(log[0].event, "webhook.test");
+	assert_string_equal(log[0].status, "failed");
+	assert_int_equal(log[0].attempt, 0);
+	assert_string_equal(log[0].error, "webhook removed");
+	assert_true(log[0].webhook_removed_at > 0);
+	assert_string_equal(log[1].status, "failed");
+	assert_int_equal(log[1].attempt, 1);
+	assert_string_equal(log[1].error, "refused");
+	assert_string_equal(log[2].status, "delivered");
+	assert_int_equal(log[2].code, 204);
+	free(log);
+	/* Nothing more is queued or claimed for it. */
+	run_scan(f, "{}", a, 1);
+	assert_int_equal(store_delivery_claim(f->s, "w", 10, 30000, &d, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	delivery_array_free(d, n);
+	/* The removal is in the audit trail once, with who did it. */
+	assert_int_equal(store_audit_list(f->s, 0, 10, &au, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(au[0].action, "webhook rm");
+	assert_string_equal(au[0].actor, "cli:tester");
+	free(au);
+	release_all(a, 1);
+	release_all(b, 1);
+}
+
 
 /* The http endpoint's finding on port 8443, as the http scan writes it. */
 static struct finding web(const char *title, const char *server, const char *tech, const char *subject,
@@ -376,6 +452,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(the_first_scan_is_the_baseline_and_a_reordered_rerun_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_closed_port_is_gone_an_opened_one_new_and_a_new_version_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_delivery_is_written_with_the_completion_retried_fenced_and_failed, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_removed_webhook_keeps_its_deliveries_and_gets_no_more, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_web_page_s_title_server_technologies_and_certificate_are_changes_its_body_and_days_are_not, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_dns_record_added_or_removed_and_a_new_subdomain_are_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_batch_of_one_baseline_compares_each_scan_with_the_one_before, setup, teardown),

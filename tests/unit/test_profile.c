@@ -159,8 +159,12 @@ static void nmap_xml_becomes_open_port_findings(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(f, "detail"), "version")),
 			    "9.2p1 Debian 2");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(f, "detail"), "address")), "127.0.0.1");
+	/* -sV probed it: a detection the inventory keeps. */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(f, "detail"), "detected_by")), "nmap");
 	f = nth(lines, "finding", 1);
 	assert_int_equal(json_integer_value(json_object_get(f, "port")), 8080);
+	/* Named from nmap's table: a guess, not a detection. */
+	assert_null(json_object_get(json_object_get(f, "detail"), "detected_by"));
 	assert_null(nth(lines, "finding", 2));
 	json_decref(lines);
 }

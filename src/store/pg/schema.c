@@ -12,6 +12,20 @@
  */
 #include "store/db.h"
 #include "store/pg/schema.h"
+#include "store/sql.h"
+
+/* The duration histogram's (name, k) rows that the completions of one
+ * statement add (migrations 9 and 23: the counting trigger over its
+ * transition tables), as a subquery h. */
+#define PG_DURATION_ROWS \
+	"   WITH t AS (SELECT n.finished_at - n.claimed_at AS d FROM old_rows o" \
+	"    JOIN new_rows n ON n.id = o.id WHERE o.status <> 'completed'" \
+	"    AND n.status = 'completed' AND n.claimed_at IS NOT NULL" \
+	"    AND n.finished_at >= n.claimed_at)" \
+	"   SELECT 'scan_duration_b' || (CASE WHEN d <= 1000 THEN 0 WHEN d <= 5000 THEN 1 WHEN d <= 10000 THEN 2 WHEN d <= 30000 THEN 3 WHEN d <= 60000 THEN 4 WHEN d <= 300000 THEN 5 WHEN d <= 900000 THEN 6 WHEN d <= 1800000 THEN 7 WHEN d <= 3600000 THEN 8 WHEN d <= 7200000 THEN 9 WHEN d <= 21600000 THEN 10 ELSE 11 END) AS name, count(*) AS k" \
+	"    FROM t GROUP BY 1" \
+	"   UNION ALL SELECT 'scan_duration_count', count(*) FROM t" \
+	"   UNION ALL SELECT 'scan_duration_sum_ms', coalesce(sum(d), 0) FROM t) h"
 
 const struct db_migration pg_migrations[] = {
 	{ 1, "scans, scan events and status counts",
@@ -41,12 +55,7 @@ const struct db_migration pg_migrations[] = {
 	  " error_detail TEXT,"
 	  " summary TEXT,"
 	  " idempotency_key TEXT UNIQUE);"
-	  "CREATE INDEX scans_claim ON scans(priority DESC, id) WHERE status = 'pending';"
-	  "CREATE INDEX scans_pending_age ON scans(created_at) WHERE status = 'pending';"
-	  "CREATE INDEX scans_lease ON scans(lease_expires_at) WHERE status = 'running';"
-	  "CREATE INDEX scans_running_worker ON scans(worker_id) WHERE status = 'running';"
-	  "CREATE INDEX scans_status_id ON scans(status, id);"
-	  "CREATE INDEX scans_type_id ON scans(type, id);"
+	  SQL_M1_SCAN_INDEXES
 	  "CREATE TABLE scan_events ("
 	  " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
 	  " scan_id BIGINT NOT NULL REFERENCES scans(id) ON DELETE CASCADE,"
@@ -56,8 +65,7 @@ const struct db_migration pg_migrations[] = {
 	  " attempt INTEGER NOT NULL,"
 	  " worker_id TEXT,"
 	  " reason TEXT);"
-	  "CREATE INDEX scan_events_scan ON scan_events(scan_id, id);"
-	  "CREATE INDEX scan_events_at ON scan_events(at);"
+	  SQL_M1_EVENT_INDEXES
 	  "CREATE TABLE scan_counts ("
 	  " type TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL,"
 	  " PRIMARY KEY (type, status));"
@@ -78,9 +86,7 @@ const struct db_migration pg_migrations[] = {
 	  "CREATE TRIGGER scans_count_delete AFTER DELETE ON scans"
 	  " FOR EACH ROW EXECUTE FUNCTION scanq_count();"
 	  "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
-	  "INSERT INTO counters(name, value) VALUES ('submitted', 0), ('claims', 0),"
-	  " ('completed', 0), ('failed', 0), ('cancelled', 0), ('retries', 0),"
-	  " ('lease_recoveries', 0), ('fenced_writes', 0);" },
+	  SQL_M1_COUNTERS },
 	{ 2, "per-scan time limit and the worker registry",
 	  "ALTER TABLE scans ADD COLUMN time_limit_s INTEGER NOT NULL DEFAULT 1800;"
 	  "CREATE TABLE workers ("
@@ -114,16 +120,13 @@ const struct db_migration pg_migrations[] = {
 	  " hash TEXT NOT NULL,"
 	  " created_at BIGINT NOT NULL);" },
 	{ 4, "indexes for the stuck report and pruning",
-	  "CREATE INDEX scans_pending_due ON scans(run_after) WHERE status = 'pending';"
-	  "CREATE INDEX scans_finished ON scans(finished_at) WHERE finished_at IS NOT NULL;" },
+	  SQL_M4 },
 	{ 5, "workers record when they stopped",
 	  "ALTER TABLE workers ADD COLUMN stopped_at BIGINT;" },
 	{ 6, "an index for the last minute's finished scans",
-	  "CREATE INDEX scan_events_finished ON scan_events(at)"
-	  " WHERE to_status IN ('completed', 'failed', 'cancelled');" },
+	  SQL_M6 },
 	{ 7, "the scan duration histogram, kept by a trigger",
-	  "INSERT INTO counters(name, value) VALUES ('scan_duration_count', 0),"
-	  " ('scan_duration_sum_ms', 0), ('scan_duration_b0', 0), ('scan_duration_b1', 0), ('scan_duration_b2', 0), ('scan_duration_b3', 0), ('scan_duration_b4', 0), ('scan_duration_b5', 0), ('scan_duration_b6', 0), ('scan_duration_b7', 0), ('scan_duration_b8', 0), ('scan_duration_b9', 0), ('scan_duration_b10', 0), ('scan_duration_b11', 0);"
+	  SQL_M7_COUNTERS
 	  "CREATE FUNCTION scanq_duration() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
 	  " UPDATE counters SET value = value + 1 WHERE name = 'scan_duration_count';"
 	  " UPDATE counters SET value = value + NEW.finished_at - NEW.claimed_at"
@@ -165,14 +168,7 @@ const struct db_migration pg_migrations[] = {
 	  "   WHERE o.status <> n.status GROUP BY n.type, n.status"
 	  "   ON CONFLICT (type, status) DO UPDATE SET n = c.n + excluded.n;"
 	  "  UPDATE counters c SET value = c.value + h.k FROM ("
-	  "   WITH t AS (SELECT n.finished_at - n.claimed_at AS d FROM old_rows o"
-	  "    JOIN new_rows n ON n.id = o.id WHERE o.status <> 'completed'"
-	  "    AND n.status = 'completed' AND n.claimed_at IS NOT NULL"
-	  "    AND n.finished_at >= n.claimed_at)"
-	  "   SELECT 'scan_duration_b' || (CASE WHEN d <= 1000 THEN 0 WHEN d <= 5000 THEN 1 WHEN d <= 10000 THEN 2 WHEN d <= 30000 THEN 3 WHEN d <= 60000 THEN 4 WHEN d <= 300000 THEN 5 WHEN d <= 900000 THEN 6 WHEN d <= 1800000 THEN 7 WHEN d <= 3600000 THEN 8 WHEN d <= 7200000 THEN 9 WHEN d <= 21600000 THEN 10 ELSE 11 END) AS name, count(*) AS k"
-	  "    FROM t GROUP BY 1"
-	  "   UNION ALL SELECT 'scan_duration_count', count(*) FROM t"
-	  "   UNION ALL SELECT 'scan_duration_sum_ms', coalesce(sum(d), 0) FROM t) h"
+	  PG_DURATION_ROWS
 	  "   WHERE c.name = h.name AND h.k <> 0;"
 	  " END IF;"
 	  " RETURN NULL; END $$;"
@@ -195,9 +191,7 @@ const struct db_migration pg_migrations[] = {
 	/* Follow-up stages and shards (issue 14): see SQLite's migration 11. */
 	{ 11, "follow-up stages and shards",
 	  "ALTER TABLE scans ADD COLUMN parent_id BIGINT;"
-	  "ALTER TABLE scans ADD COLUMN flow INTEGER NOT NULL DEFAULT 0;"
-	  "ALTER TABLE scans ADD COLUMN flow_note TEXT;"
-	  "CREATE INDEX scans_parent ON scans(parent_id) WHERE parent_id IS NOT NULL;" },
+	  SQL_M11_FLOW },
 	/* Changes between the scans of a baseline, webhooks and their durable
 	 * deliveries (issue 13). */
 	{ 12, "changes between scans of a baseline; webhooks and their deliveries",
@@ -225,18 +219,13 @@ const struct db_migration pg_migrations[] = {
 	  " run_after BIGINT NOT NULL, lease_expires_at BIGINT, worker_id TEXT,"
 	  " created_at BIGINT NOT NULL, finished_at BIGINT, body TEXT NOT NULL,"
 	  " last_code INTEGER, last_error TEXT);"
-	  "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(run_after) WHERE status = 'pending';"
-	  "CREATE INDEX webhook_deliveries_lease ON webhook_deliveries(lease_expires_at)"
-	  " WHERE status = 'sending';"
-	  "CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, id);"
+	  SQL_M12_DELIVERY_INDEXES
 	  "CREATE TABLE webhook_attempts (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
 	  " delivery_id BIGINT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,"
 	  " attempt INTEGER NOT NULL, at BIGINT NOT NULL, status_code INTEGER, error TEXT,"
 	  " duration_ms BIGINT NOT NULL);"
 	  "CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);"
-	  "INSERT INTO counters(name, value) VALUES ('changes_new', 0), ('changes_gone', 0),"
-	  " ('changes_changed', 0), ('webhook_delivered', 0), ('webhook_retried', 0),"
-	  " ('webhook_failed', 0);" },
+	  SQL_M12_COUNTERS },
 	/* Issue 12 part B: tokens expire and can be revoked; who did what. */
 	{ 13, "token expiry and revocation; the audit trail",
 	  "ALTER TABLE tokens ADD COLUMN expires_at BIGINT;"
@@ -244,9 +233,7 @@ const struct db_migration pg_migrations[] = {
 	  "CREATE TABLE audit (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
 	  " at BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, scan_id BIGINT,"
 	  " detail TEXT);"
-	  "CREATE INDEX audit_at ON audit(at);"
-	  "CREATE INDEX scans_finished_status ON scans(status, finished_at)"
-	  " WHERE finished_at IS NOT NULL;" },
+	  SQL_M13_INDEXES },
 	/* Scheduled scans (issue 12); see the SQLite dialect. */
 	{ 14, "scheduled scans; scans name their schedule and request hash",
 	  "CREATE TABLE schedules (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
@@ -260,24 +247,17 @@ const struct db_migration pg_migrations[] = {
 	  " skipped BIGINT NOT NULL DEFAULT 0);"
 	  "CREATE INDEX schedules_due ON schedules(next_run_at) WHERE paused = 0;"
 	  "ALTER TABLE scans ADD COLUMN schedule_id BIGINT;"
-	  "ALTER TABLE scans ADD COLUMN request_hash TEXT;"
-	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
+	  SQL_M14_REQUEST },
 	{ 15, "a counter of scans handed back from dead workers",
-	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
+	  SQL_M15 },
 	/* Pools (issue 20); see the SQLite dialect. */
 	{ 16, "pools; agent tokens; agents in the worker registry",
-	  "ALTER TABLE scans ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
-	  "ALTER TABLE schedules ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
-	  "DROP INDEX scans_claim;"
-	  "CREATE INDEX scans_claim ON scans(pool, priority DESC, id) WHERE status = 'pending';"
+	  SQL_M16_POOLS
 	  "ALTER TABLE tokens DROP CONSTRAINT tokens_role_check;"
 	  "ALTER TABLE tokens ADD CONSTRAINT tokens_role_check"
 	  " CHECK (role IN ('viewer','operator','admin','agent'));"
 	  "ALTER TABLE tokens ADD COLUMN pool TEXT;"
-	  "ALTER TABLE workers ADD COLUMN kind TEXT NOT NULL DEFAULT 'worker';"
-	  "ALTER TABLE workers ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
-	  "ALTER TABLE workers ADD COLUMN version TEXT;"
-	  "ALTER TABLE workers ADD COLUMN address TEXT;" },
+	  SQL_M16_WORKERS },
 	/* The lifecycle of findings (issue 24); see the SQLite dialect. */
 	{ 17, "the lifecycle of findings per baseline",
 	  "CREATE TABLE finding_baselines (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
@@ -293,13 +273,10 @@ const struct db_migration pg_migrations[] = {
 	  " first_scan_id BIGINT NOT NULL, last_scan_id BIGINT NOT NULL, fixed_scan_id BIGINT,"
 	  " reason TEXT, actor TEXT, expires_at BIGINT, updated_at BIGINT NOT NULL,"
 	  " UNIQUE (fingerprint, baseline_id));"	/* also the triage's lookup by fingerprint */
-	  "CREATE INDEX finding_states_state ON finding_states(baseline_id, state);"
-	  "CREATE INDEX finding_states_expiry ON finding_states(expires_at)"
-	  " WHERE state = 'accepted';" },
+	  SQL_M17_INDEXES },
 	/* See the SQLite dialect. */
 	{ 18, "an index of the findings that name hosts (http, host, dns_ptr)",
-	  "CREATE INDEX findings_names ON findings(kind, scan_id)"
-	  " WHERE kind IN ('http', 'host', 'dns_ptr');" },
+	  SQL_M18 },
 	/* Scanning politely: the global exclusion list (store/exclusions.c);
 	 * the audit trail names the client address of an API change; pauses
 	 * (store/pause.c), which the claim consults (DB_CLAIM_NOT_PAUSED). */
@@ -345,7 +322,7 @@ const struct db_migration pg_migrations[] = {
 	/* The dashboard's chart reads the open finding states and those fixed
 	 * lately from this index alone (S_DASH_TREND), not the whole table. */
 	{ 22, "an index of finding states for the dashboard",
-	  "CREATE INDEX finding_states_dashboard ON finding_states(state, updated_at, first_seen, severity);" },
+	  SQL_M22 },
 	/* Counters without hot rows (issue 23): every transaction that claimed,
 	 * completed or submitted updated the same `counters` and `scan_counts`
 	 * rows and held them until it committed, so connections queued behind
@@ -382,18 +359,18 @@ const struct db_migration pg_migrations[] = {
 	  "   ON CONFLICT (type, status, shard) DO UPDATE SET n = c.n + excluded.n;"
 	  "  INSERT INTO counters AS c (name, shard, value)"
 	  "   SELECT h.name, scanq_shard(), h.k FROM ("
-	  "   WITH t AS (SELECT n.finished_at - n.claimed_at AS d FROM old_rows o"
-	  "    JOIN new_rows n ON n.id = o.id WHERE o.status <> 'completed'"
-	  "    AND n.status = 'completed' AND n.claimed_at IS NOT NULL"
-	  "    AND n.finished_at >= n.claimed_at)"
-	  "   SELECT 'scan_duration_b' || (CASE WHEN d <= 1000 THEN 0 WHEN d <= 5000 THEN 1 WHEN d <= 10000 THEN 2 WHEN d <= 30000 THEN 3 WHEN d <= 60000 THEN 4 WHEN d <= 300000 THEN 5 WHEN d <= 900000 THEN 6 WHEN d <= 1800000 THEN 7 WHEN d <= 3600000 THEN 8 WHEN d <= 7200000 THEN 9 WHEN d <= 21600000 THEN 10 ELSE 11 END) AS name, count(*) AS k"
-	  "    FROM t GROUP BY 1"
-	  "   UNION ALL SELECT 'scan_duration_count', count(*) FROM t"
-	  "   UNION ALL SELECT 'scan_duration_sum_ms', coalesce(sum(d), 0) FROM t) h"
+	  PG_DURATION_ROWS
 	  "   WHERE h.k <> 0"
 	  "   ON CONFLICT (name, shard) DO UPDATE SET value = c.value + excluded.value;"
 	  " END IF;"
 	  " RETURN NULL; END $$;" },
+	/* See the SQLite dialect.  LIKE, not a jsonb cast: a detail jsonb
+	 * refuses (a \u0000) must not make a completion fail. */
+	{ 24, "removed webhooks kept with their deliveries; an index of detected services",
+	  "ALTER TABLE webhooks ADD COLUMN removed_at BIGINT;"
+	  "ALTER TABLE webhooks ADD COLUMN removed_by TEXT;"
+	  "CREATE INDEX findings_detected ON findings(target, port, proto, scan_id)"
+	  " WHERE kind = 'open_port' AND detail LIKE '%\"detected_by\":%';" },
 	/* The dashboard's rollups (db.h, "the dashboard's rollups"), as in
 	 * SQLite's migration 25, with a shard per writer (scanq_shard(), as
 	 * migration 23) so completing transactions do not queue on today's
@@ -606,7 +583,7 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		" FROM (SELECT id, " DB_CHANGES_KEY("chr(10)") " AS key, parent_id AS parent"
 		"  FROM scans WHERE id = $1::bigint) k"
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f"
-		"  WHERE f.scan_id = scan_baselines.baseline_id), (SELECT count(*) FROM webhooks),"
+		"  WHERE f.scan_id = scan_baselines.baseline_id), (SELECT count(*) FROM webhooks WHERE removed_at IS NULL),"
 		" CASE WHEN key LIKE 'stage:%' THEN (SELECT targets FROM scans"
 		"  WHERE id = scan_baselines.scan_id) END,"
 		" CASE WHEN EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
@@ -632,7 +609,7 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"   AND j.parent IS DISTINCT FROM k.parent)) END"
 		"  FROM k RETURNING scan_id, key, baseline_id)"
 		" SELECT m.scan_id, m.baseline_id, (SELECT count(*) FROM findings f"
-		"  WHERE f.scan_id = m.baseline_id), (SELECT count(*) FROM webhooks),"
+		"  WHERE f.scan_id = m.baseline_id), (SELECT count(*) FROM webhooks WHERE removed_at IS NULL),"
 		" CASE WHEN m.key LIKE 'stage:%' THEN k.targets END,"
 		" CASE WHEN EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
 		"  ON fs.baseline_id = fb.id WHERE fb.key = m.key"
@@ -664,21 +641,6 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 		"  OR (status = 'sending' AND lease_expires_at < scanq_now_ms())"
 		"  ORDER BY id LIMIT $4::int FOR UPDATE SKIP LOCKED)"
 		" RETURNING id, uuid, webhook_id, attempt, max_attempts, created_at, event, body",
-	/* Every host and port a completed scan saw, and whether the latest scan
-	 * of its baseline still sees it. */
-	[S_INVENTORY] =
-		"WITH latest AS (SELECT max(scan_id) AS scan_id FROM scan_baselines GROUP BY key),"
-		" f AS (SELECT f.target, coalesce(f.port, 0) AS port, coalesce(f.proto, '') AS proto,"
-		"  f.service, f.scan_id, s.finished_at,"
-		"  ((CASE WHEN (s.flow & 4) <> 0 THEN s.parent_id ELSE f.scan_id END)"
-		"  IN (SELECT scan_id FROM latest))::int AS still"
-		"  FROM findings f JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
-		"  WHERE f.kind IN ('host', 'open_port') AND f.target IS NOT NULL"
-		"  AND ($1::int = 0 OR f.port = $1::int) AND ($2::text IS NULL OR f.service = $2::text))"
-		" SELECT target, port, proto,"
-		"  (array_agg(service ORDER BY scan_id DESC))[1],"
-		"  min(finished_at), max(finished_at), min(scan_id), max(scan_id), max(still)"
-		" FROM f GROUP BY target, port, proto ORDER BY target, port, proto LIMIT $3::int",
 	/* See the SQLite dialect.  The details are written by scanq's scanners
 	 * (jansson, from C strings): valid JSON without NUL escapes. */
 	[S_HOST_NAMES] =

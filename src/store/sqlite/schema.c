@@ -12,6 +12,7 @@
  * whole table.
  */
 #include "store/db.h"
+#include "store/sql.h"
 #include "store/sqlite/schema.h"
 
 const struct db_migration sqlite_migrations[] = {
@@ -40,12 +41,7 @@ const struct db_migration sqlite_migrations[] = {
 	  " error_detail TEXT,"
 	  " summary TEXT,"
 	  " idempotency_key TEXT UNIQUE);"
-	  "CREATE INDEX scans_claim ON scans(priority DESC, id) WHERE status = 'pending';"
-	  "CREATE INDEX scans_pending_age ON scans(created_at) WHERE status = 'pending';"
-	  "CREATE INDEX scans_lease ON scans(lease_expires_at) WHERE status = 'running';"
-	  "CREATE INDEX scans_running_worker ON scans(worker_id) WHERE status = 'running';"
-	  "CREATE INDEX scans_status_id ON scans(status, id);"
-	  "CREATE INDEX scans_type_id ON scans(type, id);"
+	  SQL_M1_SCAN_INDEXES
 	  "CREATE TABLE scan_events ("
 	  " id INTEGER PRIMARY KEY,"
 	  " scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,"
@@ -55,8 +51,7 @@ const struct db_migration sqlite_migrations[] = {
 	  " attempt INTEGER NOT NULL,"
 	  " worker_id TEXT,"
 	  " reason TEXT);"
-	  "CREATE INDEX scan_events_scan ON scan_events(scan_id, id);"
-	  "CREATE INDEX scan_events_at ON scan_events(at);"
+	  SQL_M1_EVENT_INDEXES
 	  "CREATE TABLE scan_counts ("
 	  " type TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL,"
 	  " PRIMARY KEY (type, status)) WITHOUT ROWID;"
@@ -74,9 +69,7 @@ const struct db_migration sqlite_migrations[] = {
 	  " UPDATE scan_counts SET n = n - 1 WHERE type = OLD.type AND status = OLD.status;"
 	  " END;"
 	  "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
-	  "INSERT INTO counters(name, value) VALUES ('submitted', 0), ('claims', 0),"
-	  " ('completed', 0), ('failed', 0), ('cancelled', 0), ('retries', 0),"
-	  " ('lease_recoveries', 0), ('fenced_writes', 0);" },
+	  SQL_M1_COUNTERS },
 	{ 2, "per-scan time limit and the worker registry",
 	  "ALTER TABLE scans ADD COLUMN time_limit_s INTEGER NOT NULL DEFAULT 1800;"
 	  "CREATE TABLE workers ("
@@ -110,16 +103,13 @@ const struct db_migration sqlite_migrations[] = {
 	  " hash TEXT NOT NULL,"
 	  " created_at INTEGER NOT NULL);" },
 	{ 4, "indexes for the stuck report and pruning",
-	  "CREATE INDEX scans_pending_due ON scans(run_after) WHERE status = 'pending';"
-	  "CREATE INDEX scans_finished ON scans(finished_at) WHERE finished_at IS NOT NULL;" },
+	  SQL_M4 },
 	{ 5, "workers record when they stopped",
 	  "ALTER TABLE workers ADD COLUMN stopped_at INTEGER;" },
 	{ 6, "an index for the last minute's finished scans",
-	  "CREATE INDEX scan_events_finished ON scan_events(at)"
-	  " WHERE to_status IN ('completed', 'failed', 'cancelled');" },
+	  SQL_M6 },
 	{ 7, "the scan duration histogram, kept by a trigger",
-	  "INSERT INTO counters(name, value) VALUES ('scan_duration_count', 0),"
-	  " ('scan_duration_sum_ms', 0), ('scan_duration_b0', 0), ('scan_duration_b1', 0), ('scan_duration_b2', 0), ('scan_duration_b3', 0), ('scan_duration_b4', 0), ('scan_duration_b5', 0), ('scan_duration_b6', 0), ('scan_duration_b7', 0), ('scan_duration_b8', 0), ('scan_duration_b9', 0), ('scan_duration_b10', 0), ('scan_duration_b11', 0);"
+	  SQL_M7_COUNTERS
 	  "CREATE TRIGGER scans_duration AFTER UPDATE OF status ON scans"
 	  " WHEN NEW.status = 'completed' AND NEW.claimed_at IS NOT NULL"
 	  " AND NEW.finished_at >= NEW.claimed_at BEGIN"
@@ -157,9 +147,7 @@ const struct db_migration sqlite_migrations[] = {
 	 * never runs itself, 4: it is a shard); flow_note says why a chain ended. */
 	{ 11, "follow-up stages and shards",
 	  "ALTER TABLE scans ADD COLUMN parent_id INTEGER;"
-	  "ALTER TABLE scans ADD COLUMN flow INTEGER NOT NULL DEFAULT 0;"
-	  "ALTER TABLE scans ADD COLUMN flow_note TEXT;"
-	  "CREATE INDEX scans_parent ON scans(parent_id) WHERE parent_id IS NOT NULL;" },
+	  SQL_M11_FLOW },
 	/* Changes between the scans of a baseline, webhooks and their durable
 	 * deliveries (issue 13). */
 	{ 12, "changes between scans of a baseline; webhooks and their deliveries",
@@ -185,27 +173,20 @@ const struct db_migration sqlite_migrations[] = {
 	  " run_after INTEGER NOT NULL, lease_expires_at INTEGER, worker_id TEXT,"
 	  " created_at INTEGER NOT NULL, finished_at INTEGER, body TEXT NOT NULL,"
 	  " last_code INTEGER, last_error TEXT);"
-	  "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(run_after) WHERE status = 'pending';"
-	  "CREATE INDEX webhook_deliveries_lease ON webhook_deliveries(lease_expires_at)"
-	  " WHERE status = 'sending';"
-	  "CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, id);"
+	  SQL_M12_DELIVERY_INDEXES
 	  "CREATE TABLE webhook_attempts (id INTEGER PRIMARY KEY,"
 	  " delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,"
 	  " attempt INTEGER NOT NULL, at INTEGER NOT NULL, status_code INTEGER, error TEXT,"
 	  " duration_ms INTEGER NOT NULL);"
 	  "CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);"
-	  "INSERT INTO counters(name, value) VALUES ('changes_new', 0), ('changes_gone', 0),"
-	  " ('changes_changed', 0), ('webhook_delivered', 0), ('webhook_retried', 0),"
-	  " ('webhook_failed', 0);" },
+	  SQL_M12_COUNTERS },
 	/* Issue 12 part B: tokens expire and can be revoked; who did what. */
 	{ 13, "token expiry and revocation; the audit trail",
 	  "ALTER TABLE tokens ADD COLUMN expires_at INTEGER;"
 	  "ALTER TABLE tokens ADD COLUMN revoked_at INTEGER;"
 	  "CREATE TABLE audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
 	  " action TEXT NOT NULL, scan_id INTEGER, detail TEXT);"
-	  "CREATE INDEX audit_at ON audit(at);"
-	  "CREATE INDEX scans_finished_status ON scans(status, finished_at)"
-	  " WHERE finished_at IS NOT NULL;" },
+	  SQL_M13_INDEXES },
 	/* Scheduled scans (issue 12): schedules fire scans, each scan names the
 	 * schedule that fired it (the baseline of change tracking), and a scan
 	 * keeps a hash of its normalised request for idempotency keys.  A
@@ -222,20 +203,16 @@ const struct db_migration sqlite_migrations[] = {
 	  " skipped INTEGER NOT NULL DEFAULT 0);"
 	  "CREATE INDEX schedules_due ON schedules(next_run_at) WHERE paused = 0;"
 	  "ALTER TABLE scans ADD COLUMN schedule_id INTEGER;"
-	  "ALTER TABLE scans ADD COLUMN request_hash TEXT;"
-	  "CREATE INDEX scans_schedule ON scans(schedule_id, id) WHERE schedule_id IS NOT NULL;" },
+	  SQL_M14_REQUEST },
 	{ 15, "a counter of scans handed back from dead workers",
-	  "INSERT INTO counters(name, value) VALUES ('worker_handbacks', 0);" },
+	  SQL_M15 },
 	/* Pools (issue 20): a scan, a schedule and an agent token belong to a
 	 * pool; the claim index leads with it so that one pool's claim stays an
 	 * index range.  SQLite cannot change a CHECK, so the tokens table is
 	 * copied into one that allows the agent role.  The registry tells
 	 * agents from workers. */
 	{ 16, "pools; agent tokens; agents in the worker registry",
-	  "ALTER TABLE scans ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
-	  "ALTER TABLE schedules ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
-	  "DROP INDEX scans_claim;"
-	  "CREATE INDEX scans_claim ON scans(pool, priority DESC, id) WHERE status = 'pending';"
+	  SQL_M16_POOLS
 	  "CREATE TABLE tokens_v16 (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 	  " role TEXT NOT NULL CHECK (role IN ('viewer','operator','admin','agent')),"
 	  " hash TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER,"
@@ -244,10 +221,7 @@ const struct db_migration sqlite_migrations[] = {
 	  " SELECT id, name, role, hash, created_at, expires_at, revoked_at FROM tokens;"
 	  "DROP TABLE tokens;"
 	  "ALTER TABLE tokens_v16 RENAME TO tokens;"
-	  "ALTER TABLE workers ADD COLUMN kind TEXT NOT NULL DEFAULT 'worker';"
-	  "ALTER TABLE workers ADD COLUMN pool TEXT NOT NULL DEFAULT 'local';"
-	  "ALTER TABLE workers ADD COLUMN version TEXT;"
-	  "ALTER TABLE workers ADD COLUMN address TEXT;" },
+	  SQL_M16_WORKERS },
 	/* The lifecycle of findings (issue 24): one row per baseline key and,
 	 * under it, one per fingerprint with its state across complete runs. */
 	{ 17, "the lifecycle of findings per baseline",
@@ -264,15 +238,12 @@ const struct db_migration sqlite_migrations[] = {
 	  " first_scan_id INTEGER NOT NULL, last_scan_id INTEGER NOT NULL, fixed_scan_id INTEGER,"
 	  " reason TEXT, actor TEXT, expires_at INTEGER, updated_at INTEGER NOT NULL,"
 	  " UNIQUE (fingerprint, baseline_id));"	/* also the triage's lookup by fingerprint */
-	  "CREATE INDEX finding_states_state ON finding_states(baseline_id, state);"
-	  "CREATE INDEX finding_states_expiry ON finding_states(expires_at)"
-	  " WHERE state = 'accepted';" },
+	  SQL_M17_INDEXES },
 	/* The inventory's hostnames are read from the findings that
 	 * carry them (S_HOST_NAMES); this index finds those findings without a
 	 * pass over all the others. */
 	{ 18, "an index of the findings that name hosts (http, host, dns_ptr)",
-	  "CREATE INDEX findings_names ON findings(kind, scan_id)"
-	  " WHERE kind IN ('http', 'host', 'dns_ptr');" },
+	  SQL_M18 },
 	/* Scanning politely: the global exclusion list (store/exclusions.c);
 	 * the audit trail names the client address of an API change; pauses
 	 * (store/pause.c), which the claim consults (DB_CLAIM_NOT_PAUSED). */
@@ -317,7 +288,18 @@ const struct db_migration sqlite_migrations[] = {
 	/* The dashboard's chart reads the open finding states and those fixed
 	 * lately from this index alone (S_DASH_TREND), not the whole table. */
 	{ 22, "an index of finding states for the dashboard",
-	  "CREATE INDEX finding_states_dashboard ON finding_states(state, updated_at, first_seen, severity);" },
+	  SQL_M22 },
+	/* A removed webhook is kept, marked, with its deliveries (webhooks.c).
+	 * The inventory's service of a port is the latest one detection named
+	 * (S_INVENTORY): this index holds only the open ports detection named,
+	 * newest last per port.  The test is on the text, not json_extract(),
+	 * so that no detail can make an insert fail: in compact JSON
+	 * `"detected_by":` (unescaped quotes) can only be that key. */
+	{ 24, "removed webhooks kept with their deliveries; an index of detected services",
+	  "ALTER TABLE webhooks ADD COLUMN removed_at INTEGER;"
+	  "ALTER TABLE webhooks ADD COLUMN removed_by TEXT;"
+	  "CREATE INDEX findings_detected ON findings(target, port, proto, scan_id)"
+	  " WHERE kind = 'open_port' AND detail LIKE '%\"detected_by\":%';" },
 	/* The dashboard's rollups (db.h, "the dashboard's rollups"): the
 	 * chart's open findings as per-day deltas, the changes per hour, kept
 	 * by triggers in every writing transaction and backfilled here, so the
@@ -433,7 +415,7 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		" FROM (SELECT id, " DB_CHANGES_KEY("char(10)") " AS key, parent_id AS parent"
 		"  FROM scans WHERE id = ?1) k"
 		" RETURNING baseline_id, (SELECT count(*) FROM findings f WHERE f.scan_id = baseline_id),"
-		" (SELECT count(*) FROM webhooks), CASE WHEN key LIKE 'stage:%'"
+		" (SELECT count(*) FROM webhooks WHERE removed_at IS NULL), CASE WHEN key LIKE 'stage:%'"
 		" THEN (SELECT targets FROM scans WHERE id = scan_id) END,"
 		" EXISTS (SELECT 1 FROM finding_baselines fb JOIN finding_states fs"
 		"  ON fs.baseline_id = fb.id WHERE fb.key = scan_baselines.key"
@@ -456,22 +438,6 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 		"  UNION ALL SELECT id FROM webhook_deliveries INDEXED BY webhook_deliveries_lease"
 		"  WHERE status = 'sending' AND lease_expires_at < ?2 LIMIT ?4)"
 		" RETURNING id, uuid, webhook_id, attempt, max_attempts, created_at, event, body",
-	/* Every host and port a completed scan saw, and whether the latest scan
-	 * of its baseline still sees it. */
-	[S_INVENTORY] =
-		"WITH latest AS (SELECT max(scan_id) AS scan_id FROM scan_baselines GROUP BY key),"
-		" f AS (SELECT f.target, coalesce(f.port, 0) AS port, coalesce(f.proto, '') AS proto,"
-		"  f.service, f.scan_id, s.finished_at,"
-		"  (CASE WHEN (s.flow & 4) <> 0 THEN s.parent_id ELSE f.scan_id END)"
-		"  IN (SELECT scan_id FROM latest) AS still"
-		"  FROM findings f JOIN scans s ON s.id = f.scan_id AND s.status = 'completed'"
-		"  WHERE f.kind IN ('host', 'open_port') AND f.target IS NOT NULL"
-		"  AND (?1 = 0 OR f.port = ?1) AND (?2 IS NULL OR f.service = ?2))"
-		" SELECT target, port, proto,"
-		"  (SELECT g.service FROM f g WHERE g.target = f.target AND g.port = f.port"
-		"   AND g.proto = f.proto ORDER BY g.scan_id DESC LIMIT 1),"
-		"  min(finished_at), max(finished_at), min(scan_id), max(scan_id), max(still)"
-		" FROM f GROUP BY target, port, proto ORDER BY target, port, proto LIMIT ?3",
 	/* The names of an address: an http endpoint's names (the target's
 	 * name, certificate names, redirect hosts), a dns host's forward names
 	 * and PTR names, from completed scans. */
