@@ -166,6 +166,8 @@ int64_t maintenance_tick(struct maintenance *m, struct store *s)
 	if (now >= m->next_prune) {
 		if (config.prune_hours)
 			prune(s, now);
+		if (store_dashboard_fold(s, now) != STORE_OK && !store_outage(s))
+			log_warn("folding the dashboard's rollups failed", "error=\"%s\"", store_error(s));
 		m->next_prune = now + (config.prune_hours ? (int64_t)config.prune_hours * 3600000
 				       : MAINTENANCE_PRUNE_INTERVAL_MS);
 	}

@@ -139,6 +139,13 @@ int sql_table(const char *const *own, const struct sql_style *st, const char **o
 	" WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1), (SELECT status FROM scans" \
 	" INDEXED BY scans_schedule WHERE schedule_id = schedules.id ORDER BY id DESC LIMIT 1), pool"
 
+/* S_DASH_CHANGES' count of one change type over the part minute. */
+#define DASH_EDGE(TYPE) \
+	" UNION ALL SELECT '" TYPE "', (SELECT count(*) FROM scan_changes c WHERE c.scan_id = s.id" \
+	" AND c.change_type = '" TYPE "') FROM scans s INDEXED BY scans_finished_status" \
+	" WHERE s.status = 'completed' AND s.finished_at >= $1::bigint" \
+	" AND s.finished_at < $3::bigint * 60000"
+
 /* Parameters in db.h's order; sql.h says the notation.  A statement here
  * is in neither dialect's table (tests/unit/test_sql.c checks it): one
  * that comes to differ moves out of here into both dialects. */
@@ -223,10 +230,14 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	[S_COUNTS] = "SELECT type, status, sum(n) FROM scan_counts GROUP BY type, status"
 		" HAVING sum(n) <> 0 ORDER BY type",
 	/* From when the scan became due (run_after), not created_at: a scan
-	 * queued to run later is not old while it waits for its time. */
+	 * queued to run later is not old while it waits for its time.  In
+	 * these four the clock bounds an index range: `(SELECT NOW_MS())`
+	 * reads it once, because PostgreSQL's scanq_now_ms() is volatile and
+	 * a volatile bound is no index condition (a sequential scan of
+	 * scan_events on every queue status; bench/dashboard.sh). */
 		[S_OLDEST_PENDING] =
 		"SELECT NOW_MS($1) - run_after FROM scans INDEXED BY scans_pending_due WHERE"
-		" status = 'pending' AND run_after <= NOW_MS($1) ORDER BY run_after LIMIT 1",
+		" status = 'pending' AND run_after <= (SELECT NOW_MS($1)) ORDER BY run_after LIMIT 1",
 		[S_OVERDUE_LEASE] =
 		"SELECT NOW_MS($1) - lease_expires_at FROM leases WHERE lease_expires_at < NOW_MS($1)"
 		" ORDER BY lease_expires_at LIMIT 1",
@@ -234,7 +245,7 @@ const char *const sql_common[DB_STMT_COUNT] = {
 	 * a burst (measured: 2-4 ms right after 44k submits, ~0 with the index). */
 		[S_FINISHED_SINCE] =
 		"SELECT count(*) FROM scan_events INDEXED BY scan_events_finished WHERE at >="
-		" NOW_MS($1) - 60000 AND to_status IN ('completed', 'failed', 'cancelled')",
+		" (SELECT NOW_MS($1)) - 60000 AND to_status IN ('completed', 'failed', 'cancelled')",
 		[S_WORKER_BEATS] =
 		"SELECT NOW_MS($1) - w.heartbeat_at, (SELECT count(*) FROM leases l"
 		" WHERE l.worker_id = w.id) FROM workers w WHERE w.stopped_at IS NULL",
@@ -569,7 +580,7 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" WHERE idempotency_key = $1::text",
 		[S_FINISHED_WINDOW] =
 		"SELECT count(*) FROM scan_events INDEXED BY scan_events_finished WHERE at >="
-		" NOW_MS($1) - $2::bigint AND to_status IN ('completed', 'failed', 'cancelled')",
+		" (SELECT NOW_MS($1)) - $2::bigint AND to_status IN ('completed', 'failed', 'cancelled')",
 	/* ---- the lifecycle of findings per baseline (finding_states.c, triage.c) ---- */
 	[S_FSTATE_BASELINE] =
 		"INSERT INTO finding_baselines (key, schedule_id, created_at)"
@@ -702,21 +713,26 @@ const char *const sql_common[DB_STMT_COUNT] = {
 		" OR ($1::text = 'pool' AND pool = $2::text))"
 		" ORDER BY id LIMIT $3::int",
 	/* ---- the dashboard (dashboard.c) ---- */
-	/* Read from finding_states_dashboard (migration 22) alone: the open
-	 * ones and those fixed in the window, never the whole table. */
+	/* The rollups (migration 25; db.h, "the dashboard's rollups"): every
+	 * day's delta, those before the chart's first day as one (-1). */
 	[S_DASH_TREND] =
-		"SELECT severity,"
-		" CASE WHEN first_seen < $1::bigint THEN -1 ELSE (first_seen - $1::bigint) / 86400000 END,"
-		" CASE WHEN state = 'fixed' THEN (updated_at - $1::bigint) / 86400000 ELSE 9999 END,"
-		" count(*) FROM finding_states INDEXED BY finding_states_dashboard"
-		" WHERE state IN ('open', 'reopened') OR (state = 'fixed' AND updated_at >= $1::bigint)"
-		" GROUP BY 1, 2, 3",
-	/* The scans completed in the window (scans_finished_status), then
-	 * their changes (scan_changes_scan). */
+		"SELECT severity, CASE WHEN day < $1::bigint THEN -1 ELSE day - $1::bigint END, sum(n)"
+		" FROM dash_trend GROUP BY 1, 2 HAVING sum(n) <> 0",
+	/* The whole hours from the rollup, then the whole minutes before
+	 * them, then the part minute at the start from the scans completed in
+	 * it (scans_finished_status), counting each one's rows of
+	 * scan_changes by its index (scan_changes_scan) in a correlated
+	 * subquery, which no planner turns into a hash join over the whole of
+	 * scan_changes (PostgreSQL did, with a join). */
 	[S_DASH_CHANGES] =
-		"SELECT c.change_type, count(*) FROM scans s INDEXED BY scans_finished_status"
-		" JOIN scan_changes c ON c.scan_id = s.id"
-		" WHERE s.status = 'completed' AND s.finished_at >= $1::bigint GROUP BY c.change_type",
+		"SELECT ty, sum(n) FROM (SELECT change_type AS ty, n FROM dash_changes"
+		" WHERE span = 3600000 AND bucket >= $2::bigint UNION ALL SELECT change_type, n"
+		" FROM dash_changes WHERE span = 60000 AND bucket >= $3::bigint"
+		" AND bucket < $2::bigint * 60" DASH_EDGE("new") DASH_EDGE("gone") DASH_EDGE("changed")
+		") x GROUP BY ty",
+	[S_DASH_CHANGES_DROP] =
+		"DELETE FROM dash_changes WHERE (span = 60000 AND bucket < $1::bigint / 60000)"
+		" OR (span = 3600000 AND bucket < $1::bigint / 3600000)",
 	/* Newest first by the primary key, stopping at `limit` rows: the
 	 * state test is kept off every index (`|| ''`), or a planner would
 	 * read every open state through one and sort them. */

@@ -1335,9 +1335,19 @@ struct store_dashboard {
 						 * completed in the last 24 h / 7 days */
 };
 
-/* Fills *d for the time `now` (ms).  Each part is one statement over an
- * index.  Returns STORE_OK or an error. */
+/* Fills *d for the time `now` (ms).  Each part is one statement over the
+ * rollups the writing transactions keep (migration 25), exact to the
+ * rows: a few rows a day and an hour, not one a finding or a scan.
+ * Returns STORE_OK or an error. */
 int store_dashboard(struct store *s, int64_t now, struct store_dashboard *d);
+
+/* Keeps the rollups small (the maintenance leader's step, at the prune's
+ * cadence): the chart's deltas of the days more than a week before the
+ * chart of `now` are summed into one row per severity, and the change
+ * counts of hours more than 8 days before `now` (never read) deleted.
+ * The figures of any later time are unchanged.  One transaction.
+ * Returns STORE_OK or an error. */
+int store_dashboard_fold(struct store *s, int64_t now);
 
 /* The name of severity index k of store_dashboard.open ("" out of range). */
 const char *store_dash_severity(int k);

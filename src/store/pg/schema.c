@@ -371,6 +371,51 @@ const struct db_migration pg_migrations[] = {
 	  "ALTER TABLE webhooks ADD COLUMN removed_by TEXT;"
 	  "CREATE INDEX findings_detected ON findings(target, port, proto, scan_id)"
 	  " WHERE kind = 'open_port' AND detail LIKE '%\"detected_by\":%';" },
+	/* The dashboard's rollups (db.h, "the dashboard's rollups"), as in
+	 * SQLite's migration 25, with a shard per writer (scanq_shard(), as
+	 * migration 23) so completing transactions do not queue on today's
+	 * row; readers sum the shards.  Row triggers with a WHEN: a sighting
+	 * that moves no number runs no function.  Their rows are updated by
+	 * every transaction that opens or fixes a finding: a fill factor of
+	 * 50 keeps those updates HOT (as rate_budget's). */
+	{ 25, "the dashboard's rollups: open findings per day, changes per hour",
+	  "CREATE TABLE dash_trend (day BIGINT NOT NULL, severity TEXT NOT NULL,"
+	  " shard INTEGER NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (day, severity, shard))"
+	  " WITH (fillfactor = 50);"
+	  "CREATE TABLE dash_changes (span BIGINT NOT NULL, bucket BIGINT NOT NULL,"
+	  " change_type TEXT NOT NULL, shard INTEGER NOT NULL, n BIGINT NOT NULL,"
+	  " PRIMARY KEY (span, bucket, change_type, shard))"
+	  " WITH (fillfactor = 50);"
+	  DB_DASH_BACKFILL
+	  "DROP INDEX finding_states_dashboard;"
+	  "CREATE FUNCTION scanq_dash_trend() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	  " IF TG_OP = 'INSERT' THEN "
+	  DB_TREND_ADD("scanq_shard()", DB_TREND_PART("NEW", "1", "")) ";"
+	  " ELSIF TG_OP = 'DELETE' THEN "
+	  DB_TREND_ADD("scanq_shard()", DB_TREND_PART("OLD", "-1", "")) ";"
+	  " ELSE "
+	  DB_TREND_ADD("scanq_shard()", DB_TREND_PART("NEW", "1", "") " UNION ALL "
+		       DB_TREND_PART("OLD", "-1", "")) ";"
+	  " END IF; RETURN NULL; END $$;"
+	  "CREATE TRIGGER finding_states_dash AFTER INSERT OR DELETE ON finding_states"
+	  " FOR EACH ROW EXECUTE FUNCTION scanq_dash_trend();"
+	  "CREATE TRIGGER finding_states_dash_update AFTER UPDATE ON finding_states"
+	  " FOR EACH ROW WHEN (" DB_TREND_MOVED ") EXECUTE FUNCTION scanq_dash_trend();"
+	  "CREATE FUNCTION scanq_dash_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+	  DB_CHANGES_ADD("scanq_shard()", DB_CHANGES_NEW) "; RETURN NULL; END $$;"
+	  "CREATE TRIGGER scan_changes_dash AFTER INSERT ON scan_changes"
+	  " FOR EACH ROW EXECUTE FUNCTION scanq_dash_change();"
+	  "CREATE FUNCTION scanq_dash_scan() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	  " IF TG_OP = 'DELETE' THEN "
+	  DB_CHANGES_ADD("scanq_shard()", DB_CHANGES_PART("OLD", "-1")) "; RETURN OLD;"
+	  " END IF; "
+	  DB_CHANGES_ADD("scanq_shard()", DB_CHANGES_PART("NEW", "1") " UNION ALL "
+			 DB_CHANGES_PART("OLD", "-1")) "; RETURN NULL; END $$;"
+	  "CREATE TRIGGER scans_dash_delete BEFORE DELETE ON scans FOR EACH ROW"
+	  " WHEN (OLD.status = 'completed' AND OLD.finished_at IS NOT NULL)"
+	  " EXECUTE FUNCTION scanq_dash_scan();"
+	  "CREATE TRIGGER scans_dash_update AFTER UPDATE OF status, finished_at ON scans"
+	  " FOR EACH ROW WHEN (" DB_CHANGES_MOVED ") EXECUTE FUNCTION scanq_dash_scan();" },
 	/* Hot state apart from history, its first step (docs/STORE.md): the
 	 * lease of a running scan in a small table of its own.  A heartbeat
 	 * changes only lease_expires_at and progress, which no index covers,
@@ -657,9 +702,20 @@ const char *const pg_sql[DB_STMT_COUNT] = {
 	[S_PRUNE_STATUS] =
 		"DELETE FROM scans WHERE id IN (SELECT id FROM scans"
 		" WHERE status = $3::text AND finished_at < $1::bigint ORDER BY finished_at LIMIT $2::int FOR UPDATE SKIP LOCKED)",
+	/* One statement: the rows the DELETE returns are exactly the ones
+	 * summed, so a delta a completing transaction adds to an old day
+	 * meanwhile is either folded or left, never lost. */
+	[S_DASH_FOLD] =
+		"WITH d AS (DELETE FROM dash_trend WHERE day > 0 AND day < $1::bigint"
+		" RETURNING severity, n) INSERT INTO dash_trend (day, severity, shard, n)"
+		" SELECT 0, severity, 0, sum(n) FROM d GROUP BY severity"
+		" ON CONFLICT (day, severity, shard) DO UPDATE SET n = dash_trend.n + excluded.n",
+	/* The clock read once (an InitPlan), so scan_events_finished bounds
+	 * the hour: with the volatile scanq_now_ms() in the condition it was
+	 * a sequential scan of every event (bench/dashboard.sh). */
 	[S_FINISHED_HOUR] = "SELECT count(*) FILTER (WHERE to_status = 'completed'),"
 		" count(*) FILTER (WHERE to_status = 'failed') FROM scan_events"
-		" WHERE at >= scanq_now_ms() - 3600000"
+		" WHERE at >= (SELECT scanq_now_ms()) - 3600000"
 		" AND to_status IN ('completed', 'failed', 'cancelled')"
 		" AND from_status IS DISTINCT FROM to_status",
 	[S_LIST_TARGET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id < $3::bigint"

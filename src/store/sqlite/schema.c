@@ -300,6 +300,41 @@ const struct db_migration sqlite_migrations[] = {
 	  "ALTER TABLE webhooks ADD COLUMN removed_by TEXT;"
 	  "CREATE INDEX findings_detected ON findings(target, port, proto, scan_id)"
 	  " WHERE kind = 'open_port' AND detail LIKE '%\"detected_by\":%';" },
+	/* The dashboard's rollups (db.h, "the dashboard's rollups"): the
+	 * chart's open findings as per-day deltas, the changes per hour, kept
+	 * by triggers in every writing transaction and backfilled here, so the
+	 * dashboard reads a few hundred small rows instead of an index entry
+	 * per open finding and per scan of the week (the changes per minute
+	 * too, so the part hour at a window's start is read from minutes and
+	 * at most a minute of scans).  The chart no longer
+	 * reads finding_states_dashboard, which every lifecycle step wrote. */
+	{ 25, "the dashboard's rollups: open findings per day, changes per hour",
+	  "CREATE TABLE dash_trend (day INTEGER NOT NULL, severity TEXT NOT NULL,"
+	  " shard INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (day, severity, shard))"
+	  " WITHOUT ROWID;"
+	  "CREATE TABLE dash_changes (span INTEGER NOT NULL, bucket INTEGER NOT NULL,"
+	  " change_type TEXT NOT NULL, shard INTEGER NOT NULL, n INTEGER NOT NULL,"
+	  " PRIMARY KEY (span, bucket, change_type, shard))"
+	  " WITHOUT ROWID;"
+	  DB_DASH_BACKFILL
+	  "DROP INDEX finding_states_dashboard;"
+	  "CREATE TRIGGER finding_states_dash_insert AFTER INSERT ON finding_states BEGIN "
+	  DB_TREND_ADD("0", DB_TREND_PART("NEW", "1", "")) "; END;"
+	  "CREATE TRIGGER finding_states_dash_delete AFTER DELETE ON finding_states BEGIN "
+	  DB_TREND_ADD("0", DB_TREND_PART("OLD", "-1", "")) "; END;"
+	  "CREATE TRIGGER finding_states_dash_update AFTER UPDATE ON finding_states"
+	  " WHEN " DB_TREND_MOVED " BEGIN "
+	  DB_TREND_ADD("0", DB_TREND_PART("NEW", "1", "") " UNION ALL " DB_TREND_PART("OLD", "-1", ""))
+	  "; END;"
+	  "CREATE TRIGGER scan_changes_dash AFTER INSERT ON scan_changes BEGIN "
+	  DB_CHANGES_ADD("0", DB_CHANGES_NEW) "; END;"
+	  "CREATE TRIGGER scans_dash_delete BEFORE DELETE ON scans"
+	  " WHEN OLD.status = 'completed' AND OLD.finished_at IS NOT NULL BEGIN "
+	  DB_CHANGES_ADD("0", DB_CHANGES_PART("OLD", "-1")) "; END;"
+	  "CREATE TRIGGER scans_dash_update AFTER UPDATE OF status, finished_at ON scans"
+	  " WHEN " DB_CHANGES_MOVED " BEGIN "
+	  DB_CHANGES_ADD("0", DB_CHANGES_PART("NEW", "1") " UNION ALL " DB_CHANGES_PART("OLD", "-1"))
+	  "; END;" },
 	/* Hot state apart from history, its first step (docs/STORE.md): the
 	 * lease of a running scan in a small table of its own, which a
 	 * heartbeat updates instead of the wide scans row.  Running scans keep
@@ -469,6 +504,12 @@ const char *const sqlite_sql[DB_STMT_COUNT] = {
 	[S_LIST_TARGET] = "SELECT " DB_SCAN_COLS " FROM scans WHERE id < ?3"
 		" AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR type = ?2)"
 		" AND instr(targets, ?5) > 0 ORDER BY id DESC LIMIT ?4",
+	/* One writer at a time: the sum, then the delete of what it summed. */
+	[S_DASH_FOLD] =
+		"INSERT INTO dash_trend (day, severity, shard, n) SELECT 0, severity, 0, sum(n)"
+		" FROM dash_trend WHERE day > 0 AND day < ?1 GROUP BY severity"
+		" ON CONFLICT (day, severity, shard) DO UPDATE SET n = dash_trend.n + excluded.n",
+	[S_DASH_FOLD_DROP] = "DELETE FROM dash_trend WHERE day > 0 AND day < ?1",
 	[S_AGENT_ROW] = "SELECT status, attempt, pool, coalesce(worker_id, ''), flow FROM scans"
 		" WHERE id = ?1",
 };
