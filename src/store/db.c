@@ -157,13 +157,15 @@ void store_note_pause(struct store *s, int64_t ms)
 }
 
 /* A call failed.  Locks (STORE_BUSY), lost connections and a full disk
- * count as an outage; an error in a statement is an answer. */
+ * count as an outage; an error in a statement is an answer, and so is a
+ * deadlock or serialization failure (the server chose this transaction to
+ * roll back: it is run again, not waited out). */
 static int failed(struct store *s, int rc)
 {
 	int64_t now;
 	char q[300];
 
-	if (rc != STORE_BUSY && !s->disconnected && !s->full) {
+	if ((rc != STORE_BUSY || s->conflict) && !s->disconnected && !s->full) {
 		if (rc != STORE_LOST)
 			reached(s);
 		return rc;
@@ -256,7 +258,7 @@ int db_begin(struct store *s, int write)
 {
 	int rc;
 
-	s->disconnected = s->commit_unknown = s->full = s->tried_connect = 0;
+	s->disconnected = s->commit_unknown = s->full = s->tried_connect = s->conflict = 0;
 	if (!gate(s))
 		return held_back(s);
 	rc = s->d->begin(s, write);
@@ -295,7 +297,7 @@ int db_query(struct store *s, enum db_stmt id, const struct db_args *a, struct d
 	if (!s->d->sql[id])
 		return STORE_OK;	/* not needed by this dialect: no rows */
 	if (!s->in_tx) {
-		s->disconnected = s->commit_unknown = s->full = s->tried_connect = 0;
+		s->disconnected = s->commit_unknown = s->full = s->tried_connect = s->conflict = 0;
 		if (!gate(s))
 			return held_back(s);
 	}

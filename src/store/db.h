@@ -502,6 +502,8 @@ struct store {
 	int disconnected;		/* the last error was a lost connection */
 	int commit_unknown;		/* ... and it was lost during COMMIT */
 	int full;			/* the last error was a full disk */
+	int conflict;			/* ... a deadlock or serialization failure: the
+					 * transaction was rolled back, run it again */
 	int tried_connect;		/* this call already made a connection attempt */
 	int in_tx;			/* a transaction is open (db_begin .. commit/rollback) */
 	int on_demand;			/* STORE_ON_DEMAND: never held back by the outage gate */

@@ -14,10 +14,15 @@
 #include "store/tx.h"
 
 /* May a failed call be run again?  Only when nothing can have been
- * committed: the connection broke before COMMIT went out. */
+ * committed: the connection broke before COMMIT went out, or the server
+ * rolled the transaction back to end a deadlock (two writers that took
+ * the same counter shard's rows in the opposite order: a submit bumps
+ * `counters` before its statement's trigger bumps `scan_counts`, a
+ * scheduler's fire the other way round). */
 int core_retry_safe(struct store *s, int rc)
 {
-	return rc < 0 && rc != STORE_LOST && s->disconnected && !s->commit_unknown;
+	return rc < 0 && rc != STORE_LOST
+		&& ((s->disconnected && !s->commit_unknown) || s->conflict);
 }
 
 int core_event(struct store *s, int64_t scan_id, const char *from, const char *to,

@@ -12,7 +12,8 @@
 #include "store/db.h"
 
 /* May a failed call be run once more?  Only when the connection broke
- * before COMMIT went out, so nothing can have been committed. */
+ * before COMMIT went out, or the server rolled the transaction back (a
+ * deadlock or serialization failure), so nothing can have been committed. */
 int core_retry_safe(struct store *s, int rc);
 
 /* Appends a timeline event / adds `by` to a counter / wakes the waiting

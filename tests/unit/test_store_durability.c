@@ -6,6 +6,7 @@
  * counters after four processes submitted, claimed and completed at once.
  */
 #include "teststore.h"
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -355,6 +356,83 @@ static void counters_stay_exact_under_four_processes_at_once(void **state)
 }
 
 
+/* The submitting thread of the deadlock test. */
+struct submitter {
+	struct store *s;
+	int rc;
+};
+
+static void *submit_thread(void *arg)
+{
+	struct submitter *t = arg;
+	struct scan_request req = { .type = "portscan", .targets = "[\"127.0.0.1\"]",
+				    .options = "{}", .max_attempts = 3, .time_limit_s = 60 };
+	int64_t id;
+	int existed;
+
+	t->rc = store_submit(t->s, &req, &id, &existed);
+	return NULL;
+}
+
+/* Runs SQL on an open connection; 1 if it ran. */
+static int pg_ok(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	PQclear(r);
+	return ok;
+}
+
+/*
+ * PostgreSQL: a deadlock the server ends by rolling back the store's
+ * transaction is run again, not returned (a submit bumps `counters` before
+ * its statement's trigger bumps `scan_counts`; another writer of the same
+ * shard can take them in the other order).  Another session holds every
+ * shard's pending row of scan_counts; the store's submit takes its
+ * counters row and waits on it; the session then wants every counters row
+ * of 'submitted': a cycle.  The store waited first, so the server picks it
+ * (the session's own deadlock check waits 10 s); it runs the submit again,
+ * which waits for the session's COMMIT and then lands, once.
+ */
+static void a_deadlock_the_server_rolls_back_is_run_again(void **state)
+{
+	struct testutil_store *f = *state;
+	struct submitter t = { .s = f->s, .rc = -99 };
+	pthread_t th;
+	PGconn *x;
+	int waited = 0;
+
+	if (!pg_url)
+		skip();
+	x = PQconnectdb(pg_url);
+	assert_int_equal(PQstatus(x), CONNECTION_OK);
+	assert_true(pg_ok(x, "SET deadlock_timeout = '10s'"));
+	assert_true(pg_ok(x, "BEGIN"));
+	assert_true(pg_ok(x, "INSERT INTO scan_counts AS c (type, status, shard, n)"
+			     " SELECT 'portscan', 'pending', g, 0 FROM generate_series(0, 15) g"
+			     " ON CONFLICT (type, status, shard) DO UPDATE SET n = c.n"));
+	assert_int_equal(pthread_create(&th, NULL, submit_thread, &t), 0);
+	/* Until the store's submit waits on the session's rows. */
+	while (db_int(f, "SELECT count(*) FROM pg_locks WHERE NOT granted") < 1) {
+		struct timespec ts = { 0, 10000000 };
+
+		assert_true(waited++ < 500);
+		nanosleep(&ts, NULL);
+	}
+	assert_true(pg_ok(x, "INSERT INTO counters AS o (name, shard, value)"
+			     " SELECT 'submitted', g, 0 FROM generate_series(0, 15) g"
+			     " ON CONFLICT (name, shard) DO UPDATE SET value = o.value"));
+	assert_true(pg_ok(x, "COMMIT"));
+	PQfinish(x);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(t.rc, STORE_OK);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM scans"), 1);
+	assert_int_equal(db_int(f, "SELECT sum(value) FROM counters WHERE name = 'submitted'"), 1);
+	assert_int_equal(db_int(f, "SELECT sum(n) FROM scan_counts WHERE status = 'pending'"), 1);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +441,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_status_column_without_a_default_cannot_invent_pending_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_process_killed_mid_claim_leaves_the_database_consistent, setup, teardown),
 		cmocka_unit_test_setup_teardown(counters_stay_exact_under_four_processes_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_deadlock_the_server_rolls_back_is_run_again, setup, teardown),
 	};
 
 	return teststore_run("test_store_durability", tests, sizeof tests / sizeof tests[0]);
