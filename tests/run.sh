@@ -9,9 +9,9 @@
 #                in a sanitizer build for one that says "# sanitizers: no";
 #                a suite that exits 77 was skipped on that backend
 #   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds,
-#                one after another on a fourth runner at nice 19 that first
+#                one after another on a runner of their own at nice 19 that first
 #                builds them when SCANQ_FUZZ_BUILD is set (as `make test` does)
-# for every BUILD in $SCANQ_BUILDS (default "build build-asan").  Three
+# for every BUILD in $SCANQ_BUILDS (default "build build-asan").  Four
 # runners take the tasks from one list, the longest first (each suite makes
 # its own database, folder and ports; two cores are mostly waiting on child
 # processes and timers).  A sanitizer build (a name with "asan")
@@ -87,7 +87,8 @@ run_one() { # name, command...
 }
 
 # The work is a list of tasks, one line each ("KIND BUILD ARG [BACKEND]"),
-# taken in order by three runners that share it (a lock around a counter):
+# taken in order by $SCANQ_RUNNERS (default 4) runners that share it (a
+# lock around a counter):
 # whichever runner is free takes the next task, so no runner idles while
 # another still holds a long queue, as three fixed jobs did.  The suites
 # known to be long go first (tests/slow-first.txt, measured names).
@@ -159,7 +160,7 @@ fuzz_one() {
 	run_one "fuzz/$(basename "$1")" nice -n 19 "$1" -max_total_time="$fuzz_seconds" \
 		"$logs/corpus-$(basename "$1")" $( [ -d "$corpus" ] && echo "$corpus" )
 }
-# fuzzer: the fourth runner.  It builds the fuzz targets first when
+# fuzzer: a runner of its own.  It builds the fuzz targets first when
 # SCANQ_FUZZ_BUILD is set (make's own -j, not the caller's jobserver), then
 # runs each in turn.  A failed build is one failure, and no target runs.
 fuzzer() {
@@ -197,7 +198,9 @@ runner() {
 	done
 }
 jobs=""
-for r in 1 2 3; do
+# Four: the suites mostly wait on timers and children (a quiet run with
+# three used 1.2 of the two cores and took 28 minutes, past the 25).
+for r in $(seq "${SCANQ_RUNNERS:-4}"); do
 	runner &
 	jobs="$jobs $!"
 done
