@@ -38,22 +38,28 @@ pg)
 *) echo "usage: queue-flat.sh [N [BATCH [ROUNDS [sqlite|pg]]]]" >&2; exit 2 ;;
 esac
 
+# The seeded rows, the same in both dialects: F completed scans (x from 1
+# to F, from each dialect's series) and their three timeline events each.
+SCANS="INSERT INTO scans (type, targets, options, status, priority, attempt, max_attempts,
+	run_after, created_at, claimed_at, finished_at, progress, summary, worker_id)
+SELECT 'test-ok', '[\"127.0.0.1\"]', '{}', 'completed', 0, 1, 3, 1700000000000 + x,
+	1700000000000 + x, 1700000000001 + x, 1700000000006 + x, 1, '{}', 'w-1'"
+EVENTS=""
+for ev in "created_at, NULL, 'pending', 0, NULL, 'submitted'" \
+	"claimed_at, 'pending', 'running', 1, 'w-1', 'claimed'" \
+	"finished_at, 'running', 'completed', 1, 'w-1', 'completed'"; do
+	EVENTS="$EVENTS
+INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, worker_id, reason)
+SELECT id, $ev FROM scans;"
+done
 # seed_sqlite F / seed_pg F: the database of F completed scans to copy
 seed_sqlite() {
 	build/scanq --db "sqlite://$tmp/base$1.db" migrate >/dev/null
 	sqlite3 "$tmp/base$1.db" <<SQL
 BEGIN;
 WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $1)
-INSERT INTO scans (type, targets, options, status, priority, attempt, max_attempts,
-	run_after, created_at, claimed_at, finished_at, progress, summary, worker_id)
-SELECT 'test-ok', '["127.0.0.1"]', '{}', 'completed', 0, 1, 3, 1700000000000 + x,
-	1700000000000 + x, 1700000000001 + x, 1700000000006 + x, 1, '{}', 'w-1' FROM c;
-INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, worker_id, reason)
-SELECT id, created_at, NULL, 'pending', 0, NULL, 'submitted' FROM scans;
-INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, worker_id, reason)
-SELECT id, claimed_at, 'pending', 'running', 1, 'w-1', 'claimed' FROM scans;
-INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, worker_id, reason)
-SELECT id, finished_at, 'running', 'completed', 1, 'w-1', 'completed' FROM scans;
+$SCANS FROM c;
+$EVENTS
 COMMIT;
 SQL
 }
@@ -62,17 +68,9 @@ seed_pg() {
 	build/scanq --db "$base/flat_base_$1" migrate >/dev/null
 	psql "$base/flat_base_$1" -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
 BEGIN;
-INSERT INTO scans (type, targets, options, status, priority, attempt, max_attempts,
-	run_after, created_at, claimed_at, finished_at, progress, summary, worker_id)
-SELECT 'test-ok', '["127.0.0.1"]', '{}', 'completed', 0, 1, 3, 1700000000000 + x,
-	1700000000000 + x, 1700000000001 + x, 1700000000006 + x, 1, '{}', 'w-1'
+$SCANS
 FROM generate_series(1, $1) AS x;
-INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, worker_id, reason)
-SELECT id, created_at, NULL, 'pending', 0, NULL, 'submitted' FROM scans;
-INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, worker_id, reason)
-SELECT id, claimed_at, 'pending', 'running', 1, 'w-1', 'claimed' FROM scans;
-INSERT INTO scan_events (scan_id, at, from_status, to_status, attempt, worker_id, reason)
-SELECT id, finished_at, 'running', 'completed', 1, 'w-1', 'completed' FROM scans;
+$EVENTS
 COMMIT;
 VACUUM ANALYZE;
 SQL

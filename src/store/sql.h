@@ -144,5 +144,17 @@ char *sql_render(const char *in, const struct sql_style *st);
 /* Migration 22: an index of finding states for the dashboard. */
 #define SQL_M22 \
 	"CREATE INDEX finding_states_dashboard ON finding_states(state, updated_at, first_seen, severity);"
+/* Migration 26, after each dialect's CREATE TABLE leases: running scans'
+ * leases (attempt, worker, expiry: the fence) move into it, and the
+ * column and the two indexes that only served leases go. */
+#define SQL_M26_MOVE \
+	"CREATE INDEX leases_worker ON leases(worker_id);" \
+	"INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at, progress)" \
+	" SELECT id, attempt, worker_id, lease_expires_at, progress FROM scans" \
+	" WHERE status = 'running' AND worker_id IS NOT NULL AND lease_expires_at IS NOT NULL" \
+	" AND (flow & 2) = 0;" \
+	"DROP INDEX scans_lease;" \
+	"DROP INDEX scans_running_worker;" \
+	"ALTER TABLE scans DROP COLUMN lease_expires_at;"
 
 #endif

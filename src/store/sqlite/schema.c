@@ -345,14 +345,7 @@ const struct db_migration sqlite_migrations[] = {
 	  "CREATE TABLE leases (scan_id INTEGER PRIMARY KEY, attempt INTEGER NOT NULL,"
 	  " worker_id TEXT NOT NULL, lease_expires_at INTEGER NOT NULL,"
 	  " progress REAL NOT NULL DEFAULT 0);"
-	  "CREATE INDEX leases_worker ON leases(worker_id);"
-	  "INSERT INTO leases (scan_id, attempt, worker_id, lease_expires_at, progress)"
-	  " SELECT id, attempt, worker_id, lease_expires_at, progress FROM scans"
-	  " WHERE status = 'running' AND worker_id IS NOT NULL AND lease_expires_at IS NOT NULL"
-	  " AND (flow & 2) = 0;"
-	  "DROP INDEX scans_lease;"
-	  "DROP INDEX scans_running_worker;"
-	  "ALTER TABLE scans DROP COLUMN lease_expires_at;" },
+	  SQL_M26_MOVE },
 	{ 0, NULL, NULL }
 };
 
