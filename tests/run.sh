@@ -11,7 +11,7 @@
 #   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds,
 #                one after another on a runner of their own at nice 19 that first
 #                builds them when SCANQ_FUZZ_BUILD is set (as `make test` does)
-# for every BUILD in $SCANQ_BUILDS (default "build build-asan").  Four
+# for every BUILD in $SCANQ_BUILDS (default "build build-asan").  Three
 # runners take the tasks from one list, the longest first (each suite makes
 # its own database, folder and ports; two cores are mostly waiting on child
 # processes and timers).  A sanitizer build (a name with "asan")
@@ -87,7 +87,7 @@ run_one() { # name, command...
 }
 
 # The work is a list of tasks, one line each ("KIND BUILD ARG [BACKEND]"),
-# taken in order by $SCANQ_RUNNERS (default 4) runners that share it (a
+# taken in order by $SCANQ_RUNNERS (default 3) runners that share it (a
 # lock around a counter):
 # whichever runner is free takes the next task, so no runner idles while
 # another still holds a long queue, as three fixed jobs did.  The suites
@@ -198,9 +198,10 @@ runner() {
 	done
 }
 jobs=""
-# Four: the suites mostly wait on timers and children (a quiet run with
-# three used 1.2 of the two cores and took 28 minutes, past the 25).
-for r in $(seq "${SCANQ_RUNNERS:-4}"); do
+# Three: a quiet run with three used 1.2 of the two cores and took 28
+# minutes, but one with four reached a load average of 14 and a suite
+# that measures a single scan's send rate (scan_ratecap) fell short.
+for r in $(seq "${SCANQ_RUNNERS:-3}"); do
 	runner &
 	jobs="$jobs $!"
 done

@@ -159,8 +159,10 @@ echo "# two scans shared $shared probes/s; the one left alone got $alone probes/
 [ "$shared" -le 2100 ] || fail "two scans got $shared probes/s together"
 # Before the kill each scan had about half; the one left alone must get
 # clearly more than its half (on an idle host, nearly the whole cap: a
-# loaded one may not give a single scan the CPU for all of it).
-[ "$alone" -ge $((shared * 3 / 4)) ] && [ "$alone" -ge 1000 ] \
+# loaded one may not give a single scan the CPU for all of it: at a load
+# average of 14 it sent 65 % of what the two had, at 15 - 22 about as
+# much).  A budget that did not return would leave it at its half.
+[ "$alone" -ge $((shared * 3 / 5)) ] && [ "$alone" -ge 1000 ] \
 	|| fail "after the kill the scan left alone got $alone probes/s (two shared $shared): the dead worker's budget did not return"
 [ "$alone" -le 2200 ] || fail "the scan left alone got $alone probes/s, over the cap (+ 10 % in 2 s)"
 ok "a worker SIGKILLed holding budget: the scan left alone gets $alone probes/s (the two had $shared) from a second after"
