@@ -147,7 +147,9 @@ int store_agent_complete(struct store *s, const char *pool, const char *agent,
 {
 	int rc = complete(s, pool, agent, c, out);
 
-	return core_retry_safe(s, rc) ? complete(s, pool, agent, c, out) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = complete(s, pool, agent, c, out);
+	return rc;
 }
 
 /* Whether the newest event of scan `id` is `agent` ending `attempt` itself
@@ -243,7 +245,9 @@ int store_agent_fail(struct store *s, const char *pool, const char *agent, int64
 {
 	int rc = fail(s, pool, agent, id, attempt, how, f, out);
 
-	return core_retry_safe(s, rc) ? fail(s, pool, agent, id, attempt, how, f, out) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = fail(s, pool, agent, id, attempt, how, f, out);
+	return rc;
 }
 
 static int seen(struct store *s, const struct store_agent_seen *ag)
@@ -304,7 +308,9 @@ int store_agent_renew(struct store *s, const struct store_agent_seen *ag,
 {
 	int rc = renew(s, ag, l, n, lease_ms);
 
-	return core_retry_safe(s, rc) ? renew(s, ag, l, n, lease_ms) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = renew(s, ag, l, n, lease_ms);
+	return rc;
 }
 
 int store_agent_seen(struct store *s, const struct store_agent_seen *ag)

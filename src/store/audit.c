@@ -32,7 +32,9 @@ int store_audit_from(struct store *s, const char *actor, const char *client, con
 	db_text(&a, detail);
 	db_text(&a, client && *client ? client : NULL);
 	rc = db_run(s, S_AUDIT_INSERT, &a, NULL);
-	return core_retry_safe(s, rc) ? db_run(s, S_AUDIT_INSERT, &a, NULL) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = db_run(s, S_AUDIT_INSERT, &a, NULL);
+	return rc;
 }
 
 static void audit_row(struct db_cur *c, void *elem, void *ctx)

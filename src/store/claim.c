@@ -109,5 +109,7 @@ int store_claim(struct store *s, const char *pool, const char *worker, int max, 
 	if (max > STORE_CLAIM_MAX)
 		max = STORE_CLAIM_MAX;
 	rc = claim(s, pool, worker, max, lease_ms, out, n);
-	return core_retry_safe(s, rc) ? claim(s, pool, worker, max, lease_ms, out, n) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = claim(s, pool, worker, max, lease_ms, out, n);
+	return rc;
 }

@@ -231,7 +231,7 @@ int store_submit_flow(struct store *s, const struct scan_request *req, int flow,
 		rc = store_set_error(s, "a follow-up or split scan needs JSON targets and options");
 		goto out;
 	}
-	for (attempt = 0; attempt < 2; attempt++) {
+	for (attempt = 0;; attempt++) {
 		if ((rc = db_begin(s, 1)) != STORE_OK)
 			break;
 		rc = create(s, req->type, targets, opts, &like, 0, flow & SCAN_FLOW_THEN, sl,
@@ -240,12 +240,12 @@ int store_submit_flow(struct store *s, const struct scan_request *req, int flow,
 			rc = queue_keyed(s, req, id, existed);
 		if (rc != STORE_OK) {
 			rc = core_abort(s, rc);
-			if (core_retry_safe(s, rc))
+			if (core_retry_safe(s, rc, attempt))
 				continue;
 			break;
 		}
 		rc = db_commit(s);
-		if (!core_retry_safe(s, rc))
+		if (!core_retry_safe(s, rc, attempt))
 			break;
 	}
 out:

@@ -64,7 +64,9 @@ int store_heartbeat(struct store *s, int64_t id, int attempt, int lease_ms,
 {
 	int rc = heartbeat(s, id, attempt, lease_ms, progress, cancel_requested);
 
-	return core_retry_safe(s, rc) ? heartbeat(s, id, attempt, lease_ms, progress, cancel_requested) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = heartbeat(s, id, attempt, lease_ms, progress, cancel_requested);
+	return rc;
 }
 
 /* ---- recovery ---------------------------------------------------------------------- */
@@ -169,7 +171,7 @@ int store_recover_leases(struct store *s, int64_t since, int *recovered, int *fa
 	for (int tries = 0;; tries++) {
 		stale = 0;
 		rc = recover(s, since, &stale, recovered, failed);
-		if (core_retry_safe(s, rc))
+		for (int again = 0; core_retry_safe(s, rc, again); again++)
 			rc = recover(s, since, &stale, recovered, failed);
 		if (rc != STORE_OK || !stale)
 			return rc;

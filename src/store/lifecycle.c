@@ -352,14 +352,18 @@ int store_complete_and_claim(struct store *s, struct store_completion *c, size_t
 	if (max > STORE_CLAIM_MAX)
 		max = STORE_CLAIM_MAX;
 	rc = complete_claim(s, c, n, pool, worker, max, lease_ms, out, nout);
-	return core_retry_safe(s, rc) ? complete_claim(s, c, n, pool, worker, max, lease_ms, out, nout) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = complete_claim(s, c, n, pool, worker, max, lease_ms, out, nout);
+	return rc;
 }
 
 int store_complete_many(struct store *s, struct store_completion *c, size_t n)
 {
 	int rc = complete_many(s, c, n);
 
-	return core_retry_safe(s, rc) ? complete_many(s, c, n) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = complete_many(s, c, n);
+	return rc;
 }
 
 int store_complete(struct store *s, int64_t id, int attempt, const char *summary,
@@ -576,7 +580,9 @@ int store_fail(struct store *s, int64_t id, int attempt, const struct scan_failu
 {
 	int rc = fail(s, id, attempt, f, now_status);
 
-	return core_retry_safe(s, rc) ? fail(s, id, attempt, f, now_status) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = fail(s, id, attempt, f, now_status);
+	return rc;
 }
 
 /* running -> cancelled (a requested cancel carried out) or -> pending with
@@ -622,14 +628,18 @@ int store_cancelled(struct store *s, int64_t id, int attempt)
 {
 	int rc = end_running(s, id, attempt, 0, NULL);
 
-	return core_retry_safe(s, rc) ? end_running(s, id, attempt, 0, NULL) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = end_running(s, id, attempt, 0, NULL);
+	return rc;
 }
 
 int store_release(struct store *s, int64_t id, int attempt, const char *reason)
 {
 	int rc = end_running(s, id, attempt, 1, reason);
 
-	return core_retry_safe(s, rc) ? end_running(s, id, attempt, 1, reason) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = end_running(s, id, attempt, 1, reason);
+	return rc;
 }
 
 #define RECOVER_BATCH 500
@@ -709,7 +719,9 @@ int store_release_worker(struct store *s, const char *id, const char *reason, in
 	if (released)
 		*released = 0;
 	rc = release_worker(s, id, reason, released);
-	return core_retry_safe(s, rc) ? release_worker(s, id, reason, released) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = release_worker(s, id, reason, released);
+	return rc;
 }
 
 /* ---- the operator's side ----------------------------------------------------------- */
@@ -784,7 +796,9 @@ int store_cancel(struct store *s, int64_t id, enum scan_status *now_status)
 {
 	int rc = cancel(s, id, now_status);
 
-	return core_retry_safe(s, rc) ? cancel(s, id, now_status) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = cancel(s, id, now_status);
+	return rc;
 }
 
 static int retry(struct store *s, int64_t id)
@@ -824,5 +838,7 @@ int store_retry(struct store *s, int64_t id)
 {
 	int rc = retry(s, id);
 
-	return core_retry_safe(s, rc) ? retry(s, id) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = retry(s, id);
+	return rc;
 }

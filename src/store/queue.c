@@ -190,7 +190,9 @@ int store_submit_many(struct store *s, const struct scan_request *reqs, size_t n
 		s->d->sql[S_SUBMIT_BATCH] ? submit_batch : submit_many;
 	int rc = fn(s, reqs, n, ids, existed);
 
-	return core_retry_safe(s, rc) ? fn(s, reqs, n, ids, existed) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = fn(s, reqs, n, ids, existed);
+	return rc;
 }
 
 int store_submit(struct store *s, const struct scan_request *req, int64_t *id, int *existed)

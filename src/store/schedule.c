@@ -292,7 +292,9 @@ int store_schedule_fire(struct store *s, const struct schedule *sc, const char *
 {
 	int rc = fire(s, sc, slices, now, next, outcome, scan_id);
 
-	return core_retry_safe(s, rc) ? fire(s, sc, slices, now, next, outcome, scan_id) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = fire(s, sc, slices, now, next, outcome, scan_id);
+	return rc;
 }
 
 static int run_now(struct store *s, const struct schedule *sc, const char *slices, int64_t now,
@@ -318,7 +320,9 @@ int store_schedule_run_now(struct store *s, const struct schedule *sc, const cha
 {
 	int rc = run_now(s, sc, slices, now, scan_id);
 
-	return core_retry_safe(s, rc) ? run_now(s, sc, slices, now, scan_id) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = run_now(s, sc, slices, now, scan_id);
+	return rc;
 }
 
 int store_schedule_id(struct store *s, const char *name, int64_t *id, char *name_out,

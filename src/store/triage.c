@@ -294,7 +294,7 @@ int store_finding_states_expire(struct store *s, int64_t *n)
 
 	db_i64(&a, scan_now_ms());
 	rc = db_run(s, S_FSTATE_EXPIRE, &a, &changed);
-	if (rc != STORE_OK && core_retry_safe(s, rc))
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
 		rc = db_run(s, S_FSTATE_EXPIRE, &a, &changed);
 	if (n)
 		*n = rc == STORE_OK ? changed : 0;

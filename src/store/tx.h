@@ -11,10 +11,14 @@
 
 #include "store/db.h"
 
-/* May a failed call be run once more?  Only when the connection broke
- * before COMMIT went out, or the server rolled the transaction back (a
- * deadlock or serialization failure), so nothing can have been committed. */
-int core_retry_safe(struct store *s, int rc);
+/* May a failed call be run again, after `tries` runs again already?  Only
+ * when nothing can have been committed: the connection broke before COMMIT
+ * went out (once), or the server rolled the transaction back to end a
+ * deadlock or serialization failure (a few times, after a pause that lets
+ * the other transaction finish).  Callers loop:
+ *     for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+ *             rc = call(...); */
+int core_retry_safe(struct store *s, int rc, int tries);
 
 /* Appends a timeline event / adds `by` to a counter / wakes the waiting
  * workers at commit, inside the caller's transaction.  Return a store rc. */

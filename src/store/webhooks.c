@@ -455,7 +455,9 @@ int store_delivery_claim(struct store *s, const char *worker, int max, int lease
 	if (max > STORE_CLAIM_MAX)
 		max = STORE_CLAIM_MAX;
 	rc = claim(s, worker, max, lease_ms, out, n);
-	return core_retry_safe(s, rc) ? claim(s, worker, max, lease_ms, out, n) : rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = claim(s, worker, max, lease_ms, out, n);
+	return rc;
 }
 
 /* The fenced update of (id, attempt) to `status`: *now gets the status it
@@ -527,9 +529,10 @@ int store_delivery_finish(struct store *s, int64_t id, int attempt, int max_atte
 {
 	int rc = finish(s, id, attempt, max_attempts, ok, code, error, duration_ms, backoff_ms, result);
 
-	return core_retry_safe(s, rc)
-		? finish(s, id, attempt, max_attempts, ok, code, error, duration_ms, backoff_ms, result)
-		: rc;
+	for (int tries = 0; core_retry_safe(s, rc, tries); tries++)
+		rc = finish(s, id, attempt, max_attempts, ok, code, error, duration_ms, backoff_ms,
+			    result);
+	return rc;
 }
 
 static void log_row(struct db_cur *c, void *elem, void *ctx)

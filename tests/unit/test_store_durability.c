@@ -360,6 +360,7 @@ static void counters_stay_exact_under_four_processes_at_once(void **state)
 struct submitter {
 	struct store *s;
 	int rc;
+	char err[256];		/* store_error() when rc is not STORE_OK */
 };
 
 static void *submit_thread(void *arg)
@@ -371,6 +372,7 @@ static void *submit_thread(void *arg)
 	int existed;
 
 	t->rc = store_submit(t->s, &req, &id, &existed);
+	snprintf(t->err, sizeof t->err, "%s", t->rc == STORE_OK ? "" : store_error(t->s));
 	return NULL;
 }
 
@@ -426,7 +428,8 @@ static void a_deadlock_the_server_rolls_back_is_run_again(void **state)
 	assert_true(pg_ok(x, "COMMIT"));
 	PQfinish(x);
 	assert_int_equal(pthread_join(th, NULL), 0);
-	assert_int_equal(t.rc, STORE_OK);
+	if (t.rc != STORE_OK)
+		fail_msg("submit: %d: %s", t.rc, t.err);
 	assert_int_equal(db_int(f, "SELECT count(*) FROM scans"), 1);
 	assert_int_equal(db_int(f, "SELECT sum(value) FROM counters WHERE name = 'submitted'"), 1);
 	assert_int_equal(db_int(f, "SELECT sum(n) FROM scan_counts WHERE status = 'pending'"), 1);
