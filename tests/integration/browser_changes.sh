@@ -10,13 +10,7 @@ cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
 
 three_ports
-scan() {
-	local id
-	id=$(q submit portscan 127.0.0.1 --ports "$A,$B,$C" --options '{"detect":true,"detect_ms":1000}')
-	q worker --once --name once >>"$T/worker.log" 2>&1
-	is_status "$id" completed || fail "scan $id is $(status "$id")"
-	echo "$id"
-}
+scan() { scan_once portscan 127.0.0.1 --ports "$A,$B,$C" --options '{"detect":true,"detect_ms":1000}'; }
 banner_on "$A" "SSH-2.0-OpenSSH_9.2p1
 "; pa=$last
 banner_on "$B" "220 (vsFTPd 3.0.3)

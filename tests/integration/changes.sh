@@ -12,13 +12,7 @@ export SCANQ_CONFIG=/dev/null
 three_ports
 PORTS="$A,$B,$C"
 OPTS='{"detect":true,"detect_ms":1000}'
-scan() {
-	local id
-	id=$(q submit portscan 127.0.0.1 --ports "$PORTS" --options "$OPTS") || fail "submit"
-	q worker --once --name once >>"$T/worker.log" 2>&1
-	is_status "$id" completed || fail "scan $id is $(status "$id")"
-	echo "$id"
-}
+scan() { scan_once portscan 127.0.0.1 --ports "$PORTS" --options "$OPTS"; }
 
 banner_on "$A" "SSH-2.0-OpenSSH_9.2p1 Debian-2
 "; pa=$last

@@ -14,13 +14,7 @@ cd "$T" || exit 1
 export SCANQ_CONFIG=/dev/null
 
 three_ports
-scan() {
-	local id
-	id=$(q submit portscan 127.0.0.1 --ports "$A,$B") || fail "submit"
-	q worker --once --name once >>"$T/worker.log" 2>&1
-	is_status "$id" completed || fail "scan $id is $(status "$id")"
-	echo "$id"
-}
+scan() { scan_once portscan 127.0.0.1 --ports "$A,$B"; }
 # row PORT: state|times_seen|first_scan_id|last_scan_id of the port's finding
 row() { sql "SELECT state || '|' || times_seen || '|' || first_scan_id || '|' || last_scan_id FROM finding_states WHERE port = $1"; }
 fp() { sql "SELECT fingerprint FROM finding_states WHERE port = $1"; }

@@ -43,6 +43,15 @@ status_of() { status "$1"; }
 is_status() { [ "$(status "$1")" = "$2" ]; }
 # submit ARGS...: prints the new scan's id
 submit() { q submit "$@"; }
+# scan_once SUBMIT-ARGS...: submits, runs `worker --once` (log in
+# $dir/worker.log) and prints the scan's id; fails unless it completed
+scan_once() {
+	local id
+	id=$(q submit "$@") || fail "submit $*"
+	q worker --once --name once >>"$dir/worker.log" 2>&1
+	is_status "$id" completed || fail "scan $id is $(status "$id")"
+	echo "$id"
+}
 
 # ---- workers and their children --------------------------------------------
 
