@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <ftw.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include "cmd/pdf.h"
+#include "core/clock.h"
 
 extern char **environ;
 
@@ -77,6 +79,28 @@ out:
 	return rc;
 }
 
+/* Waits for pid to end, at most ms: 1 when it ended (its status in *st,
+ * reaped), 0 when the time ran out, -1 on an error.  A pidfd turns
+ * readable when the process ends, so nothing polls in between. */
+static int wait_ended(pid_t pid, int64_t ms, int *st)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0), ready = 0;
+	int64_t until = clock_mono_ms() + ms, left;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (fd < 0)
+		return -1;
+	while ((left = until - clock_mono_ms()) > 0
+	       && (ready = poll(&p, 1, (int)left)) < 0 && errno == EINTR)
+		;
+	close(fd);
+	if (ready < 0)
+		return -1;
+	if (ready == 0)
+		return 0;
+	return waitpid(pid, st, 0) == pid ? 1 : -1;
+}
+
 /* Runs Chromium on dir/report.html to dir/report.pdf, with its output
  * thrown away and a time limit.  0, or -1 with err set. */
 static int run_chromium(const char *chromium, const char *dir, char *err, size_t errlen)
@@ -86,7 +110,6 @@ static int run_chromium(const char *chromium, const char *dir, char *err, size_t
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int n = 0, st = 0, rc;
-	time_t until = time(NULL) + PDF_TIMEOUT_S;
 
 	snprintf(profile, sizeof profile, "--user-data-dir=%s/profile", dir);
 	snprintf(pdf, sizeof pdf, "--print-to-pdf=%s/report.pdf", dir);
@@ -116,15 +139,14 @@ static int run_chromium(const char *chromium, const char *dir, char *err, size_t
 		snprintf(err, errlen, "cannot start %s: %s", chromium, strerror(rc));
 		return -1;
 	}
-	while ((rc = waitpid(pid, &st, WNOHANG)) == 0 && time(NULL) < until)
-		usleep(50 * 1000);
-	if (rc == 0) {
+	if ((rc = wait_ended(pid, PDF_TIMEOUT_S * 1000LL, &st)) <= 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
-		snprintf(err, errlen, "Chromium did not print the PDF within %d s", PDF_TIMEOUT_S);
+		snprintf(err, errlen, rc == 0 ? "Chromium did not print the PDF within %d s"
+			 : "could not wait for Chromium (%d s limit)", PDF_TIMEOUT_S);
 		return -1;
 	}
-	if (rc < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		snprintf(err, errlen, "Chromium failed to print the PDF (%s %d)",
 			 WIFSIGNALED(st) ? "signal" : "exit", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 		return -1;
