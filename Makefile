@@ -85,18 +85,22 @@ run: deps
 
 # The whole gate: warnings-as-errors build, unit + integration suites, the same
 # suites under ASan+UBSan, and every fuzz target for a bounded time.  The
-# fuzz targets are built and run by tests/run.sh beside the suites, at the
-# lowest CPU priority (SCANQ_FUZZ_BUILD): the suites mostly wait on timers
-# and children, and the fuzz build alone took two to three minutes of the
-# critical path when it came first.
+# sanitizer build (`make asan`) and the fuzz targets are built by
+# tests/run.sh beside the plain build's suites, at a lower CPU priority
+# (SCANQ_ASAN_BUILD, SCANQ_FUZZ_BUILD): the suites mostly wait on timers and
+# children, and each build took two to three minutes of the critical path
+# when it came first.
 test: deps-test
 	$(MAKE) all
+	$(MAKE) node-deps
+	SCANQ_ASAN_BUILD=1 SCANQ_FUZZ_BUILD=1 sh tests/run.sh
+
+# The sanitizer build the suites run a second time (build-asan/).
+asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	        build-asan/scanq build-asan/scanq-scan build-asan/bench/claimprobe \
 	        $(UNIT_BIN:$(BUILD)/%=build-asan/%)
-	$(MAKE) node-deps
-	SCANQ_FUZZ_BUILD=1 sh tests/run.sh
 
 # Unit + integration suites against one build only (quick loop while developing).
 check: all

@@ -11,6 +11,9 @@
 #   fuzz:        each build-fuzz/fuzz_* for FUZZ_SECONDS (default 20) seconds,
 #                one after another on a runner of their own at nice 19 that first
 #                builds them when SCANQ_FUZZ_BUILD is set (as `make test` does)
+# With SCANQ_ASAN_BUILD set (as `make test` does), the sanitizer build is
+# made here (`make asan`, at nice 10) while the plain build's tasks run; its
+# own tasks wait in a queue of their own and go first once it is built.
 # for every BUILD in $SCANQ_BUILDS (default "build build-asan").  Three
 # runners take the tasks from one list, the longest first (each suite makes
 # its own database, folder and ports; two cores are mostly waiting on child
@@ -31,6 +34,11 @@ fuzz_seconds=${FUZZ_SECONDS:-20}
 # Not passed on: scanq warns about a SCANQ_ variable it does not know.
 fuzz_build=${SCANQ_FUZZ_BUILD:-}
 unset SCANQ_FUZZ_BUILD
+deferred=""			# the build made beside the suites, if any
+if [ -n "${SCANQ_ASAN_BUILD:-}" ]; then
+	case " $builds " in *" build-asan "*) deferred=build-asan ;; esac
+fi
+unset SCANQ_ASAN_BUILD
 logs=test-logs
 rm -rf "$logs"; mkdir -p "$logs"
 results=$logs/results		# one "PASS|FAIL|SKIP NAME" line a test, from every job
@@ -99,14 +107,23 @@ tasks=$logs/tasks
 : >"$tasks.unsorted"
 # add_build BUILD BACKENDS: BUILD's unit tests, its own-backend suites and
 # its integration suites on each of BACKENDS.
+# A deferred build's binaries do not exist yet: its unit tests are named
+# from their sources.
 add_build() {
 	b=$1 backends=$2
-	[ -x "$b/scanq" ] || { echo "FAIL $b/scanq" >>"$results"; echo "FAIL $b: $b/scanq is not built"; return; }
-	for t in "$b"/tests/test_*; do
-		[ -x "$t" ] || continue
-		wanted "$(basename "$t")" || continue
-		echo "unit $b $t" >>"$tasks.unsorted"
-	done
+	if [ "$b" = "$deferred" ]; then
+		for t in tests/unit/test_*.c; do
+			wanted "$(basename "$t" .c)" || continue
+			echo "unit $b $b/tests/$(basename "$t" .c)" >>"$tasks.unsorted"
+		done
+	else
+		[ -x "$b/scanq" ] || { echo "FAIL $b/scanq" >>"$results"; echo "FAIL $b: $b/scanq is not built"; return; }
+		for t in "$b"/tests/test_*; do
+			[ -x "$t" ] || continue
+			wanted "$(basename "$t")" || continue
+			echo "unit $b $t" >>"$tasks.unsorted"
+		done
+	fi
 	for t in tests/integration/*.sh; do
 		[ -f "$t" ] || continue
 		[ "$(basename "$t")" = lib.sh ] && continue	# sourced by the others
@@ -151,6 +168,9 @@ done <"$tasks.unsorted" >"$tasks.named"
 		{ print (($1 in rank) ? rank[$1] : 100000 + FNR) "\t" $2 }' \
 		"$slow" "$tasks.named" | sort -n -k1,1 | cut -f 2
 } >"$tasks"
+# Two queues: the tasks whose build is ready, and the deferred build's.
+awk -v d="$deferred" '$2 != d' "$tasks" >"$tasks.now"
+awk -v d="$deferred" '$2 == d' "$tasks" >"$tasks.later"
 
 # fuzz_one TARGET: one fuzz target for $fuzz_seconds, on its seed corpus, at
 # the lowest CPU priority (it runs beside the suites)
@@ -183,21 +203,43 @@ run_task() {
 	own)  run_one "$name" env SCANQ="$(pwd)/$2/scanq" bash "$3" ;;
 	esac
 }
-# next_task: the number of the next task no runner has taken
-next=$logs/next
-echo 1 >"$next"
-next_task() {
-	flock "$next.lock" sh -c 'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' sh "$next"
+# take QUEUE: the next task of QUEUE no runner has taken (nothing when none
+# is left); a counter beside the queue, under a lock.
+echo 1 >"$tasks.now.next"
+echo 1 >"$tasks.later.next"
+take() {
+	n=$(flock "$1.lock" sh -c 'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' sh "$1.next")
+	sed -n "${n}p" "$1"
 }
+built=$logs/deferred.built	# exists once the deferred build ended (or none)
+[ -n "$deferred" ] || : >"$built"
+# A runner takes the deferred build's tasks first once it is built, then
+# the others; with none ready it waits for the build.
 runner() {
 	while :; do
-		n=$(next_task)
-		line=$(sed -n "${n}p" "$tasks")
-		[ -n "$line" ] || return 0
+		line=""
+		[ -f "$built" ] && line=$(take "$tasks.later")
+		[ -n "$line" ] || line=$(take "$tasks.now")
+		if [ -z "$line" ] && [ -f "$built" ]; then
+			line=$(take "$tasks.later")	# it may have ended just now
+			[ -n "$line" ] || return 0
+		elif [ -z "$line" ]; then
+			sleep 1
+			continue
+		fi
 		run_task "$line"
 	done
 }
 jobs=""
+# The deferred build: a failed one is one failure, and none of its tasks run.
+if [ -n "$deferred" ]; then
+	(
+		run_one "$deferred" nice -n 10 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make asan
+		grep -q "^FAIL $deferred " "$results" && : >"$tasks.later"
+		: >"$built"
+	) &
+	jobs="$jobs $!"
+fi
 # Three: a quiet run with three used 1.2 of the two cores and took 28
 # minutes, but one with four reached a load average of 14 and a suite
 # that measures a single scan's send rate (scan_ratecap) fell short.
