@@ -11,7 +11,8 @@
 #     + 5 %, and at least half of it (the budget is used, not starved);
 #     meanwhile an uncapped scan runs unfed, at full speed (past the cap);
 #   - a worker SIGKILLed while it holds part of the budget: from a second
-#     after, the scan left alone gets (nearly) the whole cap;
+#     after, the scan left alone gets (nearly) the whole cap (400 probes/s
+#     there, set with `ratecap set`);
 #   - a cap set with `scanq ratecap set` applies to running scans;
 #   - an agent's scan gets its slices through the agent API and stays
 #     under the cap too;
@@ -136,6 +137,13 @@ q ratecap rm "$CNET/29" >/dev/null || fail "ratecap rm"
 ok "ratecap set 500 on the running scans' network brings them to $r probes/s (two caps of one network: the smaller)"
 
 # ---- a SIGKILLed worker's budget returns -------------------------------------
+# Under a cap of 400 probes/s.  Under the 2,000 of the file, a lone scan of
+# the ASan build on a host at a load average of 30 sent 1,100 probes/s: the
+# CPU, not the budget, held it back, and that could not be told from a
+# budget that did not return.  At 400 the CPU is never the limit, so the
+# lone scan must get nearly all of it, where a lost budget leaves it 200.
+LOW=400
+q ratecap set "$CNET/29" $LOW >/dev/null || fail "ratecap set $LOW"
 for id in $big $s2 $s3; do q cancel "$id" >/dev/null || fail "cancel $id"; done
 wait_for 20 "the capped scans stopped" sql_is "$running" 0
 for w in 1 2 3 4; do kill "${pids[$((w - 1))]}"; done
@@ -156,16 +164,15 @@ sleep 1
 a=$(segs "$C") t0=$(now); sleep 2; b2=$(segs "$C") t1=$(now)
 alone=$(rate "$a" "$b2" "$t0" "$t1")
 echo "# two scans shared $shared probes/s; the one left alone got $alone probes/s from 1 s to 3 s after the kill"
-[ "$shared" -le 2100 ] || fail "two scans got $shared probes/s together"
+[ "$shared" -le $((LOW * 11 / 10)) ] || fail "two scans got $shared probes/s together (cap $LOW)"
+[ "$shared" -ge $((LOW / 2)) ] || fail "two scans got only $shared probes/s together (cap $LOW)"
 # Before the kill each scan had about half; the one left alone must get
-# clearly more than its half (on an idle host, nearly the whole cap: a
-# loaded one may not give a single scan the CPU for all of it: at a load
-# average of 14 it sent 65 % of what the two had, at 15 - 22 about as
-# much).  A budget that did not return would leave it at its half.
-[ "$alone" -ge $((shared * 3 / 5)) ] && [ "$alone" -ge 1000 ] \
+# nearly all of it.  A budget that did not return would leave it at its half.
+[ "$alone" -ge $((shared * 4 / 5)) ] && [ "$alone" -ge $((LOW * 7 / 10)) ] \
 	|| fail "after the kill the scan left alone got $alone probes/s (two shared $shared): the dead worker's budget did not return"
-[ "$alone" -le 2200 ] || fail "the scan left alone got $alone probes/s, over the cap (+ 10 % in 2 s)"
-ok "a worker SIGKILLed holding budget: the scan left alone gets $alone probes/s (the two had $shared) from a second after"
+[ "$alone" -le $((LOW * 11 / 10)) ] || fail "the scan left alone got $alone probes/s, over the cap $LOW (+ 10 % in 2 s)"
+q ratecap rm "$CNET/29" >/dev/null || fail "ratecap rm"
+ok "a worker SIGKILLed holding budget: the scan left alone gets $alone probes/s (the two had $shared, cap $LOW) from a second after"
 
 # ---- an agent's scan takes its slices through the agent API ----------------
 start_serve --workers 0
