@@ -161,16 +161,21 @@ kchild=$(sed -n 's/.*msg="scan marked running".* pid=\([0-9]*\).*/\1/p' "$dir/k1
 kill -9 "$k1"
 wait_for 5 "the dead worker's child gone" sh -c "! kill -0 $kchild 2>/dev/null"
 sleep 1
-a=$(segs "$C") t0=$(now); sleep 2; b2=$(segs "$C") t1=$(now)
+a=$(segs "$C") t0=$(now); sleep 3; b2=$(segs "$C") t1=$(now)
 alone=$(rate "$a" "$b2" "$t0" "$t1")
-echo "# two scans shared $shared probes/s; the one left alone got $alone probes/s from 1 s to 3 s after the kill"
-[ "$shared" -le $((LOW * 11 / 10)) ] || fail "two scans got $shared probes/s together (cap $LOW)"
+echo "# two scans shared $shared probes/s; the one left alone got $alone probes/s from 1 s to 4 s after the kill"
+# The cap holds per second of the store's budget; a span of 3 s measured
+# across those seconds may also hold a slice (1/8 of the cap) at each end:
+# up to 1/12 more, and the sampling's own jitter (452 probes/s was seen
+# over 2 s at a cap of 400).
+MAXR=$((LOW * 23 / 20))
+[ "$shared" -le $MAXR ] || fail "two scans got $shared probes/s together (cap $LOW)"
 [ "$shared" -ge $((LOW / 2)) ] || fail "two scans got only $shared probes/s together (cap $LOW)"
 # Before the kill each scan had about half; the one left alone must get
 # nearly all of it.  A budget that did not return would leave it at its half.
 [ "$alone" -ge $((shared * 4 / 5)) ] && [ "$alone" -ge $((LOW * 7 / 10)) ] \
 	|| fail "after the kill the scan left alone got $alone probes/s (two shared $shared): the dead worker's budget did not return"
-[ "$alone" -le $((LOW * 11 / 10)) ] || fail "the scan left alone got $alone probes/s, over the cap $LOW (+ 10 % in 2 s)"
+[ "$alone" -le $MAXR ] || fail "the scan left alone got $alone probes/s, over the cap $LOW (+ 15 % in 3 s)"
 q ratecap rm "$CNET/29" >/dev/null || fail "ratecap rm"
 ok "a worker SIGKILLed holding budget: the scan left alone gets $alone probes/s (the two had $shared, cap $LOW) from a second after"
 
@@ -181,12 +186,16 @@ q token create --role agent --pool edge --name edge1 >"$dir/agent.token" || fail
 	--allow "$CNET/29" --concurrency 1 >"$dir/agent.log" 2>&1 &
 pids+=($!)
 wait_for 20 "the agent to start" grep -q 'msg="agent started"' "$dir/agent.log"
+# The worker's scans are cancelled, the SIGKILLed worker's too: it stays
+# running until its lease runs out (its child is gone, nothing of it on the
+# wire), and would then be claimed again and share the cap with the
+# agent's scan (a run measured the two together at 2,121 probes/s).
 q cancel "$k2s" >/dev/null || fail "cancel $k2s"
+q cancel "$k1s" >/dev/null || fail "cancel $k1s"
 as=$(q submit portscan "$pre.$((${CNET##*.} + 4))" --ports 1-65535 --pool edge) || fail "submit to the agent"
 wait_for 20 "the agent's scan under the cap" grep -q "msg=\"scan under a rate cap\" scan=$as " "$dir/agent.log"
-# (the SIGKILLed worker's scan stays running until its lease runs out; its
-# child is gone, so nothing of it is on the wire)
 wait_for 20 "the worker's scan cancelled" is_status "$k2s" cancelled
+wait_for 30 "the SIGKILLed worker's scan cancelled" is_status "$k1s" cancelled
 sleep 1.5
 a=$(segs "$C") t0=$(now); sleep 4; b2=$(segs "$C") t1=$(now)
 agent=$(rate "$a" "$b2" "$t0" "$t1")
