@@ -200,7 +200,9 @@ sleep 1.5
 a=$(segs "$C") t0=$(now); sleep 4; b2=$(segs "$C") t1=$(now)
 agent=$(rate "$a" "$b2" "$t0" "$t1")
 echo "# the agent's scan alone: $agent probes/s"
-[ "$agent" -le 2100 ] || fail "the agent's scan got $agent probes/s, over the cap"
+# Over 4 s: a slice (1/8 of the cap) at each end of the span is 1/16 more,
+# and the sampling's jitter (2,073 probes/s was seen alone).
+[ "$agent" -le 2250 ] || fail "the agent's scan got $agent probes/s, over the cap (+ 12.5 % in 4 s)"
 [ "$agent" -ge 1000 ] || fail "the agent's scan got $agent probes/s only: its slices did not arrive"
 q cancel "$as" >/dev/null || fail "cancel $as"
 ok "an agent's scan takes its slices through POST /api/v1/agent/budget: $agent probes/s (cap 2000)"
