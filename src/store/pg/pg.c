@@ -65,10 +65,11 @@ static int db_fail(struct pg *p, PGresult *res, const char *what)
 		p->base.disconnected = 1;
 	if (state && strcmp(state, "53100") == 0)	/* disk_full */
 		p->base.full = 1;
-	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
+	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)) {
 		p->base.conflict = 1;	/* rolled back by the server: run it again */
-	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0
-		      || strcmp(state, "55P03") == 0))
+		return STORE_BUSY;
+	}
+	if (state && strcmp(state, "55P03") == 0)	/* lock_not_available */
 		return STORE_BUSY;
 	return STORE_ERROR;
 }
