@@ -114,24 +114,38 @@ void ratefeed_started(struct ratefeed *rf, int *child_fd)
 	if (rf->fd < 0)
 		return;
 	feed(rf, &rf->last);	/* the one probe the first ask took */
-	rf->next_ms = clock_mono_ms();	/* the first real slice at once */
+	rf->next_ms = rf->asked_ms = clock_mono_ms();	/* the first real slice at once */
+}
+
+/* What to ask for at now_ms: a slice, or the slices of the time since the
+ * last ask when it came late (up to RATEFEED_CATCH_UP). */
+static long want_now(struct ratefeed *rf, int64_t now_ms)
+{
+	int64_t due = (now_ms - rf->asked_ms) / SLICE_MS;
+
+	rf->asked_ms = now_ms;
+	if (due < 2)
+		return rf->slice;
+	return rf->slice * (due < RATEFEED_CATCH_UP ? (long)due : RATEFEED_CATCH_UP);
 }
 
 void ratefeed_step(struct ratefeed *rf, struct source *src, const struct scan *sc,
 		   int64_t now_ms)
 {
 	struct rate_grant g;
+	long want;
 
 	if (rf->fd < 0 || now_ms < rf->next_ms)
 		return;
 	rf->next_ms = now_ms + SLICE_MS;
-	if (src->ops->rate_take(src, sc, rf->slice, &g) != STORE_OK)
+	want = want_now(rf, now_ms);
+	if (src->ops->rate_take(src, sc, want, &g) != STORE_OK)
 		return;		/* no answer: no tokens; again at the next slice */
 	if (!g.capped) {
 		/* The cap was removed while the scan runs: it goes on at the
 		 * old cap's pace (a slice per slice time) until it ends. */
 		g = rf->last;
-		g.probes = rf->slice;
+		g.probes = want;
 		g.ms_left = SLICE_MS;
 	} else {
 		rf->last = g;

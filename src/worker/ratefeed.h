@@ -9,7 +9,13 @@
  * slice being 1/STORE_RATE_SLICES of the smaller of the cap and the scan's
  * own `rate`; the store grants what is left.  So the scans of one network
  * share its cap whichever worker, agent or host runs them, and a scan that
- * finished or died stops asking.  A slice that cannot be taken (an outage)
+ * finished or died stops asking.  A worker that asks late (its loop held
+ * up on a loaded host: 2 to 5 asks a second were seen at a load average
+ * of 20) asks for the slices of the time since its last ask, at most
+ * RATEFEED_CATCH_UP of them, so a scan alone in its network still gets the
+ * whole cap; asking a slice at a time, it got half or less, as if a dead
+ * worker's share had never come back.  The store grants at most the cap
+ * of each second either way.  A slice that cannot be taken (an outage)
  * is not written: the child waits for tokens, it never runs unpaced.
  * Only the types budget_paced_type() names are fed; the others run at
  * their own pace (README, "Not built yet").
@@ -22,10 +28,13 @@
 #include "worker/source.h"
 #include "worker/spawn.h"
 
+#define RATEFEED_CATCH_UP 3	/* most slices one late ask takes */
+
 struct ratefeed {
 	int fd;			/* the pipe to the child's stdin; -1: not capped */
 	long slice;		/* probes asked for each time */
 	int64_t next_ms;	/* monotonic ms of the next slice */
+	int64_t asked_ms;	/* monotonic ms of the last ask */
 	long long taken;	/* probes granted in all, for the log */
 	struct rate_grant last;	/* the last slice taken */
 };
