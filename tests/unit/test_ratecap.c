@@ -3,7 +3,9 @@
  * of a cap, which caps a scan's targets count against (the most specific
  * one), the [rate] cap setting, and the arithmetic of the budget a
  * scanner is fed (budget.h): tokens released evenly over what is left of
- * their second, dropped when it ends, a new second dropping the old rest.
+ * their second, dropped when it ends, a new second dropping the old rest;
+ * and what a worker asks for (worker/ratefeed.h): a slice when on time,
+ * the slices of the time it missed when late.
  */
 #include "testutil.h"
 #include <fcntl.h>
@@ -12,6 +14,7 @@
 #include "budget.h"
 #include "ratecap.h"
 #include "scantype.h"
+#include "worker/ratefeed.h"
 
 static void caps_parse_to_a_canonical_network_and_refuse_bad_input(void **state)
 {
@@ -175,6 +178,55 @@ static void only_the_paced_types_are_fed_a_budget(void **state)
 	assert_false(budget_paced_type(NULL));
 }
 
+/* A source that grants whatever is asked and records the asks. */
+struct asks {
+	struct source src;	/* first: the source ratefeed is given */
+	long want[16];
+	int n;
+};
+
+static int asks_take(struct source *src, const struct scan *sc, long want, struct rate_grant *g)
+{
+	struct asks *a = (struct asks *)src;
+
+	(void)sc;
+	if (a->n < 16)
+		a->want[a->n++] = want;
+	*g = (struct rate_grant){ .capped = 1, .probes = want, .cap = 400, .window = 1,
+				  .ms_left = 900 };
+	return STORE_OK;
+}
+
+static void a_worker_that_asks_late_asks_for_the_slices_it_missed(void **state)
+{
+	static const struct source_ops ops = { .rate_take = asks_take };
+	struct asks a = { .src = { .ops = &ops, .kind = "test" } };
+	struct scan sc = { .type = "portscan", .options = "{}" };
+	struct ratefeed rf;
+	int child = -1, reader;
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(ratefeed_open(&rf, &a.src, &sc, &child, "w-test"), 1);
+	assert_int_equal(rf.slice, 50);			/* cap 400: eight slices of 50 */
+	reader = dup(child);				/* the child's end stays open */
+	ratefeed_started(&rf, &child);
+	t = rf.next_ms;
+	ratefeed_step(&rf, &a.src, &sc, t);		/* on time */
+	ratefeed_step(&rf, &a.src, &sc, t + 125);	/* on time */
+	ratefeed_step(&rf, &a.src, &sc, t + 425);	/* 300 ms since: two slices */
+	ratefeed_step(&rf, &a.src, &sc, t + 1425);	/* a second since: at most three */
+	ratefeed_step(&rf, &a.src, &sc, t + 1435);	/* not due: no ask */
+	assert_int_equal(a.n, 5);			/* the first ask (1 probe) and four */
+	assert_int_equal(a.want[0], 1);
+	assert_int_equal(a.want[1], 50);
+	assert_int_equal(a.want[2], 50);
+	assert_int_equal(a.want[3], 100);
+	assert_int_equal(a.want[4], 50 * RATEFEED_CATCH_UP);
+	ratefeed_close(&rf);
+	close(reader);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +237,7 @@ int main(void)
 		cmocka_unit_test(tokens_end_with_their_second_and_a_new_second_drops_the_old_rest),
 		cmocka_unit_test(slices_are_read_from_the_feed_line_by_line),
 		cmocka_unit_test(only_the_paced_types_are_fed_a_budget),
+		cmocka_unit_test(a_worker_that_asks_late_asks_for_the_slices_it_missed),
 	};
 
 	scantype_config_checks();
