@@ -18,15 +18,16 @@
 #     503 alternated for half a second).
 source "$(dirname "$0")/fault_lib.bash"
 
-# calls PORT N PARALLEL [SECONDS]: N GETs of /readyz, /api/v1/scans and
-# /api/v1/workers in turn, PARALLEL at a time (with SECONDS, as many as
-# fit in that time, 5 ms apart); prints "ok N" or each call that was not
-# answered 200.
+# calls PORT N PARALLEL [SECONDS [MARKER]]: N GETs of /readyz, /api/v1/scans
+# and /api/v1/workers in turn, PARALLEL at a time (with SECONDS, as many as
+# fit in that time, 5 ms apart; MARKER is made at the first answer);
+# prints "ok N" or each call that was not answered 200.
 calls() {
 	python3 - "$@" <<'PY'
 import http.client, sys, threading, time
 port, n, par = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 until = time.monotonic() + float(sys.argv[4]) if len(sys.argv) > 4 else None
+marker = sys.argv[5] if len(sys.argv) > 5 else None	# made at the first answer
 paths = ["/readyz", "/api/v1/scans", "/api/v1/workers"]
 bad, lock, made = [], threading.Lock(), [0]
 def run():
@@ -45,6 +46,8 @@ def run():
 		except OSError as e:
 			st = str(e)
 		c.close()
+		if marker:
+			open(marker, "a").close()
 		if st != 200:
 			with lock:
 				bad.append("call %d %s: %s" % (i, paths[i % 3], st))
@@ -138,12 +141,16 @@ out=$(calls "$port" 60 4)
 [ "$out" = "ok 60" ] || fail "after a restart under an idle API, calls that failed: $out"
 echo "ok - pg: the 60 calls right after a restart under an idle API all answered 200"
 
-# Calls all through a 3 s outage and the restart: every server thread finds
-# the server gone and backs off, up to a second between attempts.
+# Calls all through an outage and the restart: every server thread finds
+# the server gone and backs off, up to a second between attempts.  The
+# server stays down until the callers have had an answer and a second
+# more (python took over 3 s to start under a load average of 20, and
+# every call then came after the restart).
 pg_down
-calls "$port" 0 4 4 >"$dir/outage-calls.txt" &
+calls "$port" 0 4 4 "$dir/calls.started" >"$dir/outage-calls.txt" &
 caller=$!
-sleep 3
+wait_for 30 "the callers' first answer while PostgreSQL is down" test -f "$dir/calls.started"
+sleep 1
 pg_up
 read -r first rest < <(after_return "$port")
 wait "$caller"
