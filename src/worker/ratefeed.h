@@ -11,11 +11,13 @@
  * share its cap whichever worker, agent or host runs them, and a scan that
  * finished or died stops asking.  A worker that asks late (its loop held
  * up on a loaded host: 2 to 5 asks a second were seen at a load average
- * of 20) asks for the slices of the time since its last ask, at most
- * RATEFEED_CATCH_UP of them, so a scan alone in its network still gets the
- * whole cap; asking a slice at a time, it got half or less, as if a dead
+ * of 20, about one at 25) asks for the slices of the time since its last
+ * ask, up to a second's (RATEFEED_CATCH_UP), so a scan alone in its
+ * network still gets the whole cap while its worker asks at least once a
+ * second; asking a slice at a time, it got half or less, as if a dead
  * worker's share had never come back.  The store grants at most the cap
- * of each second either way.  A slice that cannot be taken (an outage)
+ * of each second either way (a span of N seconds not aligned to them may
+ * hold up to N + 1 caps' worth, as it always could at the edges).  A slice that cannot be taken (an outage)
  * is not written: the child waits for tokens, it never runs unpaced.
  * Only the types budget_paced_type() names are fed; the others run at
  * their own pace (README, "Not built yet").
@@ -28,7 +30,7 @@
 #include "worker/source.h"
 #include "worker/spawn.h"
 
-#define RATEFEED_CATCH_UP 3	/* most slices one late ask takes */
+#define RATEFEED_CATCH_UP STORE_RATE_SLICES	/* most slices one late ask takes: a second's */
 
 struct ratefeed {
 	int fd;			/* the pipe to the child's stdin; -1: not capped */

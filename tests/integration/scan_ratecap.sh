@@ -164,18 +164,19 @@ sleep 1
 a=$(segs "$C") t0=$(now); sleep 3; b2=$(segs "$C") t1=$(now)
 alone=$(rate "$a" "$b2" "$t0" "$t1")
 echo "# two scans shared $shared probes/s; the one left alone got $alone probes/s from 1 s to 4 s after the kill"
-# The cap holds per second of the store's budget; a span of 3 s measured
-# across those seconds may also hold a slice (1/8 of the cap) at each end:
-# up to 1/12 more, and the sampling's own jitter (452 probes/s was seen
-# over 2 s at a cap of 400).
-MAXR=$((LOW * 23 / 20))
+# The cap holds per second of the store's budget, and a span of 3 s not
+# aligned to those seconds overlaps four of them: a worker that asked late
+# catches up (worker/ratefeed.h), so the second the span starts in may
+# hand out its whole cap inside the span.  The most the contract allows is
+# 4 caps in 3 s; a budget counted twice, or no cap at all, is 2x and more.
+MAXR=$((LOW * 4 / 3))
 [ "$shared" -le $MAXR ] || fail "two scans got $shared probes/s together (cap $LOW)"
 [ "$shared" -ge $((LOW / 2)) ] || fail "two scans got only $shared probes/s together (cap $LOW)"
 # Before the kill each scan had about half; the one left alone must get
 # nearly all of it.  A budget that did not return would leave it at its half.
 [ "$alone" -ge $((shared * 4 / 5)) ] && [ "$alone" -ge $((LOW * 7 / 10)) ] \
 	|| fail "after the kill the scan left alone got $alone probes/s (two shared $shared): the dead worker's budget did not return"
-[ "$alone" -le $MAXR ] || fail "the scan left alone got $alone probes/s, over the cap $LOW (+ 15 % in 3 s)"
+[ "$alone" -le $MAXR ] || fail "the scan left alone got $alone probes/s, over 4 caps of $LOW in 3 s"
 q ratecap rm "$CNET/29" >/dev/null || fail "ratecap rm"
 ok "a worker SIGKILLed holding budget: the scan left alone gets $alone probes/s (the two had $shared, cap $LOW) from a second after"
 
@@ -200,9 +201,8 @@ sleep 1.5
 a=$(segs "$C") t0=$(now); sleep 4; b2=$(segs "$C") t1=$(now)
 agent=$(rate "$a" "$b2" "$t0" "$t1")
 echo "# the agent's scan alone: $agent probes/s"
-# Over 4 s: a slice (1/8 of the cap) at each end of the span is 1/16 more,
-# and the sampling's jitter (2,073 probes/s was seen alone).
-[ "$agent" -le 2250 ] || fail "the agent's scan got $agent probes/s, over the cap (+ 12.5 % in 4 s)"
+# Over 4 s: five of the store's seconds at most (as above).
+[ "$agent" -le 2500 ] || fail "the agent's scan got $agent probes/s, over 5 caps of 2000 in 4 s"
 [ "$agent" -ge 1000 ] || fail "the agent's scan got $agent probes/s only: its slices did not arrive"
 q cancel "$as" >/dev/null || fail "cancel $as"
 ok "an agent's scan takes its slices through POST /api/v1/agent/budget: $agent probes/s (cap 2000)"

@@ -86,17 +86,21 @@ if [ "$BACKEND" = pg ]; then
 	# The watch for the claim's sleep runs inside the server, every 5 ms:
 	# polling with a psql process each time missed the 0.5 s on a loaded
 	# machine.  (Its own sleeps are not the claim's: its pid is left out.)
-	sql "DO \$\$ BEGIN
-		FOR i IN 1..2000 LOOP
+	# The scan is submitted once the watch says it runs: at a load average
+	# of 25 psql connected after the claim had slept its 0.5 s.
+	sql "DO \$\$ DECLARE t0 timestamptz := clock_timestamp(); BEGIN
+		RAISE NOTICE 'watching';
+		WHILE clock_timestamp() < t0 + interval '20 s' LOOP
 			PERFORM pg_stat_clear_snapshot();
 			PERFORM 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep'
 				AND datname = current_database() AND pid <> pg_backend_pid();
 			IF FOUND THEN RETURN; END IF;
 			PERFORM pg_sleep(0.005);
 		END LOOP;
-		RAISE EXCEPTION 'no claim asleep in 10 s';
+		RAISE EXCEPTION 'no claim asleep in 20 s';
 		END \$\$" >"$dir/watch.out" 2>&1 &
 	watch=$!
+	wait_for 20 "the watch for the claim's sleep to run" grep -q watching "$dir/watch.out"
 	id=$(q submit test-sleep 127.0.0.1 --options '{"seconds":0.1}') || fail "submit"
 	wait "$watch" || fail "the claim of scan $id in its sleep: $(cat "$dir/watch.out")"
 	kill -KILL "$wpid"

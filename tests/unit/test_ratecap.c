@@ -215,14 +215,16 @@ static void a_worker_that_asks_late_asks_for_the_slices_it_missed(void **state)
 	ratefeed_step(&rf, &a.src, &sc, t);		/* on time */
 	ratefeed_step(&rf, &a.src, &sc, t + 125);	/* on time */
 	ratefeed_step(&rf, &a.src, &sc, t + 425);	/* 300 ms since: two slices */
-	ratefeed_step(&rf, &a.src, &sc, t + 1425);	/* a second since: at most three */
-	ratefeed_step(&rf, &a.src, &sc, t + 1435);	/* not due: no ask */
-	assert_int_equal(a.n, 5);			/* the first ask (1 probe) and four */
+	ratefeed_step(&rf, &a.src, &sc, t + 1425);	/* a second since: a second's */
+	ratefeed_step(&rf, &a.src, &sc, t + 3425);	/* two seconds: still a second's */
+	ratefeed_step(&rf, &a.src, &sc, t + 3435);	/* not due: no ask */
+	assert_int_equal(a.n, 6);			/* the first ask (1 probe) and five */
 	assert_int_equal(a.want[0], 1);
 	assert_int_equal(a.want[1], 50);
 	assert_int_equal(a.want[2], 50);
 	assert_int_equal(a.want[3], 100);
-	assert_int_equal(a.want[4], 50 * RATEFEED_CATCH_UP);
+	assert_int_equal(a.want[4], 400);
+	assert_int_equal(a.want[5], 400);
 	ratefeed_close(&rf);
 	close(reader);
 }
