@@ -17,8 +17,9 @@
  * second; asking a slice at a time, it got half or less, as if a dead
  * worker's share had never come back.  The store grants at most the cap
  * of each second either way (a span of N seconds not aligned to them may
- * hold up to N + 1 caps' worth, as it always could at the edges).  A slice that cannot be taken (an outage)
- * is not written: the child waits for tokens, it never runs unpaced.
+ * hold up to N + 1 caps' worth, as it always could at the edges).  A
+ * slice that cannot be taken (an outage) is not written: the child waits
+ * for tokens, it never runs unpaced.
  * Only the types budget_paced_type() names are fed; the others run at
  * their own pace (README, "Not built yet").
  */
