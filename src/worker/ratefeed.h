@@ -15,7 +15,8 @@
  * ask, up to a second's (RATEFEED_CATCH_UP), so a scan alone in its
  * network still gets the whole cap while its worker asks at least once a
  * second; asking a slice at a time, it got half or less, as if a dead
- * worker's share had never come back.  The store grants at most the cap
+ * worker's share had never come back.  What an ask leaves over (asks
+ * that each come 15 ms late) is carried to the next.  The store grants at most the cap
  * of each second either way (a span of N seconds not aligned to them may
  * hold up to N + 1 caps' worth, as it always could at the edges).  A
  * slice that cannot be taken (an outage) is not written: the child waits
@@ -38,6 +39,7 @@ struct ratefeed {
 	long slice;		/* probes asked for each time */
 	int64_t next_ms;	/* monotonic ms of the next slice */
 	int64_t asked_ms;	/* monotonic ms of the last ask */
+	int64_t owed_ms;	/* time since then not yet asked for (may be < 0) */
 	long long taken;	/* probes granted in all, for the log */
 	struct rate_grant last;	/* the last slice taken */
 };

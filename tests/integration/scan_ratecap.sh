@@ -1,7 +1,7 @@
 #!/bin/bash
 # scan_ratecap.sh — rate caps per network, on both backends, measured on
 # the wire.  Two network namespaces made here, each behind a veth pair:
-# the capped network's ($C, CNET/29, [rate] cap 2000 probes/s) and an
+# the capped network's ($C, CNET/29, [rate] cap $CAP = 1000 probes/s) and an
 # uncapped one's ($U, UNET/29).  No port listens in either, so each probe
 # is one TCP segment into the namespace, and the namespace's own counter
 # (Tcp InSegs of its /proc/net/snmp) counts them.
@@ -54,6 +54,10 @@ now() { date +%s.%N; }
 rate() { awk -v a="$1" -v b="$2" -v t0="$3" -v t1="$4" 'BEGIN { printf "%d", (b - a) / (t1 - t0) }'; }
 
 CL=$pre.$((${CNET##*.} + 2))	# the capped network's first target
+# The file's cap.  Low enough that the scanners' CPU is never what holds
+# them back: at 2,000 four scans sent 997 probes/s in all at a load average
+# of 26, which could not be told from a budget that went unused.
+CAP=1000
 cat >"$dir/scanq.ini" <<EOF2
 [worker]
 lease = 6
@@ -61,7 +65,7 @@ heartbeat = 1
 [scope]
 allow = $CNET/29, $UNET/29
 [rate]
-cap = $CNET/29:2000
+cap = $CNET/29:$CAP
 [flow]
 shard_addresses = 2
 shard_probes = 1000000000
@@ -92,7 +96,7 @@ echo "$out" | grep -q "no rate cap for 10.9.0.0/16" || fail "ratecap rm: unclear
 [ "$(db_hash)" = "$before" ] || fail "a refused cap changed the database"
 ok "a cap of 0, a bad CIDR and garbage are refused in one line (file, environment, command); nothing changes"
 
-q ratecap list | grep -q "^$CNET/29 *2000/s *config" || fail "ratecap list: $(q ratecap list)"
+q ratecap list | grep -q "^$CNET/29 *$CAP/s *config" || fail "ratecap list: $(q ratecap list)"
 
 # ---- four workers, two shards, one capped network ---------------------------
 for w in 1 2 3 4; do start_worker "w$w" --concurrency 2; done
@@ -114,16 +118,16 @@ un=$(q submit portscan "${UNET%.*}.$((${UNET##*.} + 2))-$((${UNET##*.} + 5))" --
 wait_for 120 "the uncapped scan" sql_is "SELECT count(*) FROM scans WHERE parent_id = $un AND status = 'completed'" 2
 uelapsed=$(sql "SELECT max(finished_at - claimed_at) FROM scans WHERE parent_id = $un")
 uncapped=$(awk -v s="$(segs "$U")" -v ms="$uelapsed" 'BEGIN { printf "%d", s / (ms / 1000) }')
-echo "# capped network: $capped probes/s over $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s (cap 2000); uncapped: $uncapped probes/s"
-[ "$capped" -le 2100 ] || fail "the capped network got $capped probes/s, over the cap of 2000 + 5 %"
-[ "$capped" -ge 1000 ] || fail "the capped network got $capped probes/s only: the budget went unused"
+echo "# capped network: $capped probes/s over $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s (cap $CAP); uncapped: $uncapped probes/s"
+[ "$capped" -le $((CAP * 21 / 20)) ] || fail "the capped network got $capped probes/s, over the cap of $CAP + 5 %"
+[ "$capped" -ge $((CAP / 2)) ] || fail "the capped network got $capped probes/s only: the budget went unused"
 # Full speed is what the machine gives (a loaded CI host gives less): the
 # uncapped shards were never fed a budget, and went well past the cap.
 for sh in $(sql "SELECT id FROM scans WHERE parent_id = $un"); do
 	! grep -q "msg=\"scan under a rate cap\" scan=$sh " "$dir"/w*.log || fail "uncapped shard $sh was capped"
 done
 [ "$uncapped" -ge 2500 ] || fail "the uncapped network ran at $uncapped probes/s only"
-ok "four workers and two shards in one capped network: $capped probes/s (cap 2000 + 5 %), an uncapped one at $uncapped/s"
+ok "four workers and two shards in one capped network: $capped probes/s (cap $CAP + 5 %), an uncapped one at $uncapped/s"
 
 # ---- a cap set while scans run applies within a second or two --------------
 q ratecap set "$CNET/29" 500 >/dev/null || fail "ratecap set"
@@ -137,7 +141,7 @@ q ratecap rm "$CNET/29" >/dev/null || fail "ratecap rm"
 ok "ratecap set 500 on the running scans' network brings them to $r probes/s (two caps of one network: the smaller)"
 
 # ---- a SIGKILLed worker's budget returns -------------------------------------
-# Under a cap of 400 probes/s.  Under the 2,000 of the file, a lone scan of
+# Under a cap of 400 probes/s.  Under a cap of 2,000 (the file's then), a lone scan of
 # the ASan build on a host at a load average of 30 sent 1,100 probes/s: the
 # CPU, not the budget, held it back, and that could not be told from a
 # budget that did not return.  At 400 the CPU is never the limit, so the
@@ -172,10 +176,20 @@ echo "# two scans shared $shared probes/s; the one left alone got $alone probes/
 MAXR=$((LOW * 4 / 3))
 [ "$shared" -le $MAXR ] || fail "two scans got $shared probes/s together (cap $LOW)"
 [ "$shared" -ge $((LOW / 2)) ] || fail "two scans got only $shared probes/s together (cap $LOW)"
-# Before the kill each scan had about half; the one left alone must get
-# nearly all of it.  A budget that did not return would leave it at its half.
-[ "$alone" -ge $((shared * 4 / 5)) ] && [ "$alone" -ge $((LOW * 7 / 10)) ] \
-	|| fail "after the kill the scan left alone got $alone probes/s (two shared $shared): the dead worker's budget did not return"
+# Before the kill each scan had about half; the one left alone must be
+# granted nearly all of it.  A budget that did not return would leave it at
+# its half.  What the store granted each whole second of the span is the
+# measure (rate_budget.taken): on the wire, a lone scan on a host at a load
+# average of 25 sent 288 - 349 probes/s of the 400 it was granted, its CPU
+# share being what held it back, which could not be told from a budget
+# that did not return.
+s0=$(awk -v t="$t0" 'BEGIN { printf "%d", t + 1 }') s1=$(awk -v t="$t1" 'BEGIN { printf "%d", t }')
+granted=$(sql "SELECT CAST(sum(taken) / NULLIF(count(*), 0) AS INTEGER) FROM rate_budget
+	WHERE network = '$CNET/29' AND window_s >= $s0 AND window_s < $s1")
+echo "# granted to the scan left alone: $granted probes a second over the whole seconds $s0 - $((s1 - 1))"
+[ "${granted:-0}" -ge $((LOW * 3 / 4)) ] \
+	|| fail "after the kill the scan left alone was granted $granted probes/s (cap $LOW): the dead worker's budget did not return"
+[ "$alone" -ge $((LOW / 4)) ] || fail "after the kill the scan left alone sent $alone probes/s only"
 [ "$alone" -le $MAXR ] || fail "the scan left alone got $alone probes/s, over 4 caps of $LOW in 3 s"
 q ratecap rm "$CNET/29" >/dev/null || fail "ratecap rm"
 ok "a worker SIGKILLed holding budget: the scan left alone gets $alone probes/s (the two had $shared, cap $LOW) from a second after"
@@ -202,7 +216,7 @@ a=$(segs "$C") t0=$(now); sleep 4; b2=$(segs "$C") t1=$(now)
 agent=$(rate "$a" "$b2" "$t0" "$t1")
 echo "# the agent's scan alone: $agent probes/s"
 # Over 4 s: five of the store's seconds at most (as above).
-[ "$agent" -le 2500 ] || fail "the agent's scan got $agent probes/s, over 5 caps of 2000 in 4 s"
-[ "$agent" -ge 1000 ] || fail "the agent's scan got $agent probes/s only: its slices did not arrive"
+[ "$agent" -le $((CAP * 5 / 4)) ] || fail "the agent's scan got $agent probes/s, over 5 caps of $CAP in 4 s"
+[ "$agent" -ge $((CAP / 2)) ] || fail "the agent's scan got $agent probes/s only: its slices did not arrive"
 q cancel "$as" >/dev/null || fail "cancel $as"
-ok "an agent's scan takes its slices through POST /api/v1/agent/budget: $agent probes/s (cap 2000)"
+ok "an agent's scan takes its slices through POST /api/v1/agent/budget: $agent probes/s (cap $CAP)"

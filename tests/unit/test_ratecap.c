@@ -229,6 +229,34 @@ static void a_worker_that_asks_late_asks_for_the_slices_it_missed(void **state)
 	close(reader);
 }
 
+static void asks_a_little_late_each_still_add_up_to_the_cap(void **state)
+{
+	static const struct source_ops ops = { .rate_take = asks_take };
+	struct asks a = { .src = { .ops = &ops, .kind = "test" } };
+	struct scan sc = { .type = "portscan", .options = "{}" };
+	struct ratefeed rf;
+	int child = -1, reader;
+	long sum = 0;
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(ratefeed_open(&rf, &a.src, &sc, &child, "w-test"), 1);
+	reader = dup(child);
+	ratefeed_started(&rf, &child);
+	t = rf.next_ms;
+	/* Ten asks 140 ms apart instead of 125 (as at a load average of 25):
+	 * 1,260 ms and the first slice's 125 are ten slices and a tenth over,
+	 * so eleven; one slice an ask would have given ten. */
+	for (int i = 0; i < 10; i++)
+		ratefeed_step(&rf, &a.src, &sc, t + 140 * i);
+	for (int i = 1; i < a.n; i++)
+		sum += a.want[i];
+	assert_int_equal(a.n, 11);
+	assert_int_equal(sum, 11 * 50);
+	ratefeed_close(&rf);
+	close(reader);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +268,7 @@ int main(void)
 		cmocka_unit_test(slices_are_read_from_the_feed_line_by_line),
 		cmocka_unit_test(only_the_paced_types_are_fed_a_budget),
 		cmocka_unit_test(a_worker_that_asks_late_asks_for_the_slices_it_missed),
+		cmocka_unit_test(asks_a_little_late_each_still_add_up_to_the_cap),
 	};
 
 	scantype_config_checks();
